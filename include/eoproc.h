@@ -1,0 +1,15 @@
+/*
+ * eoproc - an embeddable geoprocessing engine.
+ *
+ * The one public header. Link with -leoproc (pkg-config eoproc, or CMake
+ * find_package(eoproc) and target eoproc::eoproc).
+ */
+#ifndef EOPROC_H
+#define EOPROC_H
+
+#include "eoproc/core.h"
+#include "eoproc/geom.h"
+#include "eoproc/ops.h"
+#include "eoproc/raster.h"
+
+#endif /* EOPROC_H */

@@ -1,0 +1,98 @@
+/* crs.c - CRS definitions and transformations through PROJ, on the
+ * context's own PJ_CONTEXT. */
+#include "eoi.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *proj_msg(eo_ctx *ctx) {
+    int e = proj_context_errno(ctx->pj);
+    return e ? proj_context_errno_string(ctx->pj, e) : "unknown CRS";
+}
+
+eo_status eoi_crs_to_wkt(eo_ctx *ctx, char **out_wkt, const char *def, bool *is_geographic) {
+    *out_wkt = NULL;
+    if (!def || !*def)
+        return eoi_fail(ctx, EO_E_CRS, "empty CRS definition");
+    PJ *crs = proj_create(ctx->pj, def);
+    if (!crs)
+        return eoi_fail(ctx, EO_E_CRS, "cannot understand CRS '%.200s': %s", def, proj_msg(ctx));
+    PJ_TYPE t = proj_get_type(crs);
+    if (t == PJ_TYPE_BOUND_CRS) {
+        PJ *base = proj_get_source_crs(ctx->pj, crs);
+        if (base) {
+            proj_destroy(crs);
+            crs = base;
+            t = proj_get_type(crs);
+        }
+    }
+    bool is_crs = t == PJ_TYPE_GEOGRAPHIC_2D_CRS || t == PJ_TYPE_GEOGRAPHIC_3D_CRS ||
+                  t == PJ_TYPE_PROJECTED_CRS || t == PJ_TYPE_COMPOUND_CRS ||
+                  t == PJ_TYPE_GEOCENTRIC_CRS || t == PJ_TYPE_ENGINEERING_CRS ||
+                  t == PJ_TYPE_OTHER_CRS;
+    if (!is_crs) {
+        proj_destroy(crs);
+        return eoi_fail(ctx, EO_E_CRS, "'%.200s' is not a coordinate reference system", def);
+    }
+    if (is_geographic)
+        *is_geographic = t == PJ_TYPE_GEOGRAPHIC_2D_CRS || t == PJ_TYPE_GEOGRAPHIC_3D_CRS;
+    const char *opts[] = {"MULTILINE=NO", NULL};
+    const char *wkt = proj_as_wkt(ctx->pj, crs, PJ_WKT2_2019, opts);
+    eo_status st = EO_OK;
+    if (!wkt)
+        st = eoi_fail(ctx, EO_E_CRS, "cannot express CRS '%.200s' as WKT", def);
+    else if (!(*out_wkt = eoi_strdup(ctx, wkt)))
+        st = EO_E_NOMEM;
+    proj_destroy(crs);
+    return st;
+}
+
+int eoi_crs_epsg(eo_ctx *ctx, const char *wkt) {
+    if (!wkt || !*wkt)
+        return 0;
+    PJ *crs = proj_create(ctx->pj, wkt);
+    if (!crs)
+        return 0;
+    int code = 0;
+    const char *auth = proj_get_id_auth_name(crs, 0);
+    const char *id = proj_get_id_code(crs, 0);
+    if (auth && id && strcmp(auth, "EPSG") == 0) {
+        code = atoi(id);
+    } else {
+        int *conf = NULL;
+        PJ_OBJ_LIST *list = proj_identify(ctx->pj, crs, "EPSG", NULL, &conf);
+        if (list) {
+            int n = proj_list_get_count(list);
+            for (int i = 0; i < n && !code; i++) {
+                if (conf[i] < 70)
+                    continue;
+                PJ *m = proj_list_get(ctx->pj, list, i);
+                const char *c = m ? proj_get_id_code(m, 0) : NULL;
+                if (c)
+                    code = atoi(c);
+                proj_destroy(m);
+            }
+            proj_list_destroy(list);
+        }
+        proj_int_list_destroy(conf);
+    }
+    proj_destroy(crs);
+    proj_errno_reset(NULL);
+    return code;
+}
+
+eo_status eoi_crs_transformer(eo_ctx *ctx, PJ **out, const char *src, const char *dst) {
+    *out = NULL;
+    PJ *p = proj_create_crs_to_crs(ctx->pj, src, dst, NULL);
+    if (!p)
+        return eoi_fail(ctx, EO_E_CRS_TRANSFORM, "no transformation between the CRSs: %s",
+                        proj_msg(ctx));
+    PJ *n = proj_normalize_for_visualization(ctx->pj, p);
+    proj_destroy(p);
+    if (!n)
+        return eoi_fail(ctx, EO_E_CRS_TRANSFORM, "cannot normalize axis order: %s",
+                        proj_msg(ctx));
+    *out = n;
+    return EO_OK;
+}

@@ -1,0 +1,152 @@
+/*
+ * eoi.h - shared internals of eoproc: the context's layout, error and log
+ * helpers, checked size arithmetic, allocation, GDAL error capture, JSON
+ * helpers and the thread pool. Never installed.
+ *
+ * Internal names that cross files start with eoi_ (not exported: the
+ * version script exports eo_* only, and everything is hidden by default).
+ */
+#ifndef EOI_H
+#define EOI_H
+
+#include "eoproc.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <geos_c.h>
+#include <json-c/json.h>
+#include <proj.h>
+
+#define EOI_MSG_MAX 2048
+#define EOI_NLIMITS 5
+
+struct eo_ctx {
+    eo_status status;
+    char msg[EOI_MSG_MAX];
+    eo_log_fn log_fn;
+    void *log_user;
+    int32_t log_min;
+    eo_progress_fn progress_fn;
+    void *progress_user;
+    atomic_int cancelled;
+    int32_t threads; /* requested; 0 = all CPUs */
+    int64_t limits[EOI_NLIMITS];
+    GEOSContextHandle_t geos;
+    PJ_CONTEXT *pj;
+    char geos_msg[512]; /* last GEOS error or notice */
+    char gdal_msg[1024]; /* last GDAL error of the current call */
+    int gdal_err;        /* CPLErrorNum of it, 0 = none */
+};
+
+#if defined(__GNUC__)
+#define EOI_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define EOI_PRINTF(a, b)
+#endif
+
+/* ---- errors and logging ------------------------------------------------ */
+
+/* Record a failure on ctx (status + formatted message) and return st. */
+eo_status eoi_fail(eo_ctx *ctx, eo_status st, const char *fmt, ...) EOI_PRINTF(3, 4);
+eo_status eoi_vfail(eo_ctx *ctx, eo_status st, const char *fmt, va_list ap);
+/* Log a message at level through the context's sink. */
+void eoi_log(eo_ctx *ctx, int level, const char *fmt, ...) EOI_PRINTF(3, 4);
+/* Report progress; returns EO_E_CANCELLED (recorded on ctx) when the
+ * context was cancelled or the callback asked to stop. */
+eo_status eoi_progress(eo_ctx *ctx, double fraction, const char *stage);
+/* EO_E_CANCELLED (recorded) if eo_ctx_cancel was called; EO_OK otherwise. */
+eo_status eoi_check_cancel(eo_ctx *ctx);
+
+#define EOI_CHECK_ARG(ctx, cond)                                                                   \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            return eoi_fail((ctx), EO_E_ARG, "%s: invalid argument: %s", __func__, #cond);         \
+    } while (0)
+
+/* Forward a failure unchanged, keeping the deeper message. */
+#define EOI_TRY(st, expr)                                                                          \
+    do {                                                                                           \
+        if (((st) = (expr)) != EO_OK)                                                              \
+            goto done;                                                                             \
+    } while (0)
+
+/* ---- checked arithmetic (return true on overflow) ---------------------- */
+static inline bool eoi_mul_size(size_t *out, size_t a, size_t b) {
+    return __builtin_mul_overflow(a, b, out);
+}
+static inline bool eoi_mul_size3(size_t *out, size_t a, size_t b, size_t c) {
+    size_t t;
+    return __builtin_mul_overflow(a, b, &t) || __builtin_mul_overflow(t, c, out);
+}
+static inline bool eoi_add_size(size_t *out, size_t a, size_t b) {
+    return __builtin_add_overflow(a, b, out);
+}
+static inline bool eoi_mul_i64(int64_t *out, int64_t a, int64_t b) {
+    return __builtin_mul_overflow(a, b, out);
+}
+
+/* ---- allocation -------------------------------------------------------- */
+/* malloc/calloc that record EO_E_NOMEM on ctx (ctx may be NULL) and honour
+ * the EO_LIMIT_MAX_BYTES limit and the test fault injector. */
+void *eoi_malloc(eo_ctx *ctx, size_t n);
+void *eoi_calloc(eo_ctx *ctx, size_t count, size_t size);
+void *eoi_realloc(eo_ctx *ctx, void *p, size_t n);
+char *eoi_strdup(eo_ctx *ctx, const char *s);
+void eoi_free(void *p);
+/* Test hook: make the nth allocation from now fail (0 disables). Returns
+ * the number of allocations made since the last call. */
+long eoi_test_fail_alloc(long nth);
+
+/* ---- limits ------------------------------------------------------------ */
+int64_t eoi_limit(const eo_ctx *ctx, int which);
+/* Check a raster of w x h x bands samples of esize bytes against the limits;
+ * *nbytes receives the size. what names the thing for the message. */
+eo_status eoi_check_raster_size(eo_ctx *ctx, size_t *nbytes, int64_t w, int64_t h, int64_t bands,
+                                size_t esize, const char *what);
+
+/* ---- threads ----------------------------------------------------------- */
+int32_t eoi_threads(const eo_ctx *ctx);
+/* Run fn(user, i, worker) for i in [0, n) on up to eoi_threads(ctx) threads
+ * (worker in [0, nworkers)). fn returns a status; the first failure stops
+ * the handing out of new items and is returned. fn must not touch ctx: each
+ * worker writes its error into its own slot (eoi_job_fail). */
+typedef eo_status (*eoi_job_fn)(void *user, int64_t i, int32_t worker);
+eo_status eoi_parallel_for(eo_ctx *ctx, int64_t n, eoi_job_fn fn, void *user);
+
+/* ---- GDAL glue (src/core/gdal_glue.c) ---------------------------------- */
+/* Register GDAL drivers once per process (thread-safe). */
+void eoi_gdal_init(void);
+/* Push an error handler that records GDAL's messages on ctx instead of
+ * printing them, and turn off side files (.aux.xml) for this thread. Every
+ * entry point that calls GDAL brackets its work with these two. */
+void eoi_gdal_begin(eo_ctx *ctx);
+void eoi_gdal_end(eo_ctx *ctx);
+/* The last GDAL error message of this call, or fallback. */
+const char *eoi_gdal_msg(eo_ctx *ctx, const char *fallback);
+
+/* ---- JSON (json-c) ----------------------------------------------------- */
+/* A JSON number that prints in the shortest form that reads back exactly. */
+json_object *eoi_json_double(double d);
+/* Serialize obj into a malloc'd string for the caller (eo_free). */
+eo_status eoi_json_dump(eo_ctx *ctx, char **out, json_object *obj, bool pretty);
+/* Parse text as JSON (depth-limited, size-limited); on failure records
+ * st_on_error with "what: <reason> at offset N". */
+eo_status eoi_json_parse(eo_ctx *ctx, json_object **out, const char *text, const char *what,
+                         eo_status st_on_error);
+/* Read a whole file (at most limit bytes) into a NUL-terminated string. */
+eo_status eoi_read_file(eo_ctx *ctx, char **out, size_t *len, const char *path, size_t limit);
+
+/* ---- CRS (src/core/crs.c) ---------------------------------------------- */
+/* Normalize any CRS definition to WKT2 via PROJ on ctx->pj; also reports
+ * whether it is geographic. */
+eo_status eoi_crs_to_wkt(eo_ctx *ctx, char **out_wkt, const char *def, bool *is_geographic);
+/* The EPSG code that matches (confidence >= 70), or 0. */
+int eoi_crs_epsg(eo_ctx *ctx, const char *wkt);
+/* A transformation between two CRSs with traditional GIS axis order. */
+eo_status eoi_crs_transformer(eo_ctx *ctx, PJ **out, const char *src, const char *dst);
+
+#endif /* EOI_H */

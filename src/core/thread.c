@@ -1,0 +1,73 @@
+/* thread.c - a parallel for over independent items (horizontal threading:
+ * each worker runs the whole pipeline on its own items). */
+#include "eoi.h"
+
+#include <pthread.h>
+
+struct pool {
+    eoi_job_fn fn;
+    void *user;
+    int64_t n;
+    atomic_llong next;
+    atomic_int failed; /* first failing status, 0 = none */
+    const eo_ctx *ctx;
+};
+
+struct worker {
+    struct pool *pool;
+    int32_t id;
+};
+
+static void *run_worker(void *arg) {
+    struct worker *w = arg;
+    struct pool *p = w->pool;
+    for (;;) {
+        if (atomic_load(&p->failed))
+            break;
+        if (p->ctx && atomic_load(&((eo_ctx *)p->ctx)->cancelled)) {
+            int zero = 0;
+            atomic_compare_exchange_strong(&p->failed, &zero, EO_E_CANCELLED);
+            break;
+        }
+        int64_t i = atomic_fetch_add(&p->next, 1);
+        if (i >= p->n)
+            break;
+        eo_status st = p->fn(p->user, i, w->id);
+        if (st != EO_OK) {
+            int zero = 0;
+            atomic_compare_exchange_strong(&p->failed, &zero, st);
+            break;
+        }
+    }
+    return NULL;
+}
+
+eo_status eoi_parallel_for(eo_ctx *ctx, int64_t n, eoi_job_fn fn, void *user) {
+    if (n <= 0)
+        return EO_OK;
+    struct pool p = {.fn = fn, .user = user, .n = n, .ctx = ctx};
+    atomic_init(&p.next, 0);
+    atomic_init(&p.failed, 0);
+    int32_t nt = eoi_threads(ctx);
+    if (nt > n)
+        nt = (int32_t)n;
+    struct worker ws[64];
+    pthread_t th[64];
+    if (nt > 64)
+        nt = 64;
+    int started = 0;
+    for (int32_t i = 1; i < nt; i++) {
+        ws[i] = (struct worker){&p, i};
+        if (pthread_create(&th[i], NULL, run_worker, &ws[i]) != 0)
+            break;
+        started = i;
+    }
+    ws[0] = (struct worker){&p, 0};
+    run_worker(&ws[0]);
+    for (int i = 1; i <= started; i++)
+        pthread_join(th[i], NULL);
+    eo_status st = atomic_load(&p.failed);
+    if (st == EO_E_CANCELLED && ctx)
+        eoi_fail(ctx, EO_E_CANCELLED, "cancelled");
+    return st;
+}
