@@ -1,1 +1,569 @@
-int main(void){return 0;}
+/*
+ * eoproc - the command-line tool.
+ *
+ * A thin front end on the operation registry: every registered operation
+ * is a command, its options come from the operation's JSON Schema
+ * (properties become --options, "x-positional" lists the positional
+ * arguments), and its result is printed as JSON on stdout. Errors are one
+ * line on stderr, "eoproc: error: MESSAGE [ID]", with exit status 1 (2 for
+ * a usage error).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <eoproc.h>
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+static eo_ctx *g_ctx;
+static int g_quiet;
+static int g_verbose;
+static int g_bar_drawn;
+
+/* ---- output helpers ------------------------------------------------------ */
+
+static void one_line(FILE *f, const char *prefix, const char *msg, const char *id) {
+    fputs(prefix, f);
+    for (const char *p = msg; *p; p++)
+        fputc(*p == '\n' || *p == '\r' ? ' ' : *p, f);
+    if (id)
+        fprintf(f, " [%s]", id);
+    fputc('\n', f);
+}
+
+static void clear_bar(void) {
+    if (g_bar_drawn) {
+        fputs("\r\033[K", stderr);
+        g_bar_drawn = 0;
+    }
+}
+
+static int fail_status(eo_status st) {
+    clear_bar();
+    const char *msg = eo_ctx_errmsg(g_ctx);
+    one_line(stderr, "eoproc: error: ", *msg ? msg : eo_status_str(st), eo_status_id(st));
+    return EXIT_FAIL;
+}
+
+static int usage_error(const char *fmt, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    one_line(stderr, "eoproc: error: ", buf, "arg.Invalid");
+    return EXIT_USAGE;
+}
+
+static void print_json(const char *text) {
+    json_object *o = json_tokener_parse(text);
+    if (o) {
+        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+    } else {
+        puts(text);
+    }
+}
+
+/* ---- progress and log ---------------------------------------------------- */
+
+static int on_progress(void *user, double f, const char *stage) {
+    (void)user;
+    int width = 40, done = (int)lround(f * width);
+    fprintf(stderr, "\r%-8.8s [", stage);
+    for (int i = 0; i < width; i++)
+        fputc(i < done ? '=' : (i == done ? '>' : ' '), stderr);
+    fprintf(stderr, "] %3d%%", (int)lround(f * 100));
+    fflush(stderr);
+    g_bar_drawn = 1;
+    return 0;
+}
+
+static void on_log(void *user, int level, const char *msg) {
+    (void)user;
+    clear_bar();
+    const char *name = level >= EO_LOG_ERROR  ? "error"
+                       : level >= EO_LOG_WARN ? "warning"
+                       : level >= EO_LOG_INFO ? "info"
+                                              : "debug";
+    fprintf(stderr, "eoproc: %s: %s\n", name, msg);
+}
+
+static void on_sigint(int sig) {
+    (void)sig;
+    eo_ctx_cancel(g_ctx);
+}
+
+/* ---- registry helpers ---------------------------------------------------- */
+
+/* The registry entry whose name or CLI name is cmd, or NULL. */
+static json_object *find_op(json_object *list, const char *cmd) {
+    size_t n = json_object_array_length(list);
+    for (size_t i = 0; i < n; i++) {
+        json_object *o = json_object_array_get_idx(list, i), *name, *cli;
+        json_object_object_get_ex(o, "name", &name);
+        json_object_object_get_ex(o, "cli", &cli);
+        if (strcmp(json_object_get_string(name), cmd) == 0 ||
+            strcmp(json_object_get_string(cli), cmd) == 0)
+            return o;
+    }
+    return NULL;
+}
+
+static const char *jstr(json_object *o, const char *key) {
+    json_object *v;
+    return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "";
+}
+
+static int in_positional(json_object *schema, const char *key) {
+    json_object *pos;
+    if (!json_object_object_get_ex(schema, "x-positional", &pos))
+        return 0;
+    for (size_t i = 0; i < json_object_array_length(pos); i++)
+        if (strcmp(json_object_get_string(json_object_array_get_idx(pos, i)), key) == 0)
+            return 1;
+    return 0;
+}
+
+/* "string", "integer", "object|string", ... */
+static void type_name(json_object *prop, char *buf, size_t cap) {
+    json_object *t;
+    buf[0] = '\0';
+    if (!json_object_object_get_ex(prop, "type", &t))
+        return;
+    if (json_object_is_type(t, json_type_string)) {
+        snprintf(buf, cap, "%s", json_object_get_string(t));
+        return;
+    }
+    for (size_t i = 0; i < json_object_array_length(t); i++) {
+        size_t l = strlen(buf);
+        snprintf(buf + l, cap - l, "%s%s", i ? "|" : "",
+                 json_object_get_string(json_object_array_get_idx(t, i)));
+    }
+}
+
+static void upper_dash(char *dst, size_t cap, const char *src, int upper) {
+    size_t i = 0;
+    for (; src[i] && i + 1 < cap; i++) {
+        char c = src[i] == '_' ? '-' : src[i];
+        dst[i] = upper && c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
+    }
+    dst[i] = '\0';
+}
+
+static void op_help(json_object *entry, json_object *schema) {
+    const char *cli = jstr(entry, "cli");
+    json_object *props = NULL, *pos = NULL, *req = NULL;
+    json_object_object_get_ex(schema, "properties", &props);
+    json_object_object_get_ex(schema, "x-positional", &pos);
+    json_object_object_get_ex(schema, "required", &req);
+    printf("Usage: eoproc %s [--help] [--quiet]", cli);
+    char name[128], type[64];
+    if (props) {
+        json_object_object_foreach(props, key, prop) {
+            if (in_positional(schema, key))
+                continue;
+            upper_dash(name, sizeof name, key, 0);
+            type_name(prop, type, sizeof type);
+            if (strcmp(type, "boolean") == 0)
+                printf(" [--%s]", name);
+            else {
+                char meta[128];
+                upper_dash(meta, sizeof meta, key, 1);
+                printf(" [--%s %s]", name, meta);
+            }
+        }
+    }
+    for (size_t i = 0; pos && i < json_object_array_length(pos); i++) {
+        upper_dash(name, sizeof name, json_object_get_string(json_object_array_get_idx(pos, i)), 1);
+        printf(" %s", name);
+    }
+    printf("\n\n%s\n", jstr(entry, "summary"));
+    if (strcmp(cli, jstr(entry, "name")) != 0)
+        printf("(registry operation \"%s\"; also: eoproc run %s PARAMS.json)\n",
+               jstr(entry, "name"), jstr(entry, "name"));
+    if (!props)
+        return;
+    if (pos && json_object_array_length(pos)) {
+        printf("\nPositional arguments:\n");
+        for (size_t i = 0; i < json_object_array_length(pos); i++) {
+            const char *key = json_object_get_string(json_object_array_get_idx(pos, i));
+            json_object *prop = NULL;
+            json_object_object_get_ex(props, key, &prop);
+            upper_dash(name, sizeof name, key, 1);
+            printf("  %-22s %s\n", name, prop ? jstr(prop, "description") : "");
+        }
+    }
+    printf("\nOptions:\n");
+    printf("  %-22s %s\n", "--help", "Show this help and exit");
+    printf("  %-22s %s\n", "--quiet", "No progress bar");
+    printf("  %-22s %s\n", "--threads N", "Worker threads (default: all CPUs)");
+    json_object_object_foreach(props, key, prop) {
+        if (in_positional(schema, key))
+            continue;
+        char flag[300], meta[128];
+        upper_dash(name, sizeof name, key, 0);
+        upper_dash(meta, sizeof meta, key, 1);
+        type_name(prop, type, sizeof type);
+        if (strcmp(type, "boolean") == 0)
+            snprintf(flag, sizeof flag, "--%s", name);
+        else
+            snprintf(flag, sizeof flag, "--%s %s", name, meta);
+        printf("  %-22s %s", flag, jstr(prop, "description"));
+        json_object *e, *d;
+        if (json_object_object_get_ex(prop, "enum", &e))
+            printf(" (one of: %s)", json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN));
+        if (json_object_object_get_ex(prop, "default", &d))
+            printf(" (default: %s)",
+                   json_object_is_type(d, json_type_string)
+                       ? json_object_get_string(d)
+                       : json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN));
+        printf("\n");
+    }
+}
+
+/* Convert a command-line string to the JSON value its schema wants. */
+static json_object *convert(json_object *prop, const char *key, const char *text, int *ok) {
+    char type[64];
+    *ok = 1;
+    type_name(prop, type, sizeof type);
+    char *end = NULL;
+    if (strcmp(type, "integer") == 0) {
+        errno = 0;
+        long long v = strtoll(text, &end, 10);
+        if (!*text || *end || errno) {
+            *ok = 0;
+            usage_error("--%s: expected an integer, got '%s'", key, text);
+            return NULL;
+        }
+        return json_object_new_int64(v);
+    }
+    if (strcmp(type, "number") == 0) {
+        errno = 0;
+        double v = strtod(text, &end);
+        if (!*text || *end || errno || !isfinite(v)) {
+            *ok = 0;
+            usage_error("--%s: expected a number, got '%s'", key, text);
+            return NULL;
+        }
+        return json_object_new_double(v);
+    }
+    if (strcmp(type, "boolean") == 0) {
+        if (strcmp(text, "true") == 0 || strcmp(text, "yes") == 0 || strcmp(text, "1") == 0)
+            return json_object_new_boolean(1);
+        if (strcmp(text, "false") == 0 || strcmp(text, "no") == 0 || strcmp(text, "0") == 0)
+            return json_object_new_boolean(0);
+        *ok = 0;
+        usage_error("--%s: expected true or false, got '%s'", key, text);
+        return NULL;
+    }
+    if (strcmp(type, "array") == 0) {
+        json_object *items = NULL, *arr = json_object_new_array();
+        json_object_object_get_ex(prop, "items", &items);
+        char *copy = strdup(text), *save = NULL;
+        for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            json_object *v = items ? convert(items, key, tok, ok) : json_object_new_string(tok);
+            if (!*ok) {
+                json_object_put(arr);
+                free(copy);
+                return NULL;
+            }
+            json_object_array_add(arr, v);
+        }
+        free(copy);
+        return arr;
+    }
+    if (strcmp(type, "object") == 0) {
+        json_object *v = json_tokener_parse(text);
+        if (!v) {
+            *ok = 0;
+            usage_error("--%s: expected a JSON object", key);
+        }
+        return v;
+    }
+    return json_object_new_string(text); /* string, object|string, ... */
+}
+
+/* Find the schema property an option names (--allow-z or --allow_z). */
+static json_object *find_prop(json_object *props, const char *opt, char *key, size_t cap) {
+    if (!props)
+        return NULL;
+    json_object_object_foreach(props, k, prop) {
+        char dashed[128];
+        upper_dash(dashed, sizeof dashed, k, 0);
+        if (strcmp(opt, k) == 0 || strcmp(opt, dashed) == 0) {
+            snprintf(key, cap, "%s", k);
+            return prop;
+        }
+    }
+    return NULL;
+}
+
+static int run_and_print(const char *op, const char *params) {
+    char *out = NULL;
+    eo_status st = eo_op_run(g_ctx, op, params, &out);
+    clear_bar();
+    if (st != EO_OK)
+        return fail_status(st);
+    print_json(out);
+    eo_free(out);
+    return 0;
+}
+
+/* eoproc OP [ARGS...] [--option VALUE...] for any registered operation. */
+static int op_command(json_object *entry, int argc, char **argv) {
+    const char *name = jstr(entry, "name");
+    char *schema_text = NULL;
+    eo_status st = eo_op_schema(g_ctx, name, &schema_text);
+    if (st != EO_OK)
+        return fail_status(st);
+    json_object *schema = json_tokener_parse(schema_text);
+    eo_free(schema_text);
+    json_object *props = NULL, *pos = NULL, *params = json_object_new_object();
+    json_object_object_get_ex(schema, "properties", &props);
+    json_object_object_get_ex(schema, "x-positional", &pos);
+    size_t npos = pos ? json_object_array_length(pos) : 0, ipos = 0;
+    int rc = 0;
+    for (int i = 0; i < argc && rc == 0; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            op_help(entry, schema);
+            goto out;
+        }
+        if (strncmp(a, "--", 2) == 0 && a[2]) {
+            char opt[128], key[128];
+            const char *eq = strchr(a + 2, '=');
+            snprintf(opt, sizeof opt, "%.*s", (int)(eq ? (size_t)(eq - a - 2) : strlen(a + 2)),
+                     a + 2);
+            json_object *prop = find_prop(props, opt, key, sizeof key);
+            if (!prop || in_positional(schema, key)) {
+                rc = usage_error("%s: unknown option --%s (see eoproc %s --help)",
+                                 jstr(entry, "cli"), opt, jstr(entry, "cli"));
+                break;
+            }
+            char type[64];
+            type_name(prop, type, sizeof type);
+            const char *val = eq ? eq + 1 : NULL;
+            if (!val && strcmp(type, "boolean") == 0)
+                val = "true";
+            if (!val) {
+                if (i + 1 >= argc) {
+                    rc = usage_error("option --%s needs a value", opt);
+                    break;
+                }
+                val = argv[++i];
+            }
+            int ok;
+            json_object *v = convert(prop, key, val, &ok);
+            if (!ok) {
+                rc = EXIT_USAGE;
+                break;
+            }
+            json_object_object_add(params, key, v);
+            continue;
+        }
+        if (ipos >= npos) {
+            rc = usage_error("%s: unexpected argument '%s' (see eoproc %s --help)",
+                             jstr(entry, "cli"), a, jstr(entry, "cli"));
+            break;
+        }
+        const char *key = json_object_get_string(json_object_array_get_idx(pos, ipos++));
+        json_object *prop = NULL;
+        json_object_object_get_ex(props, key, &prop);
+        int ok;
+        json_object *v = convert(prop, key, a, &ok);
+        if (!ok) {
+            rc = EXIT_USAGE;
+            break;
+        }
+        json_object_object_add(params, key, v);
+    }
+    if (rc == 0 && ipos < npos) {
+        char meta[128];
+        upper_dash(meta, sizeof meta, json_object_get_string(json_object_array_get_idx(pos, ipos)),
+                   1);
+        rc = usage_error("%s: missing %s (see eoproc %s --help)", jstr(entry, "cli"), meta,
+                         jstr(entry, "cli"));
+    }
+    if (rc == 0)
+        rc = run_and_print(name, json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN));
+out:
+    json_object_put(params);
+    json_object_put(schema);
+    return rc;
+}
+
+/* eoproc run OP PARAMS.json|- */
+static int run_command(int argc, char **argv) {
+    if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+        printf("Usage: eoproc run OP PARAMS.json\n\nRun any registered operation with its "
+               "parameters as a JSON object, read from a file or from standard input (-).\n"
+               "eoproc ops lists the operations; eoproc OP --help their parameters.\n");
+        return 0;
+    }
+    if (argc != 2)
+        return usage_error("usage: eoproc run OP PARAMS.json (or - for standard input)");
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    FILE *f = strcmp(argv[1], "-") == 0 ? stdin : fopen(argv[1], "rb");
+    if (!f) {
+        clear_bar();
+        char msg[1200];
+        snprintf(msg, sizeof msg, "%s: %s", argv[1], strerror(errno));
+        one_line(stderr, "eoproc: error: ", msg, errno == ENOENT ? "io.NotFound" : "io.Read");
+        return EXIT_FAIL;
+    }
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 65536;
+            char *t = realloc(text, cap);
+            if (!t) {
+                free(text);
+                if (f != stdin)
+                    fclose(f);
+                one_line(stderr, "eoproc: error: ", "out of memory", "memory.Exhausted");
+                return EXIT_FAIL;
+            }
+            text = t;
+        }
+        size_t got = fread(text + len, 1, 4096, f);
+        len += got;
+        if (got < 4096)
+            break;
+    }
+    if (f != stdin)
+        fclose(f);
+    text[len] = '\0';
+    int rc = run_and_print(argv[0], text);
+    free(text);
+    return rc;
+}
+
+static void main_help(json_object *list) {
+    printf("Usage: eoproc [--help] [--version] [--quiet] [--threads N] [-v] COMMAND [ARGS]\n\n"
+           "eoproc %s - an embeddable geoprocessing engine: clip, tile, index, segment,\n"
+           "vectorize and write Cloud-Optimized GeoTIFFs.\n\n"
+           "Commands:\n",
+           eo_version_string());
+    size_t n = list ? json_object_array_length(list) : 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *o = json_object_array_get_idx(list, i);
+        printf("  %-12s %s\n", jstr(o, "cli"), jstr(o, "summary"));
+    }
+    printf("  %-12s %s\n", "ops", "List the registered operations (JSON)");
+    printf("  %-12s %s\n", "run", "Run any operation: eoproc run OP PARAMS.json");
+    printf("\nGeneral options:\n"
+           "  --help, -h      Show this help (eoproc COMMAND --help for a command's options)\n"
+           "  --version       Show the version and the build information\n"
+           "  --quiet, -q     No progress bar\n"
+           "  --threads N     Worker threads (default: all CPUs)\n"
+           "  -v, --verbose   Log warnings (-v) and debug messages (-vv) on stderr\n"
+           "\nResults are JSON on stdout; errors are one line on stderr, exit status 1\n"
+           "(2 for a usage error).\n");
+}
+
+int main(int argc, char **argv) {
+    /* general options may stand anywhere; collect the rest */
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    int nrest = 0, want_help = 0, want_version = 0;
+    int32_t threads = 0;
+    if (!rest)
+        return EXIT_FAIL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0)
+            g_quiet = 1;
+        else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
+            g_verbose++;
+        else if (strcmp(a, "-vv") == 0)
+            g_verbose += 2;
+        else if (strcmp(a, "--version") == 0 && nrest == 0)
+            want_version = 1;
+        else if ((strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) && nrest == 0)
+            want_help = 1;
+        else if (strcmp(a, "--threads") == 0 || strncmp(a, "--threads=", 10) == 0) {
+            const char *v = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : NULL);
+            char *end = NULL;
+            long t = v ? strtol(v, &end, 10) : -1;
+            if (!v || !*v || *end || t < 0 || t > 1024) {
+                free(rest);
+                return usage_error("--threads: expected a number from 0 to 1024");
+            }
+            threads = (int32_t)t;
+        } else
+            rest[nrest++] = argv[i];
+    }
+    if (want_version) {
+        printf("eoproc %s (library %s)\n", EO_VERSION_STRING, eo_version_string());
+        print_json(eo_build_info());
+        free(rest);
+        return 0;
+    }
+    eo_status st = eo_ctx_new(&g_ctx);
+    if (st != EO_OK) {
+        one_line(stderr, "eoproc: error: ", "cannot create a context", eo_status_id(st));
+        free(rest);
+        return EXIT_FAIL;
+    }
+    eo_ctx_set_threads(g_ctx, threads);
+    if (g_verbose)
+        eo_ctx_set_log(g_ctx, on_log, NULL, g_verbose >= 2 ? EO_LOG_DEBUG : EO_LOG_WARN);
+    if (!g_quiet && isatty(STDERR_FILENO) && isatty(STDOUT_FILENO))
+        eo_ctx_set_progress(g_ctx, on_progress, NULL);
+    signal(SIGINT, on_sigint);
+
+    char *list_text = NULL;
+    json_object *list = NULL;
+    int rc = 0;
+    if ((st = eo_ops_list(g_ctx, &list_text)) != EO_OK) {
+        rc = fail_status(st);
+        goto out;
+    }
+    list = json_tokener_parse(list_text);
+    if (want_help || nrest == 0) {
+        main_help(list);
+        rc = nrest == 0 && !want_help ? EXIT_USAGE : 0;
+        goto out;
+    }
+    const char *cmd = rest[0];
+    if (strcmp(cmd, "ops") == 0) {
+        print_json(list_text);
+    } else if (strcmp(cmd, "run") == 0) {
+        rc = run_command(nrest - 1, rest + 1);
+    } else if (strcmp(cmd, "help") == 0) {
+        json_object *entry = nrest > 1 ? find_op(list, rest[1]) : NULL;
+        if (entry) {
+            char *h[] = {"--help"};
+            rc = op_command(entry, 1, h);
+        } else
+            main_help(list);
+    } else {
+        json_object *entry = find_op(list, cmd);
+        if (!entry) {
+            clear_bar();
+            char msg[512];
+            snprintf(msg, sizeof msg, "unknown command '%.200s' (see eoproc --help)", cmd);
+            one_line(stderr, "eoproc: error: ", msg, "op.Unknown");
+            rc = EXIT_USAGE;
+        } else {
+            rc = op_command(entry, nrest - 1, rest + 1);
+        }
+    }
+out:
+    clear_bar();
+    json_object_put(list);
+    eo_free(list_text);
+    eo_ctx_free(g_ctx);
+    free(rest);
+    return rc;
+}

@@ -41,7 +41,7 @@ extern "C" {
 #define EO_VERSION_NUMBER (EO_VERSION_MAJOR * 10000 + EO_VERSION_MINOR * 100 + EO_VERSION_PATCH)
 #define EO_VERSION_STRING "1.0.0"
 #define EO_AT_LEAST_VERSION(major, minor, patch)                                                   \
-    (EO_VERSION_NUMBER >= (major) * 10000 + (minor) * 100 + (patch))
+    (EO_VERSION_NUMBER >= 10000 * (major) + 100 * (minor) + (patch))
 
 /** Version of the library actually loaded (compare with EO_VERSION_NUMBER). @since 1.0 */
 EO_API int eo_version(void);
@@ -59,34 +59,34 @@ EO_API const char *eo_build_info(void);
 typedef int eo_status;
 
 #define EO_OK 0
-#define EO_E_ARG 1                          /* arg.Invalid */
-#define EO_E_NOMEM 2                        /* memory.Exhausted */
-#define EO_E_IO 3                           /* io.Error */
-#define EO_E_IO_READ (EO_E_IO | (1 << 8))   /* io.Read */
-#define EO_E_IO_WRITE (EO_E_IO | (2 << 8))  /* io.Write */
-#define EO_E_IO_NOT_FOUND (EO_E_IO | (3 << 8)) /* io.NotFound */
-#define EO_E_GEOMETRY 4                     /* geometry.Invalid */
-#define EO_E_SOURCE 5                       /* source.Invalid */
-#define EO_E_NODATA_IN_AOI (EO_E_SOURCE | (1 << 8))     /* source.NoDataInAOI */
+#define EO_E_ARG 1                                        /* arg.Invalid */
+#define EO_E_NOMEM 2                                      /* memory.Exhausted */
+#define EO_E_IO 3                                         /* io.Error */
+#define EO_E_IO_READ (EO_E_IO | (1 << 8))                 /* io.Read */
+#define EO_E_IO_WRITE (EO_E_IO | (2 << 8))                /* io.Write */
+#define EO_E_IO_NOT_FOUND (EO_E_IO | (3 << 8))            /* io.NotFound */
+#define EO_E_GEOMETRY 4                                   /* geometry.Invalid */
+#define EO_E_SOURCE 5                                     /* source.Invalid */
+#define EO_E_NODATA_IN_AOI (EO_E_SOURCE | (1 << 8))       /* source.NoDataInAOI */
 #define EO_E_PIXEL_SIZE_TOO_HIGH (EO_E_SOURCE | (2 << 8)) /* source.PixelSizeTooHigh */
-#define EO_E_SOURCE_MISMATCH (EO_E_SOURCE | (3 << 8))   /* source.Mismatch */
-#define EO_E_LIMIT 6                        /* limit.Exceeded */
-#define EO_E_AOI_TOO_LARGE (EO_E_LIMIT | (1 << 8)) /* aoi.TooLarge */
-#define EO_E_CRS 7                          /* crs.Invalid */
-#define EO_E_CRS_TRANSFORM (EO_E_CRS | (1 << 8)) /* crs.Transform */
-#define EO_E_MODEL 8                        /* model.Invalid */
+#define EO_E_SOURCE_MISMATCH (EO_E_SOURCE | (3 << 8))     /* source.Mismatch */
+#define EO_E_LIMIT 6                                      /* limit.Exceeded */
+#define EO_E_AOI_TOO_LARGE (EO_E_LIMIT | (1 << 8))        /* aoi.TooLarge */
+#define EO_E_CRS 7                                        /* crs.Invalid */
+#define EO_E_CRS_TRANSFORM (EO_E_CRS | (1 << 8))          /* crs.Transform */
+#define EO_E_MODEL 8                                      /* model.Invalid */
 #define EO_E_MODEL_UNSUPPORTED_OP (EO_E_MODEL | (1 << 8)) /* model.UnsupportedOp */
-#define EO_E_OP_UNKNOWN 9                   /* op.Unknown */
-#define EO_E_PARAM (EO_E_OP_UNKNOWN | (1 << 8)) /* param.Invalid */
-#define EO_E_INDEX 10                       /* index.Invalid */
-#define EO_E_INDEX_BAND_MISSING (EO_E_INDEX | (1 << 8)) /* index.BandMissing */
-#define EO_E_EXPR_SYNTAX (EO_E_INDEX | (2 << 8))        /* expr.Syntax */
-#define EO_E_CANCELLED 11                   /* cancelled */
-#define EO_E_STATE 12                       /* state.Invalid */
-#define EO_E_UNSUPPORTED 13                 /* unsupported */
-#define EO_E_INTERNAL 14                    /* internal */
+#define EO_E_OP_UNKNOWN 9                                 /* op.Unknown */
+#define EO_E_PARAM (EO_E_OP_UNKNOWN | (1 << 8))           /* param.Invalid */
+#define EO_E_INDEX 10                                     /* index.Invalid */
+#define EO_E_INDEX_BAND_MISSING (EO_E_INDEX | (1 << 8))   /* index.BandMissing */
+#define EO_E_EXPR_SYNTAX (EO_E_INDEX | (2 << 8))          /* expr.Syntax */
+#define EO_E_CANCELLED 11                                 /* cancelled */
+#define EO_E_STATE 12                                     /* state.Invalid */
+#define EO_E_UNSUPPORTED 13                               /* unsupported */
+#define EO_E_INTERNAL 14                                  /* internal */
 
-#define EO_STATUS_CATEGORY(st) ((st) & 0xff)
+#define EO_STATUS_CATEGORY(st) ((st)&0xff)
 
 /** Stable dotted id of a status ("geometry.Invalid"); "unknown" for an
  *  unknown code. Static storage. @since 1.0 */
@@ -156,10 +156,10 @@ EO_API const char *eo_ctx_errmsg(const eo_ctx *ctx);
 EO_API void eo_ctx_clear_error(eo_ctx *ctx);
 
 /* Limits guarding against absurd or hostile input. */
-#define EO_LIMIT_MAX_PIXELS 1       /* pixels in one in-memory raster; default 2^31 */
-#define EO_LIMIT_MAX_BYTES 2        /* bytes of one allocation; default 8 GiB */
-#define EO_LIMIT_AOI_VERTICES 3     /* vertices in one AOI; default 50,000 */
-#define EO_LIMIT_JSON_BYTES 4       /* bytes of JSON input; default 64 MiB */
+#define EO_LIMIT_MAX_PIXELS 1   /* pixels in one in-memory raster; default 2^31 */
+#define EO_LIMIT_MAX_BYTES 2    /* bytes of one allocation; default 8 GiB */
+#define EO_LIMIT_AOI_VERTICES 3 /* vertices in one AOI; default 50,000 */
+#define EO_LIMIT_JSON_BYTES 4   /* bytes of JSON input; default 64 MiB */
 
 /** Set a limit (value > 0). @since 1.0 */
 EO_API eo_status eo_ctx_set_limit(eo_ctx *ctx, int32_t which, int64_t value);

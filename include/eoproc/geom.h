@@ -11,7 +11,8 @@
 extern "C" {
 #endif
 
-/** A polygonal geometry (Polygon or MultiPolygon) with its CRS. */
+/** A polygonal geometry (Polygon or MultiPolygon) with its CRS. It keeps
+ *  the GEOS handle of the context that made it: free it before that context. */
 typedef struct eo_geom eo_geom;
 
 /* Options for parsing an AOI. */

@@ -21,8 +21,7 @@ EO_API eo_status eo_op_schema(eo_ctx *ctx, const char *name, char **out_json);
  *  schema (a bad parameter fails with param.Invalid naming the field and
  *  what was expected); *out_json receives the JSON result (release with
  *  eo_free). @since 1.0 */
-EO_API eo_status eo_op_run(eo_ctx *ctx, const char *name, const char *params_json,
-                           char **out_json);
+EO_API eo_status eo_op_run(eo_ctx *ctx, const char *name, const char *params_json, char **out_json);
 
 #ifdef __cplusplus
 }

@@ -91,8 +91,7 @@ eo_status eoi_crs_transformer(eo_ctx *ctx, PJ **out, const char *src, const char
     PJ *n = proj_normalize_for_visualization(ctx->pj, p);
     proj_destroy(p);
     if (!n)
-        return eoi_fail(ctx, EO_E_CRS_TRANSFORM, "cannot normalize axis order: %s",
-                        proj_msg(ctx));
+        return eoi_fail(ctx, EO_E_CRS_TRANSFORM, "cannot normalize axis order: %s", proj_msg(ctx));
     *out = n;
     return EO_OK;
 }

@@ -8,15 +8,20 @@
 
 static const int64_t default_limits[EOI_NLIMITS] = {
     0,
-    (int64_t)1 << 31,          /* EO_LIMIT_MAX_PIXELS */
-    (int64_t)8 << 30,          /* EO_LIMIT_MAX_BYTES */
-    50000,                     /* EO_LIMIT_AOI_VERTICES */
-    (int64_t)64 << 20,         /* EO_LIMIT_JSON_BYTES */
+    (int64_t)1 << 31,  /* EO_LIMIT_MAX_PIXELS */
+    (int64_t)8 << 30,  /* EO_LIMIT_MAX_BYTES */
+    50000,             /* EO_LIMIT_AOI_VERTICES */
+    (int64_t)64 << 20, /* EO_LIMIT_JSON_BYTES */
 };
 
 static void geos_message(const char *msg, void *user) {
     eo_ctx *ctx = user;
     snprintf(ctx->geos_msg, sizeof ctx->geos_msg, "%s", msg);
+}
+
+static void proj_message(void *user, int level, const char *msg) {
+    (void)level;
+    eoi_log(user, EO_LOG_DEBUG, "PROJ: %s", msg ? msg : "");
 }
 
 eo_status eo_ctx_new(eo_ctx **out) {
@@ -39,6 +44,7 @@ eo_status eo_ctx_new(eo_ctx **out) {
     GEOSContext_setNoticeMessageHandler_r(ctx->geos, geos_message, ctx);
     /* PROJ prints nothing once a log function is set; its messages go to the
      * context's log at debug level. */
+    proj_log_func(ctx->pj, ctx, proj_message);
     proj_log_level(ctx->pj, PJ_LOG_ERROR);
     eoi_gdal_init();
     *out = ctx;
@@ -196,14 +202,14 @@ eo_status eoi_check_raster_size(eo_ctx *ctx, size_t *nbytes, int64_t w, int64_t 
     if (eoi_mul_i64(&px, w, h) || px > eoi_limit(ctx, EO_LIMIT_MAX_PIXELS))
         return eoi_fail(ctx, EO_E_LIMIT,
                         "%s: %lld x %lld pixels exceed the limit of %lld pixels in memory", what,
-                        (long long)w, (long long)h,
-                        (long long)eoi_limit(ctx, EO_LIMIT_MAX_PIXELS));
+                        (long long)w, (long long)h, (long long)eoi_limit(ctx, EO_LIMIT_MAX_PIXELS));
     if (eoi_mul_size3(&n, (size_t)px, (size_t)bands, esize) ||
         n > (size_t)eoi_limit(ctx, EO_LIMIT_MAX_BYTES))
-        return eoi_fail(ctx, EO_E_LIMIT,
-                        "%s: %lld x %lld x %lld samples of %zu bytes exceed the limit of %lld bytes",
-                        what, (long long)w, (long long)h, (long long)bands, esize,
-                        (long long)eoi_limit(ctx, EO_LIMIT_MAX_BYTES));
+        return eoi_fail(
+            ctx, EO_E_LIMIT,
+            "%s: %lld x %lld x %lld samples of %zu bytes exceed the limit of %lld bytes", what,
+            (long long)w, (long long)h, (long long)bands, esize,
+            (long long)eoi_limit(ctx, EO_LIMIT_MAX_BYTES));
     *nbytes = n;
     return EO_OK;
 }

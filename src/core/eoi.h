@@ -37,7 +37,7 @@ struct eo_ctx {
     int64_t limits[EOI_NLIMITS];
     GEOSContextHandle_t geos;
     PJ_CONTEXT *pj;
-    char geos_msg[512]; /* last GEOS error or notice */
+    char geos_msg[512];  /* last GEOS error or notice */
     char gdal_msg[1024]; /* last GDAL error of the current call */
     int gdal_err;        /* CPLErrorNum of it, 0 = none */
 };

@@ -23,8 +23,9 @@ json_object *eoi_json_double(double d) {
 }
 
 eo_status eoi_json_dump(eo_ctx *ctx, char **out, json_object *obj, bool pretty) {
-    int flags = JSON_C_TO_STRING_NOSLASHESCAPE |
-                (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN);
+    int flags =
+        JSON_C_TO_STRING_NOSLASHESCAPE |
+        (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN);
     const char *s = json_object_to_json_string_ext(obj, flags);
     if (!s)
         return eoi_fail(ctx, EO_E_NOMEM, "out of memory serializing JSON");
@@ -79,18 +80,19 @@ eo_status eoi_json_parse(eo_ctx *ctx, json_object **out, const char *text, const
     if (!tok)
         return eoi_fail(ctx, EO_E_NOMEM, "out of memory parsing %s", what);
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-    json_object *obj = json_tokener_parse_ex(tok, text, (int)len);
+    /* len + 1: the terminating NUL lets json-c finish a top-level number */
+    json_object *obj = json_tokener_parse_ex(tok, text, (int)len + 1);
     enum json_tokener_error jerr = json_tokener_get_error(tok);
     size_t off = json_tokener_get_parse_end(tok);
     eo_status st = EO_OK;
     if (jerr == json_tokener_continue) {
-        st = eoi_fail(ctx, st_on_error, "%s is not valid JSON: unexpected end of text at offset %zu",
-                      what, len);
+        st = eoi_fail(ctx, st_on_error,
+                      "%s is not valid JSON: unexpected end of text at offset %zu", what, len);
     } else if (jerr != json_tokener_success) {
         if (jerr == json_tokener_error_depth)
             st = eoi_fail(ctx, st_on_error,
-                          "%s is not valid JSON: nesting deeper than %d levels at offset %zu",
-                          what, EOI_JSON_DEPTH, off);
+                          "%s is not valid JSON: nesting deeper than %d levels at offset %zu", what,
+                          EOI_JSON_DEPTH, off);
         else
             st = eoi_fail(ctx, st_on_error, "%s is not valid JSON: %s at offset %zu", what,
                           json_tokener_error_desc(jerr), off);

@@ -16,7 +16,7 @@ const char *tap_tmp(const char *name);
 #define CHECK_ST(ctx, expr, want)                                                                  \
     do {                                                                                           \
         eo_status st_ = (expr);                                                                    \
-        tap_check(st_ == (want), __FILE__, __LINE__, #expr, "status %s (want %s): %s",            \
+        tap_check(st_ == (want), __FILE__, __LINE__, #expr, "status %s (want %s): %s",             \
                   eo_status_id(st_), eo_status_id(want), eo_ctx_errmsg(ctx));                      \
     } while (0)
 #define CHECK_OK(ctx, expr) CHECK_ST(ctx, expr, EO_OK)

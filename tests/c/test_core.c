@@ -132,6 +132,15 @@ int main(void) {
     CHECK(strstr(eo_ctx_errmsg(ctx), "nesting"));
     CHECK_OK(ctx, eoi_json_parse(ctx, &o, " {\"a\": [1, 2.5]} \n", "params", EO_E_PARAM));
     json_object_put(o);
+    /* top-level scalars are JSON too; empty text is not */
+    CHECK_OK(ctx, eoi_json_parse(ctx, &o, "42", "params", EO_E_PARAM));
+    CHECK(o && json_object_get_int(o) == 42);
+    json_object_put(o);
+    CHECK_OK(ctx, eoi_json_parse(ctx, &o, "null", "params", EO_E_PARAM));
+    CHECK(o == NULL);
+    CHECK_ST(ctx, eoi_json_parse(ctx, &o, "", "params", EO_E_PARAM), EO_E_PARAM);
+    CHECK_ST(ctx, eoi_json_parse(ctx, &o, "   ", "params", EO_E_PARAM), EO_E_PARAM);
+    CHECK_ST(ctx, eoi_json_parse(ctx, &o, "42 43", "params", EO_E_PARAM), EO_E_PARAM);
 
     /* progress and cancel */
     eo_ctx_set_progress(ctx, stop_at_half, NULL);

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# demo.sh - THE demo command: installs what is missing, fetches the sample
+# data, builds the release build (build/release, reused when present) and
+# shows the eoproc CLI on a real Landsat 7 scene of Olinda, Brazil.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+DATA=$ROOT/.cache/data
+DEMO=$ROOT/.cache/demo
+B=$ROOT/build/release
+SCENE=$DATA/L7_ETMs.tif
+STEP=0
+
+heading() {
+    STEP=$((STEP + 1))
+    printf '\n=== %d. %s ===\n' "$STEP" "$*"
+}
+show() { # print the command, then run it
+    printf '$ %s\n' "$*"
+    "$@"
+}
+
+heading "Dependencies (Debian packages; installs only what is missing)"
+bash "$ROOT/scripts/deps.sh"
+
+heading "Sample data (r-cran-stars rasters, without R)"
+bash "$ROOT/scripts/fetch-data.sh" "$DATA"
+
+heading "Build (release, $B)"
+if [ ! -f "$B/CMakeCache.txt" ]; then
+    cmake -S "$ROOT" -B "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEOPROC_WERROR=ON \
+        -DEOPROC_DATA_DIR="$DATA" >"$ROOT/.cache/demo-configure.log" 2>&1 || {
+        cat "$ROOT/.cache/demo-configure.log"
+        exit 1
+    }
+fi
+cmake --build "$B" -j"${EOPROC_JOBS:-2}" >"$ROOT/.cache/demo-build.log" 2>&1 || {
+    tail -n 60 "$ROOT/.cache/demo-build.log"
+    exit 1
+}
+echo "built $B/eoproc (log: .cache/demo-build.log)"
+EOPROC=$B/eoproc
+
+heading "Version"
+show "$EOPROC" --version
+
+heading "Raster metadata: eoproc info L7_ETMs.tif (Landsat 7, 6 bands, UTM 25S)"
+show "$EOPROC" info "$SCENE"
+
+heading "An area of interest in Olinda (GeoJSON, EPSG:4326)"
+mkdir -p "$DEMO"
+AOI=$DEMO/aoi.geojson
+cat >"$AOI" <<'EOF'
+{
+  "type": "Feature",
+  "properties": {"name": "Olinda, Pernambuco, Brazil (inside the L7_ETMs.tif scene)"},
+  "geometry": {
+    "type": "Polygon",
+    "coordinates": [[
+      [-34.890, -8.020], [-34.860, -8.020], [-34.860, -7.990],
+      [-34.875, -7.975], [-34.890, -7.990], [-34.890, -8.020]
+    ]]
+  }
+}
+EOF
+cat "$AOI"
+# The AOI must lie inside the scene: check it against GDAL's WGS84 footprint.
+gdalinfo -json "$SCENE" | /usr/bin/python3 -c '
+import json, sys
+ext = json.load(sys.stdin)["wgs84Extent"]["coordinates"][0]
+aoi = json.load(open(sys.argv[1]))["geometry"]["coordinates"][0]
+def inside(x, y, ring):
+    hit = False
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:]):
+        if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
+            hit = not hit
+    return hit
+out = [p for p in aoi if not inside(p[0], p[1], ext)]
+if out:
+    sys.exit("AOI vertices outside the scene footprint %s: %s" % (ext, out))
+print("AOI lies inside the scene footprint (gdalinfo wgs84Extent):", ext)
+' "$AOI"
+
+heading "Geodesic area of the AOI: eoproc area"
+show "$EOPROC" area "$AOI"
+
+printf '\n=== done ===\n'

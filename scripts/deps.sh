@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# deps.sh - install the Debian 12 packages eoproc needs to build, test and
+# demo, but only those that are missing: on a machine that has them all this
+# does no network access. Idempotent; run as root (or with sudo available).
+set -euo pipefail
+
+PACKAGES=(
+    # toolchain and build
+    build-essential g++ cmake make pkg-config binutils file
+    # libraries
+    libgdal-dev libgeos-dev libproj-dev libopenblas-dev libtiff-dev libzstd-dev
+    libdeflate-dev libjson-c-dev libprotobuf-c-dev protobuf-c-compiler
+    # tools used by the tests, scripts and demo
+    gdal-bin python3 python3-gdal python3-numpy python3-pytest
+    abigail-tools clang-format ca-certificates
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    if [ "$status" != "installed" ]; then
+        missing+=("$p")
+    fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "deps: all ${#PACKAGES[@]} packages present"
+    exit 0
+fi
+
+echo "deps: installing ${missing[*]}"
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        SUDO=(sudo)
+    else
+        echo "deps: missing packages and not root (no sudo): ${missing[*]}" >&2
+        exit 1
+    fi
+fi
+"${SUDO[@]}" apt-get update -q
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+echo "deps: done"

@@ -1,0 +1,35 @@
+/*
+ * ops_int.h - the operation registry's internals. Each operation lives in
+ * its own file (src/ops/op_<name>.c) and ends with its descriptor; the list
+ * of descriptors is op_list.h.
+ */
+#ifndef EOI_OPS_INT_H
+#define EOI_OPS_INT_H
+
+#include "eoi.h"
+
+/* An operation: params is the validated parameter object with defaults
+ * filled in (borrowed); on success *result is a new JSON value. */
+typedef eo_status (*eoi_op_fn)(eo_ctx *ctx, json_object *params, json_object **result);
+
+typedef struct eoi_op {
+    const char *name;    /* registry name: "aoi_area" */
+    const char *cli;     /* command-line name: "area" */
+    const char *summary; /* one line */
+    const char *schema;  /* JSON Schema of the parameters (draft 2020-12 subset) */
+    eoi_op_fn run;
+} eoi_op;
+
+/* Validate value against schema; on failure records EO_E_PARAM naming the
+ * field (path) and what was expected. Fills in "default"s of missing
+ * properties of objects. */
+eo_status eoi_schema_validate(eo_ctx *ctx, json_object *schema, json_object *value,
+                              const char *path);
+
+/* Parameter getters for operations (after validation, so types hold). */
+const char *eoi_param_str(json_object *params, const char *key, const char *dflt);
+bool eoi_param_bool(json_object *params, const char *key, bool dflt);
+double eoi_param_num(json_object *params, const char *key, double dflt);
+int64_t eoi_param_int(json_object *params, const char *key, int64_t dflt);
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * raster_int.h - internals of the raster layer: the layouts of eo_raster,
+ * eo_dataset and the option objects, and the dtype / resampling mappings
+ * to GDAL. Later layers (cog, ops, ...) include this to reach the GDAL
+ * handle of a dataset or the pixels of a raster. Never installed.
+ */
+#ifndef EOPROC_RASTER_INT_H
+#define EOPROC_RASTER_INT_H
+
+#include "eoi.h"
+
+#include <gdal.h>
+
+/* Pixel buffers are aligned to this many bytes (one cache line, one
+ * AVX-512 register). */
+#define EOI_RASTER_ALIGN 64
+
+struct eo_raster {
+    int64_t width;
+    int64_t height;
+    int32_t bands;
+    eo_dtype dtype;
+    void *data;  /* EOI_RASTER_ALIGN-aligned, inside alloc */
+    void *alloc; /* what eoi_malloc returned */
+    size_t nbytes;
+    double gt[6];
+    int32_t has_gt;
+    char *wkt; /* never NULL once built: "" when unknown */
+    double nodata;
+    int32_t has_nodata;
+};
+
+struct eo_dataset {
+    GDALDatasetH h;
+    /* Opened on first need with OVERVIEW_LEVEL=NONE: a reduced-resolution
+     * read at full resolution must not be redirected by GDAL to an
+     * overview coarser than the one eoproc picked. */
+    GDALDatasetH h_full;
+    char *path;
+    const char *driver; /* GDAL short name, static storage of GDAL */
+    int64_t width;
+    int64_t height;
+    int32_t band_count;
+    eo_dtype *dtypes; /* band_count entries, index 0 = band 1 */
+    double gt[6];
+    int32_t has_gt;
+    char *wkt; /* WKT2:2019 on one line; "" when unknown */
+    int32_t overview_count;
+};
+
+struct eo_write_opts {
+    char compress[16]; /* "NONE", "DEFLATE", "LZW", "ZSTD" */
+    int32_t blocksize; /* 0 = strips */
+};
+
+#define EOI_READ_MAX_BANDS 65536
+
+struct eo_read_opts {
+    eo_dtype dtype; /* EO_DT_UNKNOWN = type of the first band read */
+    int32_t *bands; /* NULL = all */
+    int32_t band_count;
+    int64_t out_width; /* 0 = window size */
+    int64_t out_height;
+    int32_t resampling;
+};
+
+/* ---- dtype.c ----------------------------------------------------------- */
+/* GDAL type that holds dt (GDT_Byte for EO_DT_I8, written with
+ * PIXELTYPE=SIGNEDBYTE); GDT_Unknown for an unknown type. */
+GDALDataType eoi_dtype_to_gdal(eo_dtype dt);
+/* eoproc type of a GDAL band (EO_DT_I8 for a SIGNEDBYTE byte band),
+ * EO_DT_UNKNOWN for complex and unknown types. */
+eo_dtype eoi_dtype_of_band(GDALRasterBandH band);
+/* true for EO_DT_F32 / EO_DT_F64 */
+bool eoi_dtype_is_float(eo_dtype dt);
+/* Store v into sample i of buf of type dt: rounded to nearest (half away
+ * from zero) and saturated for integer types; NaN becomes 0. */
+void eoi_dtype_store(void *buf, eo_dtype dt, size_t i, double v);
+/* Sample i of buf of type dt as a double. */
+double eoi_dtype_load(const void *buf, eo_dtype dt, size_t i);
+/* GDAL resampling of an EO_RESAMPLE_* method (nearest for unknown ones). */
+GDALRIOResampleAlg eoi_resample_to_gdal(int32_t method);
+
+/* ---- raster.c ---------------------------------------------------------- */
+/* Set the raster's CRS WKT as is (no normalization); NULL clears. */
+eo_status eoi_raster_set_wkt(eo_ctx *ctx, eo_raster *r, const char *wkt);
+
+#endif /* EOPROC_RASTER_INT_H */
