@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -92,6 +93,65 @@ static eo_status read_crs(eo_ctx *ctx, eo_dataset *ds) {
     return ds->wkt ? EO_OK : EO_E_NOMEM;
 }
 
+/* Blocks whose data lies past the end of the file: a TIFF cut short (an
+ * interrupted download or copy) opens fine, since its directories come
+ * first, and fails only when pixels are read. Checking every block's
+ * offset + size against the file size catches it at open. Checked: every
+ * block up to max_blocks per band and overview, then the last block row. */
+static eo_status check_band_extent(eo_ctx *ctx, GDALRasterBandH band, const char *path,
+                                   int64_t fsize, const char *what, int b) {
+    enum { max_blocks = 1 << 20 };
+    int bw = 0, bh = 0;
+    GDALGetBlockSize(band, &bw, &bh);
+    if (bw < 1 || bh < 1)
+        return EO_OK;
+    int64_t nbx = (GDALGetRasterBandXSize(band) + (int64_t)bw - 1) / bw;
+    int64_t nby = (GDALGetRasterBandYSize(band) + (int64_t)bh - 1) / bh;
+    int64_t y0 = nbx * nby > max_blocks ? nby - 1 : 0;
+    char key[64];
+    for (int64_t y = y0; y < nby; y++) {
+        for (int64_t x = 0; x < nbx; x++) {
+            snprintf(key, sizeof key, "BLOCK_OFFSET_%lld_%lld", (long long)x, (long long)y);
+            const char *off = GDALGetMetadataItem(band, key, "TIFF");
+            snprintf(key, sizeof key, "BLOCK_SIZE_%lld_%lld", (long long)x, (long long)y);
+            const char *size = GDALGetMetadataItem(band, key, "TIFF");
+            if (!off || !size)
+                return EO_OK; /* not a TIFF block layout GDAL exposes */
+            long long o = atoll(off), n = atoll(size);
+            if (o > 0 && (o > fsize || n > fsize - o))
+                return eoi_fail(ctx, EO_E_IO_READ,
+                                "%s: truncated file: block (%lld, %lld) of band %d%s ends at byte "
+                                "%lld, past the end of the file (%lld bytes)",
+                                path, (long long)x, (long long)y, b, what, o + n, (long long)fsize);
+        }
+    }
+    return EO_OK;
+}
+
+static eo_status check_tiff_extent(eo_ctx *ctx, eo_dataset *ds, const char *path) {
+    if (strcmp(ds->driver, "GTiff") != 0 && strcmp(ds->driver, "COG") != 0)
+        return EO_OK;
+    VSIStatBufL sb;
+    if (VSIStatL(path, &sb) != 0)
+        return EO_OK;
+    const char *il = GDALGetMetadataItem(ds->h, "INTERLEAVE", "IMAGE_STRUCTURE");
+    int nb = il && strcmp(il, "PIXEL") == 0 ? 1 : ds->band_count; /* pixel: bands share blocks */
+    for (int b = 1; b <= nb; b++) {
+        GDALRasterBandH band = GDALGetRasterBand(ds->h, b);
+        eo_status st = check_band_extent(ctx, band, path, (int64_t)sb.st_size, "", b);
+        int no = GDALGetOverviewCount(band);
+        for (int i = 0; i < no && st == EO_OK; i++) {
+            char what[48];
+            snprintf(what, sizeof what, " (overview %d)", i + 1);
+            st = check_band_extent(ctx, GDALGetOverview(band, i), path, (int64_t)sb.st_size, what,
+                                   b);
+        }
+        if (st != EO_OK)
+            return st;
+    }
+    return EO_OK;
+}
+
 static eo_status open_checked(eo_ctx *ctx, eo_dataset *ds, const char *path, bool is_dir) {
     ds->h = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, NULL, NULL,
                        NULL);
@@ -135,7 +195,8 @@ static eo_status open_checked(eo_ctx *ctx, eo_dataset *ds, const char *path, boo
     }
     if (!ds->has_gt)
         memcpy(ds->gt, identity_gt, sizeof ds->gt);
-    return read_crs(ctx, ds);
+    eo_status st = check_tiff_extent(ctx, ds, path);
+    return st != EO_OK ? st : read_crs(ctx, ds);
 }
 
 eo_status eo_dataset_open(eo_ctx *ctx, eo_dataset **out, const char *path) {

@@ -140,13 +140,15 @@ HTML = b"<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>\n" \
 
 
 def make_bad_rasters(folder, good_tif):
-    """Write a zero-byte .tif, an HTML page named .tif and a TIFF cut inside
-    its first directory into folder; return {kind: path}."""
+    """Write a zero-byte .tif, an HTML page named .tif, a TIFF cut inside
+    its first directory and a TIFF cut halfway through its pixels (an
+    interrupted download) into folder; return {kind: path}."""
     folder = str(folder)
     paths = {
         "empty": os.path.join(folder, "empty.tif"),
         "html": os.path.join(folder, "page.tif"),
         "truncated": os.path.join(folder, "truncated.tif"),
+        "truncated_pixels": os.path.join(folder, "half.tif"),
     }
     open(paths["empty"], "wb").close()
     with open(paths["html"], "wb") as f:
@@ -155,6 +157,10 @@ def make_bad_rasters(folder, good_tif):
         head = f.read(120)  # header + part of the first IFD (which starts at 8)
     with open(paths["truncated"], "wb") as f:
         f.write(head)
+    with open(good_tif, "rb") as f:
+        data = f.read()
+    with open(paths["truncated_pixels"], "wb") as f:
+        f.write(data[: len(data) // 2])
     return paths
 
 

@@ -131,7 +131,7 @@ def test_info_quiet(cli, l7, where):
     assert proc.stderr == ""
 
 
-@pytest.mark.parametrize("kind", ["truncated", "html", "empty", "missing"])
+@pytest.mark.parametrize("kind", ["truncated", "truncated_pixels", "html", "empty", "missing"])
 def test_info_bad_files(cli, tmp_path, l7, kind):
     folder = tmp_path / "in"
     folder.mkdir()

@@ -390,7 +390,7 @@ def test_missing_file(tmp_path):
         assert str(e) == "%s [io.NotFound]" % e.message
 
 
-@pytest.mark.parametrize("kind", ["empty", "html", "truncated"])
+@pytest.mark.parametrize("kind", ["empty", "html", "truncated", "truncated_pixels"])
 def test_broken_files(tmp_path, l7, kind):
     path = make_bad_rasters(tmp_path, l7)[kind]
     before = sorted(os.listdir(tmp_path))
