@@ -11,5 +11,6 @@
 #include "eoproc/geom.h"
 #include "eoproc/ops.h"
 #include "eoproc/raster.h"
+#include "eoproc/tiles.h"
 
 #endif /* EOPROC_H */

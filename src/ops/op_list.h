@@ -7,10 +7,14 @@
 
 extern const eoi_op eoi_op_info;
 extern const eoi_op eoi_op_aoi_area;
+extern const eoi_op eoi_op_tile_bounds;
+extern const eoi_op eoi_op_tiles_cover;
 
 static const eoi_op *const eoi_ops[] = {
     &eoi_op_info,
     &eoi_op_aoi_area,
+    &eoi_op_tile_bounds,
+    &eoi_op_tiles_cover,
 };
 
 #endif

@@ -32,4 +32,21 @@ bool eoi_param_bool(json_object *params, const char *key, bool dflt);
 double eoi_param_num(json_object *params, const char *key, double dflt);
 int64_t eoi_param_int(json_object *params, const char *key, int64_t dflt);
 
+/* An AOI parameter: "aoi" (a GeoJSON object, GeoJSON text, or the path of
+ * a file), with "crs" (of coordinates the GeoJSON does not name),
+ * "repair" and "allow_z". EOI_AOI_SCHEMA_PROPS is their schema, to paste
+ * into an operation's "properties". */
+eo_status eoi_param_aoi(eo_ctx *ctx, eo_geom **out, json_object *params);
+
+#define EOI_AOI_SCHEMA_PROPS                                                                       \
+    "\"aoi\": {\"type\": [\"object\", \"string\"],"                                                \
+    "  \"description\": \"GeoJSON Polygon/MultiPolygon, Feature or FeatureCollection: an "         \
+    "object, its text, or the path of a file\"},"                                                  \
+    "\"crs\": {\"type\": \"string\", \"default\": \"EPSG:4326\","                                  \
+    "  \"description\": \"CRS of the AOI's coordinates when the GeoJSON names none\"},"            \
+    "\"repair\": {\"type\": \"boolean\", \"default\": false,"                                      \
+    "  \"description\": \"repair an invalid AOI (make-valid) instead of failing\"},"               \
+    "\"allow_z\": {\"type\": \"boolean\", \"default\": false,"                                     \
+    "  \"description\": \"accept 3D positions and drop the altitude\"}"
+
 #endif

@@ -48,6 +48,8 @@ __all__ = [
     "read",
     "run",
     "schema",
+    "tile_bounds",
+    "tiles_cover",
     "version",
 ]
 
@@ -616,3 +618,6 @@ def run(op, **params):
         out = c_void_p()
         _check(ctx, _lib.eo_op_run(ctx, name, data, byref(out)))
         return json.loads(_take_string(out))
+
+
+from ._tiles import tile_bounds, tiles_cover  # noqa: E402

@@ -1,0 +1,63 @@
+/*
+ * eoproc/tiles.h - the web-mercator tile grid (EPSG:3857): tile bounds,
+ * the tile under a point, XYZ / TMS row order, QuadKeys, ground
+ * resolution and zoom, and the tiles that cover an AOI.
+ *
+ * Tiles are addressed z/x/y in XYZ order (row 0 at the north, as OSM and
+ * most web maps do); eo_tile_flip_y converts to and from TMS (row 0 at the
+ * south). Zoom levels 0 to 30.
+ */
+#ifndef EOPROC_TILES_H
+#define EOPROC_TILES_H
+
+#include "core.h"
+#include "geom.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EO_TILE_MAX_ZOOM 30
+
+/** A tile address (XYZ order). A value type; never grows. */
+typedef struct eo_tile {
+    int32_t z;
+    int32_t x;
+    int32_t y;
+} eo_tile;
+
+/** Bounds of tile z/x/y in EPSG:3857 metres and/or in longitude/latitude
+ *  degrees (either pointer may be NULL). @since 1.0 */
+EO_API eo_status eo_tile_bounds(eo_ctx *ctx, int32_t z, int32_t x, int32_t y, eo_bbox *mercator,
+                                eo_bbox *lonlat);
+/** The tile at zoom z that contains the point (lon, lat); latitudes beyond
+ *  +-85.0511287798 (the grid's edge) fall in the first / last row. @since 1.0 */
+EO_API eo_status eo_tile_at(eo_ctx *ctx, double lon, double lat, int32_t z, int32_t *x, int32_t *y);
+/** Row y in XYZ order as a TMS row, and back (the same formula). @since 1.0 */
+EO_API int32_t eo_tile_flip_y(int32_t z, int32_t y);
+/** The QuadKey of tile z/x/y (z digits and a NUL: capacity >= z + 1). @since 1.0 */
+EO_API eo_status eo_tile_quadkey(eo_ctx *ctx, char *buf, size_t capacity, int32_t z, int32_t x,
+                                 int32_t y);
+/** The tile a QuadKey names ("" is tile 0/0/0). @since 1.0 */
+EO_API eo_status eo_tile_from_quadkey(eo_ctx *ctx, int32_t *z, int32_t *x, int32_t *y,
+                                      const char *quadkey);
+/** Ground resolution (metres per pixel) of zoom z at latitude lat for tiles
+ *  of tile_size pixels: 2 pi 6378137 cos(lat) / (tile_size 2^z). 0 for a bad
+ *  argument. @since 1.0 */
+EO_API double eo_tile_resolution(int32_t z, double lat, int32_t tile_size);
+/** The zoom that matches a ground resolution: the lowest zoom whose
+ *  resolution at latitude lat is at least as fine as res_m (clamped to
+ *  0..30). @since 1.0 */
+EO_API eo_status eo_tile_zoom_for_resolution(eo_ctx *ctx, int32_t *z, double res_m, double lat,
+                                             int32_t tile_size);
+/** The tiles of zoom z whose interior meets the AOI's interior (not merely
+ *  its bounding box), in row-major XYZ order. *tiles is released with
+ *  eo_free. An AOI whose bounding box spans more than 2^24 tiles at that
+ *  zoom is aoi.TooLarge. @since 1.0 */
+EO_API eo_status eo_tiles_cover(eo_ctx *ctx, eo_tile **tiles, int64_t *count, const eo_geom *aoi,
+                                int32_t z);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* EOPROC_TILES_H */

@@ -1,0 +1,76 @@
+/* op_tile_bounds.c - operation "tile_bounds": where a web-mercator tile is,
+ * given as z/x/y (XYZ or TMS rows) or as a QuadKey. */
+#include "ops_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static json_object *bbox_json(const eo_bbox *b) {
+    json_object *a = json_object_new_array();
+    json_object_array_add(a, eoi_json_double(b->xmin));
+    json_object_array_add(a, eoi_json_double(b->ymin));
+    json_object_array_add(a, eoi_json_double(b->xmax));
+    json_object_array_add(a, eoi_json_double(b->ymax));
+    return a;
+}
+
+static eo_status parse_tile(eo_ctx *ctx, const char *s, bool tms, int32_t *z, int32_t *x,
+                            int32_t *y) {
+    if (!strchr(s, '/'))
+        return eo_tile_from_quadkey(ctx, z, x, y, s);
+    int n = 0;
+    if (sscanf(s, "%d/%d/%d%n", z, x, y, &n) != 3 || s[n] != '\0')
+        return eoi_fail(ctx, EO_E_PARAM,
+                        "parameter 'tile': expected Z/X/Y (three integers) or a QuadKey, got '%s'",
+                        s);
+    if (tms && *z >= 0 && *z <= EO_TILE_MAX_ZOOM)
+        *y = eo_tile_flip_y(*z, *y);
+    return EO_OK;
+}
+
+static eo_status run_tile_bounds(eo_ctx *ctx, json_object *params, json_object **result) {
+    bool tms = strcmp(eoi_param_str(params, "scheme", "xyz"), "tms") == 0;
+    int32_t z, x, y;
+    eo_bbox merc, ll;
+    char qk[EO_TILE_MAX_ZOOM + 1];
+    eo_status st = parse_tile(ctx, eoi_param_str(params, "tile", ""), tms, &z, &x, &y);
+    if (st == EO_OK)
+        st = eo_tile_bounds(ctx, z, x, y, &merc, &ll);
+    if (st == EO_OK)
+        st = eo_tile_quadkey(ctx, qk, sizeof qk, z, x, y);
+    if (st != EO_OK)
+        return st;
+    json_object *r = json_object_new_object();
+    json_object_object_add(r, "z", json_object_new_int(z));
+    json_object_object_add(r, "x", json_object_new_int(x));
+    json_object_object_add(r, "y", json_object_new_int(y));
+    json_object_object_add(r, "tms_y", json_object_new_int(eo_tile_flip_y(z, y)));
+    json_object_object_add(r, "quadkey", json_object_new_string(qk));
+    json_object_object_add(r, "bounds_3857", bbox_json(&merc));
+    json_object_object_add(r, "bounds_4326", bbox_json(&ll));
+    json_object_object_add(r, "resolution_m", eoi_json_double(eo_tile_resolution(z, 0, 256)));
+    *result = r;
+    return EO_OK;
+}
+
+const eoi_op eoi_op_tile_bounds = {
+    .name = "tile_bounds",
+    .cli = "tile-bounds",
+    .summary = "Bounds (EPSG:3857 and EPSG:4326), QuadKey and TMS row of a web-mercator tile",
+    .schema = "{"
+              "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
+              "\"title\": \"tile_bounds\","
+              "\"type\": \"object\","
+              "\"properties\": {"
+              "  \"tile\": {\"type\": \"string\", \"minLength\": 1,"
+              "    \"description\": \"Z/X/Y (e.g. 12/1525/2110) or a QuadKey (e.g. 0231)\"},"
+              "  \"scheme\": {\"type\": \"string\", \"enum\": [\"xyz\", \"tms\"],"
+              "    \"default\": \"xyz\", \"description\": \"row order of Y: xyz (row 0 at the "
+              "north) or tms (row 0 at the south)\"}"
+              "},"
+              "\"required\": [\"tile\"],"
+              "\"additionalProperties\": false,"
+              "\"x-positional\": [\"tile\"]"
+              "}",
+    .run = run_tile_bounds,
+};
