@@ -131,6 +131,8 @@ const char *eoi_gdal_msg(eo_ctx *ctx, const char *fallback);
 /* ---- JSON (json-c) ----------------------------------------------------- */
 /* A JSON number that prints in the shortest form that reads back exactly. */
 json_object *eoi_json_double(double d);
+/* [xmin, ymin, xmax, ymax] */
+json_object *eoi_json_bbox(const eo_bbox *b);
 /* Serialize obj into a malloc'd string for the caller (eo_free). */
 eo_status eoi_json_dump(eo_ctx *ctx, char **out, json_object *obj, bool pretty);
 /* Parse text as JSON (depth-limited, size-limited); on failure records

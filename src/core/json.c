@@ -22,6 +22,15 @@ json_object *eoi_json_double(double d) {
     return json_object_new_double_s(d, buf);
 }
 
+json_object *eoi_json_bbox(const eo_bbox *b) {
+    json_object *a = json_object_new_array();
+    json_object_array_add(a, eoi_json_double(b->xmin));
+    json_object_array_add(a, eoi_json_double(b->ymin));
+    json_object_array_add(a, eoi_json_double(b->xmax));
+    json_object_array_add(a, eoi_json_double(b->ymax));
+    return a;
+}
+
 eo_status eoi_json_dump(eo_ctx *ctx, char **out, json_object *obj, bool pretty) {
     int flags =
         JSON_C_TO_STRING_NOSLASHESCAPE |

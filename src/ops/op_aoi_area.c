@@ -11,11 +11,7 @@ static eo_status run_aoi_area(eo_ctx *ctx, json_object *params, json_object **re
     EOI_TRY(st, eo_geom_area_km2(ctx, g, &km2));
     EOI_TRY(st, eo_geom_bbox(ctx, g, &bb));
     json_object *r = json_object_new_object();
-    json_object *bbox = json_object_new_array();
-    json_object_array_add(bbox, eoi_json_double(bb.xmin));
-    json_object_array_add(bbox, eoi_json_double(bb.ymin));
-    json_object_array_add(bbox, eoi_json_double(bb.xmax));
-    json_object_array_add(bbox, eoi_json_double(bb.ymax));
+    json_object *bbox = eoi_json_bbox(&bb);
     int epsg = eoi_crs_epsg(ctx, eo_geom_crs_wkt(g));
     json_object_object_add(r, "area_km2", eoi_json_double(km2));
     json_object_object_add(r, "area_m2", eoi_json_double(km2 * 1e6));

@@ -5,15 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static json_object *bbox_json(const eo_bbox *b) {
-    json_object *a = json_object_new_array();
-    json_object_array_add(a, eoi_json_double(b->xmin));
-    json_object_array_add(a, eoi_json_double(b->ymin));
-    json_object_array_add(a, eoi_json_double(b->xmax));
-    json_object_array_add(a, eoi_json_double(b->ymax));
-    return a;
-}
-
 static eo_status parse_tile(eo_ctx *ctx, const char *s, bool tms, int32_t *z, int32_t *x,
                             int32_t *y) {
     if (!strchr(s, '/'))
@@ -46,8 +37,8 @@ static eo_status run_tile_bounds(eo_ctx *ctx, json_object *params, json_object *
     json_object_object_add(r, "y", json_object_new_int(y));
     json_object_object_add(r, "tms_y", json_object_new_int(eo_tile_flip_y(z, y)));
     json_object_object_add(r, "quadkey", json_object_new_string(qk));
-    json_object_object_add(r, "bounds_3857", bbox_json(&merc));
-    json_object_object_add(r, "bounds_4326", bbox_json(&ll));
+    json_object_object_add(r, "bounds_3857", eoi_json_bbox(&merc));
+    json_object_object_add(r, "bounds_4326", eoi_json_bbox(&ll));
     json_object_object_add(r, "resolution_m", eoi_json_double(eo_tile_resolution(z, 0, 256)));
     *result = r;
     return EO_OK;
