@@ -12,6 +12,7 @@
 
 #include "core.h"
 #include "geom.h"
+#include "raster.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -56,6 +57,40 @@ EO_API eo_status eo_tile_zoom_for_resolution(eo_ctx *ctx, int32_t *z, double res
  *  zoom is aoi.TooLarge. @since 1.0 */
 EO_API eo_status eo_tiles_cover(eo_ctx *ctx, eo_tile **tiles, int64_t *count, const eo_geom *aoi,
                                 int32_t z);
+
+/* ------------------------------------------------------------------------ */
+/* Tiles out of a raster                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* Options for rendering a tile. */
+typedef struct eo_tile_opts eo_tile_opts;
+EO_API eo_status eo_tile_opts_new(eo_ctx *ctx, eo_tile_opts **out);
+EO_API void eo_tile_opts_free(eo_tile_opts *o);
+/** Tile size in pixels: 256 (default) or 512 (any 1..4096). @since 1.0 */
+EO_API eo_status eo_tile_opts_set_size(eo_ctx *ctx, eo_tile_opts *o, int32_t size);
+/** EO_RESAMPLE_NEAREST, _BILINEAR (default), _CUBIC, _AVERAGE, _MODE or
+ *  _LANCZOS. @since 1.0 */
+EO_API eo_status eo_tile_opts_set_resampling(eo_ctx *ctx, eo_tile_opts *o, int32_t method);
+/** Source bands to render (1-based); default: band 1 for a source of one or
+ *  two bands, bands 1, 2, 3 otherwise. @since 1.0 */
+EO_API eo_status eo_tile_opts_set_bands(eo_ctx *ctx, eo_tile_opts *o, const int32_t *bands,
+                                        int32_t count);
+
+/** Render tile z/x/y of a dataset in EPSG:3857: the selected bands in the
+ *  source's data type plus a last alpha band of the same type (255 where
+ *  the source has data, 0 outside it or on nodata), read from the overview whose
+ *  resolution is just finer than the tile's (as gdalwarp -ovr AUTO picks).
+ *  The dataset needs a CRS and a geotransform. opts may be NULL. @since 1.0 */
+EO_API eo_status eo_tile_read(eo_ctx *ctx, eo_raster **out, eo_dataset *ds, int32_t z, int32_t x,
+                              int32_t y, const eo_tile_opts *opts);
+
+/** Encode a raster as "png" (1-4 bands of uint8 or uint16: gray, gray +
+ *  alpha, RGB, RGBA), "jpeg" (1 or 3 bands of uint8; a 2nd / 4th band is
+ *  taken as alpha and dropped) or "webp" (3 or 4 bands of uint8). quality
+ *  1..100 for JPEG and WebP (0: default 75). *out is released with eo_free.
+ *  @since 1.0 */
+EO_API eo_status eo_raster_encode(eo_ctx *ctx, void **out, size_t *size, const eo_raster *r,
+                                  const char *format, int32_t quality);
 
 #ifdef __cplusplus
 }

@@ -213,3 +213,18 @@ eo_status eoi_check_raster_size(eo_ctx *ctx, size_t *nbytes, int64_t w, int64_t 
     *nbytes = n;
     return EO_OK;
 }
+
+eo_status eoi_ctx_worker_new(eo_ctx *parent, eo_ctx **out) {
+    eo_status st = eo_ctx_new(out);
+    if (st != EO_OK)
+        return eoi_fail(parent, st, "cannot make a worker context");
+    memcpy((*out)->limits, parent->limits, sizeof parent->limits);
+    (*out)->threads = parent->threads;
+    return EO_OK;
+}
+
+eo_status eoi_ctx_take_error(eo_ctx *parent, const eo_ctx *worker) {
+    if (!worker || worker->status == EO_OK)
+        return parent->status;
+    return eoi_fail(parent, worker->status, "%s", worker->msg);
+}

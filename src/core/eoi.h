@@ -74,6 +74,14 @@ eo_status eoi_check_cancel(eo_ctx *ctx);
             goto done;                                                                             \
     } while (0)
 
+/* Return a failure at once (where there is nothing to clean up). */
+#define EOI_TRY_RET(expr)                                                                          \
+    do {                                                                                           \
+        eo_status st_ret_ = (expr);                                                                \
+        if (st_ret_ != EO_OK)                                                                      \
+            return st_ret_;                                                                        \
+    } while (0)
+
 /* ---- checked arithmetic (return true on overflow) ---------------------- */
 static inline bool eoi_mul_size(size_t *out, size_t a, size_t b) {
     return __builtin_mul_overflow(a, b, out);
@@ -109,6 +117,11 @@ eo_status eoi_check_raster_size(eo_ctx *ctx, size_t *nbytes, int64_t w, int64_t 
                                 size_t esize, const char *what);
 
 /* ---- threads ----------------------------------------------------------- */
+/* A context for a worker thread: the parent's limits and thread count, its
+ * own GEOS / PROJ / GDAL state, no callbacks. */
+eo_status eoi_ctx_worker_new(eo_ctx *parent, eo_ctx **out);
+/* Copy a worker's failure (status and message) onto the parent. */
+eo_status eoi_ctx_take_error(eo_ctx *parent, const eo_ctx *worker);
 int32_t eoi_threads(const eo_ctx *ctx);
 /* Run fn(user, i, worker) for i in [0, n) on up to eoi_threads(ctx) threads
  * (worker in [0, nworkers)). fn returns a status; the first failure stops
@@ -139,8 +152,16 @@ eo_status eoi_json_dump(eo_ctx *ctx, char **out, json_object *obj, bool pretty);
  * st_on_error with "what: <reason> at offset N". */
 eo_status eoi_json_parse(eo_ctx *ctx, json_object **out, const char *text, const char *what,
                          eo_status st_on_error);
+/* ---- files (src/core/file.c) ------------------------------------------ */
 /* Read a whole file (at most limit bytes) into a NUL-terminated string. */
 eo_status eoi_read_file(eo_ctx *ctx, char **out, size_t *len, const char *path, size_t limit);
+/* Write data to path through a temporary name beside it, renamed into place;
+ * nothing is left at path (or at the temporary name) on failure. */
+eo_status eoi_write_file(eo_ctx *ctx, const char *path, const void *data, size_t len);
+/* A temporary name beside path, unique in this process. */
+eo_status eoi_temp_name(eo_ctx *ctx, char *buf, size_t cap, const char *path);
+/* mkdir -p */
+eo_status eoi_mkdirs(eo_ctx *ctx, const char *dir);
 
 /* ---- CRS (src/core/crs.c) ---------------------------------------------- */
 /* Normalize any CRS definition to WKT2 via PROJ on ctx->pj; also reports

@@ -1,12 +1,10 @@
 /* json.c - JSON helpers on json-c: exact numbers, bounded parsing, dumps. */
 #include "eoi.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define EOI_JSON_DEPTH 64
 
@@ -124,49 +122,5 @@ eo_status eoi_json_parse(eo_ctx *ctx, json_object **out, const char *text, const
         return st;
     }
     *out = obj;
-    return EO_OK;
-}
-
-eo_status eoi_read_file(eo_ctx *ctx, char **out, size_t *len, const char *path, size_t limit) {
-    *out = NULL;
-    if (len)
-        *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
-        return eoi_fail(ctx, e == ENOENT ? EO_E_IO_NOT_FOUND : EO_E_IO_READ, "%s: %s", path,
-                        strerror(e));
-    }
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(f);
-        return eoi_fail(ctx, EO_E_IO_READ, "%s: not a regular file", path);
-    }
-    if ((uint64_t)sb.st_size > limit) {
-        fclose(f);
-        return eoi_fail(ctx, EO_E_LIMIT, "%s: %lld bytes exceed the limit of %zu", path,
-                        (long long)sb.st_size, limit);
-    }
-    size_t n = (size_t)sb.st_size;
-    char *buf = eoi_malloc(ctx, n + 1);
-    if (!buf) {
-        fclose(f);
-        return EO_E_NOMEM;
-    }
-    size_t got = fread(buf, 1, n, f);
-    int err = ferror(f);
-    fclose(f);
-    if (err || got != n) {
-        eoi_free(buf);
-        return eoi_fail(ctx, EO_E_IO_READ, "%s: read error", path);
-    }
-    buf[n] = '\0';
-    if (memchr(buf, '\0', n)) {
-        eoi_free(buf);
-        return eoi_fail(ctx, EO_E_IO_READ, "%s: binary data where text was expected", path);
-    }
-    *out = buf;
-    if (len)
-        *len = n;
     return EO_OK;
 }

@@ -9,12 +9,12 @@ extern const eoi_op eoi_op_info;
 extern const eoi_op eoi_op_aoi_area;
 extern const eoi_op eoi_op_tile_bounds;
 extern const eoi_op eoi_op_tiles_cover;
+extern const eoi_op eoi_op_tile;
+extern const eoi_op eoi_op_tiles;
 
 static const eoi_op *const eoi_ops[] = {
-    &eoi_op_info,
-    &eoi_op_aoi_area,
-    &eoi_op_tile_bounds,
-    &eoi_op_tiles_cover,
+    &eoi_op_info,        &eoi_op_aoi_area, &eoi_op_tile_bounds,
+    &eoi_op_tiles_cover, &eoi_op_tile,     &eoi_op_tiles,
 };
 
 #endif

@@ -85,4 +85,33 @@ GDALRIOResampleAlg eoi_resample_to_gdal(int32_t method);
 /* Set the raster's CRS WKT as is (no normalization); NULL clears. */
 eo_status eoi_raster_set_wkt(eo_ctx *ctx, eo_raster *r, const char *wkt);
 
+/* ---- png.c --------------------------------------------------------------- */
+/* PNG of the first `bands` bands (1-4) of an 8- or 16-bit unsigned raster;
+ * level is the deflate level (1-12, 6 as zlib's default). *out: eoi_malloc. */
+eo_status eoi_png_encode(eo_ctx *ctx, void **out, size_t *size, const eo_raster *r, int32_t bands,
+                         int level);
+
+/* ---- tile_render.c ------------------------------------------------------ */
+/* Renders web-mercator tiles of one source. Holds its own GDAL handles (one
+ * per overview level, opened on first need) and transformers, so each
+ * worker thread uses a renderer of its own. */
+typedef struct eoi_tile_renderer eoi_tile_renderer;
+
+struct eo_tile_opts {
+    int32_t size;
+    int32_t resampling;
+    int32_t *bands; /* NULL = the default choice */
+    int32_t band_count;
+};
+
+eo_status eoi_tile_renderer_new(eo_ctx *ctx, eoi_tile_renderer **out, const eo_dataset *ds,
+                                const eo_tile_opts *opts);
+void eoi_tile_renderer_free(eoi_tile_renderer *tr);
+/* Render tile z/x/y; *empty is set when no pixel of it has data (the
+ * raster is still returned). */
+eo_status eoi_tile_render(eo_ctx *ctx, eo_raster **out, bool *empty, eoi_tile_renderer *tr,
+                          int32_t z, int32_t x, int32_t y);
+/* The raster's outline as an AOI in its own CRS (for the tiles it covers). */
+eo_status eoi_dataset_outline(eo_ctx *ctx, eo_geom **out, const eo_dataset *ds);
+
 #endif /* EOPROC_RASTER_INT_H */

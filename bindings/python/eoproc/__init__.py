@@ -48,6 +48,7 @@ __all__ = [
     "read",
     "run",
     "schema",
+    "tile",
     "tile_bounds",
     "tiles_cover",
     "version",
@@ -357,6 +358,43 @@ def info(path):
             _lib.eo_dataset_close(ds)
 
 
+def _raster_to_numpy(ctx, r):
+    """Copy an eo_raster into a new (bands, height, width) array owned by
+    numpy, with its georeferencing as a dict."""
+    width = _lib.eo_raster_width(r)
+    height = _lib.eo_raster_height(r)
+    nb = _lib.eo_raster_band_count(r)
+    rdt = _lib.eo_raster_dtype(r)
+    if rdt not in _NUMPY:
+        raise Error("raster has an unknown data type %d" % rdt, "internal", 14)
+    arr = np.empty((nb, height, width), dtype=_NUMPY[rdt])
+    nbytes = _lib.eo_raster_nbytes(r)
+    if nbytes != arr.nbytes:
+        raise Error(
+            "raster holds %d bytes, expected %d for %d x %d x %d %s"
+            % (nbytes, arr.nbytes, nb, height, width, arr.dtype),
+            "internal",
+            14,
+        )
+    if arr.nbytes:
+        _check(ctx, _lib.eo_raster_copy_to(ctx, r, arr.ctypes.data, arr.nbytes))
+
+    gt = (c_double * 6)()
+    _lib.eo_raster_get_geotransform(r, gt)
+    wkt = _lib.eo_raster_crs_wkt(r)
+    nodata = c_double()
+    has_nodata = c_int32()
+    _lib.eo_raster_get_nodata(r, byref(nodata), byref(has_nodata))
+    georef = {
+        "geotransform": tuple(gt),
+        "crs": wkt.decode("utf-8", "replace") if wkt else None,
+        "nodata": float(nodata.value) if has_nodata.value else None,
+        "width": int(width),
+        "height": int(height),
+    }
+    return arr, georef
+
+
 def read(
     path,
     window=None,
@@ -458,38 +496,7 @@ def read(
             )
             _check(ctx, st, prog)
 
-            width = _lib.eo_raster_width(r)
-            height = _lib.eo_raster_height(r)
-            nb = _lib.eo_raster_band_count(r)
-            rdt = _lib.eo_raster_dtype(r)
-            if rdt not in _NUMPY:
-                raise Error("raster has an unknown data type %d" % rdt, "internal", 14)
-            arr = np.empty((nb, height, width), dtype=_NUMPY[rdt])
-            nbytes = _lib.eo_raster_nbytes(r)
-            if nbytes != arr.nbytes:
-                raise Error(
-                    "raster holds %d bytes, expected %d for %d x %d x %d %s"
-                    % (nbytes, arr.nbytes, nb, height, width, arr.dtype),
-                    "internal",
-                    14,
-                )
-            if arr.nbytes:
-                _check(ctx, _lib.eo_raster_copy_to(ctx, r, arr.ctypes.data, arr.nbytes))
-
-            gt = (c_double * 6)()
-            _lib.eo_raster_get_geotransform(r, gt)
-            wkt = _lib.eo_raster_crs_wkt(r)
-            nodata = c_double()
-            has_nodata = c_int32()
-            _lib.eo_raster_get_nodata(r, byref(nodata), byref(has_nodata))
-            georef = {
-                "geotransform": tuple(gt),
-                "crs": wkt.decode("utf-8", "replace") if wkt else None,
-                "nodata": float(nodata.value) if has_nodata.value else None,
-                "width": int(width),
-                "height": int(height),
-            }
-            return arr, georef
+            return _raster_to_numpy(ctx, r)
         finally:
             _lib.eo_raster_free(r)
             _lib.eo_read_opts_free(opts)
@@ -620,4 +627,4 @@ def run(op, **params):
         return json.loads(_take_string(out))
 
 
-from ._tiles import tile_bounds, tiles_cover  # noqa: E402
+from ._tiles import tile, tile_bounds, tiles_cover  # noqa: E402

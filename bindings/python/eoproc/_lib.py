@@ -248,3 +248,15 @@ eo_geom_area_km2 = _fn("eo_geom_area_km2", status, [ctx_p, geom_p, POINTER(c_dou
 eo_ops_list = _fn("eo_ops_list", status, [ctx_p, PCHAR_OUT])
 eo_op_schema = _fn("eo_op_schema", status, [ctx_p, c_char_p, PCHAR_OUT])
 eo_op_run = _fn("eo_op_run", status, [ctx_p, c_char_p, c_char_p, PCHAR_OUT])
+
+# tiles.h
+eo_tile_opts_new = _fn("eo_tile_opts_new", status, [ctx_p, POINTER(opts_p)])
+eo_tile_opts_free = _fn("eo_tile_opts_free", None, [opts_p])
+eo_tile_opts_set_size = _fn("eo_tile_opts_set_size", status, [ctx_p, opts_p, c_int32])
+eo_tile_opts_set_resampling = _fn("eo_tile_opts_set_resampling", status, [ctx_p, opts_p, c_int32])
+eo_tile_opts_set_bands = _fn(
+    "eo_tile_opts_set_bands", status, [ctx_p, opts_p, POINTER(c_int32), c_int32]
+)
+eo_tile_read = _fn(
+    "eo_tile_read", status, [ctx_p, POINTER(raster_p), dataset_p, c_int32, c_int32, c_int32, opts_p]
+)

@@ -48,3 +48,48 @@ def tiles_cover(aoi, zoom, max_zoom=None, crs=None, scheme="xyz"):
         params["crs"] = crs
     params["scheme"] = scheme
     return [tuple(t) for t in run("tiles_cover", **params)["tiles"]]
+
+
+def tile(src, z, x, y, size=256, resampling="bilinear", bands=None, scheme="xyz"):
+    """Render web-mercator tile z/x/y of a raster (any CRS) in EPSG:3857.
+
+    Reads from the overview just finer than the tile, as gdalwarp does.
+
+    Args:
+        src: path of the raster.
+        size: 256 or 512 (any 1..4096).
+        resampling: "nearest", "bilinear", "cubic", "average", "mode", "lanczos".
+        bands: source bands to render (1-based; default 1, or 1, 2, 3).
+        scheme: row order of y ("xyz" or "tms").
+
+    Returns:
+        (array of shape (bands + 1, size, size) in the source's data type, the
+        last band the alpha mask: 255 where the source has data; georef dict).
+    """
+    from ctypes import byref, c_int32, c_void_p
+
+    from . import _check, _context, _cpath, _lib, _raster_to_numpy, _arg_error
+
+    z, x, y = int(z), int(x), int(y)
+    if scheme == "tms":
+        y = (1 << z) - 1 - y
+    elif scheme != "xyz":
+        raise _arg_error("scheme must be 'xyz' or 'tms', got %r" % (scheme,))
+    method = _lib.eo_resampling_from_name(str(resampling).encode())
+    path = _cpath(src, "src")
+    with _context() as ctx:
+        ds, opts, r = c_void_p(), c_void_p(), c_void_p()
+        try:
+            _check(ctx, _lib.eo_dataset_open(ctx, byref(ds), path))
+            _check(ctx, _lib.eo_tile_opts_new(ctx, byref(opts)))
+            _check(ctx, _lib.eo_tile_opts_set_size(ctx, opts, int(size)))
+            _check(ctx, _lib.eo_tile_opts_set_resampling(ctx, opts, method))
+            if bands is not None:
+                arr = (c_int32 * len(bands))(*[int(b) for b in bands])
+                _check(ctx, _lib.eo_tile_opts_set_bands(ctx, opts, arr, len(bands)))
+            _check(ctx, _lib.eo_tile_read(ctx, byref(r), ds, z, x, y, opts))
+            return _raster_to_numpy(ctx, r)
+        finally:
+            _lib.eo_raster_free(r)
+            _lib.eo_tile_opts_free(opts)
+            _lib.eo_dataset_close(ds)

@@ -1,0 +1,108 @@
+/* file.c - whole-file reads and atomic writes (a temporary name beside
+ * the target, renamed into place), and making folders. */
+#include "eoi.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+eo_status eoi_read_file(eo_ctx *ctx, char **out, size_t *len, const char *path, size_t limit) {
+    *out = NULL;
+    if (len)
+        *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        return eoi_fail(ctx, e == ENOENT ? EO_E_IO_NOT_FOUND : EO_E_IO_READ, "%s: %s", path,
+                        strerror(e));
+    }
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        return eoi_fail(ctx, EO_E_IO_READ, "%s: not a regular file", path);
+    }
+    if ((uint64_t)sb.st_size > limit) {
+        fclose(f);
+        return eoi_fail(ctx, EO_E_LIMIT, "%s: %lld bytes exceed the limit of %zu", path,
+                        (long long)sb.st_size, limit);
+    }
+    size_t n = (size_t)sb.st_size;
+    char *buf = eoi_malloc(ctx, n + 1);
+    if (!buf) {
+        fclose(f);
+        return EO_E_NOMEM;
+    }
+    size_t got = fread(buf, 1, n, f);
+    int err = ferror(f);
+    fclose(f);
+    if (err || got != n) {
+        eoi_free(buf);
+        return eoi_fail(ctx, EO_E_IO_READ, "%s: read error", path);
+    }
+    buf[n] = '\0';
+    if (memchr(buf, '\0', n)) {
+        eoi_free(buf);
+        return eoi_fail(ctx, EO_E_IO_READ, "%s: binary data where text was expected", path);
+    }
+    *out = buf;
+    if (len)
+        *len = n;
+    return EO_OK;
+}
+
+eo_status eoi_mkdirs(eo_ctx *ctx, const char *dir) {
+    char path[4096];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof path)
+        return eoi_fail(ctx, EO_E_IO_WRITE, "%.200s: bad folder name", dir);
+    memcpy(path, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (path[i] != '/' && path[i] != '\0')
+            continue;
+        char c = path[i];
+        path[i] = '\0';
+        if (mkdir(path, 0777) != 0 && errno != EEXIST)
+            return eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot make the folder: %s", path,
+                            strerror(errno));
+        path[i] = c;
+    }
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return eoi_fail(ctx, EO_E_IO_WRITE, "%s: not a folder", dir);
+    return EO_OK;
+}
+
+eo_status eoi_temp_name(eo_ctx *ctx, char *buf, size_t cap, const char *path) {
+    static atomic_long counter;
+    int w =
+        snprintf(buf, cap, "%s.tmp-%ld-%ld", path, (long)getpid(), atomic_fetch_add(&counter, 1));
+    if (w < 0 || (size_t)w >= cap)
+        return eoi_fail(ctx, EO_E_IO_WRITE, "%.200s: path too long", path);
+    return EO_OK;
+}
+
+eo_status eoi_write_file(eo_ctx *ctx, const char *path, const void *data, size_t len) {
+    char tmp[4200];
+    eo_status st = eoi_temp_name(ctx, tmp, sizeof tmp, path);
+    if (st != EO_OK)
+        return st;
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return eoi_fail(ctx, EO_E_IO_WRITE, "%s: %s", path, strerror(errno));
+    size_t put = fwrite(data, 1, len, f);
+    int err = ferror(f);
+    if (fclose(f) != 0 || err || put != len) {
+        int e = errno;
+        remove(tmp);
+        return eoi_fail(ctx, EO_E_IO_WRITE, "%s: write failed: %s", path, strerror(e));
+    }
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        remove(tmp);
+        return eoi_fail(ctx, EO_E_IO_WRITE, "%s: %s", path, strerror(e));
+    }
+    return EO_OK;
+}

@@ -1,0 +1,78 @@
+/* op_tile.c - operation "tile": one web-mercator tile z/x/y out of any
+ * raster, encoded as PNG / JPEG / WebP (or a GeoTIFF of the raw values). */
+#include "ops_int.h"
+#include "tiles_param.h"
+
+#include <string.h>
+
+static eo_status run_tile(eo_ctx *ctx, json_object *params, json_object **result) {
+    int32_t z = (int32_t)eoi_param_int(params, "z", 0);
+    int32_t x = (int32_t)eoi_param_int(params, "x", 0);
+    int32_t y = (int32_t)eoi_param_int(params, "y", 0);
+    const char *out = eoi_param_str(params, "out", "");
+    if (strcmp(eoi_param_str(params, "scheme", "xyz"), "tms") == 0 && z >= 0 &&
+        z <= EO_TILE_MAX_ZOOM)
+        y = eo_tile_flip_y(z, y);
+    eo_dataset *ds = NULL;
+    eo_tile_opts *opts = NULL;
+    eo_raster *r = NULL;
+    void *bytes = NULL;
+    size_t size = 0;
+    eo_status st = EO_OK;
+    const char *format = NULL;
+    EOI_TRY(st, eoi_tile_format(ctx, &format, params, out));
+    EOI_TRY(st, eoi_tile_opts_from_params(ctx, &opts, params));
+    EOI_TRY(st, eo_dataset_open(ctx, &ds, eoi_param_str(params, "src", "")));
+    EOI_TRY(st, eo_tile_read(ctx, &r, ds, z, x, y, opts));
+    if (strcmp(format, "tif") == 0) {
+        EOI_TRY(st, eo_raster_write(ctx, r, out, NULL));
+    } else {
+        EOI_TRY(st, eo_raster_encode(ctx, &bytes, &size, r, format,
+                                     (int32_t)eoi_param_int(params, "quality", 0)));
+        EOI_TRY(st, eoi_write_file(ctx, out, bytes, size));
+    }
+    eo_bbox m;
+    EOI_TRY(st, eo_tile_bounds(ctx, z, x, y, &m, NULL));
+    json_object *res = json_object_new_object();
+    json_object_object_add(res, "z", json_object_new_int(z));
+    json_object_object_add(res, "x", json_object_new_int(x));
+    json_object_object_add(res, "y", json_object_new_int(y));
+    json_object_object_add(res, "out", json_object_new_string(out));
+    json_object_object_add(res, "format", json_object_new_string(format));
+    json_object_object_add(res, "bytes", json_object_new_int64((int64_t)size));
+    json_object_object_add(res, "bounds_3857", eoi_json_bbox(&m));
+    *result = res;
+done:
+    eo_free(bytes);
+    eo_raster_free(r);
+    eo_tile_opts_free(opts);
+    eo_dataset_close(ds);
+    return st;
+}
+
+const eoi_op eoi_op_tile = {
+    .name = "tile",
+    .cli = "tile",
+    .summary = "Render web-mercator tile Z/X/Y of any raster to PNG, JPEG, WebP or GeoTIFF",
+    .schema =
+        "{"
+        "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
+        "\"title\": \"tile\","
+        "\"type\": \"object\","
+        "\"properties\": {"
+        "  \"src\": {\"type\": \"string\", \"minLength\": 1,"
+        "    \"description\": \"raster file (any format GDAL reads, any CRS)\"},"
+        "  \"z\": {\"type\": \"integer\", \"minimum\": 0, \"maximum\": 30,"
+        "    \"description\": \"zoom\"},"
+        "  \"x\": {\"type\": \"integer\", \"minimum\": 0, \"description\": \"column\"},"
+        "  \"y\": {\"type\": \"integer\", \"minimum\": 0,"
+        "    \"description\": \"row (in scheme order)\"},"
+        "  \"out\": {\"type\": \"string\", \"minLength\": 1,"
+        "    \"description\": \"output file: .png, .jpg, .webp or .tif\"}," EOI_TILE_SCHEMA_PROPS
+        "},"
+        "\"required\": [\"src\", \"z\", \"x\", \"y\", \"out\"],"
+        "\"additionalProperties\": false,"
+        "\"x-positional\": [\"src\", \"z\", \"x\", \"y\", \"out\"]"
+        "}",
+    .run = run_tile,
+};
