@@ -92,6 +92,36 @@ EO_API eo_status eo_tile_read(eo_ctx *ctx, eo_raster **out, eo_dataset *ds, int3
 EO_API eo_status eo_raster_encode(eo_ctx *ctx, void **out, size_t *size, const eo_raster *r,
                                   const char *format, int32_t quality);
 
+/* ------------------------------------------------------------------------ */
+/* Previews                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* Options for a preview (thumbnail). */
+typedef struct eo_preview_opts eo_preview_opts;
+EO_API eo_status eo_preview_opts_new(eo_ctx *ctx, eo_preview_opts **out);
+EO_API void eo_preview_opts_free(eo_preview_opts *o);
+/** Longest side in pixels (default 1024); a smaller raster is not enlarged.
+ *  @since 1.0 */
+EO_API eo_status eo_preview_opts_set_size(eo_ctx *ctx, eo_preview_opts *o, int32_t size);
+/** Bands to show: 1 (gray) or 3 (red, green, blue), 1-based; default 1, 2, 3
+ *  for a source of 3 or more bands, else 1. @since 1.0 */
+EO_API eo_status eo_preview_opts_set_bands(eo_ctx *ctx, eo_preview_opts *o, const int32_t *bands,
+                                           int32_t count);
+/** Contrast stretch of each band to 0..255 between its low and high
+ *  percentiles (default 2 and 98) of the preview's valid pixels, or, when
+ *  the file embeds statistics and use_stats is set (the default), between
+ *  their minimum and maximum. 8-bit sources are shown as they are unless
+ *  stretch_8bit is set. @since 1.0 */
+EO_API eo_status eo_preview_opts_set_stretch(eo_ctx *ctx, eo_preview_opts *o, double low_pct,
+                                             double high_pct, int32_t use_stats,
+                                             int32_t stretch_8bit);
+
+/** A uint8 preview of the whole raster, read from its overviews (average
+ *  resampling), contrast-stretched, with a last alpha band (0 on nodata).
+ *  opts may be NULL. @since 1.0 */
+EO_API eo_status eo_preview(eo_ctx *ctx, eo_raster **out, eo_dataset *ds,
+                            const eo_preview_opts *opts);
+
 #ifdef __cplusplus
 }
 #endif

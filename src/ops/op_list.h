@@ -11,10 +11,19 @@ extern const eoi_op eoi_op_tile_bounds;
 extern const eoi_op eoi_op_tiles_cover;
 extern const eoi_op eoi_op_tile;
 extern const eoi_op eoi_op_tiles;
+extern const eoi_op eoi_op_preview;
 
+/* One per line, so that additions merge cleanly. */
+/* clang-format off */
 static const eoi_op *const eoi_ops[] = {
-    &eoi_op_info,        &eoi_op_aoi_area, &eoi_op_tile_bounds,
-    &eoi_op_tiles_cover, &eoi_op_tile,     &eoi_op_tiles,
+    &eoi_op_info,
+    &eoi_op_aoi_area,
+    &eoi_op_tile_bounds,
+    &eoi_op_tiles_cover,
+    &eoi_op_tile,
+    &eoi_op_tiles,
+    &eoi_op_preview,
 };
+/* clang-format on */
 
 #endif

@@ -1,0 +1,92 @@
+/* op_preview.c - operation "preview": a contrast-stretched thumbnail of a
+ * whole raster, read from its overviews, as JPEG, PNG or WebP. */
+#include "tiles_param.h"
+
+#include <string.h>
+
+static eo_status run_preview(eo_ctx *ctx, json_object *params, json_object **result) {
+    const char *out = eoi_param_str(params, "out", "");
+    const char *format = NULL;
+    eo_dataset *ds = NULL;
+    eo_preview_opts *o = NULL;
+    eo_raster *r = NULL;
+    void *bytes = NULL;
+    size_t size = 0;
+    eo_status st = EO_OK;
+    EOI_TRY(st, eoi_tile_format(ctx, &format, params, out));
+    if (strcmp(format, "tif") == 0) {
+        st = eoi_fail(ctx, EO_E_PARAM, "parameter 'out': a preview is a .jpg, .png or .webp");
+        goto done;
+    }
+    EOI_TRY(st, eo_preview_opts_new(ctx, &o));
+    EOI_TRY(st, eo_preview_opts_set_size(ctx, o, (int32_t)eoi_param_int(params, "size", 1024)));
+    EOI_TRY(st, eo_preview_opts_set_stretch(ctx, o, eoi_param_num(params, "low", 2),
+                                            eoi_param_num(params, "high", 98),
+                                            eoi_param_bool(params, "use_stats", true),
+                                            eoi_param_bool(params, "stretch_8bit", false)));
+    json_object *bands;
+    if (json_object_object_get_ex(params, "bands", &bands)) {
+        int32_t b[3] = {0, 0, 0};
+        int32_t n = (int32_t)json_object_array_length(bands);
+        for (int32_t i = 0; i < n && i < 3; i++)
+            b[i] = json_object_get_int(json_object_array_get_idx(bands, (size_t)i));
+        EOI_TRY(st, eo_preview_opts_set_bands(ctx, o, b, n));
+    }
+    EOI_TRY(st, eo_dataset_open(ctx, &ds, eoi_param_str(params, "src", "")));
+    EOI_TRY(st, eo_preview(ctx, &r, ds, o));
+    EOI_TRY(st, eo_raster_encode(ctx, &bytes, &size, r, format,
+                                 (int32_t)eoi_param_int(params, "quality", 0)));
+    EOI_TRY(st, eoi_write_file(ctx, out, bytes, size));
+    json_object *res = json_object_new_object();
+    json_object_object_add(res, "out", json_object_new_string(out));
+    json_object_object_add(res, "format", json_object_new_string(format));
+    json_object_object_add(res, "width", json_object_new_int64(eo_raster_width(r)));
+    json_object_object_add(res, "height", json_object_new_int64(eo_raster_height(r)));
+    json_object_object_add(res, "bytes", json_object_new_int64((int64_t)size));
+    *result = res;
+done:
+    eo_free(bytes);
+    eo_raster_free(r);
+    eo_dataset_close(ds);
+    eo_preview_opts_free(o);
+    return st;
+}
+
+const eoi_op eoi_op_preview = {
+    .name = "preview",
+    .cli = "preview",
+    .summary = "A contrast-stretched thumbnail of a whole raster (JPEG, PNG or WebP)",
+    .schema = "{"
+              "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
+              "\"title\": \"preview\","
+              "\"type\": \"object\","
+              "\"properties\": {"
+              "  \"src\": {\"type\": \"string\", \"minLength\": 1,"
+              "    \"description\": \"raster file (any format GDAL reads)\"},"
+              "  \"out\": {\"type\": \"string\", \"minLength\": 1,"
+              "    \"description\": \"output image: .jpg, .png or .webp\"},"
+              "  \"size\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 16384,"
+              "    \"default\": 1024, \"description\": \"longest side in pixels\"},"
+              "  \"bands\": {\"type\": \"array\", \"items\": {\"type\": \"integer\","
+              "    \"minimum\": 1}, \"minItems\": 1, \"maxItems\": 3,"
+              "    \"description\": \"1 band (gray) or 3 (e.g. 3,2,1 for natural colour)\"},"
+              "  \"low\": {\"type\": \"number\", \"minimum\": 0, \"maximum\": 100, \"default\": 2,"
+              "    \"description\": \"low percentile of the stretch\"},"
+              "  \"high\": {\"type\": \"number\", \"minimum\": 0, \"maximum\": 100,"
+              "    \"default\": 98, \"description\": \"high percentile of the stretch\"},"
+              "  \"use_stats\": {\"type\": \"boolean\", \"default\": true,"
+              "    \"description\": \"stretch between the embedded statistics' min and max "
+              "when the file has them\"},"
+              "  \"stretch_8bit\": {\"type\": \"boolean\", \"default\": false,"
+              "    \"description\": \"stretch 8-bit sources too\"},"
+              "  \"format\": {\"type\": \"string\", \"enum\": [\"png\", \"jpeg\", \"webp\"],"
+              "    \"description\": \"image format (default: from the file name)\"},"
+              "  \"quality\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 100,"
+              "    \"description\": \"JPEG / WebP quality (default 75)\"}"
+              "},"
+              "\"required\": [\"src\", \"out\"],"
+              "\"additionalProperties\": false,"
+              "\"x-positional\": [\"src\", \"out\"]"
+              "}",
+    .run = run_preview,
+};
