@@ -109,6 +109,12 @@ typedef struct eo_dataset eo_dataset;
 /** Open any raster GDAL reads, read-only. Nothing is ever written beside
  *  it. Errors: io.NotFound, io.Read, source.Invalid. @since 1.0 */
 EO_API eo_status eo_dataset_open(eo_ctx *ctx, eo_dataset **out, const char *path);
+/** Open several rasters as one dataset (a mosaic): they must share the CRS,
+ *  band count, data types and resolution and be north-up; otherwise
+ *  source.Mismatch names the file that differs and how. Where files
+ *  overlap, the later one wins. @since 1.0 */
+EO_API eo_status eo_dataset_open_mosaic(eo_ctx *ctx, eo_dataset **out, const char *const *paths,
+                                        int32_t count);
 /** Accepts NULL. @since 1.0 */
 EO_API void eo_dataset_close(eo_dataset *ds);
 

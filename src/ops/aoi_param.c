@@ -1,4 +1,4 @@
-/* aoi_param.c - the AOI parameter shared by operations. */
+/* aoi_param.c - the AOI and raster parameters shared by operations. */
 #include "ops_int.h"
 
 #include <ctype.h>
@@ -32,5 +32,23 @@ eo_status eoi_param_aoi(eo_ctx *ctx, eo_geom **out, json_object *params) {
     }
 done:
     eo_geom_opts_free(opts);
+    return st;
+}
+
+eo_status eoi_param_dataset(eo_ctx *ctx, eo_dataset **out, json_object *params, const char *key) {
+    *out = NULL;
+    json_object *v = NULL;
+    if (!json_object_object_get_ex(params, key, &v))
+        return eoi_fail(ctx, EO_E_PARAM, "parameter '%s' is required", key);
+    if (!json_object_is_type(v, json_type_array))
+        return eo_dataset_open(ctx, out, json_object_get_string(v));
+    size_t n = json_object_array_length(v);
+    const char **paths = eoi_calloc(ctx, n ? n : 1, sizeof *paths);
+    if (!paths)
+        return EO_E_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        paths[i] = json_object_get_string(json_object_array_get_idx(v, i));
+    eo_status st = eo_dataset_open_mosaic(ctx, out, paths, (int32_t)n);
+    eoi_free(paths);
     return st;
 }

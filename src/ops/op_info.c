@@ -5,7 +5,7 @@ static eo_status run_info(eo_ctx *ctx, json_object *params, json_object **result
     eo_dataset *ds = NULL;
     char *text = NULL;
     eo_status st = EO_OK;
-    EOI_TRY(st, eo_dataset_open(ctx, &ds, eoi_param_str(params, "path", "")));
+    EOI_TRY(st, eoi_param_dataset(ctx, &ds, params, "path"));
     EOI_TRY(st, eo_dataset_info(ctx, &text, ds));
     EOI_TRY(st, eoi_json_parse(ctx, result, text, "dataset info", EO_E_INTERNAL));
 done:
@@ -23,12 +23,11 @@ const eoi_op eoi_op_info = {
               "\"title\": \"info\","
               "\"type\": \"object\","
               "\"properties\": {"
-              "  \"path\": {\"type\": \"string\", \"minLength\": 1,"
-              "             \"description\": \"raster file (any format GDAL reads)\"}"
-              "},"
-              "\"required\": [\"path\"],"
-              "\"additionalProperties\": false,"
-              "\"x-positional\": [\"path\"]"
-              "}",
+              "\"path\": " EOI_SRC_SCHEMA(
+                  "raster file (any format GDAL reads)") "},"
+                                                         "\"required\": [\"path\"],"
+                                                         "\"additionalProperties\": false,"
+                                                         "\"x-positional\": [\"path\"]"
+                                                         "}",
     .run = run_info,
 };

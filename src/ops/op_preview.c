@@ -32,7 +32,7 @@ static eo_status run_preview(eo_ctx *ctx, json_object *params, json_object **res
             b[i] = json_object_get_int(json_object_array_get_idx(bands, (size_t)i));
         EOI_TRY(st, eo_preview_opts_set_bands(ctx, o, b, n));
     }
-    EOI_TRY(st, eo_dataset_open(ctx, &ds, eoi_param_str(params, "src", "")));
+    EOI_TRY(st, eoi_param_dataset(ctx, &ds, params, "src"));
     EOI_TRY(st, eo_preview(ctx, &r, ds, o));
     EOI_TRY(st, eo_raster_encode(ctx, &bytes, &size, r, format,
                                  (int32_t)eoi_param_int(params, "quality", 0)));
@@ -56,37 +56,57 @@ const eoi_op eoi_op_preview = {
     .name = "preview",
     .cli = "preview",
     .summary = "A contrast-stretched thumbnail of a whole raster (JPEG, PNG or WebP)",
-    .schema = "{"
-              "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
-              "\"title\": \"preview\","
-              "\"type\": \"object\","
-              "\"properties\": {"
-              "  \"src\": {\"type\": \"string\", \"minLength\": 1,"
-              "    \"description\": \"raster file (any format GDAL reads)\"},"
-              "  \"out\": {\"type\": \"string\", \"minLength\": 1,"
-              "    \"description\": \"output image: .jpg, .png or .webp\"},"
-              "  \"size\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 16384,"
-              "    \"default\": 1024, \"description\": \"longest side in pixels\"},"
-              "  \"bands\": {\"type\": \"array\", \"items\": {\"type\": \"integer\","
-              "    \"minimum\": 1}, \"minItems\": 1, \"maxItems\": 3,"
-              "    \"description\": \"1 band (gray) or 3 (e.g. 3,2,1 for natural colour)\"},"
-              "  \"low\": {\"type\": \"number\", \"minimum\": 0, \"maximum\": 100, \"default\": 2,"
-              "    \"description\": \"low percentile of the stretch\"},"
-              "  \"high\": {\"type\": \"number\", \"minimum\": 0, \"maximum\": 100,"
-              "    \"default\": 98, \"description\": \"high percentile of the stretch\"},"
-              "  \"use_stats\": {\"type\": \"boolean\", \"default\": true,"
-              "    \"description\": \"stretch between the embedded statistics' min and max "
-              "when the file has them\"},"
-              "  \"stretch_8bit\": {\"type\": \"boolean\", \"default\": false,"
-              "    \"description\": \"stretch 8-bit sources too\"},"
-              "  \"format\": {\"type\": \"string\", \"enum\": [\"png\", \"jpeg\", \"webp\"],"
-              "    \"description\": \"image format (default: from the file name)\"},"
-              "  \"quality\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 100,"
-              "    \"description\": \"JPEG / WebP quality (default 75)\"}"
-              "},"
-              "\"required\": [\"src\", \"out\"],"
-              "\"additionalProperties\": false,"
-              "\"x-positional\": [\"src\", \"out\"]"
-              "}",
+    .schema =
+        "{"
+        "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
+        "\"title\": \"preview\","
+        "\"type\": \"object\","
+        "\"properties\": {"
+        "\"src\": " EOI_SRC_SCHEMA(
+            "raster file (any format GDAL reads)") ","
+                                                   "  \"out\": {\"type\": \"string\", "
+                                                   "\"minLength\": 1,"
+                                                   "    \"description\": \"output image: .jpg, "
+                                                   ".png or .webp\"},"
+                                                   "  \"size\": {\"type\": \"integer\", "
+                                                   "\"minimum\": 1, \"maximum\": 16384,"
+                                                   "    \"default\": 1024, \"description\": "
+                                                   "\"longest side in pixels\"},"
+                                                   "  \"bands\": {\"type\": \"array\", \"items\": "
+                                                   "{\"type\": \"integer\","
+                                                   "    \"minimum\": 1}, \"minItems\": 1, "
+                                                   "\"maxItems\": 3,"
+                                                   "    \"description\": \"1 band (gray) or 3 "
+                                                   "(e.g. 3,2,1 for natural colour)\"},"
+                                                   "  \"low\": {\"type\": \"number\", \"minimum\": "
+                                                   "0, \"maximum\": 100, \"default\": 2,"
+                                                   "    \"description\": \"low percentile of the "
+                                                   "stretch\"},"
+                                                   "  \"high\": {\"type\": \"number\", "
+                                                   "\"minimum\": 0, \"maximum\": 100,"
+                                                   "    \"default\": 98, \"description\": \"high "
+                                                   "percentile of the stretch\"},"
+                                                   "  \"use_stats\": {\"type\": \"boolean\", "
+                                                   "\"default\": true,"
+                                                   "    \"description\": \"stretch between the "
+                                                   "embedded statistics' min and max "
+                                                   "when the file has them\"},"
+                                                   "  \"stretch_8bit\": {\"type\": \"boolean\", "
+                                                   "\"default\": false,"
+                                                   "    \"description\": \"stretch 8-bit sources "
+                                                   "too\"},"
+                                                   "  \"format\": {\"type\": \"string\", \"enum\": "
+                                                   "[\"png\", \"jpeg\", \"webp\"],"
+                                                   "    \"description\": \"image format (default: "
+                                                   "from the file name)\"},"
+                                                   "  \"quality\": {\"type\": \"integer\", "
+                                                   "\"minimum\": 1, \"maximum\": 100,"
+                                                   "    \"description\": \"JPEG / WebP quality "
+                                                   "(default 75)\"}"
+                                                   "},"
+                                                   "\"required\": [\"src\", \"out\"],"
+                                                   "\"additionalProperties\": false,"
+                                                   "\"x-positional\": [\"src\", \"out\"]"
+                                                   "}",
     .run = run_preview,
 };

@@ -22,7 +22,7 @@ static eo_status run_tile(eo_ctx *ctx, json_object *params, json_object **result
     const char *format = NULL;
     EOI_TRY(st, eoi_tile_format(ctx, &format, params, out));
     EOI_TRY(st, eoi_tile_opts_from_params(ctx, &opts, params));
-    EOI_TRY(st, eo_dataset_open(ctx, &ds, eoi_param_str(params, "src", "")));
+    EOI_TRY(st, eoi_param_dataset(ctx, &ds, params, "src"));
     EOI_TRY(st, eo_tile_read(ctx, &r, ds, z, x, y, opts));
     if (strcmp(format, "tif") == 0) {
         EOI_TRY(st, eo_raster_write(ctx, r, out, NULL));
@@ -60,19 +60,28 @@ const eoi_op eoi_op_tile = {
         "\"title\": \"tile\","
         "\"type\": \"object\","
         "\"properties\": {"
-        "  \"src\": {\"type\": \"string\", \"minLength\": 1,"
-        "    \"description\": \"raster file (any format GDAL reads, any CRS)\"},"
-        "  \"z\": {\"type\": \"integer\", \"minimum\": 0, \"maximum\": 30,"
-        "    \"description\": \"zoom\"},"
-        "  \"x\": {\"type\": \"integer\", \"minimum\": 0, \"description\": \"column\"},"
-        "  \"y\": {\"type\": \"integer\", \"minimum\": 0,"
-        "    \"description\": \"row (in scheme order)\"},"
-        "  \"out\": {\"type\": \"string\", \"minLength\": 1,"
-        "    \"description\": \"output file: .png, .jpg, .webp or .tif\"}," EOI_TILE_SCHEMA_PROPS
-        "},"
-        "\"required\": [\"src\", \"z\", \"x\", \"y\", \"out\"],"
-        "\"additionalProperties\": false,"
-        "\"x-positional\": [\"src\", \"z\", \"x\", \"y\", \"out\"]"
-        "}",
+        "\"src\": " EOI_SRC_SCHEMA(
+            "raster file (any format GDAL reads, any CRS)") ","
+                                                            "  \"z\": {\"type\": \"integer\", "
+                                                            "\"minimum\": 0, \"maximum\": 30,"
+                                                            "    \"description\": \"zoom\"},"
+                                                            "  \"x\": {\"type\": \"integer\", "
+                                                            "\"minimum\": 0, \"description\": "
+                                                            "\"column\"},"
+                                                            "  \"y\": {\"type\": \"integer\", "
+                                                            "\"minimum\": 0,"
+                                                            "    \"description\": \"row (in scheme "
+                                                            "order)\"},"
+                                                            "  \"out\": {\"type\": \"string\", "
+                                                            "\"minLength\": 1,"
+                                                            "    \"description\": \"output file: "
+                                                            ".png, .jpg, .webp or "
+                                                            ".tif\"}," EOI_TILE_SCHEMA_PROPS "},"
+                                                            "\"required\": [\"src\", \"z\", \"x\", "
+                                                            "\"y\", \"out\"],"
+                                                            "\"additionalProperties\": false,"
+                                                            "\"x-positional\": [\"src\", \"z\", "
+                                                            "\"x\", \"y\", \"out\"]"
+                                                            "}",
     .run = run_tile,
 };

@@ -131,7 +131,7 @@ static eo_status run_tiles(eo_ctx *ctx, json_object *params, json_object **resul
     EOI_TRY(st, eoi_tile_format(ctx, &p.format, params, NULL));
     p.ext = strcmp(p.format, "jpeg") == 0 ? "jpg" : p.format;
     EOI_TRY(st, eoi_tile_opts_from_params(ctx, &opts, params));
-    EOI_TRY(st, eo_dataset_open(ctx, &ds, eoi_param_str(params, "src", "")));
+    EOI_TRY(st, eoi_param_dataset(ctx, &ds, params, "src"));
     EOI_TRY(st, list_tiles(ctx, &p, ds, z0, z1));
     EOI_TRY(st, eoi_mkdirs(ctx, p.dir));
     if (nw > p.ntiles)
@@ -183,23 +183,32 @@ const eoi_op eoi_op_tiles = {
     .name = "tiles",
     .cli = "tiles",
     .summary = "Write a {z}/{x}/{y} web-mercator tile pyramid of a raster on all threads",
-    .schema = "{"
-              "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
-              "\"title\": \"tiles\","
-              "\"type\": \"object\","
-              "\"properties\": {"
-              "  \"src\": {\"type\": \"string\", \"minLength\": 1,"
-              "    \"description\": \"raster file (any format GDAL reads, any CRS)\"},"
-              "  \"zoom\": {\"type\": [\"string\", \"integer\"],"
-              "    \"description\": \"a zoom (14) or a range of zooms (12-18)\"},"
-              "  \"out\": {\"type\": \"string\", \"minLength\": 1,"
-              "    \"description\": \"folder of the pyramid: OUT/{z}/{x}/{y}.png\"},"
-              "  \"keep_empty\": {\"type\": \"boolean\", \"default\": false,"
-              "    \"description\": \"also write tiles with no data "
-              "(transparent)\"}," EOI_TILE_SCHEMA_PROPS "},"
-              "\"required\": [\"src\", \"zoom\", \"out\"],"
-              "\"additionalProperties\": false,"
-              "\"x-positional\": [\"src\"]"
-              "}",
+    .schema =
+        "{"
+        "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
+        "\"title\": \"tiles\","
+        "\"type\": \"object\","
+        "\"properties\": {"
+        "\"src\": " EOI_SRC_SCHEMA(
+            "raster file (any format GDAL reads, any CRS)") ","
+                                                            "  \"zoom\": {\"type\": [\"string\", "
+                                                            "\"integer\"],"
+                                                            "    \"description\": \"a zoom (14) or "
+                                                            "a range of zooms (12-18)\"},"
+                                                            "  \"out\": {\"type\": \"string\", "
+                                                            "\"minLength\": 1,"
+                                                            "    \"description\": \"folder of the "
+                                                            "pyramid: OUT/{z}/{x}/{y}.png\"},"
+                                                            "  \"keep_empty\": {\"type\": "
+                                                            "\"boolean\", \"default\": false,"
+                                                            "    \"description\": \"also write "
+                                                            "tiles with no data "
+                                                            "(transparent)\"}"
+                                                            "," EOI_TILE_SCHEMA_PROPS "},"
+                                                            "\"required\": [\"src\", \"zoom\", "
+                                                            "\"out\"],"
+                                                            "\"additionalProperties\": false,"
+                                                            "\"x-positional\": [\"src\"]"
+                                                            "}",
     .run = run_tiles,
 };

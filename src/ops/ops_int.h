@@ -32,6 +32,15 @@ bool eoi_param_bool(json_object *params, const char *key, bool dflt);
 double eoi_param_num(json_object *params, const char *key, double dflt);
 int64_t eoi_param_int(json_object *params, const char *key, int64_t dflt);
 
+/* A raster parameter: the path of a file, or a list of paths opened as a
+ * mosaic (eo_dataset_open_mosaic). EOI_SRC_SCHEMA is its schema. */
+eo_status eoi_param_dataset(eo_ctx *ctx, eo_dataset **out, json_object *params, const char *key);
+
+#define EOI_SRC_SCHEMA(desc)                                                                       \
+    "{\"type\": [\"string\", \"array\"], \"minLength\": 1, \"minItems\": 1,"                       \
+    " \"items\": {\"type\": \"string\", \"minLength\": 1},"                                        \
+    " \"description\": \"" desc " (a list of files: a mosaic)\"}"
+
 /* An AOI parameter: "aoi" (a GeoJSON object, GeoJSON text, or the path of
  * a file), with "crs" (of coordinates the GeoJSON does not name),
  * "repair" and "allow_z". EOI_AOI_SCHEMA_PROPS is their schema, to paste

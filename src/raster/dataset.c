@@ -41,6 +41,9 @@ void eo_dataset_close(eo_dataset *ds) {
         return;
     quiet_close(ds->h_full);
     quiet_close(ds->h);
+    if (ds->owns_source && ds->source)
+        VSIUnlink(ds->source);
+    eoi_free(ds->source);
     eoi_free(ds->dtypes);
     eoi_free(ds->wkt);
     eoi_free(ds->path);
@@ -152,9 +155,10 @@ static eo_status check_tiff_extent(eo_ctx *ctx, eo_dataset *ds, const char *path
     return EO_OK;
 }
 
-static eo_status open_checked(eo_ctx *ctx, eo_dataset *ds, const char *path, bool is_dir) {
-    ds->h = GDALOpenEx(path, GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, NULL, NULL,
-                       NULL);
+eo_status eoi_dataset_open_source(eo_ctx *ctx, eo_dataset *ds, bool is_dir) {
+    const char *path = ds->path;
+    ds->h = GDALOpenEx(ds->source, GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, NULL,
+                       NULL, NULL);
     if (!ds->h) {
         if (is_dir)
             return eoi_fail(ctx, EO_E_IO_READ, "%s: is a directory, not a raster GDAL can read",
@@ -195,7 +199,7 @@ static eo_status open_checked(eo_ctx *ctx, eo_dataset *ds, const char *path, boo
     }
     if (!ds->has_gt)
         memcpy(ds->gt, identity_gt, sizeof ds->gt);
-    eo_status st = check_tiff_extent(ctx, ds, path);
+    eo_status st = check_tiff_extent(ctx, ds, ds->source);
     return st != EO_OK ? st : read_crs(ctx, ds);
 }
 
@@ -210,12 +214,12 @@ eo_status eo_dataset_open(eo_ctx *ctx, eo_dataset **out, const char *path) {
     eo_dataset *ds = eoi_calloc(ctx, 1, sizeof *ds);
     if (!ds)
         return EO_E_NOMEM;
-    if (!(ds->path = eoi_strdup(ctx, path))) {
-        eoi_free(ds);
+    if (!(ds->path = eoi_strdup(ctx, path)) || !(ds->source = eoi_strdup(ctx, path))) {
+        eo_dataset_close(ds);
         return EO_E_NOMEM;
     }
     eoi_gdal_begin(ctx);
-    st = open_checked(ctx, ds, path, is_dir);
+    st = eoi_dataset_open_source(ctx, ds, is_dir);
     eoi_gdal_end(ctx);
     if (st != EO_OK) {
         eo_dataset_close(ds);
@@ -538,8 +542,8 @@ static eo_status read_window(eo_ctx *ctx, eo_raster **out, eo_dataset *ds, const
     if (pl.level < 0 && (pl.ow < pl.ww || pl.oh < pl.wh) && !ds->h_full &&
         GDALGetOverviewCount(b1) > 0) {
         const char *oo[] = {"OVERVIEW_LEVEL=NONE", NULL};
-        ds->h_full = GDALOpenEx(ds->path, GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR,
-                                NULL, oo, NULL);
+        ds->h_full = GDALOpenEx(
+            ds->source, GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, NULL, oo, NULL);
         if (!ds->h_full) {
             st = eoi_fail(ctx, EO_E_IO_READ, "%s: cannot reopen at full resolution: %s", ds->path,
                           eoi_gdal_msg(ctx, "GDAL error"));

@@ -36,7 +36,9 @@ struct eo_dataset {
      * read at full resolution must not be redirected by GDAL to an
      * overview coarser than the one eoproc picked. */
     GDALDatasetH h_full;
-    char *path;
+    char *path;         /* names the dataset in messages and info */
+    char *source;       /* what GDAL opens: the path, or a mosaic's VRT in /vsimem */
+    bool owns_source;   /* source is an in-memory file to remove at close */
     const char *driver; /* GDAL short name, static storage of GDAL */
     int64_t width;
     int64_t height;
@@ -84,6 +86,11 @@ GDALRIOResampleAlg eoi_resample_to_gdal(int32_t method);
 /* ---- raster.c ---------------------------------------------------------- */
 /* Set the raster's CRS WKT as is (no normalization); NULL clears. */
 eo_status eoi_raster_set_wkt(eo_ctx *ctx, eo_raster *r, const char *wkt);
+
+/* ---- dataset.c ---------------------------------------------------------- */
+/* Open source with GDAL into ds (whose path names it in messages) and read
+ * its size, bands, geotransform and CRS. */
+eo_status eoi_dataset_open_source(eo_ctx *ctx, eo_dataset *ds, bool is_dir);
 
 /* ---- png.c --------------------------------------------------------------- */
 /* PNG of the first `bands` bands (1-4) of an 8- or 16-bit unsigned raster;

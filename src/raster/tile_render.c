@@ -24,7 +24,8 @@ struct level {
 };
 
 struct eoi_tile_renderer {
-    char *path;
+    char *path;   /* for messages */
+    char *source; /* what GDAL opens */
     int32_t size, resampling;
     int32_t bands[4];
     int32_t nbands;
@@ -124,6 +125,7 @@ void eoi_tile_renderer_free(eoi_tile_renderer *tr) {
     }
     CPLPopErrorHandler();
     eoi_free(tr->path);
+    eoi_free(tr->source);
     eoi_free(tr->dst_wkt);
     eoi_free(tr);
 }
@@ -137,7 +139,7 @@ static eo_status open_level(eo_ctx *ctx, eoi_tile_renderer *tr, int i) {
     char opt[48];
     snprintf(opt, sizeof opt, "OVERVIEW_LEVEL=%d", i - 1);
     const char *oo[] = {opt, NULL};
-    l->h = GDALOpenEx(tr->path, GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, NULL,
+    l->h = GDALOpenEx(tr->source, GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, NULL,
                       i > 0 ? oo : NULL, NULL);
     if (!l->h)
         return eoi_fail(ctx, EO_E_IO_READ, "%s: cannot open %s%d: %s", tr->path,
@@ -157,7 +159,7 @@ static eo_status renderer_new(eo_ctx *ctx, eoi_tile_renderer *tr, const eo_datas
         return eoi_fail(ctx, EO_E_SOURCE,
                         "%s: tiles need a georeferenced raster (a CRS and a geotransform)",
                         ds->path);
-    if (!(tr->path = eoi_strdup(ctx, ds->path)))
+    if (!(tr->path = eoi_strdup(ctx, ds->path)) || !(tr->source = eoi_strdup(ctx, ds->source)))
         return EO_E_NOMEM;
     tr->size = opts ? opts->size : 256;
     tr->resampling = opts ? opts->resampling : EO_RESAMPLE_BILINEAR;

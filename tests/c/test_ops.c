@@ -122,7 +122,8 @@ int main(void) {
     /* parameter errors name the field and what was expected */
     expect(ctx, "nope", "{}", EO_E_OP_UNKNOWN, "unknown operation 'nope'");
     expect(ctx, "info", "{}", EO_E_PARAM, "'path' is required");
-    expect(ctx, "info", "{\"path\": 5}", EO_E_PARAM, "'path': expected string, got integer 5");
+    expect(ctx, "info", "{\"path\": 5}", EO_E_PARAM,
+           "'path': expected string or array, got integer 5");
     expect(ctx, "info", "{\"path\": \"\"}", EO_E_PARAM, "at least 1 characters");
     expect(ctx, "info", "{\"path\": \"a.tif\", \"bogus\": 1}", EO_E_PARAM,
            "unknown parameter 'bogus'");
