@@ -43,12 +43,18 @@ __all__ = [
     "__version__",
     "aoi_area",
     "build_info",
+    "calc",
+    "change_detection",
+    "index",
+    "indices",
     "info",
     "ops",
     "read",
     "run",
     "schema",
+    "time_series",
     "version",
+    "zonal_stats",
 ]
 
 if _lib.eo_version() // 10000 != 1:
@@ -616,3 +622,6 @@ def run(op, **params):
         out = c_void_p()
         _check(ctx, _lib.eo_op_run(ctx, name, data, byref(out)))
         return json.loads(_take_string(out))
+
+
+from ._analytics import calc, change_detection, index, indices, time_series, zonal_stats  # noqa: E402
