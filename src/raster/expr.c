@@ -278,7 +278,8 @@ static eo_status parse_primary(parser *p) {
             return p->st;
         if (!accept(p, ")")) {
             char msg[80];
-            snprintf(msg, sizeof msg, "expected ')' to close the '(' at position %zu", at + 1);
+            snprintf(msg, sizeof msg, "unclosed '(' (opened at position %zu): expected ')'",
+                     at + 1);
             return perr(p, p->pos, msg);
         }
         return EO_OK;

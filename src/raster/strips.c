@@ -4,6 +4,10 @@
  * nodata turned into NaN, and hands them to a callback. Also a GeoTIFF
  * output that workers write blocks into under a lock, created on a
  * temporary name and renamed into place at the end. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3") /* the conversion loops: vectorized at any -O */
+#endif
+
 #include "analytics_int.h"
 
 #include <errno.h>
@@ -16,6 +20,7 @@
 
 #include <cpl_conv.h>
 #include <cpl_error.h>
+#include <tiffio.h>
 
 /* Pixels per window: bounds the memory of a worker. */
 #define WINDOW_PIXELS (1 << 22)
@@ -26,6 +31,8 @@
 typedef struct wstate {
     GDALDatasetH h[MAX_SOURCES];
     float *buf;
+    void *native; /* integer samples before conversion, grown on demand */
+    size_t native_cap;
     float **planes;
     char err[768];
     char gdal_msg[512];
@@ -53,6 +60,7 @@ typedef struct run {
     const eoi_source *srcs;
     int32_t nsrc, nplanes;
     double (*nodata)[2]; /* per plane: value, has */
+    GDALDataType *gdt;   /* per source: the bands' common small integer type, or unknown */
     eo_window area;
     int64_t bw, bh, ncols, nwin;
     eoi_strip_fn fn;
@@ -72,6 +80,36 @@ static void window_of(const run *r, int64_t i, eo_window *w) {
         r->area.y + r->area.height - w->y < r->bh ? r->area.y + r->area.height - w->y : r->bh;
 }
 
+/* Samples to float32: the nodata value (NaN when there is none, which no
+ * sample equals) becomes NaN, then value * sc + of. Plain loops the
+ * compiler vectorizes. */
+#define CONVERT(name, T)                                                                           \
+    static void name(float *restrict x, const T *restrict v, size_t n, float nd, float sc,         \
+                     float of) {                                                                   \
+        if (sc == 1.0f && of == 0.0f) /* exact, -0 included */                                     \
+            for (size_t i = 0; i < n; i++) {                                                       \
+                float f = (float)v[i];                                                             \
+                x[i] = f == nd ? NAN : f;                                                          \
+            }                                                                                      \
+        else                                                                                       \
+            for (size_t i = 0; i < n; i++) {                                                       \
+                float f = (float)v[i];                                                             \
+                x[i] = f == nd ? NAN : f * sc + of;                                                \
+            }                                                                                      \
+    }
+CONVERT(convert_u16, uint16_t)
+CONVERT(convert_i16, int16_t)
+CONVERT(convert_u8, uint8_t)
+
+static void convert_f32(float *restrict x, size_t n, float nd, float sc, float of) {
+    if (!isnan(nd))
+        for (size_t i = 0; i < n; i++)
+            x[i] = x[i] == nd ? NAN : x[i];
+    if (sc != 1.0f || of != 0.0f)
+        for (size_t i = 0; i < n; i++)
+            x[i] = x[i] * sc + of;
+}
+
 static eo_status read_sources(run *r, wstate *w, const eo_window *win) {
     size_t n = (size_t)win->width * (size_t)win->height;
     int32_t p = 0;
@@ -89,12 +127,30 @@ static eo_status read_sources(run *r, wstate *w, const eo_window *win) {
         }
         for (int32_t k = 0; k < src->nbands; k++)
             w->planes[p + k] = w->buf + (size_t)(p + k) * n;
+        /* small integers are read as they are and converted here, in one
+         * vectorized pass with the nodata test and the scale */
+        GDALDataType gt = r->gdt[s];
+        int esz = gt == GDT_Unknown ? 4 : GDALGetDataTypeSizeBytes(gt);
+        void *dst = w->planes[p];
+        if (gt != GDT_Unknown) {
+            size_t need = n * (size_t)esz * (size_t)src->nbands;
+            if (need > w->native_cap) {
+                eoi_free(w->native);
+                if (!(w->native = eoi_malloc(NULL, need))) {
+                    w->native_cap = 0;
+                    werr(w->err, sizeof w->err, "out of memory (read buffer)");
+                    return EO_E_NOMEM;
+                }
+                w->native_cap = need;
+            }
+            dst = w->native;
+        }
         GDALRasterIOExtraArg extra;
         INIT_RASTERIO_EXTRA_ARG(extra);
         CPLErr e = GDALDatasetRasterIOEx(
-            w->h[s], GF_Read, (int)win->x, (int)win->y, (int)win->width, (int)win->height,
-            w->planes[p], (int)win->width, (int)win->height, GDT_Float32, src->nbands,
-            (int *)src->bands, 4, 4 * (GSpacing)win->width, 4 * (GSpacing)n, &extra);
+            w->h[s], GF_Read, (int)win->x, (int)win->y, (int)win->width, (int)win->height, dst,
+            (int)win->width, (int)win->height, gt == GDT_Unknown ? GDT_Float32 : gt, src->nbands,
+            (int *)src->bands, esz, esz * (GSpacing)win->width, esz * (GSpacing)n, &extra);
         if (e != CE_None) {
             werr(w->err, sizeof w->err, "%s: cannot read window %lld,%lld %lldx%lld: %s", src->path,
                  (long long)win->x, (long long)win->y, (long long)win->width,
@@ -102,18 +158,17 @@ static eo_status read_sources(run *r, wstate *w, const eo_window *win) {
             return EO_E_IO_READ;
         }
         float sc = src->scale, of = src->offset;
-        bool affine = sc != 1.0f || of != 0.0f;
         for (int32_t k = 0; k < src->nbands; k++, p++) {
             float *restrict x = w->planes[p];
-            if (r->nodata[p][1] != 0) {
-                float nd = (float)r->nodata[p][0];
-                if (!isnan(nd))
-                    for (size_t i = 0; i < n; i++)
-                        x[i] = x[i] == nd ? NAN : x[i];
-            }
-            if (affine)
-                for (size_t i = 0; i < n; i++)
-                    x[i] = x[i] * sc + of;
+            float nd = r->nodata[p][1] != 0 ? (float)r->nodata[p][0] : NAN;
+            if (gt == GDT_UInt16)
+                convert_u16(x, (const uint16_t *)w->native + (size_t)k * n, n, nd, sc, of);
+            else if (gt == GDT_Int16)
+                convert_i16(x, (const int16_t *)w->native + (size_t)k * n, n, nd, sc, of);
+            else if (gt == GDT_Byte)
+                convert_u8(x, (const uint8_t *)w->native + (size_t)k * n, n, nd, sc, of);
+            else
+                convert_f32(x, n, nd, sc, of);
         }
     }
     return EO_OK;
@@ -127,7 +182,11 @@ static eo_status run_one(void *user, int64_t i, int32_t worker) {
     w->gdal_msg[0] = '\0';
     CPLPushErrorHandlerEx(worker_handler, w);
     CPLSetThreadLocalConfigOption("GDAL_PAM_ENABLED", "NO");
+    /* uncompressed GeoTIFFs: read straight into our buffers, not through
+     * GDAL's block cache (memory stays bounded by the windows) */
+    CPLSetThreadLocalConfigOption("GTIFF_DIRECT_IO", "YES");
     eo_status st = read_sources(r, w, &win);
+    CPLSetThreadLocalConfigOption("GTIFF_DIRECT_IO", NULL);
     if (st == EO_OK)
         st = r->fn(r->user, worker, &win, w->planes, w->err, sizeof w->err);
     CPLSetThreadLocalConfigOption("GDAL_PAM_ENABLED", NULL);
@@ -199,6 +258,13 @@ static eo_status read_nodata(eo_ctx *ctx, run *r) {
             int has = 0;
             r->nodata[p][0] = GDALGetRasterNoDataValue(b, &has);
             r->nodata[p][1] = has;
+            GDALDataType t = GDALGetRasterDataType(b);
+            if (t != GDT_Byte && t != GDT_UInt16 && t != GDT_Int16)
+                t = GDT_Unknown;
+            if (k == 0)
+                r->gdt[s] = t;
+            else if (r->gdt[s] != t)
+                r->gdt[s] = GDT_Unknown;
         }
         close_quietly(h);
         if (st != EO_OK)
@@ -230,6 +296,7 @@ eo_status eoi_strips_run(eo_ctx *ctx, const eoi_source *srcs, int32_t nsrc, cons
     if (eoi_mul_size3(&per, (size_t)r.bw * (size_t)r.bh, (size_t)r.nplanes, sizeof(float)))
         return eoi_fail(ctx, EO_E_LIMIT, "strips: window too large");
     if (!(r.nodata = eoi_calloc(ctx, (size_t)r.nplanes, sizeof *r.nodata)) ||
+        !(r.gdt = eoi_calloc(ctx, (size_t)nsrc, sizeof *r.gdt)) ||
         !(r.ws = eoi_calloc(ctx, (size_t)r.nworkers, sizeof *r.ws))) {
         st = EO_E_NOMEM;
         goto done;
@@ -261,24 +328,92 @@ done:
         for (int32_t s = 0; s < nsrc; s++)
             close_quietly(r.ws[k].h[s]);
         eoi_free(r.ws[k].buf);
+        eoi_free(r.ws[k].native);
         eoi_free(r.ws[k].planes);
     }
     eoi_free(r.ws);
     eoi_free(r.nodata);
+    eoi_free(r.gdt);
     return st;
 }
 
 /* ---- a GeoTIFF written by workers ----------------------------------------- */
 
+/* GDAL creates the file (tiled, uncompressed, sparse: georeferencing, CRS
+ * and nodata, no pixels), then libtiff appends the tiles as workers finish
+ * them, bypassing GDAL's block cache: memory stays at a few tiles per
+ * worker and each tile is one write. */
+#define TILE 256
+
 struct eoi_out_tif {
-    GDALDatasetH h;
+    TIFF *t;
     pthread_mutex_t lock;
     char *path;
     char *tmp;
     eo_dtype dt;
+    size_t esize;
+    int64_t width, height;
+    double nodata;
+    char err[512]; /* first libtiff error */
 };
 
 static atomic_long tif_counter;
+
+static int tif_error(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap) {
+    (void)tif;
+    (void)module;
+    eoi_out_tif *t = user;
+    if (t && !t->err[0])
+        vsnprintf(t->err, sizeof t->err, fmt, ap);
+    return 1; /* handled: libtiff's global handler stays silent */
+}
+
+static int tif_warning(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap) {
+    (void)tif;
+    (void)user;
+    (void)module;
+    (void)fmt;
+    (void)ap;
+    return 1;
+}
+
+static eo_status create_header(eo_ctx *ctx, eoi_out_tif *t, const double gt[6], const char *wkt) {
+    eo_status st = EO_OK;
+    GDALDatasetH h = NULL;
+    eoi_gdal_begin(ctx);
+    GDALDriverH drv = GDALGetDriverByName("GTiff");
+    const char *copts[] = {"TILED=YES",
+                           "BLOCKXSIZE=256",
+                           "BLOCKYSIZE=256",
+                           "BIGTIFF=IF_SAFER",
+                           "COMPRESS=NONE",
+                           "SPARSE_OK=TRUE",
+                           NULL};
+    if (!drv)
+        st = eoi_fail(ctx, EO_E_UNSUPPORTED, "%s: the GDAL GTiff driver is not available", t->path);
+    else if (!(h = GDALCreate(drv, t->tmp, (int)t->width, (int)t->height, 1,
+                              eoi_dtype_to_gdal(t->dt), (char **)copts)))
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot create the file: %s", t->path,
+                      eoi_gdal_msg(ctx, "GDAL could not create it"));
+    if (st == EO_OK && gt && GDALSetGeoTransform(h, (double *)gt) != CE_None)
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot set the geotransform: %s", t->path,
+                      eoi_gdal_msg(ctx, "GDAL error"));
+    if (st == EO_OK && wkt && *wkt && GDALSetProjection(h, wkt) != CE_None)
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot set the CRS: %s", t->path,
+                      eoi_gdal_msg(ctx, "GDAL error"));
+    if (st == EO_OK && GDALSetRasterNoDataValue(GDALGetRasterBand(h, 1), t->nodata) != CE_None)
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot set nodata: %s", t->path,
+                      eoi_gdal_msg(ctx, "GDAL error"));
+    if (h) {
+        ctx->gdal_err = 0;
+        GDALClose(h);
+        if (st == EO_OK && ctx->gdal_err)
+            st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot write the header: %s", t->path,
+                          eoi_gdal_msg(ctx, "GDAL error"));
+    }
+    eoi_gdal_end(ctx);
+    return st;
+}
 
 eo_status eoi_out_tif_open(eo_ctx *ctx, eoi_out_tif **out, const char *path, int64_t width,
                            int64_t height, eo_dtype dt, const double gt[6], const char *wkt,
@@ -299,27 +434,23 @@ eo_status eoi_out_tif_open(eo_ctx *ctx, eoi_out_tif **out, const char *path, int
     snprintf(t->tmp, n, "%s.tmp-%ld-%ld", path, (long)getpid(), atomic_fetch_add(&tif_counter, 1));
     pthread_mutex_init(&t->lock, NULL);
     t->dt = dt;
-    eo_status st = EO_OK;
-    eoi_gdal_begin(ctx);
-    GDALDriverH drv = GDALGetDriverByName("GTiff");
-    const char *copts[] = {"TILED=YES",        "BLOCKXSIZE=256", "BLOCKYSIZE=256",
-                           "BIGTIFF=IF_SAFER", "COMPRESS=NONE",  NULL};
-    if (!drv)
-        st = eoi_fail(ctx, EO_E_UNSUPPORTED, "%s: the GDAL GTiff driver is not available", path);
-    else if (!(t->h = GDALCreate(drv, t->tmp, (int)width, (int)height, 1, eoi_dtype_to_gdal(dt),
-                                 (char **)copts)))
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot create the file: %s", path,
-                      eoi_gdal_msg(ctx, "GDAL could not create it"));
-    if (st == EO_OK && gt && GDALSetGeoTransform(t->h, (double *)gt) != CE_None)
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot set the geotransform: %s", path,
-                      eoi_gdal_msg(ctx, "GDAL error"));
-    if (st == EO_OK && wkt && *wkt && GDALSetProjection(t->h, wkt) != CE_None)
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot set the CRS: %s", path,
-                      eoi_gdal_msg(ctx, "GDAL error"));
-    if (st == EO_OK && GDALSetRasterNoDataValue(GDALGetRasterBand(t->h, 1), nodata) != CE_None)
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot set nodata: %s", path,
-                      eoi_gdal_msg(ctx, "GDAL error"));
-    eoi_gdal_end(ctx);
+    t->esize = eo_dtype_size(dt);
+    t->width = width;
+    t->height = height;
+    t->nodata = nodata;
+    eo_status st = create_header(ctx, t, gt, wkt);
+    if (st == EO_OK) {
+        TIFFOpenOptions *oo = TIFFOpenOptionsAlloc();
+        if (oo) {
+            TIFFOpenOptionsSetErrorHandlerExtR(oo, tif_error, t);
+            TIFFOpenOptionsSetWarningHandlerExtR(oo, tif_warning, t);
+            t->t = TIFFOpenExt(t->tmp, "r+", oo);
+            TIFFOpenOptionsFree(oo);
+        }
+        if (!t->t)
+            st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot reopen the file for its tiles: %s", path,
+                          t->err[0] ? t->err : "libtiff error");
+    }
     if (st != EO_OK) {
         eoi_out_tif_finish(ctx, t, st);
         return st;
@@ -328,31 +459,67 @@ eo_status eoi_out_tif_open(eo_ctx *ctx, eoi_out_tif **out, const char *path, int
     return EO_OK;
 }
 
+/* Fill the nodata value into n samples. */
+static void fill_nodata(void *buf, eo_dtype dt, size_t n, double v) {
+    if (dt == EO_DT_F32) {
+        float *f = buf, x = (float)v;
+        for (size_t i = 0; i < n; i++)
+            f[i] = x;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            eoi_dtype_store(buf, dt, i, v);
+    }
+}
+
 eo_status eoi_out_tif_write(eoi_out_tif *t, const eo_window *win, const void *buf, char *err,
                             size_t errcap) {
-    pthread_mutex_lock(&t->lock);
-    CPLErr e = GDALRasterIO(GDALGetRasterBand(t->h, 1), GF_Write, (int)win->x, (int)win->y,
-                            (int)win->width, (int)win->height, (void *)buf, (int)win->width,
-                            (int)win->height, eoi_dtype_to_gdal(t->dt), 0, 0);
-    pthread_mutex_unlock(&t->lock);
-    if (e != CE_None) {
-        werr(err, errcap, "%s: cannot write window %lld,%lld: %s", t->path, (long long)win->x,
-             (long long)win->y, CPLGetLastErrorMsg());
-        return EO_E_IO_WRITE;
+    if (win->x % TILE || win->y % TILE) {
+        werr(err, errcap, "%s: window %lld,%lld is not aligned on tiles", t->path,
+             (long long)win->x, (long long)win->y);
+        return EO_E_INTERNAL;
     }
-    return EO_OK;
+    size_t tbytes = (size_t)TILE * TILE * t->esize;
+    unsigned char *tile = eoi_malloc(NULL, tbytes);
+    if (!tile) {
+        werr(err, errcap, "out of memory (a tile)");
+        return EO_E_NOMEM;
+    }
+    const unsigned char *src = buf;
+    eo_status st = EO_OK;
+    for (int64_t ty = 0; ty < win->height && st == EO_OK; ty += TILE)
+        for (int64_t tx = 0; tx < win->width && st == EO_OK; tx += TILE) {
+            int64_t w = win->width - tx < TILE ? win->width - tx : TILE;
+            int64_t h = win->height - ty < TILE ? win->height - ty : TILE;
+            if (w < TILE || h < TILE)
+                fill_nodata(tile, t->dt, (size_t)TILE * TILE, t->nodata);
+            for (int64_t y = 0; y < h; y++)
+                memcpy(tile + (size_t)y * TILE * t->esize,
+                       src + ((size_t)(ty + y) * (size_t)win->width + (size_t)tx) * t->esize,
+                       (size_t)w * t->esize);
+            pthread_mutex_lock(&t->lock);
+            uint32_t index =
+                TIFFComputeTile(t->t, (uint32_t)(win->x + tx), (uint32_t)(win->y + ty), 0, 0);
+            tmsize_t wrote = TIFFWriteEncodedTile(t->t, index, tile, (tmsize_t)tbytes);
+            if (wrote < 0) {
+                werr(err, errcap, "%s: cannot write tile %u: %s", t->path, (unsigned)index,
+                     t->err[0] ? t->err : "libtiff error");
+                st = EO_E_IO_WRITE;
+            }
+            pthread_mutex_unlock(&t->lock);
+        }
+    eoi_free(tile);
+    return st;
 }
 
 eo_status eoi_out_tif_finish(eo_ctx *ctx, eoi_out_tif *t, eo_status st) {
     if (!t)
         return st;
-    if (t->h) {
-        eoi_gdal_begin(ctx);
-        GDALClose(t->h); /* flushes the last blocks: a failure there counts too */
-        if (st == EO_OK && ctx->gdal_err)
+    if (t->t) {
+        /* the directory is rewritten with the tiles' offsets */
+        if (!TIFFFlush(t->t) && st == EO_OK)
             st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot finish the file: %s", t->path,
-                          eoi_gdal_msg(ctx, "GDAL error"));
-        eoi_gdal_end(ctx);
+                          t->err[0] ? t->err : "libtiff error");
+        TIFFClose(t->t);
     }
     if (st == EO_OK && rename(t->tmp, t->path) != 0)
         st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot move the finished file into place: %s",

@@ -440,3 +440,31 @@ def test_series_errors(l7, cli):
     assert_cli_error(p, "param.Invalid", names="point")
     p = run_cli(cli, "series", "--index", "NDVI", "--point", "0,0")
     assert_cli_error(p, "arg.Invalid", exit_code=2, names="ITEMS")
+
+
+@pytest.mark.parametrize("dtype,gdt", [(np.uint16, gdal.GDT_UInt16), (np.int16, gdal.GDT_Int16),
+                                       (np.float32, gdal.GDT_Float32)])
+def test_wide_raster_in_windows(tmp_path, dtype, gdt):
+    # wider than one window (columns are split) with partial edge tiles, each
+    # sample type on its read path, nodata 7 (a GeoTIFF's nodata is the
+    # same for all its bands)
+    w, h = 17000, 300
+    rng = np.random.default_rng(1)
+    a = rng.integers(-50 if dtype == np.int16 else 0, 300, (2, h, w)).astype(dtype)
+    src = tmp_path / "wide.tif"
+    ds = gdal.GetDriverByName("GTiff").Create(str(src), w, h, 2, gdt, ["TILED=YES"])
+    ds.SetGeoTransform((0, 1, 0, 0, 0, -1))
+    for b in (1, 2):
+        ds.GetRasterBand(b).WriteArray(a[b - 1])
+    ds.GetRasterBand(2).SetNoDataValue(7)
+    ds = None
+    out = tmp_path / "out.tif"
+    res = eoproc.calc(src, "(b1 - b2) / (b1 + b2)", out=out)
+    assert res["width"] == w
+    x, y = a[0].astype(np.float32), a[1].astype(np.float32)
+    want = nd_ratio(x, y)
+    assert gdal.Open(str(src)).GetRasterBand(1).GetNoDataValue() == 7
+    want[(a[0] == 7) | (a[1] == 7)] = ND
+    got = gdal.Open(str(out)).ReadAsArray()
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(eoproc.calc(src, "(b1 - b2) / (b1 + b2)"), want)
