@@ -21,7 +21,7 @@ command -v abidiff >/dev/null 2>&1 || {
     echo "abi-check: no baseline $BASE (make one: scripts/abi-update.sh $LIB)" >&2
     exit 1
 }
-if ! readelf -S "$LIB" | grep -q '\.debug_info'; then
+if ! readelf -S "$LIB" | grep '\.debug_info' >/dev/null; then
     echo "abi-check: $LIB has no debug info; build with -DCMAKE_BUILD_TYPE=RelWithDebInfo" >&2
     exit 1
 fi

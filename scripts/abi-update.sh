@@ -17,7 +17,7 @@ command -v abidw >/dev/null 2>&1 || {
     exit 1
 }
 [ -f "$LIB" ] || { echo "abi-update: no such file: $LIB" >&2; exit 1; }
-if ! readelf -S "$LIB" | grep -q '\.debug_info'; then
+if ! readelf -S "$LIB" | grep '\.debug_info' >/dev/null; then
     echo "abi-update: $LIB has no debug info; build with -DCMAKE_BUILD_TYPE=RelWithDebInfo" >&2
     exit 1
 fi

@@ -263,8 +263,9 @@ static json_object *change_json(const cjob *j, const char *expr, const char *pc,
     return r;
 }
 
-static eo_status make_dir(eo_ctx *ctx, const char *dir) {
+static eo_status make_dir(eo_ctx *ctx, const char *dir, bool *created) {
     struct stat sb;
+    *created = false;
     if (stat(dir, &sb) == 0)
         return S_ISDIR(sb.st_mode)
                    ? EO_OK
@@ -272,6 +273,7 @@ static eo_status make_dir(eo_ctx *ctx, const char *dir) {
     if (mkdir(dir, 0777) != 0)
         return eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot create the folder: %s", dir,
                         strerror(errno));
+    *created = true;
     return EO_OK;
 }
 
@@ -307,7 +309,7 @@ eo_status eo_change_detect(eo_ctx *ctx, char **out_json, eo_dataset *before, eo_
     char vsi[96] = "", *pc = NULL, *pk = NULL;
     json_object *r = NULL;
     int32_t nw = 0;
-    bool resampled = false;
+    bool resampled = false, created = false;
     EOI_TRY(st, eoi_prog_bind(ctx, &j.pb, e, before, opts));
     EOI_TRY(st, eoi_prog_bind(ctx, &j.pa, e, after, opts));
     j.area = (eo_window){0, 0, before->width, before->height};
@@ -326,7 +328,7 @@ eo_status eo_change_detect(eo_ctx *ctx, char **out_json, eo_dataset *before, eo_
         }
         j.cov = cov;
     }
-    EOI_TRY(st, make_dir(ctx, out_dir));
+    EOI_TRY(st, make_dir(ctx, out_dir, &created));
     size_t n = strlen(out_dir) + 16;
     if (!(pc = eoi_malloc(ctx, n)) || !(pk = eoi_malloc(ctx, n))) {
         st = EO_E_NOMEM;
@@ -403,6 +405,8 @@ done:
     free_workers(&j, nw);
     if (vsi[0])
         VSIUnlink(vsi);
+    if (st != EO_OK && created)
+        rmdir(out_dir); /* a folder made for this call leaves with it (empty by now) */
     eoi_free(row_area);
     eoi_free(pc);
     eoi_free(pk);

@@ -387,7 +387,12 @@ def test_change_errors(l7, altered, tmp_path, cli):
     assert_cli_error(p, "param.Invalid", names="threshold")
     p = run_cli(cli, "change", l7, altered, "--index", "NBR2", "--bands", "N=4", "--out", out)
     assert_cli_error(p, "index.BandMissing")
-    assert not out.exists() or os.listdir(out) == []
+    assert not out.exists()
+    # an unreadable after raster: a clean failure, no folder
+    bad = tmp_path / "bad.tif"
+    bad.write_bytes(b"II*\0 not really a TIFF")
+    p = run_cli(cli, "change", l7, bad, "--index", "NDVI", "--sensor", "landsat7", "--out", out)
+    assert p.returncode == 1 and not out.exists()
     far = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}
     with pytest.raises(eoproc.Error) as e:
         eoproc.change_detection(l7, altered, out, index="NDVI", sensor="landsat7", aoi=far)
