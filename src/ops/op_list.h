@@ -14,9 +14,18 @@ extern const eoi_op eoi_op_zonal_stats;
 extern const eoi_op eoi_op_change_detection;
 extern const eoi_op eoi_op_time_series;
 
+/* one operation per line, so that additions merge */
+// clang-format off
 static const eoi_op *const eoi_ops[] = {
-    &eoi_op_info,      &eoi_op_aoi_area,    &eoi_op_indices,          &eoi_op_index,
-    &eoi_op_band_math, &eoi_op_zonal_stats, &eoi_op_change_detection, &eoi_op_time_series,
+    &eoi_op_info,
+    &eoi_op_aoi_area,
+    &eoi_op_indices,
+    &eoi_op_index,
+    &eoi_op_band_math,
+    &eoi_op_zonal_stats,
+    &eoi_op_change_detection,
+    &eoi_op_time_series,
 };
+// clang-format on
 
 #endif
