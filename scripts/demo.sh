@@ -85,4 +85,35 @@ print("AOI lies inside the scene footprint (gdalinfo wgs84Extent):", ext)
 heading "Geodesic area of the AOI: eoproc area"
 show "$EOPROC" area "$AOI"
 
+heading "Spectral indices: the catalog (eoproc indices), NDVI of the scene"
+"$EOPROC" indices | /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); print(len(d), "indices:", " ".join(i["name"] for i in d))'
+show "$EOPROC" index "$SCENE" NDVI "$DEMO/ndvi.tif" --sensor landsat7
+
+heading "Band math: eoproc calc (bands by number, where, division by zero -> nodata)"
+show "$EOPROC" calc "$SCENE" "where(b4 > b3, (b4 - b3) / (b4 + b3), 0)" "$DEMO/calc.tif"
+
+heading "Zonal statistics of NDVI over the AOI, exact coverage weights"
+show "$EOPROC" zonal "$SCENE" "$AOI" --index NDVI --sensor landsat7 --coverage \
+    --percentiles 10,90
+
+heading "Change detection: the scene against a copy with a greened 20 x 30 pixel block"
+/usr/bin/python3 - "$SCENE" "$DEMO/after.tif" <<'PYEOF'
+import sys
+from osgeo import gdal
+ds = gdal.GetDriverByName("GTiff").CreateCopy(sys.argv[2], gdal.Open(sys.argv[1]))
+for b, v in ((3, 1), (4, 200)):
+    a = ds.GetRasterBand(b).ReadAsArray()
+    a[100:120, 50:80] = v
+    ds.GetRasterBand(b).WriteArray(a)
+ds = None
+PYEOF
+rm -rf "$DEMO/change"
+show "$EOPROC" change "$SCENE" "$DEMO/after.tif" --index NDVI --sensor landsat7 \
+    --threshold 0.2 --out "$DEMO/change"
+echo "expected changed area: 600 pixels x 28.5 m x 28.5 m = 487350 m2"
+
+heading "Time series of NDVI at a point, two dates"
+show "$EOPROC" series --index NDVI --sensor landsat7 --point=-34.87,-8.0 \
+    "$SCENE@2002-07-01" "$DEMO/after.tif@2003-01-15"
+
 printf '\n=== done ===\n'

@@ -377,10 +377,31 @@ static int op_command(json_object *entry, int argc, char **argv) {
                              jstr(entry, "cli"), a, jstr(entry, "cli"));
             break;
         }
-        const char *key = json_object_get_string(json_object_array_get_idx(pos, ipos++));
+        const char *key = json_object_get_string(json_object_array_get_idx(pos, ipos));
         json_object *prop = NULL;
         json_object_object_get_ex(props, key, &prop);
         int ok;
+        char type[64];
+        type_name(prop, type, sizeof type);
+        if (ipos + 1 == npos && strcmp(type, "array") == 0) {
+            /* a last positional of type array collects every remaining argument */
+            json_object *arr = NULL, *items = NULL;
+            if (!json_object_object_get_ex(params, key, &arr)) {
+                arr = json_object_new_array();
+                json_object_object_add(params, key, arr);
+            }
+            json_object_object_get_ex(prop, "items", &items);
+            json_object *v = items ? convert(items, key, a, &ok) : json_object_new_string(a);
+            if (!items)
+                ok = 1;
+            if (!ok) {
+                rc = EXIT_USAGE;
+                break;
+            }
+            json_object_array_add(arr, v);
+            continue;
+        }
+        ipos++;
         json_object *v = convert(prop, key, a, &ok);
         if (!ok) {
             rc = EXIT_USAGE;
@@ -388,6 +409,10 @@ static int op_command(json_object *entry, int argc, char **argv) {
         }
         json_object_object_add(params, key, v);
     }
+    if (rc == 0 && ipos + 1 == npos &&
+        json_object_object_get_ex(
+            params, json_object_get_string(json_object_array_get_idx(pos, ipos)), NULL))
+        ipos++; /* a trailing array positional that collected arguments */
     if (rc == 0 && ipos < npos) {
         char meta[128];
         upper_dash(meta, sizeof meta, json_object_get_string(json_object_array_get_idx(pos, ipos)),

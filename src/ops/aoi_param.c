@@ -3,7 +3,7 @@
 
 #include <ctype.h>
 
-eo_status eoi_param_aoi(eo_ctx *ctx, eo_geom **out, json_object *params) {
+eo_status eoi_param_aoi_value(eo_ctx *ctx, eo_geom **out, json_object *aoi, json_object *params) {
     *out = NULL;
     eo_geom_opts *opts = NULL;
     eo_status st = EO_OK;
@@ -11,11 +11,6 @@ eo_status eoi_param_aoi(eo_ctx *ctx, eo_geom **out, json_object *params) {
     EOI_TRY(st, eo_geom_opts_set_crs(ctx, opts, eoi_param_str(params, "crs", "EPSG:4326")));
     EOI_TRY(st, eo_geom_opts_set_repair(ctx, opts, eoi_param_bool(params, "repair", false)));
     EOI_TRY(st, eo_geom_opts_set_allow_z(ctx, opts, eoi_param_bool(params, "allow_z", false)));
-    json_object *aoi = NULL;
-    if (!json_object_object_get_ex(params, "aoi", &aoi)) {
-        st = eoi_fail(ctx, EO_E_PARAM, "parameter 'aoi' is required");
-        goto done;
-    }
     if (json_object_is_type(aoi, json_type_string)) {
         const char *s = json_object_get_string(aoi);
         const char *p = s;
@@ -33,6 +28,14 @@ eo_status eoi_param_aoi(eo_ctx *ctx, eo_geom **out, json_object *params) {
 done:
     eo_geom_opts_free(opts);
     return st;
+}
+
+eo_status eoi_param_aoi(eo_ctx *ctx, eo_geom **out, json_object *params) {
+    json_object *aoi = NULL;
+    *out = NULL;
+    if (!json_object_object_get_ex(params, "aoi", &aoi))
+        return eoi_fail(ctx, EO_E_PARAM, "parameter 'aoi' is required");
+    return eoi_param_aoi_value(ctx, out, aoi, params);
 }
 
 eo_status eoi_param_dataset(eo_ctx *ctx, eo_dataset **out, json_object *params, const char *key) {

@@ -12,6 +12,12 @@ extern const eoi_op eoi_op_tiles_cover;
 extern const eoi_op eoi_op_tile;
 extern const eoi_op eoi_op_tiles;
 extern const eoi_op eoi_op_preview;
+extern const eoi_op eoi_op_indices;
+extern const eoi_op eoi_op_index;
+extern const eoi_op eoi_op_band_math;
+extern const eoi_op eoi_op_zonal_stats;
+extern const eoi_op eoi_op_change_detection;
+extern const eoi_op eoi_op_time_series;
 
 /* One per line, so that additions merge cleanly. */
 /* clang-format off */
@@ -23,6 +29,12 @@ static const eoi_op *const eoi_ops[] = {
     &eoi_op_tile,
     &eoi_op_tiles,
     &eoi_op_preview,
+    &eoi_op_indices,
+    &eoi_op_index,
+    &eoi_op_band_math,
+    &eoi_op_zonal_stats,
+    &eoi_op_change_detection,
+    &eoi_op_time_series,
 };
 /* clang-format on */
 

@@ -46,6 +46,9 @@ eo_status eoi_param_dataset(eo_ctx *ctx, eo_dataset **out, json_object *params, 
  * "repair" and "allow_z". EOI_AOI_SCHEMA_PROPS is their schema, to paste
  * into an operation's "properties". */
 eo_status eoi_param_aoi(eo_ctx *ctx, eo_geom **out, json_object *params);
+/* The same for an AOI value given apart from params (which still give
+ * "crs", "repair" and "allow_z"). */
+eo_status eoi_param_aoi_value(eo_ctx *ctx, eo_geom **out, json_object *aoi, json_object *params);
 
 #define EOI_AOI_SCHEMA_PROPS                                                                       \
     "\"aoi\": {\"type\": [\"object\", \"string\"],"                                                \

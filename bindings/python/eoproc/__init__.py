@@ -43,6 +43,10 @@ __all__ = [
     "__version__",
     "aoi_area",
     "build_info",
+    "calc",
+    "change_detection",
+    "index",
+    "indices",
     "info",
     "ops",
     "read",
@@ -51,7 +55,9 @@ __all__ = [
     "tile",
     "tile_bounds",
     "tiles_cover",
+    "time_series",
     "version",
+    "zonal_stats",
 ]
 
 if _lib.eo_version() // 10000 != 1:
@@ -628,3 +634,4 @@ def run(op, **params):
 
 
 from ._tiles import tile, tile_bounds, tiles_cover  # noqa: E402
+from ._analytics import calc, change_detection, index, indices, time_series, zonal_stats  # noqa: E402

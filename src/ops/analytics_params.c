@@ -1,0 +1,179 @@
+/* analytics_params.c - parameters shared by the analytics operations. */
+#include "ops_analytics.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+eo_status eoi_ops_expr(eo_ctx *ctx, eo_expr **out, json_object *params) {
+    *out = NULL;
+    const char *index = eoi_param_str(params, "index", NULL);
+    const char *expr = eoi_param_str(params, "expr", NULL);
+    if (index && expr)
+        return eoi_fail(ctx, EO_E_PARAM, "parameters 'index' and 'expr': give one, not both");
+    if (index)
+        return eo_expr_from_index(ctx, out, index);
+    if (expr)
+        return eo_expr_parse(ctx, out, expr);
+    return EO_OK;
+}
+
+/* "L=0.5,g=2.5" */
+static eo_status constants_text(eo_ctx *ctx, eo_analytics_opts *o, const char *text) {
+    char buf[1024];
+    if (strlen(text) >= sizeof buf)
+        return eoi_fail(ctx, EO_E_PARAM, "parameter 'constants': too long");
+    snprintf(buf, sizeof buf, "%s", text);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '='), *end = NULL;
+        double v = eq ? strtod(eq + 1, &end) : NAN;
+        if (!eq || eq == tok || !end || end == eq + 1 || *end || !isfinite(v))
+            return eoi_fail(ctx, EO_E_PARAM,
+                            "parameter 'constants': expected NAME=NUMBER entries such as "
+                            "L=0.5,g=2.5, got '%.60s'",
+                            tok);
+        *eq = '\0';
+        eo_status st = eo_analytics_opts_set_constant(ctx, o, tok, v);
+        if (st != EO_OK)
+            return st;
+    }
+    return EO_OK;
+}
+
+static eo_status set_constants(eo_ctx *ctx, eo_analytics_opts *o, json_object *params) {
+    json_object *c;
+    if (!json_object_object_get_ex(params, "constants", &c))
+        return EO_OK;
+    if (json_object_is_type(c, json_type_string))
+        return constants_text(ctx, o, json_object_get_string(c));
+    json_object_object_foreach(c, key, val) {
+        if (!json_object_is_type(val, json_type_double) && !json_object_is_type(val, json_type_int))
+            return eoi_fail(ctx, EO_E_PARAM, "parameter 'constants.%s': expected a number", key);
+        eo_status st = eo_analytics_opts_set_constant(ctx, o, key, json_object_get_double(val));
+        if (st != EO_OK)
+            return st;
+    }
+    return EO_OK;
+}
+
+eo_status eoi_ops_opts(eo_ctx *ctx, eo_analytics_opts **out, json_object *params) {
+    eo_analytics_opts *o = NULL;
+    eo_status st = EO_OK;
+    *out = NULL;
+    EOI_TRY(st, eo_analytics_opts_new(ctx, &o));
+    const char *s;
+    if ((s = eoi_param_str(params, "bands", NULL)))
+        EOI_TRY(st, eo_analytics_opts_set_bands(ctx, o, s));
+    if ((s = eoi_param_str(params, "sensor", NULL)))
+        EOI_TRY(st, eo_analytics_opts_set_sensor(ctx, o, s));
+    EOI_TRY(st, set_constants(ctx, o, params));
+    EOI_TRY(st, eo_analytics_opts_set_scale(ctx, o, eoi_param_num(params, "scale", 1),
+                                            eoi_param_num(params, "offset", 0)));
+    if (json_object_object_get_ex(params, "nodata", NULL))
+        EOI_TRY(st, eo_analytics_opts_set_nodata(ctx, o, eoi_param_num(params, "nodata", -9999)));
+    if (json_object_object_get_ex(params, "band", NULL))
+        EOI_TRY(st, eo_analytics_opts_set_band(ctx, o, (int32_t)eoi_param_int(params, "band", 1)));
+    bool exact = eoi_param_bool(params, "coverage", false);
+    bool touched = eoi_param_bool(params, "all_touched", false);
+    if (exact && touched) {
+        st = eoi_fail(ctx, EO_E_PARAM,
+                      "parameters 'coverage' and 'all_touched': choose one pixel rule");
+        goto done;
+    }
+    EOI_TRY(st, eo_analytics_opts_set_coverage(ctx, o,
+                                               exact     ? EO_COVERAGE_EXACT
+                                               : touched ? EO_COVERAGE_ALL_TOUCHED
+                                                         : EO_COVERAGE_CENTER));
+    json_object *pc;
+    if (json_object_object_get_ex(params, "percentiles", &pc)) {
+        size_t n = json_object_array_length(pc);
+        double q[1000];
+        if (n > 1000) {
+            st = eoi_fail(ctx, EO_E_PARAM, "parameter 'percentiles': at most 1000");
+            goto done;
+        }
+        for (size_t i = 0; i < n; i++)
+            q[i] = json_object_get_double(json_object_array_get_idx(pc, i));
+        EOI_TRY(st, eo_analytics_opts_set_percentiles(ctx, o, q, (int32_t)n));
+    }
+    int64_t bins = eoi_param_int(params, "histogram", 0);
+    if (bins > 0)
+        EOI_TRY(st, eo_analytics_opts_set_histogram(ctx, o, (int32_t)bins, 0, 0));
+    if (json_object_object_get_ex(params, "threshold", NULL))
+        EOI_TRY(st, eo_analytics_opts_set_threshold(ctx, o, eoi_param_num(params, "threshold", 0)));
+    *out = o;
+    o = NULL;
+done:
+    eo_analytics_opts_free(o);
+    return st;
+}
+
+void eoi_ops_select_stats(json_object *stats, json_object *params) {
+    json_object *want;
+    if (!json_object_object_get_ex(params, "stats", &want))
+        return;
+    static const char *const names[] = {"count", "nodata_count", "pixels", "min",   "max",
+                                        "mean",  "std",          "sum",    "median"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        bool keep = false;
+        for (size_t k = 0; k < json_object_array_length(want); k++)
+            keep = keep || strcmp(json_object_get_string(json_object_array_get_idx(want, k)),
+                                  names[i]) == 0;
+        if (!keep)
+            json_object_object_del(stats, names[i]);
+    }
+}
+
+/* Band numbers an expression was bound to, by symbol ("N": 4) or number. */
+static json_object *bound_bands(eo_ctx *ctx, const eo_expr *e, eo_dataset *ds,
+                                const eo_analytics_opts *o, eo_status *st) {
+    eoi_prog p;
+    if ((*st = eoi_prog_bind(ctx, &p, e, ds, o)) != EO_OK)
+        return NULL;
+    json_object *m = json_object_new_object();
+    for (int32_t k = 0; k < e->ninputs; k++) {
+        char key[16];
+        if (e->inputs[k].sym >= 0)
+            snprintf(key, sizeof key, "%s", eoi_band_syms[e->inputs[k].sym].sym);
+        else
+            snprintf(key, sizeof key, "b%d", (int)e->inputs[k].band);
+        json_object_object_add(m, key, json_object_new_int(p.bands[k]));
+    }
+    eoi_prog_clear(&p);
+    return m;
+}
+
+eo_status eoi_ops_eval_to_file(eo_ctx *ctx, json_object *params, json_object **result) {
+    eo_dataset *ds = NULL;
+    eo_expr *e = NULL;
+    eo_analytics_opts *o = NULL;
+    eo_status st = EO_OK;
+    const char *out = eoi_param_str(params, "out", "");
+    EOI_TRY(st, eoi_ops_expr(ctx, &e, params));
+    EOI_TRY(st, eoi_ops_opts(ctx, &o, params));
+    EOI_TRY(st, eo_dataset_open(ctx, &ds, eoi_param_str(params, "src", "")));
+    json_object *bands = bound_bands(ctx, e, ds, o, &st);
+    if (st != EO_OK)
+        goto done;
+    if ((st = eo_expr_write(ctx, ds, e, out, o)) != EO_OK) {
+        json_object_put(bands);
+        goto done;
+    }
+    json_object *r = json_object_new_object();
+    json_object_object_add(r, "path", json_object_new_string(out));
+    if (e->index)
+        json_object_object_add(r, "index", json_object_new_string(e->index->name));
+    json_object_object_add(r, "expr", json_object_new_string(e->text));
+    json_object_object_add(r, "bands", bands);
+    json_object_object_add(r, "width", json_object_new_int64(ds->width));
+    json_object_object_add(r, "height", json_object_new_int64(ds->height));
+    json_object_object_add(r, "dtype", json_object_new_string("float32"));
+    json_object_object_add(r, "nodata", eoi_json_double((float)o->nodata));
+    *result = r;
+done:
+    eo_dataset_close(ds);
+    eo_analytics_opts_free(o);
+    eo_expr_free(e);
+    return st;
+}
