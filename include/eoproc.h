@@ -7,6 +7,7 @@
 #ifndef EOPROC_H
 #define EOPROC_H
 
+#include "eoproc/cog.h"
 #include "eoproc/core.h"
 #include "eoproc/geom.h"
 #include "eoproc/ops.h"

@@ -85,4 +85,10 @@ print("AOI lies inside the scene footprint (gdalinfo wgs84Extent):", ext)
 heading "Geodesic area of the AOI: eoproc area"
 show "$EOPROC" area "$AOI"
 
+heading "Cloud-Optimized GeoTIFF: eoproc cog (ZSTD, 256 px tiles, overviews, statistics)"
+show "$EOPROC" cog "$SCENE" "$DEMO/L7_cog.tif" --blocksize 256 --quiet
+show /usr/bin/python3 /usr/lib/python3/dist-packages/osgeo_utils/samples/validate_cloud_optimized_geotiff.py \
+    "$DEMO/L7_cog.tif"
+gdalinfo "$DEMO/L7_cog.tif" | grep -E 'LAYOUT|COMPRESSION|Band 1|Minimum=|Overviews' | head -n 6
+
 printf '\n=== done ===\n'

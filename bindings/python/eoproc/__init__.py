@@ -43,6 +43,7 @@ __all__ = [
     "__version__",
     "aoi_area",
     "build_info",
+    "cog",
     "info",
     "ops",
     "read",
@@ -616,3 +617,6 @@ def run(op, **params):
         out = c_void_p()
         _check(ctx, _lib.eo_op_run(ctx, name, data, byref(out)))
         return json.loads(_take_string(out))
+
+
+from ._cog import cog  # noqa: E402
