@@ -72,13 +72,36 @@ void eoi_cog_stat_block(eoi_cog_stat *s, const void *data, int64_t stride, int64
     bool is_float = eoi_dtype_is_float(dt);
     bool check = is_float || has_nodata;
     double n = 0, sum = 0, mean = 0, m2 = 0, mn = INFINITY, mx = -INFINITY;
+    if (dt == EO_DT_U8 || dt == EO_DT_I8) {
+        /* bytes: a histogram, then exact sums over its 256 bins */
+        uint32_t hist[256] = {0};
+        for (int64_t y = 0; y < h; y++) {
+            const uint8_t *row = (const uint8_t *)data + (size_t)y * (size_t)stride;
+            for (int64_t x = 0; x < w; x++)
+                hist[row[x]]++;
+        }
+        for (int k = 0; k < 256; k++) {
+            double v = dt == EO_DT_I8 ? (double)(int8_t)k : (double)k;
+            if (!hist[k] || (has_nodata && v == nodata))
+                continue;
+            n += hist[k];
+            sum += v * hist[k];
+            mn = v < mn ? v : mn;
+            mx = v > mx ? v : mx;
+        }
+        if (n > 0) {
+            mean = sum / n;
+            for (int k = 0; k < 256; k++) {
+                double v = dt == EO_DT_I8 ? (double)(int8_t)k : (double)k;
+                if (hist[k] && !(has_nodata && v == nodata))
+                    m2 += (v - mean) * (v - mean) * hist[k];
+            }
+        }
+        eoi_cog_stat b = {n, (double)w * (double)h, mean, m2, mn, mx};
+        eoi_cog_stat_merge(s, &b);
+        return;
+    }
     switch (dt) {
-    case EO_DT_U8:
-        STAT_LOOP(uint8_t);
-        break;
-    case EO_DT_I8:
-        STAT_LOOP(int8_t);
-        break;
     case EO_DT_U16:
         STAT_LOOP(uint16_t);
         break;

@@ -512,9 +512,11 @@ static eo_status read_rows(struct writer *w, int64_t y, int64_t n) {
     if (e != CE_None)
         return eoi_fail(w->ctx, EO_E_IO_READ, "%s: cannot read rows %lld..%lld: %s", w->ds->path,
                         (long long)y, (long long)(y + n - 1), eoi_gdal_msg(w->ctx, "read error"));
-    /* keep GDAL's block cache from growing with the raster */
-    if (GDALGetCacheUsed64() > ((GIntBig)64 << 20))
-        GDALFlushCache(h);
+    /* Keep GDAL's block cache (of this source and of the files under it,
+     * such as a VRT's) from growing with the raster: evict the least
+     * recently used blocks past 96 MiB. */
+    while (GDALGetCacheUsed64() > ((GIntBig)96 << 20) && GDALFlushCacheBlock())
+        ;
     return EO_OK;
 }
 
