@@ -149,15 +149,19 @@ static void average_row(const eoi_cog_resampler *rs, const eoi_cog_span *ys,
     }
 }
 
-/* most frequent valid value of the block; ties go to the value seen first */
+/* most frequent valid value of the block, as GDAL counts it: scanning the
+ * block row by row, the leader changes when a value's count passes the
+ * leader's (so of tied values, the first to reach the count wins) */
 static void mode_row(const eoi_cog_resampler *rs, const eoi_cog_span *ys,
                      const uint8_t *const *rows, const uint8_t *const *mask, void *out) {
     bool is_float = eoi_dtype_is_float(rs->dt);
+    if (rs->dt == EO_DT_U8)
+        mask = NULL; /* GDAL's byte path looks at nodata only */
     double vals[64];
     int counts[64];
     for (int64_t i = 0; i < rs->dw; i++) {
         const eoi_cog_span *xs = &rs->xs[i];
-        int nv = 0;
+        int nv = 0, lead = -1, lead_count = 0;
         for (int32_t y = ys->i0; y < ys->i1; y++)
             for (int32_t x = xs->i0; x < xs->i1; x++) {
                 double v = eoi_dtype_load(rows[y - ys->i0], rs->dt, (size_t)x);
@@ -166,23 +170,20 @@ static void mode_row(const eoi_cog_resampler *rs, const eoi_cog_span *ys,
                 if (mask && eoi_dtype_load(mask[y - ys->i0], rs->dt, (size_t)x) == 0)
                     continue;
                 int k = 0;
-                while (k < nv && vals[k] != v)
+                while (k < nv && !(vals[k] == v || (isnan(vals[k]) && isnan(v))))
                     k++;
-                if (k == nv && nv < 64) {
+                if (k == nv) {
+                    if (nv == 64)
+                        continue;
                     vals[nv] = v;
                     counts[nv++] = 0;
                 }
-                if (k < nv)
-                    counts[k]++;
+                if (++counts[k] > lead_count) {
+                    lead = k;
+                    lead_count = counts[k];
+                }
             }
-        double best = rs->nodata;
-        int bc = 0;
-        for (int k = 0; k < nv; k++)
-            if (counts[k] > bc) {
-                bc = counts[k];
-                best = vals[k];
-            }
-        store_rounded(out, rs->dt, i, best);
+        store_rounded(out, rs->dt, i, lead >= 0 ? vals[lead] : rs->has_nodata ? rs->nodata : 0);
     }
 }
 

@@ -69,7 +69,6 @@ static eo_status run_cog(eo_ctx *ctx, json_object *params, json_object **result)
         EOI_TRY(st, eo_cog_opts_set_nodata(ctx, o, v));
     }
     EOI_TRY(st, eo_cog_opts_set_bigtiff(ctx, o, eoi_param_str(params, "bigtiff", "auto")));
-    EOI_TRY(st, eo_cog_opts_set_threads(ctx, o, (int32_t)eoi_param_int(params, "threads", 0)));
     EOI_TRY(st, eo_cog_opts_set_stats(ctx, o, eoi_param_bool(params, "stats", true)));
     EOI_TRY(st, eo_dataset_open(ctx, &ds, src));
     EOI_TRY(st, eo_cog_write(ctx, out, ds, o));
@@ -123,8 +122,6 @@ const eoi_op eoi_op_cog = {
         "  \"bigtiff\": {\"type\": \"string\", \"enum\": [\"auto\", \"yes\", \"no\"],"
         "                \"default\": \"auto\", \"description\": \"BigTIFF (auto: when the file "
         "passes 4 GiB)\"},"
-        "  \"threads\": {\"type\": \"integer\", \"minimum\": 0, \"default\": 0,"
-        "                \"description\": \"compression threads (0 = the context's)\"},"
         "  \"stats\": {\"type\": \"boolean\", \"default\": true,"
         "              \"description\": \"embed per-band statistics\"}"
         "},"

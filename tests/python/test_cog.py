@@ -100,7 +100,7 @@ def assert_overviews_match(ours, src, resampling, blocksize=512):
     for level in range(n):
         x, y = read_all(ours, level), read_all(ref, level)
         assert x.shape == y.shape
-        if resampling == "nearest":
+        if resampling in ("nearest", "mode"):
             np.testing.assert_array_equal(x, y)
         else:
             diff = np.abs(x.astype(np.float64) - y.astype(np.float64))
@@ -203,6 +203,29 @@ def test_sizes_and_overviews(tmp_path, size, resampling):
     assert_valid_cog(out)
     np.testing.assert_array_equal(read_all(out), arr)
     assert_overviews_match(out, src, resampling)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int16"])
+def test_mode_matches_gdal(tmp_path, dtype):
+    rng = np.random.default_rng(5)
+    h, w = 777, 1001
+    base = rng.integers(0, 6, (1, h // 3 + 1, w // 3 + 1)).astype(dtype)
+    arr = np.repeat(np.repeat(base, 3, 1), 3, 2)[:, :h, :w]
+    arr = np.where(rng.random(arr.shape) < 0.3, rng.integers(0, 6, arr.shape), arr).astype(dtype)
+    src = tmp_path / "src.tif"
+    write_gtiff(src, arr)
+    out = tmp_path / "out.tif"
+    eoproc.cog(src, out, resampling="mode", blocksize=256)
+    assert_valid_cog(out)
+    assert assert_overviews_match(out, src, "mode", 256) == 2
+
+
+def test_no_overviews(tmp_path, l7):
+    out = tmp_path / "flat.tif"
+    eoproc.cog(l7, out, overviews="none", blocksize=256)
+    assert_valid_cog(out)
+    assert gdal.Open(str(out)).GetRasterBand(1).GetOverviewCount() == 0
+    np.testing.assert_array_equal(read_all(out), read_all(l7))
 
 
 def test_nodata_average(tmp_path):
