@@ -314,6 +314,11 @@ struct writer {
     size_t tile_bytes, cbound;
     struct slot *slots;
     eoi_cog_stat *tstats, *stats;
+    /* parallel reads: one GDAL handle of the source per worker (worker 0,
+     * the calling thread, uses the dataset's own) */
+    bool par_read;
+    GDALDatasetH rh[MAX_WORKERS];
+    char rerr[MAX_WORKERS][256];
     /* the current parallel job */
     struct level *cur;
     int cur_k;
@@ -337,6 +342,32 @@ static uint8_t *rowptr(const struct writer *w, const struct level *L, int32_t b,
 }
 
 /* one tile of the current strip: gather, statistics, predictor, compress */
+/* read the columns [x0, x0 + tw) of the current strip of level 0, bands
+ * [b0, b0 + nb), on a worker's own handle of the source */
+static eo_status read_tile_window(struct writer *w, int32_t worker, int64_t x0, int64_t tw,
+                                  int32_t b0, int32_t nb) {
+    struct level *L = &w->lv[0];
+    int bands[4096];
+    for (int32_t b = 0; b < nb; b++)
+        bands[b] = b0 + b + 1;
+    size_t cap = (size_t)w->bs + TAIL;
+    GDALRasterIOExtraArg extra;
+    INIT_RASTERIO_EXTRA_ARG(extra);
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    CPLErrorReset();
+    CPLErr e = GDALDatasetRasterIOEx(
+        w->rh[worker], GF_Read, (int)x0, (int)L->strip_y0, (int)tw, (int)L->rows,
+        rowptr(w, L, b0, L->strip_y0) + (size_t)x0 * w->es, (int)tw, (int)L->rows,
+        eoi_dtype_to_gdal(w->dt), nb, bands, (GSpacing)w->es, (GSpacing)L->row_bytes,
+        (GSpacing)(cap * L->row_bytes), &extra);
+    if (e != CE_None)
+        snprintf(w->rerr[worker], sizeof w->rerr[worker], "cannot read rows %lld..%lld: %s",
+                 (long long)L->strip_y0, (long long)(L->strip_y0 + L->rows - 1),
+                 CPLGetLastErrorMsg()[0] ? CPLGetLastErrorMsg() : "read error");
+    CPLPopErrorHandler();
+    return e == CE_None ? EO_OK : EO_E_IO_READ;
+}
+
 static eo_status tile_job(void *user, int64_t i, int32_t worker) {
     struct writer *w = user;
     struct level *L = w->cur;
@@ -345,6 +376,12 @@ static eo_status tile_job(void *user, int64_t i, int32_t worker) {
     int64_t x0 = t * w->bs, tw = L->w - x0 < w->bs ? L->w - x0 : w->bs, th = L->rows;
     uint8_t *tile = w->tile[worker];
     size_t es = w->es;
+    if (w->par_read && w->cur_k == 0) {
+        eo_status st = read_tile_window(w, worker, x0, tw, w->interleaved ? 0 : p,
+                                        w->interleaved ? w->bands : 1);
+        if (st != EO_OK)
+            return st;
+    }
     if (tw < w->bs || th < w->bs)
         memset(tile, 0, w->tile_bytes);
     if (w->interleaved) { /* 8-bit samples */
@@ -408,6 +445,12 @@ static eo_status resample_job(void *user, int64_t i, int32_t worker) {
 static eo_status job_status(struct writer *w, eo_status st, const char *what) {
     if (st == EO_OK || st == EO_E_CANCELLED)
         return st;
+    if (st == EO_E_IO_READ) {
+        for (int i = 0; i < MAX_WORKERS; i++)
+            if (w->rerr[i][0])
+                return eoi_fail(w->ctx, st, "%s: %s", w->ds->path, w->rerr[i]);
+        return eoi_fail(w->ctx, st, "%s: read error", w->ds->path);
+    }
     if (st == EO_E_NOMEM)
         return eoi_fail(w->ctx, st, "%s: out of memory while %s", w->path, what);
     return eoi_fail(w->ctx, st, "%s: %s failed", w->path, what);
@@ -488,6 +531,14 @@ static eo_status process_strip(struct writer *w, int k) {
     return EO_OK;
 }
 
+/* Keep GDAL's block cache (of this source and of the files under it, such
+ * as a VRT's) from growing with the raster: evict the least recently used
+ * blocks past 96 MiB. */
+static void evict_blocks(void) {
+    while (GDALGetCacheUsed64() > ((GIntBig)96 << 20) && GDALFlushCacheBlock())
+        ;
+}
+
 /* read rows [y, y + n) of the source into level 0 */
 static eo_status read_rows(struct writer *w, int64_t y, int64_t n) {
     struct level *L = &w->lv[0];
@@ -512,11 +563,7 @@ static eo_status read_rows(struct writer *w, int64_t y, int64_t n) {
     if (e != CE_None)
         return eoi_fail(w->ctx, EO_E_IO_READ, "%s: cannot read rows %lld..%lld: %s", w->ds->path,
                         (long long)y, (long long)(y + n - 1), eoi_gdal_msg(w->ctx, "read error"));
-    /* Keep GDAL's block cache (of this source and of the files under it,
-     * such as a VRT's) from growing with the raster: evict the least
-     * recently used blocks past 96 MiB. */
-    while (GDALGetCacheUsed64() > ((GIntBig)96 << 20) && GDALFlushCacheBlock())
-        ;
+    evict_blocks();
     return EO_OK;
 }
 
@@ -829,7 +876,16 @@ static eo_status setup(struct writer *w, const eo_cog_opts *o) {
     return EO_OK;
 }
 
+static void close_readers(struct writer *w) {
+    for (int i = 1; i < MAX_WORKERS; i++)
+        if (w->rh[i]) {
+            GDALClose(w->rh[i]);
+            w->rh[i] = NULL;
+        }
+}
+
 static void cleanup(struct writer *w) {
+    close_readers(w);
     for (int k = 0; k < 32; k++) {
         struct level *L = &w->lv[k];
         eoi_free(L->buf);
@@ -916,6 +972,25 @@ static eo_status describe(struct writer *w) {
     return EO_OK;
 }
 
+/* One handle of the source per worker, for reads in parallel; without
+ * them (a source GDAL cannot open twice) the calling thread reads. */
+static void open_readers(struct writer *w) {
+    if (!w->ds || w->nworkers < 2)
+        return;
+    w->rh[0] = w->ds->h;
+    w->par_read = true;
+    for (int32_t i = 1; i < w->nworkers && w->par_read; i++) {
+        CPLPushErrorHandler(CPLQuietErrorHandler);
+        w->rh[i] = GDALOpenEx(w->ds->path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+        CPLPopErrorHandler();
+        if (!w->rh[i] || GDALGetRasterXSize(w->rh[i]) != w->w ||
+            GDALGetRasterYSize(w->rh[i]) != w->h || GDALGetRasterCount(w->rh[i]) != w->bands)
+            w->par_read = false;
+    }
+    if (!w->par_read)
+        close_readers(w);
+}
+
 static atomic_long tmp_counter;
 
 static eo_status run(struct writer *w, const eo_cog_opts *o) {
@@ -925,6 +1000,7 @@ static eo_status run(struct writer *w, const eo_cog_opts *o) {
     int fd = -1;
     EOI_TRY(st, setup(w, o));
     EOI_TRY(st, describe(w));
+    open_readers(w);
     dircopy = eoi_strdup(ctx, w->path);
     if (!dircopy) {
         st = EO_E_NOMEM;
@@ -937,10 +1013,17 @@ static eo_status run(struct writer *w, const eo_cog_opts *o) {
     for (int64_t y = 0; y < w->h; y += w->bs) {
         EOI_TRY(st, eoi_progress(ctx, 0.95 * (double)y / (double)w->h, "cog"));
         int64_t n = w->h - y < w->bs ? w->h - y : w->bs;
-        EOI_TRY(st, read_rows(w, y, n));
-        w->lv[0].rows = n;
+        if (w->par_read) {
+            w->lv[0].rows = n; /* the tile jobs read their own windows */
+        } else {
+            EOI_TRY(st, read_rows(w, y, n));
+            w->lv[0].rows = n;
+        }
         EOI_TRY(st, process_strip(w, 0));
+        if (w->par_read)
+            evict_blocks();
     }
+    close_readers(w);
     size_t tn = strlen(w->path) + 64;
     if (!(tmp = eoi_malloc(ctx, tn))) {
         st = EO_E_NOMEM;

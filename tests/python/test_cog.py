@@ -420,3 +420,20 @@ def test_cancel_leaves_nothing(tmp_path, l7):
         eoproc.cog(l7, out, progress=lambda f, s: True)
     assert e.value.id == "cancelled"
     assert os.listdir(tmp_path) == []
+
+
+def test_truncated_source_fails_with_io_read(tmp_path, cli):
+    """A source whose tiles stop half way: the read error of a worker (reads
+    run on the threads) comes back as io.Read, and nothing is left."""
+    arr = random_array("uint8", 3, 1500, 1500)
+    src = tmp_path / "src.tif"
+    write_gtiff(src, arr)
+    cut = tmp_path / "cut.tif"
+    gdal_cog(src, cut, "NEAREST")
+    data = cut.read_bytes()
+    cut.write_bytes(data[: len(data) * 6 // 10])
+    out = tmp_path / "out.tif"
+    for threads in ("1", "2"):
+        msg = assert_cli_error(run_cli(cli, "--threads", threads, "cog", cut, out), "io.Read")
+        assert "cut.tif" in msg
+    assert sorted(os.listdir(tmp_path)) == ["cut.tif", "src.tif"]
