@@ -796,6 +796,9 @@ static eo_status setup(struct writer *w, const eo_cog_opts *o) {
         w->has_nodata = true;
         w->nodata = o->nodata;
     }
+    if (w->compress == EOI_COG_DEFLATE && w->level > 12)
+        return eoi_fail(ctx, EO_E_ARG, "%s: DEFLATE level %d is out of range (1..12)", w->path,
+                        (int)w->level);
     if (w->predictor == EOI_PRED_FLOAT && !eoi_dtype_is_float(w->dt))
         return eoi_fail(ctx, EO_E_ARG, "%s: the float predictor needs float data, not %s", w->path,
                         eo_dtype_name(w->dt));

@@ -369,6 +369,8 @@ def test_cli(tmp_path, cli, l7):
         (["--predictor", "float"], "arg.Invalid"),
         (["--resampling", "cubic"], "unsupported"),
         (["--overviews", "many"], "param.Invalid"),
+        (["--compress", "deflate", "--level", "13"], "arg.Invalid"),
+        (["--level", "23"], "param.Invalid"),
     ],
 )
 def test_cli_bad_options(tmp_path, cli, l7, args, ids):
