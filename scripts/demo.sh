@@ -115,5 +115,10 @@ echo "expected changed area: 600 pixels x 28.5 m x 28.5 m = 487350 m2"
 heading "Time series of NDVI at a point, two dates"
 show "$EOPROC" series --index NDVI --sensor landsat7 --point=-34.87,-8.0 \
     "$SCENE@2002-07-01" "$DEMO/after.tif@2003-01-15"
+heading "Cloud-Optimized GeoTIFF: eoproc cog (ZSTD, 256 px tiles, overviews, statistics)"
+show "$EOPROC" cog "$SCENE" "$DEMO/L7_cog.tif" --blocksize 256 --quiet
+show /usr/bin/python3 /usr/lib/python3/dist-packages/osgeo_utils/samples/validate_cloud_optimized_geotiff.py \
+    "$DEMO/L7_cog.tif"
+gdalinfo "$DEMO/L7_cog.tif" | grep -E 'LAYOUT|COMPRESSION|Band 1|Minimum=|Overviews' | head -n 6
 
 printf '\n=== done ===\n'

@@ -18,6 +18,7 @@ extern const eoi_op eoi_op_band_math;
 extern const eoi_op eoi_op_zonal_stats;
 extern const eoi_op eoi_op_change_detection;
 extern const eoi_op eoi_op_time_series;
+extern const eoi_op eoi_op_cog;
 
 /* One per line, so that additions merge cleanly. */
 /* clang-format off */
@@ -35,6 +36,7 @@ static const eoi_op *const eoi_ops[] = {
     &eoi_op_zonal_stats,
     &eoi_op_change_detection,
     &eoi_op_time_series,
+    &eoi_op_cog,
 };
 /* clang-format on */
 

@@ -47,6 +47,7 @@ __all__ = [
     "change_detection",
     "index",
     "indices",
+    "cog",
     "info",
     "ops",
     "read",
@@ -635,3 +636,4 @@ def run(op, **params):
 
 from ._tiles import tile, tile_bounds, tiles_cover  # noqa: E402
 from ._analytics import calc, change_detection, index, indices, time_series, zonal_stats  # noqa: E402
+from ._cog import cog  # noqa: E402

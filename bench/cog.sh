@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# bench/cog.sh - eoproc cog against gdal_translate -of COG on the same input,
+# in one run: wall time, ratio, file size, peak resident memory, for ZSTD
+# and DEFLATE (same level, block size and overview resampling); then the
+# memory check of the issue: a 32,768 x 32,768 x 3 uint8 source (a VRT of
+# 4 x 4 copies of the input) written by eoproc, with its peak memory.
+#
+#   bash bench/cog.sh [BUILD_DIR]       # default build/release
+# Environment: BENCH_DIR (scratch folder, default /tmp/eoproc-bench-cog),
+#   BENCH_SIZE (input side, default 8192), BENCH_BIG=0 to skip the 32k run.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${1:-$ROOT/build/release}
+EOPROC=$BUILD/eoproc
+W=${BENCH_DIR:-/tmp/eoproc-bench-cog}
+N=${BENCH_SIZE:-8192}
+DATA=${EOPROC_DATA:-$ROOT/.cache/data}
+VALIDATE=/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_cloud_optimized_geotiff.py
+mkdir -p "$W"
+[ -x "$EOPROC" ] || { echo "no eoproc at $EOPROC: build first (scripts/test.sh)" >&2; exit 1; }
+
+# Input: the Landsat 7 scene's bands 3,2,1 as RGB, resampled (cubic) to N x N,
+# plus a little noise so that it does not compress like a gradient; an
+# uncompressed tiled GeoTIFF, so that both tools spend their time writing.
+IN=$W/rgb_$N.tif
+if [ ! -f "$IN" ]; then
+    echo "making $IN"
+    /usr/bin/python3 - "$DATA/L7_ETMs.tif" "$IN" "$N" <<'EOF'
+import sys
+import numpy as np
+from osgeo import gdal
+src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+tmp = gdal.Translate("/vsimem/up.tif", src, bandList=[3, 2, 1], width=n, height=n,
+                     resampleAlg="cubic")
+out = gdal.GetDriverByName("GTiff").Create(dst, n, n, 3, gdal.GDT_Byte,
+                                            ["TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512"])
+out.SetGeoTransform(tmp.GetGeoTransform())
+out.SetProjection(tmp.GetProjection())
+rng = np.random.default_rng(0)
+for b in range(3):
+    out.GetRasterBand(b + 1).SetColorInterpretation(gdal.GCI_RedBand + b)
+    for y in range(0, n, 1024):
+        a = tmp.GetRasterBand(b + 1).ReadAsArray(0, y, n, 1024).astype(np.int16)
+        a += rng.integers(-2, 3, a.shape, dtype=np.int16)
+        out.GetRasterBand(b + 1).WriteArray(a.clip(0, 255).astype(np.uint8), 0, y)
+out = None
+EOF
+fi
+
+# The same pixels DEFLATE-compressed (how imagery usually arrives): reading
+# them costs a decompression, which eoproc spreads over its threads.
+IN_Z=$W/rgb_${N}_deflate.tif
+if [ ! -f "$IN_Z" ]; then
+    echo "making $IN_Z"
+    gdal_translate -q -co TILED=YES -co BLOCKXSIZE=512 -co BLOCKYSIZE=512 -co COMPRESS=DEFLATE \
+        -co NUM_THREADS=ALL_CPUS "$IN" "$IN_Z"
+fi
+
+# measure NAME CMD... -> "wall_seconds max_rss_kib"
+measure() {
+    local log=$W/time.log
+    sync
+    /usr/bin/time -v "$@" >/dev/null 2>"$log" || { cat "$log" >&2; return 1; }
+    local wall rss
+    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log" |
+        awk -F: '{ if (NF == 3) print $1*3600 + $2*60 + $3; else print $1*60 + $2 }')
+    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
+    echo "$wall $rss"
+}
+
+row() { # row LABEL WALL RSS SIZE
+    printf '  %-8s wall %7.2f s   peak RSS %7.1f MiB   size %11d bytes\n' "$1" "$2" \
+        "$(echo "$3 / 1024" | bc -l)" "$4"
+}
+
+for SRC in "$IN" "$IN_Z"; do
+echo
+echo "input: $SRC (${N} x ${N} x 3 uint8), $(nproc) CPUs"
+for C in ZSTD DEFLATE; do
+    if [ $C = ZSTD ]; then LEVEL=9; else LEVEL=6; fi
+    lc=$(echo $C | tr 'A-Z' 'a-z')
+    OUT_E=$W/eoproc_$lc.tif
+    OUT_G=$W/gdal_$lc.tif
+    rm -f "$OUT_E" "$OUT_G"
+    read -r te re < <(measure "$EOPROC" cog "$SRC" "$OUT_E" --compress "$lc" --level $LEVEL \
+        --blocksize 512 --resampling average --quiet)
+    read -r tg rg < <(measure gdal_translate -q -of COG -co COMPRESS=$C -co LEVEL=$LEVEL \
+        -co BLOCKSIZE=512 -co RESAMPLING=AVERAGE -co NUM_THREADS=ALL_CPUS "$SRC" "$OUT_G")
+    se=$(stat -c %s "$OUT_E")
+    sg=$(stat -c %s "$OUT_G")
+    echo "$C (level $LEVEL, 512 px tiles, average overviews):"
+    echo "  eoproc: $EOPROC cog $SRC $OUT_E --compress $lc --level $LEVEL --blocksize 512 --resampling average"
+    echo "  gdal:   gdal_translate -of COG -co COMPRESS=$C -co LEVEL=$LEVEL -co BLOCKSIZE=512 -co RESAMPLING=AVERAGE -co NUM_THREADS=ALL_CPUS $SRC $OUT_G"
+    row eoproc "$te" "$re" "$se"
+    row gdal "$tg" "$rg" "$sg"
+    printf '  time ratio eoproc/gdal %.2f   size ratio %.4f\n' "$(echo "$te / $tg" | bc -l)" \
+        "$(echo "$se / $sg" | bc -l)"
+    /usr/bin/python3 "$VALIDATE" -q "$OUT_E" && echo "  eoproc output: valid COG"
+done
+done
+
+if [ "${BENCH_BIG:-1}" != 0 ]; then
+    # 32768 x 32768 x 3: a VRT of 4 x 4 copies of the input
+    VRT=$W/big_32768.vrt
+    {
+        echo "<VRTDataset rasterXSize=\"$((4 * N))\" rasterYSize=\"$((4 * N))\">"
+        for b in 1 2 3; do
+            echo "  <VRTRasterBand dataType=\"Byte\" band=\"$b\">"
+            for i in 0 1 2 3; do
+                for j in 0 1 2 3; do
+                    echo "    <SimpleSource><SourceFilename relativeToVRT=\"0\">$IN</SourceFilename>"
+                    echo "      <SourceBand>$b</SourceBand>"
+                    echo "      <SrcRect xOff=\"0\" yOff=\"0\" xSize=\"$N\" ySize=\"$N\"/>"
+                    echo "      <DstRect xOff=\"$((j * N))\" yOff=\"$((i * N))\" xSize=\"$N\" ySize=\"$N\"/>"
+                    echo "    </SimpleSource>"
+                done
+            done
+            echo "  </VRTRasterBand>"
+        done
+        echo "</VRTDataset>"
+    } >"$VRT"
+    OUT_B=$W/eoproc_big.tif
+    rm -f "$OUT_B"
+    # DEFLATE level 1 keeps this run short; memory does not depend on it
+    read -r tb rb < <(measure "$EOPROC" cog "$VRT" "$OUT_B" --compress deflate --level 1 --quiet)
+    echo "memory: $((4 * N)) x $((4 * N)) x 3 uint8 VRT -> COG (deflate level 1):"
+    echo "  eoproc: $EOPROC cog $VRT $OUT_B --compress deflate --level 1"
+    row eoproc "$tb" "$rb" "$(stat -c %s "$OUT_B")"
+    /usr/bin/python3 "$VALIDATE" -q "$OUT_B" && echo "  eoproc output: valid COG"
+    rm -f "$OUT_B"
+fi

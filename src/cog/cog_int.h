@@ -1,0 +1,142 @@
+/*
+ * cog_int.h - internals of the COG writer: options, codecs and predictors
+ * (cog_tiles.c), overview resampling (cog_overview.c), statistics and the
+ * GDAL metadata (cog_stats.c), the TIFF structure (cog_tiff.c) and the
+ * streaming pipeline (cog_write.c). Never installed.
+ */
+#ifndef EOPROC_COG_INT_H
+#define EOPROC_COG_INT_H
+
+#include "../raster/raster_int.h"
+
+/* TIFF compression codes */
+#define EOI_COG_NONE 1
+#define EOI_COG_LZW 5
+#define EOI_COG_DEFLATE 8
+#define EOI_COG_ZSTD 50000
+
+/* TIFF predictor codes */
+#define EOI_PRED_NONE 1
+#define EOI_PRED_HORIZONTAL 2
+#define EOI_PRED_FLOAT 3
+
+#define EOI_BIGTIFF_AUTO 0
+#define EOI_BIGTIFF_YES 1
+#define EOI_BIGTIFF_NO 2
+
+struct eo_cog_opts {
+    int32_t compress;  /* EOI_COG_* */
+    int32_t level;     /* 0 = the codec's default */
+    int32_t predictor; /* EOI_PRED_* */
+    int32_t blocksize;
+    int32_t overviews;  /* -1 auto, 0 none, N at most N */
+    int32_t resampling; /* EO_RESAMPLE_*, -1 auto */
+    double nodata;
+    int32_t has_nodata;
+    int32_t bigtiff; /* EOI_BIGTIFF_* */
+    int32_t threads;
+    int32_t stats;
+};
+
+/* ---- cog_tiles.c: compression and predictors --------------------------- */
+typedef struct eoi_cog_codec eoi_cog_codec;
+/* A compressor for one thread; NULL on allocation failure. */
+eoi_cog_codec *eoi_cog_codec_new(int32_t compress, int32_t level);
+void eoi_cog_codec_free(eoi_cog_codec *c);
+/* Largest compressed size of n bytes. */
+size_t eoi_cog_bound(int32_t compress, size_t n);
+/* Compress n bytes of src into dst (capacity cap >= eoi_cog_bound); the
+ * compressed size, 0 on failure. */
+size_t eoi_cog_compress(eoi_cog_codec *c, void *dst, size_t cap, const void *src, size_t n);
+/* TIFF LZW (MSB-first codes, early change) of n bytes; 0 if cap is short. */
+size_t eoi_cog_lzw(uint8_t *dst, size_t cap, const uint8_t *src, size_t n);
+/* Apply a TIFF predictor in place to a tile of w x h pixels of spp samples
+ * of esize bytes (scratch: w * spp * esize bytes for the float predictor). */
+void eoi_cog_predict(void *tile, int32_t predictor, int64_t w, int64_t h, int32_t spp, size_t esize,
+                     uint8_t *scratch);
+
+/* ---- cog_overview.c: one level from the one above ---------------------- */
+typedef struct eoi_cog_span {
+    int32_t i0, i1; /* source pixels [i0, i1) */
+    double w0, w1;  /* weights of the first and the last one */
+} eoi_cog_span;
+
+/* Spans of the n destination pixels over a source of size src (GDAL's
+ * overview arithmetic); NULL on allocation failure. */
+eoi_cog_span *eoi_cog_spans(eo_ctx *ctx, int64_t src, int64_t n);
+
+typedef struct eoi_cog_resampler {
+    int32_t method; /* EO_RESAMPLE_NEAREST / AVERAGE / MODE */
+    eo_dtype dt;
+    int64_t sw, sh, dw, dh; /* source and destination sizes */
+    const eoi_cog_span *xs;
+    bool has_nodata;
+    double nodata;
+    bool fast2; /* source columns go exactly two by two */
+} eoi_cog_resampler;
+
+/* Destination row j: rows[k] is source row (ys->i0 + k) of one band; out
+ * receives dw samples. mask, when not NULL, holds the same rows of an alpha
+ * band: a pixel whose alpha is 0 does not count (average and mode). */
+void eoi_cog_resample_row(const eoi_cog_resampler *rs, const eoi_cog_span *ys, int64_t j,
+                          const uint8_t *const *rows, const uint8_t *const *mask, void *out);
+
+/* ---- cog_stats.c ------------------------------------------------------- */
+typedef struct eoi_cog_stat {
+    double n, total; /* valid and all samples */
+    double mean, m2; /* running mean and sum of squared deviations */
+    double min, max;
+} eoi_cog_stat;
+
+/* Accumulate a w x h block of one band (row stride in samples). */
+void eoi_cog_stat_block(eoi_cog_stat *s, const void *data, int64_t stride, int64_t w, int64_t h,
+                        eo_dtype dt, bool has_nodata, double nodata);
+/* Merge b into a (Chan et al.); order matters only in the last bits. */
+void eoi_cog_stat_merge(eoi_cog_stat *a, const eoi_cog_stat *b);
+/* Whether sample value v counts as valid. */
+bool eoi_cog_valid(double v, bool is_float, bool has_nodata, double nodata);
+
+/* Format a nodata value the way GDAL writes it ("nan", "-9999"). */
+void eoi_cog_fmt_nodata(char *buf, size_t cap, double v);
+
+/* The GDAL metadata XML (tag 42112) for statistics and band descriptions;
+ * *out NULL when there is nothing to write. */
+eo_status eoi_cog_metadata_xml(eo_ctx *ctx, char **out, int32_t bands, const eoi_cog_stat *stats,
+                               char *const *descriptions);
+
+/* ---- cog_tiff.c: the TIFF structure ------------------------------------ */
+typedef struct eoi_tiff_tag {
+    uint16_t tag;
+    uint16_t type;  /* TIFF type */
+    uint64_t count; /* values */
+    void *data;     /* little-endian values (owned by the tag list) */
+} eoi_tiff_tag;
+
+typedef struct eoi_tiff_ifd {
+    eoi_tiff_tag tags[32];
+    int ntags;
+    /* positions of the TileOffsets values once laid out */
+    uint64_t offsets_pos;
+} eoi_tiff_ifd;
+
+#define EOI_TIFF_ASCII 2
+#define EOI_TIFF_SHORT 3
+#define EOI_TIFF_LONG 4
+#define EOI_TIFF_DOUBLE 12
+#define EOI_TIFF_LONG8 16
+
+/* Add a tag (values copied); false on allocation failure. */
+bool eoi_tiff_add(eoi_tiff_ifd *ifd, uint16_t tag, uint16_t type, uint64_t count, const void *v);
+void eoi_tiff_ifd_clear(eoi_tiff_ifd *ifd);
+/* Bytes an IFD and its out-of-line values take. */
+uint64_t eoi_tiff_ifd_size(const eoi_tiff_ifd *ifd, bool big);
+/* Serialize the IFD at file offset pos into out (eoi_tiff_ifd_size bytes);
+ * next is the offset of the next IFD (0 = last). */
+void eoi_tiff_ifd_write(const eoi_tiff_ifd *ifd, bool big, uint64_t pos, uint64_t next,
+                        uint8_t *out);
+
+/* GeoTIFF tags (pixel scale + tiepoint or transformation, GeoKeys) for a
+ * geotransform and a CRS. */
+eo_status eoi_cog_geo_tags(eo_ctx *ctx, eoi_tiff_ifd *ifd, const double *gt, const char *wkt);
+
+#endif /* EOPROC_COG_INT_H */

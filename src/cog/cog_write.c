@@ -1,0 +1,1167 @@
+/* cog_write.c - the streaming COG pipeline and eo_cog_write*.
+ *
+ * One pass over the source, a row of tiles (a strip) at a time:
+ *   read the strip -> compress its tiles on the worker threads (statistics
+ *   on the way) -> append them to the level's spool file -> make the rows of
+ *   the next overview level from it (which compresses its own strips when
+ *   they fill, and so on down the pyramid).
+ * Each level keeps one strip plus a few rows of the previous one, so memory
+ * is bounded by the width, the tile size and the threads. The spools are
+ * unlinked temporary files beside the target. At the end the IFDs are laid
+ * out (their sizes are known, and now all tile sizes too: BigTIFF is chosen
+ * on the exact file size), written to the temporary output, followed by the
+ * spools from the smallest overview to the full resolution; then the
+ * temporary is renamed into place. Tiles carry GDAL's leader (size) and
+ * trailer (last 4 bytes), announced in the GDAL_STRUCTURAL_METADATA ghost
+ * area, as GDAL's COG driver writes them. */
+#include "cog_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cpl_string.h>
+
+#define TAIL 4 /* rows of the previous strip a level keeps */
+#define SPOOL_BUF (1 << 20)
+#define MAX_WORKERS 64
+
+/* ---- options ----------------------------------------------------------- */
+
+eo_status eo_cog_opts_new(eo_ctx *ctx, eo_cog_opts **out) {
+    EOI_CHECK_ARG(ctx, out);
+    *out = NULL;
+    eo_cog_opts *o = eoi_calloc(ctx, 1, sizeof *o);
+    if (!o)
+        return EO_E_NOMEM;
+    o->compress = EOI_COG_ZSTD;
+    o->predictor = EOI_PRED_NONE;
+    o->blocksize = 512;
+    o->overviews = -1;
+    o->resampling = -1;
+    o->stats = 1;
+    *out = o;
+    return EO_OK;
+}
+
+void eo_cog_opts_free(eo_cog_opts *o) { eoi_free(o); }
+
+eo_status eo_cog_opts_set_compress(eo_ctx *ctx, eo_cog_opts *o, const char *method) {
+    EOI_CHECK_ARG(ctx, o);
+    static const struct {
+        const char *name;
+        int32_t code;
+    } m[] = {{"zstd", EOI_COG_ZSTD},
+             {"deflate", EOI_COG_DEFLATE},
+             {"lzw", EOI_COG_LZW},
+             {"none", EOI_COG_NONE}};
+    for (size_t i = 0; method && i < sizeof m / sizeof m[0]; i++)
+        if (strcasecmp(method, m[i].name) == 0) {
+            o->compress = m[i].code;
+            return EO_OK;
+        }
+    return eoi_fail(ctx, EO_E_ARG,
+                    "unknown compression '%.100s' (expected zstd, deflate, lzw or none)",
+                    method ? method : "(null)");
+}
+
+eo_status eo_cog_opts_set_level(eo_ctx *ctx, eo_cog_opts *o, int32_t level) {
+    EOI_CHECK_ARG(ctx, o);
+    if (level < 0 || level > 22)
+        return eoi_fail(ctx, EO_E_ARG, "compression level %d is out of range (0..22)", (int)level);
+    o->level = level;
+    return EO_OK;
+}
+
+eo_status eo_cog_opts_set_predictor(eo_ctx *ctx, eo_cog_opts *o, const char *predictor) {
+    EOI_CHECK_ARG(ctx, o);
+    if (predictor && (strcasecmp(predictor, "none") == 0 || strcmp(predictor, "1") == 0))
+        o->predictor = EOI_PRED_NONE;
+    else if (predictor && (strcasecmp(predictor, "horizontal") == 0 || strcmp(predictor, "2") == 0))
+        o->predictor = EOI_PRED_HORIZONTAL;
+    else if (predictor && (strcasecmp(predictor, "float") == 0 || strcmp(predictor, "3") == 0))
+        o->predictor = EOI_PRED_FLOAT;
+    else
+        return eoi_fail(ctx, EO_E_ARG,
+                        "unknown predictor '%.100s' (expected none, horizontal or float)",
+                        predictor ? predictor : "(null)");
+    return EO_OK;
+}
+
+eo_status eo_cog_opts_set_blocksize(eo_ctx *ctx, eo_cog_opts *o, int32_t blocksize) {
+    EOI_CHECK_ARG(ctx, o);
+    if (blocksize != 256 && blocksize != 512)
+        return eoi_fail(ctx, EO_E_ARG, "block size %d is not supported (256 or 512)",
+                        (int)blocksize);
+    o->blocksize = blocksize;
+    return EO_OK;
+}
+
+eo_status eo_cog_opts_set_overviews(eo_ctx *ctx, eo_cog_opts *o, int32_t levels) {
+    EOI_CHECK_ARG(ctx, o);
+    if (levels < -1 || levels > 30)
+        return eoi_fail(ctx, EO_E_ARG, "overview levels %d out of range (-1 = auto, 0 = none, N)",
+                        (int)levels);
+    o->overviews = levels;
+    return EO_OK;
+}
+
+eo_status eo_cog_opts_set_resampling(eo_ctx *ctx, eo_cog_opts *o, int32_t method) {
+    EOI_CHECK_ARG(ctx, o);
+    if (method == -1 || method == EO_RESAMPLE_NEAREST || method == EO_RESAMPLE_AVERAGE ||
+        method == EO_RESAMPLE_MODE) {
+        o->resampling = method;
+        return EO_OK;
+    }
+    if (eo_resampling_name(method))
+        return eoi_fail(ctx, EO_E_UNSUPPORTED,
+                        "overview resampling '%s' is not supported (nearest, average or mode)",
+                        eo_resampling_name(method));
+    return eoi_fail(ctx, EO_E_ARG, "unknown resampling method %d", (int)method);
+}
+
+eo_status eo_cog_opts_set_nodata(eo_ctx *ctx, eo_cog_opts *o, double nodata) {
+    EOI_CHECK_ARG(ctx, o);
+    o->nodata = nodata;
+    o->has_nodata = 1;
+    return EO_OK;
+}
+
+eo_status eo_cog_opts_set_bigtiff(eo_ctx *ctx, eo_cog_opts *o, const char *mode) {
+    EOI_CHECK_ARG(ctx, o);
+    if (mode && strcasecmp(mode, "auto") == 0)
+        o->bigtiff = EOI_BIGTIFF_AUTO;
+    else if (mode && (strcasecmp(mode, "yes") == 0 || strcasecmp(mode, "true") == 0))
+        o->bigtiff = EOI_BIGTIFF_YES;
+    else if (mode && (strcasecmp(mode, "no") == 0 || strcasecmp(mode, "false") == 0))
+        o->bigtiff = EOI_BIGTIFF_NO;
+    else
+        return eoi_fail(ctx, EO_E_ARG, "bigtiff must be yes, no or auto, not '%.100s'",
+                        mode ? mode : "(null)");
+    return EO_OK;
+}
+
+eo_status eo_cog_opts_set_threads(eo_ctx *ctx, eo_cog_opts *o, int32_t threads) {
+    EOI_CHECK_ARG(ctx, o);
+    if (threads < 0 || threads > 1024)
+        return eoi_fail(ctx, EO_E_ARG, "threads %d out of range (0..1024)", (int)threads);
+    o->threads = threads;
+    return EO_OK;
+}
+
+eo_status eo_cog_opts_set_stats(eo_ctx *ctx, eo_cog_opts *o, int32_t enable) {
+    EOI_CHECK_ARG(ctx, o);
+    o->stats = enable != 0;
+    return EO_OK;
+}
+
+/* ---- spool files ------------------------------------------------------- */
+
+struct spool {
+    int fd;
+    uint8_t *buf;
+    size_t len;
+    uint64_t total; /* bytes appended */
+};
+
+static eo_status write_all(eo_ctx *ctx, int fd, const void *p, size_t n, const char *path) {
+    const uint8_t *c = p;
+    while (n > 0) {
+        ssize_t k = write(fd, c, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            int e = k < 0 ? errno : ENOSPC;
+            return eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot write: %s", path, strerror(e));
+        }
+        c += k;
+        n -= (size_t)k;
+    }
+    return EO_OK;
+}
+
+static eo_status spool_open(eo_ctx *ctx, struct spool *s, const char *dir, const char *path) {
+    s->fd = -1;
+    if (!(s->buf = eoi_malloc(ctx, SPOOL_BUF)))
+        return EO_E_NOMEM;
+#ifdef O_TMPFILE
+    s->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+#endif
+    if (s->fd < 0) {
+        size_t n = strlen(dir) + 32;
+        char *t = eoi_malloc(ctx, n);
+        if (!t)
+            return EO_E_NOMEM;
+        snprintf(t, n, "%s/.eoproc-spool-XXXXXX", dir);
+        s->fd = mkstemp(t);
+        if (s->fd >= 0)
+            unlink(t);
+        eoi_free(t);
+    }
+    if (s->fd < 0) {
+        int e = errno;
+        return eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot create a temporary file in %s: %s", path,
+                        dir, strerror(e));
+    }
+    return EO_OK;
+}
+
+static eo_status spool_flush(eo_ctx *ctx, struct spool *s, const char *path) {
+    eo_status st = write_all(ctx, s->fd, s->buf, s->len, path);
+    s->len = 0;
+    return st;
+}
+
+static eo_status spool_add(eo_ctx *ctx, struct spool *s, const void *p, size_t n,
+                           const char *path) {
+    if (s->len + n > SPOOL_BUF) {
+        eo_status st = spool_flush(ctx, s, path);
+        if (st != EO_OK)
+            return st;
+        if (n > SPOOL_BUF) {
+            s->total += n;
+            return write_all(ctx, s->fd, p, n, path);
+        }
+    }
+    memcpy(s->buf + s->len, p, n);
+    s->len += n;
+    s->total += n;
+    return EO_OK;
+}
+
+static void spool_close(struct spool *s) {
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
+    eoi_free(s->buf);
+    s->buf = NULL;
+}
+
+/* Append the whole spool to fd. */
+static eo_status spool_copy(eo_ctx *ctx, struct spool *s, int fd, uint8_t *tmp, size_t cap,
+                            const char *path) {
+    eo_status st = spool_flush(ctx, s, path);
+    if (st != EO_OK)
+        return st;
+    off_t off = 0;
+    uint64_t left = s->total;
+    while (left > 0) {
+        size_t n = left < cap ? (size_t)left : cap;
+        ssize_t k = pread(s->fd, tmp, n, off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            int e = k < 0 ? errno : EIO;
+            return eoi_fail(ctx, EO_E_IO_READ, "%s: cannot read back a temporary file: %s", path,
+                            strerror(e));
+        }
+        if ((st = write_all(ctx, fd, tmp, (size_t)k, path)) != EO_OK)
+            return st;
+        off += k;
+        left -= (uint64_t)k;
+    }
+    return EO_OK;
+}
+
+/* ---- the writer -------------------------------------------------------- */
+
+struct level {
+    int64_t w, h, tx, ty;
+    int64_t strip_y0; /* first row of the current strip */
+    int64_t rows;     /* rows of the current strip filled */
+    int64_t next_row; /* next row to make (overviews) */
+    size_t row_bytes;
+    uint8_t *buf; /* bands planes of (TAIL + bs) rows */
+    uint64_t *off, *len;
+    struct spool sp;
+    eoi_cog_span *xs, *ys; /* spans over the level above */
+    eoi_cog_resampler rs;
+};
+
+struct slot {
+    uint8_t *data;
+    size_t len, cap;
+};
+
+struct writer {
+    eo_ctx *ctx;
+    const char *path;
+    const eo_raster *r;
+    const eo_dataset *ds;
+    int64_t w, h;
+    int32_t bands;
+    eo_dtype dt;
+    size_t es;
+    int32_t bs;
+    bool interleaved; /* pixel interleaving */
+    int32_t tspp;     /* samples per pixel in a tile buffer */
+    int32_t planes;
+    int32_t compress, level, predictor, resampling;
+    bool has_nodata;
+    double nodata;
+    bool do_stats;
+    int nlevels;
+    struct level lv[32];
+    int32_t nworkers;
+    eoi_cog_codec *codec[MAX_WORKERS];
+    uint8_t *tile[MAX_WORKERS], *cbuf[MAX_WORKERS], *scratch[MAX_WORKERS];
+    size_t tile_bytes, cbound;
+    struct slot *slots;
+    eoi_cog_stat *tstats, *stats;
+    /* parallel reads: one GDAL handle of the source per worker (worker 0,
+     * the calling thread, uses the dataset's own) */
+    bool par_read;
+    GDALDatasetH rh[MAX_WORKERS];
+    char rerr[MAX_WORKERS][256];
+    /* the current parallel job */
+    struct level *cur;
+    int cur_k;
+    int64_t job_j0;
+    /* metadata */
+    double gt[6];
+    bool has_gt;
+    const char *wkt;
+    char **desc;
+    int photometric;
+    uint16_t *extra;
+    int nextra;
+    bool alpha_mask; /* the last band is alpha: it masks the others in overviews */
+    uint16_t *colormap;
+    size_t ncolormap;
+};
+
+static uint8_t *rowptr(const struct writer *w, const struct level *L, int32_t b, int64_t row) {
+    size_t cap = (size_t)w->bs + TAIL;
+    return L->buf + ((size_t)b * cap + (size_t)(row - (L->strip_y0 - TAIL))) * L->row_bytes;
+}
+
+/* one tile of the current strip: gather, statistics, predictor, compress */
+/* read the columns [x0, x0 + tw) of the current strip of level 0, bands
+ * [b0, b0 + nb), on a worker's own handle of the source */
+static eo_status read_tile_window(struct writer *w, int32_t worker, int64_t x0, int64_t tw,
+                                  int32_t b0, int32_t nb) {
+    struct level *L = &w->lv[0];
+    int bands[4096];
+    for (int32_t b = 0; b < nb; b++)
+        bands[b] = b0 + b + 1;
+    size_t cap = (size_t)w->bs + TAIL;
+    GDALRasterIOExtraArg extra;
+    INIT_RASTERIO_EXTRA_ARG(extra);
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    CPLErrorReset();
+    CPLErr e = GDALDatasetRasterIOEx(
+        w->rh[worker], GF_Read, (int)x0, (int)L->strip_y0, (int)tw, (int)L->rows,
+        rowptr(w, L, b0, L->strip_y0) + (size_t)x0 * w->es, (int)tw, (int)L->rows,
+        eoi_dtype_to_gdal(w->dt), nb, bands, (GSpacing)w->es, (GSpacing)L->row_bytes,
+        (GSpacing)(cap * L->row_bytes), &extra);
+    if (e != CE_None)
+        snprintf(w->rerr[worker], sizeof w->rerr[worker], "cannot read rows %lld..%lld: %s",
+                 (long long)L->strip_y0, (long long)(L->strip_y0 + L->rows - 1),
+                 CPLGetLastErrorMsg()[0] ? CPLGetLastErrorMsg() : "read error");
+    CPLPopErrorHandler();
+    return e == CE_None ? EO_OK : EO_E_IO_READ;
+}
+
+static eo_status tile_job(void *user, int64_t i, int32_t worker) {
+    struct writer *w = user;
+    struct level *L = w->cur;
+    int64_t t = i / w->planes;
+    int32_t p = (int32_t)(i % w->planes);
+    int64_t x0 = t * w->bs, tw = L->w - x0 < w->bs ? L->w - x0 : w->bs, th = L->rows;
+    uint8_t *tile = w->tile[worker];
+    size_t es = w->es;
+    if (w->par_read && w->cur_k == 0) {
+        eo_status st = read_tile_window(w, worker, x0, tw, w->interleaved ? 0 : p,
+                                        w->interleaved ? w->bands : 1);
+        if (st != EO_OK)
+            return st;
+    }
+    if (tw < w->bs || th < w->bs)
+        memset(tile, 0, w->tile_bytes);
+    if (w->interleaved) { /* 8-bit samples */
+        int32_t n = w->bands;
+        for (int64_t y = 0; y < th; y++) {
+            uint8_t *o = tile + (size_t)y * (size_t)w->bs * (size_t)n;
+            for (int32_t b = 0; b < n; b++) {
+                const uint8_t *s = rowptr(w, L, b, L->strip_y0 + y) + x0;
+                for (int64_t x = 0; x < tw; x++)
+                    o[(size_t)x * (size_t)n + (size_t)b] = s[x];
+            }
+        }
+    } else {
+        for (int64_t y = 0; y < th; y++)
+            memcpy(tile + (size_t)y * (size_t)w->bs * es,
+                   rowptr(w, L, p, L->strip_y0 + y) + x0 * es, (size_t)tw * es);
+    }
+    if (w->do_stats && w->cur_k == 0) {
+        int32_t b0 = w->interleaved ? 0 : p, b1 = w->interleaved ? w->bands : p + 1;
+        for (int32_t b = b0; b < b1; b++)
+            eoi_cog_stat_block(&w->tstats[t * w->bands + b], rowptr(w, L, b, L->strip_y0) + x0 * es,
+                               L->w, tw, th, w->dt, w->has_nodata, w->nodata);
+    }
+    eoi_cog_predict(tile, w->predictor, w->bs, w->bs, w->tspp, es, w->scratch[worker]);
+    size_t n = eoi_cog_compress(w->codec[worker], w->cbuf[worker], w->cbound, tile, w->tile_bytes);
+    if (n == 0)
+        return EO_E_INTERNAL;
+    struct slot *s = &w->slots[i];
+    if (s->cap < n) {
+        uint8_t *q = eoi_realloc(NULL, s->data, n);
+        if (!q)
+            return EO_E_NOMEM;
+        s->data = q;
+        s->cap = n;
+    }
+    memcpy(s->data, w->cbuf[worker], n);
+    s->len = n;
+    return EO_OK;
+}
+
+/* one row of the next level (w->cur is that level) */
+static eo_status resample_job(void *user, int64_t i, int32_t worker) {
+    (void)worker;
+    struct writer *w = user;
+    struct level *C = w->cur, *P = C - 1;
+    int64_t j = w->job_j0 + i;
+    const eoi_cog_span *ys = &C->ys[j];
+    const uint8_t *rows[8], *mask[8];
+    int32_t alpha = w->alpha_mask ? w->bands - 1 : -1;
+    for (int32_t y = ys->i0; alpha >= 0 && y < ys->i1 && y - ys->i0 < 8; y++)
+        mask[y - ys->i0] = rowptr(w, P, alpha, y);
+    for (int32_t b = 0; b < w->bands; b++) {
+        for (int32_t y = ys->i0; y < ys->i1 && y - ys->i0 < 8; y++)
+            rows[y - ys->i0] = rowptr(w, P, b, y);
+        eoi_cog_resample_row(&C->rs, ys, j, rows, b < alpha ? mask : NULL,
+                             rowptr(w, C, b, C->strip_y0 + C->rows + i));
+    }
+    return EO_OK;
+}
+
+static eo_status job_status(struct writer *w, eo_status st, const char *what) {
+    if (st == EO_OK || st == EO_E_CANCELLED)
+        return st;
+    if (st == EO_E_IO_READ) {
+        for (int i = 0; i < MAX_WORKERS; i++)
+            if (w->rerr[i][0])
+                return eoi_fail(w->ctx, st, "%s: %s", w->ds->path, w->rerr[i]);
+        return eoi_fail(w->ctx, st, "%s: read error", w->ds->path);
+    }
+    if (st == EO_E_NOMEM)
+        return eoi_fail(w->ctx, st, "%s: out of memory while %s", w->path, what);
+    return eoi_fail(w->ctx, st, "%s: %s failed", w->path, what);
+}
+
+static eo_status process_strip(struct writer *w, int k);
+
+/* make the rows of level k+1 that the rows of level k now allow */
+static eo_status feed_child(struct writer *w, int k) {
+    struct level *P = &w->lv[k], *C = &w->lv[k + 1];
+    int64_t avail = P->strip_y0 + P->rows;
+    eo_status st = EO_OK;
+    while (C->next_row < C->h && C->ys[C->next_row].i1 <= avail) {
+        int64_t j1 = C->next_row;
+        while (j1 < C->h && C->ys[j1].i1 <= avail)
+            j1++;
+        int64_t room = w->bs - C->rows, cnt = j1 - C->next_row < room ? j1 - C->next_row : room;
+        w->cur = C;
+        w->job_j0 = C->next_row;
+        st = eoi_parallel_for(w->ctx, cnt, resample_job, w);
+        if (st != EO_OK)
+            return job_status(w, st, "making an overview");
+        C->rows += cnt;
+        C->next_row += cnt;
+        if (C->rows == w->bs || C->strip_y0 + C->rows == C->h)
+            if ((st = process_strip(w, k + 1)) != EO_OK)
+                return st;
+    }
+    return EO_OK;
+}
+
+/* compress and spool the current strip of level k, feed the next level,
+ * keep the last rows and move on */
+static eo_status process_strip(struct writer *w, int k) {
+    struct level *L = &w->lv[k];
+    eo_status st;
+    w->cur = L;
+    w->cur_k = k;
+    int64_t njobs = L->tx * w->planes;
+    if (w->do_stats && k == 0)
+        memset(w->tstats, 0, (size_t)L->tx * (size_t)w->bands * sizeof *w->tstats);
+    st = eoi_parallel_for(w->ctx, njobs, tile_job, w);
+    if (st != EO_OK)
+        return job_status(w, st, "compressing tiles");
+    int64_t ty = L->strip_y0 / w->bs, ntiles = L->tx * L->ty;
+    for (int64_t i = 0; i < njobs; i++) {
+        struct slot *s = &w->slots[i];
+        int64_t t = i / w->planes, p = i % w->planes;
+        uint8_t lead[4], trail[4] = {0, 0, 0, 0};
+        for (int b = 0; b < 4; b++)
+            lead[b] = (uint8_t)(s->len >> (8 * b));
+        size_t nt = s->len < 4 ? s->len : 4;
+        memcpy(trail + 4 - nt, s->data + s->len - nt, nt);
+        size_t idx = (size_t)(p * ntiles + ty * L->tx + t);
+        L->off[idx] = L->sp.total + 4;
+        L->len[idx] = s->len;
+        if ((st = spool_add(w->ctx, &L->sp, lead, 4, w->path)) != EO_OK ||
+            (st = spool_add(w->ctx, &L->sp, s->data, s->len, w->path)) != EO_OK ||
+            (st = spool_add(w->ctx, &L->sp, trail, 4, w->path)) != EO_OK)
+            return st;
+    }
+    if (w->do_stats && k == 0)
+        for (int64_t t = 0; t < L->tx; t++)
+            for (int32_t b = 0; b < w->bands; b++)
+                eoi_cog_stat_merge(&w->stats[b], &w->tstats[t * w->bands + b]);
+    if (k + 1 < w->nlevels && (st = feed_child(w, k)) != EO_OK)
+        return st;
+    /* keep the last TAIL rows for the next level's spans */
+    if (L->rows >= TAIL) {
+        size_t cap = (size_t)w->bs + TAIL;
+        for (int32_t b = 0; b < w->bands; b++) {
+            uint8_t *base = L->buf + (size_t)b * cap * L->row_bytes;
+            memmove(base, base + (size_t)L->rows * L->row_bytes, TAIL * L->row_bytes);
+        }
+    }
+    L->strip_y0 += L->rows;
+    L->rows = 0;
+    return EO_OK;
+}
+
+/* Keep GDAL's block cache (of this source and of the files under it, such
+ * as a VRT's) from growing with the raster: evict the least recently used
+ * blocks past 96 MiB. */
+static void evict_blocks(void) {
+    while (GDALGetCacheUsed64() > ((GIntBig)96 << 20) && GDALFlushCacheBlock())
+        ;
+}
+
+/* read rows [y, y + n) of the source into level 0 */
+static eo_status read_rows(struct writer *w, int64_t y, int64_t n) {
+    struct level *L = &w->lv[0];
+    if (w->r) {
+        for (int32_t b = 0; b < w->bands; b++)
+            memcpy(rowptr(w, L, b, y),
+                   (const uint8_t *)w->r->data +
+                       ((size_t)b * (size_t)w->h + (size_t)y) * L->row_bytes,
+                   (size_t)n * L->row_bytes);
+        return EO_OK;
+    }
+    GDALDatasetH h = w->ds->h;
+    size_t cap = (size_t)w->bs + TAIL;
+    GDALRasterIOExtraArg extra;
+    INIT_RASTERIO_EXTRA_ARG(extra);
+    w->ctx->gdal_err = 0;
+    w->ctx->gdal_msg[0] = '\0';
+    CPLErr e = GDALDatasetRasterIOEx(h, GF_Read, 0, (int)y, (int)w->w, (int)n, rowptr(w, L, 0, y),
+                                     (int)w->w, (int)n, eoi_dtype_to_gdal(w->dt), w->bands, NULL,
+                                     (GSpacing)w->es, (GSpacing)L->row_bytes,
+                                     (GSpacing)(cap * L->row_bytes), &extra);
+    if (e != CE_None)
+        return eoi_fail(w->ctx, EO_E_IO_READ, "%s: cannot read rows %lld..%lld: %s", w->ds->path,
+                        (long long)y, (long long)(y + n - 1), eoi_gdal_msg(w->ctx, "read error"));
+    evict_blocks();
+    return EO_OK;
+}
+
+/* ---- layout ------------------------------------------------------------ */
+
+static const char ghost[] = "LAYOUT=IFDS_BEFORE_DATA\n"
+                            "BLOCK_ORDER=ROW_MAJOR\n"
+                            "BLOCK_LEADER=SIZE_AS_UINT4\n"
+                            "BLOCK_TRAILER=LAST_4_BYTES_REPEATED\n"
+                            "KNOWN_INCOMPATIBLE_EDITION=NO\n";
+
+static eo_status build_ifd(struct writer *w, eoi_tiff_ifd *ifd, int k, bool big, const char *xml) {
+    struct level *L = &w->lv[k];
+    uint32_t u32;
+    uint16_t u16, v16[4096];
+    bool ok = true;
+    size_t nt = (size_t)(L->tx * L->ty * w->planes);
+    int sf = eoi_dtype_is_float(w->dt) ? 3
+             : (w->dt == EO_DT_I8 || w->dt == EO_DT_I16 || w->dt == EO_DT_I32 || w->dt == EO_DT_I64)
+                 ? 2
+                 : 1;
+    int32_t nb = w->bands > 4096 ? 4096 : w->bands;
+    u32 = k > 0 ? 1 : 0;
+    ok = ok && eoi_tiff_add(ifd, 254, EOI_TIFF_LONG, 1, &u32);
+    u32 = (uint32_t)L->w;
+    ok = ok && eoi_tiff_add(ifd, 256, EOI_TIFF_LONG, 1, &u32);
+    u32 = (uint32_t)L->h;
+    ok = ok && eoi_tiff_add(ifd, 257, EOI_TIFF_LONG, 1, &u32);
+    for (int32_t b = 0; b < nb; b++)
+        v16[b] = (uint16_t)(w->es * 8);
+    ok = ok && eoi_tiff_add(ifd, 258, EOI_TIFF_SHORT, (uint64_t)nb, v16);
+    u16 = (uint16_t)w->compress;
+    ok = ok && eoi_tiff_add(ifd, 259, EOI_TIFF_SHORT, 1, &u16);
+    u16 = (uint16_t)w->photometric;
+    ok = ok && eoi_tiff_add(ifd, 262, EOI_TIFF_SHORT, 1, &u16);
+    u16 = (uint16_t)nb;
+    ok = ok && eoi_tiff_add(ifd, 277, EOI_TIFF_SHORT, 1, &u16);
+    u16 = w->interleaved ? 1 : 2;
+    ok = ok && eoi_tiff_add(ifd, 284, EOI_TIFF_SHORT, 1, &u16);
+    if (w->predictor != EOI_PRED_NONE) {
+        u16 = (uint16_t)w->predictor;
+        ok = ok && eoi_tiff_add(ifd, 317, EOI_TIFF_SHORT, 1, &u16);
+    }
+    if (w->colormap)
+        ok = ok && eoi_tiff_add(ifd, 320, EOI_TIFF_SHORT, w->ncolormap, w->colormap);
+    u16 = (uint16_t)w->bs;
+    ok = ok && eoi_tiff_add(ifd, 322, EOI_TIFF_SHORT, 1, &u16) &&
+         eoi_tiff_add(ifd, 323, EOI_TIFF_SHORT, 1, &u16);
+    /* offsets are filled in later; counts now */
+    uint16_t ot = big ? EOI_TIFF_LONG8 : EOI_TIFF_LONG;
+    ok = ok && eoi_tiff_add(ifd, 324, ot, nt, NULL) && eoi_tiff_add(ifd, 325, ot, nt, NULL);
+    if (ok) {
+        eoi_tiff_tag *c = NULL;
+        for (int i = 0; i < ifd->ntags; i++)
+            if (ifd->tags[i].tag == 325)
+                c = &ifd->tags[i];
+        for (size_t i = 0; c && i < nt; i++) {
+            if (big)
+                ((uint64_t *)c->data)[i] = L->len[i];
+            else
+                ((uint32_t *)c->data)[i] = (uint32_t)L->len[i];
+        }
+    }
+    if (w->nextra > 0)
+        ok = ok && eoi_tiff_add(ifd, 338, EOI_TIFF_SHORT, (uint64_t)w->nextra, w->extra);
+    for (int32_t b = 0; b < nb; b++)
+        v16[b] = (uint16_t)sf;
+    ok = ok && eoi_tiff_add(ifd, 339, EOI_TIFF_SHORT, (uint64_t)nb, v16);
+    if (!ok)
+        return eoi_fail(w->ctx, EO_E_NOMEM, "out of memory building the TIFF directory");
+    if (k == 0) {
+        eo_status st = eoi_cog_geo_tags(w->ctx, ifd, w->has_gt ? w->gt : NULL, w->wkt);
+        if (st != EO_OK)
+            return st;
+        if (xml && !eoi_tiff_add(ifd, 42112, EOI_TIFF_ASCII, strlen(xml) + 1, xml))
+            return eoi_fail(w->ctx, EO_E_NOMEM, "out of memory building the TIFF directory");
+    }
+    if (w->has_nodata) {
+        char nd[64];
+        eoi_cog_fmt_nodata(nd, sizeof nd, w->nodata);
+        if (!eoi_tiff_add(ifd, 42113, EOI_TIFF_ASCII, strlen(nd) + 1, nd))
+            return eoi_fail(w->ctx, EO_E_NOMEM, "out of memory building the TIFF directory");
+    }
+    return EO_OK;
+}
+
+static void set_offsets(eoi_tiff_ifd *ifd, const struct level *L, size_t nt, uint64_t base,
+                        bool big) {
+    for (int i = 0; i < ifd->ntags; i++)
+        if (ifd->tags[i].tag == 324)
+            for (size_t t = 0; t < nt; t++) {
+                if (big)
+                    ((uint64_t *)ifd->tags[i].data)[t] = base + L->off[t];
+                else
+                    ((uint32_t *)ifd->tags[i].data)[t] = (uint32_t)(base + L->off[t]);
+            }
+}
+
+/* lay out and write the file: header, ghost area, IFDs, then the spools */
+static eo_status assemble(struct writer *w, int fd, const char *bigtiff_mode) {
+    eo_status st = EO_OK;
+    eoi_tiff_ifd ifds[32];
+    char *xml = NULL;
+    uint8_t *head = NULL, *tmp = NULL;
+    memset(ifds, 0, sizeof ifds);
+    EOI_TRY(st,
+            eoi_cog_metadata_xml(w->ctx, &xml, w->bands, w->do_stats ? w->stats : NULL, w->desc));
+    char ghead[64];
+    snprintf(ghead, sizeof ghead, "GDAL_STRUCTURAL_METADATA_SIZE=%06d bytes\n",
+             (int)(sizeof ghost - 1));
+    uint64_t data_bytes = 0;
+    for (int k = 0; k < w->nlevels; k++)
+        data_bytes += w->lv[k].sp.total;
+    bool big = false;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1 && big == false)
+            break;
+        for (int k = 0; k < w->nlevels; k++)
+            eoi_tiff_ifd_clear(&ifds[k]);
+        uint64_t pos = (big ? 16 : 8) + strlen(ghead) + sizeof ghost - 1;
+        pos += pos & 1;
+        uint64_t start = pos;
+        for (int k = 0; k < w->nlevels; k++) {
+            EOI_TRY(st, build_ifd(w, &ifds[k], k, big, xml));
+            pos += eoi_tiff_ifd_size(&ifds[k], big);
+        }
+        uint64_t end = pos + data_bytes;
+        bool need = end > UINT32_MAX;
+        if (!big && (need || w->lv[0].w == 0)) {
+            if (need && strcmp(bigtiff_mode, "no") == 0) {
+                st = eoi_fail(w->ctx, EO_E_LIMIT,
+                              "%s: the file would be %llu bytes, past the 4 GiB of a classic "
+                              "TIFF, and BigTIFF was refused (bigtiff=no)",
+                              w->path, (unsigned long long)end);
+                goto done;
+            }
+        }
+        if (pass == 0 && (need || strcmp(bigtiff_mode, "yes") == 0) && !big) {
+            big = true;
+            continue;
+        }
+        /* offsets: data of the smallest level first */
+        uint64_t base = pos;
+        for (int k = w->nlevels - 1; k >= 0; k--) {
+            struct level *L = &w->lv[k];
+            set_offsets(&ifds[k], L, (size_t)(L->tx * L->ty * w->planes), base, big);
+            base += L->sp.total;
+        }
+        /* header + ghost + IFDs in one buffer */
+        if (!(head = eoi_calloc(w->ctx, 1, (size_t)pos))) {
+            st = EO_E_NOMEM;
+            goto done;
+        }
+        head[0] = 'I';
+        head[1] = 'I';
+        if (big) {
+            head[2] = 43;
+            head[4] = 8;
+            for (int i = 0; i < 8; i++)
+                head[8 + i] = (uint8_t)(start >> (8 * i));
+        } else {
+            head[2] = 42;
+            for (int i = 0; i < 4; i++)
+                head[4 + i] = (uint8_t)(start >> (8 * i));
+        }
+        size_t gp = big ? 16 : 8;
+        memcpy(head + gp, ghead, strlen(ghead));
+        memcpy(head + gp + strlen(ghead), ghost, sizeof ghost - 1);
+        uint64_t p = start;
+        for (int k = 0; k < w->nlevels; k++) {
+            uint64_t sz = eoi_tiff_ifd_size(&ifds[k], big);
+            eoi_tiff_ifd_write(&ifds[k], big, p, k + 1 < w->nlevels ? p + sz : 0, head + p);
+            p += sz;
+        }
+        EOI_TRY(st, write_all(w->ctx, fd, head, (size_t)pos, w->path));
+        size_t cap = 4u << 20;
+        if (!(tmp = eoi_malloc(w->ctx, cap))) {
+            st = EO_E_NOMEM;
+            goto done;
+        }
+        for (int k = w->nlevels - 1; k >= 0; k--)
+            EOI_TRY(st, spool_copy(w->ctx, &w->lv[k].sp, fd, tmp, cap, w->path));
+        break;
+    }
+done:
+    for (int k = 0; k < w->nlevels; k++)
+        eoi_tiff_ifd_clear(&ifds[k]);
+    eoi_free(xml);
+    eoi_free(head);
+    eoi_free(tmp);
+    return st;
+}
+
+/* ---- setup ------------------------------------------------------------- */
+
+static bool representable(eo_dtype dt, double v) {
+    if (eoi_dtype_is_float(dt))
+        return dt == EO_DT_F64 || !isfinite(v) || fabs(v) <= 3.4028234663852886e38;
+    if (!isfinite(v) || v != floor(v))
+        return false;
+    static const double lo[] = {0, 0, -128, 0, -32768, 0, -2147483648.0, 0, -9223372036854775808.0};
+    static const double hi[] = {0,
+                                255,
+                                127,
+                                65535,
+                                32767,
+                                4294967295.0,
+                                2147483647.0,
+                                18446744073709551615.0,
+                                9223372036854775807.0};
+    return dt >= EO_DT_U8 && dt <= EO_DT_I64 && v >= lo[dt] && v <= hi[dt];
+}
+
+static eo_status setup(struct writer *w, const eo_cog_opts *o) {
+    eo_ctx *ctx = w->ctx;
+    w->es = eo_dtype_size(w->dt);
+    w->bs = o->blocksize;
+    w->interleaved = w->es == 1 && w->bands <= 4;
+    w->tspp = w->interleaved ? w->bands : 1;
+    w->planes = w->interleaved ? 1 : w->bands;
+    w->compress = o->compress;
+    w->level = o->level;
+    /* libtiff applies a predictor only with a compression */
+    w->predictor = o->compress == EOI_COG_NONE ? EOI_PRED_NONE : o->predictor;
+    w->do_stats = o->stats != 0;
+    if (o->has_nodata) {
+        if (!representable(w->dt, o->nodata))
+            return eoi_fail(ctx, EO_E_ARG, "%s: nodata %.17g is not a %s value", w->path, o->nodata,
+                            eo_dtype_name(w->dt));
+        w->has_nodata = true;
+        w->nodata = o->nodata;
+    }
+    if (w->compress == EOI_COG_DEFLATE && w->level > 12)
+        return eoi_fail(ctx, EO_E_ARG, "%s: DEFLATE level %d is out of range (1..12)", w->path,
+                        (int)w->level);
+    if (w->predictor == EOI_PRED_FLOAT && !eoi_dtype_is_float(w->dt))
+        return eoi_fail(ctx, EO_E_ARG, "%s: the float predictor needs float data, not %s", w->path,
+                        eo_dtype_name(w->dt));
+    if (w->bands > 4096)
+        return eoi_fail(ctx, EO_E_UNSUPPORTED, "%s: %d bands are too many (at most 4096)", w->path,
+                        (int)w->bands);
+    /* levels */
+    int64_t lw = w->w, lh = w->h;
+    int max = o->overviews < 0 ? 30 : o->overviews;
+    w->nlevels = 1;
+    while ((lw > w->bs || lh > w->bs) && w->nlevels <= max && w->nlevels < 30) {
+        lw = lw / 2 > 0 ? lw / 2 : 1;
+        lh = lh / 2 > 0 ? lh / 2 : 1;
+        w->nlevels++;
+    }
+    size_t cap = (size_t)w->bs + TAIL;
+    lw = w->w;
+    lh = w->h;
+    for (int k = 0; k < w->nlevels; k++) {
+        struct level *L = &w->lv[k];
+        if (k > 0) {
+            lw = lw / 2 > 0 ? lw / 2 : 1;
+            lh = lh / 2 > 0 ? lh / 2 : 1;
+        }
+        L->w = lw;
+        L->h = lh;
+        L->tx = (lw + w->bs - 1) / w->bs;
+        L->ty = (lh + w->bs - 1) / w->bs;
+        L->row_bytes = (size_t)lw * w->es;
+        L->sp.fd = -1;
+        size_t nbytes, nt = (size_t)(L->tx * L->ty * w->planes);
+        if (eoi_mul_size3(&nbytes, (size_t)w->bands, cap, L->row_bytes))
+            return eoi_fail(ctx, EO_E_LIMIT, "%s: a row of tiles overflows", w->path);
+        if (!(L->buf = eoi_malloc(ctx, nbytes)) || !(L->off = eoi_calloc(ctx, nt, 8)) ||
+            !(L->len = eoi_calloc(ctx, nt, 8)))
+            return eo_ctx_status(ctx);
+        if (k > 0) {
+            struct level *P = &w->lv[k - 1];
+            if (!(L->xs = eoi_cog_spans(ctx, P->w, lw)) || !(L->ys = eoi_cog_spans(ctx, P->h, lh)))
+                return EO_E_NOMEM;
+            bool fast2 = true;
+            for (int64_t i = 0; i < lw && fast2; i++)
+                fast2 = L->xs[i].i1 - L->xs[i].i0 == 2 && L->xs[i].i0 == L->xs[0].i0 + 2 * i;
+            L->rs = (eoi_cog_resampler){.method = w->resampling,
+                                        .dt = w->dt,
+                                        .sw = P->w,
+                                        .sh = P->h,
+                                        .dw = lw,
+                                        .dh = lh,
+                                        .xs = L->xs,
+                                        .has_nodata = w->has_nodata,
+                                        .nodata = w->nodata,
+                                        .fast2 = fast2};
+        }
+    }
+    /* workers */
+    w->nworkers = eoi_threads(ctx);
+    if (w->nworkers > MAX_WORKERS)
+        w->nworkers = MAX_WORKERS;
+    if (w->nworkers < 1)
+        w->nworkers = 1;
+    if (eoi_mul_size3(&w->tile_bytes, (size_t)w->bs * (size_t)w->bs, (size_t)w->tspp, w->es))
+        return eoi_fail(ctx, EO_E_LIMIT, "%s: tile size overflows", w->path);
+    w->cbound = eoi_cog_bound(w->compress, w->tile_bytes);
+    for (int32_t i = 0; i < w->nworkers; i++) {
+        if (!(w->codec[i] = eoi_cog_codec_new(w->compress, w->level)))
+            return eoi_fail(ctx, EO_E_NOMEM, "%s: out of memory creating a compressor", w->path);
+        if (!(w->tile[i] = eoi_malloc(ctx, w->tile_bytes)) ||
+            !(w->cbuf[i] = eoi_malloc(ctx, w->cbound)) ||
+            !(w->scratch[i] = eoi_malloc(ctx, (size_t)w->bs * (size_t)w->tspp * w->es)))
+            return EO_E_NOMEM;
+    }
+    size_t nslots = (size_t)(w->lv[0].tx * w->planes);
+    if (!(w->slots = eoi_calloc(ctx, nslots, sizeof *w->slots)) ||
+        !(w->tstats = eoi_calloc(ctx, (size_t)w->lv[0].tx * (size_t)w->bands, sizeof *w->tstats)) ||
+        !(w->stats = eoi_calloc(ctx, (size_t)w->bands, sizeof *w->stats)))
+        return EO_E_NOMEM;
+    return EO_OK;
+}
+
+static void close_readers(struct writer *w) {
+    for (int i = 1; i < MAX_WORKERS; i++)
+        if (w->rh[i]) {
+            GDALClose(w->rh[i]);
+            w->rh[i] = NULL;
+        }
+}
+
+static void cleanup(struct writer *w) {
+    close_readers(w);
+    for (int k = 0; k < 32; k++) {
+        struct level *L = &w->lv[k];
+        eoi_free(L->buf);
+        eoi_free(L->off);
+        eoi_free(L->len);
+        eoi_free(L->xs);
+        eoi_free(L->ys);
+        spool_close(&L->sp);
+    }
+    for (int i = 0; i < MAX_WORKERS; i++) {
+        eoi_cog_codec_free(w->codec[i]);
+        eoi_free(w->tile[i]);
+        eoi_free(w->cbuf[i]);
+        eoi_free(w->scratch[i]);
+    }
+    if (w->slots)
+        for (int64_t i = 0; i < w->lv[0].tx * w->planes; i++)
+            eoi_free(w->slots[i].data);
+    eoi_free(w->slots);
+    eoi_free(w->tstats);
+    eoi_free(w->stats);
+    if (w->desc)
+        for (int32_t b = 0; b < w->bands; b++)
+            eoi_free(w->desc[b]);
+    eoi_free(w->desc);
+    eoi_free(w->extra);
+    eoi_free(w->colormap);
+}
+
+/* Photometric interpretation, extra samples, colour map, descriptions
+ * from the source (a dataset), or GDAL's defaults (a raster). */
+static eo_status describe(struct writer *w) {
+    eo_ctx *ctx = w->ctx;
+    int32_t n = w->bands;
+    GDALColorInterp ci[4] = {GCI_Undefined, GCI_Undefined, GCI_Undefined, GCI_Undefined};
+    bool alpha_last = false;
+    if (w->ds) {
+        for (int32_t b = 0; b < n && b < 4; b++)
+            ci[b] = GDALGetRasterColorInterpretation(GDALGetRasterBand(w->ds->h, b + 1));
+        alpha_last =
+            GDALGetRasterColorInterpretation(GDALGetRasterBand(w->ds->h, n)) == GCI_AlphaBand;
+        if (!(w->desc = eoi_calloc(ctx, (size_t)n, sizeof *w->desc)))
+            return EO_E_NOMEM;
+        for (int32_t b = 0; b < n; b++) {
+            const char *d = GDALGetDescription(GDALGetRasterBand(w->ds->h, b + 1));
+            if (d && *d && !(w->desc[b] = eoi_strdup(ctx, d)))
+                return EO_E_NOMEM;
+        }
+        GDALColorTableH ct = GDALGetRasterColorTable(GDALGetRasterBand(w->ds->h, 1));
+        if (ct && n == 1 && (w->dt == EO_DT_U8 || w->dt == EO_DT_U16)) {
+            size_t ne = (size_t)1 << (w->es * 8);
+            if (!(w->colormap = eoi_calloc(ctx, 3 * ne, sizeof(uint16_t))))
+                return EO_E_NOMEM;
+            int count = GDALGetColorEntryCount(ct);
+            for (size_t i = 0; i < ne && (int)i < count; i++) {
+                GDALColorEntry e;
+                GDALGetColorEntryAsRGB(ct, (int)i, &e);
+                w->colormap[i] = (uint16_t)(e.c1 * 257);
+                w->colormap[ne + i] = (uint16_t)(e.c2 * 257);
+                w->colormap[2 * ne + i] = (uint16_t)(e.c3 * 257);
+            }
+            w->ncolormap = 3 * ne;
+        }
+    }
+    /* a raster follows GDAL's GTiff default: 3 or 4 bytes are RGB(A) */
+    if (!w->ds && (n == 3 || n == 4) && w->dt == EO_DT_U8) {
+        ci[0] = GCI_RedBand;
+        ci[1] = GCI_GreenBand;
+        ci[2] = GCI_BlueBand;
+        alpha_last = n == 4;
+    }
+    bool rgb = n >= 3 && ci[0] == GCI_RedBand && ci[1] == GCI_GreenBand && ci[2] == GCI_BlueBand;
+    w->photometric = w->colormap ? 3 : rgb ? 2 : 1;
+    int base = rgb ? 3 : 1;
+    w->nextra = n - base;
+    if (w->nextra > 0) {
+        if (!(w->extra = eoi_calloc(ctx, (size_t)w->nextra, sizeof *w->extra)))
+            return EO_E_NOMEM;
+        if (alpha_last) {
+            w->extra[w->nextra - 1] = 2; /* unassociated alpha */
+            w->alpha_mask = w->resampling != EO_RESAMPLE_NEAREST;
+        }
+    }
+    return EO_OK;
+}
+
+/* One handle of the source per worker, for reads in parallel; without
+ * them (a source GDAL cannot open twice) the calling thread reads. */
+static void open_readers(struct writer *w) {
+    if (!w->ds || w->nworkers < 2)
+        return;
+    w->rh[0] = w->ds->h;
+    w->par_read = true;
+    for (int32_t i = 1; i < w->nworkers && w->par_read; i++) {
+        CPLPushErrorHandler(CPLQuietErrorHandler);
+        w->rh[i] = GDALOpenEx(w->ds->path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+        CPLPopErrorHandler();
+        if (!w->rh[i] || GDALGetRasterXSize(w->rh[i]) != w->w ||
+            GDALGetRasterYSize(w->rh[i]) != w->h || GDALGetRasterCount(w->rh[i]) != w->bands)
+            w->par_read = false;
+    }
+    if (!w->par_read)
+        close_readers(w);
+}
+
+static atomic_long tmp_counter;
+
+static eo_status run(struct writer *w, const eo_cog_opts *o) {
+    eo_ctx *ctx = w->ctx;
+    eo_status st = EO_OK;
+    char *tmp = NULL, *dircopy = NULL;
+    int fd = -1;
+    EOI_TRY(st, setup(w, o));
+    EOI_TRY(st, describe(w));
+    open_readers(w);
+    dircopy = eoi_strdup(ctx, w->path);
+    if (!dircopy) {
+        st = EO_E_NOMEM;
+        goto done;
+    }
+    const char *dir = dirname(dircopy);
+    for (int k = 0; k < w->nlevels; k++)
+        EOI_TRY(st, spool_open(ctx, &w->lv[k].sp, dir, w->path));
+    /* the pass over the source */
+    for (int64_t y = 0; y < w->h; y += w->bs) {
+        EOI_TRY(st, eoi_progress(ctx, 0.95 * (double)y / (double)w->h, "cog"));
+        int64_t n = w->h - y < w->bs ? w->h - y : w->bs;
+        if (w->par_read) {
+            w->lv[0].rows = n; /* the tile jobs read their own windows */
+        } else {
+            EOI_TRY(st, read_rows(w, y, n));
+            w->lv[0].rows = n;
+        }
+        EOI_TRY(st, process_strip(w, 0));
+        if (w->par_read)
+            evict_blocks();
+    }
+    close_readers(w);
+    size_t tn = strlen(w->path) + 64;
+    if (!(tmp = eoi_malloc(ctx, tn))) {
+        st = EO_E_NOMEM;
+        goto done;
+    }
+    snprintf(tmp, tn, "%s.tmp-%ld-%ld", w->path, (long)getpid(), atomic_fetch_add(&tmp_counter, 1));
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        int e = errno;
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot create the file: %s", w->path, strerror(e));
+        goto done;
+    }
+    static const char *modes[] = {"auto", "yes", "no"};
+    EOI_TRY(st, assemble(w, fd, modes[o->bigtiff]));
+    if (close(fd) != 0) {
+        int e = errno;
+        fd = -1;
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot finish the file: %s", w->path, strerror(e));
+        goto done;
+    }
+    fd = -1;
+    if (rename(tmp, w->path) != 0) {
+        int e = errno;
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot move the finished file into place: %s",
+                      w->path, strerror(e));
+        goto done;
+    }
+    st = eoi_progress(ctx, 1.0, "cog");
+    if (st != EO_OK)
+        unlink(w->path);
+done:
+    if (fd >= 0)
+        close(fd);
+    if (st != EO_OK && tmp)
+        unlink(tmp);
+    eoi_free(tmp);
+    eoi_free(dircopy);
+    return st;
+}
+
+static eo_status write_common(struct writer *w, const eo_cog_opts *opts) {
+    eo_cog_opts defaults;
+    if (!opts) {
+        memset(&defaults, 0, sizeof defaults);
+        defaults = (eo_cog_opts){.compress = EOI_COG_ZSTD,
+                                 .predictor = EOI_PRED_NONE,
+                                 .blocksize = 512,
+                                 .overviews = -1,
+                                 .resampling = -1,
+                                 .stats = 1};
+        opts = &defaults;
+    }
+    eo_status st = eoi_check_cancel(w->ctx);
+    if (st != EO_OK)
+        return st;
+    if (w->dt == EO_DT_UNKNOWN || !eo_dtype_size(w->dt))
+        return eoi_fail(w->ctx, EO_E_UNSUPPORTED, "%s: the source's data type cannot be written",
+                        w->path);
+    w->resampling = opts->resampling;
+    int32_t saved = w->ctx->threads;
+    if (opts->threads > 0)
+        w->ctx->threads = opts->threads;
+    eoi_gdal_begin(w->ctx);
+    if (w->resampling < 0) {
+        bool categorical = false;
+        if (w->ds && !eoi_dtype_is_float(w->dt)) {
+            GDALRasterBandH b1 = GDALGetRasterBand(w->ds->h, 1);
+            categorical = GDALGetRasterColorTable(b1) || GDALGetDefaultRAT(b1);
+        }
+        w->resampling = categorical ? EO_RESAMPLE_NEAREST : EO_RESAMPLE_AVERAGE;
+    }
+    st = run(w, opts);
+    eoi_gdal_end(w->ctx);
+    w->ctx->threads = saved;
+    cleanup(w);
+    return st;
+}
+
+eo_status eo_cog_write_raster(eo_ctx *ctx, const char *path, const eo_raster *r,
+                              const eo_cog_opts *opts) {
+    EOI_CHECK_ARG(ctx, path && *path);
+    EOI_CHECK_ARG(ctx, r && r->data);
+    struct writer *w = eoi_calloc(ctx, 1, sizeof *w);
+    if (!w)
+        return EO_E_NOMEM;
+    *w = (struct writer){.ctx = ctx,
+                         .path = path,
+                         .r = r,
+                         .w = r->width,
+                         .h = r->height,
+                         .bands = r->bands,
+                         .dt = r->dtype,
+                         .has_gt = r->has_gt != 0,
+                         .wkt = r->wkt};
+    memcpy(w->gt, r->gt, sizeof w->gt);
+    if (r->has_nodata) {
+        w->has_nodata = true;
+        w->nodata = r->nodata;
+    }
+    eo_status st = write_common(w, opts);
+    eoi_free(w);
+    return st;
+}
+
+eo_status eo_cog_write(eo_ctx *ctx, const char *path, const eo_dataset *src,
+                       const eo_cog_opts *opts) {
+    EOI_CHECK_ARG(ctx, path && *path);
+    EOI_CHECK_ARG(ctx, src && src->h);
+    eo_dtype dt = src->dtypes[0];
+    for (int32_t b = 1; b < src->band_count; b++)
+        if (src->dtypes[b] != dt)
+            return eoi_fail(ctx, EO_E_UNSUPPORTED,
+                            "%s: band %d is %s but band 1 is %s: a COG has one data type",
+                            src->path, (int)b + 1, eo_dtype_name(src->dtypes[b]),
+                            eo_dtype_name(dt));
+    struct writer *w = eoi_calloc(ctx, 1, sizeof *w);
+    if (!w)
+        return EO_E_NOMEM;
+    *w = (struct writer){.ctx = ctx,
+                         .path = path,
+                         .ds = src,
+                         .w = src->width,
+                         .h = src->height,
+                         .bands = src->band_count,
+                         .dt = dt,
+                         .has_gt = src->has_gt != 0,
+                         .wkt = src->wkt};
+    memcpy(w->gt, src->gt, sizeof w->gt);
+    int has = 0;
+    double nd = GDALGetRasterNoDataValue(GDALGetRasterBand(src->h, 1), &has);
+    if (has) {
+        w->has_nodata = true;
+        w->nodata = nd;
+    }
+    eo_status st = write_common(w, opts);
+    eoi_free(w);
+    return st;
+}
