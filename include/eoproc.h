@@ -9,6 +9,7 @@
 
 #include "eoproc/core.h"
 #include "eoproc/geom.h"
+#include "eoproc/infer.h"
 #include "eoproc/ops.h"
 #include "eoproc/raster.h"
 

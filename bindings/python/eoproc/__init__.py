@@ -40,6 +40,7 @@ __version__ = "1.0.0"
 
 __all__ = [
     "Error",
+    "Model",
     "__version__",
     "aoi_area",
     "build_info",
@@ -616,3 +617,6 @@ def run(op, **params):
         out = c_void_p()
         _check(ctx, _lib.eo_op_run(ctx, name, data, byref(out)))
         return json.loads(_take_string(out))
+
+
+from ._infer import Model  # noqa: E402  (uses the helpers above)
