@@ -44,7 +44,7 @@ torch.onnx.export(net, torch.zeros(1, 3, size, size), path, opset_version=17,
 PYEOF
 fi
 if [ ! -d "$WORK/node_modules/onnxruntime-node" ]; then
-    (cd "$WORK" && { [ -f package.json ] || npm init -y >/dev/null; } &&
+    (cd "$WORK" && { [ -f package.json ] || echo '{"name": "eoproc-bench", "private": true}' >package.json; } &&
         npm install --ignore-scripts --no-audit --no-fund onnxruntime-node >/dev/null 2>&1)
 fi
 cp "$ROOT/bench/infer_ort.js" "$WORK/infer_ort.js"

@@ -110,7 +110,7 @@ eo_status eoi_run_conv(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     int pointwise = q.kk == 1 && n->s[0] == 1 && n->s[1] == 1 && n->pads[0] == 0 &&
                     n->pads[1] == 0 && n->pads[2] == 0 && n->pads[3] == 0;
     int64_t kdim = q.cg * q.kk;
-    int64_t rows = ((int64_t)1 << 20) / (kdim * q.ow);
+    int64_t rows = EOI_IM2COL_FLOATS / (kdim * q.ow);
     rows = pointwise ? q.oh : rows < 1 ? 1 : rows > q.oh ? q.oh : rows;
     for (int64_t b = 0; b < batch; b++)
         for (int64_t grp = 0; grp < q.g; grp++) {

@@ -330,8 +330,9 @@ static eo_status prep_conv(build *b, eoi_node *n) {
     n->k[1] = w->dims[w->ndim - 1];
     if ((st = window_attrs(b, n, sp, nsp, t)) != EO_OK)
         return st;
-    if (g < 1 || cin % g || cout % g || (t ? w->dims[0] != cin : w->dims[1] * g != cin) ||
-        (nsp == 2 && w->dims[2] != n->k[0]) || w->dims[w->ndim - 1] != n->k[1])
+    if (g < 1 || cin < 1 || cout < 1 || cin % g || cout % g ||
+        (t ? w->dims[0] != cin : w->dims[1] * g != cin) || (nsp == 2 && w->dims[2] != n->k[0]) ||
+        w->dims[w->ndim - 1] != n->k[1])
         return bfail(b, EO_E_MODEL,
                      "weights [%lld, %lld, ...] do not fit %lld input channels in "
                      "%lld groups",
@@ -363,6 +364,8 @@ static eo_status prep_conv(build *b, eoi_node *n) {
     if (o[0] < 1 || o[1] < 1)
         return bfail(b, EO_E_MODEL, "empty output for an input of %lld x %lld", (long long)sp[0],
                      (long long)sp[1]);
+    if (o[0] * o[1] > INT32_MAX || sp[0] * sp[1] > INT32_MAX || w->n / (t ? cin : cout) > INT32_MAX)
+        return bfail(b, EO_E_LIMIT, "convolution too large for 32-bit BLAS");
     /* own copies: batch norm folding rewrites them */
     size_t wb = (size_t)w->n * sizeof(float);
     if (!(n->w = galloc(b, wb)) || !(n->bias = galloc(b, (size_t)cout * sizeof(float))))
@@ -659,6 +662,8 @@ static eo_status prep_resize(build *b, eoi_node *n) {
         return st;
     if (x->ndim != 4 || x->dtype != EOI_F32)
         return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "only 4-D float inputs are supported");
+    if (x->n < 1)
+        return bfail(b, EO_E_MODEL, "empty input");
     const eoi_value *vs = in_val(b, n, old ? 1 : 2), *vz = old ? NULL : in_val(b, n, 3);
     const eoi_attr *as = eoi_attr_find(b->on, "scales");
     if (vs && vs->n > 0) {
@@ -927,6 +932,8 @@ static eo_status prep_gemm(build *b, eoi_node *n) {
             if (bn != 2 || bd[0] != m || bd[1] != nn)
                 return bfail(b, EO_E_MODEL, "C does not broadcast to the output");
         }
+        if (m > INT32_MAX || nn > INT32_MAX || k > INT32_MAX || k < 1)
+            return bfail(b, EO_E_LIMIT, "matrix sizes out of range for BLAS");
         b->g->flops += 2.0 * (double)(m * nn * k);
     } else {
         if ((st = need_inputs(b, n, 2, 2)) != EO_OK)
@@ -942,6 +949,9 @@ static eo_status prep_gemm(build *b, eoi_node *n) {
         set_shape(&bb, EOI_F32, w->ndim > 2 ? w->ndim - 2 : 0, w->dims);
         if ((st = broadcast(b, &ba, &bb, &nd, dims)) != EO_OK)
             return st;
+        if (k < 1 || k > INT32_MAX || a->dims[a->ndim > 1 ? a->ndim - 2 : 0] > INT32_MAX ||
+            w->dims[w->ndim - 1] > INT32_MAX)
+            return bfail(b, EO_E_LIMIT, "matrix sizes out of range for BLAS");
         if (a->ndim >= 2)
             dims[nd++] = a->dims[a->ndim - 2];
         if (w->ndim >= 2)
@@ -1360,6 +1370,12 @@ static eo_status plan(build *b) {
     }
     eoi_free(live);
     g->arena_bytes = high;
+    int64_t lim = eoi_limit(b->ctx, EO_LIMIT_MAX_BYTES);
+    if (high > (size_t)lim || g->scratch_bytes > (size_t)lim)
+        return eoi_fail(b->ctx, EO_E_LIMIT,
+                        "the model needs %zu bytes of work memory for this input shape (limit "
+                        "%lld)",
+                        high > g->scratch_bytes ? high : g->scratch_bytes, (long long)lim);
     return EO_OK;
 }
 

@@ -12,6 +12,8 @@
 #include <pthread.h>
 
 #define EOI_MAXDIM 8
+/* Floats of one im2col tile (whole output rows; at least one row). */
+#define EOI_IM2COL_FLOATS ((int64_t)1 << 22)
 
 /* ---- arena: every piece of a parsed model lives in one ----------------- */
 typedef struct eoi_arena_blk eoi_arena_blk;

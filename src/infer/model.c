@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 struct eo_model_opts {
     int32_t ndim;
@@ -197,6 +198,12 @@ eo_status eo_model_info(eo_ctx *ctx, char **out, const eo_model *m) {
     return st;
 }
 
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
 static runstate *take_state(eo_ctx *ctx, eo_model *m) {
     pthread_mutex_lock(&m->mu);
     runstate *r = m->pool;
@@ -261,10 +268,17 @@ eo_status eo_model_run(eo_ctx *ctx, const eo_model *cm, const float *in, const i
         r->buf[g->output] = out;
     eoi_exec ex = {g, r->buf, (float *)(((uintptr_t)r->scratch + 63) & ~(uintptr_t)63),
                    eoi_threads(ctx)};
+    /* per-node timings go to the debug log (eoproc -vv, or a log sink) */
+    int timing = ctx->log_fn && ctx->log_min <= EO_LOG_DEBUG;
     for (int32_t i = 0; i < g->nnodes && st == EO_OK; i++) {
         const eoi_node *n = &g->nodes[i];
+        double t0 = timing ? now_ms() : 0.0;
         if ((st = eoi_node_run(ctx, &ex, n)) != EO_OK)
             break;
+        if (timing)
+            eoi_log(ctx, EO_LOG_DEBUG, "infer: node %d '%s' (%s%s): %.3f ms", (int)i, n->name,
+                    n->type, n->act.kind && n->op != EOI_OP_ACT ? " + activation" : "",
+                    now_ms() - t0);
         st = eoi_progress(ctx, (double)(i + 1) / (double)g->nnodes, "infer");
     }
     if (st == EO_OK && (ov->cdata || g->output == g->input))

@@ -354,7 +354,7 @@ size_t eoi_node_scratch(const eoi_graph *g, const eoi_node *n) {
             return 0;
         int64_t kk = cin / g_ * n->k[0] * n->k[1], ow = o->dims[o->ndim - 1];
         int64_t oh = o->ndim == 4 ? o->dims[2] : 1;
-        int64_t rows = ((int64_t)1 << 20) / (kk * ow);
+        int64_t rows = EOI_IM2COL_FLOATS / (kk * ow);
         rows = rows < 1 ? 1 : rows > oh ? oh : rows;
         return (size_t)(kk * rows * ow) * sizeof(float);
     }

@@ -129,3 +129,31 @@ def test_threads_share_one_model():
     for t in threads:
         t.join()
     assert not errors
+
+
+def test_portable_path_from_environment():
+    """EOPROC_SIMD=portable (read once per process) forces the plain C kernels."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, eoproc, pathlib\n"
+        "fix = pathlib.Path(%r)\n"
+        "worst = 0.0\n"
+        "for name in ('mobilenet_op13', 'deeplabv3_op17', 'classifier_op17'):\n"
+        "    line = [l for l in (fix / 'cases.txt').read_text().split('\\n')\n"
+        "            if l.startswith(name + '_l7')][0].split()\n"
+        "    shape = tuple(int(s) for s in line[4:])\n"
+        "    m = eoproc.Model(fix / line[1], input_shape=shape)\n"
+        "    x = np.fromfile(fix / line[2], dtype=np.float32).reshape(shape)\n"
+        "    want = np.fromfile(fix / line[3], dtype=np.float32)\n"
+        "    worst = max(worst, float(np.abs(m.run(x).ravel() - want).max()))\n"
+        "print(m.info['simd'], eoproc.build_info()['simd'], worst)\n" % str(FIX)
+    )
+    env = dict(os.environ, EOPROC_SIMD="portable")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    simd, build_simd, worst = out.stdout.split()
+    assert simd == "portable" and build_simd == "portable"
+    assert float(worst) <= 1e-4
