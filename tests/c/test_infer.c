@@ -101,7 +101,7 @@ static double run_case(eo_ctx *ctx, const tcase *c) {
 static void test_against_pytorch(eo_ctx *ctx) {
     tcase cs[64];
     int n = load_cases(cs, 64);
-    CHECKF(n >= 12, "cases.txt lists %d cases", n);
+    CHECKF(n >= 18, "cases.txt lists %d cases", n);
     const char *paths[] = {"avx512", "avx2", "portable"};
     for (int p = 0; p < 3; p++) {
         if (!eoi_kernels_force(paths[p]))

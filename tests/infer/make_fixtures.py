@@ -1,9 +1,12 @@
 #!/usr/bin/python3
 """Build the inference test fixtures with PyTorch (Debian's python3-torch).
 
-Five small networks with fixed random weights (seeded), exported to ONNX,
-and PyTorch's own outputs on fixed inputs: a random tensor and a real
-patch of the Landsat 7 scene L7_ETMs.tif (bands 1-3, scaled to [0, 1]).
+Five small networks (plain U-Net, ResNet-18-style U-Net, DeepLabV3-style
+net, MobileNet-style depthwise encoder, classifier head) and a network of
+rarer attributes, with fixed random weights (seeded), exported to ONNX at
+opsets 9, 11, 13 and 17, and PyTorch's own outputs on fixed inputs: a
+random tensor and a real patch of the Landsat 7 scene L7_ETMs.tif (bands
+1-3, scaled to [0, 1]).
 
     /usr/bin/python3 tests/infer/make_fixtures.py [DATA_DIR]
 
@@ -225,6 +228,34 @@ class Classifier(nn.Module):
         return torch.softmax(self.fc2(x), dim=1)
 
 
+# ------------------------------------- older opsets and rarer attributes
+class Misc(nn.Module):
+    """ConvTranspose with output_padding, grouped + dilated ConvTranspose,
+    Conv1d, Pad, Slice, nearest upsampling, legacy Softmax; with new=True
+    (opset >= 11) also dilated MaxPool, stepped Slice and bilinear resize."""
+
+    def __init__(self, new):
+        super().__init__()
+        self.new = new
+        self.ct = nn.ConvTranspose2d(3, 8, 3, stride=2, padding=1, output_padding=1)
+        self.ctg = nn.ConvTranspose2d(8, 8, 3, stride=1, padding=1, groups=4, dilation=2)
+        self.bn = nn.BatchNorm2d(8)
+        self.c1d = nn.Conv1d(8, 6, 5, stride=2, padding=2)
+
+    def forward(self, x):
+        y = F.relu6(self.bn(self.ctg(self.ct(x))))
+        if self.new:
+            y = F.max_pool2d(y, 3, stride=2, padding=1, dilation=2)
+            y = F.interpolate(y, scale_factor=0.5, mode="bilinear", align_corners=False)
+        else:
+            y = F.max_pool2d(y, 2)
+            y = F.interpolate(y, scale_factor=2.0, mode="nearest")
+        z = self.c1d(y.flatten(2))
+        z = F.pad(z, (2, 1), mode="constant", value=0.5)
+        z = z[:, 1:5, 3:-3:2] if self.new else z[:, 1:5, 3:-3]
+        return torch.softmax(z, dim=1)
+
+
 def l7_patch(data_dir, size, x0, y0):
     from osgeo import gdal
 
@@ -261,6 +292,9 @@ def main():
         ("deeplabv3_op17", DeepLab(), 64, 17, True, True),
         ("mobilenet_op13", MobileSeg(), 64, 13, False, True),
         ("classifier_op17", Classifier(), 32, 17, False, True),
+        ("mobilenet_op11", MobileSeg(), 64, 11, False, True),  # Clip-11, Resize-11
+        ("misc_op9", Misc(new=False), 16, 9, False, False),
+        ("misc_op11", Misc(new=True), 16, 11, False, True),
     ]
     lines = []
     for i, (name, net, size, opset, dyn, fold) in enumerate(nets):
@@ -275,7 +309,8 @@ def main():
         net.eval()
         inputs = {
             "random": rng.standard_normal((1, 3, size, size)).astype(np.float32),
-            "l7": l7_patch(data_dir, size, 100 + 37 * i, 120 + 23 * i),
+            "l7": l7_patch(data_dir, size, (100 + 37 * i) % (349 - size),
+                           (120 + 23 * i) % (352 - size)),
         }
         onnx_name = export(net, name, inputs["random"], opset, dyn, fold)
         for kind, x in inputs.items():
