@@ -753,6 +753,8 @@ static eo_status prep_pad(build *b, eoi_node *n) {
     }
     if (np == -2)
         return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "pads must be constant");
+    if (x->ndim < 1)
+        return bfail(b, EO_E_MODEL, "padding a scalar");
     if (np != 2 * x->ndim)
         return bfail(b, EO_E_MODEL, "%d pads for a tensor of rank %d", (int)np, (int)x->ndim);
     const char *mode = attr_s(b->on, "mode", "constant");

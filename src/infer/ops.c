@@ -216,16 +216,22 @@ static eo_status run_concat_split(const eoi_exec *ex, const eoi_node *n, int spl
 }
 
 /* Generic strided copy: out[i] = in[sum(idx[d] * stride[d]) + base] over
- * the output's shape (slice and transpose). */
+ * the output's shape (slice and transpose); runs along a contiguous last
+ * axis are copied whole. */
 static void strided_copy(char *out, const char *in, const int64_t *odims, int32_t nd,
                          const int64_t *stride, int64_t base, size_t es) {
     int64_t idx[EOI_MAXDIM] = {0}, total = 1;
     for (int32_t i = 0; i < nd; i++)
         total *= odims[i];
-    int64_t off = base;
-    for (int64_t k = 0; k < total; k++) {
-        memcpy(out + (size_t)k * es, in + (size_t)off * es, es);
-        for (int32_t i = nd - 1; i >= 0; i--) {
+    int64_t off = base, run = 1;
+    int32_t last = nd;
+    if (nd > 0 && stride[nd - 1] == 1) { /* copy rows of the last axis at once */
+        run = odims[nd - 1];
+        last = nd - 1;
+    }
+    for (int64_t k = 0; k < total; k += run) {
+        memcpy(out + (size_t)k * es, in + (size_t)off * es, (size_t)run * es);
+        for (int32_t i = last - 1; i >= 0; i--) {
             off += stride[i];
             if (++idx[i] < odims[i])
                 break;
@@ -302,6 +308,19 @@ static eo_status run_cast(const eoi_exec *ex, const eoi_node *n) {
     return EO_OK;
 }
 
+/* Source index of padded position j along an axis of d samples; -1 for
+ * the constant value. */
+static int64_t pad_src(int64_t j, int64_t d, int32_t mode) {
+    if (j >= 0 && j < d)
+        return j;
+    if (mode == EOI_PAD_CONSTANT)
+        return -1;
+    if (mode == EOI_PAD_EDGE)
+        return j < 0 ? 0 : d - 1;
+    return j < 0 ? -j : 2 * (d - 1) - j; /* reflect: pads < d checked at load */
+}
+
+/* Row by row over the last axis: the middle of each row is one memcpy. */
 static eo_status run_pad(const eoi_exec *ex, const eoi_node *n) {
     const eoi_value *x = &V(ex, n->in[0]), *o = &V(ex, n->out[0]);
     size_t es = esize(x);
@@ -310,28 +329,32 @@ static eo_status run_pad(const eoi_exec *ex, const eoi_node *n) {
     const char *in = BUF(ex, n->in[0]);
     char *out = BUF(ex, n->out[0]);
     int64_t ival = (int64_t)n->pad_value;
-    for (int64_t k = 0; k < o->n; k++) {
+    const void *cval = es == 8 ? (const void *)&ival : (const void *)&n->pad_value;
+    int32_t last = x->ndim - 1;
+    int64_t len = o->dims[last], d = x->dims[last], p0 = n->pads_nd[last];
+    if (len == 0)
+        return EO_OK;
+    int64_t lo = p0 < 0 ? 0 : p0, hi = p0 + d < len ? p0 + d : len; /* inside [lo, hi) */
+    for (int64_t row = 0; row < o->n / len; row++) {
         int64_t off = 0;
         int outside = 0;
-        for (int32_t i = 0; i < x->ndim && !outside; i++) {
-            int64_t j = idx[i] - n->pads_nd[i], d = x->dims[i];
-            if (j < 0 || j >= d) {
-                if (n->pad_mode == EOI_PAD_CONSTANT) {
-                    outside = 1;
-                } else if (n->pad_mode == EOI_PAD_EDGE) {
-                    j = j < 0 ? 0 : d - 1;
-                } else { /* reflect, pads < d checked at load */
-                    j = j < 0 ? -j : 2 * (d - 1) - j;
-                }
-            }
+        for (int32_t i = 0; i < last && !outside; i++) {
+            int64_t j = pad_src(idx[i] - n->pads_nd[i], x->dims[i], n->pad_mode);
+            outside = j < 0;
             off += j * s[i];
         }
-        if (outside)
-            memcpy(out + (size_t)k * es,
-                   es == 8 ? (const void *)&ival : (const void *)&n->pad_value, es);
-        else
-            memcpy(out + (size_t)k * es, in + (size_t)off * es, es);
-        for (int32_t i = o->ndim - 1; i >= 0; i--) {
+        char *dst = out + (size_t)(row * len) * es;
+        const char *src = in + (size_t)off * es;
+        for (int64_t j = 0; j < len; j++) {
+            if (j == lo && hi > lo && !outside) {
+                memcpy(dst + (size_t)j * es, src + (size_t)(j - p0) * es, (size_t)(hi - lo) * es);
+                j = hi - 1;
+                continue;
+            }
+            int64_t k = outside ? -1 : pad_src(j - p0, d, n->pad_mode);
+            memcpy(dst + (size_t)j * es, k < 0 ? cval : (const void *)(src + (size_t)k * es), es);
+        }
+        for (int32_t i = last - 1; i >= 0; i--) {
             if (++idx[i] < o->dims[i])
                 break;
             idx[i] = 0;

@@ -325,6 +325,29 @@ def main():
     (OUT / "cases.txt").write_text("\n".join(lines) + "\n")
     unsupported()
     ops_model()
+    pad_model()
+
+
+def pad_model():
+    """Pad reflect, then Pad constant with negative pads (crops); recomputed
+    with numpy in tests/python/test_infer.py."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 5, 7])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    nodes = [
+        helper.make_node("Pad", ["x", "p1"], ["r"], mode="reflect"),
+        helper.make_node("Pad", ["r", "p2", "v"], ["y"], mode="constant"),
+    ]
+    inits = [
+        numpy_helper.from_array(np.array([0, 0, 2, 1, 0, 0, 1, 3], np.int64), "p1"),
+        numpy_helper.from_array(np.array([0, 1, -1, 0, 0, -1, 0, 2], np.int64), "p2"),
+        numpy_helper.from_array(np.array(0.5, np.float32), "v"),
+    ]
+    g = helper.make_graph(nodes, "pads", [x], [y], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.save(m, str(OUT / "pad_op13.onnx"))
 
 
 def ops_model():

@@ -157,3 +157,13 @@ def test_portable_path_from_environment():
     simd, build_simd, worst = out.stdout.split()
     assert simd == "portable" and build_simd == "portable"
     assert float(worst) <= 1e-4
+
+
+def test_pad_modes_against_numpy():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((1, 2, 5, 7)).astype(np.float32)
+    r = np.pad(x, ((0, 0), (0, 0), (2, 1), (1, 3)), mode="reflect")
+    want = np.pad(r[:, :-1, 1:, :], ((0, 0), (1, 0), (0, 0), (0, 2)), constant_values=0.5)
+    y = eoproc.Model(FIX / "pad_op13.onnx").run(x)
+    assert y.shape == want.shape == (1, 2, 7, 13)
+    assert np.array_equal(y, want)
