@@ -341,10 +341,10 @@ static eo_status run_pad(const eoi_exec *ex, const eoi_node *n) {
         for (int32_t i = 0; i < last && !outside; i++) {
             int64_t j = pad_src(idx[i] - n->pads_nd[i], x->dims[i], n->pad_mode);
             outside = j < 0;
-            off += j * s[i];
+            off += outside ? 0 : j * s[i];
         }
         char *dst = out + (size_t)(row * len) * es;
-        const char *src = in + (size_t)off * es;
+        const char *src = in + (size_t)(outside ? 0 : off) * es;
         for (int64_t j = 0; j < len; j++) {
             if (j == lo && hi > lo && !outside) {
                 memcpy(dst + (size_t)j * es, src + (size_t)(j - p0) * es, (size_t)(hi - lo) * es);

@@ -295,6 +295,7 @@ def main():
         ("mobilenet_op11", MobileSeg(), 64, 11, False, True),  # Clip-11, Resize-11
         ("misc_op9", Misc(new=False), 16, 9, False, False),
         ("misc_op11", Misc(new=True), 16, 11, False, True),
+        ("mobilenet_op17", MobileSeg(), 64, 17, False, True),  # HardSwish-14
     ]
     lines = []
     for i, (name, net, size, opset, dyn, fold) in enumerate(nets):
