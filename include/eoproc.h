@@ -11,6 +11,7 @@
 #include "eoproc/cog.h"
 #include "eoproc/core.h"
 #include "eoproc/geom.h"
+#include "eoproc/infer.h"
 #include "eoproc/ops.h"
 #include "eoproc/raster.h"
 #include "eoproc/tiles.h"

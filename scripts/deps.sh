@@ -14,6 +14,12 @@ PACKAGES=(
     gdal-bin python3 python3-gdal python3-numpy python3-pytest
     abigail-tools clang-format ca-certificates
 )
+# Optional, never needed by the tests or CI: regenerating the inference
+# fixtures (tests/infer/make_fixtures.py) needs PyTorch and onnx.
+#   scripts/deps.sh --optional
+if [ "${1:-}" = "--optional" ]; then
+    PACKAGES+=(python3-torch python3-onnx)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -40,6 +40,7 @@ __version__ = "1.0.0"
 
 __all__ = [
     "Error",
+    "Model",
     "__version__",
     "aoi_area",
     "build_info",
@@ -637,3 +638,4 @@ def run(op, **params):
 from ._tiles import tile, tile_bounds, tiles_cover  # noqa: E402
 from ._analytics import calc, change_detection, index, indices, time_series, zonal_stats  # noqa: E402
 from ._cog import cog  # noqa: E402
+from ._infer import Model  # noqa: E402  (uses the helpers above)

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# bench/infer.sh - the inference benchmark of issue 7, in one run on one
+# ONNX file: a plain U-Net (tests/infer/make_fixtures.py UNet, base 32
+# channels, 4 levels), input 1 x 3 x 512 x 512, batch 1, 2 threads:
+#   eoproc (Python eoproc.Model)  vs  PyTorch (torch.set_num_threads(2))
+#   vs  ONNX Runtime (onnxruntime-node, intraOpNumThreads 2),
+# median latency of RUNS runs after a warm-up, each engine's peak memory
+# (/usr/bin/time -v), eoproc's achieved GFLOP/s beside OpenBLAS sgemm's on a
+# 2048^3 product; eoproc and sgemm with OPENBLAS_CORETYPE unset (OpenBLAS
+# picks the kernel for this CPU) and set to Haswell (what this machine's
+# environment exports).
+#
+#   bash bench/infer.sh            # RUNS=10 SIZE=512 BASE=32 by default
+# Needs: a release build (build/release, or EOPROC_BUILD=dir), python3-torch
+# and python3-onnx (scripts/deps.sh --optional), node + npm (onnxruntime-node
+# is installed into bench/.work with npm install --ignore-scripts).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${EOPROC_BUILD:-$ROOT/build/release}
+WORK=${BENCH_WORK:-$ROOT/bench/.work}
+RUNS=${RUNS:-10}
+THREADS=2
+SIZE=${SIZE:-512}
+BASE=${BASE:-32}
+PY=/usr/bin/python3
+mkdir -p "$WORK"
+MODEL=$WORK/unet${BASE}_${SIZE}.onnx
+export UNET_BASE=$BASE UNET_SIZE=$SIZE OPENBLAS_NUM_THREADS=$THREADS
+export EOPROC_LIBRARY=$BUILD/libeoproc.so.1 PYTHONPATH=$ROOT/bindings/python
+[ -f "$EOPROC_LIBRARY" ] || { echo "bench: build first (no $EOPROC_LIBRARY)" >&2; exit 1; }
+
+if [ ! -f "$MODEL" ]; then
+    echo "bench: exporting the plain U-Net to $MODEL"
+    "$PY" - "$MODEL" "$BASE" "$SIZE" "$ROOT" <<'PYEOF' 2>/dev/null
+import os, sys, torch
+sys.path.insert(0, os.path.join(sys.argv[4], "tests", "infer"))
+from make_fixtures import UNet
+path, base, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+torch.manual_seed(0)
+net = UNet(base=base).eval()
+torch.save(net.state_dict(), path[:-5] + ".pt")
+torch.onnx.export(net, torch.zeros(1, 3, size, size), path, opset_version=17,
+                  input_names=["x"], output_names=["y"])
+PYEOF
+fi
+if [ ! -d "$WORK/node_modules/onnxruntime-node" ]; then
+    (cd "$WORK" && { [ -f package.json ] || echo '{"name": "eoproc-bench", "private": true}' >package.json; } &&
+        npm install --ignore-scripts --no-audit --no-fund onnxruntime-node >/dev/null 2>&1)
+fi
+cp "$ROOT/bench/infer_ort.js" "$WORK/infer_ort.js"
+cc -O2 "$ROOT/bench/sgemm.c" -o "$WORK/sgemm" $(pkg-config --cflags --libs openblas)
+
+# measure LABEL CMD... -> "LABEL median_ms ... rss_mb N" (stdout of CMD + peak RSS)
+measure() {
+    local label=$1 out rss
+    shift
+    out=$(cd "$ROOT" && /usr/bin/time -v "$@" 2>"$WORK/time.log" | tail -n 1)
+    rss=$(sed -nE 's/.*Maximum resident set size \(kbytes\): ([0-9]+)/\1/p' "$WORK/time.log")
+    printf '%s %s rss_mb %d\n' "$label" "$out" $((rss / 1024))
+}
+
+RESULTS=$WORK/results.txt
+: >"$RESULTS"
+for core in unset Haswell; do
+    if [ "$core" = unset ]; then E=(env -u OPENBLAS_CORETYPE); else E=(env OPENBLAS_CORETYPE=Haswell); fi
+    "${E[@]}" "$WORK/sgemm" 2048 5 | sed "s/^/[$core] /"
+    measure "eoproc[$core]" "${E[@]}" "$PY" "$ROOT/bench/infer_run.py" eoproc "$MODEL" "$RUNS" \
+        "$THREADS" | tee -a "$RESULTS"
+done
+measure "pytorch" env -u OPENBLAS_CORETYPE "$PY" "$ROOT/bench/infer_run.py" torch "$MODEL" \
+    "$RUNS" "$THREADS" | tee -a "$RESULTS"
+measure "onnxruntime" env -u OPENBLAS_CORETYPE node "$WORK/infer_ort.js" "$MODEL" "$RUNS" \
+    "$THREADS" 3 "$SIZE" "$SIZE" | tee -a "$RESULTS"
+
+"$PY" - "$RESULTS" <<'PYEOF'
+import sys
+rows = {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    rows[f[0]] = dict(zip(f[1::2], map(float, f[2::2])))
+gflop = rows["eoproc[unset]"]["gflop"]
+print("\nplain U-Net 1x3x%s, %.1f GFLOP per run, 2 threads (median latency):" % (
+    __import__("os").environ.get("UNET_SIZE", "512") + "^2", gflop))
+for k, r in rows.items():
+    print("  %-18s %9.1f ms  %6.1f GFLOP/s  peak RSS %5d MB" % (
+        k, r["median_ms"], gflop / r["median_ms"] * 1e3, r["rss_mb"]))
+for k in ("eoproc[unset]", "eoproc[Haswell]"):
+    print("  %s / onnxruntime = %.2fx   %s / pytorch = %.2fx" % (
+        k, rows[k]["median_ms"] / rows["onnxruntime"]["median_ms"],
+        k, rows[k]["median_ms"] / rows["pytorch"]["median_ms"]))
+PYEOF

@@ -1,0 +1,60 @@
+#!/usr/bin/python3
+"""One engine's latency on one ONNX model: used by bench/infer.sh.
+
+    infer_run.py eoproc|torch MODEL.onnx RUNS THREADS
+
+Prints "median_ms <ms> min_ms <ms> gflops <GFLOP per run>" after one
+warm-up run. eoproc runs through its Python package (eoproc.Model);
+torch runs the same network rebuilt from tests/infer/make_fixtures.py with
+the weights stored beside the ONNX file (MODEL.pt), torch.set_num_threads.
+"""
+
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+
+def main():
+    engine, model, runs, threads = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    rng = np.random.default_rng(0)
+    times = []
+    gflop = 0.0
+    if engine == "eoproc":
+        import eoproc
+
+        m = eoproc.Model(model)
+        x = rng.standard_normal(m.input_shape).astype(np.float32)
+        gflop = m.info["flops"] / 1e9
+        m.run(x)
+        for _ in range(runs):
+            t = time.perf_counter()
+            m.run(x)
+            times.append(time.perf_counter() - t)
+    else:
+        import torch
+
+        sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "infer"))
+        from make_fixtures import UNet
+
+        torch.set_num_threads(threads)
+        base = int(os.environ.get("UNET_BASE", "32"))
+        net = UNet(base=base)
+        net.load_state_dict(torch.load(model[:-5] + ".pt"))
+        net.eval()
+        size = int(os.environ.get("UNET_SIZE", "512"))
+        x = torch.from_numpy(rng.standard_normal((1, 3, size, size)).astype(np.float32))
+        with torch.no_grad():
+            net(x)
+            for _ in range(runs):
+                t = time.perf_counter()
+                net(x)
+                times.append(time.perf_counter() - t)
+    print("median_ms %.2f min_ms %.2f gflop %.3f" % (
+        statistics.median(times) * 1e3, min(times) * 1e3, gflop))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""ONNX models on eoproc's CPU inference core: ``eoproc.Model``."""
+
+import json
+import weakref
+from ctypes import POINTER, byref, c_char_p, c_int32, c_int64, c_size_t, c_void_p
+
+import numpy as np
+
+from . import _lib
+from ._lib import PCHAR_OUT, ctx_p, status
+
+model_p = c_void_p
+_MAX_DIMS = 8
+
+eo_model_opts_new = _lib._fn("eo_model_opts_new", status, [ctx_p, POINTER(c_void_p)])
+eo_model_opts_free = _lib._fn("eo_model_opts_free", None, [c_void_p])
+eo_model_opts_set_input_shape = _lib._fn(
+    "eo_model_opts_set_input_shape", status, [ctx_p, c_void_p, POINTER(c_int64), c_int32]
+)
+eo_model_load = _lib._fn(
+    "eo_model_load", status, [ctx_p, POINTER(model_p), c_char_p, c_void_p]
+)
+eo_model_free = _lib._fn("eo_model_free", None, [model_p])
+eo_model_input_shape = _lib._fn(
+    "eo_model_input_shape", status, [ctx_p, model_p, POINTER(c_int64), c_int32, POINTER(c_int32)]
+)
+eo_model_output_shape = _lib._fn(
+    "eo_model_output_shape", status, [ctx_p, model_p, POINTER(c_int64), c_int32, POINTER(c_int32)]
+)
+eo_model_info = _lib._fn("eo_model_info", status, [ctx_p, PCHAR_OUT, model_p])
+eo_model_run = _lib._fn(
+    "eo_model_run",
+    status,
+    [ctx_p, model_p, c_void_p, POINTER(c_int64), c_int32, c_void_p, c_size_t],
+)
+
+
+class Model:
+    """An ONNX model loaded for one input shape, run on the CPU.
+
+    Args:
+        path: the ``.onnx`` file (str or os.PathLike).
+        input_shape: the input shape to plan for, e.g. ``(1, 3, 512, 512)``;
+            needed when the model's input has dynamic sizes.
+
+    A Model may be used from several threads at once (each call runs on
+    the calling thread's context, and the GIL is released while it runs).
+
+    Raises:
+        eoproc.Error: ``model.Invalid`` for a corrupt or truncated file,
+            ``model.UnsupportedOp`` naming the operator and the node,
+            ``io.NotFound``, ``arg.Invalid`` for a missing or wrong shape.
+
+    Example::
+
+        m = eoproc.Model("unet.onnx", input_shape=(1, 3, 256, 256))
+        logits = m.run(image)          # float32 array of m.output_shape
+    """
+
+    def __init__(self, path, input_shape=None):
+        from . import _arg_error, _check, _context, _cpath, _int
+
+        self._ptr = None
+        p = _cpath(path)
+        dims = None
+        if input_shape is not None:
+            try:
+                vals = [_int(v, "input_shape") for v in input_shape]
+            except TypeError:
+                raise _arg_error("input_shape must be a sequence of ints, got %r" % (input_shape,))
+            dims = (c_int64 * len(vals))(*vals)
+        with _context() as ctx:
+            opts = c_void_p()
+            ptr = model_p()
+            try:
+                _check(ctx, eo_model_opts_new(ctx, byref(opts)))
+                if dims is not None:
+                    _check(ctx, eo_model_opts_set_input_shape(ctx, opts, dims, len(dims)))
+                _check(ctx, eo_model_load(ctx, byref(ptr), p, opts))
+            finally:
+                eo_model_opts_free(opts)
+            self._ptr = ptr
+            self._finalizer = weakref.finalize(self, eo_model_free, ptr)
+            self.input_shape = self._shape(ctx, eo_model_input_shape)
+            self.output_shape = self._shape(ctx, eo_model_output_shape)
+
+    def _shape(self, ctx, fn):
+        from . import _check
+
+        dims = (c_int64 * _MAX_DIMS)()
+        nd = c_int32()
+        _check(ctx, fn(ctx, self._ptr, dims, _MAX_DIMS, byref(nd)))
+        return tuple(int(d) for d in dims[: nd.value])
+
+    def _live(self):
+        from . import _arg_error
+
+        if self._ptr is None or not self._finalizer.alive:
+            raise _arg_error("the model is closed")
+        return self._ptr
+
+    @property
+    def info(self):
+        """Dict: input / output shapes, nodes, FLOPs per run, work bytes, SIMD path."""
+        from . import _check, _context, _take_string
+
+        ptr = self._live()
+        with _context() as ctx:
+            out = c_void_p()
+            _check(ctx, eo_model_info(ctx, byref(out), ptr))
+            return json.loads(_take_string(out))
+
+    def run(self, array, progress=None):
+        """Run the model on ``array`` and return its output as float32.
+
+        ``array`` must have the input shape, or the input shape without its
+        leading batch axis of 1 (the output then drops it too). It is
+        converted to contiguous float32 if needed.
+        """
+        from . import _arg_error, _check, _context, _progress
+
+        ptr = self._live()
+        x = np.ascontiguousarray(array, dtype=np.float32)
+        squeeze = False
+        if x.shape != self.input_shape:
+            if self.input_shape[:1] == (1,) and x.shape == self.input_shape[1:]:
+                squeeze = True
+                x = x[None]
+            else:
+                raise _arg_error(
+                    "input of shape %s; the model was loaded for %s"
+                    % (tuple(array.shape), self.input_shape)
+                )
+        out = np.empty(self.output_shape, dtype=np.float32)
+        shape = (c_int64 * x.ndim)(*x.shape)
+        with _context() as ctx, _progress(ctx, progress) as prog:
+            st = eo_model_run(ctx, ptr, x.ctypes.data, shape, x.ndim, out.ctypes.data, out.size)
+            _check(ctx, st, prog)
+        return out[0] if squeeze else out
+
+    def close(self):
+        """Release the model now (also done when the object dies)."""
+        if self._ptr is not None:
+            self._finalizer()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return "eoproc.Model(input_shape=%s, output_shape=%s)" % (
+            self.input_shape,
+            self.output_shape,
+        )

@@ -1,0 +1,1489 @@
+/* graph.c - from a parsed ONNX model to an executable graph for one fixed
+ * input shape: operator mapping and attribute checks (unsupported ones fail
+ * with model.UnsupportedOp naming op and node), shape inference, constant
+ * folding (Shape / Gather / Unsqueeze / Concat / Cast / Reshape chains and
+ * anything else whose inputs are all constants), batch norm folded into
+ * convolution weights, activations fused into the convolution epilogue,
+ * and a buffer plan that reuses memory once a value is dead. */
+#include "infer_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct build {
+    eo_ctx *ctx;
+    eoi_graph *g;
+    const eoi_onnx *m;
+    const eoi_onode *on; /* node being prepared (for messages) */
+    int32_t cap_values;
+} build;
+
+static eo_status bfail(build *b, eo_status st, const char *fmt, ...) EOI_PRINTF(3, 4);
+static eo_status bfail(build *b, eo_status st, const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (b->on)
+        return eoi_fail(b->ctx, st, "node '%s' (%s): %s", b->on->name, b->on->op, msg);
+    return eoi_fail(b->ctx, st, "%s", msg);
+}
+
+static void *galloc(build *b, size_t n) { return eoi_arena_alloc(b->ctx, &b->g->arena, n); }
+
+/* ---- values ------------------------------------------------------------ */
+static int32_t find_value(const eoi_graph *g, const char *name) {
+    for (int32_t i = g->nvalues - 1; i >= 0; i--)
+        if (strcmp(g->values[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+static int32_t add_value(build *b, const char *name) {
+    eoi_graph *g = b->g;
+    if (g->nvalues == b->cap_values)
+        return -1; /* capacity was counted before */
+    eoi_value *v = &g->values[g->nvalues];
+    memset(v, 0, sizeof *v);
+    v->name = name;
+    v->last_use = -1;
+    return g->nvalues++;
+}
+
+static void set_shape(eoi_value *v, int32_t dtype, int32_t ndim, const int64_t *dims) {
+    v->dtype = dtype;
+    v->ndim = ndim;
+    v->n = 1;
+    for (int32_t i = 0; i < ndim; i++) {
+        v->dims[i] = dims[i];
+        if (v->n >= 0 && (eoi_mul_i64(&v->n, v->n, dims[i]) || v->n > (int64_t)1 << 40))
+            v->n = -1; /* refused after prepare */
+    }
+}
+
+/* ---- attributes -------------------------------------------------------- */
+static int64_t attr_i(const eoi_onode *n, const char *name, int64_t def) {
+    const eoi_attr *a = eoi_attr_find(n, name);
+    return a ? a->i : def;
+}
+static float attr_f(const eoi_onode *n, const char *name, float def) {
+    const eoi_attr *a = eoi_attr_find(n, name);
+    return a ? a->f : def;
+}
+static const char *attr_s(const eoi_onode *n, const char *name, const char *def) {
+    const eoi_attr *a = eoi_attr_find(n, name);
+    return a && a->s ? a->s : def;
+}
+/* ints attribute into out[cap]; returns the count, or -1 if absent. */
+static int32_t attr_ints(const eoi_onode *n, const char *name, int64_t *out, int32_t cap) {
+    const eoi_attr *a = eoi_attr_find(n, name);
+    if (!a)
+        return -1;
+    int32_t k = a->nints < cap ? a->nints : cap;
+    for (int32_t i = 0; i < k; i++)
+        out[i] = a->ints[i];
+    return a->nints;
+}
+
+/* ---- operator table ---------------------------------------------------- */
+typedef struct opdef {
+    const char *name;
+    int32_t op, act, binop;
+} opdef;
+
+static const opdef OPS[] = {
+    {"Conv", EOI_OP_CONV, 0, 0},
+    {"ConvTranspose", EOI_OP_CONVT, 0, 0},
+    {"BatchNormalization", EOI_OP_BN, 0, 0},
+    {"Relu", EOI_OP_ACT, EOI_ACT_RELU, 0},
+    {"LeakyRelu", EOI_OP_ACT, EOI_ACT_LEAKY, 0},
+    {"Clip", EOI_OP_ACT, EOI_ACT_CLIP, 0},
+    {"Sigmoid", EOI_OP_ACT, EOI_ACT_SIGMOID, 0},
+    {"HardSigmoid", EOI_OP_ACT, EOI_ACT_HSIGMOID, 0},
+    {"HardSwish", EOI_OP_ACT, EOI_ACT_HSWISH, 0},
+    {"Tanh", EOI_OP_ACT, EOI_ACT_TANH, 0},
+    {"Floor", EOI_OP_ACT, EOI_ACT_FLOOR, 0},
+    {"Ceil", EOI_OP_ACT, EOI_ACT_CEIL, 0},
+    {"PRelu", EOI_OP_BINARY, 0, EOI_BIN_PRELU},
+    {"Softmax", EOI_OP_SOFTMAX, 0, 0},
+    {"Add", EOI_OP_BINARY, 0, EOI_BIN_ADD},
+    {"Sub", EOI_OP_BINARY, 0, EOI_BIN_SUB},
+    {"Mul", EOI_OP_BINARY, 0, EOI_BIN_MUL},
+    {"Div", EOI_OP_BINARY, 0, EOI_BIN_DIV},
+    {"Concat", EOI_OP_CONCAT, 0, 0},
+    {"Split", EOI_OP_SPLIT, 0, 0},
+    {"Slice", EOI_OP_SLICE, 0, 0},
+    {"MaxPool", EOI_OP_MAXPOOL, 0, 0},
+    {"AveragePool", EOI_OP_AVGPOOL, 0, 0},
+    {"GlobalAveragePool", EOI_OP_GAP, 0, 0},
+    {"Resize", EOI_OP_RESIZE, 0, 0},
+    {"Upsample", EOI_OP_RESIZE, 0, 0},
+    {"Pad", EOI_OP_PAD, 0, 0},
+    {"Identity", EOI_OP_COPY, 0, 0},
+    {"Dropout", EOI_OP_COPY, 0, 0},
+    {"Flatten", EOI_OP_COPY, 0, 0},
+    {"Reshape", EOI_OP_COPY, 0, 0},
+    {"Squeeze", EOI_OP_COPY, 0, 0},
+    {"Unsqueeze", EOI_OP_COPY, 0, 0},
+    {"Transpose", EOI_OP_TRANSPOSE, 0, 0},
+    {"Gemm", EOI_OP_GEMM, 0, 0},
+    {"MatMul", EOI_OP_MATMUL, 0, 0},
+    {"Constant", EOI_OP_CONSTANT, 0, 0},
+    {"Shape", EOI_OP_SHAPE, 0, 0},
+    {"Gather", EOI_OP_GATHER, 0, 0},
+    {"Cast", EOI_OP_CAST, 0, 0},
+    {"ConstantOfShape", EOI_OP_CONSTOFSHAPE, 0, 0},
+};
+
+static const opdef *find_op(const eoi_onode *on) {
+    if (on->domain && on->domain[0] && strcmp(on->domain, "ai.onnx") != 0)
+        return NULL;
+    for (size_t i = 0; i < sizeof OPS / sizeof OPS[0]; i++)
+        if (strcmp(OPS[i].name, on->op) == 0)
+            return &OPS[i];
+    return NULL;
+}
+
+/* ---- helpers for shape inference --------------------------------------- */
+static const eoi_value *in_val(build *b, const eoi_node *n, int32_t i) {
+    return i < n->nin && n->in[i] >= 0 ? &b->g->values[n->in[i]] : NULL;
+}
+static eoi_value *out_val(build *b, const eoi_node *n, int32_t i) {
+    return &b->g->values[n->out[i]];
+}
+
+/* A constant integer input as int64 values (count in *k); -1 if absent,
+ * -2 if not constant. */
+static int32_t const_ints(build *b, const eoi_node *n, int32_t i, int64_t *out, int32_t cap) {
+    const eoi_value *v = in_val(b, n, i);
+    if (!v || v->n == 0)
+        return -1;
+    if (!v->cdata)
+        return -2;
+    int32_t k = v->n < cap ? (int32_t)v->n : cap;
+    for (int32_t j = 0; j < k; j++)
+        out[j] = v->dtype == EOI_I64 ? ((int64_t *)v->cdata)[j] : (int64_t)((float *)v->cdata)[j];
+    return v->n > cap ? cap + 1 : (int32_t)v->n;
+}
+
+static int norm_axis(int64_t *axis, int32_t ndim) {
+    if (*axis < -ndim || *axis >= ndim)
+        return -1;
+    if (*axis < 0)
+        *axis += ndim;
+    return 0;
+}
+
+int64_t eoi_conv_out(int64_t in, int64_t k, int64_t s, int64_t d, int64_t p0, int64_t p1,
+                     int32_t ceil_mode) {
+    int64_t ext = (k - 1) * d + 1;
+    int64_t span = in + p0 + p1 - ext;
+    if (span < 0)
+        return 0;
+    int64_t o = (ceil_mode ? (span + s - 1) / s : span / s) + 1;
+    /* the last window must start inside the input or its left padding */
+    if (ceil_mode && (o - 1) * s >= in + p0)
+        o--;
+    return o;
+}
+
+/* Kernel, strides, dilations, pads and auto_pad of Conv / ConvTranspose /
+ * pools; spatial dims sp[2] (1-D inputs have sp[0] = 1). */
+static eo_status window_attrs(build *b, eoi_node *n, const int64_t *sp, int32_t nsp,
+                              int32_t transposed) {
+    const eoi_onode *on = b->on;
+    int64_t t[4];
+    for (int i = 0; i < 2; i++) {
+        n->s[i] = n->d[i] = 1;
+        n->opad[i] = 0;
+    }
+    memset(n->pads, 0, sizeof n->pads);
+    int32_t c;
+    int32_t off = 2 - nsp; /* 1-D maps onto the W axis */
+    if ((c = attr_ints(on, "kernel_shape", t, 4)) >= 0) {
+        if (c != nsp)
+            return bfail(b, EO_E_MODEL, "kernel_shape has %d values for %d spatial axes", c, nsp);
+        for (int i = 0; i < nsp; i++)
+            n->k[off + i] = t[i];
+    }
+    if ((c = attr_ints(on, "strides", t, 4)) >= 0) {
+        if (c != nsp)
+            return bfail(b, EO_E_MODEL, "strides has %d values for %d spatial axes", c, nsp);
+        for (int i = 0; i < nsp; i++)
+            n->s[off + i] = t[i];
+    }
+    if ((c = attr_ints(on, "dilations", t, 4)) >= 0) {
+        if (c != nsp)
+            return bfail(b, EO_E_MODEL, "dilations has %d values for %d spatial axes", c, nsp);
+        for (int i = 0; i < nsp; i++)
+            n->d[off + i] = t[i];
+    }
+    if ((c = attr_ints(on, "output_padding", t, 4)) >= 0) {
+        if (c != nsp)
+            return bfail(b, EO_E_MODEL, "output_padding has %d values", c);
+        for (int i = 0; i < nsp; i++)
+            n->opad[off + i] = t[i];
+    }
+    if ((c = attr_ints(on, "pads", t, 4)) >= 0) {
+        if (c != 2 * nsp)
+            return bfail(b, EO_E_MODEL, "pads has %d values for %d spatial axes", c, nsp);
+        for (int i = 0; i < nsp; i++) {
+            n->pads[off + i] = t[i];
+            n->pads[2 + off + i] = t[nsp + i];
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        if (n->k[i] < 1 || n->s[i] < 1 || n->d[i] < 1 || n->pads[i] < 0 || n->pads[2 + i] < 0 ||
+            n->opad[i] < 0 || n->k[i] > 1 << 16 || n->s[i] > 1 << 16 || n->d[i] > 1 << 16 ||
+            n->pads[i] > 1 << 20 || n->pads[2 + i] > 1 << 20)
+            return bfail(b, EO_E_MODEL, "bad kernel, stride, dilation or padding");
+    }
+    const char *ap = attr_s(on, "auto_pad", "NOTSET");
+    if (strcmp(ap, "VALID") == 0) {
+        memset(n->pads, 0, sizeof n->pads);
+    } else if (strcmp(ap, "SAME_UPPER") == 0 || strcmp(ap, "SAME_LOWER") == 0) {
+        int upper = ap[5] == 'U';
+        for (int i = 0; i < 2; i++) {
+            int64_t ext = (n->k[i] - 1) * n->d[i] + 1, total;
+            if (transposed)
+                total = n->s[i] * (sp[i] - 1) + n->opad[i] + ext - sp[i] * n->s[i];
+            else
+                total = ((sp[i] + n->s[i] - 1) / n->s[i] - 1) * n->s[i] + ext - sp[i];
+            if (total < 0)
+                total = 0;
+            int64_t small = total / 2;
+            /* ONNX: SAME_UPPER puts the extra padding at the end */
+            n->pads[i] = upper ? small : total - small;
+            n->pads[2 + i] = total - n->pads[i];
+        }
+    } else if (strcmp(ap, "NOTSET") != 0) {
+        return bfail(b, EO_E_MODEL, "unknown auto_pad '%s'", ap);
+    }
+    return EO_OK;
+}
+
+/* Spatial view of an N-C-... input: 3-D -> (1, L), 4-D -> (H, W). */
+static eo_status spatial(build *b, const eoi_value *x, int64_t *sp, int32_t *nsp) {
+    if (x->ndim == 3) {
+        sp[0] = 1;
+        sp[1] = x->dims[2];
+        *nsp = 1;
+    } else if (x->ndim == 4) {
+        sp[0] = x->dims[2];
+        sp[1] = x->dims[3];
+        *nsp = 2;
+    } else {
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "input of rank %d (only 1-D and 2-D spatial)",
+                     (int)x->ndim);
+    }
+    return EO_OK;
+}
+
+static void out_spatial(const eoi_value *x, int64_t *dims, int64_t c, const int64_t *o) {
+    dims[0] = x->dims[0];
+    dims[1] = c;
+    if (x->ndim == 3) {
+        dims[2] = o[1];
+    } else {
+        dims[2] = o[0];
+        dims[3] = o[1];
+    }
+}
+
+/* ---- per-operator preparation: attributes, checks, output shapes ------- */
+static eo_status need_inputs(build *b, const eoi_node *n, int32_t lo, int32_t hi) {
+    if (n->nin < lo || n->nin > hi)
+        return bfail(b, EO_E_MODEL, "%d inputs (expected %d to %d)", (int)n->nin, (int)lo, (int)hi);
+    for (int32_t i = 0; i < lo; i++)
+        if (n->in[i] < 0)
+            return bfail(b, EO_E_MODEL, "required input %d is empty", (int)i);
+    return EO_OK;
+}
+
+static eo_status need_float(build *b, const eoi_value *v, const char *what) {
+    if (v->dtype != EOI_F32)
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "%s must be float", what);
+    return EO_OK;
+}
+
+static eo_status prep_conv(build *b, eoi_node *n) {
+    eo_status st;
+    if ((st = need_inputs(b, n, 2, 3)) != EO_OK)
+        return st;
+    const eoi_value *x = in_val(b, n, 0), *w = in_val(b, n, 1), *bias = in_val(b, n, 2);
+    int64_t sp[2], o[2], dims[EOI_MAXDIM];
+    int32_t nsp = 0;
+    if ((st = spatial(b, x, sp, &nsp)) != EO_OK || (st = need_float(b, x, "input")) != EO_OK)
+        return st;
+    if (!w->cdata || w->dtype != EOI_F32 || (bias && (!bias->cdata || bias->dtype != EOI_F32)))
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "weights and bias must be float constants");
+    if (w->ndim != x->ndim)
+        return bfail(b, EO_E_MODEL, "weights of rank %d for an input of rank %d", (int)w->ndim,
+                     (int)x->ndim);
+    int32_t t = n->op == EOI_OP_CONVT;
+    n->group = attr_i(b->on, "group", 1);
+    int64_t cin = x->dims[1], g = n->group;
+    int64_t cout = t ? w->dims[1] * g : w->dims[0];
+    n->k[0] = nsp == 2 ? w->dims[2] : 1;
+    n->k[1] = w->dims[w->ndim - 1];
+    if ((st = window_attrs(b, n, sp, nsp, t)) != EO_OK)
+        return st;
+    if (g < 1 || cin < 1 || cout < 1 || cin % g || cout % g ||
+        (t ? w->dims[0] != cin : w->dims[1] * g != cin) || (nsp == 2 && w->dims[2] != n->k[0]) ||
+        w->dims[w->ndim - 1] != n->k[1])
+        return bfail(b, EO_E_MODEL,
+                     "weights [%lld, %lld, ...] do not fit %lld input channels in "
+                     "%lld groups",
+                     (long long)w->dims[0], (long long)w->dims[1], (long long)cin, (long long)g);
+    if (bias && bias->n != cout)
+        return bfail(b, EO_E_MODEL, "bias of %lld values for %lld channels", (long long)bias->n,
+                     (long long)cout);
+    for (int i = 0; i < 2; i++) {
+        if (t) {
+            o[i] = n->s[i] * (sp[i] - 1) + n->opad[i] + (n->k[i] - 1) * n->d[i] + 1 - n->pads[i] -
+                   n->pads[2 + i];
+        } else {
+            o[i] = eoi_conv_out(sp[i], n->k[i], n->s[i], n->d[i], n->pads[i], n->pads[2 + i], 0);
+        }
+    }
+    int64_t os[4];
+    if (t && attr_ints(b->on, "output_shape", os, 4) == nsp) {
+        for (int i = 0; i < nsp; i++) { /* pads from the requested size */
+            int ax = 2 - nsp + i;
+            int64_t total =
+                n->s[ax] * (sp[ax] - 1) + n->opad[ax] + (n->k[ax] - 1) * n->d[ax] + 1 - os[i];
+            if (total < 0)
+                return bfail(b, EO_E_MODEL, "output_shape is too large");
+            n->pads[ax] = total / 2;
+            n->pads[2 + ax] = total - total / 2;
+            o[ax] = os[i];
+        }
+    }
+    if (o[0] < 1 || o[1] < 1)
+        return bfail(b, EO_E_MODEL, "empty output for an input of %lld x %lld", (long long)sp[0],
+                     (long long)sp[1]);
+    if (o[0] * o[1] > INT32_MAX || sp[0] * sp[1] > INT32_MAX || w->n / (t ? cin : cout) > INT32_MAX)
+        return bfail(b, EO_E_LIMIT, "convolution too large for 32-bit BLAS");
+    /* own copies: batch norm folding rewrites them */
+    size_t wb = (size_t)w->n * sizeof(float);
+    if (!(n->w = galloc(b, wb)) || !(n->bias = galloc(b, (size_t)cout * sizeof(float))))
+        return EO_E_NOMEM;
+    memcpy(n->w, w->cdata, wb);
+    if (bias)
+        memcpy(n->bias, bias->cdata, (size_t)cout * sizeof(float));
+    out_spatial(x, dims, cout, o);
+    set_shape(out_val(b, n, 0), EOI_F32, x->ndim, dims);
+    b->g->flops += 2.0 * (double)x->dims[0] * (double)(t ? cin : cout) * (double)(o[0] * o[1]) *
+                   (double)((t ? cout : cin) / g * n->k[0] * n->k[1]) /
+                   (t ? (double)(n->s[0] * n->s[1]) : 1.0);
+    return EO_OK;
+}
+
+static eo_status prep_bn(build *b, eoi_node *n) {
+    eo_status st;
+    if ((st = need_inputs(b, n, 5, 5)) != EO_OK)
+        return st;
+    const eoi_value *x = in_val(b, n, 0);
+    if ((st = need_float(b, x, "input")) != EO_OK)
+        return st;
+    if (x->ndim < 2)
+        return bfail(b, EO_E_MODEL, "input of rank %d", (int)x->ndim);
+    int64_t c = x->dims[1];
+    const float *p[4];
+    for (int i = 0; i < 4; i++) {
+        const eoi_value *v = in_val(b, n, i + 1);
+        if (!v->cdata || v->dtype != EOI_F32 || v->n != c)
+            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP,
+                         "scale, bias, mean and variance must be float constants of %lld values",
+                         (long long)c);
+        p[i] = v->cdata;
+    }
+    if (attr_i(b->on, "training_mode", 0))
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "training_mode is not supported");
+    float eps = attr_f(b->on, "epsilon", 1e-5f);
+    if (!(n->w = galloc(b, (size_t)c * sizeof(float))) ||
+        !(n->bias = galloc(b, (size_t)c * sizeof(float))))
+        return EO_E_NOMEM;
+    for (int64_t i = 0; i < c; i++) {
+        double a = (double)p[0][i] / sqrt((double)p[3][i] + (double)eps);
+        n->w[i] = (float)a;
+        n->bias[i] = (float)((double)p[1][i] - (double)p[2][i] * a);
+    }
+    set_shape(out_val(b, n, 0), EOI_F32, x->ndim, x->dims);
+    return EO_OK;
+}
+
+static eo_status prep_act(build *b, eoi_node *n) {
+    eo_status st;
+    const eoi_value *x = in_val(b, n, 0);
+    if ((st = need_inputs(b, n, 1, n->act.kind == EOI_ACT_CLIP ? 3 : 1)) != EO_OK)
+        return st;
+    switch (n->act.kind) {
+    case EOI_ACT_LEAKY:
+        n->act.a = attr_f(b->on, "alpha", 0.01f);
+        break;
+    case EOI_ACT_HSIGMOID:
+        n->act.a = attr_f(b->on, "alpha", 0.2f);
+        n->act.b = attr_f(b->on, "beta", 0.5f);
+        break;
+    case EOI_ACT_CLIP:
+        n->act.a = attr_f(b->on, "min", -INFINITY);
+        n->act.b = attr_f(b->on, "max", INFINITY);
+        for (int i = 1; i < 3; i++) {
+            const eoi_value *v = in_val(b, n, i);
+            if (!v)
+                continue;
+            if (!v->cdata || v->n != 1 || v->dtype != EOI_F32)
+                return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "min and max must be float constants");
+            *(i == 1 ? &n->act.a : &n->act.b) = *(float *)v->cdata;
+        }
+        break;
+    default:
+        break;
+    }
+    if (x->dtype != EOI_F32 && n->act.kind != EOI_ACT_FLOOR && n->act.kind != EOI_ACT_CEIL &&
+        n->act.kind != EOI_ACT_RELU)
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "input must be float");
+    set_shape(out_val(b, n, 0), x->dtype, x->ndim, x->dims);
+    return EO_OK;
+}
+
+static eo_status broadcast(build *b, const eoi_value *x, const eoi_value *y, int32_t *ndim,
+                           int64_t *dims) {
+    int32_t r = x->ndim > y->ndim ? x->ndim : y->ndim;
+    for (int32_t i = 0; i < r; i++) {
+        int32_t ix = i - (r - x->ndim), iy = i - (r - y->ndim);
+        int64_t a = ix >= 0 ? x->dims[ix] : 1, c = iy >= 0 ? y->dims[iy] : 1;
+        if (a != c && a != 1 && c != 1)
+            return bfail(b, EO_E_MODEL, "shapes do not broadcast (axis %d: %lld and %lld)", (int)i,
+                         (long long)a, (long long)c);
+        dims[i] = a == 1 ? c : a;
+    }
+    *ndim = r;
+    return EO_OK;
+}
+
+static eo_status prep_binary(build *b, eoi_node *n) {
+    eo_status st;
+    if ((st = need_inputs(b, n, 2, 2)) != EO_OK)
+        return st;
+    const eoi_value *x = in_val(b, n, 0), *y = in_val(b, n, 1);
+    int32_t nd;
+    int64_t dims[EOI_MAXDIM];
+    if (x->dtype != y->dtype)
+        return bfail(b, EO_E_MODEL, "inputs of different types");
+    if ((st = broadcast(b, x, y, &nd, dims)) != EO_OK)
+        return st;
+    if (n->binop == EOI_BIN_PRELU && (nd != x->ndim || x->dtype != EOI_F32))
+        return bfail(b, EO_E_MODEL, "slope does not broadcast to the input");
+    set_shape(out_val(b, n, 0), x->dtype, nd, dims);
+    return EO_OK;
+}
+
+static eo_status prep_softmax(build *b, eoi_node *n) {
+    eo_status st;
+    const eoi_value *x = in_val(b, n, 0);
+    if ((st = need_inputs(b, n, 1, 1)) != EO_OK || (st = need_float(b, x, "input")) != EO_OK)
+        return st;
+    n->legacy_softmax = b->m->opset < 13;
+    n->axis = attr_i(b->on, "axis", n->legacy_softmax ? 1 : -1);
+    if (norm_axis(&n->axis, x->ndim))
+        return bfail(b, EO_E_MODEL, "axis %lld out of range", (long long)n->axis);
+    set_shape(out_val(b, n, 0), EOI_F32, x->ndim, x->dims);
+    return EO_OK;
+}
+
+static eo_status prep_concat(build *b, eoi_node *n) {
+    eo_status st;
+    if ((st = need_inputs(b, n, 1, 1 << 16)) != EO_OK)
+        return st;
+    const eoi_value *x = in_val(b, n, 0);
+    int64_t dims[EOI_MAXDIM];
+    n->axis = attr_i(b->on, "axis", 0);
+    if (norm_axis(&n->axis, x->ndim))
+        return bfail(b, EO_E_MODEL, "axis %lld out of range", (long long)n->axis);
+    memcpy(dims, x->dims, sizeof dims);
+    dims[n->axis] = 0;
+    for (int32_t i = 0; i < n->nin; i++) {
+        const eoi_value *v = in_val(b, n, i);
+        if (!v)
+            return bfail(b, EO_E_MODEL, "empty input %d", (int)i);
+        if (v->ndim != x->ndim || v->dtype != x->dtype)
+            return bfail(b, EO_E_MODEL, "inputs of different ranks or types");
+        for (int32_t a = 0; a < x->ndim; a++)
+            if (a != n->axis && v->dims[a] != x->dims[a])
+                return bfail(b, EO_E_MODEL, "input %d has size %lld on axis %d (expected %lld)",
+                             (int)i, (long long)v->dims[a], (int)a, (long long)x->dims[a]);
+        dims[n->axis] += v->dims[n->axis];
+    }
+    set_shape(out_val(b, n, 0), x->dtype, x->ndim, dims);
+    return EO_OK;
+}
+
+static eo_status prep_split(build *b, eoi_node *n) {
+    eo_status st;
+    if ((st = need_inputs(b, n, 1, 2)) != EO_OK)
+        return st;
+    const eoi_value *x = in_val(b, n, 0);
+    int64_t sizes[64], dims[EOI_MAXDIM];
+    n->axis = attr_i(b->on, "axis", 0);
+    if (norm_axis(&n->axis, x->ndim) || n->nout > 64)
+        return bfail(b, EO_E_MODEL, "axis %lld out of range or too many outputs",
+                     (long long)n->axis);
+    int64_t len = x->dims[n->axis];
+    int32_t k = attr_ints(b->on, "split", sizes, 64);
+    if (k < 0)
+        k = const_ints(b, n, 1, sizes, 64);
+    if (k == -2)
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "split sizes must be constant");
+    if (k < 0) { /* equal parts; the last one smaller (opset 18) */
+        int64_t part = (len + n->nout - 1) / n->nout;
+        for (int32_t i = 0; i < n->nout; i++)
+            sizes[i] = len - i * part < part ? len - i * part : part;
+        k = n->nout;
+    }
+    int64_t sum = 0;
+    for (int32_t i = 0; i < k; i++) {
+        if (sizes[i] < 0)
+            return bfail(b, EO_E_MODEL, "negative split size");
+        sum += sizes[i];
+    }
+    if (k != n->nout || sum != len)
+        return bfail(b, EO_E_MODEL, "split sizes do not add up to %lld in %d outputs",
+                     (long long)len, (int)n->nout);
+    for (int32_t i = 0; i < n->nout; i++) {
+        memcpy(dims, x->dims, sizeof dims);
+        dims[n->axis] = sizes[i];
+        set_shape(out_val(b, n, i), x->dtype, x->ndim, dims);
+    }
+    return EO_OK;
+}
+
+static eo_status prep_slice(build *b, eoi_node *n) {
+    eo_status st;
+    const eoi_value *x = in_val(b, n, 0);
+    int64_t st_[EOI_MAXDIM], en[EOI_MAXDIM], ax[EOI_MAXDIM], sp[EOI_MAXDIM], dims[EOI_MAXDIM];
+    int32_t ns, ne, na, nst;
+    if (b->m->opset < 10) {
+        if ((st = need_inputs(b, n, 1, 1)) != EO_OK)
+            return st;
+        ns = attr_ints(b->on, "starts", st_, EOI_MAXDIM);
+        ne = attr_ints(b->on, "ends", en, EOI_MAXDIM);
+        na = attr_ints(b->on, "axes", ax, EOI_MAXDIM);
+        nst = -1;
+    } else {
+        if ((st = need_inputs(b, n, 3, 5)) != EO_OK)
+            return st;
+        ns = const_ints(b, n, 1, st_, EOI_MAXDIM);
+        ne = const_ints(b, n, 2, en, EOI_MAXDIM);
+        na = const_ints(b, n, 3, ax, EOI_MAXDIM);
+        nst = const_ints(b, n, 4, sp, EOI_MAXDIM);
+    }
+    if (ns == -2 || ne == -2 || na == -2 || nst == -2)
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "starts, ends, axes and steps must be constant");
+    if (ns < 0 || ns != ne || ns > x->ndim || (na >= 0 && na != ns) || (nst >= 0 && nst != ns))
+        return bfail(b, EO_E_MODEL, "starts, ends, axes and steps do not match");
+    memcpy(dims, x->dims, sizeof dims);
+    for (int32_t i = 0; i < x->ndim; i++) {
+        n->starts[i] = 0;
+        n->steps[i] = 1;
+    }
+    for (int32_t i = 0; i < ns; i++) {
+        int64_t a = na >= 0 ? ax[i] : i, step = nst >= 0 ? sp[i] : 1;
+        if (norm_axis(&a, x->ndim) || step == 0)
+            return bfail(b, EO_E_MODEL, "bad axis or zero step");
+        int64_t d = x->dims[a], s0 = st_[i], e0 = en[i];
+        if (s0 < 0)
+            s0 += d;
+        if (e0 < 0)
+            e0 += d;
+        if (step > 0) {
+            s0 = s0 < 0 ? 0 : (s0 > d ? d : s0);
+            e0 = e0 < 0 ? 0 : (e0 > d ? d : e0);
+        } else {
+            s0 = s0 < 0 ? 0 : (s0 > d - 1 ? d - 1 : s0);
+            e0 = e0 < -1 ? -1 : (e0 > d - 1 ? d - 1 : e0);
+        }
+        int64_t cnt = step > 0 ? (e0 - s0 + step - 1) / step : (s0 - e0 + (-step) - 1) / (-step);
+        n->starts[a] = s0;
+        n->steps[a] = step;
+        dims[a] = cnt > 0 ? cnt : 0;
+    }
+    set_shape(out_val(b, n, 0), x->dtype, x->ndim, dims);
+    return EO_OK;
+}
+
+static eo_status prep_pool(build *b, eoi_node *n) {
+    eo_status st;
+    if ((st = need_inputs(b, n, 1, 1)) != EO_OK)
+        return st;
+    const eoi_value *x = in_val(b, n, 0);
+    int64_t sp[2], o[2], dims[EOI_MAXDIM];
+    int32_t nsp = 0;
+    if ((st = spatial(b, x, sp, &nsp)) != EO_OK || (st = need_float(b, x, "input")) != EO_OK)
+        return st;
+    if (n->op == EOI_OP_GAP) {
+        o[0] = o[1] = 1;
+        out_spatial(x, dims, x->dims[1], o);
+        set_shape(out_val(b, n, 0), EOI_F32, x->ndim, dims);
+        return EO_OK;
+    }
+    if (n->nout > 1 && b->on->out[1][0])
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "the Indices output is not supported");
+    n->k[0] = n->k[1] = 1;
+    if (attr_ints(b->on, "kernel_shape", o, 2) != nsp)
+        return bfail(b, EO_E_MODEL, "kernel_shape must have %d values", (int)nsp);
+    if ((st = window_attrs(b, n, sp, nsp, 0)) != EO_OK)
+        return st;
+    n->ceil_mode = (int32_t)attr_i(b->on, "ceil_mode", 0);
+    n->count_pad = (int32_t)attr_i(b->on, "count_include_pad", 0);
+    for (int i = 0; i < 2; i++) {
+        o[i] = eoi_conv_out(sp[i], n->k[i], n->s[i], n->d[i], n->pads[i], n->pads[2 + i],
+                            n->ceil_mode);
+        if (o[i] < 1)
+            return bfail(b, EO_E_MODEL, "empty output");
+    }
+    out_spatial(x, dims, x->dims[1], o);
+    set_shape(out_val(b, n, 0), EOI_F32, x->ndim, dims);
+    return EO_OK;
+}
+
+static eo_status prep_resize(build *b, eoi_node *n) {
+    eo_status st;
+    const eoi_value *x = in_val(b, n, 0);
+    int upsample = strcmp(b->on->op, "Upsample") == 0;
+    int old = upsample || b->m->opset < 11; /* Upsample, Resize-10: X, scales */
+    float sc[EOI_MAXDIM];
+    int64_t sizes[EOI_MAXDIM], dims[EOI_MAXDIM];
+    int32_t nsc = -1, nsz = -1;
+    if ((st = need_inputs(b, n, 1, old ? 2 : 4)) != EO_OK)
+        return st;
+    if (x->ndim != 4 || x->dtype != EOI_F32)
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "only 4-D float inputs are supported");
+    if (x->n < 1)
+        return bfail(b, EO_E_MODEL, "empty input");
+    const eoi_value *vs = in_val(b, n, old ? 1 : 2), *vz = old ? NULL : in_val(b, n, 3);
+    const eoi_attr *as = eoi_attr_find(b->on, "scales");
+    if (vs && vs->n > 0) {
+        if (!vs->cdata || vs->dtype != EOI_F32 || vs->n != 4)
+            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "scales must be 4 float constants");
+        memcpy(sc, vs->cdata, 4 * sizeof(float));
+        nsc = 4;
+    } else if (as && as->nfloats == 4) {
+        memcpy(sc, as->floats, 4 * sizeof(float));
+        nsc = 4;
+    }
+    if (vz && vz->n > 0) {
+        nsz = const_ints(b, n, 3, sizes, EOI_MAXDIM);
+        if (nsz != 4)
+            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "sizes must be 4 integer constants");
+    }
+    if ((nsc < 0) == (nsz < 0))
+        return bfail(b, EO_E_MODEL, "exactly one of scales and sizes must be given");
+    for (int i = 0; i < 4; i++) {
+        if (nsz < 0) {
+            if (!(sc[i] > 0.0f) || sc[i] > 1e6f)
+                return bfail(b, EO_E_MODEL, "bad scale %g", (double)sc[i]);
+            dims[i] = (int64_t)floor((double)x->dims[i] * (double)sc[i]);
+        } else {
+            dims[i] = sizes[i];
+            sc[i] = x->dims[i] ? (float)((double)sizes[i] / (double)x->dims[i]) : 1.0f;
+        }
+        if (dims[i] < 1 || dims[i] > (int64_t)1 << 30)
+            return bfail(b, EO_E_MODEL, "bad output size %lld", (long long)dims[i]);
+    }
+    if (dims[0] != x->dims[0] || dims[1] != x->dims[1])
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "resizing the batch or channel axis");
+    n->scale[0] = sc[2];
+    n->scale[1] = sc[3];
+    const char *mode = attr_s(b->on, "mode", "nearest");
+    if (strcmp(mode, "nearest") == 0)
+        n->linear = 0;
+    else if (strcmp(mode, "linear") == 0 || strcmp(mode, "bilinear") == 0)
+        n->linear = 1;
+    else
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "mode '%s' is not supported", mode);
+    const char *ct =
+        attr_s(b->on, "coordinate_transformation_mode", old ? "asymmetric" : "half_pixel");
+    static const char *const cts[] = {"half_pixel", "pytorch_half_pixel", "align_corners",
+                                      "asymmetric"};
+    n->coord = -1;
+    for (int i = 0; i < 4; i++)
+        if (strcmp(ct, cts[i]) == 0)
+            n->coord = i;
+    const char *nm = attr_s(b->on, "nearest_mode", old ? "floor" : "round_prefer_floor");
+    static const char *const nms[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
+    n->nearest = -1;
+    for (int i = 0; i < 4; i++)
+        if (strcmp(nm, nms[i]) == 0)
+            n->nearest = i;
+    if (n->coord < 0 || n->nearest < 0)
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "coordinate mode '%s' / nearest mode '%s'", ct,
+                     nm);
+    if (attr_i(b->on, "antialias", 0) || eoi_attr_find(b->on, "axes"))
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "antialias and axes are not supported");
+    set_shape(out_val(b, n, 0), EOI_F32, 4, dims);
+    return EO_OK;
+}
+
+static eo_status prep_pad(build *b, eoi_node *n) {
+    eo_status st;
+    const eoi_value *x = in_val(b, n, 0);
+    int64_t p[2 * EOI_MAXDIM], dims[EOI_MAXDIM];
+    int32_t np;
+    n->pad_value = 0.0f;
+    if (b->m->opset < 11) {
+        if ((st = need_inputs(b, n, 1, 1)) != EO_OK)
+            return st;
+        np = attr_ints(b->on, "pads", p, 2 * EOI_MAXDIM);
+        n->pad_value = attr_f(b->on, "value", 0.0f);
+    } else {
+        if ((st = need_inputs(b, n, 2, 3)) != EO_OK)
+            return st;
+        np = const_ints(b, n, 1, p, 2 * EOI_MAXDIM);
+        const eoi_value *cv = in_val(b, n, 2);
+        if (cv && cv->n > 0) {
+            if (!cv->cdata || cv->n != 1)
+                return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "constant_value must be a constant");
+            n->pad_value =
+                cv->dtype == EOI_F32 ? *(float *)cv->cdata : (float)*(int64_t *)cv->cdata;
+        }
+    }
+    if (np == -2)
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "pads must be constant");
+    if (x->ndim < 1)
+        return bfail(b, EO_E_MODEL, "padding a scalar");
+    if (np != 2 * x->ndim)
+        return bfail(b, EO_E_MODEL, "%d pads for a tensor of rank %d", (int)np, (int)x->ndim);
+    const char *mode = attr_s(b->on, "mode", "constant");
+    n->pad_mode = strcmp(mode, "constant") == 0  ? EOI_PAD_CONSTANT
+                  : strcmp(mode, "reflect") == 0 ? EOI_PAD_REFLECT
+                  : strcmp(mode, "edge") == 0    ? EOI_PAD_EDGE
+                                                 : -1;
+    if (n->pad_mode < 0)
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "mode '%s' is not supported", mode);
+    for (int32_t i = 0; i < x->ndim; i++) {
+        n->pads_nd[i] = p[i];
+        n->pads_nd[EOI_MAXDIM + i] = p[x->ndim + i];
+        dims[i] = x->dims[i] + p[i] + p[x->ndim + i];
+        if (p[i] > 1 << 24 || p[x->ndim + i] > 1 << 24 || dims[i] < 0 ||
+            (n->pad_mode == EOI_PAD_REFLECT &&
+             (p[i] >= x->dims[i] || p[x->ndim + i] >= x->dims[i])) ||
+            (n->pad_mode != EOI_PAD_CONSTANT && x->dims[i] == 0 && dims[i] > 0))
+            return bfail(b, EO_E_MODEL, "bad pads on axis %d", (int)i);
+    }
+    set_shape(out_val(b, n, 0), x->dtype, x->ndim, dims);
+    return EO_OK;
+}
+
+static eo_status prep_copy(build *b, eoi_node *n) {
+    eo_status st;
+    const char *op = b->on->op;
+    const eoi_value *x = in_val(b, n, 0);
+    int64_t dims[EOI_MAXDIM], t[EOI_MAXDIM];
+    int32_t nd = 0, k;
+    if (strcmp(op, "Identity") == 0 || strcmp(op, "Dropout") == 0) {
+        if ((st = need_inputs(b, n, 1, 3)) != EO_OK)
+            return st;
+        if (n->nout > 1 && b->on->out[1][0])
+            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "the mask output is not supported");
+        nd = x->ndim;
+        memcpy(dims, x->dims, sizeof dims);
+    } else if (strcmp(op, "Flatten") == 0) {
+        if ((st = need_inputs(b, n, 1, 1)) != EO_OK)
+            return st;
+        int64_t axis = attr_i(b->on, "axis", 1), a = 1, c = 1;
+        if (axis < 0)
+            axis += x->ndim;
+        if (axis < 0 || axis > x->ndim)
+            return bfail(b, EO_E_MODEL, "axis out of range");
+        for (int32_t i = 0; i < x->ndim; i++)
+            *(i < axis ? &a : &c) *= x->dims[i];
+        nd = 2;
+        dims[0] = a;
+        dims[1] = c;
+    } else if (strcmp(op, "Reshape") == 0) {
+        if ((st = need_inputs(b, n, 2, 2)) != EO_OK)
+            return st;
+        k = const_ints(b, n, 1, dims, EOI_MAXDIM);
+        if (k == -2)
+            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "the shape must be constant");
+        if (k < 0 || k > EOI_MAXDIM)
+            return bfail(b, EO_E_MODEL, "bad shape");
+        int allowzero = (int)attr_i(b->on, "allowzero", 0);
+        int64_t known = 1, infer = -1;
+        for (int32_t i = 0; i < k; i++) {
+            if (dims[i] == 0 && !allowzero) {
+                if (i >= x->ndim)
+                    return bfail(b, EO_E_MODEL, "0 in shape beyond the input's rank");
+                dims[i] = x->dims[i];
+            }
+            if (dims[i] == -1) {
+                if (infer >= 0)
+                    return bfail(b, EO_E_MODEL, "two -1 in shape");
+                infer = i;
+            } else if (dims[i] < 0) {
+                return bfail(b, EO_E_MODEL, "negative size in shape");
+            } else if (eoi_mul_i64(&known, known, dims[i])) {
+                return bfail(b, EO_E_MODEL, "shape overflows");
+            }
+        }
+        if (infer >= 0)
+            dims[infer] = known ? x->n / known : 0;
+        nd = k;
+    } else if (strcmp(op, "Squeeze") == 0 || strcmp(op, "Unsqueeze") == 0) {
+        int sq = op[0] == 'S';
+        if ((st = need_inputs(b, n, 1, 2)) != EO_OK)
+            return st;
+        k = b->m->opset < 13 ? attr_ints(b->on, "axes", t, EOI_MAXDIM)
+                             : const_ints(b, n, 1, t, EOI_MAXDIM);
+        if (k == -2)
+            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "axes must be constant");
+        if (k > EOI_MAXDIM || (!sq && k < 0))
+            return bfail(b, EO_E_MODEL, "bad axes");
+        int32_t r = sq ? x->ndim : x->ndim + k;
+        if (r > EOI_MAXDIM)
+            return bfail(b, EO_E_MODEL, "rank too large");
+        int mark[EOI_MAXDIM] = {0};
+        for (int32_t i = 0; i < k; i++) {
+            if (norm_axis(&t[i], r))
+                return bfail(b, EO_E_MODEL, "axis out of range");
+            mark[t[i]] = 1;
+        }
+        if (sq) {
+            for (int32_t i = 0; i < x->ndim; i++) {
+                if ((k < 0 && x->dims[i] == 1) || mark[i]) {
+                    if (x->dims[i] != 1)
+                        return bfail(b, EO_E_MODEL, "squeezing axis %d of size %lld", (int)i,
+                                     (long long)x->dims[i]);
+                    continue;
+                }
+                dims[nd++] = x->dims[i];
+            }
+        } else {
+            for (int32_t i = 0, j = 0; i < r; i++)
+                dims[nd++] = mark[i] ? 1 : x->dims[j++];
+        }
+    }
+    int64_t total = 1;
+    for (int32_t i = 0; i < nd; i++)
+        total *= dims[i];
+    if (total != x->n)
+        return bfail(b, EO_E_MODEL, "cannot reshape %lld elements into %lld", (long long)x->n,
+                     (long long)total);
+    set_shape(out_val(b, n, 0), x->dtype, nd, dims);
+    return EO_OK;
+}
+
+static eo_status prep_transpose(build *b, eoi_node *n) {
+    eo_status st;
+    if ((st = need_inputs(b, n, 1, 1)) != EO_OK)
+        return st;
+    const eoi_value *x = in_val(b, n, 0);
+    int64_t dims[EOI_MAXDIM];
+    int32_t k = attr_ints(b->on, "perm", n->perm, EOI_MAXDIM);
+    if (k < 0) {
+        for (int32_t i = 0; i < x->ndim; i++)
+            n->perm[i] = x->ndim - 1 - i;
+        k = x->ndim;
+    }
+    int seen[EOI_MAXDIM] = {0};
+    if (k != x->ndim)
+        return bfail(b, EO_E_MODEL, "perm of %d values for rank %d", (int)k, (int)x->ndim);
+    for (int32_t i = 0; i < k; i++) {
+        if (n->perm[i] < 0 || n->perm[i] >= k || seen[n->perm[i]]++)
+            return bfail(b, EO_E_MODEL, "perm is not a permutation");
+        dims[i] = x->dims[n->perm[i]];
+    }
+    set_shape(out_val(b, n, 0), x->dtype, x->ndim, dims);
+    return EO_OK;
+}
+
+static eo_status prep_gemm(build *b, eoi_node *n) {
+    eo_status st;
+    const eoi_value *a = in_val(b, n, 0), *w = in_val(b, n, 1);
+    int64_t dims[EOI_MAXDIM];
+    int32_t nd;
+    if (n->op == EOI_OP_GEMM) {
+        if ((st = need_inputs(b, n, 2, 3)) != EO_OK)
+            return st;
+        n->alpha = attr_f(b->on, "alpha", 1.0f);
+        n->beta = attr_f(b->on, "beta", 1.0f);
+        n->transa = (int32_t)attr_i(b->on, "transA", 0);
+        n->transb = (int32_t)attr_i(b->on, "transB", 0);
+        if (a->ndim != 2 || w->ndim != 2)
+            return bfail(b, EO_E_MODEL, "inputs must be matrices");
+        int64_t m = a->dims[n->transa], k = a->dims[!n->transa];
+        int64_t k2 = w->dims[n->transb], nn = w->dims[!n->transb];
+        if (k != k2)
+            return bfail(b, EO_E_MODEL, "inner sizes %lld and %lld differ", (long long)k,
+                         (long long)k2);
+        dims[0] = m;
+        dims[1] = nn;
+        nd = 2;
+        const eoi_value *c = in_val(b, n, 2);
+        if (c && c->n > 0) {
+            int64_t bd[EOI_MAXDIM];
+            int32_t bn;
+            eoi_value o = {0};
+            set_shape(&o, EOI_F32, 2, dims);
+            if ((st = broadcast(b, &o, c, &bn, bd)) != EO_OK)
+                return st;
+            if (bn != 2 || bd[0] != m || bd[1] != nn)
+                return bfail(b, EO_E_MODEL, "C does not broadcast to the output");
+        }
+        if (m > INT32_MAX || nn > INT32_MAX || k > INT32_MAX || k < 1)
+            return bfail(b, EO_E_LIMIT, "matrix sizes out of range for BLAS");
+        b->g->flops += 2.0 * (double)(m * nn * k);
+    } else {
+        if ((st = need_inputs(b, n, 2, 2)) != EO_OK)
+            return st;
+        if (a->ndim < 1 || w->ndim < 1)
+            return bfail(b, EO_E_MODEL, "scalar inputs");
+        int64_t k = a->dims[a->ndim - 1], k2 = w->dims[w->ndim >= 2 ? w->ndim - 2 : 0];
+        if (k != k2)
+            return bfail(b, EO_E_MODEL, "inner sizes %lld and %lld differ", (long long)k,
+                         (long long)k2);
+        eoi_value ba = {0}, bb = {0};
+        set_shape(&ba, EOI_F32, a->ndim > 2 ? a->ndim - 2 : 0, a->dims);
+        set_shape(&bb, EOI_F32, w->ndim > 2 ? w->ndim - 2 : 0, w->dims);
+        if ((st = broadcast(b, &ba, &bb, &nd, dims)) != EO_OK)
+            return st;
+        if (k < 1 || k > INT32_MAX || a->dims[a->ndim > 1 ? a->ndim - 2 : 0] > INT32_MAX ||
+            w->dims[w->ndim - 1] > INT32_MAX)
+            return bfail(b, EO_E_LIMIT, "matrix sizes out of range for BLAS");
+        if (a->ndim >= 2)
+            dims[nd++] = a->dims[a->ndim - 2];
+        if (w->ndim >= 2)
+            dims[nd++] = w->dims[w->ndim - 1];
+        if (nd > EOI_MAXDIM)
+            return bfail(b, EO_E_MODEL, "rank too large");
+    }
+    if (a->dtype != EOI_F32 || w->dtype != EOI_F32)
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "inputs must be float");
+    set_shape(out_val(b, n, 0), EOI_F32, nd, dims);
+    return EO_OK;
+}
+
+static eo_status prep_constant(build *b, eoi_node *n) {
+    eoi_value *o = out_val(b, n, 0);
+    const eoi_onode *on = b->on;
+    if (on->nattr != 1)
+        return bfail(b, EO_E_MODEL, "needs exactly one attribute");
+    const eoi_attr *a = &on->attr[0];
+    int64_t one = 1;
+    if (strcmp(a->name, "value") == 0 && a->t) {
+        set_shape(o, a->t->dtype, a->t->ndim, a->t->dims);
+        o->cdata = a->t->data;
+    } else if (strcmp(a->name, "value_float") == 0) {
+        set_shape(o, EOI_F32, 0, NULL);
+        o->cdata = (void *)&a->f;
+    } else if (strcmp(a->name, "value_int") == 0) {
+        set_shape(o, EOI_I64, 0, NULL);
+        o->cdata = (void *)&a->i;
+    } else if (strcmp(a->name, "value_floats") == 0) {
+        one = a->nfloats;
+        set_shape(o, EOI_F32, 1, &one);
+        o->cdata = a->floats;
+    } else if (strcmp(a->name, "value_ints") == 0) {
+        one = a->nints;
+        set_shape(o, EOI_I64, 1, &one);
+        o->cdata = a->ints;
+    } else {
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "attribute '%s' is not supported", a->name);
+    }
+    if (!o->cdata) { /* an empty list: point at something valid */
+        static const int64_t empty[1];
+        o->cdata = (void *)empty;
+    }
+    return EO_OK;
+}
+
+static eo_status prep_shape_ops(build *b, eoi_node *n) {
+    eo_status st;
+    const eoi_value *x = in_val(b, n, 0);
+    int64_t dims[EOI_MAXDIM];
+    int32_t nd = 0;
+    if (n->op == EOI_OP_CONSTOFSHAPE) {
+        if ((st = need_inputs(b, n, 1, 1)) != EO_OK)
+            return st;
+        nd = const_ints(b, n, 0, dims, EOI_MAXDIM);
+        if (nd == -2)
+            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "the shape must be constant");
+        if (nd > EOI_MAXDIM)
+            return bfail(b, EO_E_MODEL, "rank too large");
+        nd = nd < 0 ? 0 : nd;
+        for (int32_t i = 0; i < nd; i++)
+            if (dims[i] < 0)
+                return bfail(b, EO_E_MODEL, "negative size");
+        const eoi_attr *a = eoi_attr_find(b->on, "value");
+        int32_t dt = EOI_F32;
+        n->pad_value = 0.0f;
+        n->starts[0] = 0;
+        if (a && a->t && a->t->n == 1) {
+            dt = a->t->dtype;
+            if (dt == EOI_F32)
+                n->pad_value = *(float *)a->t->data;
+            else
+                n->starts[0] = *(int64_t *)a->t->data;
+        }
+        set_shape(out_val(b, n, 0), dt, nd, dims);
+        return EO_OK;
+    }
+    if (n->op == EOI_OP_SHAPE) {
+        if ((st = need_inputs(b, n, 1, 1)) != EO_OK)
+            return st;
+        int64_t s = attr_i(b->on, "start", 0), e = attr_i(b->on, "end", x->ndim);
+        if (s < 0)
+            s += x->ndim;
+        if (e < 0)
+            e += x->ndim;
+        s = s < 0 ? 0 : s > x->ndim ? x->ndim : s;
+        e = e < s ? s : e > x->ndim ? x->ndim : e;
+        n->starts[0] = s;
+        dims[0] = e - s;
+        set_shape(out_val(b, n, 0), EOI_I64, 1, dims);
+        return EO_OK;
+    }
+    if (n->op == EOI_OP_CAST) {
+        if ((st = need_inputs(b, n, 1, 1)) != EO_OK)
+            return st;
+        int64_t to = attr_i(b->on, "to", 1);
+        if (!(to == 1 || to == 10 || to == 11 || to == 16 || (to >= 2 && to <= 7) || to == 9 ||
+              to == 12 || to == 13))
+            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "cast to type %lld", (long long)to);
+        n->to_float = to == 1 || to == 10 || to == 11 || to == 16;
+        n->binop = to == 9; /* bool: nonzero -> 1 */
+        set_shape(out_val(b, n, 0), n->to_float ? EOI_F32 : EOI_I64, x->ndim, x->dims);
+        return EO_OK;
+    }
+    /* Gather */
+    if ((st = need_inputs(b, n, 2, 2)) != EO_OK)
+        return st;
+    const eoi_value *idx = in_val(b, n, 1);
+    n->axis = attr_i(b->on, "axis", 0);
+    if (norm_axis(&n->axis, x->ndim))
+        return bfail(b, EO_E_MODEL, "axis out of range");
+    if (!idx->cdata || idx->dtype != EOI_I64)
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "indices must be integer constants");
+    for (int64_t i = 0; i < idx->n; i++) {
+        int64_t v = ((int64_t *)idx->cdata)[i];
+        if (v < -x->dims[n->axis] || v >= x->dims[n->axis])
+            return bfail(b, EO_E_MODEL, "index %lld out of range", (long long)v);
+    }
+    if (x->ndim - 1 + idx->ndim > EOI_MAXDIM)
+        return bfail(b, EO_E_MODEL, "rank too large");
+    for (int32_t i = 0; i < n->axis; i++)
+        dims[nd++] = x->dims[i];
+    for (int32_t i = 0; i < idx->ndim; i++)
+        dims[nd++] = idx->dims[i];
+    for (int32_t i = (int32_t)n->axis + 1; i < x->ndim; i++)
+        dims[nd++] = x->dims[i];
+    set_shape(out_val(b, n, 0), x->dtype, nd, dims);
+    return EO_OK;
+}
+
+static eo_status prepare(build *b, eoi_node *n) {
+    switch (n->op) {
+    case EOI_OP_CONV:
+    case EOI_OP_CONVT:
+        return prep_conv(b, n);
+    case EOI_OP_BN:
+        return prep_bn(b, n);
+    case EOI_OP_ACT:
+        return prep_act(b, n);
+    case EOI_OP_BINARY:
+        return prep_binary(b, n);
+    case EOI_OP_SOFTMAX:
+        return prep_softmax(b, n);
+    case EOI_OP_CONCAT:
+        return prep_concat(b, n);
+    case EOI_OP_SPLIT:
+        return prep_split(b, n);
+    case EOI_OP_SLICE:
+        return prep_slice(b, n);
+    case EOI_OP_MAXPOOL:
+    case EOI_OP_AVGPOOL:
+    case EOI_OP_GAP:
+        return prep_pool(b, n);
+    case EOI_OP_RESIZE:
+        return prep_resize(b, n);
+    case EOI_OP_PAD:
+        return prep_pad(b, n);
+    case EOI_OP_COPY:
+        return prep_copy(b, n);
+    case EOI_OP_TRANSPOSE:
+        return prep_transpose(b, n);
+    case EOI_OP_GEMM:
+    case EOI_OP_MATMUL:
+        return prep_gemm(b, n);
+    case EOI_OP_CONSTANT:
+        return prep_constant(b, n);
+    default:
+        return prep_shape_ops(b, n);
+    }
+}
+
+/* ---- fusion ------------------------------------------------------------ */
+/* y = a * conv(x) + b  ==  conv'(x) with w' = a w and bias' = a bias + b. */
+static void fold_bn_into_conv(eoi_node *c, const eoi_node *bn, int64_t cin, int64_t m) {
+    int64_t kk = c->k[0] * c->k[1], g = c->group;
+    if (c->op == EOI_OP_CONV) { /* weights [M][Cin/g * kk] */
+        int64_t per = cin / g * kk;
+        for (int64_t o = 0; o < m; o++)
+            for (int64_t j = 0; j < per; j++)
+                c->w[o * per + j] *= bn->w[o];
+    } else { /* ConvTranspose: weights [Cin][M/g][kk] */
+        int64_t cg = cin / g, mg = m / g;
+        for (int64_t ci = 0; ci < cin; ci++)
+            for (int64_t j = 0; j < mg; j++) {
+                float a = bn->w[(ci / cg) * mg + j];
+                for (int64_t t = 0; t < kk; t++)
+                    c->w[(ci * mg + j) * kk + t] *= a;
+            }
+    }
+    for (int64_t o = 0; o < m; o++)
+        c->bias[o] = c->bias[o] * bn->w[o] + bn->bias[o];
+}
+
+static size_t round64(size_t n) { return (n + 63) & ~(size_t)63; }
+
+/* First-fit placement of a block of n bytes among live blocks. */
+typedef struct blk {
+    size_t off, size;
+    int32_t value;
+} blk;
+
+static size_t place(blk *live, int32_t *nlive, size_t n, int32_t value) {
+    size_t off = 0;
+    int32_t at = 0;
+    for (; at < *nlive; at++) {
+        if (live[at].off >= off + n)
+            break;
+        size_t end = live[at].off + live[at].size;
+        if (end > off)
+            off = end;
+    }
+    memmove(&live[at + 1], &live[at], (size_t)(*nlive - at) * sizeof *live);
+    live[at] = (blk){off, n, value};
+    (*nlive)++;
+    return off;
+}
+
+static void unplace(blk *live, int32_t *nlive, int32_t value) {
+    for (int32_t i = 0; i < *nlive; i++)
+        if (live[i].value == value) {
+            memmove(&live[i], &live[i + 1], (size_t)(*nlive - i - 1) * sizeof *live);
+            (*nlive)--;
+            return;
+        }
+}
+
+/* ---- build ------------------------------------------------------------- */
+static eo_status fold_node(build *b, eoi_node *n, void **cbuf) {
+    eoi_graph *g = b->g;
+    for (int32_t i = 0; i < n->nout; i++) {
+        eoi_value *o = out_val(b, n, i);
+        size_t bytes = (size_t)o->n * (o->dtype == EOI_I64 ? 8 : 4);
+        if (!(o->cdata = galloc(b, bytes)))
+            return EO_E_NOMEM;
+        cbuf[n->out[i]] = o->cdata;
+    }
+    if (n->op == EOI_OP_SHAPE) {
+        const eoi_value *x = in_val(b, n, 0);
+        eoi_value *o = out_val(b, n, 0);
+        for (int64_t i = 0; i < o->n; i++)
+            ((int64_t *)o->cdata)[i] = x->dims[n->starts[0] + i];
+        return EO_OK;
+    }
+    eoi_exec ex = {g, cbuf, NULL, 1};
+    size_t sb = eoi_node_scratch(g, n);
+    if (sb && !(ex.scratch = eoi_malloc(b->ctx, sb)))
+        return EO_E_NOMEM;
+    eo_status st = eoi_node_run(b->ctx, &ex, n);
+    eoi_free(ex.scratch);
+    return st;
+}
+
+static eo_status add_nodes(build *b, void **cbuf, int32_t *nrt) {
+    eoi_graph *g = b->g;
+    const eoi_onnx *m = b->m;
+    eo_status st;
+    for (int32_t i = 0; i < m->nnodes; i++) {
+        const eoi_onode *on = &m->nodes[i];
+        b->on = on;
+        const opdef *def = find_op(on);
+        if (!def)
+            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "operator %s%s%s is not supported", on->op,
+                         on->domain && on->domain[0] ? " of domain " : "",
+                         on->domain ? on->domain : "");
+        eoi_node *n = &g->nodes[*nrt];
+        memset(n, 0, sizeof *n);
+        n->op = def->op;
+        n->act.kind = def->act;
+        n->binop = def->binop;
+        n->name = on->name;
+        n->type = on->op;
+        n->nin = on->nin;
+        n->nout = on->nout;
+        if (on->nout < 1)
+            return bfail(b, EO_E_MODEL, "no outputs");
+        if (!(n->in = galloc(b, (size_t)(on->nin + 1) * sizeof(int32_t))) ||
+            !(n->out = galloc(b, (size_t)on->nout * sizeof(int32_t))))
+            return EO_E_NOMEM;
+        int all_const = 1;
+        for (int32_t j = 0; j < on->nin; j++) {
+            if (on->in[j][0] == '\0') {
+                n->in[j] = -1;
+                continue;
+            }
+            n->in[j] = find_value(g, on->in[j]);
+            if (n->in[j] < 0)
+                return bfail(b, EO_E_MODEL, "input '%s' is not produced before this node",
+                             on->in[j]);
+            if (g->values[n->in[j]].n < 0)
+                return bfail(b, EO_E_MODEL, "input '%s' is too large", on->in[j]);
+            all_const &= g->values[n->in[j]].cdata != NULL;
+        }
+        for (int32_t j = 0; j < on->nout; j++) {
+            if (on->out[j][0] != '\0' && find_value(g, on->out[j]) >= 0)
+                return bfail(b, EO_E_MODEL, "output '%s' is defined twice", on->out[j]);
+            if ((n->out[j] = add_value(b, on->out[j])) < 0)
+                return bfail(b, EO_E_INTERNAL, "value table overflow");
+        }
+        if ((st = prepare(b, n)) != EO_OK)
+            return st;
+        for (int32_t j = 0; j < on->nout; j++)
+            if (out_val(b, n, j)->n < 0)
+                return bfail(b, EO_E_MODEL, "output '%s' is too large", on->out[j]);
+        if (n->op == EOI_OP_CONSTANT) {
+            cbuf[n->out[0]] = out_val(b, n, 0)->cdata;
+            continue;
+        }
+        if (n->op == EOI_OP_SHAPE || (all_const && n->nin > 0)) {
+            if ((st = fold_node(b, n, cbuf)) != EO_OK)
+                return st;
+            continue;
+        }
+        for (int32_t j = 0; j < on->nout; j++)
+            if (out_val(b, n, j)->dtype != EOI_F32)
+                return bfail(b, EO_E_MODEL_UNSUPPORTED_OP,
+                             "integer tensors computed at run time are not supported");
+        (*nrt)++;
+    }
+    b->on = NULL;
+    return EO_OK;
+}
+
+/* Fold BatchNormalization into the convolution before it and activations
+ * into the epilogue of the convolution (or batch norm) before them, when
+ * that producer's output feeds nothing else. */
+static int32_t fuse(eoi_graph *g, int32_t nrt) {
+    int32_t *prod = NULL, *uses = NULL;
+    size_t nv = (size_t)g->nvalues;
+    prod = eoi_malloc(NULL, nv * sizeof *prod);
+    uses = eoi_calloc(NULL, nv, sizeof *uses);
+    if (!prod || !uses) { /* fusion is optional */
+        eoi_free(prod);
+        eoi_free(uses);
+        return nrt;
+    }
+    for (size_t i = 0; i < nv; i++)
+        prod[i] = -1;
+    for (int32_t i = 0; i < nrt; i++) {
+        eoi_node *n = &g->nodes[i];
+        for (int32_t j = 0; j < n->nin; j++)
+            if (n->in[j] >= 0)
+                uses[n->in[j]]++;
+        for (int32_t j = 0; j < n->nout; j++)
+            prod[n->out[j]] = i;
+    }
+    for (int32_t i = 0; i < nrt; i++) {
+        eoi_node *n = &g->nodes[i];
+        int32_t v = n->nin > 0 ? n->in[0] : -1;
+        if (v < 0 || prod[v] < 0 || uses[v] != 1 || g->values[v].is_output)
+            continue;
+        eoi_node *p = &g->nodes[prod[v]];
+        int fusable = 0;
+        if (n->op == EOI_OP_BN && (p->op == EOI_OP_CONV || p->op == EOI_OP_CONVT) &&
+            p->act.kind == EOI_ACT_NONE) {
+            int64_t cin = g->values[p->in[0]].dims[1];
+            fold_bn_into_conv(p, n, cin, g->values[v].dims[1]);
+            fusable = 1;
+        } else if (n->op == EOI_OP_ACT && n->act.kind != EOI_ACT_FLOOR &&
+                   n->act.kind != EOI_ACT_CEIL &&
+                   (p->op == EOI_OP_CONV || p->op == EOI_OP_CONVT || p->op == EOI_OP_BN) &&
+                   p->act.kind == EOI_ACT_NONE) {
+            p->act = n->act;
+            fusable = 1;
+        }
+        if (fusable) {
+            p->out[0] = n->out[0];
+            prod[n->out[0]] = prod[v];
+            n->op = EOI_OP_NONE;
+        }
+    }
+    int32_t k = 0;
+    for (int32_t i = 0; i < nrt; i++)
+        if (g->nodes[i].op != EOI_OP_NONE)
+            g->nodes[k++] = g->nodes[i];
+    eoi_free(prod);
+    eoi_free(uses);
+    return k;
+}
+
+static eo_status plan(build *b) {
+    eoi_graph *g = b->g;
+    for (int32_t i = 0; i < g->nnodes; i++) {
+        const eoi_node *n = &g->nodes[i];
+        for (int32_t j = 0; j < n->nin; j++)
+            if (n->in[j] >= 0)
+                g->values[n->in[j]].last_use = i;
+        size_t sb = eoi_node_scratch(g, n);
+        if (sb > g->scratch_bytes)
+            g->scratch_bytes = sb;
+    }
+    blk *live = eoi_malloc(b->ctx, ((size_t)g->nvalues + 1) * sizeof *live);
+    if (!live)
+        return EO_E_NOMEM;
+    int32_t nlive = 0;
+    size_t high = 0;
+    for (int32_t i = 0; i < g->nnodes; i++) {
+        const eoi_node *n = &g->nodes[i];
+        for (int32_t j = 0; j < n->nout; j++) {
+            eoi_value *v = &g->values[n->out[j]];
+            if (v->is_output && n->out[j] == g->output)
+                continue; /* written straight into the caller's buffer */
+            size_t bytes = round64((size_t)v->n * sizeof(float));
+            v->offset = place(live, &nlive, bytes, n->out[j]);
+            if (v->offset + bytes > high)
+                high = v->offset + bytes;
+        }
+        for (int32_t j = 0; j < n->nout; j++)
+            if (g->values[n->out[j]].last_use < 0)
+                unplace(live, &nlive, n->out[j]);
+        for (int32_t j = 0; j < n->nin; j++) {
+            int32_t v = n->in[j];
+            if (v >= 0 && g->values[v].last_use == i && !g->values[v].cdata && v != g->input)
+                unplace(live, &nlive, v);
+        }
+    }
+    eoi_free(live);
+    g->arena_bytes = high;
+    int64_t lim = eoi_limit(b->ctx, EO_LIMIT_MAX_BYTES);
+    if (high > (size_t)lim || g->scratch_bytes > (size_t)lim)
+        return eoi_fail(b->ctx, EO_E_LIMIT,
+                        "the model needs %zu bytes of work memory for this input shape (limit "
+                        "%lld)",
+                        high > g->scratch_bytes ? high : g->scratch_bytes, (long long)lim);
+    return EO_OK;
+}
+
+eo_status eoi_graph_build(eo_ctx *ctx, eoi_graph *g, const eoi_onnx *m, const int64_t *in_dims,
+                          int32_t in_ndim) {
+    eo_status st = EO_OK;
+    void **cbuf = NULL;
+    memset(g, 0, sizeof *g);
+    build bd = {ctx, g, m, NULL, 0};
+    build *b = &bd;
+    int64_t cap = (int64_t)m->ninit + m->ninputs + 1;
+    for (int32_t i = 0; i < m->nnodes; i++)
+        cap += m->nodes[i].nout;
+    if (cap > (1 << 24))
+        return eoi_fail(ctx, EO_E_MODEL, "ONNX model is too large (%lld values)", (long long)cap);
+    b->cap_values = (int32_t)cap;
+    if (!(g->values = galloc(b, (size_t)cap * sizeof *g->values)) ||
+        !(g->nodes = galloc(b, ((size_t)m->nnodes + 1) * sizeof *g->nodes)) ||
+        !(cbuf = eoi_calloc(ctx, (size_t)cap, sizeof *cbuf))) {
+        st = EO_E_NOMEM;
+        goto done;
+    }
+    for (int32_t i = 0; i < m->ninit; i++) {
+        const eoi_tensor *t = &m->inits[i];
+        int32_t v = add_value(b, t->name);
+        set_shape(&g->values[v], t->dtype, t->ndim, t->dims);
+        g->values[v].cdata = t->data;
+        cbuf[v] = t->data;
+    }
+    /* the one graph input that is not an initializer */
+    const eoi_vinfo *in = NULL;
+    int32_t nin = 0;
+    for (int32_t i = 0; i < m->ninputs; i++) {
+        int is_init = 0;
+        for (int32_t j = 0; j < m->ninit && !is_init; j++)
+            is_init = strcmp(m->inits[j].name, m->inputs[i].name) == 0;
+        if (!is_init) {
+            in = in ? in : &m->inputs[i];
+            nin++;
+        }
+    }
+    if (nin != 1) {
+        st = eoi_fail(ctx, nin ? EO_E_UNSUPPORTED : EO_E_MODEL,
+                      "ONNX model has %d inputs (one is supported)", (int)nin);
+        goto done;
+    }
+    if (in->elem != 1) {
+        st = eoi_fail(ctx, EO_E_UNSUPPORTED, "input '%s' has element type %d (float is supported)",
+                      in->name, (int)in->elem);
+        goto done;
+    }
+    g->input = add_value(b, in->name);
+    eoi_value *iv = &g->values[g->input];
+    if (in_dims) {
+        if (in->ndim >= 0 && in->ndim != in_ndim) {
+            st = eoi_fail(ctx, EO_E_ARG, "input shape of rank %d for a model input of rank %d",
+                          (int)in_ndim, (int)in->ndim);
+            goto done;
+        }
+        for (int32_t i = 0; i < in_ndim; i++)
+            if (in->ndim >= 0 && in->dims[i] > 0 && in->dims[i] != in_dims[i]) {
+                st = eoi_fail(ctx, EO_E_ARG, "input size %lld on axis %d; the model fixes %lld",
+                              (long long)in_dims[i], (int)i, (long long)in->dims[i]);
+                goto done;
+            }
+        set_shape(iv, EOI_F32, in_ndim, in_dims);
+    } else {
+        if (in->ndim < 0) {
+            st = eoi_fail(ctx, EO_E_ARG, "input '%s' has no shape: give one", in->name);
+            goto done;
+        }
+        for (int32_t i = 0; i < in->ndim; i++)
+            if (in->dims[i] < 1) {
+                st = eoi_fail(ctx, EO_E_ARG,
+                              "input '%s' has a dynamic size on axis %d: give an input shape",
+                              in->name, (int)i);
+                goto done;
+            }
+        set_shape(iv, EOI_F32, in->ndim, in->dims);
+    }
+    if (iv->n < 1) {
+        st = eoi_fail(ctx, EO_E_ARG, "input shape is empty or too large");
+        goto done;
+    }
+    int32_t nrt = 0;
+    EOI_TRY(st, add_nodes(b, cbuf, &nrt));
+    if (m->noutputs < 1 || (g->output = find_value(g, m->outputs[0].name)) < 0) {
+        st = eoi_fail(ctx, EO_E_MODEL, "ONNX model output '%s' is not produced by any node",
+                      m->noutputs ? m->outputs[0].name : "(none)");
+        goto done;
+    }
+    if (g->values[g->output].dtype != EOI_F32) {
+        st = eoi_fail(ctx, EO_E_UNSUPPORTED, "model output '%s' is not float", m->outputs[0].name);
+        goto done;
+    }
+    g->values[g->output].is_output = 1;
+    g->nnodes = fuse(g, nrt);
+    EOI_TRY(st, plan(b));
+done:
+    eoi_free(cbuf);
+    if (st != EO_OK)
+        eoi_graph_free(g);
+    return st;
+}
+
+void eoi_graph_free(eoi_graph *g) {
+    if (g)
+        eoi_arena_free(&g->arena);
+}

@@ -1,0 +1,278 @@
+/*
+ * infer_int.h - internals of the inference core: the parsed ONNX model
+ * (onnx.c), the graph (graph.c: shape inference, constant folding, fusion,
+ * buffer plan), the node kernels (ops_*.c) and the SIMD kernel table
+ * (kern_*.c). Never installed.
+ */
+#ifndef INFER_INT_H
+#define INFER_INT_H
+
+#include "eoi.h"
+
+#include <pthread.h>
+
+#define EOI_MAXDIM 8
+/* Floats of one im2col tile (whole output rows; at least one row). */
+#define EOI_IM2COL_FLOATS ((int64_t)1 << 22)
+
+/* ---- arena: every piece of a parsed model lives in one ----------------- */
+typedef struct eoi_arena_blk eoi_arena_blk;
+typedef struct eoi_arena {
+    eoi_arena_blk *head;
+} eoi_arena;
+void *eoi_arena_alloc(eo_ctx *ctx, eoi_arena *a, size_t n);
+void eoi_arena_free(eoi_arena *a);
+
+/* ---- ONNX as read from the file (onnx.c) ------------------------------- */
+enum { EOI_F32 = 1, EOI_I64 = 7 }; /* element types we hold (ONNX numbers) */
+
+typedef struct eoi_tensor {
+    const char *name;
+    int32_t dtype; /* EOI_F32 or EOI_I64 after conversion */
+    int32_t ndim;
+    int64_t dims[EOI_MAXDIM];
+    int64_t n;
+    void *data; /* float * or int64_t * */
+} eoi_tensor;
+
+enum {
+    EOI_AT_FLOAT = 1,
+    EOI_AT_INT = 2,
+    EOI_AT_STRING = 3,
+    EOI_AT_TENSOR = 4,
+    EOI_AT_GRAPH = 5,
+    EOI_AT_FLOATS = 6,
+    EOI_AT_INTS = 7,
+    EOI_AT_STRINGS = 8,
+};
+
+typedef struct eoi_attr {
+    const char *name;
+    int32_t type;
+    float f;
+    int64_t i;
+    const char *s; /* NUL-terminated copy */
+    eoi_tensor *t;
+    int32_t nfloats, nints;
+    float *floats;
+    int64_t *ints;
+} eoi_attr;
+
+typedef struct eoi_onode {
+    const char *name, *op, *domain;
+    int32_t nin, nout, nattr;
+    const char **in, **out;
+    eoi_attr *attr;
+} eoi_onode;
+
+typedef struct eoi_vinfo {
+    const char *name;
+    int32_t elem, ndim;       /* ndim -1: unknown rank */
+    int64_t dims[EOI_MAXDIM]; /* -1: dynamic */
+} eoi_vinfo;
+
+typedef struct eoi_onnx {
+    eoi_arena arena;
+    int64_t ir_version, opset;
+    int32_t nnodes, ninit, ninputs, noutputs;
+    eoi_onode *nodes;
+    eoi_tensor *inits;
+    eoi_vinfo *inputs, *outputs;
+} eoi_onnx;
+
+/* Parse an ONNX ModelProto; EO_E_MODEL on any malformation. */
+eo_status eoi_onnx_parse(eo_ctx *ctx, eoi_onnx *out, const uint8_t *data, size_t size);
+void eoi_onnx_free(eoi_onnx *m);
+const eoi_attr *eoi_attr_find(const eoi_onode *n, const char *name);
+
+/* ---- the executable graph (graph.c) ------------------------------------ */
+enum {
+    EOI_OP_NONE,
+    EOI_OP_CONV,
+    EOI_OP_CONVT,
+    EOI_OP_BN,
+    EOI_OP_ACT, /* unary element-wise: act field says which */
+    EOI_OP_PRELU,
+    EOI_OP_SOFTMAX,
+    EOI_OP_BINARY, /* Add Sub Mul Div with broadcasting */
+    EOI_OP_CONCAT,
+    EOI_OP_SPLIT,
+    EOI_OP_SLICE,
+    EOI_OP_MAXPOOL,
+    EOI_OP_AVGPOOL,
+    EOI_OP_GAP,
+    EOI_OP_RESIZE,
+    EOI_OP_PAD,
+    EOI_OP_COPY, /* Identity Dropout Flatten Reshape Squeeze Unsqueeze */
+    EOI_OP_TRANSPOSE,
+    EOI_OP_GEMM,
+    EOI_OP_MATMUL,
+    EOI_OP_CONSTANT,
+    EOI_OP_SHAPE,
+    EOI_OP_GATHER,
+    EOI_OP_CAST,
+    EOI_OP_CONSTOFSHAPE,
+};
+
+enum {
+    EOI_ACT_NONE,
+    EOI_ACT_RELU,
+    EOI_ACT_LEAKY,
+    EOI_ACT_CLIP,
+    EOI_ACT_SIGMOID,
+    EOI_ACT_HSIGMOID,
+    EOI_ACT_HSWISH,
+    EOI_ACT_TANH,
+    EOI_ACT_FLOOR,
+    EOI_ACT_CEIL,
+};
+
+enum { EOI_BIN_ADD, EOI_BIN_SUB, EOI_BIN_MUL, EOI_BIN_DIV, EOI_BIN_PRELU };
+
+typedef struct eoi_act {
+    int32_t kind;
+    float a, b; /* leaky alpha; clip min/max; hard-sigmoid alpha/beta */
+} eoi_act;
+
+/* Resize coordinate modes and nearest rounding. */
+enum { EOI_CT_HALF, EOI_CT_PT_HALF, EOI_CT_ALIGN, EOI_CT_ASYM };
+enum { EOI_NR_PREFER_FLOOR, EOI_NR_PREFER_CEIL, EOI_NR_FLOOR, EOI_NR_CEIL };
+enum { EOI_PAD_CONSTANT, EOI_PAD_REFLECT, EOI_PAD_EDGE };
+
+typedef struct eoi_value {
+    const char *name;
+    int32_t dtype, ndim;
+    int64_t dims[EOI_MAXDIM];
+    int64_t n;
+    void *cdata;       /* constant data (owned by the graph's arena) or NULL */
+    int32_t last_use;  /* index of the last step reading it */
+    int32_t is_output; /* a graph output: never freed by the plan */
+    size_t offset;     /* byte offset in the run arena */
+} eoi_value;
+
+typedef struct eoi_node {
+    int32_t op;
+    const char *name, *type;
+    int32_t nin, nout;
+    int32_t *in, *out; /* value ids, -1 for an absent optional input */
+    eoi_act act;       /* activation (ACT op, or fused epilogue of CONV) */
+    int32_t binop;
+    /* convolution / pooling geometry (2-D spatial; 1-D is mapped to H = 1) */
+    int64_t group, k[2], s[2], d[2], pads[4], opad[2];
+    int32_t ceil_mode, count_pad;
+    float *w, *bias; /* conv: weights [Cout][Cin/g * kh * kw] after BN folding */
+    int64_t axis;
+    int64_t perm[EOI_MAXDIM];
+    float alpha, beta, eps;
+    int32_t transa, transb;
+    /* resize */
+    int32_t linear, coord, nearest;
+    float scale[2];
+    /* pad / slice */
+    int32_t pad_mode;
+    int64_t pads_nd[2 * EOI_MAXDIM];
+    float pad_value;
+    int64_t starts[EOI_MAXDIM], steps[EOI_MAXDIM];
+    int32_t legacy_softmax; /* opset < 13: coerce to 2-D at axis */
+    int32_t to_float;       /* cast */
+    size_t scratch;         /* bytes of scratch the kernel needs */
+} eoi_node;
+
+typedef struct eoi_graph {
+    eoi_arena arena;
+    int32_t nvalues, nnodes;
+    eoi_value *values;
+    eoi_node *nodes;
+    int32_t input, output; /* value ids */
+    size_t arena_bytes;    /* run arena: activations */
+    size_t scratch_bytes;  /* run scratch: im2col etc. */
+    double flops;
+} eoi_graph;
+
+/* Build the graph of a parsed model for the input shape in_dims (ndim
+ * values; NULL = the model's own, which must then be fixed). */
+eo_status eoi_graph_build(eo_ctx *ctx, eoi_graph *g, const eoi_onnx *m, const int64_t *in_dims,
+                          int32_t in_ndim);
+void eoi_graph_free(eoi_graph *g);
+
+/* ---- running nodes (ops_*.c) ------------------------------------------- */
+typedef struct eoi_exec {
+    const eoi_graph *g;
+    void **buf; /* per value: where its data is for this run */
+    float *scratch;
+    int32_t threads;
+} eoi_exec;
+
+eo_status eoi_node_run(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
+/* Scratch bytes a node needs (set during graph build). */
+size_t eoi_node_scratch(const eoi_graph *g, const eoi_node *n);
+
+eo_status eoi_run_conv(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
+eo_status eoi_run_convt(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
+eo_status eoi_run_gemm(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
+eo_status eoi_run_matmul(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
+eo_status eoi_run_pool(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
+eo_status eoi_run_resize(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
+
+/* Spatial output size of a convolution / pooling window along one axis. */
+int64_t eoi_conv_out(int64_t in, int64_t k, int64_t s, int64_t d, int64_t p0, int64_t p1,
+                     int32_t ceil_mode);
+
+/* ---- SIMD kernel table (kern_portable.c, kern_avx2.c, kern_avx512.c) --- */
+typedef struct eoi_dwgeom {
+    int64_t ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw;
+} eoi_dwgeom;
+
+typedef struct eoi_kernels {
+    const char *name;
+    /* x[i] = act(x[i] + bias) */
+    void (*act)(float *x, size_t n, float bias, const eoi_act *a);
+    /* o[i] = a[i] op b[i] */
+    void (*binop)(float *o, const float *a, const float *b, size_t n, int32_t op);
+    /* o[i] = a[i] op s (swap: s op a[i]) */
+    void (*binop_s)(float *o, const float *a, float s, size_t n, int32_t op, int32_t swap);
+    /* one channel of a depthwise convolution, bias and activation fused */
+    void (*dwconv)(float *out, const float *in, const float *w, float bias, const eoi_dwgeom *g,
+                   const eoi_act *a);
+    /* o[i] = max(o[i], a[i]) and o[i] += a[i] (pooling rows) */
+    void (*vmax)(float *o, const float *a, size_t n);
+    void (*vadd)(float *o, const float *a, size_t n);
+    /* o[i] = a[i] + w * (b[i] - a[i]) (linear resize rows) */
+    void (*lerp)(float *o, const float *a, const float *b, float w, size_t n);
+} eoi_kernels;
+
+extern const eoi_kernels eoi_kernels_portable;
+extern const eoi_kernels eoi_kernels_avx2;
+extern const eoi_kernels eoi_kernels_avx512;
+
+/* The table in use: the widest the CPU has (src/core/version.c
+ * eoi_simd_path, EOPROC_SIMD=portable|avx2 lowers it). */
+const eoi_kernels *eoi_kernels_get(void);
+/* Test hook: force a table by name ("portable", "avx2", "avx512"); NULL
+ * goes back to the automatic choice. Returns 0 if the CPU lacks it. */
+int eoi_kernels_force(const char *name);
+const char *eoi_simd_path(void);
+
+/* Scalar activation, shared by every table for what has no vector form. */
+static inline float eoi_act1(float v, const eoi_act *a) {
+    switch (a->kind) {
+    case EOI_ACT_RELU:
+        return v > 0.0f ? v : 0.0f;
+    case EOI_ACT_LEAKY:
+        return v >= 0.0f ? v : v * a->a;
+    case EOI_ACT_CLIP:
+        return v < a->a ? a->a : (v > a->b ? a->b : v);
+    case EOI_ACT_HSIGMOID: {
+        float t = a->a * v + a->b;
+        return t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t);
+    }
+    case EOI_ACT_HSWISH: {
+        float t = v / 6.0f + 0.5f;
+        return v * (t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t));
+    }
+    default:
+        return v;
+    }
+}
+
+#endif /* INFER_INT_H */

@@ -1,0 +1,28 @@
+/* kern_avx2.c - the kernels on 8-float AVX2 + FMA vectors, compiled with a
+ * target attribute so the rest of the library stays baseline x86-64;
+ * chosen at run time when the CPU has AVX2 and FMA. */
+#include "infer_int.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define VT __m256
+#define VL 8
+#define VLOAD(p) _mm256_loadu_ps(p)
+#define VSTORE(p, v) _mm256_storeu_ps((p), (v))
+#define VSET1(x) _mm256_set1_ps(x)
+#define VADD(a, b) _mm256_add_ps((a), (b))
+#define VSUB(a, b) _mm256_sub_ps((a), (b))
+#define VMUL(a, b) _mm256_mul_ps((a), (b))
+#define VDIV(a, b) _mm256_div_ps((a), (b))
+#define VMAX(a, b) _mm256_max_ps((a), (b))
+#define VMIN(a, b) _mm256_min_ps((a), (b))
+#define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define KTARGET __attribute__((target("avx2,fma")))
+#define KFN(name) name##_avx2
+#include "kern_tmpl.h"
+
+const eoi_kernels eoi_kernels_avx2 = KTABLE("avx2");
+#else
+const eoi_kernels eoi_kernels_avx2 = {0};
+#endif

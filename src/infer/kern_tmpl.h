@@ -1,0 +1,203 @@
+/* kern_tmpl.h - the hot kernels, written once over a small vector
+ * vocabulary and instantiated by kern_portable.c (scalar "vectors"),
+ * kern_avx2.c (8 floats) and kern_avx512.c (16 floats). The including file
+ * defines VT, VL, VLOAD, VSTORE, VSET1, VADD, VSUB, VMUL, VDIV, VMAX, VMIN,
+ * VFMA (a * b + c), KTARGET (a target attribute or nothing) and KFN(name). */
+#include <math.h>
+
+KTARGET static inline VT KFN(vact)(VT v, int32_t kind, VT a, VT b) {
+    VT zero = VSET1(0.0f), one = VSET1(1.0f);
+    switch (kind) {
+    case EOI_ACT_RELU:
+        return VMAX(v, zero);
+    case EOI_ACT_LEAKY: /* exact: max(v, 0) + a * min(v, 0) */
+        return VFMA(a, VMIN(v, zero), VMAX(v, zero));
+    case EOI_ACT_CLIP:
+        return VMIN(VMAX(v, a), b);
+    case EOI_ACT_HSIGMOID:
+        return VMIN(VMAX(VFMA(a, v, b), zero), one);
+    case EOI_ACT_HSWISH:
+        return VMUL(v, VMIN(VMAX(VADD(VDIV(v, VSET1(6.0f)), VSET1(0.5f)), zero), one));
+    default:
+        return v;
+    }
+}
+
+static int KFN(has_vact)(int32_t kind) {
+    return kind == EOI_ACT_NONE || kind == EOI_ACT_RELU || kind == EOI_ACT_LEAKY ||
+           kind == EOI_ACT_CLIP || kind == EOI_ACT_HSIGMOID || kind == EOI_ACT_HSWISH;
+}
+
+KTARGET static void KFN(act)(float *x, size_t n, float bias, const eoi_act *a) {
+    size_t i = 0;
+    if (!KFN(has_vact)(a->kind)) {
+        for (; i < n; i++) {
+            float v = x[i] + bias;
+            switch (a->kind) {
+            case EOI_ACT_SIGMOID:
+                v = 1.0f / (1.0f + expf(-v));
+                break;
+            case EOI_ACT_TANH:
+                v = tanhf(v);
+                break;
+            case EOI_ACT_FLOOR:
+                v = floorf(v);
+                break;
+            case EOI_ACT_CEIL:
+                v = ceilf(v);
+                break;
+            default:
+                break;
+            }
+            x[i] = v;
+        }
+        return;
+    }
+    VT vb = VSET1(bias), va = VSET1(a->a), vbb = VSET1(a->b);
+    for (; i + VL <= n; i += VL)
+        VSTORE(x + i, KFN(vact)(VADD(VLOAD(x + i), vb), a->kind, va, vbb));
+    for (; i < n; i++)
+        x[i] = eoi_act1(x[i] + bias, a);
+}
+
+#define KBIN_LOOP(EXPR_V, EXPR_S)                                                                  \
+    do {                                                                                           \
+        for (; i + VL <= n; i += VL) {                                                             \
+            VT va = VLOAD(a + i), vb = LOADB(i);                                                   \
+            VSTORE(o + i, EXPR_V);                                                                 \
+        }                                                                                          \
+        for (; i < n; i++) {                                                                       \
+            float sa = a[i], sb = SB(i);                                                           \
+            o[i] = EXPR_S;                                                                         \
+        }                                                                                          \
+    } while (0)
+
+#define KBIN_ALL()                                                                                 \
+    do {                                                                                           \
+        switch (op) {                                                                              \
+        case EOI_BIN_ADD:                                                                          \
+            KBIN_LOOP(VADD(va, vb), sa + sb);                                                      \
+            break;                                                                                 \
+        case EOI_BIN_SUB:                                                                          \
+            KBIN_LOOP(VSUB(va, vb), sa - sb);                                                      \
+            break;                                                                                 \
+        case EOI_BIN_MUL:                                                                          \
+            KBIN_LOOP(VMUL(va, vb), sa *sb);                                                       \
+            break;                                                                                 \
+        case EOI_BIN_DIV:                                                                          \
+            KBIN_LOOP(VDIV(va, vb), sa / sb);                                                      \
+            break;                                                                                 \
+        default: /* PRelu: max(a, 0) + b * min(a, 0) */                                            \
+            KBIN_LOOP(VFMA(vb, VMIN(va, zero), VMAX(va, zero)), sa < 0.0f ? sa * sb : sa);         \
+            break;                                                                                 \
+        }                                                                                          \
+    } while (0)
+
+KTARGET static void KFN(binop)(float *o, const float *a, const float *b, size_t n, int32_t op) {
+    size_t i = 0;
+    VT zero = VSET1(0.0f);
+#define LOADB(i) VLOAD(b + (i))
+#define SB(i) b[i]
+    KBIN_ALL();
+#undef LOADB
+#undef SB
+}
+
+KTARGET static void KFN(binop_s)(float *o, const float *a, float s, size_t n, int32_t op,
+                                 int32_t swap) {
+    size_t i = 0;
+    VT zero = VSET1(0.0f), vs = VSET1(s);
+#define LOADB(i) vs
+#define SB(i) s
+    if (!swap) {
+        KBIN_ALL();
+    } else { /* o = s op a: only Sub and Div are not symmetric */
+        switch (op) {
+        case EOI_BIN_SUB:
+            for (; i + VL <= n; i += VL)
+                VSTORE(o + i, VSUB(vs, VLOAD(a + i)));
+            for (; i < n; i++)
+                o[i] = s - a[i];
+            break;
+        case EOI_BIN_DIV:
+            for (; i + VL <= n; i += VL)
+                VSTORE(o + i, VDIV(vs, VLOAD(a + i)));
+            for (; i < n; i++)
+                o[i] = s / a[i];
+            break;
+        default:
+            KBIN_ALL();
+            break;
+        }
+    }
+#undef LOADB
+#undef SB
+}
+
+KTARGET static void KFN(dwconv)(float *out, const float *in, const float *w, float bias,
+                                const eoi_dwgeom *g, const eoi_act *a) {
+    VT vbias = VSET1(bias);
+    for (int64_t oy = 0; oy < g->oh; oy++) {
+        float *o = out + oy * g->ow;
+        int64_t i = 0;
+        for (; i + VL <= g->ow; i += VL)
+            VSTORE(o + i, vbias);
+        for (; i < g->ow; i++)
+            o[i] = bias;
+        for (int64_t ky = 0; ky < g->kh; ky++) {
+            int64_t iy = oy * g->sh - g->ph + ky * g->dh;
+            if (iy < 0 || iy >= g->ih)
+                continue;
+            const float *row = in + iy * g->iw;
+            for (int64_t kx = 0; kx < g->kw; kx++) {
+                float wt = w[ky * g->kw + kx];
+                int64_t xoff = kx * g->dw - g->pw;
+                int64_t lo = xoff >= 0 ? 0 : (-xoff + g->sw - 1) / g->sw;
+                int64_t hi = g->iw - xoff <= 0 ? 0 : (g->iw - xoff + g->sw - 1) / g->sw;
+                hi = hi > g->ow ? g->ow : hi;
+                if (g->sw == 1) {
+                    VT vw = VSET1(wt);
+                    int64_t x = lo;
+                    for (; x + VL <= hi; x += VL)
+                        VSTORE(o + x, VFMA(vw, VLOAD(row + x + xoff), VLOAD(o + x)));
+                    for (; x < hi; x++)
+                        o[x] += wt * row[x + xoff];
+                } else {
+                    for (int64_t x = lo; x < hi; x++)
+                        o[x] += wt * row[x * g->sw + xoff];
+                }
+            }
+        }
+        KFN(act)(o, (size_t)g->ow, 0.0f, a);
+    }
+}
+
+KTARGET static void KFN(vmax)(float *o, const float *a, size_t n) {
+    size_t i = 0;
+    for (; i + VL <= n; i += VL)
+        VSTORE(o + i, VMAX(VLOAD(o + i), VLOAD(a + i)));
+    for (; i < n; i++)
+        o[i] = a[i] > o[i] ? a[i] : o[i];
+}
+
+KTARGET static void KFN(vadd)(float *o, const float *a, size_t n) {
+    size_t i = 0;
+    for (; i + VL <= n; i += VL)
+        VSTORE(o + i, VADD(VLOAD(o + i), VLOAD(a + i)));
+    for (; i < n; i++)
+        o[i] += a[i];
+}
+
+KTARGET static void KFN(lerp)(float *o, const float *a, const float *b, float w, size_t n) {
+    size_t i = 0;
+    VT vw = VSET1(w);
+    for (; i + VL <= n; i += VL) {
+        VT va = VLOAD(a + i);
+        VSTORE(o + i, VFMA(vw, VSUB(VLOAD(b + i), va), va));
+    }
+    for (; i < n; i++)
+        o[i] = a[i] + w * (b[i] - a[i]);
+}
+
+#define KTABLE(NAME)                                                                               \
+    { NAME, KFN(act), KFN(binop), KFN(binop_s), KFN(dwconv), KFN(vmax), KFN(vadd), KFN(lerp) }

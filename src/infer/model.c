@@ -1,0 +1,288 @@
+/* model.c - the public model API: load (parse + graph build for a fixed
+ * input shape), shape queries, and runs. A model is immutable once built;
+ * runs take a work state (activation arena, scratch, buffer table) from a
+ * mutex-guarded pool, so many threads can run one model at once. */
+#include "infer_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+struct eo_model_opts {
+    int32_t ndim;
+    int64_t dims[EOI_MAXDIM];
+};
+
+typedef struct runstate {
+    struct runstate *next;
+    char *arena;
+    float *scratch;
+    void **buf;
+} runstate;
+
+struct eo_model {
+    eoi_onnx onnx;
+    eoi_graph g;
+    pthread_mutex_t mu;
+    runstate *pool;
+};
+
+eo_status eo_model_opts_new(eo_ctx *ctx, eo_model_opts **out) {
+    EOI_CHECK_ARG(ctx, out);
+    *out = eoi_calloc(ctx, 1, sizeof **out);
+    return *out ? EO_OK : EO_E_NOMEM;
+}
+
+void eo_model_opts_free(eo_model_opts *opts) { eoi_free(opts); }
+
+eo_status eo_model_opts_set_input_shape(eo_ctx *ctx, eo_model_opts *opts, const int64_t *dims,
+                                        int32_t ndim) {
+    EOI_CHECK_ARG(ctx, opts && dims);
+    if (ndim < 1 || ndim > EOI_MAXDIM)
+        return eoi_fail(ctx, EO_E_ARG, "input shape: %d dimensions (1 to %d)", (int)ndim,
+                        EOI_MAXDIM);
+    for (int32_t i = 0; i < ndim; i++)
+        if (dims[i] < 1 || dims[i] > (int64_t)1 << 31)
+            return eoi_fail(ctx, EO_E_ARG, "input shape: size %lld on axis %d", (long long)dims[i],
+                            (int)i);
+    opts->ndim = ndim;
+    memcpy(opts->dims, dims, (size_t)ndim * sizeof *dims);
+    return EO_OK;
+}
+
+static void free_state(runstate *r) {
+    if (!r)
+        return;
+    eoi_free(r->arena);
+    eoi_free(r->scratch);
+    eoi_free(r->buf);
+    eoi_free(r);
+}
+
+void eo_model_free(eo_model *m) {
+    if (!m)
+        return;
+    while (m->pool) {
+        runstate *r = m->pool;
+        m->pool = r->next;
+        free_state(r);
+    }
+    pthread_mutex_destroy(&m->mu);
+    eoi_graph_free(&m->g);
+    eoi_onnx_free(&m->onnx);
+    eoi_free(m);
+}
+
+eo_status eo_model_load_memory(eo_ctx *ctx, eo_model **out, const void *data, size_t size,
+                               const eo_model_opts *opts) {
+    EOI_CHECK_ARG(ctx, out);
+    *out = NULL;
+    EOI_CHECK_ARG(ctx, data || size == 0);
+    eo_status st;
+    eo_model *m = eoi_calloc(ctx, 1, sizeof *m);
+    if (!m)
+        return EO_E_NOMEM;
+    if (pthread_mutex_init(&m->mu, NULL) != 0) {
+        eoi_free(m);
+        return eoi_fail(ctx, EO_E_INTERNAL, "cannot create a mutex");
+    }
+    if ((st = eoi_onnx_parse(ctx, &m->onnx, data, size)) != EO_OK)
+        goto fail;
+    if ((st = eoi_graph_build(ctx, &m->g, &m->onnx, opts && opts->ndim ? opts->dims : NULL,
+                              opts ? opts->ndim : 0)) != EO_OK)
+        goto fail;
+    *out = m;
+    return EO_OK;
+fail:
+    pthread_mutex_destroy(&m->mu);
+    eoi_onnx_free(&m->onnx);
+    eoi_free(m);
+    return st;
+}
+
+static eo_status read_all(eo_ctx *ctx, uint8_t **out, size_t *len, const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        return eoi_fail(ctx, e == ENOENT ? EO_E_IO_NOT_FOUND : EO_E_IO_READ, "%s: %s", path,
+                        strerror(e));
+    }
+    struct stat sb;
+    eo_status st = EO_OK;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        st = eoi_fail(ctx, EO_E_IO_READ, "%s: not a regular file", path);
+    } else if (!(*out = eoi_malloc(ctx, (size_t)sb.st_size))) {
+        st = eo_ctx_status(ctx);
+    } else if (fread(*out, 1, (size_t)sb.st_size, f) != (size_t)sb.st_size) {
+        st = eoi_fail(ctx, EO_E_IO_READ, "%s: read error", path);
+        eoi_free(*out);
+        *out = NULL;
+    }
+    *len = st == EO_OK ? (size_t)sb.st_size : 0;
+    fclose(f);
+    return st;
+}
+
+eo_status eo_model_load(eo_ctx *ctx, eo_model **out, const char *path, const eo_model_opts *opts) {
+    EOI_CHECK_ARG(ctx, out);
+    *out = NULL;
+    EOI_CHECK_ARG(ctx, path);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    eo_status st = read_all(ctx, &data, &len, path);
+    if (st != EO_OK)
+        return st;
+    st = eo_model_load_memory(ctx, out, data, len, opts);
+    eoi_free(data);
+    if (st != EO_OK) {
+        /* name the file in the message */
+        char msg[EOI_MSG_MAX];
+        snprintf(msg, sizeof msg, "%s", eo_ctx_errmsg(ctx));
+        eoi_fail(ctx, st, "%s: %s", path, msg);
+    }
+    return st;
+}
+
+static eo_status shape_of(eo_ctx *ctx, const eoi_value *v, int64_t *dims, int32_t cap,
+                          int32_t *ndim) {
+    EOI_CHECK_ARG(ctx, ndim);
+    *ndim = 0;
+    EOI_CHECK_ARG(ctx, dims || cap == 0);
+    if (cap < v->ndim)
+        return eoi_fail(ctx, EO_E_ARG, "shape has %d dimensions; capacity is %d", (int)v->ndim,
+                        (int)cap);
+    memcpy(dims, v->dims, (size_t)v->ndim * sizeof *dims);
+    *ndim = v->ndim;
+    return EO_OK;
+}
+
+eo_status eo_model_input_shape(eo_ctx *ctx, const eo_model *m, int64_t *dims, int32_t capacity,
+                               int32_t *ndim) {
+    EOI_CHECK_ARG(ctx, m);
+    return shape_of(ctx, &m->g.values[m->g.input], dims, capacity, ndim);
+}
+
+eo_status eo_model_output_shape(eo_ctx *ctx, const eo_model *m, int64_t *dims, int32_t capacity,
+                                int32_t *ndim) {
+    EOI_CHECK_ARG(ctx, m);
+    return shape_of(ctx, &m->g.values[m->g.output], dims, capacity, ndim);
+}
+
+static json_object *dims_json(const eoi_value *v) {
+    json_object *a = json_object_new_array();
+    for (int32_t i = 0; a && i < v->ndim; i++)
+        json_object_array_add(a, json_object_new_int64(v->dims[i]));
+    return a;
+}
+
+eo_status eo_model_info(eo_ctx *ctx, char **out, const eo_model *m) {
+    EOI_CHECK_ARG(ctx, out);
+    *out = NULL;
+    EOI_CHECK_ARG(ctx, m);
+    json_object *o = json_object_new_object();
+    if (!o)
+        return eoi_fail(ctx, EO_E_NOMEM, "out of memory");
+    json_object_object_add(o, "input", dims_json(&m->g.values[m->g.input]));
+    json_object_object_add(o, "output", dims_json(&m->g.values[m->g.output]));
+    json_object_object_add(o, "opset", json_object_new_int64(m->onnx.opset));
+    json_object_object_add(o, "onnx_nodes", json_object_new_int(m->onnx.nnodes));
+    json_object_object_add(o, "nodes", json_object_new_int(m->g.nnodes));
+    json_object_object_add(o, "flops", eoi_json_double(m->g.flops));
+    json_object_object_add(o, "work_bytes",
+                           json_object_new_int64((int64_t)(m->g.arena_bytes + m->g.scratch_bytes)));
+    json_object_object_add(o, "simd", json_object_new_string(eoi_kernels_get()->name));
+    eo_status st = eoi_json_dump(ctx, out, o, false);
+    json_object_put(o);
+    return st;
+}
+
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
+static runstate *take_state(eo_ctx *ctx, eo_model *m) {
+    pthread_mutex_lock(&m->mu);
+    runstate *r = m->pool;
+    if (r)
+        m->pool = r->next;
+    pthread_mutex_unlock(&m->mu);
+    if (r)
+        return r;
+    const eoi_graph *g = &m->g;
+    if (!(r = eoi_calloc(ctx, 1, sizeof *r)) ||
+        !(r->arena = eoi_malloc(ctx, g->arena_bytes + 64)) ||
+        !(r->scratch = eoi_malloc(ctx, g->scratch_bytes + 64)) ||
+        !(r->buf = eoi_calloc(ctx, (size_t)g->nvalues, sizeof *r->buf))) {
+        free_state(r);
+        return NULL;
+    }
+    return r;
+}
+
+static void give_state(eo_model *m, runstate *r) {
+    pthread_mutex_lock(&m->mu);
+    r->next = m->pool;
+    m->pool = r;
+    pthread_mutex_unlock(&m->mu);
+}
+
+eo_status eo_model_run(eo_ctx *ctx, const eo_model *cm, const float *in, const int64_t *shape,
+                       int32_t ndim, float *out, size_t capacity) {
+    EOI_CHECK_ARG(ctx, cm && in && shape && out);
+    eo_model *m = (eo_model *)cm; /* only the pool changes, under its mutex */
+    const eoi_graph *g = &m->g;
+    const eoi_value *iv = &g->values[g->input], *ov = &g->values[g->output];
+    int same = ndim == iv->ndim;
+    for (int32_t i = 0; same && i < ndim; i++)
+        same = shape[i] == iv->dims[i];
+    if (!same) {
+        char want[160] = "", got[160] = "";
+        for (int32_t i = 0; i < iv->ndim; i++)
+            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%lld", i ? "x" : "",
+                     (long long)iv->dims[i]);
+        for (int32_t i = 0; i < ndim && i < EOI_MAXDIM; i++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", i ? "x" : "",
+                     (long long)shape[i]);
+        return eoi_fail(ctx, EO_E_ARG, "input of shape %s; the model was loaded for %s", got, want);
+    }
+    if (capacity < (size_t)ov->n)
+        return eoi_fail(ctx, EO_E_ARG, "output buffer of %zu floats; the output has %lld", capacity,
+                        (long long)ov->n);
+    eo_status st = eoi_check_cancel(ctx);
+    if (st != EO_OK)
+        return st;
+    runstate *r = take_state(ctx, m);
+    if (!r)
+        return eo_ctx_status(ctx) ? eo_ctx_status(ctx) : EO_E_NOMEM;
+    char *base = (char *)(((uintptr_t)r->arena + 63) & ~(uintptr_t)63);
+    for (int32_t i = 0; i < g->nvalues; i++) {
+        const eoi_value *v = &g->values[i];
+        r->buf[i] = v->cdata ? v->cdata : base + v->offset;
+    }
+    r->buf[g->input] = (void *)in;
+    if (!ov->cdata && g->output != g->input)
+        r->buf[g->output] = out;
+    eoi_exec ex = {g, r->buf, (float *)(((uintptr_t)r->scratch + 63) & ~(uintptr_t)63),
+                   eoi_threads(ctx)};
+    /* per-node timings go to the debug log (eoproc -vv, or a log sink) */
+    int timing = ctx->log_fn && ctx->log_min <= EO_LOG_DEBUG;
+    for (int32_t i = 0; i < g->nnodes && st == EO_OK; i++) {
+        const eoi_node *n = &g->nodes[i];
+        double t0 = timing ? now_ms() : 0.0;
+        if ((st = eoi_node_run(ctx, &ex, n)) != EO_OK)
+            break;
+        if (timing)
+            eoi_log(ctx, EO_LOG_DEBUG, "infer: node %d '%s' (%s%s): %.3f ms", (int)i, n->name,
+                    n->type, n->act.kind && n->op != EOI_OP_ACT ? " + activation" : "",
+                    now_ms() - t0);
+        st = eoi_progress(ctx, (double)(i + 1) / (double)g->nnodes, "infer");
+    }
+    if (st == EO_OK && (ov->cdata || g->output == g->input))
+        memcpy(out, ov->cdata ? ov->cdata : in, (size_t)ov->n * sizeof(float));
+    give_state(m, r);
+    return st;
+}

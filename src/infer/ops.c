@@ -1,0 +1,456 @@
+/* ops.c - running one node: element-wise ops with broadcasting, softmax,
+ * batch norm, global pooling and the data-movement ops (concat, split,
+ * slice, pad, transpose, gather, cast, reshapes). Data movement works on
+ * 4-byte (float) and 8-byte (int64) elements, so constant folding of shape
+ * computations runs through the same code. */
+#include "infer_int.h"
+
+#include <math.h>
+#include <string.h>
+
+#define V(ex, id) ((ex)->g->values[(id)])
+#define BUF(ex, id) ((ex)->buf[(id)])
+
+static size_t esize(const eoi_value *v) { return v->dtype == EOI_I64 ? 8 : 4; }
+
+/* ---- element-wise ------------------------------------------------------ */
+static int64_t bin_i64(int64_t a, int64_t b, int32_t op) {
+    switch (op) {
+    case EOI_BIN_ADD:
+        return (int64_t)((uint64_t)a + (uint64_t)b);
+    case EOI_BIN_SUB:
+        return (int64_t)((uint64_t)a - (uint64_t)b);
+    case EOI_BIN_MUL:
+        return (int64_t)((uint64_t)a * (uint64_t)b);
+    case EOI_BIN_DIV:
+        if (b == 0 || (a == INT64_MIN && b == -1))
+            return 0;
+        return a / b;
+    default:
+        return a < 0 ? a * b : a;
+    }
+}
+
+/* Broadcasting binary op. Dimensions are aligned to the output's rank and
+ * neighbours with the same broadcast pattern merged; the innermost run is
+ * then a plain vector op or a vector-scalar op. */
+static eo_status run_binary(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
+    const eoi_value *va = &V(ex, n->in[0]), *vb = &V(ex, n->in[1]), *vo = &V(ex, n->out[0]);
+    const eoi_kernels *k = eoi_kernels_get();
+    int32_t r = vo->ndim;
+    int64_t da[EOI_MAXDIM], db[EOI_MAXDIM], dout[EOI_MAXDIM];
+    int32_t m = 0;
+    for (int32_t i = 0; i < r; i++) {
+        int32_t ia = i - (r - va->ndim), ib = i - (r - vb->ndim);
+        int64_t a = ia >= 0 ? va->dims[ia] : 1, b = ib >= 0 ? vb->dims[ib] : 1, o = vo->dims[i];
+        if (o == 1)
+            continue; /* size-1 axes carry nothing */
+        int pa = a == o, pb = b == o;
+        if (m > 0 && (da[m - 1] == dout[m - 1]) == pa && (db[m - 1] == dout[m - 1]) == pb) {
+            da[m - 1] *= a;
+            db[m - 1] *= b;
+            dout[m - 1] *= o;
+        } else {
+            da[m] = a;
+            db[m] = b;
+            dout[m] = o;
+            m++;
+        }
+    }
+    if (m == 0) {
+        da[0] = db[0] = dout[0] = 1;
+        m = 1;
+    }
+    /* strides of a and b in the merged space */
+    int64_t sa[EOI_MAXDIM], sb[EOI_MAXDIM], ta = 1, tb = 1;
+    for (int32_t i = m - 1; i >= 0; i--) {
+        sa[i] = da[i] == 1 ? 0 : ta;
+        sb[i] = db[i] == 1 ? 0 : tb;
+        ta *= da[i];
+        tb *= db[i];
+    }
+    int64_t inner = dout[m - 1], rows = vo->n / (inner ? inner : 1);
+    int64_t idx[EOI_MAXDIM] = {0};
+    for (int64_t row = 0; row < rows; row++) {
+        int64_t oa = 0, ob = 0;
+        for (int32_t i = 0; i < m - 1; i++) {
+            oa += idx[i] * sa[i];
+            ob += idx[i] * sb[i];
+        }
+        int64_t oo = row * inner;
+        if (vo->dtype == EOI_F32) {
+            const float *a = (const float *)BUF(ex, n->in[0]) + oa;
+            const float *b = (const float *)BUF(ex, n->in[1]) + ob;
+            float *o = (float *)BUF(ex, n->out[0]) + oo;
+            if (sa[m - 1] && sb[m - 1])
+                k->binop(o, a, b, (size_t)inner, n->binop);
+            else if (sa[m - 1])
+                k->binop_s(o, a, b[0], (size_t)inner, n->binop, 0);
+            else if (n->binop != EOI_BIN_PRELU)
+                k->binop_s(o, b, a[0], (size_t)inner, n->binop, 1);
+            else
+                for (int64_t j = 0; j < inner; j++)
+                    o[j] = a[0] < 0.0f ? a[0] * b[j] : a[0];
+        } else {
+            const int64_t *a = (const int64_t *)BUF(ex, n->in[0]) + oa;
+            const int64_t *b = (const int64_t *)BUF(ex, n->in[1]) + ob;
+            int64_t *o = (int64_t *)BUF(ex, n->out[0]) + oo;
+            for (int64_t j = 0; j < inner; j++)
+                o[j] = bin_i64(a[sa[m - 1] ? j : 0], b[sb[m - 1] ? j : 0], n->binop);
+        }
+        for (int32_t i = m - 2; i >= 0; i--) {
+            if (++idx[i] < dout[i])
+                break;
+            idx[i] = 0;
+        }
+    }
+    (void)ctx;
+    return EO_OK;
+}
+
+static eo_status run_act(const eoi_exec *ex, const eoi_node *n) {
+    const eoi_value *x = &V(ex, n->in[0]);
+    if (x->dtype == EOI_I64) { /* folding only: relu, floor, ceil */
+        const int64_t *a = BUF(ex, n->in[0]);
+        int64_t *o = BUF(ex, n->out[0]);
+        for (int64_t i = 0; i < x->n; i++)
+            o[i] = n->act.kind == EOI_ACT_RELU && a[i] < 0 ? 0 : a[i];
+        return EO_OK;
+    }
+    float *o = BUF(ex, n->out[0]);
+    memcpy(o, BUF(ex, n->in[0]), (size_t)x->n * sizeof(float));
+    eoi_kernels_get()->act(o, (size_t)x->n, 0.0f, &n->act);
+    return EO_OK;
+}
+
+static eo_status run_bn(const eoi_exec *ex, const eoi_node *n) {
+    const eoi_value *x = &V(ex, n->in[0]);
+    const eoi_kernels *k = eoi_kernels_get();
+    int64_t c = x->dims[1], plane = x->n / (x->dims[0] * c);
+    const float *in = BUF(ex, n->in[0]);
+    float *out = BUF(ex, n->out[0]);
+    for (int64_t b = 0; b < x->dims[0]; b++)
+        for (int64_t ch = 0; ch < c; ch++) {
+            size_t off = (size_t)((b * c + ch) * plane);
+            k->binop_s(out + off, in + off, n->w[ch], (size_t)plane, EOI_BIN_MUL, 0);
+            k->act(out + off, (size_t)plane, n->bias[ch], &n->act);
+        }
+    return EO_OK;
+}
+
+static eo_status run_softmax(const eoi_exec *ex, const eoi_node *n) {
+    const eoi_value *x = &V(ex, n->in[0]);
+    int64_t outer = 1, len = 1, inner = 1;
+    for (int32_t i = 0; i < x->ndim; i++) {
+        if (n->legacy_softmax)
+            *(i < n->axis ? &outer : &len) *= x->dims[i];
+        else
+            *(i < n->axis ? &outer : i == n->axis ? &len : &inner) *= x->dims[i];
+    }
+    const float *in = BUF(ex, n->in[0]);
+    float *out = BUF(ex, n->out[0]);
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t j = 0; j < inner; j++) {
+            const float *p = in + o * len * inner + j;
+            float *q = out + o * len * inner + j;
+            float mx = -INFINITY;
+            for (int64_t i = 0; i < len; i++)
+                mx = p[i * inner] > mx ? p[i * inner] : mx;
+            double sum = 0.0;
+            for (int64_t i = 0; i < len; i++) {
+                q[i * inner] = expf(p[i * inner] - mx);
+                sum += q[i * inner];
+            }
+            float inv = (float)(1.0 / sum);
+            for (int64_t i = 0; i < len; i++)
+                q[i * inner] *= inv;
+        }
+    return EO_OK;
+}
+
+static eo_status run_gap(const eoi_exec *ex, const eoi_node *n) {
+    const eoi_value *x = &V(ex, n->in[0]);
+    int64_t planes = x->dims[0] * x->dims[1], plane = x->n / (planes ? planes : 1);
+    const float *in = BUF(ex, n->in[0]);
+    float *out = BUF(ex, n->out[0]);
+    for (int64_t p = 0; p < planes; p++) {
+        double s = 0.0;
+        for (int64_t i = 0; i < plane; i++)
+            s += in[p * plane + i];
+        out[p] = (float)(s / (double)plane);
+    }
+    return EO_OK;
+}
+
+/* ---- data movement ----------------------------------------------------- */
+static void outer_inner(const eoi_value *v, int64_t axis, int64_t *outer, int64_t *inner) {
+    *outer = *inner = 1;
+    for (int32_t i = 0; i < v->ndim; i++) {
+        if (i < axis)
+            *outer *= v->dims[i];
+        else if (i > axis)
+            *inner *= v->dims[i];
+    }
+}
+
+static eo_status run_concat_split(const eoi_exec *ex, const eoi_node *n, int split) {
+    const eoi_value *whole = &V(ex, split ? n->in[0] : n->out[0]);
+    size_t es = esize(whole);
+    int64_t outer, inner;
+    outer_inner(whole, n->axis, &outer, &inner);
+    char *w = BUF(ex, split ? n->in[0] : n->out[0]);
+    size_t wrow = (size_t)(whole->dims[n->axis] * inner) * es, at = 0;
+    int32_t parts = split ? n->nout : n->nin;
+    for (int32_t p = 0; p < parts; p++) {
+        int32_t id = split ? n->out[p] : n->in[p];
+        size_t row = (size_t)(V(ex, id).dims[n->axis] * inner) * es;
+        char *part = BUF(ex, id);
+        for (int64_t o = 0; o < outer; o++) {
+            char *wp = w + (size_t)o * wrow + at, *pp = part + (size_t)o * row;
+            if (row)
+                memcpy(split ? pp : wp, split ? wp : pp, row);
+        }
+        at += row;
+    }
+    return EO_OK;
+}
+
+/* Generic strided copy: out[i] = in[sum(idx[d] * stride[d]) + base] over
+ * the output's shape (slice and transpose); runs along a contiguous last
+ * axis are copied whole. */
+static void strided_copy(char *out, const char *in, const int64_t *odims, int32_t nd,
+                         const int64_t *stride, int64_t base, size_t es) {
+    int64_t idx[EOI_MAXDIM] = {0}, total = 1;
+    for (int32_t i = 0; i < nd; i++)
+        total *= odims[i];
+    int64_t off = base, run = 1;
+    int32_t last = nd;
+    if (nd > 0 && stride[nd - 1] == 1) { /* copy rows of the last axis at once */
+        run = odims[nd - 1];
+        last = nd - 1;
+    }
+    for (int64_t k = 0; k < total; k += run) {
+        memcpy(out + (size_t)k * es, in + (size_t)off * es, (size_t)run * es);
+        for (int32_t i = last - 1; i >= 0; i--) {
+            off += stride[i];
+            if (++idx[i] < odims[i])
+                break;
+            off -= stride[i] * odims[i];
+            idx[i] = 0;
+        }
+    }
+}
+
+static void strides_of(const eoi_value *v, int64_t *s) {
+    int64_t t = 1;
+    for (int32_t i = v->ndim - 1; i >= 0; i--) {
+        s[i] = t;
+        t *= v->dims[i];
+    }
+}
+
+static eo_status run_slice(const eoi_exec *ex, const eoi_node *n) {
+    const eoi_value *x = &V(ex, n->in[0]), *o = &V(ex, n->out[0]);
+    int64_t s[EOI_MAXDIM], st[EOI_MAXDIM], base = 0;
+    strides_of(x, s);
+    for (int32_t i = 0; i < x->ndim; i++) {
+        st[i] = s[i] * n->steps[i];
+        base += n->starts[i] * s[i];
+    }
+    if (o->n > 0)
+        strided_copy(BUF(ex, n->out[0]), BUF(ex, n->in[0]), o->dims, o->ndim, st, base, esize(x));
+    return EO_OK;
+}
+
+static eo_status run_transpose(const eoi_exec *ex, const eoi_node *n) {
+    const eoi_value *x = &V(ex, n->in[0]), *o = &V(ex, n->out[0]);
+    int64_t s[EOI_MAXDIM], st[EOI_MAXDIM];
+    strides_of(x, s);
+    for (int32_t i = 0; i < x->ndim; i++)
+        st[i] = s[n->perm[i]];
+    if (o->n > 0)
+        strided_copy(BUF(ex, n->out[0]), BUF(ex, n->in[0]), o->dims, o->ndim, st, 0, esize(x));
+    return EO_OK;
+}
+
+static eo_status run_gather(const eoi_exec *ex, const eoi_node *n) {
+    const eoi_value *x = &V(ex, n->in[0]), *iv = &V(ex, n->in[1]);
+    size_t es = esize(x);
+    int64_t outer, inner, len = x->dims[n->axis];
+    outer_inner(x, n->axis, &outer, &inner);
+    const int64_t *idx = BUF(ex, n->in[1]);
+    const char *in = BUF(ex, n->in[0]);
+    char *out = BUF(ex, n->out[0]);
+    size_t blk = (size_t)inner * es;
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t j = 0; j < iv->n; j++) {
+            int64_t k = idx[j] < 0 ? idx[j] + len : idx[j];
+            memcpy(out + (size_t)(o * iv->n + j) * blk, in + (size_t)(o * len + k) * blk, blk);
+        }
+    return EO_OK;
+}
+
+static eo_status run_cast(const eoi_exec *ex, const eoi_node *n) {
+    const eoi_value *x = &V(ex, n->in[0]);
+    const void *in = BUF(ex, n->in[0]);
+    void *out = BUF(ex, n->out[0]);
+    for (int64_t i = 0; i < x->n; i++) {
+        double v = x->dtype == EOI_F32 ? ((const float *)in)[i] : (double)((const int64_t *)in)[i];
+        if (n->binop) /* to bool */
+            v = v != 0.0;
+        if (n->to_float)
+            ((float *)out)[i] = (float)v;
+        else if (x->dtype == EOI_I64)
+            ((int64_t *)out)[i] = n->binop ? (int64_t)v : ((const int64_t *)in)[i];
+        else
+            ((int64_t *)out)[i] = isfinite(v) && fabs(v) < 9.2e18 ? (int64_t)v : 0;
+    }
+    return EO_OK;
+}
+
+/* Source index of padded position j along an axis of d samples; -1 for
+ * the constant value. */
+static int64_t pad_src(int64_t j, int64_t d, int32_t mode) {
+    if (j >= 0 && j < d)
+        return j;
+    if (mode == EOI_PAD_CONSTANT)
+        return -1;
+    if (mode == EOI_PAD_EDGE)
+        return j < 0 ? 0 : d - 1;
+    return j < 0 ? -j : 2 * (d - 1) - j; /* reflect: pads < d checked at load */
+}
+
+/* Row by row over the last axis: the middle of each row is one memcpy. */
+static eo_status run_pad(const eoi_exec *ex, const eoi_node *n) {
+    const eoi_value *x = &V(ex, n->in[0]), *o = &V(ex, n->out[0]);
+    size_t es = esize(x);
+    int64_t s[EOI_MAXDIM], idx[EOI_MAXDIM] = {0};
+    strides_of(x, s);
+    const char *in = BUF(ex, n->in[0]);
+    char *out = BUF(ex, n->out[0]);
+    int64_t ival = (int64_t)n->pad_value;
+    const void *cval = es == 8 ? (const void *)&ival : (const void *)&n->pad_value;
+    int32_t last = x->ndim - 1;
+    int64_t len = o->dims[last], d = x->dims[last], p0 = n->pads_nd[last];
+    if (len == 0)
+        return EO_OK;
+    int64_t lo = p0 < 0 ? 0 : p0, hi = p0 + d < len ? p0 + d : len; /* inside [lo, hi) */
+    for (int64_t row = 0; row < o->n / len; row++) {
+        int64_t off = 0;
+        int outside = 0;
+        for (int32_t i = 0; i < last && !outside; i++) {
+            int64_t j = pad_src(idx[i] - n->pads_nd[i], x->dims[i], n->pad_mode);
+            outside = j < 0;
+            off += outside ? 0 : j * s[i];
+        }
+        char *dst = out + (size_t)(row * len) * es;
+        const char *src = in + (size_t)(outside ? 0 : off) * es;
+        for (int64_t j = 0; j < len; j++) {
+            if (j == lo && hi > lo && !outside) {
+                memcpy(dst + (size_t)j * es, src + (size_t)(j - p0) * es, (size_t)(hi - lo) * es);
+                j = hi - 1;
+                continue;
+            }
+            int64_t k = outside ? -1 : pad_src(j - p0, d, n->pad_mode);
+            memcpy(dst + (size_t)j * es, k < 0 ? cval : (const void *)(src + (size_t)k * es), es);
+        }
+        for (int32_t i = last - 1; i >= 0; i--) {
+            if (++idx[i] < o->dims[i])
+                break;
+            idx[i] = 0;
+        }
+    }
+    return EO_OK;
+}
+
+size_t eoi_node_scratch(const eoi_graph *g, const eoi_node *n) {
+    const eoi_value *x = n->nin > 0 && n->in[0] >= 0 ? &g->values[n->in[0]] : NULL;
+    const eoi_value *o = &g->values[n->out[0]];
+    if (!x)
+        return 0;
+    switch (n->op) {
+    case EOI_OP_CONV: {
+        int64_t cin = x->dims[1], g_ = n->group, cout = o->dims[1];
+        int pointwise = n->k[0] == 1 && n->k[1] == 1 && n->s[0] == 1 && n->s[1] == 1 &&
+                        n->pads[0] == 0 && n->pads[1] == 0 && n->pads[2] == 0 && n->pads[3] == 0;
+        if (pointwise || (cin / g_ == 1 && cout / g_ == 1))
+            return 0;
+        int64_t kk = cin / g_ * n->k[0] * n->k[1], ow = o->dims[o->ndim - 1];
+        int64_t oh = o->ndim == 4 ? o->dims[2] : 1;
+        int64_t rows = EOI_IM2COL_FLOATS / (kk * ow);
+        rows = rows < 1 ? 1 : rows > oh ? oh : rows;
+        return (size_t)(kk * rows * ow) * sizeof(float);
+    }
+    case EOI_OP_CONVT: {
+        int64_t mg = o->dims[1] / n->group, hw = x->n / (x->dims[0] * x->dims[1]);
+        return (size_t)(mg * n->k[0] * n->k[1] * hw) * sizeof(float);
+    }
+    case EOI_OP_MAXPOOL:
+    case EOI_OP_AVGPOOL:
+        return (size_t)(x->dims[x->ndim - 1] + 16) * sizeof(float) * 2;
+    case EOI_OP_RESIZE:
+        return (size_t)(o->dims[3] * (2 * sizeof(int64_t) + sizeof(float)) +
+                        (size_t)(o->dims[3] + x->dims[3] * 2 + 16) * sizeof(float));
+    default:
+        return 0;
+    }
+}
+
+eo_status eoi_node_run(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
+    switch (n->op) {
+    case EOI_OP_CONV:
+        return eoi_run_conv(ctx, ex, n);
+    case EOI_OP_CONVT:
+        return eoi_run_convt(ctx, ex, n);
+    case EOI_OP_BN:
+        return run_bn(ex, n);
+    case EOI_OP_ACT:
+        return run_act(ex, n);
+    case EOI_OP_BINARY:
+        return run_binary(ctx, ex, n);
+    case EOI_OP_SOFTMAX:
+        return run_softmax(ex, n);
+    case EOI_OP_CONCAT:
+        return run_concat_split(ex, n, 0);
+    case EOI_OP_SPLIT:
+        return run_concat_split(ex, n, 1);
+    case EOI_OP_SLICE:
+        return run_slice(ex, n);
+    case EOI_OP_MAXPOOL:
+    case EOI_OP_AVGPOOL:
+        return eoi_run_pool(ctx, ex, n);
+    case EOI_OP_GAP:
+        return run_gap(ex, n);
+    case EOI_OP_RESIZE:
+        return eoi_run_resize(ctx, ex, n);
+    case EOI_OP_PAD:
+        return run_pad(ex, n);
+    case EOI_OP_COPY: {
+        const eoi_value *x = &V(ex, n->in[0]);
+        memcpy(BUF(ex, n->out[0]), BUF(ex, n->in[0]), (size_t)x->n * esize(x));
+        return EO_OK;
+    }
+    case EOI_OP_TRANSPOSE:
+        return run_transpose(ex, n);
+    case EOI_OP_GEMM:
+        return eoi_run_gemm(ctx, ex, n);
+    case EOI_OP_MATMUL:
+        return eoi_run_matmul(ctx, ex, n);
+    case EOI_OP_GATHER:
+        return run_gather(ex, n);
+    case EOI_OP_CAST:
+        return run_cast(ex, n);
+    case EOI_OP_CONSTOFSHAPE: {
+        const eoi_value *o = &V(ex, n->out[0]);
+        for (int64_t i = 0; i < o->n; i++) {
+            if (o->dtype == EOI_F32)
+                ((float *)BUF(ex, n->out[0]))[i] = n->pad_value;
+            else
+                ((int64_t *)BUF(ex, n->out[0]))[i] = n->starts[0];
+        }
+        return EO_OK;
+    }
+    default:
+        return eoi_fail(ctx, EO_E_INTERNAL, "node '%s': no kernel for op %d", n->name, (int)n->op);
+    }
+}

@@ -1,0 +1,157 @@
+/* spatial.c - max / average pooling and resize (nearest and linear, the
+ * coordinate modes PyTorch exports). Both split the work into a vertical
+ * pass over whole rows (SIMD kernels: max, add, lerp) and a short
+ * horizontal pass. */
+#include "infer_int.h"
+
+#include <math.h>
+#include <string.h>
+
+#define V(ex, id) ((ex)->g->values[(id)])
+
+eo_status eoi_run_pool(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
+    const eoi_value *x = &V(ex, n->in[0]), *o = &V(ex, n->out[0]);
+    const eoi_kernels *k = eoi_kernels_get();
+    int four = x->ndim == 4, is_max = n->op == EOI_OP_MAXPOOL;
+    int64_t h = four ? x->dims[2] : 1, w = x->dims[x->ndim - 1];
+    int64_t oh = four ? o->dims[2] : 1, ow = o->dims[o->ndim - 1];
+    int64_t planes = x->dims[0] * x->dims[1];
+    const float *in = ex->buf[n->in[0]];
+    float *out = ex->buf[n->out[0]];
+    float *tmp = ex->scratch;
+    for (int64_t p = 0; p < planes; p++) {
+        const float *src = in + p * h * w;
+        float *dst = out + p * oh * ow;
+        for (int64_t oy = 0; oy < oh; oy++) {
+            int64_t y0 = oy * n->s[0] - n->pads[0], rows = 0;
+            for (int64_t ky = 0; ky < n->k[0]; ky++) {
+                int64_t iy = y0 + ky * n->d[0];
+                if (iy < 0 || iy >= h)
+                    continue;
+                if (rows++ == 0)
+                    memcpy(tmp, src + iy * w, (size_t)w * sizeof(float));
+                else if (is_max)
+                    k->vmax(tmp, src + iy * w, (size_t)w);
+                else
+                    k->vadd(tmp, src + iy * w, (size_t)w);
+            }
+            /* rows of the window inside the padded input (count_include_pad) */
+            int64_t ylo = y0 < -n->pads[0] ? -n->pads[0] : y0;
+            int64_t yhi = y0 + (n->k[0] - 1) * n->d[0] + 1;
+            yhi = yhi > h + n->pads[2] ? h + n->pads[2] : yhi;
+            for (int64_t ox = 0; ox < ow; ox++) {
+                int64_t x0 = ox * n->s[1] - n->pads[1], cnt = 0;
+                float acc = is_max ? -INFINITY : 0.0f;
+                for (int64_t kx = 0; kx < n->k[1] && rows; kx++) {
+                    int64_t ix = x0 + kx * n->d[1];
+                    if (ix < 0 || ix >= w)
+                        continue;
+                    cnt++;
+                    acc = is_max ? (tmp[ix] > acc ? tmp[ix] : acc) : acc + tmp[ix];
+                }
+                if (!is_max) {
+                    int64_t div = cnt * rows;
+                    if (n->count_pad) {
+                        int64_t xlo = x0 < -n->pads[1] ? -n->pads[1] : x0;
+                        int64_t xhi = x0 + n->k[1];
+                        xhi = xhi > w + n->pads[3] ? w + n->pads[3] : xhi;
+                        div = (yhi - ylo) * (xhi - xlo);
+                    }
+                    acc = div > 0 ? acc / (float)div : 0.0f;
+                }
+                dst[oy * ow + ox] = acc;
+            }
+        }
+    }
+    (void)ctx;
+    return EO_OK;
+}
+
+/* Source coordinate of output index xo along an axis of in -> out samples. */
+static double src_coord(int32_t mode, int64_t xo, int64_t in, int64_t out, double scale) {
+    switch (mode) {
+    case EOI_CT_HALF:
+        return ((double)xo + 0.5) / scale - 0.5;
+    case EOI_CT_PT_HALF:
+        return out > 1 ? ((double)xo + 0.5) / scale - 0.5 : 0.0;
+    case EOI_CT_ALIGN:
+        return out > 1 ? (double)xo * (double)(in - 1) / (double)(out - 1) : 0.0;
+    default:
+        return (double)xo / scale;
+    }
+}
+
+static int64_t nearest_index(int32_t mode, double c, int64_t in) {
+    double f = floor(c);
+    int64_t i;
+    switch (mode) {
+    case EOI_NR_FLOOR:
+        i = (int64_t)f;
+        break;
+    case EOI_NR_CEIL:
+        i = (int64_t)ceil(c);
+        break;
+    case EOI_NR_PREFER_CEIL:
+        i = c - f == 0.5 ? (int64_t)f + 1 : (int64_t)floor(c + 0.5);
+        break;
+    default:
+        i = c - f == 0.5 ? (int64_t)f : (int64_t)floor(c + 0.5);
+        break;
+    }
+    return i < 0 ? 0 : i >= in ? in - 1 : i;
+}
+
+/* Linear: lower index, upper index and weight of the upper sample. */
+static void linear_coord(double c, int64_t in, int64_t *i0, int64_t *i1, float *wt) {
+    if (c < 0.0)
+        c = 0.0;
+    if (c > (double)(in - 1))
+        c = (double)(in - 1);
+    *i0 = (int64_t)c;
+    *i1 = *i0 + 1 < in ? *i0 + 1 : *i0;
+    *wt = (float)(c - (double)*i0);
+}
+
+eo_status eoi_run_resize(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
+    const eoi_value *x = &V(ex, n->in[0]), *o = &V(ex, n->out[0]);
+    const eoi_kernels *k = eoi_kernels_get();
+    int64_t h = x->dims[2], w = x->dims[3], oh = o->dims[2], ow = o->dims[3];
+    int64_t planes = x->dims[0] * x->dims[1];
+    int64_t *xi0 = (int64_t *)(void *)ex->scratch, *xi1 = xi0 + ow;
+    float *xw = (float *)(void *)(xi1 + ow), *tmp = xw + ow;
+    for (int64_t ox = 0; ox < ow; ox++) {
+        double c = src_coord(n->coord, ox, w, ow, n->scale[1]);
+        if (n->linear)
+            linear_coord(c, w, &xi0[ox], &xi1[ox], &xw[ox]);
+        else
+            xi0[ox] = nearest_index(n->nearest, c, w);
+    }
+    const float *in = ex->buf[n->in[0]];
+    float *out = ex->buf[n->out[0]];
+    for (int64_t oy = 0; oy < oh; oy++) {
+        double c = src_coord(n->coord, oy, h, oh, n->scale[0]);
+        int64_t y0 = 0, y1 = 0;
+        float wy = 0.0f;
+        if (n->linear)
+            linear_coord(c, h, &y0, &y1, &wy);
+        else
+            y0 = nearest_index(n->nearest, c, h);
+        for (int64_t p = 0; p < planes; p++) {
+            const float *src = in + p * h * w;
+            float *dst = out + (p * oh + oy) * ow;
+            if (!n->linear) {
+                const float *row = src + y0 * w;
+                for (int64_t ox = 0; ox < ow; ox++)
+                    dst[ox] = row[xi0[ox]];
+                continue;
+            }
+            k->lerp(tmp, src + y0 * w, src + y1 * w, wy, (size_t)w);
+            for (int64_t ox = 0; ox < ow; ox++) {
+                float a = tmp[xi0[ox]], b = tmp[xi1[ox]];
+                dst[ox] = a + xw[ox] * (b - a);
+            }
+        }
+    }
+    (void)ctx;
+    return EO_OK;
+}

@@ -1,0 +1,294 @@
+/* test_infer.c - the inference core against PyTorch: every fixture model
+ * of tests/infer/fixtures (made by tests/infer/make_fixtures.py with
+ * PyTorch, which also saved PyTorch's outputs) must give PyTorch's outputs
+ * to 1e-4 on every SIMD path this CPU has, including the portable one.
+ * Then bad input: truncated and corrupted files, an unsupported operator,
+ * missing input shapes, wrong run arguments, allocation failures, and
+ * concurrent runs of one model from several threads. */
+#include "eoi.h"
+#include "tap.h"
+
+#include "../../src/infer/infer_int.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char fixdir[4096];
+
+static const char *fix(const char *name) {
+    static char buf[4][4096 + 256];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%.3800s/%.200s", fixdir, name);
+    return buf[k];
+}
+
+static uint8_t *read_bytes(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    *n = 0;
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *p = malloc(len > 0 ? (size_t)len : 1);
+    *n = p && fread(p, 1, (size_t)len, f) == (size_t)len ? (size_t)len : 0;
+    fclose(f);
+    return p;
+}
+
+static float *read_f32(const char *path, size_t *n) {
+    float *p = (float *)(void *)read_bytes(path, n);
+    *n /= sizeof(float);
+    return p;
+}
+
+typedef struct tcase {
+    char name[128], model[128], in[128], out[128];
+    int64_t shape[4];
+} tcase;
+
+static int load_cases(tcase *cs, int cap) {
+    FILE *f = fopen(fix("cases.txt"), "r");
+    int n = 0;
+    if (!f)
+        return 0;
+    while (n < cap &&
+           fscanf(f, "%127s %127s %127s %127s %lld %lld %lld %lld", cs[n].name, cs[n].model,
+                  cs[n].in, cs[n].out, (long long *)&cs[n].shape[0], (long long *)&cs[n].shape[1],
+                  (long long *)&cs[n].shape[2], (long long *)&cs[n].shape[3]) == 8)
+        n++;
+    fclose(f);
+    return n;
+}
+
+static double run_case(eo_ctx *ctx, const tcase *c) {
+    eo_model_opts *o = NULL;
+    eo_model *m = NULL;
+    size_t nin = 0, nout = 0;
+    float *in = read_f32(fix(c->in), &nin), *want = read_f32(fix(c->out), &nout);
+    double err = INFINITY;
+    CHECK_OK(ctx, eo_model_opts_new(ctx, &o));
+    CHECK_OK(ctx, eo_model_opts_set_input_shape(ctx, o, c->shape, 4));
+    CHECK_OK(ctx, eo_model_load(ctx, &m, fix(c->model), o));
+    if (m && in && want) {
+        int64_t od[8];
+        int32_t ond = 0;
+        CHECK_OK(ctx, eo_model_output_shape(ctx, m, od, 8, &ond));
+        size_t count = 1;
+        for (int i = 0; i < ond; i++)
+            count *= (size_t)od[i];
+        CHECKF(count == nout, "%s: output has %zu values, PyTorch's %zu", c->name, count, nout);
+        float *got = malloc(count * sizeof *got);
+        CHECK_OK(ctx, eo_model_run(ctx, m, in, c->shape, 4, got, count));
+        err = 0.0;
+        for (size_t i = 0; i < count && i < nout; i++) {
+            double d = fabs((double)got[i] - (double)want[i]);
+            if (!(d <= err))
+                err = d; /* NaN becomes the error */
+        }
+        free(got);
+    }
+    eo_model_free(m);
+    eo_model_opts_free(o);
+    free(in);
+    free(want);
+    return err;
+}
+
+static void test_against_pytorch(eo_ctx *ctx) {
+    tcase cs[64];
+    int n = load_cases(cs, 64);
+    CHECKF(n >= 18, "cases.txt lists %d cases", n);
+    const char *paths[] = {"avx512", "avx2", "portable"};
+    for (int p = 0; p < 3; p++) {
+        if (!eoi_kernels_force(paths[p]))
+            continue;
+        for (int i = 0; i < n; i++) {
+            double err = run_case(ctx, &cs[i]);
+            CHECKF(err <= 1e-4, "%s on %s: max abs error %.3g", cs[i].name, paths[p], err);
+            printf("# %-8s %-30s max abs error %.2e\n", paths[p], cs[i].name, err);
+        }
+    }
+    eoi_kernels_force(NULL);
+}
+
+static void test_bad_files(eo_ctx *ctx) {
+    size_t n = 0;
+    uint8_t *data = read_bytes(fix("classifier_op17.onnx"), &n);
+    CHECK(data && n > 1000);
+    if (!data)
+        return;
+    eo_model *m = NULL;
+    /* every truncation fails cleanly with model.Invalid */
+    int bad = 0;
+    for (size_t len = 0; len < n; len += 1 + len / 8) {
+        eo_status st = eo_model_load_memory(ctx, &m, data, len, NULL);
+        if (st != EO_E_MODEL || m)
+            bad++;
+        eo_model_free(m);
+        m = NULL;
+    }
+    CHECKF(bad == 0, "%d truncations did not fail with model.Invalid", bad);
+    CHECK_ST(ctx, eo_model_load_memory(ctx, &m, "\x0a\xff\xff\xff\xff\x0f", 6, NULL), EO_E_MODEL);
+    CHECK(strstr(eo_ctx_errmsg(ctx), "corrupt or truncated") != NULL);
+    /* corrupted bytes: a clean status or a model that runs, never a crash */
+    srand(7);
+    uint8_t *copy = malloc(n);
+    float in[3 * 32 * 32] = {0}, out[64];
+    int64_t shape[4] = {1, 3, 32, 32};
+    for (int it = 0; it < 60; it++) {
+        memcpy(copy, data, n);
+        for (int k = 0; k < 1 + it % 5; k++)
+            copy[(size_t)rand() % n] = (uint8_t)rand();
+        eo_status st = eo_model_load_memory(ctx, &m, copy, n, NULL);
+        if (st == EO_OK) {
+            eo_status rs = eo_model_run(ctx, m, in, shape, 4, out, 64);
+            CHECKF(rs == EO_OK || rs == EO_E_ARG, "run of a corrupted model: %s",
+                   eo_ctx_errmsg(ctx));
+        } else {
+            int cat = EO_STATUS_CATEGORY(st);
+            CHECKF(cat == EO_E_MODEL || cat == EO_E_UNSUPPORTED || cat == EO_E_ARG ||
+                       cat == EO_E_LIMIT,
+                   "corrupted model: %s [%s]", eo_ctx_errmsg(ctx), eo_status_id(st));
+        }
+        eo_model_free(m);
+        m = NULL;
+    }
+    free(copy);
+    free(data);
+    CHECK_ST(ctx, eo_model_load(ctx, &m, fix("missing.onnx"), NULL), EO_E_IO_NOT_FOUND);
+    CHECK(m == NULL);
+}
+
+static void test_unsupported(eo_ctx *ctx) {
+    eo_model *m = NULL;
+    CHECK_ST(ctx, eo_model_load(ctx, &m, fix("unsupported_erf.onnx"), NULL),
+             EO_E_MODEL_UNSUPPORTED_OP);
+    CHECKF(strstr(eo_ctx_errmsg(ctx), "Erf") && strstr(eo_ctx_errmsg(ctx), "my_erf"),
+           "message names op and node: %s", eo_ctx_errmsg(ctx));
+    CHECK(strcmp(eo_status_id(eo_ctx_status(ctx)), "model.UnsupportedOp") == 0);
+    /* a dynamic input needs a shape */
+    CHECK_ST(ctx, eo_model_load(ctx, &m, fix("deeplabv3_op17.onnx"), NULL), EO_E_ARG);
+    CHECK(strstr(eo_ctx_errmsg(ctx), "dynamic") != NULL);
+    /* a fixed input must agree */
+    eo_model_opts *o = NULL;
+    int64_t wrong[4] = {1, 3, 32, 32}, ok[4] = {1, 3, 64, 64}, od[8];
+    int32_t nd = 0;
+    CHECK_OK(ctx, eo_model_opts_new(ctx, &o));
+    CHECK_ST(ctx, eo_model_opts_set_input_shape(ctx, o, wrong, 0), EO_E_ARG);
+    CHECK_OK(ctx, eo_model_opts_set_input_shape(ctx, o, wrong, 4));
+    CHECK_ST(ctx, eo_model_load(ctx, &m, fix("unet_plain_op17.onnx"), o), EO_E_ARG);
+    CHECK_OK(ctx, eo_model_load(ctx, &m, fix("unet_plain_op17.onnx"), NULL));
+    CHECK_OK(ctx, eo_model_input_shape(ctx, m, od, 8, &nd));
+    CHECK(nd == 4 && od[2] == 64);
+    CHECK_ST(ctx, eo_model_input_shape(ctx, m, od, 2, &nd), EO_E_ARG);
+    float *in = calloc(3 * 64 * 64, sizeof *in), *out = calloc(2 * 64 * 64, sizeof *out);
+    CHECK_ST(ctx, eo_model_run(ctx, m, in, wrong, 4, out, 2 * 64 * 64), EO_E_ARG);
+    CHECK_ST(ctx, eo_model_run(ctx, m, in, ok, 4, out, 100), EO_E_ARG);
+    CHECK_ST(ctx, eo_model_run(ctx, m, NULL, ok, 4, out, 2 * 64 * 64), EO_E_ARG);
+    char *info = NULL;
+    CHECK_OK(ctx, eo_model_info(ctx, &info, m));
+    CHECK(info && strstr(info, "\"flops\""));
+    eo_free(info);
+    /* cancellation */
+    eo_ctx_cancel(ctx);
+    CHECK_ST(ctx, eo_model_run(ctx, m, in, ok, 4, out, 2 * 64 * 64), EO_E_CANCELLED);
+    eo_ctx_reset_cancel(ctx);
+    free(in);
+    free(out);
+    eo_model_free(m);
+    eo_model_opts_free(o);
+}
+
+static void test_alloc_failures(eo_ctx *ctx) {
+    size_t n = 0;
+    uint8_t *data = read_bytes(fix("classifier_op17.onnx"), &n);
+    int fails = 0, unclean = 0;
+    for (long k = 1; k < 100000; k += 1 + k / 16) {
+        eo_model *m = NULL;
+        eoi_test_fail_alloc(k);
+        eo_status st = eo_model_load_memory(ctx, &m, data, n, NULL);
+        eoi_test_fail_alloc(0);
+        eo_model_free(m);
+        if (st == EO_OK)
+            break;
+        fails++;
+        if (st != EO_E_NOMEM || m) {
+            if (unclean++ == 0)
+                printf("# alloc %ld: %s [%s]\n", k, eo_ctx_errmsg(ctx), eo_status_id(st));
+        }
+    }
+    CHECKF(fails > 10 && unclean == 0, "%d failed loads, %d without memory.Exhausted", fails,
+           unclean);
+    free(data);
+}
+
+typedef struct thr {
+    eo_model *m;
+    const float *in;
+    float *out;
+    size_t n;
+    eo_status st;
+} thr;
+
+static void *run_thread(void *arg) {
+    thr *t = arg;
+    eo_ctx *c = NULL;
+    if (eo_ctx_new(&c) != EO_OK) {
+        t->st = EO_E_NOMEM;
+        return NULL;
+    }
+    int64_t shape[4] = {1, 3, 64, 64};
+    for (int i = 0; i < 3 && t->st == EO_OK; i++)
+        t->st = eo_model_run(c, t->m, t->in, shape, 4, t->out, t->n);
+    eo_ctx_free(c);
+    return NULL;
+}
+
+static void test_threads(eo_ctx *ctx) {
+    size_t nin = 0, nout = 0;
+    float *in = read_f32(fix("resunet18_op13_l7.in.f32"), &nin);
+    float *want = read_f32(fix("resunet18_op13_l7.out.f32"), &nout);
+    eo_model *m = NULL;
+    CHECK_OK(ctx, eo_model_load(ctx, &m, fix("resunet18_op13.onnx"), NULL));
+    thr t[3];
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) {
+        t[i] = (thr){m, in, malloc(nout * sizeof(float)), nout, EO_OK};
+        pthread_create(&th[i], NULL, run_thread, &t[i]);
+    }
+    for (int i = 0; i < 3; i++) {
+        pthread_join(th[i], NULL);
+        double err = 0;
+        for (size_t j = 0; j < nout; j++)
+            err = fmax(err, fabs((double)t[i].out[j] - want[j]));
+        CHECKF(t[i].st == EO_OK && err <= 1e-4, "thread %d: %s, error %.3g", i,
+               eo_status_id(t[i].st), err);
+        free(t[i].out);
+    }
+    eo_model_free(m);
+    free(in);
+    free(want);
+}
+
+int main(void) {
+    snprintf(fixdir, sizeof fixdir, "%s", __FILE__);
+    char *slash = strrchr(fixdir, '/');
+    if (slash)
+        *slash = '\0';
+    strncat(fixdir, "/../infer/fixtures", sizeof fixdir - strlen(fixdir) - 1);
+    eo_ctx *ctx = NULL;
+    if (eo_ctx_new(&ctx) != EO_OK)
+        return 1;
+    eo_ctx_set_threads(ctx, 2);
+    test_against_pytorch(ctx);
+    test_bad_files(ctx);
+    test_unsupported(ctx);
+    test_alloc_failures(ctx);
+    test_threads(ctx);
+    eo_ctx_free(ctx);
+    return tap_done();
+}
