@@ -155,6 +155,9 @@ eo_status eoi_json_parse(eo_ctx *ctx, json_object **out, const char *text, const
 /* ---- files (src/core/file.c) ------------------------------------------ */
 /* Read a whole file (at most limit bytes) into a NUL-terminated string. */
 eo_status eoi_read_file(eo_ctx *ctx, char **out, size_t *len, const char *path, size_t limit);
+/* The same for binary data (still NUL-terminated, for convenience). */
+eo_status eoi_read_file_bytes(eo_ctx *ctx, uint8_t **out, size_t *len, const char *path,
+                              size_t limit);
 /* Write data to path through a temporary name beside it, renamed into place;
  * nothing is left at path (or at the temporary name) on failure. */
 eo_status eoi_write_file(eo_ctx *ctx, const char *path, const void *data, size_t len);

@@ -9,7 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-eo_status eoi_read_file(eo_ctx *ctx, char **out, size_t *len, const char *path, size_t limit) {
+eo_status eoi_read_file_bytes(eo_ctx *ctx, uint8_t **out, size_t *len, const char *path,
+                              size_t limit) {
     *out = NULL;
     if (len)
         *len = 0;
@@ -30,7 +31,7 @@ eo_status eoi_read_file(eo_ctx *ctx, char **out, size_t *len, const char *path, 
                         (long long)sb.st_size, limit);
     }
     size_t n = (size_t)sb.st_size;
-    char *buf = eoi_malloc(ctx, n + 1);
+    uint8_t *buf = eoi_malloc(ctx, n + 1);
     if (!buf) {
         fclose(f);
         return EO_E_NOMEM;
@@ -43,11 +44,26 @@ eo_status eoi_read_file(eo_ctx *ctx, char **out, size_t *len, const char *path, 
         return eoi_fail(ctx, EO_E_IO_READ, "%s: read error", path);
     }
     buf[n] = '\0';
+    *out = buf;
+    if (len)
+        *len = n;
+    return EO_OK;
+}
+
+eo_status eoi_read_file(eo_ctx *ctx, char **out, size_t *len, const char *path, size_t limit) {
+    uint8_t *buf = NULL;
+    size_t n = 0;
+    *out = NULL;
+    if (len)
+        *len = 0;
+    eo_status st = eoi_read_file_bytes(ctx, &buf, &n, path, limit);
+    if (st != EO_OK)
+        return st;
     if (memchr(buf, '\0', n)) {
         eoi_free(buf);
         return eoi_fail(ctx, EO_E_IO_READ, "%s: binary data where text was expected", path);
     }
-    *out = buf;
+    *out = (char *)buf;
     if (len)
         *len = n;
     return EO_OK;

@@ -102,36 +102,13 @@ fail:
     return st;
 }
 
-static eo_status read_all(eo_ctx *ctx, uint8_t **out, size_t *len, const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
-        return eoi_fail(ctx, e == ENOENT ? EO_E_IO_NOT_FOUND : EO_E_IO_READ, "%s: %s", path,
-                        strerror(e));
-    }
-    struct stat sb;
-    eo_status st = EO_OK;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        st = eoi_fail(ctx, EO_E_IO_READ, "%s: not a regular file", path);
-    } else if (!(*out = eoi_malloc(ctx, (size_t)sb.st_size))) {
-        st = eo_ctx_status(ctx);
-    } else if (fread(*out, 1, (size_t)sb.st_size, f) != (size_t)sb.st_size) {
-        st = eoi_fail(ctx, EO_E_IO_READ, "%s: read error", path);
-        eoi_free(*out);
-        *out = NULL;
-    }
-    *len = st == EO_OK ? (size_t)sb.st_size : 0;
-    fclose(f);
-    return st;
-}
-
 eo_status eo_model_load(eo_ctx *ctx, eo_model **out, const char *path, const eo_model_opts *opts) {
     EOI_CHECK_ARG(ctx, out);
     *out = NULL;
     EOI_CHECK_ARG(ctx, path);
     uint8_t *data = NULL;
     size_t len = 0;
-    eo_status st = read_all(ctx, &data, &len, path);
+    eo_status st = eoi_read_file_bytes(ctx, &data, &len, path, SIZE_MAX - 1);
     if (st != EO_OK)
         return st;
     st = eo_model_load_memory(ctx, out, data, len, opts);
