@@ -4,10 +4,8 @@
  * mutex-guarded pool, so many threads can run one model at once. */
 #include "infer_int.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 struct eo_model_opts {
