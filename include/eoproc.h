@@ -11,5 +11,6 @@
 #include "eoproc/geom.h"
 #include "eoproc/ops.h"
 #include "eoproc/raster.h"
+#include "eoproc/vector.h"
 
 #endif /* EOPROC_H */

@@ -7,10 +7,12 @@
 
 extern const eoi_op eoi_op_info;
 extern const eoi_op eoi_op_aoi_area;
+extern const eoi_op eoi_op_polygonize;
 
 static const eoi_op *const eoi_ops[] = {
     &eoi_op_info,
     &eoi_op_aoi_area,
+    &eoi_op_polygonize,
 };
 
 #endif

@@ -45,6 +45,7 @@ __all__ = [
     "build_info",
     "info",
     "ops",
+    "polygonize",
     "read",
     "run",
     "schema",
@@ -616,3 +617,6 @@ def run(op, **params):
         out = c_void_p()
         _check(ctx, _lib.eo_op_run(ctx, name, data, byref(out)))
         return json.loads(_take_string(out))
+
+
+from ._vector import polygonize  # noqa: E402
