@@ -17,6 +17,9 @@
 
 #include <math.h>
 #include <stdio.h>
+
+#include <cpl_conv.h>
+#include <cpl_error.h>
 #include <string.h>
 
 struct eo_polygonize_opts {
@@ -140,8 +143,12 @@ typedef struct stripe {
     int64_t x0, y0, w, h;                          /* in the source's pixel grid */
     bool last_row, first_row, first_col, last_col; /* at the window's border */
     double *val;
-    uint8_t *valid; /* NULL = all valid */
+    uint8_t *valid; /* NULL = all valid, else validbuf */
     float *prob;    /* NULL = no score */
+    /* work buffers, allocated once for the largest stripe and reused */
+    int64_t cap_rows; /* rows they hold */
+    uint8_t *validbuf, *visited;
+    int32_t *parent, *pin;
     /* results */
     int32_t *lab;
     comp *comps;
@@ -156,11 +163,22 @@ typedef struct stripe {
     char msg[128];
 } stripe;
 
+struct source;
+
+/* GDAL handles of one worker thread (a dataset handle is used by one thread
+ * at a time; worker 0 is the caller and uses the source's own). */
+typedef struct whandles {
+    GDALDatasetH h, hp;
+} whandles;
+
 typedef struct job {
     stripe *s;
     int32_t connectivity;
-    eo_ctx *ctx; /* for allocation limits only (never written by workers) */
+    const struct source *src;
+    whandles *wh; /* one per worker */
 } job;
+
+static eo_status read_stripe(const struct source *src, stripe *s, int32_t worker, whandles *wh);
 
 static int32_t uf_find(int32_t *p, int32_t a) {
     while (p[a] != a) {
@@ -186,6 +204,11 @@ static eo_status label(stripe *s, int32_t *parent) {
     int64_t w = s->w, h = s->h;
     int32_t next = 0;
     for (int64_t y = 0; y < h; y++) {
+        if (s->valid && !memchr(s->valid + y * w, 1, (size_t)w)) { /* an empty row */
+            for (int64_t x = 0; x < w; x++)
+                s->lab[y * w + x] = -1;
+            continue;
+        }
         for (int64_t x = 0; x < w; x++) {
             int64_t i = y * w + x;
             if (!VALID(s, i)) {
@@ -446,54 +469,62 @@ static bool trace(stripe *s, uint8_t *visited, int32_t *pin, int64_t x, int64_t 
 static eo_status run_stripe(void *user, int64_t i, int32_t worker) {
     job *j = &((job *)user)[i];
     stripe *s = j->s;
-    int64_t n = s->w * s->h;
-    int32_t *parent = NULL, *pin = NULL;
-    uint8_t *visited = NULL;
+    int64_t n = s->w * s->h, cap = s->w * s->cap_rows;
     s->st = EO_E_NOMEM;
     snprintf(s->msg, sizeof s->msg, "out of memory (stripe of %lld x %lld pixels)", (long long)s->w,
              (long long)s->h);
-    if (!(s->lab = eoi_malloc(NULL, (size_t)n * sizeof *s->lab)) ||
-        !(parent = eoi_malloc(NULL, (size_t)n * sizeof *parent)))
-        goto done;
-    if (label(s, parent) != EO_OK)
-        goto done;
-    eoi_free(parent);
-    parent = NULL;
+    if ((!s->lab && !(s->lab = eoi_malloc(NULL, (size_t)cap * sizeof *s->lab))) ||
+        (!s->parent && !(s->parent = eoi_malloc(NULL, (size_t)cap * sizeof *s->parent))) ||
+        (!s->visited && !(s->visited = eoi_malloc(NULL, (size_t)cap))) ||
+        (!s->pin && !(s->pin = eoi_calloc(NULL, (size_t)(s->w + 1) * (size_t)(s->cap_rows + 1),
+                                          sizeof *s->pin))))
+        return s->st;
+    if ((s->st = read_stripe(j->src, s, worker, j->wh)) != EO_OK)
+        return s->st;
+    s->st = EO_E_NOMEM;
+    if (label(s, s->parent) != EO_OK)
+        return s->st;
     if (j->connectivity == 8)
         group8(s);
-    if (!(visited = eoi_calloc(NULL, (size_t)n, 1)) ||
-        !(pin = eoi_calloc(NULL, (size_t)(s->w + 1) * (size_t)(s->h + 1), sizeof *pin)))
-        goto done;
+    memset(s->visited, 0, (size_t)n);
+    /* pin marks are cleared by every trace: the array stays zero between stripes */
     for (int64_t y = 0; y < s->h; y++) {
         for (int64_t x = 0; x < s->w; x++) {
             int64_t k = y * s->w + x;
             int32_t L = s->lab[k];
-            if (L < 0 || visited[k] || (y > 0 && s->lab[k - s->w] == L))
+            if (L < 0 || s->visited[k] || (y > 0 && s->lab[k - s->w] == L))
                 continue;
-            if (!trace(s, visited, pin, x, y, L))
-                goto done;
+            if (!trace(s, s->visited, s->pin, x, y, L))
+                return s->st;
         }
     }
     s->st = EO_OK;
     s->msg[0] = 0;
-done:
-    eoi_free(parent);
-    eoi_free(pin);
-    eoi_free(visited);
-    eoi_free(s->lab);
-    s->lab = NULL;
     return s->st;
 }
 
-static void stripe_clear(stripe *s) {
-    eoi_free(s->val);
-    eoi_free(s->valid);
-    eoi_free(s->prob);
-    eoi_free(s->lab);
+/* Drop a stripe's results, keeping its buffers for the next one. */
+static void stripe_reset(stripe *s) {
     eoi_free(s->comps);
     eoi_free(s->rings);
     eoi_free(s->pts);
     eoi_free(s->cur);
+    s->comps = NULL;
+    s->rings = NULL;
+    s->pts = s->cur = NULL;
+    s->ncomps = s->nrings = s->rcap = 0;
+    s->npts = s->pcap = s->ncur = s->ccap = 0;
+}
+
+static void stripe_clear(stripe *s) {
+    stripe_reset(s);
+    eoi_free(s->val);
+    eoi_free(s->validbuf);
+    eoi_free(s->prob);
+    eoi_free(s->lab);
+    eoi_free(s->parent);
+    eoi_free(s->visited);
+    eoi_free(s->pin);
     memset(s, 0, sizeof *s);
 }
 
@@ -631,24 +662,41 @@ typedef struct source {
     int64_t width, height;
     /* a dataset band ... */
     GDALRasterBandH band, mask, prob;
+    bool has_nodata; /* no mask band: pixels equal to nodata are skipped */
+    double nodata;
+    const char *path, *prob_path; /* for the workers' own handles */
+    int32_t prob_band;
     /* ... or a raster in memory */
     const eo_raster *r;
     int32_t band_no;
     bool use_mask;
 } source;
 
-/* Fill s->val / valid / prob for the stripe's window. */
-static eo_status read_stripe(eo_ctx *ctx, const source *src, stripe *s) {
-    size_t n = (size_t)(s->w * s->h);
-    if (!(s->val = eoi_malloc(ctx, n * sizeof *s->val)))
+static eo_status read_fail(stripe *s, eo_status st, const char *what) {
+    const char *m = CPLGetLastErrorMsg();
+    snprintf(s->msg, sizeof s->msg, "%s: %s", what, m && m[0] ? m : "read failed");
+    return st;
+}
+
+/* Fill s->val / valid / prob for the stripe's window, on a worker: no ctx;
+ * failures leave their message in s->msg. */
+static eo_status read_stripe(const source *src, stripe *s, int32_t worker, whandles *wh) {
+    size_t n = (size_t)(s->w * s->h), cap = (size_t)(s->w * s->cap_rows);
+    snprintf(s->msg, sizeof s->msg, "out of memory (stripe of %lld x %lld pixels)", (long long)s->w,
+             (long long)s->h);
+    if (!s->val && !(s->val = eoi_malloc(NULL, cap * sizeof *s->val)))
         return EO_E_NOMEM;
+    s->valid = NULL;
     if (src->r) {
         const eo_raster *r = src->r;
         double nd = r->nodata;
         bool use_nd = src->use_mask && r->has_nodata;
         bool fl = eoi_dtype_is_float(r->dtype);
-        if ((use_nd || (fl && src->use_mask)) && !(s->valid = eoi_malloc(ctx, n)))
-            return EO_E_NOMEM;
+        if (use_nd || (fl && src->use_mask)) {
+            if (!s->validbuf && !(s->validbuf = eoi_malloc(NULL, cap)))
+                return EO_E_NOMEM;
+            s->valid = s->validbuf;
+        }
         for (int64_t y = 0; y < s->h; y++) {
             size_t base = ((size_t)(src->band_no - 1) * (size_t)r->height + (size_t)(s->y0 + y)) *
                               (size_t)r->width +
@@ -658,48 +706,63 @@ static eo_status read_stripe(eo_ctx *ctx, const source *src, stripe *s) {
                 size_t i = (size_t)(y * s->w + x);
                 s->val[i] = v;
                 if (s->valid)
-                    s->valid[i] = !(isnan(v) || (use_nd && (v == nd || (isnan(nd) && isnan(v)))));
+                    s->valid[i] = !(isnan(v) || (use_nd && v == nd));
             }
         }
         return EO_OK;
     }
-    eoi_gdal_begin(ctx);
-    eo_status st = EO_OK;
-    if (GDALRasterIO(src->band, GF_Read, (int)s->x0, (int)s->y0, (int)s->w, (int)s->h, s->val,
-                     (int)s->w, (int)s->h, GDT_Float64, 0, 0) != CE_None) {
-        st = eoi_fail(ctx, EO_E_IO_READ, "%s: cannot read rows %lld..%lld: %s", src->name,
-                      (long long)s->y0, (long long)(s->y0 + s->h - 1),
-                      eoi_gdal_msg(ctx, "read failed"));
-        goto done;
+    if (((src->mask || src->has_nodata) && !s->validbuf &&
+         !(s->validbuf = eoi_malloc(NULL, cap))) ||
+        (src->prob && !s->prob && !(s->prob = eoi_malloc(NULL, cap * sizeof *s->prob))))
+        return EO_E_NOMEM;
+    GDALRasterBandH band = src->band, mask = src->mask, prob = src->prob;
+    if (worker > 0) {
+        whandles *w = &wh[worker];
+        if (!w->h &&
+            !(w->h = GDALOpenEx(src->path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL)))
+            return read_fail(s, EO_E_IO_READ, src->name);
+        if (src->prob && !w->hp &&
+            !(w->hp =
+                  GDALOpenEx(src->prob_path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL)))
+            return read_fail(s, EO_E_IO_READ, "probability raster");
+        band = GDALGetRasterBand(w->h, src->band_no);
+        mask = src->mask ? GDALGetMaskBand(band) : NULL;
+        prob = src->prob ? GDALGetRasterBand(w->hp, src->prob_band) : NULL;
     }
-    if (src->mask) {
-        if (!(s->valid = eoi_malloc(ctx, n))) {
-            st = EO_E_NOMEM;
-            goto done;
-        }
-        if (GDALRasterIO(src->mask, GF_Read, (int)s->x0, (int)s->y0, (int)s->w, (int)s->h, s->valid,
-                         (int)s->w, (int)s->h, GDT_Byte, 0, 0) != CE_None) {
-            st = eoi_fail(ctx, EO_E_IO_READ, "%s: cannot read the mask: %s", src->name,
-                          eoi_gdal_msg(ctx, "read failed"));
-            goto done;
-        }
+    if (GDALRasterIO(band, GF_Read, (int)s->x0, (int)s->y0, (int)s->w, (int)s->h, s->val, (int)s->w,
+                     (int)s->h, GDT_Float64, 0, 0) != CE_None)
+        return read_fail(s, EO_E_IO_READ, src->name);
+    if (mask) {
+        s->valid = s->validbuf;
+        if (GDALRasterIO(mask, GF_Read, (int)s->x0, (int)s->y0, (int)s->w, (int)s->h, s->valid,
+                         (int)s->w, (int)s->h, GDT_Byte, 0, 0) != CE_None)
+            return read_fail(s, EO_E_IO_READ, src->name);
         for (size_t i = 0; i < n; i++)
             s->valid[i] = s->valid[i] && !isnan(s->val[i]);
     }
-    if (src->prob) {
-        if (!(s->prob = eoi_malloc(ctx, n * sizeof *s->prob))) {
-            st = EO_E_NOMEM;
-            goto done;
-        }
-        if (GDALRasterIO(src->prob, GF_Read, (int)s->x0, (int)s->y0, (int)s->w, (int)s->h, s->prob,
-                         (int)s->w, (int)s->h, GDT_Float32, 0, 0) != CE_None) {
-            st = eoi_fail(ctx, EO_E_IO_READ, "probability raster: cannot read: %s",
-                          eoi_gdal_msg(ctx, "read failed"));
-            goto done;
-        }
+    if (src->has_nodata) {
+        s->valid = s->validbuf;
+        double nd = src->nodata;
+        for (size_t i = 0; i < n; i++)
+            s->valid[i] = !(s->val[i] == nd || isnan(s->val[i]));
     }
-done:
-    eoi_gdal_end(ctx);
+    if (prob && GDALRasterIO(prob, GF_Read, (int)s->x0, (int)s->y0, (int)s->w, (int)s->h, s->prob,
+                             (int)s->w, (int)s->h, GDT_Float32, 0, 0) != CE_None)
+        return read_fail(s, EO_E_IO_READ, "probability raster");
+    return EO_OK;
+}
+
+/* run_stripe on a worker: GDAL errors stay quiet on this thread, no side files */
+static eo_status run_stripe_quiet(void *user, int64_t i, int32_t worker) {
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    const char *old = CPLGetThreadLocalConfigOption("GDAL_PAM_ENABLED", NULL);
+    char *saved = old ? CPLStrdup(old) : NULL;
+    CPLSetThreadLocalConfigOption("GDAL_PAM_ENABLED", "NO");
+    CPLErrorReset();
+    eo_status st = run_stripe(user, i, worker);
+    CPLSetThreadLocalConfigOption("GDAL_PAM_ENABLED", saved);
+    CPLFree(saved);
+    CPLPopErrorHandler();
     return st;
 }
 
@@ -741,11 +804,13 @@ static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, c
     eo_features *f = NULL;
     stripe *ss = NULL;
     job *jobs = NULL;
+    whandles *wh = NULL;
     EOI_TRY(st, eoi_features_new(ctx, &f, gt, wkt, o->connectivity));
     f->has_score = src->prob != NULL;
     f->win = win;
     if (!(ss = eoi_calloc(ctx, (size_t)nt, sizeof *ss)) ||
-        !(jobs = eoi_calloc(ctx, (size_t)nt, sizeof *jobs))) {
+        !(jobs = eoi_calloc(ctx, (size_t)nt, sizeof *jobs)) ||
+        !(wh = eoi_calloc(ctx, (size_t)nt + 64, sizeof *wh))) {
         st = EO_E_NOMEM;
         goto done;
     }
@@ -755,12 +820,12 @@ static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, c
             stripe *s = &ss[k];
             s->x0 = win.x;
             s->w = win.width;
+            s->cap_rows = rows;
             s->y0 = win.y + (b + k) * rows;
             s->h = win.y + win.height - s->y0 < rows ? win.y + win.height - s->y0 : rows;
-            EOI_TRY(st, read_stripe(ctx, src, s));
-            jobs[k] = (job){.s = s, .connectivity = o->connectivity, .ctx = ctx};
+            jobs[k] = (job){.s = s, .connectivity = o->connectivity, .src = src, .wh = wh};
         }
-        st = eoi_parallel_for(ctx, m, run_stripe, jobs);
+        st = eoi_parallel_for(ctx, m, run_stripe_quiet, jobs);
         if (st != EO_OK) {
             for (int32_t k = 0; k < m; k++)
                 if (ss[k].st != EO_OK && ss[k].msg[0]) {
@@ -774,7 +839,7 @@ static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, c
         for (int32_t k = 0; k < m; k++) {
             eo_window sw = {ss[k].x0, ss[k].y0, ss[k].w, ss[k].h};
             EOI_TRY(st, stripe_features(ctx, f, &ss[k], &sw));
-            stripe_clear(&ss[k]);
+            stripe_reset(&ss[k]);
         }
         EOI_TRY(st, eoi_progress(ctx, (double)(b + m) / (double)nstripes * 0.9, "polygonize"));
     }
@@ -799,6 +864,17 @@ done:
         stripe_clear(&ss[k]);
     eoi_free(ss);
     eoi_free(jobs);
+    if (wh) {
+        CPLPushErrorHandler(CPLQuietErrorHandler);
+        for (int32_t k = 0; k < nt + 64; k++) {
+            if (wh[k].h)
+                GDALClose(wh[k].h);
+            if (wh[k].hp)
+                GDALClose(wh[k].hp);
+        }
+        CPLPopErrorHandler();
+        eoi_free(wh);
+    }
     eo_features_free(f);
     return st;
 }
@@ -820,9 +896,15 @@ eo_status eo_polygonize(eo_ctx *ctx, eo_features **out, eo_dataset *src,
                 .band_no = band,
                 .use_mask = opts ? opts->use_mask : true};
     s.band = GDALGetRasterBand(src->h, band);
+    s.path = src->path;
     if (s.use_mask) {
         GDALRasterBandH b = s.band;
-        if (!(GDALGetMaskFlags(b) & GMF_ALL_VALID))
+        int flags = GDALGetMaskFlags(b), has = 0;
+        double nd = GDALGetRasterNoDataValue(b, &has);
+        if (flags == GMF_NODATA && has) { /* compared here: no second read */
+            s.has_nodata = true;
+            s.nodata = nd;
+        } else if (!(flags & GMF_ALL_VALID))
             s.mask = GDALGetMaskBand(b);
     }
     if (opts && opts->prob) {
@@ -833,6 +915,8 @@ eo_status eo_polygonize(eo_ctx *ctx, eo_features **out, eo_dataset *src,
                             (long long)p->width, (long long)p->height, (long long)src->width,
                             (long long)src->height);
         s.prob = GDALGetRasterBand(p->h, opts->prob_band);
+        s.prob_path = p->path;
+        s.prob_band = opts->prob_band;
     }
     return polygonize(ctx, out, &s, src->gt, src->wkt, opts);
 }
