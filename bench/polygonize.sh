@@ -29,9 +29,12 @@ run() {
 }
 
 echo "mask: $MASK ($(gdalinfo "$MASK" | sed -n 's/^Size is //p'))"
-rm -f "$W"/eoproc.geojson "$W"/gdal.geojson
-run eoproc "$B/eoproc" polygonize "$MASK" "$W/eoproc.geojson" --connectivity 4 --quiet
+rm -f "$W"/eoproc*.geojson "$W"/gdal.geojson
+# the same output: GeoJSON in the mask's CRS (what gdal_polygonize.py writes)
+run eoproc "$B/eoproc" polygonize "$MASK" "$W/eoproc.geojson" --connectivity 4 --native-crs --quiet
 run gdal gdal_polygonize.py -q "$MASK" -f GeoJSON "$W/gdal.geojson"
+# eoproc's default: RFC 7946 (EPSG:4326), with geodesic area and perimeter
+run eoproc_rfc7946 "$B/eoproc" polygonize "$MASK" "$W/eoproc4326.geojson" --quiet
 n_e=$("$PY" -c "import json,sys; print(len(json.load(open(sys.argv[1]))['features']))" "$W/eoproc.geojson")
 n_g=$(ogrinfo -ro -so "$W/gdal.geojson" -al | sed -n 's/^Feature Count: //p')
 echo "polygons: eoproc $n_e, gdal_polygonize.py $n_g"

@@ -85,4 +85,19 @@ print("AOI lies inside the scene footprint (gdalinfo wgs84Extent):", ext)
 heading "Geodesic area of the AOI: eoproc area"
 show "$EOPROC" area "$AOI"
 
+heading "Land cover to polygons: eoproc polygonize (lc.tif, 8-connected, coverage-simplified)"
+LC=$DATA/lc.tif
+
+show "$EOPROC" polygonize "$LC" "$DEMO/lc.geojson" --connectivity 8 --coverage-simplify 1500 --quiet
+/usr/bin/python3 -c '
+import json, sys
+fc = json.load(open(sys.argv[1]))
+f = fc["features"][1]
+print("%d features; the second: class %s, %d pixels, %.1f km2, perimeter %.1f km, %s" % (
+    len(fc["features"]), f["properties"]["class"], f["properties"]["pixels"],
+    f["properties"]["area_m2"] / 1e6, f["properties"]["perimeter_m"] / 1e3, f["geometry"]["type"]))
+' "$DEMO/lc.geojson"
+show "$EOPROC" polygonize "$LC" "$DEMO/lc.gpkg" --format gpkg --quiet
+ogrinfo -ro -so "$DEMO/lc.gpkg" polygons | grep -E "Feature Count|Geometry"
+
 printf '\n=== done ===\n'

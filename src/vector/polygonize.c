@@ -785,7 +785,7 @@ static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, c
                         (long long)win.width);
     int64_t rows = o->stripe_rows;
     if (rows <= 0) {
-        rows = (int64_t)4 << 20;
+        rows = (int64_t)4 << 20; /* pixels per stripe: ~90 MiB of buffers */
         rows /= win.width;
         if (rows < 16)
             rows = 16;

@@ -21,11 +21,14 @@
 
 /* ---- per-feature simplification ---------------------------------------- */
 
-static eo_status replace_geom(eo_ctx *ctx, eoi_feature *ft, GEOSGeometry *take) {
+/* Replace ft's geometry with take; check (and repair) validity when asked:
+ * Douglas-Peucker may break a polygon, the topology-preserving simplifier
+ * does not. */
+static eo_status replace_geom(eo_ctx *ctx, eoi_feature *ft, GEOSGeometry *take, bool check) {
     GEOSContextHandle_t h = ctx->geos;
     if (!take)
         return eoi_geos_fail(ctx, "simplifying a feature");
-    char v = GEOSisValid_r(h, take);
+    char v = check ? GEOSisValid_r(h, take) : 1;
     if (v != 1) {
         GEOSGeometry *rep = NULL;
         eo_status st = eoi_geos_repair_take(ctx, &rep, take);
@@ -606,7 +609,7 @@ eo_status eo_features_simplify(eo_ctx *ctx, eo_features *f, double tolerance_m, 
         GEOSGeometry *g = method == EO_SIMPLIFY_DP
                               ? GEOSSimplify_r(ctx->geos, f->v[i].g, tol)
                               : GEOSTopologyPreserveSimplify_r(ctx->geos, f->v[i].g, tol);
-        st = replace_geom(ctx, &f->v[i], g);
+        st = replace_geom(ctx, &f->v[i], g, method == EO_SIMPLIFY_DP);
         if (st == EO_OK && (i & 1023) == 1023)
             st = eoi_progress(ctx, (double)i / (double)f->n, "simplify");
     }
