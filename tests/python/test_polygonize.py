@@ -298,3 +298,57 @@ def test_python_errors(data_dir):
     with pytest.raises(eoproc.Error) as e:
         eoproc.polygonize(data_dir / "missing.tif")
     assert e.value.id == "io.NotFound"
+
+
+# ---------------------------------------------------------------------------
+# Clean-ups: topology-preserving simplification vs shapely, holes, staircases
+# ---------------------------------------------------------------------------
+def test_simplify_matches_shapely(data_dir):
+    # the same GEOS algorithm through shapely on the unsimplified polygons:
+    # the same vertex counts (lc.tif: 3000 m pixels, tolerance 4500 m)
+    plain = ours(data_dir / "lc.tif", 4)
+    simp = ours(data_dir / "lc.tif", 4, simplify=4500)
+    assert len(plain) == len(simp)
+    diff = total = n_ours = n_ref = n0 = 0
+    for (_, g0, _), (_, g1, _) in zip(plain, simp):
+        ref = g0.simplify(4500, preserve_topology=True)
+        assert g1.is_valid
+        n0 += len(g0.exterior.coords)
+        n_ours += len(g1.exterior.coords)
+        n_ref += len(ref.exterior.coords)
+        diff += g1.symmetric_difference(ref).area
+        total += g0.area
+    # ties between equally distant pixel corners may go either way (the
+    # rings start and turn differently), so the totals agree, not each vertex
+    assert n_ours < 0.9 * n0
+    assert abs(n_ours - n_ref) <= 0.03 * n_ref
+    assert diff < 0.05 * total
+
+
+def test_fill_holes_and_min_area(tmp_path):
+    a = np.zeros((60, 60), np.uint8)
+    a[5:55, 5:55] = 1
+    a[10:12, 10:12] = 0  # 4 pixels = 1 m2 at 0.5 m
+    a[20:40, 20:40] = 0  # 400 pixels = 100 m2
+    a[57:59, 57:59] = 1  # a 1 m2 speck
+    path = write_tif(tmp_path / "h.tif", a, nodata=None)
+    full = [f for f in ours(path, 4) if f[0] == 1]
+    assert sorted(len(g.interiors) for _, g, _ in full) == [0, 2]
+    got = [f for f in ours(path, 4, fill_holes=10, min_area=2) if f[0] == 1]
+    assert len(got) == 1
+    g = got[0][1]
+    assert len(g.interiors) == 1
+    assert g.area == pytest.approx((50 * 50 - 400) * 0.25)
+    # geodesic vs planar: UTM scale factor far west of the zone's meridian
+    assert got[0][2]["area_m2"] == pytest.approx(g.area, rel=1e-2)
+
+
+def test_staircase_removed(tmp_path):
+    y, x = np.mgrid[0:80, 0:80]
+    a = ((x < 70) & (y < 70) & (x + 2 * y < 120) & (x > 5) & (y > 5)).astype(np.uint8)
+    path = write_tif(tmp_path / "s.tif", a, nodata=0)
+    (_, g0, _), = ours(path, 4)
+    (_, g1, _), = ours(path, 4, staircase=True)
+    assert g1.is_valid
+    assert len(g1.exterior.coords) < len(g0.exterior.coords) / 4
+    assert g1.hausdorff_distance(g0) <= 1.0 * 0.5 + 1e-9  # within a pixel (0.5 m)
