@@ -211,8 +211,11 @@ static eo_status label(stripe *s, int32_t *parent) {
         }
         for (int64_t x = 0; x < w; x++) {
             int64_t i = y * w + x;
-            if (!VALID(s, i)) {
-                s->lab[i] = -1;
+            if (!VALID(s, i)) { /* skip the whole invalid run at once */
+                const uint8_t *nx = memchr(s->valid + i, 1, (size_t)(w - x));
+                int64_t run = nx ? (int64_t)(nx - (s->valid + i)) : w - x;
+                memset(s->lab + i, 0xff, (size_t)run * sizeof *s->lab); /* -1 */
+                x += run - 1;
                 continue;
             }
             double v = s->val[i];
@@ -489,8 +492,17 @@ static eo_status run_stripe(void *user, int64_t i, int32_t worker) {
     memset(s->visited, 0, (size_t)n);
     /* pin marks are cleared by every trace: the array stays zero between stripes */
     for (int64_t y = 0; y < s->h; y++) {
+        if (s->valid && !memchr(s->valid + y * s->w, 1, (size_t)s->w))
+            continue; /* an empty row starts no ring */
         for (int64_t x = 0; x < s->w; x++) {
             int64_t k = y * s->w + x;
+            if (s->valid && !s->valid[k]) { /* jump to the next valid pixel */
+                const uint8_t *nx = memchr(s->valid + k, 1, (size_t)(s->w - x));
+                if (!nx)
+                    break;
+                x += (int64_t)(nx - (s->valid + k));
+                k = y * s->w + x;
+            }
             int32_t L = s->lab[k];
             if (L < 0 || s->visited[k] || (y > 0 && s->lab[k - s->w] == L))
                 continue;

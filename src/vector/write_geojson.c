@@ -2,6 +2,7 @@
  * written as a stream, feature by feature (RFC 7946: EPSG:4326 lon/lat,
  * shells counter-clockwise, holes clockwise, a chosen number of decimals),
  * to a temporary file renamed into place. */
+#include "geom_int.h"
 #include "vector_int.h"
 
 #include <errno.h>
@@ -93,17 +94,15 @@ static const double POW10[10] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}
 /* v with prec decimals, trailing zeros trimmed. Fast path through an
  * integer for the usual sizes (printf's decimal conversion dominates the
  * writer otherwise). */
-static void put_num(FILE *fp, double v, int prec) {
+static int fmt_num(char *out, double v, int prec) {
     char b[64];
     if (prec <= 9 && fabs(v) < 1e9) {
-        double scaled = v * POW10[prec];
-        long long r = llround(scaled);
+        long long r = llround(v * POW10[prec]);
         bool neg = r < 0;
         unsigned long long u = (unsigned long long)(neg ? -r : r);
         unsigned long long ip = u / (unsigned long long)POW10[prec];
         unsigned long long fp_ = u % (unsigned long long)POW10[prec];
         char *q = b + sizeof b;
-        *--q = 0;
         int d = prec;
         while (d > 0 && fp_ % 10 == 0) { /* trim zeros */
             fp_ /= 10;
@@ -122,8 +121,9 @@ static void put_num(FILE *fp, double v, int prec) {
         } while (ip);
         if (neg && u != 0)
             *--q = '-';
-        fputs(q, fp);
-        return;
+        int len = (int)(b + sizeof b - q);
+        memcpy(out, q, (size_t)len);
+        return len;
     }
     int n = snprintf(b, sizeof b, "%.*f", prec, v);
     if (prec > 0) { /* trim trailing zeros */
@@ -133,8 +133,15 @@ static void put_num(FILE *fp, double v, int prec) {
             b[--n] = 0;
     }
     if (strcmp(b, "-0") == 0)
-        strcpy(b, "0");
-    fputs(b, fp);
+        n = snprintf(b, sizeof b, "0");
+    memcpy(out, b, (size_t)n);
+    return n;
+}
+
+static void put_num(FILE *fp, double v, int prec) {
+    char b[64];
+    int n = fmt_num(b, v, prec);
+    fwrite(b, 1, (size_t)n, fp);
 }
 
 static void put_value(FILE *fp, double v) {
@@ -146,38 +153,89 @@ static void put_value(FILE *fp, double v) {
         fprintf(fp, "%.17g", v);
 }
 
-static void put_ring(GEOSContextHandle_t h, FILE *fp, const GEOSGeometry *r, int prec) {
-    const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(h, r);
-    unsigned n = 0;
-    GEOSCoordSeq_getSize_r(h, cs, &n);
-    fputc('[', fp);
-    for (unsigned i = 0; i < n; i++) {
-        double x, y;
-        GEOSCoordSeq_getXY_r(h, cs, i, &x, &y);
-        fputs(i ? ",[" : "[", fp);
-        put_num(fp, x, prec);
-        fputc(',', fp);
-        put_num(fp, y, prec);
-        fputc(']', fp);
-    }
-    fputc(']', fp);
+/* Scratch buffers of the writer: coordinates and the text of one ring. */
+typedef struct wbuf {
+    double *xy, *x, *y;
+    char *txt;
+    size_t cap;
+} wbuf;
+
+static eo_status wbuf_fit(eo_ctx *ctx, wbuf *w, size_t n) {
+    if (n <= w->cap)
+        return EO_OK;
+    size_t cap = n * 2;
+    eoi_free(w->xy);
+    eoi_free(w->txt);
+    w->xy = eoi_malloc(ctx, cap * 4 * sizeof(double));
+    w->txt = eoi_malloc(ctx, cap * 64 + 16);
+    w->cap = w->xy && w->txt ? cap : 0;
+    if (!w->cap)
+        return EO_E_NOMEM;
+    w->x = w->xy + 2 * cap;
+    w->y = w->x + cap;
+    return EO_OK;
 }
 
-static void put_polygon(GEOSContextHandle_t h, FILE *fp, const GEOSGeometry *p, int prec) {
+/* A ring (pixel grid) through tf, oriented (orient > 0 counter-clockwise,
+ * < 0 clockwise), written as a GeoJSON coordinate array. */
+static eo_status put_ring(eo_ctx *ctx, FILE *fp, const eoi_grid_tf *tf, const GEOSGeometry *r,
+                          int orient, int prec, wbuf *w) {
+    GEOSContextHandle_t h = ctx->geos;
+    const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(h, r);
+    unsigned n = 0;
+    if (!cs || !GEOSCoordSeq_getSize_r(h, cs, &n))
+        return eoi_geos_fail(ctx, "reading a ring");
+    eo_status st = wbuf_fit(ctx, w, n ? n : 1);
+    if (st != EO_OK)
+        return st;
+    if (n && !GEOSCoordSeq_copyToBuffer_r(h, cs, w->xy, 0, 0))
+        return eoi_geos_fail(ctx, "reading a ring");
+    for (unsigned i = 0; i < n; i++) {
+        w->x[i] = w->xy[2 * i];
+        w->y[i] = w->xy[2 * i + 1];
+    }
+    if ((st = eoi_grid_tf_apply(ctx, tf, w->x, w->y, n)) != EO_OK)
+        return st;
+    double a2 = 0;
+    for (unsigned i = 0; i + 1 < n; i++)
+        a2 += w->x[i] * w->y[i + 1] - w->x[i + 1] * w->y[i];
+    bool rev = (orient > 0) != (a2 > 0);
+    char *t = w->txt;
+    *t++ = '[';
+    for (unsigned i = 0; i < n; i++) {
+        unsigned k = rev ? n - 1 - i : i;
+        if (i)
+            *t++ = ',';
+        *t++ = '[';
+        t += fmt_num(t, w->x[k], prec);
+        *t++ = ',';
+        t += fmt_num(t, w->y[k], prec);
+        *t++ = ']';
+    }
+    *t++ = ']';
+    fwrite(w->txt, 1, (size_t)(t - w->txt), fp);
+    return EO_OK;
+}
+
+static eo_status put_polygon(eo_ctx *ctx, FILE *fp, const eoi_grid_tf *tf, const GEOSGeometry *p,
+                             int prec, wbuf *w) {
+    GEOSContextHandle_t h = ctx->geos;
     fputc('[', fp);
-    put_ring(h, fp, GEOSGetExteriorRing_r(h, p), prec);
+    eo_status st = put_ring(ctx, fp, tf, GEOSGetExteriorRing_r(h, p), 1, prec, w);
     int nh = GEOSGetNumInteriorRings_r(h, p);
-    for (int i = 0; i < nh; i++) {
+    for (int i = 0; st == EO_OK && i < nh; i++) {
         fputc(',', fp);
-        put_ring(h, fp, GEOSGetInteriorRingN_r(h, p, i), prec);
+        st = put_ring(ctx, fp, tf, GEOSGetInteriorRingN_r(h, p, i), -1, prec, w);
     }
     fputc(']', fp);
+    return st;
 }
 
 static eo_status geojson_stream(eo_ctx *ctx, FILE *fp, const eo_features *f,
                                 const eo_vector_write_opts *o) {
     GEOSContextHandle_t h = ctx->geos;
     eoi_grid_tf tf = {{0}, NULL, 0}, ll = {{0}, NULL, 0};
+    wbuf w = {NULL, NULL, NULL, NULL, 0};
     eo_status st = EO_OK;
     bool native = o && o->native_crs;
     int prec = o && o->precision >= 0 ? o->precision : native ? 3 : 7;
@@ -196,9 +254,8 @@ static eo_status geojson_stream(eo_ctx *ctx, FILE *fp, const eo_features *f,
     fputs("\"features\":[\n", fp);
     for (size_t i = 0; i < f->n; i++) {
         eoi_props p;
-        GEOSGeometry *g = NULL;
         EOI_TRY(st, eoi_feature_props(ctx, f, i, &ll, &p));
-        EOI_TRY(st, eoi_geom_to_out(ctx, &g, &tf, f->v[i].g, true));
+        const GEOSGeometry *g = f->v[i].g;
         fprintf(fp, "%s{\"type\":\"Feature\",\"id\":%lld,\"properties\":{\"id\":%lld,\"class\":",
                 i ? ",\n" : "", (long long)p.id, (long long)p.id);
         put_value(fp, p.cls);
@@ -225,18 +282,19 @@ static eo_status geojson_stream(eo_ctx *ctx, FILE *fp, const eo_features *f,
             for (int k = 0; k < n; k++) {
                 if (k)
                     fputc(',', fp);
-                put_polygon(h, fp, GEOSGetGeometryN_r(h, g, k), prec);
+                EOI_TRY(st, put_polygon(ctx, fp, &tf, GEOSGetGeometryN_r(h, g, k), prec, &w));
             }
             fputc(']', fp);
         } else
-            put_polygon(h, fp, g, prec);
+            EOI_TRY(st, put_polygon(ctx, fp, &tf, g, prec, &w));
         fputs("}}", fp);
-        GEOSGeom_destroy_r(h, g);
         if ((i & 4095) == 4095)
             EOI_TRY(st, eoi_progress(ctx, (double)i / (double)f->n, "write"));
     }
     fputs("\n]}\n", fp);
 done:
+    eoi_free(w.xy);
+    eoi_free(w.txt);
     eoi_grid_tf_free(&tf);
     eoi_grid_tf_free(&ll);
     return st;
