@@ -15,5 +15,6 @@
 #include "eoproc/ops.h"
 #include "eoproc/raster.h"
 #include "eoproc/tiles.h"
+#include "eoproc/vector.h"
 
 #endif /* EOPROC_H */

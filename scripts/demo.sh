@@ -120,5 +120,19 @@ show "$EOPROC" cog "$SCENE" "$DEMO/L7_cog.tif" --blocksize 256 --quiet
 show /usr/bin/python3 /usr/lib/python3/dist-packages/osgeo_utils/samples/validate_cloud_optimized_geotiff.py \
     "$DEMO/L7_cog.tif"
 gdalinfo "$DEMO/L7_cog.tif" | grep -E 'LAYOUT|COMPRESSION|Band 1|Minimum=|Overviews' | head -n 6
+heading "Land cover to polygons: eoproc polygonize (lc.tif, 8-connected, coverage-simplified)"
+LC=$DATA/lc.tif
+
+show "$EOPROC" polygonize "$LC" "$DEMO/lc.geojson" --connectivity 8 --coverage-simplify 1500 --quiet
+/usr/bin/python3 -c '
+import json, sys
+fc = json.load(open(sys.argv[1]))
+f = fc["features"][1]
+print("%d features; the second: class %s, %d pixels, %.1f km2, perimeter %.1f km, %s" % (
+    len(fc["features"]), f["properties"]["class"], f["properties"]["pixels"],
+    f["properties"]["area_m2"] / 1e6, f["properties"]["perimeter_m"] / 1e3, f["geometry"]["type"]))
+' "$DEMO/lc.geojson"
+show "$EOPROC" polygonize "$LC" "$DEMO/lc.gpkg" --format gpkg --quiet
+ogrinfo -ro -so "$DEMO/lc.gpkg" polygons | grep -E "Feature Count|Geometry"
 
 printf '\n=== done ===\n'

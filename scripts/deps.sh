@@ -11,7 +11,7 @@ PACKAGES=(
     libgdal-dev libgeos-dev libproj-dev libopenblas-dev libtiff-dev libzstd-dev
     libdeflate-dev libjson-c-dev libprotobuf-c-dev protobuf-c-compiler
     # tools used by the tests, scripts and demo
-    gdal-bin python3 python3-gdal python3-numpy python3-pytest
+    gdal-bin python3 python3-gdal python3-numpy python3-pytest python3-shapely
     abigail-tools clang-format ca-certificates
 )
 # Optional, never needed by the tests or CI: regenerating the inference

@@ -19,6 +19,7 @@ extern const eoi_op eoi_op_zonal_stats;
 extern const eoi_op eoi_op_change_detection;
 extern const eoi_op eoi_op_time_series;
 extern const eoi_op eoi_op_cog;
+extern const eoi_op eoi_op_polygonize;
 
 /* One per line, so that additions merge cleanly. */
 /* clang-format off */
@@ -37,6 +38,7 @@ static const eoi_op *const eoi_ops[] = {
     &eoi_op_change_detection,
     &eoi_op_time_series,
     &eoi_op_cog,
+    &eoi_op_polygonize,
 };
 /* clang-format on */
 

@@ -51,6 +51,7 @@ __all__ = [
     "cog",
     "info",
     "ops",
+    "polygonize",
     "read",
     "run",
     "schema",
@@ -639,3 +640,4 @@ from ._tiles import tile, tile_bounds, tiles_cover  # noqa: E402
 from ._analytics import calc, change_detection, index, indices, time_series, zonal_stats  # noqa: E402
 from ._cog import cog  # noqa: E402
 from ._infer import Model  # noqa: E402  (uses the helpers above)
+from ._vector import polygonize  # noqa: E402

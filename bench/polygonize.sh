@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# bench/polygonize.sh - eoproc polygonize against gdal_polygonize.py on the
+# same 8192 x 8192 mask with ~20,000 buildings (made by make_buildings.py),
+# both writing GeoJSON with 4-connectivity; then simplification: eoproc's
+# topology-preserving simplification against shapely (GEOS) on the same
+# polygons. Prints wall times, their ratio and peak memory (/usr/bin/time -v).
+#
+#   bash bench/polygonize.sh [BUILD_DIR]     (default build/release)
+# Environment: BENCH_DIR (scratch folder, default /tmp/eoproc-bench-polygonize)
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+B=$(cd "${1:-$ROOT/build/release}" && pwd)
+W=${BENCH_DIR:-/tmp/eoproc-bench-polygonize}
+PY=/usr/bin/python3
+mkdir -p "$W"
+MASK=$W/buildings.tif
+[ -f "$MASK" ] || "$PY" "$ROOT/bench/make_buildings.py" "$MASK"
+
+# run NAME CMD... -> prints wall seconds and peak RSS (MiB), sets T_NAME / M_NAME
+run() {
+    local name=$1 log=$W/$1.time
+    shift
+    /usr/bin/time -v "$@" >"$W/$name.out" 2>"$log"
+    local wall rss
+    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$log")
+    rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2/1024}' "$log")
+    printf '%-34s %8.2f s %9s MiB peak\n' "$name" "$wall" "$rss"
+    eval "T_$name=$wall; M_$name=$rss"
+}
+
+echo "mask: $MASK ($(gdalinfo "$MASK" | sed -n 's/^Size is //p'))"
+rm -f "$W"/eoproc*.geojson "$W"/gdal.geojson
+# the same output: GeoJSON in the mask's CRS (what gdal_polygonize.py writes)
+run eoproc "$B/eoproc" polygonize "$MASK" "$W/eoproc.geojson" --connectivity 4 --native-crs --quiet
+run gdal gdal_polygonize.py -q "$MASK" -f GeoJSON "$W/gdal.geojson"
+# eoproc's default: RFC 7946 (EPSG:4326), with geodesic area and perimeter
+run eoproc_rfc7946 "$B/eoproc" polygonize "$MASK" "$W/eoproc4326.geojson" --quiet
+n_e=$("$PY" -c "import json,sys; print(len(json.load(open(sys.argv[1]))['features']))" "$W/eoproc.geojson")
+n_g=$(ogrinfo -ro -so "$W/gdal.geojson" -al | sed -n 's/^Feature Count: //p')
+echo "polygons: eoproc $n_e, gdal_polygonize.py $n_g"
+awk -v a="$T_eoproc" -v b="$T_gdal" 'BEGIN {printf "polygonize ratio eoproc / gdal_polygonize.py: %.3f (%.1fx faster)\n", a/b, b/a}'
+
+echo
+echo "simplification (topology-preserving, 1 m), on the same polygons:"
+EOPROC_LIBRARY=$B/libeoproc.so.1 PYTHONPATH=$ROOT/bindings/python \
+    "$PY" "$ROOT/bench/simplify_vs_shapely.py" "$MASK" "$W/gdal.geojson"

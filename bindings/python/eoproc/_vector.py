@@ -1,0 +1,86 @@
+"""Vectorization: masks and class rasters to polygons (eoproc.polygonize).
+
+A thin layer over the registry operation ``polygonize`` (see
+``eoproc.schema("polygonize")``): the same parameters, checked by the
+library.
+"""
+
+import os
+
+_FORMATS = ("geojson", "gpkg", "fgb")
+
+
+def polygonize(
+    src,
+    out=None,
+    band=1,
+    connectivity=4,
+    simplify=None,
+    coverage_simplify=None,
+    staircase=False,
+    regularize=False,
+    min_area=None,
+    fill_holes=None,
+    prob=None,
+    prob_band=1,
+    format="geojson",
+    precision=None,
+    native_crs=False,
+    no_mask=False,
+    stripe_rows=0,
+):
+    """Polygons from a band of a mask or class raster.
+
+    One feature per connected region of equal values (``connectivity`` 4 or
+    8), boundaries along pixel edges, properties ``id``, ``class``,
+    ``pixels``, ``area_m2`` (geodesic), ``perimeter_m`` and ``score`` (the
+    mean of ``prob`` inside, when a probability raster is given).
+
+    Args:
+        src: path of the raster.
+        out: output path; None returns the GeoJSON FeatureCollection as a dict.
+        simplify: topology-preserving simplification tolerance in metres.
+        coverage_simplify: coverage-preserving tolerance in metres (shared
+            edges between neighbours stay shared).
+        staircase: remove pixel staircases.
+        regularize: snap building outlines to right angles.
+        min_area / fill_holes: drop polygons / fill holes below this area (m²).
+        format: "geojson", "gpkg" or "fgb" (with ``out``).
+        precision: GeoJSON coordinate decimals (default 7, 3 with native_crs).
+        native_crs: coordinates in the raster's CRS instead of EPSG:4326.
+
+    Returns:
+        the GeoJSON dict without ``out``; else ``{"features": n, "out": path}``.
+
+    Raises:
+        eoproc.Error: ``io.NotFound``, ``arg.Invalid`` (a bad band),
+            ``param.Invalid``, ``crs.Invalid`` (EPSG:4326 output of a raster
+            without a CRS), ``io.Write``.
+    """
+    from . import run
+
+    params = {"src": os.fspath(src), "band": band, "connectivity": connectivity}
+    if out is not None:
+        params["out"] = os.fspath(out)
+    for key, value in (
+        ("simplify", simplify),
+        ("coverage_simplify", coverage_simplify),
+        ("min_area", min_area),
+        ("fill_holes", fill_holes),
+        ("precision", precision),
+    ):
+        if value is not None:
+            params[key] = value
+    if prob is not None:
+        params["prob"] = os.fspath(prob)
+        params["prob_band"] = prob_band
+    params.update(
+        staircase=bool(staircase),
+        regularize=bool(regularize),
+        format=format,
+        native_crs=bool(native_crs),
+        no_mask=bool(no_mask),
+        stripe_rows=stripe_rows,
+    )
+    res = run("polygonize", **params)
+    return res["geojson"] if out is None else res

@@ -1,0 +1,475 @@
+/* features.c - feature collections (eo_features): storage, order, access,
+ * the transformation from the pixel grid to the output CRS, and geodesic
+ * area and perimeter on WGS84 (PROJ's geod_* API, as src/core/geom.c). */
+#include "geom_int.h"
+#include "vector_int.h"
+
+#include <geodesic.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WGS84_A 6378137.0
+#define WGS84_F (1 / 298.257223563)
+
+eo_status eoi_features_new(eo_ctx *ctx, eo_features **out, const double gt[6], const char *wkt,
+                           int32_t connectivity) {
+    *out = NULL;
+    eo_features *f = eoi_calloc(ctx, 1, sizeof *f);
+    if (!f)
+        return EO_E_NOMEM;
+    f->geos = ctx->geos;
+    memcpy(f->gt, gt, sizeof f->gt);
+    f->connectivity = connectivity;
+    if (!(f->wkt = eoi_strdup(ctx, wkt ? wkt : ""))) {
+        eoi_free(f);
+        return EO_E_NOMEM;
+    }
+    *out = f;
+    return EO_OK;
+}
+
+void eo_features_free(eo_features *f) {
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->n; i++)
+        GEOSGeom_destroy_r(f->geos, f->v[i].g);
+    eoi_free(f->v);
+    eoi_free(f->wkt);
+    eoi_free(f);
+}
+
+eo_status eoi_features_push(eo_ctx *ctx, eo_features *f, const eoi_feature *take) {
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 64, bytes;
+        eoi_feature *v = NULL;
+        if (eoi_mul_size(&bytes, cap, sizeof *v) || !(v = eoi_realloc(ctx, f->v, bytes))) {
+            GEOSGeom_destroy_r(f->geos, take->g);
+            return eoi_fail(ctx, EO_E_NOMEM, "out of memory (features)");
+        }
+        f->v = v;
+        f->cap = cap;
+    }
+    f->v[f->n++] = *take;
+    return EO_OK;
+}
+
+static int cmp_top(const void *a, const void *b) {
+    int64_t x = ((const eoi_feature *)a)->top, y = ((const eoi_feature *)b)->top;
+    return (x > y) - (x < y);
+}
+
+void eoi_features_sort(eo_features *f) {
+    if (f->n > 1)
+        qsort(f->v, f->n, sizeof *f->v, cmp_top);
+}
+
+int64_t eo_features_count(const eo_features *f) { return f ? (int64_t)f->n : 0; }
+
+eo_status eo_features_get(eo_ctx *ctx, const eo_features *f, int64_t i, double *class_value,
+                          int64_t *pixels, double *area_px) {
+    if (!ctx)
+        return EO_E_ARG;
+    EOI_CHECK_ARG(ctx, f && i >= 0 && (size_t)i < f->n);
+    if (class_value)
+        *class_value = f->v[i].cls;
+    if (pixels)
+        *pixels = f->v[i].pixels;
+    if (area_px && !GEOSArea_r(f->geos, f->v[i].g, area_px))
+        return eoi_fail(ctx, EO_E_INTERNAL, "feature %lld: area failed", (long long)i);
+    return EO_OK;
+}
+
+/* ---- geometries in the output CRS ------------------------------------- */
+
+/* Ring through tf; with orient, counter-clockwise for shells and clockwise
+ * for holes (RFC 7946). */
+static eo_status map_ring(eo_ctx *ctx, GEOSGeometry **out, const eoi_grid_tf *tf,
+                          const GEOSGeometry *ring, int orient) {
+    GEOSContextHandle_t h = ctx->geos;
+    const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(h, ring);
+    unsigned n = 0;
+    if (!cs || !GEOSCoordSeq_getSize_r(h, cs, &n))
+        return eoi_geos_fail(ctx, "reading a ring");
+    double *x = eoi_malloc(ctx, 2 * sizeof(double) * (n ? n : 1));
+    if (!x)
+        return EO_E_NOMEM;
+    double *y = x + n;
+    for (unsigned i = 0; i < n; i++)
+        GEOSCoordSeq_getXY_r(h, cs, i, &x[i], &y[i]);
+    eo_status st = eoi_grid_tf_apply(ctx, tf, x, y, n);
+    if (st == EO_OK) {
+        double a2 = 0;
+        for (unsigned i = 0; i + 1 < n; i++)
+            a2 += x[i] * y[i + 1] - x[i + 1] * y[i];
+        bool rev = orient && ((orient > 0) != (a2 > 0));
+        GEOSCoordSequence *o = GEOSCoordSeq_create_r(h, n, 2);
+        for (unsigned i = 0; o && i < n; i++) {
+            unsigned k = rev ? n - 1 - i : i;
+            GEOSCoordSeq_setXY_r(h, o, i, x[k], y[k]);
+        }
+        *out = o ? GEOSGeom_createLinearRing_r(h, o) : NULL;
+        if (!*out)
+            st = eoi_geos_fail(ctx, "building a ring");
+    }
+    eoi_free(x);
+    return st;
+}
+
+static eo_status map_polygon(eo_ctx *ctx, GEOSGeometry **out, const eoi_grid_tf *tf,
+                             const GEOSGeometry *p, bool orient) {
+    GEOSContextHandle_t h = ctx->geos;
+    *out = NULL;
+    int nh = GEOSGetNumInteriorRings_r(h, p);
+    if (nh < 0)
+        return eoi_geos_fail(ctx, "reading a polygon");
+    GEOSGeometry **holes = eoi_calloc(ctx, (size_t)nh + 1, sizeof *holes);
+    if (!holes)
+        return EO_E_NOMEM;
+    GEOSGeometry *shell = NULL;
+    eo_status st = map_ring(ctx, &shell, tf, GEOSGetExteriorRing_r(h, p), orient ? 1 : 0);
+    for (int i = 0; st == EO_OK && i < nh; i++)
+        st = map_ring(ctx, &holes[i], tf, GEOSGetInteriorRingN_r(h, p, i), orient ? -1 : 0);
+    if (st == EO_OK && !(*out = GEOSGeom_createPolygon_r(h, shell, holes, (unsigned)nh)))
+        st = eoi_geos_fail(ctx, "building a polygon");
+    if (st != EO_OK) {
+        GEOSGeom_destroy_r(h, shell);
+        for (int i = 0; i < nh; i++)
+            GEOSGeom_destroy_r(h, holes[i]);
+    }
+    eoi_free(holes);
+    return st;
+}
+
+eo_status eoi_geom_to_out(eo_ctx *ctx, GEOSGeometry **out, const eoi_grid_tf *tf,
+                          const GEOSGeometry *g, bool orient) {
+    GEOSContextHandle_t h = ctx->geos;
+    *out = NULL;
+    if (GEOSGeomTypeId_r(h, g) == GEOS_POLYGON)
+        return map_polygon(ctx, out, tf, g, orient);
+    int n = GEOSGetNumGeometries_r(h, g);
+    GEOSGeometry **parts = eoi_calloc(ctx, (size_t)(n > 0 ? n : 1), sizeof *parts);
+    if (!parts)
+        return EO_E_NOMEM;
+    eo_status st = EO_OK;
+    int k = 0;
+    for (; k < n && st == EO_OK; k++)
+        st = map_polygon(ctx, &parts[k], tf, GEOSGetGeometryN_r(h, g, k), orient);
+    if (st == EO_OK &&
+        !(*out = GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, parts, (unsigned)n)))
+        st = eoi_geos_fail(ctx, "building a multipolygon");
+    if (st != EO_OK)
+        for (int i = 0; i < n; i++)
+            GEOSGeom_destroy_r(h, parts[i]);
+    eoi_free(parts);
+    return st;
+}
+
+eo_status eo_features_wkt(eo_ctx *ctx, char **out, const eo_features *f, int64_t i) {
+    if (!ctx)
+        return EO_E_ARG;
+    EOI_CHECK_ARG(ctx, out);
+    *out = NULL;
+    EOI_CHECK_ARG(ctx, f && i >= 0 && (size_t)i < f->n);
+    eoi_grid_tf tf;
+    GEOSGeometry *g = NULL;
+    eo_status st = eoi_grid_tf_init(ctx, &tf, f, true);
+    if (st == EO_OK)
+        st = eoi_geom_to_out(ctx, &g, &tf, f->v[i].g, false);
+    eoi_grid_tf_free(&tf);
+    if (st != EO_OK)
+        return st;
+    GEOSWKTWriter *w = GEOSWKTWriter_create_r(ctx->geos);
+    char *s = w ? GEOSWKTWriter_write_r(ctx->geos, w, g) : NULL;
+    GEOSWKTWriter_destroy_r(ctx->geos, w);
+    GEOSGeom_destroy_r(ctx->geos, g);
+    if (!s)
+        return eoi_geos_fail(ctx, "writing WKT");
+    *out = eoi_strdup(ctx, s);
+    GEOSFree_r(ctx->geos, s);
+    return *out ? EO_OK : EO_E_NOMEM;
+}
+
+/* ---- pixel grid -> output CRS ------------------------------------------ */
+
+eo_status eoi_grid_tf_init(eo_ctx *ctx, eoi_grid_tf *tf, const eo_features *f, bool native) {
+    memcpy(tf->gt, f->gt, sizeof tf->gt);
+    tf->pj = NULL;
+    tf->px_m = 0;
+    if (native)
+        return EO_OK;
+    if (!f->wkt[0])
+        return eoi_fail(ctx, EO_E_CRS,
+                        "the source has no CRS: coordinates cannot be given in EPSG:4326 "
+                        "(write them in the native grid instead)");
+    eo_status st = eoi_features_pixel_metres(ctx, f, &tf->px_m);
+    if (st != EO_OK)
+        return st;
+    return eoi_crs_transformer(ctx, &tf->pj, f->wkt, "EPSG:4326");
+}
+
+void eoi_grid_tf_free(eoi_grid_tf *tf) {
+    proj_destroy(tf->pj);
+    tf->pj = NULL;
+}
+
+eo_status eoi_grid_tf_apply(eo_ctx *ctx, const eoi_grid_tf *tf, double *x, double *y, size_t n) {
+    const double *gt = tf->gt;
+    for (size_t i = 0; i < n; i++) {
+        double c = x[i], r = y[i];
+        x[i] = gt[0] + c * gt[1] + r * gt[2];
+        y[i] = gt[3] + c * gt[4] + r * gt[5];
+    }
+    if (!tf->pj || n == 0)
+        return EO_OK;
+    size_t done = proj_trans_generic(tf->pj, PJ_FWD, x, sizeof(double), n, y, sizeof(double), n,
+                                     NULL, 0, 0, NULL, 0, 0);
+    for (size_t i = 0; i < n; i++)
+        if (done != n || !isfinite(x[i]) || !isfinite(y[i]))
+            return eoi_fail(ctx, EO_E_CRS_TRANSFORM,
+                            "a polygon vertex cannot be transformed to EPSG:4326");
+    return EO_OK;
+}
+
+eo_status eoi_features_pixel_metres(eo_ctx *ctx, const eo_features *f, double *m) {
+    const double *gt = f->gt;
+    double sx = hypot(gt[1], gt[4]), sy = hypot(gt[2], gt[5]);
+    *m = 0.5 * (sx + sy);
+    if (!f->wkt[0])
+        return EO_OK;
+    char *wkt = NULL;
+    bool geographic = false;
+    eo_status st = eoi_crs_to_wkt(ctx, &wkt, f->wkt, &geographic);
+    eoi_free(wkt);
+    if (st != EO_OK)
+        return st;
+    if (geographic) {
+        /* degrees: metres at the grid origin's latitude (close enough for a
+         * tolerance); y is the latitude with the traditional axis order */
+        double lat = gt[3] * M_PI / 180;
+        *m = 0.5 * (sx * 111320.0 * fabs(cos(lat)) + sy * 110574.0);
+    }
+    return EO_OK;
+}
+
+/* ---- geodesic measures ------------------------------------------------- */
+
+static eo_status ring_measure(eo_ctx *ctx, const eoi_grid_tf *tf, const struct geod_geodesic *g,
+                              const GEOSGeometry *ring, double *area, double *perim) {
+    const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(ctx->geos, ring);
+    unsigned n = 0;
+    if (!cs || !GEOSCoordSeq_getSize_r(ctx->geos, cs, &n))
+        return eoi_geos_fail(ctx, "reading a ring");
+    *area = *perim = 0;
+    if (n < 4)
+        return EO_OK;
+    double *x = eoi_malloc(ctx, 2 * sizeof(double) * n);
+    if (!x)
+        return EO_E_NOMEM;
+    double *y = x + n;
+    for (unsigned i = 0; i < n; i++)
+        GEOSCoordSeq_getXY_r(ctx->geos, cs, i, &x[i], &y[i]);
+    eo_status st = eoi_grid_tf_apply(ctx, tf, x, y, n);
+    if (st == EO_OK) {
+        struct geod_polygon p;
+        geod_polygon_init(&p, 0);
+        for (unsigned i = 0; i + 1 < n; i++)
+            geod_polygon_addpoint(g, &p, y[i], x[i]);
+        geod_polygon_compute(g, &p, 0, 1, area, perim);
+        *area = fabs(*area);
+    }
+    eoi_free(x);
+    return st;
+}
+
+/* Small polygons: the linear map J from pixel offsets to local east/north
+ * metres at the centre c of the envelope: J = [u v], u and v the images of
+ * one-pixel steps along x and y (from geodesics c -> c + s x, c -> c + s y). */
+static eo_status local_measure(eo_ctx *ctx, const eoi_grid_tf *tf, const struct geod_geodesic *geod,
+                               const GEOSGeometry *g, double x0, double y0, double x1, double y1,
+                               double *area_m2, double *perimeter_m) {
+    GEOSContextHandle_t h = ctx->geos;
+    double s = fmax(1.0, fmax(x1 - x0, y1 - y0));
+    double cx = 0.5 * (x0 + x1), cy = 0.5 * (y0 + y1);
+    double X[3] = {cx, cx + s, cx}, Y[3] = {cy, cy, cy + s};
+    eo_status st = eoi_grid_tf_apply(ctx, tf, X, Y, 3);
+    if (st != EO_OK)
+        return st;
+    double d1, az1, d2, az2;
+    geod_inverse(geod, Y[0], X[0], Y[1], X[1], &d1, &az1, NULL);
+    geod_inverse(geod, Y[0], X[0], Y[2], X[2], &d2, &az2, NULL);
+    double ux = d1 / s * sin(az1 * M_PI / 180), uy = d1 / s * cos(az1 * M_PI / 180);
+    double vx = d2 / s * sin(az2 * M_PI / 180), vy = d2 / s * cos(az2 * M_PI / 180);
+    double a_px = 0;
+    if (!GEOSArea_r(h, g, &a_px))
+        return eoi_geos_fail(ctx, "area");
+    *area_m2 = a_px * fabs(ux * vy - uy * vx);
+    double P = 0;
+    int np = GEOSGetNumGeometries_r(h, g);
+    for (int k = 0; k < np; k++) {
+        const GEOSGeometry *p = GEOSGetGeometryN_r(h, g, k);
+        int nh = GEOSGetNumInteriorRings_r(h, p);
+        for (int i = -1; i < nh; i++) {
+            const GEOSGeometry *r =
+                i < 0 ? GEOSGetExteriorRing_r(h, p) : GEOSGetInteriorRingN_r(h, p, i);
+            const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(h, r);
+            unsigned n = 0;
+            GEOSCoordSeq_getSize_r(h, cs, &n);
+            double px = 0, py = 0;
+            for (unsigned j = 0; j < n; j++) {
+                double x, y;
+                GEOSCoordSeq_getXY_r(h, cs, j, &x, &y);
+                if (j) {
+                    double ex = x - px, ey = y - py;
+                    P += hypot(ex * ux + ey * vx, ex * uy + ey * vy);
+                }
+                px = x;
+                py = y;
+            }
+        }
+    }
+    *perimeter_m = P;
+    return EO_OK;
+}
+
+eo_status eoi_geodesic_measure(eo_ctx *ctx, const eoi_grid_tf *tf, const GEOSGeometry *g,
+                               double *area_m2, double *perimeter_m) {
+    struct geod_geodesic geod;
+    geod_init(&geod, WGS84_A, WGS84_F);
+    double x0, y0, x1, y1;
+    if (GEOSGeom_getXMin_r(ctx->geos, g, &x0) && GEOSGeom_getYMin_r(ctx->geos, g, &y0) &&
+        GEOSGeom_getXMax_r(ctx->geos, g, &x1) && GEOSGeom_getYMax_r(ctx->geos, g, &y1) &&
+        tf->px_m > 0 && hypot(x1 - x0, y1 - y0) * tf->px_m < 2000)
+        return local_measure(ctx, tf, &geod, g, x0, y0, x1, y1, area_m2, perimeter_m);
+    double A = 0, P = 0;
+    int np = GEOSGetNumGeometries_r(ctx->geos, g);
+    for (int k = 0; k < np; k++) {
+        const GEOSGeometry *p = GEOSGetGeometryN_r(ctx->geos, g, k);
+        int nh = GEOSGetNumInteriorRings_r(ctx->geos, p);
+        for (int i = -1; i < nh; i++) {
+            const GEOSGeometry *r = i < 0 ? GEOSGetExteriorRing_r(ctx->geos, p)
+                                          : GEOSGetInteriorRingN_r(ctx->geos, p, i);
+            double a, per;
+            eo_status st = ring_measure(ctx, tf, &geod, r, &a, &per);
+            if (st != EO_OK)
+                return st;
+            A += i < 0 ? a : -a;
+            P += per;
+        }
+    }
+    *area_m2 = A;
+    *perimeter_m = P;
+    return EO_OK;
+}
+
+/* ---- collinear vertices ------------------------------------------------ */
+
+static bool collinear(double ax, double ay, double bx, double by, double cx, double cy) {
+    return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax) == 0;
+}
+
+/* Ring without repeated and exactly collinear vertices (a new ring). */
+static GEOSGeometry *clean_ring(eo_ctx *ctx, const GEOSGeometry *ring, bool *oom) {
+    GEOSContextHandle_t h = ctx->geos;
+    const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(h, ring);
+    unsigned n = 0;
+    if (!cs || !GEOSCoordSeq_getSize_r(h, cs, &n) || n < 4)
+        return GEOSGeom_clone_r(h, ring);
+    double *x = eoi_malloc(ctx, 2 * sizeof(double) * n);
+    if (!x) {
+        *oom = true;
+        return NULL;
+    }
+    double *y = x + n;
+    unsigned m = 0;
+    for (unsigned i = 0; i + 1 < n; i++) { /* drop the closing vertex and repeats */
+        double a, b;
+        GEOSCoordSeq_getXY_r(h, cs, i, &a, &b);
+        if (m && x[m - 1] == a && y[m - 1] == b)
+            continue;
+        x[m] = a;
+        y[m++] = b;
+    }
+    while (m > 1 && x[m - 1] == x[0] && y[m - 1] == y[0])
+        m--;
+    /* drop collinear vertices with a stack, then across the closing point */
+    unsigned k = 0;
+    for (unsigned i = 0; i < m; i++) {
+        x[k] = x[i];
+        y[k++] = y[i];
+        while (k >= 3 && collinear(x[k - 3], y[k - 3], x[k - 2], y[k - 2], x[k - 1], y[k - 1])) {
+            x[k - 2] = x[k - 1];
+            y[k - 2] = y[k - 1];
+            k--;
+        }
+    }
+    m = k;
+    unsigned s0 = 0;
+    for (bool changed = true; changed && m - s0 > 3;) {
+        changed = false;
+        if (collinear(x[m - 2], y[m - 2], x[m - 1], y[m - 1], x[s0], y[s0])) {
+            m--;
+            changed = true;
+        } else if (collinear(x[m - 1], y[m - 1], x[s0], y[s0], x[s0 + 1], y[s0 + 1])) {
+            s0++;
+            changed = true;
+        }
+    }
+    x += s0;
+    y += s0;
+    m -= s0;
+    GEOSCoordSequence *o = GEOSCoordSeq_create_r(h, m + 1, 2);
+    for (unsigned i = 0; o && i <= m; i++)
+        GEOSCoordSeq_setXY_r(h, o, i, x[i % m], y[i % m]);
+    eoi_free(x - s0);
+    return o ? GEOSGeom_createLinearRing_r(h, o) : NULL;
+}
+
+static GEOSGeometry *clean_polygon(eo_ctx *ctx, const GEOSGeometry *p, bool *oom) {
+    GEOSContextHandle_t h = ctx->geos;
+    int nh = GEOSGetNumInteriorRings_r(h, p);
+    if (nh < 0)
+        return NULL;
+    GEOSGeometry **holes = eoi_calloc(ctx, (size_t)nh + 1, sizeof *holes);
+    if (!holes) {
+        *oom = true;
+        return NULL;
+    }
+    GEOSGeometry *shell = clean_ring(ctx, GEOSGetExteriorRing_r(h, p), oom);
+    bool ok = shell != NULL;
+    for (int i = 0; ok && i < nh; i++)
+        ok = (holes[i] = clean_ring(ctx, GEOSGetInteriorRingN_r(h, p, i), oom)) != NULL;
+    GEOSGeometry *out = ok ? GEOSGeom_createPolygon_r(h, shell, holes, (unsigned)nh) : NULL;
+    if (!ok) {
+        GEOSGeom_destroy_r(h, shell);
+        for (int i = 0; i < nh; i++)
+            GEOSGeom_destroy_r(h, holes[i]);
+    }
+    eoi_free(holes);
+    return out;
+}
+
+eo_status eoi_geos_drop_collinear(eo_ctx *ctx, GEOSGeometry **out, const GEOSGeometry *g) {
+    GEOSContextHandle_t h = ctx->geos;
+    *out = NULL;
+    bool oom = false;
+    if (GEOSGeomTypeId_r(h, g) == GEOS_POLYGON) {
+        *out = clean_polygon(ctx, g, &oom);
+        return *out ? EO_OK : oom ? EO_E_NOMEM : eoi_geos_fail(ctx, "rebuilding a polygon");
+    }
+    int n = GEOSGetNumGeometries_r(h, g);
+    GEOSGeometry **parts = eoi_calloc(ctx, (size_t)(n > 0 ? n : 1), sizeof *parts);
+    if (!parts)
+        return EO_E_NOMEM;
+    int k = 0;
+    for (; k < n; k++)
+        if (!(parts[k] = clean_polygon(ctx, GEOSGetGeometryN_r(h, g, k), &oom)))
+            break;
+    if (k == n)
+        *out = GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, parts, (unsigned)n);
+    else
+        for (int i = 0; i < k; i++)
+            GEOSGeom_destroy_r(h, parts[i]);
+    eoi_free(parts);
+    return *out ? EO_OK : oom ? EO_E_NOMEM : eoi_geos_fail(ctx, "rebuilding a multipolygon");
+}

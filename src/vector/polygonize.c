@@ -1,0 +1,957 @@
+/* polygonize.c - one scan from a band to polygons: the band is read stripe
+ * by stripe; on the context's threads each stripe's pixels are labelled
+ * (4-connected components, union-find), grouped into 8-connected regions
+ * when asked, and every boundary is traced once along pixel edges, so each
+ * component gives exactly one shell and its holes; the stripes' polygons
+ * are then stitched across the seams (seams.c).
+ *
+ * Tracing walks pixel edges with the region on the right (in row-down
+ * pixel coordinates), turning towards the region first: the region's pixels
+ * are then 4-connected along a ring. Where a ring comes back to a vertex it
+ * already passed (two corners of the region touch there), the loop is cut
+ * off as a ring of its own, so every ring is simple and every polygon valid.
+ * Shells come out with a positive shoelace area in pixel coordinates, holes
+ * with a negative one. */
+#include "../raster/raster_int.h"
+#include "vector_int.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <string.h>
+
+struct eo_polygonize_opts {
+    int32_t band;
+    int32_t connectivity;
+    bool use_mask;
+    bool has_window;
+    eo_window window;
+    int64_t stripe_rows;
+    eo_dataset *prob;
+    int32_t prob_band;
+};
+
+eo_status eo_polygonize_opts_new(eo_ctx *ctx, eo_polygonize_opts **out) {
+    if (!ctx)
+        return EO_E_ARG;
+    EOI_CHECK_ARG(ctx, out);
+    eo_polygonize_opts *o = eoi_calloc(ctx, 1, sizeof *o);
+    if (!(*out = o))
+        return EO_E_NOMEM;
+    o->band = 1;
+    o->connectivity = 4;
+    o->use_mask = true;
+    return EO_OK;
+}
+
+void eo_polygonize_opts_free(eo_polygonize_opts *o) { eoi_free(o); }
+
+eo_status eo_polygonize_opts_set_band(eo_ctx *ctx, eo_polygonize_opts *o, int32_t band) {
+    if (!ctx)
+        return EO_E_ARG;
+    EOI_CHECK_ARG(ctx, o);
+    if (band < 1)
+        return eoi_fail(ctx, EO_E_ARG, "polygonize: band %d is invalid (bands are 1-based)",
+                        (int)band);
+    o->band = band;
+    return EO_OK;
+}
+
+eo_status eo_polygonize_opts_set_connectivity(eo_ctx *ctx, eo_polygonize_opts *o,
+                                              int32_t connectivity) {
+    if (!ctx)
+        return EO_E_ARG;
+    EOI_CHECK_ARG(ctx, o);
+    if (connectivity != 4 && connectivity != 8)
+        return eoi_fail(ctx, EO_E_ARG, "polygonize: connectivity must be 4 or 8, got %d",
+                        (int)connectivity);
+    o->connectivity = connectivity;
+    return EO_OK;
+}
+
+eo_status eo_polygonize_opts_set_use_mask(eo_ctx *ctx, eo_polygonize_opts *o, int32_t use_mask) {
+    if (!ctx)
+        return EO_E_ARG;
+    EOI_CHECK_ARG(ctx, o);
+    o->use_mask = use_mask != 0;
+    return EO_OK;
+}
+
+eo_status eo_polygonize_opts_set_window(eo_ctx *ctx, eo_polygonize_opts *o,
+                                        const eo_window *window) {
+    if (!ctx)
+        return EO_E_ARG;
+    EOI_CHECK_ARG(ctx, o && window);
+    if (window->width < 1 || window->height < 1 || window->x < 0 || window->y < 0)
+        return eoi_fail(ctx, EO_E_ARG,
+                        "polygonize: window %lld,%lld %lldx%lld is empty or negative",
+                        (long long)window->x, (long long)window->y, (long long)window->width,
+                        (long long)window->height);
+    o->window = *window;
+    o->has_window = true;
+    return EO_OK;
+}
+
+eo_status eo_polygonize_opts_set_stripe_rows(eo_ctx *ctx, eo_polygonize_opts *o, int64_t rows) {
+    if (!ctx)
+        return EO_E_ARG;
+    EOI_CHECK_ARG(ctx, o);
+    if (rows < 0)
+        return eoi_fail(ctx, EO_E_ARG, "polygonize: stripe rows must be >= 0, got %lld",
+                        (long long)rows);
+    o->stripe_rows = rows;
+    return EO_OK;
+}
+
+eo_status eo_polygonize_opts_set_prob(eo_ctx *ctx, eo_polygonize_opts *o, eo_dataset *prob,
+                                      int32_t band) {
+    if (!ctx)
+        return EO_E_ARG;
+    EOI_CHECK_ARG(ctx, o);
+    if (prob && (band < 1 || band > eo_dataset_band_count(prob)))
+        return eoi_fail(ctx, EO_E_ARG, "polygonize: probability band %d is out of range (1..%d)",
+                        (int)band, (int)eo_dataset_band_count(prob));
+    o->prob = prob;
+    o->prob_band = band;
+    return EO_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* One stripe                                                                */
+/* ------------------------------------------------------------------------ */
+
+typedef struct comp {
+    double cls;
+    int64_t pixels;
+    double psum;
+    int32_t group;   /* 8-connected region (root comp), = own id for 4 */
+    int32_t top;     /* first pixel, stripe-local index */
+    int32_t ring0;   /* first ring, -1 = none; rings chain through next */
+    int32_t nshells; /* rings with a positive area */
+} comp;
+
+typedef struct ring {
+    int64_t off; /* first vertex in pts (pairs) */
+    int32_t n;   /* vertices (not closed) */
+    int32_t next;
+    int64_t area2; /* twice the signed area */
+} ring;
+
+typedef struct stripe {
+    int64_t x0, y0, w, h;                          /* in the source's pixel grid */
+    bool last_row, first_row, first_col, last_col; /* at the window's border */
+    double *val;
+    uint8_t *valid; /* NULL = all valid, else validbuf */
+    float *prob;    /* NULL = no score */
+    /* work buffers, allocated once for the largest stripe and reused */
+    int64_t cap_rows; /* rows they hold */
+    uint8_t *validbuf, *visited;
+    int32_t *parent, *pin;
+    /* results */
+    int32_t *lab;
+    comp *comps;
+    int32_t ncomps;
+    ring *rings;
+    int32_t nrings, rcap;
+    int32_t *pts;
+    int64_t npts, pcap;
+    int32_t *cur; /* the ring being traced */
+    int64_t ncur, ccap;
+    eo_status st;
+    char msg[128];
+} stripe;
+
+struct source;
+
+/* GDAL handles of one worker thread (a dataset handle is used by one thread
+ * at a time; worker 0 is the caller and uses the source's own). */
+typedef struct whandles {
+    GDALDatasetH h, hp;
+} whandles;
+
+typedef struct job {
+    stripe *s;
+    int32_t connectivity;
+    const struct source *src;
+    whandles *wh; /* one per worker */
+} job;
+
+static eo_status read_stripe(const struct source *src, stripe *s, int32_t worker, whandles *wh);
+
+static int32_t uf_find(int32_t *p, int32_t a) {
+    while (p[a] != a) {
+        p[a] = p[p[a]];
+        a = p[a];
+    }
+    return a;
+}
+
+static void uf_union(int32_t *p, int32_t a, int32_t b) {
+    a = uf_find(p, a);
+    b = uf_find(p, b);
+    if (a < b)
+        p[b] = a;
+    else if (b < a)
+        p[a] = b;
+}
+
+#define VALID(s, i) (!(s)->valid || (s)->valid[i])
+
+/* 4-connected labels, compacted in raster order of first pixels. */
+static eo_status label(stripe *s, int32_t *parent) {
+    int64_t w = s->w, h = s->h;
+    int32_t next = 0;
+    for (int64_t y = 0; y < h; y++) {
+        if (s->valid && !memchr(s->valid + y * w, 1, (size_t)w)) { /* an empty row */
+            for (int64_t x = 0; x < w; x++)
+                s->lab[y * w + x] = -1;
+            continue;
+        }
+        for (int64_t x = 0; x < w; x++) {
+            int64_t i = y * w + x;
+            if (!VALID(s, i)) { /* skip the whole invalid run at once */
+                const uint8_t *nx = memchr(s->valid + i, 1, (size_t)(w - x));
+                int64_t run = nx ? (int64_t)(nx - (s->valid + i)) : w - x;
+                memset(s->lab + i, 0xff, (size_t)run * sizeof *s->lab); /* -1 */
+                x += run - 1;
+                continue;
+            }
+            double v = s->val[i];
+            int32_t l = x > 0 && s->lab[i - 1] >= 0 && s->val[i - 1] == v ? s->lab[i - 1] : -1;
+            int32_t u = y > 0 && s->lab[i - w] >= 0 && s->val[i - w] == v ? s->lab[i - w] : -1;
+            if (l < 0 && u < 0) {
+                parent[next] = next;
+                s->lab[i] = next++;
+            } else if (l >= 0) {
+                s->lab[i] = l;
+                if (u >= 0 && u != l)
+                    uf_union(parent, l, u);
+            } else
+                s->lab[i] = u;
+        }
+    }
+    /* roots get compact ids in increasing order (a root is the smallest
+     * provisional label of its set, so ids follow the first pixels) */
+    for (int32_t l = 0; l < next; l++)
+        parent[l] = uf_find(parent, l);
+    int32_t n = 0;
+    for (int32_t l = 0; l < next; l++)
+        parent[l] = parent[l] == l ? -(n++) - 1 : parent[parent[l]];
+    s->ncomps = n;
+    s->comps = eoi_calloc(NULL, n > 0 ? (size_t)n : 1, sizeof *s->comps);
+    if (!s->comps)
+        return EO_E_NOMEM;
+    for (int32_t c = 0; c < n; c++) {
+        s->comps[c].group = c;
+        s->comps[c].ring0 = -1;
+        s->comps[c].top = -1;
+    }
+    for (int64_t i = 0; i < w * h; i++) {
+        if (s->lab[i] < 0)
+            continue;
+        int32_t c = -parent[s->lab[i]] - 1;
+        s->lab[i] = c;
+        comp *k = &s->comps[c];
+        if (k->top < 0) {
+            k->top = (int32_t)i;
+            k->cls = s->val[i];
+        }
+        k->pixels++;
+        if (s->prob)
+            k->psum += s->prob[i];
+    }
+    return EO_OK;
+}
+
+/* 8-connected regions: union components touching at corners. */
+static void group8(stripe *s) {
+    int64_t w = s->w, h = s->h;
+    for (int64_t y = 1; y < h; y++) {
+        for (int64_t x = 0; x < w; x++) {
+            int32_t a = s->lab[y * w + x];
+            if (a < 0)
+                continue;
+            for (int dx = -1; dx <= 1; dx += 2) {
+                if (x + dx < 0 || x + dx >= w)
+                    continue;
+                int32_t b = s->lab[(y - 1) * w + x + dx];
+                if (b >= 0 && b != a && s->comps[b].cls == s->comps[a].cls) {
+                    /* union on the group field */
+                    int32_t ra = a, rb = b;
+                    while (s->comps[ra].group != ra)
+                        ra = s->comps[ra].group = s->comps[s->comps[ra].group].group;
+                    while (s->comps[rb].group != rb)
+                        rb = s->comps[rb].group = s->comps[s->comps[rb].group].group;
+                    if (ra < rb)
+                        s->comps[rb].group = ra;
+                    else if (rb < ra)
+                        s->comps[ra].group = rb;
+                }
+            }
+        }
+    }
+    for (int32_t c = 0; c < s->ncomps; c++) {
+        int32_t r = c;
+        while (s->comps[r].group != r)
+            r = s->comps[r].group;
+        s->comps[c].group = r;
+    }
+}
+
+/* directions: 0 E, 1 S, 2 W, 3 N (row-down pixel coordinates) */
+static const int DX[4] = {1, 0, -1, 0};
+static const int DY[4] = {0, 1, 0, -1};
+
+static inline int32_t lab_at(const stripe *s, int64_t x, int64_t y) {
+    if (x < 0 || y < 0 || x >= s->w || y >= s->h)
+        return -1;
+    return s->lab[y * s->w + x];
+}
+
+/* Can the ring of L leave vertex (x, y) heading d (L on the right)? */
+static inline bool edge_ok(const stripe *s, int64_t x, int64_t y, int d, int32_t L) {
+    int32_t r, l;
+    switch (d) {
+    case 0: /* E: right = pixel (x, y), left = (x, y-1) */
+        r = lab_at(s, x, y), l = lab_at(s, x, y - 1);
+        break;
+    case 1: /* S: right = (x-1, y), left = (x, y) */
+        r = lab_at(s, x - 1, y), l = lab_at(s, x, y);
+        break;
+    case 2: /* W: right = (x-1, y-1), left = (x-1, y) */
+        r = lab_at(s, x - 1, y - 1), l = lab_at(s, x - 1, y);
+        break;
+    default: /* N: right = (x, y-1), left = (x-1, y-1) */
+        r = lab_at(s, x, y - 1), l = lab_at(s, x - 1, y - 1);
+        break;
+    }
+    return r == L && l != L;
+}
+
+static inline bool is_pinch(const stripe *s, int64_t x, int64_t y, int32_t L) {
+    bool tl = lab_at(s, x - 1, y - 1) == L, tr = lab_at(s, x, y - 1) == L;
+    bool bl = lab_at(s, x - 1, y) == L, br = lab_at(s, x, y) == L;
+    return (tl && br && !tr && !bl) || (tr && bl && !tl && !br);
+}
+
+/* Append the vertex (x, y) to a growable array of pairs. */
+static bool push_xy(int32_t **buf, int64_t *n, int64_t *cap, int64_t x, int64_t y) {
+    if (*n == *cap) {
+        int64_t c = *cap ? *cap * 2 : 1024;
+        int32_t *p = eoi_realloc(NULL, *buf, (size_t)c * 2 * sizeof *p);
+        if (!p)
+            return false;
+        *buf = p;
+        *cap = c;
+    }
+    (*buf)[2 * *n] = (int32_t)x;
+    (*buf)[2 * *n + 1] = (int32_t)y;
+    (*n)++;
+    return true;
+}
+
+static bool push_pt(stripe *s, int64_t x, int64_t y) {
+    return push_xy(&s->pts, &s->npts, &s->pcap, x, y);
+}
+
+/* Record the vertices [off, off + n) as a ring of comp L. */
+static bool add_ring(stripe *s, int32_t L, int64_t off, int64_t n) {
+    if (s->nrings == s->rcap) {
+        int32_t cap = s->rcap ? s->rcap * 2 : 256;
+        ring *r = eoi_realloc(NULL, s->rings, (size_t)cap * sizeof *r);
+        if (!r)
+            return false;
+        s->rings = r;
+        s->rcap = cap;
+    }
+    int64_t a2 = 0;
+    const int32_t *p = s->pts + 2 * off;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t j = (i + 1) % n;
+        a2 += (int64_t)p[2 * i] * p[2 * j + 1] - (int64_t)p[2 * j] * p[2 * i + 1];
+    }
+    ring *r = &s->rings[s->nrings];
+    r->off = off;
+    r->n = (int32_t)n;
+    r->area2 = a2;
+    r->next = -1;
+    /* append to the comp's chain, keeping the order of discovery */
+    comp *c = &s->comps[L];
+    if (c->ring0 < 0)
+        c->ring0 = s->nrings;
+    else {
+        int32_t k = c->ring0;
+        while (s->rings[k].next >= 0)
+            k = s->rings[k].next;
+        s->rings[k].next = s->nrings;
+    }
+    if (a2 > 0)
+        c->nshells++;
+    s->nrings++;
+    return true;
+}
+
+static bool push_cur(stripe *s, int64_t x, int64_t y) {
+    return push_xy(&s->cur, &s->ncur, &s->ccap, x, y);
+}
+
+/* Move cur[from, ncur) into pts as a ring of L and truncate cur to from. */
+static bool emit_ring(stripe *s, int32_t L, int64_t from) {
+    int64_t off = s->npts;
+    for (int64_t k = from; k < s->ncur; k++)
+        if (!push_pt(s, s->cur[2 * k], s->cur[2 * k + 1]))
+            return false;
+    s->ncur = from;
+    return add_ring(s, L, off, s->npts - off);
+}
+
+/* Trace the ring of L starting at the top edge of pixel (x, y). The ring
+ * is built in cur; pin maps a pinch vertex to 1 + its index in cur. */
+static bool trace(stripe *s, uint8_t *visited, int32_t *pin, int64_t x, int64_t y, int32_t L) {
+    int64_t W1 = s->w + 1;
+    int64_t vx = x, vy = y;
+    int d = 0;
+    s->ncur = 0;
+    if (!push_cur(s, vx, vy))
+        return false;
+    if (is_pinch(s, vx, vy, L))
+        pin[vy * W1 + vx] = 1;
+    for (;;) {
+        if (d == 0)
+            visited[vy * s->w + vx] = 1;
+        vx += DX[d];
+        vy += DY[d];
+        int nd = -1;
+        static const int order[3] = {1, 0, 3}; /* right, straight, left */
+        for (int t = 0; t < 3; t++) {
+            int c = (d + order[t]) & 3;
+            if (edge_ok(s, vx, vy, c, L)) {
+                nd = c;
+                break;
+            }
+        }
+        if (nd < 0)
+            return false; /* cannot happen on a consistent label image */
+        if (vx == x && vy == y && nd == 0)
+            break; /* closed */
+        if (nd != d) {
+            int32_t *slot = is_pinch(s, vx, vy, L) ? &pin[vy * W1 + vx] : NULL;
+            if (slot && *slot > 0) {
+                /* back at a vertex of this ring: the loop since is a ring */
+                int64_t from = *slot - 1;
+                for (int64_t k = from + 1; k < s->ncur; k++) {
+                    int64_t px = s->cur[2 * k], py = s->cur[2 * k + 1];
+                    if (pin[py * W1 + px] == (int32_t)(k + 1))
+                        pin[py * W1 + px] = 0;
+                }
+                if (!emit_ring(s, L, from))
+                    return false;
+                if (!push_cur(s, vx, vy)) /* the vertex again, now ending the rest */
+                    return false;
+                *slot = (int32_t)s->ncur;
+            } else {
+                if (!push_cur(s, vx, vy))
+                    return false;
+                if (slot)
+                    *slot = (int32_t)s->ncur;
+            }
+        }
+        d = nd;
+    }
+    /* clear the pinch marks left by this ring */
+    for (int64_t k = 0; k < s->ncur; k++) {
+        int64_t px = s->cur[2 * k], py = s->cur[2 * k + 1];
+        if (pin[py * W1 + px] == (int32_t)(k + 1))
+            pin[py * W1 + px] = 0;
+    }
+    return emit_ring(s, L, 0);
+}
+
+static eo_status run_stripe(void *user, int64_t i, int32_t worker) {
+    job *j = &((job *)user)[i];
+    stripe *s = j->s;
+    int64_t n = s->w * s->h, cap = s->w * s->cap_rows;
+    s->st = EO_E_NOMEM;
+    snprintf(s->msg, sizeof s->msg, "out of memory (stripe of %lld x %lld pixels)", (long long)s->w,
+             (long long)s->h);
+    if ((!s->lab && !(s->lab = eoi_malloc(NULL, (size_t)cap * sizeof *s->lab))) ||
+        (!s->parent && !(s->parent = eoi_malloc(NULL, (size_t)cap * sizeof *s->parent))) ||
+        (!s->visited && !(s->visited = eoi_malloc(NULL, (size_t)cap))) ||
+        (!s->pin && !(s->pin = eoi_calloc(NULL, (size_t)(s->w + 1) * (size_t)(s->cap_rows + 1),
+                                          sizeof *s->pin))))
+        return s->st;
+    if ((s->st = read_stripe(j->src, s, worker, j->wh)) != EO_OK)
+        return s->st;
+    s->st = EO_E_NOMEM;
+    if (label(s, s->parent) != EO_OK)
+        return s->st;
+    if (j->connectivity == 8)
+        group8(s);
+    memset(s->visited, 0, (size_t)n);
+    /* pin marks are cleared by every trace: the array stays zero between stripes */
+    for (int64_t y = 0; y < s->h; y++) {
+        if (s->valid && !memchr(s->valid + y * s->w, 1, (size_t)s->w))
+            continue; /* an empty row starts no ring */
+        for (int64_t x = 0; x < s->w; x++) {
+            int64_t k = y * s->w + x;
+            if (s->valid && !s->valid[k]) { /* jump to the next valid pixel */
+                const uint8_t *nx = memchr(s->valid + k, 1, (size_t)(s->w - x));
+                if (!nx)
+                    break;
+                x += (int64_t)(nx - (s->valid + k));
+                k = y * s->w + x;
+            }
+            int32_t L = s->lab[k];
+            if (L < 0 || s->visited[k] || (y > 0 && s->lab[k - s->w] == L))
+                continue;
+            if (!trace(s, s->visited, s->pin, x, y, L))
+                return s->st;
+        }
+    }
+    s->st = EO_OK;
+    s->msg[0] = 0;
+    return s->st;
+}
+
+/* Drop a stripe's results, keeping its buffers for the next one. */
+static void stripe_reset(stripe *s) {
+    eoi_free(s->comps);
+    eoi_free(s->rings);
+    eoi_free(s->pts);
+    eoi_free(s->cur);
+    s->comps = NULL;
+    s->rings = NULL;
+    s->pts = s->cur = NULL;
+    s->ncomps = s->nrings = s->rcap = 0;
+    s->npts = s->pcap = s->ncur = s->ccap = 0;
+}
+
+static void stripe_clear(stripe *s) {
+    stripe_reset(s);
+    eoi_free(s->val);
+    eoi_free(s->validbuf);
+    eoi_free(s->prob);
+    eoi_free(s->lab);
+    eoi_free(s->parent);
+    eoi_free(s->visited);
+    eoi_free(s->pin);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- stripe results -> features (on the caller's thread: GEOS handle) --- */
+
+static GEOSGeometry *make_ring(GEOSContextHandle_t h, const stripe *s, const ring *r) {
+    GEOSCoordSequence *cs = GEOSCoordSeq_create_r(h, (unsigned)r->n + 1, 2);
+    if (!cs)
+        return NULL;
+    const int32_t *p = s->pts + 2 * r->off;
+    for (int32_t k = 0; k <= r->n; k++) {
+        int32_t m = k % r->n;
+        GEOSCoordSeq_setXY_r(h, cs, (unsigned)k, (double)(s->x0 + p[2 * m]),
+                             (double)(s->y0 + p[2 * m + 1]));
+    }
+    return GEOSGeom_createLinearRing_r(h, cs);
+}
+
+static eo_status make_polygon(eo_ctx *ctx, GEOSGeometry **out, const stripe *s, const comp *c) {
+    GEOSContextHandle_t h = ctx->geos;
+    *out = NULL;
+    if (c->nshells != 1)
+        return eoi_fail(ctx, EO_E_INTERNAL, "polygonize: a region has %d outer rings",
+                        (int)c->nshells);
+    int32_t nh = 0;
+    for (int32_t k = c->ring0; k >= 0; k = s->rings[k].next)
+        nh += s->rings[k].area2 < 0;
+    GEOSGeometry **holes = eoi_calloc(ctx, (size_t)nh + 1, sizeof *holes);
+    if (!holes)
+        return EO_E_NOMEM;
+    GEOSGeometry *shell = NULL;
+    int32_t ih = 0;
+    bool ok = true;
+    for (int32_t k = c->ring0; ok && k >= 0; k = s->rings[k].next) {
+        GEOSGeometry *g = make_ring(h, s, &s->rings[k]);
+        if (!g)
+            ok = false;
+        else if (s->rings[k].area2 > 0)
+            shell = g;
+        else
+            holes[ih++] = g;
+    }
+    if (ok)
+        *out = GEOSGeom_createPolygon_r(h, shell, holes, (unsigned)nh);
+    else {
+        GEOSGeom_destroy_r(h, shell);
+        for (int32_t k = 0; k < ih; k++)
+            GEOSGeom_destroy_r(h, holes[k]);
+    }
+    eoi_free(holes);
+    return *out ? EO_OK : eoi_fail(ctx, EO_E_NOMEM, "polygonize: cannot build a polygon");
+}
+
+static eo_status stripe_features(eo_ctx *ctx, eo_features *f, const stripe *s,
+                                 const eo_window *win) {
+    GEOSContextHandle_t h = ctx->geos;
+    eo_status st = EO_OK;
+    int32_t *members = NULL, *count = NULL;
+    int32_t n = s->ncomps;
+    if (n == 0)
+        return EO_OK;
+    /* members of each group, in comp order */
+    if (!(count = eoi_calloc(ctx, (size_t)n + 1, sizeof *count)) ||
+        !(members = eoi_malloc(ctx, (size_t)n * sizeof *members))) {
+        st = EO_E_NOMEM;
+        goto done;
+    }
+    for (int32_t c = 0; c < n; c++)
+        count[s->comps[c].group + 1]++;
+    for (int32_t c = 0; c < n; c++)
+        count[c + 1] += count[c];
+    for (int32_t c = 0; c < n; c++)
+        members[count[s->comps[c].group]++] = c;
+    /* count[g] is now the end of group g; its start is the previous end */
+    int32_t start = 0;
+    for (int32_t g = 0; g < n; g++) {
+        int32_t end = count[g];
+        if (end == start)
+            continue;
+        int32_t m = end - start;
+        GEOSGeometry **parts = eoi_calloc(ctx, (size_t)m, sizeof *parts);
+        if (!parts) {
+            st = EO_E_NOMEM;
+            goto done;
+        }
+        eoi_feature ft = {0};
+        int32_t made = 0;
+        for (; made < m; made++) {
+            const comp *c = &s->comps[members[start + made]];
+            if ((st = make_polygon(ctx, &parts[made], s, c)) != EO_OK)
+                break;
+            ft.pixels += c->pixels;
+            ft.psum += c->psum;
+        }
+        if (st != EO_OK) {
+            for (int32_t k = 0; k < made; k++)
+                GEOSGeom_destroy_r(h, parts[k]);
+            eoi_free(parts);
+            goto done;
+        }
+        const comp *c0 = &s->comps[g]; /* the group's root: its first pixel */
+        ft.cls = c0->cls;
+        int64_t ty = s->y0 + c0->top / s->w, tx = s->x0 + c0->top % s->w;
+        ft.top = ty * ((int64_t)1 << 31) + tx;
+        ft.g = m == 1 ? parts[0]
+                      : GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, parts, (unsigned)m);
+        eoi_free(parts);
+        if (!ft.g) {
+            st = eoi_fail(ctx, EO_E_NOMEM, "polygonize: cannot build a multipolygon");
+            goto done;
+        }
+        double x0, y0, x1, y1;
+        GEOSGeom_getXMin_r(h, ft.g, &x0);
+        GEOSGeom_getYMin_r(h, ft.g, &y0);
+        GEOSGeom_getXMax_r(h, ft.g, &x1);
+        GEOSGeom_getYMax_r(h, ft.g, &y1);
+        ft.edge =
+            x0 <= win->x || y0 <= win->y || x1 >= win->x + win->width || y1 >= win->y + win->height;
+        if ((st = eoi_features_push(ctx, f, &ft)) != EO_OK)
+            goto done;
+        start = end;
+    }
+done:
+    eoi_free(count);
+    eoi_free(members);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sources and the driver                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef struct source {
+    const char *name;
+    int64_t width, height;
+    /* a dataset band ... */
+    GDALRasterBandH band, mask, prob;
+    bool has_nodata; /* no mask band: pixels equal to nodata are skipped */
+    double nodata;
+    const char *path, *prob_path; /* for the workers' own handles */
+    int32_t prob_band;
+    /* ... or a raster in memory */
+    const eo_raster *r;
+    int32_t band_no;
+    bool use_mask;
+} source;
+
+static eo_status read_fail(stripe *s, eo_status st, const char *what) {
+    const char *m = CPLGetLastErrorMsg();
+    snprintf(s->msg, sizeof s->msg, "%s: %s", what, m && m[0] ? m : "read failed");
+    return st;
+}
+
+/* Fill s->val / valid / prob for the stripe's window, on a worker: no ctx;
+ * failures leave their message in s->msg. */
+static eo_status read_stripe(const source *src, stripe *s, int32_t worker, whandles *wh) {
+    size_t n = (size_t)(s->w * s->h), cap = (size_t)(s->w * s->cap_rows);
+    snprintf(s->msg, sizeof s->msg, "out of memory (stripe of %lld x %lld pixels)", (long long)s->w,
+             (long long)s->h);
+    if (!s->val && !(s->val = eoi_malloc(NULL, cap * sizeof *s->val)))
+        return EO_E_NOMEM;
+    s->valid = NULL;
+    if (src->r) {
+        const eo_raster *r = src->r;
+        double nd = r->nodata;
+        bool use_nd = src->use_mask && r->has_nodata;
+        bool fl = eoi_dtype_is_float(r->dtype);
+        if (use_nd || (fl && src->use_mask)) {
+            if (!s->validbuf && !(s->validbuf = eoi_malloc(NULL, cap)))
+                return EO_E_NOMEM;
+            s->valid = s->validbuf;
+        }
+        for (int64_t y = 0; y < s->h; y++) {
+            size_t base = ((size_t)(src->band_no - 1) * (size_t)r->height + (size_t)(s->y0 + y)) *
+                              (size_t)r->width +
+                          (size_t)s->x0;
+            for (int64_t x = 0; x < s->w; x++) {
+                double v = eoi_dtype_load(r->data, r->dtype, base + (size_t)x);
+                size_t i = (size_t)(y * s->w + x);
+                s->val[i] = v;
+                if (s->valid)
+                    s->valid[i] = !(isnan(v) || (use_nd && v == nd));
+            }
+        }
+        return EO_OK;
+    }
+    if (((src->mask || src->has_nodata) && !s->validbuf &&
+         !(s->validbuf = eoi_malloc(NULL, cap))) ||
+        (src->prob && !s->prob && !(s->prob = eoi_malloc(NULL, cap * sizeof *s->prob))))
+        return EO_E_NOMEM;
+    GDALRasterBandH band = src->band, mask = src->mask, prob = src->prob;
+    if (worker > 0) {
+        whandles *w = &wh[worker];
+        if (!w->h &&
+            !(w->h = GDALOpenEx(src->path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL)))
+            return read_fail(s, EO_E_IO_READ, src->name);
+        if (src->prob && !w->hp &&
+            !(w->hp =
+                  GDALOpenEx(src->prob_path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL)))
+            return read_fail(s, EO_E_IO_READ, "probability raster");
+        band = GDALGetRasterBand(w->h, src->band_no);
+        mask = src->mask ? GDALGetMaskBand(band) : NULL;
+        prob = src->prob ? GDALGetRasterBand(w->hp, src->prob_band) : NULL;
+    }
+    if (GDALRasterIO(band, GF_Read, (int)s->x0, (int)s->y0, (int)s->w, (int)s->h, s->val, (int)s->w,
+                     (int)s->h, GDT_Float64, 0, 0) != CE_None)
+        return read_fail(s, EO_E_IO_READ, src->name);
+    if (mask) {
+        s->valid = s->validbuf;
+        if (GDALRasterIO(mask, GF_Read, (int)s->x0, (int)s->y0, (int)s->w, (int)s->h, s->valid,
+                         (int)s->w, (int)s->h, GDT_Byte, 0, 0) != CE_None)
+            return read_fail(s, EO_E_IO_READ, src->name);
+        for (size_t i = 0; i < n; i++)
+            s->valid[i] = s->valid[i] && !isnan(s->val[i]);
+    }
+    if (src->has_nodata) {
+        s->valid = s->validbuf;
+        double nd = src->nodata;
+        for (size_t i = 0; i < n; i++)
+            s->valid[i] = !(s->val[i] == nd || isnan(s->val[i]));
+    }
+    if (prob && GDALRasterIO(prob, GF_Read, (int)s->x0, (int)s->y0, (int)s->w, (int)s->h, s->prob,
+                             (int)s->w, (int)s->h, GDT_Float32, 0, 0) != CE_None)
+        return read_fail(s, EO_E_IO_READ, "probability raster");
+    return EO_OK;
+}
+
+/* run_stripe on a worker: GDAL errors stay quiet on this thread, no side files */
+static eo_status run_stripe_quiet(void *user, int64_t i, int32_t worker) {
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    const char *old = CPLGetThreadLocalConfigOption("GDAL_PAM_ENABLED", NULL);
+    char *saved = old ? CPLStrdup(old) : NULL;
+    CPLSetThreadLocalConfigOption("GDAL_PAM_ENABLED", "NO");
+    CPLErrorReset();
+    eo_status st = run_stripe(user, i, worker);
+    CPLSetThreadLocalConfigOption("GDAL_PAM_ENABLED", saved);
+    CPLFree(saved);
+    CPLPopErrorHandler();
+    return st;
+}
+
+static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, const double gt[6],
+                            const char *wkt, const eo_polygonize_opts *opts) {
+    eo_polygonize_opts dflt = {.band = 1, .connectivity = 4, .use_mask = true};
+    const eo_polygonize_opts *o = opts ? opts : &dflt;
+    eo_window win = {0, 0, src->width, src->height};
+    if (o->has_window) {
+        win = o->window;
+        if (win.x + win.width > src->width || win.y + win.height > src->height)
+            return eoi_fail(ctx, EO_E_ARG,
+                            "polygonize: window %lld,%lld %lldx%lld is outside the %lld x %lld "
+                            "raster",
+                            (long long)win.x, (long long)win.y, (long long)win.width,
+                            (long long)win.height, (long long)src->width, (long long)src->height);
+    }
+    if (win.width > INT32_MAX - 1)
+        return eoi_fail(ctx, EO_E_LIMIT, "polygonize: the window is too wide (%lld columns)",
+                        (long long)win.width);
+    int64_t rows = o->stripe_rows;
+    if (rows <= 0) {
+        rows = (int64_t)4 << 20; /* pixels per stripe: ~90 MiB of buffers */
+        rows /= win.width;
+        if (rows < 16)
+            rows = 16;
+    }
+    if (rows > win.height)
+        rows = win.height;
+    /* labels and pinch marks are int32 indices into a stripe */
+    while (rows > 1 && (rows + 1) * (win.width + 1) > INT32_MAX)
+        rows /= 2;
+    size_t bytes;
+    eo_status st = eoi_check_raster_size(ctx, &bytes, win.width, rows, 1, 24, "polygonize stripe");
+    if (st != EO_OK)
+        return st;
+    int64_t nstripes = (win.height + rows - 1) / rows;
+    int32_t nt = eoi_threads(ctx);
+    eo_features *f = NULL;
+    stripe *ss = NULL;
+    job *jobs = NULL;
+    whandles *wh = NULL;
+    EOI_TRY(st, eoi_features_new(ctx, &f, gt, wkt, o->connectivity));
+    f->has_score = src->prob != NULL;
+    f->win = win;
+    if (!(ss = eoi_calloc(ctx, (size_t)nt, sizeof *ss)) ||
+        !(jobs = eoi_calloc(ctx, (size_t)nt, sizeof *jobs)) ||
+        !(wh = eoi_calloc(ctx, (size_t)nt + 64, sizeof *wh))) {
+        st = EO_E_NOMEM;
+        goto done;
+    }
+    for (int64_t b = 0; b < nstripes; b += nt) {
+        int32_t m = (int32_t)(nstripes - b < nt ? nstripes - b : nt);
+        for (int32_t k = 0; k < m; k++) {
+            stripe *s = &ss[k];
+            s->x0 = win.x;
+            s->w = win.width;
+            s->cap_rows = rows;
+            s->y0 = win.y + (b + k) * rows;
+            s->h = win.y + win.height - s->y0 < rows ? win.y + win.height - s->y0 : rows;
+            jobs[k] = (job){.s = s, .connectivity = o->connectivity, .src = src, .wh = wh};
+        }
+        st = eoi_parallel_for(ctx, m, run_stripe_quiet, jobs);
+        if (st != EO_OK) {
+            for (int32_t k = 0; k < m; k++)
+                if (ss[k].st != EO_OK && ss[k].msg[0]) {
+                    st = eoi_fail(ctx, ss[k].st, "polygonize: %s", ss[k].msg);
+                    break;
+                }
+            if (st != EO_E_CANCELLED && !eo_ctx_errmsg(ctx)[0])
+                eoi_fail(ctx, st, "polygonize: a stripe failed");
+            goto done;
+        }
+        for (int32_t k = 0; k < m; k++) {
+            eo_window sw = {ss[k].x0, ss[k].y0, ss[k].w, ss[k].h};
+            EOI_TRY(st, stripe_features(ctx, f, &ss[k], &sw));
+            stripe_reset(&ss[k]);
+        }
+        EOI_TRY(st, eoi_progress(ctx, (double)(b + m) / (double)nstripes * 0.9, "polygonize"));
+    }
+    if (nstripes > 1)
+        EOI_TRY(st, eoi_features_stitch(ctx, f));
+    eoi_features_sort(f);
+    for (size_t i = 0; i < f->n; i++) { /* relative to the whole window now */
+        GEOSContextHandle_t h = ctx->geos;
+        double x0, y0, x1, y1;
+        GEOSGeom_getXMin_r(h, f->v[i].g, &x0);
+        GEOSGeom_getYMin_r(h, f->v[i].g, &y0);
+        GEOSGeom_getXMax_r(h, f->v[i].g, &x1);
+        GEOSGeom_getYMax_r(h, f->v[i].g, &y1);
+        f->v[i].edge =
+            x0 <= win.x || y0 <= win.y || x1 >= win.x + win.width || y1 >= win.y + win.height;
+    }
+    EOI_TRY(st, eoi_progress(ctx, 1.0, "polygonize"));
+    *out = f;
+    f = NULL;
+done:
+    for (int32_t k = 0; ss && k < nt; k++)
+        stripe_clear(&ss[k]);
+    eoi_free(ss);
+    eoi_free(jobs);
+    if (wh) {
+        CPLPushErrorHandler(CPLQuietErrorHandler);
+        for (int32_t k = 0; k < nt + 64; k++) {
+            if (wh[k].h)
+                GDALClose(wh[k].h);
+            if (wh[k].hp)
+                GDALClose(wh[k].hp);
+        }
+        CPLPopErrorHandler();
+        eoi_free(wh);
+    }
+    eo_features_free(f);
+    return st;
+}
+
+eo_status eo_polygonize(eo_ctx *ctx, eo_features **out, eo_dataset *src,
+                        const eo_polygonize_opts *opts) {
+    if (!ctx)
+        return EO_E_ARG;
+    EOI_CHECK_ARG(ctx, out);
+    *out = NULL;
+    EOI_CHECK_ARG(ctx, src);
+    int32_t band = opts ? opts->band : 1;
+    if (band < 1 || band > src->band_count)
+        return eoi_fail(ctx, EO_E_ARG, "%s: band %d does not exist (the raster has %d)", src->path,
+                        (int)band, (int)src->band_count);
+    source s = {.name = src->path,
+                .width = src->width,
+                .height = src->height,
+                .band_no = band,
+                .use_mask = opts ? opts->use_mask : true};
+    s.band = GDALGetRasterBand(src->h, band);
+    s.path = src->source; /* what GDAL opens (a mosaic's VRT) */
+    if (s.use_mask) {
+        GDALRasterBandH b = s.band;
+        int flags = GDALGetMaskFlags(b), has = 0;
+        double nd = GDALGetRasterNoDataValue(b, &has);
+        if (flags == GMF_NODATA && has) { /* compared here: no second read */
+            s.has_nodata = true;
+            s.nodata = nd;
+        } else if (!(flags & GMF_ALL_VALID))
+            s.mask = GDALGetMaskBand(b);
+    }
+    if (opts && opts->prob) {
+        eo_dataset *p = opts->prob;
+        if (p->width != src->width || p->height != src->height)
+            return eoi_fail(ctx, EO_E_SOURCE_MISMATCH,
+                            "probability raster %s is %lld x %lld, the mask %lld x %lld", p->path,
+                            (long long)p->width, (long long)p->height, (long long)src->width,
+                            (long long)src->height);
+        s.prob = GDALGetRasterBand(p->h, opts->prob_band);
+        s.prob_path = p->source;
+        s.prob_band = opts->prob_band;
+    }
+    return polygonize(ctx, out, &s, src->gt, src->wkt, opts);
+}
+
+eo_status eo_polygonize_raster(eo_ctx *ctx, eo_features **out, const eo_raster *src,
+                               const eo_polygonize_opts *opts) {
+    if (!ctx)
+        return EO_E_ARG;
+    EOI_CHECK_ARG(ctx, out);
+    *out = NULL;
+    EOI_CHECK_ARG(ctx, src);
+    int32_t band = opts ? opts->band : 1;
+    if (band < 1 || band > src->bands)
+        return eoi_fail(ctx, EO_E_ARG, "raster: band %d does not exist (the raster has %d)",
+                        (int)band, (int)src->bands);
+    if (opts && opts->prob)
+        return eoi_fail(ctx, EO_E_ARG,
+                        "a probability raster needs eo_polygonize on a dataset, not a raster");
+    source s = {.name = "raster",
+                .width = src->width,
+                .height = src->height,
+                .r = src,
+                .band_no = band,
+                .use_mask = opts ? opts->use_mask : true};
+    return polygonize(ctx, out, &s, src->gt, src->wkt, opts);
+}

@@ -1,0 +1,122 @@
+/*
+ * vector_int.h - internals of the vector layer: the feature collection's
+ * layout and helpers shared by polygonize, simplify, regularize, seams and
+ * the writers. Never installed.
+ *
+ * Geometries live in the pixel grid of the source (x = column, y = row, a
+ * pixel is a unit square) and are made with the GEOS handle of the context
+ * that built the collection.
+ */
+#ifndef EOI_VECTOR_INT_H
+#define EOI_VECTOR_INT_H
+
+#include "eoi.h"
+
+typedef struct eoi_feature {
+    GEOSGeometry *g; /* Polygon or MultiPolygon, pixel grid; owned */
+    double cls;      /* class value */
+    int64_t pixels;  /* pixel count of the region as polygonized */
+    double psum;     /* sum of probabilities inside (score = psum / pixels) */
+    int64_t top;     /* first pixel in raster order: row * 2^31 + column (order, ids) */
+    bool edge;       /* touches the border of the window it was polygonized from */
+} eoi_feature;
+
+struct eo_features {
+    GEOSContextHandle_t geos;
+    eoi_feature *v;
+    size_t n, cap;
+    double gt[6];
+    char *wkt; /* CRS WKT, "" when unknown */
+    int32_t connectivity;
+    bool has_score;
+    eo_window win; /* the window polygonized (the union of the parts' windows) */
+};
+
+struct eo_regularize_opts {
+    double max_distance_m; /* <= 0: two pixels */
+    double max_area_change;
+    bool allow_45;
+};
+
+struct eo_vector_write_opts {
+    char format[8];    /* "geojson", "gpkg", "fgb" */
+    int32_t precision; /* -1 = default */
+    bool native_crs;
+};
+
+/* ---- features.c -------------------------------------------------------- */
+/* An empty collection on ctx's GEOS handle with this grid and CRS. */
+eo_status eoi_features_new(eo_ctx *ctx, eo_features **out, const double gt[6], const char *wkt,
+                           int32_t connectivity);
+/* Append a feature; its geometry is taken (destroyed on failure). */
+eo_status eoi_features_push(eo_ctx *ctx, eo_features *f, const eoi_feature *take);
+/* Sort by first pixel (raster order), the order of a one-pass polygonize. */
+void eoi_features_sort(eo_features *f);
+/* Ground size of one pixel unit in metres (mean of the two axes; for a
+ * geographic CRS at the collection's centre). */
+eo_status eoi_features_pixel_metres(eo_ctx *ctx, const eo_features *f, double *m);
+/* A transformation from the collection's pixel grid to EPSG:4326 (lon/lat)
+ * or, with native, to its CRS: call eoi_grid_to_out for each point. */
+typedef struct eoi_grid_tf {
+    double gt[6];
+    PJ *pj;      /* NULL: only the geotransform */
+    double px_m; /* ground size of a pixel (m), for the choice of area method */
+} eoi_grid_tf;
+eo_status eoi_grid_tf_init(eo_ctx *ctx, eoi_grid_tf *tf, const eo_features *f, bool native);
+void eoi_grid_tf_free(eoi_grid_tf *tf);
+/* Transform n points (x[i], y[i]) in place. */
+eo_status eoi_grid_tf_apply(eo_ctx *ctx, const eoi_grid_tf *tf, double *x, double *y, size_t n);
+/* g (pixel grid) through tf as a new geometry; with orient, shells
+ * counter-clockwise and holes clockwise (RFC 7946). */
+eo_status eoi_geom_to_out(eo_ctx *ctx, GEOSGeometry **out, const eoi_grid_tf *tf,
+                          const GEOSGeometry *g, bool orient);
+/* Geodesic area (m2) and perimeter (m) of a geometry in pixel coordinates,
+ * through tf (which must target EPSG:4326). Polygons under 2 km across use
+ * the local linear map from pixels to metres on the ellipsoid at their
+ * centre (geodesics from the centre to two nearby points), exact to first
+ * order (relative error ~1e-8 for buildings); larger ones sum geodesic
+ * polygon areas vertex by vertex. */
+eo_status eoi_geodesic_measure(eo_ctx *ctx, const eoi_grid_tf *tf, const GEOSGeometry *g,
+                               double *area_m2, double *perimeter_m);
+/* Rebuild a polygonal geometry with exactly collinear and repeated vertices
+ * removed from every ring (vertices of unit-grid polygons after a union). */
+eo_status eoi_geos_drop_collinear(eo_ctx *ctx, GEOSGeometry **out, const GEOSGeometry *g);
+
+/* ---- write_geojson.c / write_ogr.c ---------------------------------------- */
+typedef struct eoi_props {
+    int64_t id;
+    double cls;
+    int64_t pixels;
+    double area_m2, perimeter_m, score; /* NaN = unknown */
+} eoi_props;
+/* Properties of feature i; ll targets EPSG:4326 (ll->pj NULL: no CRS, no
+ * geodesic measures). */
+eo_status eoi_feature_props(eo_ctx *ctx, const eo_features *f, size_t i, const eoi_grid_tf *ll,
+                            eoi_props *p);
+/* A temporary name beside path ending in ext (release with eoi_free). */
+eo_status eoi_tmp_beside(eo_ctx *ctx, char **out, const char *path, const char *ext);
+/* GeoPackage / FlatGeobuf through OGR. */
+eo_status eoi_write_ogr(eo_ctx *ctx, const eo_features *f, const char *path,
+                        const eo_vector_write_opts *o);
+
+/* ---- simplify.c / filters.c ------------------------------------------------ */
+/* Douglas-Peucker: set keep[i] for the points of xy[i0..i1] (x, y pairs)
+ * that stay with tolerance tol; both ends are kept. */
+/* Index in [1, n-1) of the point of xy farthest from the first (closed
+ * rings are split there for Douglas-Peucker). */
+size_t eoi_farthest(const double *xy, size_t n);
+eo_status eoi_dp_mark(eo_ctx *ctx, const double *xy, uint8_t *keep, size_t i0, size_t i1,
+                      double tol);
+/* A new geometry with fn applied to each polygon of g (Polygon or
+ * MultiPolygon). */
+typedef eo_status (*eoi_poly_fn)(eo_ctx *ctx, GEOSGeometry **out, const GEOSGeometry *p,
+                                 void *user);
+eo_status eoi_map_polygons(eo_ctx *ctx, GEOSGeometry **out, const GEOSGeometry *g, eoi_poly_fn fn,
+                           void *user);
+
+/* ---- seams.c ----------------------------------------------------------- */
+/* Merge, in place, features of the same class that were cut apart by
+ * partition borders (only features flagged edge are looked at). */
+eo_status eoi_features_stitch(eo_ctx *ctx, eo_features *f);
+
+#endif

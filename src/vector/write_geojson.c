@@ -1,0 +1,366 @@
+/* write_geojson.c - output options, the writer entry points, and GeoJSON
+ * written as a stream, feature by feature (RFC 7946: EPSG:4326 lon/lat,
+ * shells counter-clockwise, holes clockwise, a chosen number of decimals),
+ * to a temporary file renamed into place. */
+#include "geom_int.h"
+#include "vector_int.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+eo_status eo_vector_write_opts_new(eo_ctx *ctx, eo_vector_write_opts **out) {
+    if (!ctx)
+        return EO_E_ARG;
+    EOI_CHECK_ARG(ctx, out);
+    eo_vector_write_opts *o = eoi_calloc(ctx, 1, sizeof *o);
+    if (!(*out = o))
+        return EO_E_NOMEM;
+    strcpy(o->format, "geojson");
+    o->precision = -1;
+    return EO_OK;
+}
+
+void eo_vector_write_opts_free(eo_vector_write_opts *o) { eoi_free(o); }
+
+eo_status eo_vector_write_opts_set_format(eo_ctx *ctx, eo_vector_write_opts *o,
+                                          const char *format) {
+    if (!ctx)
+        return EO_E_ARG;
+    EOI_CHECK_ARG(ctx, o && format);
+    if (strcmp(format, "geojson") && strcmp(format, "gpkg") && strcmp(format, "fgb"))
+        return eoi_fail(ctx, EO_E_ARG,
+                        "vector output: unknown format '%.40s' (geojson, gpkg or fgb)", format);
+    snprintf(o->format, sizeof o->format, "%s", format);
+    return EO_OK;
+}
+
+eo_status eo_vector_write_opts_set_precision(eo_ctx *ctx, eo_vector_write_opts *o,
+                                             int32_t decimals) {
+    if (!ctx)
+        return EO_E_ARG;
+    EOI_CHECK_ARG(ctx, o);
+    if (decimals < 0 || decimals > 17)
+        return eoi_fail(ctx, EO_E_ARG, "vector output: precision %d is out of range (0..17)",
+                        (int)decimals);
+    o->precision = decimals;
+    return EO_OK;
+}
+
+eo_status eo_vector_write_opts_set_native_crs(eo_ctx *ctx, eo_vector_write_opts *o,
+                                              int32_t native) {
+    if (!ctx)
+        return EO_E_ARG;
+    EOI_CHECK_ARG(ctx, o);
+    o->native_crs = native != 0;
+    return EO_OK;
+}
+
+/* ---- temporary outputs ---------------------------------------------------- */
+
+eo_status eoi_tmp_beside(eo_ctx *ctx, char **out, const char *path, const char *ext) {
+    size_t n = strlen(path) + strlen(ext) + 32;
+    char *t = eoi_malloc(ctx, n);
+    if (!t)
+        return EO_E_NOMEM;
+    static _Atomic unsigned seq;
+    snprintf(t, n, "%s.tmp%ld-%u%s", path, (long)getpid(), seq++, ext);
+    *out = t;
+    return EO_OK;
+}
+
+/* ---- properties shared by the writers ------------------------------------- */
+
+eo_status eoi_feature_props(eo_ctx *ctx, const eo_features *f, size_t i, const eoi_grid_tf *ll,
+                            eoi_props *p) {
+    const eoi_feature *ft = &f->v[i];
+    p->id = (int64_t)i + 1;
+    p->cls = ft->cls;
+    p->pixels = ft->pixels;
+    p->score = f->has_score && ft->pixels > 0 ? ft->psum / (double)ft->pixels : NAN;
+    p->area_m2 = p->perimeter_m = NAN;
+    if (ll->pj)
+        return eoi_geodesic_measure(ctx, ll, ft->g, &p->area_m2, &p->perimeter_m);
+    return EO_OK;
+}
+
+/* ---- GeoJSON ---------------------------------------------------------- */
+
+static const double POW10[10] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+
+/* v with prec decimals, trailing zeros trimmed. Fast path through an
+ * integer for the usual sizes (printf's decimal conversion dominates the
+ * writer otherwise). */
+static int fmt_num(char *out, double v, int prec) {
+    char b[64];
+    if (prec <= 9 && fabs(v) < 1e9) {
+        long long r = llround(v * POW10[prec]);
+        bool neg = r < 0;
+        unsigned long long u = (unsigned long long)(neg ? -r : r);
+        unsigned long long ip = u / (unsigned long long)POW10[prec];
+        unsigned long long fp_ = u % (unsigned long long)POW10[prec];
+        char *q = b + sizeof b;
+        int d = prec;
+        while (d > 0 && fp_ % 10 == 0) { /* trim zeros */
+            fp_ /= 10;
+            d--;
+        }
+        if (d > 0) {
+            for (int k = 0; k < d; k++) {
+                *--q = (char)('0' + fp_ % 10);
+                fp_ /= 10;
+            }
+            *--q = '.';
+        }
+        do {
+            *--q = (char)('0' + ip % 10);
+            ip /= 10;
+        } while (ip);
+        if (neg && u != 0)
+            *--q = '-';
+        int len = (int)(b + sizeof b - q);
+        memcpy(out, q, (size_t)len);
+        return len;
+    }
+    int n = snprintf(b, sizeof b, "%.*f", prec, v);
+    if (prec > 0) { /* trim trailing zeros */
+        while (n > 1 && b[n - 1] == '0')
+            b[--n] = 0;
+        if (b[n - 1] == '.')
+            b[--n] = 0;
+    }
+    if (strcmp(b, "-0") == 0)
+        n = snprintf(b, sizeof b, "0");
+    memcpy(out, b, (size_t)n);
+    return n;
+}
+
+static void put_num(FILE *fp, double v, int prec) {
+    char b[64];
+    int n = fmt_num(b, v, prec);
+    fwrite(b, 1, (size_t)n, fp);
+}
+
+static void put_value(FILE *fp, double v) {
+    if (!isfinite(v))
+        fputs("null", fp);
+    else if (v == floor(v) && fabs(v) < 1e15)
+        fprintf(fp, "%lld", (long long)v);
+    else
+        fprintf(fp, "%.17g", v);
+}
+
+/* Scratch buffers of the writer: coordinates and the text of one ring. */
+typedef struct wbuf {
+    double *xy, *x, *y;
+    char *txt;
+    size_t cap;
+} wbuf;
+
+static eo_status wbuf_fit(eo_ctx *ctx, wbuf *w, size_t n) {
+    if (n <= w->cap)
+        return EO_OK;
+    size_t cap = n * 2;
+    eoi_free(w->xy);
+    eoi_free(w->txt);
+    w->xy = eoi_malloc(ctx, cap * 4 * sizeof(double));
+    w->txt = eoi_malloc(ctx, cap * 64 + 16);
+    w->cap = w->xy && w->txt ? cap : 0;
+    if (!w->cap)
+        return EO_E_NOMEM;
+    w->x = w->xy + 2 * cap;
+    w->y = w->x + cap;
+    return EO_OK;
+}
+
+/* A ring (pixel grid) through tf, oriented (orient > 0 counter-clockwise,
+ * < 0 clockwise), written as a GeoJSON coordinate array. */
+static eo_status put_ring(eo_ctx *ctx, FILE *fp, const eoi_grid_tf *tf, const GEOSGeometry *r,
+                          int orient, int prec, wbuf *w) {
+    GEOSContextHandle_t h = ctx->geos;
+    const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(h, r);
+    unsigned n = 0;
+    if (!cs || !GEOSCoordSeq_getSize_r(h, cs, &n))
+        return eoi_geos_fail(ctx, "reading a ring");
+    eo_status st = wbuf_fit(ctx, w, n ? n : 1);
+    if (st != EO_OK)
+        return st;
+    if (n && !GEOSCoordSeq_copyToBuffer_r(h, cs, w->xy, 0, 0))
+        return eoi_geos_fail(ctx, "reading a ring");
+    for (unsigned i = 0; i < n; i++) {
+        w->x[i] = w->xy[2 * i];
+        w->y[i] = w->xy[2 * i + 1];
+    }
+    if ((st = eoi_grid_tf_apply(ctx, tf, w->x, w->y, n)) != EO_OK)
+        return st;
+    double a2 = 0;
+    for (unsigned i = 0; i + 1 < n; i++)
+        a2 += w->x[i] * w->y[i + 1] - w->x[i + 1] * w->y[i];
+    bool rev = (orient > 0) != (a2 > 0);
+    char *t = w->txt;
+    *t++ = '[';
+    for (unsigned i = 0; i < n; i++) {
+        unsigned k = rev ? n - 1 - i : i;
+        if (i)
+            *t++ = ',';
+        *t++ = '[';
+        t += fmt_num(t, w->x[k], prec);
+        *t++ = ',';
+        t += fmt_num(t, w->y[k], prec);
+        *t++ = ']';
+    }
+    *t++ = ']';
+    fwrite(w->txt, 1, (size_t)(t - w->txt), fp);
+    return EO_OK;
+}
+
+static eo_status put_polygon(eo_ctx *ctx, FILE *fp, const eoi_grid_tf *tf, const GEOSGeometry *p,
+                             int prec, wbuf *w) {
+    GEOSContextHandle_t h = ctx->geos;
+    fputc('[', fp);
+    eo_status st = put_ring(ctx, fp, tf, GEOSGetExteriorRing_r(h, p), 1, prec, w);
+    int nh = GEOSGetNumInteriorRings_r(h, p);
+    for (int i = 0; st == EO_OK && i < nh; i++) {
+        fputc(',', fp);
+        st = put_ring(ctx, fp, tf, GEOSGetInteriorRingN_r(h, p, i), -1, prec, w);
+    }
+    fputc(']', fp);
+    return st;
+}
+
+static eo_status geojson_stream(eo_ctx *ctx, FILE *fp, const eo_features *f,
+                                const eo_vector_write_opts *o) {
+    GEOSContextHandle_t h = ctx->geos;
+    eoi_grid_tf tf = {{0}, NULL, 0}, ll = {{0}, NULL, 0};
+    wbuf w = {NULL, NULL, NULL, NULL, 0};
+    eo_status st = EO_OK;
+    bool native = o && o->native_crs;
+    int prec = o && o->precision >= 0 ? o->precision : native ? 3 : 7;
+    EOI_TRY(st, eoi_grid_tf_init(ctx, &tf, f, native));
+    if (f->wkt[0])
+        EOI_TRY(st, eoi_grid_tf_init(ctx, &ll, f, false));
+    fputs("{\"type\":\"FeatureCollection\",", fp);
+    if (native) {
+        int epsg = f->wkt[0] ? eoi_crs_epsg(ctx, f->wkt) : 0;
+        if (epsg)
+            fprintf(fp,
+                    "\"crs\":{\"type\":\"name\",\"properties\":{\"name\":"
+                    "\"urn:ogc:def:crs:EPSG::%d\"}},",
+                    epsg);
+    }
+    fputs("\"features\":[\n", fp);
+    for (size_t i = 0; i < f->n; i++) {
+        eoi_props p;
+        EOI_TRY(st, eoi_feature_props(ctx, f, i, &ll, &p));
+        const GEOSGeometry *g = f->v[i].g;
+        fprintf(fp, "%s{\"type\":\"Feature\",\"id\":%lld,\"properties\":{\"id\":%lld,\"class\":",
+                i ? ",\n" : "", (long long)p.id, (long long)p.id);
+        put_value(fp, p.cls);
+        fprintf(fp, ",\"pixels\":%lld,\"area_m2\":", (long long)p.pixels);
+        if (isfinite(p.area_m2))
+            put_num(fp, p.area_m2, 3);
+        else
+            fputs("null", fp);
+        fputs(",\"perimeter_m\":", fp);
+        if (isfinite(p.perimeter_m))
+            put_num(fp, p.perimeter_m, 3);
+        else
+            fputs("null", fp);
+        if (f->has_score) {
+            fputs(",\"score\":", fp);
+            put_value(fp, p.score);
+        }
+        bool multi = GEOSGeomTypeId_r(h, g) == GEOS_MULTIPOLYGON;
+        fprintf(fp, "},\"geometry\":{\"type\":\"%s\",\"coordinates\":",
+                multi ? "MultiPolygon" : "Polygon");
+        if (multi) {
+            fputc('[', fp);
+            int n = GEOSGetNumGeometries_r(h, g);
+            for (int k = 0; k < n; k++) {
+                if (k)
+                    fputc(',', fp);
+                EOI_TRY(st, put_polygon(ctx, fp, &tf, GEOSGetGeometryN_r(h, g, k), prec, &w));
+            }
+            fputc(']', fp);
+        } else
+            EOI_TRY(st, put_polygon(ctx, fp, &tf, g, prec, &w));
+        fputs("}}", fp);
+        if ((i & 4095) == 4095)
+            EOI_TRY(st, eoi_progress(ctx, (double)i / (double)f->n, "write"));
+    }
+    fputs("\n]}\n", fp);
+done:
+    eoi_free(w.xy);
+    eoi_free(w.txt);
+    eoi_grid_tf_free(&tf);
+    eoi_grid_tf_free(&ll);
+    return st;
+}
+
+static eo_status write_geojson(eo_ctx *ctx, const eo_features *f, const char *path,
+                               const eo_vector_write_opts *o) {
+    char *tmp = NULL;
+    eo_status st = eoi_tmp_beside(ctx, &tmp, path, "");
+    if (st != EO_OK)
+        return st;
+    FILE *fp = fopen(tmp, "wb");
+    if (!fp) {
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot create: %s", path, strerror(errno));
+        eoi_free(tmp);
+        return st;
+    }
+    setvbuf(fp, NULL, _IOFBF, 1 << 16);
+    st = geojson_stream(ctx, fp, f, o);
+    if (st == EO_OK && ferror(fp))
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: write failed: %s", path, strerror(errno));
+    if (fclose(fp) != 0 && st == EO_OK)
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: write failed: %s", path, strerror(errno));
+    if (st == EO_OK && rename(tmp, path) != 0)
+        st =
+            eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot rename into place: %s", path, strerror(errno));
+    if (st != EO_OK)
+        unlink(tmp);
+    eoi_free(tmp);
+    return st;
+}
+
+eo_status eo_features_write(eo_ctx *ctx, const eo_features *f, const char *path,
+                            const eo_vector_write_opts *opts) {
+    if (!ctx)
+        return EO_E_ARG;
+    EOI_CHECK_ARG(ctx, f && path && path[0]);
+    const char *fmt = opts ? opts->format : "geojson";
+    if (strcmp(fmt, "geojson") == 0)
+        return write_geojson(ctx, f, path, opts);
+    return eoi_write_ogr(ctx, f, path, opts);
+}
+
+eo_status eo_features_to_geojson(eo_ctx *ctx, char **out, const eo_features *f,
+                                 const eo_vector_write_opts *opts) {
+    if (!ctx)
+        return EO_E_ARG;
+    EOI_CHECK_ARG(ctx, out);
+    *out = NULL;
+    EOI_CHECK_ARG(ctx, f);
+    char *mem = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&mem, &len);
+    if (!fp)
+        return eoi_fail(ctx, EO_E_NOMEM, "out of memory (GeoJSON text)");
+    eo_status st = geojson_stream(ctx, fp, f, opts);
+    bool bad = ferror(fp) != 0;
+    fclose(fp);
+    if (st == EO_OK && bad)
+        st = eoi_fail(ctx, EO_E_NOMEM, "out of memory (GeoJSON text)");
+    if (st == EO_OK) {
+        if ((*out = eoi_malloc(ctx, len + 1)) != NULL)
+            memcpy(*out, mem, len + 1);
+        else
+            st = EO_E_NOMEM;
+    }
+    free(mem);
+    return st;
+}

@@ -1,0 +1,149 @@
+/* write_ogr.c - GeoPackage and FlatGeobuf output through GDAL/OGR: one
+ * polygon layer with the same properties as the GeoJSON output, written to
+ * a temporary name renamed into place. */
+#include "vector_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gdal.h>
+#include <ogr_api.h>
+#include <ogr_srs_api.h>
+
+static eo_status add_field(eo_ctx *ctx, OGRLayerH lyr, const char *name, OGRFieldType t) {
+    OGRFieldDefnH fd = OGR_Fld_Create(name, t);
+    OGRErr e = OGR_L_CreateField(lyr, fd, 1);
+    OGR_Fld_Destroy(fd);
+    return e == OGRERR_NONE ? EO_OK
+                            : eoi_fail(ctx, EO_E_IO_WRITE, "cannot create field %s: %s", name,
+                                       eoi_gdal_msg(ctx, "OGR failed"));
+}
+
+static eo_status write_layer(eo_ctx *ctx, GDALDatasetH ds, const eo_features *f, bool native) {
+    GEOSContextHandle_t h = ctx->geos;
+    eoi_grid_tf tf = {{0}, NULL, 0}, ll = {{0}, NULL, 0};
+    OGRSpatialReferenceH srs = NULL;
+    GEOSWKBWriter *wkb = NULL;
+    eo_status st = EO_OK;
+    EOI_TRY(st, eoi_grid_tf_init(ctx, &tf, f, native));
+    if (f->wkt[0])
+        EOI_TRY(st, eoi_grid_tf_init(ctx, &ll, f, false));
+    if (!native || f->wkt[0]) {
+        srs = OSRNewSpatialReference(NULL);
+        if (native)
+            OSRImportFromWkt(srs, (char **)&(const char *){f->wkt});
+        else
+            OSRImportFromEPSG(srs, 4326);
+        OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
+    }
+    OGRLayerH lyr = GDALDatasetCreateLayer(ds, "polygons", srs, wkbMultiPolygon, NULL);
+    if (!lyr) {
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "cannot create the layer: %s",
+                      eoi_gdal_msg(ctx, "OGR failed"));
+        goto done;
+    }
+    EOI_TRY(st, add_field(ctx, lyr, "id", OFTInteger64));
+    EOI_TRY(st, add_field(ctx, lyr, "class", OFTReal));
+    EOI_TRY(st, add_field(ctx, lyr, "pixels", OFTInteger64));
+    EOI_TRY(st, add_field(ctx, lyr, "area_m2", OFTReal));
+    EOI_TRY(st, add_field(ctx, lyr, "perimeter_m", OFTReal));
+    if (f->has_score)
+        EOI_TRY(st, add_field(ctx, lyr, "score", OFTReal));
+    wkb = GEOSWKBWriter_create_r(h);
+    bool tx = GDALDatasetStartTransaction(ds, 0) == OGRERR_NONE;
+    for (size_t i = 0; i < f->n; i++) {
+        eoi_props p;
+        GEOSGeometry *g = NULL, *m = NULL;
+        EOI_TRY(st, eoi_feature_props(ctx, f, i, &ll, &p));
+        EOI_TRY(st, eoi_geom_to_out(ctx, &g, &tf, f->v[i].g, true));
+        if (GEOSGeomTypeId_r(h, g) == GEOS_POLYGON) {
+            GEOSGeometry *one[1] = {g};
+            m = GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, one, 1);
+        } else
+            m = g;
+        size_t len = 0;
+        unsigned char *buf = m ? GEOSWKBWriter_write_r(h, wkb, m, &len) : NULL;
+        GEOSGeom_destroy_r(h, m ? m : g);
+        OGRGeometryH og = NULL;
+        if (!buf || OGR_G_CreateFromWkb(buf, NULL, &og, (int)len) != OGRERR_NONE) {
+            if (buf)
+                GEOSFree_r(h, buf);
+            st = eoi_fail(ctx, EO_E_INTERNAL, "feature %zu: cannot convert its geometry", i);
+            goto done;
+        }
+        GEOSFree_r(h, buf);
+        OGRFeatureH ft = OGR_F_Create(OGR_L_GetLayerDefn(lyr));
+        OGR_F_SetFID(ft, p.id);
+        OGR_F_SetFieldInteger64(ft, 0, p.id);
+        OGR_F_SetFieldDouble(ft, 1, p.cls);
+        OGR_F_SetFieldInteger64(ft, 2, p.pixels);
+        if (isfinite(p.area_m2)) {
+            OGR_F_SetFieldDouble(ft, 3, p.area_m2);
+            OGR_F_SetFieldDouble(ft, 4, p.perimeter_m);
+        }
+        if (f->has_score && isfinite(p.score))
+            OGR_F_SetFieldDouble(ft, 5, p.score);
+        OGR_F_SetGeometryDirectly(ft, og);
+        OGRErr e = OGR_L_CreateFeature(lyr, ft);
+        OGR_F_Destroy(ft);
+        if (e != OGRERR_NONE) {
+            st = eoi_fail(ctx, EO_E_IO_WRITE, "feature %zu: %s", i,
+                          eoi_gdal_msg(ctx, "cannot write"));
+            goto done;
+        }
+        if ((i & 4095) == 4095)
+            EOI_TRY(st, eoi_progress(ctx, (double)i / (double)f->n, "write"));
+    }
+    if (tx && GDALDatasetCommitTransaction(ds) != OGRERR_NONE)
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "commit failed: %s", eoi_gdal_msg(ctx, "OGR failed"));
+done:
+    if (wkb)
+        GEOSWKBWriter_destroy_r(h, wkb);
+    if (srs)
+        OSRRelease(srs);
+    eoi_grid_tf_free(&tf);
+    eoi_grid_tf_free(&ll);
+    return st;
+}
+
+eo_status eoi_write_ogr(eo_ctx *ctx, const eo_features *f, const char *path,
+                        const eo_vector_write_opts *o) {
+    bool gpkg = strcmp(o->format, "gpkg") == 0;
+    const char *drv_name = gpkg ? "GPKG" : "FlatGeobuf";
+    char *tmp = NULL;
+    eo_status st = eoi_tmp_beside(ctx, &tmp, path, gpkg ? ".gpkg" : ".fgb");
+    if (st != EO_OK)
+        return st;
+    eoi_gdal_begin(ctx);
+    GDALDriverH drv = GDALGetDriverByName(drv_name);
+    GDALDatasetH ds = NULL;
+    if (!drv) {
+        st = eoi_fail(ctx, EO_E_UNSUPPORTED, "%s: GDAL has no %s driver", path, drv_name);
+        goto done;
+    }
+    ds = GDALCreate(drv, tmp, 0, 0, 0, GDT_Unknown, NULL);
+    if (!ds) {
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot create: %s", path,
+                      eoi_gdal_msg(ctx, "GDAL failed"));
+        goto done;
+    }
+    st = write_layer(ctx, ds, f, o->native_crs);
+    GDALClose(ds);
+    if (st == EO_OK && ctx->gdal_err)
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: %s", path, eoi_gdal_msg(ctx, "close failed"));
+    ds = NULL;
+    if (st == EO_OK && rename(tmp, path) != 0)
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot rename into place", path);
+done:
+    if (st != EO_OK) {
+        unlink(tmp);
+        char side[4096];
+        snprintf(side, sizeof side, "%s-journal", tmp);
+        unlink(side);
+    }
+    eoi_gdal_end(ctx);
+    eoi_free(tmp);
+    return st;
+}

@@ -1,0 +1,348 @@
+/* test_vector.c - polygonize: exact areas (pixel counts, counted here
+ * independently), validity (GEOS), coverage without gaps or overlaps (GEOS
+ * unions), stripes and tiles merged across seams equal to one pass
+ * (GEOS topological equality), coverage-preserving simplification, bad
+ * input, allocation faults, and outputs that leave nothing behind. */
+#include "../../src/vector/vector_int.h"
+#include "tap.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static bool exists(const char *path) {
+    struct stat sb;
+    return stat(path, &sb) == 0;
+}
+
+static uint32_t rng = 12345;
+static uint32_t rnd(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 17;
+    rng ^= rng << 5;
+    return rng;
+}
+
+/* A w x h uint8 raster: kind 0 random classes 0..k-1 (many pinches), kind 1
+ * smooth blobs, kind 2 checkerboard. */
+static eo_raster *make(eo_ctx *ctx, int64_t w, int64_t h, int kind, int k) {
+    eo_raster *r = NULL;
+    if (eo_raster_new(ctx, &r, w, h, 1, EO_DT_U8) != EO_OK)
+        return NULL;
+    uint8_t *p = eo_raster_data(r);
+    for (int64_t y = 0; y < h; y++)
+        for (int64_t x = 0; x < w; x++) {
+            uint8_t v;
+            if (kind == 0)
+                v = (uint8_t)(rnd() % (uint32_t)k);
+            else if (kind == 1)
+                v = (uint8_t)((int)(2.5 + sin(x * 0.31) + cos(y * 0.23 + x * 0.05) +
+                                    0.4 * ((rnd() % 100) < 8)) %
+                              k);
+            else
+                v = (uint8_t)((x + y) % 2);
+            p[y * w + x] = v;
+        }
+    double gt[6] = {1000, 0.5, 0, 2000, 0, -0.5};
+    eo_raster_set_geotransform(ctx, r, gt);
+    eo_raster_set_crs(ctx, r, "EPSG:32633");
+    return r;
+}
+
+/* Exact checks of one collection against the raster it came from. */
+static void check_exact(eo_ctx *ctx, const eo_features *f, const eo_raster *r, const char *what) {
+    GEOSContextHandle_t h = ctx->geos;
+    int64_t w = eo_raster_width(r), hh = eo_raster_height(r);
+    const uint8_t *p = eo_raster_data((eo_raster *)r);
+    int64_t count[256] = {0}, got[256] = {0};
+    for (int64_t i = 0; i < w * hh; i++)
+        count[p[i]]++;
+    double total = 0;
+    int invalid = 0, badarea = 0;
+    GEOSGeometry **gs = malloc(sizeof *gs * (f->n + 1));
+    for (size_t i = 0; i < f->n; i++) {
+        const eoi_feature *ft = &f->v[i];
+        double a = 0;
+        GEOSArea_r(h, ft->g, &a);
+        invalid += GEOSisValid_r(h, ft->g) != 1;
+        badarea += a != (double)ft->pixels;
+        got[(int)ft->cls] += ft->pixels;
+        total += a;
+        gs[i] = GEOSGeom_clone_r(h, ft->g);
+    }
+    CHECKF(invalid == 0, "%s: %d invalid polygons", what, invalid);
+    CHECKF(badarea == 0, "%s: %d polygons whose area is not their pixel count", what, badarea);
+    CHECKF(total == (double)(w * hh), "%s: total area %.1f, raster %lld", what, total,
+           (long long)(w * hh));
+    int badcls = 0;
+    for (int c = 0; c < 256; c++)
+        badcls += count[c] != got[c];
+    CHECKF(badcls == 0, "%s: %d classes with another pixel count", what, badcls);
+    GEOSGeometry *coll =
+        GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, gs, (unsigned)f->n);
+    GEOSGeometry *u = GEOSUnaryUnion_r(h, coll);
+    double ua = 0;
+    GEOSArea_r(h, u, &ua);
+    CHECKF(ua == (double)(w * hh), "%s: union %.1f (no overlap, no gap) != %lld", what, ua,
+           (long long)(w * hh));
+    GEOSGeom_destroy_r(h, u);
+    GEOSGeom_destroy_r(h, coll);
+    free(gs);
+}
+
+/* a and b hold the same features in the same order */
+static void check_same(eo_ctx *ctx, const eo_features *a, const eo_features *b, const char *what) {
+    CHECKF(a->n == b->n, "%s: %zu features vs %zu", what, a->n, b->n);
+    if (a->n != b->n)
+        return;
+    int diff = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        const eoi_feature *x = &a->v[i], *y = &b->v[i];
+        if (x->cls != y->cls || x->pixels != y->pixels ||
+            GEOSEquals_r(ctx->geos, x->g, y->g) != 1 ||
+            GEOSGetNumCoordinates_r(ctx->geos, x->g) != GEOSGetNumCoordinates_r(ctx->geos, y->g))
+            diff++;
+    }
+    CHECKF(diff == 0, "%s: %d features differ", what, diff);
+}
+
+static void test_exact(eo_ctx *ctx) {
+    int sizes[][2] = {{1, 1}, {7, 3}, {40, 33}, {97, 61}};
+    for (int kind = 0; kind < 3; kind++)
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+            for (int conn = 4; conn <= 8; conn += 4) {
+                eo_raster *r = make(ctx, sizes[s][0], sizes[s][1], kind, kind == 0 ? 3 : 2);
+                eo_polygonize_opts *o = NULL;
+                eo_features *one = NULL;
+                CHECK_OK(ctx, eo_polygonize_opts_new(ctx, &o));
+                CHECK_OK(ctx, eo_polygonize_opts_set_connectivity(ctx, o, conn));
+                CHECK_OK(ctx, eo_polygonize_raster(ctx, &one, r, o));
+                char what[64];
+                snprintf(what, sizeof what, "kind %d %dx%d conn %d", kind, sizes[s][0], sizes[s][1],
+                         conn);
+                if (one)
+                    check_exact(ctx, one, r, what);
+                /* stripes of several heights == one pass */
+                int64_t rows[] = {1, 2, 5, 16};
+                for (size_t k = 0; k < 4 && one; k++) {
+                    eo_features *st = NULL;
+                    CHECK_OK(ctx, eo_polygonize_opts_set_stripe_rows(ctx, o, rows[k]));
+                    CHECK_OK(ctx, eo_polygonize_raster(ctx, &st, r, o));
+                    char w2[96];
+                    snprintf(w2, sizeof w2, "%s stripes of %lld", what, (long long)rows[k]);
+                    if (st)
+                        check_same(ctx, one, st, w2);
+                    eo_features_free(st);
+                }
+                /* 4 x 4 tiles polygonized apart, then merged == one pass */
+                int64_t W = sizes[s][0], H = sizes[s][1];
+                eo_features *tiles[16] = {0};
+                int nt = 0;
+                CHECK_OK(ctx, eo_polygonize_opts_set_stripe_rows(ctx, o, 0));
+                for (int ty = 0; ty < 4; ty++)
+                    for (int tx = 0; tx < 4; tx++) {
+                        eo_window win = {W * tx / 4, H * ty / 4, W * (tx + 1) / 4 - W * tx / 4,
+                                         H * (ty + 1) / 4 - H * ty / 4};
+                        if (win.width < 1 || win.height < 1)
+                            continue;
+                        CHECK_OK(ctx, eo_polygonize_opts_set_window(ctx, o, &win));
+                        CHECK_OK(ctx, eo_polygonize_raster(ctx, &tiles[nt], r, o));
+                        nt++;
+                    }
+                eo_features *merged = NULL;
+                CHECK_OK(ctx, eo_features_merge_seams(ctx, &merged,
+                                                      (const eo_features *const *)tiles, nt));
+                char w3[96];
+                snprintf(w3, sizeof w3, "%s %d tiles merged", what, nt);
+                if (merged && one)
+                    check_same(ctx, one, merged, w3);
+                for (int k = 0; k < nt; k++)
+                    eo_features_free(tiles[k]);
+                eo_features_free(merged);
+                eo_features_free(one);
+                eo_polygonize_opts_free(o);
+                eo_raster_free(r);
+            }
+}
+
+/* lc.tif (real land cover): 4 stripes and 16 tiles merged == one pass */
+static void test_lc_partitions(eo_ctx *ctx) {
+    eo_dataset *ds = NULL;
+    CHECK_OK(ctx, eo_dataset_open(ctx, &ds, tap_data("lc.tif")));
+    if (!ds)
+        return;
+    int64_t W = eo_dataset_width(ds), H = eo_dataset_height(ds);
+    for (int conn = 4; conn <= 8; conn += 4) {
+        eo_polygonize_opts *o = NULL;
+        eo_features *one = NULL, *stripes = NULL, *merged = NULL;
+        eo_features *parts[16] = {0};
+        CHECK_OK(ctx, eo_polygonize_opts_new(ctx, &o));
+        CHECK_OK(ctx, eo_polygonize_opts_set_connectivity(ctx, o, conn));
+        CHECK_OK(ctx, eo_polygonize(ctx, &one, ds, o));
+        CHECK_OK(ctx, eo_polygonize_opts_set_stripe_rows(ctx, o, (H + 3) / 4));
+        CHECK_OK(ctx, eo_polygonize(ctx, &stripes, ds, o));
+        if (one && stripes)
+            check_same(ctx, one, stripes, conn == 4 ? "lc 4 stripes, 4-conn" : "lc 4 stripes, 8");
+        CHECK_OK(ctx, eo_polygonize_opts_set_stripe_rows(ctx, o, 0));
+        for (int t = 0; t < 16; t++) {
+            int tx = t % 4, ty = t / 4;
+            eo_window win = {W * tx / 4, H * ty / 4, W * (tx + 1) / 4 - W * tx / 4,
+                             H * (ty + 1) / 4 - H * ty / 4};
+            CHECK_OK(ctx, eo_polygonize_opts_set_window(ctx, o, &win));
+            CHECK_OK(ctx, eo_polygonize(ctx, &parts[t], ds, o));
+        }
+        CHECK_OK(ctx, eo_features_merge_seams(ctx, &merged, (const eo_features *const *)parts, 16));
+        if (one && merged)
+            check_same(ctx, one, merged, conn == 4 ? "lc 16 tiles, 4-conn" : "lc 16 tiles, 8");
+        for (int t = 0; t < 16; t++)
+            eo_features_free(parts[t]);
+        eo_features_free(one);
+        eo_features_free(stripes);
+        eo_features_free(merged);
+        eo_polygonize_opts_free(o);
+    }
+    eo_dataset_close(ds);
+}
+
+/* Coverage-preserving simplification: still valid, no overlap (sum of
+ * areas == area of the union), no gap (union == raster), shared edges. */
+static void test_coverage(eo_ctx *ctx) {
+    GEOSContextHandle_t h = ctx->geos;
+    for (int kind = 0; kind < 2; kind++) {
+        eo_raster *r = make(ctx, 90, 70, kind == 0 ? 1 : 0, kind == 0 ? 3 : 2);
+        eo_features *f = NULL;
+        CHECK_OK(ctx, eo_polygonize_raster(ctx, &f, r, NULL));
+        if (!f) {
+            eo_raster_free(r);
+            continue;
+        }
+        int64_t before = 0;
+        for (size_t i = 0; i < f->n; i++)
+            before += GEOSGetNumCoordinates_r(h, f->v[i].g);
+        CHECK_OK(ctx, eo_features_simplify(ctx, f, getenv("TOLX") ? atof(getenv("TOLX")) : 1.5,
+                                           EO_SIMPLIFY_COVERAGE));
+        int64_t after = 0;
+        double sum = 0;
+        int invalid = 0;
+        GEOSGeometry **gs = malloc(sizeof *gs * (f->n + 1));
+        for (size_t i = 0; i < f->n; i++) {
+            double a = 0;
+            after += GEOSGetNumCoordinates_r(h, f->v[i].g);
+            invalid += GEOSisValid_r(h, f->v[i].g) != 1;
+            GEOSArea_r(h, f->v[i].g, &a);
+            sum += a;
+            gs[i] = GEOSGeom_clone_r(h, f->v[i].g);
+        }
+        GEOSGeometry *c =
+            GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, gs, (unsigned)f->n);
+        GEOSGeometry *u = GEOSUnaryUnion_r(h, c);
+        double ua = 0;
+        GEOSArea_r(h, u, &ua);
+        CHECKF(invalid == 0, "coverage %d: %d invalid", kind, invalid);
+        CHECKF(after < before, "coverage %d: %lld vertices, before %lld", kind, (long long)after,
+               (long long)before);
+        CHECKF(fabs(sum - ua) < 1e-6 * ua, "coverage %d: overlap: sum %.6f union %.6f", kind, sum,
+               ua);
+        CHECKF(fabs(ua - 90.0 * 70.0) < 1e-6, "coverage %d: gap: union %.6f", kind, ua);
+        CHECKF(GEOSGetNumInteriorRings_r(h, u) == 0, "coverage %d: union has holes", kind);
+        GEOSGeom_destroy_r(h, u);
+        GEOSGeom_destroy_r(h, c);
+        free(gs);
+        eo_features_free(f);
+        eo_raster_free(r);
+    }
+}
+
+static void test_errors(eo_ctx *ctx) {
+    eo_polygonize_opts *o = NULL;
+    eo_features *f = NULL;
+    CHECK_OK(ctx, eo_polygonize_opts_new(ctx, &o));
+    CHECK_ST(ctx, eo_polygonize_opts_set_connectivity(ctx, o, 6), EO_E_ARG);
+    CHECK_ST(ctx, eo_polygonize_opts_set_band(ctx, o, 0), EO_E_ARG);
+    eo_window bad = {0, 0, 0, 5};
+    CHECK_ST(ctx, eo_polygonize_opts_set_window(ctx, o, &bad), EO_E_ARG);
+    eo_raster *r = make(ctx, 10, 10, 0, 2);
+    eo_window out = {5, 5, 10, 10};
+    CHECK_OK(ctx, eo_polygonize_opts_set_window(ctx, o, &out));
+    CHECK_ST(ctx, eo_polygonize_raster(ctx, &f, r, o), EO_E_ARG);
+    CHECK(f == NULL);
+    CHECK_OK(ctx, eo_polygonize_opts_set_band(ctx, o, 2));
+    CHECK_ST(ctx, eo_polygonize_raster(ctx, &f, r, o), EO_E_ARG);
+    CHECK_ST(ctx, eo_polygonize_raster(ctx, &f, NULL, NULL), EO_E_ARG);
+    CHECK_OK(ctx, eo_polygonize_raster(ctx, &f, r, NULL));
+    CHECK_ST(ctx, eo_features_simplify(ctx, f, -1, EO_SIMPLIFY_DP), EO_E_ARG);
+    CHECK_ST(ctx, eo_features_simplify(ctx, f, 1, 7), EO_E_ARG);
+    /* an output folder that does not exist: io.Write, nothing left */
+    const char *p = "/nonexistent-dir-eoproc/x.geojson";
+    CHECK_ST(ctx, eo_features_write(ctx, f, p, NULL), EO_E_IO_WRITE);
+    CHECK(!exists(p));
+    /* a raster without a CRS cannot be written in EPSG:4326 */
+    eo_raster *nocrs = NULL;
+    eo_features *g = NULL;
+    CHECK_OK(ctx, eo_raster_new(ctx, &nocrs, 4, 4, 1, EO_DT_U8));
+    CHECK_OK(ctx, eo_polygonize_raster(ctx, &g, nocrs, NULL));
+    const char *q = tap_tmp("nocrs.geojson");
+    unlink(q);
+    CHECK_ST(ctx, eo_features_write(ctx, g, q, NULL), EO_E_CRS);
+    CHECK(!exists(q));
+    eo_vector_write_opts *wo = NULL;
+    CHECK_OK(ctx, eo_vector_write_opts_new(ctx, &wo));
+    CHECK_ST(ctx, eo_vector_write_opts_set_format(ctx, wo, "shp"), EO_E_ARG);
+    CHECK_ST(ctx, eo_vector_write_opts_set_precision(ctx, wo, 18), EO_E_ARG);
+    CHECK_OK(ctx, eo_vector_write_opts_set_native_crs(ctx, wo, 1));
+    CHECK_OK(ctx, eo_features_write(ctx, g, q, wo));
+    CHECK(exists(q));
+    unlink(q);
+    /* merging parts of different grids */
+    const eo_features *two[2] = {f, g};
+    eo_features *m = NULL;
+    CHECK_ST(ctx, eo_features_merge_seams(ctx, &m, two, 2), EO_E_SOURCE_MISMATCH);
+    CHECK(m == NULL);
+    eo_vector_write_opts_free(wo);
+    eo_features_free(g);
+    eo_raster_free(nocrs);
+    eo_features_free(f);
+    eo_raster_free(r);
+    eo_polygonize_opts_free(o);
+}
+
+/* Fail every allocation in turn: a clean status, nothing leaked (ASan). */
+static void test_faults(eo_ctx *ctx) {
+    eo_raster *r = make(ctx, 23, 17, 0, 3);
+    eo_polygonize_opts *o = NULL;
+    CHECK_OK(ctx, eo_polygonize_opts_new(ctx, &o));
+    CHECK_OK(ctx, eo_polygonize_opts_set_stripe_rows(ctx, o, 5));
+    CHECK_OK(ctx, eo_polygonize_opts_set_connectivity(ctx, o, 8));
+    int ok_at = 0;
+    for (long n = 1; n < 2000 && !ok_at; n++) {
+        eo_features *f = NULL;
+        eoi_test_fail_alloc(n);
+        eo_status st = eo_polygonize_raster(ctx, &f, r, o);
+        eoi_test_fail_alloc(0);
+        if (st == EO_OK) {
+            ok_at = (int)n;
+            eo_features_free(f);
+        } else
+            CHECKF(f == NULL && st == EO_E_NOMEM, "fault %ld: %s (%s)", n, eo_status_id(st),
+                   eo_ctx_errmsg(ctx));
+    }
+    CHECK(ok_at > 1);
+    eo_polygonize_opts_free(o);
+    eo_raster_free(r);
+}
+
+int main(void) {
+    eo_ctx *ctx = NULL;
+    if (eo_ctx_new(&ctx) != EO_OK)
+        return 1;
+    eo_ctx_set_threads(ctx, 2);
+    test_exact(ctx);
+    test_lc_partitions(ctx);
+    test_coverage(ctx);
+    test_errors(ctx);
+    test_faults(ctx);
+    eo_ctx_free(ctx);
+    return tap_done();
+}

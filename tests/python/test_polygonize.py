@@ -1,0 +1,354 @@
+"""polygonize: eoproc against GDAL's polygonizer (osgeo.gdal.Polygonize, the
+engine of gdal_polygonize.py) on generated masks and on lc.tif; validity and
+areas with shapely (GEOS) and PROJ's geodesic area; RFC 7946 output;
+GeoPackage / FlatGeobuf read back with OGR; regularization of rendered
+rectangles and L-shapes; scores against numpy; errors through the CLI."""
+
+import json
+import math
+import os
+import subprocess
+from collections import defaultdict
+
+import numpy as np
+import pytest
+from osgeo import gdal, ogr, osr
+from shapely.geometry import Polygon, shape
+from shapely.ops import unary_union
+from shapely import affinity
+
+import eoproc
+import helpers
+
+gdal.UseExceptions()
+
+
+def write_tif(path, arr, gt=(1000.0, 0.5, 0.0, 2000.0, 0.0, -0.5), epsg=32633, nodata=None):
+    drv = gdal.GetDriverByName("GTiff")
+    dt = gdal.GDT_Float32 if arr.dtype.kind == "f" else gdal.GDT_Byte
+    ds = drv.Create(str(path), arr.shape[1], arr.shape[0], 1, dt)
+    ds.SetGeoTransform(gt)
+    if epsg:
+        srs = osr.SpatialReference()
+        srs.ImportFromEPSG(epsg)
+        ds.SetProjection(srs.ExportToWkt())
+    b = ds.GetRasterBand(1)
+    if nodata is not None:
+        b.SetNoDataValue(nodata)
+    b.WriteArray(arr)
+    ds = None
+    return str(path)
+
+
+def gdal_polygons(path, conn):
+    """(class, shapely geometry) of GDAL's polygonizer, in the raster's CRS."""
+    src = gdal.Open(str(path))
+    band = src.GetRasterBand(1)
+    mem = ogr.GetDriverByName("Memory").CreateDataSource("m")
+    lyr = mem.CreateLayer("p", srs=src.GetSpatialRef())
+    lyr.CreateField(ogr.FieldDefn("cls", ogr.OFTReal))
+    opts = ["8CONNECTED=8"] if conn == 8 else []
+    gdal.Polygonize(band, band.GetMaskBand(), lyr, 0, opts)
+    out = []
+    for f in lyr:
+        out.append((f.GetField(0), shape(json.loads(f.GetGeometryRef().ExportToJson()))))
+    return out
+
+
+def ours(path, conn, **kw):
+    g = eoproc.polygonize(path, connectivity=conn, native_crs=True, precision=6, **kw)
+    return [(f["properties"]["class"], shape(f["geometry"]), f["properties"]) for f in g["features"]]
+
+
+def compare_with_gdal(path, conn):
+    a = ours(path, conn)
+    b = gdal_polygons(path, conn)
+    assert len(a) == len(b), "polygon count: eoproc %d, GDAL %d" % (len(a), len(b))
+    area_a, area_b = defaultdict(float), defaultdict(float)
+    for cls, g, _ in a:
+        assert g.is_valid, "invalid polygon of class %s" % cls
+        area_a[cls] += g.area
+    for cls, g in b:
+        area_b[cls] += g.area
+    assert set(area_a) == set(area_b)
+    for k in area_b:
+        assert area_a[k] == pytest.approx(area_b[k], rel=1e-9, abs=1e-9), k
+    return a
+
+
+@pytest.mark.parametrize("conn", [4, 8])
+def test_lc_against_gdal(data_dir, conn):
+    a = compare_with_gdal(data_dir / "lc.tif", conn)
+    ds = gdal.Open(str(data_dir / "lc.tif"))
+    gt = ds.GetGeoTransform()
+    px = abs(gt[1] * gt[5] - gt[2] * gt[4])
+    for _, g, p in a:
+        assert g.area == p["pixels"] * px  # exact: pixel count x pixel area
+
+
+@pytest.mark.parametrize("kind", ["noise2", "noise4", "blobs", "checker", "nodata", "rotated"])
+@pytest.mark.parametrize("conn", [4, 8])
+def test_generated_against_gdal(tmp_path, kind, conn):
+    rng = np.random.default_rng(7)
+    h, w = 67, 83
+    gt = (1000.0, 0.5, 0.0, 2000.0, 0.0, -0.5)
+    nodata = None
+    if kind == "noise2":
+        arr = rng.integers(0, 2, (h, w)).astype(np.uint8)
+    elif kind == "noise4":
+        arr = rng.integers(0, 4, (h, w)).astype(np.uint8)
+    elif kind == "blobs":
+        y, x = np.mgrid[0:h, 0:w]
+        arr = ((np.sin(x / 5.0) + np.cos(y / 7.0 + x / 11.0)) * 2 + 4).astype(np.uint8) % 3
+    elif kind == "checker":
+        y, x = np.mgrid[0:h, 0:w]
+        arr = ((x + y) % 2).astype(np.uint8)
+    elif kind == "nodata":
+        arr = rng.integers(0, 3, (h, w)).astype(np.uint8)
+        nodata = 0
+    else:
+        arr = rng.integers(0, 3, (h, w)).astype(np.uint8)
+        gt = (500000.0, 0.8, 0.3, 4000000.0, 0.25, -0.9)  # rotated / sheared
+    path = write_tif(tmp_path / "m.tif", arr, gt=gt, nodata=nodata)
+    a = compare_with_gdal(path, conn)
+    px = abs(gt[1] * gt[5] - gt[2] * gt[4])
+    total = sum(g.area for _, g, _ in a)
+    valid = (arr != nodata).sum() if nodata is not None else arr.size
+    assert total == pytest.approx(valid * px, rel=1e-9)
+    for cls, g, p in a:
+        assert g.area == pytest.approx(p["pixels"] * px, rel=1e-9)
+    if nodata is None:
+        # neighbours share their edges: no gap, no overlap
+        u = unary_union([g for _, g, _ in a])
+        assert u.area == pytest.approx(arr.size * px, rel=1e-9)
+        assert u.geom_type == "Polygon"
+        # exactly none on an axis-aligned grid; a rotated grid's T-junctions
+        # leave float-rounding slivers only
+        assert sum(Polygon(r).area for r in u.interiors) < (1e-6 if kind == "rotated" else 1e-300)
+
+
+def test_geojson_rfc7946(data_dir, tmp_path):
+    out = tmp_path / "lc.geojson"
+    res = eoproc.polygonize(data_dir / "lc.tif", out)
+    assert res["features"] == 421 and os.path.exists(out)
+    fc = json.load(open(out))
+    assert "crs" not in fc
+    for f in fc["features"]:
+        g = f["geometry"]
+        polys = g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]
+        for rings in polys:
+            assert Polygon(rings[0]).exterior.is_ccw
+            for hole in rings[1:]:
+                assert not Polygon(hole).exterior.is_ccw
+            for lon, lat in rings[0]:
+                assert -180 <= lon <= 180 and -90 <= lat <= 90
+                assert round(lon, 7) == lon
+        ref = sum(helpers.polygon_area_km2(r) for r in polys) * 1e6
+        assert f["properties"]["area_m2"] == pytest.approx(ref, rel=1e-5)  # 7 decimals
+
+
+def test_gpkg_fgb_roundtrip(data_dir, tmp_path):
+    ref = eoproc.polygonize(data_dir / "lc.tif", native_crs=True)
+    for fmt in ("gpkg", "fgb"):
+        out = tmp_path / ("lc." + fmt)
+        eoproc.polygonize(data_dir / "lc.tif", out, format=fmt, native_crs=True)
+        ds = ogr.Open(str(out))
+        lyr = ds.GetLayer(0)
+        assert lyr.GetFeatureCount() == len(ref["features"])
+        got = sorted(f.GetGeometryRef().GetArea() for f in lyr)
+        want = sorted(shape(f["geometry"]).area for f in ref["features"])
+        assert got == pytest.approx(want, rel=1e-9)
+        assert [p for p in os.listdir(tmp_path) if ".tmp" in p] == []
+
+
+def test_score_is_mean_probability(tmp_path):
+    mask = np.zeros((40, 50), np.uint8)
+    boxes = [(2, 3, 10, 12), (20, 5, 30, 25), (5, 30, 15, 45)]
+    for y0, x0, y1, x1 in boxes:
+        mask[y0:y1, x0:x1] = 1
+    prob = np.random.default_rng(3).random((40, 50)).astype(np.float32)
+    m = write_tif(tmp_path / "m.tif", mask, nodata=0)
+    p = write_tif(tmp_path / "p.tif", prob)
+    fc = eoproc.polygonize(m, prob=p, native_crs=True)
+    assert len(fc["features"]) == 3
+    want = sorted(float(prob[y0:y1, x0:x1].mean()) for y0, x0, y1, x1 in boxes)
+    got = sorted(f["properties"]["score"] for f in fc["features"])
+    assert got == pytest.approx(want, rel=1e-6)
+
+
+def test_coverage_simplify_keeps_neighbours(data_dir):
+    a = ours(data_dir / "lc.tif", 4, coverage_simplify=4000)
+    b = ours(data_dir / "lc.tif", 4)
+    assert len(a) == len(b)
+    assert sum(len(g.exterior.coords) for _, g, _ in a) < sum(
+        len(g.exterior.coords) for _, g, _ in b
+    )
+    assert all(g.is_valid for _, g, _ in a)
+    u = unary_union([g for _, g, _ in a])
+    total = sum(g.area for _, g, _ in a)
+    assert u.area == pytest.approx(total, rel=1e-9)  # no overlap
+    ub = unary_union([g for _, g, _ in b])
+    assert u.area == pytest.approx(ub.area, rel=1e-9)  # no gap (the frame is kept)
+
+
+# ---------------------------------------------------------------------------
+# Regularization of rendered buildings
+# ---------------------------------------------------------------------------
+def render(polys, h, w, rng, noise=0.25):
+    """Pixel-centre rasterization, then flip pixels next to the edges."""
+    from shapely.vectorized import contains
+
+    y, x = np.mgrid[0:h, 0:w]
+    cx, cy = x + 0.5, y + 0.5
+    arr = np.zeros((h, w), np.uint8)
+    for p in polys:
+        arr |= contains(p, cx, cy).astype(np.uint8)
+    edge = np.zeros_like(arr, bool)
+    edge[1:-1, 1:-1] = (arr[1:-1, 1:-1] != arr[:-2, 1:-1]) | (arr[1:-1, 1:-1] != arr[1:-1, :-2])
+    flip = edge & (rng.random(arr.shape) < noise)
+    arr[flip] ^= 1
+    return arr
+
+
+def corner_angles(g):
+    c = np.array(g.exterior.coords)[:-1]
+    out = []
+    for i in range(len(c)):
+        a, b, d = c[i - 1], c[i], c[(i + 1) % len(c)]
+        v1, v2 = a - b, d - b
+        cosang = np.dot(v1, v2) / (np.linalg.norm(v1) * np.linalg.norm(v2))
+        out.append(math.degrees(math.acos(max(-1, min(1, cosang)))))
+    return out
+
+
+def test_regularize_buildings(tmp_path):
+    rng = np.random.default_rng(11)
+    shapes = []
+    H = W = 400
+    k = 0
+    for row in range(4):
+        for col in range(4):
+            cx, cy = 50 + col * 100, 50 + row * 100
+            if k % 2 == 0:
+                base = Polygon([(-22, -14), (22, -14), (22, 14), (-22, 14)])
+            else:
+                base = Polygon([(-22, -20), (22, -20), (22, -2), (0, -2), (0, 20), (-22, 20)])
+            ang = rng.uniform(0, 90)
+            shapes.append(affinity.translate(affinity.rotate(base, ang, origin=(0, 0)), cx, cy))
+            k += 1
+    arr = render(shapes, H, W, rng)
+    gt = (0.0, 1.0, 0.0, 0.0, 0.0, 1.0)  # pixel = unit, y down like the array
+    path = write_tif(tmp_path / "b.tif", arr, gt=gt, nodata=0)
+    fc = eoproc.polygonize(path, regularize=True, min_area=20, native_crs=True, precision=6)
+    got = [shape(f["geometry"]) for f in fc["features"]]
+    assert len(got) == len(shapes)
+    angles = []
+    for truth in shapes:
+        g = max(got, key=lambda p: p.intersection(truth).area)
+        assert g.is_valid
+        iou = g.intersection(truth).area / g.union(truth).area
+        assert iou >= 0.9, iou
+        angles += corner_angles(g)
+    good = sum(abs(a - 90) <= 5 for a in angles) / len(angles)
+    assert good >= 0.95, (good, angles)
+
+
+# ---------------------------------------------------------------------------
+# CLI and errors
+# ---------------------------------------------------------------------------
+def run_cli(cli, *args):
+    return subprocess.run([cli, *map(str, args)], capture_output=True, text=True)
+
+
+def test_cli_polygonize(cli, data_dir, tmp_path):
+    out = tmp_path / "lc.geojson"
+    r = run_cli(cli, "polygonize", data_dir / "lc.tif", out, "--connectivity", "8", "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["features"] == 276
+    assert len(json.load(open(out))["features"]) == 276
+
+
+@pytest.mark.parametrize(
+    "args,status",
+    [
+        (["missing.tif", "OUT"], "io.NotFound"),
+        (["LC", "OUT", "--band", "2"], "arg.Invalid"),
+        (["LC", "OUT", "--connectivity", "6"], "param.Invalid"),
+        (["LC", "/nonexistent-dir/x.geojson"], "io.Write"),
+        (["LC", "OUT", "--format", "shp"], "param.Invalid"),
+        (["LC", "OUT", "--prob", "L7"], "source.Mismatch"),
+        (["NOCRS", "OUT"], "crs.Invalid"),
+    ],
+)
+def test_cli_errors(cli, data_dir, tmp_path, args, status):
+    nocrs = write_tif(tmp_path / "nocrs.tif", np.ones((4, 4), np.uint8), epsg=None)
+    out = tmp_path / "out.geojson"
+    subst = {"LC": data_dir / "lc.tif", "OUT": out, "L7": data_dir / "L7_ETMs.tif", "NOCRS": nocrs}
+    r = run_cli(cli, "polygonize", *[subst.get(a, a) for a in args])
+    assert r.returncode != 0
+    assert status in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert not out.exists()
+    assert [p for p in os.listdir(tmp_path) if ".tmp" in p] == []
+
+
+def test_python_errors(data_dir):
+    with pytest.raises(eoproc.Error) as e:
+        eoproc.polygonize(data_dir / "lc.tif", connectivity=5)
+    assert e.value.id == "param.Invalid"
+    with pytest.raises(eoproc.Error) as e:
+        eoproc.polygonize(data_dir / "missing.tif")
+    assert e.value.id == "io.NotFound"
+
+
+# ---------------------------------------------------------------------------
+# Clean-ups: topology-preserving simplification vs shapely, holes, staircases
+# ---------------------------------------------------------------------------
+def test_simplify_matches_shapely(data_dir):
+    # the same GEOS algorithm through shapely on the unsimplified polygons:
+    # the same vertex counts (lc.tif: 3000 m pixels, tolerance 4500 m)
+    plain = ours(data_dir / "lc.tif", 4)
+    simp = ours(data_dir / "lc.tif", 4, simplify=4500)
+    assert len(plain) == len(simp)
+    diff = total = n_ours = n_ref = n0 = 0
+    for (_, g0, _), (_, g1, _) in zip(plain, simp):
+        ref = g0.simplify(4500, preserve_topology=True)
+        assert g1.is_valid
+        n0 += len(g0.exterior.coords)
+        n_ours += len(g1.exterior.coords)
+        n_ref += len(ref.exterior.coords)
+        diff += g1.symmetric_difference(ref).area
+        total += g0.area
+    # ties between equally distant pixel corners may go either way (the
+    # rings start and turn differently), so the totals agree, not each vertex
+    assert n_ours < 0.9 * n0
+    assert abs(n_ours - n_ref) <= 0.03 * n_ref
+    assert diff < 0.05 * total
+
+
+def test_fill_holes_and_min_area(tmp_path):
+    a = np.zeros((60, 60), np.uint8)
+    a[5:55, 5:55] = 1
+    a[10:12, 10:12] = 0  # 4 pixels = 1 m2 at 0.5 m
+    a[20:40, 20:40] = 0  # 400 pixels = 100 m2
+    a[57:59, 57:59] = 1  # a 1 m2 speck
+    path = write_tif(tmp_path / "h.tif", a, nodata=None)
+    full = [f for f in ours(path, 4) if f[0] == 1]
+    assert sorted(len(g.interiors) for _, g, _ in full) == [0, 2]
+    got = [f for f in ours(path, 4, fill_holes=10, min_area=2) if f[0] == 1]
+    assert len(got) == 1
+    g = got[0][1]
+    assert len(g.interiors) == 1
+    assert g.area == pytest.approx((50 * 50 - 400) * 0.25)
+    # geodesic vs planar: UTM scale factor far west of the zone's meridian
+    assert got[0][2]["area_m2"] == pytest.approx(g.area, rel=1e-2)
+
+
+def test_staircase_removed(tmp_path):
+    y, x = np.mgrid[0:80, 0:80]
+    a = ((x < 70) & (y < 70) & (x + 2 * y < 120) & (x > 5) & (y > 5)).astype(np.uint8)
+    path = write_tif(tmp_path / "s.tif", a, nodata=0)
+    (_, g0, _), = ours(path, 4)
+    (_, g1, _), = ours(path, 4, staircase=True)
+    assert g1.is_valid
+    assert len(g1.exterior.coords) < len(g0.exterior.coords) / 4
+    assert g1.hausdorff_distance(g0) <= 1.0 * 0.5 + 1e-9  # within a pixel (0.5 m)
