@@ -111,7 +111,7 @@ eo_status eo_raster_encode(eo_ctx *ctx, void **out, size_t *size, const eo_raste
     if (r->width > INT32_MAX || r->height > INT32_MAX)
         return eoi_fail(ctx, EO_E_LIMIT, "raster too large to encode");
     if (strcmp(driver, "PNG") == 0)
-        return eoi_png_encode(ctx, out, size, r, bands, 6);
+        return eoi_png_encode(ctx, out, size, r, bands, 3);
     eoi_gdal_begin(ctx);
     eo_status st = encode(ctx, out, size, r, driver, bands, quality);
     eoi_gdal_end(ctx);
