@@ -39,6 +39,7 @@ static void quiet_close(GDALDatasetH h) {
 void eo_dataset_close(eo_dataset *ds) {
     if (!ds)
         return;
+    eoi_tile_renderer_free(ds->tiles);
     quiet_close(ds->h_full);
     quiet_close(ds->h);
     if (ds->owns_source && ds->source)
@@ -594,13 +595,7 @@ done:
     return st;
 }
 
-eo_status eo_dataset_read(eo_ctx *ctx, eo_raster **out, eo_dataset *ds, const eo_window *window,
-                          const eo_read_opts *opts) {
-    EOI_CHECK_ARG(ctx, out);
-    *out = NULL;
-    EOI_CHECK_ARG(ctx, ds && ds->h);
-    eo_window all = {0, 0, ds->width, ds->height};
-    const eo_window *w = window ? window : &all;
+eo_status eoi_dataset_check_window(eo_ctx *ctx, const eo_dataset *ds, const eo_window *w) {
     if (w->width < 1 || w->height < 1 || w->x < 0 || w->y < 0 || w->x > ds->width - w->width ||
         w->y > ds->height - w->height)
         return eoi_fail(ctx, EO_E_ARG,
@@ -608,7 +603,20 @@ eo_status eo_dataset_read(eo_ctx *ctx, eo_raster **out, eo_dataset *ds, const eo
                         "(%lld x %lld)",
                         ds->path, (long long)w->x, (long long)w->y, (long long)w->width,
                         (long long)w->height, (long long)ds->width, (long long)ds->height);
-    eo_status st = eoi_check_cancel(ctx);
+    return EO_OK;
+}
+
+eo_status eo_dataset_read(eo_ctx *ctx, eo_raster **out, eo_dataset *ds, const eo_window *window,
+                          const eo_read_opts *opts) {
+    EOI_CHECK_ARG(ctx, out);
+    *out = NULL;
+    EOI_CHECK_ARG(ctx, ds && ds->h);
+    eo_window all = {0, 0, ds->width, ds->height};
+    const eo_window *w = window ? window : &all;
+    eo_status st = eoi_dataset_check_window(ctx, ds, w);
+    if (st != EO_OK)
+        return st;
+    st = eoi_check_cancel(ctx);
     if (st != EO_OK)
         return st;
     eoi_gdal_begin(ctx);

@@ -88,17 +88,6 @@ static eo_status eval_run(eo_ctx *ctx, eval_job *j, eo_dataset *ds, const eoi_pr
     return st;
 }
 
-static eo_status check_window(eo_ctx *ctx, eo_dataset *ds, const eo_window *w) {
-    if (w->width < 1 || w->height < 1 || w->x < 0 || w->y < 0 || w->x > ds->width - w->width ||
-        w->y > ds->height - w->height)
-        return eoi_fail(ctx, EO_E_ARG,
-                        "%s: window (x %lld, y %lld, %lld x %lld) does not lie inside the raster "
-                        "(%lld x %lld)",
-                        ds->path, (long long)w->x, (long long)w->y, (long long)w->width,
-                        (long long)w->height, (long long)ds->width, (long long)ds->height);
-    return EO_OK;
-}
-
 eo_status eo_expr_eval(eo_ctx *ctx, eo_raster **out, eo_dataset *ds, const eo_expr *e,
                        const eo_window *window, const eo_analytics_opts *opts) {
     EOI_CHECK_ARG(ctx, out);
@@ -106,7 +95,7 @@ eo_status eo_expr_eval(eo_ctx *ctx, eo_raster **out, eo_dataset *ds, const eo_ex
     EOI_CHECK_ARG(ctx, ds && ds->h && e);
     eval_job j = {0};
     j.area = window ? *window : (eo_window){0, 0, ds->width, ds->height};
-    eo_status st = check_window(ctx, ds, &j.area);
+    eo_status st = eoi_dataset_check_window(ctx, ds, &j.area);
     if (st != EO_OK)
         return st;
     if ((st = eoi_check_cancel(ctx)) != EO_OK)

@@ -48,6 +48,7 @@ struct eo_dataset {
     int32_t has_gt;
     char *wkt; /* WKT2:2019 on one line; "" when unknown */
     int32_t overview_count;
+    struct eoi_tile_renderer *tiles; /* eo_tile_read's renderer, kept between tiles */
 };
 
 struct eo_write_opts {
@@ -91,6 +92,8 @@ eo_status eoi_raster_set_wkt(eo_ctx *ctx, eo_raster *r, const char *wkt);
 /* Open source with GDAL into ds (whose path names it in messages) and read
  * its size, bands, geotransform and CRS. */
 eo_status eoi_dataset_open_source(eo_ctx *ctx, eo_dataset *ds, bool is_dir);
+/* EO_E_ARG naming the dataset unless w lies inside it. */
+eo_status eoi_dataset_check_window(eo_ctx *ctx, const eo_dataset *ds, const eo_window *w);
 
 /* ---- png.c --------------------------------------------------------------- */
 /* PNG of the first `bands` bands (1-4) of an 8- or 16-bit unsigned raster;

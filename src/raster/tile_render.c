@@ -355,18 +355,39 @@ eo_status eoi_tile_render(eo_ctx *ctx, eo_raster **out, bool *empty, eoi_tile_re
     return st;
 }
 
+/* Whether tr renders what opts ask of ds (same size, resampling, bands). */
+static bool renderer_matches(const eoi_tile_renderer *tr, const eo_dataset *ds,
+                             const eo_tile_opts *o) {
+    int32_t size = o ? o->size : 256, res = o ? o->resampling : EO_RESAMPLE_BILINEAR;
+    if (tr->size != size || tr->resampling != res)
+        return false;
+    if (o && o->bands)
+        return tr->nbands == o->band_count &&
+               memcmp(tr->bands, o->bands, (size_t)o->band_count * sizeof *o->bands) == 0;
+    int32_t n = ds->band_count >= 3 ? 3 : 1; /* the default: 1, or 1, 2, 3 */
+    if (tr->nbands != n)
+        return false;
+    for (int32_t i = 0; i < n; i++)
+        if (tr->bands[i] != i + 1)
+            return false;
+    return true;
+}
+
 eo_status eo_tile_read(eo_ctx *ctx, eo_raster **out, eo_dataset *ds, int32_t z, int32_t x,
                        int32_t y, const eo_tile_opts *opts) {
     EOI_CHECK_ARG(ctx, out);
     *out = NULL;
     EOI_CHECK_ARG(ctx, ds);
-    eoi_tile_renderer *tr = NULL;
+    /* the renderer (GDAL handles, transformers) is kept on the dataset, so a
+     * tile server reading many tiles of one dataset builds it once */
+    if (ds->tiles && !renderer_matches(ds->tiles, ds, opts)) {
+        eoi_tile_renderer_free(ds->tiles);
+        ds->tiles = NULL;
+    }
+    if (!ds->tiles)
+        EOI_TRY_RET(eoi_tile_renderer_new(ctx, &ds->tiles, ds, opts));
     bool empty;
-    eo_status st = eoi_tile_renderer_new(ctx, &tr, ds, opts);
-    if (st == EO_OK)
-        st = eoi_tile_render(ctx, out, &empty, tr, z, x, y);
-    eoi_tile_renderer_free(tr);
-    return st;
+    return eoi_tile_render(ctx, out, &empty, ds->tiles, z, x, y);
 }
 
 eo_status eoi_dataset_outline(eo_ctx *ctx, eo_geom **out, const eo_dataset *ds) {

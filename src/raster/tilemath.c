@@ -222,16 +222,12 @@ eo_status eo_tiles_cover(eo_ctx *ctx, eo_tile **tiles, int64_t *count, const eo_
             st = EO_E_NOMEM;
         goto done;
     }
-    double x0, y0, x1, y1;
+    eo_bbox bb;
     const GEOSGeometry *g = eoi_geom_geos(merc);
-    if (!GEOSGeom_getXMin_r(ctx->geos, g, &x0) || !GEOSGeom_getYMin_r(ctx->geos, g, &y0) ||
-        !GEOSGeom_getXMax_r(ctx->geos, g, &x1) || !GEOSGeom_getYMax_r(ctx->geos, g, &y1)) {
-        st = eoi_geos_fail(ctx, "measuring the AOI");
-        goto done;
-    }
+    EOI_TRY(st, eo_geom_bbox(ctx, merc, &bb));
     int64_t tx0, ty0, tx1, ty1; /* ty0: the northernmost row */
-    merc_to_tile(x0, y1, z, &tx0, &ty0);
-    merc_to_tile(x1, y0, z, &tx1, &ty1);
+    merc_to_tile(bb.xmin, bb.ymax, z, &tx0, &ty0);
+    merc_to_tile(bb.xmax, bb.ymin, z, &tx1, &ty1);
     int64_t nbox = (tx1 - tx0 + 1) * (ty1 - ty0 + 1);
     if (nbox > MAX_COVER_TILES) {
         st = eoi_fail(ctx, EO_E_AOI_TOO_LARGE,
