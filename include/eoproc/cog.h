@@ -46,8 +46,9 @@ EO_API eo_status eo_cog_opts_set_blocksize(eo_ctx *ctx, eo_cog_opts *o, int32_t 
 /** Overview levels: -1 = auto (halve until the level fits in one tile, the
  *  default), 0 = none, N = at most N levels. @since 1.0 */
 EO_API eo_status eo_cog_opts_set_overviews(eo_ctx *ctx, eo_cog_opts *o, int32_t levels);
-/** Overview resampling, an EO_RESAMPLE_* method: nearest, average or mode
- *  (bilinear, cubic and lanczos give EO_E_UNSUPPORTED), or -1 = auto (the
+/** Overview resampling, an EO_RESAMPLE_* method (nearest, average, mode,
+ *  bilinear, cubic or lanczos, each as GDAL's overviews compute it; the
+ *  convolutions use kernels stretched by the reduction), or -1 = auto (the
  *  default): nearest for categorical data (integers with a colour table or
  *  a raster attribute table), average otherwise. @since 1.0 */
 EO_API eo_status eo_cog_opts_set_resampling(eo_ctx *ctx, eo_cog_opts *o, int32_t method);

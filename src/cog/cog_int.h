@@ -65,11 +65,26 @@ typedef struct eoi_cog_span {
  * overview arithmetic); NULL on allocation failure. */
 eoi_cog_span *eoi_cog_spans(eo_ctx *ctx, int64_t src, int64_t n);
 
+/* Most source pixels a convolution kernel reaches along one axis. */
+#define EOI_COG_MAX_TAPS 32
+
+/* Kernel radius (in destination pixels) of a convolution method:
+ * bilinear 1, cubic 2, lanczos 3; 0 for the others. */
+int32_t eoi_cog_kernel_radius(int32_t method);
+/* Spans of a convolution kernel of the method (the source pixels whose
+ * weight is computed, clamped to the source, as GDAL's convolution
+ * overviews take them) and, in *weights (n x EOI_COG_MAX_TAPS, eoi_malloc),
+ * their unnormalized weights; NULL on allocation failure. */
+eoi_cog_span *eoi_cog_conv_spans(eo_ctx *ctx, int64_t src, int64_t n, int32_t method,
+                                 double **weights);
+
 typedef struct eoi_cog_resampler {
-    int32_t method; /* EO_RESAMPLE_NEAREST / AVERAGE / MODE */
+    int32_t method; /* EO_RESAMPLE_NEAREST / AVERAGE / MODE / BILINEAR / CUBIC / LANCZOS */
     eo_dtype dt;
     int64_t sw, sh, dw, dh; /* source and destination sizes */
     const eoi_cog_span *xs;
+    const double *xw; /* convolutions: weights of xs, EOI_COG_MAX_TAPS per pixel */
+    const double *yw; /* and of the rows */
     bool has_nodata;
     double nodata;
     bool fast2; /* source columns go exactly two by two */
@@ -77,8 +92,9 @@ typedef struct eoi_cog_resampler {
 
 /* Destination row j: rows[k] is source row (ys->i0 + k) of one band; out
  * receives dw samples. mask, when not NULL, holds the same rows of an alpha
- * band: a pixel whose alpha is 0 does not count (average and mode). */
-void eoi_cog_resample_row(const eoi_cog_resampler *rs, const eoi_cog_span *ys, int64_t j,
+ * band: a pixel whose alpha is 0 does not count (all but nearest). false
+ * when a work buffer cannot be allocated. */
+bool eoi_cog_resample_row(const eoi_cog_resampler *rs, const eoi_cog_span *ys, int64_t j,
                           const uint8_t *const *rows, const uint8_t *const *mask, void *out);
 
 /* ---- cog_stats.c ------------------------------------------------------- */

@@ -28,7 +28,7 @@
 
 #include <cpl_string.h>
 
-#define TAIL 4 /* rows of the previous strip a level keeps */
+#define TAIL 20 /* rows of the previous strip a level keeps (a cubic or lanczos kernel's reach) */
 #define SPOOL_BUF (1 << 20)
 #define MAX_WORKERS 64
 
@@ -114,15 +114,10 @@ eo_status eo_cog_opts_set_overviews(eo_ctx *ctx, eo_cog_opts *o, int32_t levels)
 
 eo_status eo_cog_opts_set_resampling(eo_ctx *ctx, eo_cog_opts *o, int32_t method) {
     EOI_CHECK_ARG(ctx, o);
-    if (method == -1 || method == EO_RESAMPLE_NEAREST || method == EO_RESAMPLE_AVERAGE ||
-        method == EO_RESAMPLE_MODE) {
+    if (method == -1 || eo_resampling_name(method)) {
         o->resampling = method;
         return EO_OK;
     }
-    if (eo_resampling_name(method))
-        return eoi_fail(ctx, EO_E_UNSUPPORTED,
-                        "overview resampling '%s' is not supported (nearest, average or mode)",
-                        eo_resampling_name(method));
     return eoi_fail(ctx, EO_E_ARG, "unknown resampling method %d", (int)method);
 }
 
@@ -281,6 +276,7 @@ struct level {
     uint64_t *off, *len;
     struct spool sp;
     eoi_cog_span *xs, *ys; /* spans over the level above */
+    double *xw, *yw;       /* their weights (convolutions) */
     eoi_cog_resampler rs;
 };
 
@@ -429,15 +425,16 @@ static eo_status resample_job(void *user, int64_t i, int32_t worker) {
     struct level *C = w->cur, *P = C - 1;
     int64_t j = w->job_j0 + i;
     const eoi_cog_span *ys = &C->ys[j];
-    const uint8_t *rows[8], *mask[8];
+    const uint8_t *rows[EOI_COG_MAX_TAPS], *mask[EOI_COG_MAX_TAPS];
     int32_t alpha = w->alpha_mask ? w->bands - 1 : -1;
-    for (int32_t y = ys->i0; alpha >= 0 && y < ys->i1 && y - ys->i0 < 8; y++)
+    for (int32_t y = ys->i0; alpha >= 0 && y < ys->i1 && y - ys->i0 < EOI_COG_MAX_TAPS; y++)
         mask[y - ys->i0] = rowptr(w, P, alpha, y);
     for (int32_t b = 0; b < w->bands; b++) {
-        for (int32_t y = ys->i0; y < ys->i1 && y - ys->i0 < 8; y++)
+        for (int32_t y = ys->i0; y < ys->i1 && y - ys->i0 < EOI_COG_MAX_TAPS; y++)
             rows[y - ys->i0] = rowptr(w, P, b, y);
-        eoi_cog_resample_row(&C->rs, ys, j, rows, b < alpha ? mask : NULL,
-                             rowptr(w, C, b, C->strip_y0 + C->rows + i));
+        if (!eoi_cog_resample_row(&C->rs, ys, j, rows, b < alpha ? mask : NULL,
+                                  rowptr(w, C, b, C->strip_y0 + C->rows + i)))
+            return EO_E_NOMEM;
     }
     return EO_OK;
 }
@@ -837,8 +834,14 @@ static eo_status setup(struct writer *w, const eo_cog_opts *o) {
             return eo_ctx_status(ctx);
         if (k > 0) {
             struct level *P = &w->lv[k - 1];
-            if (!(L->xs = eoi_cog_spans(ctx, P->w, lw)) || !(L->ys = eoi_cog_spans(ctx, P->h, lh)))
+            if (eoi_cog_kernel_radius(w->resampling) > 0) {
+                if (!(L->xs = eoi_cog_conv_spans(ctx, P->w, lw, w->resampling, &L->xw)) ||
+                    !(L->ys = eoi_cog_conv_spans(ctx, P->h, lh, w->resampling, &L->yw)))
+                    return EO_E_NOMEM;
+            } else if (!(L->xs = eoi_cog_spans(ctx, P->w, lw)) ||
+                       !(L->ys = eoi_cog_spans(ctx, P->h, lh))) {
                 return EO_E_NOMEM;
+            }
             bool fast2 = true;
             for (int64_t i = 0; i < lw && fast2; i++)
                 fast2 = L->xs[i].i1 - L->xs[i].i0 == 2 && L->xs[i].i0 == L->xs[0].i0 + 2 * i;
@@ -849,6 +852,8 @@ static eo_status setup(struct writer *w, const eo_cog_opts *o) {
                                         .dw = lw,
                                         .dh = lh,
                                         .xs = L->xs,
+                                        .xw = L->xw,
+                                        .yw = L->yw,
                                         .has_nodata = w->has_nodata,
                                         .nodata = w->nodata,
                                         .fast2 = fast2};
@@ -896,6 +901,8 @@ static void cleanup(struct writer *w) {
         eoi_free(L->len);
         eoi_free(L->xs);
         eoi_free(L->ys);
+        eoi_free(L->xw);
+        eoi_free(L->yw);
         spool_close(&L->sp);
     }
     for (int i = 0; i < MAX_WORKERS; i++) {
