@@ -97,6 +97,14 @@ typedef struct eoi_cog_resampler {
 bool eoi_cog_resample_row(const eoi_cog_resampler *rs, const eoi_cog_span *ys, int64_t j,
                           const uint8_t *const *rows, const uint8_t *const *mask, void *out);
 
+/* Destination row j of a validity mask (samples of the resampler's type,
+ * nonzero = valid) into out (nonzero = valid): nearest takes the nearest
+ * source pixel; every other method marks a pixel valid when any source
+ * pixel it draws on with a positive weight is valid (what GDAL's mask
+ * overviews hold). */
+void eoi_cog_mask_row(const eoi_cog_resampler *rs, const eoi_cog_span *ys, int64_t j,
+                      const uint8_t *const *rows, void *out);
+
 /* ---- cog_stats.c ------------------------------------------------------- */
 typedef struct eoi_cog_stat {
     double n, total; /* valid and all samples */

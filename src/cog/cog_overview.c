@@ -354,3 +354,25 @@ bool eoi_cog_resample_row(const eoi_cog_resampler *rs, const eoi_cog_span *ys, i
         return conv_row_dense(rs, ys, j, rows, out);
     return true;
 }
+
+void eoi_cog_mask_row(const eoi_cog_resampler *rs, const eoi_cog_span *ys, int64_t j,
+                      const uint8_t *const *rows, void *out) {
+    if (rs->method == EO_RESAMPLE_NEAREST) {
+        nearest_row(rs, j, rows, ys->i0, out);
+        return;
+    }
+    const double *wy = rs->yw ? rs->yw + j * EOI_COG_MAX_TAPS : NULL;
+    for (int64_t i = 0; i < rs->dw; i++) {
+        const eoi_cog_span *xs = &rs->xs[i];
+        const double *wx = rs->xw ? rs->xw + i * EOI_COG_MAX_TAPS : NULL;
+        bool any = false;
+        for (int32_t y = ys->i0; y < ys->i1 && !any; y++) {
+            if (wy && wy[y - ys->i0] <= 0)
+                continue;
+            for (int32_t x = xs->i0; x < xs->i1 && !any; x++)
+                any = (!wx || wx[x - xs->i0] > 0) &&
+                      eoi_dtype_load(rows[y - ys->i0], rs->dt, (size_t)x) != 0;
+        }
+        eoi_dtype_store(out, rs->dt, (size_t)i, any ? 255 : 0);
+    }
+}

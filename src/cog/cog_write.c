@@ -274,6 +274,7 @@ struct level {
     size_t row_bytes;
     uint8_t *buf; /* bands planes of (TAIL + bs) rows */
     uint64_t *off, *len;
+    uint64_t *moff, *mlen; /* the mask's tiles */
     struct spool sp;
     eoi_cog_span *xs, *ys; /* spans over the level above */
     double *xw, *yw;       /* their weights (convolutions) */
@@ -328,6 +329,16 @@ struct writer {
     uint16_t *extra;
     int nextra;
     bool alpha_mask; /* the last band is alpha: it masks the others in overviews */
+    /* the source's per-dataset mask band (GDAL's .msk or internal mask): kept
+     * as one more plane of the level buffers (samples of the data type,
+     * nonzero = valid), masking the bands in overviews, and written as
+     * 1-bit DEFLATE mask IFDs whose tiles follow the imagery's */
+    bool has_mask;
+    int32_t mplane;
+    eoi_cog_codec *mcodec[MAX_WORKERS];
+    uint8_t *mtile[MAX_WORKERS], *mcbuf[MAX_WORKERS];
+    size_t mtile_bytes, mbound;
+    struct slot *mslots;
     uint16_t *colormap;
     size_t ncolormap;
 };
@@ -335,6 +346,61 @@ struct writer {
 static uint8_t *rowptr(const struct writer *w, const struct level *L, int32_t b, int64_t row) {
     size_t cap = (size_t)w->bs + TAIL;
     return L->buf + ((size_t)b * cap + (size_t)(row - (L->strip_y0 - TAIL))) * L->row_bytes;
+}
+
+/* read the mask of the window [x0, x0 + tw) x [y0, y0 + n) of level 0 from
+ * handle h into the mask plane; false on a read error (message in CPL) */
+static bool read_mask(const struct writer *w, GDALDatasetH h, int64_t x0, int64_t y0, int64_t tw,
+                      int64_t n) {
+    struct level *L = (struct level *)&w->lv[0];
+    GDALRasterBandH m = GDALGetMaskBand(GDALGetRasterBand(h, 1));
+    GDALRasterIOExtraArg extra;
+    INIT_RASTERIO_EXTRA_ARG(extra);
+    return m && GDALRasterIOEx(m, GF_Read, (int)x0, (int)y0, (int)tw, (int)n,
+                               rowptr(w, L, w->mplane, y0) + (size_t)x0 * w->es, (int)tw, (int)n,
+                               eoi_dtype_to_gdal(w->dt), (GSpacing)w->es, (GSpacing)L->row_bytes,
+                               &extra) == CE_None;
+}
+
+/* compress n bytes of src with codec c (through buf, of capacity cap) into
+ * slot s, growing it as needed */
+static eo_status compress_into(eoi_cog_codec *c, uint8_t *buf, size_t cap, const void *src,
+                               size_t n, struct slot *s) {
+    size_t len = eoi_cog_compress(c, buf, cap, src, n);
+    if (len == 0)
+        return EO_E_INTERNAL;
+    if (s->cap < len) {
+        uint8_t *q = eoi_realloc(NULL, s->data, len);
+        if (!q)
+            return EO_E_NOMEM;
+        s->data = q;
+        s->cap = len;
+    }
+    memcpy(s->data, buf, len);
+    s->len = len;
+    return EO_OK;
+}
+
+/* the 1-bit mask tile t of the current strip of level L (rows MSB first,
+ * padded with invalid pixels), compressed into the mask slot t */
+static eo_status mask_tile(struct writer *w, struct level *L, int64_t t, int32_t worker) {
+    int64_t x0 = t * w->bs, tw = L->w - x0 < w->bs ? L->w - x0 : w->bs;
+    uint8_t *bits = w->mtile[worker];
+    size_t stride = (size_t)w->bs / 8;
+    memset(bits, 0, w->mtile_bytes);
+    for (int64_t y = 0; y < L->rows; y++) {
+        const uint8_t *row = rowptr(w, L, w->mplane, L->strip_y0 + y) + (size_t)x0 * w->es;
+        uint8_t *o = bits + (size_t)y * stride;
+        for (int64_t x = 0; x < tw; x++) {
+            bool valid = false;
+            for (size_t k = 0; k < w->es && !valid; k++)
+                valid = row[(size_t)x * w->es + k] != 0;
+            if (valid)
+                o[x >> 3] |= (uint8_t)(0x80u >> (x & 7));
+        }
+    }
+    return compress_into(w->mcodec[worker], w->mcbuf[worker], w->mbound, bits, w->mtile_bytes,
+                         &w->mslots[t]);
 }
 
 /* one tile of the current strip: gather, statistics, predictor, compress */
@@ -356,6 +422,9 @@ static eo_status read_tile_window(struct writer *w, int32_t worker, int64_t x0, 
         rowptr(w, L, b0, L->strip_y0) + (size_t)x0 * w->es, (int)tw, (int)L->rows,
         eoi_dtype_to_gdal(w->dt), nb, bands, (GSpacing)w->es, (GSpacing)L->row_bytes,
         (GSpacing)(cap * L->row_bytes), &extra);
+    if (e == CE_None && w->has_mask && b0 == 0 &&
+        !read_mask(w, w->rh[worker], x0, L->strip_y0, tw, L->rows))
+        e = CE_Failure;
     if (e != CE_None)
         snprintf(w->rerr[worker], sizeof w->rerr[worker], "cannot read rows %lld..%lld: %s",
                  (long long)L->strip_y0, (long long)(L->strip_y0 + L->rows - 1),
@@ -402,19 +471,12 @@ static eo_status tile_job(void *user, int64_t i, int32_t worker) {
                                L->w, tw, th, w->dt, w->has_nodata, w->nodata);
     }
     eoi_cog_predict(tile, w->predictor, w->bs, w->bs, w->tspp, es, w->scratch[worker]);
-    size_t n = eoi_cog_compress(w->codec[worker], w->cbuf[worker], w->cbound, tile, w->tile_bytes);
-    if (n == 0)
-        return EO_E_INTERNAL;
-    struct slot *s = &w->slots[i];
-    if (s->cap < n) {
-        uint8_t *q = eoi_realloc(NULL, s->data, n);
-        if (!q)
-            return EO_E_NOMEM;
-        s->data = q;
-        s->cap = n;
-    }
-    memcpy(s->data, w->cbuf[worker], n);
-    s->len = n;
+    eo_status st = compress_into(w->codec[worker], w->cbuf[worker], w->cbound, tile, w->tile_bytes,
+                                 &w->slots[i]);
+    if (st != EO_OK)
+        return st;
+    if (w->has_mask && p == 0)
+        return mask_tile(w, L, t, worker);
     return EO_OK;
 }
 
@@ -426,9 +488,12 @@ static eo_status resample_job(void *user, int64_t i, int32_t worker) {
     int64_t j = w->job_j0 + i;
     const eoi_cog_span *ys = &C->ys[j];
     const uint8_t *rows[EOI_COG_MAX_TAPS], *mask[EOI_COG_MAX_TAPS];
-    int32_t alpha = w->alpha_mask ? w->bands - 1 : -1;
+    /* the plane that masks bands [0, alpha): the mask band or an alpha band */
+    int32_t alpha = w->has_mask ? w->mplane : w->alpha_mask ? w->bands - 1 : -1;
     for (int32_t y = ys->i0; alpha >= 0 && y < ys->i1 && y - ys->i0 < EOI_COG_MAX_TAPS; y++)
         mask[y - ys->i0] = rowptr(w, P, alpha, y);
+    if (w->has_mask)
+        eoi_cog_mask_row(&C->rs, ys, j, mask, rowptr(w, C, w->mplane, C->strip_y0 + C->rows + i));
     for (int32_t b = 0; b < w->bands; b++) {
         for (int32_t y = ys->i0; y < ys->i1 && y - ys->i0 < EOI_COG_MAX_TAPS; y++)
             rows[y - ys->i0] = rowptr(w, P, b, y);
@@ -454,6 +519,21 @@ static eo_status job_status(struct writer *w, eo_status st, const char *what) {
 }
 
 static eo_status process_strip(struct writer *w, int k);
+
+/* append a compressed tile to the level's spool with GDAL's leader (its
+ * size) and trailer (its last 4 bytes repeated) */
+static eo_status spool_block(struct writer *w, struct level *L, const struct slot *s) {
+    uint8_t lead[4], trail[4] = {0, 0, 0, 0};
+    for (int b = 0; b < 4; b++)
+        lead[b] = (uint8_t)(s->len >> (8 * b));
+    size_t nt = s->len < 4 ? s->len : 4;
+    memcpy(trail + 4 - nt, s->data + s->len - nt, nt);
+    eo_status st;
+    if ((st = spool_add(w->ctx, &L->sp, lead, 4, w->path)) != EO_OK ||
+        (st = spool_add(w->ctx, &L->sp, s->data, s->len, w->path)) != EO_OK)
+        return st;
+    return spool_add(w->ctx, &L->sp, trail, 4, w->path);
+}
 
 /* make the rows of level k+1 that the rows of level k now allow */
 static eo_status feed_child(struct writer *w, int k) {
@@ -496,18 +576,18 @@ static eo_status process_strip(struct writer *w, int k) {
     for (int64_t i = 0; i < njobs; i++) {
         struct slot *s = &w->slots[i];
         int64_t t = i / w->planes, p = i % w->planes;
-        uint8_t lead[4], trail[4] = {0, 0, 0, 0};
-        for (int b = 0; b < 4; b++)
-            lead[b] = (uint8_t)(s->len >> (8 * b));
-        size_t nt = s->len < 4 ? s->len : 4;
-        memcpy(trail + 4 - nt, s->data + s->len - nt, nt);
         size_t idx = (size_t)(p * ntiles + ty * L->tx + t);
         L->off[idx] = L->sp.total + 4;
         L->len[idx] = s->len;
-        if ((st = spool_add(w->ctx, &L->sp, lead, 4, w->path)) != EO_OK ||
-            (st = spool_add(w->ctx, &L->sp, s->data, s->len, w->path)) != EO_OK ||
-            (st = spool_add(w->ctx, &L->sp, trail, 4, w->path)) != EO_OK)
+        if ((st = spool_block(w, L, s)) != EO_OK)
             return st;
+        if (w->has_mask && p == 0) { /* the mask tile right after the first band's */
+            s = &w->mslots[t];
+            L->moff[ty * L->tx + t] = L->sp.total + 4;
+            L->mlen[ty * L->tx + t] = s->len;
+            if ((st = spool_block(w, L, s)) != EO_OK)
+                return st;
+        }
     }
     if (w->do_stats && k == 0)
         for (int64_t t = 0; t < L->tx; t++)
@@ -518,7 +598,7 @@ static eo_status process_strip(struct writer *w, int k) {
     /* keep the last TAIL rows for the next level's spans */
     if (L->rows >= TAIL) {
         size_t cap = (size_t)w->bs + TAIL;
-        for (int32_t b = 0; b < w->bands; b++) {
+        for (int32_t b = 0; b < w->bands + (w->has_mask ? 1 : 0); b++) {
             uint8_t *base = L->buf + (size_t)b * cap * L->row_bytes;
             memmove(base, base + (size_t)L->rows * L->row_bytes, TAIL * L->row_bytes);
         }
@@ -557,6 +637,8 @@ static eo_status read_rows(struct writer *w, int64_t y, int64_t n) {
                                      (int)w->w, (int)n, eoi_dtype_to_gdal(w->dt), w->bands, NULL,
                                      (GSpacing)w->es, (GSpacing)L->row_bytes,
                                      (GSpacing)(cap * L->row_bytes), &extra);
+    if (e == CE_None && w->has_mask && !read_mask(w, h, 0, y, w->w, n))
+        e = CE_Failure;
     if (e != CE_None)
         return eoi_fail(w->ctx, EO_E_IO_READ, "%s: cannot read rows %lld..%lld: %s", w->ds->path,
                         (long long)y, (long long)(y + n - 1), eoi_gdal_msg(w->ctx, "read error"));
@@ -571,6 +653,43 @@ static const char ghost[] = "LAYOUT=IFDS_BEFORE_DATA\n"
                             "BLOCK_LEADER=SIZE_AS_UINT4\n"
                             "BLOCK_TRAILER=LAST_4_BYTES_REPEATED\n"
                             "KNOWN_INCOMPATIBLE_EDITION=NO\n";
+/* with a mask, as GDAL writes it (the leading space included) */
+static const char ghost_mask[] = " MASK_INTERLEAVED_WITH_IMAGERY=YES\n";
+
+/* The IFD of the mask of level k: 1-bit, DEFLATE, a transparency mask. */
+static eo_status build_mask_ifd(struct writer *w, eoi_tiff_ifd *ifd, int k, bool big) {
+    struct level *L = &w->lv[k];
+    size_t nt = (size_t)(L->tx * L->ty);
+    uint32_t u32 = k > 0 ? 5 : 4; /* transparency mask (of a reduced image) */
+    uint16_t one = 1;
+    bool ok = eoi_tiff_add(ifd, 254, EOI_TIFF_LONG, 1, &u32);
+    u32 = (uint32_t)L->w;
+    ok = ok && eoi_tiff_add(ifd, 256, EOI_TIFF_LONG, 1, &u32);
+    u32 = (uint32_t)L->h;
+    ok = ok && eoi_tiff_add(ifd, 257, EOI_TIFF_LONG, 1, &u32);
+    ok = ok && eoi_tiff_add(ifd, 258, EOI_TIFF_SHORT, 1, &one);
+    uint16_t u16 = EOI_COG_DEFLATE;
+    ok = ok && eoi_tiff_add(ifd, 259, EOI_TIFF_SHORT, 1, &u16);
+    u16 = 4;
+    ok = ok && eoi_tiff_add(ifd, 262, EOI_TIFF_SHORT, 1, &u16);
+    ok = ok && eoi_tiff_add(ifd, 277, EOI_TIFF_SHORT, 1, &one);
+    ok = ok && eoi_tiff_add(ifd, 284, EOI_TIFF_SHORT, 1, &one);
+    u16 = (uint16_t)w->bs;
+    ok = ok && eoi_tiff_add(ifd, 322, EOI_TIFF_SHORT, 1, &u16) &&
+         eoi_tiff_add(ifd, 323, EOI_TIFF_SHORT, 1, &u16);
+    uint16_t ot = big ? EOI_TIFF_LONG8 : EOI_TIFF_LONG;
+    ok = ok && eoi_tiff_add(ifd, 324, ot, nt, NULL) && eoi_tiff_add(ifd, 325, ot, nt, NULL);
+    for (int i = 0; ok && i < ifd->ntags; i++)
+        if (ifd->tags[i].tag == 325)
+            for (size_t t = 0; t < nt; t++) {
+                if (big)
+                    ((uint64_t *)ifd->tags[i].data)[t] = L->mlen[t];
+                else
+                    ((uint32_t *)ifd->tags[i].data)[t] = (uint32_t)L->mlen[t];
+            }
+    ok = ok && eoi_tiff_add(ifd, 339, EOI_TIFF_SHORT, 1, &one);
+    return ok ? EO_OK : eoi_fail(w->ctx, EO_E_NOMEM, "out of memory building the TIFF directory");
+}
 
 static eo_status build_ifd(struct writer *w, eoi_tiff_ifd *ifd, int k, bool big, const char *xml) {
     struct level *L = &w->lv[k];
@@ -647,30 +766,45 @@ static eo_status build_ifd(struct writer *w, eoi_tiff_ifd *ifd, int k, bool big,
     return EO_OK;
 }
 
-static void set_offsets(eoi_tiff_ifd *ifd, const struct level *L, size_t nt, uint64_t base,
+static void set_offsets(eoi_tiff_ifd *ifd, const uint64_t *off, size_t nt, uint64_t base,
                         bool big) {
     for (int i = 0; i < ifd->ntags; i++)
         if (ifd->tags[i].tag == 324)
             for (size_t t = 0; t < nt; t++) {
                 if (big)
-                    ((uint64_t *)ifd->tags[i].data)[t] = base + L->off[t];
+                    ((uint64_t *)ifd->tags[i].data)[t] = base + off[t];
                 else
-                    ((uint32_t *)ifd->tags[i].data)[t] = (uint32_t)(base + L->off[t]);
+                    ((uint32_t *)ifd->tags[i].data)[t] = (uint32_t)(base + off[t]);
             }
+}
+
+/* The IFD order, GDAL's: the full resolution, its mask, the overviews from
+ * the largest, then their masks. order[i] = level k (mask: k + 32). */
+static int ifd_order(const struct writer *w, int *order) {
+    int n = 0;
+    order[n++] = 0;
+    if (w->has_mask)
+        order[n++] = 32;
+    for (int k = 1; k < w->nlevels; k++)
+        order[n++] = k;
+    for (int k = 1; w->has_mask && k < w->nlevels; k++)
+        order[n++] = 32 + k;
+    return n;
 }
 
 /* lay out and write the file: header, ghost area, IFDs, then the spools */
 static eo_status assemble(struct writer *w, int fd, const char *bigtiff_mode) {
     eo_status st = EO_OK;
-    eoi_tiff_ifd ifds[32];
+    eoi_tiff_ifd ifds[64]; /* levels, then masks at 32 + k */
+    int order[64], nifd = ifd_order(w, order);
     char *xml = NULL;
     uint8_t *head = NULL, *tmp = NULL;
     memset(ifds, 0, sizeof ifds);
     EOI_TRY(st,
             eoi_cog_metadata_xml(w->ctx, &xml, w->bands, w->do_stats ? w->stats : NULL, w->desc));
-    char ghead[64];
-    snprintf(ghead, sizeof ghead, "GDAL_STRUCTURAL_METADATA_SIZE=%06d bytes\n",
-             (int)(sizeof ghost - 1));
+    char ghead[64], gbody[sizeof ghost + sizeof ghost_mask];
+    snprintf(gbody, sizeof gbody, "%s%s", ghost, w->has_mask ? ghost_mask : "");
+    snprintf(ghead, sizeof ghead, "GDAL_STRUCTURAL_METADATA_SIZE=%06d bytes\n", (int)strlen(gbody));
     uint64_t data_bytes = 0;
     for (int k = 0; k < w->nlevels; k++)
         data_bytes += w->lv[k].sp.total;
@@ -678,13 +812,17 @@ static eo_status assemble(struct writer *w, int fd, const char *bigtiff_mode) {
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 1 && big == false)
             break;
-        for (int k = 0; k < w->nlevels; k++)
+        for (int k = 0; k < 64; k++)
             eoi_tiff_ifd_clear(&ifds[k]);
-        uint64_t pos = (big ? 16 : 8) + strlen(ghead) + sizeof ghost - 1;
+        uint64_t pos = (big ? 16 : 8) + strlen(ghead) + strlen(gbody);
         pos += pos & 1;
         uint64_t start = pos;
-        for (int k = 0; k < w->nlevels; k++) {
-            EOI_TRY(st, build_ifd(w, &ifds[k], k, big, xml));
+        for (int i = 0; i < nifd; i++) {
+            int k = order[i];
+            if (k >= 32)
+                EOI_TRY(st, build_mask_ifd(w, &ifds[k], k - 32, big));
+            else
+                EOI_TRY(st, build_ifd(w, &ifds[k], k, big, xml));
             pos += eoi_tiff_ifd_size(&ifds[k], big);
         }
         uint64_t end = pos + data_bytes;
@@ -706,7 +844,9 @@ static eo_status assemble(struct writer *w, int fd, const char *bigtiff_mode) {
         uint64_t base = pos;
         for (int k = w->nlevels - 1; k >= 0; k--) {
             struct level *L = &w->lv[k];
-            set_offsets(&ifds[k], L, (size_t)(L->tx * L->ty * w->planes), base, big);
+            set_offsets(&ifds[k], L->off, (size_t)(L->tx * L->ty * w->planes), base, big);
+            if (w->has_mask)
+                set_offsets(&ifds[32 + k], L->moff, (size_t)(L->tx * L->ty), base, big);
             base += L->sp.total;
         }
         /* header + ghost + IFDs in one buffer */
@@ -728,11 +868,12 @@ static eo_status assemble(struct writer *w, int fd, const char *bigtiff_mode) {
         }
         size_t gp = big ? 16 : 8;
         memcpy(head + gp, ghead, strlen(ghead));
-        memcpy(head + gp + strlen(ghead), ghost, sizeof ghost - 1);
+        memcpy(head + gp + strlen(ghead), gbody, strlen(gbody));
         uint64_t p = start;
-        for (int k = 0; k < w->nlevels; k++) {
-            uint64_t sz = eoi_tiff_ifd_size(&ifds[k], big);
-            eoi_tiff_ifd_write(&ifds[k], big, p, k + 1 < w->nlevels ? p + sz : 0, head + p);
+        for (int i = 0; i < nifd; i++) {
+            eoi_tiff_ifd *ifd = &ifds[order[i]];
+            uint64_t sz = eoi_tiff_ifd_size(ifd, big);
+            eoi_tiff_ifd_write(ifd, big, p, i + 1 < nifd ? p + sz : 0, head + p);
             p += sz;
         }
         EOI_TRY(st, write_all(w->ctx, fd, head, (size_t)pos, w->path));
@@ -746,7 +887,7 @@ static eo_status assemble(struct writer *w, int fd, const char *bigtiff_mode) {
         break;
     }
 done:
-    for (int k = 0; k < w->nlevels; k++)
+    for (int k = 0; k < 64; k++)
         eoi_tiff_ifd_clear(&ifds[k]);
     eoi_free(xml);
     eoi_free(head);
@@ -778,6 +919,12 @@ static eo_status setup(struct writer *w, const eo_cog_opts *o) {
     eo_ctx *ctx = w->ctx;
     w->es = eo_dtype_size(w->dt);
     w->bs = o->blocksize;
+    if (w->ds) {
+        /* a mask of its own (not derived from nodata, alpha or all-valid) */
+        int flags = GDALGetMaskFlags(GDALGetRasterBand(w->ds->h, 1));
+        w->has_mask = flags == GMF_PER_DATASET;
+    }
+    w->mplane = w->bands;
     w->interleaved = w->es == 1 && w->bands <= 4;
     w->tspp = w->interleaved ? w->bands : 1;
     w->planes = w->interleaved ? 1 : w->bands;
@@ -827,10 +974,13 @@ static eo_status setup(struct writer *w, const eo_cog_opts *o) {
         L->row_bytes = (size_t)lw * w->es;
         L->sp.fd = -1;
         size_t nbytes, nt = (size_t)(L->tx * L->ty * w->planes);
-        if (eoi_mul_size3(&nbytes, (size_t)w->bands, cap, L->row_bytes))
+        if (eoi_mul_size3(&nbytes, (size_t)w->bands + (w->has_mask ? 1 : 0), cap, L->row_bytes))
             return eoi_fail(ctx, EO_E_LIMIT, "%s: a row of tiles overflows", w->path);
         if (!(L->buf = eoi_malloc(ctx, nbytes)) || !(L->off = eoi_calloc(ctx, nt, 8)) ||
             !(L->len = eoi_calloc(ctx, nt, 8)))
+            return eo_ctx_status(ctx);
+        if (w->has_mask && (!(L->moff = eoi_calloc(ctx, (size_t)(L->tx * L->ty), 8)) ||
+                            !(L->mlen = eoi_calloc(ctx, (size_t)(L->tx * L->ty), 8))))
             return eo_ctx_status(ctx);
         if (k > 0) {
             struct level *P = &w->lv[k - 1];
@@ -875,7 +1025,17 @@ static eo_status setup(struct writer *w, const eo_cog_opts *o) {
             !(w->cbuf[i] = eoi_malloc(ctx, w->cbound)) ||
             !(w->scratch[i] = eoi_malloc(ctx, (size_t)w->bs * (size_t)w->tspp * w->es)))
             return EO_E_NOMEM;
+        if (w->has_mask) {
+            w->mtile_bytes = (size_t)w->bs * (size_t)w->bs / 8;
+            w->mbound = eoi_cog_bound(EOI_COG_DEFLATE, w->mtile_bytes);
+            if (!(w->mcodec[i] = eoi_cog_codec_new(EOI_COG_DEFLATE, 6)) ||
+                !(w->mtile[i] = eoi_malloc(ctx, w->mtile_bytes)) ||
+                !(w->mcbuf[i] = eoi_malloc(ctx, w->mbound)))
+                return EO_E_NOMEM;
+        }
     }
+    if (w->has_mask && !(w->mslots = eoi_calloc(ctx, (size_t)w->lv[0].tx, sizeof *w->mslots)))
+        return EO_E_NOMEM;
     size_t nslots = (size_t)(w->lv[0].tx * w->planes);
     if (!(w->slots = eoi_calloc(ctx, nslots, sizeof *w->slots)) ||
         !(w->tstats = eoi_calloc(ctx, (size_t)w->lv[0].tx * (size_t)w->bands, sizeof *w->tstats)) ||
@@ -903,6 +1063,8 @@ static void cleanup(struct writer *w) {
         eoi_free(L->ys);
         eoi_free(L->xw);
         eoi_free(L->yw);
+        eoi_free(L->moff);
+        eoi_free(L->mlen);
         spool_close(&L->sp);
     }
     for (int i = 0; i < MAX_WORKERS; i++) {
@@ -910,7 +1072,14 @@ static void cleanup(struct writer *w) {
         eoi_free(w->tile[i]);
         eoi_free(w->cbuf[i]);
         eoi_free(w->scratch[i]);
+        eoi_cog_codec_free(w->mcodec[i]);
+        eoi_free(w->mtile[i]);
+        eoi_free(w->mcbuf[i]);
     }
+    if (w->mslots)
+        for (int64_t i = 0; i < w->lv[0].tx; i++)
+            eoi_free(w->mslots[i].data);
+    eoi_free(w->mslots);
     if (w->slots)
         for (int64_t i = 0; i < w->lv[0].tx * w->planes; i++)
             eoi_free(w->slots[i].data);
@@ -991,7 +1160,7 @@ static void open_readers(struct writer *w) {
     w->par_read = true;
     for (int32_t i = 1; i < w->nworkers && w->par_read; i++) {
         CPLPushErrorHandler(CPLQuietErrorHandler);
-        w->rh[i] = GDALOpenEx(w->ds->path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+        w->rh[i] = GDALOpenEx(w->ds->source, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
         CPLPopErrorHandler();
         if (!w->rh[i] || GDALGetRasterXSize(w->rh[i]) != w->w ||
             GDALGetRasterYSize(w->rh[i]) != w->h || GDALGetRasterCount(w->rh[i]) != w->bands)
