@@ -82,8 +82,57 @@ int eoi_crs_epsg(eo_ctx *ctx, const char *wkt) {
     return code;
 }
 
+void eoi_crs_cache_clear(eo_ctx *ctx) {
+    for (size_t i = 0; i < sizeof ctx->pj_cache / sizeof ctx->pj_cache[0]; i++) {
+        struct eoi_pj_cache *e = &ctx->pj_cache[i];
+        proj_destroy(e->pj);
+        free(e->src);
+        free(e->dst);
+        memset(e, 0, sizeof *e);
+    }
+}
+
+static char *dup(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    return d ? memcpy(d, s, n) : NULL;
+}
+
+/* Keep a clone of a new transformation in the cache (best effort: nothing
+ * happens when memory is short). */
+static void cache_put(eo_ctx *ctx, const char *src, const char *dst, const PJ *pj) {
+    size_t n = sizeof ctx->pj_cache / sizeof ctx->pj_cache[0], victim = 0;
+    for (size_t i = 1; i < n; i++)
+        if (ctx->pj_cache[i].used < ctx->pj_cache[victim].used)
+            victim = i;
+    struct eoi_pj_cache *e = &ctx->pj_cache[victim];
+    char *s = dup(src), *d = dup(dst);
+    PJ *c = s && d ? proj_clone(ctx->pj, pj) : NULL;
+    if (!c) {
+        free(s);
+        free(d);
+        return;
+    }
+    proj_destroy(e->pj);
+    free(e->src);
+    free(e->dst);
+    *e = (struct eoi_pj_cache){.src = s, .dst = d, .pj = c, .used = ++ctx->pj_clock};
+}
+
 eo_status eoi_crs_transformer(eo_ctx *ctx, PJ **out, const char *src, const char *dst) {
     *out = NULL;
+    for (size_t i = 0; i < sizeof ctx->pj_cache / sizeof ctx->pj_cache[0]; i++) {
+        struct eoi_pj_cache *e = &ctx->pj_cache[i];
+        if (e->pj && strcmp(e->src, src) == 0 && strcmp(e->dst, dst) == 0) {
+            PJ *c = proj_clone(ctx->pj, e->pj);
+            if (c) {
+                e->used = ++ctx->pj_clock;
+                *out = c;
+                return EO_OK;
+            }
+            break; /* fall back to creating it */
+        }
+    }
     PJ *p = proj_create_crs_to_crs(ctx->pj, src, dst, NULL);
     if (!p)
         return eoi_fail(ctx, EO_E_CRS_TRANSFORM, "no transformation between the CRSs: %s",
@@ -92,6 +141,7 @@ eo_status eoi_crs_transformer(eo_ctx *ctx, PJ **out, const char *src, const char
     proj_destroy(p);
     if (!n)
         return eoi_fail(ctx, EO_E_CRS_TRANSFORM, "cannot normalize axis order: %s", proj_msg(ctx));
+    cache_put(ctx, src, dst, n);
     *out = n;
     return EO_OK;
 }

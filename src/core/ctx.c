@@ -56,6 +56,7 @@ void eo_ctx_free(eo_ctx *ctx) {
         return;
     if (ctx->geos)
         GEOS_finish_r(ctx->geos);
+    eoi_crs_cache_clear(ctx);
     if (ctx->pj)
         proj_context_destroy(ctx->pj);
     free(ctx);

@@ -40,6 +40,14 @@ struct eo_ctx {
     char geos_msg[512];  /* last GEOS error or notice */
     char gdal_msg[1024]; /* last GDAL error of the current call */
     int gdal_err;        /* CPLErrorNum of it, 0 = none */
+    /* transformations made by eoi_crs_transformer (creating one costs
+     * milliseconds, cloning it microseconds), least recently used evicted */
+    struct eoi_pj_cache {
+        char *src, *dst;
+        PJ *pj;
+        uint64_t used;
+    } pj_cache[8];
+    uint64_t pj_clock;
 };
 
 #if defined(__GNUC__)
@@ -174,5 +182,7 @@ eo_status eoi_crs_to_wkt(eo_ctx *ctx, char **out_wkt, const char *def, bool *is_
 int eoi_crs_epsg(eo_ctx *ctx, const char *wkt);
 /* A transformation between two CRSs with traditional GIS axis order. */
 eo_status eoi_crs_transformer(eo_ctx *ctx, PJ **out, const char *src, const char *dst);
+/* Drop the context's cached transformations (eo_ctx_free does). */
+void eoi_crs_cache_clear(eo_ctx *ctx);
 
 #endif /* EOI_H */

@@ -905,6 +905,42 @@ static void test_alloc_faults(void) {
     eo_ctx_clear_error(ctx);
 }
 
+/* Transformations are cached on the context (8 pairs, least recently used
+ * evicted): going through 12 target CRSs twice, in two orders, each result
+ * must equal the one a fresh context (nothing cached) makes. */
+static void test_transform_cache(void) {
+    eo_geom *g = parse("{\"type\":\"Polygon\",\"coordinates\":[[[3.1,45.2],[3.4,45.2],"
+                       "[3.4,45.5],[3.1,45.2]]]}",
+                       NULL);
+    if (!g)
+        return;
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 12; i++) {
+            int zone = round == 0 ? 31 + i : 42 - i;
+            char crs[32];
+            snprintf(crs, sizeof crs, "EPSG:326%02d", zone);
+            eo_ctx *fresh = NULL;
+            eo_geom *a = NULL, *b = NULL;
+            char *ja = NULL, *jb = NULL;
+            CHECK_OK(ctx, eo_geom_transform(ctx, &a, g, crs));
+            CHECK_OK(fresh, eo_ctx_new(&fresh));
+            if (fresh)
+                CHECK_OK(fresh, eo_geom_transform(fresh, &b, g, crs));
+            if (a && b) {
+                CHECK_OK(ctx, eo_geom_to_geojson(ctx, &ja, a, -1));
+                CHECK_OK(fresh, eo_geom_to_geojson(fresh, &jb, b, -1));
+                CHECKF(ja && jb && strcmp(ja, jb) == 0, "%s: cached and fresh transforms differ",
+                       crs);
+            }
+            eo_free(ja);
+            eo_free(jb);
+            eo_geom_free(a);
+            eo_geom_free(b);
+            eo_ctx_free(fresh);
+        }
+    eo_geom_free(g);
+}
+
 int main(void) {
     CHECK_OK(ctx, eo_ctx_new(&ctx));
     if (!ctx)
@@ -916,6 +952,7 @@ int main(void) {
     test_repair();
     test_to_geojson();
     test_crs_and_transform();
+    test_transform_cache();
     test_area();
     test_file();
     test_alloc_faults();
