@@ -111,6 +111,11 @@ static inline bool eoi_mul_i64(int64_t *out, int64_t a, int64_t b) {
 void *eoi_malloc(eo_ctx *ctx, size_t n);
 void *eoi_calloc(eo_ctx *ctx, size_t count, size_t size);
 void *eoi_realloc(eo_ctx *ctx, void *p, size_t n);
+/* Make room for `need` elements of esize bytes in the growable array *p of
+ * capacity *cap (doubled, starting at `first`). false when the size
+ * overflows (EO_E_LIMIT) or memory is short (EO_E_NOMEM), recorded on ctx
+ * when there is one; *p and *cap are then unchanged. */
+bool eoi_grow(eo_ctx *ctx, void **p, size_t *cap, size_t need, size_t esize, size_t first);
 char *eoi_strdup(eo_ctx *ctx, const char *s);
 void eoi_free(void *p);
 /* Test hook: make the nth allocation from now fail (0 disables). Returns

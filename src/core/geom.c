@@ -26,20 +26,9 @@ eo_status eoi_geos_fail(eo_ctx *ctx, const char *what) {
 }
 
 eo_status eoi_geos_list_push(eo_ctx *ctx, eoi_geos_list *l, GEOSGeometry *take) {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        size_t bytes;
-        if (eoi_mul_size(&bytes, cap, sizeof *l->v)) {
-            GEOSGeom_destroy_r(ctx->geos, take);
-            return eoi_fail(ctx, EO_E_NOMEM, "too many polygons");
-        }
-        GEOSGeometry **v = eoi_realloc(ctx, l->v, bytes);
-        if (!v) {
-            GEOSGeom_destroy_r(ctx->geos, take);
-            return EO_E_NOMEM;
-        }
-        l->v = v;
-        l->cap = cap;
+    if (!eoi_grow(ctx, (void **)&l->v, &l->cap, l->n + 1, sizeof *l->v, 8)) {
+        GEOSGeom_destroy_r(ctx->geos, take);
+        return eo_ctx_status(ctx);
     }
     l->v[l->n++] = take;
     return EO_OK;

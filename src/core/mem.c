@@ -64,6 +64,29 @@ void *eoi_realloc(eo_ctx *ctx, void *p, size_t n) {
     return q ? q : nomem(ctx, n);
 }
 
+bool eoi_grow(eo_ctx *ctx, void **p, size_t *cap, size_t need, size_t esize, size_t first) {
+    if (need <= *cap)
+        return true;
+    size_t c = *cap ? *cap : first ? first : 1, bytes;
+    while (c < need) {
+        if (c > SIZE_MAX / 2) {
+            eoi_fail(ctx, EO_E_LIMIT, "an array of %zu elements overflows", need);
+            return false;
+        }
+        c *= 2;
+    }
+    if (eoi_mul_size(&bytes, c, esize)) {
+        eoi_fail(ctx, EO_E_LIMIT, "an array of %zu x %zu bytes overflows", c, esize);
+        return false;
+    }
+    void *q = eoi_realloc(ctx, *p, bytes);
+    if (!q)
+        return false;
+    *p = q;
+    *cap = c;
+    return true;
+}
+
 char *eoi_strdup(eo_ctx *ctx, const char *s) {
     if (!s)
         s = "";

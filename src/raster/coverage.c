@@ -61,16 +61,8 @@ static eo_status add_ring(eo_ctx *ctx, eoi_coverage *c, const GEOSGeometry *ring
         return eoi_geos_fail(ctx, "AOI ring");
     if (n < 4)
         return EO_OK;
-    if (c->n + n > c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 256;
-        while (cap < c->n + n)
-            cap *= 2;
-        seg *ns = eoi_realloc(ctx, c->s, cap * sizeof *ns);
-        if (!ns)
-            return EO_E_NOMEM;
-        c->s = ns;
-        c->cap = cap;
-    }
+    if (!eoi_grow(ctx, (void **)&c->s, &c->cap, c->n + n, sizeof *c->s, 256))
+        return eo_ctx_status(ctx);
     size_t first = c->n;
     double px = 0, py = 0, area2 = 0;
     for (unsigned int i = 0; i < n; i++) {

@@ -40,15 +40,9 @@ void eo_features_free(eo_features *f) {
 }
 
 eo_status eoi_features_push(eo_ctx *ctx, eo_features *f, const eoi_feature *take) {
-    if (f->n == f->cap) {
-        size_t cap = f->cap ? f->cap * 2 : 64, bytes;
-        eoi_feature *v = NULL;
-        if (eoi_mul_size(&bytes, cap, sizeof *v) || !(v = eoi_realloc(ctx, f->v, bytes))) {
-            GEOSGeom_destroy_r(f->geos, take->g);
-            return eoi_fail(ctx, EO_E_NOMEM, "out of memory (features)");
-        }
-        f->v = v;
-        f->cap = cap;
+    if (!eoi_grow(ctx, (void **)&f->v, &f->cap, f->n + 1, sizeof *f->v, 64)) {
+        GEOSGeom_destroy_r(f->geos, take->g);
+        return eo_ctx_status(ctx);
     }
     f->v[f->n++] = *take;
     return EO_OK;

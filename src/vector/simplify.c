@@ -196,15 +196,9 @@ typedef struct cov_hit {
 
 static void collect_cb(void *item, void *user) {
     cov_hit *c = user;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 16;
-        size_t *v = eoi_realloc(c->ctx, c->v, cap * sizeof *v);
-        if (!v) {
-            c->oom = true;
-            return;
-        }
-        c->v = v;
-        c->cap = cap;
+    if (!eoi_grow(c->ctx, (void **)&c->v, &c->cap, c->n + 1, sizeof *c->v, 16)) {
+        c->oom = true;
+        return;
     }
     c->v[c->n++] = (size_t)(uintptr_t)item;
 }
