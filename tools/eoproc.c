@@ -16,6 +16,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,8 +176,12 @@ static void op_help(json_object *entry, json_object *schema) {
                 continue;
             upper_dash(name, sizeof name, key, 0);
             type_name(prop, type, sizeof type);
+            json_object *d = NULL;
             if (strcmp(type, "boolean") == 0)
-                printf(" [--%s]", name);
+                printf(json_object_object_get_ex(prop, "default", &d) && json_object_get_boolean(d)
+                           ? " [--[no-]%s]"
+                           : " [--%s]",
+                       name);
             else {
                 char meta[128];
                 upper_dash(meta, sizeof meta, key, 1);
@@ -215,15 +220,28 @@ static void op_help(json_object *entry, json_object *schema) {
         upper_dash(name, sizeof name, key, 0);
         upper_dash(meta, sizeof meta, key, 1);
         type_name(prop, type, sizeof type);
+        json_object *e, *d;
+        bool on = json_object_object_get_ex(prop, "default", &d) &&
+                  json_object_is_type(d, json_type_boolean) && json_object_get_boolean(d);
         if (strcmp(type, "boolean") == 0)
-            snprintf(flag, sizeof flag, "--%s", name);
+            snprintf(flag, sizeof flag, on ? "--[no-]%s" : "--%s", name);
         else
             snprintf(flag, sizeof flag, "--%s %s", name, meta);
         printf("  %-22s %s", flag, jstr(prop, "description"));
-        json_object *e, *d;
-        if (json_object_object_get_ex(prop, "enum", &e))
-            printf(" (one of: %s)", json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN));
-        if (json_object_object_get_ex(prop, "default", &d))
+        if (json_object_object_get_ex(prop, "enum", &e)) {
+            printf(" (one of:");
+            for (size_t i = 0; i < json_object_array_length(e); i++) {
+                json_object *v = json_object_array_get_idx(e, i);
+                printf("%s %s", i ? "," : "",
+                       json_object_is_type(v, json_type_string)
+                           ? json_object_get_string(v)
+                           : json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+            }
+            printf(")");
+        }
+        if (on)
+            printf(" (default: on)");
+        else if (json_object_object_get_ex(prop, "default", &d))
             printf(" (default: %s)",
                    json_object_is_type(d, json_type_string)
                        ? json_object_get_string(d)
@@ -346,16 +364,25 @@ static int op_command(json_object *entry, int argc, char **argv) {
             snprintf(opt, sizeof opt, "%.*s", (int)(eq ? (size_t)(eq - a - 2) : strlen(a + 2)),
                      a + 2);
             json_object *prop = find_prop(props, opt, key, sizeof key);
+            char type[64];
+            bool negated = false;
+            if (!prop && strncmp(opt, "no-", 3) == 0 && !eq) {
+                /* --no-NAME turns a boolean option off */
+                prop = find_prop(props, opt + 3, key, sizeof key);
+                type_name(prop, type, sizeof type);
+                negated = prop && strcmp(type, "boolean") == 0;
+                if (!negated)
+                    prop = NULL;
+            }
             if (!prop || in_positional(schema, key)) {
                 rc = usage_error("%s: unknown option --%s (see eoproc %s --help)",
                                  jstr(entry, "cli"), opt, jstr(entry, "cli"));
                 break;
             }
-            char type[64];
             type_name(prop, type, sizeof type);
             const char *val = eq ? eq + 1 : NULL;
             if (!val && strcmp(type, "boolean") == 0)
-                val = "true";
+                val = negated ? "false" : "true";
             if (!val) {
                 if (i + 1 >= argc) {
                     rc = usage_error("option --%s needs a value", opt);

@@ -273,3 +273,27 @@ def test_run_params_not_json(cli):
 def test_run_operation_failure(cli, tmp_path):
     proc = run_cli(cli, "run", "info", "-", input=json.dumps({"path": str(tmp_path / "no.tif")}))
     assert_cli_error(proc, "io.NotFound", exit_code=1, names="no.tif")
+
+
+@pytest.mark.parametrize("flag", ["--no-stats", "--stats=false", "--stats=no"])
+def test_boolean_option_turned_off(cli, tmp_path, l7, flag):
+    # the cog op embeds statistics by default; each spelling turns them off,
+    # as gdalinfo of the output shows
+    out = tmp_path / "out.tif"
+    p = run_cli(cli, "cog", l7, out, flag, "--quiet")
+    assert p.returncode == 0, p.stderr
+    md = gdal.Info(str(out), format="json")["bands"][0].get("metadata", {}).get("", {})
+    assert not any(k.startswith("STATISTICS_") for k in md)
+    p = run_cli(cli, "cog", l7, out, "--quiet")
+    md = gdal.Info(str(out), format="json")["bands"][0]["metadata"][""]
+    assert "STATISTICS_MEAN" in md
+
+
+def test_no_prefix_only_for_booleans(cli, tmp_path, l7):
+    out = tmp_path / "out.tif"
+    assert_cli_error(run_cli(cli, "cog", l7, out, "--no-compress"), "arg.Invalid", exit_code=2)
+    assert_cli_error(run_cli(cli, "cog", l7, out, "--no-stats=1"), "arg.Invalid", exit_code=2)
+    assert not out.exists()
+    p = run_cli(cli, "cog", "--help")
+    assert "--[no-]stats" in p.stdout and "(default: on)" in p.stdout
+    assert "(one of: zstd, deflate, lzw, none)" in p.stdout
