@@ -5,7 +5,8 @@
  * source's own grid: no resampling, a window read and a mask. The output is
  * cropped to the AOI's extent (GDAL's rule for gdalwarp -crop_to_cutline:
  * the AOI's bounding box snapped inwards to the pixel grid, outwards with
- * all_touched; then limited to the raster) or keeps the raster's extent.
+ * all_touched or coverage; then limited to the raster) or keeps the raster's
+ * extent.
  * A pixel is inside when its centre is inside the AOI (GDAL's default rule;
  * a centre on a left or top edge is outside, on a right or bottom edge
  * inside), or, with all_touched, when any part of it is. Pixels outside are
@@ -45,7 +46,7 @@ EO_API eo_status eo_clip_opts_set_all_touched(eo_ctx *ctx, eo_clip_opts *o, int3
 /** The value of pixels outside the AOI, written as the output's nodata
  *  (it must be a value of the output's data type; NaN for floats). Source
  *  nodata pixels inside the AOI are given it too. Default: the source's
- *  nodata, else 0 for integer data and NaN for floating-point data.
+ *  nodata, else 0 for integer sources and NaN for floating-point ones.
  *  @since 1.0 */
 EO_API eo_status eo_clip_opts_set_nodata(eo_ctx *ctx, eo_clip_opts *o, double nodata);
 /** Add an alpha band (last): 255 inside the AOI (127 for int8), 0 outside

@@ -11,7 +11,7 @@
  *
  * The window follows gdalwarp -crop_to_cutline (GDAL 3.6): the AOI's
  * bounding box in pixel coordinates, snapped inwards (centre rule) or
- * outwards (all touched) to whole pixels with a tolerance of 1/1000 of a
+ * outwards (all touched, or with a coverage band) to whole pixels with a tolerance of 1/1000 of a
  * pixel; unlike gdalwarp it is then limited to the raster. */
 #include "cog_int.h"
 
@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <cpl_conv.h>
 #include <cpl_error.h>
 
 #define MAX_WORKERS 64
@@ -116,9 +117,9 @@ eo_status eo_clip_opts_set_cog_opts(eo_ctx *ctx, eo_clip_opts *o, const eo_cog_o
 /* ---- the pull source ---------------------------------------------------- */
 
 typedef struct wstate {
-    GDALDatasetH h;
-    bool own_h;
+    GDALDatasetH h; /* the worker's own */
     float *mask, *cov;
+    uint8_t *keep; /* mask != 0 */
     double *row;
     uint8_t *native; /* source samples before conversion */
     size_t cap;      /* pixels the buffers hold */
@@ -159,9 +160,11 @@ static eo_status grow(wstate *w, size_t n, bool coverage, char *err, size_t errc
         return EO_OK;
     eoi_free(w->mask);
     eoi_free(w->cov);
+    eoi_free(w->keep);
     w->mask = w->cov = NULL;
+    w->keep = NULL;
     w->cap = 0;
-    if (!(w->mask = eoi_malloc(NULL, n * sizeof *w->mask)) ||
+    if (!(w->mask = eoi_malloc(NULL, n * sizeof *w->mask)) || !(w->keep = eoi_malloc(NULL, n)) ||
         (coverage && !(w->cov = eoi_malloc(NULL, n * sizeof *w->cov)))) {
         snprintf(err, errcap, "out of memory (clip mask of %zu pixels)", n);
         return EO_E_NOMEM;
@@ -170,10 +173,10 @@ static eo_status grow(wstate *w, size_t n, bool coverage, char *err, size_t errc
     return EO_OK;
 }
 
-/* Set sample i of every band plane of a row to v (bit pattern of es bytes)
- * where keep[i] is 0. Typed loops so that the compiler vectorizes them. */
+/* Set sample i of a row of a band to v (bit pattern of es bytes) where
+ * keep[i] is 0. Typed loops so that the compiler vectorizes them. */
 #define BLEND(name, T)                                                                             \
-    static void name(uint8_t *row, const float *keep, int64_t n, const uint8_t *v) {               \
+    static void name(uint8_t *row, const uint8_t *keep, int64_t n, const uint8_t *v) {             \
         T f, *d = (T *)(void *)row;                                                                \
         memcpy(&f, v, sizeof f);                                                                   \
         for (int64_t i = 0; i < n; i++)                                                            \
@@ -184,7 +187,7 @@ BLEND(blend16, uint16_t)
 BLEND(blend32, uint32_t)
 BLEND(blend64, uint64_t)
 
-static void blend_row(uint8_t *row, const float *keep, int64_t n, size_t es, const uint8_t *v) {
+static void blend_row(uint8_t *row, const uint8_t *keep, int64_t n, size_t es, const uint8_t *v) {
     if (es == 1)
         blend8(row, keep, n, v);
     else if (es == 2)
@@ -267,8 +270,11 @@ static eo_status fill_window(void *user, int32_t worker, const eo_window *win, u
         eoi_coverage_compute(c->cov, &sw, c->mode, w->mask, row);
     eoi_free(row);
     int64_t inside = 0;
-    for (size_t i = 0; i < n; i++)
-        inside += w->mask[i] != 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t k = w->mask[i] != 0;
+        w->keep[i] = k;
+        inside += k;
+    }
     w->inside += inside;
     if (c->coverage) {
         double s = 0;
@@ -285,15 +291,16 @@ static eo_status fill_window(void *user, int32_t worker, const eo_window *win, u
                          w->gdal_msg[0] ? w->gdal_msg : "GDAL error");
                 return EO_E_IO_READ;
             }
-            w->own_h = true;
         }
         if ((st = read_window(c, w, &sw, buf, line, band, err, errcap)) != EO_OK)
             return st;
     }
-    for (int32_t b = 0; b < c->nb; b++)
-        for (int64_t y = 0; y < win->height; y++) {
+    for (int64_t y = 0; y < win->height; y++) {
+        const uint8_t *k = w->keep + (size_t)y * (size_t)win->width;
+        /* rows wholly inside (the usual case) need no blending */
+        bool all = inside > 0 && memchr(k, 0, (size_t)win->width) == NULL;
+        for (int32_t b = 0; b < c->nb; b++) {
             uint8_t *d = buf + (size_t)b * band + (size_t)y * line;
-            const float *m = w->mask + (size_t)y * (size_t)win->width;
             if (inside > 0 && c->fix_nd && c->src_has[b])
                 for (int64_t x = 0; x < win->width; x++)
                     if (is_src_nodata(eoi_dtype_load(d, c->dt, (size_t)x), c->src_nd[b]))
@@ -301,9 +308,10 @@ static eo_status fill_window(void *user, int32_t worker, const eo_window *win, u
             if (inside == 0)
                 for (int64_t x = 0; x < win->width; x++)
                     memcpy(d + (size_t)x * c->es, c->fill_bytes, c->es);
-            else
-                blend_row(d, m, win->width, c->es, c->fill_bytes);
+            else if (!all)
+                blend_row(d, k, win->width, c->es, c->fill_bytes);
         }
+    }
     /* coverage, then alpha */
     int32_t b = c->nb;
     if (c->coverage) {
@@ -321,13 +329,13 @@ static eo_status fill_window(void *user, int32_t worker, const eo_window *win, u
     if (c->alpha)
         for (int64_t y = 0; y < win->height; y++) {
             uint8_t *d = buf + (size_t)b * band + (size_t)y * line;
-            const float *m = w->mask + (size_t)y * (size_t)win->width;
+            const uint8_t *k = w->keep + (size_t)y * (size_t)win->width;
             if (c->dt == EO_DT_U8)
                 for (int64_t x = 0; x < win->width; x++)
-                    d[x] = m[x] != 0 ? 255 : 0;
+                    d[x] = (uint8_t)(0 - k[x]); /* 0 or 255 */
             else
                 for (int64_t x = 0; x < win->width; x++)
-                    eoi_dtype_store(d, c->dt, (size_t)x, m[x] != 0 ? c->alpha_max : 0);
+                    eoi_dtype_store(d, c->dt, (size_t)x, k[x] ? c->alpha_max : 0);
         }
     return EO_OK;
 }
@@ -336,11 +344,14 @@ static eo_status fill_job(void *user, int32_t worker, const eo_window *win, uint
                           size_t line, size_t band, char *err, size_t errcap) {
     clip *c = user;
     wstate *w = &c->ws[worker];
-    if (worker == 0 && !w->h)
-        w->h = c->ds->h; /* the calling thread reads through the dataset's own handle */
     w->gdal_msg[0] = '\0';
     CPLPushErrorHandlerEx(worker_handler, w);
+    /* uncompressed GeoTIFFs: read straight into the buffer, not through
+     * GDAL's block cache (GDAL reads the option when it opens the file:
+     * every worker, the calling thread included, opens its own handle) */
+    CPLSetThreadLocalConfigOption("GTIFF_DIRECT_IO", "YES");
     eo_status st = fill_window(user, worker, win, buf, line, band, err, errcap);
+    CPLSetThreadLocalConfigOption("GTIFF_DIRECT_IO", NULL);
     CPLPopErrorHandler();
     return st;
 }
@@ -521,10 +532,11 @@ static eo_status choose_values(eo_ctx *ctx, clip *c, const eo_clip_opts *o, eoi_
 static void release(clip *c) {
     for (int i = 0; i < MAX_WORKERS; i++) {
         wstate *w = &c->ws[i];
-        if (w->own_h && w->h)
+        if (w->h)
             GDALClose(w->h);
         eoi_free(w->mask);
         eoi_free(w->cov);
+        eoi_free(w->keep);
         eoi_free(w->native);
     }
     eoi_coverage_free(c->cov);

@@ -251,6 +251,19 @@ static eo_status spool_copy(eo_ctx *ctx, struct spool *s, int fd, uint8_t *tmp, 
         return st;
     off_t off = 0;
     uint64_t left = s->total;
+#ifdef __linux__
+    /* in the kernel, without a round trip through tmp; the loop below
+     * finishes whatever it cannot do */
+    while (left > 0) {
+        ssize_t k =
+            copy_file_range(s->fd, &off, fd, NULL, left < (1u << 30) ? left : (1u << 30), 0);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        left -= (uint64_t)k;
+    }
+#endif
     while (left > 0) {
         size_t n = left < cap ? (size_t)left : cap;
         ssize_t k = pread(s->fd, tmp, n, off);
@@ -385,7 +398,19 @@ static eo_status tile_job(void *user, int64_t i, int32_t worker) {
     }
     if (tw < w->bs || th < w->bs)
         memset(tile, 0, w->tile_bytes);
-    if (w->interleaved) { /* 8-bit samples */
+    if (w->interleaved && w->bands == 3) { /* RGB: one pass per row */
+        for (int64_t y = 0; y < th; y++) {
+            uint8_t *restrict o = tile + (size_t)y * (size_t)w->bs * 3;
+            const uint8_t *restrict r = rowptr(w, L, 0, L->strip_y0 + y) + x0;
+            const uint8_t *restrict g = rowptr(w, L, 1, L->strip_y0 + y) + x0;
+            const uint8_t *restrict b = rowptr(w, L, 2, L->strip_y0 + y) + x0;
+            for (int64_t x = 0; x < tw; x++) {
+                o[3 * x] = r[x];
+                o[3 * x + 1] = g[x];
+                o[3 * x + 2] = b[x];
+            }
+        }
+    } else if (w->interleaved) { /* 8-bit samples */
         int32_t n = w->bands;
         for (int64_t y = 0; y < th; y++) {
             uint8_t *o = tile + (size_t)y * (size_t)w->bs * (size_t)n;
