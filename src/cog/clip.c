@@ -13,6 +13,10 @@
  * bounding box in pixel coordinates, snapped inwards (centre rule) or
  * outwards (all touched, or with a coverage band) to whole pixels with a tolerance of 1/1000 of a
  * pixel; unlike gdalwarp it is then limited to the raster. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3") /* the per-pixel loops: vectorized at any -O */
+#endif
+
 #include "cog_int.h"
 
 #include "../raster/analytics_int.h"
@@ -269,11 +273,19 @@ static eo_status fill_window(void *user, int32_t worker, const eo_window *win, u
     else
         eoi_coverage_compute(c->cov, &sw, c->mode, w->mask, row);
     eoi_free(row);
+    /* the mask holds 0 or 1 */
     int64_t inside = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t k = w->mask[i] != 0;
-        w->keep[i] = k;
-        inside += k;
+    const float *restrict mk = w->mask;
+    uint8_t *restrict kp = w->keep;
+    for (size_t i0 = 0; i0 < n; i0 += 4096) {
+        size_t i1 = n - i0 < 4096 ? n : i0 + 4096;
+        int32_t cnt = 0;
+        for (size_t i = i0; i < i1; i++) {
+            uint8_t k = mk[i] > 0.5f;
+            kp[i] = k;
+            cnt += k;
+        }
+        inside += cnt;
     }
     w->inside += inside;
     if (c->coverage) {
