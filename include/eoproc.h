@@ -8,6 +8,7 @@
 #define EOPROC_H
 
 #include "eoproc/analytics.h"
+#include "eoproc/clip.h"
 #include "eoproc/cog.h"
 #include "eoproc/core.h"
 #include "eoproc/geom.h"

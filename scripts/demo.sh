@@ -135,4 +135,14 @@ print("%d features; the second: class %s, %d pixels, %.1f km2, perimeter %.1f km
 show "$EOPROC" polygonize "$LC" "$DEMO/lc.gpkg" --format gpkg --quiet
 ogrinfo -ro -so "$DEMO/lc.gpkg" polygons | grep -E "Feature Count|Geometry"
 
+heading "AOI clipping: eoproc clip (a polygon with a hole, in EPSG:4326, over the UTM scene)"
+cat >"$DEMO/field.geojson" <<'JSONEOF'
+{"type": "Polygon", "coordinates": [
+  [[-34.905, -7.965], [-34.845, -7.960], [-34.840, -8.020], [-34.900, -8.030], [-34.905, -7.965]],
+  [[-34.885, -7.990], [-34.865, -7.990], [-34.865, -8.005], [-34.885, -8.005], [-34.885, -7.990]]]}
+JSONEOF
+show "$EOPROC" clip "$SCENE" "$DEMO/field.geojson" "$DEMO/field.tif" --bands 3,2,1 --alpha \
+    --coverage --quiet
+show /usr/bin/python3 /usr/lib/python3/dist-packages/osgeo_utils/samples/validate_cloud_optimized_geotiff.py \
+    "$DEMO/field.tif"
 printf '\n=== done ===\n'

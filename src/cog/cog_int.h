@@ -163,4 +163,38 @@ void eoi_tiff_ifd_write(const eoi_tiff_ifd *ifd, bool big, uint64_t pos, uint64_
  * geotransform and a CRS. */
 eo_status eoi_cog_geo_tags(eo_ctx *ctx, eoi_tiff_ifd *ifd, const double *gt, const char *wkt);
 
+/* ---- cog_write.c: a source that fills windows on request --------------- */
+/* Fill the window win (full-resolution pixels of the output) of every band:
+ * sample (b, row, col) goes to buf + b * band_bytes + row * line_bytes +
+ * col * the sample size. Called on the writer's worker threads (worker in
+ * [0, 64); 0 is the calling thread), never twice at once with the same
+ * worker; must not touch the context: on failure write a message into err
+ * (errcap bytes) and return the status. */
+typedef eo_status (*eoi_cog_fill_fn)(void *user, int32_t worker, const eo_window *win, uint8_t *buf,
+                                     size_t line_bytes, size_t band_bytes, char *err,
+                                     size_t errcap);
+
+typedef struct eoi_cog_pull {
+    int64_t width, height;
+    int32_t bands;
+    eo_dtype dtype;
+    double gt[6];
+    int32_t has_gt;
+    const char *wkt; /* "" or NULL when unknown */
+    double nodata;
+    int32_t has_nodata;
+    const int32_t *color_interp; /* GDALColorInterp per band, or NULL */
+    char *const *descriptions;   /* per band (entries may be NULL), or NULL */
+    GDALColorTableH color_table; /* of a single-band raster, or NULL */
+    bool categorical;            /* auto overview resampling: nearest */
+    eoi_cog_fill_fn fill;
+    void *user;
+} eoi_cog_pull;
+
+/* Write a COG at path from a pull source, one row of tiles at a time (the
+ * fills of a row run in parallel, one tile column each). The same file
+ * handling as eo_cog_write (temporary name, renamed at the end). */
+eo_status eoi_cog_write_pull(eo_ctx *ctx, const char *path, const eoi_cog_pull *src,
+                             const eo_cog_opts *opts);
+
 #endif /* EOPROC_COG_INT_H */

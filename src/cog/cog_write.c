@@ -246,6 +246,19 @@ static eo_status spool_copy(eo_ctx *ctx, struct spool *s, int fd, uint8_t *tmp, 
         return st;
     off_t off = 0;
     uint64_t left = s->total;
+#ifdef __linux__
+    /* in the kernel, without a round trip through tmp; the loop below
+     * finishes whatever it cannot do */
+    while (left > 0) {
+        ssize_t k =
+            copy_file_range(s->fd, &off, fd, NULL, left < (1u << 30) ? left : (1u << 30), 0);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        left -= (uint64_t)k;
+    }
+#endif
     while (left > 0) {
         size_t n = left < cap ? (size_t)left : cap;
         ssize_t k = pread(s->fd, tmp, n, off);
@@ -291,6 +304,7 @@ struct writer {
     const char *path;
     const eo_raster *r;
     const eo_dataset *ds;
+    const eoi_cog_pull *pull;
     int64_t w, h;
     int32_t bands;
     eo_dtype dt;
@@ -449,7 +463,19 @@ static eo_status tile_job(void *user, int64_t i, int32_t worker) {
     }
     if (tw < w->bs || th < w->bs)
         memset(tile, 0, w->tile_bytes);
-    if (w->interleaved) { /* 8-bit samples */
+    if (w->interleaved && w->bands == 3) { /* RGB: one pass per row */
+        for (int64_t y = 0; y < th; y++) {
+            uint8_t *restrict o = tile + (size_t)y * (size_t)w->bs * 3;
+            const uint8_t *restrict r = rowptr(w, L, 0, L->strip_y0 + y) + x0;
+            const uint8_t *restrict g = rowptr(w, L, 1, L->strip_y0 + y) + x0;
+            const uint8_t *restrict b = rowptr(w, L, 2, L->strip_y0 + y) + x0;
+            for (int64_t x = 0; x < tw; x++) {
+                o[3 * x] = r[x];
+                o[3 * x + 1] = g[x];
+                o[3 * x + 2] = b[x];
+            }
+        }
+    } else if (w->interleaved) { /* 8-bit samples */
         int32_t n = w->bands;
         for (int64_t y = 0; y < th; y++) {
             uint8_t *o = tile + (size_t)y * (size_t)w->bs * (size_t)n;
@@ -507,7 +533,12 @@ static eo_status resample_job(void *user, int64_t i, int32_t worker) {
 static eo_status job_status(struct writer *w, eo_status st, const char *what) {
     if (st == EO_OK || st == EO_E_CANCELLED)
         return st;
-    if (st == EO_E_IO_READ) {
+    if (w->pull) { /* the source's own message */
+        for (int i = 0; i < MAX_WORKERS; i++)
+            if (w->rerr[i][0])
+                return eoi_fail(w->ctx, st, "%s", w->rerr[i]);
+    }
+    if (st == EO_E_IO_READ && w->ds) {
         for (int i = 0; i < MAX_WORKERS; i++)
             if (w->rerr[i][0])
                 return eoi_fail(w->ctx, st, "%s: %s", w->ds->path, w->rerr[i]);
@@ -644,6 +675,18 @@ static eo_status read_rows(struct writer *w, int64_t y, int64_t n) {
                         (long long)y, (long long)(y + n - 1), eoi_gdal_msg(w->ctx, "read error"));
     evict_blocks();
     return EO_OK;
+}
+
+/* one tile column of the current strip of level 0 from the pull source */
+static eo_status pull_job(void *user, int64_t i, int32_t worker) {
+    struct writer *w = user;
+    struct level *L = &w->lv[0];
+    int64_t x0 = i * w->bs, tw = L->w - x0 < w->bs ? L->w - x0 : w->bs;
+    eo_window win = {x0, L->strip_y0, tw, L->rows};
+    size_t cap = (size_t)w->bs + TAIL;
+    return w->pull->fill(w->pull->user, worker, &win,
+                         rowptr(w, L, 0, L->strip_y0) + (size_t)x0 * w->es, L->row_bytes,
+                         cap * L->row_bytes, w->rerr[worker], sizeof w->rerr[worker]);
 }
 
 /* ---- layout ------------------------------------------------------------ */
@@ -1095,12 +1138,14 @@ static void cleanup(struct writer *w) {
 }
 
 /* Photometric interpretation, extra samples, colour map, descriptions
- * from the source (a dataset), or GDAL's defaults (a raster). */
+ * from the source (a dataset or a pull source), or GDAL's defaults (a
+ * raster). */
 static eo_status describe(struct writer *w) {
     eo_ctx *ctx = w->ctx;
     int32_t n = w->bands;
     GDALColorInterp ci[4] = {GCI_Undefined, GCI_Undefined, GCI_Undefined, GCI_Undefined};
     bool alpha_last = false;
+    GDALColorTableH ctab = NULL;
     if (w->ds) {
         for (int32_t b = 0; b < n && b < 4; b++)
             ci[b] = GDALGetRasterColorInterpretation(GDALGetRasterBand(w->ds->h, b + 1));
@@ -1113,24 +1158,39 @@ static eo_status describe(struct writer *w) {
             if (d && *d && !(w->desc[b] = eoi_strdup(ctx, d)))
                 return EO_E_NOMEM;
         }
-        GDALColorTableH ct = GDALGetRasterColorTable(GDALGetRasterBand(w->ds->h, 1));
-        if (ct && n == 1 && (w->dt == EO_DT_U8 || w->dt == EO_DT_U16)) {
-            size_t ne = (size_t)1 << (w->es * 8);
-            if (!(w->colormap = eoi_calloc(ctx, 3 * ne, sizeof(uint16_t))))
+        ctab = GDALGetRasterColorTable(GDALGetRasterBand(w->ds->h, 1));
+    }
+    if (w->pull) {
+        const eoi_cog_pull *p = w->pull;
+        for (int32_t b = 0; p->color_interp && b < n && b < 4; b++)
+            ci[b] = (GDALColorInterp)p->color_interp[b];
+        alpha_last = p->color_interp && p->color_interp[n - 1] == GCI_AlphaBand;
+        if (p->descriptions) {
+            if (!(w->desc = eoi_calloc(ctx, (size_t)n, sizeof *w->desc)))
                 return EO_E_NOMEM;
-            int count = GDALGetColorEntryCount(ct);
-            for (size_t i = 0; i < ne && (int)i < count; i++) {
-                GDALColorEntry e;
-                GDALGetColorEntryAsRGB(ct, (int)i, &e);
-                w->colormap[i] = (uint16_t)(e.c1 * 257);
-                w->colormap[ne + i] = (uint16_t)(e.c2 * 257);
-                w->colormap[2 * ne + i] = (uint16_t)(e.c3 * 257);
-            }
-            w->ncolormap = 3 * ne;
+            for (int32_t b = 0; b < n; b++)
+                if (p->descriptions[b] && *p->descriptions[b] &&
+                    !(w->desc[b] = eoi_strdup(ctx, p->descriptions[b])))
+                    return EO_E_NOMEM;
         }
+        ctab = p->color_table;
+    }
+    if (ctab && n == 1 && (w->dt == EO_DT_U8 || w->dt == EO_DT_U16)) {
+        size_t ne = (size_t)1 << (w->es * 8);
+        if (!(w->colormap = eoi_calloc(ctx, 3 * ne, sizeof(uint16_t))))
+            return EO_E_NOMEM;
+        int count = GDALGetColorEntryCount(ctab);
+        for (size_t i = 0; i < ne && (int)i < count; i++) {
+            GDALColorEntry e;
+            GDALGetColorEntryAsRGB(ctab, (int)i, &e);
+            w->colormap[i] = (uint16_t)(e.c1 * 257);
+            w->colormap[ne + i] = (uint16_t)(e.c2 * 257);
+            w->colormap[2 * ne + i] = (uint16_t)(e.c3 * 257);
+        }
+        w->ncolormap = 3 * ne;
     }
     /* a raster follows GDAL's GTiff default: 3 or 4 bytes are RGB(A) */
-    if (!w->ds && (n == 3 || n == 4) && w->dt == EO_DT_U8) {
+    if (!w->ds && !w->pull && (n == 3 || n == 4) && w->dt == EO_DT_U8) {
         ci[0] = GCI_RedBand;
         ci[1] = GCI_GreenBand;
         ci[2] = GCI_BlueBand;
@@ -1192,7 +1252,15 @@ static eo_status run(struct writer *w, const eo_cog_opts *o) {
     for (int64_t y = 0; y < w->h; y += w->bs) {
         EOI_TRY(st, eoi_progress(ctx, 0.95 * (double)y / (double)w->h, "cog"));
         int64_t n = w->h - y < w->bs ? w->h - y : w->bs;
-        if (w->par_read) {
+        if (w->pull) {
+            w->lv[0].rows = n;
+            st = eoi_parallel_for(ctx, w->lv[0].tx, pull_job, w);
+            if (st != EO_OK) {
+                st = job_status(w, st, "reading the source");
+                goto done;
+            }
+            evict_blocks();
+        } else if (w->par_read) {
             w->lv[0].rows = n; /* the tile jobs read their own windows */
         } else {
             EOI_TRY(st, read_rows(w, y, n));
@@ -1271,6 +1339,8 @@ static eo_status write_common(struct writer *w, const eo_cog_opts *opts) {
         if (w->ds && !eoi_dtype_is_float(w->dt)) {
             GDALRasterBandH b1 = GDALGetRasterBand(w->ds->h, 1);
             categorical = GDALGetRasterColorTable(b1) || GDALGetDefaultRAT(b1);
+        } else if (w->pull) {
+            categorical = w->pull->categorical;
         }
         w->resampling = categorical ? EO_RESAMPLE_NEAREST : EO_RESAMPLE_AVERAGE;
     }
@@ -1337,6 +1407,30 @@ eo_status eo_cog_write(eo_ctx *ctx, const char *path, const eo_dataset *src,
         w->has_nodata = true;
         w->nodata = nd;
     }
+    eo_status st = write_common(w, opts);
+    eoi_free(w);
+    return st;
+}
+
+eo_status eoi_cog_write_pull(eo_ctx *ctx, const char *path, const eoi_cog_pull *src,
+                             const eo_cog_opts *opts) {
+    EOI_CHECK_ARG(ctx, path && *path);
+    EOI_CHECK_ARG(ctx, src && src->fill && src->bands > 0 && src->width > 0 && src->height > 0);
+    struct writer *w = eoi_calloc(ctx, 1, sizeof *w);
+    if (!w)
+        return EO_E_NOMEM;
+    *w = (struct writer){.ctx = ctx,
+                         .path = path,
+                         .pull = src,
+                         .w = src->width,
+                         .h = src->height,
+                         .bands = src->bands,
+                         .dt = src->dtype,
+                         .has_gt = src->has_gt != 0,
+                         .wkt = src->wkt ? src->wkt : "",
+                         .has_nodata = src->has_nodata != 0,
+                         .nodata = src->nodata};
+    memcpy(w->gt, src->gt, sizeof w->gt);
     eo_status st = write_common(w, opts);
     eoi_free(w);
     return st;

@@ -46,6 +46,7 @@ __all__ = [
     "build_info",
     "calc",
     "change_detection",
+    "clip",
     "index",
     "indices",
     "cog",
@@ -639,5 +640,6 @@ def run(op, **params):
 from ._tiles import tile, tile_bounds, tiles_cover  # noqa: E402
 from ._analytics import calc, change_detection, index, indices, time_series, zonal_stats  # noqa: E402
 from ._cog import cog  # noqa: E402
+from ._clip import clip  # noqa: E402
 from ._infer import Model  # noqa: E402  (uses the helpers above)
 from ._vector import polygonize  # noqa: E402
