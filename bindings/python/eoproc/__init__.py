@@ -39,6 +39,7 @@ from . import _lib
 __version__ = "1.0.0"
 
 __all__ = [
+    "Dataset",
     "Error",
     "Model",
     "__version__",
@@ -50,6 +51,8 @@ __all__ = [
     "indices",
     "cog",
     "info",
+    "open",
+    "open_tiles",
     "ops",
     "polygonize",
     "read",
@@ -641,3 +644,4 @@ from ._analytics import calc, change_detection, index, indices, time_series, zon
 from ._cog import cog  # noqa: E402
 from ._infer import Model  # noqa: E402  (uses the helpers above)
 from ._vector import polygonize  # noqa: E402
+from ._dataset import Dataset, open, open_tiles  # noqa: E402,A004
