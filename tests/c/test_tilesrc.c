@@ -10,6 +10,7 @@
 
 #include <gdal.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,6 +115,52 @@ static int fetch(void *user, int32_t z, int32_t x, int32_t y, eo_tile_sink *sink
     return eo_tile_sink_set(sink, h->bytes[k], h->n[k]) == EO_OK ? 0 : 1;
 }
 
+/* An MBTiles file of the 2 x 2 block (TMS rows), and a copy cut short. */
+static void check_mbtiles(eo_ctx *ctx, const struct host *h, eo_dataset *l7,
+                          const eo_tilesrc_opts *o) {
+    char path[1024], cut[1024];
+    snprintf(path, sizeof path, "%s", tap_tmp("tilesrc.mbtiles"));
+    snprintf(cut, sizeof cut, "%s", tap_tmp("tilesrc_cut.mbtiles"));
+    remove(path);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *ins = NULL;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db,
+                       "CREATE TABLE metadata (name text, value text);"
+                       "CREATE TABLE tiles (zoom_level integer, tile_column integer, "
+                       "tile_row integer, tile_data blob);",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(sqlite3_prepare_v2(db, "INSERT INTO tiles VALUES (?, ?, ?, ?)", -1, &ins, NULL) ==
+          SQLITE_OK);
+    for (int k = 0; k < 4 && ins; k++) {
+        sqlite3_bind_int(ins, 1, Z);
+        sqlite3_bind_int(ins, 2, tx0 + (k & 1));
+        sqlite3_bind_int(ins, 3, (1 << Z) - 1 - (ty0 + (k >> 1)));
+        sqlite3_bind_blob(ins, 4, h->bytes[k], (int)h->n[k], SQLITE_STATIC);
+        CHECK(sqlite3_step(ins) == SQLITE_DONE);
+        sqlite3_reset(ins);
+    }
+    sqlite3_finalize(ins);
+    sqlite3_close(db);
+
+    eo_dataset *ds = NULL;
+    CHECK_OK(ctx, eo_dataset_open_tiles(ctx, &ds, path, o));
+    if (ds)
+        check_against_tile_read(ctx, ds, l7);
+    eo_dataset_close(ds);
+    ds = NULL;
+
+    uint8_t *bytes = NULL;
+    size_t n = 0;
+    CHECK_OK(ctx, eoi_read_file_bytes(ctx, &bytes, &n, path, 1 << 26));
+    CHECK_OK(ctx, eoi_write_file(ctx, cut, bytes, n / 3));
+    eoi_free(bytes);
+    CHECK_ST(ctx, eo_dataset_open_tiles(ctx, &ds, cut, o), EO_E_SOURCE);
+    CHECKF(strstr(eo_ctx_errmsg(ctx), "truncated MBTiles file"), "%s", eo_ctx_errmsg(ctx));
+    remove(cut);
+    remove(path);
+}
+
 static void find_block(void) {
     /* the first 2 x 2 block of tiles that all exist, scanning the grid */
     char p[1200];
@@ -142,7 +189,8 @@ int main(void) {
     eo_ctx *ctx = NULL;
     CHECK_OK(ctx, eo_ctx_new(&ctx));
     eo_ctx_set_threads(ctx, 2);
-    const char *src = tap_data("L7_ETMs.tif");
+    char src[1024]; /* tap_data / tap_tmp reuse their buffers */
+    snprintf(src, sizeof src, "%s", tap_data("L7_ETMs.tif"));
     snprintf(pyr, sizeof pyr, "%s", tap_tmp("tilesrc_pyr"));
 
     /* the pyramid, written by the tiles operation */
@@ -233,6 +281,8 @@ int main(void) {
     CHECKF(host.calls == 4, "callback called %d times for 4 tiles", host.calls);
     eo_dataset_close(ds);
     ds = NULL;
+
+    check_mbtiles(ctx, &host, l7, o);
 
     /* a corrupt tile: an error naming z/x/y; or missing when asked */
     host.corrupt_x = tx0 + 1;

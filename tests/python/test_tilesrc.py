@@ -258,6 +258,7 @@ def test_corrupt_tile_error_and_opt_in(pyr, tmp_path):
         assert e.value.id == "io.Read"
         assert "tile %d/%d/%d" % (Z, x0 + 1, y0) in e.value.message
         assert str(bad) in e.value.message and "PNG" in e.value.message
+        assert e.value.message.startswith(str(d)) and "/vsimem/" not in e.value.message
         assert ds.tiles_info()["last_error"]
     with eoproc.open_tiles(d, Z, bbox=bbox, bbox_crs="EPSG:3857", corrupt_as_missing=True) as ds:
         arr = ds.read()

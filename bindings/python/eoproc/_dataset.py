@@ -126,6 +126,17 @@ class Dataset(os.PathLike):
             raise Error("dataset %s is closed" % self._label, "state.Invalid", 12)
         return self._h
 
+    def _named(self, fn, *args, **kw):
+        """Call fn; an Error's message names the dataset, not its VRT."""
+        from . import Error
+
+        try:
+            return fn(*args, **kw)
+        except Error as e:
+            if self._path == self._label or self._path not in e.message:
+                raise
+            raise Error(e.message.replace(self._path, self._label), e.id, e.code) from None
+
     def __fspath__(self):
         self._handle()
         return self._path
@@ -156,7 +167,7 @@ class Dataset(os.PathLike):
         from . import info
 
         with self._lock:
-            d = info(self)
+            d = self._named(info, self)
         d["path"] = self._label
         if self.is_tiles:
             d["tiles"] = self.tiles_info()
@@ -187,8 +198,9 @@ class Dataset(os.PathLike):
         from . import read
 
         self._handle()
-        return read(
-            self, window=window, bands=bands, out_shape=out_shape, dtype=dtype, resampling=resampling
+        return self._named(
+            read, self, window=window, bands=bands, out_shape=out_shape, dtype=dtype,
+            resampling=resampling,
         )[0]
 
     def read_georef(self, window=None, **kw):
@@ -196,7 +208,7 @@ class Dataset(os.PathLike):
         from . import read
 
         self._handle()
-        return read(self, window=window, **kw)
+        return self._named(read, self, window=window, **kw)
 
     def tile(self, z, x, y, size=256, resampling="bilinear", bands=None, scheme="xyz"):
         """Web-mercator tile z/x/y of the dataset: ``(array, georef)`` as
@@ -204,7 +216,9 @@ class Dataset(os.PathLike):
         from . import tile
 
         self._handle()
-        return tile(self, z, x, y, size=size, resampling=resampling, bands=bands, scheme=scheme)
+        return self._named(
+            tile, self, z, x, y, size=size, resampling=resampling, bands=bands, scheme=scheme
+        )
 
 
 def open(path_or_paths):
