@@ -381,6 +381,13 @@ def test_consumers_cog_index_zonal_tile(pyr, tmp_path):
         # band math on the context's threads (workers reopen the dataset)
         diff = eoproc.calc(ds, "b1 - b2")
         np.testing.assert_allclose(diff, ref[0].astype(np.float32) - ref[1])
+        # a catalog index with an explicit band mapping
+        vari = eoproc.index(ds, "VARI", bands="R=1,G=2,B=3")
+        r, g_, b = (ref[i].astype(np.float64) for i in range(3))
+        den = g_ + r - b
+        ok = den != 0
+        np.testing.assert_allclose(vari[ok], ((g_ - r)[ok] / den[ok]), rtol=1e-5, atol=1e-6)
+        assert (vari[~ok] == -9999).all() and ok.sum() > 1000
         # zonal statistics over an AOI in EPSG:3857 on pixel edges
         res = 2 * ORIGIN / (256 * 2**Z)
         c0, r0, c1, r1 = 100, 150, 400, 380
