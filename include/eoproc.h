@@ -16,6 +16,7 @@
 #include "eoproc/ops.h"
 #include "eoproc/raster.h"
 #include "eoproc/tiles.h"
+#include "eoproc/tilesrc.h"
 #include "eoproc/vector.h"
 
 #endif /* EOPROC_H */

@@ -145,4 +145,22 @@ show "$EOPROC" clip "$SCENE" "$DEMO/field.geojson" "$DEMO/field.tif" --bands 3,2
     --coverage --quiet
 show /usr/bin/python3 /usr/lib/python3/dist-packages/osgeo_utils/samples/validate_cloud_optimized_geotiff.py \
     "$DEMO/field.tif"
+
+heading "Rasters from tile pyramids: write zoom-14 tiles, reopen them as a dataset (eoproc tiles-read, Python)"
+rm -rf "$DEMO/pyramid"
+show "$EOPROC" tiles "$SCENE" --zoom 14 --out "$DEMO/pyramid" --quiet
+show "$EOPROC" tiles-read "$DEMO/pyramid" "$DEMO/from_tiles.tif" --zoom 14 \
+    --bbox=-34.92,-8.03,-34.84,-7.96 --quiet
+EOPROC_LIBRARY=$B/libeoproc.so.1 PYTHONPATH=$ROOT/bindings/python /usr/bin/python3 - \
+    "$DEMO/pyramid" "$AOI" <<'PYEOF'
+import sys
+import eoproc
+with eoproc.open_tiles(sys.argv[1], 14, aoi=sys.argv[2]) as ds:
+    rgba = ds.read()
+    st = eoproc.zonal_stats(ds, sys.argv[2], expr="(b2 - b1) / (b2 + b1)")  # green vs red
+    print("zoom-14 tiles over the AOI: %d x %d px, %d missing tiles, %d decoded" % (
+        ds.width, ds.height, ds.missing_tiles, ds.tiles_info()["decoded"]))
+    print("mean (G - R) / (G + R) over the AOI from the tiles: %.4f (%d px)" % (st["mean"], st["count"]))
+PYEOF
+
 printf '\n=== done ===\n'

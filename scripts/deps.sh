@@ -10,6 +10,7 @@ PACKAGES=(
     # libraries
     libgdal-dev libgeos-dev libproj-dev libopenblas-dev libtiff-dev libzstd-dev
     libdeflate-dev libjson-c-dev libprotobuf-c-dev protobuf-c-compiler
+    libpng-dev libjpeg62-turbo-dev libwebp-dev libsqlite3-dev
     # tools used by the tests, scripts and demo
     gdal-bin python3 python3-gdal python3-numpy python3-pytest python3-shapely
     abigail-tools clang-format ca-certificates

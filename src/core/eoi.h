@@ -151,6 +151,10 @@ void eoi_gdal_init(void);
  * entry point that calls GDAL brackets its work with these two. */
 void eoi_gdal_begin(eo_ctx *ctx);
 void eoi_gdal_end(eo_ctx *ctx);
+/* CPLError number of a root-cause error raised inside eoproc's own GDAL
+ * callbacks (the tile datasets' virtual files): the handler keeps its
+ * message over the follow-up errors GDAL raises for the same failure. */
+#define EOI_CPLE_STICKY 0x454f
 /* The last GDAL error message of this call, or fallback. */
 const char *eoi_gdal_msg(eo_ctx *ctx, const char *fallback);
 

@@ -20,7 +20,7 @@ static void CPL_STDCALL gdal_handler(CPLErr cls, CPLErrorNum num, const char *ms
     eo_ctx *ctx = CPLGetErrorHandlerUserData();
     if (!ctx)
         return;
-    if (cls >= CE_Failure) {
+    if (cls >= CE_Failure && ctx->gdal_err != EOI_CPLE_STICKY) {
         snprintf(ctx->gdal_msg, sizeof ctx->gdal_msg, "%s", msg ? msg : "");
         ctx->gdal_err = num ? (int)num : 1;
     }

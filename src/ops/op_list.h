@@ -21,6 +21,7 @@ extern const eoi_op eoi_op_time_series;
 extern const eoi_op eoi_op_cog;
 extern const eoi_op eoi_op_polygonize;
 extern const eoi_op eoi_op_clip;
+extern const eoi_op eoi_op_tiles_read;
 
 /* One per line, so that additions merge cleanly. */
 /* clang-format off */
@@ -41,6 +42,7 @@ static const eoi_op *const eoi_ops[] = {
     &eoi_op_cog,
     &eoi_op_polygonize,
     &eoi_op_clip,
+    &eoi_op_tiles_read,
 };
 /* clang-format on */
 

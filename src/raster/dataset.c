@@ -44,6 +44,7 @@ void eo_dataset_close(eo_dataset *ds) {
     quiet_close(ds->h);
     if (ds->owns_source && ds->source)
         VSIUnlink(ds->source);
+    eoi_tilesrc_release(ds->tilesrc);
     eoi_free(ds->source);
     eoi_free(ds->dtypes);
     eoi_free(ds->wkt);

@@ -49,6 +49,7 @@ struct eo_dataset {
     char *wkt; /* WKT2:2019 on one line; "" when unknown */
     int32_t overview_count;
     struct eoi_tile_renderer *tiles; /* eo_tile_read's renderer, kept between tiles */
+    struct eoi_tilesrc *tilesrc;     /* a tile dataset's source (tilesrc.c), else NULL */
 };
 
 struct eo_write_opts {
@@ -94,6 +95,11 @@ eo_status eoi_raster_set_wkt(eo_ctx *ctx, eo_raster *r, const char *wkt);
 eo_status eoi_dataset_open_source(eo_ctx *ctx, eo_dataset *ds, bool is_dir);
 /* EO_E_ARG naming the dataset unless w lies inside it. */
 eo_status eoi_dataset_check_window(eo_ctx *ctx, const eo_dataset *ds, const eo_window *w);
+
+/* ---- tilesrc.c ---------------------------------------------------------- */
+/* Drop the dataset's hold on a tile source (after its GDAL handles are
+ * closed); the source goes when the last virtual file on it is closed. */
+void eoi_tilesrc_release(struct eoi_tilesrc *s);
 
 /* ---- png.c --------------------------------------------------------------- */
 /* PNG of the first `bands` bands (1-4) of an 8- or 16-bit unsigned raster;

@@ -39,6 +39,7 @@ from . import _lib
 __version__ = "1.0.0"
 
 __all__ = [
+    "Dataset",
     "Error",
     "Model",
     "__version__",
@@ -51,6 +52,8 @@ __all__ = [
     "indices",
     "cog",
     "info",
+    "open",
+    "open_tiles",
     "ops",
     "polygonize",
     "read",
@@ -643,3 +646,4 @@ from ._cog import cog  # noqa: E402
 from ._clip import clip  # noqa: E402
 from ._infer import Model  # noqa: E402  (uses the helpers above)
 from ._vector import polygonize  # noqa: E402
+from ._dataset import Dataset, open, open_tiles  # noqa: E402,A004

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# bench/tilesrc.sh - rasters out of a tile pyramid: reading a 4096 x 4096
+# region of an MBTiles file into memory through eoproc (eoproc.open_tiles +
+# Dataset.read, i.e. eo_dataset_open_tiles + eo_dataset_read) against GDAL's
+# MBTiles driver (gdal.Open + ReadAsArray of the same pixel window), in one
+# run, each in its own Python process: wall time, ratio, peak RSS; then the
+# same region written as an uncompressed COG, `eoproc tiles-read` against
+# `gdal_translate -of COG` of the MBTiles file.
+#
+# Input (made once in bench/.data/): an MBTiles file of 18 x 18 RGBA PNG tiles
+# (256 px) at zoom 16, made from the Landsat scene L7_ETMs.tif (bands 3, 2, 1
+# resampled to 4608 x 4608, cubic); the region read is the 16 x 16 tiles in
+# its middle. Both readers decode the same PNG bytes with libpng.
+#
+#   bash bench/tilesrc.sh [build dir, default build/release] [runs, default 3]
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${1:-$ROOT/build/release}
+RUNS=${2:-3}
+CLI=$BUILD/eoproc
+DATA=${EOPROC_DATA:-$ROOT/.cache/data}
+WORK=$ROOT/bench/.data
+PY=/usr/bin/python3
+mkdir -p "$WORK"
+[ -x "$CLI" ] || { echo "no $CLI: build first (scripts/test.sh or cmake)" >&2; exit 1; }
+export EOPROC_LIBRARY=$BUILD/libeoproc.so.1 PYTHONPATH=$ROOT/bindings/python
+
+MB=$WORK/l7_z16.mbtiles
+Z=16 X0=22000 Y0=34000 # top-left tile of the 18 x 18 block
+if [ ! -f "$MB" ]; then
+    echo "making $MB"
+    $PY - "$DATA/L7_ETMs.tif" "$MB" $Z $X0 $Y0 <<'EOF'
+import math, sqlite3, sys
+from osgeo import gdal
+gdal.UseExceptions()
+src, out, z, x0, y0 = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+img = gdal.Translate("", src, format="MEM", bandList=[3, 2, 1], width=4608, height=4608,
+                     resampleAlg="cubic").ReadAsArray()
+mem = gdal.GetDriverByName("MEM")
+png = gdal.GetDriverByName("PNG")
+db = sqlite3.connect(out + ".tmp")
+db.execute("CREATE TABLE metadata (name text, value text)")
+db.execute("CREATE TABLE tiles (zoom_level integer, tile_column integer, tile_row integer, tile_data blob)")
+db.execute("CREATE UNIQUE INDEX tile_index ON tiles (zoom_level, tile_column, tile_row)")
+def lonlat(x, y):
+    n = 2 ** z
+    return x / n * 360 - 180, math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * y / n))))
+w, n = lonlat(x0, y0)
+e, s = lonlat(x0 + 18, y0 + 18)
+for k, v in (("name", "l7"), ("format", "png"), ("minzoom", str(z)), ("maxzoom", str(z)),
+             ("bounds", "%.10f,%.10f,%.10f,%.10f" % (w, s, e, n))):
+    db.execute("INSERT INTO metadata VALUES (?, ?)", (k, v))
+for j in range(18):
+    for i in range(18):
+        t = mem.Create("", 256, 256, 4)
+        for b in range(3):
+            t.GetRasterBand(b + 1).WriteArray(img[b, j * 256:(j + 1) * 256, i * 256:(i + 1) * 256])
+        t.GetRasterBand(4).Fill(255)
+        name = "/vsimem/t.png"
+        png.CreateCopy(name, t)
+        f = gdal.VSIFOpenL(name, "rb"); gdal.VSIFSeekL(f, 0, 2); size = gdal.VSIFTellL(f)
+        gdal.VSIFSeekL(f, 0, 0); data = gdal.VSIFReadL(1, size, f); gdal.VSIFCloseL(f)
+        gdal.Unlink(name)
+        db.execute("INSERT INTO tiles VALUES (?, ?, ?, ?)", (z, x0 + i, 2 ** z - 1 - (y0 + j), data))
+db.commit()
+db.close()
+import os; os.replace(out + ".tmp", out)
+EOF
+fi
+
+# the region: tiles X0+1..X0+16, Y0+1..Y0+16, in EPSG:3857
+read -r XMIN YMIN XMAX YMAX <<<"$($PY -c "
+import math
+o = math.pi * 6378137; s = 2 * o / 2 ** $Z
+print(-o + ($X0 + 1) * s, o - ($Y0 + 17) * s, -o + ($X0 + 17) * s, o - ($Y0 + 1) * s)")"
+
+cat >"$WORK/tilesrc_eo.py" <<EOF
+import time, eoproc
+t = time.perf_counter()
+with eoproc.open_tiles("$MB", $Z, bbox=($XMIN, $YMIN, $XMAX, $YMAX), bbox_crs="EPSG:3857") as ds:
+    a = ds.read()
+print("%.3f %d %d" % (time.perf_counter() - t, a.shape[1], int(a[:, ::7, ::7].sum())))
+EOF
+cat >"$WORK/tilesrc_gdal.py" <<EOF
+import time
+from osgeo import gdal
+gdal.UseExceptions()
+t = time.perf_counter()
+d = gdal.Open("$MB")
+gt = d.GetGeoTransform()
+x = round(($XMIN - gt[0]) / gt[1]); y = round(($YMAX - gt[3]) / gt[5])
+a = d.ReadAsArray(x, y, 4096, 4096)
+print("%.3f %d %d" % (time.perf_counter() - t, a.shape[1], int(a[:, ::7, ::7].sum())))
+EOF
+
+peak() { grep 'Maximum resident' "$1" | awk '{printf "%.0f", $6/1024}'; }
+wall() { awk '/Elapsed \(wall/ {n = split($NF, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s}' "$1"; }
+best() { sort -n | head -n 1; }
+
+printf '\n== read a 4096 x 4096 RGBA region of %s (zoom %s), best of %s\n' "$(basename "$MB")" $Z "$RUNS"
+: >"$WORK/eo.walls"
+: >"$WORK/gdal.walls"
+for r in $(seq "$RUNS"); do
+    /usr/bin/time -v $PY "$WORK/tilesrc_eo.py" >"$WORK/eo.out" 2>"$WORK/eo.time"
+    /usr/bin/time -v $PY "$WORK/tilesrc_gdal.py" >"$WORK/gdal.out" 2>"$WORK/gdal.time"
+    echo "$(wall "$WORK/eo.time") $(cut -d' ' -f1 "$WORK/eo.out") $(peak "$WORK/eo.time")" >>"$WORK/eo.walls"
+    echo "$(wall "$WORK/gdal.time") $(cut -d' ' -f1 "$WORK/gdal.out") $(peak "$WORK/gdal.time")" >>"$WORK/gdal.walls"
+    [ "$(cut -d' ' -f2- "$WORK/eo.out")" = "$(cut -d' ' -f2- "$WORK/gdal.out")" ] ||
+        { echo "the pixels differ: eoproc $(cat "$WORK/eo.out"), GDAL $(cat "$WORK/gdal.out")" >&2; exit 1; }
+done
+read -r ew er em <<<"$(best <"$WORK/eo.walls")"
+read -r gw gr gm <<<"$(best <"$WORK/gdal.walls")"
+printf '%-34s %8s %10s %10s\n' "" "process" "read only" "peak RSS"
+printf '%-34s %7.2fs %9.3fs %7s MiB\n' "eoproc (open_tiles + read)" "$ew" "$er" "$em"
+printf '%-34s %7.2fs %9.3fs %7s MiB\n' "GDAL MBTiles driver (ReadAsArray)" "$gw" "$gr" "$gm"
+printf 'ratio eoproc / GDAL: %.2fx (process), %.2fx (read only); same pixels (checksum)\n' \
+    "$(echo "$ew / $gw" | bc -l)" "$(echo "$er / $gr" | bc -l)"
+
+printf '\n== the same region to an uncompressed COG (CLI), one run\n'
+rm -f "$WORK/eo_region.tif" "$WORK/gdal_region.tif"
+/usr/bin/time -v "$CLI" tiles-read "$MB" "$WORK/eo_region.tif" --zoom $Z --crs EPSG:3857 \
+    --bbox "$XMIN,$YMIN,$XMAX,$YMAX" --compress none --quiet >/dev/null 2>"$WORK/eo_cog.time"
+/usr/bin/time -v gdal_translate -q -of COG -co COMPRESS=NONE -co BLOCKSIZE=512 \
+    -projwin "$XMIN" "$YMAX" "$XMAX" "$YMIN" "$MB" "$WORK/gdal_region.tif" 2>"$WORK/gdal_cog.time"
+ecw=$(wall "$WORK/eo_cog.time")
+gcw=$(wall "$WORK/gdal_cog.time")
+printf '%-44s %7.2fs %7s MiB\n' "eoproc tiles-read --compress none" "$ecw" "$(peak "$WORK/eo_cog.time")"
+printf '%-44s %7.2fs %7s MiB\n' "gdal_translate -of COG -co COMPRESS=NONE" "$gcw" "$(peak "$WORK/gdal_cog.time")"
+printf 'ratio eoproc / GDAL: %.2fx\n' "$(echo "$ecw / $gcw" | bc -l)"

@@ -1,0 +1,1377 @@
+/* tilesrc.c - rasters out of a tile pyramid (a folder, an MBTiles file or a
+ * host callback) as ordinary datasets.
+ *
+ * Everything in eoproc reads datasets through GDAL, often by reopening the
+ * dataset's source on worker threads, so a tile dataset must be something
+ * GDAL opens by name. It is: a GDAL virtual file system installed once under
+ * /vsieotiles/ serves, for each open tile dataset, a virtual raw file
+ * /vsieotiles/<id>/pixels holding the dataset's pixels band after band
+ * (band-sequential, width x height bytes per band), and the dataset's source
+ * is a VRT in /vsimem whose VRTRawRasterBand bands point into that file,
+ * georeferenced in EPSG:3857. A read of the virtual file assembles its bytes
+ * from decoded tiles, kept in a bounded LRU cache per dataset; a tile being
+ * decoded by one thread is waited for by the others, so each tile is fetched
+ * and decoded once while it stays in the cache. Decoded tiles are stored in
+ * the dataset's band layout, one plane per band, so a row run is a memcpy.
+ *
+ * Errors inside the callbacks (a corrupt tile, a failing host callback, an
+ * SQLite error) are kept on the source and raised with CPLError under
+ * EOI_CPLE_STICKY, which the context's GDAL handler keeps over GDAL's own
+ * follow-up message, so the caller's error names the tile.
+ */
+#include "tilesrc_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <cpl_vsi.h>
+#include <sqlite3.h>
+
+#define EARTH_R 6378137.0
+#define HALF_WORLD (M_PI * EARTH_R)
+#define MAX_LAT 85.051128779806592378
+#define PREFIX "/vsieotiles/"
+#define MAX_TILE_BYTES (64u << 20) /* an encoded tile larger than this is refused */
+#define DEFAULT_CACHE (128ll << 20)
+#define ERR_MAX 768
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+enum { KIND_FOLDER, KIND_MBTILES, KIND_CALLBACK };
+
+struct eo_tilesrc_opts {
+    int32_t zoom; /* -1 = not set */
+    bool has_extent;
+    eo_bbox merc; /* extent in EPSG:3857 */
+    int32_t scheme;
+    int32_t tile_size;
+    int32_t bands;
+    int32_t nodata;
+    int64_t cache_bytes;
+    bool corrupt_ok;
+};
+
+struct eo_tile_sink {
+    uint8_t *data;
+    size_t size;
+    bool set;
+    bool nomem;
+    char err[256];
+};
+
+/* A decoded tile in the cache. */
+typedef struct tentry {
+    uint64_t key;
+    uint8_t *px; /* bands planes of size x size; NULL while loading */
+    bool loading;
+    int32_t pins;
+    struct tentry *hnext;         /* hash chain */
+    struct tentry *newer, *older; /* LRU list (ready entries only) */
+} tentry;
+
+struct eoi_tilesrc {
+    long id;
+    int32_t refs; /* under reg_mu: the dataset + open virtual files */
+    int kind;
+    char *label; /* names the source in messages */
+    char *dir;   /* folder */
+    sqlite3 *db; /* MBTiles */
+    sqlite3_stmt *stmt;
+    pthread_mutex_t db_mu;
+    eo_tile_fetch_fn fn;
+    void *user;
+    int32_t z, scheme, size, bands, nodata;
+    bool corrupt_ok;
+    int64_t px0, py0, width, height; /* the dataset's window on the zoom's pixel grid */
+    uint64_t plane, fsize;
+    int ext_pref; /* index in exts of the last extension found */
+
+    pthread_mutex_t mu; /* everything below */
+    pthread_cond_t cv;
+    tentry **hash;
+    size_t hcap;
+    tentry *newest, *oldest;
+    size_t bytes, max_bytes, tile_bytes;
+    uint64_t *miss; /* open-addressing set of missing tile keys (key + 1) */
+    size_t miss_cap, miss_n;
+    int64_t corrupt, decoded, hits;
+    char last_err[ERR_MAX];
+};
+
+static const char *const exts[] = {"png", "jpg", "jpeg", "webp"};
+#define NEXTS 4
+
+/* ---- the registry of open sources ---------------------------------------- */
+
+static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct eoi_tilesrc **reg;
+static size_t reg_n, reg_cap;
+static long reg_next_id = 1;
+
+static void src_free(struct eoi_tilesrc *s) {
+    if (!s)
+        return;
+    for (size_t i = 0; s->hash && i < s->hcap; i++) {
+        tentry *e = s->hash[i];
+        while (e) {
+            tentry *n = e->hnext;
+            free(e->px);
+            free(e);
+            e = n;
+        }
+    }
+    free(s->hash);
+    free(s->miss);
+    if (s->stmt)
+        sqlite3_finalize(s->stmt);
+    if (s->db)
+        sqlite3_close(s->db);
+    pthread_mutex_destroy(&s->db_mu);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    eoi_free(s->label);
+    eoi_free(s->dir);
+    eoi_free(s);
+}
+
+static bool reg_add(struct eoi_tilesrc *s) {
+    pthread_mutex_lock(&reg_mu);
+    if (reg_n == reg_cap) {
+        size_t cap = reg_cap ? reg_cap * 2 : 16;
+        struct eoi_tilesrc **v = realloc(reg, cap * sizeof *v);
+        if (!v) {
+            pthread_mutex_unlock(&reg_mu);
+            return false;
+        }
+        reg = v;
+        reg_cap = cap;
+    }
+    s->id = reg_next_id++;
+    s->refs = 1;
+    reg[reg_n++] = s;
+    pthread_mutex_unlock(&reg_mu);
+    return true;
+}
+
+static struct eoi_tilesrc *reg_acquire(long id) {
+    struct eoi_tilesrc *s = NULL;
+    pthread_mutex_lock(&reg_mu);
+    for (size_t i = 0; i < reg_n; i++)
+        if (reg[i]->id == id) {
+            s = reg[i];
+            s->refs++;
+            break;
+        }
+    pthread_mutex_unlock(&reg_mu);
+    return s;
+}
+
+static void reg_release(struct eoi_tilesrc *s, bool unregister) {
+    bool last;
+    pthread_mutex_lock(&reg_mu);
+    if (unregister)
+        for (size_t i = 0; i < reg_n; i++)
+            if (reg[i] == s) {
+                reg[i] = reg[--reg_n];
+                break;
+            }
+    last = --s->refs == 0;
+    if (reg_n == 0) { /* no source left: give the table back */
+        free(reg);
+        reg = NULL;
+        reg_cap = 0;
+    }
+    pthread_mutex_unlock(&reg_mu);
+    if (last)
+        src_free(s);
+}
+
+void eoi_tilesrc_release(struct eoi_tilesrc *s) {
+    if (s)
+        reg_release(s, true);
+}
+
+/* ---- errors inside callbacks --------------------------------------------- */
+
+/* snprintf for messages that may be cut (paths of any length) */
+static void msgf(char *buf, size_t cap, const char *fmt, ...) EOI_PRINTF(3, 4);
+static void msgf(char *buf, size_t cap, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+}
+
+static void src_error(struct eoi_tilesrc *s, const char *msg) {
+    pthread_mutex_lock(&s->mu);
+    snprintf(s->last_err, sizeof s->last_err, "%s", msg);
+    pthread_mutex_unlock(&s->mu);
+    CPLError(CE_Failure, EOI_CPLE_STICKY, "%s", msg);
+}
+
+/* "tile 12/2048/1361 of <label>" (+ where) into buf */
+static void tile_name(const struct eoi_tilesrc *s, char *buf, size_t cap, int64_t tx, int64_t ty,
+                      const char *where) {
+    snprintf(buf, cap, "tile %d/%lld/%lld of %s%s%s%s", (int)s->z, (long long)tx, (long long)ty,
+             s->label, where && *where ? " (" : "", where ? where : "", where && *where ? ")" : "");
+}
+
+/* ---- fetching encoded tiles ---------------------------------------------- */
+
+enum { FETCH_FOUND, FETCH_MISSING, FETCH_ERROR };
+
+static void quadkey(char *buf, int32_t z, int64_t x, int64_t y) {
+    for (int32_t i = z; i > 0; i--) {
+        int64_t mask = (int64_t)1 << (i - 1);
+        *buf++ = (char)('0' + ((x & mask) ? 1 : 0) + ((y & mask) ? 2 : 0));
+    }
+    *buf = '\0';
+}
+
+/* Read a whole file; FETCH_MISSING when it does not exist. */
+static int read_whole(const char *path, uint8_t **out, size_t *n, char *err, size_t errcap) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return FETCH_MISSING;
+        snprintf(err, errcap, "%s", strerror(errno));
+        return FETCH_ERROR;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > MAX_TILE_BYTES) {
+        snprintf(err, errcap, "%s",
+                 S_ISREG(sb.st_mode) ? "larger than 64 MiB, not a tile" : "not a regular file");
+        close(fd);
+        return FETCH_ERROR;
+    }
+    size_t len = (size_t)sb.st_size, got = 0;
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf) {
+        close(fd);
+        snprintf(err, errcap, "out of memory");
+        return FETCH_ERROR;
+    }
+    while (got < len) {
+        ssize_t r = read(fd, buf + got, len - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            snprintf(err, errcap, "%s", r < 0 ? strerror(errno) : "file shrank while read");
+            free(buf);
+            close(fd);
+            return FETCH_ERROR;
+        }
+        got += (size_t)r;
+    }
+    close(fd);
+    *out = buf;
+    *n = len;
+    return FETCH_FOUND;
+}
+
+static int fetch_folder(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint8_t **out, size_t *n,
+                        char *where, size_t wcap, char *err, size_t errcap) {
+    char stem[4096];
+    if (s->scheme == EO_TILE_SCHEME_QUADKEY) {
+        char qk[40];
+        quadkey(qk, s->z, tx, ty);
+        snprintf(stem, sizeof stem, "%s/%s", s->dir, qk);
+    } else {
+        int64_t row = s->scheme == EO_TILE_SCHEME_TMS ? ((int64_t)1 << s->z) - 1 - ty : ty;
+        snprintf(stem, sizeof stem, "%s/%d/%lld/%lld", s->dir, (int)s->z, (long long)tx,
+                 (long long)row);
+    }
+    int first = __atomic_load_n(&s->ext_pref, __ATOMIC_RELAXED);
+    for (int k = 0; k < NEXTS; k++) {
+        int i = (first + k) % NEXTS;
+        snprintf(where, wcap, "%s.%s", stem, exts[i]);
+        int rc = read_whole(where, out, n, err, errcap);
+        if (rc == FETCH_FOUND && i != first)
+            __atomic_store_n(&s->ext_pref, i, __ATOMIC_RELAXED);
+        if (rc != FETCH_MISSING)
+            return rc;
+    }
+    snprintf(where, wcap, "%s.{png,jpg,jpeg,webp}", stem);
+    return FETCH_MISSING;
+}
+
+static int fetch_mbtiles(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint8_t **out, size_t *n,
+                         char *where, size_t wcap, char *err, size_t errcap) {
+    int64_t row = ((int64_t)1 << s->z) - 1 - ty;
+    snprintf(where, wcap, "TMS row %lld", (long long)row);
+    int ret = FETCH_MISSING;
+    pthread_mutex_lock(&s->db_mu);
+    sqlite3_bind_int(s->stmt, 1, s->z);
+    sqlite3_bind_int64(s->stmt, 2, tx);
+    sqlite3_bind_int64(s->stmt, 3, row);
+    int rc = sqlite3_step(s->stmt);
+    if (rc == SQLITE_ROW) {
+        const void *blob = sqlite3_column_blob(s->stmt, 0);
+        int len = sqlite3_column_bytes(s->stmt, 0);
+        if (len < 0 || (uint64_t)len > MAX_TILE_BYTES) {
+            snprintf(err, errcap, "tile_data of %d bytes", len);
+            ret = FETCH_ERROR;
+        } else if (!(*out = malloc(len ? (size_t)len : 1))) {
+            snprintf(err, errcap, "out of memory");
+            ret = FETCH_ERROR;
+        } else {
+            if (len)
+                memcpy(*out, blob, (size_t)len);
+            *n = (size_t)len;
+            ret = FETCH_FOUND;
+        }
+    } else if (rc != SQLITE_DONE) {
+        snprintf(err, errcap, "SQLite: %s", sqlite3_errmsg(s->db));
+        ret = FETCH_ERROR;
+    }
+    sqlite3_reset(s->stmt);
+    pthread_mutex_unlock(&s->db_mu);
+    return ret;
+}
+
+static int fetch_callback(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint8_t **out, size_t *n,
+                          char *err, size_t errcap) {
+    eo_tile_sink sink;
+    memset(&sink, 0, sizeof sink);
+    int rc = s->fn(s->user, s->z, (int32_t)tx, (int32_t)ty, &sink);
+    if (rc != 0 || sink.nomem) {
+        snprintf(err, errcap, "the host callback failed (returned %d)%s%s", rc,
+                 sink.err[0] ? ": " : "", sink.nomem ? "out of memory for its bytes" : sink.err);
+        free(sink.data);
+        return FETCH_ERROR;
+    }
+    if (!sink.set)
+        return FETCH_MISSING;
+    *out = sink.data;
+    *n = sink.size;
+    return FETCH_FOUND;
+}
+
+eo_status eo_tile_sink_set(eo_tile_sink *sink, const void *data, size_t size) {
+    if (!sink || (!data && size))
+        return EO_E_ARG;
+    if (size > MAX_TILE_BYTES) {
+        snprintf(sink->err, sizeof sink->err, "a tile of %zu bytes (more than 64 MiB)", size);
+        sink->nomem = true;
+        return EO_E_LIMIT;
+    }
+    uint8_t *copy = malloc(size ? size : 1);
+    if (!copy) {
+        sink->nomem = true;
+        return EO_E_NOMEM;
+    }
+    if (size)
+        memcpy(copy, data, size);
+    free(sink->data);
+    sink->data = copy;
+    sink->size = size;
+    sink->set = true;
+    return EO_OK;
+}
+
+void eo_tile_sink_set_error(eo_tile_sink *sink, const char *message) {
+    if (sink)
+        snprintf(sink->err, sizeof sink->err, "%s", message ? message : "");
+}
+
+/* Decoded RGBA -> the dataset's band planes. Without an alpha band,
+ * transparent pixels become nodata. */
+static void to_planes(const struct eoi_tilesrc *s, const uint8_t *rgba, uint8_t *px) {
+    size_t npx = (size_t)s->size * (size_t)s->size;
+    uint8_t nd = (uint8_t)s->nodata;
+    for (size_t i = 0; i < npx; i++) {
+        const uint8_t *p = rgba + 4 * i;
+        switch (s->bands) {
+        case 4:
+            px[i] = p[0];
+            px[npx + i] = p[1];
+            px[2 * npx + i] = p[2];
+            px[3 * npx + i] = p[3];
+            break;
+        case 3:
+            px[i] = p[3] ? p[0] : nd;
+            px[npx + i] = p[3] ? p[1] : nd;
+            px[2 * npx + i] = p[3] ? p[2] : nd;
+            break;
+        case 2:
+            px[i] = p[0];
+            px[npx + i] = p[3];
+            break;
+        default:
+            px[i] = p[3] ? p[0] : nd;
+        }
+    }
+}
+
+enum { LOAD_OK, LOAD_MISSING, LOAD_CORRUPT, LOAD_ERROR };
+
+/* Fetch and decode tile (tx, ty) into *px (the dataset's planes). */
+static int load_tile(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint8_t **px, char *err,
+                     size_t errcap) {
+    uint8_t *bytes = NULL, *rgba = NULL;
+    size_t n = 0;
+    char where[4200] = "", why[ERR_MAX] = "", name[4400];
+    int rc;
+    if (s->kind == KIND_FOLDER)
+        rc = fetch_folder(s, tx, ty, &bytes, &n, where, sizeof where, why, sizeof why);
+    else if (s->kind == KIND_MBTILES)
+        rc = fetch_mbtiles(s, tx, ty, &bytes, &n, where, sizeof where, why, sizeof why);
+    else
+        rc = fetch_callback(s, tx, ty, &bytes, &n, why, sizeof why);
+    tile_name(s, name, sizeof name, tx, ty, where);
+    if (rc == FETCH_MISSING)
+        return LOAD_MISSING;
+    if (rc == FETCH_ERROR) {
+        msgf(err, errcap, "%s: %s", name, why);
+        return LOAD_ERROR;
+    }
+    size_t npx = (size_t)s->size * (size_t)s->size;
+    rgba = malloc(npx * 4);
+    *px = malloc(npx * (size_t)s->bands);
+    if (!rgba || !*px) {
+        free(rgba);
+        free(*px);
+        *px = NULL;
+        free(bytes);
+        msgf(err, errcap, "%s: out of memory for the decoded tile", name);
+        return LOAD_ERROR;
+    }
+    int32_t w = 0, h = 0;
+    int d = eoi_tile_decode(bytes, n, s->size, rgba, &w, &h, why, sizeof why);
+    free(bytes);
+    if (d == EOI_TILE_OK)
+        to_planes(s, rgba, *px);
+    free(rgba);
+    if (d == EOI_TILE_OK)
+        return LOAD_OK;
+    free(*px);
+    *px = NULL;
+    if (d == EOI_TILE_WRONG_SIZE) {
+        msgf(err, errcap,
+             "%s: the tile is %d x %d pixels, the dataset's tiles %d x %d (set the tile size)",
+             name, (int)w, (int)h, (int)s->size, (int)s->size);
+        return LOAD_ERROR;
+    }
+    msgf(err, errcap, "%s: %s", name, why);
+    return LOAD_CORRUPT;
+}
+
+/* ---- the cache ------------------------------------------------------------ */
+
+static uint64_t mix(uint64_t k) {
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdULL;
+    k ^= k >> 33;
+    return k;
+}
+
+static bool miss_has(const struct eoi_tilesrc *s, uint64_t key) {
+    if (!s->miss_cap)
+        return false;
+    for (size_t i = mix(key) & (s->miss_cap - 1);; i = (i + 1) & (s->miss_cap - 1)) {
+        if (s->miss[i] == 0)
+            return false;
+        if (s->miss[i] == key + 1)
+            return true;
+    }
+}
+
+static void miss_put(struct eoi_tilesrc *s, uint64_t key) {
+    if ((s->miss_n + 1) * 2 > s->miss_cap) {
+        size_t cap = s->miss_cap ? s->miss_cap * 2 : 256;
+        uint64_t *v = calloc(cap, sizeof *v);
+        if (!v)
+            return; /* only the counting dedup is lost */
+        for (size_t j = 0; j < s->miss_cap; j++)
+            if (s->miss[j])
+                for (size_t i = mix(s->miss[j] - 1) & (cap - 1);; i = (i + 1) & (cap - 1))
+                    if (!v[i]) {
+                        v[i] = s->miss[j];
+                        break;
+                    }
+        free(s->miss);
+        s->miss = v;
+        s->miss_cap = cap;
+    }
+    for (size_t i = mix(key) & (s->miss_cap - 1);; i = (i + 1) & (s->miss_cap - 1)) {
+        if (s->miss[i] == key + 1)
+            return;
+        if (!s->miss[i]) {
+            s->miss[i] = key + 1;
+            s->miss_n++;
+            return;
+        }
+    }
+}
+
+static tentry **hash_slot(struct eoi_tilesrc *s, uint64_t key) {
+    tentry **p = &s->hash[mix(key) & (s->hcap - 1)];
+    while (*p && (*p)->key != key)
+        p = &(*p)->hnext;
+    return p;
+}
+
+static void lru_unlink(struct eoi_tilesrc *s, tentry *e) {
+    if (e->newer)
+        e->newer->older = e->older;
+    else
+        s->newest = e->older;
+    if (e->older)
+        e->older->newer = e->newer;
+    else
+        s->oldest = e->newer;
+    e->newer = e->older = NULL;
+}
+
+static void lru_push(struct eoi_tilesrc *s, tentry *e) {
+    e->older = s->newest;
+    e->newer = NULL;
+    if (s->newest)
+        s->newest->newer = e;
+    s->newest = e;
+    if (!s->oldest)
+        s->oldest = e;
+}
+
+static void evict(struct eoi_tilesrc *s) {
+    tentry *e = s->oldest;
+    while (e && s->bytes > s->max_bytes) {
+        tentry *next = e->newer;
+        if (e->pins == 0) {
+            lru_unlink(s, e);
+            *hash_slot(s, e->key) = e->hnext;
+            s->bytes -= s->tile_bytes;
+            free(e->px);
+            free(e);
+        }
+        e = next;
+    }
+}
+
+/* Store the outcome of loading e (claimed by this thread) and wake the
+ * waiters; with pin, the tile stays pinned for the caller. Under s->mu.
+ * false for an error (err holds it). */
+static bool finish_locked(struct eoi_tilesrc *s, tentry *e, int rc, uint8_t *px, bool pin) {
+    *hash_slot(s, e->key) = e->hnext; /* out of the table while its state changes */
+    e->hnext = NULL;
+    bool ok = true;
+    if (rc == LOAD_OK) {
+        e->px = px;
+        e->loading = false;
+        e->pins = pin ? 1 : 0;
+        *hash_slot(s, e->key) = e;
+        lru_push(s, e);
+        s->bytes += s->tile_bytes;
+        s->decoded++;
+    } else {
+        if (rc == LOAD_MISSING || (rc == LOAD_CORRUPT && s->corrupt_ok)) {
+            miss_put(s, e->key);
+            if (rc == LOAD_CORRUPT)
+                s->corrupt++;
+        } else {
+            ok = false;
+        }
+        free(e);
+    }
+    evict(s);
+    pthread_cond_broadcast(&s->cv);
+    return ok;
+}
+
+/* A new entry for key, marked as loading by the caller. Under s->mu. */
+static tentry *claim_locked(struct eoi_tilesrc *s, uint64_t key, tentry **slot) {
+    tentry *e = calloc(1, sizeof *e);
+    if (e) {
+        e->key = key;
+        e->loading = true;
+        *slot = e;
+    }
+    return e;
+}
+
+static uint64_t tile_key(int64_t tx, int64_t ty) { return ((uint64_t)tx << 32) | (uint64_t)ty; }
+
+/* The planes of tile (tx, ty), pinned (unpin with cache_unpin), or NULL for
+ * a missing tile. false on an error, written to err. */
+static bool cache_get(struct eoi_tilesrc *s, int64_t tx, int64_t ty, tentry **out, char *err,
+                      size_t errcap) {
+    uint64_t key = tile_key(tx, ty);
+    *out = NULL;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        if (miss_has(s, key)) {
+            pthread_mutex_unlock(&s->mu);
+            return true;
+        }
+        tentry **slot = hash_slot(s, key);
+        tentry *e = *slot;
+        if (e && e->loading) {
+            pthread_cond_wait(&s->cv, &s->mu);
+            continue;
+        }
+        if (e) {
+            e->pins++;
+            s->hits++;
+            lru_unlink(s, e);
+            lru_push(s, e);
+            pthread_mutex_unlock(&s->mu);
+            *out = e;
+            return true;
+        }
+        if (!(e = claim_locked(s, key, slot))) {
+            pthread_mutex_unlock(&s->mu);
+            msgf(err, errcap, "%s: out of memory for the tile cache", s->label);
+            return false;
+        }
+        pthread_mutex_unlock(&s->mu);
+        uint8_t *px = NULL;
+        int rc = load_tile(s, tx, ty, &px, err, errcap);
+        pthread_mutex_lock(&s->mu);
+        bool ok = finish_locked(s, e, rc, px, true);
+        if (ok && rc == LOAD_OK)
+            *out = e;
+        pthread_mutex_unlock(&s->mu);
+        return ok;
+    }
+}
+
+/* ---- decoding a run's tiles on several threads ----------------------------- */
+
+#define PREFETCH_MAX 64 /* tiles claimed at once */
+#define PREFETCH_THREADS 4
+
+struct prefetch {
+    struct eoi_tilesrc *s;
+    int64_t ty;
+    tentry *e[PREFETCH_MAX];
+    int64_t tx[PREFETCH_MAX];
+    int n;
+    atomic_int next;
+};
+
+static void *prefetch_work(void *arg) {
+    struct prefetch *p = arg;
+    char err[ERR_MAX];
+    for (int i; (i = atomic_fetch_add(&p->next, 1)) < p->n;) {
+        uint8_t *px = NULL;
+        int rc = load_tile(p->s, p->tx[i], p->ty, &px, err, sizeof err);
+        pthread_mutex_lock(&p->s->mu);
+        /* an error is left for the reader to meet again (and report) */
+        finish_locked(p->s, p->e[i], rc, px, false);
+        pthread_mutex_unlock(&p->s->mu);
+    }
+    return NULL;
+}
+
+/* Before a run over tiles tx0..tx1 of row ty: decode the ones not cached
+ * yet on up to PREFETCH_THREADS threads (this one included), since a
+ * reader would otherwise decode them one after another. Best effort: what
+ * cannot be started is left to cache_get. */
+static void prefetch_run(struct eoi_tilesrc *s, int64_t ty, int64_t tx0, int64_t tx1) {
+    static atomic_long cpus;
+    long ncpu = atomic_load(&cpus);
+    if (!ncpu) {
+        ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        atomic_store(&cpus, ncpu);
+    }
+    if (tx1 <= tx0 || ncpu < 2)
+        return;
+    struct prefetch pf, *p = &pf;
+    memset(p, 0, sizeof *p);
+    p->s = s;
+    p->ty = ty;
+    pthread_mutex_lock(&s->mu);
+    for (int64_t tx = tx0; tx <= tx1 && p->n < PREFETCH_MAX; tx++) {
+        uint64_t key = tile_key(tx, ty);
+        tentry **slot = hash_slot(s, key);
+        if (*slot || miss_has(s, key))
+            continue;
+        if (!(p->e[p->n] = claim_locked(s, key, slot)))
+            break;
+        p->tx[p->n++] = tx;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (p->n > 1) {
+        pthread_t th[PREFETCH_THREADS - 1];
+        int nt = 0, want = (int)(ncpu < PREFETCH_THREADS ? ncpu : PREFETCH_THREADS) - 1;
+        while (nt < want && nt < p->n - 1 && pthread_create(&th[nt], NULL, prefetch_work, p) == 0)
+            nt++;
+        prefetch_work(p);
+        for (int i = 0; i < nt; i++)
+            pthread_join(th[i], NULL);
+    } else {
+        prefetch_work(p);
+    }
+}
+
+static void cache_unpin(struct eoi_tilesrc *s, tentry *e) {
+    if (!e)
+        return;
+    pthread_mutex_lock(&s->mu);
+    e->pins--;
+    evict(s);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* n bytes of band b, row y, from column x of the dataset, into dst. */
+static bool fill_run(struct eoi_tilesrc *s, int64_t b, int64_t y, int64_t x, int64_t n,
+                     uint8_t *dst) {
+    int64_t T = s->size, gy = s->py0 + y, ty = gy / T, iy = gy % T;
+    bool alpha = s->bands == 2 || s->bands == 4;
+    uint8_t fill = alpha ? 0 : (uint8_t)s->nodata;
+    char err[ERR_MAX];
+    prefetch_run(s, ty, (s->px0 + x) / T, (s->px0 + x + n - 1) / T);
+    while (n > 0) {
+        int64_t gx = s->px0 + x, tx = gx / T, ix = gx % T;
+        int64_t len = T - ix < n ? T - ix : n;
+        tentry *e = NULL;
+        if (!cache_get(s, tx, ty, &e, err, sizeof err)) {
+            src_error(s, err);
+            return false;
+        }
+        if (e)
+            memcpy(dst, e->px + (size_t)b * (size_t)(T * T) + (size_t)(iy * T + ix), (size_t)len);
+        else
+            memset(dst, fill, (size_t)len);
+        cache_unpin(s, e);
+        dst += len;
+        x += len;
+        n -= len;
+    }
+    return true;
+}
+
+/* ---- the virtual file system ---------------------------------------------- */
+
+typedef struct {
+    struct eoi_tilesrc *s;
+    uint64_t pos, size;
+    bool eof;
+    bool is_text; /* the header */
+    char text[512];
+} vhandle;
+
+/* The two files of a source: "<id>/pixels.bil" (the pixels, band after
+ * band) and "<id>/pixels.hdr" (its EHdr header). GDAL's EHdr driver reads
+ * them as a raw dataset, which, unlike a VRTRawRasterBand, fails a read
+ * that comes back short: so errors raised in vfs_read reach the caller. */
+enum { FILE_NONE, FILE_PIXELS, FILE_HEADER };
+
+/* name (with or without the prefix) -> *id and the file, or FILE_NONE */
+static int parse_name(const char *name, long *id) {
+    if (strncmp(name, PREFIX, strlen(PREFIX)) == 0)
+        name += strlen(PREFIX);
+    char *end = NULL;
+    errno = 0;
+    *id = strtol(name, &end, 10);
+    if (errno || end == name || *id <= 0)
+        return FILE_NONE;
+    if (strcmp(end, "/pixels.bil") == 0)
+        return FILE_PIXELS;
+    if (strcmp(end, "/pixels.hdr") == 0)
+        return FILE_HEADER;
+    return FILE_NONE;
+}
+
+static void header_text(const struct eoi_tilesrc *s, char *buf, size_t cap) {
+    snprintf(buf, cap, "BYTEORDER I\nLAYOUT BSQ\nNROWS %lld\nNCOLS %lld\nNBANDS %d\nNBITS 8\n",
+             (long long)s->height, (long long)s->width, (int)s->bands);
+}
+
+static int vfs_stat(void *user, const char *name, VSIStatBufL *sb, int flags) {
+    (void)user;
+    (void)flags;
+    long id;
+    int which = parse_name(name, &id);
+    struct eoi_tilesrc *s = which != FILE_NONE ? reg_acquire(id) : NULL;
+    if (!s)
+        return -1;
+    char hdr[512];
+    header_text(s, hdr, sizeof hdr);
+    memset(sb, 0, sizeof *sb);
+    sb->st_mode = S_IFREG | 0444;
+    sb->st_size = which == FILE_PIXELS ? (off_t)s->fsize : (off_t)strlen(hdr);
+    reg_release(s, false);
+    return 0;
+}
+
+static void *vfs_open(void *user, const char *name, const char *access) {
+    (void)user;
+    if (!access || strchr(access, 'w') || strchr(access, 'a') || strchr(access, '+'))
+        return NULL;
+    long id;
+    int which = parse_name(name, &id);
+    struct eoi_tilesrc *s = which != FILE_NONE ? reg_acquire(id) : NULL;
+    if (!s)
+        return NULL;
+    vhandle *h = calloc(1, sizeof *h);
+    if (!h) {
+        reg_release(s, false);
+        return NULL;
+    }
+    h->s = s;
+    if (which == FILE_HEADER) {
+        header_text(s, h->text, sizeof h->text);
+        h->is_text = true;
+        h->size = strlen(h->text);
+    } else {
+        h->size = s->fsize;
+    }
+    return h;
+}
+
+static vsi_l_offset vfs_tell(void *f) { return ((vhandle *)f)->pos; }
+
+static int vfs_seek(void *f, vsi_l_offset off, int whence) {
+    vhandle *h = f;
+    if (whence == SEEK_SET)
+        h->pos = off;
+    else if (whence == SEEK_CUR)
+        h->pos += off;
+    else if (whence == SEEK_END)
+        h->pos = h->size + off;
+    else
+        return -1;
+    h->eof = false;
+    return 0;
+}
+
+static size_t vfs_read(void *f, void *buf, size_t size, size_t count) {
+    vhandle *h = f;
+    struct eoi_tilesrc *s = h->s;
+    if (size == 0 || count == 0)
+        return 0;
+    uint64_t want = (uint64_t)size * count;
+    if (want / size != count)
+        return 0;
+    if (h->pos >= h->size) {
+        h->eof = true;
+        return 0;
+    }
+    if (want > h->size - h->pos) {
+        want = h->size - h->pos;
+        h->eof = true;
+    }
+    if (h->is_text) {
+        memcpy(buf, h->text + h->pos, (size_t)want);
+        h->pos += want;
+        return (size_t)(want / size);
+    }
+    uint8_t *dst = buf;
+    uint64_t done = 0, W = (uint64_t)s->width;
+    while (done < want) {
+        uint64_t pos = h->pos + done;
+        uint64_t b = pos / s->plane, rem = pos % s->plane, y = rem / W, x = rem % W;
+        uint64_t n = W - x < want - done ? W - x : want - done;
+        if (!fill_run(s, (int64_t)b, (int64_t)y, (int64_t)x, (int64_t)n, dst + done)) {
+            h->pos += done;
+            return (size_t)(done / size);
+        }
+        done += n;
+    }
+    h->pos += done;
+    return (size_t)(done / size);
+}
+
+static int vfs_eof(void *f) { return ((vhandle *)f)->eof; }
+
+static int vfs_close(void *f) {
+    vhandle *h = f;
+    reg_release(h->s, false);
+    free(h);
+    return 0;
+}
+
+static pthread_once_t vfs_once = PTHREAD_ONCE_INIT;
+static bool vfs_ok;
+
+static void vfs_install(void) {
+    VSIFilesystemPluginCallbacksStruct *cb = VSIAllocFilesystemPluginCallbacksStruct();
+    if (!cb)
+        return;
+    cb->stat = vfs_stat;
+    cb->open = vfs_open;
+    cb->tell = vfs_tell;
+    cb->seek = vfs_seek;
+    cb->read = vfs_read;
+    cb->eof = vfs_eof;
+    cb->close = vfs_close;
+    cb->nBufferSize = 0; /* no extra caching layer: the tile cache is ours */
+    cb->nCacheSize = 0;
+    vfs_ok = VSIInstallPluginHandler(PREFIX, cb) == 0;
+    VSIFreeFilesystemPluginCallbacksStruct(cb); /* the handler keeps a copy */
+}
+
+/* ---- options -------------------------------------------------------------- */
+
+eo_status eo_tilesrc_opts_new(eo_ctx *ctx, eo_tilesrc_opts **out) {
+    EOI_CHECK_ARG(ctx, out);
+    *out = NULL;
+    eo_tilesrc_opts *o = eoi_calloc(ctx, 1, sizeof *o);
+    if (!o)
+        return EO_E_NOMEM;
+    o->zoom = -1;
+    o->scheme = EO_TILE_SCHEME_XYZ;
+    o->tile_size = 256;
+    o->bands = 4;
+    o->cache_bytes = DEFAULT_CACHE;
+    *out = o;
+    return EO_OK;
+}
+
+void eo_tilesrc_opts_free(eo_tilesrc_opts *o) { eoi_free(o); }
+
+/* An integer option within lo..hi, or arg.Invalid naming it. */
+static eo_status set_ranged(eo_ctx *ctx, int32_t *dst, int32_t v, int32_t lo, int32_t hi,
+                            const char *what) {
+    if (v < lo || v > hi)
+        return eoi_fail(ctx, EO_E_ARG, "tile dataset: %s %d is outside %d..%d", what, (int)v,
+                        (int)lo, (int)hi);
+    *dst = v;
+    return EO_OK;
+}
+
+eo_status eo_tilesrc_opts_set_zoom(eo_ctx *ctx, eo_tilesrc_opts *o, int32_t zoom) {
+    EOI_CHECK_ARG(ctx, o);
+    return set_ranged(ctx, &o->zoom, zoom, 0, EO_TILE_MAX_ZOOM, "zoom");
+}
+
+static double lat_to_y(double lat) {
+    if (lat > MAX_LAT)
+        lat = MAX_LAT;
+    if (lat < -MAX_LAT)
+        lat = -MAX_LAT;
+    return EARTH_R * log(tan(M_PI / 4 + lat * M_PI / 360));
+}
+
+static double lon_to_x(double lon) {
+    if (lon > 180)
+        lon = 180;
+    if (lon < -180)
+        lon = -180;
+    return lon * HALF_WORLD / 180;
+}
+
+eo_status eo_tilesrc_opts_set_bbox(eo_ctx *ctx, eo_tilesrc_opts *o, const eo_bbox *bbox,
+                                   const char *crs) {
+    EOI_CHECK_ARG(ctx, o && bbox);
+    bool geo;
+    if (!crs || strcasecmp(crs, "EPSG:4326") == 0)
+        geo = true;
+    else if (strcasecmp(crs, "EPSG:3857") == 0)
+        geo = false;
+    else
+        return eoi_fail(ctx, EO_E_ARG,
+                        "tile dataset: the bbox CRS must be EPSG:3857 or EPSG:4326, not '%.60s' "
+                        "(give an AOI for another CRS)",
+                        crs);
+    if (!isfinite(bbox->xmin) || !isfinite(bbox->ymin) || !isfinite(bbox->xmax) ||
+        !isfinite(bbox->ymax) || bbox->xmax <= bbox->xmin || bbox->ymax <= bbox->ymin)
+        return eoi_fail(ctx, EO_E_ARG,
+                        "tile dataset: bbox [%g, %g, %g, %g] is not a finite box with xmin < xmax "
+                        "and ymin < ymax",
+                        bbox->xmin, bbox->ymin, bbox->xmax, bbox->ymax);
+    if (geo) {
+        o->merc.xmin = lon_to_x(bbox->xmin);
+        o->merc.xmax = lon_to_x(bbox->xmax);
+        o->merc.ymin = lat_to_y(bbox->ymin);
+        o->merc.ymax = lat_to_y(bbox->ymax);
+    } else {
+        o->merc = *bbox;
+    }
+    o->has_extent = true;
+    return EO_OK;
+}
+
+eo_status eo_tilesrc_opts_set_aoi(eo_ctx *ctx, eo_tilesrc_opts *o, const eo_geom *aoi) {
+    EOI_CHECK_ARG(ctx, o && aoi);
+    eo_geom *m = NULL;
+    eo_bbox b;
+    eo_status st = eo_geom_transform(ctx, &m, aoi, "EPSG:3857");
+    if (st == EO_OK)
+        st = eo_geom_bbox(ctx, m, &b);
+    eo_geom_free(m);
+    if (st != EO_OK)
+        return st;
+    return eo_tilesrc_opts_set_bbox(ctx, o, &b, "EPSG:3857");
+}
+
+eo_status eo_tilesrc_opts_set_scheme(eo_ctx *ctx, eo_tilesrc_opts *o, int32_t scheme) {
+    EOI_CHECK_ARG(ctx, o);
+    if (scheme != EO_TILE_SCHEME_XYZ && scheme != EO_TILE_SCHEME_TMS &&
+        scheme != EO_TILE_SCHEME_QUADKEY)
+        return eoi_fail(ctx, EO_E_ARG, "tile dataset: unknown scheme %d (xyz 0, tms 1, quadkey 2)",
+                        (int)scheme);
+    o->scheme = scheme;
+    return EO_OK;
+}
+
+eo_status eo_tilesrc_opts_set_tile_size(eo_ctx *ctx, eo_tilesrc_opts *o, int32_t size) {
+    EOI_CHECK_ARG(ctx, o);
+    return set_ranged(ctx, &o->tile_size, size, 1, 4096, "tile size");
+}
+
+eo_status eo_tilesrc_opts_set_bands(eo_ctx *ctx, eo_tilesrc_opts *o, int32_t bands) {
+    EOI_CHECK_ARG(ctx, o);
+    return set_ranged(ctx, &o->bands, bands, 1, 4,
+                      "band count (4 RGBA, 3 RGB, 2 gray + alpha, 1 gray)");
+}
+
+eo_status eo_tilesrc_opts_set_nodata(eo_ctx *ctx, eo_tilesrc_opts *o, int32_t value) {
+    EOI_CHECK_ARG(ctx, o);
+    return set_ranged(ctx, &o->nodata, value, 0, 255, "nodata");
+}
+
+eo_status eo_tilesrc_opts_set_cache_bytes(eo_ctx *ctx, eo_tilesrc_opts *o, int64_t bytes) {
+    EOI_CHECK_ARG(ctx, o);
+    if (bytes < 0)
+        return eoi_fail(ctx, EO_E_ARG, "tile dataset: cache size %lld is negative",
+                        (long long)bytes);
+    o->cache_bytes = bytes;
+    return EO_OK;
+}
+
+eo_status eo_tilesrc_opts_set_corrupt_as_missing(eo_ctx *ctx, eo_tilesrc_opts *o, int32_t yes) {
+    EOI_CHECK_ARG(ctx, o);
+    o->corrupt_ok = yes != 0;
+    return EO_OK;
+}
+
+/* ---- opening --------------------------------------------------------------- */
+
+static const char *scheme_name(int32_t s) {
+    return s == EO_TILE_SCHEME_TMS ? "tms" : s == EO_TILE_SCHEME_QUADKEY ? "quadkey" : "xyz";
+}
+
+/* The source's pixel window from the options. */
+static eo_status plan(eo_ctx *ctx, struct eoi_tilesrc *s, const eo_tilesrc_opts *o) {
+    if (o->zoom < 0 || !o->has_extent)
+        return eoi_fail(ctx, EO_E_ARG, "tile dataset: %s",
+                        o->zoom < 0 ? "no zoom given (eo_tilesrc_opts_set_zoom)"
+                                    : "no extent given (a bbox or an AOI)");
+    s->z = o->zoom;
+    s->scheme = o->scheme;
+    s->size = o->tile_size;
+    s->bands = o->bands;
+    s->nodata = o->nodata;
+    s->corrupt_ok = o->corrupt_ok;
+    double world = (double)s->size * ldexp(1.0, s->z);
+    double res = 2 * HALF_WORLD / world;
+    const double eps = 1e-6;
+    double fx0 = floor((o->merc.xmin + HALF_WORLD) / res + eps);
+    double fx1 = ceil((o->merc.xmax + HALF_WORLD) / res - eps);
+    double fy0 = floor((HALF_WORLD - o->merc.ymax) / res + eps);
+    double fy1 = ceil((HALF_WORLD - o->merc.ymin) / res - eps);
+    fx0 = fmax(fx0, 0);
+    fy0 = fmax(fy0, 0);
+    fx1 = fmin(fx1, world);
+    fy1 = fmin(fy1, world);
+    if (!(fx1 > fx0) || !(fy1 > fy0))
+        return eoi_fail(ctx, EO_E_ARG,
+                        "tile dataset: the extent [%.3f, %.3f, %.3f, %.3f] (EPSG:3857) lies "
+                        "outside the web-mercator grid",
+                        o->merc.xmin, o->merc.ymin, o->merc.xmax, o->merc.ymax);
+    if (fx1 - fx0 > INT32_MAX || fy1 - fy0 > INT32_MAX)
+        return eoi_fail(ctx, EO_E_LIMIT,
+                        "tile dataset: the extent is %.0f x %.0f pixels at zoom %d: at most "
+                        "2147483647 on a side (choose a lower zoom or a smaller extent)",
+                        fx1 - fx0, fy1 - fy0, (int)s->z);
+    s->px0 = (int64_t)fx0;
+    s->py0 = (int64_t)fy0;
+    s->width = (int64_t)(fx1 - fx0);
+    s->height = (int64_t)(fy1 - fy0);
+    s->plane = (uint64_t)s->width * (uint64_t)s->height;
+    s->fsize = s->plane * (uint64_t)s->bands;
+    s->tile_bytes = (size_t)s->size * (size_t)s->size * (size_t)s->bands + sizeof(tentry);
+    /* at least two rows of tiles across the dataset, whatever the bound */
+    size_t across = (size_t)((s->px0 + s->width - 1) / s->size - s->px0 / s->size + 1);
+    size_t floor_bytes = 2 * across * s->tile_bytes;
+    s->max_bytes = (size_t)o->cache_bytes > floor_bytes ? (size_t)o->cache_bytes : floor_bytes;
+    s->hcap = 1024;
+    while (s->hcap < 2 * (s->max_bytes / s->tile_bytes + 1) && s->hcap < ((size_t)1 << 24))
+        s->hcap *= 2;
+    if (!(s->hash = eoi_calloc(ctx, s->hcap, sizeof *s->hash)))
+        return EO_E_NOMEM;
+    return EO_OK;
+}
+
+static eo_status open_mbtiles(eo_ctx *ctx, struct eoi_tilesrc *s, const char *path, int64_t fsize) {
+    uint8_t head[100];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t got = fd >= 0 ? read(fd, head, sizeof head) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (got < 16 || memcmp(head, "SQLite format 3", 16) != 0)
+        return eoi_fail(ctx, EO_E_SOURCE,
+                        "%s: not an MBTiles file (no SQLite header) and not a folder of tiles",
+                        path);
+    if (got == (ssize_t)sizeof head) {
+        /* the header's page size and page count give the file's length */
+        uint32_t psize = ((uint32_t)head[16] << 8) | head[17];
+        if (psize == 1)
+            psize = 65536;
+        uint32_t pages = ((uint32_t)head[28] << 24) | ((uint32_t)head[29] << 16) |
+                         ((uint32_t)head[30] << 8) | head[31];
+        uint32_t change = ((uint32_t)head[24] << 24) | ((uint32_t)head[25] << 16) |
+                          ((uint32_t)head[26] << 8) | head[27];
+        uint32_t valid_for = ((uint32_t)head[92] << 24) | ((uint32_t)head[93] << 16) |
+                             ((uint32_t)head[94] << 8) | head[95];
+        if (pages && change == valid_for && (int64_t)pages * psize > fsize)
+            return eoi_fail(ctx, EO_E_SOURCE,
+                            "%s: truncated MBTiles file: its header says %lld bytes (%u pages of "
+                            "%u), the file has %lld",
+                            path, (long long)pages * psize, pages, psize, (long long)fsize);
+    }
+    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(s->db,
+                                "SELECT tile_data FROM tiles WHERE zoom_level = ?1 AND "
+                                "tile_column = ?2 AND tile_row = ?3",
+                                -1, &s->stmt, NULL);
+    if (rc != SQLITE_OK)
+        return eoi_fail(ctx, EO_E_SOURCE, "%s: not an MBTiles file: %s", path,
+                        s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+    return EO_OK;
+}
+
+static eo_status write_vrt(eo_ctx *ctx, struct eoi_tilesrc *s, eo_dataset *ds) {
+    static const char *const ci[4][4] = {
+        {"Gray"}, {"Gray", "Alpha"}, {"Red", "Green", "Blue"}, {"Red", "Green", "Blue", "Alpha"}};
+    double res = 2 * HALF_WORLD / ((double)s->size * ldexp(1.0, s->z));
+    size_t cap = 1024 + 640 * (size_t)s->bands, len = 0;
+    char *xml = CPLMalloc(cap);
+    len += (size_t)snprintf(xml + len, cap - len,
+                            "<VRTDataset rasterXSize=\"%lld\" rasterYSize=\"%lld\">\n"
+                            "  <SRS dataAxisToSRSAxisMapping=\"1,2\">EPSG:3857</SRS>\n"
+                            "  <GeoTransform>%.17g, %.17g, 0, %.17g, 0, %.17g</GeoTransform>\n",
+                            (long long)s->width, (long long)s->height,
+                            -HALF_WORLD + (double)s->px0 * res, res,
+                            HALF_WORLD - (double)s->py0 * res, -res);
+    bool alpha = s->bands == 2 || s->bands == 4;
+    for (int32_t b = 0; b < s->bands; b++) {
+        char nd[64] = "";
+        if (!alpha)
+            snprintf(nd, sizeof nd, "    <NoDataValue>%d</NoDataValue>\n", (int)s->nodata);
+        len += (size_t)snprintf(
+            xml + len, cap - len,
+            "  <VRTRasterBand dataType=\"Byte\" band=\"%d\">\n"
+            "    <ColorInterp>%s</ColorInterp>\n%s"
+            "    <SimpleSource>\n"
+            "      <SourceFilename relativeToVRT=\"0\">" PREFIX "%ld/pixels.bil</SourceFilename>\n"
+            "      <SourceBand>%d</SourceBand>\n"
+            "      <SrcRect xOff=\"0\" yOff=\"0\" xSize=\"%lld\" ySize=\"%lld\"/>\n"
+            "      <DstRect xOff=\"0\" yOff=\"0\" xSize=\"%lld\" ySize=\"%lld\"/>\n"
+            "    </SimpleSource>\n"
+            "  </VRTRasterBand>\n",
+            (int)b + 1, ci[s->bands - 1][b], nd, s->id, (int)b + 1, (long long)s->width,
+            (long long)s->height, (long long)s->width, (long long)s->height);
+    }
+    len += (size_t)snprintf(xml + len, cap - len, "</VRTDataset>\n");
+    char name[64];
+    snprintf(name, sizeof name, "/vsimem/eoproc/tiles-%ld.vrt", s->id);
+    if (!(ds->source = eoi_strdup(ctx, name))) {
+        CPLFree(xml);
+        return EO_E_NOMEM;
+    }
+    VSILFILE *f = VSIFileFromMemBuffer(name, (GByte *)xml, len, TRUE);
+    if (!f) {
+        CPLFree(xml);
+        return eoi_fail(ctx, EO_E_INTERNAL, "%s: cannot make the in-memory VRT", s->label);
+    }
+    VSIFCloseL(f);
+    ds->owns_source = true;
+    return EO_OK;
+}
+
+static eo_status open_common(eo_ctx *ctx, eo_dataset **out, struct eoi_tilesrc *s,
+                             const eo_tilesrc_opts *opts) {
+    eo_dataset *ds = NULL;
+    eo_status st = plan(ctx, s, opts);
+    if (st != EO_OK) {
+        src_free(s);
+        return st;
+    }
+    pthread_once(&vfs_once, vfs_install);
+    if (!vfs_ok) {
+        src_free(s);
+        return eoi_fail(ctx, EO_E_INTERNAL, "cannot install the %s virtual file system in GDAL",
+                        PREFIX);
+    }
+    if (!reg_add(s)) {
+        src_free(s);
+        return EO_E_NOMEM;
+    }
+    if (!(ds = eoi_calloc(ctx, 1, sizeof *ds))) {
+        eoi_tilesrc_release(s);
+        return EO_E_NOMEM;
+    }
+    ds->tilesrc = s;
+    char label[4200];
+    snprintf(label, sizeof label, "%s (zoom %d tiles)", s->label, (int)s->z);
+    if (!(ds->path = eoi_strdup(ctx, label))) {
+        eo_dataset_close(ds);
+        return EO_E_NOMEM;
+    }
+    eoi_gdal_begin(ctx);
+    st = write_vrt(ctx, s, ds);
+    if (st == EO_OK)
+        st = eoi_dataset_open_source(ctx, ds, false);
+    eoi_gdal_end(ctx);
+    if (st != EO_OK) {
+        eo_dataset_close(ds);
+        return st;
+    }
+    eoi_log(ctx, EO_LOG_DEBUG,
+            "%s: %lld x %lld pixels from pixel (%lld, %lld) of zoom %d, %d bands, cache %zu bytes",
+            ds->path, (long long)s->width, (long long)s->height, (long long)s->px0,
+            (long long)s->py0, (int)s->z, (int)s->bands, s->max_bytes);
+    *out = ds;
+    return EO_OK;
+}
+
+static struct eoi_tilesrc *src_new(eo_ctx *ctx) {
+    struct eoi_tilesrc *s = eoi_calloc(ctx, 1, sizeof *s);
+    if (!s)
+        return NULL;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->db_mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    return s;
+}
+
+eo_status eo_dataset_open_tiles(eo_ctx *ctx, eo_dataset **out, const char *path,
+                                const eo_tilesrc_opts *opts) {
+    EOI_CHECK_ARG(ctx, out);
+    *out = NULL;
+    EOI_CHECK_ARG(ctx, path && *path && opts);
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        int e = errno;
+        if (e == ENOENT || e == ENOTDIR)
+            return eoi_fail(ctx, EO_E_IO_NOT_FOUND, "%s: no such folder or MBTiles file", path);
+        return eoi_fail(ctx, EO_E_IO_READ, "%s: %s", path, strerror(e));
+    }
+    struct eoi_tilesrc *s = src_new(ctx);
+    if (!s)
+        return EO_E_NOMEM;
+    eo_status st = EO_OK;
+    if (!(s->label = eoi_strdup(ctx, path))) {
+        st = EO_E_NOMEM;
+    } else if (S_ISDIR(sb.st_mode)) {
+        s->kind = KIND_FOLDER;
+        if (!(s->dir = eoi_strdup(ctx, path)))
+            st = EO_E_NOMEM;
+        char zdir[4200];
+        snprintf(zdir, sizeof zdir, "%s/%d", path, (int)opts->zoom);
+        struct stat zb;
+        if (st == EO_OK && opts->scheme != EO_TILE_SCHEME_QUADKEY && opts->zoom >= 0 &&
+            (stat(zdir, &zb) != 0 || !S_ISDIR(zb.st_mode)))
+            st = eoi_fail(ctx, EO_E_SOURCE,
+                          "%s: no folder %d/ for zoom %d: not a {z}/{x}/{y} tile pyramid at that "
+                          "zoom",
+                          path, (int)opts->zoom, (int)opts->zoom);
+    } else {
+        s->kind = KIND_MBTILES;
+        if (opts->scheme != EO_TILE_SCHEME_XYZ && opts->scheme != EO_TILE_SCHEME_TMS)
+            st = eoi_fail(ctx, EO_E_ARG, "%s: an MBTiles file has no %s scheme", path,
+                          scheme_name(opts->scheme));
+        else
+            st = open_mbtiles(ctx, s, path, (int64_t)sb.st_size);
+    }
+    if (st != EO_OK) {
+        src_free(s);
+        return st;
+    }
+    return open_common(ctx, out, s, opts);
+}
+
+eo_status eo_dataset_open_tiles_callback(eo_ctx *ctx, eo_dataset **out, eo_tile_fetch_fn fn,
+                                         void *user, const eo_tilesrc_opts *opts) {
+    EOI_CHECK_ARG(ctx, out);
+    *out = NULL;
+    EOI_CHECK_ARG(ctx, fn && opts);
+    struct eoi_tilesrc *s = src_new(ctx);
+    if (!s)
+        return EO_E_NOMEM;
+    s->kind = KIND_CALLBACK;
+    s->fn = fn;
+    s->user = user;
+    if (!(s->label = eoi_strdup(ctx, "the host tile callback"))) {
+        src_free(s);
+        return EO_E_NOMEM;
+    }
+    return open_common(ctx, out, s, opts);
+}
+
+/* ---- counters --------------------------------------------------------------- */
+
+int64_t eo_dataset_tiles_missing(const eo_dataset *ds) {
+    struct eoi_tilesrc *s = ds ? ds->tilesrc : NULL;
+    if (!s)
+        return 0;
+    pthread_mutex_lock(&s->mu);
+    int64_t n = (int64_t)s->miss_n - s->corrupt;
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}
+
+eo_status eo_dataset_tiles_info(eo_ctx *ctx, char **out_json, const eo_dataset *ds) {
+    EOI_CHECK_ARG(ctx, out_json);
+    *out_json = NULL;
+    EOI_CHECK_ARG(ctx, ds);
+    struct eoi_tilesrc *s = ds->tilesrc;
+    if (!s)
+        return eoi_fail(ctx, EO_E_SOURCE, "%s: not a tile dataset", ds->path);
+    static const char *const kinds[] = {"folder", "mbtiles", "callback"};
+    json_object *o = json_object_new_object();
+    if (!o)
+        return EO_E_NOMEM;
+    int64_t T = s->size;
+    pthread_mutex_lock(&s->mu);
+    int64_t missing = (int64_t)s->miss_n - s->corrupt, corrupt = s->corrupt, decoded = s->decoded,
+            hits = s->hits, bytes = (int64_t)s->bytes;
+    char last[ERR_MAX];
+    snprintf(last, sizeof last, "%s", s->last_err);
+    pthread_mutex_unlock(&s->mu);
+    json_object_object_add(o, "source", json_object_new_string(s->label));
+    json_object_object_add(o, "kind", json_object_new_string(kinds[s->kind]));
+    json_object_object_add(o, "zoom", json_object_new_int(s->z));
+    json_object_object_add(o, "scheme",
+                           json_object_new_string(s->kind == KIND_MBTILES ? "tms"
+                                                  : s->kind == KIND_CALLBACK
+                                                      ? "xyz"
+                                                      : scheme_name(s->scheme)));
+    json_object_object_add(o, "tile_size", json_object_new_int(s->size));
+    json_object_object_add(o, "x_min", json_object_new_int64(s->px0 / T));
+    json_object_object_add(o, "y_min", json_object_new_int64(s->py0 / T));
+    json_object_object_add(o, "x_max", json_object_new_int64((s->px0 + s->width - 1) / T));
+    json_object_object_add(o, "y_max", json_object_new_int64((s->py0 + s->height - 1) / T));
+    json_object_object_add(o, "missing", json_object_new_int64(missing));
+    json_object_object_add(o, "corrupt", json_object_new_int64(corrupt));
+    json_object_object_add(o, "decoded", json_object_new_int64(decoded));
+    json_object_object_add(o, "cache_hits", json_object_new_int64(hits));
+    json_object_object_add(o, "cache_bytes", json_object_new_int64(bytes));
+    json_object_object_add(o, "cache_max_bytes", json_object_new_int64((int64_t)s->max_bytes));
+    json_object_object_add(o, "last_error", last[0] ? json_object_new_string(last) : NULL);
+    json_object_object_add(o, "gdal_path", json_object_new_string(ds->source));
+    eo_status st = eoi_json_dump(ctx, out_json, o, false);
+    json_object_put(o);
+    return st;
+}
+
+const char *eo_dataset_gdal_path(const eo_dataset *ds) {
+    return ds && ds->source ? ds->source : "";
+}
