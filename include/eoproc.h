@@ -14,6 +14,7 @@
 #include "eoproc/infer.h"
 #include "eoproc/ops.h"
 #include "eoproc/raster.h"
+#include "eoproc/segment.h"
 #include "eoproc/tiles.h"
 #include "eoproc/vector.h"
 

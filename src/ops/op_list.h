@@ -20,6 +20,7 @@ extern const eoi_op eoi_op_change_detection;
 extern const eoi_op eoi_op_time_series;
 extern const eoi_op eoi_op_cog;
 extern const eoi_op eoi_op_polygonize;
+extern const eoi_op eoi_op_segment;
 
 /* One per line, so that additions merge cleanly. */
 /* clang-format off */
@@ -39,6 +40,7 @@ static const eoi_op *const eoi_ops[] = {
     &eoi_op_time_series,
     &eoi_op_cog,
     &eoi_op_polygonize,
+    &eoi_op_segment,
 };
 /* clang-format on */
 
