@@ -19,9 +19,8 @@
  * float32 probability raster (one band per class, or one band for a model
  * with a single output channel; nodata NaN) and a uint8 class raster
  * (argmax, or probability >= threshold for one channel; nodata 255), both
- * COGs (ZSTD).
- * Memory is bounded by the output width times the tile size, never by the
- * height.
+ * COGs (ZSTD). The output is made in column strips of 8192 px: memory is
+ * bounded by the tile size and the strip, never by the raster's size.
  */
 #ifndef EOPROC_SEGMENT_H
 #define EOPROC_SEGMENT_H

@@ -23,6 +23,9 @@
 #define MIN_WEIGHT 1e-6 /* weight of a tile's pixels in the outer quarter of its overlap */
 #define MAX_CLASSES 255 /* the class raster is uint8, 255 = nodata */
 #define CLASS_NODATA 255
+#define STRIP 8192 /* output columns segmented at once: bounds the accumulator */
+
+int64_t eoi_segment_strip_px;
 
 enum { ACT_AUTO, ACT_NONE, ACT_SIGMOID, ACT_SOFTMAX };
 
@@ -214,15 +217,17 @@ typedef struct seg {
     float *mul, *add; /* per band: x = v * mul + add */
     double *nd;       /* per band nodata value */
     int32_t *has_nd;
-    eo_window win; /* output window of the raster */
+    eo_window area; /* output window of the raster */
+    eo_window win;  /* the column strip of it in work */
+    int64_t sw;     /* widest strip */
     tiles1d ty, tx;
     eoi_coverage *cov; /* AOI in pixel coordinates, or NULL */
-    double *cov_row;   /* win.width + 2 (or tile width + 2) doubles */
-    float *cov_buf;    /* BLOCK x max(win.width, tw) floats */
+    double *cov_row;   /* max(sw, tw) + 2 doubles */
+    float *cov_buf;    /* BLOCK x max(sw, tw) floats */
     float *wy, *wx;    /* tile weights along each axis for the three kinds of tile */
     /* accumulator: rows [acc_y0, acc_y0 + acc_h) of the window */
     int64_t acc_y0, acc_h;
-    float *acc;    /* k x acc_h x win.width */
+    float *acc;    /* k x acc_h x win.width (allocated for sw) */
     float *wsum;   /* acc_h x win.width */
     uint8_t *bad;  /* acc_h x win.width: a band was nodata */
     float *read;   /* c x th x tw: a tile as read */
@@ -600,10 +605,10 @@ static eo_status flush(seg *s, int64_t n) {
     }
     eoi_gdal_begin(ctx);
     eo_status st = EO_OK;
-    int ypos = (int)s->acc_y0;
-    if (GDALDatasetRasterIO(s->hp, GF_Write, 0, ypos, (int)ww, (int)n, s->wbuf, (int)ww, (int)n,
+    int xpos = (int)(s->win.x - s->area.x), ypos = (int)(s->win.y - s->area.y + s->acc_y0);
+    if (GDALDatasetRasterIO(s->hp, GF_Write, xpos, ypos, (int)ww, (int)n, s->wbuf, (int)ww, (int)n,
                             GDT_Float32, s->k, NULL, 0, 0, 0) != CE_None ||
-        GDALDatasetRasterIO(s->hc, GF_Write, 0, ypos, (int)ww, (int)n, s->cbuf, (int)ww, (int)n,
+        GDALDatasetRasterIO(s->hc, GF_Write, xpos, ypos, (int)ww, (int)n, s->cbuf, (int)ww, (int)n,
                             GDT_Byte, 1, NULL, 0, 0, 0) != CE_None)
         st = eoi_fail(ctx, EO_E_IO_WRITE, "cannot write rows %d-%lld of the outputs: %s", ypos,
                       (long long)(ypos + n - 1), eoi_gdal_msg(ctx, "write error"));
@@ -698,9 +703,9 @@ static GDALDatasetH create_tmp(eo_ctx *ctx, const char *tmp, const char *target,
     GDALDriverH drv = GDALGetDriverByName("GTiff");
     const char *copts[] = {"TILED=YES",    "BLOCKXSIZE=256",   "BLOCKYSIZE=256",  "COMPRESS=ZSTD",
                            "ZSTD_LEVEL=1", "BIGTIFF=IF_SAFER", "INTERLEAVE=BAND", NULL};
-    GDALDatasetH h =
-        drv ? GDALCreate(drv, tmp, (int)s->win.width, (int)s->win.height, bands, dt, (char **)copts)
-            : NULL;
+    GDALDatasetH h = drv ? GDALCreate(drv, tmp, (int)s->area.width, (int)s->area.height, bands, dt,
+                                      (char **)copts)
+                         : NULL;
     if (!h) {
         eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot create the file: %s", target,
                  eoi_gdal_msg(ctx, "GDAL could not create it"));
@@ -710,8 +715,8 @@ static GDALDatasetH create_tmp(eo_ctx *ctx, const char *tmp, const char *target,
     if (ds->has_gt) {
         double gt[6];
         memcpy(gt, ds->gt, sizeof gt);
-        gt[0] += (double)s->win.x * gt[1] + (double)s->win.y * gt[2];
-        gt[3] += (double)s->win.x * gt[4] + (double)s->win.y * gt[5];
+        gt[0] += (double)s->area.x * gt[1] + (double)s->area.y * gt[2];
+        gt[3] += (double)s->area.x * gt[4] + (double)s->area.y * gt[5];
         GDALSetGeoTransform(h, gt);
     }
     if (ds->wkt && *ds->wkt)
@@ -782,13 +787,13 @@ static eo_status summary(eo_ctx *ctx, char **out, const seg *s, const char *path
     static const char *const acts[] = {"auto", "none", "sigmoid", "softmax"};
     json_object_object_add(o, "probabilities", json_object_new_string(path));
     json_object_object_add(o, "classes", json_object_new_string(cpath));
-    json_object_object_add(o, "width", json_object_new_int64(s->win.width));
-    json_object_object_add(o, "height", json_object_new_int64(s->win.height));
+    json_object_object_add(o, "width", json_object_new_int64(s->area.width));
+    json_object_object_add(o, "height", json_object_new_int64(s->area.height));
     json_object *w = json_object_new_array();
-    json_object_array_add(w, json_object_new_int64(s->win.x));
-    json_object_array_add(w, json_object_new_int64(s->win.y));
-    json_object_array_add(w, json_object_new_int64(s->win.width));
-    json_object_array_add(w, json_object_new_int64(s->win.height));
+    json_object_array_add(w, json_object_new_int64(s->area.x));
+    json_object_array_add(w, json_object_new_int64(s->area.y));
+    json_object_array_add(w, json_object_new_int64(s->area.width));
+    json_object_array_add(w, json_object_new_int64(s->area.height));
     json_object_object_add(o, "window", w);
     json_object_object_add(o, "classes_count", json_object_new_int(s->k));
     json_object_object_add(o, "activation", json_object_new_string(acts[s->act]));
@@ -803,7 +808,7 @@ static eo_status summary(eo_ctx *ctx, char **out, const seg *s, const char *path
 }
 
 static eo_status alloc_buffers(eo_ctx *ctx, seg *s) {
-    size_t ww = (size_t)s->win.width, plane = (size_t)s->th * (size_t)s->tw, n;
+    size_t ww = (size_t)s->sw, plane = (size_t)s->th * (size_t)s->tw, n;
     size_t wide = ww > (size_t)s->tw ? ww : (size_t)s->tw;
     int64_t acc_h = s->th + BLOCK;
     s->acc_h = acc_h;
@@ -863,7 +868,7 @@ static void seg_clear(seg *s) {
 
 /* The AOI in pixel coordinates and the output window. */
 static eo_status plan_window(eo_ctx *ctx, seg *s, const eo_dataset *ds, const eo_geom *aoi) {
-    s->win = (eo_window){0, 0, ds->width, ds->height};
+    s->area = (eo_window){0, 0, ds->width, ds->height};
     if (!aoi)
         return EO_OK;
     if (!ds->has_gt)
@@ -874,8 +879,35 @@ static eo_status plan_window(eo_ctx *ctx, seg *s, const eo_dataset *ds, const eo
     if (st == EO_OK)
         st = eoi_coverage_new(ctx, &s->cov, g, ds->gt);
     eo_geom_free(g);
-    if (st == EO_OK && !eoi_coverage_window(s->cov, ds->width, ds->height, &s->win))
+    if (st == EO_OK && !eoi_coverage_window(s->cov, ds->width, ds->height, &s->area))
         st = eoi_fail(ctx, EO_E_NODATA_IN_AOI, "%s: the AOI does not overlap the raster", ds->path);
+    return st;
+}
+
+/* Width of the strip at x of the output window. */
+static int64_t strip_width(const seg *s, int64_t x, int64_t strip) {
+    return s->area.width - x < strip ? s->area.width - x : strip;
+}
+
+/* Segment the column strip s->win: its tile rows, flushing the rows above
+ * the next tile row as they become final. */
+static eo_status run_strip(seg *s) {
+    size_t cells = (size_t)s->acc_h * (size_t)s->sw;
+    memset(s->acc, 0, (size_t)s->k * cells * sizeof *s->acc);
+    memset(s->wsum, 0, cells * sizeof *s->wsum);
+    memset(s->bad, 0, cells);
+    s->acc_y0 = 0;
+    eo_status st = EO_OK;
+    for (int64_t i = 0; i < s->ty.count && st == EO_OK; i++) {
+        int64_t ky = s->ty.first + i;
+        st = run_row(s, ky);
+        /* rows above the next tile row are final */
+        int64_t h = s->win.height;
+        int64_t next = i + 1 < s->ty.count ? (ky + 1) * s->sy - s->win.y : h;
+        next = next < 0 ? 0 : next > h ? h : next;
+        while (st == EO_OK && (s->acc_y0 + BLOCK <= next || (s->acc_y0 < next && next == h)))
+            st = flush(s, next - s->acc_y0 < BLOCK ? next - s->acc_y0 : BLOCK);
+    }
     return st;
 }
 
@@ -947,9 +979,13 @@ eo_status eo_segment(eo_ctx *ctx, char **out_json, const char *path, const eo_mo
     EOI_TRY(st, plan_input(ctx, &s, ds, o, nsel));
     EOI_TRY(st, plan_model(ctx, &s, &replanned, model, o, nsel));
     EOI_TRY(st, plan_window(ctx, &s, ds, aoi));
-    s.ty = tiles_over(s.win.y, s.win.height, s.th, s.sy, ds->height);
-    s.tx = tiles_over(s.win.x, s.win.width, s.tw, s.sx, ds->width);
-    s.tiles_total = s.ty.count * s.tx.count;
+    int64_t strip = eoi_segment_strip_px > 0 ? eoi_segment_strip_px : STRIP;
+    s.sw = s.area.width < strip ? s.area.width : strip;
+    s.ty = tiles_over(s.area.y, s.area.height, s.th, s.sy, ds->height);
+    for (int64_t x = 0; x < s.area.width; x += strip)
+        s.tiles_total +=
+            s.ty.count *
+            tiles_over(s.area.x + x, strip_width(&s, x, strip), s.tw, s.sx, ds->width).count;
     EOI_TRY(st, alloc_buffers(ctx, &s));
     EOI_TRY(st, eoi_temp_name(ctx, tp, sizeof tp, path));
     EOI_TRY(st, eoi_temp_name(ctx, tc, sizeof tc, cpath));
@@ -964,20 +1000,14 @@ eo_status eo_segment(eo_ctx *ctx, char **out_json, const char *path, const eo_mo
     eoi_log(ctx, EO_LOG_INFO,
             "segment: %lld x %lld pixels, %lld tiles of %lld x %lld (overlap %lld), batch %d, %d "
             "classes",
-            (long long)s.win.width, (long long)s.win.height, (long long)s.tiles_total,
+            (long long)s.area.width, (long long)s.area.height, (long long)s.tiles_total,
             (long long)s.th, (long long)s.tw, (long long)s.oy, (int)s.b, (int)s.k);
-    s.acc_y0 = 0;
     if (s.nworkers > 1)
         blas_single(true);
-    for (int64_t i = 0; i < s.ty.count && st == EO_OK; i++) {
-        int64_t ky = s.ty.first + i;
-        st = run_row(&s, ky);
-        /* rows above the next tile row are final */
-        int64_t next = i + 1 < s.ty.count ? (ky + 1) * s.sy - s.win.y : s.win.height;
-        next = next < 0 ? 0 : next > s.win.height ? s.win.height : next;
-        while (st == EO_OK &&
-               (s.acc_y0 + BLOCK <= next || (s.acc_y0 < next && next == s.win.height)))
-            st = flush(&s, next - s.acc_y0 < BLOCK ? next - s.acc_y0 : BLOCK);
+    for (int64_t x = 0; x < s.area.width && st == EO_OK; x += strip) {
+        s.win = (eo_window){s.area.x + x, s.area.y, strip_width(&s, x, strip), s.area.height};
+        s.tx = tiles_over(s.win.x, s.win.width, s.tw, s.sx, ds->width);
+        st = run_strip(&s);
     }
     if (s.nworkers > 1)
         blas_single(false);

@@ -3,7 +3,7 @@
  * the same pixels on any thread count, option checks, and allocation
  * failures that leave no output behind. */
 #define _GNU_SOURCE /* mkdtemp */
-#include "../../src/core/eoi.h"
+#include "../../src/infer/infer_int.h"
 #include "tap.h"
 
 #include <dirent.h>
@@ -104,11 +104,12 @@ static void test_tiles_vs_whole(eo_ctx *ctx, const char *in, const float *pix) {
     CHECK_OK(ctx, eo_segment_opts_set_tile(ctx, o, 32));
     CHECK_OK(ctx, eo_segment_opts_set_overlap(ctx, o, 16));
     CHECK_OK(ctx, eo_segment_opts_set_batch(ctx, o, 3));
-    float *got[2] = {NULL, NULL};
-    for (int t = 0; t < 2; t++) {
-        eo_ctx_set_threads(ctx, t + 1);
+    float *got[3] = {NULL, NULL, NULL};
+    for (int t = 0; t < 3; t++) {
+        eo_ctx_set_threads(ctx, t ? 2 : 1);
+        eoi_segment_strip_px = t == 2 ? 40 : 0; /* column strips of 40 px: the same pixels */
         char out[1200];
-        path_in(out, t ? "p2.tif" : "p1.tif");
+        path_in(out, t == 2 ? "p3.tif" : t ? "p2.tif" : "p1.tif");
         CHECK_OK(ctx, eo_segment(ctx, &json, out, m, ds, NULL, o));
         CHECK(json && strstr(json, "\"tiles_run\":") != NULL);
         eo_free(json);
@@ -117,7 +118,8 @@ static void test_tiles_vs_whole(eo_ctx *ctx, const char *in, const float *pix) {
         CHECK(got[t] != NULL);
     }
     eo_ctx_set_threads(ctx, 2);
-    if (got[0] && got[1]) {
+    eoi_segment_strip_px = 0;
+    if (got[0] && got[1] && got[2]) {
         double err = 0, err_edge = 0;
         for (int c = 0; c < K; c++)
             for (int y = 0; y < H; y++)
@@ -132,6 +134,7 @@ static void test_tiles_vs_whole(eo_ctx *ctx, const char *in, const float *pix) {
         CHECKF(err < 1e-4, "tiles vs whole run: max error %g away from the edge", err);
         CHECKF(err_edge < 0.25, "near the edge (mirrored vs zero padding): %g", err_edge);
         CHECK(memcmp(got[0], got[1], sizeof(float) * K * n) == 0); /* threads: same bytes */
+        CHECK(memcmp(got[0], got[2], sizeof(float) * K * n) == 0); /* strips: same bytes */
         char cpath[1200];
         unsigned char *cls =
             (unsigned char *)read_all(path_in(cpath, "p1_classes.tif"), 1, GDT_Byte, 1);
@@ -146,8 +149,8 @@ static void test_tiles_vs_whole(eo_ctx *ctx, const char *in, const float *pix) {
         CHECK(same);
         free(cls);
     }
-    free(got[0]);
-    free(got[1]);
+    for (int t = 0; t < 3; t++)
+        free(got[t]);
     free(ref);
     eo_segment_opts_free(o);
     eo_dataset_close(ds);
@@ -244,7 +247,8 @@ int main(void) {
     test_tiles_vs_whole(ctx, in, pix);
     test_options(ctx);
     test_alloc_failures(ctx, in);
-    const char *names[] = {"in.tif", "p1.tif", "p1_classes.tif", "p2.tif", "p2_classes.tif"};
+    const char *names[] = {"in.tif",         "p1.tif", "p1_classes.tif", "p2.tif",
+                           "p2_classes.tif", "p3.tif", "p3_classes.tif"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         unlink(path_in(buf, names[i]));
     CHECKF(rmdir(dir) == 0, "scratch folder %s: not empty", dir);
