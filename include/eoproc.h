@@ -15,6 +15,7 @@
 #include "eoproc/infer.h"
 #include "eoproc/ops.h"
 #include "eoproc/raster.h"
+#include "eoproc/segment.h"
 #include "eoproc/tiles.h"
 #include "eoproc/tilesrc.h"
 #include "eoproc/vector.h"

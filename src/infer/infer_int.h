@@ -275,4 +275,21 @@ static inline float eoi_act1(float v, const eoi_act *a) {
     }
 }
 
+/* ---- model internals for sliding-window segmentation (model.c) -------- */
+const eoi_graph *eoi_model_graph(const eo_model *m);
+/* The model input as the ONNX file declares it (dims -1: dynamic). */
+const eoi_vinfo *eoi_model_declared_input(const eo_model *m);
+/* The same model planned for another input shape. It borrows parent's
+ * parsed ONNX: free it (eo_model_free) before parent. */
+eo_status eoi_model_replan(eo_ctx *ctx, eo_model **out, const eo_model *parent, const int64_t *dims,
+                           int32_t ndim);
+
+/* ---- segment.c ----------------------------------------------------------- */
+/* Load a model for segmentation: planned for want (batch, channels, tile
+ * height, tile width) on its dynamic axes, its fixed ones kept. */
+eo_status eoi_segment_model_load(eo_ctx *ctx, eo_model **out, const char *path,
+                                 const int64_t want[4]);
+/* Test hook: output columns segmented at once (0 = 8192). */
+extern int64_t eoi_segment_strip_px;
+
 #endif /* INFER_INT_H */

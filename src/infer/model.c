@@ -25,6 +25,7 @@ struct eo_model {
     eoi_graph g;
     pthread_mutex_t mu;
     runstate *pool;
+    const eoi_onnx *src; /* the parsed ONNX: &onnx, or a parent's (eoi_model_replan) */
 };
 
 eo_status eo_model_opts_new(eo_ctx *ctx, eo_model_opts **out) {
@@ -69,8 +70,20 @@ void eo_model_free(eo_model *m) {
     }
     pthread_mutex_destroy(&m->mu);
     eoi_graph_free(&m->g);
-    eoi_onnx_free(&m->onnx);
+    if (m->src == &m->onnx)
+        eoi_onnx_free(&m->onnx);
     eoi_free(m);
+}
+
+/* A zeroed model with its pool mutex (NULL: failure recorded on ctx). */
+static eo_model *model_alloc(eo_ctx *ctx) {
+    eo_model *m = eoi_calloc(ctx, 1, sizeof *m);
+    if (m && pthread_mutex_init(&m->mu, NULL) != 0) {
+        eoi_free(m);
+        eoi_fail(ctx, EO_E_INTERNAL, "cannot create a mutex");
+        return NULL;
+    }
+    return m;
 }
 
 eo_status eo_model_load_memory(eo_ctx *ctx, eo_model **out, const void *data, size_t size,
@@ -79,15 +92,12 @@ eo_status eo_model_load_memory(eo_ctx *ctx, eo_model **out, const void *data, si
     *out = NULL;
     EOI_CHECK_ARG(ctx, data || size == 0);
     eo_status st;
-    eo_model *m = eoi_calloc(ctx, 1, sizeof *m);
+    eo_model *m = model_alloc(ctx);
     if (!m)
-        return EO_E_NOMEM;
-    if (pthread_mutex_init(&m->mu, NULL) != 0) {
-        eoi_free(m);
-        return eoi_fail(ctx, EO_E_INTERNAL, "cannot create a mutex");
-    }
+        return eo_ctx_status(ctx);
     if ((st = eoi_onnx_parse(ctx, &m->onnx, data, size)) != EO_OK)
         goto fail;
+    m->src = &m->onnx;
     if ((st = eoi_graph_build(ctx, &m->g, &m->onnx, opts && opts->ndim ? opts->dims : NULL,
                               opts ? opts->ndim : 0)) != EO_OK)
         goto fail;
@@ -260,4 +270,34 @@ eo_status eo_model_run(eo_ctx *ctx, const eo_model *cm, const float *in, const i
         memcpy(out, ov->cdata ? ov->cdata : in, (size_t)ov->n * sizeof(float));
     give_state(m, r);
     return st;
+}
+
+/* ---- for sliding-window segmentation (segment.c) ------------------------ */
+
+const eoi_graph *eoi_model_graph(const eo_model *m) { return &m->g; }
+
+const eoi_vinfo *eoi_model_declared_input(const eo_model *m) {
+    const eoi_onnx *o = m->src;
+    const char *name = m->g.values[m->g.input].name;
+    for (int32_t i = 0; i < o->ninputs; i++)
+        if (strcmp(o->inputs[i].name, name) == 0)
+            return &o->inputs[i];
+    return NULL;
+}
+
+eo_status eoi_model_replan(eo_ctx *ctx, eo_model **out, const eo_model *parent, const int64_t *dims,
+                           int32_t ndim) {
+    *out = NULL;
+    eo_model *m = model_alloc(ctx);
+    if (!m)
+        return eo_ctx_status(ctx);
+    m->src = parent->src;
+    eo_status st = eoi_graph_build(ctx, &m->g, m->src, dims, ndim);
+    if (st != EO_OK) {
+        pthread_mutex_destroy(&m->mu);
+        eoi_free(m);
+        return st;
+    }
+    *out = m;
+    return EO_OK;
 }

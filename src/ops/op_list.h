@@ -22,6 +22,7 @@ extern const eoi_op eoi_op_cog;
 extern const eoi_op eoi_op_polygonize;
 extern const eoi_op eoi_op_clip;
 extern const eoi_op eoi_op_tiles_read;
+extern const eoi_op eoi_op_segment;
 
 /* One per line, so that additions merge cleanly. */
 /* clang-format off */
@@ -43,6 +44,7 @@ static const eoi_op *const eoi_ops[] = {
     &eoi_op_polygonize,
     &eoi_op_clip,
     &eoi_op_tiles_read,
+    &eoi_op_segment,
 };
 /* clang-format on */
 

@@ -2,7 +2,8 @@
 
 import json
 import weakref
-from ctypes import POINTER, byref, c_char_p, c_int32, c_int64, c_size_t, c_void_p
+import os
+from ctypes import POINTER, byref, c_char_p, c_double, c_int32, c_int64, c_size_t, c_void_p
 
 import numpy as np
 
@@ -33,6 +34,48 @@ eo_model_run = _lib._fn(
     status,
     [ctx_p, model_p, c_void_p, POINTER(c_int64), c_int32, c_void_p, c_size_t],
 )
+
+eo_dataset_open_mosaic = _lib._fn(
+    "eo_dataset_open_mosaic", status, [ctx_p, POINTER(c_void_p), POINTER(c_char_p), c_int32]
+)
+eo_segment_opts_new = _lib._fn("eo_segment_opts_new", status, [ctx_p, POINTER(c_void_p)])
+eo_segment_opts_free = _lib._fn("eo_segment_opts_free", None, [c_void_p])
+_seg_int = {
+    name: _lib._fn("eo_segment_opts_set_" + name, status, [ctx_p, c_void_p, c_int32])
+    for name in ("tile", "overlap", "batch")
+}
+eo_segment_opts_set_bands = _lib._fn(
+    "eo_segment_opts_set_bands", status, [ctx_p, c_void_p, POINTER(c_int32), c_int32]
+)
+_seg_num = {
+    name: _lib._fn("eo_segment_opts_set_" + name, status, [ctx_p, c_void_p, c_double])
+    for name in ("scale", "threshold")
+}
+_seg_vec = {
+    name: _lib._fn("eo_segment_opts_set_" + name, status, [ctx_p, c_void_p, POINTER(c_double), c_int32])
+    for name in ("mean", "std")
+}
+_seg_str = {
+    name: _lib._fn("eo_segment_opts_set_" + name, status, [ctx_p, c_void_p, c_char_p])
+    for name in ("activation", "classes_path")
+}
+eo_segment = _lib._fn(
+    "eo_segment", status, [ctx_p, PCHAR_OUT, c_char_p, model_p, c_void_p, c_void_p, c_void_p]
+)
+
+
+def _aoi_text(aoi):
+    """GeoJSON text of an AOI given as a dict, JSON text or a file path."""
+    from . import _arg_error, _json_default, _looks_like_json
+
+    if isinstance(aoi, (dict, list)):
+        return json.dumps(aoi, allow_nan=True, default=_json_default).encode("utf-8")
+    if isinstance(aoi, (str, bytes)) and _looks_like_json(aoi):
+        return aoi.encode("utf-8") if isinstance(aoi, str) else bytes(aoi)
+    if isinstance(aoi, (str, bytes, os.PathLike)):
+        with open(aoi, "rb") as f:
+            return f.read()
+    raise _arg_error("aoi must be a dict, JSON text or a path, got %s" % type(aoi).__name__)
 
 
 class Model:
@@ -137,6 +180,78 @@ class Model:
             st = eo_model_run(ctx, ptr, x.ctypes.data, shape, x.ndim, out.ctypes.data, out.size)
             _check(ctx, st, prog)
         return out[0] if squeeze else out
+
+    def segment(self, src, out, aoi=None, crs=None, tile=None, overlap=64, batch=None,
+                bands=None, scale=1.0, mean=None, std=None, threshold=0.5, activation="auto",
+                classes=None, progress=None):
+        """Segment a raster in overlapping tiles; write probability and class COGs.
+
+        Args:
+            src: a raster path, or a list of paths opened as a mosaic.
+            out: the probability COG (float32, one band per class; NaN = nodata).
+            aoi: optional GeoJSON (dict, text or path; ``crs`` names its CRS when
+                the GeoJSON does not, default EPSG:4326): only tiles meeting it
+                run, the outputs cover its window and pixels outside are nodata.
+            tile, overlap, batch: tile size (default 512 or the model's fixed
+                size), overlap (at most half the tile), tiles per run.
+            bands: 1-based source bands in model order (default: all).
+            scale, mean, std: input normalization ``(v * scale - mean) / std``
+                (mean / std: one value or one per band).
+            threshold: class raster of a one-channel model: probability >= it.
+            activation: "auto", "none", "sigmoid" or "softmax".
+            classes: path of the class COG (uint8, 255 = nodata); default
+                ``out`` with ``_classes`` before its extension.
+
+        Returns:
+            dict: paths, output size and window, classes, tiles run.
+
+        The model is re-planned for the tile when it was loaded for another
+        input shape (a dynamic ONNX input allows it).
+        """
+        from . import _check, _context, _cpath, _int, _progress, _take_string
+
+        ptr = self._live()
+        paths = [_cpath(p, "src") for p in src] if isinstance(src, (list, tuple)) else None
+        spath = None if paths is not None else _cpath(src, "src")
+        opath = _cpath(out, "out")
+        aoi_text = _aoi_text(aoi) if aoi is not None else None
+        with _context() as ctx, _progress(ctx, progress) as prog:
+            o, ds, g, gopts = c_void_p(), c_void_p(), c_void_p(), c_void_p()
+            res = c_void_p()
+            try:
+                _check(ctx, eo_segment_opts_new(ctx, byref(o)))
+                for name, v in (("tile", tile), ("overlap", overlap), ("batch", batch)):
+                    if v is not None:
+                        _check(ctx, _seg_int[name](ctx, o, _int(v, name)))
+                _check(ctx, _seg_num["scale"](ctx, o, float(scale)))
+                _check(ctx, _seg_num["threshold"](ctx, o, float(threshold)))
+                for name, v in (("mean", mean), ("std", std)):
+                    if v is not None:
+                        vals = [float(x) for x in (v if hasattr(v, "__len__") else [v])]
+                        _check(ctx, _seg_vec[name](ctx, o, (c_double * len(vals))(*vals), len(vals)))
+                if bands is not None:
+                    bl = [_int(b, "bands") for b in bands]
+                    _check(ctx, eo_segment_opts_set_bands(ctx, o, (c_int32 * len(bl))(*bl), len(bl)))
+                _check(ctx, _seg_str["activation"](ctx, o, str(activation).encode("utf-8")))
+                if classes is not None:
+                    _check(ctx, _seg_str["classes_path"](ctx, o, _cpath(classes, "classes")))
+                if paths is not None:
+                    arr = (c_char_p * len(paths))(*paths)
+                    _check(ctx, eo_dataset_open_mosaic(ctx, byref(ds), arr, len(paths)))
+                else:
+                    _check(ctx, _lib.eo_dataset_open(ctx, byref(ds), spath))
+                if aoi_text is not None:
+                    _check(ctx, _lib.eo_geom_opts_new(ctx, byref(gopts)))
+                    if crs is not None:
+                        _check(ctx, _lib.eo_geom_opts_set_crs(ctx, gopts, str(crs).encode("utf-8")))
+                    _check(ctx, _lib.eo_geom_from_geojson(ctx, byref(g), aoi_text, gopts))
+                _check(ctx, eo_segment(ctx, byref(res), opath, ptr, ds, g, o), prog)
+                return json.loads(_take_string(res))
+            finally:
+                _lib.eo_geom_free(g)
+                _lib.eo_geom_opts_free(gopts)
+                _lib.eo_dataset_close(ds)
+                eo_segment_opts_free(o)
 
     def close(self):
         """Release the model now (also done when the object dies)."""

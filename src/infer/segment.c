@@ -1,0 +1,1070 @@
+/* segment.c - sliding-window segmentation of a dataset: tiles on a fixed
+ * grid (multiples of tile - overlap from the raster's origin, so an AOI run
+ * gives the same pixels as a whole run), read and normalized on the calling
+ * thread, run through the model in batches on the context's threads, their
+ * outputs blended with separable weights into an accumulator of
+ * tile + 256 rows, and finished 256-row blocks written to temporary tiled
+ * GeoTIFFs, which become COGs (eo_cog_write) beside the targets at the
+ * end. */
+#include "infer_int.h"
+
+#include "../raster/analytics_int.h"
+
+#include <cblas.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define BLOCK 256       /* rows of one written block of the outputs */
+#define MIN_WEIGHT 1e-6 /* weight of a tile's pixels in the outer quarter of its overlap */
+#define MAX_CLASSES 255 /* the class raster is uint8, 255 = nodata */
+#define CLASS_NODATA 255
+#define STRIP 8192 /* output columns segmented at once: bounds the accumulator */
+
+int64_t eoi_segment_strip_px;
+
+enum { ACT_AUTO, ACT_NONE, ACT_SIGMOID, ACT_SOFTMAX };
+
+struct eo_segment_opts {
+    int32_t tile, overlap, batch; /* 0 = default */
+    int32_t *bands;
+    int32_t nbands;
+    double scale;
+    double *mean, *std;
+    int32_t nmean, nstd;
+    double threshold;
+    int32_t activation;
+    char *classes_path;
+};
+
+eo_status eo_segment_opts_new(eo_ctx *ctx, eo_segment_opts **out) {
+    EOI_CHECK_ARG(ctx, out);
+    eo_segment_opts *o = eoi_calloc(ctx, 1, sizeof *o);
+    if (!o)
+        return EO_E_NOMEM;
+    o->overlap = -1;
+    o->scale = 1.0;
+    o->threshold = 0.5;
+    *out = o;
+    return EO_OK;
+}
+
+void eo_segment_opts_free(eo_segment_opts *o) {
+    if (!o)
+        return;
+    eoi_free(o->bands);
+    eoi_free(o->mean);
+    eoi_free(o->std);
+    eoi_free(o->classes_path);
+    eoi_free(o);
+}
+
+static eo_status set_int(eo_ctx *ctx, int32_t *dst, int32_t v, int32_t lo, int32_t hi,
+                         const char *what) {
+    if (v < lo || v > hi)
+        return eoi_fail(ctx, EO_E_ARG, "%s: %d (%d to %d)", what, (int)v, (int)lo, (int)hi);
+    *dst = v;
+    return EO_OK;
+}
+
+eo_status eo_segment_opts_set_tile(eo_ctx *ctx, eo_segment_opts *o, int32_t tile) {
+    EOI_CHECK_ARG(ctx, o);
+    return set_int(ctx, &o->tile, tile, 8, 8192, "tile (pixels)");
+}
+
+eo_status eo_segment_opts_set_overlap(eo_ctx *ctx, eo_segment_opts *o, int32_t overlap) {
+    EOI_CHECK_ARG(ctx, o);
+    return set_int(ctx, &o->overlap, overlap, 0, 4096, "overlap (pixels)");
+}
+
+eo_status eo_segment_opts_set_batch(eo_ctx *ctx, eo_segment_opts *o, int32_t batch) {
+    EOI_CHECK_ARG(ctx, o);
+    return set_int(ctx, &o->batch, batch, 1, 256, "batch (tiles)");
+}
+
+/* Copy n values of size es into *dst (NULL for n == 0). */
+static eo_status set_array(eo_ctx *ctx, void **dst, const void *src, int32_t n, size_t es) {
+    void *copy = NULL;
+    if (n > 0) {
+        if (!(copy = eoi_malloc(ctx, (size_t)n * es)))
+            return EO_E_NOMEM;
+        memcpy(copy, src, (size_t)n * es);
+    }
+    eoi_free(*dst);
+    *dst = copy;
+    return EO_OK;
+}
+
+eo_status eo_segment_opts_set_bands(eo_ctx *ctx, eo_segment_opts *o, const int32_t *bands,
+                                    int32_t count) {
+    EOI_CHECK_ARG(ctx, o && (bands || count == 0));
+    if (count < 0 || count > 4096)
+        return eoi_fail(ctx, EO_E_ARG, "bands: %d bands (0 to 4096)", (int)count);
+    for (int32_t i = 0; i < count; i++)
+        if (bands[i] < 1)
+            return eoi_fail(ctx, EO_E_ARG, "bands: band numbers start at 1, got %d", (int)bands[i]);
+    EOI_TRY_RET(set_array(ctx, (void **)&o->bands, bands, count, sizeof *bands));
+    o->nbands = count;
+    return EO_OK;
+}
+
+eo_status eo_segment_opts_set_scale(eo_ctx *ctx, eo_segment_opts *o, double scale) {
+    EOI_CHECK_ARG(ctx, o);
+    if (!isfinite(scale) || scale == 0)
+        return eoi_fail(ctx, EO_E_ARG, "scale: %g (a finite, non-zero number)", scale);
+    o->scale = scale;
+    return EO_OK;
+}
+
+static eo_status set_stat(eo_ctx *ctx, double **dst, int32_t *n, const double *v, int32_t count,
+                          const char *what, bool positive) {
+    EOI_CHECK_ARG(ctx, v || count == 0);
+    if (count < 0 || count > 4096)
+        return eoi_fail(ctx, EO_E_ARG, "%s: %d values (0 to 4096)", what, (int)count);
+    for (int32_t i = 0; i < count; i++)
+        if (!isfinite(v[i]) || (positive && !(v[i] > 0)))
+            return eoi_fail(ctx, EO_E_ARG, "%s: value %d is %g (%s)", what, (int)i + 1, v[i],
+                            positive ? "finite and > 0" : "finite");
+    EOI_TRY_RET(set_array(ctx, (void **)dst, v, count, sizeof *v));
+    *n = count;
+    return EO_OK;
+}
+
+eo_status eo_segment_opts_set_mean(eo_ctx *ctx, eo_segment_opts *o, const double *mean,
+                                   int32_t count) {
+    EOI_CHECK_ARG(ctx, o);
+    return set_stat(ctx, &o->mean, &o->nmean, mean, count, "mean", false);
+}
+
+eo_status eo_segment_opts_set_std(eo_ctx *ctx, eo_segment_opts *o, const double *std,
+                                  int32_t count) {
+    EOI_CHECK_ARG(ctx, o);
+    return set_stat(ctx, &o->std, &o->nstd, std, count, "std", true);
+}
+
+eo_status eo_segment_opts_set_threshold(eo_ctx *ctx, eo_segment_opts *o, double threshold) {
+    EOI_CHECK_ARG(ctx, o);
+    if (!(threshold >= 0 && threshold <= 1))
+        return eoi_fail(ctx, EO_E_ARG, "threshold: %g (0 to 1)", threshold);
+    o->threshold = threshold;
+    return EO_OK;
+}
+
+eo_status eo_segment_opts_set_activation(eo_ctx *ctx, eo_segment_opts *o, const char *activation) {
+    EOI_CHECK_ARG(ctx, o && activation);
+    static const char *const names[] = {"auto", "none", "sigmoid", "softmax"};
+    for (int32_t i = 0; i < 4; i++)
+        if (strcasecmp(activation, names[i]) == 0) {
+            o->activation = i;
+            return EO_OK;
+        }
+    return eoi_fail(ctx, EO_E_ARG, "activation: '%.40s' (auto, none, sigmoid or softmax)",
+                    activation);
+}
+
+eo_status eo_segment_opts_set_classes_path(eo_ctx *ctx, eo_segment_opts *o, const char *path) {
+    EOI_CHECK_ARG(ctx, o);
+    char *copy = NULL;
+    if (path && *path && !(copy = eoi_strdup(ctx, path)))
+        return EO_E_NOMEM;
+    eoi_free(o->classes_path);
+    o->classes_path = copy;
+    return EO_OK;
+}
+
+/* ---- OpenBLAS threads ------------------------------------------------------ */
+
+/* While tiles run on several workers, each GEMM runs on one thread (the
+ * tiles are the parallel work; OpenBLAS's own threads on top of them
+ * oversubscribe the cores: 2x slower measured). OpenBLAS has one process-
+ * wide setting: the first concurrent segmentation saves it, the last one
+ * restores it. */
+static pthread_mutex_t blas_mu = PTHREAD_MUTEX_INITIALIZER;
+static int blas_users, blas_saved;
+
+static void blas_single(bool on) {
+    pthread_mutex_lock(&blas_mu);
+    if (on && blas_users++ == 0) {
+        blas_saved = openblas_get_num_threads();
+        openblas_set_num_threads(1);
+    } else if (!on && --blas_users == 0) {
+        openblas_set_num_threads(blas_saved);
+    }
+    pthread_mutex_unlock(&blas_mu);
+}
+
+/* ---- the plan ------------------------------------------------------------ */
+
+typedef struct tiles1d {
+    int64_t first, count; /* tiles k = first .. first + count - 1 at k * step */
+} tiles1d;
+
+typedef struct seg {
+    eo_ctx *ctx;
+    const eo_model *model; /* the one run: the caller's or a re-planned one */
+    const eo_dataset *ds;
+    int32_t c, k, b;  /* input channels, output classes, batch */
+    int64_t th, tw;   /* tile size */
+    int64_t sy, sx;   /* steps */
+    int64_t oy, ox;   /* overlaps */
+    int32_t act;      /* ACT_NONE / ACT_SIGMOID / ACT_SOFTMAX after resolution */
+    float thr;        /* threshold (one class) */
+    int32_t *bands;   /* c entries */
+    float *mul, *add; /* per band: x = v * mul + add */
+    double *nd;       /* per band nodata value */
+    int32_t *has_nd;
+    eo_window area; /* output window of the raster */
+    eo_window win;  /* the column strip of it in work */
+    int64_t sw;     /* widest strip */
+    tiles1d ty, tx;
+    eoi_coverage *cov; /* AOI in pixel coordinates, or NULL */
+    double *cov_row;   /* max(sw, tw) + 2 doubles */
+    float *cov_buf;    /* BLOCK x max(sw, tw) floats */
+    float *wy, *wx;    /* tile weights along each axis for the three kinds of tile */
+    /* accumulator: rows [acc_y0, acc_y0 + acc_h) of the window */
+    int64_t acc_y0, acc_h;
+    float *acc;    /* k x acc_h x win.width (allocated for sw) */
+    float *wsum;   /* acc_h x win.width */
+    uint8_t *bad;  /* acc_h x win.width: a band was nodata */
+    float *read;   /* c x th x tw: a tile as read */
+    int32_t nslot; /* batches in flight */
+    float *in;     /* nslot x b x c x th x tw */
+    float *out;    /* nslot x b x k x th x tw */
+    uint8_t *nod;  /* nslot x b x th x tw: input nodata */
+    int64_t *slot_tile;
+    int32_t *slot_n;
+    eo_ctx **wctx; /* per worker */
+    int32_t nworkers;
+    GDALDatasetH hp, hc; /* temporary tiled GeoTIFFs */
+    float *wbuf;         /* k x BLOCK x win.width */
+    uint8_t *cbuf;       /* BLOCK x win.width */
+    int64_t tiles_total, tiles_run, tiles_done;
+} seg;
+
+/* Output channel activation the model needs: does its output come out of a
+ * sigmoid or a softmax already? */
+static bool ends_in_probability(const eoi_graph *g) {
+    int32_t v = g->output;
+    for (int32_t hop = 0; hop < 16; hop++) {
+        const eoi_node *p = NULL;
+        for (int32_t i = g->nnodes - 1; i >= 0 && !p; i--)
+            for (int32_t j = 0; j < g->nodes[i].nout; j++)
+                if (g->nodes[i].out[j] == v)
+                    p = &g->nodes[i];
+        if (!p)
+            return false;
+        if (p->op == EOI_OP_SOFTMAX)
+            return true;
+        if (p->act.kind == EOI_ACT_SIGMOID &&
+            (p->op == EOI_OP_ACT || p->op == EOI_OP_CONV || p->op == EOI_OP_CONVT))
+            return true;
+        if (p->op != EOI_OP_COPY || p->nin < 1)
+            return false;
+        v = p->in[0];
+    }
+    return false;
+}
+
+static void dims_text(char *buf, size_t cap, const int64_t *d, int32_t n) {
+    buf[0] = '\0';
+    for (int32_t i = 0; i < n; i++) {
+        size_t l = strlen(buf);
+        if (d[i] > 0)
+            snprintf(buf + l, cap - l, "%s%lld", i ? " x " : "", (long long)d[i]);
+        else
+            snprintf(buf + l, cap - l, "%s?", i ? " x " : "");
+    }
+}
+
+/* Decide channels, tile size and batch, and get a model planned for them. */
+static eo_status plan_model(eo_ctx *ctx, seg *s, eo_model **replanned, const eo_model *model,
+                            const eo_segment_opts *o, int32_t nsel) {
+    const eoi_graph *g = eoi_model_graph(model);
+    const eoi_value *iv = &g->values[g->input];
+    const eoi_vinfo *dv = eoi_model_declared_input(model);
+    int64_t decl[4] = {-1, -1, -1, -1};
+    char text[128];
+    if (iv->ndim != 4) {
+        dims_text(text, sizeof text, iv->dims, iv->ndim);
+        return eoi_fail(ctx, EO_E_ARG,
+                        "model input of shape %s: segmentation needs N x C x H x W images", text);
+    }
+    if (dv && dv->ndim == 4)
+        memcpy(decl, dv->dims, sizeof decl);
+    int64_t c = decl[1] > 0 ? decl[1] : iv->dims[1];
+    if (dv && decl[1] <= 0) /* dynamic channels: the bands decide */
+        c = nsel;
+    if (c != nsel)
+        return eoi_fail(ctx, EO_E_ARG,
+                        "the model takes %lld input channels but %d bands are selected (choose "
+                        "%lld with bands)",
+                        (long long)c, (int)nsel, (long long)c);
+    int64_t th = o && o->tile ? o->tile : decl[2] > 0 ? decl[2] : 512;
+    int64_t tw = o && o->tile ? o->tile : decl[3] > 0 ? decl[3] : 512;
+    if ((decl[2] > 0 && decl[2] != th) || (decl[3] > 0 && decl[3] != tw)) {
+        dims_text(text, sizeof text, decl, 4);
+        return eoi_fail(ctx, EO_E_ARG, "tile %lld x %lld: the model's input is fixed at %s",
+                        (long long)th, (long long)tw, text);
+    }
+    int64_t ov = o && o->overlap >= 0 ? o->overlap : 64;
+    if (th < 2 * ov || tw < 2 * ov)
+        return eoi_fail(ctx, EO_E_ARG,
+                        "tile %lld x %lld is smaller than twice the overlap (%lld): use a "
+                        "larger tile or a smaller overlap",
+                        (long long)th, (long long)tw, (long long)ov);
+    int64_t b = decl[0] > 0 ? decl[0] : 2;
+    if (o && o->batch) {
+        if (decl[0] > 0 && decl[0] != o->batch)
+            return eoi_fail(ctx, EO_E_ARG, "batch %d: the model's batch size is fixed at %lld",
+                            (int)o->batch, (long long)decl[0]);
+        b = o->batch;
+    }
+    int64_t want[4] = {b, c, th, tw};
+    s->model = model;
+    if (memcmp(want, iv->dims, sizeof want) != 0) {
+        eo_status st = eoi_model_replan(ctx, replanned, model, want, 4);
+        if (st != EO_OK) {
+            char msg[EOI_MSG_MAX];
+            snprintf(msg, sizeof msg, "%s", eo_ctx_errmsg(ctx));
+            dims_text(text, sizeof text, want, 4);
+            return eoi_fail(ctx, st, "model planned for tiles of %s: %s", text, msg);
+        }
+        s->model = *replanned;
+        g = eoi_model_graph(s->model);
+    }
+    const eoi_value *ov_ = &g->values[g->output];
+    if (ov_->ndim != 4 || ov_->dims[0] != b || ov_->dims[2] != th || ov_->dims[3] != tw) {
+        char got[128];
+        dims_text(text, sizeof text, want, 4);
+        dims_text(got, sizeof got, ov_->dims, ov_->ndim);
+        return eoi_fail(ctx, EO_E_ARG,
+                        "model output of shape %s for an input of %s: segmentation needs "
+                        "N x classes x H x W of the input's size",
+                        got, text);
+    }
+    if (ov_->dims[1] < 1 || ov_->dims[1] > MAX_CLASSES)
+        return eoi_fail(ctx, EO_E_ARG, "model output has %lld channels (1 to %d)",
+                        (long long)ov_->dims[1], MAX_CLASSES);
+    s->c = (int32_t)c;
+    s->k = (int32_t)ov_->dims[1];
+    s->b = (int32_t)b;
+    s->th = th;
+    s->tw = tw;
+    s->oy = s->ox = ov;
+    s->sy = th - ov;
+    s->sx = tw - ov;
+    int32_t act = o ? o->activation : ACT_AUTO;
+    if (act == ACT_AUTO)
+        act = ends_in_probability(g) ? ACT_NONE : s->k == 1 ? ACT_SIGMOID : ACT_SOFTMAX;
+    s->act = act;
+    return EO_OK;
+}
+
+/* Bands, normalization and nodata of the source. */
+static eo_status plan_input(eo_ctx *ctx, seg *s, const eo_dataset *ds, const eo_segment_opts *o,
+                            int32_t nsel) {
+    s->bands = eoi_malloc(ctx, (size_t)nsel * sizeof *s->bands);
+    s->mul = eoi_malloc(ctx, (size_t)nsel * sizeof *s->mul);
+    s->add = eoi_malloc(ctx, (size_t)nsel * sizeof *s->add);
+    s->nd = eoi_malloc(ctx, (size_t)nsel * sizeof *s->nd);
+    s->has_nd = eoi_malloc(ctx, (size_t)nsel * sizeof *s->has_nd);
+    if (!s->bands || !s->mul || !s->add || !s->nd || !s->has_nd)
+        return EO_E_NOMEM;
+    const char *what[2] = {"mean", "std"};
+    int32_t counts[2] = {o ? o->nmean : 0, o ? o->nstd : 0};
+    for (int32_t i = 0; i < 2; i++)
+        if (counts[i] > 1 && counts[i] != nsel)
+            return eoi_fail(ctx, EO_E_ARG,
+                            "%s: %d values for %d selected bands (give one value, or one per "
+                            "band)",
+                            what[i], (int)counts[i], (int)nsel);
+    for (int32_t i = 0; i < nsel; i++) {
+        int32_t b = o && o->nbands ? o->bands[i] : i + 1;
+        if (b > ds->band_count)
+            return eoi_fail(ctx, EO_E_ARG, "%s: band %d does not exist (the raster has %d)",
+                            ds->path, (int)b, (int)ds->band_count);
+        s->bands[i] = b;
+        double mean = counts[0] ? o->mean[counts[0] > 1 ? i : 0] : 0.0;
+        double sd = counts[1] ? o->std[counts[1] > 1 ? i : 0] : 1.0;
+        double scale = o ? o->scale : 1.0;
+        s->mul[i] = (float)(scale / sd);
+        s->add[i] = (float)(-mean / sd);
+        int has = 0;
+        s->nd[i] = GDALGetRasterNoDataValue(GDALGetRasterBand(ds->h, b), &has);
+        s->has_nd[i] = has;
+    }
+    return EO_OK;
+}
+
+/* Tiles k (at k * step, size t) that meet [x0, x0 + n), up to the first
+ * one that reaches the end of the raster (size): every pixel then lies in
+ * some tile away from that tile's ramped (zero-padded) edges. */
+static tiles1d tiles_over(int64_t x0, int64_t n, int64_t t, int64_t step, int64_t size) {
+    int64_t first = x0 - t < 0 ? 0 : (x0 - t) / step + 1;
+    int64_t last = (x0 + n + step - 1) / step - 1;
+    int64_t end = size - t <= 0 ? 0 : (size - t + step - 1) / step;
+    last = last < end ? last : end;
+    return (tiles1d){first, last - first + 1};
+}
+
+/* Weight of pixel i of a tile of size t along one axis: a raised-cosine
+ * ramp across the middle half of the overlap o on each side that is not on
+ * the raster's edge, MIN_WEIGHT in the outer quarter. */
+static float ramp(int64_t d, int64_t o) {
+    double q = (double)o / 4.0, x = (double)d + 0.5 - q;
+    if (o == 0 || x >= (double)o / 2.0)
+        return 1.0f;
+    if (x <= 0)
+        return 0.0f;
+    return (float)(0.5 - 0.5 * cos(3.14159265358979323846 * x / ((double)o / 2.0)));
+}
+
+static void axis_weights(float *w, int64_t t, int64_t o, bool ramp_lo, bool ramp_hi) {
+    for (int64_t i = 0; i < t; i++) {
+        float v = (ramp_lo ? ramp(i, o) : 1.0f) * (ramp_hi ? ramp(t - 1 - i, o) : 1.0f);
+        w[i] = v > (float)MIN_WEIGHT ? v : (float)MIN_WEIGHT;
+    }
+}
+
+/* The weights of tile k along an axis (raster size n). */
+static const float *weights_of(const float *w3, int64_t t, int64_t k, int64_t step, int64_t n) {
+    bool lo = k > 0, hi = k * step + t < n;
+    return w3 + (size_t)t * (size_t)(lo && hi ? 0 : lo ? 1 : 2);
+}
+
+/* Does tile (ky, kx) hold a pixel centre of the AOI inside the window? */
+static bool tile_meets_aoi(seg *s, int64_t ky, int64_t kx) {
+    if (!s->cov)
+        return true;
+    int64_t x0 = kx * s->sx, y0 = ky * s->sy;
+    int64_t xa = x0 > s->win.x ? x0 : s->win.x, ya = y0 > s->win.y ? y0 : s->win.y;
+    int64_t xb = x0 + s->tw < s->win.x + s->win.width ? x0 + s->tw : s->win.x + s->win.width;
+    int64_t yb = y0 + s->th < s->win.y + s->win.height ? y0 + s->th : s->win.y + s->win.height;
+    for (int64_t y = ya; y < yb; y += BLOCK) {
+        eo_window w = {xa, y, xb - xa, yb - y < BLOCK ? yb - y : BLOCK};
+        eoi_coverage_compute(s->cov, &w, EO_COVERAGE_CENTER, s->cov_buf, s->cov_row);
+        for (size_t i = 0; i < (size_t)w.width * (size_t)w.height; i++)
+            if (s->cov_buf[i] != 0.0f)
+                return true;
+    }
+    return false;
+}
+
+/* Index i >= n mirrored into [0, n) about the last sample (n - 2, n - 3,
+ * ...; back and forth when the padding is longer than n). */
+static int64_t reflect(int64_t i, int64_t n) {
+    if (n < 2)
+        return 0;
+    int64_t p = 2 * (n - 1), r = i % p;
+    return r < n ? r : p - r;
+}
+
+/* Read tile (ky, kx) into slot position: normalized input, nodata flags;
+ * beyond the raster's end the tile is mirrored (no dark border for the
+ * model to see). */
+static eo_status read_tile(seg *s, int64_t ky, int64_t kx, float *in, uint8_t *nod) {
+    eo_ctx *ctx = s->ctx;
+    const eo_dataset *ds = s->ds;
+    int64_t x0 = kx * s->sx, y0 = ky * s->sy;
+    int64_t rw = ds->width - x0 < s->tw ? ds->width - x0 : s->tw;
+    int64_t rh = ds->height - y0 < s->th ? ds->height - y0 : s->th;
+    size_t plane = (size_t)s->th * (size_t)s->tw, rplane = (size_t)rw * (size_t)rh;
+    memset(in, 0, plane * (size_t)s->c * sizeof *in);
+    memset(nod, 0, plane);
+    if (rw < 1 || rh < 1)
+        return EO_OK;
+    eoi_gdal_begin(ctx);
+    CPLErr e = GDALDatasetRasterIO(ds->h, GF_Read, (int)x0, (int)y0, (int)rw, (int)rh, s->read,
+                                   (int)rw, (int)rh, GDT_Float32, s->c, s->bands, 4, 4 * (int)rw,
+                                   (GSpacing)4 * (GSpacing)rplane);
+    eo_status st = EO_OK;
+    if (e != CE_None)
+        st = eoi_fail(ctx, EO_E_IO_READ, "%s: cannot read window %lld,%lld %lldx%lld: %s", ds->path,
+                      (long long)x0, (long long)y0, (long long)rw, (long long)rh,
+                      eoi_gdal_msg(ctx, "read error"));
+    eoi_gdal_end(ctx);
+    if (st != EO_OK)
+        return st;
+    for (int32_t c = 0; c < s->c; c++) {
+        const float *src = s->read + (size_t)c * rplane;
+        float *dst = in + (size_t)c * plane;
+        float mul = s->mul[c], add = s->add[c];
+        bool has = s->has_nd[c] != 0 && !isnan(s->nd[c]);
+        float nd = (float)s->nd[c];
+        for (int64_t y = 0; y < rh; y++) {
+            const float *sr = src + (size_t)y * (size_t)rw;
+            float *dr = dst + (size_t)y * (size_t)s->tw;
+            uint8_t *nr = nod + (size_t)y * (size_t)s->tw;
+            for (int64_t x = 0; x < rw; x++) {
+                float v = sr[x];
+                if (isnan(v) || (has && v == nd)) { /* NaN is nodata, declared or not */
+                    nr[x] = 1;
+                    dr[x] = 0.0f;
+                } else {
+                    dr[x] = v * mul + add;
+                }
+            }
+            for (int64_t x = rw; x < s->tw; x++)
+                dr[x] = dr[reflect(x, rw)];
+        }
+        for (int64_t y = rh; y < s->th; y++)
+            memcpy(dst + (size_t)y * (size_t)s->tw, dst + (size_t)reflect(y, rh) * (size_t)s->tw,
+                   (size_t)s->tw * sizeof *dst);
+    }
+    return EO_OK;
+}
+
+/* Model output to probabilities, in place: k planes of n pixels. */
+static void activate(float *p, int32_t k, size_t n, int32_t act) {
+    if (act == ACT_SIGMOID) {
+        for (size_t i = 0; i < n * (size_t)k; i++)
+            p[i] = 1.0f / (1.0f + expf(-p[i]));
+    } else if (act == ACT_SOFTMAX) {
+        for (size_t i = 0; i < n; i++) {
+            float m = p[i];
+            for (int32_t c = 1; c < k; c++)
+                m = p[(size_t)c * n + i] > m ? p[(size_t)c * n + i] : m;
+            float sum = 0.0f;
+            for (int32_t c = 0; c < k; c++) {
+                float e = expf(p[(size_t)c * n + i] - m);
+                p[(size_t)c * n + i] = e;
+                sum += e;
+            }
+            for (int32_t c = 0; c < k; c++)
+                p[(size_t)c * n + i] /= sum;
+        }
+    }
+}
+
+/* Blend one tile's probabilities (k planes of th x tw) into the accumulator. */
+static void blend(seg *s, int64_t ky, int64_t kx, const float *p, const uint8_t *nod) {
+    const eo_dataset *ds = s->ds;
+    int64_t x0 = kx * s->sx, y0 = ky * s->sy;
+    const float *wy = weights_of(s->wy, s->th, ky, s->sy, ds->height);
+    const float *wx = weights_of(s->wx, s->tw, kx, s->sx, ds->width);
+    int64_t xa = x0 > s->win.x ? x0 : s->win.x;
+    int64_t xb = x0 + s->tw < s->win.x + s->win.width ? x0 + s->tw : s->win.x + s->win.width;
+    int64_t ya = y0 > s->win.y ? y0 : s->win.y;
+    int64_t yb = y0 + s->th < s->win.y + s->win.height ? y0 + s->th : s->win.y + s->win.height;
+    size_t plane = (size_t)s->th * (size_t)s->tw, ww = (size_t)s->win.width;
+    size_t aplane = (size_t)s->acc_h * ww;
+    for (int64_t y = ya; y < yb; y++) {
+        int64_t ty = y - y0, ay = y - s->win.y - s->acc_y0;
+        float wr = wy[ty];
+        size_t arow = (size_t)ay * ww + (size_t)(xa - s->win.x);
+        size_t trow = (size_t)ty * (size_t)s->tw + (size_t)(xa - x0);
+        int64_t n = xb - xa;
+        const float *wxr = wx + (xa - x0);
+        for (int64_t i = 0; i < n; i++) {
+            float w = wr * wxr[i];
+            s->wsum[arow + (size_t)i] += w;
+            s->bad[arow + (size_t)i] |= nod[trow + (size_t)i];
+        }
+        for (int32_t c = 0; c < s->k; c++) {
+            float *a = s->acc + (size_t)c * aplane + arow;
+            const float *t = p + (size_t)c * plane + trow;
+            for (int64_t i = 0; i < n; i++)
+                a[i] += wr * wxr[i] * t[i];
+        }
+    }
+}
+
+/* Write the first n rows of the accumulator (window rows acc_y0 ...) and
+ * shift the rest up. */
+static eo_status flush(seg *s, int64_t n) {
+    eo_ctx *ctx = s->ctx;
+    size_t ww = (size_t)s->win.width, aplane = (size_t)s->acc_h * ww, bplane = (size_t)n * ww;
+    if (s->cov) {
+        eo_window w = {s->win.x, s->win.y + s->acc_y0, s->win.width, n};
+        eoi_coverage_compute(s->cov, &w, EO_COVERAGE_CENTER, s->cov_buf, s->cov_row);
+    }
+    for (size_t i = 0; i < bplane; i++) {
+        float ws = s->wsum[i];
+        bool ok = ws > 0 && !s->bad[i] && (!s->cov || s->cov_buf[i] != 0.0f);
+        if (!ok) {
+            for (int32_t c = 0; c < s->k; c++)
+                s->wbuf[(size_t)c * bplane + i] = NAN;
+            s->cbuf[i] = CLASS_NODATA;
+            continue;
+        }
+        float best = -INFINITY;
+        int32_t arg = 0;
+        for (int32_t c = 0; c < s->k; c++) {
+            float v = s->acc[(size_t)c * aplane + i] / ws;
+            s->wbuf[(size_t)c * bplane + i] = v;
+            if (v > best) {
+                best = v;
+                arg = c;
+            }
+        }
+        s->cbuf[i] = s->k == 1 ? (uint8_t)(best >= s->thr) : (uint8_t)arg;
+    }
+    eoi_gdal_begin(ctx);
+    eo_status st = EO_OK;
+    int xpos = (int)(s->win.x - s->area.x), ypos = (int)(s->win.y - s->area.y + s->acc_y0);
+    if (GDALDatasetRasterIO(s->hp, GF_Write, xpos, ypos, (int)ww, (int)n, s->wbuf, (int)ww, (int)n,
+                            GDT_Float32, s->k, NULL, 0, 0, 0) != CE_None ||
+        GDALDatasetRasterIO(s->hc, GF_Write, xpos, ypos, (int)ww, (int)n, s->cbuf, (int)ww, (int)n,
+                            GDT_Byte, 1, NULL, 0, 0, 0) != CE_None)
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "cannot write rows %d-%lld of the outputs: %s", ypos,
+                      (long long)(ypos + n - 1), eoi_gdal_msg(ctx, "write error"));
+    eoi_gdal_end(ctx);
+    if (st != EO_OK)
+        return st;
+    size_t keep = aplane - bplane;
+    for (int32_t c = 0; c < s->k; c++) {
+        float *a = s->acc + (size_t)c * aplane;
+        memmove(a, a + bplane, keep * sizeof *a);
+        memset(a + keep, 0, bplane * sizeof *a);
+    }
+    memmove(s->wsum, s->wsum + bplane, keep * sizeof *s->wsum);
+    memset(s->wsum + keep, 0, bplane * sizeof *s->wsum);
+    memmove(s->bad, s->bad + bplane, keep);
+    memset(s->bad + keep, 0, bplane);
+    s->acc_y0 += n;
+    return EO_OK;
+}
+
+static eo_status run_slot(void *user, int64_t i, int32_t worker) {
+    seg *s = user;
+    size_t per_in = (size_t)s->b * (size_t)s->c * (size_t)s->th * (size_t)s->tw;
+    size_t per_out = (size_t)s->b * (size_t)s->k * (size_t)s->th * (size_t)s->tw;
+    int64_t shape[4] = {s->b, s->c, s->th, s->tw};
+    return eo_model_run(s->wctx[worker], s->model, s->in + (size_t)i * per_in, shape, 4,
+                        s->out + (size_t)i * per_out, per_out);
+}
+
+/* Run the filled slots on the workers and blend their tiles in order. */
+static eo_status run_slots(seg *s, int32_t nfilled, int64_t ky) {
+    eo_ctx *ctx = s->ctx;
+    eo_status st = eoi_parallel_for(ctx, nfilled, run_slot, s);
+    if (st != EO_OK) {
+        for (int32_t w = 0; w < s->nworkers; w++)
+            if (eo_ctx_status(s->wctx[w]) != EO_OK)
+                return eoi_ctx_take_error(ctx, s->wctx[w]);
+        return st;
+    }
+    size_t plane = (size_t)s->th * (size_t)s->tw;
+    for (int32_t i = 0; i < nfilled; i++)
+        for (int32_t j = 0; j < s->slot_n[i]; j++) {
+            size_t t = (size_t)i * (size_t)s->b + (size_t)j;
+            float *p = s->out + t * (size_t)s->k * plane;
+            activate(p, s->k, plane, s->act);
+            blend(s, ky, s->slot_tile[t], p, s->nod + t * plane);
+        }
+    return EO_OK;
+}
+
+static eo_status run_row(seg *s, int64_t ky) {
+    int32_t filled = 0; /* slots filled */
+    int32_t in_slot = 0;
+    size_t plane = (size_t)s->th * (size_t)s->tw;
+    eo_status st = EO_OK;
+    for (int64_t j = 0; j < s->tx.count; j++) {
+        int64_t kx = s->tx.first + j;
+        s->tiles_done++;
+        if (!tile_meets_aoi(s, ky, kx))
+            continue;
+        size_t t = (size_t)filled * (size_t)s->b + (size_t)in_slot;
+        EOI_TRY_RET(read_tile(s, ky, kx, s->in + t * (size_t)s->c * plane, s->nod + t * plane));
+        s->slot_tile[t] = kx;
+        s->tiles_run++;
+        if (++in_slot == s->b) {
+            s->slot_n[filled++] = in_slot;
+            in_slot = 0;
+        }
+        if (filled == s->nslot) {
+            EOI_TRY_RET(run_slots(s, filled, ky));
+            filled = 0;
+            EOI_TRY_RET(eoi_progress(s->ctx, 0.9 * (double)s->tiles_done / (double)s->tiles_total,
+                                     "segment"));
+        }
+    }
+    if (in_slot) { /* a partial batch: the rest of its tiles are zeros */
+        for (int32_t j = in_slot; j < s->b; j++) {
+            size_t t = (size_t)filled * (size_t)s->b + (size_t)j;
+            memset(s->in + t * (size_t)s->c * plane, 0, (size_t)s->c * plane * sizeof(float));
+        }
+        s->slot_n[filled++] = in_slot;
+    }
+    if (filled)
+        st = run_slots(s, filled, ky);
+    if (st == EO_OK)
+        st = eoi_progress(s->ctx, 0.9 * (double)s->tiles_done / (double)s->tiles_total, "segment");
+    return st;
+}
+
+static GDALDatasetH create_tmp(eo_ctx *ctx, const char *tmp, const char *target, const seg *s,
+                               int32_t bands, GDALDataType dt, double nodata) {
+    GDALDriverH drv = GDALGetDriverByName("GTiff");
+    const char *copts[] = {"TILED=YES",    "BLOCKXSIZE=256",   "BLOCKYSIZE=256",  "COMPRESS=ZSTD",
+                           "ZSTD_LEVEL=1", "BIGTIFF=IF_SAFER", "INTERLEAVE=BAND", NULL};
+    GDALDatasetH h = drv ? GDALCreate(drv, tmp, (int)s->area.width, (int)s->area.height, bands, dt,
+                                      (char **)copts)
+                         : NULL;
+    if (!h) {
+        eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot create the file: %s", target,
+                 eoi_gdal_msg(ctx, "GDAL could not create it"));
+        return NULL;
+    }
+    const eo_dataset *ds = s->ds;
+    if (ds->has_gt) {
+        double gt[6];
+        memcpy(gt, ds->gt, sizeof gt);
+        gt[0] += (double)s->area.x * gt[1] + (double)s->area.y * gt[2];
+        gt[3] += (double)s->area.x * gt[4] + (double)s->area.y * gt[5];
+        GDALSetGeoTransform(h, gt);
+    }
+    if (ds->wkt && *ds->wkt)
+        GDALSetProjection(h, ds->wkt);
+    for (int32_t b = 1; b <= bands; b++)
+        GDALSetRasterNoDataValue(GDALGetRasterBand(h, b), nodata);
+    return h;
+}
+
+/* Close a temporary GeoTIFF; false (message on ctx) if the close failed. */
+static bool close_tmp(eo_ctx *ctx, GDALDatasetH h) {
+    if (!h)
+        return true;
+    ctx->gdal_err = 0;
+    GDALClose(h);
+    return ctx->gdal_err == 0;
+}
+
+/* "out.tif" -> "out_classes.tif" */
+static char *classes_name(eo_ctx *ctx, const char *path) {
+    const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+    size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - path) : strlen(path);
+    size_t n = strlen(path) + 16;
+    char *s = eoi_malloc(ctx, n);
+    if (s)
+        snprintf(s, n, "%.*s_classes%s", (int)stem, path, path + stem);
+    return s;
+}
+
+/* Progress of a COG conversion mapped into [lo, hi] of the caller's bar. */
+typedef struct subprog {
+    eo_progress_fn fn;
+    void *user;
+    double lo, hi;
+} subprog;
+
+static int sub_progress(void *user, double f, const char *stage) {
+    subprog *p = user;
+    return p->fn ? p->fn(p->user, p->lo + (p->hi - p->lo) * f, stage) : 0;
+}
+
+static eo_status to_cog(eo_ctx *ctx, const char *dst, const char *tmp_tif, bool categorical,
+                        double lo, double hi) {
+    eo_dataset *d = NULL;
+    eo_cog_opts *o = NULL;
+    subprog sp = {ctx->progress_fn, ctx->progress_user, lo, hi};
+    eo_status st = EO_OK;
+    EOI_TRY(st, eo_cog_opts_new(ctx, &o));
+    if (categorical)
+        EOI_TRY(st, eo_cog_opts_set_resampling(ctx, o, EO_RESAMPLE_NEAREST));
+    EOI_TRY(st, eo_dataset_open(ctx, &d, tmp_tif));
+    ctx->progress_fn = sub_progress;
+    ctx->progress_user = &sp;
+    st = eo_cog_write(ctx, dst, d, o);
+    ctx->progress_fn = sp.fn;
+    ctx->progress_user = sp.user;
+done:
+    eo_dataset_close(d);
+    eo_cog_opts_free(o);
+    return st;
+}
+
+static eo_status summary(eo_ctx *ctx, char **out, const seg *s, const char *path,
+                         const char *cpath) {
+    json_object *o = json_object_new_object();
+    if (!o)
+        return eoi_fail(ctx, EO_E_NOMEM, "out of memory");
+    static const char *const acts[] = {"auto", "none", "sigmoid", "softmax"};
+    json_object_object_add(o, "probabilities", json_object_new_string(path));
+    json_object_object_add(o, "classes", json_object_new_string(cpath));
+    json_object_object_add(o, "width", json_object_new_int64(s->area.width));
+    json_object_object_add(o, "height", json_object_new_int64(s->area.height));
+    json_object *w = json_object_new_array();
+    json_object_array_add(w, json_object_new_int64(s->area.x));
+    json_object_array_add(w, json_object_new_int64(s->area.y));
+    json_object_array_add(w, json_object_new_int64(s->area.width));
+    json_object_array_add(w, json_object_new_int64(s->area.height));
+    json_object_object_add(o, "window", w);
+    json_object_object_add(o, "classes_count", json_object_new_int(s->k));
+    json_object_object_add(o, "activation", json_object_new_string(acts[s->act]));
+    json_object_object_add(o, "tile", json_object_new_int64(s->th));
+    json_object_object_add(o, "overlap", json_object_new_int64(s->oy));
+    json_object_object_add(o, "batch", json_object_new_int(s->b));
+    json_object_object_add(o, "tiles", json_object_new_int64(s->tiles_total));
+    json_object_object_add(o, "tiles_run", json_object_new_int64(s->tiles_run));
+    eo_status st = eoi_json_dump(ctx, out, o, false);
+    json_object_put(o);
+    return st;
+}
+
+static eo_status alloc_buffers(eo_ctx *ctx, seg *s) {
+    size_t ww = (size_t)s->sw, plane = (size_t)s->th * (size_t)s->tw, n;
+    size_t wide = ww > (size_t)s->tw ? ww : (size_t)s->tw;
+    int64_t acc_h = s->th + BLOCK;
+    s->acc_h = acc_h;
+    int32_t nt = eoi_threads(ctx);
+    nt = nt < 1 ? 1 : nt > 64 ? 64 : nt;
+    s->nworkers = nt;
+    s->nslot = nt;
+    size_t tiles = (size_t)s->nslot * (size_t)s->b;
+    /* the largest buffers, checked against the context's limits */
+    EOI_TRY_RET(eoi_check_raster_size(ctx, &n, (int64_t)ww, acc_h, s->k + 2, sizeof(float),
+                                      "segmentation accumulator"));
+    EOI_TRY_RET(eoi_check_raster_size(ctx, &n, s->tw, s->th, (int64_t)tiles * (s->c + s->k + 1),
+                                      sizeof(float), "segmentation tiles"));
+    if (!(s->acc = eoi_calloc(ctx, (size_t)s->k * (size_t)acc_h * ww, sizeof(float))) ||
+        !(s->wsum = eoi_calloc(ctx, (size_t)acc_h * ww, sizeof(float))) ||
+        !(s->bad = eoi_calloc(ctx, (size_t)acc_h * ww, 1)) ||
+        !(s->read = eoi_malloc(ctx, (size_t)s->c * plane * sizeof(float))) ||
+        !(s->in = eoi_malloc(ctx, tiles * (size_t)s->c * plane * sizeof(float))) ||
+        !(s->out = eoi_malloc(ctx, tiles * (size_t)s->k * plane * sizeof(float))) ||
+        !(s->nod = eoi_malloc(ctx, tiles * plane)) ||
+        !(s->slot_tile = eoi_calloc(ctx, tiles, sizeof *s->slot_tile)) ||
+        !(s->slot_n = eoi_calloc(ctx, (size_t)s->nslot, sizeof *s->slot_n)) ||
+        !(s->wbuf = eoi_malloc(ctx, (size_t)s->k * BLOCK * ww * sizeof(float))) ||
+        !(s->cbuf = eoi_malloc(ctx, BLOCK * ww)) ||
+        !(s->cov_buf = eoi_malloc(ctx, BLOCK * wide * sizeof(float))) ||
+        !(s->cov_row = eoi_malloc(ctx, (wide + 2) * sizeof(double))) ||
+        !(s->wy = eoi_malloc(ctx, 3 * (size_t)s->th * sizeof(float))) ||
+        !(s->wx = eoi_malloc(ctx, 3 * (size_t)s->tw * sizeof(float))) ||
+        !(s->wctx = eoi_calloc(ctx, (size_t)nt, sizeof *s->wctx)))
+        return EO_E_NOMEM;
+    for (int32_t w = 0; w < nt; w++) {
+        EOI_TRY_RET(eoi_ctx_worker_new(ctx, &s->wctx[w]));
+        if (nt > 1)
+            s->wctx[w]->threads = 1; /* the tiles are the parallel work */
+    }
+    /* weights: [both sides ramped, only the low side, only the high side] */
+    axis_weights(s->wy, s->th, s->oy, true, true);
+    axis_weights(s->wy + s->th, s->th, s->oy, true, false);
+    axis_weights(s->wy + 2 * s->th, s->th, s->oy, false, true);
+    axis_weights(s->wx, s->tw, s->ox, true, true);
+    axis_weights(s->wx + s->tw, s->tw, s->ox, true, false);
+    axis_weights(s->wx + 2 * s->tw, s->tw, s->ox, false, true);
+    return EO_OK;
+}
+
+static void seg_clear(seg *s) {
+    for (int32_t w = 0; s->wctx && w < s->nworkers; w++)
+        eo_ctx_free(s->wctx[w]);
+    eoi_free(s->wctx);
+    eoi_coverage_free(s->cov);
+    void *bufs[] = {s->bands, s->mul,  s->add,     s->nd,      s->has_nd, s->acc,      s->wsum,
+                    s->bad,   s->read, s->in,      s->out,     s->nod,    s->wbuf,     s->cbuf,
+                    s->wy,    s->wx,   s->cov_row, s->cov_buf, s->slot_n, s->slot_tile};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        eoi_free(bufs[i]);
+}
+
+/* The AOI in pixel coordinates and the output window. */
+static eo_status plan_window(eo_ctx *ctx, seg *s, const eo_dataset *ds, const eo_geom *aoi) {
+    s->area = (eo_window){0, 0, ds->width, ds->height};
+    if (!aoi)
+        return EO_OK;
+    if (!ds->has_gt)
+        return eoi_fail(ctx, EO_E_SOURCE, "%s: no geotransform: an AOI cannot be placed on it",
+                        ds->path);
+    eo_geom *g = NULL;
+    eo_status st = eoi_aoi_to_raster_crs(ctx, &g, aoi, ds->wkt);
+    if (st == EO_OK)
+        st = eoi_coverage_new(ctx, &s->cov, g, ds->gt);
+    eo_geom_free(g);
+    if (st == EO_OK && !eoi_coverage_window(s->cov, ds->width, ds->height, &s->area))
+        st = eoi_fail(ctx, EO_E_NODATA_IN_AOI, "%s: the AOI does not overlap the raster", ds->path);
+    return st;
+}
+
+/* Width of the strip at x of the output window. */
+static int64_t strip_width(const seg *s, int64_t x, int64_t strip) {
+    return s->area.width - x < strip ? s->area.width - x : strip;
+}
+
+/* Segment the column strip s->win: its tile rows, flushing the rows above
+ * the next tile row as they become final. */
+static eo_status run_strip(seg *s) {
+    size_t cells = (size_t)s->acc_h * (size_t)s->sw;
+    memset(s->acc, 0, (size_t)s->k * cells * sizeof *s->acc);
+    memset(s->wsum, 0, cells * sizeof *s->wsum);
+    memset(s->bad, 0, cells);
+    s->acc_y0 = 0;
+    eo_status st = EO_OK;
+    for (int64_t i = 0; i < s->ty.count && st == EO_OK; i++) {
+        int64_t ky = s->ty.first + i;
+        st = run_row(s, ky);
+        /* rows above the next tile row are final */
+        int64_t h = s->win.height;
+        int64_t next = i + 1 < s->ty.count ? (ky + 1) * s->sy - s->win.y : h;
+        next = next < 0 ? 0 : next > h ? h : next;
+        while (st == EO_OK && (s->acc_y0 + BLOCK <= next || (s->acc_y0 < next && next == h)))
+            st = flush(s, next - s->acc_y0 < BLOCK ? next - s->acc_y0 : BLOCK);
+    }
+    return st;
+}
+
+eo_status eoi_segment_model_load(eo_ctx *ctx, eo_model **out, const char *path,
+                                 const int64_t want[4]) {
+    *out = NULL;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    eoi_onnx onnx = {0};
+    eo_model_opts *mo = NULL;
+    eo_status st = eoi_read_file_bytes(ctx, &data, &len, path, SIZE_MAX - 1);
+    if (st != EO_OK)
+        return st;
+    int64_t dims[4];
+    memcpy(dims, want, sizeof dims);
+    /* the dimensions the file fixes stay as they are (eo_segment names a
+     * mismatch with the bands or the tile) */
+    if (eoi_onnx_parse(ctx, &onnx, data, len) == EO_OK) {
+        for (int32_t i = 0; i < onnx.ninputs; i++) {
+            const eoi_vinfo *v = &onnx.inputs[i];
+            bool init = false;
+            for (int32_t j = 0; j < onnx.ninit && !init; j++)
+                init = strcmp(onnx.inits[j].name, v->name) == 0;
+            if (init || v->ndim != 4)
+                continue;
+            for (int32_t d = 0; d < 4; d++)
+                if (v->dims[d] > 0)
+                    dims[d] = v->dims[d];
+            break;
+        }
+        eoi_onnx_free(&onnx);
+    }
+    st = eo_model_opts_new(ctx, &mo);
+    if (st == EO_OK)
+        st = eo_model_opts_set_input_shape(ctx, mo, dims, 4);
+    if (st == EO_OK)
+        st = eo_model_load_memory(ctx, out, data, len, mo);
+    if (st != EO_OK) {
+        char msg[EOI_MSG_MAX];
+        snprintf(msg, sizeof msg, "%s", eo_ctx_errmsg(ctx));
+        eoi_fail(ctx, st, "%s: %s", path, msg);
+    }
+    eo_model_opts_free(mo);
+    eoi_free(data);
+    return st;
+}
+
+eo_status eo_segment(eo_ctx *ctx, char **out_json, const char *path, const eo_model *model,
+                     const eo_dataset *ds, const eo_geom *aoi, const eo_segment_opts *o) {
+    EOI_CHECK_ARG(ctx, path && *path && model && ds);
+    if (out_json)
+        *out_json = NULL;
+    seg s = {.ctx = ctx, .ds = ds, .thr = o ? (float)o->threshold : 0.5f};
+    eo_model *replanned = NULL;
+    char *cpath = NULL;
+    char tp[4200] = "", tc[4200] = "", cp[4200] = "", cc[4200] = "";
+    bool made_cp = false, made_cc = false;
+    eo_status st = EO_OK;
+    int32_t nsel = o && o->nbands ? o->nbands : ds->band_count;
+    if (!(cpath =
+              o && o->classes_path ? eoi_strdup(ctx, o->classes_path) : classes_name(ctx, path))) {
+        st = EO_E_NOMEM;
+        goto done;
+    }
+    if (strcmp(cpath, path) == 0) {
+        st = eoi_fail(ctx, EO_E_ARG, "%s: the class raster needs a path of its own", path);
+        goto done;
+    }
+    EOI_TRY(st, plan_input(ctx, &s, ds, o, nsel));
+    EOI_TRY(st, plan_model(ctx, &s, &replanned, model, o, nsel));
+    EOI_TRY(st, plan_window(ctx, &s, ds, aoi));
+    int64_t strip = eoi_segment_strip_px > 0 ? eoi_segment_strip_px : STRIP;
+    s.sw = s.area.width < strip ? s.area.width : strip;
+    s.ty = tiles_over(s.area.y, s.area.height, s.th, s.sy, ds->height);
+    for (int64_t x = 0; x < s.area.width; x += strip)
+        s.tiles_total +=
+            s.ty.count *
+            tiles_over(s.area.x + x, strip_width(&s, x, strip), s.tw, s.sx, ds->width).count;
+    EOI_TRY(st, alloc_buffers(ctx, &s));
+    EOI_TRY(st, eoi_temp_name(ctx, tp, sizeof tp, path));
+    EOI_TRY(st, eoi_temp_name(ctx, tc, sizeof tc, cpath));
+    eoi_gdal_begin(ctx);
+    s.hp = create_tmp(ctx, tp, path, &s, s.k, GDT_Float32, NAN);
+    s.hc = s.hp ? create_tmp(ctx, tc, cpath, &s, 1, GDT_Byte, CLASS_NODATA) : NULL;
+    eoi_gdal_end(ctx);
+    if (!s.hp || !s.hc) {
+        st = eo_ctx_status(ctx);
+        goto done;
+    }
+    eoi_log(ctx, EO_LOG_INFO,
+            "segment: %lld x %lld pixels, %lld tiles of %lld x %lld (overlap %lld), batch %d, %d "
+            "classes",
+            (long long)s.area.width, (long long)s.area.height, (long long)s.tiles_total,
+            (long long)s.th, (long long)s.tw, (long long)s.oy, (int)s.b, (int)s.k);
+    if (s.nworkers > 1)
+        blas_single(true);
+    for (int64_t x = 0; x < s.area.width && st == EO_OK; x += strip) {
+        s.win = (eo_window){s.area.x + x, s.area.y, strip_width(&s, x, strip), s.area.height};
+        s.tx = tiles_over(s.win.x, s.win.width, s.tw, s.sx, ds->width);
+        st = run_strip(&s);
+    }
+    if (s.nworkers > 1)
+        blas_single(false);
+    if (st != EO_OK)
+        goto done;
+    eoi_gdal_begin(ctx);
+    bool closed = close_tmp(ctx, s.hp);
+    closed = close_tmp(ctx, s.hc) && closed;
+    s.hp = s.hc = NULL;
+    if (!closed)
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot finish the temporary files: %s", path,
+                      eoi_gdal_msg(ctx, "write error"));
+    eoi_gdal_end(ctx);
+    if (st != EO_OK)
+        goto done;
+    EOI_TRY(st, eoi_temp_name(ctx, cp, sizeof cp, path));
+    EOI_TRY(st, eoi_temp_name(ctx, cc, sizeof cc, cpath));
+    made_cp = true;
+    EOI_TRY(st, to_cog(ctx, cp, tp, false, 0.9, 0.97));
+    made_cc = true;
+    EOI_TRY(st, to_cog(ctx, cc, tc, true, 0.97, 1.0));
+    if (rename(cp, path) != 0) {
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot move the finished file into place: %s", path,
+                      strerror(errno));
+        goto done;
+    }
+    made_cp = false;
+    if (rename(cc, cpath) != 0) {
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot move the finished file into place: %s", cpath,
+                      strerror(errno));
+        unlink(path);
+        goto done;
+    }
+    made_cc = false;
+    if (out_json)
+        st = summary(ctx, out_json, &s, path, cpath);
+    if (st != EO_OK) {
+        unlink(path);
+        unlink(cpath);
+    }
+done:
+    if (s.hp || s.hc) {
+        eoi_gdal_begin(ctx);
+        close_tmp(ctx, s.hp);
+        close_tmp(ctx, s.hc);
+        eoi_gdal_end(ctx);
+    }
+    if (tp[0])
+        unlink(tp);
+    if (tc[0])
+        unlink(tc);
+    if (made_cp)
+        unlink(cp);
+    if (made_cc)
+        unlink(cc);
+    seg_clear(&s);
+    eo_model_free(replanned);
+    eoi_free(cpath);
+    return st;
+}

@@ -1,0 +1,202 @@
+/* op_segment.c - operation "segment": run an ONNX segmentation model over a
+ * raster in overlapping tiles (eo_segment) and write probability and class
+ * COGs. */
+#include "ops_int.h"
+
+#include "../infer/infer_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A number, or a string holding a number or a fraction "a/b". */
+static eo_status scale_param(eo_ctx *ctx, json_object *params, double *out) {
+    json_object *v = NULL;
+    *out = 1.0;
+    if (!json_object_object_get_ex(params, "scale", &v) || !v)
+        return EO_OK;
+    if (!json_object_is_type(v, json_type_string)) {
+        *out = json_object_get_double(v);
+        return EO_OK;
+    }
+    const char *s = json_object_get_string(v);
+    char *end = NULL;
+    double a = strtod(s, &end), b = 1.0;
+    if (end != s && *end == '/') {
+        const char *d = end + 1;
+        b = strtod(d, &end);
+        if (end == d)
+            end = (char *)s; /* "1/" */
+    }
+    if (end == s || *end || !isfinite(a) || !isfinite(b) || b == 0 || a == 0)
+        return eoi_fail(ctx, EO_E_PARAM,
+                        "scale: expected a non-zero number or a fraction such as 1/255, got "
+                        "'%.50s'",
+                        s);
+    *out = a / b;
+    return EO_OK;
+}
+
+/* A JSON array of numbers into a new double array. */
+static eo_status num_array(eo_ctx *ctx, json_object *params, const char *key, double **out,
+                           int32_t *n) {
+    json_object *v = NULL;
+    *out = NULL;
+    *n = 0;
+    if (!json_object_object_get_ex(params, key, &v) || !v)
+        return EO_OK;
+    size_t len = json_object_array_length(v);
+    if (!len)
+        return EO_OK;
+    if (!(*out = eoi_malloc(ctx, len * sizeof **out)))
+        return EO_E_NOMEM;
+    for (size_t i = 0; i < len; i++)
+        (*out)[i] = json_object_get_double(json_object_array_get_idx(v, i));
+    *n = (int32_t)len;
+    return EO_OK;
+}
+
+static eo_status set_opts(eo_ctx *ctx, eo_segment_opts *o, json_object *params) {
+    eo_status st = EO_OK;
+    double *vals = NULL, scale;
+    int32_t *bands = NULL, n = 0;
+    json_object *v = NULL;
+    if (json_object_object_get_ex(params, "tile", &v) && v)
+        EOI_TRY(st, eo_segment_opts_set_tile(ctx, o, (int32_t)json_object_get_int64(v)));
+    EOI_TRY(st, eo_segment_opts_set_overlap(ctx, o, (int32_t)eoi_param_int(params, "overlap", 64)));
+    if (json_object_object_get_ex(params, "batch", &v) && v)
+        EOI_TRY(st, eo_segment_opts_set_batch(ctx, o, (int32_t)json_object_get_int64(v)));
+    EOI_TRY(st, eo_segment_opts_set_threshold(ctx, o, eoi_param_num(params, "threshold", 0.5)));
+    EOI_TRY(st,
+            eo_segment_opts_set_activation(ctx, o, eoi_param_str(params, "activation", "auto")));
+    EOI_TRY(st, scale_param(ctx, params, &scale));
+    EOI_TRY(st, eo_segment_opts_set_scale(ctx, o, scale));
+    EOI_TRY(st, num_array(ctx, params, "mean", &vals, &n));
+    EOI_TRY(st, eo_segment_opts_set_mean(ctx, o, vals, n));
+    eoi_free(vals);
+    vals = NULL;
+    EOI_TRY(st, num_array(ctx, params, "std", &vals, &n));
+    EOI_TRY(st, eo_segment_opts_set_std(ctx, o, vals, n));
+    if (json_object_object_get_ex(params, "bands", &v) && v) {
+        n = (int32_t)json_object_array_length(v);
+        if (n && !(bands = eoi_malloc(ctx, (size_t)n * sizeof *bands))) {
+            st = EO_E_NOMEM;
+            goto done;
+        }
+        for (int32_t i = 0; i < n; i++)
+            bands[i] = (int32_t)json_object_get_int64(json_object_array_get_idx(v, (size_t)i));
+        EOI_TRY(st, eo_segment_opts_set_bands(ctx, o, bands, n));
+    }
+    EOI_TRY(st, eo_segment_opts_set_classes_path(ctx, o, eoi_param_str(params, "classes", NULL)));
+done:
+    eoi_free(vals);
+    eoi_free(bands);
+    return st;
+}
+
+static eo_status run_segment(eo_ctx *ctx, json_object *params, json_object **result) {
+    eo_segment_opts *o = NULL;
+    eo_dataset *ds = NULL;
+    eo_geom *aoi = NULL;
+    eo_model *m = NULL;
+    char *json = NULL;
+    eo_status st = EO_OK;
+    json_object *v = NULL;
+    EOI_TRY(st, eo_segment_opts_new(ctx, &o));
+    EOI_TRY(st, set_opts(ctx, o, params));
+    if (json_object_object_get_ex(params, "aoi", &v) && v)
+        EOI_TRY(st, eoi_param_aoi_value(ctx, &aoi, v, params));
+    EOI_TRY(st, eoi_param_dataset(ctx, &ds, params, "src"));
+    /* planned for the tiles eo_segment will run, on the axes the file leaves
+     * dynamic (so that it need not re-plan) */
+    json_object *b = NULL;
+    int64_t tile = eoi_param_int(params, "tile", 512);
+    int64_t want[4] = {eoi_param_int(params, "batch", 2),
+                       json_object_object_get_ex(params, "bands", &b) && b
+                           ? (int64_t)json_object_array_length(b)
+                           : eo_dataset_band_count(ds),
+                       tile, tile};
+    EOI_TRY(st, eoi_segment_model_load(ctx, &m, eoi_param_str(params, "model", ""), want));
+    EOI_TRY(st, eo_segment(ctx, &json, eoi_param_str(params, "out", ""), m, ds, aoi, o));
+    EOI_TRY(st, eoi_json_parse(ctx, result, json, "segment result", EO_E_INTERNAL));
+done:
+    eo_free(json);
+    eo_model_free(m);
+    eo_geom_free(aoi);
+    eo_dataset_close(ds);
+    eo_segment_opts_free(o);
+    return st;
+}
+
+const eoi_op eoi_op_segment = {
+    .name = "segment",
+    .cli = "segment",
+    .summary = "Run an ONNX segmentation model over a raster in overlapping tiles: probability "
+               "and class COGs",
+    .schema =
+        "{"
+        "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
+        "\"title\": \"segment\","
+        "\"type\": \"object\","
+        "\"properties\": {"
+        "  \"model\": {\"type\": \"string\", \"minLength\": 1,"
+        "              \"description\": \"ONNX model: N x C x H x W in, N x classes x H x W "
+        "out\"},"
+        "  \"src\": " EOI_SRC_SCHEMA(
+            "source raster") ","
+                             "  \"out\": {\"type\": \"string\", \"minLength\": 1,"
+                             "            \"description\": \"probability COG (float32, one band "
+                             "per class)\"},"
+                             "  \"classes\": {\"type\": \"string\", \"minLength\": 1,"
+                             "                \"description\": \"class COG (uint8; default: OUT "
+                             "with _classes before "
+                             "its extension)\"},"
+                             "  \"tile\": {\"type\": \"integer\", \"minimum\": 8, \"maximum\": "
+                             "8192,"
+                             "             \"description\": \"tile size in pixels (default 512, or "
+                             "the model's fixed "
+                             "input size)\"},"
+                             "  \"overlap\": {\"type\": \"integer\", \"minimum\": 0, \"maximum\": "
+                             "4096, \"default\": 64,"
+                             "                \"description\": \"overlap of neighbouring tiles in "
+                             "pixels (at most half "
+                             "the tile)\"},"
+                             "  \"batch\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": "
+                             "256,"
+                             "              \"description\": \"tiles per model run (default: the "
+                             "model's fixed batch, "
+                             "else 2)\"},"
+                             "  \"bands\": {\"type\": \"array\", \"items\": {\"type\": "
+                             "\"integer\", \"minimum\": 1},"
+                             "              \"description\": \"source bands fed to the model, in "
+                             "order (default: "
+                             "all)\"},"
+                             "  \"scale\": {\"type\": [\"number\", \"string\"], \"default\": 1,"
+                             "              \"description\": \"input scale, a number or a fraction "
+                             "such as 1/255\"},"
+                             "  \"mean\": {\"type\": \"array\", \"items\": {\"type\": \"number\"},"
+                             "             \"description\": \"per-band mean subtracted after "
+                             "scaling (one value, or "
+                             "one per band)\"},"
+                             "  \"std\": {\"type\": \"array\", \"items\": {\"type\": \"number\"},"
+                             "            \"description\": \"per-band standard deviation divided "
+                             "by (one value, or "
+                             "one per band)\"},"
+                             "  \"threshold\": {\"type\": \"number\", \"minimum\": 0, \"maximum\": "
+                             "1, \"default\": 0.5,"
+                             "                  \"description\": \"probability threshold of a "
+                             "one-channel model's "
+                             "class raster\"},"
+                             "  \"activation\": {\"type\": \"string\","
+                             "                   \"enum\": [\"auto\", \"none\", \"sigmoid\", "
+                             "\"softmax\"],"
+                             "                   \"default\": \"auto\", \"description\": \"output "
+                             "to probabilities "
+                             "(auto: none if the model ends in a sigmoid or "
+                             "softmax)\"}," EOI_AOI_SCHEMA_PROPS "},"
+                             "\"required\": [\"model\", \"src\", \"out\"],"
+                             "\"additionalProperties\": false,"
+                             "\"x-positional\": [\"model\", \"src\", \"out\"]"
+                             "}",
+    .run = run_segment,
+};
