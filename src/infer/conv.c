@@ -28,43 +28,386 @@ static void geom_of(const eoi_exec *ex, const eoi_node *n, convgeom *q) {
     q->kk = n->k[0] * n->k[1];
 }
 
-/* Columns of output rows [r0, r0 + nr) of one group: col[K][nr * OW]. */
-static void im2col(float *col, const float *in, const eoi_node *n, const convgeom *q, int64_t r0,
-                   int64_t nr) {
-    int64_t ncol = nr * q->ow;
-    for (int64_t c = 0; c < q->cg; c++)
-        for (int64_t ky = 0; ky < n->k[0]; ky++)
-            for (int64_t kx = 0; kx < n->k[1]; kx++) {
-                float *dst = col + ((c * n->k[0] + ky) * n->k[1] + kx) * ncol;
-                const float *src = in + c * q->h * q->w;
-                int64_t xoff = kx * n->d[1] - n->pads[1];
-                /* ox range whose ix = ox * sw + xoff lies inside [0, W) */
-                int64_t lo = xoff >= 0 ? 0 : (-xoff + n->s[1] - 1) / n->s[1];
-                int64_t hi = q->w - xoff <= 0 ? 0 : (q->w - xoff + n->s[1] - 1) / n->s[1];
-                if (hi > q->ow)
-                    hi = q->ow;
-                if (lo > hi)
-                    lo = hi;
-                for (int64_t r = 0; r < nr; r++, dst += q->ow) {
-                    int64_t iy = (r0 + r) * n->s[0] - n->pads[0] + ky * n->d[0];
-                    if (iy < 0 || iy >= q->h) {
-                        memset(dst, 0, (size_t)q->ow * sizeof(float));
+/* ---- convolution as GEMM on our own micro-kernel ------------------------
+ * out[m][p] = act(bias[m] + sum_k w[m][k] * col[k][p]) per group, with k =
+ * (c, ky, kx) and p = (oy, ox). The weights are packed once at load in
+ * panels of EOI_GEMM_MRP rows (k-major); the columns are gathered straight
+ * from the input (implicit im2col) into a small panel of gemm_nr columns x kc
+ * rows that stays in L1 while every weight panel passes over it. 1x1
+ * convolutions read the input in place. The threads split the columns. */
+
+static int is_pointwise(const eoi_node *n) {
+    return n->k[0] == 1 && n->k[1] == 1 && n->s[0] == 1 && n->s[1] == 1 && n->pads[0] == 0 &&
+           n->pads[1] == 0 && n->pads[2] == 0 && n->pads[3] == 0;
+}
+
+static int64_t npanels(int64_t rows) { return (rows + EOI_GEMM_MRP - 1) / EOI_GEMM_MRP; }
+
+/* Winograd F(2x2, 3x3) for 3x3 convolutions of stride 1 over at least
+ * EOI_WINO_MIN_C channels (fewer: the transforms cost more than they save). */
+#define EOI_WINO_MIN_C 8
+static int use_wino(const eoi_graph *g, const eoi_node *n) {
+    const eoi_value *x = &g->values[n->in[0]];
+    return n->group == 1 && n->k[0] == 3 && n->k[1] == 3 && n->s[0] == 1 && n->s[1] == 1 &&
+           n->d[0] == 1 && n->d[1] == 1 && x->ndim == 4 && x->dims[1] >= EOI_WINO_MIN_C;
+}
+
+size_t eoi_conv_packed_floats(const eoi_graph *g, const eoi_node *n) {
+    const eoi_value *x = &g->values[n->in[0]], *o = &g->values[n->out[0]];
+    int64_t cg = x->dims[1] / n->group, mg = o->dims[1] / n->group;
+    if (cg == 1 && mg == 1)
+        return 0; /* depthwise: a direct kernel */
+    if (use_wino(g, n))
+        return (size_t)(16 * npanels(mg) * EOI_GEMM_MRP * cg);
+    return (size_t)(n->group * npanels(mg) * EOI_GEMM_MRP * cg * n->k[0] * n->k[1]);
+}
+
+/* U = G w G^T per (m, c), element x = 4 * i + j in panel order
+ * wp[x][panel][c][EOI_GEMM_MRP]. */
+static void pack_wino(const eoi_node *n, int64_t c, int64_t m, float *wp) {
+    static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    int64_t np = npanels(m);
+    for (int64_t o = 0; o < m; o++)
+        for (int64_t ci = 0; ci < c; ci++) {
+            const float *w = n->w + (o * c + ci) * 9;
+            double t[4][3];
+            for (int i = 0; i < 4; i++)
+                for (int b = 0; b < 3; b++)
+                    t[i][b] = G[i][0] * w[b] + G[i][1] * w[3 + b] + G[i][2] * w[6 + b];
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++) {
+                    double u = t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
+                    int64_t at = (((4 * i + j) * np + o / EOI_GEMM_MRP) * c + ci) * EOI_GEMM_MRP;
+                    wp[at + o % EOI_GEMM_MRP] = (float)u;
+                }
+        }
+}
+
+void eoi_conv_pack(const eoi_graph *g, eoi_node *n, float *wp, float *bp) {
+    const eoi_value *x = &g->values[n->in[0]], *o = &g->values[n->out[0]];
+    int64_t mg = o->dims[1] / n->group, kdim = x->dims[1] / n->group * n->k[0] * n->k[1];
+    int64_t np = npanels(mg);
+    n->wino = use_wino(g, n);
+    if (n->wino) {
+        pack_wino(n, x->dims[1], mg, wp); /* the arena gave zeros for the padding rows */
+        for (int64_t r = 0; r < np * EOI_GEMM_MRP; r++)
+            bp[r] = r < mg ? n->bias[r] : 0.0f;
+        n->wp = wp;
+        n->bp = bp;
+        return;
+    }
+    for (int64_t grp = 0; grp < n->group; grp++)
+        for (int64_t p = 0; p < np; p++) {
+            float *dst = wp + (grp * np + p) * EOI_GEMM_MRP * kdim;
+            for (int64_t r = 0; r < EOI_GEMM_MRP; r++) {
+                int64_t m = p * EOI_GEMM_MRP + r;
+                bp[(grp * np + p) * EOI_GEMM_MRP + r] = m < mg ? n->bias[grp * mg + m] : 0.0f;
+                for (int64_t kk = 0; kk < kdim; kk++)
+                    dst[kk * EOI_GEMM_MRP + r] = m < mg ? n->w[(grp * mg + m) * kdim + kk] : 0.0f;
+            }
+        }
+    n->wp = wp;
+    n->bp = bp;
+}
+
+/* Rows [k0, k0 + kc) of the column matrix, columns [p0, p0 + np) (np <= nr),
+ * into dst[kc][nr], zeros beyond np. */
+static void gather(float *dst, int64_t nr, const float *in, const eoi_node *n, const convgeom *q,
+                   int64_t k0, int64_t kc, int64_t p0, int64_t np) {
+    int64_t c = k0 / q->kk, t = k0 % q->kk, ky = t / n->k[1], kx = t % n->k[1];
+    int64_t sy = n->s[0], sx = n->s[1], oy0 = p0 / q->ow, ox0 = p0 % q->ow;
+    int fast = sx == 1 && np == nr && ox0 + nr <= q->ow && nr % 16 == 0;
+    for (int64_t k = 0; k < kc; k++, dst += nr) {
+        const float *src = in + c * q->h * q->w;
+        int64_t xoff = kx * n->d[1] - n->pads[1];
+        /* ox range whose ix = ox * sx + xoff lies inside [0, W) */
+        int64_t lo, hi;
+        if (sx == 1) {
+            lo = xoff >= 0 ? 0 : -xoff;
+            hi = q->w - xoff <= 0 ? 0 : q->w - xoff;
+        } else {
+            lo = xoff >= 0 ? 0 : (-xoff + sx - 1) / sx;
+            hi = q->w - xoff <= 0 ? 0 : (q->w - xoff + sx - 1) / sx;
+        }
+        int64_t j = 0, oy = oy0, ox = ox0;
+        int64_t iy0 = oy0 * sy - n->pads[0] + ky * n->d[0];
+        if (fast && ox0 >= lo && ox0 + nr <= hi && iy0 >= 0 && iy0 < q->h) {
+            /* the common case: one whole panel inside one input row */
+            const float *row = src + iy0 * q->w + xoff + ox0;
+            for (int64_t x = 0; x < nr; x += 16) {
+                __builtin_prefetch(row + x + 2 * nr);
+                memcpy(dst + x, row + x, 16 * sizeof(float));
+            }
+            j = nr;
+        }
+        while (j < np) {
+            int64_t len = q->ow - ox < np - j ? q->ow - ox : np - j;
+            int64_t iy = oy * sy - n->pads[0] + ky * n->d[0];
+            float *d = dst + j - ox; /* d[ox] is column (oy, ox) */
+            int64_t a = ox > lo ? ox : lo, e = ox + len < hi ? ox + len : hi;
+            if (iy < 0 || iy >= q->h || a >= e) {
+                memset(d + ox, 0, (size_t)len * sizeof(float));
+            } else {
+                const float *row = src + iy * q->w + xoff;
+                for (int64_t x = ox; x < a; x++)
+                    d[x] = 0.0f;
+                if (sx == 1)
+                    memcpy(d + a, row + a, (size_t)(e - a) * sizeof(float));
+                else
+                    for (int64_t x = a; x < e; x++)
+                        d[x] = row[x * sx];
+                for (int64_t x = e; x < ox + len; x++)
+                    d[x] = 0.0f;
+            }
+            j += len;
+            ox = 0;
+            oy++;
+        }
+        for (; j < nr; j++)
+            dst[j] = 0.0f;
+        if (++kx == n->k[1]) {
+            kx = 0;
+            if (++ky == n->k[0]) {
+                ky = 0;
+                c++;
+            }
+        }
+    }
+}
+
+typedef struct gemmjob {
+    const eoi_node *n;
+    const convgeom *q;
+    const eoi_kernels *k;
+    const float *in;
+    float *out, *panels; /* panels: one per worker, per floats apart */
+    size_t per;
+    int64_t kdim, kc, ohw, np, chunk, nchunks, mpan;
+    int pointwise;
+} gemmjob;
+
+static eo_status gemm_job(void *user, int64_t i, int32_t worker) {
+    const gemmjob *j = user;
+    const convgeom *q = j->q;
+    const eoi_kernels *k = j->k;
+    int64_t nr = k->gemm_nr, mr = k->gemm_mr;
+    int64_t ch = i % j->nchunks, bg = i / j->nchunks, grp = bg % q->g, b = bg / q->g;
+    const float *gin = j->in + (b * q->c + grp * q->cg) * q->h * q->w;
+    float *gout = j->out + (b * q->m + grp * q->mg) * j->ohw;
+    const float *wp = j->n->wp + grp * j->mpan * EOI_GEMM_MRP * j->kdim;
+    const float *bias = j->n->bp + grp * j->mpan * EOI_GEMM_MRP;
+    float *panel = j->panels + (size_t)worker * j->per;
+    float *tile = panel + j->kc * nr;
+    int64_t p_end = (ch + 1) * j->chunk * nr;
+    p_end = p_end < j->ohw ? p_end : j->ohw;
+    for (int64_t k0 = 0; k0 < j->kdim; k0 += j->kc) {
+        int64_t kc = j->kdim - k0 < j->kc ? j->kdim - k0 : j->kc;
+        int32_t flags = (k0 ? EOI_GEMM_ACC : 0) | (k0 + kc == j->kdim ? EOI_GEMM_ACT : 0);
+        for (int64_t p0 = ch * j->chunk * nr; p0 < p_end; p0 += nr) {
+            int64_t np = p_end - p0 < nr ? p_end - p0 : nr;
+            const float *bsrc = panel;
+            int64_t ldb = nr;
+            if (j->pointwise && np == nr) {
+                bsrc = gin + k0 * j->ohw + p0;
+                ldb = j->ohw;
+            } else {
+                gather(panel, nr, gin, j->n, q, k0, kc, p0, np);
+            }
+            for (int64_t r0 = 0; r0 < q->mg; r0 += mr) {
+                const float *a =
+                    wp + (r0 / EOI_GEMM_MRP * j->kdim + k0) * EOI_GEMM_MRP + r0 % EOI_GEMM_MRP;
+                float *c = gout + r0 * j->ohw + p0;
+                int64_t m = q->mg - r0 < mr ? q->mg - r0 : mr;
+                if (m == mr && np == nr) {
+                    k->gemm(kc, a, bsrc, ldb, c, j->ohw, bias + r0, flags, &j->n->act);
+                    continue;
+                }
+                /* an edge tile: through a full-size copy */
+                if (flags & EOI_GEMM_ACC)
+                    for (int64_t r = 0; r < m; r++)
+                        memcpy(tile + r * nr, c + r * j->ohw, (size_t)np * sizeof(float));
+                k->gemm(kc, a, bsrc, ldb, tile, nr, bias + r0, flags, &j->n->act);
+                for (int64_t r = 0; r < m; r++)
+                    memcpy(c + r * j->ohw, tile + r * nr, (size_t)np * sizeof(float));
+            }
+        }
+    }
+    return EO_OK;
+}
+
+/* Run fn over jobs on the context's threads (one when small is set), each
+ * worker with per floats of 64-byte aligned work memory at *work (vector
+ * loads that straddle cache lines cost twice). */
+static eo_status run_jobs(eo_ctx *ctx, const eoi_exec *ex, int64_t jobs, int small, size_t per,
+                          float **work, eoi_job_fn fn, void *user) {
+    int32_t nt = ex->threads < 1 ? 1 : ex->threads > 64 ? 64 : ex->threads;
+    if (jobs < 2 || small)
+        nt = 1;
+    per = (per + 15) & ~(size_t)15;
+    float *mem = eoi_malloc(ctx, ((size_t)nt * per + 16) * sizeof(float));
+    if (!mem)
+        return EO_E_NOMEM;
+    *work = (float *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
+    eo_status st = EO_OK;
+    if (nt > 1) {
+        st = eoi_parallel_for(ctx, jobs, fn, user);
+    } else {
+        for (int64_t i = 0; i < jobs && st == EO_OK; i++) {
+            fn(user, i, 0);
+            if (i % 16 == 15 && eoi_check_cancel(ctx) != EO_OK)
+                st = EO_E_CANCELLED;
+        }
+    }
+    eoi_free(mem);
+    return st;
+}
+
+/* ---- Winograd F(2x2, 3x3): each job takes gemm_nr tiles of 2 x 2 outputs:
+ * input transform of all channels (V[16][C][nr]), then per panel of 8
+ * output channels the 16 GEMMs into Y[16][8][nr] (in L1) and the output
+ * transform with bias and activation straight into the output. */
+typedef struct winojob {
+    const eoi_node *n;
+    const convgeom *q;
+    const eoi_kernels *k;
+    const float *in;
+    float *out, *work;
+    size_t per;
+    int64_t tw, tiles, np;
+} winojob;
+
+static const float wzero[EOI_GEMM_MRP];
+
+/* lane by lane: tiles that straddle tile rows or the image's edge */
+static void wino_in_tile(float *v, int64_t xs, const float *src, const eoi_node *n,
+                         const convgeom *q, int64_t ty, int64_t tx) {
+    float d[4][4];
+    const float *r[4] = {d[0], d[1], d[2], d[3]};
+    for (int64_t i = 0; i < 4; i++)
+        for (int64_t jx = 0; jx < 4; jx++) {
+            int64_t iy = 2 * ty - n->pads[0] + i, ix = 2 * tx - n->pads[1] + jx;
+            d[i][jx] = iy >= 0 && iy < q->h && ix >= 0 && ix < q->w ? src[iy * q->w + ix] : 0.0f;
+        }
+    eoi_kernels_portable.wino_in(v, xs, r);
+}
+
+static eo_status wino_job(void *user, int64_t i, int32_t worker) {
+    const winojob *j = user;
+    const convgeom *q = j->q;
+    const eoi_kernels *k = j->k;
+    const eoi_node *n = j->n;
+    int64_t nr = k->gemm_nr, vl = k->vl, c = q->c, xs = c * nr;
+    int64_t b = i / j->np, t0 = i % j->np * nr;
+    int64_t nt = j->tiles - t0 < nr ? j->tiles - t0 : nr;
+    float *v = j->work + (size_t)worker * j->per, *y = v + 16 * xs, *tmp = y + 16 * 8 * nr;
+    const float *bin = j->in + b * c * q->h * q->w;
+    float *bout = j->out + b * q->m * q->oh * q->ow;
+    for (int64_t g = 0; g < nr; g += vl) {
+        int64_t t = t0 + g, ty = t / j->tw, tx = t % j->tw, x0 = 2 * tx - n->pads[1];
+        int row = g + vl <= nt && tx + vl <= j->tw;
+        for (int64_t ci = 0; ci < c; ci++) {
+            const float *src = bin + ci * q->h * q->w;
+            float *vd = v + ci * nr + g;
+            if (row) {
+                const float *r[4];
+                for (int64_t ii = 0; ii < 4; ii++) {
+                    int64_t iy = 2 * ty - n->pads[0] + ii;
+                    if (iy >= 0 && iy < q->h && x0 >= 0 && x0 + 2 * vl + 2 <= q->w) {
+                        r[ii] = src + iy * q->w + x0;
                         continue;
                     }
-                    const float *row = src + iy * q->w;
-                    for (int64_t ox = 0; ox < lo; ox++)
-                        dst[ox] = 0.0f;
-                    if (n->s[1] == 1) {
-                        if (hi > lo)
-                            memcpy(dst + lo, row + lo + xoff, (size_t)(hi - lo) * sizeof(float));
-                    } else {
-                        for (int64_t ox = lo; ox < hi; ox++)
-                            dst[ox] = row[ox * n->s[1] + xoff];
-                    }
-                    for (int64_t ox = hi; ox < q->ow; ox++)
-                        dst[ox] = 0.0f;
+                    float *tr = tmp + ii * (2 * vl + 2);
+                    for (int64_t x = 0; x < 2 * vl + 2; x++)
+                        tr[x] = iy >= 0 && iy < q->h && x0 + x >= 0 && x0 + x < q->w
+                                    ? src[iy * q->w + x0 + x]
+                                    : 0.0f;
+                    r[ii] = tr;
+                }
+                k->wino_in(vd, xs, r);
+                continue;
+            }
+            for (int64_t l = 0; l < vl; l++) {
+                if (g + l < nt) {
+                    wino_in_tile(vd + l, xs, src, n, q, (t + l) / j->tw, (t + l) % j->tw);
+                } else {
+                    for (int64_t x = 0; x < 16; x++)
+                        vd[l + x * xs] = 0.0f;
                 }
             }
+        }
+    }
+    int64_t mr = k->gemm_mr, mpan = npanels(q->m), ys = EOI_GEMM_MRP * nr;
+    for (int64_t mp = 0; mp < mpan; mp++) {
+        for (int64_t x = 0; x < 16; x++)
+            for (int64_t r0 = 0; r0 < EOI_GEMM_MRP && mp * EOI_GEMM_MRP + r0 < q->m; r0 += mr)
+                k->gemm(c, n->wp + (x * mpan + mp) * c * EOI_GEMM_MRP + r0, v + x * xs, nr,
+                        y + x * ys + r0 * nr, nr, wzero, 0, &n->act);
+        for (int64_t r = 0; r < EOI_GEMM_MRP && mp * EOI_GEMM_MRP + r < q->m; r++) {
+            int64_t m = mp * EOI_GEMM_MRP + r;
+            float *om = bout + m * q->oh * q->ow, bias = n->bias[m];
+            for (int64_t g = 0; g < nt; g += vl) {
+                int64_t t = t0 + g, ty = t / j->tw, tx = t % j->tw;
+                const float *yy = y + r * nr + g;
+                if (g + vl <= nt && tx + vl <= j->tw && 2 * (tx + vl) <= q->ow &&
+                    2 * ty + 2 <= q->oh) {
+                    k->wino_out(om + 2 * ty * q->ow + 2 * tx, om + (2 * ty + 1) * q->ow + 2 * tx,
+                                yy, ys, bias, &n->act);
+                    continue;
+                }
+                for (int64_t l = 0; l < vl && g + l < nt; l++) {
+                    float o[2][2];
+                    int64_t lty = (t + l) / j->tw, ltx = (t + l) % j->tw;
+                    eoi_kernels_portable.wino_out(o[0], o[1], yy + l, ys, bias, &n->act);
+                    for (int64_t a = 0; a < 2 && 2 * lty + a < q->oh; a++)
+                        for (int64_t e = 0; e < 2 && 2 * ltx + e < q->ow; e++)
+                            om[(2 * lty + a) * q->ow + 2 * ltx + e] = o[a][e];
+                }
+            }
+        }
+    }
+    return EO_OK;
+}
+
+static eo_status conv_wino(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n, const convgeom *q,
+                           const float *in, float *out, const eoi_kernels *k) {
+    int64_t nr = k->gemm_nr, batch = V(ex, n->in[0]).dims[0];
+    winojob j = {n, q, k, in, out, NULL, 0, (q->ow + 1) / 2, 0, 0};
+    j.tiles = j.tw * ((q->oh + 1) / 2);
+    j.np = (j.tiles + nr - 1) / nr;
+    j.per = (size_t)(16 * q->c * nr + 16 * EOI_GEMM_MRP * nr + 8 * k->vl + 8 + 15) & ~(size_t)15;
+    return run_jobs(ctx, ex, batch * j.np, 0, j.per, &j.work, wino_job, &j);
+}
+
+static eo_status conv_gemm(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n, const convgeom *q,
+                           const float *in, float *out, const eoi_kernels *k) {
+    const eoi_value *x = &V(ex, n->in[0]);
+    int64_t nr = k->gemm_nr, kdim = q->cg * q->kk, ohw = q->oh * q->ow;
+    int64_t kcmax = EOI_GEMM_PANEL_FLOATS / nr, nb = (kdim + kcmax - 1) / kcmax;
+    int64_t batch = x->dims[0];
+    gemmjob j = {n,
+                 q,
+                 k,
+                 in,
+                 out,
+                 NULL,
+                 0,
+                 kdim,
+                 (kdim + nb - 1) / nb,
+                 ohw,
+                 (ohw + nr - 1) / nr,
+                 1,
+                 0,
+                 npanels(q->mg),
+                 is_pointwise(n)};
+    int32_t nt = ex->threads < 1 ? 1 : ex->threads > 64 ? 64 : ex->threads;
+    /* about 8 column chunks per thread, each of 1 to 16 panels */
+    j.chunk = j.np / (8 * nt);
+    j.chunk = j.chunk < 1 ? 1 : j.chunk > 16 ? 16 : j.chunk;
+    j.nchunks = (j.np + j.chunk - 1) / j.chunk;
+    /* per worker: the column panel, then an edge tile */
+    j.per = (size_t)(EOI_GEMM_MRP * EOI_GEMM_NRMAX + j.kc * nr + 15) & ~(size_t)15;
+    return run_jobs(ctx, ex, batch * q->g * j.nchunks,
+                    (double)kdim * q->mg * ohw < (double)(1 << 20), j.per, &j.panels, gemm_job, &j);
 }
 
 typedef struct dwjob {
@@ -92,7 +435,7 @@ eo_status eoi_run_conv(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     const float *in = ex->buf[n->in[0]];
     float *out = ex->buf[n->out[0]];
     const eoi_kernels *k = eoi_kernels_get();
-    int64_t batch = x->dims[0], ohw = q.oh * q.ow, hw = q.h * q.w;
+    int64_t batch = x->dims[0], ohw = q.oh * q.ow;
     if (q.cg == 1 && q.mg == 1) { /* depthwise */
         dwjob j = {n,
                    &q,
@@ -107,34 +450,9 @@ eo_status eoi_run_conv(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
             dw_plane(&j, i, 0);
         return EO_OK;
     }
-    int pointwise = q.kk == 1 && n->s[0] == 1 && n->s[1] == 1 && n->pads[0] == 0 &&
-                    n->pads[1] == 0 && n->pads[2] == 0 && n->pads[3] == 0;
-    int64_t kdim = q.cg * q.kk;
-    int64_t rows = EOI_IM2COL_FLOATS / (kdim * q.ow);
-    rows = pointwise ? q.oh : rows < 1 ? 1 : rows > q.oh ? q.oh : rows;
-    for (int64_t b = 0; b < batch; b++)
-        for (int64_t grp = 0; grp < q.g; grp++) {
-            const float *gin = in + (b * q.c + grp * q.cg) * hw;
-            float *gout = out + (b * q.m + grp * q.mg) * ohw;
-            const float *w = n->w + grp * q.mg * kdim;
-            for (int64_t r0 = 0; r0 < q.oh; r0 += rows) {
-                int64_t nr = q.oh - r0 < rows ? q.oh - r0 : rows, ncol = nr * q.ow;
-                const float *col = gin;
-                if (!pointwise) {
-                    im2col(ex->scratch, gin, n, &q, r0, nr);
-                    col = ex->scratch;
-                }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)q.mg, (int)ncol,
-                            (int)kdim, 1.0f, w, (int)kdim, col, (int)ncol, 0.0f, gout + r0 * q.ow,
-                            (int)ohw);
-                for (int64_t m = 0; m < q.mg; m++)
-                    k->act(gout + m * ohw + r0 * q.ow, (size_t)ncol, n->bias[grp * q.mg + m],
-                           &n->act);
-            }
-            if (eoi_check_cancel(ctx) != EO_OK)
-                return EO_E_CANCELLED;
-        }
-    return EO_OK;
+    if (n->wino)
+        return conv_wino(ctx, ex, n, &q, in, out, k);
+    return conv_gemm(ctx, ex, n, &q, in, out, k);
 }
 
 eo_status eoi_run_convt(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {

@@ -1334,6 +1334,23 @@ static int32_t fuse(eoi_graph *g, int32_t nrt) {
     return k;
 }
 
+/* Convolution weights in the GEMM kernel's panels, once BN is folded. */
+static eo_status pack_convs(build *b) {
+    eoi_graph *g = b->g;
+    for (int32_t i = 0; i < g->nnodes; i++) {
+        eoi_node *n = &g->nodes[i];
+        size_t nw = n->op == EOI_OP_CONV ? eoi_conv_packed_floats(g, n) : 0;
+        if (!nw)
+            continue;
+        size_t nb = (size_t)(g->values[n->out[0]].dims[1] + n->group * EOI_GEMM_MRP);
+        float *wp = galloc(b, nw * sizeof(float)), *bp = galloc(b, nb * sizeof(float));
+        if (!wp || !bp)
+            return EO_E_NOMEM;
+        eoi_conv_pack(g, n, wp, bp);
+    }
+    return EO_OK;
+}
+
 static eo_status plan(build *b) {
     eoi_graph *g = b->g;
     for (int32_t i = 0; i < g->nnodes; i++) {
@@ -1475,6 +1492,7 @@ eo_status eoi_graph_build(eo_ctx *ctx, eoi_graph *g, const eoi_onnx *m, const in
     }
     g->values[g->output].is_output = 1;
     g->nnodes = fuse(g, nrt);
+    EOI_TRY(st, pack_convs(b));
     EOI_TRY(st, plan(b));
 done:
     eoi_free(cbuf);

@@ -199,5 +199,105 @@ KTARGET static void KFN(lerp)(float *o, const float *a, const float *b, float w,
         o[i] = a[i] + w * (b[i] - a[i]);
 }
 
+/* The GEMM micro-kernel: a GEMM_MR x (GEMM_NV * VL) tile of C, all of it in
+ * registers through the k loop (the unrolled arrays become registers).
+ * a holds EOI_GEMM_MRP weights per k (a packed panel, rows beyond ours
+ * unused), b one row of GEMM_NV * VL floats per k, ldb apart. */
+KTARGET static void KFN(gemm)(int64_t kc, const float *a, const float *b, int64_t ldb, float *c,
+                              int64_t ldc, const float *bias, int32_t flags, const eoi_act *act) {
+    VT acc[GEMM_MR][GEMM_NV];
+    if (flags & EOI_GEMM_ACC) {
+        _Pragma("GCC unroll 16") for (int r = 0; r < GEMM_MR; r++)
+            _Pragma("GCC unroll 16") for (int v = 0; v < GEMM_NV; v++) acc[r][v] =
+                VLOAD(c + r * ldc + v * VL);
+    } else {
+        _Pragma("GCC unroll 16") for (int r = 0; r < GEMM_MR; r++)
+            _Pragma("GCC unroll 16") for (int v = 0; v < GEMM_NV; v++) acc[r][v] = VSET1(bias[r]);
+    }
+    for (int64_t k = 0; k < kc; k++, a += EOI_GEMM_MRP, b += ldb) {
+        VT bv[GEMM_NV];
+        _Pragma("GCC unroll 16") for (int v = 0; v < GEMM_NV; v++) bv[v] = VLOAD(b + v * VL);
+        _Pragma("GCC unroll 16") for (int r = 0; r < GEMM_MR; r++) {
+            VT ar = VSET1(a[r]);
+            _Pragma("GCC unroll 16") for (int v = 0; v < GEMM_NV; v++) acc[r][v] =
+                VFMA(ar, bv[v], acc[r][v]);
+        }
+    }
+    int vec = (flags & EOI_GEMM_ACT) && KFN(has_vact)(act->kind);
+    if (vec) {
+        VT va = VSET1(act->a), vb = VSET1(act->b);
+        _Pragma("GCC unroll 16") for (int r = 0; r < GEMM_MR; r++)
+            _Pragma("GCC unroll 16") for (int v = 0; v < GEMM_NV; v++) acc[r][v] =
+                KFN(vact)(acc[r][v], act->kind, va, vb);
+    }
+    _Pragma("GCC unroll 16") for (int r = 0; r < GEMM_MR; r++)
+        _Pragma("GCC unroll 16") for (int v = 0; v < GEMM_NV; v++)
+            VSTORE(c + r * ldc + v * VL, acc[r][v]);
+    if ((flags & EOI_GEMM_ACT) && !vec)
+        for (int r = 0; r < GEMM_MR; r++)
+            KFN(act)(c + r * ldc, GEMM_NV * VL, 0.0f, act);
+}
+
+/* Winograd F(2x2, 3x3) transforms over VL tiles side by side in one tile
+ * row. wino_in: r[i] points at input row i of the tiles' 4 x 4 patches
+ * (r[i][2 * l + j] is element (i, j) of lane l's patch; 2 * VL + 2 floats
+ * readable); writes V = B^T d B, element x = 4 * i + j at v + x * xs. */
+KTARGET static void KFN(wino_in)(float *v, int64_t xs, const float *const *r) {
+    VT d[4][4], t[4][4];
+    _Pragma("GCC unroll 4") for (int i = 0; i < 4; i++) {
+        VT a = VLOAD(r[i]), b = VLOAD(r[i] + VL), c = VLOAD(r[i] + 2), e = VLOAD(r[i] + 2 + VL);
+        d[i][0] = VEVEN(a, b);
+        d[i][1] = VODD(a, b);
+        d[i][2] = VEVEN(c, e);
+        d[i][3] = VODD(c, e);
+    }
+    _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++) {
+        t[0][j] = VSUB(d[0][j], d[2][j]);
+        t[1][j] = VADD(d[1][j], d[2][j]);
+        t[2][j] = VSUB(d[2][j], d[1][j]);
+        t[3][j] = VSUB(d[1][j], d[3][j]);
+    }
+    _Pragma("GCC unroll 4") for (int i = 0; i < 4; i++) {
+        VSTORE(v + (4 * i) * xs, VSUB(t[i][0], t[i][2]));
+        VSTORE(v + (4 * i + 1) * xs, VADD(t[i][1], t[i][2]));
+        VSTORE(v + (4 * i + 2) * xs, VSUB(t[i][2], t[i][1]));
+        VSTORE(v + (4 * i + 3) * xs, VSUB(t[i][1], t[i][3]));
+    }
+}
+
+/* wino_out: the 16 products of VL tiles (element x at y + x * ys) to their
+ * 2 x 2 outputs A^T m A + bias, activated, as two rows of 2 * VL floats. */
+KTARGET static void KFN(wino_out)(float *o0, float *o1, const float *y, int64_t ys, float bias,
+                                  const eoi_act *act) {
+    VT m[4][4], s[2][4], o[2][2], vb = VSET1(bias);
+    _Pragma("GCC unroll 4") for (int i = 0; i < 4; i++)
+        _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++) m[i][j] = VLOAD(y + (4 * i + j) * ys);
+    _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++) {
+        s[0][j] = VADD(VADD(m[0][j], m[1][j]), m[2][j]);
+        s[1][j] = VSUB(VSUB(m[1][j], m[2][j]), m[3][j]);
+    }
+    int vec = KFN(has_vact)(act->kind);
+    VT va = VSET1(act->a), vbb = VSET1(act->b);
+    _Pragma("GCC unroll 2") for (int i = 0; i < 2; i++) {
+        o[i][0] = VADD(VADD(VADD(s[i][0], s[i][1]), s[i][2]), vb);
+        o[i][1] = VADD(VSUB(VSUB(s[i][1], s[i][2]), s[i][3]), vb);
+        if (vec) {
+            o[i][0] = KFN(vact)(o[i][0], act->kind, va, vbb);
+            o[i][1] = KFN(vact)(o[i][1], act->kind, va, vbb);
+        }
+    }
+    VSTORE(o0, VZIPLO(o[0][0], o[0][1]));
+    VSTORE(o0 + VL, VZIPHI(o[0][0], o[0][1]));
+    VSTORE(o1, VZIPLO(o[1][0], o[1][1]));
+    VSTORE(o1 + VL, VZIPHI(o[1][0], o[1][1]));
+    if (!vec) {
+        KFN(act)(o0, 2 * VL, 0.0f, act);
+        KFN(act)(o1, 2 * VL, 0.0f, act);
+    }
+}
+
 #define KTABLE(NAME)                                                                               \
-    { NAME, KFN(act), KFN(binop), KFN(binop_s), KFN(dwconv), KFN(vmax), KFN(vadd), KFN(lerp) }
+    {                                                                                              \
+        NAME, KFN(act), KFN(binop), KFN(binop_s), KFN(dwconv), KFN(vmax), KFN(vadd), KFN(lerp),    \
+            KFN(gemm), GEMM_MR, GEMM_NV *VL, KFN(wino_in), KFN(wino_out), VL                       \
+    }
