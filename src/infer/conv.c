@@ -52,14 +52,19 @@ static int use_wino(const eoi_graph *g, const eoi_node *n) {
            n->d[0] == 1 && n->d[1] == 1 && x->ndim == 4 && x->dims[1] >= EOI_WINO_MIN_C;
 }
 
-size_t eoi_conv_packed_floats(const eoi_graph *g, const eoi_node *n) {
+size_t eoi_conv_packed_floats(const eoi_graph *g, const eoi_node *n, size_t *nbias) {
     const eoi_value *x = &g->values[n->in[0]], *o = &g->values[n->out[0]];
-    int64_t cg = x->dims[1] / n->group, mg = o->dims[1] / n->group;
+    int64_t cg = x->dims[1] / n->group, mg = o->dims[1] / n->group, kk = n->k[0] * n->k[1];
+    if (n->op == EOI_OP_CONVT) { /* A = W^T: mg * kk rows of cg */
+        *nbias = (size_t)(npanels(mg * kk) * EOI_GEMM_MRP);
+        return (size_t)n->group * *nbias * (size_t)cg;
+    }
+    *nbias = (size_t)(n->group * npanels(mg) * EOI_GEMM_MRP);
     if (cg == 1 && mg == 1)
         return 0; /* depthwise: a direct kernel */
     if (use_wino(g, n))
         return (size_t)(16 * npanels(mg) * EOI_GEMM_MRP * cg);
-    return (size_t)(n->group * npanels(mg) * EOI_GEMM_MRP * cg * n->k[0] * n->k[1]);
+    return *nbias * (size_t)(cg * kk);
 }
 
 /* U = G w G^T per (m, c), element x = 4 * i + j in panel order
@@ -87,6 +92,19 @@ void eoi_conv_pack(const eoi_graph *g, eoi_node *n, float *wp, float *bp) {
     const eoi_value *x = &g->values[n->in[0]], *o = &g->values[n->out[0]];
     int64_t mg = o->dims[1] / n->group, kdim = x->dims[1] / n->group * n->k[0] * n->k[1];
     int64_t np = npanels(mg);
+    if (n->op == EOI_OP_CONVT) { /* W^T in panels; a zero bias (col2im adds it) */
+        int64_t cg = x->dims[1] / n->group, rows = mg * n->k[0] * n->k[1];
+        np = npanels(rows);
+        for (int64_t grp = 0; grp < n->group; grp++)
+            for (int64_t r = 0; r < np * EOI_GEMM_MRP; r++)
+                for (int64_t c = 0; c < cg; c++)
+                    wp[((grp * np + r / EOI_GEMM_MRP) * cg + c) * EOI_GEMM_MRP + r % EOI_GEMM_MRP] =
+                        r < rows ? n->w[(grp * cg + c) * rows + r] : 0.0f;
+        memset(bp, 0, (size_t)(np * EOI_GEMM_MRP) * sizeof(float));
+        n->wp = wp;
+        n->bp = bp;
+        return;
+    }
     n->wino = use_wino(g, n);
     if (n->wino) {
         pack_wino(n, x->dims[1], mg, wp); /* the arena gave zeros for the padding rows */
@@ -302,25 +320,28 @@ static eo_status wino_job(void *user, int64_t i, int32_t worker) {
     float *v = j->work + (size_t)worker * j->per, *y = v + 16 * xs, *tmp = y + 16 * 8 * nr;
     const float *bin = j->in + b * c * q->h * q->w;
     float *bout = j->out + b * q->m * q->oh * q->ow;
-    for (int64_t g = 0; g < nr; g += vl) {
-        int64_t t = t0 + g, ty = t / j->tw, tx = t % j->tw, x0 = 2 * tx - n->pads[1];
-        int row = g + vl <= nt && tx + vl <= j->tw;
-        for (int64_t ci = 0; ci < c; ci++) {
-            const float *src = bin + ci * q->h * q->w;
+    for (int64_t ci = 0; ci < c; ci++) {
+        const float *src = bin + ci * q->h * q->w;
+        for (int64_t g = 0; g < nr; g += vl) {
+            int64_t t = t0 + g, ty = t / j->tw, tx = t % j->tw, x0 = 2 * tx - n->pads[1];
             float *vd = v + ci * nr + g;
-            if (row) {
+            if (g + vl <= nt && tx + vl <= j->tw) { /* vl tiles in one tile row */
                 const float *r[4];
+                int64_t lo = x0 < 0 ? -x0 : 0, hi = q->w - x0, len = 2 * vl + 2;
+                hi = hi > len ? len : hi;
                 for (int64_t ii = 0; ii < 4; ii++) {
                     int64_t iy = 2 * ty - n->pads[0] + ii;
-                    if (iy >= 0 && iy < q->h && x0 >= 0 && x0 + 2 * vl + 2 <= q->w) {
+                    int inside = iy >= 0 && iy < q->h;
+                    if (inside && lo == 0 && hi == len) {
                         r[ii] = src + iy * q->w + x0;
                         continue;
                     }
-                    float *tr = tmp + ii * (2 * vl + 2);
-                    for (int64_t x = 0; x < 2 * vl + 2; x++)
-                        tr[x] = iy >= 0 && iy < q->h && x0 + x >= 0 && x0 + x < q->w
-                                    ? src[iy * q->w + x0 + x]
-                                    : 0.0f;
+                    /* at the image's edge: a zero-padded copy */
+                    float *tr = tmp + ii * len;
+                    memset(tr, 0, (size_t)len * sizeof(float));
+                    if (inside && hi > lo)
+                        memcpy(tr + lo, src + iy * q->w + x0 + lo,
+                               (size_t)(hi - lo) * sizeof(float));
                     r[ii] = tr;
                 }
                 k->wino_in(vd, xs, r);
@@ -379,11 +400,9 @@ static eo_status conv_wino(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n, c
 }
 
 static eo_status conv_gemm(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n, const convgeom *q,
-                           const float *in, float *out, const eoi_kernels *k) {
-    const eoi_value *x = &V(ex, n->in[0]);
+                           const float *in, float *out, const eoi_kernels *k, int64_t batch) {
     int64_t nr = k->gemm_nr, kdim = q->cg * q->kk, ohw = q->oh * q->ow;
     int64_t kcmax = EOI_GEMM_PANEL_FLOATS / nr, nb = (kdim + kcmax - 1) / kcmax;
-    int64_t batch = x->dims[0];
     gemmjob j = {n,
                  q,
                  k,
@@ -452,7 +471,7 @@ eo_status eoi_run_conv(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     }
     if (n->wino)
         return conv_wino(ctx, ex, n, &q, in, out, k);
-    return conv_gemm(ctx, ex, n, &q, in, out, k);
+    return conv_gemm(ctx, ex, n, &q, in, out, k, batch);
 }
 
 eo_status eoi_run_convt(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
@@ -464,30 +483,54 @@ eo_status eoi_run_convt(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     const eoi_kernels *k = eoi_kernels_get();
     int64_t hw = q.h * q.w, ohw = q.oh * q.ow, rows = q.mg * q.kk;
     float *col = ex->scratch;
+    int tiled = n->s[0] == n->k[0] && n->s[1] == n->k[1] && n->d[0] == 1 && n->d[1] == 1 &&
+                !n->pads[0] && !n->pads[1] && !n->pads[2] && !n->pads[3] && q.oh == q.h * n->s[0] &&
+                q.ow == q.w * n->s[1];
     for (int64_t b = 0; b < x->dims[0]; b++)
         for (int64_t grp = 0; grp < q.g; grp++) {
             const float *gin = in + (b * q.c + grp * q.cg) * hw;
             float *gout = out + (b * q.m + grp * q.mg) * ohw;
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)rows, (int)hw, (int)q.cg,
-                        1.0f, n->w + grp * q.cg * rows, (int)rows, gin, (int)hw, 0.0f, col,
-                        (int)hw);
-            memset(gout, 0, (size_t)(q.mg * ohw) * sizeof(float));
-            for (int64_t m = 0; m < q.mg; m++)
-                for (int64_t ky = 0; ky < n->k[0]; ky++)
-                    for (int64_t kx = 0; kx < n->k[1]; kx++) {
-                        const float *crow = col + ((m * n->k[0] + ky) * n->k[1] + kx) * hw;
-                        float *o = gout + m * ohw;
+            /* col[rows][hw] = W^T in: a 1x1 convolution of cg to rows channels */
+            eoi_node pw = *n;
+            pw.k[0] = pw.k[1] = pw.s[0] = pw.s[1] = pw.d[0] = pw.d[1] = 1;
+            memset(pw.pads, 0, sizeof pw.pads);
+            pw.act.kind = EOI_ACT_NONE;
+            pw.wp = n->wp + grp * npanels(rows) * EOI_GEMM_MRP * q.cg;
+            convgeom pq = {q.cg, q.h, q.w, rows, q.h, q.w, 1, q.cg, rows, 1};
+            eo_status st = conv_gemm(ctx, ex, &pw, &pq, gin, col, k, 1);
+            if (st != EO_OK)
+                return st;
+            if (tiled) { /* each output pixel has exactly one term: a plain scatter */
+                for (int64_t m = 0; m < q.mg; m++)
+                    for (int64_t ky = 0; ky < n->k[0]; ky++)
                         for (int64_t iy = 0; iy < q.h; iy++) {
-                            int64_t oy = iy * n->s[0] - n->pads[0] + ky * n->d[0];
-                            if (oy < 0 || oy >= q.oh)
-                                continue;
-                            for (int64_t ix = 0; ix < q.w; ix++) {
-                                int64_t ox = ix * n->s[1] - n->pads[1] + kx * n->d[1];
-                                if (ox >= 0 && ox < q.ow)
-                                    o[oy * q.ow + ox] += crow[iy * q.w + ix];
+                            float *o = gout + m * ohw + (iy * n->k[0] + ky) * q.ow;
+                            for (int64_t kx = 0; kx < n->k[1]; kx++) {
+                                const float *crow =
+                                    col + ((m * n->k[0] + ky) * n->k[1] + kx) * hw + iy * q.w;
+                                for (int64_t ix = 0; ix < q.w; ix++)
+                                    o[ix * n->k[1] + kx] = crow[ix];
                             }
                         }
-                    }
+            } else {
+                memset(gout, 0, (size_t)(q.mg * ohw) * sizeof(float));
+                for (int64_t m = 0; m < q.mg; m++)
+                    for (int64_t ky = 0; ky < n->k[0]; ky++)
+                        for (int64_t kx = 0; kx < n->k[1]; kx++) {
+                            const float *crow = col + ((m * n->k[0] + ky) * n->k[1] + kx) * hw;
+                            float *o = gout + m * ohw;
+                            for (int64_t iy = 0; iy < q.h; iy++) {
+                                int64_t oy = iy * n->s[0] - n->pads[0] + ky * n->d[0];
+                                if (oy < 0 || oy >= q.oh)
+                                    continue;
+                                for (int64_t ix = 0; ix < q.w; ix++) {
+                                    int64_t ox = ix * n->s[1] - n->pads[1] + kx * n->d[1];
+                                    if (ox >= 0 && ox < q.ow)
+                                        o[oy * q.ow + ox] += crow[iy * q.w + ix];
+                                }
+                            }
+                        }
+            }
             for (int64_t m = 0; m < q.mg; m++)
                 k->act(gout + m * ohw, (size_t)ohw, n->bias[grp * q.mg + m], &n->act);
         }

@@ -1339,10 +1339,11 @@ static eo_status pack_convs(build *b) {
     eoi_graph *g = b->g;
     for (int32_t i = 0; i < g->nnodes; i++) {
         eoi_node *n = &g->nodes[i];
-        size_t nw = n->op == EOI_OP_CONV ? eoi_conv_packed_floats(g, n) : 0;
+        size_t nb = 0;
+        size_t nw =
+            n->op == EOI_OP_CONV || n->op == EOI_OP_CONVT ? eoi_conv_packed_floats(g, n, &nb) : 0;
         if (!nw)
             continue;
-        size_t nb = (size_t)(g->values[n->out[0]].dims[1] + n->group * EOI_GEMM_MRP);
         float *wp = galloc(b, nw * sizeof(float)), *bp = galloc(b, nb * sizeof(float));
         if (!wp || !bp)
             return EO_E_NOMEM;

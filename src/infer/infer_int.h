@@ -210,9 +210,10 @@ eo_status eoi_node_run(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
 size_t eoi_node_scratch(const eoi_graph *g, const eoi_node *n);
 
 eo_status eoi_run_conv(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
-/* Floats of a convolution's packed weights (0: none, depthwise), and the
- * packing (wp: that many floats, bp: group * ceil(Cout/g / 8) * 8). */
-size_t eoi_conv_packed_floats(const eoi_graph *g, const eoi_node *n);
+/* Floats of a (transposed) convolution's packed weights (0: none,
+ * depthwise) and of its padded bias (*nbias), and the packing into wp and
+ * bp of those sizes (conv.c). */
+size_t eoi_conv_packed_floats(const eoi_graph *g, const eoi_node *n, size_t *nbias);
 void eoi_conv_pack(const eoi_graph *g, eoi_node *n, float *wp, float *bp);
 eo_status eoi_run_convt(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
 eo_status eoi_run_gemm(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
