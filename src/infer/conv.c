@@ -67,6 +67,16 @@ size_t eoi_conv_packed_floats(const eoi_graph *g, const eoi_node *n, size_t *nbi
     return *nbias * (size_t)(cg * kk);
 }
 
+size_t eoi_conv_work_floats(const eoi_graph *g, const eoi_node *n) {
+    size_t nb = 0;
+    if ((n->op != EOI_OP_CONV && n->op != EOI_OP_CONVT) || !eoi_conv_packed_floats(g, n, &nb))
+        return 0;
+    if (n->op == EOI_OP_CONV && use_wino(g, n)) /* as conv_wino asks, for the widest table */
+        return (size_t)(16 * g->values[n->in[0]].dims[1] * EOI_GEMM_NRMAX +
+                        16 * EOI_GEMM_MRP * EOI_GEMM_NRMAX + 8 * 16 + 8 + 32);
+    return (size_t)(EOI_GEMM_MRP * EOI_GEMM_NRMAX + EOI_GEMM_PANEL_FLOATS + 32);
+}
+
 /* U = G w G^T per (m, c), element x = 4 * i + j in panel order
  * wp[x][panel][c][EOI_GEMM_MRP]. */
 static void pack_wino(const eoi_node *n, int64_t c, int64_t m, float *wp) {
@@ -262,10 +272,14 @@ static eo_status run_jobs(eo_ctx *ctx, const eoi_exec *ex, int64_t jobs, int sma
     if (jobs < 2 || small)
         nt = 1;
     per = (per + 15) & ~(size_t)15;
-    float *mem = eoi_malloc(ctx, ((size_t)nt * per + 16) * sizeof(float));
-    if (!mem)
-        return EO_E_NOMEM;
-    *work = (float *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
+    float *mem = NULL;
+    if (ex->work && (size_t)nt * per <= ex->work_cap) {
+        *work = ex->work; /* the run state's: no fresh pages to fault in */
+    } else {
+        if (!(mem = eoi_malloc(ctx, ((size_t)nt * per + 16) * sizeof(float))))
+            return EO_E_NOMEM;
+        *work = (float *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
+    }
     eo_status st = EO_OK;
     if (nt > 1) {
         st = eoi_parallel_for(ctx, jobs, fn, user);

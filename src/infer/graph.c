@@ -1198,7 +1198,7 @@ static eo_status fold_node(build *b, eoi_node *n, void **cbuf) {
             ((int64_t *)o->cdata)[i] = x->dims[n->starts[0] + i];
         return EO_OK;
     }
-    eoi_exec ex = {g, cbuf, NULL, 1};
+    eoi_exec ex = {g, cbuf, NULL, 1, NULL, 0};
     size_t sb = eoi_node_scratch(g, n);
     if (sb && !(ex.scratch = eoi_malloc(b->ctx, sb)))
         return EO_E_NOMEM;
@@ -1362,6 +1362,9 @@ static eo_status plan(build *b) {
         size_t sb = eoi_node_scratch(g, n);
         if (sb > g->scratch_bytes)
             g->scratch_bytes = sb;
+        size_t wf = eoi_conv_work_floats(g, n);
+        if (wf > g->work_floats)
+            g->work_floats = wf;
     }
     blk *live = eoi_malloc(b->ctx, ((size_t)g->nvalues + 1) * sizeof *live);
     if (!live)

@@ -188,6 +188,7 @@ typedef struct eoi_graph {
     int32_t input, output; /* value ids */
     size_t arena_bytes;    /* run arena: activations */
     size_t scratch_bytes;  /* run scratch: im2col etc. */
+    size_t work_floats;    /* per worker thread: the convolutions' panels */
     double flops;
 } eoi_graph;
 
@@ -203,6 +204,8 @@ typedef struct eoi_exec {
     void **buf; /* per value: where its data is for this run */
     float *scratch;
     int32_t threads;
+    float *work;     /* 64-byte aligned per-thread memory of the convolutions, or NULL */
+    size_t work_cap; /* floats at work */
 } eoi_exec;
 
 eo_status eoi_node_run(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
@@ -214,6 +217,8 @@ eo_status eoi_run_conv(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
  * depthwise) and of its padded bias (*nbias), and the packing into wp and
  * bp of those sizes (conv.c). */
 size_t eoi_conv_packed_floats(const eoi_graph *g, const eoi_node *n, size_t *nbias);
+/* Floats of work memory one thread needs for a (transposed) convolution. */
+size_t eoi_conv_work_floats(const eoi_graph *g, const eoi_node *n);
 void eoi_conv_pack(const eoi_graph *g, eoi_node *n, float *wp, float *bp);
 eo_status eoi_run_convt(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
 eo_status eoi_run_gemm(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);

@@ -138,7 +138,7 @@ static double run_one(eo_ctx *ctx, const cfg *t) {
     size_t sb = eoi_node_scratch(&g, &n);
     float *scratch = malloc(sb ? sb : 1);
     void *buf[2] = {x, out};
-    eoi_exec ex = {&g, buf, scratch, eoi_threads(ctx)};
+    eoi_exec ex = {&g, buf, scratch, eoi_threads(ctx), NULL, 0};
     memset(out, 0xff, (size_t)on * sizeof(float)); /* NaN: every output must be written */
     eo_status st = t->transposed ? eoi_run_convt(ctx, &ex, &n) : eoi_run_conv(ctx, &ex, &n);
     CHECK_OK(ctx, st);
