@@ -235,9 +235,16 @@ static eo_status gemm_job(void *user, int64_t i, int32_t worker) {
             int64_t np = p_end - p0 < nr ? p_end - p0 : nr;
             const float *bsrc = panel;
             int64_t ldb = nr;
-            if (j->pointwise && np == nr) {
+            if (j->pointwise && np == nr && q->mg <= mr) { /* read once: in place */
                 bsrc = gin + k0 * j->ohw + p0;
                 ldb = j->ohw;
+            } else if (j->pointwise) { /* copied: in place, rows a power of two apart
+                                          would fight over the same L1 sets */
+                for (int64_t kk = 0; kk < kc; kk++) {
+                    memcpy(panel + kk * nr, gin + (k0 + kk) * j->ohw + p0,
+                           (size_t)np * sizeof(float));
+                    memset(panel + kk * nr + np, 0, (size_t)(nr - np) * sizeof(float));
+                }
             } else {
                 gather(panel, nr, gin, j->n, q, k0, kc, p0, np);
             }
