@@ -1,7 +1,9 @@
-/* conv.c - convolution (im2col + OpenBLAS sgemm; 1x1 as a plain GEMM; a
- * direct SIMD kernel for depthwise), transposed convolution (GEMM +
- * col2im), Gemm and MatMul. Bias and activation are applied in the
- * epilogue, tile by tile while the output is still in cache. */
+/* conv.c - convolution on our own kernels: Winograd F(4x4, 3x3) or
+ * F(2x2, 3x3) for 3x3 stride-1 convolutions, a packed GEMM with implicit
+ * im2col for the others, a direct SIMD kernel for depthwise ones;
+ * transposed convolution (the same GEMM + col2im); Gemm and MatMul
+ * (OpenBLAS sgemm). Bias and activation are applied in the epilogue, tile
+ * by tile while the output is still in cache. */
 #include "infer_int.h"
 
 #include <cblas.h>
@@ -43,13 +45,18 @@ static int is_pointwise(const eoi_node *n) {
 
 static int64_t npanels(int64_t rows) { return (rows + EOI_GEMM_MRP - 1) / EOI_GEMM_MRP; }
 
-/* Winograd F(2x2, 3x3) for 3x3 convolutions of stride 1 over at least
- * EOI_WINO_MIN_C channels (fewer: the transforms cost more than they save). */
+/* Winograd for 3x3 convolutions of stride 1 over at least EOI_WINO_MIN_C
+ * channels (fewer: the transforms cost more than they save): F(4x4, 3x3)
+ * when the output is at least EOI_WINO4_MIN on both sides, else F(2x2, 3x3).
+ * Returns the output tile size (0: not Winograd). */
 #define EOI_WINO_MIN_C 8
+#define EOI_WINO4_MIN 16
 static int use_wino(const eoi_graph *g, const eoi_node *n) {
-    const eoi_value *x = &g->values[n->in[0]];
-    return n->group == 1 && n->k[0] == 3 && n->k[1] == 3 && n->s[0] == 1 && n->s[1] == 1 &&
-           n->d[0] == 1 && n->d[1] == 1 && x->ndim == 4 && x->dims[1] >= EOI_WINO_MIN_C;
+    const eoi_value *x = &g->values[n->in[0]], *o = &g->values[n->out[0]];
+    if (!(n->group == 1 && n->k[0] == 3 && n->k[1] == 3 && n->s[0] == 1 && n->s[1] == 1 &&
+          n->d[0] == 1 && n->d[1] == 1 && x->ndim == 4 && x->dims[1] >= EOI_WINO_MIN_C))
+        return 0;
+    return o->dims[2] >= EOI_WINO4_MIN && o->dims[3] >= EOI_WINO4_MIN ? 4 : 2;
 }
 
 size_t eoi_conv_packed_floats(const eoi_graph *g, const eoi_node *n, size_t *nbias) {
@@ -62,8 +69,9 @@ size_t eoi_conv_packed_floats(const eoi_graph *g, const eoi_node *n, size_t *nbi
     *nbias = (size_t)(n->group * npanels(mg) * EOI_GEMM_MRP);
     if (cg == 1 && mg == 1)
         return 0; /* depthwise: a direct kernel */
-    if (use_wino(g, n))
-        return (size_t)(16 * npanels(mg) * EOI_GEMM_MRP * cg);
+    int t = use_wino(g, n);
+    if (t)
+        return (size_t)((t + 2) * (t + 2) * npanels(mg) * EOI_GEMM_MRP * cg);
     return *nbias * (size_t)(cg * kk);
 }
 
@@ -72,27 +80,35 @@ size_t eoi_conv_work_floats(const eoi_graph *g, const eoi_node *n) {
     if ((n->op != EOI_OP_CONV && n->op != EOI_OP_CONVT) || !eoi_conv_packed_floats(g, n, &nb))
         return 0;
     if (n->op == EOI_OP_CONV && use_wino(g, n)) /* as conv_wino asks, for the widest table */
-        return (size_t)(16 * g->values[n->in[0]].dims[1] * EOI_GEMM_NRMAX +
-                        16 * EOI_GEMM_MRP * EOI_GEMM_NRMAX + 8 * 16 + 8 + 32);
+        return (size_t)(36 * g->values[n->in[0]].dims[1] * EOI_GEMM_NRMAX +
+                        36 * EOI_GEMM_MRP * EOI_GEMM_NRMAX + 6 * (4 * 16 + 4) + 32);
     return (size_t)(EOI_GEMM_MRP * EOI_GEMM_NRMAX + EOI_GEMM_PANEL_FLOATS + 32);
 }
 
-/* U = G w G^T per (m, c), element x = 4 * i + j in panel order
- * wp[x][panel][c][EOI_GEMM_MRP]. */
-static void pack_wino(const eoi_node *n, int64_t c, int64_t m, float *wp) {
-    static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+/* U = G w G^T per (m, c) for tile size t, element x = (t + 2) * i + j in
+ * panel order wp[x][panel][c][EOI_GEMM_MRP]. */
+static void pack_wino(const eoi_node *n, int t, int64_t c, int64_t m, float *wp) {
+    static const double G2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    static const double G4[6][3] = {{1.0 / 4, 0, 0},
+                                    {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                    {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                    {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                    {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                    {0, 0, 1}};
+    const double(*G)[3] = t == 4 ? G4 : G2;
+    int p = t + 2;
     int64_t np = npanels(m);
     for (int64_t o = 0; o < m; o++)
         for (int64_t ci = 0; ci < c; ci++) {
             const float *w = n->w + (o * c + ci) * 9;
-            double t[4][3];
-            for (int i = 0; i < 4; i++)
+            double gw[6][3];
+            for (int i = 0; i < p; i++)
                 for (int b = 0; b < 3; b++)
-                    t[i][b] = G[i][0] * w[b] + G[i][1] * w[3 + b] + G[i][2] * w[6 + b];
-            for (int i = 0; i < 4; i++)
-                for (int j = 0; j < 4; j++) {
-                    double u = t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
-                    int64_t at = (((4 * i + j) * np + o / EOI_GEMM_MRP) * c + ci) * EOI_GEMM_MRP;
+                    gw[i][b] = G[i][0] * w[b] + G[i][1] * w[3 + b] + G[i][2] * w[6 + b];
+            for (int i = 0; i < p; i++)
+                for (int j = 0; j < p; j++) {
+                    double u = gw[i][0] * G[j][0] + gw[i][1] * G[j][1] + gw[i][2] * G[j][2];
+                    int64_t at = (((p * i + j) * np + o / EOI_GEMM_MRP) * c + ci) * EOI_GEMM_MRP;
                     wp[at + o % EOI_GEMM_MRP] = (float)u;
                 }
         }
@@ -117,7 +133,7 @@ void eoi_conv_pack(const eoi_graph *g, eoi_node *n, float *wp, float *bp) {
     }
     n->wino = use_wino(g, n);
     if (n->wino) {
-        pack_wino(n, x->dims[1], mg, wp); /* the arena gave zeros for the padding rows */
+        pack_wino(n, n->wino, x->dims[1], mg, wp); /* the arena gave zeros for padding rows */
         for (int64_t r = 0; r < np * EOI_GEMM_MRP; r++)
             bp[r] = r < mg ? n->bias[r] : 0.0f;
         n->wp = wp;
@@ -301,10 +317,11 @@ static eo_status run_jobs(eo_ctx *ctx, const eoi_exec *ex, int64_t jobs, int sma
     return st;
 }
 
-/* ---- Winograd F(2x2, 3x3): each job takes gemm_nr tiles of 2 x 2 outputs:
- * input transform of all channels (V[16][C][nr]), then per panel of 8
- * output channels the 16 GEMMs into Y[16][8][nr] (in L1) and the output
- * transform with bias and activation straight into the output. */
+/* ---- Winograd F(T x T, 3x3), T = 2 or 4: each job takes gemm_nr tiles of
+ * T x T outputs: input transform of all channels (V[X][C][nr], X = (T + 2)^2
+ * elements per tile), then per panel of 8 output channels the X GEMMs into
+ * Y[X][8][nr] and the output transform with bias and activation straight
+ * into the output. */
 typedef struct winojob {
     const eoi_node *n;
     const convgeom *q;
@@ -312,46 +329,54 @@ typedef struct winojob {
     const float *in;
     float *out, *work;
     size_t per;
-    int64_t tw, tiles, np;
+    int64_t t, tw, tiles, np;
 } winojob;
 
 static const float wzero[EOI_GEMM_MRP];
 
 /* lane by lane: tiles that straddle tile rows or the image's edge */
-static void wino_in_tile(float *v, int64_t xs, const float *src, const eoi_node *n,
-                         const convgeom *q, int64_t ty, int64_t tx) {
-    float d[4][4];
-    const float *r[4] = {d[0], d[1], d[2], d[3]};
-    for (int64_t i = 0; i < 4; i++)
-        for (int64_t jx = 0; jx < 4; jx++) {
-            int64_t iy = 2 * ty - n->pads[0] + i, ix = 2 * tx - n->pads[1] + jx;
-            d[i][jx] = iy >= 0 && iy < q->h && ix >= 0 && ix < q->w ? src[iy * q->w + ix] : 0.0f;
+static void wino_in_tile(float *v, int64_t xs, const float *src, const winojob *j, int64_t ty,
+                         int64_t tx) {
+    float d[6][8] = {{0}}; /* the portable transform reads T + T floats per row */
+    const float *r[6] = {d[0], d[1], d[2], d[3], d[4], d[5]};
+    int64_t t = j->t, h = j->q->h, w = j->q->w;
+    for (int64_t i = 0; i < t + 2; i++)
+        for (int64_t jx = 0; jx < t + 2; jx++) {
+            int64_t iy = t * ty - j->n->pads[0] + i, ix = t * tx - j->n->pads[1] + jx;
+            d[i][jx] = iy >= 0 && iy < h && ix >= 0 && ix < w ? src[iy * w + ix] : 0.0f;
         }
-    eoi_kernels_portable.wino_in(v, xs, r);
+    eoi_kernels_portable.wino_in[t == 4](v, xs, r);
 }
 
-static eo_status wino_job(void *user, int64_t i, int32_t worker) {
-    const winojob *j = user;
+static void wino_out_tile(float *om, const float *yy, int64_t ys, float bias, const winojob *j,
+                          int64_t ty, int64_t tx) {
+    float o[4][4];
+    float *rows[4] = {o[0], o[1], o[2], o[3]};
+    int64_t t = j->t, oh = j->q->oh, ow = j->q->ow;
+    eoi_kernels_portable.wino_out[t == 4](rows, yy, ys, bias, &j->n->act);
+    for (int64_t a = 0; a < t && t * ty + a < oh; a++)
+        for (int64_t e = 0; e < t && t * tx + e < ow; e++)
+            om[(t * ty + a) * ow + t * tx + e] = o[a][e];
+}
+
+static void wino_input(const winojob *j, float *v, float *tmp, const float *bin, int64_t t0,
+                       int64_t nt) {
     const convgeom *q = j->q;
     const eoi_kernels *k = j->k;
-    const eoi_node *n = j->n;
-    int64_t nr = k->gemm_nr, vl = k->vl, c = q->c, xs = c * nr;
-    int64_t b = i / j->np, t0 = i % j->np * nr;
-    int64_t nt = j->tiles - t0 < nr ? j->tiles - t0 : nr;
-    float *v = j->work + (size_t)worker * j->per, *y = v + 16 * xs, *tmp = y + 16 * 8 * nr;
-    const float *bin = j->in + b * c * q->h * q->w;
-    float *bout = j->out + b * q->m * q->oh * q->ow;
-    for (int64_t ci = 0; ci < c; ci++) {
+    int64_t nr = k->gemm_nr, vl = k->vl, t = j->t, p = t + 2, xs = q->c * nr;
+    int64_t len = t * vl + t; /* floats the vector transform reads per row */
+    for (int64_t ci = 0; ci < q->c; ci++) {
         const float *src = bin + ci * q->h * q->w;
         for (int64_t g = 0; g < nr; g += vl) {
-            int64_t t = t0 + g, ty = t / j->tw, tx = t % j->tw, x0 = 2 * tx - n->pads[1];
+            int64_t tile = t0 + g, ty = tile / j->tw, tx = tile % j->tw;
+            int64_t x0 = t * tx - j->n->pads[1];
             float *vd = v + ci * nr + g;
             if (g + vl <= nt && tx + vl <= j->tw) { /* vl tiles in one tile row */
-                const float *r[4];
-                int64_t lo = x0 < 0 ? -x0 : 0, hi = q->w - x0, len = 2 * vl + 2;
+                const float *r[6];
+                int64_t lo = x0 < 0 ? -x0 : 0, hi = q->w - x0;
                 hi = hi > len ? len : hi;
-                for (int64_t ii = 0; ii < 4; ii++) {
-                    int64_t iy = 2 * ty - n->pads[0] + ii;
+                for (int64_t ii = 0; ii < p; ii++) {
+                    int64_t iy = t * ty - j->n->pads[0] + ii;
                     int inside = iy >= 0 && iy < q->h;
                     if (inside && lo == 0 && hi == len) {
                         r[ii] = src + iy * q->w + x0;
@@ -365,45 +390,54 @@ static eo_status wino_job(void *user, int64_t i, int32_t worker) {
                                (size_t)(hi - lo) * sizeof(float));
                     r[ii] = tr;
                 }
-                k->wino_in(vd, xs, r);
+                k->wino_in[t == 4](vd, xs, r);
                 continue;
             }
             for (int64_t l = 0; l < vl; l++) {
                 if (g + l < nt) {
-                    wino_in_tile(vd + l, xs, src, n, q, (t + l) / j->tw, (t + l) % j->tw);
+                    wino_in_tile(vd + l, xs, src, j, (tile + l) / j->tw, (tile + l) % j->tw);
                 } else {
-                    for (int64_t x = 0; x < 16; x++)
+                    for (int64_t x = 0; x < p * p; x++)
                         vd[l + x * xs] = 0.0f;
                 }
             }
         }
     }
+}
+
+static eo_status wino_job(void *user, int64_t i, int32_t worker) {
+    const winojob *j = user;
+    const convgeom *q = j->q;
+    const eoi_kernels *k = j->k;
+    const eoi_node *n = j->n;
+    int64_t nr = k->gemm_nr, vl = k->vl, t = j->t, nx = (t + 2) * (t + 2), xs = q->c * nr;
+    int64_t b = i / j->np, t0 = i % j->np * nr;
+    int64_t nt = j->tiles - t0 < nr ? j->tiles - t0 : nr;
+    float *v = j->work + (size_t)worker * j->per, *y = v + nx * xs, *tmp = y + nx * 8 * nr;
+    float *bout = j->out + b * q->m * q->oh * q->ow;
+    wino_input(j, v, tmp, j->in + b * q->c * q->h * q->w, t0, nt);
     int64_t mr = k->gemm_mr, mpan = npanels(q->m), ys = EOI_GEMM_MRP * nr;
     for (int64_t mp = 0; mp < mpan; mp++) {
-        for (int64_t x = 0; x < 16; x++)
+        for (int64_t x = 0; x < nx; x++)
             for (int64_t r0 = 0; r0 < EOI_GEMM_MRP && mp * EOI_GEMM_MRP + r0 < q->m; r0 += mr)
-                k->gemm(c, n->wp + (x * mpan + mp) * c * EOI_GEMM_MRP + r0, v + x * xs, nr,
+                k->gemm(q->c, n->wp + (x * mpan + mp) * q->c * EOI_GEMM_MRP + r0, v + x * xs, nr,
                         y + x * ys + r0 * nr, nr, wzero, 0, &n->act);
         for (int64_t r = 0; r < EOI_GEMM_MRP && mp * EOI_GEMM_MRP + r < q->m; r++) {
             int64_t m = mp * EOI_GEMM_MRP + r;
             float *om = bout + m * q->oh * q->ow, bias = n->bias[m];
             for (int64_t g = 0; g < nt; g += vl) {
-                int64_t t = t0 + g, ty = t / j->tw, tx = t % j->tw;
+                int64_t tile = t0 + g, ty = tile / j->tw, tx = tile % j->tw;
                 const float *yy = y + r * nr + g;
-                if (g + vl <= nt && tx + vl <= j->tw && 2 * (tx + vl) <= q->ow &&
-                    2 * ty + 2 <= q->oh) {
-                    k->wino_out(om + 2 * ty * q->ow + 2 * tx, om + (2 * ty + 1) * q->ow + 2 * tx,
-                                yy, ys, bias, &n->act);
+                if (g + vl <= nt && tx + vl <= j->tw && t * (tx + vl) <= q->ow &&
+                    t * ty + t <= q->oh) {
+                    float *rows[4];
+                    for (int64_t a = 0; a < t; a++)
+                        rows[a] = om + (t * ty + a) * q->ow + t * tx;
+                    k->wino_out[t == 4](rows, yy, ys, bias, &n->act);
                     continue;
                 }
-                for (int64_t l = 0; l < vl && g + l < nt; l++) {
-                    float o[2][2];
-                    int64_t lty = (t + l) / j->tw, ltx = (t + l) % j->tw;
-                    eoi_kernels_portable.wino_out(o[0], o[1], yy + l, ys, bias, &n->act);
-                    for (int64_t a = 0; a < 2 && 2 * lty + a < q->oh; a++)
-                        for (int64_t e = 0; e < 2 && 2 * ltx + e < q->ow; e++)
-                            om[(2 * lty + a) * q->ow + 2 * ltx + e] = o[a][e];
-                }
+                for (int64_t l = 0; l < vl && g + l < nt; l++)
+                    wino_out_tile(om, yy + l, ys, bias, j, (tile + l) / j->tw, (tile + l) % j->tw);
             }
         }
     }
@@ -412,11 +446,12 @@ static eo_status wino_job(void *user, int64_t i, int32_t worker) {
 
 static eo_status conv_wino(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n, const convgeom *q,
                            const float *in, float *out, const eoi_kernels *k) {
-    int64_t nr = k->gemm_nr, batch = V(ex, n->in[0]).dims[0];
-    winojob j = {n, q, k, in, out, NULL, 0, (q->ow + 1) / 2, 0, 0};
-    j.tiles = j.tw * ((q->oh + 1) / 2);
+    int64_t nr = k->gemm_nr, batch = V(ex, n->in[0]).dims[0], t = n->wino, nx = (t + 2) * (t + 2);
+    winojob j = {n, q, k, in, out, NULL, 0, t, (q->ow + t - 1) / t, 0, 0};
+    j.tiles = j.tw * ((q->oh + t - 1) / t);
     j.np = (j.tiles + nr - 1) / nr;
-    j.per = (size_t)(16 * q->c * nr + 16 * EOI_GEMM_MRP * nr + 8 * k->vl + 8 + 15) & ~(size_t)15;
+    j.per = (size_t)(nx * q->c * nr + nx * EOI_GEMM_MRP * nr + (t + 2) * (t * k->vl + t) + 15) &
+            ~(size_t)15;
     return run_jobs(ctx, ex, batch * j.np, 0, j.per, &j.work, wino_job, &j);
 }
 
@@ -495,6 +530,56 @@ eo_status eoi_run_conv(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     return conv_gemm(ctx, ex, n, &q, in, out, k, batch);
 }
 
+/* col2im of one output channel m of a group: the GEMM's rows (m, ky, kx)
+ * added at their output pixels, then bias and activation. */
+typedef struct col2im {
+    const eoi_node *n;
+    const convgeom *q;
+    const eoi_kernels *k;
+    const float *col, *bias;
+    float *gout;
+    int tiled;
+} col2im;
+
+static eo_status col2im_channel(void *user, int64_t m, int32_t worker) {
+    const col2im *j = user;
+    const eoi_node *n = j->n;
+    const convgeom *q = j->q;
+    int64_t hw = q->h * q->w, ohw = q->oh * q->ow;
+    float *o = j->gout + m * ohw;
+    if (j->tiled) { /* each output pixel has exactly one term: a plain scatter */
+        for (int64_t ky = 0; ky < n->k[0]; ky++)
+            for (int64_t iy = 0; iy < q->h; iy++) {
+                float *orow = o + (iy * n->k[0] + ky) * q->ow;
+                for (int64_t kx = 0; kx < n->k[1]; kx++) {
+                    const float *crow =
+                        j->col + ((m * n->k[0] + ky) * n->k[1] + kx) * hw + iy * q->w;
+                    for (int64_t ix = 0; ix < q->w; ix++)
+                        orow[ix * n->k[1] + kx] = crow[ix];
+                }
+            }
+    } else {
+        memset(o, 0, (size_t)ohw * sizeof(float));
+        for (int64_t ky = 0; ky < n->k[0]; ky++)
+            for (int64_t kx = 0; kx < n->k[1]; kx++) {
+                const float *crow = j->col + ((m * n->k[0] + ky) * n->k[1] + kx) * hw;
+                for (int64_t iy = 0; iy < q->h; iy++) {
+                    int64_t oy = iy * n->s[0] - n->pads[0] + ky * n->d[0];
+                    if (oy < 0 || oy >= q->oh)
+                        continue;
+                    for (int64_t ix = 0; ix < q->w; ix++) {
+                        int64_t ox = ix * n->s[1] - n->pads[1] + kx * n->d[1];
+                        if (ox >= 0 && ox < q->ow)
+                            o[oy * q->ow + ox] += crow[iy * q->w + ix];
+                    }
+                }
+            }
+    }
+    j->k->act(o, (size_t)ohw, j->bias[m], &n->act);
+    (void)worker;
+    return EO_OK;
+}
+
 eo_status eoi_run_convt(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     convgeom q;
     geom_of(ex, n, &q);
@@ -510,7 +595,6 @@ eo_status eoi_run_convt(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     for (int64_t b = 0; b < x->dims[0]; b++)
         for (int64_t grp = 0; grp < q.g; grp++) {
             const float *gin = in + (b * q.c + grp * q.cg) * hw;
-            float *gout = out + (b * q.m + grp * q.mg) * ohw;
             /* col[rows][hw] = W^T in: a 1x1 convolution of cg to rows channels */
             eoi_node pw = *n;
             pw.k[0] = pw.k[1] = pw.s[0] = pw.s[1] = pw.d[0] = pw.d[1] = 1;
@@ -521,41 +605,16 @@ eo_status eoi_run_convt(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
             eo_status st = conv_gemm(ctx, ex, &pw, &pq, gin, col, k, 1);
             if (st != EO_OK)
                 return st;
-            if (tiled) { /* each output pixel has exactly one term: a plain scatter */
-                for (int64_t m = 0; m < q.mg; m++)
-                    for (int64_t ky = 0; ky < n->k[0]; ky++)
-                        for (int64_t iy = 0; iy < q.h; iy++) {
-                            float *o = gout + m * ohw + (iy * n->k[0] + ky) * q.ow;
-                            for (int64_t kx = 0; kx < n->k[1]; kx++) {
-                                const float *crow =
-                                    col + ((m * n->k[0] + ky) * n->k[1] + kx) * hw + iy * q.w;
-                                for (int64_t ix = 0; ix < q.w; ix++)
-                                    o[ix * n->k[1] + kx] = crow[ix];
-                            }
-                        }
+            col2im j = {n,    &q, k, col, n->bias + grp * q.mg, out + (b * q.m + grp * q.mg) * ohw,
+                        tiled};
+            if (ex->threads > 1 && q.mg > 1 && q.mg * ohw > 1 << 16) {
+                if ((st = eoi_parallel_for(ctx, q.mg, col2im_channel, &j)) != EO_OK)
+                    return st;
             } else {
-                memset(gout, 0, (size_t)(q.mg * ohw) * sizeof(float));
                 for (int64_t m = 0; m < q.mg; m++)
-                    for (int64_t ky = 0; ky < n->k[0]; ky++)
-                        for (int64_t kx = 0; kx < n->k[1]; kx++) {
-                            const float *crow = col + ((m * n->k[0] + ky) * n->k[1] + kx) * hw;
-                            float *o = gout + m * ohw;
-                            for (int64_t iy = 0; iy < q.h; iy++) {
-                                int64_t oy = iy * n->s[0] - n->pads[0] + ky * n->d[0];
-                                if (oy < 0 || oy >= q.oh)
-                                    continue;
-                                for (int64_t ix = 0; ix < q.w; ix++) {
-                                    int64_t ox = ix * n->s[1] - n->pads[1] + kx * n->d[1];
-                                    if (ox >= 0 && ox < q.ow)
-                                        o[oy * q.ow + ox] += crow[iy * q.w + ix];
-                                }
-                            }
-                        }
+                    col2im_channel(&j, m, 0);
             }
-            for (int64_t m = 0; m < q.mg; m++)
-                k->act(gout + m * ohw, (size_t)ohw, n->bias[grp * q.mg + m], &n->act);
         }
-    (void)ctx;
     return EO_OK;
 }
 

@@ -162,7 +162,7 @@ typedef struct eoi_node {
     int32_t ceil_mode, count_pad;
     float *w, *bias; /* conv: weights [Cout][Cin/g * kh * kw] after BN folding */
     float *wp, *bp;  /* conv: w packed for the GEMM kernel, bias padded (conv.c) */
-    int32_t wino;    /* conv: wp holds Winograd F(2x2, 3x3) weights */
+    int32_t wino;    /* conv: wp holds Winograd F(wino x wino, 3x3) weights (2 or 4) */
     int64_t axis;
     int64_t perm[EOI_MAXDIM];
     float alpha, beta, eps;
@@ -258,11 +258,12 @@ typedef struct eoi_kernels {
     void (*gemm)(int64_t kc, const float *a, const float *b, int64_t ldb, float *c, int64_t ldc,
                  const float *bias, int32_t flags, const eoi_act *act);
     int32_t gemm_mr, gemm_nr;
-    /* Winograd F(2x2, 3x3) input and output transforms of vl tiles in a
-     * row (kern_tmpl.h says how the arguments are laid out) */
-    void (*wino_in)(float *v, int64_t xs, const float *const *r);
-    void (*wino_out)(float *o0, float *o1, const float *y, int64_t ys, float bias,
-                     const eoi_act *act);
+    /* Winograd F(2x2, 3x3) [0] and F(4x4, 3x3) [1] input and output
+     * transforms of vl tiles in a row (kern_tmpl.h says how the arguments
+     * are laid out) */
+    void (*wino_in[2])(float *v, int64_t xs, const float *const *r);
+    void (*wino_out[2])(float *const *out, const float *y, int64_t ys, float bias,
+                        const eoi_act *act);
     int32_t vl;
 } eoi_kernels;
 

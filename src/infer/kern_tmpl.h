@@ -266,9 +266,11 @@ KTARGET static void KFN(wino_in)(float *v, int64_t xs, const float *const *r) {
 }
 
 /* wino_out: the 16 products of VL tiles (element x at y + x * ys) to their
- * 2 x 2 outputs A^T m A + bias, activated, as two rows of 2 * VL floats. */
-KTARGET static void KFN(wino_out)(float *o0, float *o1, const float *y, int64_t ys, float bias,
+ * 2 x 2 outputs A^T m A + bias, activated, as two rows out[0], out[1] of
+ * 2 * VL floats. */
+KTARGET static void KFN(wino_out)(float *const *out, const float *y, int64_t ys, float bias,
                                   const eoi_act *act) {
+    float *o0 = out[0], *o1 = out[1];
     VT m[4][4], s[2][4], o[2][2], vb = VSET1(bias);
     _Pragma("GCC unroll 4") for (int i = 0; i < 4; i++)
         _Pragma("GCC unroll 4") for (int j = 0; j < 4; j++) m[i][j] = VLOAD(y + (4 * i + j) * ys);
@@ -296,8 +298,94 @@ KTARGET static void KFN(wino_out)(float *o0, float *o1, const float *y, int64_t 
     }
 }
 
+/* Winograd F(4x4, 3x3): 6 x 6 input tiles, 4 apart; r[i][4 * l + j] is
+ * element (i, j) of lane l (4 * VL + 4 floats readable per row); V = B^T d B,
+ * element x = 6 * i + j at v + x * xs. */
+#define KDEINT4(d, p)                                                                              \
+    do {                                                                                           \
+        VT q0_ = VLOAD(p), q1_ = VLOAD((p) + VL), q2_ = VLOAD((p) + 2 * VL);                       \
+        VT q3_ = VLOAD((p) + 3 * VL);                                                              \
+        VT e01_ = VEVEN(q0_, q1_), e23_ = VEVEN(q2_, q3_);                                         \
+        VT o01_ = VODD(q0_, q1_), o23_ = VODD(q2_, q3_);                                           \
+        (d)[0] = VEVEN(e01_, e23_);                                                                \
+        (d)[1] = VEVEN(o01_, o23_);                                                                \
+        (d)[2] = VODD(e01_, e23_);                                                                 \
+        (d)[3] = VODD(o01_, o23_);                                                                 \
+    } while (0)
+
+/* t = B^T d over 6 values (F(4x4, 3x3)'s input transform, one axis) */
+KTARGET static inline void KFN(bt6)(VT *t, const VT *d) {
+    VT four = VSET1(4.0f), five = VSET1(-5.0f), two = VSET1(2.0f);
+    t[0] = VFMA(four, d[0], VFMA(five, d[2], d[4]));
+    t[1] = VFMA(VSET1(-4.0f), VADD(d[1], d[2]), VADD(d[3], d[4]));
+    t[2] = VFMA(four, VSUB(d[1], d[2]), VSUB(d[4], d[3]));
+    t[3] = VFMA(two, VSUB(d[3], d[1]), VSUB(d[4], d[2]));
+    t[4] = VFMA(two, VSUB(d[1], d[3]), VSUB(d[4], d[2]));
+    t[5] = VFMA(four, d[1], VFMA(five, d[3], d[5]));
+}
+
+/* o = A^T m over 6 values (the output transform, one axis) */
+KTARGET static inline void KFN(at6)(VT *o, const VT *m) {
+    VT a = VADD(m[1], m[2]), b = VSUB(m[1], m[2]), c = VADD(m[3], m[4]), d = VSUB(m[3], m[4]);
+    o[0] = VADD(VADD(m[0], a), c);
+    o[1] = VFMA(VSET1(2.0f), d, b);
+    o[2] = VFMA(VSET1(4.0f), c, a);
+    o[3] = VADD(VFMA(VSET1(8.0f), d, b), m[5]);
+}
+
+KTARGET static void KFN(wino4_in)(float *v, int64_t xs, const float *const *r) {
+    VT s[6][6];
+    _Pragma("GCC unroll 6") for (int i = 0; i < 6; i++) {
+        VT d[8];
+        KDEINT4(d, r[i]);
+        KDEINT4(d + 4, r[i] + 4);
+        KFN(bt6)(s[i], d);
+    }
+    _Pragma("GCC unroll 6") for (int j = 0; j < 6; j++) {
+        VT c[6], t[6];
+        _Pragma("GCC unroll 6") for (int i = 0; i < 6; i++) c[i] = s[i][j];
+        KFN(bt6)(t, c);
+        _Pragma("GCC unroll 6") for (int i = 0; i < 6; i++) VSTORE(v + (6 * i + j) * xs, t[i]);
+    }
+}
+
+/* the 36 products of VL tiles to their 4 x 4 outputs A^T m A + bias,
+ * activated, as four rows out[0..3] of 4 * VL floats */
+KTARGET static void KFN(wino4_out)(float *const *out, const float *y, int64_t ys, float bias,
+                                   const eoi_act *act) {
+    VT u[6][4], o[4][4], vb = VSET1(bias);
+    _Pragma("GCC unroll 6") for (int i = 0; i < 6; i++) {
+        VT m[6];
+        _Pragma("GCC unroll 6") for (int j = 0; j < 6; j++) m[j] = VLOAD(y + (6 * i + j) * ys);
+        KFN(at6)(u[i], m);
+    }
+    int vec = KFN(has_vact)(act->kind);
+    VT va = VSET1(act->a), vbb = VSET1(act->b);
+    _Pragma("GCC unroll 4") for (int e = 0; e < 4; e++) {
+        VT c[6], t[4];
+        _Pragma("GCC unroll 6") for (int i = 0; i < 6; i++) c[i] = u[i][e];
+        KFN(at6)(t, c);
+        _Pragma("GCC unroll 4") for (int a = 0; a < 4; a++) {
+            o[a][e] = VADD(t[a], vb);
+            if (vec)
+                o[a][e] = KFN(vact)(o[a][e], act->kind, va, vbb);
+        }
+    }
+    _Pragma("GCC unroll 4") for (int a = 0; a < 4; a++) {
+        VT lo02 = VZIPLO(o[a][0], o[a][2]), hi02 = VZIPHI(o[a][0], o[a][2]);
+        VT lo13 = VZIPLO(o[a][1], o[a][3]), hi13 = VZIPHI(o[a][1], o[a][3]);
+        VSTORE(out[a], VZIPLO(lo02, lo13));
+        VSTORE(out[a] + VL, VZIPHI(lo02, lo13));
+        VSTORE(out[a] + 2 * VL, VZIPLO(hi02, hi13));
+        VSTORE(out[a] + 3 * VL, VZIPHI(hi02, hi13));
+        if (!vec)
+            KFN(act)(out[a], 4 * VL, 0.0f, act);
+    }
+}
+
 #define KTABLE(NAME)                                                                               \
     {                                                                                              \
         NAME, KFN(act), KFN(binop), KFN(binop_s), KFN(dwconv), KFN(vmax), KFN(vadd), KFN(lerp),    \
-            KFN(gemm), GEMM_MR, GEMM_NV *VL, KFN(wino_in), KFN(wino_out), VL                       \
+            KFN(gemm), GEMM_MR, GEMM_NV *VL, {KFN(wino_in), KFN(wino4_in)},                        \
+            {KFN(wino_out), KFN(wino4_out)}, VL                                                    \
     }

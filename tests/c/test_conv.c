@@ -179,6 +179,9 @@ static const cfg cases[] = {
     {0, 1, 130, 6, 50, 3, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, EOI_ACT_RELU},  /* Winograd, K > kc */
     {1, 1, 16, 9, 13, 8, 1, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0, EOI_ACT_RELU},   /* up 2x */
     {1, 2, 12, 7, 6, 10, 2, 3, 3, 2, 2, 1, 1, 1, 1, 0, 1, EOI_ACT_NONE},   /* overlapping */
+    {1, 1, 8, 48, 64, 6, 1, 2, 2, 2, 2, 1, 1, 0, 0, 0, 0,
+     EOI_ACT_LEAKY}, /* threads split channels */
+    {1, 1, 4, 50, 50, 8, 1, 3, 3, 2, 2, 1, 1, 1, 1, 0, 1, EOI_ACT_RELU},
 };
 
 int main(void) {
