@@ -187,21 +187,21 @@ static void gather(float *dst, int64_t nr, const float *in, const eoi_node *n, c
         while (j < np) {
             int64_t len = q->ow - ox < np - j ? q->ow - ox : np - j;
             int64_t iy = oy * sy - n->pads[0] + ky * n->d[0];
-            float *d = dst + j - ox; /* d[ox] is column (oy, ox) */
+            float *d = dst + j; /* d[x - ox] is column (oy, x) */
             int64_t a = ox > lo ? ox : lo, e = ox + len < hi ? ox + len : hi;
             if (iy < 0 || iy >= q->h || a >= e) {
-                memset(d + ox, 0, (size_t)len * sizeof(float));
+                memset(d, 0, (size_t)len * sizeof(float));
             } else {
-                const float *row = src + iy * q->w + xoff;
+                const float *row = src + iy * q->w; /* input x = ox * sx + xoff */
                 for (int64_t x = ox; x < a; x++)
-                    d[x] = 0.0f;
+                    d[x - ox] = 0.0f;
                 if (sx == 1)
-                    memcpy(d + a, row + a, (size_t)(e - a) * sizeof(float));
+                    memcpy(d + (a - ox), row + a + xoff, (size_t)(e - a) * sizeof(float));
                 else
                     for (int64_t x = a; x < e; x++)
-                        d[x] = row[x * sx];
+                        d[x - ox] = row[x * sx + xoff];
                 for (int64_t x = e; x < ox + len; x++)
-                    d[x] = 0.0f;
+                    d[x - ox] = 0.0f;
             }
             j += len;
             ox = 0;
