@@ -8,7 +8,8 @@
 # (/usr/bin/time -v), eoproc's achieved GFLOP/s beside OpenBLAS sgemm's on a
 # 2048^3 product; eoproc and sgemm with OPENBLAS_CORETYPE unset (OpenBLAS
 # picks the kernel for this CPU) and set to Haswell (what this machine's
-# environment exports).
+# environment exports); then each engine on 1 thread, with its median CPU
+# time per run (steadier than wall time on a shared machine).
 #
 #   bash bench/infer.sh            # RUNS=10 SIZE=512 BASE=32 by default
 # Needs: a release build (build/release, or EOPROC_BUILD=dir), python3-torch
@@ -71,21 +72,41 @@ measure "pytorch" env -u OPENBLAS_CORETYPE "$PY" "$ROOT/bench/infer_run.py" torc
     "$RUNS" "$THREADS" | tee -a "$RESULTS"
 measure "onnxruntime" env -u OPENBLAS_CORETYPE node "$WORK/infer_ort.js" "$MODEL" "$RUNS" \
     "$THREADS" 3 "$SIZE" "$SIZE" | tee -a "$RESULTS"
+# One thread each: the process CPU time per run is what the other jobs on a
+# shared machine disturb least (no engine spins idle threads then).
+RESULTS1=$WORK/results1.txt
+: >"$RESULTS1"
+measure "eoproc[unset]" env -u OPENBLAS_CORETYPE OPENBLAS_NUM_THREADS=1 "$PY" \
+    "$ROOT/bench/infer_run.py" eoproc "$MODEL" "$RUNS" 1 | tee -a "$RESULTS1"
+measure "pytorch" env -u OPENBLAS_CORETYPE "$PY" "$ROOT/bench/infer_run.py" torch "$MODEL" \
+    "$RUNS" 1 | tee -a "$RESULTS1"
+measure "onnxruntime" env -u OPENBLAS_CORETYPE node "$WORK/infer_ort.js" "$MODEL" "$RUNS" 1 3 \
+    "$SIZE" "$SIZE" | tee -a "$RESULTS1"
 
-"$PY" - "$RESULTS" <<'PYEOF'
+"$PY" - "$RESULTS" "$RESULTS1" <<'PYEOF'
 import sys
-rows = {}
-for line in open(sys.argv[1]):
-    f = line.split()
-    rows[f[0]] = dict(zip(f[1::2], map(float, f[2::2])))
+def load(path):
+    rows = {}
+    for line in open(path):
+        f = line.split()
+        rows[f[0]] = dict(zip(f[1::2], map(float, f[2::2])))
+    return rows
+rows, rows1 = load(sys.argv[1]), load(sys.argv[2])
 gflop = rows["eoproc[unset]"]["gflop"]
 print("\nplain U-Net 1x3x%s, %.1f GFLOP per run, 2 threads (median latency):" % (
     __import__("os").environ.get("UNET_SIZE", "512") + "^2", gflop))
 for k, r in rows.items():
-    print("  %-18s %9.1f ms  %6.1f GFLOP/s  peak RSS %5d MB" % (
-        k, r["median_ms"], gflop / r["median_ms"] * 1e3, r["rss_mb"]))
+    print("  %-18s %9.1f ms  %6.1f GFLOP/s  peak RSS %5d MB  (CPU %.1f ms)" % (
+        k, r["median_ms"], gflop / r["median_ms"] * 1e3, r["rss_mb"], r["cpu_ms"]))
 for k in ("eoproc[unset]", "eoproc[Haswell]"):
     print("  %s / onnxruntime = %.2fx   %s / pytorch = %.2fx" % (
         k, rows[k]["median_ms"] / rows["onnxruntime"]["median_ms"],
         k, rows[k]["median_ms"] / rows["pytorch"]["median_ms"]))
+print("\n1 thread, median CPU time per run (user + system):")
+for k, r in rows1.items():
+    print("  %-18s %9.1f ms  %6.1f GFLOP/s   (wall %.1f ms)" % (
+        k, r["cpu_ms"], gflop / r["cpu_ms"] * 1e3, r["median_ms"]))
+print("  eoproc / onnxruntime = %.2fx   eoproc / pytorch = %.2fx" % (
+    rows1["eoproc[unset]"]["cpu_ms"] / rows1["onnxruntime"]["cpu_ms"],
+    rows1["eoproc[unset]"]["cpu_ms"] / rows1["pytorch"]["cpu_ms"]))
 PYEOF

@@ -1,7 +1,9 @@
-/* conv.c - convolution (im2col + OpenBLAS sgemm; 1x1 as a plain GEMM; a
- * direct SIMD kernel for depthwise), transposed convolution (GEMM +
- * col2im), Gemm and MatMul. Bias and activation are applied in the
- * epilogue, tile by tile while the output is still in cache. */
+/* conv.c - convolution on our own kernels: Winograd F(4x4, 3x3) or
+ * F(2x2, 3x3) for 3x3 stride-1 convolutions, a packed GEMM with implicit
+ * im2col for the others, a direct SIMD kernel for depthwise ones;
+ * transposed convolution (the same GEMM + col2im); Gemm and MatMul
+ * (OpenBLAS sgemm). Bias and activation are applied in the epilogue, tile
+ * by tile while the output is still in cache. */
 #include "infer_int.h"
 
 #include <cblas.h>
@@ -28,43 +30,459 @@ static void geom_of(const eoi_exec *ex, const eoi_node *n, convgeom *q) {
     q->kk = n->k[0] * n->k[1];
 }
 
-/* Columns of output rows [r0, r0 + nr) of one group: col[K][nr * OW]. */
-static void im2col(float *col, const float *in, const eoi_node *n, const convgeom *q, int64_t r0,
-                   int64_t nr) {
-    int64_t ncol = nr * q->ow;
-    for (int64_t c = 0; c < q->cg; c++)
-        for (int64_t ky = 0; ky < n->k[0]; ky++)
-            for (int64_t kx = 0; kx < n->k[1]; kx++) {
-                float *dst = col + ((c * n->k[0] + ky) * n->k[1] + kx) * ncol;
-                const float *src = in + c * q->h * q->w;
-                int64_t xoff = kx * n->d[1] - n->pads[1];
-                /* ox range whose ix = ox * sw + xoff lies inside [0, W) */
-                int64_t lo = xoff >= 0 ? 0 : (-xoff + n->s[1] - 1) / n->s[1];
-                int64_t hi = q->w - xoff <= 0 ? 0 : (q->w - xoff + n->s[1] - 1) / n->s[1];
-                if (hi > q->ow)
-                    hi = q->ow;
-                if (lo > hi)
-                    lo = hi;
-                for (int64_t r = 0; r < nr; r++, dst += q->ow) {
-                    int64_t iy = (r0 + r) * n->s[0] - n->pads[0] + ky * n->d[0];
-                    if (iy < 0 || iy >= q->h) {
-                        memset(dst, 0, (size_t)q->ow * sizeof(float));
+/* ---- convolution as GEMM on our own micro-kernel ------------------------
+ * out[m][p] = act(bias[m] + sum_k w[m][k] * col[k][p]) per group, with k =
+ * (c, ky, kx) and p = (oy, ox). The weights are packed once at load in
+ * panels of EOI_GEMM_MRP rows (k-major); the columns are gathered straight
+ * from the input (implicit im2col) into a small panel of gemm_nr columns x kc
+ * rows that stays in L1 while every weight panel passes over it. 1x1
+ * convolutions read the input in place. The threads split the columns. */
+
+static int is_pointwise(const eoi_node *n) {
+    return n->k[0] == 1 && n->k[1] == 1 && n->s[0] == 1 && n->s[1] == 1 && n->pads[0] == 0 &&
+           n->pads[1] == 0 && n->pads[2] == 0 && n->pads[3] == 0;
+}
+
+static int64_t npanels(int64_t rows) { return (rows + EOI_GEMM_MRP - 1) / EOI_GEMM_MRP; }
+
+/* Winograd for 3x3 convolutions of stride 1 over at least EOI_WINO_MIN_C
+ * channels (fewer: the transforms cost more than they save): F(4x4, 3x3)
+ * when the output is at least EOI_WINO4_MIN on both sides, else F(2x2, 3x3).
+ * Returns the output tile size (0: not Winograd). */
+#define EOI_WINO_MIN_C 8
+#define EOI_WINO4_MIN 16
+static int use_wino(const eoi_graph *g, const eoi_node *n) {
+    const eoi_value *x = &g->values[n->in[0]], *o = &g->values[n->out[0]];
+    if (!(n->group == 1 && n->k[0] == 3 && n->k[1] == 3 && n->s[0] == 1 && n->s[1] == 1 &&
+          n->d[0] == 1 && n->d[1] == 1 && x->ndim == 4 && x->dims[1] >= EOI_WINO_MIN_C))
+        return 0;
+    return o->dims[2] >= EOI_WINO4_MIN && o->dims[3] >= EOI_WINO4_MIN ? 4 : 2;
+}
+
+size_t eoi_conv_packed_floats(const eoi_graph *g, const eoi_node *n, size_t *nbias) {
+    const eoi_value *x = &g->values[n->in[0]], *o = &g->values[n->out[0]];
+    int64_t cg = x->dims[1] / n->group, mg = o->dims[1] / n->group, kk = n->k[0] * n->k[1];
+    if (n->op == EOI_OP_CONVT) { /* A = W^T: mg * kk rows of cg */
+        *nbias = (size_t)(npanels(mg * kk) * EOI_GEMM_MRP);
+        return (size_t)n->group * *nbias * (size_t)cg;
+    }
+    *nbias = (size_t)(n->group * npanels(mg) * EOI_GEMM_MRP);
+    if (cg == 1 && mg == 1)
+        return 0; /* depthwise: a direct kernel */
+    int t = use_wino(g, n);
+    if (t)
+        return (size_t)((t + 2) * (t + 2) * npanels(mg) * EOI_GEMM_MRP * cg);
+    return *nbias * (size_t)(cg * kk);
+}
+
+size_t eoi_conv_work_floats(const eoi_graph *g, const eoi_node *n) {
+    size_t nb = 0;
+    if ((n->op != EOI_OP_CONV && n->op != EOI_OP_CONVT) || !eoi_conv_packed_floats(g, n, &nb))
+        return 0;
+    if (n->op == EOI_OP_CONV && use_wino(g, n)) /* as conv_wino asks, for the widest table */
+        return (size_t)(36 * g->values[n->in[0]].dims[1] * EOI_GEMM_NRMAX +
+                        36 * EOI_GEMM_MRP * EOI_GEMM_NRMAX + 6 * (4 * 16 + 4) + 32);
+    return (size_t)(EOI_GEMM_MRP * EOI_GEMM_NRMAX + EOI_GEMM_PANEL_FLOATS + 32);
+}
+
+/* U = G w G^T per (m, c) for tile size t, element x = (t + 2) * i + j in
+ * panel order wp[x][panel][c][EOI_GEMM_MRP]. */
+static void pack_wino(const eoi_node *n, int t, int64_t c, int64_t m, float *wp) {
+    static const double G2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    static const double G4[6][3] = {{1.0 / 4, 0, 0},
+                                    {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                    {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                    {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                    {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                    {0, 0, 1}};
+    const double(*G)[3] = t == 4 ? G4 : G2;
+    int p = t + 2;
+    int64_t np = npanels(m);
+    for (int64_t o = 0; o < m; o++)
+        for (int64_t ci = 0; ci < c; ci++) {
+            const float *w = n->w + (o * c + ci) * 9;
+            double gw[6][3];
+            for (int i = 0; i < p; i++)
+                for (int b = 0; b < 3; b++)
+                    gw[i][b] = G[i][0] * w[b] + G[i][1] * w[3 + b] + G[i][2] * w[6 + b];
+            for (int i = 0; i < p; i++)
+                for (int j = 0; j < p; j++) {
+                    double u = gw[i][0] * G[j][0] + gw[i][1] * G[j][1] + gw[i][2] * G[j][2];
+                    int64_t at = (((p * i + j) * np + o / EOI_GEMM_MRP) * c + ci) * EOI_GEMM_MRP;
+                    wp[at + o % EOI_GEMM_MRP] = (float)u;
+                }
+        }
+}
+
+void eoi_conv_pack(const eoi_graph *g, eoi_node *n, float *wp, float *bp) {
+    const eoi_value *x = &g->values[n->in[0]], *o = &g->values[n->out[0]];
+    int64_t mg = o->dims[1] / n->group, kdim = x->dims[1] / n->group * n->k[0] * n->k[1];
+    int64_t np = npanels(mg);
+    if (n->op == EOI_OP_CONVT) { /* W^T in panels; a zero bias (col2im adds it) */
+        int64_t cg = x->dims[1] / n->group, rows = mg * n->k[0] * n->k[1];
+        np = npanels(rows);
+        for (int64_t grp = 0; grp < n->group; grp++)
+            for (int64_t r = 0; r < np * EOI_GEMM_MRP; r++)
+                for (int64_t c = 0; c < cg; c++)
+                    wp[((grp * np + r / EOI_GEMM_MRP) * cg + c) * EOI_GEMM_MRP + r % EOI_GEMM_MRP] =
+                        r < rows ? n->w[(grp * cg + c) * rows + r] : 0.0f;
+        memset(bp, 0, (size_t)(np * EOI_GEMM_MRP) * sizeof(float));
+        n->wp = wp;
+        n->bp = bp;
+        return;
+    }
+    n->wino = use_wino(g, n);
+    if (n->wino) {
+        pack_wino(n, n->wino, x->dims[1], mg, wp); /* the arena gave zeros for padding rows */
+        for (int64_t r = 0; r < np * EOI_GEMM_MRP; r++)
+            bp[r] = r < mg ? n->bias[r] : 0.0f;
+        n->wp = wp;
+        n->bp = bp;
+        return;
+    }
+    for (int64_t grp = 0; grp < n->group; grp++)
+        for (int64_t p = 0; p < np; p++) {
+            float *dst = wp + (grp * np + p) * EOI_GEMM_MRP * kdim;
+            for (int64_t r = 0; r < EOI_GEMM_MRP; r++) {
+                int64_t m = p * EOI_GEMM_MRP + r;
+                bp[(grp * np + p) * EOI_GEMM_MRP + r] = m < mg ? n->bias[grp * mg + m] : 0.0f;
+                for (int64_t kk = 0; kk < kdim; kk++)
+                    dst[kk * EOI_GEMM_MRP + r] = m < mg ? n->w[(grp * mg + m) * kdim + kk] : 0.0f;
+            }
+        }
+    n->wp = wp;
+    n->bp = bp;
+}
+
+/* Rows [k0, k0 + kc) of the column matrix, columns [p0, p0 + np) (np <= nr),
+ * into dst[kc][nr], zeros beyond np. */
+static void gather(float *dst, int64_t nr, const float *in, const eoi_node *n, const convgeom *q,
+                   int64_t k0, int64_t kc, int64_t p0, int64_t np) {
+    int64_t c = k0 / q->kk, t = k0 % q->kk, ky = t / n->k[1], kx = t % n->k[1];
+    int64_t sy = n->s[0], sx = n->s[1], oy0 = p0 / q->ow, ox0 = p0 % q->ow;
+    int fast = sx == 1 && np == nr && ox0 + nr <= q->ow && nr % 16 == 0;
+    for (int64_t k = 0; k < kc; k++, dst += nr) {
+        const float *src = in + c * q->h * q->w;
+        int64_t xoff = kx * n->d[1] - n->pads[1];
+        /* ox range whose ix = ox * sx + xoff lies inside [0, W) */
+        int64_t lo, hi;
+        if (sx == 1) {
+            lo = xoff >= 0 ? 0 : -xoff;
+            hi = q->w - xoff <= 0 ? 0 : q->w - xoff;
+        } else {
+            lo = xoff >= 0 ? 0 : (-xoff + sx - 1) / sx;
+            hi = q->w - xoff <= 0 ? 0 : (q->w - xoff + sx - 1) / sx;
+        }
+        int64_t j = 0, oy = oy0, ox = ox0;
+        int64_t iy0 = oy0 * sy - n->pads[0] + ky * n->d[0];
+        if (fast && ox0 >= lo && ox0 + nr <= hi && iy0 >= 0 && iy0 < q->h) {
+            /* the common case: one whole panel inside one input row */
+            const float *row = src + iy0 * q->w + xoff + ox0;
+            for (int64_t x = 0; x < nr; x += 16) {
+                __builtin_prefetch(row + x + 2 * nr);
+                memcpy(dst + x, row + x, 16 * sizeof(float));
+            }
+            j = nr;
+        }
+        while (j < np) {
+            int64_t len = q->ow - ox < np - j ? q->ow - ox : np - j;
+            int64_t iy = oy * sy - n->pads[0] + ky * n->d[0];
+            float *d = dst + j; /* d[x - ox] is column (oy, x) */
+            int64_t a = ox > lo ? ox : lo, e = ox + len < hi ? ox + len : hi;
+            if (iy < 0 || iy >= q->h || a >= e) {
+                memset(d, 0, (size_t)len * sizeof(float));
+            } else {
+                const float *row = src + iy * q->w; /* input x = ox * sx + xoff */
+                for (int64_t x = ox; x < a; x++)
+                    d[x - ox] = 0.0f;
+                if (sx == 1)
+                    memcpy(d + (a - ox), row + a + xoff, (size_t)(e - a) * sizeof(float));
+                else
+                    for (int64_t x = a; x < e; x++)
+                        d[x - ox] = row[x * sx + xoff];
+                for (int64_t x = e; x < ox + len; x++)
+                    d[x - ox] = 0.0f;
+            }
+            j += len;
+            ox = 0;
+            oy++;
+        }
+        for (; j < nr; j++)
+            dst[j] = 0.0f;
+        if (++kx == n->k[1]) {
+            kx = 0;
+            if (++ky == n->k[0]) {
+                ky = 0;
+                c++;
+            }
+        }
+    }
+}
+
+typedef struct gemmjob {
+    const eoi_node *n;
+    const convgeom *q;
+    const eoi_kernels *k;
+    const float *in;
+    float *out, *panels; /* panels: one per worker, per floats apart */
+    size_t per;
+    int64_t kdim, kc, ohw, np, chunk, nchunks, mpan;
+    int pointwise;
+} gemmjob;
+
+static eo_status gemm_job(void *user, int64_t i, int32_t worker) {
+    const gemmjob *j = user;
+    const convgeom *q = j->q;
+    const eoi_kernels *k = j->k;
+    int64_t nr = k->gemm_nr, mr = k->gemm_mr;
+    int64_t ch = i % j->nchunks, bg = i / j->nchunks, grp = bg % q->g, b = bg / q->g;
+    const float *gin = j->in + (b * q->c + grp * q->cg) * q->h * q->w;
+    float *gout = j->out + (b * q->m + grp * q->mg) * j->ohw;
+    const float *wp = j->n->wp + grp * j->mpan * EOI_GEMM_MRP * j->kdim;
+    const float *bias = j->n->bp + grp * j->mpan * EOI_GEMM_MRP;
+    float *panel = j->panels + (size_t)worker * j->per;
+    float *tile = panel + j->kc * nr;
+    int64_t p_end = (ch + 1) * j->chunk * nr;
+    p_end = p_end < j->ohw ? p_end : j->ohw;
+    for (int64_t k0 = 0; k0 < j->kdim; k0 += j->kc) {
+        int64_t kc = j->kdim - k0 < j->kc ? j->kdim - k0 : j->kc;
+        int32_t flags = (k0 ? EOI_GEMM_ACC : 0) | (k0 + kc == j->kdim ? EOI_GEMM_ACT : 0);
+        for (int64_t p0 = ch * j->chunk * nr; p0 < p_end; p0 += nr) {
+            int64_t np = p_end - p0 < nr ? p_end - p0 : nr;
+            const float *bsrc = panel;
+            int64_t ldb = nr;
+            if (j->pointwise && np == nr && q->mg <= mr) { /* read once: in place */
+                bsrc = gin + k0 * j->ohw + p0;
+                ldb = j->ohw;
+            } else if (j->pointwise) { /* copied: in place, rows a power of two apart
+                                          would fight over the same L1 sets */
+                for (int64_t kk = 0; kk < kc; kk++) {
+                    memcpy(panel + kk * nr, gin + (k0 + kk) * j->ohw + p0,
+                           (size_t)np * sizeof(float));
+                    memset(panel + kk * nr + np, 0, (size_t)(nr - np) * sizeof(float));
+                }
+            } else {
+                gather(panel, nr, gin, j->n, q, k0, kc, p0, np);
+            }
+            for (int64_t r0 = 0; r0 < q->mg; r0 += mr) {
+                const float *a =
+                    wp + (r0 / EOI_GEMM_MRP * j->kdim + k0) * EOI_GEMM_MRP + r0 % EOI_GEMM_MRP;
+                float *c = gout + r0 * j->ohw + p0;
+                int64_t m = q->mg - r0 < mr ? q->mg - r0 : mr;
+                if (m == mr && np == nr) {
+                    k->gemm(kc, a, bsrc, ldb, c, j->ohw, bias + r0, flags, &j->n->act);
+                    continue;
+                }
+                /* an edge tile: through a full-size copy */
+                if (flags & EOI_GEMM_ACC)
+                    for (int64_t r = 0; r < m; r++)
+                        memcpy(tile + r * nr, c + r * j->ohw, (size_t)np * sizeof(float));
+                k->gemm(kc, a, bsrc, ldb, tile, nr, bias + r0, flags, &j->n->act);
+                for (int64_t r = 0; r < m; r++)
+                    memcpy(c + r * j->ohw, tile + r * nr, (size_t)np * sizeof(float));
+            }
+        }
+    }
+    return EO_OK;
+}
+
+/* Run fn over jobs on the context's threads (one when small is set), each
+ * worker with per floats of 64-byte aligned work memory at *work (vector
+ * loads that straddle cache lines cost twice). */
+static eo_status run_jobs(eo_ctx *ctx, const eoi_exec *ex, int64_t jobs, int small, size_t per,
+                          float **work, eoi_job_fn fn, void *user) {
+    int32_t nt = ex->threads < 1 ? 1 : ex->threads > 64 ? 64 : ex->threads;
+    if (jobs < 2 || small)
+        nt = 1;
+    per = (per + 15) & ~(size_t)15;
+    float *mem = NULL;
+    if (ex->work && (size_t)nt * per <= ex->work_cap) {
+        *work = ex->work; /* the run state's: no fresh pages to fault in */
+    } else {
+        if (!(mem = eoi_malloc(ctx, ((size_t)nt * per + 16) * sizeof(float))))
+            return EO_E_NOMEM;
+        *work = (float *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
+    }
+    eo_status st = EO_OK;
+    if (nt > 1) {
+        st = eoi_parallel_for(ctx, jobs, fn, user);
+    } else {
+        for (int64_t i = 0; i < jobs && st == EO_OK; i++) {
+            fn(user, i, 0);
+            if (i % 16 == 15 && eoi_check_cancel(ctx) != EO_OK)
+                st = EO_E_CANCELLED;
+        }
+    }
+    eoi_free(mem);
+    return st;
+}
+
+/* ---- Winograd F(T x T, 3x3), T = 2 or 4: each job takes gemm_nr tiles of
+ * T x T outputs: input transform of all channels (V[X][C][nr], X = (T + 2)^2
+ * elements per tile), then per panel of 8 output channels the X GEMMs into
+ * Y[X][8][nr] and the output transform with bias and activation straight
+ * into the output. */
+typedef struct winojob {
+    const eoi_node *n;
+    const convgeom *q;
+    const eoi_kernels *k;
+    const float *in;
+    float *out, *work;
+    size_t per;
+    int64_t t, tw, tiles, np;
+} winojob;
+
+static const float wzero[EOI_GEMM_MRP];
+
+/* lane by lane: tiles that straddle tile rows or the image's edge */
+static void wino_in_tile(float *v, int64_t xs, const float *src, const winojob *j, int64_t ty,
+                         int64_t tx) {
+    float d[6][8] = {{0}}; /* the portable transform reads T + T floats per row */
+    const float *r[6] = {d[0], d[1], d[2], d[3], d[4], d[5]};
+    int64_t t = j->t, h = j->q->h, w = j->q->w;
+    for (int64_t i = 0; i < t + 2; i++)
+        for (int64_t jx = 0; jx < t + 2; jx++) {
+            int64_t iy = t * ty - j->n->pads[0] + i, ix = t * tx - j->n->pads[1] + jx;
+            d[i][jx] = iy >= 0 && iy < h && ix >= 0 && ix < w ? src[iy * w + ix] : 0.0f;
+        }
+    eoi_kernels_portable.wino_in[t == 4](v, xs, r);
+}
+
+static void wino_out_tile(float *om, const float *yy, int64_t ys, float bias, const winojob *j,
+                          int64_t ty, int64_t tx) {
+    float o[4][4];
+    float *rows[4] = {o[0], o[1], o[2], o[3]};
+    int64_t t = j->t, oh = j->q->oh, ow = j->q->ow;
+    eoi_kernels_portable.wino_out[t == 4](rows, yy, ys, bias, &j->n->act);
+    for (int64_t a = 0; a < t && t * ty + a < oh; a++)
+        for (int64_t e = 0; e < t && t * tx + e < ow; e++)
+            om[(t * ty + a) * ow + t * tx + e] = o[a][e];
+}
+
+static void wino_input(const winojob *j, float *v, float *tmp, const float *bin, int64_t t0,
+                       int64_t nt) {
+    const convgeom *q = j->q;
+    const eoi_kernels *k = j->k;
+    int64_t nr = k->gemm_nr, vl = k->vl, t = j->t, p = t + 2, xs = q->c * nr;
+    int64_t len = t * vl + t; /* floats the vector transform reads per row */
+    for (int64_t ci = 0; ci < q->c; ci++) {
+        const float *src = bin + ci * q->h * q->w;
+        for (int64_t g = 0; g < nr; g += vl) {
+            int64_t tile = t0 + g, ty = tile / j->tw, tx = tile % j->tw;
+            int64_t x0 = t * tx - j->n->pads[1];
+            float *vd = v + ci * nr + g;
+            if (g + vl <= nt && tx + vl <= j->tw) { /* vl tiles in one tile row */
+                const float *r[6];
+                int64_t lo = x0 < 0 ? -x0 : 0, hi = q->w - x0;
+                hi = hi > len ? len : hi;
+                for (int64_t ii = 0; ii < p; ii++) {
+                    int64_t iy = t * ty - j->n->pads[0] + ii;
+                    int inside = iy >= 0 && iy < q->h;
+                    if (inside && lo == 0 && hi == len) {
+                        r[ii] = src + iy * q->w + x0;
                         continue;
                     }
-                    const float *row = src + iy * q->w;
-                    for (int64_t ox = 0; ox < lo; ox++)
-                        dst[ox] = 0.0f;
-                    if (n->s[1] == 1) {
-                        if (hi > lo)
-                            memcpy(dst + lo, row + lo + xoff, (size_t)(hi - lo) * sizeof(float));
-                    } else {
-                        for (int64_t ox = lo; ox < hi; ox++)
-                            dst[ox] = row[ox * n->s[1] + xoff];
-                    }
-                    for (int64_t ox = hi; ox < q->ow; ox++)
-                        dst[ox] = 0.0f;
+                    /* at the image's edge: a zero-padded copy */
+                    float *tr = tmp + ii * len;
+                    memset(tr, 0, (size_t)len * sizeof(float));
+                    if (inside && hi > lo)
+                        memcpy(tr + lo, src + iy * q->w + x0 + lo,
+                               (size_t)(hi - lo) * sizeof(float));
+                    r[ii] = tr;
+                }
+                k->wino_in[t == 4](vd, xs, r);
+                continue;
+            }
+            for (int64_t l = 0; l < vl; l++) {
+                if (g + l < nt) {
+                    wino_in_tile(vd + l, xs, src, j, (tile + l) / j->tw, (tile + l) % j->tw);
+                } else {
+                    for (int64_t x = 0; x < p * p; x++)
+                        vd[l + x * xs] = 0.0f;
                 }
             }
+        }
+    }
+}
+
+static eo_status wino_job(void *user, int64_t i, int32_t worker) {
+    const winojob *j = user;
+    const convgeom *q = j->q;
+    const eoi_kernels *k = j->k;
+    const eoi_node *n = j->n;
+    int64_t nr = k->gemm_nr, vl = k->vl, t = j->t, nx = (t + 2) * (t + 2), xs = q->c * nr;
+    int64_t b = i / j->np, t0 = i % j->np * nr;
+    int64_t nt = j->tiles - t0 < nr ? j->tiles - t0 : nr;
+    float *v = j->work + (size_t)worker * j->per, *y = v + nx * xs, *tmp = y + nx * 8 * nr;
+    float *bout = j->out + b * q->m * q->oh * q->ow;
+    wino_input(j, v, tmp, j->in + b * q->c * q->h * q->w, t0, nt);
+    int64_t mr = k->gemm_mr, mpan = npanels(q->m), ys = EOI_GEMM_MRP * nr;
+    for (int64_t mp = 0; mp < mpan; mp++) {
+        for (int64_t x = 0; x < nx; x++)
+            for (int64_t r0 = 0; r0 < EOI_GEMM_MRP && mp * EOI_GEMM_MRP + r0 < q->m; r0 += mr)
+                k->gemm(q->c, n->wp + (x * mpan + mp) * q->c * EOI_GEMM_MRP + r0, v + x * xs, nr,
+                        y + x * ys + r0 * nr, nr, wzero, 0, &n->act);
+        for (int64_t r = 0; r < EOI_GEMM_MRP && mp * EOI_GEMM_MRP + r < q->m; r++) {
+            int64_t m = mp * EOI_GEMM_MRP + r;
+            float *om = bout + m * q->oh * q->ow, bias = n->bias[m];
+            for (int64_t g = 0; g < nt; g += vl) {
+                int64_t tile = t0 + g, ty = tile / j->tw, tx = tile % j->tw;
+                const float *yy = y + r * nr + g;
+                if (g + vl <= nt && tx + vl <= j->tw && t * (tx + vl) <= q->ow &&
+                    t * ty + t <= q->oh) {
+                    float *rows[4];
+                    for (int64_t a = 0; a < t; a++)
+                        rows[a] = om + (t * ty + a) * q->ow + t * tx;
+                    k->wino_out[t == 4](rows, yy, ys, bias, &n->act);
+                    continue;
+                }
+                for (int64_t l = 0; l < vl && g + l < nt; l++)
+                    wino_out_tile(om, yy + l, ys, bias, j, (tile + l) / j->tw, (tile + l) % j->tw);
+            }
+        }
+    }
+    return EO_OK;
+}
+
+static eo_status conv_wino(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n, const convgeom *q,
+                           const float *in, float *out, const eoi_kernels *k) {
+    int64_t nr = k->gemm_nr, batch = V(ex, n->in[0]).dims[0], t = n->wino, nx = (t + 2) * (t + 2);
+    winojob j = {n, q, k, in, out, NULL, 0, t, (q->ow + t - 1) / t, 0, 0};
+    j.tiles = j.tw * ((q->oh + t - 1) / t);
+    j.np = (j.tiles + nr - 1) / nr;
+    j.per = (size_t)(nx * q->c * nr + nx * EOI_GEMM_MRP * nr + (t + 2) * (t * k->vl + t) + 15) &
+            ~(size_t)15;
+    return run_jobs(ctx, ex, batch * j.np, 0, j.per, &j.work, wino_job, &j);
+}
+
+static eo_status conv_gemm(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n, const convgeom *q,
+                           const float *in, float *out, const eoi_kernels *k, int64_t batch) {
+    int64_t nr = k->gemm_nr, kdim = q->cg * q->kk, ohw = q->oh * q->ow;
+    int64_t kcmax = EOI_GEMM_PANEL_FLOATS / nr, nb = (kdim + kcmax - 1) / kcmax;
+    gemmjob j = {n,
+                 q,
+                 k,
+                 in,
+                 out,
+                 NULL,
+                 0,
+                 kdim,
+                 (kdim + nb - 1) / nb,
+                 ohw,
+                 (ohw + nr - 1) / nr,
+                 1,
+                 0,
+                 npanels(q->mg),
+                 is_pointwise(n)};
+    int32_t nt = ex->threads < 1 ? 1 : ex->threads > 64 ? 64 : ex->threads;
+    /* about 8 column chunks per thread, each of 1 to 16 panels */
+    j.chunk = j.np / (8 * nt);
+    j.chunk = j.chunk < 1 ? 1 : j.chunk > 16 ? 16 : j.chunk;
+    j.nchunks = (j.np + j.chunk - 1) / j.chunk;
+    /* per worker: the column panel, then an edge tile */
+    j.per = (size_t)(EOI_GEMM_MRP * EOI_GEMM_NRMAX + j.kc * nr + 15) & ~(size_t)15;
+    return run_jobs(ctx, ex, batch * q->g * j.nchunks,
+                    (double)kdim * q->mg * ohw < (double)(1 << 20), j.per, &j.panels, gemm_job, &j);
 }
 
 typedef struct dwjob {
@@ -92,7 +510,7 @@ eo_status eoi_run_conv(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     const float *in = ex->buf[n->in[0]];
     float *out = ex->buf[n->out[0]];
     const eoi_kernels *k = eoi_kernels_get();
-    int64_t batch = x->dims[0], ohw = q.oh * q.ow, hw = q.h * q.w;
+    int64_t batch = x->dims[0], ohw = q.oh * q.ow;
     if (q.cg == 1 && q.mg == 1) { /* depthwise */
         dwjob j = {n,
                    &q,
@@ -107,33 +525,58 @@ eo_status eoi_run_conv(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
             dw_plane(&j, i, 0);
         return EO_OK;
     }
-    int pointwise = q.kk == 1 && n->s[0] == 1 && n->s[1] == 1 && n->pads[0] == 0 &&
-                    n->pads[1] == 0 && n->pads[2] == 0 && n->pads[3] == 0;
-    int64_t kdim = q.cg * q.kk;
-    int64_t rows = EOI_IM2COL_FLOATS / (kdim * q.ow);
-    rows = pointwise ? q.oh : rows < 1 ? 1 : rows > q.oh ? q.oh : rows;
-    for (int64_t b = 0; b < batch; b++)
-        for (int64_t grp = 0; grp < q.g; grp++) {
-            const float *gin = in + (b * q.c + grp * q.cg) * hw;
-            float *gout = out + (b * q.m + grp * q.mg) * ohw;
-            const float *w = n->w + grp * q.mg * kdim;
-            for (int64_t r0 = 0; r0 < q.oh; r0 += rows) {
-                int64_t nr = q.oh - r0 < rows ? q.oh - r0 : rows, ncol = nr * q.ow;
-                const float *col = gin;
-                if (!pointwise) {
-                    im2col(ex->scratch, gin, n, &q, r0, nr);
-                    col = ex->scratch;
+    if (n->wino)
+        return conv_wino(ctx, ex, n, &q, in, out, k);
+    return conv_gemm(ctx, ex, n, &q, in, out, k, batch);
+}
+
+/* col2im of one output channel m of a group: the GEMM's rows (m, ky, kx)
+ * added at their output pixels, then bias and activation. */
+typedef struct col2im {
+    const eoi_node *n;
+    const convgeom *q;
+    const eoi_kernels *k;
+    const float *col, *bias;
+    float *gout;
+    int tiled;
+} col2im;
+
+static eo_status col2im_channel(void *user, int64_t m, int32_t worker) {
+    const col2im *j = user;
+    const eoi_node *n = j->n;
+    const convgeom *q = j->q;
+    int64_t hw = q->h * q->w, ohw = q->oh * q->ow;
+    float *o = j->gout + m * ohw;
+    if (j->tiled) { /* each output pixel has exactly one term: a plain scatter */
+        for (int64_t ky = 0; ky < n->k[0]; ky++)
+            for (int64_t iy = 0; iy < q->h; iy++) {
+                float *orow = o + (iy * n->k[0] + ky) * q->ow;
+                for (int64_t kx = 0; kx < n->k[1]; kx++) {
+                    const float *crow =
+                        j->col + ((m * n->k[0] + ky) * n->k[1] + kx) * hw + iy * q->w;
+                    for (int64_t ix = 0; ix < q->w; ix++)
+                        orow[ix * n->k[1] + kx] = crow[ix];
                 }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)q.mg, (int)ncol,
-                            (int)kdim, 1.0f, w, (int)kdim, col, (int)ncol, 0.0f, gout + r0 * q.ow,
-                            (int)ohw);
-                for (int64_t m = 0; m < q.mg; m++)
-                    k->act(gout + m * ohw + r0 * q.ow, (size_t)ncol, n->bias[grp * q.mg + m],
-                           &n->act);
             }
-            if (eoi_check_cancel(ctx) != EO_OK)
-                return EO_E_CANCELLED;
-        }
+    } else {
+        memset(o, 0, (size_t)ohw * sizeof(float));
+        for (int64_t ky = 0; ky < n->k[0]; ky++)
+            for (int64_t kx = 0; kx < n->k[1]; kx++) {
+                const float *crow = j->col + ((m * n->k[0] + ky) * n->k[1] + kx) * hw;
+                for (int64_t iy = 0; iy < q->h; iy++) {
+                    int64_t oy = iy * n->s[0] - n->pads[0] + ky * n->d[0];
+                    if (oy < 0 || oy >= q->oh)
+                        continue;
+                    for (int64_t ix = 0; ix < q->w; ix++) {
+                        int64_t ox = ix * n->s[1] - n->pads[1] + kx * n->d[1];
+                        if (ox >= 0 && ox < q->ow)
+                            o[oy * q->ow + ox] += crow[iy * q->w + ix];
+                    }
+                }
+            }
+    }
+    j->k->act(o, (size_t)ohw, j->bias[m], &n->act);
+    (void)worker;
     return EO_OK;
 }
 
@@ -146,34 +589,32 @@ eo_status eoi_run_convt(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     const eoi_kernels *k = eoi_kernels_get();
     int64_t hw = q.h * q.w, ohw = q.oh * q.ow, rows = q.mg * q.kk;
     float *col = ex->scratch;
+    int tiled = n->s[0] == n->k[0] && n->s[1] == n->k[1] && n->d[0] == 1 && n->d[1] == 1 &&
+                !n->pads[0] && !n->pads[1] && !n->pads[2] && !n->pads[3] && q.oh == q.h * n->s[0] &&
+                q.ow == q.w * n->s[1];
     for (int64_t b = 0; b < x->dims[0]; b++)
         for (int64_t grp = 0; grp < q.g; grp++) {
             const float *gin = in + (b * q.c + grp * q.cg) * hw;
-            float *gout = out + (b * q.m + grp * q.mg) * ohw;
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)rows, (int)hw, (int)q.cg,
-                        1.0f, n->w + grp * q.cg * rows, (int)rows, gin, (int)hw, 0.0f, col,
-                        (int)hw);
-            memset(gout, 0, (size_t)(q.mg * ohw) * sizeof(float));
-            for (int64_t m = 0; m < q.mg; m++)
-                for (int64_t ky = 0; ky < n->k[0]; ky++)
-                    for (int64_t kx = 0; kx < n->k[1]; kx++) {
-                        const float *crow = col + ((m * n->k[0] + ky) * n->k[1] + kx) * hw;
-                        float *o = gout + m * ohw;
-                        for (int64_t iy = 0; iy < q.h; iy++) {
-                            int64_t oy = iy * n->s[0] - n->pads[0] + ky * n->d[0];
-                            if (oy < 0 || oy >= q.oh)
-                                continue;
-                            for (int64_t ix = 0; ix < q.w; ix++) {
-                                int64_t ox = ix * n->s[1] - n->pads[1] + kx * n->d[1];
-                                if (ox >= 0 && ox < q.ow)
-                                    o[oy * q.ow + ox] += crow[iy * q.w + ix];
-                            }
-                        }
-                    }
-            for (int64_t m = 0; m < q.mg; m++)
-                k->act(gout + m * ohw, (size_t)ohw, n->bias[grp * q.mg + m], &n->act);
+            /* col[rows][hw] = W^T in: a 1x1 convolution of cg to rows channels */
+            eoi_node pw = *n;
+            pw.k[0] = pw.k[1] = pw.s[0] = pw.s[1] = pw.d[0] = pw.d[1] = 1;
+            memset(pw.pads, 0, sizeof pw.pads);
+            pw.act.kind = EOI_ACT_NONE;
+            pw.wp = n->wp + grp * npanels(rows) * EOI_GEMM_MRP * q.cg;
+            convgeom pq = {q.cg, q.h, q.w, rows, q.h, q.w, 1, q.cg, rows, 1};
+            eo_status st = conv_gemm(ctx, ex, &pw, &pq, gin, col, k, 1);
+            if (st != EO_OK)
+                return st;
+            col2im j = {n,    &q, k, col, n->bias + grp * q.mg, out + (b * q.m + grp * q.mg) * ohw,
+                        tiled};
+            if (ex->threads > 1 && q.mg > 1 && q.mg * ohw > 1 << 16) {
+                if ((st = eoi_parallel_for(ctx, q.mg, col2im_channel, &j)) != EO_OK)
+                    return st;
+            } else {
+                for (int64_t m = 0; m < q.mg; m++)
+                    col2im_channel(&j, m, 0);
+            }
         }
-    (void)ctx;
     return EO_OK;
 }
 

@@ -1182,6 +1182,21 @@ static void unplace(blk *live, int32_t *nlive, int32_t value) {
 }
 
 /* ---- build ------------------------------------------------------------- */
+/* A (transposed) convolution's weights in the GEMM kernel's panels. */
+static eo_status pack_conv(build *b, eoi_node *n) {
+    eoi_graph *g = b->g;
+    size_t nb = 0;
+    size_t nw =
+        n->op == EOI_OP_CONV || n->op == EOI_OP_CONVT ? eoi_conv_packed_floats(g, n, &nb) : 0;
+    if (!nw)
+        return EO_OK;
+    float *wp = galloc(b, nw * sizeof(float)), *bp = galloc(b, nb * sizeof(float));
+    if (!wp || !bp)
+        return EO_E_NOMEM;
+    eoi_conv_pack(g, n, wp, bp);
+    return EO_OK;
+}
+
 static eo_status fold_node(build *b, eoi_node *n, void **cbuf) {
     eoi_graph *g = b->g;
     for (int32_t i = 0; i < n->nout; i++) {
@@ -1198,11 +1213,14 @@ static eo_status fold_node(build *b, eoi_node *n, void **cbuf) {
             ((int64_t *)o->cdata)[i] = x->dims[n->starts[0] + i];
         return EO_OK;
     }
-    eoi_exec ex = {g, cbuf, NULL, 1};
+    eoi_exec ex = {g, cbuf, NULL, 1, NULL, 0};
+    eo_status st = pack_conv(b, n); /* a convolution of constants */
+    if (st != EO_OK)
+        return st;
     size_t sb = eoi_node_scratch(g, n);
     if (sb && !(ex.scratch = eoi_malloc(b->ctx, sb)))
         return EO_E_NOMEM;
-    eo_status st = eoi_node_run(b->ctx, &ex, n);
+    st = eoi_node_run(b->ctx, &ex, n);
     eoi_free(ex.scratch);
     return st;
 }
@@ -1334,6 +1352,16 @@ static int32_t fuse(eoi_graph *g, int32_t nrt) {
     return k;
 }
 
+/* Convolution weights in the GEMM kernel's panels, once BN is folded. */
+static eo_status pack_convs(build *b) {
+    for (int32_t i = 0; i < b->g->nnodes; i++) {
+        eo_status st = pack_conv(b, &b->g->nodes[i]);
+        if (st != EO_OK)
+            return st;
+    }
+    return EO_OK;
+}
+
 static eo_status plan(build *b) {
     eoi_graph *g = b->g;
     for (int32_t i = 0; i < g->nnodes; i++) {
@@ -1344,6 +1372,9 @@ static eo_status plan(build *b) {
         size_t sb = eoi_node_scratch(g, n);
         if (sb > g->scratch_bytes)
             g->scratch_bytes = sb;
+        size_t wf = eoi_conv_work_floats(g, n);
+        if (wf > g->work_floats)
+            g->work_floats = wf;
     }
     blk *live = eoi_malloc(b->ctx, ((size_t)g->nvalues + 1) * sizeof *live);
     if (!live)
@@ -1475,6 +1506,7 @@ eo_status eoi_graph_build(eo_ctx *ctx, eoi_graph *g, const eoi_onnx *m, const in
     }
     g->values[g->output].is_output = 1;
     g->nnodes = fuse(g, nrt);
+    EOI_TRY(st, pack_convs(b));
     EOI_TRY(st, plan(b));
 done:
     eoi_free(cbuf);

@@ -12,8 +12,8 @@
 #include <pthread.h>
 
 #define EOI_MAXDIM 8
-/* Floats of one im2col tile (whole output rows; at least one row). */
-#define EOI_IM2COL_FLOATS ((int64_t)1 << 22)
+/* Floats of one gathered column panel (kc x gemm_nr): a part of L1. */
+#define EOI_GEMM_PANEL_FLOATS 6144
 
 /* ---- arena: every piece of a parsed model lives in one ----------------- */
 typedef struct eoi_arena_blk eoi_arena_blk;
@@ -161,6 +161,8 @@ typedef struct eoi_node {
     int64_t group, k[2], s[2], d[2], pads[4], opad[2];
     int32_t ceil_mode, count_pad;
     float *w, *bias; /* conv: weights [Cout][Cin/g * kh * kw] after BN folding */
+    float *wp, *bp;  /* conv: w packed for the GEMM kernel, bias padded (conv.c) */
+    int32_t wino;    /* conv: wp holds Winograd F(wino x wino, 3x3) weights (2 or 4) */
     int64_t axis;
     int64_t perm[EOI_MAXDIM];
     float alpha, beta, eps;
@@ -186,6 +188,7 @@ typedef struct eoi_graph {
     int32_t input, output; /* value ids */
     size_t arena_bytes;    /* run arena: activations */
     size_t scratch_bytes;  /* run scratch: im2col etc. */
+    size_t work_floats;    /* per worker thread: the convolutions' panels */
     double flops;
 } eoi_graph;
 
@@ -201,6 +204,8 @@ typedef struct eoi_exec {
     void **buf; /* per value: where its data is for this run */
     float *scratch;
     int32_t threads;
+    float *work;     /* 64-byte aligned per-thread memory of the convolutions, or NULL */
+    size_t work_cap; /* floats at work */
 } eoi_exec;
 
 eo_status eoi_node_run(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
@@ -208,6 +213,13 @@ eo_status eoi_node_run(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
 size_t eoi_node_scratch(const eoi_graph *g, const eoi_node *n);
 
 eo_status eoi_run_conv(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
+/* Floats of a (transposed) convolution's packed weights (0: none,
+ * depthwise) and of its padded bias (*nbias), and the packing into wp and
+ * bp of those sizes (conv.c). */
+size_t eoi_conv_packed_floats(const eoi_graph *g, const eoi_node *n, size_t *nbias);
+/* Floats of work memory one thread needs for a (transposed) convolution. */
+size_t eoi_conv_work_floats(const eoi_graph *g, const eoi_node *n);
+void eoi_conv_pack(const eoi_graph *g, eoi_node *n, float *wp, float *bp);
 eo_status eoi_run_convt(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
 eo_status eoi_run_gemm(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
 eo_status eoi_run_matmul(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
@@ -239,7 +251,27 @@ typedef struct eoi_kernels {
     void (*vadd)(float *o, const float *a, size_t n);
     /* o[i] = a[i] + w * (b[i] - a[i]) (linear resize rows) */
     void (*lerp)(float *o, const float *a, const float *b, float w, size_t n);
+    /* GEMM micro-kernel (conv.c drives it): c[r * ldc + j] for r < gemm_mr,
+     * j < gemm_nr = act(bias[r] + sum_k a[k * EOI_GEMM_MRP + r] * b[k * ldb + j]);
+     * with EOI_GEMM_ACC the sum starts from c instead of the bias, and the
+     * activation only comes with EOI_GEMM_ACT. */
+    void (*gemm)(int64_t kc, const float *a, const float *b, int64_t ldb, float *c, int64_t ldc,
+                 const float *bias, int32_t flags, const eoi_act *act);
+    int32_t gemm_mr, gemm_nr;
+    /* Winograd F(2x2, 3x3) [0] and F(4x4, 3x3) [1] input and output
+     * transforms of vl tiles in a row (kern_tmpl.h says how the arguments
+     * are laid out) */
+    void (*wino_in[2])(float *v, int64_t xs, const float *const *r);
+    void (*wino_out[2])(float *const *out, const float *y, int64_t ys, float bias,
+                        const eoi_act *act);
+    int32_t vl;
 } eoi_kernels;
+
+/* Weights are packed in panels of EOI_GEMM_MRP output channels (a multiple
+ * of every table's gemm_mr), k-major; gemm_nr is at most EOI_GEMM_NRMAX. */
+#define EOI_GEMM_MRP 8
+#define EOI_GEMM_NRMAX 64
+enum { EOI_GEMM_ACC = 1, EOI_GEMM_ACT = 2 };
 
 extern const eoi_kernels eoi_kernels_portable;
 extern const eoi_kernels eoi_kernels_avx2;

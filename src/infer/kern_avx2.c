@@ -20,6 +20,18 @@
 #define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
 #define KTARGET __attribute__((target("avx2,fma")))
 #define KFN(name) name##_avx2
+#define VEVEN(a, b)                                                                                \
+    _mm256_castpd_ps(_mm256_permute4x64_pd(                                                        \
+        _mm256_castps_pd(_mm256_shuffle_ps((a), (b), _MM_SHUFFLE(2, 0, 2, 0))), 0xD8))
+#define VODD(a, b)                                                                                 \
+    _mm256_castpd_ps(_mm256_permute4x64_pd(                                                        \
+        _mm256_castps_pd(_mm256_shuffle_ps((a), (b), _MM_SHUFFLE(3, 1, 3, 1))), 0xD8))
+#define VZIPLO(a, b)                                                                               \
+    _mm256_permute2f128_ps(_mm256_unpacklo_ps((a), (b)), _mm256_unpackhi_ps((a), (b)), 0x20)
+#define VZIPHI(a, b)                                                                               \
+    _mm256_permute2f128_ps(_mm256_unpacklo_ps((a), (b)), _mm256_unpackhi_ps((a), (b)), 0x31)
+#define GEMM_MR 4
+#define GEMM_NV 3
 #include "kern_tmpl.h"
 
 const eoi_kernels eoi_kernels_avx2 = KTABLE("avx2");

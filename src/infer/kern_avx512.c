@@ -19,6 +19,20 @@
 #define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
 #define KTARGET __attribute__((target("avx512f")))
 #define KFN(name) name##_avx512
+#define VEVEN(a, b)                                                                                \
+    _mm512_permutex2var_ps(                                                                        \
+        (a), _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0), (b))
+#define VODD(a, b)                                                                                 \
+    _mm512_permutex2var_ps(                                                                        \
+        (a), _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1), (b))
+#define VZIPLO(a, b)                                                                               \
+    _mm512_permutex2var_ps(                                                                        \
+        (a), _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0), (b))
+#define VZIPHI(a, b)                                                                               \
+    _mm512_permutex2var_ps(                                                                        \
+        (a), _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8), (b))
+#define GEMM_MR 8
+#define GEMM_NV 3
 #include "kern_tmpl.h"
 
 const eoi_kernels eoi_kernels_avx512 = KTABLE("avx512");

@@ -19,6 +19,12 @@
 #define VFMA(a, b, c) ((a) * (b) + (c))
 #define KTARGET
 #define KFN(name) name##_portable
+#define VEVEN(a, b) (a)
+#define VODD(a, b) (b)
+#define VZIPLO(a, b) (a)
+#define VZIPHI(a, b) (b)
+#define GEMM_MR 4
+#define GEMM_NV 16
 #include "kern_tmpl.h"
 
 const eoi_kernels eoi_kernels_portable = KTABLE("portable");

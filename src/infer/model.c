@@ -18,6 +18,8 @@ typedef struct runstate {
     char *arena;
     float *scratch;
     void **buf;
+    float *work; /* work_threads * g.work_floats floats (+ alignment) */
+    int32_t work_threads;
 } runstate;
 
 struct eo_model {
@@ -56,6 +58,7 @@ static void free_state(runstate *r) {
         return;
     eoi_free(r->arena);
     eoi_free(r->scratch);
+    eoi_free(r->work);
     eoi_free(r->buf);
     eoi_free(r);
 }
@@ -251,8 +254,22 @@ eo_status eo_model_run(eo_ctx *ctx, const eo_model *cm, const float *in, const i
     r->buf[g->input] = (void *)in;
     if (!ov->cdata && g->output != g->input)
         r->buf[g->output] = out;
-    eoi_exec ex = {g, r->buf, (float *)(((uintptr_t)r->scratch + 63) & ~(uintptr_t)63),
-                   eoi_threads(ctx)};
+    int32_t nt = eoi_threads(ctx) < 1 ? 1 : eoi_threads(ctx) > 64 ? 64 : eoi_threads(ctx);
+    if (g->work_floats && r->work_threads < nt) { /* grown for a context with more threads */
+        eoi_free(r->work);
+        r->work_threads = 0;
+        if (!(r->work = eoi_malloc(ctx, ((size_t)nt * g->work_floats + 16) * sizeof(float)))) {
+            give_state(m, r);
+            return EO_E_NOMEM;
+        }
+        r->work_threads = nt;
+    }
+    eoi_exec ex = {g,
+                   r->buf,
+                   (float *)(((uintptr_t)r->scratch + 63) & ~(uintptr_t)63),
+                   eoi_threads(ctx),
+                   r->work ? (float *)(((uintptr_t)r->work + 63) & ~(uintptr_t)63) : NULL,
+                   (size_t)r->work_threads * g->work_floats};
     /* per-node timings go to the debug log (eoproc -vv, or a log sink) */
     int timing = ctx->log_fn && ctx->log_min <= EO_LOG_DEBUG;
     for (int32_t i = 0; i < g->nnodes && st == EO_OK; i++) {

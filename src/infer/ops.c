@@ -369,18 +369,6 @@ size_t eoi_node_scratch(const eoi_graph *g, const eoi_node *n) {
     if (!x)
         return 0;
     switch (n->op) {
-    case EOI_OP_CONV: {
-        int64_t cin = x->dims[1], g_ = n->group, cout = o->dims[1];
-        int pointwise = n->k[0] == 1 && n->k[1] == 1 && n->s[0] == 1 && n->s[1] == 1 &&
-                        n->pads[0] == 0 && n->pads[1] == 0 && n->pads[2] == 0 && n->pads[3] == 0;
-        if (pointwise || (cin / g_ == 1 && cout / g_ == 1))
-            return 0;
-        int64_t kk = cin / g_ * n->k[0] * n->k[1], ow = o->dims[o->ndim - 1];
-        int64_t oh = o->ndim == 4 ? o->dims[2] : 1;
-        int64_t rows = EOI_IM2COL_FLOATS / (kk * ow);
-        rows = rows < 1 ? 1 : rows > oh ? oh : rows;
-        return (size_t)(kk * rows * ow) * sizeof(float);
-    }
     case EOI_OP_CONVT: {
         int64_t mg = o->dims[1] / n->group, hw = x->n / (x->dims[0] * x->dims[1]);
         return (size_t)(mg * n->k[0] * n->k[1] * hw) * sizeof(float);
