@@ -160,6 +160,7 @@ eo_status eo_cog_opts_set_stats(eo_ctx *ctx, eo_cog_opts *o, int32_t enable) {
 
 struct spool {
     int fd;
+    bool borrowed; /* fd is the output file's (closed by its owner) */
     uint8_t *buf;
     size_t len;
     uint64_t total; /* bytes appended */
@@ -177,6 +178,24 @@ static eo_status write_all(eo_ctx *ctx, int fd, const void *p, size_t n, const c
         }
         c += k;
         n -= (size_t)k;
+    }
+    return EO_OK;
+}
+
+static eo_status pwrite_all(eo_ctx *ctx, int fd, const void *p, size_t n, off_t off,
+                            const char *path) {
+    const uint8_t *c = p;
+    while (n > 0) {
+        ssize_t k = pwrite(fd, c, n, off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            int e = k < 0 ? errno : ENOSPC;
+            return eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot write: %s", path, strerror(e));
+        }
+        c += k;
+        n -= (size_t)k;
+        off += k;
     }
     return EO_OK;
 }
@@ -231,7 +250,7 @@ static eo_status spool_add(eo_ctx *ctx, struct spool *s, const void *p, size_t n
 }
 
 static void spool_close(struct spool *s) {
-    if (s->fd >= 0)
+    if (s->fd >= 0 && !s->borrowed)
         close(s->fd);
     s->fd = -1;
     eoi_free(s->buf);
@@ -343,6 +362,10 @@ struct writer {
     uint16_t *extra;
     int nextra;
     bool alpha_mask; /* the last band is alpha: it masks the others in overviews */
+    /* One level only: its tiles go straight into the output file after a
+     * hole of this many bytes, room for the header and IFDs whatever they
+     * turn out to be; 0 = spool every level and copy at the end. */
+    uint64_t direct;
     /* the source's per-dataset mask band (GDAL's .msk or internal mask): kept
      * as one more plane of the level buffers (samples of the data type,
      * nonzero = valid), masking the bands in overviews, and written as
@@ -835,6 +858,41 @@ static int ifd_order(const struct writer *w, int *order) {
     return n;
 }
 
+/* The most bytes the header, ghost area and IFDs can take (as BigTIFF,
+ * with the longest statistics the bands can have), for a single-level file
+ * whose tiles are written in place after them. */
+static eo_status direct_reserve(struct writer *w, uint64_t *out) {
+    size_t xml_bound = 64;
+    for (int32_t b = 0; b < w->bands; b++) {
+        if (w->do_stats)
+            xml_bound += 5 * 110; /* five items, each value at most 24 characters */
+        if (w->desc && w->desc[b])
+            xml_bound += 110 + 6 * strlen(w->desc[b]); /* escaped: at most 6 bytes a byte */
+    }
+    char *xml = eoi_malloc(w->ctx, xml_bound + 1);
+    if (!xml)
+        return EO_E_NOMEM;
+    memset(xml, 'x', xml_bound);
+    xml[xml_bound] = '\0';
+    eoi_tiff_ifd ifds[64];
+    int order[64], nifd = ifd_order(w, order);
+    memset(ifds, 0, sizeof ifds);
+    uint64_t pos = 16 + 64 + sizeof ghost + sizeof ghost_mask;
+    eo_status st = EO_OK;
+    for (int i = 0; i < nifd && st == EO_OK; i++) {
+        int k = order[i];
+        st = k >= 32 ? build_mask_ifd(w, &ifds[k], k - 32, true)
+                     : build_ifd(w, &ifds[k], k, true, xml);
+        if (st == EO_OK)
+            pos += eoi_tiff_ifd_size(&ifds[k], true);
+    }
+    for (int k = 0; k < 64; k++)
+        eoi_tiff_ifd_clear(&ifds[k]);
+    eoi_free(xml);
+    *out = (pos + 4095) & ~(uint64_t)4095;
+    return st;
+}
+
 /* lay out and write the file: header, ghost area, IFDs, then the spools */
 static eo_status assemble(struct writer *w, int fd, const char *bigtiff_mode) {
     eo_status st = EO_OK;
@@ -868,7 +926,7 @@ static eo_status assemble(struct writer *w, int fd, const char *bigtiff_mode) {
                 EOI_TRY(st, build_ifd(w, &ifds[k], k, big, xml));
             pos += eoi_tiff_ifd_size(&ifds[k], big);
         }
-        uint64_t end = pos + data_bytes;
+        uint64_t end = (w->direct ? w->direct : pos) + data_bytes;
         bool need = end > UINT32_MAX;
         if (!big && (need || w->lv[0].w == 0)) {
             if (need && strcmp(bigtiff_mode, "no") == 0) {
@@ -883,8 +941,16 @@ static eo_status assemble(struct writer *w, int fd, const char *bigtiff_mode) {
             big = true;
             continue;
         }
-        /* offsets: data of the smallest level first */
-        uint64_t base = pos;
+        if (w->direct && pos > w->direct) {
+            st = eoi_fail(w->ctx, EO_E_INTERNAL,
+                          "%s: %llu bytes of TIFF directories overflow "
+                          "the %llu reserved",
+                          w->path, (unsigned long long)pos, (unsigned long long)w->direct);
+            goto done;
+        }
+        /* offsets: data of the smallest level first (after the hole when
+         * the one level went straight into the file) */
+        uint64_t base = w->direct ? w->direct : pos;
         for (int k = w->nlevels - 1; k >= 0; k--) {
             struct level *L = &w->lv[k];
             set_offsets(&ifds[k], L->off, (size_t)(L->tx * L->ty * w->planes), base, big);
@@ -918,6 +984,11 @@ static eo_status assemble(struct writer *w, int fd, const char *bigtiff_mode) {
             uint64_t sz = eoi_tiff_ifd_size(ifd, big);
             eoi_tiff_ifd_write(ifd, big, p, i + 1 < nifd ? p + sz : 0, head + p);
             p += sz;
+        }
+        if (w->direct) { /* the tiles are in place: finish them, then the head */
+            EOI_TRY(st, spool_flush(w->ctx, &w->lv[0].sp, w->path));
+            EOI_TRY(st, pwrite_all(w->ctx, fd, head, (size_t)pos, 0, w->path));
+            break;
         }
         EOI_TRY(st, write_all(w->ctx, fd, head, (size_t)pos, w->path));
         size_t cap = 4u << 20;
@@ -1246,8 +1317,36 @@ static eo_status run(struct writer *w, const eo_cog_opts *o) {
         goto done;
     }
     const char *dir = dirname(dircopy);
-    for (int k = 0; k < w->nlevels; k++)
-        EOI_TRY(st, spool_open(ctx, &w->lv[k].sp, dir, w->path));
+    size_t tn = strlen(w->path) + 64;
+    if (!(tmp = eoi_malloc(ctx, tn))) {
+        st = EO_E_NOMEM;
+        goto done;
+    }
+    snprintf(tmp, tn, "%s.tmp-%ld-%ld", w->path, (long)getpid(), atomic_fetch_add(&tmp_counter, 1));
+    fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        int e = errno;
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot create the file: %s", w->path, strerror(e));
+        goto done;
+    }
+    if (w->nlevels == 1) { /* no copy at the end: the tiles go in place */
+        struct spool *sp = &w->lv[0].sp;
+        EOI_TRY(st, direct_reserve(w, &w->direct));
+        if (!(sp->buf = eoi_malloc(ctx, SPOOL_BUF))) {
+            st = EO_E_NOMEM;
+            goto done;
+        }
+        sp->fd = fd;
+        sp->borrowed = true;
+        if (lseek(fd, (off_t)w->direct, SEEK_SET) < 0) {
+            int e = errno;
+            st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot seek: %s", w->path, strerror(e));
+            goto done;
+        }
+    } else {
+        for (int k = 0; k < w->nlevels; k++)
+            EOI_TRY(st, spool_open(ctx, &w->lv[k].sp, dir, w->path));
+    }
     /* the pass over the source */
     for (int64_t y = 0; y < w->h; y += w->bs) {
         EOI_TRY(st, eoi_progress(ctx, 0.95 * (double)y / (double)w->h, "cog"));
@@ -1271,18 +1370,6 @@ static eo_status run(struct writer *w, const eo_cog_opts *o) {
             evict_blocks();
     }
     close_readers(w);
-    size_t tn = strlen(w->path) + 64;
-    if (!(tmp = eoi_malloc(ctx, tn))) {
-        st = EO_E_NOMEM;
-        goto done;
-    }
-    snprintf(tmp, tn, "%s.tmp-%ld-%ld", w->path, (long)getpid(), atomic_fetch_add(&tmp_counter, 1));
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        int e = errno;
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot create the file: %s", w->path, strerror(e));
-        goto done;
-    }
     static const char *modes[] = {"auto", "yes", "no"};
     EOI_TRY(st, assemble(w, fd, modes[o->bigtiff]));
     if (close(fd) != 0) {
