@@ -166,27 +166,12 @@ struct spool {
     uint64_t total; /* bytes appended */
 };
 
-static eo_status write_all(eo_ctx *ctx, int fd, const void *p, size_t n, const char *path) {
-    const uint8_t *c = p;
-    while (n > 0) {
-        ssize_t k = write(fd, c, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            int e = k < 0 ? errno : ENOSPC;
-            return eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot write: %s", path, strerror(e));
-        }
-        c += k;
-        n -= (size_t)k;
-    }
-    return EO_OK;
-}
-
+/* Write n bytes at offset off (off < 0: at the file position). */
 static eo_status pwrite_all(eo_ctx *ctx, int fd, const void *p, size_t n, off_t off,
                             const char *path) {
     const uint8_t *c = p;
     while (n > 0) {
-        ssize_t k = pwrite(fd, c, n, off);
+        ssize_t k = off < 0 ? write(fd, c, n) : pwrite(fd, c, n, off);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0) {
@@ -195,9 +180,14 @@ static eo_status pwrite_all(eo_ctx *ctx, int fd, const void *p, size_t n, off_t 
         }
         c += k;
         n -= (size_t)k;
-        off += k;
+        if (off >= 0)
+            off += k;
     }
     return EO_OK;
+}
+
+static eo_status write_all(eo_ctx *ctx, int fd, const void *p, size_t n, const char *path) {
+    return pwrite_all(ctx, fd, p, n, -1, path);
 }
 
 static eo_status spool_open(eo_ctx *ctx, struct spool *s, const char *dir, const char *path) {
