@@ -166,3 +166,23 @@ def test_tile_bad_input(cli, l7, tmp_path):
     gdal.GetDriverByName("GTiff").Create(str(plain), 10, 10, 1)
     assert_cli_error(run_cli(cli, "tile", plain, 1, 0, 0, tmp_path / "c.png"), "source.Invalid")
     assert not os.path.exists(tmp_path / "c.png")
+
+
+def test_tiles_from_an_open_dataset_match_gdalwarp(l7):
+    # one Dataset kept open across zooms (its renderer, overview handles and
+    # transformations reused, tiles in any order): each tile within the same
+    # bounds of gdalwarp's as a tile opened from the path, and equal to it
+    tiles = scene_tiles(l7, [14, 10, 13, 11, 15, 12])
+    with eoproc.open(l7) as ds:
+        for z, x, y in tiles:
+            got, _ = eoproc.tile(ds, z, x, y)
+            path_tile, _ = eoproc.tile(l7, z, x, y)
+            np.testing.assert_array_equal(got, path_tile)
+            want, walpha = gdalwarp_tile(l7, z, x, y)
+            inner = erode((got[-1] > 0) & (walpha > 0), 2)
+            if inner.any():
+                diff = np.abs(got[:-1].astype(np.int32) - want.astype(np.int32))[:, inner]
+                assert diff.mean() <= 0.5 and diff.max() <= 2, (z, x, y)
+        # Dataset.tile is the same call
+        z, x, y = tiles[0]
+        np.testing.assert_array_equal(ds.tile(z, x, y)[0], eoproc.tile(l7, z, x, y)[0])

@@ -56,7 +56,9 @@ def tile(src, z, x, y, size=256, resampling="bilinear", bands=None, scheme="xyz"
     Reads from the overview just finer than the tile, as gdalwarp does.
 
     Args:
-        src: path of the raster.
+        src: path of the raster, or an open :class:`eoproc.Dataset` (kept
+            open between tiles: no open per call, its overviews and
+            transformations reused).
         size: 256 or 512 (any 1..4096).
         resampling: "nearest", "bilinear", "cubic", "average", "mode", "lanczos".
         bands: source bands to render (1-based; default 1, or 1, 2, 3).
@@ -66,9 +68,10 @@ def tile(src, z, x, y, size=256, resampling="bilinear", bands=None, scheme="xyz"
         (array of shape (bands + 1, size, size) in the source's data type, the
         last band the alpha mask: 255 where the source has data; georef dict).
     """
-    from ctypes import byref, c_int32, c_void_p
+    from ctypes import byref, c_void_p
 
-    from . import _check, _context, _cpath, _lib, _raster_to_numpy, _arg_error
+    from . import _check, _context, _cpath, _lib, _arg_error
+    from ._dataset import Dataset
 
     z, x, y = int(z), int(x), int(y)
     if scheme == "tms":
@@ -76,11 +79,32 @@ def tile(src, z, x, y, size=256, resampling="bilinear", bands=None, scheme="xyz"
     elif scheme != "xyz":
         raise _arg_error("scheme must be 'xyz' or 'tms', got %r" % (scheme,))
     method = _lib.eo_resampling_from_name(str(resampling).encode())
+    if isinstance(src, Dataset):  # an open dataset: no open per tile
+        with src._lock:
+            return _tile_of(src._handle(), z, x, y, size, method, bands)
     path = _cpath(src, "src")
     with _context() as ctx:
-        ds, opts, r = c_void_p(), c_void_p(), c_void_p()
+        ds = c_void_p()
         try:
             _check(ctx, _lib.eo_dataset_open(ctx, byref(ds), path))
+        except BaseException:
+            _lib.eo_dataset_close(ds)
+            raise
+    try:
+        return _tile_of(ds, z, x, y, size, method, bands)
+    finally:
+        _lib.eo_dataset_close(ds)
+
+
+def _tile_of(ds, z, x, y, size, method, bands):
+    """eo_tile_read of an open dataset handle -> (array, georef)."""
+    from ctypes import byref, c_int32, c_void_p
+
+    from . import _check, _context, _lib, _raster_to_numpy
+
+    with _context() as ctx:
+        opts, r = c_void_p(), c_void_p()
+        try:
             _check(ctx, _lib.eo_tile_opts_new(ctx, byref(opts)))
             _check(ctx, _lib.eo_tile_opts_set_size(ctx, opts, int(size)))
             _check(ctx, _lib.eo_tile_opts_set_resampling(ctx, opts, method))
@@ -92,4 +116,3 @@ def tile(src, z, x, y, size=256, resampling="bilinear", bands=None, scheme="xyz"
         finally:
             _lib.eo_raster_free(r)
             _lib.eo_tile_opts_free(opts)
-            _lib.eo_dataset_close(ds)
