@@ -848,6 +848,21 @@ static int ifd_order(const struct writer *w, int *order) {
     return n;
 }
 
+/* Build every IFD (in file order; masks at 32 + k) and add their sizes
+ * to *pos. */
+static eo_status build_ifds(struct writer *w, eoi_tiff_ifd *ifds, const int *order, int nifd,
+                            bool big, const char *xml, uint64_t *pos) {
+    for (int i = 0; i < nifd; i++) {
+        int k = order[i];
+        eo_status st = k >= 32 ? build_mask_ifd(w, &ifds[k], k - 32, big)
+                               : build_ifd(w, &ifds[k], k, big, xml);
+        if (st != EO_OK)
+            return st;
+        *pos += eoi_tiff_ifd_size(&ifds[k], big);
+    }
+    return EO_OK;
+}
+
 /* The most bytes the header, ghost area and IFDs can take (as BigTIFF,
  * with the longest statistics the bands can have), for a single-level file
  * whose tiles are written in place after them. */
@@ -868,14 +883,7 @@ static eo_status direct_reserve(struct writer *w, uint64_t *out) {
     int order[64], nifd = ifd_order(w, order);
     memset(ifds, 0, sizeof ifds);
     uint64_t pos = 16 + 64 + sizeof ghost + sizeof ghost_mask;
-    eo_status st = EO_OK;
-    for (int i = 0; i < nifd && st == EO_OK; i++) {
-        int k = order[i];
-        st = k >= 32 ? build_mask_ifd(w, &ifds[k], k - 32, true)
-                     : build_ifd(w, &ifds[k], k, true, xml);
-        if (st == EO_OK)
-            pos += eoi_tiff_ifd_size(&ifds[k], true);
-    }
+    eo_status st = build_ifds(w, ifds, order, nifd, true, xml, &pos);
     for (int k = 0; k < 64; k++)
         eoi_tiff_ifd_clear(&ifds[k]);
     eoi_free(xml);
@@ -908,14 +916,7 @@ static eo_status assemble(struct writer *w, int fd, const char *bigtiff_mode) {
         uint64_t pos = (big ? 16 : 8) + strlen(ghead) + strlen(gbody);
         pos += pos & 1;
         uint64_t start = pos;
-        for (int i = 0; i < nifd; i++) {
-            int k = order[i];
-            if (k >= 32)
-                EOI_TRY(st, build_mask_ifd(w, &ifds[k], k - 32, big));
-            else
-                EOI_TRY(st, build_ifd(w, &ifds[k], k, big, xml));
-            pos += eoi_tiff_ifd_size(&ifds[k], big);
-        }
+        EOI_TRY(st, build_ifds(w, ifds, order, nifd, big, xml, &pos));
         uint64_t end = (w->direct ? w->direct : pos) + data_bytes;
         bool need = end > UINT32_MAX;
         if (!big && (need || w->lv[0].w == 0)) {
