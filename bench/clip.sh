@@ -32,28 +32,7 @@ mkdir -p "$W"
 IN=$W/rgb_${N}_sq.tif
 if [ ! -f "$IN" ]; then
     echo "making $IN"
-    /usr/bin/python3 - "$DATA/L7_ETMs.tif" "$IN" "$N" <<'EOF'
-import sys
-import numpy as np
-from osgeo import gdal
-src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-tmp = gdal.Translate("/vsimem/up.tif", src, bandList=[3, 2, 1], width=n, height=n,
-                     resampleAlg="cubic")
-out = gdal.GetDriverByName("GTiff").Create(dst, n, n, 3, gdal.GDT_Byte,
-                                            ["TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512"])
-gt = list(tmp.GetGeoTransform())
-gt[5] = -gt[1]
-out.SetGeoTransform(gt)
-out.SetProjection(tmp.GetProjection())
-rng = np.random.default_rng(0)
-for b in range(3):
-    out.GetRasterBand(b + 1).SetColorInterpretation(gdal.GCI_RedBand + b)
-    for y in range(0, n, 1024):
-        a = tmp.GetRasterBand(b + 1).ReadAsArray(0, y, n, 1024).astype(np.int16)
-        a += rng.integers(-2, 3, a.shape, dtype=np.int16)
-        out.GetRasterBand(b + 1).WriteArray(a.clip(0, 255).astype(np.uint8), 0, y)
-out = None
-EOF
+    /usr/bin/python3 "$ROOT/bench/make_rgb.py" "$DATA/L7_ETMs.tif" "$IN" "$N" --square
 fi
 
 # the AOI: a wobbly ring around the centre with an off-centre hole, in lon/lat

@@ -38,3 +38,6 @@ static const char *join(const char *env, const char *dflt, const char *name) {
 
 const char *tap_data(const char *name) { return join("EOPROC_DATA", ".cache/data", name); }
 const char *tap_tmp(const char *name) { return join("EOPROC_TMP", "/tmp", name); }
+const char *tap_fixture(const char *name) {
+    return join("EOPROC_FIXTURES", EOPROC_FIXTURE_DIR, name);
+}

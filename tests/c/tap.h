@@ -10,6 +10,9 @@ int tap_done(void);
 /* Folder with the sample rasters (EOPROC_DATA) and a scratch folder. */
 const char *tap_data(const char *name);
 const char *tap_tmp(const char *name);
+/* Path of an inference fixture: tests/infer/fixtures/name of the source
+ * tree (EOPROC_FIXTURES overrides the folder). */
+const char *tap_fixture(const char *name);
 
 #define CHECK(cond) tap_check(!!(cond), __FILE__, __LINE__, #cond, NULL)
 #define CHECKF(cond, ...) tap_check(!!(cond), __FILE__, __LINE__, #cond, __VA_ARGS__)

@@ -15,16 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char fixdir[4096];
-
-static const char *fix(const char *name) {
-    static char buf[4][4096 + 256];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%.3800s/%.200s", fixdir, name);
-    return buf[k];
-}
-
 static uint8_t *read_bytes(const char *path, size_t *n) {
     FILE *f = fopen(path, "rb");
     *n = 0;
@@ -51,7 +41,7 @@ typedef struct tcase {
 } tcase;
 
 static int load_cases(tcase *cs, int cap) {
-    FILE *f = fopen(fix("cases.txt"), "r");
+    FILE *f = fopen(tap_fixture("cases.txt"), "r");
     int n = 0;
     if (!f)
         return 0;
@@ -68,11 +58,11 @@ static double run_case(eo_ctx *ctx, const tcase *c) {
     eo_model_opts *o = NULL;
     eo_model *m = NULL;
     size_t nin = 0, nout = 0;
-    float *in = read_f32(fix(c->in), &nin), *want = read_f32(fix(c->out), &nout);
+    float *in = read_f32(tap_fixture(c->in), &nin), *want = read_f32(tap_fixture(c->out), &nout);
     double err = INFINITY;
     CHECK_OK(ctx, eo_model_opts_new(ctx, &o));
     CHECK_OK(ctx, eo_model_opts_set_input_shape(ctx, o, c->shape, 4));
-    CHECK_OK(ctx, eo_model_load(ctx, &m, fix(c->model), o));
+    CHECK_OK(ctx, eo_model_load(ctx, &m, tap_fixture(c->model), o));
     if (m && in && want) {
         int64_t od[8];
         int32_t ond = 0;
@@ -117,7 +107,7 @@ static void test_against_pytorch(eo_ctx *ctx) {
 
 static void test_bad_files(eo_ctx *ctx) {
     size_t n = 0;
-    uint8_t *data = read_bytes(fix("classifier_op17.onnx"), &n);
+    uint8_t *data = read_bytes(tap_fixture("classifier_op17.onnx"), &n);
     CHECK(data && n > 1000);
     if (!data)
         return;
@@ -159,19 +149,19 @@ static void test_bad_files(eo_ctx *ctx) {
     }
     free(copy);
     free(data);
-    CHECK_ST(ctx, eo_model_load(ctx, &m, fix("missing.onnx"), NULL), EO_E_IO_NOT_FOUND);
+    CHECK_ST(ctx, eo_model_load(ctx, &m, tap_fixture("missing.onnx"), NULL), EO_E_IO_NOT_FOUND);
     CHECK(m == NULL);
 }
 
 static void test_unsupported(eo_ctx *ctx) {
     eo_model *m = NULL;
-    CHECK_ST(ctx, eo_model_load(ctx, &m, fix("unsupported_erf.onnx"), NULL),
+    CHECK_ST(ctx, eo_model_load(ctx, &m, tap_fixture("unsupported_erf.onnx"), NULL),
              EO_E_MODEL_UNSUPPORTED_OP);
     CHECKF(strstr(eo_ctx_errmsg(ctx), "Erf") && strstr(eo_ctx_errmsg(ctx), "my_erf"),
            "message names op and node: %s", eo_ctx_errmsg(ctx));
     CHECK(strcmp(eo_status_id(eo_ctx_status(ctx)), "model.UnsupportedOp") == 0);
     /* a dynamic input needs a shape */
-    CHECK_ST(ctx, eo_model_load(ctx, &m, fix("deeplabv3_op17.onnx"), NULL), EO_E_ARG);
+    CHECK_ST(ctx, eo_model_load(ctx, &m, tap_fixture("deeplabv3_op17.onnx"), NULL), EO_E_ARG);
     CHECK(strstr(eo_ctx_errmsg(ctx), "dynamic") != NULL);
     /* a fixed input must agree */
     eo_model_opts *o = NULL;
@@ -180,8 +170,8 @@ static void test_unsupported(eo_ctx *ctx) {
     CHECK_OK(ctx, eo_model_opts_new(ctx, &o));
     CHECK_ST(ctx, eo_model_opts_set_input_shape(ctx, o, wrong, 0), EO_E_ARG);
     CHECK_OK(ctx, eo_model_opts_set_input_shape(ctx, o, wrong, 4));
-    CHECK_ST(ctx, eo_model_load(ctx, &m, fix("unet_plain_op17.onnx"), o), EO_E_ARG);
-    CHECK_OK(ctx, eo_model_load(ctx, &m, fix("unet_plain_op17.onnx"), NULL));
+    CHECK_ST(ctx, eo_model_load(ctx, &m, tap_fixture("unet_plain_op17.onnx"), o), EO_E_ARG);
+    CHECK_OK(ctx, eo_model_load(ctx, &m, tap_fixture("unet_plain_op17.onnx"), NULL));
     CHECK_OK(ctx, eo_model_input_shape(ctx, m, od, 8, &nd));
     CHECK(nd == 4 && od[2] == 64);
     CHECK_ST(ctx, eo_model_input_shape(ctx, m, od, 2, &nd), EO_E_ARG);
@@ -205,7 +195,7 @@ static void test_unsupported(eo_ctx *ctx) {
 
 static void test_alloc_failures(eo_ctx *ctx) {
     size_t n = 0;
-    uint8_t *data = read_bytes(fix("classifier_op17.onnx"), &n);
+    uint8_t *data = read_bytes(tap_fixture("classifier_op17.onnx"), &n);
     int fails = 0, unclean = 0;
     for (long k = 1; k < 100000; k += 1 + k / 16) {
         eo_model *m = NULL;
@@ -250,10 +240,10 @@ static void *run_thread(void *arg) {
 
 static void test_threads(eo_ctx *ctx) {
     size_t nin = 0, nout = 0;
-    float *in = read_f32(fix("resunet18_op13_l7.in.f32"), &nin);
-    float *want = read_f32(fix("resunet18_op13_l7.out.f32"), &nout);
+    float *in = read_f32(tap_fixture("resunet18_op13_l7.in.f32"), &nin);
+    float *want = read_f32(tap_fixture("resunet18_op13_l7.out.f32"), &nout);
     eo_model *m = NULL;
-    CHECK_OK(ctx, eo_model_load(ctx, &m, fix("resunet18_op13.onnx"), NULL));
+    CHECK_OK(ctx, eo_model_load(ctx, &m, tap_fixture("resunet18_op13.onnx"), NULL));
     thr t[3];
     pthread_t th[3];
     for (int i = 0; i < 3; i++) {
@@ -275,11 +265,6 @@ static void test_threads(eo_ctx *ctx) {
 }
 
 int main(void) {
-    snprintf(fixdir, sizeof fixdir, "%s", __FILE__);
-    char *slash = strrchr(fixdir, '/');
-    if (slash)
-        *slash = '\0';
-    strncat(fixdir, "/../infer/fixtures", sizeof fixdir - strlen(fixdir) - 1);
     eo_ctx *ctx = NULL;
     if (eo_ctx_new(&ctx) != EO_OK)
         return 1;

@@ -228,11 +228,7 @@ static void test_alloc_failures(eo_ctx *ctx, const char *in) {
 }
 
 int main(void) {
-    snprintf(fcn, sizeof fcn, "%s", __FILE__);
-    char *slash = strrchr(fcn, '/');
-    if (slash)
-        *slash = '\0';
-    strncat(fcn, "/../infer/fixtures/segment_fcn.onnx", sizeof fcn - strlen(fcn) - 1);
+    snprintf(fcn, sizeof fcn, "%s", tap_fixture("segment_fcn.onnx"));
     eo_ctx *ctx = NULL;
     if (eo_ctx_new(&ctx) != EO_OK)
         return 1;
