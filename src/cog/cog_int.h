@@ -197,4 +197,29 @@ typedef struct eoi_cog_pull {
 eo_status eoi_cog_write_pull(eo_ctx *ctx, const char *path, const eoi_cog_pull *src,
                              const eo_cog_opts *opts);
 
+/* ---- several outputs of one pass --------------------------------------- */
+#define EOI_COG_MAX_OUTPUTS 4
+
+/* Where a fill puts the samples of one output: sample (b, row, col) of the
+ * window at buf + b * band_bytes + row * line_bytes + col * sample size. */
+typedef struct eoi_cog_out {
+    uint8_t *buf;
+    size_t line_bytes, band_bytes;
+} eoi_cog_out;
+
+/* Fill the window win of every output (outs[k] for output k); the rules of
+ * eoi_cog_fill_fn. */
+typedef eo_status (*eoi_cog_fill_many_fn)(void *user, int32_t worker, const eo_window *win,
+                                          const eoi_cog_out *outs, char *err, size_t errcap);
+
+/* Write n COGs of the same size (and the same block size) in one pass over
+ * a source: descs[k] describes output k (its fill and user are unused),
+ * opts[k] its options (NULL entries or a NULL opts: defaults; the thread
+ * count is opts[0]'s). fill fills a window of all of them at once. The
+ * files appear at paths only when all are complete; on failure none is
+ * left. stage names the progress stage (NULL: "cog"). */
+eo_status eoi_cog_write_many(eo_ctx *ctx, int32_t n, const char *const *paths,
+                             const eoi_cog_pull *const *descs, const eo_cog_opts *const *opts,
+                             eoi_cog_fill_many_fn fill, void *user, const char *stage);
+
 #endif /* EOPROC_COG_INT_H */
