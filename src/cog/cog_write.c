@@ -368,6 +368,7 @@ struct writer {
     struct slot *mslots;
     uint16_t *colormap;
     size_t ncolormap;
+    const char *const *items; /* metadata items of band 1, or NULL */
     /* the output file while it is written */
     int fd;
     char *tmp, *dircopy;
@@ -901,8 +902,10 @@ static eo_status direct_reserve(struct writer *w, uint64_t *out) {
         if (w->do_stats)
             xml_bound += 5 * 110; /* five items, each value at most 24 characters */
         if (w->desc && w->desc[b])
-            xml_bound += 110 + 6 * strlen(w->desc[b]); /* escaped: at most 6 bytes a byte */
+            xml_bound += 110 + 10 * strlen(w->desc[b]); /* escaped: at most 10 bytes a byte */
     }
+    for (size_t i = 0; w->items && w->items[i]; i++)
+        xml_bound += 110 + 10 * strlen(w->items[i]); /* escaped: at most 10 bytes a byte */
     char *xml = eoi_malloc(w->ctx, xml_bound + 1);
     if (!xml)
         return EO_E_NOMEM;
@@ -928,8 +931,8 @@ static eo_status assemble(struct writer *w, int fd, const char *bigtiff_mode) {
     char *xml = NULL;
     uint8_t *head = NULL, *tmp = NULL;
     memset(ifds, 0, sizeof ifds);
-    EOI_TRY(st,
-            eoi_cog_metadata_xml(w->ctx, &xml, w->bands, w->do_stats ? w->stats : NULL, w->desc));
+    EOI_TRY(st, eoi_cog_metadata_xml(w->ctx, &xml, w->bands, w->do_stats ? w->stats : NULL, w->desc,
+                                     w->items));
     char ghead[64], gbody[sizeof ghost + sizeof ghost_mask];
     snprintf(gbody, sizeof gbody, "%s%s", ghost, w->has_mask ? ghost_mask : "");
     snprintf(ghead, sizeof ghead, "GDAL_STRUCTURAL_METADATA_SIZE=%06d bytes\n", (int)strlen(gbody));
@@ -1268,6 +1271,7 @@ static eo_status describe(struct writer *w) {
                     return EO_E_NOMEM;
         }
         ctab = p->color_table;
+        w->items = p->band_items;
     }
     if (ctab && n == 1 && (w->dt == EO_DT_U8 || w->dt == EO_DT_U16)) {
         size_t ne = (size_t)1 << (w->es * 8);
@@ -1438,6 +1442,17 @@ static eo_status prepare(struct writer *w, const eo_cog_opts *opts) {
         w->resampling = categorical ? EO_RESAMPLE_NEAREST : EO_RESAMPLE_AVERAGE;
     }
     return EO_OK;
+}
+
+const eo_cog_opts *eoi_cog_class_opts(const eo_cog_opts *opts, eo_cog_opts *buf) {
+    if (!opts)
+        return NULL; /* the defaults: auto resampling (nearest for a class), no predictor */
+    *buf = *opts;
+    if (buf->resampling != EO_RESAMPLE_MODE)
+        buf->resampling = EO_RESAMPLE_NEAREST;
+    if (buf->predictor == EOI_PRED_FLOAT)
+        buf->predictor = EOI_PRED_NONE;
+    return buf;
 }
 
 /* Write n outputs in one pass: m fills them all (a pull source), or, when
