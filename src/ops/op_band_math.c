@@ -6,7 +6,7 @@ const eoi_op eoi_op_band_math = {
     .name = "band_math",
     .cli = "calc",
     .summary = "Evaluate a band-math expression (b1..bN, band symbols, where/min/max/abs/sqrt/"
-               "clamp) into a float32 GeoTIFF",
+               "clamp) into a float32 COG",
     .schema =
         "{"
         "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
@@ -17,10 +17,9 @@ const eoi_op eoi_op_band_math = {
         "\"expr\": {\"type\": \"string\", \"minLength\": 1, \"description\": \"expression, "
         "e.g. (b4 - b3) / (b4 + b3) or where(N > 0.3, 1, 0)\"},"
         "\"out\": {\"type\": \"string\", \"minLength\": 1, \"description\": \"output "
-        "GeoTIFF\"}," EOI_SCHEMA_EVAL_PROPS
+        "COG\"}," EOI_SCHEMA_EVAL_PROPS
         "\"nodata\": {\"type\": \"number\", \"default\": -9999, \"description\": \"output "
-        "nodata value\"}"
-        "},"
+        "nodata value\"}," EOI_COG_OUTPUT_PROPS "},"
         "\"required\": [\"src\", \"expr\", \"out\"],"
         "\"additionalProperties\": false,"
         "\"x-positional\": [\"src\", \"expr\", \"out\"]"

@@ -1,11 +1,11 @@
 /* op_index.c - operation "index": a catalog index of a raster, written as a
- * float32 GeoTIFF. */
+ * float32 Cloud-Optimized GeoTIFF. */
 #include "ops_analytics.h"
 
 const eoi_op eoi_op_index = {
     .name = "index",
     .cli = "index",
-    .summary = "Compute a spectral index (NDVI, NDWI, NBR, ...) of a raster into a float32 GeoTIFF",
+    .summary = "Compute a spectral index (NDVI, NDWI, NBR, ...) of a raster into a float32 COG",
     .schema =
         "{"
         "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
@@ -16,10 +16,9 @@ const eoi_op eoi_op_index = {
         "\"index\": {\"type\": \"string\", \"minLength\": 1, \"description\": \"index name "
         "(eoproc indices lists them)\"},"
         "\"out\": {\"type\": \"string\", \"minLength\": 1, \"description\": \"output "
-        "GeoTIFF\"}," EOI_SCHEMA_EVAL_PROPS
+        "COG\"}," EOI_SCHEMA_EVAL_PROPS
         "\"nodata\": {\"type\": \"number\", \"default\": -9999, \"description\": \"output "
-        "nodata value\"}"
-        "},"
+        "nodata value\"}," EOI_COG_OUTPUT_PROPS "},"
         "\"required\": [\"src\", \"index\", \"out\"],"
         "\"additionalProperties\": false,"
         "\"x-positional\": [\"src\", \"index\", \"out\"]"
