@@ -162,7 +162,7 @@ eo_status eoi_ops_eval_to_file(eo_ctx *ctx, json_object *params, json_object **r
     EOI_TRY(st, eoi_ops_expr(ctx, &e, params));
     EOI_TRY(st, eoi_ops_opts(ctx, &o, params));
     EOI_TRY(st, eoi_ops_cog_opts(ctx, o, params));
-    EOI_TRY(st, eo_dataset_open(ctx, &ds, eoi_param_str(params, "src", "")));
+    EOI_TRY(st, eoi_param_dataset(ctx, &ds, params, "src"));
     json_object *bands = bound_bands(ctx, e, ds, o, &st);
     if (st != EO_OK)
         goto done;

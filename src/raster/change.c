@@ -110,7 +110,8 @@ static eo_status change_fill(void *user, int32_t worker, const eo_window *ow,
             size_t i = (size_t)y * (size_t)win.width + (size_t)x;
             float w = j->cov ? z->wts[i] : 1.0f;
             float d = z->va[i] - z->vb[i];
-            if (!(w > 0) || isnan(d)) {
+            /* the evaluations mark nodata with the output nodata value */
+            if (!(w > 0) || z->va[i] == nd || z->vb[i] == nd || isnan(d)) {
                 ch[x] = nd;
                 cl[x] = CLASS_NODATA;
                 continue;
