@@ -46,6 +46,7 @@ __all__ = [
     "Resampling",
     "Window",
     "Dataset",
+    "DatasetWriter",
     "Error",
     "Model",
     "__version__",
@@ -654,3 +655,4 @@ from ._infer import Model  # noqa: E402  (uses the helpers above)
 from ._vector import polygonize  # noqa: E402
 from ._dataset import Dataset, open, open_tiles  # noqa: E402,A004
 from ._rio import CRS, BoundingBox, ColorInterp, MaskFlags, Resampling, Window  # noqa: E402
+from ._io import DatasetWriter  # noqa: E402

@@ -673,10 +673,27 @@ def _numpy_dtype(name):
         return np.dtype("float64")
 
 
-def open(path_or_paths):
-    """Open a raster file, or a list of files as one mosaic, as a
-    :class:`Dataset`."""
-    from . import _check, _context, _cpath
+def open(path_or_paths, mode="r", **kwargs):
+    """Open a raster as rasterio's ``open`` does.
+
+    ``open(path)`` (or a list of files, read as one mosaic) gives a
+    :class:`Dataset` to read; ``open(path, "w", driver="GTiff", width=...,
+    height=..., count=..., dtype=..., crs=..., transform=..., nodata=...,
+    **creation_options)`` gives a :class:`DatasetWriter` whose ``close()``
+    writes a Cloud-Optimized GeoTIFF (``compress`` zstd/deflate/lzw/none,
+    ``predictor``, ``blockxsize`` 256/512 are used; layout options of a
+    copied profile such as ``tiled`` or ``interleave`` are accepted).
+    """
+    from . import _arg_error, _check, _context, _cpath
+
+    if mode == "w":
+        from ._io import DatasetWriter
+
+        return DatasetWriter(path_or_paths, **kwargs)
+    if mode != "r":
+        raise _arg_error("mode must be 'r' or 'w', got %r" % (mode,))
+    if kwargs:
+        raise _arg_error("open(..., 'r') takes no %s" % ", ".join(sorted(kwargs)))
 
     if isinstance(path_or_paths, (list, tuple)):
         paths = [_cpath(p, "paths") for p in path_or_paths]
