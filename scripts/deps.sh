@@ -13,6 +13,7 @@ PACKAGES=(
     libpng-dev libjpeg62-turbo-dev libwebp-dev libsqlite3-dev
     # tools used by the tests, scripts and demo
     gdal-bin python3 python3-gdal python3-numpy python3-pytest python3-shapely
+    python3-affine python3-rasterio python3-venv python3-pip python3-setuptools python3-wheel
     abigail-tools clang-format ca-certificates
 )
 # Optional, never needed by the tests or CI: regenerating the inference
