@@ -16,6 +16,8 @@ PACKAGES=(
     abigail-tools clang-format ca-certificates
     # the HTTP server (bindings/python/eoproc/server) and its tests
     python3-fastapi python3-uvicorn
+    # the map page's browser test (tests/browser, driven by playwright-core from npm)
+    chromium
 )
 # Optional, never needed by the tests or CI: regenerating the inference
 # fixtures (tests/infer/make_fixtures.py) needs PyTorch and onnx.
