@@ -76,7 +76,9 @@ def _json(status, body, headers=None):
 
 
 def _public(path):
-    """The page's assets: served without the token."""
+    """The page's assets: served without the token ('..' never is)."""
+    if ".." in path.split("/"):
+        return False
     return path in ("/", "/favicon.ico") or path.startswith("/static/")
 
 
