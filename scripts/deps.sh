@@ -15,6 +15,10 @@ PACKAGES=(
     gdal-bin python3 python3-gdal python3-numpy python3-pytest python3-shapely
     python3-affine python3-rasterio python3-venv python3-pip python3-setuptools python3-wheel
     abigail-tools clang-format ca-certificates
+    # the HTTP server (bindings/python/eoproc/server) and its tests
+    python3-fastapi python3-uvicorn
+    # the map page's browser test (tests/browser, driven by playwright-core from npm)
+    chromium
 )
 # Optional, never needed by the tests or CI: regenerating the inference
 # fixtures (tests/infer/make_fixtures.py) needs PyTorch and onnx.
