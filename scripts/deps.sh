@@ -19,7 +19,13 @@ PACKAGES=(
     python3-fastapi python3-uvicorn
     # the map page's browser test (tests/browser, driven by playwright-core from npm)
     chromium
+    # node for the tests that read eoproc's outputs with npm packages (npm ci on first use)
+    nodejs
 )
+# npm: Debian's package unless an npm is already on PATH (e.g. one that came with node)
+if ! command -v npm >/dev/null 2>&1; then
+    PACKAGES+=(npm)
+fi
 # Optional, never needed by the tests or CI: regenerating the inference
 # fixtures (tests/infer/make_fixtures.py) needs PyTorch and onnx.
 #   scripts/deps.sh --optional
