@@ -288,8 +288,8 @@ const char *eoi_simd_path(void);
 /* Scalar activation, shared by every table for what has no vector form. */
 static inline float eoi_act1(float v, const eoi_act *a) {
     switch (a->kind) {
-    case EOI_ACT_RELU:
-        return v > 0.0f ? v : 0.0f;
+    case EOI_ACT_RELU: /* NaN stays NaN */
+        return v < 0.0f ? 0.0f : v;
     case EOI_ACT_LEAKY:
         return v >= 0.0f ? v : v * a->a;
     case EOI_ACT_CLIP:

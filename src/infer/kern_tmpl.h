@@ -8,16 +8,18 @@
 KTARGET static inline VT KFN(vact)(VT v, int32_t kind, VT a, VT b) {
     VT zero = VSET1(0.0f), one = VSET1(1.0f);
     switch (kind) {
+    /* x86 max/min return their second operand when either is NaN: v goes
+     * second so that NaN propagates as in PyTorch and ONNX Runtime */
     case EOI_ACT_RELU:
-        return VMAX(v, zero);
+        return VMAX(zero, v);
     case EOI_ACT_LEAKY: /* exact: max(v, 0) + a * min(v, 0) */
-        return VFMA(a, VMIN(v, zero), VMAX(v, zero));
+        return VFMA(a, VMIN(zero, v), VMAX(zero, v));
     case EOI_ACT_CLIP:
-        return VMIN(VMAX(v, a), b);
+        return VMIN(b, VMAX(a, v));
     case EOI_ACT_HSIGMOID:
-        return VMIN(VMAX(VFMA(a, v, b), zero), one);
+        return VMIN(one, VMAX(zero, VFMA(a, v, b)));
     case EOI_ACT_HSWISH:
-        return VMUL(v, VMIN(VMAX(VADD(VDIV(v, VSET1(6.0f)), VSET1(0.5f)), zero), one));
+        return VMUL(v, VMIN(one, VMAX(zero, VADD(VDIV(v, VSET1(6.0f)), VSET1(0.5f)))));
     default:
         return v;
     }
@@ -88,7 +90,7 @@ KTARGET static void KFN(act)(float *x, size_t n, float bias, const eoi_act *a) {
             KBIN_LOOP(VDIV(va, vb), sa / sb);                                                      \
             break;                                                                                 \
         default: /* PRelu: max(a, 0) + b * min(a, 0) */                                            \
-            KBIN_LOOP(VFMA(vb, VMIN(va, zero), VMAX(va, zero)), sa < 0.0f ? sa * sb : sa);         \
+            KBIN_LOOP(VFMA(vb, VMIN(zero, va), VMAX(zero, va)), sa < 0.0f ? sa * sb : sa);         \
             break;                                                                                 \
         }                                                                                          \
     } while (0)

@@ -264,6 +264,48 @@ static void test_threads(eo_ctx *ctx) {
     free(want);
 }
 
+/* Activations keep NaN (as PyTorch's relu, leaky_relu, clamp, hardsigmoid
+ * and hardswish do) on every SIMD path, in the vector body and the tail,
+ * and infinities are clipped like any value. */
+static void test_nan(void) {
+    const char *paths[] = {"avx512", "avx2", "portable"};
+    const eoi_act acts[] = {{EOI_ACT_RELU, 0, 0},        {EOI_ACT_LEAKY, 0.1f, 0},
+                            {EOI_ACT_CLIP, -1.0f, 1.0f}, {EOI_ACT_HSIGMOID, 0.2f, 0.5f},
+                            {EOI_ACT_HSWISH, 0, 0},      {EOI_ACT_SIGMOID, 0, 0},
+                            {EOI_ACT_TANH, 0, 0}};
+    for (int p = 0; p < 3; p++) {
+        if (!eoi_kernels_force(paths[p]))
+            continue;
+        const eoi_kernels *k = eoi_kernels_get();
+        for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++) {
+            float x[37];
+            for (int i = 0; i < 37; i++)
+                x[i] = i % 3 == 0 ? NAN : (i % 3 == 1 ? -INFINITY : 2.0f);
+            k->act(x, 37, 0.0f, &acts[a]);
+            int nan_ok = 1, fin_ok = 1;
+            for (int i = 0; i < 37; i++) {
+                if (i % 3 == 0)
+                    nan_ok &= isnan(x[i]);
+                else if (acts[a].kind == EOI_ACT_CLIP)
+                    fin_ok &= x[i] == (i % 3 == 1 ? -1.0f : 1.0f);
+            }
+            CHECKF(nan_ok && fin_ok, "%s: activation %d: NaN %s, clip %s", paths[p],
+                   (int)acts[a].kind, nan_ok ? "kept" : "lost", fin_ok ? "ok" : "wrong");
+        }
+        float a[37], b[37], o[37];
+        for (int i = 0; i < 37; i++) {
+            a[i] = i % 2 ? NAN : -2.0f;
+            b[i] = 0.25f;
+        }
+        k->binop(o, a, b, 37, EOI_BIN_PRELU);
+        int ok = 1;
+        for (int i = 0; i < 37; i++)
+            ok &= i % 2 ? isnan(o[i]) : o[i] == -0.5f;
+        CHECKF(ok, "%s: PRelu loses NaN or scales wrongly", paths[p]);
+    }
+    eoi_kernels_force(NULL);
+}
+
 int main(void) {
     eo_ctx *ctx = NULL;
     if (eo_ctx_new(&ctx) != EO_OK)
@@ -274,6 +316,7 @@ int main(void) {
     test_unsupported(ctx);
     test_alloc_failures(ctx);
     test_threads(ctx);
+    test_nan();
     eo_ctx_free(ctx);
     return tap_done();
 }
