@@ -25,6 +25,7 @@
 #ifndef EOPROC_SEGMENT_H
 #define EOPROC_SEGMENT_H
 
+#include "cog.h"
 #include "geom.h"
 #include "infer.h"
 #include "raster.h"

@@ -1697,8 +1697,7 @@ eo_status eoi_cog_push_commit(eoi_cog_push *p, int64_t rows) {
     if (p->st != EO_OK)
         return eoi_fail(p->ctx, EO_E_STATE, "%s: the writer failed before", p->w[0]->path);
     struct level *L0 = &p->w[0]->lv[0];
-    if (rows < 0 || rows > p->w[0]->bs - L0->rows ||
-        rows > p->w[0]->h - L0->strip_y0 - L0->rows)
+    if (rows < 0 || rows > p->w[0]->bs - L0->rows || rows > p->w[0]->h - L0->strip_y0 - L0->rows)
         return p->st = eoi_fail(p->ctx, EO_E_INTERNAL, "%s: %lld rows pushed past the room",
                                 p->w[0]->path, (long long)rows);
     for (int32_t k = 0; k < p->n; k++)

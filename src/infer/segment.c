@@ -720,7 +720,7 @@ static char *classes_name(eo_ctx *ctx, const char *path) {
 static GDALColorTableH class_colors(int32_t nclass) {
     static const GDALColorEntry pal[] = {
         {160, 160, 160, 255}, {228, 26, 28, 255},  {55, 126, 184, 255}, {77, 175, 74, 255},
-        {152, 78, 163, 255},  {255, 127, 0, 255},  {255, 255, 51, 255},  {166, 86, 40, 255},
+        {152, 78, 163, 255},  {255, 127, 0, 255},  {255, 255, 51, 255}, {166, 86, 40, 255},
         {247, 129, 191, 255}, {102, 194, 165, 255}};
     GDALColorTableH t = GDALCreateColorTable(GPI_RGB);
     for (int32_t i = 0; t && i < nclass; i++)
@@ -875,9 +875,9 @@ static void seg_clear(seg *s) {
         eo_ctx_free(s->wctx[w]);
     eoi_free(s->wctx);
     eoi_coverage_free(s->cov);
-    void *bufs[] = {s->bands, s->mul,  s->add,     s->nd,      s->has_nd, s->acc,      s->wsum,
-                    s->bad,   s->read, s->in,      s->out,     s->nod,
-                    s->wy,    s->wx,   s->cov_row, s->cov_buf, s->slot_n, s->slot_tile};
+    void *bufs[] = {s->bands, s->mul, s->add,     s->nd,      s->has_nd, s->acc,
+                    s->wsum,  s->bad, s->read,    s->in,      s->out,    s->nod,
+                    s->wy,    s->wx,  s->cov_row, s->cov_buf, s->slot_n, s->slot_tile};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         eoi_free(bufs[i]);
 }
