@@ -11,7 +11,12 @@
  * out (their sizes are known, and now all tile sizes too: BigTIFF is chosen
  * on the exact file size), written to the temporary output, followed by the
  * spools from the smallest overview to the full resolution; then the
- * temporary is renamed into place. Tiles carry GDAL's leader (size) and
+ * temporary is renamed into place. The full resolution, most of the bytes,
+ * is not copied where it can be helped: with one level its tiles go in
+ * place after room left for the IFDs; with overviews, on a file system that
+ * can insert a range at the start of a file (ext4, XFS), they go in the
+ * output from its first byte, and the header, IFDs and overviews are
+ * inserted before them at the end. Tiles carry GDAL's leader (size) and
  * trailer (last 4 bytes), announced in the GDAL_STRUCTURAL_METADATA ghost
  * area, as GDAL's COG driver writes them. */
 #include "cog_int.h"
@@ -301,6 +306,62 @@ static eo_status spool_copy(eo_ctx *ctx, struct spool *s, int fd, uint8_t *tmp, 
     return EO_OK;
 }
 
+#define INSERT_ALIGN 4096 /* the file system block INSERT_RANGE works in */
+
+/* Whether the file system of fd (a new empty file) inserts ranges at the
+ * start of a file; fd is left empty. */
+static bool can_insert(int fd) {
+#if defined(__linux__) && defined(FALLOC_FL_INSERT_RANGE)
+    bool ok = ftruncate(fd, 2 * INSERT_ALIGN) == 0 &&
+              fallocate(fd, FALLOC_FL_INSERT_RANGE, 0, INSERT_ALIGN) == 0;
+    return ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0 && ok;
+#else
+    (void)fd;
+    return false;
+#endif
+}
+
+/* Make room of n bytes (a multiple of INSERT_ALIGN) at the start of fd,
+ * shifting what it holds; false (errno set) if the file system refused. */
+static bool insert_front(int fd, uint64_t n) {
+#if defined(__linux__) && defined(FALLOC_FL_INSERT_RANGE)
+    return fallocate(fd, FALLOC_FL_INSERT_RANGE, 0, (off_t)n) == 0;
+#else
+    (void)fd;
+    (void)n;
+    errno = EOPNOTSUPP;
+    return false;
+#endif
+}
+
+/* Level 0 went into the output from byte 0 but the range cannot be
+ * inserted after all: move it to a spool of its own (dir: where) and empty
+ * the output, for the copying layout. */
+static eo_status uninsert(eo_ctx *ctx, struct spool *s, int fd, const char *dir, const char *path) {
+    struct spool n = {.fd = -1};
+    eo_status st = spool_open(ctx, &n, dir, path);
+    if (st == EO_OK && lseek(fd, 0, SEEK_SET) != 0)
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot seek: %s", path, strerror(errno));
+    n.total = s->total;
+    uint8_t *tmp = n.buf; /* empty yet: a copy buffer */
+    for (uint64_t left = s->total; st == EO_OK && left > 0;) {
+        size_t k = left < SPOOL_BUF ? (size_t)left : SPOOL_BUF;
+        ssize_t r = read(fd, tmp, k);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            st = eoi_fail(ctx, EO_E_IO_READ, "%s: cannot read back the file: %s", path,
+                          strerror(r < 0 ? errno : EIO));
+        else if ((st = write_all(ctx, n.fd, tmp, (size_t)r, path)) == EO_OK)
+            left -= (uint64_t)r;
+    }
+    if (st == EO_OK && (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0))
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot truncate: %s", path, strerror(errno));
+    spool_close(s);
+    *s = n;
+    return st;
+}
+
 /* ---- the writer -------------------------------------------------------- */
 
 struct level {
@@ -371,6 +432,9 @@ struct writer {
      * hole of this many bytes, room for the header and IFDs whatever they
      * turn out to be; 0 = spool every level and copy at the end. */
     uint64_t direct;
+    /* Overviews, and the output's file system inserts ranges: level 0's tiles
+     * go into the output from byte 0, the rest is inserted before them. */
+    bool insert;
     /* the source's per-dataset mask band (GDAL's .msk or internal mask): kept
      * as one more plane of the level buffers (samples of the data type,
      * nonzero = valid), masking the bands in overviews, and written as
@@ -387,6 +451,7 @@ struct writer {
     /* the output file while it is written */
     int fd;
     char *tmp, *dircopy;
+    const char *dir;   /* the output's folder (in dircopy, or a static ".") */
     const char *stage; /* progress stage name */
 };
 
@@ -954,17 +1019,21 @@ static eo_status assemble(struct writer *w, int fd, const char *bigtiff_mode) {
     uint64_t data_bytes = 0;
     for (int k = 0; k < w->nlevels; k++)
         data_bytes += w->lv[k].sp.total;
+    if (w->insert)
+        EOI_TRY(st, spool_flush(w->ctx, &w->lv[0].sp, w->path));
     bool big = false;
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 1 && big == false)
             break;
+        eoi_free(head);
+        head = NULL;
         for (int k = 0; k < 64; k++)
             eoi_tiff_ifd_clear(&ifds[k]);
         uint64_t pos = (big ? 16 : 8) + strlen(ghead) + strlen(gbody);
         pos += pos & 1;
         uint64_t start = pos;
         EOI_TRY(st, build_ifds(w, ifds, order, nifd, big, xml, &pos));
-        uint64_t end = (w->direct ? w->direct : pos) + data_bytes;
+        uint64_t end = (w->direct ? w->direct : pos) + data_bytes + (w->insert ? INSERT_ALIGN : 0);
         bool need = end > UINT32_MAX;
         if (!big && (need || w->lv[0].w == 0)) {
             if (need && strcmp(bigtiff_mode, "no") == 0) {
@@ -989,8 +1058,13 @@ static eo_status assemble(struct writer *w, int fd, const char *bigtiff_mode) {
         /* offsets: data of the smallest level first (after the hole when
          * the one level went straight into the file) */
         uint64_t base = w->direct ? w->direct : pos;
+        /* inserted before level 0: up to the block after the overviews */
+        uint64_t hole = (pos + data_bytes - w->lv[0].sp.total + INSERT_ALIGN - 1) &
+                        ~(uint64_t)(INSERT_ALIGN - 1);
         for (int k = w->nlevels - 1; k >= 0; k--) {
             struct level *L = &w->lv[k];
+            if (k == 0 && w->insert)
+                base = hole;
             set_offsets(&ifds[k], L->off, (size_t)(L->tx * L->ty * w->planes), base, big);
             if (w->has_mask)
                 set_offsets(&ifds[32 + k], L->moff, (size_t)(L->tx * L->ty), base, big);
@@ -1028,13 +1102,28 @@ static eo_status assemble(struct writer *w, int fd, const char *bigtiff_mode) {
             EOI_TRY(st, pwrite_all(w->ctx, fd, head, (size_t)pos, 0, w->path));
             break;
         }
-        EOI_TRY(st, write_all(w->ctx, fd, head, (size_t)pos, w->path));
+        if (w->insert && !insert_front(fd, hole)) { /* copy after all: lay it out again */
+            w->insert = false;
+            EOI_TRY(st, uninsert(w->ctx, &w->lv[0].sp, fd, w->dir, w->path));
+            pass--;
+            continue;
+        }
+        if (w->insert) { /* the head and the overviews before level 0 (the rest: a hole) */
+            EOI_TRY(st, pwrite_all(w->ctx, fd, head, (size_t)pos, 0, w->path));
+            if (lseek(fd, (off_t)pos, SEEK_SET) < 0) {
+                st = eoi_fail(w->ctx, EO_E_IO_WRITE, "%s: cannot seek: %s", w->path,
+                              strerror(errno));
+                goto done;
+            }
+        } else {
+            EOI_TRY(st, write_all(w->ctx, fd, head, (size_t)pos, w->path));
+        }
         size_t cap = 4u << 20;
         if (!(tmp = eoi_malloc(w->ctx, cap))) {
             st = EO_E_NOMEM;
             goto done;
         }
-        for (int k = w->nlevels - 1; k >= 0; k--)
+        for (int k = w->nlevels - 1; k >= (w->insert ? 1 : 0); k--)
             EOI_TRY(st, spool_copy(w->ctx, &w->lv[k].sp, fd, tmp, cap, w->path));
         break;
     }
@@ -1354,7 +1443,7 @@ static eo_status begin(struct writer *w, const eo_cog_opts *o) {
     open_readers(w);
     if (!(w->dircopy = eoi_strdup(ctx, w->path)))
         return EO_E_NOMEM;
-    const char *dir = dirname(w->dircopy);
+    const char *dir = w->dir = dirname(w->dircopy);
     size_t tn = strlen(w->path) + 64;
     if (!(w->tmp = eoi_malloc(ctx, tn)))
         return EO_E_NOMEM;
@@ -1379,9 +1468,17 @@ static eo_status begin(struct writer *w, const eo_cog_opts *o) {
             return eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot seek: %s", w->path, strerror(e));
         }
     } else {
-        for (int k = 0; k < w->nlevels; k++)
+        w->insert = can_insert(w->fd);
+        for (int k = w->insert ? 1 : 0; k < w->nlevels; k++)
             if ((st = spool_open(ctx, &w->lv[k].sp, dir, w->path)) != EO_OK)
                 return st;
+        if (w->insert) {
+            struct spool *sp = &w->lv[0].sp;
+            if (!(sp->buf = eoi_malloc(ctx, SPOOL_BUF)))
+                return EO_E_NOMEM;
+            sp->fd = w->fd;
+            sp->borrowed = true;
+        }
     }
     return EO_OK;
 }

@@ -377,3 +377,24 @@ def test_segment_cog_options(seg_scene, tmp_path):
     with pytest.raises(TypeError, match="bogus"):
         m.segment(seg_scene, tmp_path / "x.tif", tile=256, bogus=1)
     assert not (tmp_path / "x.tif").exists()
+
+
+@pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="no tmpfs at /dev/shm")
+def test_full_resolution_in_place_or_copied(scene, tmp_path):
+    """With overviews, the full resolution goes into the output in place
+    where the file system inserts ranges (ext4, XFS: the header, IFDs and
+    overviews are inserted before it) and is copied after them where it
+    cannot (tmpfs): both valid COGs with the same pixels and overviews."""
+    (t0, _), _, _ = scene
+    a = tmp_path / "a.tif"
+    b = pathlib.Path("/dev/shm") / ("eoproc-test-%d.tif" % os.getpid())
+    try:
+        for out in (a, b):
+            eoproc.run("index", src=t0, index="NDVI", bands="R=3,N=4", out=out, blocksize=256)
+        da, db = assert_cog(a, block=256), assert_cog(b, block=256)
+        np.testing.assert_array_equal(da.ReadAsArray(), db.ReadAsArray())
+        for x, y in zip(overviews(a), overviews(b)):
+            np.testing.assert_array_equal(x, y)
+        assert len(overviews(a)) == 3  # 1100 x 700 in 256 px tiles
+    finally:
+        b.unlink(missing_ok=True)
