@@ -242,9 +242,9 @@ eo_status eoi_cog_write_many(eo_ctx *ctx, int32_t n, const char *const *paths,
  * before the writer must compress them; the producer writes up to that
  * many rows there and _commits them. _close finishes (st: the producer's
  * status): the files appear at their paths only when all are complete and
- * st is EO_OK; otherwise nothing is left. The descriptions are copied
- * (band items too; the colour table is read by _open): the caller's may go
- * after _open. */
+ * st is EO_OK; otherwise nothing is left. The descriptions and options
+ * are copied (band items too; the colour table is read by _open): the
+ * caller's may go after _open; the paths must last until _close. */
 typedef struct eoi_cog_push eoi_cog_push;
 eo_status eoi_cog_push_open(eo_ctx *ctx, eoi_cog_push **out, int32_t n, const char *const *paths,
                             const eoi_cog_pull *const *descs, const eo_cog_opts *const *opts);

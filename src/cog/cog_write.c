@@ -1687,7 +1687,7 @@ struct eoi_cog_push {
     eo_ctx *ctx;
     int32_t n;
     struct writer *w[EOI_COG_MAX_OUTPUTS];
-    eo_cog_opts defaults[EOI_COG_MAX_OUTPUTS];
+    eo_cog_opts defaults[EOI_COG_MAX_OUTPUTS]; /* the options (copied) */
     const eo_cog_opts *o[EOI_COG_MAX_OUTPUTS];
     eoi_cog_pull d[EOI_COG_MAX_OUTPUTS]; /* copies of the descriptions ... */
     char **items[EOI_COG_MAX_OUTPUTS];   /* ... and of their band items */
@@ -1762,8 +1762,13 @@ eo_status eoi_cog_push_open(eo_ctx *ctx, eoi_cog_push **out, int32_t n, const ch
         st = open_many(ctx, p->w, n, opts, p->defaults, p->o);
         eoi_gdal_end(ctx);
     }
-    for (int32_t k = 0; k < n; k++) /* prepare() copied it; it is the caller's */
-        p->d[k].color_table = NULL;
+    for (int32_t k = 0; k < n; k++) {
+        p->d[k].color_table = NULL; /* prepare() copied it; it is the caller's */
+        if (st == EO_OK && p->o[k] != &p->defaults[k]) { /* finish() reads them */
+            p->defaults[k] = *p->o[k];
+            p->o[k] = &p->defaults[k];
+        }
+    }
     if (st != EO_OK) {
         for (int32_t k = 0; k < n && p->w[k]; k++) {
             abandon(p->w[k]);
