@@ -5,7 +5,8 @@
 # gdal_calc.py, then gdal_translate -of COG -co COMPRESS=ZSTD. Same input,
 # one run; prints each one's wall time, CPU time, peak memory, the ratio,
 # and eoproc's time per pixel at every size with its ratio to the first
-# size (windows and buffers reused: the time per pixel should not grow).
+# size, wall and CPU (windows and buffers reused: the time per pixel should
+# not grow; on a shared machine the CPU figure is the steadier one).
 # Tasks: ndvi, ndvi_raw (the same uncompressed, on both sides: the
 # pipeline's own cost without ZSTD's) and calc (three bands).
 #
@@ -63,7 +64,7 @@ run() {
 EXPR="(b4 - b3) / (b4 + b3 + b1)"
 NP_EXPR="(B4 - B3) / (B4 + B3 + B1)"
 REPORT=()
-declare -A FIRST_NS  # per task: time per pixel at the first size
+declare -A FIRST_NS FIRST_CNS # per task: wall and CPU time per pixel at the first size
 echo "runs: best of $REPEAT (once past 8192); threads: eoproc uses all CPUs ($(nproc))"
 for SIZE in "${SIZES[@]}"; do
     SRC=$WORK/src.tif
@@ -101,7 +102,9 @@ PYEOF
         fi
         T_EO=$BEST M_EO=$RSS C_EO=$CPU
         NS=$(awk -v t="$T_EO" -v s="$SIZE" 'BEGIN {printf "%.2f", t / (s * s) * 1e9}')
+        CNS=$(awk -v t="$C_EO" -v s="$SIZE" 'BEGIN {printf "%.2f", t / (s * s) * 1e9}')
         [ -n "${FIRST_NS[$task]:-}" ] || FIRST_NS[$task]=$NS
+        [ -n "${FIRST_CNS[$task]:-}" ] || FIRST_CNS[$task]=$CNS
         T_GC=0 M_GC=0 C_GC=0
         if [ "$GDAL" = 1 ]; then
             run gdal sh -c "gdal_calc.py --quiet $ARGS --type=Float32 --NoDataValue=-9999 \
@@ -139,10 +142,11 @@ print("outputs: a valid COG; eoproc == numpy (bit for bit)%s"
       % (", gdal_calc within 1e-6" if with_gdal == "1" else ""))
 PYEOF
         line=$(awk -v s="$SIZE" -v task="$task" -v teo="$T_EO" -v tgc="$T_GC" -v meo="$M_EO" \
-            -v mgc="$M_GC" -v ceo="$C_EO" -v cgc="$C_GC" -v ns="$NS" -v first="${FIRST_NS[$task]}" 'BEGIN {
+            -v mgc="$M_GC" -v ceo="$C_EO" -v cgc="$C_GC" -v ns="$NS" -v first="${FIRST_NS[$task]}" \
+            -v cns="$CNS" -v cfirst="${FIRST_CNS[$task]}" 'BEGIN {
             printf "%-8s %6d^2  eoproc %7.2f s (%6.2f s CPU, %6.0f MiB, %5.2f ns/px", task, s, teo,
                 ceo, meo / 1024, ns
-            printf ", %.2fx of the first size", ns / first
+            printf " %.2fx, CPU %5.2f ns/px %.2fx of the first size", ns / first, cns, cns / cfirst
             printf ")"
             if (tgc > 0) printf "  gdal_calc+gdal_translate %7.2f s (%6.2f s CPU, %6.0f MiB)  ratio %.2fx",
                 tgc, cgc, mgc / 1024, teo / tgc
