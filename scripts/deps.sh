@@ -14,6 +14,8 @@ PACKAGES=(
     # tools used by the tests, scripts and demo
     gdal-bin python3 python3-gdal python3-numpy python3-pytest python3-shapely
     abigail-tools clang-format ca-certificates
+    # ONNX's operator tests (tests/c/test_onnx_conformance.c)
+    libonnx-testdata
 )
 # Optional, never needed by the tests or CI: regenerating the inference
 # fixtures (tests/infer/make_fixtures.py) needs PyTorch and onnx.

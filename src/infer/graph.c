@@ -17,6 +17,7 @@ typedef struct build {
     const eoi_onnx *m;
     const eoi_onode *on; /* node being prepared (for messages) */
     int32_t cap_values;
+    uint8_t *want; /* per graph input: needed as a constant (or NULL) */
 } build;
 
 static eo_status bfail(build *b, eo_status st, const char *fmt, ...) EOI_PRINTF(3, 4);
@@ -154,13 +155,23 @@ static eoi_value *out_val(build *b, const eoi_node *n, int32_t i) {
     return &b->g->values[n->out[i]];
 }
 
+/* Whether v is a constant; a graph input that is not is asked for (the
+ * caller may then bind it to its value and build again). */
+static int cval(build *b, const eoi_value *v) {
+    if (v->cdata)
+        return 1;
+    if (v->in_index > 0 && b->want)
+        b->want[v->in_index - 1] = 1;
+    return 0;
+}
+
 /* A constant integer input as int64 values (count in *k); -1 if absent,
  * -2 if not constant. */
 static int32_t const_ints(build *b, const eoi_node *n, int32_t i, int64_t *out, int32_t cap) {
     const eoi_value *v = in_val(b, n, i);
     if (!v || v->n == 0)
         return -1;
-    if (!v->cdata)
+    if (!cval(b, v))
         return -2;
     int32_t k = v->n < cap ? (int32_t)v->n : cap;
     for (int32_t j = 0; j < k; j++)
@@ -317,7 +328,8 @@ static eo_status prep_conv(build *b, eoi_node *n) {
     int32_t nsp = 0;
     if ((st = spatial(b, x, sp, &nsp)) != EO_OK || (st = need_float(b, x, "input")) != EO_OK)
         return st;
-    if (!w->cdata || w->dtype != EOI_F32 || (bias && (!bias->cdata || bias->dtype != EOI_F32)))
+    int wc = cval(b, w), bc = !bias || cval(b, bias);
+    if (!wc || !bc || w->dtype != EOI_F32 || (bias && bias->dtype != EOI_F32))
         return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "weights and bias must be float constants");
     if (w->ndim != x->ndim)
         return bfail(b, EO_E_MODEL, "weights of rank %d for an input of rank %d", (int)w->ndim,
@@ -354,10 +366,14 @@ static eo_status prep_conv(build *b, eoi_node *n) {
             int ax = 2 - nsp + i;
             int64_t total =
                 n->s[ax] * (sp[ax] - 1) + n->opad[ax] + (n->k[ax] - 1) * n->d[ax] + 1 - os[i];
-            if (total < 0)
-                return bfail(b, EO_E_MODEL, "output_shape is too large");
-            n->pads[ax] = total / 2;
-            n->pads[2 + ax] = total - total / 2;
+            /* ONNX's rule, floor division: a negative total (an output larger
+             * than the input reaches) leaves the last rows as bias alone */
+            int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2);
+            int upper = strcmp(attr_s(b->on, "auto_pad", "NOTSET"), "SAME_UPPER") == 0;
+            n->pads[ax] = upper ? half : total - half;
+            n->pads[2 + ax] = upper ? total - half : half;
+            if (os[i] < 1 || os[i] > (int64_t)1 << 30)
+                return bfail(b, EO_E_MODEL, "output_shape %lld", (long long)os[i]);
             o[ax] = os[i];
         }
     }
@@ -394,7 +410,7 @@ static eo_status prep_bn(build *b, eoi_node *n) {
     const float *p[4];
     for (int i = 0; i < 4; i++) {
         const eoi_value *v = in_val(b, n, i + 1);
-        if (!v->cdata || v->dtype != EOI_F32 || v->n != c)
+        if (!cval(b, v) || v->dtype != EOI_F32 || v->n != c)
             return bfail(b, EO_E_MODEL_UNSUPPORTED_OP,
                          "scale, bias, mean and variance must be float constants of %lld values",
                          (long long)c);
@@ -435,7 +451,7 @@ static eo_status prep_act(build *b, eoi_node *n) {
             const eoi_value *v = in_val(b, n, i);
             if (!v)
                 continue;
-            if (!v->cdata || v->n != 1 || v->dtype != EOI_F32)
+            if (!cval(b, v) || v->n != 1 || v->dtype != EOI_F32)
                 return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "min and max must be float constants");
             *(i == 1 ? &n->act.a : &n->act.b) = *(float *)v->cdata;
         }
@@ -667,7 +683,7 @@ static eo_status prep_resize(build *b, eoi_node *n) {
     const eoi_value *vs = in_val(b, n, old ? 1 : 2), *vz = old ? NULL : in_val(b, n, 3);
     const eoi_attr *as = eoi_attr_find(b->on, "scales");
     if (vs && vs->n > 0) {
-        if (!vs->cdata || vs->dtype != EOI_F32 || vs->n != 4)
+        if (!cval(b, vs) || vs->dtype != EOI_F32 || vs->n != 4)
             return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "scales must be 4 float constants");
         memcpy(sc, vs->cdata, 4 * sizeof(float));
         nsc = 4;
@@ -745,7 +761,7 @@ static eo_status prep_pad(build *b, eoi_node *n) {
         np = const_ints(b, n, 1, p, 2 * EOI_MAXDIM);
         const eoi_value *cv = in_val(b, n, 2);
         if (cv && cv->n > 0) {
-            if (!cv->cdata || cv->n != 1)
+            if (!cval(b, cv) || cv->n != 1)
                 return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "constant_value must be a constant");
             n->pad_value =
                 cv->dtype == EOI_F32 ? *(float *)cv->cdata : (float)*(int64_t *)cv->cdata;
@@ -1054,7 +1070,7 @@ static eo_status prep_shape_ops(build *b, eoi_node *n) {
         if (!(to == 1 || to == 10 || to == 11 || to == 16 || (to >= 2 && to <= 7) || to == 9 ||
               to == 12 || to == 13))
             return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "cast to type %lld", (long long)to);
-        n->to_float = to == 1 || to == 10 || to == 11 || to == 16;
+        n->to_float = to == 1 || to == 10 || to == 11 || to == 16 ? (int32_t)to : 0;
         n->binop = to == 9; /* bool: nonzero -> 1 */
         set_shape(out_val(b, n, 0), n->to_float ? EOI_F32 : EOI_I64, x->ndim, x->dims);
         return EO_OK;
@@ -1066,7 +1082,7 @@ static eo_status prep_shape_ops(build *b, eoi_node *n) {
     n->axis = attr_i(b->on, "axis", 0);
     if (norm_axis(&n->axis, x->ndim))
         return bfail(b, EO_E_MODEL, "axis out of range");
-    if (!idx->cdata || idx->dtype != EOI_I64)
+    if (!cval(b, idx) || idx->dtype != EOI_I64)
         return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "indices must be integer constants");
     for (int64_t i = 0; i < idx->n; i++) {
         int64_t v = ((int64_t *)idx->cdata)[i];
@@ -1225,6 +1241,26 @@ static eo_status fold_node(build *b, eoi_node *n, void **cbuf) {
     return st;
 }
 
+/* Operators whose kernels move or compute int64 elements as well as float
+ * ones (data movement, element-wise arithmetic, casts). */
+static int int_ok(int32_t op) {
+    switch (op) {
+    case EOI_OP_BINARY:
+    case EOI_OP_COPY:
+    case EOI_OP_TRANSPOSE:
+    case EOI_OP_CONCAT:
+    case EOI_OP_SPLIT:
+    case EOI_OP_SLICE:
+    case EOI_OP_GATHER:
+    case EOI_OP_CAST:
+    case EOI_OP_CONSTOFSHAPE:
+    case EOI_OP_PAD:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 static eo_status add_nodes(build *b, void **cbuf, int32_t *nrt) {
     eoi_graph *g = b->g;
     const eoi_onnx *m = b->m;
@@ -1285,13 +1321,28 @@ static eo_status add_nodes(build *b, void **cbuf, int32_t *nrt) {
                 return st;
             continue;
         }
-        for (int32_t j = 0; j < on->nout; j++)
-            if (out_val(b, n, j)->dtype != EOI_F32)
-                return bfail(b, EO_E_MODEL_UNSUPPORTED_OP,
-                             "integer tensors computed at run time are not supported");
+        if (!int_ok(n->op))
+            for (int32_t j = 0; j < n->nin + n->nout; j++) {
+                const eoi_value *v = j < n->nin ? in_val(b, n, j) : out_val(b, n, j - n->nin);
+                if (v && !v->cdata && v->dtype != EOI_F32)
+                    return bfail(b, EO_E_MODEL_UNSUPPORTED_OP,
+                                 "integer tensors computed at run time are not supported here");
+            }
         (*nrt)++;
     }
     b->on = NULL;
+    return EO_OK;
+}
+
+eo_status eoi_graph_check_ops(eo_ctx *ctx, const eoi_onnx *m) {
+    for (int32_t i = 0; i < m->nnodes; i++) {
+        const eoi_onode *on = &m->nodes[i];
+        if (!find_op(on))
+            return eoi_fail(ctx, EO_E_MODEL_UNSUPPORTED_OP,
+                            "node '%s' (%s): operator %s%s%s is not supported", on->name, on->op,
+                            on->op, on->domain && on->domain[0] ? " of domain " : "",
+                            on->domain ? on->domain : "");
+    }
     return EO_OK;
 }
 
@@ -1385,19 +1436,20 @@ static eo_status plan(build *b) {
         const eoi_node *n = &g->nodes[i];
         for (int32_t j = 0; j < n->nout; j++) {
             eoi_value *v = &g->values[n->out[j]];
-            if (v->is_output && n->out[j] == g->output)
+            if (n->out[j] == g->output)
                 continue; /* written straight into the caller's buffer */
-            size_t bytes = round64((size_t)v->n * sizeof(float));
+            size_t bytes = round64((size_t)v->n * (v->dtype == EOI_I64 ? 8 : 4));
             v->offset = place(live, &nlive, bytes, n->out[j]);
             if (v->offset + bytes > high)
                 high = v->offset + bytes;
         }
         for (int32_t j = 0; j < n->nout; j++)
-            if (g->values[n->out[j]].last_use < 0)
+            if (g->values[n->out[j]].last_use < 0 && !g->values[n->out[j]].is_output)
                 unplace(live, &nlive, n->out[j]);
         for (int32_t j = 0; j < n->nin; j++) {
             int32_t v = n->in[j];
-            if (v >= 0 && g->values[v].last_use == i && !g->values[v].cdata && v != g->input)
+            const eoi_value *iv = v >= 0 ? &g->values[v] : NULL;
+            if (iv && iv->last_use == i && !iv->cdata && !iv->in_index && !iv->is_output)
                 unplace(live, &nlive, v);
         }
     }
@@ -1412,12 +1464,33 @@ static eo_status plan(build *b) {
     return EO_OK;
 }
 
-eo_status eoi_graph_build(eo_ctx *ctx, eoi_graph *g, const eoi_onnx *m, const int64_t *in_dims,
-                          int32_t in_ndim) {
+int32_t eoi_elem_internal(int32_t e) {
+    return e == 1 || e == 10 || e == 11 || e == 16 ? EOI_F32 : e == 7 ? EOI_I64 : 0;
+}
+
+/* Indices into m->inputs of the inputs that are not initializers; fills
+ * idx[cap] and returns the count. */
+int32_t eoi_onnx_graph_inputs(const eoi_onnx *m, int32_t *idx, int32_t cap) {
+    int32_t k = 0;
+    for (int32_t i = 0; i < m->ninputs; i++) {
+        int is_init = 0;
+        for (int32_t j = 0; j < m->ninit && !is_init; j++)
+            is_init = strcmp(m->inits[j].name, m->inputs[i].name) == 0;
+        if (is_init)
+            continue;
+        if (idx && k < cap)
+            idx[k] = i;
+        k++;
+    }
+    return k;
+}
+
+eo_status eoi_graph_build(eo_ctx *ctx, eoi_graph *g, const eoi_onnx *m, const eoi_bind *binds,
+                          uint8_t *want) {
     eo_status st = EO_OK;
     void **cbuf = NULL;
     memset(g, 0, sizeof *g);
-    build bd = {ctx, g, m, NULL, 0};
+    build bd = {ctx, g, m, NULL, 0, want};
     build *b = &bd;
     int64_t cap = (int64_t)m->ninit + m->ninputs + 1;
     for (int32_t i = 0; i < m->nnodes; i++)
@@ -1438,73 +1511,103 @@ eo_status eoi_graph_build(eo_ctx *ctx, eoi_graph *g, const eoi_onnx *m, const in
         g->values[v].cdata = t->data;
         cbuf[v] = t->data;
     }
-    /* the one graph input that is not an initializer */
-    const eoi_vinfo *in = NULL;
-    int32_t nin = 0;
-    for (int32_t i = 0; i < m->ninputs; i++) {
-        int is_init = 0;
-        for (int32_t j = 0; j < m->ninit && !is_init; j++)
-            is_init = strcmp(m->inits[j].name, m->inputs[i].name) == 0;
-        if (!is_init) {
-            in = in ? in : &m->inputs[i];
-            nin++;
-        }
-    }
-    if (nin != 1) {
-        st = eoi_fail(ctx, nin ? EO_E_UNSUPPORTED : EO_E_MODEL,
-                      "ONNX model has %d inputs (one is supported)", (int)nin);
+    /* the graph inputs: the declared inputs that are not initializers */
+    int32_t nin = eoi_onnx_graph_inputs(m, NULL, 0);
+    if (!(g->inputs = galloc(b, ((size_t)nin + 1) * sizeof *g->inputs)) ||
+        !(g->outputs = galloc(b, ((size_t)m->noutputs + 1) * sizeof *g->outputs))) {
+        st = EO_E_NOMEM;
         goto done;
     }
-    if (in->elem != 1) {
-        st = eoi_fail(ctx, EO_E_UNSUPPORTED, "input '%s' has element type %d (float is supported)",
-                      in->name, (int)in->elem);
-        goto done;
-    }
-    g->input = add_value(b, in->name);
-    eoi_value *iv = &g->values[g->input];
-    if (in_dims) {
-        if (in->ndim >= 0 && in->ndim != in_ndim) {
-            st = eoi_fail(ctx, EO_E_ARG, "input shape of rank %d for a model input of rank %d",
-                          (int)in_ndim, (int)in->ndim);
+    eoi_onnx_graph_inputs(m, g->inputs, nin); /* indices into m->inputs, made value ids below */
+    g->ninputs = nin;
+    g->input = -1;
+    for (int32_t i = 0; i < nin; i++) {
+        const eoi_vinfo *in = &m->inputs[g->inputs[i]];
+        const eoi_bind *bi = binds && binds[i].ndim >= 0 ? &binds[i] : NULL;
+        int32_t dt = eoi_elem_internal(in->elem);
+        int32_t v = add_value(b, in->name);
+        eoi_value *iv = &g->values[v];
+        g->inputs[i] = v;
+        iv->in_index = i + 1;
+        if (!dt) {
+            st = eoi_fail(ctx, EO_E_MODEL_UNSUPPORTED_OP,
+                          "input '%s' has ONNX element type %d (float and int64 are supported)",
+                          in->name, (int)in->elem);
             goto done;
         }
-        for (int32_t i = 0; i < in_ndim; i++)
-            if (in->ndim >= 0 && in->dims[i] > 0 && in->dims[i] != in_dims[i]) {
-                st = eoi_fail(ctx, EO_E_ARG, "input size %lld on axis %d; the model fixes %lld",
-                              (long long)in_dims[i], (int)i, (long long)in->dims[i]);
-                goto done;
-            }
-        set_shape(iv, EOI_F32, in_ndim, in_dims);
-    } else {
-        if (in->ndim < 0) {
-            st = eoi_fail(ctx, EO_E_ARG, "input '%s' has no shape: give one", in->name);
-            goto done;
-        }
-        for (int32_t i = 0; i < in->ndim; i++)
-            if (in->dims[i] < 1) {
+        if (bi) {
+            if (in->ndim >= 0 && in->ndim != bi->ndim) {
                 st = eoi_fail(ctx, EO_E_ARG,
-                              "input '%s' has a dynamic size on axis %d: give an input shape",
-                              in->name, (int)i);
+                              "input '%s': shape of rank %d for a model input of rank %d", in->name,
+                              (int)bi->ndim, (int)in->ndim);
                 goto done;
             }
-        set_shape(iv, EOI_F32, in->ndim, in->dims);
-    }
-    if (iv->n < 1) {
-        st = eoi_fail(ctx, EO_E_ARG, "input shape is empty or too large");
-        goto done;
+            for (int32_t d = 0; d < bi->ndim; d++)
+                if (bi->dims[d] < 0 ||
+                    (in->ndim >= 0 && in->dims[d] >= 0 && in->dims[d] != bi->dims[d])) {
+                    st = eoi_fail(ctx, EO_E_ARG,
+                                  "input '%s': size %lld on axis %d; the model fixes %lld",
+                                  in->name, (long long)bi->dims[d], (int)d, (long long)in->dims[d]);
+                    goto done;
+                }
+            set_shape(iv, dt, bi->ndim, bi->dims);
+            if (bi->data) {
+                size_t bytes = (size_t)(iv->n > 0 ? iv->n : 0) * (dt == EOI_I64 ? 8 : 4);
+                if (iv->n < 0 || !(iv->cdata = galloc(b, bytes ? bytes : 8))) {
+                    st = iv->n < 0 ? eoi_fail(ctx, EO_E_LIMIT, "input '%s' is too large", in->name)
+                                   : EO_E_NOMEM;
+                    goto done;
+                }
+                memcpy(iv->cdata, bi->data, bytes);
+                cbuf[v] = iv->cdata;
+            }
+        } else {
+            if (in->ndim < 0) {
+                st = eoi_fail(ctx, EO_E_ARG, "input '%s' has no shape: give one", in->name);
+                goto done;
+            }
+            for (int32_t d = 0; d < in->ndim; d++)
+                if (in->dims[d] < 0) {
+                    st = eoi_fail(ctx, EO_E_ARG,
+                                  "input '%s' has a dynamic size on axis %d: give an input shape",
+                                  in->name, (int)d);
+                    goto done;
+                }
+            set_shape(iv, dt, in->ndim, in->dims);
+        }
+        if (iv->n < 0) {
+            st = eoi_fail(ctx, EO_E_LIMIT, "input '%s' is too large", in->name);
+            goto done;
+        }
+        if (!iv->cdata && dt == EOI_I64 && want)
+            want[i] = 1; /* integer inputs are shapes, indices, axes: planned as constants */
+        if (!iv->cdata && g->input < 0)
+            g->input = v;
     }
     int32_t nrt = 0;
     EOI_TRY(st, add_nodes(b, cbuf, &nrt));
-    if (m->noutputs < 1 || (g->output = find_value(g, m->outputs[0].name)) < 0) {
-        st = eoi_fail(ctx, EO_E_MODEL, "ONNX model output '%s' is not produced by any node",
-                      m->noutputs ? m->outputs[0].name : "(none)");
+    if (m->noutputs < 1) {
+        st = eoi_fail(ctx, EO_E_MODEL, "ONNX model has no outputs");
         goto done;
     }
-    if (g->values[g->output].dtype != EOI_F32) {
-        st = eoi_fail(ctx, EO_E_UNSUPPORTED, "model output '%s' is not float", m->outputs[0].name);
-        goto done;
+    for (int32_t i = 0; i < m->noutputs; i++) {
+        int32_t v = find_value(g, m->outputs[i].name);
+        if (v < 0) {
+            st = eoi_fail(ctx, EO_E_MODEL, "ONNX model output '%s' is not produced by any node",
+                          m->outputs[i].name);
+            goto done;
+        }
+        if (m->outputs[i].elem && eoi_elem_internal(m->outputs[i].elem) != g->values[v].dtype) {
+            st = eoi_fail(ctx, EO_E_MODEL_UNSUPPORTED_OP,
+                          "output '%s' has ONNX element type %d (float and int64 are supported)",
+                          m->outputs[i].name, (int)m->outputs[i].elem);
+            goto done;
+        }
+        g->outputs[i] = v;
+        g->values[v].is_output = 1;
     }
-    g->values[g->output].is_output = 1;
+    g->noutputs = m->noutputs;
+    g->output = g->outputs[0];
     g->nnodes = fuse(g, nrt);
     EOI_TRY(st, pack_convs(b));
     EOI_TRY(st, plan(b));

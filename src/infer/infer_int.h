@@ -83,6 +83,10 @@ typedef struct eoi_onnx {
 /* Parse an ONNX ModelProto; EO_E_MODEL on any malformation. */
 eo_status eoi_onnx_parse(eo_ctx *ctx, eoi_onnx *out, const uint8_t *data, size_t size);
 void eoi_onnx_free(eoi_onnx *m);
+/* Parse one serialized TensorProto (as ONNX's test data stores them) into
+ * t, its data in arena; float types become EOI_F32, integer ones EOI_I64. */
+eo_status eoi_onnx_parse_tensor(eo_ctx *ctx, eoi_arena *arena, const uint8_t *data, size_t size,
+                                eoi_tensor *t);
 const eoi_attr *eoi_attr_find(const eoi_onode *n, const char *name);
 
 /* ---- the executable graph (graph.c) ------------------------------------ */
@@ -147,6 +151,7 @@ typedef struct eoi_value {
     void *cdata;       /* constant data (owned by the graph's arena) or NULL */
     int32_t last_use;  /* index of the last step reading it */
     int32_t is_output; /* a graph output: never freed by the plan */
+    int32_t in_index;  /* graph input number + 1 (0: not a graph input) */
     size_t offset;     /* byte offset in the run arena */
 } eoi_value;
 
@@ -185,17 +190,42 @@ typedef struct eoi_graph {
     int32_t nvalues, nnodes;
     eoi_value *values;
     eoi_node *nodes;
-    int32_t input, output; /* value ids */
-    size_t arena_bytes;    /* run arena: activations */
-    size_t scratch_bytes;  /* run scratch: im2col etc. */
-    size_t work_floats;    /* per worker thread: the convolutions' panels */
+    int32_t input, output; /* value ids: the first run-time input (-1: none), the first output */
+    int32_t ninputs, noutputs;
+    int32_t *inputs;  /* value ids of the graph inputs (declared order; bound ones are constants) */
+    int32_t *outputs; /* value ids of the graph outputs (declared order) */
+    size_t arena_bytes;   /* run arena: activations */
+    size_t scratch_bytes; /* run scratch: im2col etc. */
+    size_t work_floats;   /* per worker thread: the convolutions' panels */
     double flops;
 } eoi_graph;
 
-/* Build the graph of a parsed model for the input shape in_dims (ndim
- * values; NULL = the model's own, which must then be fixed). */
-eo_status eoi_graph_build(eo_ctx *ctx, eoi_graph *g, const eoi_onnx *m, const int64_t *in_dims,
-                          int32_t in_ndim);
+/* How one graph input is planned: its shape (ndim < 0: the declared one,
+ * which must then be fixed) and, if data is set, its value, which makes it
+ * a constant of the plan (float or int64 as the input's type). */
+typedef struct eoi_bind {
+    int32_t ndim;
+    int64_t dims[EOI_MAXDIM];
+    const void *data;
+} eoi_bind;
+
+/* The graph inputs of a parsed model: its inputs that are not initializers
+ * (at most cap ids into m->inputs; returns the count). */
+int32_t eoi_onnx_graph_inputs(const eoi_onnx *m, int32_t *idx, int32_t cap);
+/* Internal type of an ONNX element type: EOI_F32 (float, float16,
+ * bfloat16, double), EOI_I64 (int64), 0 for the others. */
+int32_t eoi_elem_internal(int32_t onnx_elem);
+
+/* Build the graph of a parsed model for the inputs binds[eoi_onnx_graph_
+ * inputs] (NULL: every input with its declared shape). When a node needs a
+ * graph input as a constant (weights, shapes, scales given as inputs) the
+ * build fails with EO_E_MODEL_UNSUPPORTED_OP and, if want is not NULL,
+ * sets want[i] for each such input i, so that the caller can bind it. */
+eo_status eoi_graph_build(eo_ctx *ctx, eoi_graph *g, const eoi_onnx *m, const eoi_bind *binds,
+                          uint8_t *want);
+/* Every node's operator is one eoproc runs (attributes are checked when
+ * the graph is built); model.UnsupportedOp naming the first that is not. */
+eo_status eoi_graph_check_ops(eo_ctx *ctx, const eoi_onnx *m);
 void eoi_graph_free(eoi_graph *g);
 
 /* ---- running nodes (ops_*.c) ------------------------------------------- */

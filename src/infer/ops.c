@@ -290,6 +290,33 @@ static eo_status run_gather(const eoi_exec *ex, const eoi_node *n) {
     return EO_OK;
 }
 
+/* v rounded to the nearest float16 (ties to even; overflow to infinity,
+ * subnormals kept), as a float. */
+static float round_half(float v) {
+    if (!isfinite(v) || v == 0.0f)
+        return v;
+    float a = fabsf(v);
+    if (a >= 65520.0f) /* half of the last step above 65504 rounds up */
+        return copysignf(INFINITY, v);
+    int e;
+    frexpf(a, &e);                       /* a = f * 2^e, f in [0.5, 1) */
+    int q = e - 11 < -24 ? -24 : e - 11; /* 11 significant bits, down to 2^-24 */
+    return copysignf(ldexpf(nearbyintf(ldexpf(a, -q)), q), v);
+}
+
+/* v rounded to the nearest bfloat16 (ties to even), as a float. */
+static float round_bf16(float v) {
+    uint32_t u;
+    memcpy(&u, &v, 4);
+    if (isnan(v))
+        u |= 0x00400000u;
+    else
+        u += 0x7fffu + ((u >> 16) & 1u);
+    u &= 0xffff0000u;
+    memcpy(&v, &u, 4);
+    return v;
+}
+
 static eo_status run_cast(const eoi_exec *ex, const eoi_node *n) {
     const eoi_value *x = &V(ex, n->in[0]);
     const void *in = BUF(ex, n->in[0]);
@@ -298,9 +325,12 @@ static eo_status run_cast(const eoi_exec *ex, const eoi_node *n) {
         double v = x->dtype == EOI_F32 ? ((const float *)in)[i] : (double)((const int64_t *)in)[i];
         if (n->binop) /* to bool */
             v = v != 0.0;
-        if (n->to_float)
-            ((float *)out)[i] = (float)v;
-        else if (x->dtype == EOI_I64)
+        if (n->to_float) {
+            float f = (float)v;
+            ((float *)out)[i] = n->to_float == 10   ? round_half(f)
+                                : n->to_float == 16 ? round_bf16(f)
+                                                    : f;
+        } else if (x->dtype == EOI_I64)
             ((int64_t *)out)[i] = n->binop ? (int64_t)v : ((const int64_t *)in)[i];
         else
             ((int64_t *)out)[i] = isfinite(v) && fabs(v) < 9.2e18 ? (int64_t)v : 0;

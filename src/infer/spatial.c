@@ -75,7 +75,10 @@ static double src_coord(int32_t mode, int64_t xo, int64_t in, int64_t out, doubl
     case EOI_CT_PT_HALF:
         return out > 1 ? ((double)xo + 0.5) / scale - 0.5 : 0.0;
     case EOI_CT_ALIGN:
-        return out > 1 ? (double)xo * (double)(in - 1) / (double)(out - 1) : 0.0;
+        /* ONNX: the resized length is in * scale, fractional when scales
+         * are given (out - 1 when sizes are) */
+        return (double)in * scale > 1.0 ? (double)xo * (double)(in - 1) / ((double)in * scale - 1.0)
+                                        : 0.0;
     default:
         return (double)xo / scale;
     }

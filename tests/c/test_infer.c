@@ -15,19 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint8_t *read_bytes(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    *n = 0;
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *p = malloc(len > 0 ? (size_t)len : 1);
-    *n = p && fread(p, 1, (size_t)len, f) == (size_t)len ? (size_t)len : 0;
-    fclose(f);
-    return p;
-}
+static uint8_t *read_bytes(const char *path, size_t *n) { return tap_read(path, n); }
 
 static float *read_f32(const char *path, size_t *n) {
     float *p = (float *)(void *)read_bytes(path, n);
