@@ -294,6 +294,63 @@ static void test_nan(void) {
     eoi_kernels_force(NULL);
 }
 
+/* Named tensors: a two-input model of ONNX's test data (x[3][4][5] +
+ * y[5]) against the sum computed here; the errors for a mistyped,
+ * missing or unknown input and for bad tensors. */
+static void test_named(eo_ctx *ctx) {
+    eo_model *m = NULL;
+    CHECK_OK(ctx, eo_model_load(ctx, &m,
+                                "/usr/share/libonnx-testdata/data/node/test_add_bcast/model.onnx",
+                                NULL));
+    if (!m)
+        return;
+    CHECK(eo_model_input_count(m) == 2 && eo_model_output_count(m) == 1);
+    const char *name = NULL;
+    eo_dtype dt = 0;
+    int64_t dims[8];
+    int32_t nd = 0;
+    CHECK_OK(ctx, eo_model_input_info(ctx, m, 1, &name, &dt, dims, 8, &nd));
+    CHECK(name && strcmp(name, "y") == 0 && dt == EO_DT_F32 && nd == 1 && dims[0] == 5);
+    CHECK_ST(ctx, eo_model_input_info(ctx, m, 2, &name, &dt, dims, 8, &nd), EO_E_ARG);
+    CHECK_ST(ctx, eo_model_output_info(ctx, m, 0, &name, &dt, dims, 2, &nd), EO_E_ARG);
+    float x[60], y[5];
+    for (int i = 0; i < 60; i++)
+        x[i] = (float)i * 0.25f - 3.0f;
+    for (int i = 0; i < 5; i++)
+        y[i] = (float)(i * i) - 1.5f;
+    eo_tensors *in = NULL, *out = NULL;
+    CHECK_OK(ctx, eo_tensors_new(ctx, &in));
+    int64_t xd[3] = {3, 4, 5}, yd[1] = {5}, neg[1] = {-1};
+    CHECK_OK(ctx, eo_tensors_set(ctx, in, "x", EO_DT_F32, xd, 3, x));
+    CHECK_ST(ctx, eo_model_run_named(ctx, m, in, &out), EO_E_ARG); /* y missing */
+    CHECK(out == NULL && strstr(eo_ctx_errmsg(ctx), "'y'"));
+    CHECK_OK(ctx, eo_tensors_set(ctx, in, "y", EO_DT_I64, yd, 1, (int64_t[5]){0}));
+    CHECK_ST(ctx, eo_model_run_named(ctx, m, in, &out), EO_E_ARG); /* y is float */
+    CHECK(strstr(eo_ctx_errmsg(ctx), "'y' is float"));
+    CHECK_OK(ctx, eo_tensors_set(ctx, in, "y", EO_DT_F32, yd, 1, y)); /* replaces */
+    CHECK(eo_tensors_count(in) == 2 && eo_tensors_find(in, "y") == 1);
+    CHECK_ST(ctx, eo_tensors_set(ctx, in, "z", EO_DT_F32, neg, 1, y), EO_E_ARG);
+    CHECK_ST(ctx, eo_tensors_set(ctx, in, "z", EO_DT_U8, yd, 1, y), EO_E_ARG);
+    CHECK_ST(ctx, eo_tensors_set(ctx, in, "z", EO_DT_F32, yd, 1, NULL), EO_E_ARG);
+    CHECK_OK(ctx, eo_model_run_named(ctx, m, in, &out));
+    const void *data = NULL;
+    CHECK(eo_tensors_count(out) == 1);
+    CHECK_OK(ctx, eo_tensors_get(ctx, out, 0, &name, &dt, dims, 8, &nd, &data));
+    int ok = name && strcmp(name, "sum") == 0 && dt == EO_DT_F32 && nd == 3 && dims[2] == 5;
+    for (int i = 0; ok && i < 60; i++)
+        ok = ((const float *)data)[i] == x[i] + y[i % 5];
+    CHECKF(ok, "x + y differs");
+    eo_tensors_free(out);
+    out = NULL;
+    CHECK_OK(ctx, eo_tensors_set(ctx, in, "z", EO_DT_F32, yd, 1, y));
+    CHECK_ST(ctx, eo_model_run_named(ctx, m, in, &out), EO_E_ARG); /* no input z */
+    CHECK(strstr(eo_ctx_errmsg(ctx), "'z'"));
+    float buf[60];
+    CHECK_ST(ctx, eo_model_run(ctx, m, x, xd, 3, buf, 60), EO_E_ARG); /* two inputs */
+    eo_tensors_free(in);
+    eo_model_free(m);
+}
+
 int main(void) {
     eo_ctx *ctx = NULL;
     if (eo_ctx_new(&ctx) != EO_OK)
@@ -305,6 +362,7 @@ int main(void) {
     test_alloc_failures(ctx);
     test_threads(ctx);
     test_nan();
+    test_named(ctx);
     eo_ctx_free(ctx);
     return tap_done();
 }
