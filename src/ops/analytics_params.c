@@ -109,6 +109,15 @@ done:
     return st;
 }
 
+eo_status eoi_ops_cog_opts(eo_ctx *ctx, eo_analytics_opts *o, json_object *params) {
+    eo_cog_opts *co = NULL;
+    eo_status st = eoi_cog_opts_from_params(ctx, &co, params);
+    if (st == EO_OK)
+        st = eo_analytics_opts_set_cog_opts(ctx, o, co);
+    eo_cog_opts_free(co);
+    return st;
+}
+
 void eoi_ops_select_stats(json_object *stats, json_object *params) {
     json_object *want;
     if (!json_object_object_get_ex(params, "stats", &want))
@@ -152,7 +161,8 @@ eo_status eoi_ops_eval_to_file(eo_ctx *ctx, json_object *params, json_object **r
     const char *out = eoi_param_str(params, "out", "");
     EOI_TRY(st, eoi_ops_expr(ctx, &e, params));
     EOI_TRY(st, eoi_ops_opts(ctx, &o, params));
-    EOI_TRY(st, eo_dataset_open(ctx, &ds, eoi_param_str(params, "src", "")));
+    EOI_TRY(st, eoi_ops_cog_opts(ctx, o, params));
+    EOI_TRY(st, eoi_param_dataset(ctx, &ds, params, "src"));
     json_object *bands = bound_bands(ctx, e, ds, o, &st);
     if (st != EO_OK)
         goto done;

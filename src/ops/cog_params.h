@@ -1,11 +1,13 @@
-/* cog_params.h - the COG writer's parameters, shared by the operations
- * that write a COG (cog, clip). */
+/* cog_params.h - the COG writer's parameters, shared by every operation
+ * that writes a raster (cog, clip, index, band_math, change_detection,
+ * tiles_read, segment). */
 #ifndef EOI_COG_PARAMS_H
 #define EOI_COG_PARAMS_H
 
 #include "ops_int.h"
 
-#define EOI_COG_SCHEMA_PROPS                                                                       \
+/* The options of a written raster (no nodata: analyses choose their own). */
+#define EOI_COG_OUTPUT_PROPS                                                                       \
     "\"compress\": {\"type\": \"string\", \"enum\": [\"zstd\", \"deflate\", \"lzw\", \"none\"],"   \
     "  \"default\": \"zstd\", \"description\": \"tile compression\"},"                             \
     "\"level\": {\"type\": \"integer\", \"minimum\": 0, \"maximum\": 22, \"default\": 0,"          \
@@ -21,14 +23,19 @@
     "           \"lanczos\"],"                                                                     \
     "  \"default\": \"auto\", \"description\": \"overview resampling (auto: nearest for "          \
     "categorical data, average otherwise)\"},"                                                     \
-    "\"nodata\": {\"type\": [\"number\", \"string\"],"                                             \
-    "  \"description\": \"nodata value to write (a number or nan)\"},"                             \
     "\"bigtiff\": {\"type\": \"string\", \"enum\": [\"auto\", \"yes\", \"no\"],"                   \
     "  \"default\": \"auto\", \"description\": \"BigTIFF (auto: when the file passes 4 GiB)\"},"   \
     "\"stats\": {\"type\": \"boolean\", \"default\": true,"                                        \
     "  \"description\": \"embed per-band statistics\"}"
 
-/* COG writer options from the parameters of EOI_COG_SCHEMA_PROPS. */
+/* The options of a COG written from a dataset, and its nodata value. */
+#define EOI_COG_SCHEMA_PROPS                                                                       \
+    EOI_COG_OUTPUT_PROPS ","                                                                       \
+                         "\"nodata\": {\"type\": [\"number\", \"string\"],"                        \
+                         "  \"description\": \"nodata value to write (a number or nan)\"}"
+
+/* COG writer options from the parameters of EOI_COG_SCHEMA_PROPS (or of
+ * EOI_COG_OUTPUT_PROPS: then without a nodata). */
 eo_status eoi_cog_opts_from_params(eo_ctx *ctx, eo_cog_opts **out, json_object *params);
 /* The "nodata" parameter (a number, or a string: "nan" or a number);
  * *has is false when it is absent. */

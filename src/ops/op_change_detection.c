@@ -18,6 +18,7 @@ static eo_status run_change(eo_ctx *ctx, json_object *params, json_object **resu
         goto done;
     }
     EOI_TRY(st, eoi_ops_opts(ctx, &o, params));
+    EOI_TRY(st, eoi_ops_cog_opts(ctx, o, params));
     json_object *a;
     if (json_object_object_get_ex(params, "aoi", &a)) {
         EOI_TRY(st, eoi_param_aoi_value(ctx, &aoi, a, params));
@@ -59,7 +60,7 @@ const eoi_op eoi_op_change_detection = {
               "\"threshold\": {\"type\": \"number\", \"exclusiveMinimum\": 0, \"default\": 0.2, "
               "\"description\": \"a change above it is a gain, below minus it a loss\"},"
               "\"out\": {\"type\": \"string\", \"minLength\": 1, \"description\": \"output folder "
-              "(change.tif, class.tif)\"},"
+              "(change.tif, class.tif: COGs)\"},"
               "\"aoi\": {\"type\": [\"object\", \"string\"], \"description\": \"restrict to this "
               "GeoJSON AOI (object, text or file)\"},"
               "\"crs\": {\"type\": \"string\", \"default\": \"EPSG:4326\", \"description\": \"CRS "
@@ -69,8 +70,7 @@ const eoi_op eoi_op_change_detection = {
               "\"all_touched\": {\"type\": \"boolean\", \"default\": false, \"description\": "
               "\"with an AOI, include every pixel it touches\"},"
               "\"nodata\": {\"type\": \"number\", \"default\": -9999, \"description\": \"nodata "
-              "of change.tif\"}"
-              "},"
+              "of change.tif\"}," EOI_COG_OUTPUT_PROPS "},"
               "\"required\": [\"before\", \"after\", \"out\"],"
               "\"additionalProperties\": false,"
               "\"x-positional\": [\"before\", \"after\"]"

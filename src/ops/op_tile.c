@@ -4,6 +4,7 @@
 #include "tiles_param.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
 static eo_status run_tile(eo_ctx *ctx, json_object *params, json_object **result) {
     int32_t z = (int32_t)eoi_param_int(params, "z", 0);
@@ -16,6 +17,7 @@ static eo_status run_tile(eo_ctx *ctx, json_object *params, json_object **result
     eo_dataset *ds = NULL;
     eo_tile_opts *opts = NULL;
     eo_raster *r = NULL;
+    eo_cog_opts *co = NULL;
     void *bytes = NULL;
     size_t size = 0;
     eo_status st = EO_OK;
@@ -24,8 +26,12 @@ static eo_status run_tile(eo_ctx *ctx, json_object *params, json_object **result
     EOI_TRY(st, eoi_tile_opts_from_params(ctx, &opts, params));
     EOI_TRY(st, eoi_param_dataset(ctx, &ds, params, "src"));
     EOI_TRY(st, eo_tile_read(ctx, &r, ds, z, x, y, opts));
-    if (strcmp(format, "tif") == 0) {
-        EOI_TRY(st, eo_raster_write(ctx, r, out, NULL));
+    if (strcmp(format, "tif") == 0) { /* a COG, as every raster written */
+        struct stat sb;
+        EOI_TRY(st, eo_cog_opts_new(ctx, &co));
+        EOI_TRY(st, eo_cog_opts_set_blocksize(ctx, co, eo_raster_width(r) <= 256 ? 256 : 512));
+        EOI_TRY(st, eo_cog_write_raster(ctx, out, r, co));
+        size = stat(out, &sb) == 0 ? (size_t)sb.st_size : 0;
     } else {
         EOI_TRY(st, eo_raster_encode(ctx, &bytes, &size, r, format,
                                      (int32_t)eoi_param_int(params, "quality", 0)));
@@ -44,6 +50,7 @@ static eo_status run_tile(eo_ctx *ctx, json_object *params, json_object **result
     *result = res;
 done:
     eo_free(bytes);
+    eo_cog_opts_free(co);
     eo_raster_free(r);
     eo_tile_opts_free(opts);
     eo_dataset_close(ds);

@@ -1,7 +1,7 @@
 /* op_tiles_read.c - operation "tiles_read": a region of a tile pyramid (a
  * folder or an MBTiles file) at one zoom, read as a raster in EPSG:3857
  * (eo_dataset_open_tiles) and written as a Cloud-Optimized GeoTIFF. */
-#include "ops_int.h"
+#include "cog_params.h"
 
 #include <string.h>
 #include <sys/stat.h>
@@ -58,8 +58,7 @@ static eo_status run_tiles_read(eo_ctx *ctx, json_object *params, json_object **
     EOI_TRY(st, eo_tilesrc_opts_set_corrupt_as_missing(
                     ctx, o, eoi_param_bool(params, "corrupt_as_missing", false)));
     EOI_TRY(st, eo_dataset_open_tiles(ctx, &ds, eoi_param_str(params, "src", ""), o));
-    EOI_TRY(st, eo_cog_opts_new(ctx, &co));
-    EOI_TRY(st, eo_cog_opts_set_compress(ctx, co, eoi_param_str(params, "compress", "zstd")));
+    EOI_TRY(st, eoi_cog_opts_from_params(ctx, &co, params));
     EOI_TRY(st, eo_cog_write(ctx, out, ds, co));
     EOI_TRY(st, eo_dataset_tiles_info(ctx, &info, ds));
     json_object *r = NULL;
@@ -116,9 +115,7 @@ const eoi_op eoi_op_tiles_read = {
               "    \"description\": \"4 RGBA, 3 RGB (nodata 0), 2 gray + alpha, 1 gray\"},"
               "  \"corrupt_as_missing\": {\"type\": \"boolean\", \"default\": false,"
               "    \"description\": \"read tiles that cannot be decoded as missing\"},"
-              "  \"compress\": {\"type\": \"string\", \"enum\": [\"zstd\", \"deflate\", \"lzw\", "
-              "\"none\"], \"default\": \"zstd\", \"description\": \"COG compression\"}"
-              "},"
+              "  " EOI_COG_OUTPUT_PROPS "},"
               "\"required\": [\"src\", \"out\", \"zoom\"],"
               "\"additionalProperties\": false,"
               "\"x-positional\": [\"src\", \"out\"]"

@@ -5,6 +5,7 @@
 #ifndef EOI_OPS_ANALYTICS_H
 #define EOI_OPS_ANALYTICS_H
 
+#include "cog_params.h"
 #include "ops_int.h"
 
 #include "../raster/analytics_int.h"
@@ -43,6 +44,8 @@
 eo_status eoi_ops_expr(eo_ctx *ctx, eo_expr **out, json_object *params);
 /* Options from the shared parameters (evaluation and statistics ones). */
 eo_status eoi_ops_opts(eo_ctx *ctx, eo_analytics_opts **out, json_object *params);
+/* The COG options of params (EOI_COG_OUTPUT_PROPS) onto o. */
+eo_status eoi_ops_cog_opts(eo_ctx *ctx, eo_analytics_opts *o, json_object *params);
 /* Keep only the statistics params["stats"] lists (all when absent). */
 void eoi_ops_select_stats(json_object *stats, json_object *params);
 /* Evaluate params["index"] or params["expr"] over params["src"] into the

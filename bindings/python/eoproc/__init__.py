@@ -39,7 +39,14 @@ from . import _lib
 __version__ = "1.0.0"
 
 __all__ = [
+    "BoundingBox",
+    "CRS",
+    "ColorInterp",
+    "MaskFlags",
+    "Resampling",
+    "Window",
     "Dataset",
+    "DatasetWriter",
     "Error",
     "Model",
     "__version__",
@@ -647,3 +654,5 @@ from ._clip import clip  # noqa: E402
 from ._infer import Model  # noqa: E402  (uses the helpers above)
 from ._vector import polygonize  # noqa: E402
 from ._dataset import Dataset, open, open_tiles  # noqa: E402,A004
+from ._rio import CRS, BoundingBox, ColorInterp, MaskFlags, Resampling, Window  # noqa: E402
+from ._io import DatasetWriter  # noqa: E402
