@@ -136,6 +136,70 @@ static const opdef OPS[] = {
     {"Gather", EOI_OP_GATHER, 0, 0},
     {"Cast", EOI_OP_CAST, 0, 0},
     {"ConstantOfShape", EOI_OP_CONSTOFSHAPE, 0, 0},
+    {"Exp", EOI_OP_MATH, 0, EOI_M_EXP},
+    {"Log", EOI_OP_MATH, 0, EOI_M_LOG},
+    {"Sqrt", EOI_OP_MATH, 0, EOI_M_SQRT},
+    {"Neg", EOI_OP_MATH, 0, EOI_M_NEG},
+    {"Abs", EOI_OP_MATH, 0, EOI_M_ABS},
+    {"Erf", EOI_OP_MATH, 0, EOI_M_ERF},
+    {"Reciprocal", EOI_OP_MATH, 0, EOI_M_RECIP},
+    {"Sin", EOI_OP_MATH, 0, EOI_M_SIN},
+    {"Cos", EOI_OP_MATH, 0, EOI_M_COS},
+    {"Tan", EOI_OP_MATH, 0, EOI_M_TAN},
+    {"Asin", EOI_OP_MATH, 0, EOI_M_ASIN},
+    {"Acos", EOI_OP_MATH, 0, EOI_M_ACOS},
+    {"Atan", EOI_OP_MATH, 0, EOI_M_ATAN},
+    {"Sinh", EOI_OP_MATH, 0, EOI_M_SINH},
+    {"Cosh", EOI_OP_MATH, 0, EOI_M_COSH},
+    {"Asinh", EOI_OP_MATH, 0, EOI_M_ASINH},
+    {"Acosh", EOI_OP_MATH, 0, EOI_M_ACOSH},
+    {"Atanh", EOI_OP_MATH, 0, EOI_M_ATANH},
+    {"Sign", EOI_OP_MATH, 0, EOI_M_SIGN},
+    {"Round", EOI_OP_MATH, 0, EOI_M_ROUND},
+    {"Elu", EOI_OP_MATH, 0, EOI_M_ELU},
+    {"Selu", EOI_OP_MATH, 0, EOI_M_SELU},
+    {"Celu", EOI_OP_MATH, 0, EOI_M_CELU},
+    {"Softplus", EOI_OP_MATH, 0, EOI_M_SOFTPLUS},
+    {"Softsign", EOI_OP_MATH, 0, EOI_M_SOFTSIGN},
+    {"ThresholdedRelu", EOI_OP_MATH, 0, EOI_M_THRELU},
+    {"IsNaN", EOI_OP_MATH, 0, EOI_M_ISNAN},
+    {"IsInf", EOI_OP_MATH, 0, EOI_M_ISINF},
+    {"Not", EOI_OP_MATH, 0, EOI_M_NOT},
+    {"Shrink", EOI_OP_MATH, 0, EOI_M_SHRINK},
+    {"Mish", EOI_OP_MATH, 0, EOI_M_MISH},
+    {"Pow", EOI_OP_BCAST, 0, EOI_B_POW},
+    {"Equal", EOI_OP_BCAST, 0, EOI_B_EQ},
+    {"Greater", EOI_OP_BCAST, 0, EOI_B_GT},
+    {"GreaterOrEqual", EOI_OP_BCAST, 0, EOI_B_GE},
+    {"Less", EOI_OP_BCAST, 0, EOI_B_LT},
+    {"LessOrEqual", EOI_OP_BCAST, 0, EOI_B_LE},
+    {"And", EOI_OP_BCAST, 0, EOI_B_AND},
+    {"Or", EOI_OP_BCAST, 0, EOI_B_OR},
+    {"Xor", EOI_OP_BCAST, 0, EOI_B_XOR},
+    {"Mod", EOI_OP_BCAST, 0, EOI_B_MOD},
+    {"Max", EOI_OP_VARIADIC, 0, EOI_B_MAX},
+    {"Min", EOI_OP_VARIADIC, 0, EOI_B_MIN},
+    {"Sum", EOI_OP_VARIADIC, 0, EOI_B_SUM},
+    {"Mean", EOI_OP_VARIADIC, 0, EOI_B_MEAN},
+    {"ReduceSum", EOI_OP_REDUCE, 0, EOI_R_SUM},
+    {"ReduceMean", EOI_OP_REDUCE, 0, EOI_R_MEAN},
+    {"ReduceMax", EOI_OP_REDUCE, 0, EOI_R_MAX},
+    {"ReduceMin", EOI_OP_REDUCE, 0, EOI_R_MIN},
+    {"ReduceProd", EOI_OP_REDUCE, 0, EOI_R_PROD},
+    {"ReduceL1", EOI_OP_REDUCE, 0, EOI_R_L1},
+    {"ReduceL2", EOI_OP_REDUCE, 0, EOI_R_L2},
+    {"ReduceLogSum", EOI_OP_REDUCE, 0, EOI_R_LOGSUM},
+    {"ReduceLogSumExp", EOI_OP_REDUCE, 0, EOI_R_LOGSUMEXP},
+    {"ReduceSumSquare", EOI_OP_REDUCE, 0, EOI_R_SUMSQUARE},
+    {"ArgMax", EOI_OP_REDUCE, 0, EOI_R_ARGMAX},
+    {"ArgMin", EOI_OP_REDUCE, 0, EOI_R_ARGMIN},
+    {"Where", EOI_OP_SELECT, 0, 0},
+    {"Expand", EOI_OP_EXPAND, 0, 0},
+    {"Tile", EOI_OP_EXPAND, 0, 1},
+    {"LayerNormalization", EOI_OP_LAYERNORM, 0, 0},
+    {"InstanceNormalization", EOI_OP_INSTNORM, 0, 0},
+    {"LogSoftmax", EOI_OP_SOFTMAX, 0, 1},
+    {"Hardmax", EOI_OP_SOFTMAX, 0, 2},
 };
 
 static const opdef *find_op(const eoi_onode *on) {
@@ -1101,6 +1165,253 @@ static eo_status prep_shape_ops(build *b, eoi_node *n) {
     return EO_OK;
 }
 
+/* ---- the scalar nodes (nodes_math.c) ------------------------------------ */
+static int is_bool_out(int32_t k) { return k >= EOI_B_EQ && k <= EOI_B_XOR; }
+
+static eo_status prep_math(build *b, eoi_node *n) {
+    eo_status st;
+    const eoi_value *x = in_val(b, n, 0);
+    int32_t k = n->binop;
+    if ((st = need_inputs(b, n, 1, 1)) != EO_OK)
+        return st;
+    int int_in = k == EOI_M_NEG || k == EOI_M_ABS || k == EOI_M_SIGN || k == EOI_M_NOT;
+    if (x->dtype != EOI_F32 && !int_in)
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "input must be float");
+    if (k == EOI_M_NOT && x->dtype != EOI_I64)
+        return bfail(b, EO_E_MODEL, "input must be bool");
+    switch (k) {
+    case EOI_M_ELU:
+    case EOI_M_CELU:
+        n->alpha = attr_f(b->on, "alpha", 1.0f);
+        break;
+    case EOI_M_SELU:
+        n->alpha = attr_f(b->on, "alpha", 1.67326319217681884765625f);
+        n->beta = attr_f(b->on, "gamma", 1.05070102214813232421875f);
+        break;
+    case EOI_M_THRELU:
+        n->alpha = attr_f(b->on, "alpha", 1.0f);
+        break;
+    case EOI_M_SHRINK:
+        n->alpha = attr_f(b->on, "lambd", 0.5f);
+        n->beta = attr_f(b->on, "bias", 0.0f);
+        break;
+    case EOI_M_ISINF:
+        n->starts[0] = attr_i(b->on, "detect_negative", 1);
+        n->starts[1] = attr_i(b->on, "detect_positive", 1);
+        break;
+    default:
+        break;
+    }
+    int bool_out = k == EOI_M_ISNAN || k == EOI_M_ISINF || k == EOI_M_NOT;
+    set_shape(out_val(b, n, 0), bool_out ? EOI_I64 : x->dtype, x->ndim, x->dims);
+    return EO_OK;
+}
+
+static eo_status prep_bcast(build *b, eoi_node *n) {
+    eo_status st;
+    if ((st = need_inputs(b, n, 2, 2)) != EO_OK)
+        return st;
+    const eoi_value *x = in_val(b, n, 0), *y = in_val(b, n, 1);
+    int32_t nd, k = n->binop;
+    int64_t dims[EOI_MAXDIM];
+    if (k == EOI_B_MOD) {
+        if (attr_i(b->on, "fmod", 0))
+            n->binop = k = EOI_B_FMOD;
+        else if (x->dtype != EOI_I64)
+            return bfail(b, EO_E_MODEL, "Mod of floats needs fmod=1");
+    }
+    if (k == EOI_B_POW) {
+        if (x->dtype != y->dtype && x->dtype != EOI_F32)
+            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "an integer base with a float exponent");
+    } else if (x->dtype != y->dtype) {
+        return bfail(b, EO_E_MODEL, "inputs of different types");
+    }
+    if (k >= EOI_B_AND && k <= EOI_B_XOR && x->dtype != EOI_I64)
+        return bfail(b, EO_E_MODEL, "inputs must be bool");
+    if ((st = broadcast(b, x, y, &nd, dims)) != EO_OK)
+        return st;
+    set_shape(out_val(b, n, 0), is_bool_out(k) ? EOI_I64 : x->dtype, nd, dims);
+    return EO_OK;
+}
+
+static eo_status prep_variadic(build *b, eoi_node *n) {
+    eo_status st;
+    if ((st = need_inputs(b, n, 1, 1 << 16)) != EO_OK)
+        return st;
+    const eoi_value *x = in_val(b, n, 0);
+    int32_t nd = x->ndim;
+    int64_t dims[EOI_MAXDIM];
+    memcpy(dims, x->dims, sizeof dims);
+    for (int32_t i = 0; i < n->nin; i++) {
+        const eoi_value *y = in_val(b, n, i);
+        if (!y || y->dtype != EOI_F32)
+            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "inputs must be float");
+        eoi_value acc;
+        memset(&acc, 0, sizeof acc);
+        acc.ndim = nd;
+        memcpy(acc.dims, dims, sizeof dims);
+        if ((st = broadcast(b, &acc, y, &nd, dims)) != EO_OK)
+            return st;
+    }
+    set_shape(out_val(b, n, 0), EOI_F32, nd, dims);
+    return EO_OK;
+}
+
+static eo_status prep_where(build *b, eoi_node *n) {
+    eo_status st;
+    if ((st = need_inputs(b, n, 3, 3)) != EO_OK)
+        return st;
+    const eoi_value *c = in_val(b, n, 0), *x = in_val(b, n, 1), *y = in_val(b, n, 2);
+    if (c->dtype != EOI_I64 || x->dtype != y->dtype)
+        return bfail(b, EO_E_MODEL, "a bool condition and two inputs of one type are needed");
+    eoi_value t;
+    memset(&t, 0, sizeof t);
+    int64_t dims[EOI_MAXDIM];
+    int32_t nd;
+    if ((st = broadcast(b, c, x, &nd, dims)) != EO_OK)
+        return st;
+    t.ndim = nd;
+    memcpy(t.dims, dims, sizeof dims);
+    if ((st = broadcast(b, &t, y, &nd, dims)) != EO_OK)
+        return st;
+    set_shape(out_val(b, n, 0), x->dtype, nd, dims);
+    return EO_OK;
+}
+
+static eo_status prep_expand(build *b, eoi_node *n) {
+    eo_status st;
+    if ((st = need_inputs(b, n, 2, 2)) != EO_OK)
+        return st;
+    const eoi_value *x = in_val(b, n, 0);
+    int64_t v[EOI_MAXDIM], dims[EOI_MAXDIM];
+    int32_t k = const_ints(b, n, 1, v, EOI_MAXDIM), nd;
+    if (k == -2)
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "the %s must be constant",
+                     n->binop ? "repeats" : "shape");
+    if (k < 0 || k > EOI_MAXDIM)
+        return bfail(b, EO_E_MODEL, "bad %s", n->binop ? "repeats" : "shape");
+    if (n->binop) { /* Tile */
+        if (k != x->ndim)
+            return bfail(b, EO_E_MODEL, "%d repeats for rank %d", (int)k, (int)x->ndim);
+        for (int32_t i = 0; i < k; i++) {
+            if (v[i] < 0)
+                return bfail(b, EO_E_MODEL, "negative repeats");
+            dims[i] = x->dims[i] * v[i];
+        }
+        nd = k;
+    } else {
+        eoi_value t;
+        memset(&t, 0, sizeof t);
+        t.ndim = k;
+        memcpy(t.dims, v, sizeof v);
+        for (int32_t i = 0; i < k; i++)
+            if (v[i] < 0)
+                return bfail(b, EO_E_MODEL, "negative size");
+        if ((st = broadcast(b, x, &t, &nd, dims)) != EO_OK)
+            return st;
+    }
+    set_shape(out_val(b, n, 0), x->dtype, nd, dims);
+    return EO_OK;
+}
+
+static eo_status prep_reduce(build *b, eoi_node *n) {
+    eo_status st;
+    const eoi_value *x = in_val(b, n, 0);
+    int32_t k = n->binop, arg = k == EOI_R_ARGMAX || k == EOI_R_ARGMIN;
+    if ((st = need_inputs(b, n, 1, 2)) != EO_OK)
+        return st;
+    if (x->dtype != EOI_F32)
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "input must be float");
+    int64_t axes[EOI_MAXDIM];
+    int32_t na;
+    memset(n->perm, 0, sizeof n->perm);
+    n->starts[0] = attr_i(b->on, "keepdims", 1);
+    if (arg) {
+        n->axis = attr_i(b->on, "axis", 0);
+        n->starts[1] = attr_i(b->on, "select_last_index", 0);
+        if (norm_axis(&n->axis, x->ndim))
+            return bfail(b, EO_E_MODEL, "axis out of range");
+        axes[0] = n->axis;
+        na = 1;
+    } else {
+        na = attr_ints(b->on, "axes", axes, EOI_MAXDIM);
+        if (na < 0 && n->nin > 1 && n->in[1] >= 0) {
+            na = const_ints(b, n, 1, axes, EOI_MAXDIM);
+            if (na == -2)
+                return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "the axes must be constant");
+        }
+        if (na > x->ndim)
+            return bfail(b, EO_E_MODEL, "%d axes for rank %d", (int)na, (int)x->ndim);
+        if (na <= 0 && attr_i(b->on, "noop_with_empty_axes", 0)) {
+            n->op = EOI_OP_COPY; /* as Identity */
+            set_shape(out_val(b, n, 0), x->dtype, x->ndim, x->dims);
+            return EO_OK;
+        }
+        if (na <= 0)
+            for (na = 0; na < x->ndim; na++)
+                axes[na] = na;
+    }
+    for (int32_t i = 0; i < na; i++) {
+        if (norm_axis(&axes[i], x->ndim))
+            return bfail(b, EO_E_MODEL, "axis %lld out of range", (long long)axes[i]);
+        n->perm[axes[i]] = 1;
+    }
+    int64_t dims[EOI_MAXDIM];
+    int32_t nd = 0;
+    for (int32_t i = 0; i < x->ndim; i++) {
+        if (n->perm[i] && arg && x->dims[i] == 0)
+            return bfail(b, EO_E_MODEL, "ArgMax / ArgMin over an empty axis");
+        if (!n->perm[i])
+            dims[nd++] = x->dims[i];
+        else if (n->starts[0])
+            dims[nd++] = 1;
+    }
+    set_shape(out_val(b, n, 0), arg ? EOI_I64 : EOI_F32, nd, dims);
+    return EO_OK;
+}
+
+static eo_status prep_norm(build *b, eoi_node *n) {
+    eo_status st;
+    const eoi_value *x = in_val(b, n, 0);
+    int ln = n->op == EOI_OP_LAYERNORM;
+    if ((st = need_inputs(b, n, ln ? 2 : 3, 3)) != EO_OK || (st = need_float(b, x, "input")))
+        return st;
+    n->eps = attr_f(b->on, "epsilon", 1e-5f);
+    int64_t inner = 1;
+    if (ln) {
+        n->axis = attr_i(b->on, "axis", -1);
+        if (norm_axis(&n->axis, x->ndim))
+            return bfail(b, EO_E_MODEL, "axis out of range");
+        for (int32_t i = (int32_t)n->axis; i < x->ndim; i++)
+            inner *= x->dims[i];
+        if (attr_i(b->on, "stash_type", 1) != 1)
+            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "stash_type other than float");
+    } else {
+        if (x->ndim < 3)
+            return bfail(b, EO_E_MODEL, "input of rank %d (N x C x ... needed)", (int)x->ndim);
+        inner = x->dims[1];
+    }
+    for (int32_t i = 1; i < n->nin; i++) {
+        const eoi_value *v = in_val(b, n, i);
+        if (v && (v->dtype != EOI_F32 || (v->n != inner && !(ln && v->n == 1))))
+            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP,
+                         "scale and bias must be float of %lld values", (long long)inner);
+    }
+    set_shape(out_val(b, n, 0), EOI_F32, x->ndim, x->dims);
+    if (ln) { /* Mean and InvStdDev: x's shape with 1 from axis on */
+        int64_t d[EOI_MAXDIM];
+        for (int32_t i = 0; i < x->ndim; i++)
+            d[i] = i < n->axis ? x->dims[i] : 1;
+        for (int32_t j = 1; j < n->nout && j < 3; j++)
+            set_shape(out_val(b, n, j), EOI_F32, x->ndim, d);
+        if (n->nout > 3)
+            return bfail(b, EO_E_MODEL, "%d outputs", (int)n->nout);
+    } else if (n->nout > 1) {
+        return bfail(b, EO_E_MODEL, "%d outputs", (int)n->nout);
+    }
+    return EO_OK;
+}
+
 static eo_status prepare(build *b, eoi_node *n) {
     switch (n->op) {
     case EOI_OP_CONV:
@@ -1137,6 +1448,21 @@ static eo_status prepare(build *b, eoi_node *n) {
         return prep_gemm(b, n);
     case EOI_OP_CONSTANT:
         return prep_constant(b, n);
+    case EOI_OP_MATH:
+        return prep_math(b, n);
+    case EOI_OP_BCAST:
+        return prep_bcast(b, n);
+    case EOI_OP_VARIADIC:
+        return prep_variadic(b, n);
+    case EOI_OP_SELECT:
+        return prep_where(b, n);
+    case EOI_OP_EXPAND:
+        return prep_expand(b, n);
+    case EOI_OP_REDUCE:
+        return prep_reduce(b, n);
+    case EOI_OP_LAYERNORM:
+    case EOI_OP_INSTNORM:
+        return prep_norm(b, n);
     default:
         return prep_shape_ops(b, n);
     }
@@ -1255,6 +1581,11 @@ static int int_ok(int32_t op) {
     case EOI_OP_CAST:
     case EOI_OP_CONSTOFSHAPE:
     case EOI_OP_PAD:
+    case EOI_OP_MATH:
+    case EOI_OP_BCAST:
+    case EOI_OP_SELECT:
+    case EOI_OP_EXPAND:
+    case EOI_OP_REDUCE:
         return 1;
     default:
         return 0;

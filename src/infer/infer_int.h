@@ -116,6 +116,84 @@ enum {
     EOI_OP_GATHER,
     EOI_OP_CAST,
     EOI_OP_CONSTOFSHAPE,
+    EOI_OP_MATH,     /* unary element-wise, scalar (nodes_math.c): binop says which */
+    EOI_OP_BCAST,    /* binary element-wise with broadcasting, scalar: binop says which */
+    EOI_OP_VARIADIC, /* Sum Mean Max Min of any number of inputs: binop says which */
+    EOI_OP_SELECT,
+    EOI_OP_EXPAND, /* Expand and Tile (binop 1) */
+    EOI_OP_REDUCE, /* Reduce* and ArgMax / ArgMin: binop says which, perm[] marks axes */
+    EOI_OP_LAYERNORM,
+    EOI_OP_INSTNORM,
+};
+
+/* EOI_OP_MATH kinds */
+enum {
+    EOI_M_EXP = 1,
+    EOI_M_LOG,
+    EOI_M_SQRT,
+    EOI_M_NEG,
+    EOI_M_ABS,
+    EOI_M_ERF,
+    EOI_M_RECIP,
+    EOI_M_SIN,
+    EOI_M_COS,
+    EOI_M_TAN,
+    EOI_M_ASIN,
+    EOI_M_ACOS,
+    EOI_M_ATAN,
+    EOI_M_SINH,
+    EOI_M_COSH,
+    EOI_M_ASINH,
+    EOI_M_ACOSH,
+    EOI_M_ATANH,
+    EOI_M_SIGN,
+    EOI_M_ROUND,
+    EOI_M_ELU,
+    EOI_M_SELU,
+    EOI_M_CELU,
+    EOI_M_SOFTPLUS,
+    EOI_M_SOFTSIGN,
+    EOI_M_THRELU,
+    EOI_M_ISNAN,
+    EOI_M_ISINF,
+    EOI_M_NOT,
+    EOI_M_SHRINK,
+    EOI_M_MISH,
+};
+
+/* EOI_OP_BCAST and EOI_OP_VARIADIC kinds */
+enum {
+    EOI_B_POW = 1,
+    EOI_B_MAX,
+    EOI_B_MIN,
+    EOI_B_SUM,
+    EOI_B_MEAN,
+    EOI_B_EQ,
+    EOI_B_GT,
+    EOI_B_GE,
+    EOI_B_LT,
+    EOI_B_LE,
+    EOI_B_AND,
+    EOI_B_OR,
+    EOI_B_XOR,
+    EOI_B_MOD,
+    EOI_B_FMOD,
+};
+
+/* EOI_OP_REDUCE kinds */
+enum {
+    EOI_R_SUM = 1,
+    EOI_R_MEAN,
+    EOI_R_MAX,
+    EOI_R_MIN,
+    EOI_R_PROD,
+    EOI_R_L1,
+    EOI_R_L2,
+    EOI_R_LOGSUM,
+    EOI_R_LOGSUMEXP,
+    EOI_R_SUMSQUARE,
+    EOI_R_ARGMAX,
+    EOI_R_ARGMIN,
 };
 
 enum {
@@ -255,6 +333,9 @@ eo_status eoi_run_gemm(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
 eo_status eoi_run_matmul(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
 eo_status eoi_run_pool(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
 eo_status eoi_run_resize(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
+/* The scalar element-wise, broadcasting, reduction and normalization nodes
+ * (nodes_math.c). */
+eo_status eoi_run_math(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
 
 /* Spatial output size of a convolution / pooling window along one axis. */
 int64_t eoi_conv_out(int64_t in, int64_t k, int64_t s, int64_t d, int64_t p0, int64_t p1,

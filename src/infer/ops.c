@@ -154,8 +154,26 @@ static eo_status run_softmax(const eoi_exec *ex, const eoi_node *n) {
             const float *p = in + o * len * inner + j;
             float *q = out + o * len * inner + j;
             float mx = -INFINITY;
+            int64_t arg = 0;
             for (int64_t i = 0; i < len; i++)
-                mx = p[i * inner] > mx ? p[i * inner] : mx;
+                if (p[i * inner] > mx) {
+                    mx = p[i * inner];
+                    arg = i;
+                }
+            if (n->binop == 2) { /* Hardmax: 1 at the first maximum */
+                for (int64_t i = 0; i < len; i++)
+                    q[i * inner] = i == arg ? 1.0f : 0.0f;
+                continue;
+            }
+            if (n->binop == 1) { /* LogSoftmax: x - max - log(sum(exp(x - max))) */
+                double se = 0.0;
+                for (int64_t i = 0; i < len; i++)
+                    se += exp((double)p[i * inner] - mx);
+                double lse = (double)mx + log(se);
+                for (int64_t i = 0; i < len; i++)
+                    q[i * inner] = (float)((double)p[i * inner] - lse);
+                continue;
+            }
             double sum = 0.0;
             for (int64_t i = 0; i < len; i++) {
                 q[i * inner] = expf(p[i * inner] - mx);
@@ -469,6 +487,6 @@ eo_status eoi_node_run(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
         return EO_OK;
     }
     default:
-        return eoi_fail(ctx, EO_E_INTERNAL, "node '%s': no kernel for op %d", n->name, (int)n->op);
+        return eoi_run_math(ctx, ex, n);
     }
 }

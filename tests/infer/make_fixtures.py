@@ -383,17 +383,17 @@ def ops_model():
 
 
 def unsupported():
-    """A model with an operator eoproc does not run (Erf, node my_erf)."""
+    """A model with an operator eoproc does not run (Det, node my_det)."""
     import onnx
     from onnx import TensorProto, helper
 
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
-    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 8, 8])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])
     g = helper.make_graph([helper.make_node("Relu", ["x"], ["r"], name="my_relu"),
-                           helper.make_node("Erf", ["r"], ["y"], name="my_erf")],
+                           helper.make_node("Det", ["r"], ["y"], name="my_det")],
                           "unsupported", [x], [y])
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
-    onnx.save(m, str(OUT / "unsupported_erf.onnx"))
+    onnx.save(m, str(OUT / "unsupported_det.onnx"))
 
 
 if __name__ == "__main__":
