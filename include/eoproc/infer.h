@@ -82,7 +82,8 @@ EO_API eo_status eo_model_run(eo_ctx *ctx, const eo_model *model, const float *i
 
 /* ---- named tensors: models with several inputs and outputs ---------------
  * Tensors are EO_DT_F32 (ONNX float; float16, bfloat16 and double inputs and
- * outputs are given and returned as float32) or EO_DT_I64 (ONNX int64). */
+ * outputs are given and returned as float32) or EO_DT_I64 (ONNX int64, and
+ * int32 and bool, 0 or 1, given and returned as int64). */
 
 typedef struct eo_tensors eo_tensors;
 

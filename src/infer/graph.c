@@ -133,6 +133,11 @@ static const opdef OPS[] = {
     {"MatMul", EOI_OP_MATMUL, 0, 0},
     {"Constant", EOI_OP_CONSTANT, 0, 0},
     {"Shape", EOI_OP_SHAPE, 0, 0},
+    {"Size", EOI_OP_SHAPE, 0, 1},
+    {"Range", EOI_OP_RANGE, 0, 0},
+    {"Trilu", EOI_OP_TRILU, 0, 0},
+    {"GatherElements", EOI_OP_GATHERELEM, 0, 0},
+    {"CumSum", EOI_OP_CUMSUM, 0, 0},
     {"Gather", EOI_OP_GATHER, 0, 0},
     {"Cast", EOI_OP_CAST, 0, 0},
     {"ConstantOfShape", EOI_OP_CONSTOFSHAPE, 0, 0},
@@ -241,6 +246,15 @@ static int32_t const_ints(build *b, const eoi_node *n, int32_t i, int64_t *out, 
     for (int32_t j = 0; j < k; j++)
         out[j] = v->dtype == EOI_I64 ? ((int64_t *)v->cdata)[j] : (int64_t)((float *)v->cdata)[j];
     return v->n > cap ? cap + 1 : (int32_t)v->n;
+}
+
+/* A constant scalar input as double (*ok 0 if it is not one). */
+static double const_scalar(build *b, const eoi_node *n, int32_t i, int *ok) {
+    const eoi_value *v = in_val(b, n, i);
+    *ok = v && v->n == 1 && cval(b, v);
+    if (!*ok)
+        return 0.0;
+    return v->dtype == EOI_I64 ? (double)*(int64_t *)v->cdata : (double)*(float *)v->cdata;
 }
 
 static int norm_axis(int64_t *axis, int32_t ndim) {
@@ -869,6 +883,15 @@ static eo_status prep_copy(build *b, eoi_node *n) {
             return st;
         if (n->nout > 1 && b->on->out[1][0])
             return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "the mask output is not supported");
+        int tm = 0;
+        if (strcmp(op, "Dropout") == 0 && n->nin > 2 && n->in[2] >= 0) {
+            double tv = const_scalar(b, n, 2, &tm);
+            if (!tm || tv != 0.0) /* training: random masks, which eoproc does not draw */
+                return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "training_mode is not supported (%s)",
+                             tm ? "true" : "not a constant");
+        }
+        if (strcmp(op, "Dropout") == 0 && attr_i(b->on, "is_test", 1) == 0 && b->m->opset < 7)
+            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "is_test 0 (training) is not supported");
         nd = x->ndim;
         memcpy(dims, x->dims, sizeof dims);
     } else if (strcmp(op, "Flatten") == 0) {
@@ -1115,6 +1138,10 @@ static eo_status prep_shape_ops(build *b, eoi_node *n) {
     if (n->op == EOI_OP_SHAPE) {
         if ((st = need_inputs(b, n, 1, 1)) != EO_OK)
             return st;
+        if (n->binop) { /* Size: a scalar */
+            set_shape(out_val(b, n, 0), EOI_I64, 0, dims);
+            return EO_OK;
+        }
         int64_t s = attr_i(b->on, "start", 0), e = attr_i(b->on, "end", x->ndim);
         if (s < 0)
             s += x->ndim;
@@ -1412,6 +1439,79 @@ static eo_status prep_norm(build *b, eoi_node *n) {
     return EO_OK;
 }
 
+static eo_status prep_more(build *b, eoi_node *n) {
+    eo_status st;
+    const eoi_value *x = in_val(b, n, 0);
+    int64_t dims[EOI_MAXDIM];
+    if (n->op == EOI_OP_RANGE) {
+        if ((st = need_inputs(b, n, 3, 3)) != EO_OK)
+            return st;
+        int ok[3];
+        double v[3];
+        for (int i = 0; i < 3; i++)
+            v[i] = const_scalar(b, n, i, &ok[i]);
+        if (!ok[0] || !ok[1] || !ok[2])
+            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "start, limit and delta must be constants");
+        if (v[2] == 0.0)
+            return bfail(b, EO_E_MODEL, "delta is 0");
+        double cnt = ceil((v[1] - v[0]) / v[2]);
+        dims[0] = cnt > 0 ? (int64_t)cnt : 0;
+        if (cnt > 1e9)
+            return bfail(b, EO_E_LIMIT, "a range of %g values", cnt);
+        n->alpha = (float)v[0];
+        n->beta = (float)v[2];
+        n->starts[0] = (int64_t)v[0];
+        n->starts[1] = (int64_t)v[2];
+        set_shape(out_val(b, n, 0), x->dtype, 1, dims);
+        return EO_OK;
+    }
+    if (n->op == EOI_OP_TRILU) {
+        if ((st = need_inputs(b, n, 1, 2)) != EO_OK)
+            return st;
+        int ok = 1;
+        n->starts[0] = in_val(b, n, 1) ? (int64_t)const_scalar(b, n, 1, &ok) : 0;
+        if (!ok)
+            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "k must be a constant");
+        if (x->ndim < 2)
+            return bfail(b, EO_E_MODEL, "input of rank %d", (int)x->ndim);
+        n->binop = (int32_t)attr_i(b->on, "upper", 1);
+        set_shape(out_val(b, n, 0), x->dtype, x->ndim, x->dims);
+        return EO_OK;
+    }
+    if (n->op == EOI_OP_GATHERELEM) {
+        if ((st = need_inputs(b, n, 2, 2)) != EO_OK)
+            return st;
+        const eoi_value *idx = in_val(b, n, 1);
+        n->axis = attr_i(b->on, "axis", 0);
+        if (norm_axis(&n->axis, x->ndim) || idx->ndim != x->ndim || idx->dtype != EOI_I64)
+            return bfail(b, EO_E_MODEL, "bad axis or indices");
+        for (int32_t i = 0; i < x->ndim; i++)
+            if (i != n->axis && idx->dims[i] > x->dims[i])
+                return bfail(b, EO_E_MODEL, "indices larger than the data on axis %d", (int)i);
+        if (idx->cdata)
+            for (int64_t i = 0; i < idx->n; i++) {
+                int64_t k = ((int64_t *)idx->cdata)[i], d = x->dims[n->axis];
+                if (k < -d || k >= d)
+                    return bfail(b, EO_E_MODEL, "index %lld out of range", (long long)k);
+            }
+        set_shape(out_val(b, n, 0), x->dtype, idx->ndim, idx->dims);
+        return EO_OK;
+    }
+    /* CumSum */
+    if ((st = need_inputs(b, n, 2, 2)) != EO_OK)
+        return st;
+    int ok = 1;
+    n->axis = (int64_t)const_scalar(b, n, 1, &ok);
+    if (!ok)
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "axis must be a constant");
+    if (norm_axis(&n->axis, x->ndim))
+        return bfail(b, EO_E_MODEL, "axis out of range");
+    n->starts[0] = attr_i(b->on, "exclusive", 0);
+    n->starts[1] = attr_i(b->on, "reverse", 0);
+    set_shape(out_val(b, n, 0), x->dtype, x->ndim, x->dims);
+    return EO_OK;
+}
+
 static eo_status prepare(build *b, eoi_node *n) {
     switch (n->op) {
     case EOI_OP_CONV:
@@ -1463,6 +1563,11 @@ static eo_status prepare(build *b, eoi_node *n) {
     case EOI_OP_LAYERNORM:
     case EOI_OP_INSTNORM:
         return prep_norm(b, n);
+    case EOI_OP_RANGE:
+    case EOI_OP_TRILU:
+    case EOI_OP_GATHERELEM:
+    case EOI_OP_CUMSUM:
+        return prep_more(b, n);
     default:
         return prep_shape_ops(b, n);
     }
@@ -1552,7 +1657,7 @@ static eo_status fold_node(build *b, eoi_node *n, void **cbuf) {
         const eoi_value *x = in_val(b, n, 0);
         eoi_value *o = out_val(b, n, 0);
         for (int64_t i = 0; i < o->n; i++)
-            ((int64_t *)o->cdata)[i] = x->dims[n->starts[0] + i];
+            ((int64_t *)o->cdata)[i] = n->binop ? x->n : x->dims[n->starts[0] + i];
         return EO_OK;
     }
     eoi_exec ex = {g, cbuf, NULL, 1, NULL, 0};
@@ -1586,6 +1691,10 @@ static int int_ok(int32_t op) {
     case EOI_OP_SELECT:
     case EOI_OP_EXPAND:
     case EOI_OP_REDUCE:
+    case EOI_OP_RANGE:
+    case EOI_OP_TRILU:
+    case EOI_OP_GATHERELEM:
+    case EOI_OP_CUMSUM:
         return 1;
     default:
         return 0;
@@ -1647,7 +1756,7 @@ static eo_status add_nodes(build *b, void **cbuf, int32_t *nrt) {
             cbuf[n->out[0]] = out_val(b, n, 0)->cdata;
             continue;
         }
-        if (n->op == EOI_OP_SHAPE || (all_const && n->nin > 0)) {
+        if (n->op == EOI_OP_SHAPE || n->op == EOI_OP_RANGE || (all_const && n->nin > 0)) {
             if ((st = fold_node(b, n, cbuf)) != EO_OK)
                 return st;
             continue;
@@ -1796,7 +1905,10 @@ static eo_status plan(build *b) {
 }
 
 int32_t eoi_elem_internal(int32_t e) {
-    return e == 1 || e == 10 || e == 11 || e == 16 ? EOI_F32 : e == 7 ? EOI_I64 : 0;
+    /* bool and int32 are held as int64 */
+    return e == 1 || e == 10 || e == 11 || e == 16 ? EOI_F32
+           : e == 7 || e == 9 || e == 6            ? EOI_I64
+                                                   : 0;
 }
 
 /* Indices into m->inputs of the inputs that are not initializers; fills
@@ -1862,7 +1974,7 @@ eo_status eoi_graph_build(eo_ctx *ctx, eoi_graph *g, const eoi_onnx *m, const eo
         iv->in_index = i + 1;
         if (!dt) {
             st = eoi_fail(ctx, EO_E_MODEL_UNSUPPORTED_OP,
-                          "input '%s' has ONNX element type %d (float and int64 are supported)",
+                          "input '%s' has ONNX element type %d (float, int64, int32 and bool are supported)",
                           in->name, (int)in->elem);
             goto done;
         }
@@ -1930,7 +2042,7 @@ eo_status eoi_graph_build(eo_ctx *ctx, eoi_graph *g, const eoi_onnx *m, const eo
         }
         if (m->outputs[i].elem && eoi_elem_internal(m->outputs[i].elem) != g->values[v].dtype) {
             st = eoi_fail(ctx, EO_E_MODEL_UNSUPPORTED_OP,
-                          "output '%s' has ONNX element type %d (float and int64 are supported)",
+                          "output '%s' has ONNX element type %d (float, int64, int32 and bool are supported)",
                           m->outputs[i].name, (int)m->outputs[i].elem);
             goto done;
         }

@@ -124,6 +124,10 @@ enum {
     EOI_OP_REDUCE, /* Reduce* and ArgMax / ArgMin: binop says which, perm[] marks axes */
     EOI_OP_LAYERNORM,
     EOI_OP_INSTNORM,
+    EOI_OP_RANGE,
+    EOI_OP_TRILU,
+    EOI_OP_GATHERELEM,
+    EOI_OP_CUMSUM,
 };
 
 /* EOI_OP_MATH kinds */

@@ -24,6 +24,8 @@ static void putd(const eoi_value *v, void *p, int64_t i, double x) {
         ((float *)p)[i] = (float)x;
 }
 
+eo_status eoi_run_more(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
+
 /* ---- broadcasting iteration over the output's elements ----------------- */
 typedef struct biter {
     int32_t r, k;
@@ -494,7 +496,101 @@ eo_status eoi_run_math(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
         return run_layernorm(ex, n);
     case EOI_OP_INSTNORM:
         return run_instnorm(ex, n);
+    case EOI_OP_RANGE:
+    case EOI_OP_TRILU:
+    case EOI_OP_GATHERELEM:
+    case EOI_OP_CUMSUM:
+        return eoi_run_more(ctx, ex, n);
     default:
         return eoi_fail(ctx, EO_E_INTERNAL, "node '%s': no kernel for op %d", n->name, (int)n->op);
+    }
+}
+
+/* ---- Range, Trilu, GatherElements, CumSum -------------------------------- */
+static void strides(const eoi_value *v, int64_t *s) {
+    int64_t t = 1;
+    for (int32_t i = v->ndim - 1; i >= 0; i--) {
+        s[i] = t;
+        t *= v->dims[i];
+    }
+}
+
+eo_status eoi_run_more(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
+    const eoi_value *x = &V(ex, n->in[0]), *vo = &V(ex, n->out[0]);
+    const void *in = BUF(ex, n->in[0]);
+    void *out = BUF(ex, n->out[0]);
+    size_t es = vo->dtype == EOI_I64 ? 8 : 4;
+    switch (n->op) {
+    case EOI_OP_RANGE:
+        for (int64_t i = 0; i < vo->n; i++) {
+            if (vo->dtype == EOI_I64)
+                ((int64_t *)out)[i] = n->starts[0] + i * n->starts[1];
+            else
+                ((float *)out)[i] = n->alpha + (float)i * n->beta;
+        }
+        return EO_OK;
+    case EOI_OP_TRILU: {
+        int64_t r = x->dims[x->ndim - 2], c = x->dims[x->ndim - 1], k = n->starts[0];
+        for (int64_t i = 0; i < x->n; i++) {
+            int64_t col = i % (c ? c : 1), row = (i / (c ? c : 1)) % (r ? r : 1);
+            int keep = n->binop ? col - row >= k : col - row <= k;
+            if (keep)
+                memcpy((char *)out + (size_t)i * es, (const char *)in + (size_t)i * es, es);
+            else
+                memset((char *)out + (size_t)i * es, 0, es);
+        }
+        return EO_OK;
+    }
+    case EOI_OP_GATHERELEM: {
+        const eoi_value *vi = &V(ex, n->in[1]);
+        const int64_t *idx = BUF(ex, n->in[1]);
+        int64_t sx[EOI_MAXDIM], pos[EOI_MAXDIM] = {0}, d = x->dims[n->axis];
+        strides(x, sx);
+        for (int64_t e = 0; e < vi->n; e++) {
+            int64_t k = idx[e] < 0 ? idx[e] + d : idx[e];
+            if (k < 0 || k >= d)
+                return eoi_fail(ctx, EO_E_ARG, "node '%s': index %lld out of range", n->name,
+                                (long long)idx[e]);
+            int64_t off = 0;
+            for (int32_t i = 0; i < x->ndim; i++)
+                off += (i == n->axis ? k : pos[i]) * sx[i];
+            memcpy((char *)out + (size_t)e * es, (const char *)in + (size_t)off * es, es);
+            for (int32_t i = vi->ndim - 1; i >= 0; i--) {
+                if (++pos[i] < vi->dims[i])
+                    break;
+                pos[i] = 0;
+            }
+        }
+        return EO_OK;
+    }
+    default: { /* CumSum */
+        int64_t s[EOI_MAXDIM], len = x->dims[n->axis];
+        strides(x, s);
+        int64_t st = s[n->axis], outer = x->n / (len ? len : 1) / st;
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t j = 0; j < st; j++) {
+                double acc = 0.0;
+                int64_t iacc = 0;
+                for (int64_t t = 0; t < len; t++) {
+                    int64_t q = n->starts[1] ? len - 1 - t : t;
+                    int64_t off = (o * len + q) * st + j;
+                    double v = getd(x, in, off);
+                    int64_t iv = x->dtype == EOI_I64 ? ((const int64_t *)in)[off] : 0;
+                    if (!n->starts[0]) {
+                        acc += v;
+                        iacc += iv;
+                    }
+                    if (x->dtype == EOI_I64)
+                        ((int64_t *)out)[off] = iacc;
+                    else
+                        ((float *)out)[off] = (float)acc;
+                    if (n->starts[0]) {
+                        acc += v;
+                        iacc += iv;
+                    }
+                }
+            }
+        return EO_OK;
+    }
     }
 }
