@@ -797,14 +797,18 @@ static eo_status prep_resize(build *b, eoi_node *n) {
         n->linear = 0;
     else if (strcmp(mode, "linear") == 0 || strcmp(mode, "bilinear") == 0)
         n->linear = 1;
-    else
+    else if (strcmp(mode, "cubic") == 0 || strcmp(mode, "bicubic") == 0) {
+        n->linear = 2;
+        n->alpha = attr_f(b->on, "cubic_coeff_a", -0.75f);
+        n->starts[0] = attr_i(b->on, "exclude_outside", 0);
+    } else
         return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "mode '%s' is not supported", mode);
     const char *ct =
         attr_s(b->on, "coordinate_transformation_mode", old ? "asymmetric" : "half_pixel");
     static const char *const cts[] = {"half_pixel", "pytorch_half_pixel", "align_corners",
-                                      "asymmetric"};
+                                      "asymmetric", "tf_half_pixel_for_nn"};
     n->coord = -1;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         if (strcmp(ct, cts[i]) == 0)
             n->coord = i;
     const char *nm = attr_s(b->on, "nearest_mode", old ? "floor" : "round_prefer_floor");
@@ -881,14 +885,24 @@ static eo_status prep_copy(build *b, eoi_node *n) {
     if (strcmp(op, "Identity") == 0 || strcmp(op, "Dropout") == 0) {
         if ((st = need_inputs(b, n, 1, 3)) != EO_OK)
             return st;
-        if (n->nout > 1 && b->on->out[1][0])
-            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "the mask output is not supported");
         int tm = 0;
         if (strcmp(op, "Dropout") == 0 && n->nin > 2 && n->in[2] >= 0) {
-            double tv = const_scalar(b, n, 2, &tm);
-            if (!tm || tv != 0.0) /* training: random masks, which eoproc does not draw */
+            double tv = const_scalar(b, n, 2, &tm), ratio = 0.5;
+            int rk = 1;
+            if (n->in[1] >= 0)
+                ratio = const_scalar(b, n, 1, &rk);
+            /* training: random masks, which eoproc does not draw (ratio 0 draws none) */
+            if (!tm || (tv != 0.0 && (!rk || ratio != 0.0)))
                 return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "training_mode is not supported (%s)",
                              tm ? "true" : "not a constant");
+        }
+        if (n->nout > 1 && b->on->out[1][0]) { /* the mask: all kept */
+            eoi_value *mk = out_val(b, n, 1);
+            set_shape(mk, EOI_I64, x->ndim, x->dims);
+            if (mk->n < 0 || !(mk->cdata = galloc(b, (size_t)mk->n * 8 + 8)))
+                return mk->n < 0 ? bfail(b, EO_E_LIMIT, "mask too large") : EO_E_NOMEM;
+            for (int64_t i = 0; i < mk->n; i++)
+                ((int64_t *)mk->cdata)[i] = 1;
         }
         if (strcmp(op, "Dropout") == 0 && attr_i(b->on, "is_test", 1) == 0 && b->m->opset < 7)
             return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "is_test 0 (training) is not supported");
@@ -1271,8 +1285,8 @@ static eo_status prep_variadic(build *b, eoi_node *n) {
     memcpy(dims, x->dims, sizeof dims);
     for (int32_t i = 0; i < n->nin; i++) {
         const eoi_value *y = in_val(b, n, i);
-        if (!y || y->dtype != EOI_F32)
-            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "inputs must be float");
+        if (!y || y->dtype != x->dtype)
+            return bfail(b, EO_E_MODEL, "inputs of different types");
         eoi_value acc;
         memset(&acc, 0, sizeof acc);
         acc.ndim = nd;
@@ -1280,7 +1294,7 @@ static eo_status prep_variadic(build *b, eoi_node *n) {
         if ((st = broadcast(b, &acc, y, &nd, dims)) != EO_OK)
             return st;
     }
-    set_shape(out_val(b, n, 0), EOI_F32, nd, dims);
+    set_shape(out_val(b, n, 0), x->dtype, nd, dims);
     return EO_OK;
 }
 
@@ -1691,6 +1705,7 @@ static int int_ok(int32_t op) {
     case EOI_OP_SELECT:
     case EOI_OP_EXPAND:
     case EOI_OP_REDUCE:
+    case EOI_OP_VARIADIC:
     case EOI_OP_RANGE:
     case EOI_OP_TRILU:
     case EOI_OP_GATHERELEM:
@@ -1973,9 +1988,10 @@ eo_status eoi_graph_build(eo_ctx *ctx, eoi_graph *g, const eoi_onnx *m, const eo
         g->inputs[i] = v;
         iv->in_index = i + 1;
         if (!dt) {
-            st = eoi_fail(ctx, EO_E_MODEL_UNSUPPORTED_OP,
-                          "input '%s' has ONNX element type %d (float, int64, int32 and bool are supported)",
-                          in->name, (int)in->elem);
+            st = eoi_fail(
+                ctx, EO_E_MODEL_UNSUPPORTED_OP,
+                "input '%s' has ONNX element type %d (float, int64, int32 and bool are supported)",
+                in->name, (int)in->elem);
             goto done;
         }
         if (bi) {
@@ -2041,9 +2057,10 @@ eo_status eoi_graph_build(eo_ctx *ctx, eoi_graph *g, const eoi_onnx *m, const eo
             goto done;
         }
         if (m->outputs[i].elem && eoi_elem_internal(m->outputs[i].elem) != g->values[v].dtype) {
-            st = eoi_fail(ctx, EO_E_MODEL_UNSUPPORTED_OP,
-                          "output '%s' has ONNX element type %d (float, int64, int32 and bool are supported)",
-                          m->outputs[i].name, (int)m->outputs[i].elem);
+            st = eoi_fail(
+                ctx, EO_E_MODEL_UNSUPPORTED_OP,
+                "output '%s' has ONNX element type %d (float, int64, int32 and bool are supported)",
+                m->outputs[i].name, (int)m->outputs[i].elem);
             goto done;
         }
         g->outputs[i] = v;

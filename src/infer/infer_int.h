@@ -221,7 +221,7 @@ typedef struct eoi_act {
 } eoi_act;
 
 /* Resize coordinate modes and nearest rounding. */
-enum { EOI_CT_HALF, EOI_CT_PT_HALF, EOI_CT_ALIGN, EOI_CT_ASYM };
+enum { EOI_CT_HALF, EOI_CT_PT_HALF, EOI_CT_ALIGN, EOI_CT_ASYM, EOI_CT_TF_NN };
 enum { EOI_NR_PREFER_FLOOR, EOI_NR_PREFER_CEIL, EOI_NR_FLOOR, EOI_NR_CEIL };
 enum { EOI_PAD_CONSTANT, EOI_PAD_REFLECT, EOI_PAD_EDGE };
 
@@ -255,7 +255,8 @@ typedef struct eoi_node {
     float alpha, beta, eps;
     int32_t transa, transb;
     /* resize */
-    int32_t linear, coord, nearest;
+    int32_t linear, coord,
+        nearest; /* linear: 1 linear, 2 cubic (alpha: A, starts[0]: exclude_outside) */
     float scale[2];
     /* pad / slice */
     int32_t pad_mode;

@@ -251,6 +251,21 @@ static eo_status run_bcast(const eoi_exec *ex, const eoi_node *n) {
 
 static eo_status run_variadic(const eoi_exec *ex, const eoi_node *n) {
     const eoi_value *vo = &V(ex, n->out[0]);
+    if (vo->dtype == EOI_I64) {
+        int64_t *o = BUF(ex, n->out[0]);
+        for (int32_t k = 0; k < n->nin; k++) {
+            const eoi_value *vi = &V(ex, n->in[k]);
+            const int64_t *p = BUF(ex, n->in[k]);
+            biter it;
+            biter_init(&it, vo, &vi, 1);
+            for (int64_t e = 0; e < vo->n; e++, biter_next(&it))
+                o[e] = k == 0 ? p[it.off[0]] : bin1_i64(n->binop, o[e], p[it.off[0]]);
+        }
+        if (n->binop == EOI_B_MEAN)
+            for (int64_t e = 0; e < vo->n; e++)
+                o[e] /= n->nin;
+        return EO_OK;
+    }
     float *o = BUF(ex, n->out[0]);
     for (int32_t k = 0; k < n->nin; k++) {
         const eoi_value *vi = &V(ex, n->in[k]);
