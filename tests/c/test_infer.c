@@ -81,13 +81,17 @@ static void test_against_pytorch(eo_ctx *ctx) {
     int n = load_cases(cs, 64);
     CHECKF(n >= 18, "cases.txt lists %d cases", n);
     const char *paths[] = {"avx512", "avx2", "portable"};
-    for (int p = 0; p < 3; p++) {
-        if (!eoi_kernels_force(paths[p]))
-            continue;
-        for (int i = 0; i < n; i++) {
-            double err = run_case(ctx, &cs[i]);
-            CHECKF(err <= 1e-4, "%s on %s: max abs error %.3g", cs[i].name, paths[p], err);
-            printf("# %-8s %-30s max abs error %.2e\n", paths[p], cs[i].name, err);
+    for (int th = 1; th <= 2; th++) {
+        eo_ctx_set_threads(ctx, th);
+        for (int p = 0; p < 3; p++) {
+            if (!eoi_kernels_force(paths[p]))
+                continue;
+            for (int i = 0; i < n; i++) {
+                double err = run_case(ctx, &cs[i]);
+                CHECKF(err <= 1e-4, "%s on %s, %d thread(s): max abs error %.3g", cs[i].name,
+                       paths[p], th, err);
+                printf("# %-8s %d %-30s max abs error %.2e\n", paths[p], th, cs[i].name, err);
+            }
         }
     }
     eoi_kernels_force(NULL);
