@@ -264,6 +264,21 @@ def l7_patch(data_dir, size, x0, y0):
     return (arr.astype(np.float32) / 255.0)[None]
 
 
+def save_cases(net, name, onnx_name, inputs):
+    """PyTorch's outputs of net on each input, saved; the cases.txt lines."""
+    lines = []
+    for kind, x in inputs.items():
+        with torch.no_grad():
+            y = net(torch.from_numpy(x)).numpy().astype(np.float32)
+        case = "%s_%s" % (name, kind)
+        x.tofile(OUT / (case + ".in.f32"))
+        y.tofile(OUT / (case + ".out.f32"))
+        lines.append("%s %s %s.in.f32 %s.out.f32 %s" % (
+            case, onnx_name, case, case, " ".join(str(d) for d in x.shape)))
+        print("%-28s in %s out %s |y|max %.3f" % (case, x.shape, y.shape, np.abs(y).max()))
+    return lines
+
+
 def export(model, name, x, opset, dynamic=False, fold=True):
     path = OUT / (name + ".onnx")
     kw = {}
@@ -314,15 +329,7 @@ def main():
                            (120 + 23 * i) % (352 - size)),
         }
         onnx_name = export(net, name, inputs["random"], opset, dyn, fold)
-        for kind, x in inputs.items():
-            with torch.no_grad():
-                y = net(torch.from_numpy(x)).numpy().astype(np.float32)
-            case = "%s_%s" % (name, kind)
-            x.tofile(OUT / (case + ".in.f32"))
-            y.tofile(OUT / (case + ".out.f32"))
-            lines.append("%s %s %s.in.f32 %s.out.f32 %s" % (
-                case, onnx_name, case, case, " ".join(str(d) for d in x.shape)))
-            print("%-28s in %s out %s |y|max %.3f" % (case, x.shape, y.shape, np.abs(y).max()))
+        lines += save_cases(net, name, onnx_name, inputs)
     (OUT / "cases.txt").write_text("\n".join(lines) + "\n")
     unsupported()
     ops_model()

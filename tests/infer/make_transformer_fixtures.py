@@ -34,7 +34,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from make_fixtures import OUT, REPO, export, l7_patch, randomize_bn  # noqa: E402
+from make_fixtures import OUT, REPO, export, l7_patch, randomize_bn, save_cases  # noqa: E402
 
 
 def cbr(cin, cout, k=3, s=1, d=1, groups=1):
@@ -290,15 +290,7 @@ def main():
                            (90 + 29 * i) % (352 - size)),
         }
         onnx_name = export(net, name, inputs["random"], opset)
-        for kind, x in inputs.items():
-            with torch.no_grad():
-                y = net(torch.from_numpy(x)).numpy().astype(np.float32)
-            case = "%s_%s" % (name, kind)
-            x.tofile(OUT / (case + ".in.f32"))
-            y.tofile(OUT / (case + ".out.f32"))
-            lines.append("%s %s %s.in.f32 %s.out.f32 %s" % (
-                case, onnx_name, case, case, " ".join(str(d) for d in x.shape)))
-            print("%-28s in %s out %s |y|max %.3f" % (case, x.shape, y.shape, np.abs(y).max()))
+        lines += save_cases(net, name, onnx_name, inputs)
     cases = OUT / "cases.txt"
     ours = tuple(n + "_" for n, *_ in NETS)
     kept = [ln for ln in cases.read_text().split("\n") if ln.strip() and not ln.startswith(ours)]
