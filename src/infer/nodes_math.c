@@ -148,6 +148,34 @@ static eo_status run_unary(const eoi_exec *ex, const eoi_node *n) {
         }
         return EO_OK;
     }
+    if (x->dtype == EOI_F32 && o->dtype == EOI_F32) { /* the common ones in float loops */
+        const float *a = in;
+        float *q = out;
+        switch (n->binop) {
+        case EOI_M_ERF:
+            for (int64_t i = 0; i < x->n; i++)
+                q[i] = erff(a[i]);
+            return EO_OK;
+        case EOI_M_EXP:
+            for (int64_t i = 0; i < x->n; i++)
+                q[i] = expf(a[i]);
+            return EO_OK;
+        case EOI_M_SQRT:
+            for (int64_t i = 0; i < x->n; i++)
+                q[i] = sqrtf(a[i]);
+            return EO_OK;
+        case EOI_M_NEG:
+            for (int64_t i = 0; i < x->n; i++)
+                q[i] = -a[i];
+            return EO_OK;
+        case EOI_M_RECIP:
+            for (int64_t i = 0; i < x->n; i++)
+                q[i] = 1.0f / a[i];
+            return EO_OK;
+        default:
+            break;
+        }
+    }
     for (int64_t i = 0; i < x->n; i++)
         putd(o, out, i, math1(n, getd(x, in, i)));
     return EO_OK;

@@ -280,14 +280,75 @@ static eo_status run_slice(const eoi_exec *ex, const eoi_node *n) {
     return EO_OK;
 }
 
+/* One 2-D plane of a transpose: out[i][j] = in[i * si + j * sj], i < ni,
+ * j < nj, in tiles of 32 x 32 so that both sides stay in cache. */
+#define TRANSPOSE_PLANE(T)                                                                         \
+    static void plane_##T(T *out, const T *in, int64_t ni, int64_t nj, int64_t si, int64_t sj) {   \
+        for (int64_t i0 = 0; i0 < ni; i0 += 32)                                                    \
+            for (int64_t j0 = 0; j0 < nj; j0 += 32) {                                              \
+                int64_t i1 = i0 + 32 < ni ? i0 + 32 : ni, j1 = j0 + 32 < nj ? j0 + 32 : nj;        \
+                for (int64_t i = i0; i < i1; i++)                                                  \
+                    for (int64_t j = j0; j < j1; j++)                                              \
+                        out[i * nj + j] = in[i * si + j * sj];                                     \
+            }                                                                                      \
+    }
+TRANSPOSE_PLANE(uint32_t)
+TRANSPOSE_PLANE(uint64_t)
+
 static eo_status run_transpose(const eoi_exec *ex, const eoi_node *n) {
     const eoi_value *x = &V(ex, n->in[0]), *o = &V(ex, n->out[0]);
-    int64_t s[EOI_MAXDIM], st[EOI_MAXDIM];
+    int64_t s[EOI_MAXDIM], st[EOI_MAXDIM], d[EOI_MAXDIM];
     strides_of(x, s);
-    for (int32_t i = 0; i < x->ndim; i++)
-        st[i] = s[n->perm[i]];
-    if (o->n > 0)
-        strided_copy(BUF(ex, n->out[0]), BUF(ex, n->in[0]), o->dims, o->ndim, st, 0, esize(x));
+    /* output axes with their input strides; neighbours that stay
+     * contiguous merged, size-1 axes dropped */
+    int32_t nd = 0;
+    for (int32_t i = 0; i < x->ndim; i++) {
+        int64_t len = o->dims[i], str = s[n->perm[i]];
+        if (len == 1)
+            continue;
+        if (nd > 0 && st[nd - 1] == str * len) {
+            d[nd - 1] *= len;
+            st[nd - 1] = str;
+        } else {
+            d[nd] = len;
+            st[nd] = str;
+            nd++;
+        }
+    }
+    if (o->n == 0)
+        return EO_OK;
+    char *out = BUF(ex, n->out[0]);
+    const char *in = BUF(ex, n->in[0]);
+    size_t es = esize(x);
+    if (nd < 2 || st[nd - 1] == 1) {
+        if (nd == 0) {
+            d[0] = 1;
+            st[0] = 1;
+            nd = 1;
+        }
+        strided_copy(out, in, d, nd, st, 0, es);
+        return EO_OK;
+    }
+    /* planes of the last two axes, the outer axes walked by an odometer */
+    int64_t ni = d[nd - 2], nj = d[nd - 1], planes = o->n / (ni * nj);
+    int64_t idx[EOI_MAXDIM] = {0}, off = 0;
+    for (int64_t p = 0; p < planes; p++) {
+        if (es == 4)
+            plane_uint32_t((uint32_t *)(void *)out + p * ni * nj,
+                           (const uint32_t *)(const void *)in + off, ni, nj, st[nd - 2],
+                           st[nd - 1]);
+        else
+            plane_uint64_t((uint64_t *)(void *)out + p * ni * nj,
+                           (const uint64_t *)(const void *)in + off, ni, nj, st[nd - 2],
+                           st[nd - 1]);
+        for (int32_t i = nd - 3; i >= 0; i--) {
+            off += st[i];
+            if (++idx[i] < d[i])
+                break;
+            off -= st[i] * d[i];
+            idx[i] = 0;
+        }
+    }
     return EO_OK;
 }
 
