@@ -17,6 +17,8 @@ PACKAGES=(
     abigail-tools clang-format ca-certificates
     # the HTTP server (bindings/python/eoproc/server) and its tests
     python3-fastapi python3-uvicorn
+    # eoproc.distributed and its tests (a Dask LocalCluster, dask-scheduler, dask-worker)
+    python3-distributed
     # the map page's browser test (tests/browser, driven by playwright-core from npm)
     chromium
     # node for the tests that read eoproc's outputs with npm packages (npm ci on first use)

@@ -200,6 +200,10 @@ typedef struct eoi_cog_pull {
 eo_status eoi_cog_write_pull(eo_ctx *ctx, const char *path, const eoi_cog_pull *src,
                              const eo_cog_opts *opts);
 
+/* *slot (owned, may be NULL) becomes a copy of src, or NULL for NULL: the
+ * options setters of the operations that write COGs. */
+eo_status eoi_cog_opts_assign(eo_ctx *ctx, eo_cog_opts **slot, const eo_cog_opts *src);
+
 /* The options of a class raster written beside another output with opts
  * (NULL: defaults): nearest overviews unless mode is asked, no float
  * predictor; NULL or buf. */
@@ -229,5 +233,23 @@ typedef eo_status (*eoi_cog_fill_many_fn)(void *user, int32_t worker, const eo_w
 eo_status eoi_cog_write_many(eo_ctx *ctx, int32_t n, const char *const *paths,
                              const eoi_cog_pull *const *descs, const eo_cog_opts *const *opts,
                              eoi_cog_fill_many_fn fill, void *user, const char *stage);
+
+/* ---- a producer that pushes rows --------------------------------------- */
+/* For a producer that makes whole rows in order on its own threads (the
+ * sliding-window segmentation): n outputs of the same size written as
+ * their rows come. _room gives where the next rows of each output go
+ * (outs[k], the eoi_cog_out layout, row 0 = the next row) and how many fit
+ * before the writer must compress them; the producer writes up to that
+ * many rows there and _commits them. _close finishes (st: the producer's
+ * status): the files appear at their paths only when all are complete and
+ * st is EO_OK; otherwise nothing is left. The descriptions are copied
+ * (band items too; the colour table is read by _open): the caller's may go
+ * after _open. */
+typedef struct eoi_cog_push eoi_cog_push;
+eo_status eoi_cog_push_open(eo_ctx *ctx, eoi_cog_push **out, int32_t n, const char *const *paths,
+                            const eoi_cog_pull *const *descs, const eo_cog_opts *const *opts);
+int64_t eoi_cog_push_room(eoi_cog_push *p, eoi_cog_out *outs);
+eo_status eoi_cog_push_commit(eoi_cog_push *p, int64_t rows);
+eo_status eoi_cog_push_close(eoi_cog_push *p, eo_status st);
 
 #endif /* EOPROC_COG_INT_H */

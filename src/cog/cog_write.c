@@ -52,6 +52,21 @@ eo_status eo_cog_opts_new(eo_ctx *ctx, eo_cog_opts **out) {
 
 void eo_cog_opts_free(eo_cog_opts *o) { eoi_free(o); }
 
+eo_status eoi_cog_opts_assign(eo_ctx *ctx, eo_cog_opts **slot, const eo_cog_opts *src) {
+    if (!src) {
+        eo_cog_opts_free(*slot);
+        *slot = NULL;
+        return EO_OK;
+    }
+    if (!*slot) {
+        eo_status st = eo_cog_opts_new(ctx, slot);
+        if (st != EO_OK)
+            return st;
+    }
+    **slot = *src;
+    return EO_OK;
+}
+
 eo_status eo_cog_opts_set_compress(eo_ctx *ctx, eo_cog_opts *o, const char *method) {
     EOI_CHECK_ARG(ctx, o);
     static const struct {
@@ -1455,6 +1470,53 @@ const eo_cog_opts *eoi_cog_class_opts(const eo_cog_opts *opts, eo_cog_opts *buf)
     return buf;
 }
 
+/* Set up n writers (o: their options, defaults filled in) and create their
+ * temporary files; on failure, call close_many to remove what was made. */
+static eo_status open_many(eo_ctx *ctx, struct writer **ws, int32_t n,
+                           const eo_cog_opts *const *opts, eo_cog_opts *defaults,
+                           const eo_cog_opts **o) {
+    eo_status st = EO_OK;
+    for (int32_t k = 0; k < n; k++) {
+        o[k] = opts_or_defaults(opts ? opts[k] : NULL, &defaults[k]);
+        ws[k]->fd = -1;
+        for (int l = 0; l < 32; l++) /* cleanup closes only the spools opened */
+            ws[k]->lv[l].sp.fd = -1;
+    }
+    for (int32_t k = 0; k < n && st == EO_OK; k++)
+        st = prepare(ws[k], o[k]);
+    for (int32_t k = 0; k < n && st == EO_OK; k++)
+        st = begin(ws[k], o[k]);
+    for (int32_t k = 1; k < n && st == EO_OK; k++)
+        if (ws[k]->bs != ws[0]->bs || ws[k]->w != ws[0]->w || ws[k]->h != ws[0]->h)
+            st = eoi_fail(ctx, EO_E_INTERNAL, "%s and %s: outputs of one pass differ in size",
+                          ws[0]->path, ws[k]->path);
+    return st;
+}
+
+/* Finish n writers after their pass (st: its status): lay out the files and
+ * move them into place, every one or none; free the writers' buffers. */
+static eo_status close_many(eo_ctx *ctx, struct writer **ws, int32_t n, const eo_cog_opts **o,
+                            eo_status st) {
+    for (int32_t k = 0; k < n && st == EO_OK; k++)
+        st = finish(ws[k], o[k]);
+    int32_t moved = 0;
+    for (; moved < n && st == EO_OK; moved++)
+        if (rename(ws[moved]->tmp, ws[moved]->path) != 0) {
+            int e = errno;
+            st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot move the finished file into place: %s",
+                          ws[moved]->path, strerror(e));
+            break;
+        }
+    for (int32_t k = 0; k < n; k++) {
+        if (st != EO_OK && k < moved)
+            unlink(ws[k]->path);
+        else if (st != EO_OK)
+            abandon(ws[k]);
+        cleanup(ws[k]);
+    }
+    return st;
+}
+
 /* Write n outputs in one pass: m fills them all (a pull source), or, when
  * m is NULL, the one writer reads its dataset or raster. The files appear
  * at their paths only when every one is complete. */
@@ -1465,24 +1527,11 @@ static eo_status drive(eo_ctx *ctx, struct writer **ws, int32_t n, const eo_cog_
     eo_status st = eoi_check_cancel(ctx);
     if (st != EO_OK)
         return st;
-    for (int32_t k = 0; k < n; k++) {
-        o[k] = opts_or_defaults(opts ? opts[k] : NULL, &defaults[k]);
-        ws[k]->fd = -1;
-        for (int l = 0; l < 32; l++) /* cleanup closes only the spools opened */
-            ws[k]->lv[l].sp.fd = -1;
-    }
     int32_t saved = ctx->threads;
-    if (o[0]->threads > 0)
-        ctx->threads = o[0]->threads;
+    if (opts && opts[0] && opts[0]->threads > 0) /* before the writers size their workers */
+        ctx->threads = opts[0]->threads;
     eoi_gdal_begin(ctx);
-    for (int32_t k = 0; k < n && st == EO_OK; k++)
-        st = prepare(ws[k], o[k]);
-    for (int32_t k = 0; k < n && st == EO_OK; k++)
-        st = begin(ws[k], o[k]);
-    for (int32_t k = 1; k < n && st == EO_OK; k++)
-        if (ws[k]->bs != ws[0]->bs || ws[k]->w != ws[0]->w || ws[k]->h != ws[0]->h)
-            st = eoi_fail(ctx, EO_E_INTERNAL, "%s and %s: outputs of one pass differ in size",
-                          ws[0]->path, ws[k]->path);
+    st = open_many(ctx, ws, n, opts, defaults, o);
     /* the pass over the source */
     struct writer *w0 = ws[0];
     for (int64_t y = 0; y < w0->h && st == EO_OK; y += w0->bs) {
@@ -1508,28 +1557,174 @@ static eo_status drive(eo_ctx *ctx, struct writer **ws, int32_t n, const eo_cog_
         for (int32_t k = 0; k < n && st == EO_OK; k++)
             st = process_strip(ws[k], 0);
     }
-    for (int32_t k = 0; k < n && st == EO_OK; k++)
-        st = finish(ws[k], o[k]);
-    /* publish: every file moves into place, or none stays */
-    int32_t moved = 0;
-    for (; moved < n && st == EO_OK; moved++)
-        if (rename(ws[moved]->tmp, ws[moved]->path) != 0) {
-            int e = errno;
-            st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot move the finished file into place: %s",
-                          ws[moved]->path, strerror(e));
-            break;
-        }
-    if (st == EO_OK)
-        st = eoi_progress(ctx, 1.0, w0->stage);
-    for (int32_t k = 0; k < n; k++) {
-        if (st != EO_OK && k < moved)
+    st = close_many(ctx, ws, n, o, st);
+    if (st == EO_OK && (st = eoi_progress(ctx, 1.0, w0->stage)) != EO_OK)
+        for (int32_t k = 0; k < n; k++)
             unlink(ws[k]->path);
-        else if (st != EO_OK)
-            abandon(ws[k]);
-        cleanup(ws[k]);
-    }
     eoi_gdal_end(ctx);
     ctx->threads = saved;
+    return st;
+}
+
+/* ---- a producer that pushes rows --------------------------------------- */
+
+/* A writer of path filled from the pull source (or pushed rows) d. */
+static void pull_writer(struct writer *w, eo_ctx *ctx, const char *path, const eoi_cog_pull *d,
+                        const char *stage) {
+    *w = (struct writer){.ctx = ctx,
+                         .path = path,
+                         .pull = d,
+                         .w = d->width,
+                         .h = d->height,
+                         .bands = d->bands,
+                         .dt = d->dtype,
+                         .has_gt = d->has_gt != 0,
+                         .wkt = d->wkt ? d->wkt : "",
+                         .has_nodata = d->has_nodata != 0,
+                         .nodata = d->nodata,
+                         .stage = stage};
+    memcpy(w->gt, d->gt, sizeof w->gt);
+}
+
+struct eoi_cog_push {
+    eo_ctx *ctx;
+    int32_t n;
+    struct writer *w[EOI_COG_MAX_OUTPUTS];
+    eo_cog_opts defaults[EOI_COG_MAX_OUTPUTS];
+    const eo_cog_opts *o[EOI_COG_MAX_OUTPUTS];
+    eoi_cog_pull d[EOI_COG_MAX_OUTPUTS]; /* copies of the descriptions ... */
+    char **items[EOI_COG_MAX_OUTPUTS];   /* ... and of their band items */
+    eo_status st;                        /* sticky: a failed writer stays failed */
+};
+
+static void free_items(char **items) {
+    for (size_t i = 0; items && items[i]; i++)
+        eoi_free(items[i]);
+    eoi_free(items);
+}
+
+/* A copy of a NULL-terminated list of strings (NULL for NULL). */
+static eo_status copy_items(eo_ctx *ctx, char ***out, const char *const *items) {
+    *out = NULL;
+    if (!items)
+        return EO_OK;
+    size_t n = 0;
+    while (items[n])
+        n++;
+    char **c = eoi_calloc(ctx, n + 1, sizeof *c);
+    for (size_t i = 0; c && i < n; i++)
+        if (!(c[i] = eoi_strdup(ctx, items[i]))) {
+            free_items(c);
+            c = NULL;
+        }
+    if (!c)
+        return EO_E_NOMEM;
+    *out = c;
+    return EO_OK;
+}
+
+static void push_free(eoi_cog_push *p) {
+    for (int32_t k = 0; k < p->n; k++) {
+        eoi_free(p->w[k]);
+        free_items(p->items[k]);
+    }
+    eoi_free(p);
+}
+
+eo_status eoi_cog_push_open(eo_ctx *ctx, eoi_cog_push **out, int32_t n, const char *const *paths,
+                            const eoi_cog_pull *const *descs, const eo_cog_opts *const *opts) {
+    *out = NULL;
+    EOI_CHECK_ARG(ctx, n >= 1 && n <= EOI_COG_MAX_OUTPUTS && paths && descs);
+    eoi_cog_push *p = eoi_calloc(ctx, 1, sizeof *p);
+    if (!p)
+        return EO_E_NOMEM;
+    p->ctx = ctx;
+    p->n = n;
+    eo_status st = EO_OK;
+    for (int32_t k = 0; k < n && st == EO_OK; k++) {
+        const eoi_cog_pull *d = descs[k];
+        if (!paths[k] || !*paths[k] || !d || d->bands < 1 || d->width < 1 || d->height < 1) {
+            st = eoi_fail(ctx, EO_E_INTERNAL, "COG push: bad output %d", (int)k);
+            break;
+        }
+        if ((st = copy_items(ctx, &p->items[k], d->band_items)) != EO_OK)
+            break;
+        p->d[k] = *d; /* the writer reads it until the end; the caller's may go */
+        p->d[k].band_items = (const char *const *)p->items[k];
+        if (!(p->w[k] = eoi_calloc(ctx, 1, sizeof *p->w[k]))) {
+            st = EO_E_NOMEM;
+            break;
+        }
+        pull_writer(p->w[k], ctx, paths[k], &p->d[k], NULL);
+        p->w[k]->fd = -1;
+        for (int l = 0; l < 32; l++)
+            p->w[k]->lv[l].sp.fd = -1;
+    }
+    if (st == EO_OK) {
+        eoi_gdal_begin(ctx);
+        st = open_many(ctx, p->w, n, opts, p->defaults, p->o);
+        eoi_gdal_end(ctx);
+    }
+    for (int32_t k = 0; k < n; k++) /* prepare() copied it; it is the caller's */
+        p->d[k].color_table = NULL;
+    if (st != EO_OK) {
+        for (int32_t k = 0; k < n && p->w[k]; k++) {
+            abandon(p->w[k]);
+            cleanup(p->w[k]);
+        }
+        push_free(p);
+        return st;
+    }
+    *out = p;
+    return EO_OK;
+}
+
+int64_t eoi_cog_push_room(eoi_cog_push *p, eoi_cog_out *outs) {
+    struct level *L0 = &p->w[0]->lv[0];
+    for (int32_t k = 0; k < p->n; k++) {
+        struct writer *w = p->w[k];
+        struct level *L = &w->lv[0];
+        size_t cap = (size_t)w->bs + TAIL;
+        outs[k] = (eoi_cog_out){.buf = rowptr(w, L, 0, L->strip_y0 + L->rows),
+                                .line_bytes = L->row_bytes,
+                                .band_bytes = cap * L->row_bytes};
+    }
+    int64_t left = p->w[0]->h - L0->strip_y0 - L0->rows, room = p->w[0]->bs - L0->rows;
+    return left < room ? left : room;
+}
+
+eo_status eoi_cog_push_commit(eoi_cog_push *p, int64_t rows) {
+    if (p->st != EO_OK)
+        return eoi_fail(p->ctx, EO_E_STATE, "%s: the writer failed before", p->w[0]->path);
+    struct level *L0 = &p->w[0]->lv[0];
+    if (rows < 0 || rows > p->w[0]->bs - L0->rows || rows > p->w[0]->h - L0->strip_y0 - L0->rows)
+        return p->st = eoi_fail(p->ctx, EO_E_INTERNAL, "%s: %lld rows pushed past the room",
+                                p->w[0]->path, (long long)rows);
+    for (int32_t k = 0; k < p->n; k++)
+        p->w[k]->lv[0].rows += rows;
+    if (L0->rows < p->w[0]->bs && L0->strip_y0 + L0->rows < p->w[0]->h)
+        return EO_OK;
+    eoi_gdal_begin(p->ctx);
+    eo_status st = EO_OK;
+    for (int32_t k = 0; k < p->n && st == EO_OK; k++)
+        st = process_strip(p->w[k], 0);
+    eoi_gdal_end(p->ctx);
+    return p->st = st;
+}
+
+eo_status eoi_cog_push_close(eoi_cog_push *p, eo_status st) {
+    if (!p)
+        return st;
+    eo_ctx *ctx = p->ctx;
+    if (st == EO_OK && p->st != EO_OK)
+        st = p->st;
+    if (st == EO_OK && p->w[0]->lv[0].strip_y0 < p->w[0]->h)
+        st = eoi_fail(ctx, EO_E_INTERNAL, "%s: closed after %lld of %lld rows", p->w[0]->path,
+                      (long long)p->w[0]->lv[0].strip_y0, (long long)p->w[0]->h);
+    eoi_gdal_begin(ctx);
+    st = close_many(ctx, p->w, p->n, p->o, st);
+    eoi_gdal_end(ctx);
+    push_free(p);
     return st;
 }
 
@@ -1616,19 +1811,7 @@ eo_status eoi_cog_write_many(eo_ctx *ctx, int32_t n, const char *const *paths,
             st = EO_E_NOMEM;
             break;
         }
-        *ws[k] = (struct writer){.ctx = ctx,
-                                 .path = paths[k],
-                                 .pull = d,
-                                 .w = d->width,
-                                 .h = d->height,
-                                 .bands = d->bands,
-                                 .dt = d->dtype,
-                                 .has_gt = d->has_gt != 0,
-                                 .wkt = d->wkt ? d->wkt : "",
-                                 .has_nodata = d->has_nodata != 0,
-                                 .nodata = d->nodata,
-                                 .stage = stage};
-        memcpy(ws[k]->gt, d->gt, sizeof ws[k]->gt);
+        pull_writer(ws[k], ctx, paths[k], d, stage);
     }
     if (st == EO_OK) {
         *m = (struct many){.w = ws, .n = n, .fill = fill, .user = user};

@@ -437,7 +437,5 @@ eo_status eoi_model_replan(eo_ctx *ctx, eo_model **out, const eo_model *parent, 
  * height, tile width) on its dynamic axes, its fixed ones kept. */
 eo_status eoi_segment_model_load(eo_ctx *ctx, eo_model **out, const char *path,
                                  const int64_t want[4]);
-/* Test hook: output columns segmented at once (0 = 8192). */
-extern int64_t eoi_segment_strip_px;
 
 #endif /* INFER_INT_H */

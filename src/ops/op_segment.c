@@ -1,6 +1,7 @@
 /* op_segment.c - operation "segment": run an ONNX segmentation model over a
  * raster in overlapping tiles (eo_segment) and write probability and class
  * COGs. */
+#include "cog_params.h"
 #include "ops_int.h"
 
 #include "../infer/infer_int.h"
@@ -96,6 +97,7 @@ done:
 
 static eo_status run_segment(eo_ctx *ctx, json_object *params, json_object **result) {
     eo_segment_opts *o = NULL;
+    eo_cog_opts *co = NULL;
     eo_dataset *ds = NULL;
     eo_geom *aoi = NULL;
     eo_model *m = NULL;
@@ -104,6 +106,8 @@ static eo_status run_segment(eo_ctx *ctx, json_object *params, json_object **res
     json_object *v = NULL;
     EOI_TRY(st, eo_segment_opts_new(ctx, &o));
     EOI_TRY(st, set_opts(ctx, o, params));
+    EOI_TRY(st, eoi_cog_opts_from_params(ctx, &co, params));
+    EOI_TRY(st, eo_segment_opts_set_cog_opts(ctx, o, co));
     if (json_object_object_get_ex(params, "aoi", &v) && v)
         EOI_TRY(st, eoi_param_aoi_value(ctx, &aoi, v, params));
     EOI_TRY(st, eoi_param_dataset(ctx, &ds, params, "src"));
@@ -125,6 +129,7 @@ done:
     eo_geom_free(aoi);
     eo_dataset_close(ds);
     eo_segment_opts_free(o);
+    eo_cog_opts_free(co);
     return st;
 }
 
@@ -193,7 +198,7 @@ const eoi_op eoi_op_segment = {
                              "                   \"default\": \"auto\", \"description\": \"output "
                              "to probabilities "
                              "(auto: none if the model ends in a sigmoid or "
-                             "softmax)\"}," EOI_AOI_SCHEMA_PROPS "},"
+                             "softmax)\"}," EOI_AOI_SCHEMA_PROPS "," EOI_COG_OUTPUT_PROPS "},"
                              "\"required\": [\"model\", \"src\", \"out\"],"
                              "\"additionalProperties\": false,"
                              "\"x-positional\": [\"model\", \"src\", \"out\"]"

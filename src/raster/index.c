@@ -126,18 +126,7 @@ done:
 eo_status eo_analytics_opts_set_cog_opts(eo_ctx *ctx, eo_analytics_opts *o,
                                          const eo_cog_opts *cog) {
     EOI_CHECK_ARG(ctx, o);
-    if (!cog) {
-        eo_cog_opts_free(o->cog);
-        o->cog = NULL;
-        return EO_OK;
-    }
-    if (!o->cog) {
-        eo_status st = eo_cog_opts_new(ctx, &o->cog);
-        if (st != EO_OK)
-            return st;
-    }
-    *o->cog = *cog;
-    return EO_OK;
+    return eoi_cog_opts_assign(ctx, &o->cog, cog);
 }
 
 /* ---- into a COG ------------------------------------------------------------ */

@@ -8,6 +8,7 @@ float32 arithmetic on the inputs read by GDAL."""
 
 import json
 import os
+import pathlib
 
 import numpy as np
 import pytest
@@ -16,6 +17,9 @@ from osgeo_utils.samples.validate_cloud_optimized_geotiff import validate
 
 import eoproc
 from helpers import run_cli
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+DEMO = REPO / "models" / "buildings.onnx"  # 3 bands in, one sigmoid channel out
 
 gdal.UseExceptions()
 ND = np.float32(-9999)
@@ -276,8 +280,100 @@ def test_every_raster_operation_writes_a_cog(scene, tmp_path, cli, l7):
     assert p.returncode == 0, p.stderr
     assert json.loads(p.stdout)["bytes"] == os.path.getsize(tmp_path / "z.tif") > 0
     outs.append((tmp_path / "z.tif", 0))
+    # segment: the probability and the class COG, each written once
+    rgb = np.zeros((3, 600, 600), np.uint8)
+    rgb[:, 100:300, 150:400] = 200
+    src = tmp_path / "seg_in.tif"
+    ds = gdal.GetDriverByName("GTiff").Create(str(src), 600, 600, 3, gdal.GDT_Byte)
+    ds.SetGeoTransform((600000.0, 1.0, 0.0, 5000000.0, 0.0, -1.0))
+    ds.WriteRaster(0, 0, 600, 600, rgb.tobytes())
+    ds = None
+    p = run_cli(cli, "segment", DEMO, src, tmp_path / "s.tif", "--tile", 256, "--overlap", 32,
+                "--scale", "1/255", "--quiet")
+    assert p.returncode == 0, p.stderr
+    outs += [(tmp_path / "s.tif", 1), (tmp_path / "s_classes.tif", 1)]
     for path, min_ov in outs:
         ds = gdal.Open(str(path))
         big = max(ds.RasterXSize, ds.RasterYSize) > ds.GetRasterBand(1).GetBlockSize()[0]
         assert_cog(path, block=ds.GetRasterBand(1).GetBlockSize()[0],
                    min_overviews=min_ov if big else 0)
+
+
+@pytest.fixture(scope="module")
+def seg_scene(tmp_path_factory):
+    """A 700 x 600 RGB scene with bright blocks (the demo model's buildings),
+    larger than one block: overviews."""
+    rng = np.random.default_rng(3)
+    rgb = rng.integers(60, 120, (3, 600, 700)).astype(np.uint8)
+    for y, x in ((50, 60), (200, 400), (420, 120), (380, 520)):
+        rgb[:, y:y + 90, x:x + 120] = 215
+    path = tmp_path_factory.mktemp("seg") / "scene.tif"
+    ds = gdal.GetDriverByName("GTiff").Create(str(path), 700, 600, 3, gdal.GDT_Byte)
+    ds.SetGeoTransform((600000.0, 1.0, 0.0, 5000000.0, 0.0, -1.0))
+    sr = osr.SpatialReference()
+    sr.ImportFromEPSG(32633)
+    ds.SetProjection(sr.ExportToWkt())
+    ds.WriteRaster(0, 0, 700, 600, rgb.tobytes())
+    ds = None
+    return path
+
+
+def test_segment_outputs_are_cogs_with_classes(seg_scene, tmp_path, cli):
+    """segment: both outputs valid COGs with statistics equal to numpy's;
+    the class COG has a colour table, class names (in gdalinfo) and nearest
+    overviews equal to GDAL's; the classes are the thresholded
+    probabilities."""
+    out = tmp_path / "b.tif"
+    p = run_cli(cli, "segment", DEMO, seg_scene, out, "--tile", 256, "--overlap", 32,
+                "--scale", "1/255", "--quiet")
+    assert p.returncode == 0, p.stderr
+    prob = assert_cog(out).ReadAsArray()
+    k = assert_cog(tmp_path / "b_classes.tif")
+    cls = k.ReadAsArray()
+    np.testing.assert_array_equal(cls, (prob >= np.float32(0.5)).astype(np.uint8))
+    assert 0 < cls.mean() < 1  # both classes present
+    assert_stats_equal_numpy(out, prob, np.nan)
+    assert_stats_equal_numpy(tmp_path / "b_classes.tif", cls, 255)
+    band = k.GetRasterBand(1)
+    assert band.GetNoDataValue() == 255
+    assert band.GetColorInterpretation() == gdal.GCI_PaletteIndex
+    ct = band.GetColorTable()
+    assert ct.GetColorEntry(0)[:3] != ct.GetColorEntry(1)[:3]
+    assert ct.GetColorEntry(255)[3] == 0  # nodata: transparent
+    md = band.GetMetadata()
+    assert (md["CLASS_0"], md["CLASS_1"]) == ("background", "foreground")
+    assert "CLASS_1=foreground" in gdal.Info(str(tmp_path / "b_classes.tif"))
+    ovs = overviews(tmp_path / "b_classes.tif")
+    assert len(ovs) == 1
+    for x, y in zip(ovs, gdal_overviews(tmp_path / "b_classes.tif", tmp_path, "nearest")):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_segment_cog_options(seg_scene, tmp_path):
+    """Model.segment takes the COG options: DEFLATE, 256 px tiles, mode
+    overviews (both outputs, equal to GDAL's mode), a float predictor on the
+    probabilities only; the pixels do not depend on them."""
+    m = eoproc.Model(DEMO, input_shape=(2, 3, 256, 256))
+    m.segment(seg_scene, tmp_path / "d.tif", tile=256, overlap=32, scale=1 / 255)
+    m.segment(seg_scene, tmp_path / "o.tif", tile=256, overlap=32, scale=1 / 255,
+              compress="deflate", level=3, blocksize=256, resampling="mode", predictor="float")
+    a = assert_cog(tmp_path / "o.tif", compress="DEFLATE", block=256)
+    k = assert_cog(tmp_path / "o_classes.tif", compress="DEFLATE", block=256)
+    assert a.GetMetadata("IMAGE_STRUCTURE")["PREDICTOR"] == "3"
+    assert k.GetMetadata("IMAGE_STRUCTURE").get("PREDICTOR", "1") == "1"
+    np.testing.assert_array_equal(a.ReadAsArray(), gdal.Open(str(tmp_path / "d.tif")).ReadAsArray())
+    np.testing.assert_array_equal(k.ReadAsArray(),
+                                  gdal.Open(str(tmp_path / "d_classes.tif")).ReadAsArray())
+    for name in ("o.tif", "o_classes.tif"):
+        ovs = overviews(tmp_path / name)
+        assert len(ovs) == 2
+        for x, y in zip(ovs, gdal_overviews(tmp_path / name, tmp_path, "mode")):
+            np.testing.assert_array_equal(x, y)
+    m.segment(seg_scene, tmp_path / "n.tif", tile=256, overlap=32, scale=1 / 255,
+              overviews="none", stats=False)
+    nds = gdal.Open(str(tmp_path / "n_classes.tif"))
+    n = nds.GetRasterBand(1)
+    assert n.GetOverviewCount() == 0 and "STATISTICS_MEAN" not in n.GetMetadata()
+    with pytest.raises(TypeError, match="bogus"):
+        m.segment(seg_scene, tmp_path / "x.tif", tile=256, bogus=1)
+    assert not (tmp_path / "x.tif").exists()

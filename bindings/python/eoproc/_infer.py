@@ -62,12 +62,35 @@ _NP_OF = {_DT_I64: np.int64, _DT_F32: np.float32}
 eo_dataset_open_mosaic = _lib._fn(
     "eo_dataset_open_mosaic", status, [ctx_p, POINTER(c_void_p), POINTER(c_char_p), c_int32]
 )
+
+
+def _segment_cog_opts(ctx, o, cog):
+    """The COG options (keyword arguments of Model.segment) onto o."""
+    from . import _analytics, _cog
+
+    eoproc = _analytics._pkg()
+    _analytics._cog_params({}, cog, "out")  # the same check of the names as index and calc
+    kw = dict(compress="zstd", level=0, predictor="none", blocksize=512, overviews=None,
+              resampling=None, nodata=None, bigtiff="auto", threads=0, stats=True)
+    kw.update(cog)
+    co = c_void_p()
+    eoproc._check(ctx, _cog.eo_cog_opts_new(ctx, byref(co)))
+    try:
+        _cog._apply_options(eoproc, ctx, co, **kw)
+        eoproc._check(ctx, eo_segment_opts_set_cog_opts(ctx, o, co))
+    finally:
+        _cog.eo_cog_opts_free(co)
+
+
 eo_segment_opts_new = _lib._fn("eo_segment_opts_new", status, [ctx_p, POINTER(c_void_p)])
 eo_segment_opts_free = _lib._fn("eo_segment_opts_free", None, [c_void_p])
 _seg_int = {
     name: _lib._fn("eo_segment_opts_set_" + name, status, [ctx_p, c_void_p, c_int32])
     for name in ("tile", "overlap", "batch")
 }
+eo_segment_opts_set_cog_opts = _lib._fn(
+    "eo_segment_opts_set_cog_opts", status, [ctx_p, c_void_p, c_void_p]
+)
 eo_segment_opts_set_bands = _lib._fn(
     "eo_segment_opts_set_bands", status, [ctx_p, c_void_p, POINTER(c_int32), c_int32]
 )
@@ -280,7 +303,7 @@ class Model:
 
     def segment(self, src, out, aoi=None, crs=None, tile=None, overlap=64, batch=None,
                 bands=None, scale=1.0, mean=None, std=None, threshold=0.5, activation="auto",
-                classes=None, progress=None):
+                classes=None, progress=None, **cog):
         """Segment a raster in overlapping tiles; write probability and class COGs.
 
         Args:
@@ -298,6 +321,10 @@ class Model:
             activation: "auto", "none", "sigmoid" or "softmax".
             classes: path of the class COG (uint8, 255 = nodata); default
                 ``out`` with ``_classes`` before its extension.
+            **cog: the COG options of both outputs (``compress``, ``level``,
+                ``predictor``, ``blocksize``, ``overviews``, ``resampling``,
+                ``bigtiff``, ``stats``, as for ``eoproc.cog``); the class COG
+                takes nearest or mode overviews and no float predictor.
 
         Returns:
             dict: paths, output size and window, classes, tiles run.
@@ -332,6 +359,8 @@ class Model:
                 _check(ctx, _seg_str["activation"](ctx, o, str(activation).encode("utf-8")))
                 if classes is not None:
                     _check(ctx, _seg_str["classes_path"](ctx, o, _cpath(classes, "classes")))
+                if cog:
+                    _segment_cog_opts(ctx, o, cog)
                 if paths is not None:
                     arr = (c_char_p * len(paths))(*paths)
                     _check(ctx, eo_dataset_open_mosaic(ctx, byref(ds), arr, len(paths)))
