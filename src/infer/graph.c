@@ -1804,6 +1804,132 @@ eo_status eoi_graph_check_ops(eo_ctx *ctx, const eoi_onnx *m) {
 /* Fold BatchNormalization into the convolution before it and activations
  * into the epilogue of the convolution (or batch norm) before them, when
  * that producer's output feeds nothing else. */
+/* ---- transformer patterns: LayerNorm and GELU as exported before opset 17 */
+typedef struct fctx {
+    eoi_graph *g;
+    int32_t nrt, *prod, *uses;
+} fctx;
+
+/* The node producing v if it is of op (and binop / math kind k, -1: any),
+ * runs at run time, and v feeds nothing else than `uses` nodes. */
+static eoi_node *producer(const fctx *f, int32_t v, int32_t op, int32_t k, int32_t uses) {
+    if (v < 0 || f->prod[v] < 0 || f->uses[v] != uses || f->g->values[v].is_output)
+        return NULL;
+    eoi_node *p = &f->g->nodes[f->prod[v]];
+    return p->op == op && (k < 0 || p->binop == k) ? p : NULL;
+}
+
+/* The scalar float constant of value v, or NAN. */
+static float cscalar(const eoi_graph *g, int32_t v) {
+    const eoi_value *x = v >= 0 ? &g->values[v] : NULL;
+    return x && x->cdata && x->n == 1 && x->dtype == EOI_F32 ? *(const float *)x->cdata : NAN;
+}
+
+/* The other input of binary node n than v (-1 if v is not one of them). */
+static int32_t other(const eoi_node *n, int32_t v) {
+    return n->nin != 2 ? -1 : n->in[0] == v ? n->in[1] : n->in[1] == v ? n->in[0] : -1;
+}
+
+/* The only node reading v (NULL if none or several). */
+static eoi_node *consumer(const fctx *f, int32_t v) {
+    if (f->uses[v] != 1 || f->g->values[v].is_output)
+        return NULL;
+    for (int32_t i = f->prod[v] + 1; i < f->nrt; i++)
+        for (int32_t j = 0; j < f->g->nodes[i].nin; j++)
+            if (f->g->nodes[i].in[j] == v)
+                return &f->g->nodes[i];
+    return NULL;
+}
+
+static int last_axis_mean(const eoi_graph *g, const eoi_node *r) {
+    const eoi_value *x = &g->values[r->in[0]];
+    if (r->binop != EOI_R_MEAN || !r->starts[0] || x->ndim < 1 || !r->perm[x->ndim - 1])
+        return 0;
+    for (int32_t i = 0; i < x->ndim - 1; i++)
+        if (r->perm[i])
+            return 0;
+    return 1;
+}
+
+/* y = (x - mean) / sqrt(var + eps) * gamma + beta over the last axis, as
+ * ReduceMean Sub Pow ReduceMean Add Sqrt Div Mul Add: one LayerNormalization. */
+static void fuse_layernorm(fctx *f, eoi_node *dv) {
+    eoi_graph *g = f->g;
+    if (dv->op != EOI_OP_BINARY || dv->binop != EOI_BIN_DIV)
+        return;
+    int32_t d = dv->in[0];
+    eoi_node *sq = producer(f, dv->in[1], EOI_OP_MATH, EOI_M_SQRT, 1);
+    eoi_node *ad = sq ? producer(f, sq->in[0], EOI_OP_BINARY, EOI_BIN_ADD, 1) : NULL;
+    eoi_node *r2 = ad ? producer(f, ad->in[0], EOI_OP_REDUCE, EOI_R_MEAN, 1) : NULL;
+    eoi_node *pw = r2 ? producer(f, r2->in[0], EOI_OP_BCAST, EOI_B_POW, 1) : NULL;
+    eoi_node *sb = pw && pw->in[0] == d ? producer(f, d, EOI_OP_BINARY, EOI_BIN_SUB, 2) : NULL;
+    eoi_node *r1 = sb ? producer(f, sb->in[1], EOI_OP_REDUCE, EOI_R_MEAN, 1) : NULL;
+    if (!r1 || r1->in[0] != sb->in[0] || !last_axis_mean(g, r1) || !last_axis_mean(g, r2) ||
+        cscalar(g, pw->in[1]) != 2.0f || !(cscalar(g, ad->in[1]) >= 0.0f))
+        return;
+    int32_t x = sb->in[0];
+    const eoi_value *xv = &g->values[x];
+    int64_t c = xv->dims[xv->ndim - 1];
+    eoi_node *mu = consumer(f, dv->out[0]);
+    if (!mu || mu->op != EOI_OP_BINARY || mu->binop != EOI_BIN_MUL)
+        return;
+    eoi_node *bi = consumer(f, mu->out[0]);
+    if (!bi || bi->op != EOI_OP_BINARY || bi->binop != EOI_BIN_ADD)
+        return;
+    int32_t gm = other(mu, dv->out[0]), bt = other(bi, mu->out[0]);
+    const eoi_value *gv = gm >= 0 ? &g->values[gm] : NULL, *bv = bt >= 0 ? &g->values[bt] : NULL;
+    const eoi_value *ov = &g->values[bi->out[0]];
+    if (!gv || !bv || !gv->cdata || !bv->cdata || gv->dtype != EOI_F32 || bv->dtype != EOI_F32 ||
+        gv->n != c || bv->n != c || ov->ndim != xv->ndim ||
+        memcmp(ov->dims, xv->dims, (size_t)xv->ndim * sizeof *xv->dims) != 0)
+        return;
+    dv->eps = cscalar(g, ad->in[1]);
+    dv->op = EOI_OP_LAYERNORM;
+    dv->type = "LayerNormalization[fused]";
+    dv->axis = xv->ndim - 1;
+    dv->nin = 3; /* in[] has nin + 1 = 3 slots */
+    dv->in[0] = x;
+    dv->in[1] = gm;
+    dv->in[2] = bt;
+    dv->nout = 1;
+    dv->out[0] = bi->out[0];
+    f->prod[bi->out[0]] = (int32_t)(dv - g->nodes);
+    sq->op = ad->op = r2->op = pw->op = sb->op = r1->op = mu->op = bi->op = EOI_OP_NONE;
+}
+
+/* x * 0.5 * (1 + erf(x / sqrt 2)) as Div Erf Add Mul Mul: one GELU. */
+static void fuse_gelu(fctx *f, eoi_node *e) {
+    eoi_graph *g = f->g;
+    if (e->op != EOI_OP_BINARY || e->binop != EOI_BIN_MUL || e->nin != 2)
+        return;
+    int half = cscalar(g, e->in[1]) == 0.5f ? 1 : cscalar(g, e->in[0]) == 0.5f ? 0 : -1;
+    if (half < 0)
+        return;
+    eoi_node *z = producer(f, e->in[1 - half], EOI_OP_BINARY, EOI_BIN_MUL, 1);
+    for (int32_t side = 0; z && side < 2; side++) {
+        int32_t x = z->in[side];
+        eoi_node *w = producer(f, z->in[1 - side], EOI_OP_BINARY, EOI_BIN_ADD, 1);
+        int32_t u = w ? (cscalar(g, w->in[1]) == 1.0f   ? w->in[0]
+                         : cscalar(g, w->in[0]) == 1.0f ? w->in[1]
+                                                        : -1)
+                      : -1;
+        eoi_node *er = producer(f, u, EOI_OP_MATH, EOI_M_ERF, 1);
+        eoi_node *dv = er ? producer(f, er->in[0], EOI_OP_BINARY, EOI_BIN_DIV, 1) : NULL;
+        if (!dv || dv->in[0] != x || fabsf(cscalar(g, dv->in[1]) - 1.41421356f) > 1e-6f)
+            continue;
+        const eoi_value *xv = &g->values[x], *ov = &g->values[e->out[0]];
+        if (xv->dtype != EOI_F32 || ov->n != xv->n)
+            return;
+        e->op = EOI_OP_MATH;
+        e->binop = EOI_M_GELU;
+        e->type = "Gelu[fused]";
+        e->nin = 1;
+        e->in[0] = x;
+        z->op = w->op = er->op = dv->op = EOI_OP_NONE;
+        return;
+    }
+}
+
 static int32_t fuse(eoi_graph *g, int32_t nrt) {
     int32_t *prod = NULL, *uses = NULL;
     size_t nv = (size_t)g->nvalues;
@@ -1824,10 +1950,15 @@ static int32_t fuse(eoi_graph *g, int32_t nrt) {
         for (int32_t j = 0; j < n->nout; j++)
             prod[n->out[j]] = i;
     }
+    fctx fc = {g, nrt, prod, uses};
+    for (int32_t i = 0; i < nrt; i++)
+        fuse_layernorm(&fc, &g->nodes[i]);
+    for (int32_t i = 0; i < nrt; i++)
+        fuse_gelu(&fc, &g->nodes[i]);
     for (int32_t i = 0; i < nrt; i++) {
         eoi_node *n = &g->nodes[i];
         int32_t v = n->nin > 0 ? n->in[0] : -1;
-        if (v < 0 || prod[v] < 0 || uses[v] != 1 || g->values[v].is_output)
+        if (n->op == EOI_OP_NONE || v < 0 || prod[v] < 0 || uses[v] != 1 || g->values[v].is_output)
             continue;
         eoi_node *p = &g->nodes[prod[v]];
         int fusable = 0;

@@ -163,6 +163,7 @@ enum {
     EOI_M_NOT,
     EOI_M_SHRINK,
     EOI_M_MISH,
+    EOI_M_GELU, /* fused from Div Erf Add Mul Mul (graph.c) */
 };
 
 /* EOI_OP_BCAST and EOI_OP_VARIADIC kinds */

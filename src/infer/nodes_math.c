@@ -127,6 +127,8 @@ static double math1(const eoi_node *n, double x) {
         return x < -n->alpha ? x + n->beta : x > n->alpha ? x - n->beta : 0.0;
     case EOI_M_MISH:
         return x * tanh(x > 30.0 ? x : log1p(exp(x)));
+    case EOI_M_GELU:
+        return x * 0.5 * (1.0 + erf(x / sqrt(2.0)));
     default:
         return x;
     }
@@ -155,6 +157,10 @@ static eo_status run_unary(const eoi_exec *ex, const eoi_node *n) {
         case EOI_M_ERF:
             for (int64_t i = 0; i < x->n; i++)
                 q[i] = erff(a[i]);
+            return EO_OK;
+        case EOI_M_GELU:
+            for (int64_t i = 0; i < x->n; i++)
+                q[i] = a[i] * 0.5f * (1.0f + erff(a[i] / 1.41421356f));
             return EO_OK;
         case EOI_M_EXP:
             for (int64_t i = 0; i < x->n; i++)

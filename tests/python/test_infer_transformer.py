@@ -61,3 +61,14 @@ def test_segformer_overlapping_tiles(tmp_path):
     # the top-left tile's interior is that tile run alone
     tile = m.run((a[:, :64, :64].astype(np.float32) / 255)[None])[0]
     assert np.abs(p[:, 8:40, 8:40] - softmax(tile)[:, 8:40, 8:40]).max() < 1e-4
+
+
+def test_layernorm_and_gelu_patterns_are_fused():
+    # opset 13 spells LayerNorm as 9 nodes (ReduceMean Sub Pow ReduceMean Add
+    # Sqrt Div Mul Add) and GELU as 5 (Div Erf Add Mul Mul); fused, the
+    # network runs as many nodes as its opset-17 export with
+    # LayerNormalization (whose GELU is fused too)
+    op13 = eoproc.Model(FIX / "segformer_op13.onnx").info
+    op17 = eoproc.Model(FIX / "segformer_op17.onnx").info
+    assert op13["onnx_nodes"] > op17["onnx_nodes"] + 70
+    assert op13["nodes"] == op17["nodes"]
