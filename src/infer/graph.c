@@ -138,6 +138,9 @@ static const opdef OPS[] = {
     {"Trilu", EOI_OP_TRILU, 0, 0},
     {"GatherElements", EOI_OP_GATHERELEM, 0, 0},
     {"CumSum", EOI_OP_CUMSUM, 0, 0},
+    {"GlobalMaxPool", EOI_OP_REDUCE, 0, EOI_R_MAX},
+    {"DepthToSpace", EOI_OP_D2S, 0, 0},
+    {"SpaceToDepth", EOI_OP_D2S, 0, 1},
     {"Gather", EOI_OP_GATHER, 0, 0},
     {"Cast", EOI_OP_CAST, 0, 0},
     {"ConstantOfShape", EOI_OP_CONSTOFSHAPE, 0, 0},
@@ -1374,6 +1377,12 @@ static eo_status prep_reduce(build *b, eoi_node *n) {
             return bfail(b, EO_E_MODEL, "axis out of range");
         axes[0] = n->axis;
         na = 1;
+    } else if (strcmp(b->on->op, "GlobalMaxPool") == 0) { /* max over the spatial axes */
+        if (x->ndim < 3)
+            return bfail(b, EO_E_MODEL, "input of rank %d (N x C x ... needed)", (int)x->ndim);
+        n->starts[0] = 1;
+        for (na = 0; na < x->ndim - 2; na++)
+            axes[na] = na + 2;
     } else {
         na = attr_ints(b->on, "axes", axes, EOI_MAXDIM);
         if (na < 0 && n->nin > 1 && n->in[1] >= 0) {
@@ -1511,6 +1520,34 @@ static eo_status prep_more(build *b, eoi_node *n) {
         set_shape(out_val(b, n, 0), x->dtype, idx->ndim, idx->dims);
         return EO_OK;
     }
+    if (n->op == EOI_OP_D2S) { /* DepthToSpace (DCR or CRD) and SpaceToDepth */
+        if ((st = need_inputs(b, n, 1, 1)) != EO_OK)
+            return st;
+        int64_t bs = attr_i(b->on, "blocksize", 0);
+        const char *mode = attr_s(b->on, "mode", "DCR");
+        if (x->ndim != 4 || bs < 1 || bs > 1024)
+            return bfail(b, EO_E_MODEL, "needs an N x C x H x W input and a blocksize");
+        n->k[0] = bs;
+        n->starts[0] = strcmp(mode, "CRD") == 0;
+        if (!n->starts[0] && strcmp(mode, "DCR") != 0)
+            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "mode '%s'", mode);
+        memcpy(dims, x->dims, sizeof dims);
+        if (n->binop) {
+            if (x->dims[2] % bs || x->dims[3] % bs)
+                return bfail(b, EO_E_MODEL, "H and W are not multiples of blocksize");
+            dims[1] = x->dims[1] * bs * bs;
+            dims[2] = x->dims[2] / bs;
+            dims[3] = x->dims[3] / bs;
+        } else {
+            if (x->dims[1] % (bs * bs))
+                return bfail(b, EO_E_MODEL, "C is not a multiple of blocksize^2");
+            dims[1] = x->dims[1] / (bs * bs);
+            dims[2] = x->dims[2] * bs;
+            dims[3] = x->dims[3] * bs;
+        }
+        set_shape(out_val(b, n, 0), x->dtype, 4, dims);
+        return EO_OK;
+    }
     /* CumSum */
     if ((st = need_inputs(b, n, 2, 2)) != EO_OK)
         return st;
@@ -1581,6 +1618,7 @@ static eo_status prepare(build *b, eoi_node *n) {
     case EOI_OP_TRILU:
     case EOI_OP_GATHERELEM:
     case EOI_OP_CUMSUM:
+    case EOI_OP_D2S:
         return prep_more(b, n);
     default:
         return prep_shape_ops(b, n);
@@ -1710,6 +1748,7 @@ static int int_ok(int32_t op) {
     case EOI_OP_TRILU:
     case EOI_OP_GATHERELEM:
     case EOI_OP_CUMSUM:
+    case EOI_OP_D2S:
         return 1;
     default:
         return 0;

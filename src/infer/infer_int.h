@@ -128,6 +128,7 @@ enum {
     EOI_OP_TRILU,
     EOI_OP_GATHERELEM,
     EOI_OP_CUMSUM,
+    EOI_OP_D2S, /* DepthToSpace, SpaceToDepth (binop 1) */
 };
 
 /* EOI_OP_MATH kinds */

@@ -549,6 +549,7 @@ eo_status eoi_run_math(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     case EOI_OP_TRILU:
     case EOI_OP_GATHERELEM:
     case EOI_OP_CUMSUM:
+    case EOI_OP_D2S:
         return eoi_run_more(ctx, ex, n);
     default:
         return eoi_fail(ctx, EO_E_INTERNAL, "node '%s': no kernel for op %d", n->name, (int)n->op);
@@ -610,6 +611,30 @@ eo_status eoi_run_more(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
                 pos[i] = 0;
             }
         }
+        return EO_OK;
+    }
+    case EOI_OP_D2S: {
+        /* DepthToSpace: out[n][c][h*b+i][w*b+j] = in[n][ch][h][w] with ch =
+         * (i*b + j)*C + c (DCR) or c*b*b + i*b + j (CRD); SpaceToDepth the
+         * inverse of DCR */
+        int64_t b = n->k[0], crd = n->starts[0];
+        int64_t N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
+        int64_t oc = vo->dims[1], oh = vo->dims[2], ow = vo->dims[3];
+        for (int64_t e = 0; e < vo->n; e++) {
+            int64_t w = e % ow, h = (e / ow) % oh, c = (e / (ow * oh)) % oc,
+                    nb = e / (ow * oh * oc);
+            int64_t src;
+            if (!n->binop) {
+                int64_t i = h % b, j = w % b;
+                int64_t ch = crd ? c * b * b + i * b + j : (i * b + j) * oc + c;
+                src = ((nb * C + ch) * H + h / b) * W + w / b;
+            } else {
+                int64_t blk = c / C, cc = c % C, i = blk / b, j = blk % b;
+                src = ((nb * C + cc) * H + h * b + i) * W + w * b + j;
+            }
+            memcpy((char *)out + (size_t)e * es, (const char *)in + (size_t)src * es, es);
+        }
+        (void)N;
         return EO_OK;
     }
     default: { /* CumSum */

@@ -353,6 +353,15 @@ static void test_named(eo_ctx *ctx) {
     CHECK_ST(ctx, eo_model_run(ctx, m, x, xd, 3, buf, 60), EO_E_ARG); /* two inputs */
     eo_tensors_free(in);
     eo_model_free(m);
+    /* an opset below the range (ONNX's Softplus test at opset 1) */
+    m = NULL;
+    CHECK_ST(ctx,
+             eo_model_load(ctx, &m,
+                           "/usr/share/libonnx-testdata/data/node/test_softplus/model.onnx", NULL),
+             EO_E_MODEL_UNSUPPORTED);
+    CHECKF(m == NULL && strstr(eo_ctx_errmsg(ctx), "opset 1") &&
+               strcmp(eo_status_id(EO_E_MODEL_UNSUPPORTED), "model.Unsupported") == 0,
+           "%s", eo_ctx_errmsg(ctx));
 }
 
 int main(void) {

@@ -297,5 +297,24 @@ def main():
     cases.write_text("\n".join(kept + lines) + "\n")
 
 
+def pool_shuffle_model():
+    """GlobalMaxPool and a pixel shuffle (DepthToSpace, CRD as PyTorch's
+    PixelShuffle exports it) side by side: two outputs of one input."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 5, 7])
+    g = helper.make_tensor_value_info("gmax", TensorProto.FLOAT, [1, 8, 1, 1])
+    d = helper.make_tensor_value_info("shuffled", TensorProto.FLOAT, [1, 2, 10, 14])
+    graph = helper.make_graph(
+        [helper.make_node("GlobalMaxPool", ["x"], ["gmax"], name="gmax"),
+         helper.make_node("DepthToSpace", ["x"], ["shuffled"], name="shuffle", blocksize=2,
+                          mode="CRD")],
+        "pool_shuffle", [x], [g, d])
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.save(m, str(OUT / "pool_shuffle_op13.onnx"))
+
+
 if __name__ == "__main__":
     main()
+    pool_shuffle_model()

@@ -72,3 +72,14 @@ def test_layernorm_and_gelu_patterns_are_fused():
     op17 = eoproc.Model(FIX / "segformer_op17.onnx").info
     assert op13["onnx_nodes"] > op17["onnx_nodes"] + 70
     assert op13["nodes"] == op17["nodes"]
+
+
+def test_global_max_pool_and_pixel_shuffle():
+    m = eoproc.Model(FIX / "pool_shuffle_op13.onnx")
+    assert [o[0] for o in m.outputs] == ["gmax", "shuffled"]
+    x = np.random.default_rng(5).standard_normal((1, 8, 5, 7)).astype(np.float32)
+    out = m.run({"x": x})
+    np.testing.assert_array_equal(out["gmax"], x.max(axis=(2, 3), keepdims=True))
+    # PixelShuffle(2) as numpy reshapes: channel c * 4 + i * 2 + j -> (2h + i, 2w + j)
+    want = x.reshape(1, 2, 2, 2, 5, 7).transpose(0, 1, 4, 2, 5, 3).reshape(1, 2, 10, 14)
+    np.testing.assert_array_equal(out["shuffled"], want)
