@@ -282,13 +282,34 @@ eo_status eo_model_info(eo_ctx *ctx, char **out, const eo_model *m) {
     if (m->planned)
         json_object_object_add(o, "output", dims_json(&m->g.values[m->g.output]));
     json_object_object_add(o, "planned_at_load", json_object_new_boolean(m->planned));
-    json_object *ins = json_object_new_array(), *outs = json_object_new_array();
-    for (int32_t i = 0; ins && i < m->ngin; i++)
-        json_object_array_add(ins, json_object_new_string(m->src->inputs[m->gin[i]].name));
-    for (int32_t i = 0; outs && i < m->src->noutputs; i++)
-        json_object_array_add(outs, json_object_new_string(m->src->outputs[i].name));
-    json_object_object_add(o, "inputs", ins);
-    json_object_object_add(o, "outputs", outs);
+    /* every input and output: name, type, shape (planned, or declared with
+     * -1 on dynamic axes) */
+    for (int io = 0; io < 2; io++) {
+        json_object *arr = json_object_new_array();
+        int32_t cnt = io ? m->src->noutputs : m->ngin;
+        for (int32_t i = 0; arr && i < cnt; i++) {
+            const char *name = NULL;
+            eo_dtype dt = 0;
+            int64_t dims[EOI_MAXDIM];
+            int32_t nd = 0;
+            eo_status st = io ? eo_model_output_info(ctx, m, i, &name, &dt, dims, EOI_MAXDIM, &nd)
+                              : eo_model_input_info(ctx, m, i, &name, &dt, dims, EOI_MAXDIM, &nd);
+            json_object *t = json_object_new_object(), *sh = json_object_new_array();
+            if (st != EO_OK || !t || !sh) {
+                json_object_put(t);
+                json_object_put(sh);
+                continue;
+            }
+            for (int32_t d = 0; d < nd; d++)
+                json_object_array_add(sh, json_object_new_int64(dims[d]));
+            json_object_object_add(t, "name", json_object_new_string(name));
+            json_object_object_add(t, "dtype",
+                                   json_object_new_string(dt == EO_DT_I64 ? "int64" : "float32"));
+            json_object_object_add(t, "shape", nd >= 0 ? sh : (json_object_put(sh), NULL));
+            json_object_array_add(arr, t);
+        }
+        json_object_object_add(o, io ? "outputs" : "inputs", arr);
+    }
     json_object_object_add(o, "opset", json_object_new_int64(m->onnx.opset));
     json_object_object_add(o, "onnx_nodes", json_object_new_int(m->onnx.nnodes));
     json_object_object_add(o, "nodes", json_object_new_int(m->planned ? m->g.nnodes : 0));

@@ -72,3 +72,23 @@ def test_bad_shape_value_is_an_error():
     with pytest.raises(eoproc.Error) as e:
         m.run({"data": x, "shape": np.array([5, 5, 1], dtype=np.int64)})
     assert e.value.id == "model.Invalid"
+
+
+def test_model_info_cli_and_registry(cli):
+    import json
+
+    from helpers import assert_cli_error, run_cli
+
+    path = NODE / "test_reshape_reordered_all_dims" / "model.onnx"
+    p = run_cli(cli, "model-info", path)
+    assert p.returncode == 0, p.stderr
+    info = json.loads(p.stdout)
+    assert info["planned_at_load"] is False and info["opset"] == 14
+    assert info["inputs"] == [
+        {"name": "data", "dtype": "float32", "shape": [2, 3, 4]},
+        {"name": "shape", "dtype": "int64", "shape": [3]},
+    ]
+    assert info["outputs"][0]["name"] == "reshaped"
+    assert eoproc.run("model_info", model=str(path))["inputs"] == info["inputs"]
+    det = pathlib.Path(__file__).resolve().parents[1] / "infer" / "fixtures" / "unsupported_det.onnx"
+    assert_cli_error(run_cli(cli, "model-info", det), ["model.UnsupportedOp"])
