@@ -22,6 +22,10 @@ typedef struct runstate {
     int32_t work_threads;
 } runstate;
 
+/* Plans kept per model for other input shapes or values; past that, a plan
+ * is made for each run. */
+#define EOI_MAX_PLANS 16
+
 struct eo_model {
     eoi_onnx onnx;
     eoi_graph g;
@@ -35,7 +39,8 @@ struct eo_model {
      * children borrowing src, each with the bindings it was made for */
     struct eo_model *plans, *next;
     int32_t nplans;
-    eoi_bind *key; /* ngin bindings (children), data copies owned */
+    int32_t temporary; /* a plan made for one run (the list is full): freed after it */
+    eoi_bind *key;     /* ngin bindings (children), data copies owned */
 };
 
 struct eo_tensor1 {
@@ -694,10 +699,15 @@ static eo_status find_plan(eo_ctx *ctx, eo_model *m, const eo_tensors *t, const 
     }
     c->planned = 1;
     pthread_mutex_lock(&m->mu);
-    c->next = m->plans;
-    m->plans = c;
-    m->nplans++;
+    int keep = m->nplans < EOI_MAX_PLANS;
+    if (keep) {
+        c->next = m->plans;
+        m->plans = c;
+        m->nplans++;
+    }
     pthread_mutex_unlock(&m->mu);
+    if (!keep) /* enough kept: this one is for this run only */
+        c->temporary = 1;
     *out = c;
     return EO_OK;
 }
@@ -756,6 +766,8 @@ eo_status eo_model_run_named(eo_ctx *ctx, const eo_model *cm, const eo_tensors *
     }
     if (st == EO_OK)
         st = exec_plan(ctx, p, ins, res->t[0].data, res);
+    if (p && p->temporary)
+        eo_model_free(p);
     eoi_free(idx);
     eoi_free(ins);
     if (st != EO_OK) {
