@@ -383,6 +383,8 @@ typedef struct eoi_kernels {
     void (*wino_out[2])(float *const *out, const float *y, int64_t ys, float bias,
                         const eoi_act *act);
     int32_t vl;
+    /* o[i] = e^(a[i] - m) (relative error < 2e-7); returns the sum of o */
+    float (*vexp)(float *o, const float *a, size_t n, float m);
 } eoi_kernels;
 
 /* Weights are packed in panels of EOI_GEMM_MRP output channels (a multiple

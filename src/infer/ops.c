@@ -175,9 +175,13 @@ static eo_status run_softmax(const eoi_exec *ex, const eoi_node *n) {
                 continue;
             }
             double sum = 0.0;
-            for (int64_t i = 0; i < len; i++) {
-                q[i * inner] = expf(p[i * inner] - mx);
-                sum += q[i * inner];
+            if (inner == 1 && isfinite(mx)) { /* a contiguous row: vector exp */
+                sum = eoi_kernels_get()->vexp(q, p, (size_t)len, mx);
+            } else {
+                for (int64_t i = 0; i < len; i++) {
+                    q[i * inner] = expf(p[i * inner] - mx);
+                    sum += q[i * inner];
+                }
             }
             float inv = (float)(1.0 / sum);
             for (int64_t i = 0; i < len; i++)

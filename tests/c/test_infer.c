@@ -294,6 +294,25 @@ static void test_nan(void) {
         for (int i = 0; i < 37; i++)
             ok &= i % 2 ? isnan(o[i]) : o[i] == -0.5f;
         CHECKF(ok, "%s: PRelu loses NaN or scales wrongly", paths[p]);
+        /* the vector exp of softmax against libm's in double, tails included */
+        float xs[203], es[203];
+        double worst = 0.0, sum = 0.0;
+        for (int i = 0; i < 203; i++)
+            xs[i] = -90.0f + (float)i * 0.8713f;
+        float got = k->vexp(es, xs, 203, 0.5f);
+        for (int i = 0; i < 203; i++) {
+            double want = exp((double)xs[i] - 0.5);
+            sum += es[i];
+            if (want > 1e-37 && want < 1e38) { /* the clamped ends aside */
+                double rel = fabs(es[i] - want) / want;
+                worst = rel > worst ? rel : worst;
+            }
+        }
+        CHECKF(worst < 1e-6 && fabs(got - sum) <= 1e-6 * sum, "%s: vexp error %.3g, sum %g/%g",
+               paths[p], worst, (double)got, sum);
+        xs[5] = NAN;
+        k->vexp(es, xs, 37, 0.0f);
+        CHECKF(isnan(es[5]), "%s: vexp loses NaN", paths[p]);
     }
     eoi_kernels_force(NULL);
 }
