@@ -262,6 +262,11 @@ NETS = [
     ("pspnet_op17", PSPNet, 64, 17),
     ("linknet_op13", LinkNet, 64, 13),
     ("deeplabv3plus_op17", DeepLabV3Plus, 64, 17),
+    # each family at the other opset too
+    ("fpn_op17", FPN, 64, 17),
+    ("pspnet_op13", PSPNet, 64, 13),
+    ("linknet_op17", LinkNet, 64, 17),
+    ("deeplabv3plus_op13", DeepLabV3Plus, 64, 13),
 ]
 
 
