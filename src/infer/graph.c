@@ -1954,7 +1954,7 @@ static void fuse_gelu(fctx *f, eoi_node *e) {
                       : -1;
         eoi_node *er = producer(f, u, EOI_OP_MATH, EOI_M_ERF, 1);
         eoi_node *dv = er ? producer(f, er->in[0], EOI_OP_BINARY, EOI_BIN_DIV, 1) : NULL;
-        if (!dv || dv->in[0] != x || fabsf(cscalar(g, dv->in[1]) - 1.41421356f) > 1e-6f)
+        if (!dv || dv->in[0] != x || !(fabsf(cscalar(g, dv->in[1]) - 1.41421356f) <= 1e-6f))
             continue;
         const eoi_value *xv = &g->values[x], *ov = &g->values[e->out[0]];
         if (xv->dtype != EOI_F32 || ov->n != xv->n)

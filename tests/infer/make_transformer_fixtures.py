@@ -320,6 +320,29 @@ def pool_shuffle_model():
     onnx.save(m, str(OUT / "pool_shuffle_op13.onnx"))
 
 
+def gelu_like_model():
+    """GELU's node pattern (Div Erf Add Mul Mul) but dividing by a second
+    input instead of sqrt(2): must not be fused into GELU."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 5])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 5])
+    z = helper.make_tensor_value_info("z", TensorProto.FLOAT, [2, 5])
+    one = helper.make_tensor("one", TensorProto.FLOAT, [], [1.0])
+    half = helper.make_tensor("half", TensorProto.FLOAT, [], [0.5])
+    graph = helper.make_graph(
+        [helper.make_node("Div", ["x", "y"], ["t"]),
+         helper.make_node("Erf", ["t"], ["u"]),
+         helper.make_node("Add", ["u", "one"], ["w"]),
+         helper.make_node("Mul", ["x", "w"], ["v"]),
+         helper.make_node("Mul", ["v", "half"], ["z"])],
+        "gelu_like", [x, y], [z], [one, half])
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.save(m, str(OUT / "gelu_like_op13.onnx"))
+
+
 if __name__ == "__main__":
     main()
     pool_shuffle_model()
+    gelu_like_model()

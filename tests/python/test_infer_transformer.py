@@ -83,3 +83,15 @@ def test_global_max_pool_and_pixel_shuffle():
     # PixelShuffle(2) as numpy reshapes: channel c * 4 + i * 2 + j -> (2h + i, 2w + j)
     want = x.reshape(1, 2, 2, 2, 5, 7).transpose(0, 1, 4, 2, 5, 3).reshape(1, 2, 10, 14)
     np.testing.assert_array_equal(out["shuffled"], want)
+
+
+def test_gelu_pattern_with_another_divisor_is_not_fused():
+    import math
+
+    m = eoproc.Model(FIX / "gelu_like_op13.onnx")
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((2, 5)).astype(np.float32)
+    y = (rng.random((2, 5)) + 0.5).astype(np.float32)
+    want = x * 0.5 * (1 + np.vectorize(math.erf)((x / y).astype(np.float64)))
+    got = m.run({"x": x, "y": y})["z"]
+    assert np.abs(got - want).max() < 1e-6
