@@ -23,6 +23,8 @@ PACKAGES=(
     chromium
     # node for the tests that read eoproc's outputs with npm packages (npm ci on first use)
     nodejs
+    # ONNX's operator tests (tests/c/test_onnx_conformance.c)
+    libonnx-testdata
 )
 # npm: Debian's package unless an npm is already on PATH (e.g. one that came with node)
 if ! command -v npm >/dev/null 2>&1; then

@@ -385,9 +385,46 @@ KTARGET static void KFN(wino4_out)(float *const *out, const float *y, int64_t ys
     }
 }
 
+/* e^v, |rel err| < 2e-7: v clamped to [-87.3, 88.3] (NaN kept), v = n ln 2 + r
+ * with |r| <= ln2 / 2, e^r by its Taylor series to r^6, times 2^n. */
+static inline KTARGET VT KFN(vexp1)(VT v) {
+    v = VMIN(VSET1(88.3f), VMAX(VSET1(-87.3f), v));
+    VT n = VROUND(VMUL(v, VSET1(1.44269504f)));
+    VT r = VFMA(n, VSET1(-0.693145752f), v);
+    r = VFMA(n, VSET1(-1.42860677e-06f), r);
+    VT p = VSET1(1.0f / 720.0f);
+    p = VFMA(p, r, VSET1(1.0f / 120.0f));
+    p = VFMA(p, r, VSET1(1.0f / 24.0f));
+    p = VFMA(p, r, VSET1(1.0f / 6.0f));
+    p = VFMA(p, r, VSET1(0.5f));
+    p = VFMA(p, r, VSET1(1.0f));
+    p = VFMA(p, r, VSET1(1.0f));
+    return VSCALE2(p, n);
+}
+
+/* o[i] = e^(a[i] - m); returns the sum of o. */
+static KTARGET float KFN(vexp)(float *o, const float *a, size_t n, float m) {
+    VT acc = VSET1(0.0f), vm = VSET1(m);
+    size_t i = 0;
+    for (; i + VL <= n; i += VL) {
+        VT e = KFN(vexp1)(VSUB(VLOAD(a + i), vm));
+        VSTORE(o + i, e);
+        acc = VADD(acc, e);
+    }
+    float lanes[VL], s = 0.0f;
+    VSTORE(lanes, acc);
+    for (int k = 0; k < VL; k++)
+        s += lanes[k];
+    for (; i < n; i++) {
+        o[i] = expf(a[i] - m);
+        s += o[i];
+    }
+    return s;
+}
+
 #define KTABLE(NAME)                                                                               \
     {                                                                                              \
         NAME, KFN(act), KFN(binop), KFN(binop_s), KFN(dwconv), KFN(vmax), KFN(vadd), KFN(lerp),    \
             KFN(gemm), GEMM_MR, GEMM_NV *VL, {KFN(wino_in), KFN(wino4_in)},                        \
-            {KFN(wino_out), KFN(wino4_out)}, VL                                                    \
+            {KFN(wino_out), KFN(wino4_out)}, VL, KFN(vexp)                                         \
     }

@@ -290,6 +290,11 @@ static void dims_text(char *buf, size_t cap, const int64_t *d, int32_t n) {
 static eo_status plan_model(eo_ctx *ctx, seg *s, eo_model **replanned, const eo_model *model,
                             const eo_segment_opts *o, int32_t nsel) {
     const eoi_graph *g = eoi_model_graph(model);
+    if (!g)
+        return eoi_fail(ctx, EO_E_ARG,
+                        "the model needs input values to be planned (shapes or "
+                        "weights given as inputs): segmentation needs one image "
+                        "input");
     const eoi_value *iv = &g->values[g->input];
     const eoi_vinfo *dv = eoi_model_declared_input(model);
     int64_t decl[4] = {-1, -1, -1, -1};

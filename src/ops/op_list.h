@@ -23,6 +23,7 @@ extern const eoi_op eoi_op_polygonize;
 extern const eoi_op eoi_op_clip;
 extern const eoi_op eoi_op_tiles_read;
 extern const eoi_op eoi_op_segment;
+extern const eoi_op eoi_op_model_info;
 
 /* One per line, so that additions merge cleanly. */
 /* clang-format off */
@@ -45,6 +46,7 @@ static const eoi_op *const eoi_ops[] = {
     &eoi_op_clip,
     &eoi_op_tiles_read,
     &eoi_op_segment,
+    &eoi_op_model_info,
 };
 /* clang-format on */
 
