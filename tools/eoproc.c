@@ -500,22 +500,51 @@ static int ops_command(json_object *list, const char *list_text, int argc, char 
 /* eoproc schema OP: the operation's parameter schema (JSON Schema) */
 static int schema_command(json_object *list, int argc, char **argv) {
     if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
-        printf("Usage: eoproc schema OP\n\nPrint the JSON Schema of an operation's "
-               "parameters: what eoproc run OP PARAMS.json,\neo_op_run and the bindings "
-               "accept.\n");
+        printf("Usage: eoproc schema OP [--params | --result]\n\nPrint the JSON Schemas of an "
+               "operation: {\"name\", \"parameters\", \"result\"}.\nparameters is what "
+               "eoproc run OP PARAMS.json, eo_op_run and the bindings accept;\nresult "
+               "describes the JSON object the operation returns.\n\n"
+               "  --params   print the parameters' schema only\n"
+               "  --result   print the result's schema only\n");
         return 0;
     }
-    if (argc != 1)
-        return usage_error("usage: eoproc schema OP");
-    json_object *entry = find_op(list, argv[0]);
+    bool params_only = false, result_only = false;
+    const char *name = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--params") == 0)
+            params_only = true;
+        else if (strcmp(argv[i], "--result") == 0)
+            result_only = true;
+        else if (!name && argv[i][0] != '-')
+            name = argv[i];
+        else
+            return usage_error("usage: eoproc schema OP [--params | --result]");
+    }
+    if (!name || (params_only && result_only))
+        return usage_error("usage: eoproc schema OP [--params | --result]");
+    json_object *entry = find_op(list, name);
     if (!entry)
-        return unknown_op(argv[0]);
-    char *text = NULL;
-    eo_status st = eo_op_schema(g_ctx, jstr(entry, "name"), &text);
-    if (st != EO_OK)
+        return unknown_op(name);
+    char *ptext = NULL, *rtext = NULL;
+    eo_status st = eo_op_schema(g_ctx, jstr(entry, "name"), &ptext);
+    if (st == EO_OK)
+        st = eo_op_result_schema(g_ctx, jstr(entry, "name"), &rtext);
+    if (st != EO_OK) {
+        eo_free(ptext);
         return fail_status(st);
-    print_json(text);
-    eo_free(text);
+    }
+    if (params_only || result_only) {
+        print_json(params_only ? ptext : rtext);
+    } else {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "name", json_object_new_string(jstr(entry, "name")));
+        json_object_object_add(o, "parameters", json_tokener_parse(ptext));
+        json_object_object_add(o, "result", json_tokener_parse(rtext));
+        print_json(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        json_object_put(o);
+    }
+    eo_free(ptext);
+    eo_free(rtext);
     return 0;
 }
 
@@ -585,7 +614,7 @@ static void main_help(json_object *list) {
         printf("  %-12s %s\n", jstr(o, "cli"), jstr(o, "summary"));
     }
     printf("  %-12s %s\n", "ops", "List the registered operations (JSON); ops OP shows one");
-    printf("  %-12s %s\n", "schema", "The JSON Schema of an operation's parameters");
+    printf("  %-12s %s\n", "schema", "The JSON Schemas of an operation's parameters and result");
     printf("  %-12s %s\n", "run", "Run any operation: eoproc run OP PARAMS.json");
     printf("\nGeneral options:\n"
            "  --help, -h      Show this help (eoproc COMMAND --help for a command's options)\n"

@@ -41,7 +41,14 @@ def test_schema_is_the_librarys_schema(cli, ops):
     for entry in ops:
         p = run(cli, "schema", entry["cli"])
         assert p.returncode == 0, p.stderr
-        assert json.loads(p.stdout) == eoproc.schema(entry["name"])
+        both = json.loads(p.stdout)
+        assert both["name"] == entry["name"]
+        assert both["parameters"] == eoproc.schema(entry["name"])
+        assert both["result"] == eoproc.result_schema(entry["name"])
+        p = run(cli, "schema", entry["name"], "--params")
+        assert p.returncode == 0 and json.loads(p.stdout) == both["parameters"]
+        p = run(cli, "schema", "--result", entry["name"])
+        assert p.returncode == 0 and json.loads(p.stdout) == both["result"]
 
 
 def test_run_help_is_the_commands_help(cli, ops):
@@ -55,7 +62,9 @@ def test_run_help_is_the_commands_help(cli, ops):
 
 @pytest.mark.parametrize("args", [["schema", "no_such_op"], ["ops", "no_such_op"],
                                   ["run", "no_such_op", "--help"], ["no_such_op"],
-                                  ["schema"], ["schema", "clip", "extra"]])
+                                  ["schema"], ["schema", "clip", "extra"],
+                                  ["schema", "clip", "--params", "--result"],
+                                  ["schema", "clip", "--bogus"]])
 def test_usage_errors_exit_2(cli, args):
     p = run(cli, *args)
     assert p.returncode == 2, (args, p.returncode, p.stderr)
