@@ -139,6 +139,9 @@ static int in_positional(json_object *schema, const char *key) {
     return 0;
 }
 
+/* How a raster parameter's list of files is written on the command line. */
+#define MOSAIC_HINT " (A.tif,B.tif or @LIST, a file of paths, one per line)"
+
 /* "string", "integer", "object|string", ... */
 static void type_name(json_object *prop, char *buf, size_t cap) {
     json_object *t;
@@ -209,7 +212,9 @@ static void op_help(json_object *entry, json_object *schema) {
             json_object *prop = NULL;
             json_object_object_get_ex(props, key, &prop);
             upper_dash(name, sizeof name, key, 1);
-            printf("  %-22s %s\n", name, prop ? jstr(prop, "description") : "");
+            type_name(prop, type, sizeof type);
+            printf("  %-22s %s%s\n", name, prop ? jstr(prop, "description") : "",
+                   strcmp(type, "string|array") == 0 ? MOSAIC_HINT : "");
         }
     }
     printf("\nOptions:\n");
@@ -231,6 +236,8 @@ static void op_help(json_object *entry, json_object *schema) {
         else
             snprintf(flag, sizeof flag, "--%s %s", name, meta);
         printf("  %-22s %s", flag, jstr(prop, "description"));
+        if (strcmp(type, "string|array") == 0)
+            printf("%s", MOSAIC_HINT);
         if (json_object_object_get_ex(prop, "enum", &e)) {
             printf(" (one of:");
             for (size_t i = 0; i < json_object_array_length(e); i++) {
@@ -251,6 +258,44 @@ static void op_help(json_object *entry, json_object *schema) {
                        : json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN));
         printf("\n");
     }
+}
+
+/* A raster parameter (a path, or a list of paths: a mosaic): a path;
+ * A.tif,B.tif when that is not itself a file; or @LIST, a file naming one
+ * path per line (as gdalbuildvrt -input_file_list). */
+static json_object *file_list(const char *key, const char *text, int *ok) {
+    bool at = text[0] == '@' && access(text, F_OK) != 0;
+    if (!at && (!strchr(text, ',') || access(text, F_OK) == 0))
+        return json_object_new_string(text);
+    json_object *arr = json_object_new_array();
+    char line[4096];
+    if (at) {
+        FILE *f = fopen(text + 1, "r");
+        if (!f) {
+            *ok = 0;
+            json_object_put(arr);
+            usage_error("--%s: cannot read the file list '%s': %s", key, text + 1, strerror(errno));
+            return NULL;
+        }
+        while (fgets(line, sizeof line, f)) {
+            line[strcspn(line, "\r\n")] = '\0';
+            if (line[0] && line[0] != '#')
+                json_object_array_add(arr, json_object_new_string(line));
+        }
+        fclose(f);
+    } else {
+        char *copy = strdup(text), *save = NULL;
+        for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+            json_object_array_add(arr, json_object_new_string(tok));
+        free(copy);
+    }
+    if (json_object_array_length(arr) == 0) {
+        *ok = 0;
+        json_object_put(arr);
+        usage_error("--%s: the file list '%s' names no file", key, text);
+        return NULL;
+    }
+    return arr;
 }
 
 /* Convert a command-line string to the JSON value its schema wants. */
@@ -312,6 +357,8 @@ static json_object *convert(json_object *prop, const char *key, const char *text
         }
         return v;
     }
+    if (strcmp(type, "string|array") == 0)
+        return file_list(key, text, ok);
     return json_object_new_string(text); /* string, object|string, ... */
 }
 
