@@ -139,6 +139,9 @@ static int in_positional(json_object *schema, const char *key) {
     return 0;
 }
 
+/* How a raster parameter's list of files is written on the command line. */
+#define MOSAIC_HINT " (A.tif,B.tif or @LIST, a file of paths, one per line)"
+
 /* "string", "integer", "object|string", ... */
 static void type_name(json_object *prop, char *buf, size_t cap) {
     json_object *t;
@@ -209,7 +212,9 @@ static void op_help(json_object *entry, json_object *schema) {
             json_object *prop = NULL;
             json_object_object_get_ex(props, key, &prop);
             upper_dash(name, sizeof name, key, 1);
-            printf("  %-22s %s\n", name, prop ? jstr(prop, "description") : "");
+            type_name(prop, type, sizeof type);
+            printf("  %-22s %s%s\n", name, prop ? jstr(prop, "description") : "",
+                   strcmp(type, "string|array") == 0 ? MOSAIC_HINT : "");
         }
     }
     printf("\nOptions:\n");
@@ -231,6 +236,8 @@ static void op_help(json_object *entry, json_object *schema) {
         else
             snprintf(flag, sizeof flag, "--%s %s", name, meta);
         printf("  %-22s %s", flag, jstr(prop, "description"));
+        if (strcmp(type, "string|array") == 0)
+            printf("%s", MOSAIC_HINT);
         if (json_object_object_get_ex(prop, "enum", &e)) {
             printf(" (one of:");
             for (size_t i = 0; i < json_object_array_length(e); i++) {
@@ -251,6 +258,44 @@ static void op_help(json_object *entry, json_object *schema) {
                        : json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN));
         printf("\n");
     }
+}
+
+/* A raster parameter (a path, or a list of paths: a mosaic): a path;
+ * A.tif,B.tif when that is not itself a file; or @LIST, a file naming one
+ * path per line (as gdalbuildvrt -input_file_list). */
+static json_object *file_list(const char *key, const char *text, int *ok) {
+    bool at = text[0] == '@' && access(text, F_OK) != 0;
+    if (!at && (!strchr(text, ',') || access(text, F_OK) == 0))
+        return json_object_new_string(text);
+    json_object *arr = json_object_new_array();
+    char line[4096];
+    if (at) {
+        FILE *f = fopen(text + 1, "r");
+        if (!f) {
+            *ok = 0;
+            json_object_put(arr);
+            usage_error("--%s: cannot read the file list '%s': %s", key, text + 1, strerror(errno));
+            return NULL;
+        }
+        while (fgets(line, sizeof line, f)) {
+            line[strcspn(line, "\r\n")] = '\0';
+            if (line[0] && line[0] != '#')
+                json_object_array_add(arr, json_object_new_string(line));
+        }
+        fclose(f);
+    } else {
+        char *copy = strdup(text), *save = NULL;
+        for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+            json_object_array_add(arr, json_object_new_string(tok));
+        free(copy);
+    }
+    if (json_object_array_length(arr) == 0) {
+        *ok = 0;
+        json_object_put(arr);
+        usage_error("--%s: the file list '%s' names no file", key, text);
+        return NULL;
+    }
+    return arr;
 }
 
 /* Convert a command-line string to the JSON value its schema wants. */
@@ -312,6 +357,8 @@ static json_object *convert(json_object *prop, const char *key, const char *text
         }
         return v;
     }
+    if (strcmp(type, "string|array") == 0)
+        return file_list(key, text, ok);
     return json_object_new_string(text); /* string, object|string, ... */
 }
 
@@ -500,22 +547,51 @@ static int ops_command(json_object *list, const char *list_text, int argc, char 
 /* eoproc schema OP: the operation's parameter schema (JSON Schema) */
 static int schema_command(json_object *list, int argc, char **argv) {
     if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
-        printf("Usage: eoproc schema OP\n\nPrint the JSON Schema of an operation's "
-               "parameters: what eoproc run OP PARAMS.json,\neo_op_run and the bindings "
-               "accept.\n");
+        printf("Usage: eoproc schema OP [--params | --result]\n\nPrint the JSON Schemas of an "
+               "operation: {\"name\", \"parameters\", \"result\"}.\nparameters is what "
+               "eoproc run OP PARAMS.json, eo_op_run and the bindings accept;\nresult "
+               "describes the JSON object the operation returns.\n\n"
+               "  --params   print the parameters' schema only\n"
+               "  --result   print the result's schema only\n");
         return 0;
     }
-    if (argc != 1)
-        return usage_error("usage: eoproc schema OP");
-    json_object *entry = find_op(list, argv[0]);
+    bool params_only = false, result_only = false;
+    const char *name = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--params") == 0)
+            params_only = true;
+        else if (strcmp(argv[i], "--result") == 0)
+            result_only = true;
+        else if (!name && argv[i][0] != '-')
+            name = argv[i];
+        else
+            return usage_error("usage: eoproc schema OP [--params | --result]");
+    }
+    if (!name || (params_only && result_only))
+        return usage_error("usage: eoproc schema OP [--params | --result]");
+    json_object *entry = find_op(list, name);
     if (!entry)
-        return unknown_op(argv[0]);
-    char *text = NULL;
-    eo_status st = eo_op_schema(g_ctx, jstr(entry, "name"), &text);
-    if (st != EO_OK)
+        return unknown_op(name);
+    char *ptext = NULL, *rtext = NULL;
+    eo_status st = eo_op_schema(g_ctx, jstr(entry, "name"), &ptext);
+    if (st == EO_OK)
+        st = eo_op_result_schema(g_ctx, jstr(entry, "name"), &rtext);
+    if (st != EO_OK) {
+        eo_free(ptext);
         return fail_status(st);
-    print_json(text);
-    eo_free(text);
+    }
+    if (params_only || result_only) {
+        print_json(params_only ? ptext : rtext);
+    } else {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "name", json_object_new_string(jstr(entry, "name")));
+        json_object_object_add(o, "parameters", json_tokener_parse(ptext));
+        json_object_object_add(o, "result", json_tokener_parse(rtext));
+        print_json(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        json_object_put(o);
+    }
+    eo_free(ptext);
+    eo_free(rtext);
     return 0;
 }
 
@@ -585,7 +661,7 @@ static void main_help(json_object *list) {
         printf("  %-12s %s\n", jstr(o, "cli"), jstr(o, "summary"));
     }
     printf("  %-12s %s\n", "ops", "List the registered operations (JSON); ops OP shows one");
-    printf("  %-12s %s\n", "schema", "The JSON Schema of an operation's parameters");
+    printf("  %-12s %s\n", "schema", "The JSON Schemas of an operation's parameters and result");
     printf("  %-12s %s\n", "run", "Run any operation: eoproc run OP PARAMS.json");
     printf("\nGeneral options:\n"
            "  --help, -h      Show this help (eoproc COMMAND --help for a command's options)\n"

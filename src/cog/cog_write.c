@@ -1432,8 +1432,6 @@ static void open_readers(struct writer *w) {
         close_readers(w);
 }
 
-static atomic_long tmp_counter;
-
 /* Set up a writer and create its temporary file (and spools). */
 static eo_status begin(struct writer *w, const eo_cog_opts *o) {
     eo_ctx *ctx = w->ctx;
@@ -1444,11 +1442,7 @@ static eo_status begin(struct writer *w, const eo_cog_opts *o) {
     if (!(w->dircopy = eoi_strdup(ctx, w->path)))
         return EO_E_NOMEM;
     const char *dir = w->dir = dirname(w->dircopy);
-    size_t tn = strlen(w->path) + 64;
-    if (!(w->tmp = eoi_malloc(ctx, tn)))
-        return EO_E_NOMEM;
-    snprintf(w->tmp, tn, "%s.tmp-%ld-%ld", w->path, (long)getpid(),
-             atomic_fetch_add(&tmp_counter, 1));
+    EOI_TRY_RET(eoi_tmp_beside(ctx, &w->tmp, w->path, ""));
     w->fd = open(w->tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (w->fd < 0) {
         int e = errno;

@@ -5,6 +5,68 @@
 #include <stdio.h>
 #include <string.h>
 
+const eoi_param eoi_eval_params[] = {
+    {"bands", "string",
+     .desc = "band mapping, e.g. R=3,N=4 (symbols A B G R RE1 RE2 RE3 N N2 WV S1 S2 T T1 T2 or "
+             "long names)"},
+    {"sensor", "string", .choices = "landsat4|landsat5|landsat7|landsat8|landsat9|sentinel2",
+     .desc = "known sensor band layout"},
+    {"constants", "object|string", .desc = "named constants, e.g. {\"L\": 0.5} (CLI: L=0.5,g=2.5)"},
+    {"scale", "number", "1", .desc = "input value * scale + offset before evaluation"},
+    {"offset", "number", "0", .desc = "see scale"},
+    {0},
+};
+
+const eoi_param eoi_stats_params[] = {
+    {"coverage", "boolean", "false",
+     .desc = "weight each pixel by the exact share of its area inside the AOI"},
+    {"all_touched", "boolean", "false",
+     .desc = "include every pixel the AOI touches (instead of the pixel-centre rule)"},
+    {"percentiles", "array", .items = "number", .min = "0", .max = "100",
+     .desc = "percentiles to report, e.g. 10,90"},
+    {"histogram", "integer", "0", "0", "100000",
+     .desc = "histogram bins over [min, max] (0: none)"},
+    {"stats", "array", .choices = "count|nodata_count|pixels|min|max|mean|std|sum|median",
+     .desc = "statistics to report (default all)"},
+    {0},
+};
+
+const eoi_param eoi_eval_out_params[] = {
+    {"out", "string", .desc = "output COG"},
+    {"nodata", "number", "-9999", .desc = "output nodata value"},
+    {0},
+};
+
+const eoi_param eoi_eval_result[] = {
+    {"path", "string", .desc = "the COG written (float32)"},
+    {"index", "string", .desc = "the index's name (when given by name)"},
+    {"expr", "string", .desc = "the expression evaluated"},
+    {"bands", "object", .desc = "band number each symbol or bN was bound to"},
+    {"width", "integer", .desc = "width in pixels"},
+    {"height", "integer", .desc = "height in pixels"},
+    {"dtype", "string", .desc = "float32"},
+    {"nodata", "number", .desc = "its nodata value"},
+    {0},
+};
+
+const eoi_param eoi_stats_result[] = {
+    {"count", "number", .desc = "valid pixels (weights summed with coverage)"},
+    {"nodata_count", "integer", .desc = "nodata pixels inside"},
+    {"pixels", "integer", .desc = "pixels inside"},
+    {"min", "number|null", .desc = "minimum"},
+    {"max", "number|null", .desc = "maximum"},
+    {"mean", "number|null", .desc = "mean"},
+    {"std", "number|null", .desc = "population standard deviation"},
+    {"sum", "number|null", .desc = "sum"},
+    {"median", "number|null", .desc = "median"},
+    {"percentiles", "object", .desc = "(with percentiles) each percentile's value"},
+    {"histogram", "object", .desc = "(with histogram) bin edges and counts"},
+    {"coverage", "string", .desc = "pixel rule: center, all_touched or exact"},
+    {"band", "integer", .desc = "the band summarized (without index or expr)"},
+    {"expr", "string", .desc = "the expression summarized"},
+    {0},
+};
+
 eo_status eoi_ops_expr(eo_ctx *ctx, eo_expr **out, json_object *params) {
     *out = NULL;
     const char *index = eoi_param_str(params, "index", NULL);

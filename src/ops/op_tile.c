@@ -57,38 +57,34 @@ done:
     return st;
 }
 
+static const eoi_param params[] = {
+    {"src", "raster", .desc = "raster file (any format GDAL reads, any CRS)"},
+    {"z", "integer", .min = "0", .max = "30", .desc = "zoom"},
+    {"x", "integer", .min = "0", .desc = "column"},
+    {"y", "integer", .min = "0", .desc = "row (in scheme order)"},
+    {"out", "string", .desc = "output file: .png, .jpg, .webp or .tif"},
+    {0},
+};
+
+static const eoi_param result[] = {
+    {"z", "integer", .desc = "zoom"},
+    {"x", "integer", .desc = "column"},
+    {"y", "integer", .desc = "row (XYZ)"},
+    {"out", "string", .desc = "the file written"},
+    {"format", "string", .desc = "its image format"},
+    {"bytes", "integer", .desc = "its size in bytes"},
+    {"bounds_3857", "array", .items = "number", .desc = "the tile's bounds in EPSG:3857"},
+    {0},
+};
+
 const eoi_op eoi_op_tile = {
     .name = "tile",
     .cli = "tile",
     .summary = "Render web-mercator tile Z/X/Y of any raster to PNG, JPEG, WebP or GeoTIFF",
-    .schema =
-        "{"
-        "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
-        "\"title\": \"tile\","
-        "\"type\": \"object\","
-        "\"properties\": {"
-        "\"src\": " EOI_SRC_SCHEMA(
-            "raster file (any format GDAL reads, any CRS)") ","
-                                                            "  \"z\": {\"type\": \"integer\", "
-                                                            "\"minimum\": 0, \"maximum\": 30,"
-                                                            "    \"description\": \"zoom\"},"
-                                                            "  \"x\": {\"type\": \"integer\", "
-                                                            "\"minimum\": 0, \"description\": "
-                                                            "\"column\"},"
-                                                            "  \"y\": {\"type\": \"integer\", "
-                                                            "\"minimum\": 0,"
-                                                            "    \"description\": \"row (in scheme "
-                                                            "order)\"},"
-                                                            "  \"out\": {\"type\": \"string\", "
-                                                            "\"minLength\": 1,"
-                                                            "    \"description\": \"output file: "
-                                                            ".png, .jpg, .webp or "
-                                                            ".tif\"}," EOI_TILE_SCHEMA_PROPS "},"
-                                                            "\"required\": [\"src\", \"z\", \"x\", "
-                                                            "\"y\", \"out\"],"
-                                                            "\"additionalProperties\": false,"
-                                                            "\"x-positional\": [\"src\", \"z\", "
-                                                            "\"x\", \"y\", \"out\"]"
-                                                            "}",
+    .params = params,
+    .shared = {eoi_tile_params},
+    .positional = "src,z,x,y,out",
+    .required = "src,z,x,y,out",
+    .result = result,
     .run = run_tile,
 };

@@ -179,36 +179,33 @@ done:
     return st;
 }
 
+static const eoi_param params[] = {
+    {"src", "raster", .desc = "raster file (any format GDAL reads, any CRS)"},
+    {"zoom", "string|integer", .desc = "a zoom (14) or a range of zooms (12-18)"},
+    {"out", "string", .desc = "folder of the pyramid: OUT/{z}/{x}/{y}.png"},
+    {"keep_empty", "boolean", "false", .desc = "also write tiles with no data (transparent)"},
+    {0},
+};
+
+static const eoi_param result[] = {
+    {"out", "string", .desc = "the pyramid's folder"},
+    {"min_zoom", "integer", .desc = "first zoom written"},
+    {"max_zoom", "integer", .desc = "last zoom written"},
+    {"scheme", "string", .desc = "xyz or tms"},
+    {"format", "string", .desc = "image format"},
+    {"tiles_written", "integer", .desc = "tiles written"},
+    {"empty_skipped", "integer", .desc = "tiles without data, not written"},
+    {0},
+};
+
 const eoi_op eoi_op_tiles = {
     .name = "tiles",
     .cli = "tiles",
     .summary = "Write a {z}/{x}/{y} web-mercator tile pyramid of a raster on all threads",
-    .schema =
-        "{"
-        "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
-        "\"title\": \"tiles\","
-        "\"type\": \"object\","
-        "\"properties\": {"
-        "\"src\": " EOI_SRC_SCHEMA(
-            "raster file (any format GDAL reads, any CRS)") ","
-                                                            "  \"zoom\": {\"type\": [\"string\", "
-                                                            "\"integer\"],"
-                                                            "    \"description\": \"a zoom (14) or "
-                                                            "a range of zooms (12-18)\"},"
-                                                            "  \"out\": {\"type\": \"string\", "
-                                                            "\"minLength\": 1,"
-                                                            "    \"description\": \"folder of the "
-                                                            "pyramid: OUT/{z}/{x}/{y}.png\"},"
-                                                            "  \"keep_empty\": {\"type\": "
-                                                            "\"boolean\", \"default\": false,"
-                                                            "    \"description\": \"also write "
-                                                            "tiles with no data "
-                                                            "(transparent)\"}"
-                                                            "," EOI_TILE_SCHEMA_PROPS "},"
-                                                            "\"required\": [\"src\", \"zoom\", "
-                                                            "\"out\"],"
-                                                            "\"additionalProperties\": false,"
-                                                            "\"x-positional\": [\"src\"]"
-                                                            "}",
+    .params = params,
+    .shared = {eoi_tile_params},
+    .positional = "src",
+    .required = "src,zoom,out",
+    .result = result,
     .run = run_tiles,
 };

@@ -41,7 +41,14 @@ def test_schema_is_the_librarys_schema(cli, ops):
     for entry in ops:
         p = run(cli, "schema", entry["cli"])
         assert p.returncode == 0, p.stderr
-        assert json.loads(p.stdout) == eoproc.schema(entry["name"])
+        both = json.loads(p.stdout)
+        assert both["name"] == entry["name"]
+        assert both["parameters"] == eoproc.schema(entry["name"])
+        assert both["result"] == eoproc.result_schema(entry["name"])
+        p = run(cli, "schema", entry["name"], "--params")
+        assert p.returncode == 0 and json.loads(p.stdout) == both["parameters"]
+        p = run(cli, "schema", "--result", entry["name"])
+        assert p.returncode == 0 and json.loads(p.stdout) == both["result"]
 
 
 def test_run_help_is_the_commands_help(cli, ops):
@@ -55,7 +62,9 @@ def test_run_help_is_the_commands_help(cli, ops):
 
 @pytest.mark.parametrize("args", [["schema", "no_such_op"], ["ops", "no_such_op"],
                                   ["run", "no_such_op", "--help"], ["no_such_op"],
-                                  ["schema"], ["schema", "clip", "extra"]])
+                                  ["schema"], ["schema", "clip", "extra"],
+                                  ["schema", "clip", "--params", "--result"],
+                                  ["schema", "clip", "--bogus"]])
 def test_usage_errors_exit_2(cli, args):
     p = run(cli, *args)
     assert p.returncode == 2, (args, p.returncode, p.stderr)
@@ -106,3 +115,33 @@ def test_sigint_cancels_and_exits_130(cli, l7, tmp_path):
     assert proc.returncode == 130, (proc.returncode, stderr)
     assert stdout == ""
     assert "cancel" in stderr.lower()
+
+
+def test_mosaic_on_the_command_line(cli, l7, tmp_path):
+    """Wherever the help says "a list of files: a mosaic", the command line
+    takes A.tif,B.tif or @LIST: the two halves of a scene (cut by GDAL) make
+    the scene again, pixel for pixel (read back with GDAL)."""
+    from osgeo import gdal
+    import numpy as np
+    src = gdal.Open(str(l7))
+    w, h = src.RasterXSize, src.RasterYSize
+    a, b = tmp_path / "a.tif", tmp_path / "b.tif"
+    gdal.Translate(str(a), src, srcWin=[0, 0, w // 2, h])
+    gdal.Translate(str(b), src, srcWin=[w // 2, 0, w - w // 2, h])
+    lst = tmp_path / "list.txt"
+    lst.write_text("# the halves\n%s\n%s\n" % (a, b))
+    for arg, out in (("%s,%s" % (a, b), tmp_path / "m1.tif"), ("@%s" % lst, tmp_path / "m2.tif")):
+        p = run(cli, "cog", arg, str(out), "--quiet")
+        assert p.returncode == 0, p.stderr
+        got = gdal.Open(str(out)).ReadAsArray()
+        assert np.array_equal(got, src.ReadAsArray())
+        p = run(cli, "info", arg)
+        assert p.returncode == 0 and json.loads(p.stdout)["width"] == w
+    # a file whose name has a comma is still one file
+    c = tmp_path / "x,y.tif"
+    gdal.Translate(str(c), src)
+    p = run(cli, "info", str(c))
+    assert p.returncode == 0 and json.loads(p.stdout)["width"] == w
+    p = run(cli, "info", "@" + str(tmp_path / "missing.txt"))
+    assert p.returncode == 2 and "file list" in p.stderr
+    assert "A.tif,B.tif or @LIST" in run(cli, "clip", "--help").stdout

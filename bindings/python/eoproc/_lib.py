@@ -254,6 +254,7 @@ eo_geom_area_km2 = _fn("eo_geom_area_km2", status, [ctx_p, geom_p, POINTER(c_dou
 # ops.h
 eo_ops_list = _fn("eo_ops_list", status, [ctx_p, PCHAR_OUT])
 eo_op_schema = _fn("eo_op_schema", status, [ctx_p, c_char_p, PCHAR_OUT])
+eo_op_result_schema = _fn("eo_op_result_schema", status, [ctx_p, c_char_p, PCHAR_OUT])
 eo_op_run = _fn("eo_op_run", status, [ctx_p, c_char_p, c_char_p, PCHAR_OUT])
 
 # tiles.h
