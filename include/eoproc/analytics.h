@@ -55,6 +55,15 @@ EO_API eo_status eo_expr_from_index(eo_ctx *ctx, eo_expr **out, const char *name
 EO_API void eo_expr_free(eo_expr *e);
 /** The expression's text (borrowed; the formula for a catalog index). @since 1.0 */
 EO_API const char *eo_expr_text(const eo_expr *e);
+/** The catalog index's name (borrowed), or NULL for an expression parsed
+ *  from text. @since 1.1 */
+EO_API const char *eo_expr_index_name(const eo_expr *e);
+/** The band each input of e reads from ds, as opts map them: a JSON object
+ *  {"N": 4, "R": 3} (band symbols) or {"b1": 1} (band numbers); release
+ *  with eo_free. Fails as evaluation would (a symbol the bands or the
+ *  sensor do not map, a band ds lacks). opts may be NULL. @since 1.1 */
+EO_API eo_status eo_expr_bands(eo_ctx *ctx, char **out_json, const eo_expr *e, eo_dataset *ds,
+                               const eo_analytics_opts *opts);
 
 EO_API eo_status eo_analytics_opts_new(eo_ctx *ctx, eo_analytics_opts **out);
 /** Accepts NULL. @since 1.0 */

@@ -196,54 +196,38 @@ void eoi_ops_select_stats(json_object *stats, json_object *params) {
     }
 }
 
-/* Band numbers an expression was bound to, by symbol ("N": 4) or number. */
-static json_object *bound_bands(eo_ctx *ctx, const eo_expr *e, eo_dataset *ds,
-                                const eo_analytics_opts *o, eo_status *st) {
-    eoi_prog p;
-    if ((*st = eoi_prog_bind(ctx, &p, e, ds, o)) != EO_OK)
-        return NULL;
-    json_object *m = json_object_new_object();
-    for (int32_t k = 0; k < e->ninputs; k++) {
-        char key[16];
-        if (e->inputs[k].sym >= 0)
-            snprintf(key, sizeof key, "%s", eoi_band_syms[e->inputs[k].sym].sym);
-        else
-            snprintf(key, sizeof key, "b%d", (int)e->inputs[k].band);
-        json_object_object_add(m, key, json_object_new_int(p.bands[k]));
-    }
-    eoi_prog_clear(&p);
-    return m;
-}
-
 eo_status eoi_ops_eval_to_file(eo_ctx *ctx, json_object *params, json_object **result) {
     eo_dataset *ds = NULL;
     eo_expr *e = NULL;
     eo_analytics_opts *o = NULL;
+    char *bands = NULL;
     eo_status st = EO_OK;
     const char *out = eoi_param_str(params, "out", "");
     EOI_TRY(st, eoi_ops_expr(ctx, &e, params));
     EOI_TRY(st, eoi_ops_opts(ctx, &o, params));
     EOI_TRY(st, eoi_ops_cog_opts(ctx, o, params));
     EOI_TRY(st, eoi_param_dataset(ctx, &ds, params, "src"));
-    json_object *bands = bound_bands(ctx, e, ds, o, &st);
-    if (st != EO_OK)
-        goto done;
-    if ((st = eo_expr_write(ctx, ds, e, out, o)) != EO_OK) {
-        json_object_put(bands);
+    EOI_TRY(st, eo_expr_bands(ctx, &bands, e, ds, o));
+    EOI_TRY(st, eo_expr_write(ctx, ds, e, out, o));
+    json_object *r = json_object_new_object(), *b = NULL;
+    json_object_object_add(r, "path", json_object_new_string(out));
+    if (eo_expr_index_name(e))
+        json_object_object_add(r, "index", json_object_new_string(eo_expr_index_name(e)));
+    json_object_object_add(r, "expr", json_object_new_string(eo_expr_text(e)));
+    if ((st = eoi_json_parse(ctx, &b, bands, "bands", EO_E_INTERNAL)) != EO_OK) {
+        json_object_put(r);
         goto done;
     }
-    json_object *r = json_object_new_object();
-    json_object_object_add(r, "path", json_object_new_string(out));
-    if (e->index)
-        json_object_object_add(r, "index", json_object_new_string(e->index->name));
-    json_object_object_add(r, "expr", json_object_new_string(e->text));
-    json_object_object_add(r, "bands", bands);
-    json_object_object_add(r, "width", json_object_new_int64(ds->width));
-    json_object_object_add(r, "height", json_object_new_int64(ds->height));
+    json_object_object_add(r, "bands", b);
+    json_object_object_add(r, "width", json_object_new_int64(eo_dataset_width(ds)));
+    json_object_object_add(r, "height", json_object_new_int64(eo_dataset_height(ds)));
     json_object_object_add(r, "dtype", json_object_new_string("float32"));
-    json_object_object_add(r, "nodata", eoi_json_double((float)o->nodata));
+    /* float32 output: the nodata value as it is stored */
+    json_object_object_add(r, "nodata",
+                           eoi_json_double((float)eoi_param_num(params, "nodata", -9999)));
     *result = r;
 done:
+    eo_free(bands);
     eo_dataset_close(ds);
     eo_analytics_opts_free(o);
     eo_expr_free(e);

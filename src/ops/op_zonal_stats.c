@@ -77,9 +77,10 @@ static eo_status run_zonal(eo_ctx *ctx, json_object *params, json_object **resul
         EOI_TRY(st, one_zone(ctx, &r, ds, aoi, e, o, params));
     }
     if (e)
-        json_object_object_add(r, "expr", json_object_new_string(e->text));
+        json_object_object_add(r, "expr", json_object_new_string(eo_expr_text(e)));
     else
-        json_object_object_add(r, "band", json_object_new_int(o->band));
+        json_object_object_add(r, "band",
+                               json_object_new_int((int)eoi_param_int(params, "band", 1)));
     *result = r;
     r = NULL;
 done:

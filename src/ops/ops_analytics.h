@@ -8,8 +8,6 @@
 #include "cog_params.h"
 #include "ops_int.h"
 
-#include "../raster/analytics_int.h"
-
 /* Parameters of every operation that evaluates an index or expression
  * (bands, sensor, constants, scale, offset), and of zonal statistics
  * (coverage, all_touched, percentiles, histogram, stats). */
