@@ -186,6 +186,10 @@ eo_status eoi_tmp_beside(eo_ctx *ctx, char **out, const char *path, const char *
 /* End such an output: when st is EO_OK, move tmp to path (a failure names
  * path); otherwise, or when that fails, remove tmp. Returns the outcome. */
 eo_status eoi_tmp_commit(eo_ctx *ctx, const char *tmp, const char *path, eo_status st);
+/* The WGS 84 ellipsoid for PROJ's geodesic routines (geodesic.h), made
+ * once: geodesic areas, lengths and pixel areas all measure on it. */
+struct geod_geodesic;
+const struct geod_geodesic *eoi_wgs84(void);
 /* mkdir -p */
 eo_status eoi_mkdirs(eo_ctx *ctx, const char *dir);
 

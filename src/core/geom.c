@@ -5,10 +5,7 @@
 #include <geodesic.h>
 #include <math.h>
 #include <string.h>
-
-/* WGS84 ellipsoid */
-#define WGS84_A 6378137.0
-#define WGS84_F (1.0 / 298.257223563)
+#include <threads.h>
 
 /* Densification: edges are split into pieces no longer than 1/DENSIFY_DIV
  * of the bbox diagonal, adding at most max(DENSIFY_MIN_BUDGET, vertices)
@@ -540,14 +537,24 @@ done:
 /* Geodesic area                                                             */
 /* ------------------------------------------------------------------------ */
 
+static struct geod_geodesic wgs84;
+static once_flag wgs84_once = ONCE_FLAG_INIT;
+
+static void wgs84_init(void) { geod_init(&wgs84, 6378137.0, 1 / 298.257223563); }
+
+const struct geod_geodesic *eoi_wgs84(void) {
+    call_once(&wgs84_once, wgs84_init);
+    return &wgs84;
+}
+
 typedef struct area_state {
-    struct geod_geodesic geod;
     double m2; /* running total */
 } area_state;
 
 static eo_status area_ring(eo_ctx *ctx, void *user, const GEOSCoordSequence *cs, unsigned n,
                            int ring) {
     area_state *s = user;
+    const struct geod_geodesic *geod = eoi_wgs84();
     struct geod_polygon p;
     geod_polygon_init(&p, 0);
     double lon, lat;
@@ -555,18 +562,16 @@ static eo_status area_ring(eo_ctx *ctx, void *user, const GEOSCoordSequence *cs,
     for (unsigned i = 0; i + 1 < n; i++) {
         if (!GEOSCoordSeq_getXY_r(ctx->geos, cs, i, &lon, &lat))
             return eoi_geos_fail(ctx, "reading a coordinate");
-        geod_polygon_addpoint(&s->geod, &p, lat, lon);
+        geod_polygon_addpoint(geod, &p, lat, lon);
     }
     double a = 0;
-    geod_polygon_compute(&s->geod, &p, 0, 1, &a, NULL);
+    geod_polygon_compute(geod, &p, 0, 1, &a, NULL);
     s->m2 += ring > 0 ? -fabs(a) : fabs(a);
     return EO_OK;
 }
 
 static eo_status area_of(eo_ctx *ctx, const GEOSGeometry *g, double *m2) {
-    area_state s;
-    geod_init(&s.geod, WGS84_A, WGS84_F);
-    s.m2 = 0;
+    area_state s = {0};
     eo_status st = for_each_ring(ctx, g, area_ring, &s);
     *m2 = s.m2;
     return st;

@@ -200,8 +200,7 @@ static eo_status pixel_areas(eo_ctx *ctx, double **out, const eo_dataset *ds,
     }
     const double *g = ds->gt;
     if (OSRIsGeographic(srs)) {
-        struct geod_geodesic geod;
-        geod_init(&geod, 6378137.0, 1 / 298.257223563);
+        const struct geod_geodesic *geod = eoi_wgs84();
         for (int64_t r = 0; r < area->height; r++) {
             double col = (double)area->x, row = (double)(area->y + r);
             double lon[4], lat[4], A = 0, P = 0;
@@ -210,7 +209,7 @@ static eo_status pixel_areas(eo_ctx *ctx, double **out, const eo_dataset *ds,
                 lon[k] = g[0] + c * g[1] + rr * g[2];
                 lat[k] = g[3] + c * g[4] + rr * g[5];
             }
-            geod_polygonarea(&geod, lat, lon, 4, &A, &P);
+            geod_polygonarea(geod, lat, lon, 4, &A, &P);
             a[r] = fabs(A);
         }
     } else {

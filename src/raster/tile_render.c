@@ -13,7 +13,6 @@
 #include <gdal_alg.h>
 #include <gdalwarper.h>
 
-#define ORIGIN 20037508.342789244 /* half the web-mercator grid, metres */
 #define MAX_LEVELS 32
 #define MAX_TILE_SIZE 4096
 

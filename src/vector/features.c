@@ -9,9 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WGS84_A 6378137.0
-#define WGS84_F (1 / 298.257223563)
-
 eo_status eoi_features_new(eo_ctx *ctx, eo_features **out, const double gt[6], const char *wkt,
                            int32_t connectivity) {
     *out = NULL;
@@ -328,13 +325,12 @@ static eo_status local_measure(eo_ctx *ctx, const eoi_grid_tf *tf, const struct 
 
 eo_status eoi_geodesic_measure(eo_ctx *ctx, const eoi_grid_tf *tf, const GEOSGeometry *g,
                                double *area_m2, double *perimeter_m) {
-    struct geod_geodesic geod;
-    geod_init(&geod, WGS84_A, WGS84_F);
+    const struct geod_geodesic *geod = eoi_wgs84();
     double x0, y0, x1, y1;
     if (GEOSGeom_getXMin_r(ctx->geos, g, &x0) && GEOSGeom_getYMin_r(ctx->geos, g, &y0) &&
         GEOSGeom_getXMax_r(ctx->geos, g, &x1) && GEOSGeom_getYMax_r(ctx->geos, g, &y1) &&
         tf->px_m > 0 && hypot(x1 - x0, y1 - y0) * tf->px_m < 2000)
-        return local_measure(ctx, tf, &geod, g, x0, y0, x1, y1, area_m2, perimeter_m);
+        return local_measure(ctx, tf, geod, g, x0, y0, x1, y1, area_m2, perimeter_m);
     double A = 0, P = 0;
     int np = GEOSGetNumGeometries_r(ctx->geos, g);
     for (int k = 0; k < np; k++) {
@@ -344,7 +340,7 @@ eo_status eoi_geodesic_measure(eo_ctx *ctx, const eoi_grid_tf *tf, const GEOSGeo
             const GEOSGeometry *r = i < 0 ? GEOSGetExteriorRing_r(ctx->geos, p)
                                           : GEOSGetInteriorRingN_r(ctx->geos, p, i);
             double a, per;
-            eo_status st = ring_measure(ctx, tf, &geod, r, &a, &per);
+            eo_status st = ring_measure(ctx, tf, geod, r, &a, &per);
             if (st != EO_OK)
                 return st;
             A += i < 0 ? a : -a;
