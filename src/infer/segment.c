@@ -39,7 +39,10 @@ struct eo_segment_opts {
     double threshold;
     int32_t activation;
     char *classes_path;
+    int32_t mask_band; /* 0, or a band whose 0 marks pixels without data (an alpha band) */
 };
+
+void eoi_segment_opts_set_mask_band(eo_segment_opts *o, int32_t band) { o->mask_band = band; }
 
 eo_status eo_segment_opts_new(eo_ctx *ctx, eo_segment_opts **out) {
     EOI_CHECK_ARG(ctx, out);
@@ -213,7 +216,8 @@ typedef struct seg {
     int64_t oy, ox;   /* overlaps */
     int32_t act;      /* ACT_NONE / ACT_SIGMOID / ACT_SOFTMAX after resolution */
     float thr;        /* threshold (one class) */
-    int32_t *bands;   /* c entries */
+    int32_t *bands;   /* c entries (+ the mask band) */
+    int32_t nread;    /* bands read: c, or c + 1 with a mask band */
     float *mul, *add; /* per band: x = v * mul + add */
     double *nd;       /* per band nodata value */
     int32_t *has_nd;
@@ -243,6 +247,7 @@ typedef struct seg {
     float *wbuf;         /* k x BLOCK x win.width */
     uint8_t *cbuf;       /* BLOCK x win.width */
     int64_t tiles_total, tiles_run, tiles_done;
+    eoi_seg_mem *mem; /* in memory instead of hp / hc */
 } seg;
 
 /* Output channel activation the model needs: does its output come out of a
@@ -367,7 +372,8 @@ static eo_status plan_model(eo_ctx *ctx, seg *s, eo_model **replanned, const eo_
 /* Bands, normalization and nodata of the source. */
 static eo_status plan_input(eo_ctx *ctx, seg *s, const eo_dataset *ds, const eo_segment_opts *o,
                             int32_t nsel) {
-    s->bands = eoi_malloc(ctx, (size_t)nsel * sizeof *s->bands);
+    s->bands = eoi_malloc(ctx, (size_t)(nsel + 1) * sizeof *s->bands);
+    s->nread = nsel;
     s->mul = eoi_malloc(ctx, (size_t)nsel * sizeof *s->mul);
     s->add = eoi_malloc(ctx, (size_t)nsel * sizeof *s->add);
     s->nd = eoi_malloc(ctx, (size_t)nsel * sizeof *s->nd);
@@ -396,6 +402,13 @@ static eo_status plan_input(eo_ctx *ctx, seg *s, const eo_dataset *ds, const eo_
         int has = 0;
         s->nd[i] = GDALGetRasterNoDataValue(GDALGetRasterBand(ds->h, b), &has);
         s->has_nd[i] = has;
+    }
+    if (o && o->mask_band) {
+        if (o->mask_band > ds->band_count)
+            return eoi_fail(ctx, EO_E_ARG, "%s: mask band %d does not exist (the raster has %d)",
+                            ds->path, (int)o->mask_band, (int)ds->band_count);
+        s->bands[nsel] = o->mask_band;
+        s->nread = nsel + 1;
     }
     return EO_OK;
 }
@@ -479,8 +492,8 @@ static eo_status read_tile(seg *s, int64_t ky, int64_t kx, float *in, uint8_t *n
         return EO_OK;
     eoi_gdal_begin(ctx);
     CPLErr e = GDALDatasetRasterIO(ds->h, GF_Read, (int)x0, (int)y0, (int)rw, (int)rh, s->read,
-                                   (int)rw, (int)rh, GDT_Float32, s->c, s->bands, 4, 4 * (int)rw,
-                                   (GSpacing)4 * (GSpacing)rplane);
+                                   (int)rw, (int)rh, GDT_Float32, s->nread, s->bands, 4,
+                                   4 * (int)rw, (GSpacing)4 * (GSpacing)rplane);
     eo_status st = EO_OK;
     if (e != CE_None)
         st = eoi_fail(ctx, EO_E_IO_READ, "%s: cannot read window %lld,%lld %lldx%lld: %s", ds->path,
@@ -489,6 +502,8 @@ static eo_status read_tile(seg *s, int64_t ky, int64_t kx, float *in, uint8_t *n
     eoi_gdal_end(ctx);
     if (st != EO_OK)
         return st;
+    /* the mask band, when read: 0 = no data */
+    const float *mk = s->nread > s->c ? s->read + (size_t)s->c * rplane : NULL;
     for (int32_t c = 0; c < s->c; c++) {
         const float *src = s->read + (size_t)c * rplane;
         float *dst = in + (size_t)c * plane;
@@ -499,9 +514,10 @@ static eo_status read_tile(seg *s, int64_t ky, int64_t kx, float *in, uint8_t *n
             const float *sr = src + (size_t)y * (size_t)rw;
             float *dr = dst + (size_t)y * (size_t)s->tw;
             uint8_t *nr = nod + (size_t)y * (size_t)s->tw;
+            const float *mr = mk ? mk + (size_t)y * (size_t)rw : NULL;
             for (int64_t x = 0; x < rw; x++) {
                 float v = sr[x];
-                if (isnan(v) || (has && v == nd)) { /* NaN is nodata, declared or not */
+                if (isnan(v) || (has && v == nd) || (mr && mr[x] == 0.0f)) { /* NaN: nodata */
                     nr[x] = 1;
                     dr[x] = 0.0f;
                 } else {
@@ -573,6 +589,35 @@ static void blend(seg *s, int64_t ky, int64_t kx, const float *p, const uint8_t 
     }
 }
 
+/* Copy n finished rows (wbuf, cbuf) to the memory outputs at (xpos, ypos)
+ * of the area, with the pixel counts. */
+static void mem_rows(seg *s, int64_t xpos, int64_t ypos, int64_t n) {
+    eoi_seg_mem *m = s->mem;
+    size_t ww = (size_t)s->win.width, bplane = (size_t)n * ww;
+    size_t aw = (size_t)s->area.width, aplane = aw * (size_t)s->area.height;
+    for (int64_t y = 0; y < n; y++) {
+        size_t src = (size_t)y * ww, dst = (size_t)(ypos + y) * aw + (size_t)xpos;
+        memcpy(m->cls + dst, s->cbuf + src, ww);
+        for (size_t i = 0; i < ww; i++) {
+            uint8_t c = s->cbuf[src + i];
+            bool in = !s->cov || s->cov_buf[src + i] != 0.0f;
+            m->aoi_px += in;
+            if (c == CLASS_NODATA) {
+                m->prob[dst + i] = NAN;
+                continue;
+            }
+            m->valid_px++;
+            m->hist[c]++;
+            float p = s->wbuf[(size_t)(s->k == 1 ? 0 : c) * bplane + src + i];
+            m->prob[dst + i] = s->k == 1 && c == 0 ? 1.0f - p : p;
+        }
+        if (m->probs)
+            for (int32_t c = 0; c < s->k; c++)
+                memcpy(m->probs + (size_t)c * aplane + dst, s->wbuf + (size_t)c * bplane + src,
+                       ww * sizeof(float));
+    }
+}
+
 /* Write the first n rows of the accumulator (window rows acc_y0 ...) and
  * shift the rest up. */
 static eo_status flush(seg *s, int64_t n) {
@@ -603,9 +648,13 @@ static eo_status flush(seg *s, int64_t n) {
         }
         s->cbuf[i] = s->k == 1 ? (uint8_t)(best >= s->thr) : (uint8_t)arg;
     }
-    eoi_gdal_begin(ctx);
     eo_status st = EO_OK;
     int xpos = (int)(s->win.x - s->area.x), ypos = (int)(s->win.y - s->area.y + s->acc_y0);
+    if (s->mem) {
+        mem_rows(s, xpos, ypos, n);
+        goto shift;
+    }
+    eoi_gdal_begin(ctx);
     if (GDALDatasetRasterIO(s->hp, GF_Write, xpos, ypos, (int)ww, (int)n, s->wbuf, (int)ww, (int)n,
                             GDT_Float32, s->k, NULL, 0, 0, 0) != CE_None ||
         GDALDatasetRasterIO(s->hc, GF_Write, xpos, ypos, (int)ww, (int)n, s->cbuf, (int)ww, (int)n,
@@ -615,6 +664,7 @@ static eo_status flush(seg *s, int64_t n) {
     eoi_gdal_end(ctx);
     if (st != EO_OK)
         return st;
+shift:;
     size_t keep = aplane - bplane;
     for (int32_t c = 0; c < s->k; c++) {
         float *a = s->acc + (size_t)c * aplane;
@@ -825,7 +875,7 @@ static eo_status alloc_buffers(eo_ctx *ctx, seg *s) {
     if (!(s->acc = eoi_calloc(ctx, (size_t)s->k * (size_t)acc_h * ww, sizeof(float))) ||
         !(s->wsum = eoi_calloc(ctx, (size_t)acc_h * ww, sizeof(float))) ||
         !(s->bad = eoi_calloc(ctx, (size_t)acc_h * ww, 1)) ||
-        !(s->read = eoi_malloc(ctx, (size_t)s->c * plane * sizeof(float))) ||
+        !(s->read = eoi_malloc(ctx, (size_t)s->nread * plane * sizeof(float))) ||
         !(s->in = eoi_malloc(ctx, tiles * (size_t)s->c * plane * sizeof(float))) ||
         !(s->out = eoi_malloc(ctx, tiles * (size_t)s->k * plane * sizeof(float))) ||
         !(s->nod = eoi_malloc(ctx, tiles * plane)) ||
@@ -911,6 +961,34 @@ static eo_status run_strip(seg *s) {
     return st;
 }
 
+/* The column strips of the output window and the tiles they run. */
+static void plan_strips(seg *s) {
+    int64_t strip = eoi_segment_strip_px > 0 ? eoi_segment_strip_px : STRIP;
+    s->sw = s->area.width < strip ? s->area.width : strip;
+    s->ty = tiles_over(s->area.y, s->area.height, s->th, s->sy, s->ds->height);
+    for (int64_t x = 0; x < s->area.width; x += strip)
+        s->tiles_total +=
+            s->ty.count *
+            tiles_over(s->area.x + x, strip_width(s, x, strip), s->tw, s->sx, s->ds->width).count;
+}
+
+/* Segment every strip (OpenBLAS on one thread meanwhile when the tiles run
+ * on several workers). */
+static eo_status run_strips(seg *s) {
+    int64_t strip = eoi_segment_strip_px > 0 ? eoi_segment_strip_px : STRIP;
+    eo_status st = EO_OK;
+    if (s->nworkers > 1)
+        blas_single(true);
+    for (int64_t x = 0; x < s->area.width && st == EO_OK; x += strip) {
+        s->win = (eo_window){s->area.x + x, s->area.y, strip_width(s, x, strip), s->area.height};
+        s->tx = tiles_over(s->win.x, s->win.width, s->tw, s->sx, s->ds->width);
+        st = run_strip(s);
+    }
+    if (s->nworkers > 1)
+        blas_single(false);
+    return st;
+}
+
 eo_status eoi_segment_model_load(eo_ctx *ctx, eo_model **out, const char *path,
                                  const int64_t want[4]) {
     *out = NULL;
@@ -979,13 +1057,7 @@ eo_status eo_segment(eo_ctx *ctx, char **out_json, const char *path, const eo_mo
     EOI_TRY(st, plan_input(ctx, &s, ds, o, nsel));
     EOI_TRY(st, plan_model(ctx, &s, &replanned, model, o, nsel));
     EOI_TRY(st, plan_window(ctx, &s, ds, aoi));
-    int64_t strip = eoi_segment_strip_px > 0 ? eoi_segment_strip_px : STRIP;
-    s.sw = s.area.width < strip ? s.area.width : strip;
-    s.ty = tiles_over(s.area.y, s.area.height, s.th, s.sy, ds->height);
-    for (int64_t x = 0; x < s.area.width; x += strip)
-        s.tiles_total +=
-            s.ty.count *
-            tiles_over(s.area.x + x, strip_width(&s, x, strip), s.tw, s.sx, ds->width).count;
+    plan_strips(&s);
     EOI_TRY(st, alloc_buffers(ctx, &s));
     EOI_TRY(st, eoi_temp_name(ctx, tp, sizeof tp, path));
     EOI_TRY(st, eoi_temp_name(ctx, tc, sizeof tc, cpath));
@@ -1002,15 +1074,7 @@ eo_status eo_segment(eo_ctx *ctx, char **out_json, const char *path, const eo_mo
             "classes",
             (long long)s.area.width, (long long)s.area.height, (long long)s.tiles_total,
             (long long)s.th, (long long)s.tw, (long long)s.oy, (int)s.b, (int)s.k);
-    if (s.nworkers > 1)
-        blas_single(true);
-    for (int64_t x = 0; x < s.area.width && st == EO_OK; x += strip) {
-        s.win = (eo_window){s.area.x + x, s.area.y, strip_width(&s, x, strip), s.area.height};
-        s.tx = tiles_over(s.win.x, s.win.width, s.tw, s.sx, ds->width);
-        st = run_strip(&s);
-    }
-    if (s.nworkers > 1)
-        blas_single(false);
+    st = run_strips(&s);
     if (st != EO_OK)
         goto done;
     eoi_gdal_begin(ctx);
@@ -1066,5 +1130,72 @@ done:
     seg_clear(&s);
     eo_model_free(replanned);
     eoi_free(cpath);
+    return st;
+}
+
+void eoi_seg_mem_clear(eoi_seg_mem *m) {
+    if (!m)
+        return;
+    eoi_free(m->cls);
+    eoi_free(m->prob);
+    eoi_free(m->probs);
+    m->cls = NULL;
+    m->prob = m->probs = NULL;
+}
+
+eo_status eoi_segment_mem(eo_ctx *ctx, eoi_seg_mem *m, const eo_model *model, const eo_dataset *ds,
+                          const eo_geom *aoi, const eo_window *req, const eo_segment_opts *o) {
+    EOI_CHECK_ARG(ctx, m && model && ds && req);
+    bool want = m->want_probs;
+    memset(m, 0, sizeof *m);
+    m->want_probs = want;
+    seg s = {.ctx = ctx, .ds = ds, .thr = o ? (float)o->threshold : 0.5f, .mem = m};
+    eo_model *replanned = NULL;
+    eo_status st = EO_OK;
+    int32_t nsel = o && o->nbands ? o->nbands : ds->band_count;
+    EOI_TRY(st, plan_input(ctx, &s, ds, o, nsel));
+    EOI_TRY(st, plan_model(ctx, &s, &replanned, model, o, nsel));
+    m->classes = s.k;
+    if (aoi) {
+        st = plan_window(ctx, &s, ds, aoi);
+        if (st == EO_E_NODATA_IN_AOI) { /* nothing of the AOI here */
+            eo_ctx_clear_error(ctx);
+            st = EO_OK;
+            goto done;
+        }
+        EOI_TRY(st, st);
+    } else {
+        s.area = (eo_window){0, 0, ds->width, ds->height};
+    }
+    int64_t x0 = req->x > s.area.x ? req->x : s.area.x;
+    int64_t y0 = req->y > s.area.y ? req->y : s.area.y;
+    int64_t x1 = req->x + req->width < s.area.x + s.area.width ? req->x + req->width
+                                                               : s.area.x + s.area.width;
+    int64_t y1 = req->y + req->height < s.area.y + s.area.height ? req->y + req->height
+                                                                 : s.area.y + s.area.height;
+    if (x1 <= x0 || y1 <= y0)
+        goto done;
+    s.area = (eo_window){x0, y0, x1 - x0, y1 - y0};
+    size_t n;
+    EOI_TRY(st, eoi_check_raster_size(ctx, &n, s.area.width, s.area.height, want ? s.k + 2 : 2,
+                                      sizeof(float), "partition"));
+    n = (size_t)s.area.width * (size_t)s.area.height;
+    if (!(m->cls = eoi_malloc(ctx, n)) || !(m->prob = eoi_malloc(ctx, n * sizeof *m->prob)) ||
+        (want && !(m->probs = eoi_malloc(ctx, n * (size_t)s.k * sizeof *m->probs)))) {
+        st = EO_E_NOMEM;
+        goto done;
+    }
+    plan_strips(&s);
+    EOI_TRY(st, alloc_buffers(ctx, &s));
+    st = run_strips(&s);
+    m->tiles_run = s.tiles_run;
+done:
+    m->area = s.area;
+    if (st != EO_OK || !m->cls) {
+        eoi_seg_mem_clear(m);
+        m->area.width = m->area.height = 0;
+    }
+    seg_clear(&s);
+    eo_model_free(replanned);
     return st;
 }

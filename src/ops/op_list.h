@@ -23,6 +23,15 @@ extern const eoi_op eoi_op_polygonize;
 extern const eoi_op eoi_op_clip;
 extern const eoi_op eoi_op_tiles_read;
 extern const eoi_op eoi_op_segment;
+extern const eoi_op eoi_op_detect;
+extern const eoi_op eoi_op_detect_estimate;
+extern const eoi_op eoi_op_job_status;
+extern const eoi_op eoi_op_job_partitions;
+extern const eoi_op eoi_op_job_resume;
+extern const eoi_op eoi_op_job_restart;
+extern const eoi_op eoi_op_job_cancel;
+extern const eoi_op eoi_op_job_run_partition;
+extern const eoi_op eoi_op_job_finalize;
 
 /* One per line, so that additions merge cleanly. */
 /* clang-format off */
@@ -45,6 +54,15 @@ static const eoi_op *const eoi_ops[] = {
     &eoi_op_clip,
     &eoi_op_tiles_read,
     &eoi_op_segment,
+    &eoi_op_detect,
+    &eoi_op_detect_estimate,
+    &eoi_op_job_status,
+    &eoi_op_job_partitions,
+    &eoi_op_job_resume,
+    &eoi_op_job_restart,
+    &eoi_op_job_cancel,
+    &eoi_op_job_run_partition,
+    &eoi_op_job_finalize,
 };
 /* clang-format on */
 
