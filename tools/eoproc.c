@@ -22,6 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
+
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
 
@@ -81,10 +83,12 @@ static void print_json(const char *text) {
 static int on_progress(void *user, double f, const char *stage) {
     (void)user;
     int width = 40, done = (int)lround(f * width);
+    char eta[32] = "";
+    cli_progress_eta(eta, sizeof eta, f);
     fprintf(stderr, "\r%-8.8s [", stage);
     for (int i = 0; i < width; i++)
         fputc(i < done ? '=' : (i == done ? '>' : ' '), stderr);
-    fprintf(stderr, "] %3d%%", (int)lround(f * 100));
+    fprintf(stderr, "] %3d%%%s", (int)lround(f * 100), eta);
     fflush(stderr);
     g_bar_drawn = 1;
     return 0;
@@ -512,6 +516,9 @@ static void main_help(json_object *list) {
         json_object *o = json_object_array_get_idx(list, i);
         printf("  %-12s %s\n", jstr(o, "cli"), jstr(o, "summary"));
     }
+    printf("  %-12s %s\n", "job",
+           "A detect job: eoproc job status|partitions|resume|restart|"
+           "cancel|finalize DIR");
     printf("  %-12s %s\n", "ops", "List the registered operations (JSON)");
     printf("  %-12s %s\n", "run", "Run any operation: eoproc run OP PARAMS.json");
     printf("\nGeneral options:\n"
@@ -519,6 +526,7 @@ static void main_help(json_object *list) {
            "  --version       Show the version and the build information\n"
            "  --quiet, -q     No progress bar\n"
            "  --threads N     Worker threads (default: all CPUs)\n"
+           "  --progress json One JSON line per progress update on stderr\n"
            "  -v, --verbose   Log warnings (-v) and debug messages (-vv) on stderr\n"
            "\nResults are JSON on stdout; errors are one line on stderr, exit status 1\n"
            "(2 for a usage error).\n");
@@ -529,12 +537,17 @@ int main(int argc, char **argv) {
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int nrest = 0, want_help = 0, want_version = 0;
     int32_t threads = 0;
+    int progress_json = 0;
     if (!rest)
         return EXIT_FAIL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0)
             g_quiet = 1;
+        else if (strcmp(a, "--progress=json") == 0 ||
+                 (strcmp(a, "--progress") == 0 && i + 1 < argc &&
+                  strcmp(argv[i + 1], "json") == 0 && ++i))
+            progress_json = 1;
         else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
             g_verbose++;
         else if (strcmp(a, "-vv") == 0)
@@ -570,7 +583,9 @@ int main(int argc, char **argv) {
     eo_ctx_set_threads(g_ctx, threads);
     if (g_verbose)
         eo_ctx_set_log(g_ctx, on_log, NULL, g_verbose >= 2 ? EO_LOG_DEBUG : EO_LOG_WARN);
-    if (!g_quiet && isatty(STDERR_FILENO) && isatty(STDOUT_FILENO))
+    if (progress_json)
+        eo_ctx_set_progress(g_ctx, cli_progress_json, NULL);
+    else if (!g_quiet && isatty(STDERR_FILENO)) /* the bar goes to stderr: stdout may be a file */
         eo_ctx_set_progress(g_ctx, on_progress, NULL);
     signal(SIGINT, on_sigint);
 
@@ -588,6 +603,16 @@ int main(int argc, char **argv) {
         goto out;
     }
     const char *cmd = rest[0];
+    int skip = 0; /* "job SUB" names the operation job_SUB */
+    char jobcmd[64];
+    if (strcmp(cmd, "job") == 0 && (rc = cli_job_command(jobcmd, sizeof jobcmd, nrest, rest))) {
+        rc = rc < 0 ? 0 : rc;
+        goto out;
+    }
+    if (strcmp(cmd, "job") == 0) {
+        cmd = jobcmd;
+        skip = 1;
+    }
     if (strcmp(cmd, "ops") == 0) {
         print_json(list_text);
     } else if (strcmp(cmd, "run") == 0) {
@@ -608,7 +633,7 @@ int main(int argc, char **argv) {
             one_line(stderr, "eoproc: error: ", msg, "op.Unknown");
             rc = EXIT_USAGE;
         } else {
-            rc = op_command(entry, nrest - 1, rest + 1);
+            rc = op_command(entry, nrest - 1 - skip, rest + 1 + skip);
         }
     }
 out:

@@ -596,6 +596,38 @@ static eo_status make_parts(eo_ctx *ctx, eoi_plan *p, const pixaoi *pa) {
 
 /* ---- the plan --------------------------------------------------------------- */
 
+static void nodata_cause(eo_ctx *ctx, eoi_plan *p, char *why, size_t cap);
+
+/* A tile folder without most of the AOI's tiles fails before any work,
+ * naming the likely cause (the run would find the same at the end). */
+static eo_status early_check(eo_ctx *ctx, eoi_plan *p) {
+    struct stat sb;
+    if (!p->is_tiles || !p->src_label || p->scheme == EO_TILE_SCHEME_QUADKEY ||
+        stat(p->src_label, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return EO_OK;
+    eo_tile *t = NULL;
+    int64_t n = 0, have = 0, seen = 0;
+    EOI_TRY_RET(eo_tiles_cover(ctx, &t, &n, p->aoi, p->zoom));
+    int64_t stride = n > 4096 ? n / 4096 : 1;
+    for (int64_t i = 0; i < n; i += stride, seen++) {
+        int64_t y = p->scheme == EO_TILE_SCHEME_TMS ? ((int64_t)1 << p->zoom) - 1 - t[i].y : t[i].y;
+        have += tile_file(p->src_label, p->zoom, t[i].x, y);
+    }
+    eo_free(t);
+    double share = seen ? (double)have / (double)seen : 0,
+           need = pnum(p->params, "min_coverage", 0.5);
+    if (share >= need)
+        return EO_OK;
+    char why[400];
+    nodata_cause(ctx, p, why, sizeof why);
+    return eoi_fail(ctx, EO_E_NODATA_IN_AOI,
+                    "%s: %lld of the AOI's %lld tiles exist at zoom %d (%s), less than "
+                    "min_coverage %.0f%%%s",
+                    p->src_label,
+                    (long long)(seen == n ? have : (int64_t)llround(share * (double)n)),
+                    (long long)n, (int)p->zoom, scheme_text(p->scheme), 100 * need, why);
+}
+
 static eo_status parse_blocks(eo_ctx *ctx, eoi_plan *p) {
     memcpy(p->blocks, block_default, sizeof p->blocks);
     const char *s = pstr(p->params, "blocks");
@@ -779,6 +811,7 @@ eo_status eoi_plan_make(eo_ctx *ctx, eoi_plan *p, json_object *params, eo_datase
     }
     EOI_TRY(st, pixel_aoi(ctx, p, &pa));
     EOI_TRY(st, make_parts(ctx, p, &pa));
+    EOI_TRY(st, early_check(ctx, p));
 done:
     pixel_aoi_free(ctx, &pa);
     if (p->cov) {
@@ -852,14 +885,16 @@ done:
 eo_status eoi_plan_run_part(eo_ctx *ctx, eoi_plan *p, int64_t id, eoi_part_result *r) {
     memset(r, 0, sizeof *r);
     eoi_seg_mem m = {.want_probs = pstr(p->params, "keep_rasters") != NULL};
-    tcount t0, t1;
+    tcount t1;
     eo_status st = EO_OK;
-    tile_counts(ctx, p->ds, &t0);
     EOI_TRY(st, eoi_segment_mem(ctx, &m, p->model, p->ds, p->aoi, &p->parts[id], p->so));
     tile_counts(ctx, p->ds, &t1);
-    r->fetched = t1.decoded - t0.decoded;
-    r->missing = t1.missing - t0.missing;
-    r->corrupt = t1.corrupt - t0.corrupt;
+    r->fetched = t1.decoded - p->counted_decoded;
+    r->missing = t1.missing - p->counted_missing;
+    r->corrupt = t1.corrupt - p->counted_corrupt;
+    p->counted_decoded = t1.decoded;
+    p->counted_missing = t1.missing;
+    p->counted_corrupt = t1.corrupt;
     r->aoi_px = m.aoi_px;
     r->valid_px = m.valid_px;
     r->tiles_run = m.tiles_run;
@@ -927,7 +962,9 @@ static void nodata_cause(eo_ctx *ctx, eoi_plan *p, char *why, size_t cap) {
         eo_tiles_cover(ctx, &t, &n, p->aoi, p->zoom) == EO_OK) {
         int64_t flipped = 0;
         for (int64_t i = 0; i < n && i < 256; i++) {
-            int64_t fy = ((int64_t)1 << p->zoom) - 1 - t[i].y;
+            /* the rows the other order would read */
+            int64_t fy =
+                p->scheme == EO_TILE_SCHEME_TMS ? t[i].y : ((int64_t)1 << p->zoom) - 1 - t[i].y;
             flipped += tile_file(dir, p->zoom, t[i].x, fy);
         }
         if (flipped)

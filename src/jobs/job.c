@@ -834,6 +834,14 @@ eo_status eo_job_finalize(eo_ctx *ctx, char **out_json, eo_job *j) {
     f->win = p->area;
     EOI_TRY(st, eoi_features_stitch(ctx, f));
     eoi_features_sort(f);
+    /* one form for each geometry (rings from their least vertex, in a fixed
+     * order): simplification then gives the same result whether a feature
+     * was traced at once or merged across a seam */
+    for (size_t i = 0; i < f->n; i++)
+        if (GEOSNormalize_r(ctx->geos, f->v[i].g) != 0) {
+            st = eoi_geos_fail(ctx, "normalizing a feature");
+            goto done;
+        }
     res = json_object_new_object();
     json_object_object_add(res, "status", json_object_new_string("OK"));
     json_object_object_add(res, "partitions", json_object_new_int64(total));

@@ -52,6 +52,10 @@ typedef struct eoi_plan {
     bool is_tiles;
     int32_t zoom, scheme;
     char *src_label;
+    /* tile counts already attributed to partitions in this process: every
+     * fetch (the plan's own reads too) is counted once, by the partition
+     * that runs next */
+    int64_t counted_decoded, counted_missing, counted_corrupt;
 } eoi_plan;
 
 /* Resolve params (validated here) with an optional host dataset and AOI.

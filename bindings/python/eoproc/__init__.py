@@ -41,6 +41,7 @@ __version__ = "1.0.0"
 __all__ = [
     "Dataset",
     "Error",
+    "Job",
     "Model",
     "__version__",
     "aoi_area",
@@ -51,6 +52,8 @@ __all__ = [
     "index",
     "indices",
     "cog",
+    "detect",
+    "estimate",
     "info",
     "open",
     "open_tiles",
@@ -647,3 +650,4 @@ from ._clip import clip  # noqa: E402
 from ._infer import Model  # noqa: E402  (uses the helpers above)
 from ._vector import polygonize  # noqa: E402
 from ._dataset import Dataset, open, open_tiles  # noqa: E402,A004
+from ._detect import Job, detect, estimate  # noqa: E402
