@@ -3,11 +3,12 @@
  * gives the same pixels as a whole run), read and normalized on the calling
  * thread, run through the model in batches on the context's threads, their
  * outputs blended with separable weights into an accumulator of
- * tile + 256 rows, and finished 256-row blocks written to temporary tiled
- * GeoTIFFs, which become COGs (eo_cog_write) beside the targets at the
- * end. */
+ * tile + 256 rows across the output's width, and finished rows written
+ * straight into the two COG writers (probabilities and classes), which
+ * compress each row of tiles as it fills: every output is written once. */
 #include "infer_int.h"
 
+#include "../cog/cog_int.h"
 #include "../raster/analytics_int.h"
 
 #include <cblas.h>
@@ -23,9 +24,6 @@
 #define MIN_WEIGHT 1e-6 /* weight of a tile's pixels in the outer quarter of its overlap */
 #define MAX_CLASSES 255 /* the class raster is uint8, 255 = nodata */
 #define CLASS_NODATA 255
-#define STRIP 8192 /* output columns segmented at once: bounds the accumulator */
-
-int64_t eoi_segment_strip_px;
 
 enum { ACT_AUTO, ACT_NONE, ACT_SIGMOID, ACT_SOFTMAX };
 
@@ -40,6 +38,7 @@ struct eo_segment_opts {
     int32_t activation;
     char *classes_path;
     int32_t mask_band; /* 0, or a band whose 0 marks pixels without data (an alpha band) */
+    eo_cog_opts *cog;  /* options of the two COGs, or NULL: defaults */
 };
 
 void eoi_segment_opts_set_mask_band(eo_segment_opts *o, int32_t band) { o->mask_band = band; }
@@ -60,6 +59,7 @@ void eo_segment_opts_free(eo_segment_opts *o) {
     if (!o)
         return;
     eoi_free(o->bands);
+    eo_cog_opts_free(o->cog);
     eoi_free(o->mean);
     eoi_free(o->std);
     eoi_free(o->classes_path);
@@ -179,6 +179,14 @@ eo_status eo_segment_opts_set_classes_path(eo_ctx *ctx, eo_segment_opts *o, cons
     return EO_OK;
 }
 
+eo_status eo_segment_opts_set_cog_opts(eo_ctx *ctx, eo_segment_opts *o, const eo_cog_opts *cog) {
+    EOI_CHECK_ARG(ctx, o);
+    eo_status st = eoi_cog_opts_assign(ctx, &o->cog, cog);
+    if (st == EO_OK && o->cog)
+        o->cog->has_nodata = 0; /* the outputs' nodata values are fixed: NaN and 255 */
+    return st;
+}
+
 /* ---- OpenBLAS threads ------------------------------------------------------ */
 
 /* While tiles run on several workers, each GEMM runs on one thread (the
@@ -222,8 +230,8 @@ typedef struct seg {
     double *nd;       /* per band nodata value */
     int32_t *has_nd;
     eo_window area; /* output window of the raster */
-    eo_window win;  /* the column strip of it in work */
-    int64_t sw;     /* widest strip */
+    eo_window win;  /* the part of it in work (all of it) */
+    int64_t sw;     /* its width */
     tiles1d ty, tx;
     eoi_coverage *cov; /* AOI in pixel coordinates, or NULL */
     double *cov_row;   /* max(sw, tw) + 2 doubles */
@@ -243,11 +251,11 @@ typedef struct seg {
     int32_t *slot_n;
     eo_ctx **wctx; /* per worker */
     int32_t nworkers;
-    GDALDatasetH hp, hc; /* temporary tiled GeoTIFFs */
-    float *wbuf;         /* k x BLOCK x win.width */
-    uint8_t *cbuf;       /* BLOCK x win.width */
+    eoi_cog_push *push; /* the writers of the probabilities and the classes */
     int64_t tiles_total, tiles_run, tiles_done;
-    eoi_seg_mem *mem; /* in memory instead of hp / hc */
+    eoi_seg_mem *mem; /* a partition in memory instead of the writers */
+    float *mem_prob;  /* with mem: one row, k planes */
+    uint8_t *mem_cls; /* with mem: one row of classes */
 } seg;
 
 /* Output channel activation the model needs: does its output come out of a
@@ -289,6 +297,11 @@ static void dims_text(char *buf, size_t cap, const int64_t *d, int32_t n) {
 static eo_status plan_model(eo_ctx *ctx, seg *s, eo_model **replanned, const eo_model *model,
                             const eo_segment_opts *o, int32_t nsel) {
     const eoi_graph *g = eoi_model_graph(model);
+    if (!g)
+        return eoi_fail(ctx, EO_E_ARG,
+                        "the model needs input values to be planned (shapes or "
+                        "weights given as inputs): segmentation needs one image "
+                        "input");
     const eoi_value *iv = &g->values[g->input];
     const eoi_vinfo *dv = eoi_model_declared_input(model);
     int64_t decl[4] = {-1, -1, -1, -1};
@@ -490,18 +503,33 @@ static eo_status read_tile(seg *s, int64_t ky, int64_t kx, float *in, uint8_t *n
     memset(nod, 0, plane);
     if (rw < 1 || rh < 1)
         return EO_OK;
-    eoi_gdal_begin(ctx);
-    CPLErr e = GDALDatasetRasterIO(ds->h, GF_Read, (int)x0, (int)y0, (int)rw, (int)rh, s->read,
-                                   (int)rw, (int)rh, GDT_Float32, s->nread, s->bands, 4,
-                                   4 * (int)rw, (GSpacing)4 * (GSpacing)rplane);
     eo_status st = EO_OK;
-    if (e != CE_None)
-        st = eoi_fail(ctx, EO_E_IO_READ, "%s: cannot read window %lld,%lld %lldx%lld: %s", ds->path,
-                      (long long)x0, (long long)y0, (long long)rw, (long long)rh,
-                      eoi_gdal_msg(ctx, "read error"));
-    eoi_gdal_end(ctx);
-    if (st != EO_OK)
-        return st;
+    if (ds->tilesrc) {
+        /* a tile dataset: only the tiles under this window are fetched (a
+         * corrupt tile fails the model tiles over it, not its neighbours) */
+        uint8_t *b = eoi_malloc(ctx, rplane * (size_t)s->nread);
+        if (!b)
+            return EO_E_NOMEM;
+        eo_window w = {x0, y0, rw, rh};
+        st = eoi_tilesrc_read(ctx, ds->tilesrc, ds->path, &w, s->bands, s->nread, b);
+        for (size_t i = 0; st == EO_OK && i < rplane * (size_t)s->nread; i++)
+            s->read[i] = b[i];
+        eoi_free(b);
+        if (st != EO_OK)
+            return st;
+    } else {
+        eoi_gdal_begin(ctx);
+        CPLErr e = GDALDatasetRasterIO(ds->h, GF_Read, (int)x0, (int)y0, (int)rw, (int)rh, s->read,
+                                       (int)rw, (int)rh, GDT_Float32, s->nread, s->bands, 4,
+                                       4 * (int)rw, (GSpacing)4 * (GSpacing)rplane);
+        if (e != CE_None)
+            st = eoi_fail(ctx, EO_E_IO_READ, "%s: cannot read window %lld,%lld %lldx%lld: %s",
+                          ds->path, (long long)x0, (long long)y0, (long long)rw, (long long)rh,
+                          eoi_gdal_msg(ctx, "read error"));
+        eoi_gdal_end(ctx);
+        if (st != EO_OK)
+            return st;
+    }
     /* the mask band, when read: 0 = no data */
     const float *mk = s->nread > s->c ? s->read + (size_t)s->c * rplane : NULL;
     for (int32_t c = 0; c < s->c; c++) {
@@ -589,18 +617,20 @@ static void blend(seg *s, int64_t ky, int64_t kx, const float *p, const uint8_t 
     }
 }
 
-/* Copy n finished rows (wbuf, cbuf) to the memory outputs at (xpos, ypos)
- * of the area, with the pixel counts. */
-static void mem_rows(seg *s, int64_t xpos, int64_t ypos, int64_t n) {
+/* The finished rows of a partition run in memory: rows n of prob (k
+ * planes of stride pstride) and cls, at (xpos, ypos) of the area, with the
+ * pixel counts. */
+static void mem_rows(seg *s, const float *prob, size_t pstride, const uint8_t *cls, int64_t xpos,
+                     int64_t ypos, int64_t n, size_t acc_row0) {
     eoi_seg_mem *m = s->mem;
-    size_t ww = (size_t)s->win.width, bplane = (size_t)n * ww;
+    size_t ww = (size_t)s->win.width;
     size_t aw = (size_t)s->area.width, aplane = aw * (size_t)s->area.height;
     for (int64_t y = 0; y < n; y++) {
         size_t src = (size_t)y * ww, dst = (size_t)(ypos + y) * aw + (size_t)xpos;
-        memcpy(m->cls + dst, s->cbuf + src, ww);
+        memcpy(m->cls + dst, cls + src, ww);
         for (size_t i = 0; i < ww; i++) {
-            uint8_t c = s->cbuf[src + i];
-            bool in = !s->cov || s->cov_buf[src + i] != 0.0f;
+            uint8_t c = cls[src + i];
+            bool in = !s->cov || s->cov_buf[acc_row0 + src + i] != 0.0f;
             m->aoi_px += in;
             if (c == CLASS_NODATA) {
                 m->prob[dst + i] = NAN;
@@ -608,64 +638,74 @@ static void mem_rows(seg *s, int64_t xpos, int64_t ypos, int64_t n) {
             }
             m->valid_px++;
             m->hist[c]++;
-            float p = s->wbuf[(size_t)(s->k == 1 ? 0 : c) * bplane + src + i];
-            m->prob[dst + i] = s->k == 1 && c == 0 ? 1.0f - p : p;
+            float pr = prob[(size_t)(s->k == 1 ? 0 : c) * pstride + src + i];
+            m->prob[dst + i] = s->k == 1 && c == 0 ? 1.0f - pr : pr;
         }
         if (m->probs)
             for (int32_t c = 0; c < s->k; c++)
-                memcpy(m->probs + (size_t)c * aplane + dst, s->wbuf + (size_t)c * bplane + src,
+                memcpy(m->probs + (size_t)c * aplane + dst, prob + (size_t)c * pstride + src,
                        ww * sizeof(float));
     }
 }
 
-/* Write the first n rows of the accumulator (window rows acc_y0 ...) and
- * shift the rest up. */
-static eo_status flush(seg *s, int64_t n) {
-    eo_ctx *ctx = s->ctx;
-    size_t ww = (size_t)s->win.width, aplane = (size_t)s->acc_h * ww, bplane = (size_t)n * ww;
-    if (s->cov) {
-        eo_window w = {s->win.x, s->win.y + s->acc_y0, s->win.width, n};
-        eoi_coverage_compute(s->cov, &w, EO_COVERAGE_CENTER, s->cov_buf, s->cov_row);
-    }
-    for (size_t i = 0; i < bplane; i++) {
+/* Write the first n rows of the accumulator (window rows acc_y0 ...) into
+ * the writers and shift the rest up. */
+/* Row i0 / ww of the accumulator, final: the probabilities (k planes of
+ * stride pstride) and the class of each pixel (NaN and CLASS_NODATA
+ * without data or outside the AOI). */
+static void final_row(const seg *s, size_t i0, float *prob, size_t pstride, uint8_t *cls) {
+    size_t ww = (size_t)s->win.width, aplane = (size_t)s->acc_h * ww;
+    for (size_t x = 0; x < ww; x++) {
+        size_t i = i0 + x;
         float ws = s->wsum[i];
         bool ok = ws > 0 && !s->bad[i] && (!s->cov || s->cov_buf[i] != 0.0f);
         if (!ok) {
             for (int32_t c = 0; c < s->k; c++)
-                s->wbuf[(size_t)c * bplane + i] = NAN;
-            s->cbuf[i] = CLASS_NODATA;
+                prob[(size_t)c * pstride + x] = NAN;
+            cls[x] = CLASS_NODATA;
             continue;
         }
         float best = -INFINITY;
         int32_t arg = 0;
         for (int32_t c = 0; c < s->k; c++) {
             float v = s->acc[(size_t)c * aplane + i] / ws;
-            s->wbuf[(size_t)c * bplane + i] = v;
+            prob[(size_t)c * pstride + x] = v;
             if (v > best) {
                 best = v;
                 arg = c;
             }
         }
-        s->cbuf[i] = s->k == 1 ? (uint8_t)(best >= s->thr) : (uint8_t)arg;
+        cls[x] = s->k == 1 ? (uint8_t)(best >= s->thr) : (uint8_t)arg;
     }
-    eo_status st = EO_OK;
-    int xpos = (int)(s->win.x - s->area.x), ypos = (int)(s->win.y - s->area.y + s->acc_y0);
+}
+
+/* Write the first n rows of the accumulator (window rows acc_y0 ...) into
+ * the writers, or the partition's memory, and shift the rest up. */
+static eo_status flush(seg *s, int64_t n) {
+    size_t ww = (size_t)s->win.width, aplane = (size_t)s->acc_h * ww;
+    if (s->cov) {
+        eo_window w = {s->win.x, s->win.y + s->acc_y0, s->win.width, n};
+        eoi_coverage_compute(s->cov, &w, EO_COVERAGE_CENTER, s->cov_buf, s->cov_row);
+    }
     if (s->mem) {
-        mem_rows(s, xpos, ypos, n);
-        goto shift;
+        int64_t xpos = s->win.x - s->area.x, ypos = s->win.y - s->area.y + s->acc_y0;
+        for (int64_t r = 0; r < n; r++) {
+            final_row(s, (size_t)r * ww, s->mem_prob, ww, s->mem_cls);
+            mem_rows(s, s->mem_prob, ww, s->mem_cls, xpos, ypos + r, 1, (size_t)r * ww);
+        }
     }
-    eoi_gdal_begin(ctx);
-    if (GDALDatasetRasterIO(s->hp, GF_Write, xpos, ypos, (int)ww, (int)n, s->wbuf, (int)ww, (int)n,
-                            GDT_Float32, s->k, NULL, 0, 0, 0) != CE_None ||
-        GDALDatasetRasterIO(s->hc, GF_Write, xpos, ypos, (int)ww, (int)n, s->cbuf, (int)ww, (int)n,
-                            GDT_Byte, 1, NULL, 0, 0, 0) != CE_None)
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "cannot write rows %d-%lld of the outputs: %s", ypos,
-                      (long long)(ypos + n - 1), eoi_gdal_msg(ctx, "write error"));
-    eoi_gdal_end(ctx);
-    if (st != EO_OK)
-        return st;
-shift:;
-    size_t keep = aplane - bplane;
+    for (int64_t done = 0; !s->mem && done < n;) {
+        eoi_cog_out outs[2];
+        int64_t room = eoi_cog_push_room(s->push, outs);
+        int64_t m = n - done < room ? n - done : room;
+        for (int64_t r = 0; r < m; r++)
+            final_row(
+                s, (size_t)(done + r) * ww, (float *)(outs[0].buf + (size_t)r * outs[0].line_bytes),
+                outs[0].band_bytes / sizeof(float), outs[1].buf + (size_t)r * outs[1].line_bytes);
+        EOI_TRY_RET(eoi_cog_push_commit(s->push, m));
+        done += m;
+    }
+    size_t bplane = (size_t)n * ww, keep = aplane - bplane;
     for (int32_t c = 0; c < s->k; c++) {
         float *a = s->acc + (size_t)c * aplane;
         memmove(a, a + bplane, keep * sizeof *a);
@@ -748,43 +788,6 @@ static eo_status run_row(seg *s, int64_t ky) {
     return st;
 }
 
-static GDALDatasetH create_tmp(eo_ctx *ctx, const char *tmp, const char *target, const seg *s,
-                               int32_t bands, GDALDataType dt, double nodata) {
-    GDALDriverH drv = GDALGetDriverByName("GTiff");
-    const char *copts[] = {"TILED=YES",    "BLOCKXSIZE=256",   "BLOCKYSIZE=256",  "COMPRESS=ZSTD",
-                           "ZSTD_LEVEL=1", "BIGTIFF=IF_SAFER", "INTERLEAVE=BAND", NULL};
-    GDALDatasetH h = drv ? GDALCreate(drv, tmp, (int)s->area.width, (int)s->area.height, bands, dt,
-                                      (char **)copts)
-                         : NULL;
-    if (!h) {
-        eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot create the file: %s", target,
-                 eoi_gdal_msg(ctx, "GDAL could not create it"));
-        return NULL;
-    }
-    const eo_dataset *ds = s->ds;
-    if (ds->has_gt) {
-        double gt[6];
-        memcpy(gt, ds->gt, sizeof gt);
-        gt[0] += (double)s->area.x * gt[1] + (double)s->area.y * gt[2];
-        gt[3] += (double)s->area.x * gt[4] + (double)s->area.y * gt[5];
-        GDALSetGeoTransform(h, gt);
-    }
-    if (ds->wkt && *ds->wkt)
-        GDALSetProjection(h, ds->wkt);
-    for (int32_t b = 1; b <= bands; b++)
-        GDALSetRasterNoDataValue(GDALGetRasterBand(h, b), nodata);
-    return h;
-}
-
-/* Close a temporary GeoTIFF; false (message on ctx) if the close failed. */
-static bool close_tmp(eo_ctx *ctx, GDALDatasetH h) {
-    if (!h)
-        return true;
-    ctx->gdal_err = 0;
-    GDALClose(h);
-    return ctx->gdal_err == 0;
-}
-
 /* "out.tif" -> "out_classes.tif" */
 static char *classes_name(eo_ctx *ctx, const char *path) {
     const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
@@ -796,36 +799,85 @@ static char *classes_name(eo_ctx *ctx, const char *path) {
     return s;
 }
 
-/* Progress of a COG conversion mapped into [lo, hi] of the caller's bar. */
-typedef struct subprog {
-    eo_progress_fn fn;
-    void *user;
-    double lo, hi;
-} subprog;
-
-static int sub_progress(void *user, double f, const char *stage) {
-    subprog *p = user;
-    return p->fn ? p->fn(p->user, p->lo + (p->hi - p->lo) * f, stage) : 0;
+/* The class raster's colours: a qualitative palette (class 0 grey),
+ * nodata transparent. */
+static GDALColorTableH class_colors(int32_t nclass) {
+    static const GDALColorEntry pal[] = {
+        {160, 160, 160, 255}, {228, 26, 28, 255},  {55, 126, 184, 255}, {77, 175, 74, 255},
+        {152, 78, 163, 255},  {255, 127, 0, 255},  {255, 255, 51, 255}, {166, 86, 40, 255},
+        {247, 129, 191, 255}, {102, 194, 165, 255}};
+    GDALColorTableH t = GDALCreateColorTable(GPI_RGB);
+    for (int32_t i = 0; t && i < nclass; i++)
+        GDALSetColorEntry(t, i, &pal[i % (int32_t)(sizeof pal / sizeof pal[0])]);
+    GDALColorEntry none = {0, 0, 0, 0};
+    if (t)
+        GDALSetColorEntry(t, CLASS_NODATA, &none);
+    return t;
 }
 
-static eo_status to_cog(eo_ctx *ctx, const char *dst, const char *tmp_tif, bool categorical,
-                        double lo, double hi) {
-    eo_dataset *d = NULL;
-    eo_cog_opts *o = NULL;
-    subprog sp = {ctx->progress_fn, ctx->progress_user, lo, hi};
+/* Band metadata items naming the classes ("CLASS_0=background", ...). */
+static char **class_items(eo_ctx *ctx, int32_t k) {
+    int32_t nclass = k == 1 ? 2 : k;
+    char **items = eoi_calloc(ctx, (size_t)nclass + 1, sizeof *items);
+    for (int32_t i = 0; items && i < nclass; i++) {
+        char buf[64];
+        if (k == 1)
+            snprintf(buf, sizeof buf, "CLASS_%d=%s", (int)i, i ? "foreground" : "background");
+        else
+            snprintf(buf, sizeof buf, "CLASS_%d=class_%d", (int)i, (int)i);
+        if (!(items[i] = eoi_strdup(ctx, buf))) {
+            for (int32_t j = 0; j < i; j++)
+                eoi_free(items[j]);
+            eoi_free(items);
+            return NULL;
+        }
+    }
+    return items;
+}
+
+/* Open the two COG writers of the outputs. */
+static eo_status open_outputs(eo_ctx *ctx, seg *s, const char *path, const char *cpath,
+                              const eo_segment_opts *o) {
+    const eo_dataset *ds = s->ds;
+    eoi_cog_pull dp = {.width = s->area.width,
+                       .height = s->area.height,
+                       .bands = s->k,
+                       .dtype = EO_DT_F32,
+                       .has_gt = ds->has_gt,
+                       .wkt = ds->wkt,
+                       .nodata = NAN,
+                       .has_nodata = 1};
+    memcpy(dp.gt, ds->gt, sizeof dp.gt);
+    dp.gt[0] += (double)s->area.x * dp.gt[1] + (double)s->area.y * dp.gt[2];
+    dp.gt[3] += (double)s->area.x * dp.gt[4] + (double)s->area.y * dp.gt[5];
+    eoi_cog_pull dc = dp;
+    dc.bands = 1;
+    dc.dtype = EO_DT_U8;
+    dc.nodata = CLASS_NODATA;
+    dc.categorical = true;
+    char **items = class_items(ctx, s->k);
+    if (!items)
+        return EO_E_NOMEM;
+    dc.band_items = (const char *const *)items;
+    eoi_gdal_begin(ctx);
+    dc.color_table = class_colors(s->k == 1 ? 2 : s->k);
+    eoi_gdal_end(ctx);
     eo_status st = EO_OK;
-    EOI_TRY(st, eo_cog_opts_new(ctx, &o));
-    if (categorical)
-        EOI_TRY(st, eo_cog_opts_set_resampling(ctx, o, EO_RESAMPLE_NEAREST));
-    EOI_TRY(st, eo_dataset_open(ctx, &d, tmp_tif));
-    ctx->progress_fn = sub_progress;
-    ctx->progress_user = &sp;
-    st = eo_cog_write(ctx, dst, d, o);
-    ctx->progress_fn = sp.fn;
-    ctx->progress_user = sp.user;
-done:
-    eo_dataset_close(d);
-    eo_cog_opts_free(o);
+    if (!dc.color_table)
+        st = eoi_fail(ctx, EO_E_NOMEM, "out of memory (a colour table)");
+    eo_cog_opts kbuf;
+    const eo_cog_opts *co = o ? o->cog : NULL;
+    const char *paths[2] = {path, cpath};
+    const eoi_cog_pull *descs[2] = {&dp, &dc};
+    const eo_cog_opts *os[2] = {co, eoi_cog_class_opts(co, &kbuf)};
+    if (st == EO_OK)
+        st = eoi_cog_push_open(ctx, &s->push, 2, paths, descs, os);
+    eoi_gdal_begin(ctx);
+    GDALDestroyColorTable(dc.color_table);
+    eoi_gdal_end(ctx);
+    for (size_t i = 0; items[i]; i++)
+        eoi_free(items[i]);
+    eoi_free(items);
     return st;
 }
 
@@ -881,8 +933,6 @@ static eo_status alloc_buffers(eo_ctx *ctx, seg *s) {
         !(s->nod = eoi_malloc(ctx, tiles * plane)) ||
         !(s->slot_tile = eoi_calloc(ctx, tiles, sizeof *s->slot_tile)) ||
         !(s->slot_n = eoi_calloc(ctx, (size_t)s->nslot, sizeof *s->slot_n)) ||
-        !(s->wbuf = eoi_malloc(ctx, (size_t)s->k * BLOCK * ww * sizeof(float))) ||
-        !(s->cbuf = eoi_malloc(ctx, BLOCK * ww)) ||
         !(s->cov_buf = eoi_malloc(ctx, BLOCK * wide * sizeof(float))) ||
         !(s->cov_row = eoi_malloc(ctx, (wide + 2) * sizeof(double))) ||
         !(s->wy = eoi_malloc(ctx, 3 * (size_t)s->th * sizeof(float))) ||
@@ -909,9 +959,10 @@ static void seg_clear(seg *s) {
         eo_ctx_free(s->wctx[w]);
     eoi_free(s->wctx);
     eoi_coverage_free(s->cov);
-    void *bufs[] = {s->bands, s->mul,  s->add,     s->nd,      s->has_nd, s->acc,      s->wsum,
-                    s->bad,   s->read, s->in,      s->out,     s->nod,    s->wbuf,     s->cbuf,
-                    s->wy,    s->wx,   s->cov_row, s->cov_buf, s->slot_n, s->slot_tile};
+    void *bufs[] = {s->bands,   s->mul,    s->add,       s->nd,       s->has_nd,
+                    s->acc,     s->wsum,   s->bad,       s->read,     s->in,
+                    s->out,     s->nod,    s->wy,        s->wx,       s->cov_row,
+                    s->cov_buf, s->slot_n, s->slot_tile, s->mem_prob, s->mem_cls};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         eoi_free(bufs[i]);
 }
@@ -934,13 +985,10 @@ static eo_status plan_window(eo_ctx *ctx, seg *s, const eo_dataset *ds, const eo
     return st;
 }
 
-/* Width of the strip at x of the output window. */
-static int64_t strip_width(const seg *s, int64_t x, int64_t strip) {
-    return s->area.width - x < strip ? s->area.width - x : strip;
-}
-
-/* Segment the column strip s->win: its tile rows, flushing the rows above
- * the next tile row as they become final. */
+/* Segment s->win: its tile rows, flushing the rows above the next tile row
+ * as they become final. The rows go to the COG writers in order, so the
+ * window spans the output's width (memory: the accumulator of tile + 256
+ * rows and the writers' row of tiles, both across the width). */
 static eo_status run_strip(seg *s) {
     size_t cells = (size_t)s->acc_h * (size_t)s->sw;
     memset(s->acc, 0, (size_t)s->k * cells * sizeof *s->acc);
@@ -958,34 +1006,6 @@ static eo_status run_strip(seg *s) {
         while (st == EO_OK && (s->acc_y0 + BLOCK <= next || (s->acc_y0 < next && next == h)))
             st = flush(s, next - s->acc_y0 < BLOCK ? next - s->acc_y0 : BLOCK);
     }
-    return st;
-}
-
-/* The column strips of the output window and the tiles they run. */
-static void plan_strips(seg *s) {
-    int64_t strip = eoi_segment_strip_px > 0 ? eoi_segment_strip_px : STRIP;
-    s->sw = s->area.width < strip ? s->area.width : strip;
-    s->ty = tiles_over(s->area.y, s->area.height, s->th, s->sy, s->ds->height);
-    for (int64_t x = 0; x < s->area.width; x += strip)
-        s->tiles_total +=
-            s->ty.count *
-            tiles_over(s->area.x + x, strip_width(s, x, strip), s->tw, s->sx, s->ds->width).count;
-}
-
-/* Segment every strip (OpenBLAS on one thread meanwhile when the tiles run
- * on several workers). */
-static eo_status run_strips(seg *s) {
-    int64_t strip = eoi_segment_strip_px > 0 ? eoi_segment_strip_px : STRIP;
-    eo_status st = EO_OK;
-    if (s->nworkers > 1)
-        blas_single(true);
-    for (int64_t x = 0; x < s->area.width && st == EO_OK; x += strip) {
-        s->win = (eo_window){s->area.x + x, s->area.y, strip_width(s, x, strip), s->area.height};
-        s->tx = tiles_over(s->win.x, s->win.width, s->tw, s->sx, s->ds->width);
-        st = run_strip(s);
-    }
-    if (s->nworkers > 1)
-        blas_single(false);
     return st;
 }
 
@@ -1041,8 +1061,6 @@ eo_status eo_segment(eo_ctx *ctx, char **out_json, const char *path, const eo_mo
     seg s = {.ctx = ctx, .ds = ds, .thr = o ? (float)o->threshold : 0.5f};
     eo_model *replanned = NULL;
     char *cpath = NULL;
-    char tp[4200] = "", tc[4200] = "", cp[4200] = "", cc[4200] = "";
-    bool made_cp = false, made_cc = false;
     eo_status st = EO_OK;
     int32_t nsel = o && o->nbands ? o->nbands : ds->band_count;
     if (!(cpath =
@@ -1057,76 +1075,35 @@ eo_status eo_segment(eo_ctx *ctx, char **out_json, const char *path, const eo_mo
     EOI_TRY(st, plan_input(ctx, &s, ds, o, nsel));
     EOI_TRY(st, plan_model(ctx, &s, &replanned, model, o, nsel));
     EOI_TRY(st, plan_window(ctx, &s, ds, aoi));
-    plan_strips(&s);
+    s.sw = s.area.width;
+    s.ty = tiles_over(s.area.y, s.area.height, s.th, s.sy, ds->height);
+    s.tiles_total = s.ty.count * tiles_over(s.area.x, s.area.width, s.tw, s.sx, ds->width).count;
     EOI_TRY(st, alloc_buffers(ctx, &s));
-    EOI_TRY(st, eoi_temp_name(ctx, tp, sizeof tp, path));
-    EOI_TRY(st, eoi_temp_name(ctx, tc, sizeof tc, cpath));
-    eoi_gdal_begin(ctx);
-    s.hp = create_tmp(ctx, tp, path, &s, s.k, GDT_Float32, NAN);
-    s.hc = s.hp ? create_tmp(ctx, tc, cpath, &s, 1, GDT_Byte, CLASS_NODATA) : NULL;
-    eoi_gdal_end(ctx);
-    if (!s.hp || !s.hc) {
-        st = eo_ctx_status(ctx);
-        goto done;
-    }
+    EOI_TRY(st, open_outputs(ctx, &s, path, cpath, o));
     eoi_log(ctx, EO_LOG_INFO,
             "segment: %lld x %lld pixels, %lld tiles of %lld x %lld (overlap %lld), batch %d, %d "
             "classes",
             (long long)s.area.width, (long long)s.area.height, (long long)s.tiles_total,
             (long long)s.th, (long long)s.tw, (long long)s.oy, (int)s.b, (int)s.k);
-    st = run_strips(&s);
+    if (s.nworkers > 1)
+        blas_single(true);
+    s.win = s.area;
+    s.tx = tiles_over(s.win.x, s.win.width, s.tw, s.sx, ds->width);
+    st = run_strip(&s);
+    if (s.nworkers > 1)
+        blas_single(false);
+    st = eoi_cog_push_close(s.push, st); /* both files in place, or neither */
+    s.push = NULL;
     if (st != EO_OK)
         goto done;
-    eoi_gdal_begin(ctx);
-    bool closed = close_tmp(ctx, s.hp);
-    closed = close_tmp(ctx, s.hc) && closed;
-    s.hp = s.hc = NULL;
-    if (!closed)
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot finish the temporary files: %s", path,
-                      eoi_gdal_msg(ctx, "write error"));
-    eoi_gdal_end(ctx);
-    if (st != EO_OK)
-        goto done;
-    EOI_TRY(st, eoi_temp_name(ctx, cp, sizeof cp, path));
-    EOI_TRY(st, eoi_temp_name(ctx, cc, sizeof cc, cpath));
-    made_cp = true;
-    EOI_TRY(st, to_cog(ctx, cp, tp, false, 0.9, 0.97));
-    made_cc = true;
-    EOI_TRY(st, to_cog(ctx, cc, tc, true, 0.97, 1.0));
-    if (rename(cp, path) != 0) {
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot move the finished file into place: %s", path,
-                      strerror(errno));
-        goto done;
-    }
-    made_cp = false;
-    if (rename(cc, cpath) != 0) {
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot move the finished file into place: %s", cpath,
-                      strerror(errno));
-        unlink(path);
-        goto done;
-    }
-    made_cc = false;
-    if (out_json)
+    if ((st = eoi_progress(ctx, 1.0, "segment")) == EO_OK && out_json)
         st = summary(ctx, out_json, &s, path, cpath);
     if (st != EO_OK) {
         unlink(path);
         unlink(cpath);
     }
 done:
-    if (s.hp || s.hc) {
-        eoi_gdal_begin(ctx);
-        close_tmp(ctx, s.hp);
-        close_tmp(ctx, s.hc);
-        eoi_gdal_end(ctx);
-    }
-    if (tp[0])
-        unlink(tp);
-    if (tc[0])
-        unlink(tc);
-    if (made_cp)
-        unlink(cp);
-    if (made_cc)
-        unlink(cc);
+    eoi_cog_push_close(s.push, st == EO_OK ? EO_E_INTERNAL : st);
     seg_clear(&s);
     eo_model_free(replanned);
     eoi_free(cpath);
@@ -1185,9 +1162,22 @@ eo_status eoi_segment_mem(eo_ctx *ctx, eoi_seg_mem *m, const eo_model *model, co
         st = EO_E_NOMEM;
         goto done;
     }
-    plan_strips(&s);
+    s.sw = s.area.width;
+    s.ty = tiles_over(s.area.y, s.area.height, s.th, s.sy, ds->height);
+    s.tiles_total = s.ty.count * tiles_over(s.area.x, s.area.width, s.tw, s.sx, ds->width).count;
     EOI_TRY(st, alloc_buffers(ctx, &s));
-    st = run_strips(&s);
+    if (!(s.mem_prob = eoi_malloc(ctx, (size_t)s.k * (size_t)s.sw * sizeof *s.mem_prob)) ||
+        !(s.mem_cls = eoi_malloc(ctx, (size_t)s.sw))) {
+        st = EO_E_NOMEM;
+        goto done;
+    }
+    if (s.nworkers > 1)
+        blas_single(true);
+    s.win = s.area;
+    s.tx = tiles_over(s.win.x, s.win.width, s.tw, s.sx, ds->width);
+    st = run_strip(&s);
+    if (s.nworkers > 1)
+        blas_single(false);
     m->tiles_run = s.tiles_run;
 done:
     m->area = s.area;
