@@ -494,7 +494,18 @@ static int op_command(json_object *entry, int argc, char **argv) {
         json_object_object_get_ex(
             params, json_object_get_string(json_object_array_get_idx(pos, ipos)), NULL))
         ipos++; /* a trailing array positional that collected arguments */
-    if (rc == 0 && ipos < npos) {
+    /* positionals left out at the end are fine when not required (polygonize's
+     * OUT, detect's OUT: the result then holds the output) */
+    json_object *reqd = NULL;
+    json_object_object_get_ex(schema, "required", &reqd);
+    bool missing = false;
+    for (size_t k = ipos; rc == 0 && k < npos; k++) {
+        const char *key = json_object_get_string(json_object_array_get_idx(pos, k));
+        for (size_t r = 0; reqd && r < json_object_array_length(reqd); r++)
+            missing = missing ||
+                      strcmp(json_object_get_string(json_object_array_get_idx(reqd, r)), key) == 0;
+    }
+    if (rc == 0 && ipos < npos && missing) {
         char meta[128];
         upper_dash(meta, sizeof meta, json_object_get_string(json_object_array_get_idx(pos, ipos)),
                    1);

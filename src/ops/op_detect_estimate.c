@@ -12,6 +12,7 @@ static eo_status run_estimate(eo_ctx *ctx, json_object *params, json_object **re
 
 static const eoi_param result[] = {
     {"aoi_km2", "number", .desc = "the AOI's area"},
+    {"zoom", "integer", .desc = "(a tile source) the zoom read"},
     {"tiles", "integer", .desc = "source tiles to fetch (the polygon's cover)"},
     {"pixels", "integer", .desc = "pixels to segment"},
     {"partitions", "integer", .desc = "partitions"},

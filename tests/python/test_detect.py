@@ -10,7 +10,6 @@ features, areas to 1e-9, the same rings after normalising their start).
 """
 
 import json
-import math
 import os
 import pathlib
 import random
@@ -32,79 +31,16 @@ gdal.UseExceptions()
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "models"))
-from synth_scene import HELD_OUT_SEED, render_scene  # noqa: E402
 
-Z = 18
-R = 6378137.0
-HALF = math.pi * R
-RES = 2 * HALF / (256 * 2**Z)
-INSET = 20  # AOI inset from the scene's edge (pixels)
+from synth_pyramid import write_pyramid  # noqa: E402
 
-
-def _tile_of(lon, lat):
-    n = 2**Z
-    return (int((lon + 180) / 360 * n),
-            int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n))
-
-
-def _write_tiles(root, rgb, tx, ty, tms=False):
-    mem, png = gdal.GetDriverByName("MEM"), gdal.GetDriverByName("PNG")
-    n = rgb.shape[0] // 256
-    for i in range(n):
-        for j in range(n):
-            row = ty + i
-            if tms:
-                row = 2**Z - 1 - row
-            d = root / str(Z) / str(tx + j)
-            d.mkdir(parents=True, exist_ok=True)
-            t = mem.Create("", 256, 256, 3, gdal.GDT_Byte)
-            for b in range(3):
-                t.GetRasterBand(b + 1).WriteArray(rgb[i * 256:(i + 1) * 256,
-                                                      j * 256:(j + 1) * 256, b])
-            png.CreateCopy(str(d / ("%d.png" % row)), t)
-    if tms:
-        (root / "tilemapresource.xml").write_text("<TileMap version=\"1.0.0\"/>\n")
+INSET = 20  # the AOI inset from the scene's edge (pixels), as write_pyramid draws it
 
 
 @pytest.fixture(scope="module")
 def scene(tmp_path_factory):
     """1024 x 1024 px at z18: scene.tif, xyz/, tms/, truth, aoi.geojson."""
-    d = tmp_path_factory.mktemp("detect")
-    grid, size = 2, 512
-    H = grid * size
-    rgb = np.zeros((H, H, 3), np.uint8)
-    truth = np.zeros((H, H), np.uint8)
-    for i in range(grid):
-        for j in range(grid):
-            a, m = render_scene(HELD_OUT_SEED + 700 + i * grid + j, size)
-            rgb[i * size:(i + 1) * size, j * size:(j + 1) * size] = a
-            truth[i * size:(i + 1) * size, j * size:(j + 1) * size] = m
-    tx, ty = _tile_of(37.6, 55.75)
-    x0, y0 = -HALF + tx * 256 * RES, HALF - ty * 256 * RES
-    gt = (x0, RES, 0, y0, 0, -RES)
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(3857)
-    ds = gdal.GetDriverByName("GTiff").Create(str(d / "scene.tif"), H, H, 3, gdal.GDT_Byte,
-                                              ["TILED=YES"])
-    ds.SetGeoTransform(gt)
-    ds.SetProjection(srs.ExportToWkt())
-    for b in range(3):
-        ds.GetRasterBand(b + 1).WriteArray(rgb[:, :, b])
-    ds = None
-    _write_tiles(d / "xyz", rgb, tx, ty)
-    _write_tiles(d / "tms", rgb, tx, ty, tms=True)
-
-    def ll(px, py):
-        X, Y = x0 + px * RES, y0 - py * RES
-        return [X / R * 180 / math.pi, math.degrees(2 * math.atan(math.exp(Y / R)) - math.pi / 2)]
-
-    ring = [ll(INSET, H - INSET), ll(H - INSET, H - INSET), ll(H - INSET, INSET),
-            ll(INSET, INSET), ll(INSET, H - INSET)]
-    aoi = {"type": "Polygon", "coordinates": [ring]}
-    (d / "aoi.geojson").write_text(json.dumps(aoi))
-    swapped = {"type": "Polygon", "coordinates": [[[y, x] for x, y in ring][::-1]]}
-    (d / "swapped.geojson").write_text(json.dumps(swapped))
-    return {"dir": d, "gt": gt, "H": H, "truth": truth, "aoi": aoi, "tx": tx, "ty": ty}
+    return write_pyramid(tmp_path_factory.mktemp("detect"), grid=2, size=512)
 
 
 def _features(path):
