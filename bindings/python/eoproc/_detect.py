@@ -25,6 +25,8 @@ _eo_detect = _lib._fn("eo_detect", _st, [_ctx_p, _OUT, c_void_p, c_void_p, c_cha
 _eo_detect_estimate = _lib._fn("eo_detect_estimate", _st,
                                [_ctx_p, _OUT, c_void_p, c_void_p, c_void_p])
 _eo_job_open = _lib._fn("eo_job_open", _st, [_ctx_p, POINTER(c_void_p), c_char_p])
+_eo_job_create = _lib._fn("eo_job_create", _st, [_ctx_p, POINTER(c_void_p), c_char_p, c_void_p,
+                                                 c_void_p, c_char_p, c_void_p])
 _eo_job_close = _lib._fn("eo_job_close", None, [c_void_p])
 _eo_job_set_source = _lib._fn("eo_job_set_source", _st, [_ctx_p, c_void_p, c_void_p])
 _eo_job_status = _lib._fn("eo_job_status", _st, [_ctx_p, _OUT, c_void_p])
@@ -242,6 +244,37 @@ class Job:
     def finalize(self):
         """Merge the partitions across their seams and write the output."""
         return self._json(_eo_job_finalize)
+
+    @classmethod
+    def create(cls, path, src, aoi, out=None, **options):
+        """Make a job in folder path for a detect run of src over aoi (the
+        parameters of :func:`detect`), without running anything: the
+        partitions are planned and stored, ready for :meth:`run` here or
+        :meth:`run_partition` on other processes sharing the folder.
+
+        Raises:
+            Error: as :func:`detect` would before any work (bad parameters,
+                an AOI over the limits, no imagery in the AOI, ...), or
+                ``io.Write`` when the folder already holds a job.
+        """
+        from . import _check, _context, _cpath
+
+        params = _params(src, aoi, None, options)
+        job = cls.__new__(cls)
+        job.path = os.fspath(path)
+        job._source = None
+        job._h = c_void_p()
+        with _context() as ctx:
+            o = c_void_p()
+            _check(ctx, _eo_detect_opts_new(ctx, byref(o)))
+            try:
+                for k, v in params.items():
+                    _check(ctx, _eo_detect_opts_set(ctx, o, k.encode(), json.dumps(v).encode()))
+                _check(ctx, _eo_job_create(ctx, byref(job._h), _cpath(path, "job"), None, None,
+                                           _cpath(out, "out") if out is not None else None, o))
+            finally:
+                _eo_detect_opts_free(o)
+        return job
 
     @staticmethod
     def cancel(path):
