@@ -11,6 +11,7 @@
 #include "eoproc/clip.h"
 #include "eoproc/cog.h"
 #include "eoproc/core.h"
+#include "eoproc/detect.h"
 #include "eoproc/geom.h"
 #include "eoproc/infer.h"
 #include "eoproc/ops.h"

@@ -223,4 +223,30 @@ print("%d buildings found, mean area %.0f m2, mean score %.2f" % (
     sum(f["properties"].get("score", 0) for f in b) / max(len(b), 1)))
 ' "$DEMO/buildings.geojson"
 
+heading "Buildings in a polygon from zoom-18 imagery, as GeoJSON: eoproc detect (the main job)"
+# a rendered scene near Moscow as a {z}/{x}/{y} PNG pyramid (and as TMS), with an AOI
+/usr/bin/python3 "$ROOT/models/synth_pyramid.py" "$DEMO/z18" 2
+show "$EOPROC" detect "$DEMO/z18/xyz" "$DEMO/z18/aoi.geojson" --zoom 18 --estimate \
+    --price-per-km2 2.5
+show "$EOPROC" detect "$DEMO/z18/xyz" "$DEMO/z18/aoi.geojson" "$DEMO/z18/buildings.geojson" \
+    --zoom 18 --job "$DEMO/z18/job" --quiet
+show "$EOPROC" job status "$DEMO/z18/job"
+/usr/bin/python3 -c '
+import json, sys
+fc = json.load(open(sys.argv[1]))
+p = fc["features"][0]["properties"]
+print("%d buildings; the first: %s" % (len(fc["features"]), json.dumps(p)))
+' "$DEMO/z18/buildings.geojson"
+echo "# the same folder read with the wrong row order, then an AOI with latitude and longitude swapped:"
+"$EOPROC" detect "$DEMO/z18/tms" "$DEMO/z18/aoi.geojson" "$DEMO/z18/x.geojson" --zoom 18 \
+    --scheme xyz --quiet || true
+/usr/bin/python3 -c '
+import json, sys
+a = json.load(open(sys.argv[1]))
+a["coordinates"] = [[[y, x] for x, y in a["coordinates"][0]]]
+json.dump(a, open(sys.argv[2], "w"))
+' "$DEMO/z18/aoi.geojson" "$DEMO/z18/swapped.geojson"
+"$EOPROC" detect "$DEMO/z18/xyz" "$DEMO/z18/swapped.geojson" "$DEMO/z18/x.geojson" --zoom 18 \
+    --quiet || true
+
 printf '\n=== done ===\n'

@@ -22,6 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
+
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
 #define EXIT_SIGINT 130 /* 128 + SIGINT, as shells report a process a ^C ended */
@@ -83,10 +85,12 @@ static void print_json(const char *text) {
 static int on_progress(void *user, double f, const char *stage) {
     (void)user;
     int width = 40, done = (int)lround(f * width);
+    char eta[32] = "";
+    cli_progress_eta(eta, sizeof eta, f);
     fprintf(stderr, "\r%-8.8s [", stage);
     for (int i = 0; i < width; i++)
         fputc(i < done ? '=' : (i == done ? '>' : ' '), stderr);
-    fprintf(stderr, "] %3d%%", (int)lround(f * 100));
+    fprintf(stderr, "] %3d%%%s", (int)lround(f * 100), eta);
     fflush(stderr);
     g_bar_drawn = 1;
     return 0;
@@ -490,7 +494,18 @@ static int op_command(json_object *entry, int argc, char **argv) {
         json_object_object_get_ex(
             params, json_object_get_string(json_object_array_get_idx(pos, ipos)), NULL))
         ipos++; /* a trailing array positional that collected arguments */
-    if (rc == 0 && ipos < npos) {
+    /* positionals left out at the end are fine when not required (polygonize's
+     * OUT, detect's OUT: the result then holds the output) */
+    json_object *reqd = NULL;
+    json_object_object_get_ex(schema, "required", &reqd);
+    bool missing = false;
+    for (size_t k = ipos; rc == 0 && k < npos; k++) {
+        const char *key = json_object_get_string(json_object_array_get_idx(pos, k));
+        for (size_t r = 0; reqd && r < json_object_array_length(reqd); r++)
+            missing = missing ||
+                      strcmp(json_object_get_string(json_object_array_get_idx(reqd, r)), key) == 0;
+    }
+    if (rc == 0 && ipos < npos && missing) {
         char meta[128];
         upper_dash(meta, sizeof meta, json_object_get_string(json_object_array_get_idx(pos, ipos)),
                    1);
@@ -660,6 +675,9 @@ static void main_help(json_object *list) {
         json_object *o = json_object_array_get_idx(list, i);
         printf("  %-12s %s\n", jstr(o, "cli"), jstr(o, "summary"));
     }
+    printf("  %-12s %s\n", "job",
+           "A detect job: eoproc job status|partitions|resume|restart|"
+           "cancel|finalize DIR");
     printf("  %-12s %s\n", "ops", "List the registered operations (JSON); ops OP shows one");
     printf("  %-12s %s\n", "schema", "The JSON Schemas of an operation's parameters and result");
     printf("  %-12s %s\n", "run", "Run any operation: eoproc run OP PARAMS.json");
@@ -668,6 +686,7 @@ static void main_help(json_object *list) {
            "  --version       Show the version and the build information\n"
            "  --quiet, -q     No progress bar\n"
            "  --threads N     Worker threads (default: all CPUs)\n"
+           "  --progress json One JSON line per progress update on stderr\n"
            "  -v, --verbose   Log warnings (-v) and debug messages (-vv) on stderr\n"
            "\nResults are JSON on stdout; errors are one line on stderr. Exit status: 0 done,\n"
            "1 the operation failed, 2 usage error, 130 interrupted (Ctrl-C).\n");
@@ -678,12 +697,17 @@ int main(int argc, char **argv) {
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int nrest = 0, want_help = 0, want_version = 0;
     int32_t threads = 0;
+    int progress_json = 0;
     if (!rest)
         return EXIT_FAIL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0)
             g_quiet = 1;
+        else if (strcmp(a, "--progress=json") == 0 ||
+                 (strcmp(a, "--progress") == 0 && i + 1 < argc &&
+                  strcmp(argv[i + 1], "json") == 0 && ++i))
+            progress_json = 1;
         else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
             g_verbose++;
         else if (strcmp(a, "-vv") == 0)
@@ -719,7 +743,9 @@ int main(int argc, char **argv) {
     eo_ctx_set_threads(g_ctx, threads);
     if (g_verbose)
         eo_ctx_set_log(g_ctx, on_log, NULL, g_verbose >= 2 ? EO_LOG_DEBUG : EO_LOG_WARN);
-    if (!g_quiet && isatty(STDERR_FILENO) && isatty(STDOUT_FILENO))
+    if (progress_json)
+        eo_ctx_set_progress(g_ctx, cli_progress_json, NULL);
+    else if (!g_quiet && isatty(STDERR_FILENO)) /* the bar goes to stderr: stdout may be a file */
         eo_ctx_set_progress(g_ctx, on_progress, NULL);
     signal(SIGINT, on_sigint);
 
@@ -737,6 +763,16 @@ int main(int argc, char **argv) {
         goto out;
     }
     const char *cmd = rest[0];
+    int skip = 0; /* "job SUB" names the operation job_SUB */
+    char jobcmd[64];
+    if (strcmp(cmd, "job") == 0 && (rc = cli_job_command(jobcmd, sizeof jobcmd, nrest, rest))) {
+        rc = rc < 0 ? 0 : rc;
+        goto out;
+    }
+    if (strcmp(cmd, "job") == 0) {
+        cmd = jobcmd;
+        skip = 1;
+    }
     if (strcmp(cmd, "ops") == 0) {
         rc = ops_command(list, list_text, nrest - 1, rest + 1);
     } else if (strcmp(cmd, "schema") == 0) {
@@ -759,7 +795,7 @@ int main(int argc, char **argv) {
             one_line(stderr, "eoproc: error: ", msg, "op.Unknown");
             rc = EXIT_USAGE;
         } else {
-            rc = op_command(entry, nrest - 1, rest + 1);
+            rc = op_command(entry, nrest - 1 - skip, rest + 1 + skip);
         }
     }
 out:

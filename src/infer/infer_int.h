@@ -442,4 +442,30 @@ eo_status eoi_model_replan(eo_ctx *ctx, eo_model **out, const eo_model *parent, 
 eo_status eoi_segment_model_load(eo_ctx *ctx, eo_model **out, const char *path,
                                  const int64_t want[4]);
 
+/* Segmentation of one window into memory (detect's partitions): the
+ * pixels are those eo_segment gives for the same window of a whole run
+ * (the tile grid is the raster's), nothing is written to disk. */
+typedef struct eoi_seg_mem {
+    eo_window area;    /* the window segmented: the request within the AOI's window */
+    int32_t classes;   /* model output channels (1: one probability, class 1 = p >= threshold) */
+    uint8_t *cls;      /* area.width x area.height classes, 255 = nodata / outside the AOI */
+    float *prob;       /* the same: probability of the pixel's class, NaN = nodata */
+    float *probs;      /* with want_probs: a plane per channel (NaN = nodata) */
+    bool want_probs;   /* in */
+    int64_t aoi_px;    /* pixels of the area inside the AOI (all without one) */
+    int64_t valid_px;  /* of those, pixels with imagery */
+    int64_t hist[256]; /* classes of the valid pixels */
+    int64_t tiles_run; /* model tiles run */
+} eoi_seg_mem;
+/* Segment window win of ds (within aoi when not NULL) into out (its
+ * buffers are allocated here; release with eoi_seg_mem_clear). An area
+ * that misses the AOI gives area.width == 0 and no buffers. */
+eo_status eoi_segment_mem(eo_ctx *ctx, eoi_seg_mem *out, const eo_model *model,
+                          const eo_dataset *ds, const eo_geom *aoi, const eo_window *win,
+                          const eo_segment_opts *opts);
+void eoi_seg_mem_clear(eoi_seg_mem *m);
+/* Read band `band` too and treat pixels where it is 0 as nodata (a tile
+ * dataset's alpha band); 0 = none. */
+void eoi_segment_opts_set_mask_band(eo_segment_opts *o, int32_t band);
+
 #endif /* INFER_INT_H */

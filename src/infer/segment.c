@@ -37,8 +37,11 @@ struct eo_segment_opts {
     double threshold;
     int32_t activation;
     char *classes_path;
-    eo_cog_opts *cog; /* options of the two COGs, or NULL: defaults */
+    int32_t mask_band; /* 0, or a band whose 0 marks pixels without data (an alpha band) */
+    eo_cog_opts *cog;  /* options of the two COGs, or NULL: defaults */
 };
+
+void eoi_segment_opts_set_mask_band(eo_segment_opts *o, int32_t band) { o->mask_band = band; }
 
 eo_status eo_segment_opts_new(eo_ctx *ctx, eo_segment_opts **out) {
     EOI_CHECK_ARG(ctx, out);
@@ -221,7 +224,8 @@ typedef struct seg {
     int64_t oy, ox;   /* overlaps */
     int32_t act;      /* ACT_NONE / ACT_SIGMOID / ACT_SOFTMAX after resolution */
     float thr;        /* threshold (one class) */
-    int32_t *bands;   /* c entries */
+    int32_t *bands;   /* c entries (+ the mask band) */
+    int32_t nread;    /* bands read: c, or c + 1 with a mask band */
     float *mul, *add; /* per band: x = v * mul + add */
     double *nd;       /* per band nodata value */
     int32_t *has_nd;
@@ -249,6 +253,9 @@ typedef struct seg {
     int32_t nworkers;
     eoi_cog_push *push; /* the writers of the probabilities and the classes */
     int64_t tiles_total, tiles_run, tiles_done;
+    eoi_seg_mem *mem; /* a partition in memory instead of the writers */
+    float *mem_prob;  /* with mem: one row, k planes */
+    uint8_t *mem_cls; /* with mem: one row of classes */
 } seg;
 
 /* Output channel activation the model needs: does its output come out of a
@@ -378,7 +385,8 @@ static eo_status plan_model(eo_ctx *ctx, seg *s, eo_model **replanned, const eo_
 /* Bands, normalization and nodata of the source. */
 static eo_status plan_input(eo_ctx *ctx, seg *s, const eo_dataset *ds, const eo_segment_opts *o,
                             int32_t nsel) {
-    s->bands = eoi_malloc(ctx, (size_t)nsel * sizeof *s->bands);
+    s->bands = eoi_malloc(ctx, (size_t)(nsel + 1) * sizeof *s->bands);
+    s->nread = nsel;
     s->mul = eoi_malloc(ctx, (size_t)nsel * sizeof *s->mul);
     s->add = eoi_malloc(ctx, (size_t)nsel * sizeof *s->add);
     s->nd = eoi_malloc(ctx, (size_t)nsel * sizeof *s->nd);
@@ -407,6 +415,13 @@ static eo_status plan_input(eo_ctx *ctx, seg *s, const eo_dataset *ds, const eo_
         int has = 0;
         s->nd[i] = GDALGetRasterNoDataValue(GDALGetRasterBand(ds->h, b), &has);
         s->has_nd[i] = has;
+    }
+    if (o && o->mask_band) {
+        if (o->mask_band > ds->band_count)
+            return eoi_fail(ctx, EO_E_ARG, "%s: mask band %d does not exist (the raster has %d)",
+                            ds->path, (int)o->mask_band, (int)ds->band_count);
+        s->bands[nsel] = o->mask_band;
+        s->nread = nsel + 1;
     }
     return EO_OK;
 }
@@ -488,18 +503,35 @@ static eo_status read_tile(seg *s, int64_t ky, int64_t kx, float *in, uint8_t *n
     memset(nod, 0, plane);
     if (rw < 1 || rh < 1)
         return EO_OK;
-    eoi_gdal_begin(ctx);
-    CPLErr e = GDALDatasetRasterIO(ds->h, GF_Read, (int)x0, (int)y0, (int)rw, (int)rh, s->read,
-                                   (int)rw, (int)rh, GDT_Float32, s->c, s->bands, 4, 4 * (int)rw,
-                                   (GSpacing)4 * (GSpacing)rplane);
     eo_status st = EO_OK;
-    if (e != CE_None)
-        st = eoi_fail(ctx, EO_E_IO_READ, "%s: cannot read window %lld,%lld %lldx%lld: %s", ds->path,
-                      (long long)x0, (long long)y0, (long long)rw, (long long)rh,
-                      eoi_gdal_msg(ctx, "read error"));
-    eoi_gdal_end(ctx);
-    if (st != EO_OK)
-        return st;
+    if (ds->tilesrc) {
+        /* a tile dataset: only the tiles under this window are fetched (a
+         * corrupt tile fails the model tiles over it, not its neighbours) */
+        uint8_t *b = eoi_malloc(ctx, rplane * (size_t)s->nread);
+        if (!b)
+            return EO_E_NOMEM;
+        eo_window w = {x0, y0, rw, rh};
+        st = eoi_tilesrc_read(ctx, ds->tilesrc, ds->path, &w, s->bands, s->nread, b);
+        for (size_t i = 0; st == EO_OK && i < rplane * (size_t)s->nread; i++)
+            s->read[i] = b[i];
+        eoi_free(b);
+        if (st != EO_OK)
+            return st;
+    } else {
+        eoi_gdal_begin(ctx);
+        CPLErr e = GDALDatasetRasterIO(ds->h, GF_Read, (int)x0, (int)y0, (int)rw, (int)rh, s->read,
+                                       (int)rw, (int)rh, GDT_Float32, s->nread, s->bands, 4,
+                                       4 * (int)rw, (GSpacing)4 * (GSpacing)rplane);
+        if (e != CE_None)
+            st = eoi_fail(ctx, EO_E_IO_READ, "%s: cannot read window %lld,%lld %lldx%lld: %s",
+                          ds->path, (long long)x0, (long long)y0, (long long)rw, (long long)rh,
+                          eoi_gdal_msg(ctx, "read error"));
+        eoi_gdal_end(ctx);
+        if (st != EO_OK)
+            return st;
+    }
+    /* the mask band, when read: 0 = no data */
+    const float *mk = s->nread > s->c ? s->read + (size_t)s->c * rplane : NULL;
     for (int32_t c = 0; c < s->c; c++) {
         const float *src = s->read + (size_t)c * rplane;
         float *dst = in + (size_t)c * plane;
@@ -510,9 +542,10 @@ static eo_status read_tile(seg *s, int64_t ky, int64_t kx, float *in, uint8_t *n
             const float *sr = src + (size_t)y * (size_t)rw;
             float *dr = dst + (size_t)y * (size_t)s->tw;
             uint8_t *nr = nod + (size_t)y * (size_t)s->tw;
+            const float *mr = mk ? mk + (size_t)y * (size_t)rw : NULL;
             for (int64_t x = 0; x < rw; x++) {
                 float v = sr[x];
-                if (isnan(v) || (has && v == nd)) { /* NaN is nodata, declared or not */
+                if (isnan(v) || (has && v == nd) || (mr && mr[x] == 0.0f)) { /* NaN: nodata */
                     nr[x] = 1;
                     dr[x] = 0.0f;
                 } else {
@@ -584,45 +617,91 @@ static void blend(seg *s, int64_t ky, int64_t kx, const float *p, const uint8_t 
     }
 }
 
+/* The finished rows of a partition run in memory: rows n of prob (k
+ * planes of stride pstride) and cls, at (xpos, ypos) of the area, with the
+ * pixel counts. */
+static void mem_rows(seg *s, const float *prob, size_t pstride, const uint8_t *cls, int64_t xpos,
+                     int64_t ypos, int64_t n, size_t acc_row0) {
+    eoi_seg_mem *m = s->mem;
+    size_t ww = (size_t)s->win.width;
+    size_t aw = (size_t)s->area.width, aplane = aw * (size_t)s->area.height;
+    for (int64_t y = 0; y < n; y++) {
+        size_t src = (size_t)y * ww, dst = (size_t)(ypos + y) * aw + (size_t)xpos;
+        memcpy(m->cls + dst, cls + src, ww);
+        for (size_t i = 0; i < ww; i++) {
+            uint8_t c = cls[src + i];
+            bool in = !s->cov || s->cov_buf[acc_row0 + src + i] != 0.0f;
+            m->aoi_px += in;
+            if (c == CLASS_NODATA) {
+                m->prob[dst + i] = NAN;
+                continue;
+            }
+            m->valid_px++;
+            m->hist[c]++;
+            float pr = prob[(size_t)(s->k == 1 ? 0 : c) * pstride + src + i];
+            m->prob[dst + i] = s->k == 1 && c == 0 ? 1.0f - pr : pr;
+        }
+        if (m->probs)
+            for (int32_t c = 0; c < s->k; c++)
+                memcpy(m->probs + (size_t)c * aplane + dst, prob + (size_t)c * pstride + src,
+                       ww * sizeof(float));
+    }
+}
+
 /* Write the first n rows of the accumulator (window rows acc_y0 ...) into
  * the writers and shift the rest up. */
+/* Row i0 / ww of the accumulator, final: the probabilities (k planes of
+ * stride pstride) and the class of each pixel (NaN and CLASS_NODATA
+ * without data or outside the AOI). */
+static void final_row(const seg *s, size_t i0, float *prob, size_t pstride, uint8_t *cls) {
+    size_t ww = (size_t)s->win.width, aplane = (size_t)s->acc_h * ww;
+    for (size_t x = 0; x < ww; x++) {
+        size_t i = i0 + x;
+        float ws = s->wsum[i];
+        bool ok = ws > 0 && !s->bad[i] && (!s->cov || s->cov_buf[i] != 0.0f);
+        if (!ok) {
+            for (int32_t c = 0; c < s->k; c++)
+                prob[(size_t)c * pstride + x] = NAN;
+            cls[x] = CLASS_NODATA;
+            continue;
+        }
+        float best = -INFINITY;
+        int32_t arg = 0;
+        for (int32_t c = 0; c < s->k; c++) {
+            float v = s->acc[(size_t)c * aplane + i] / ws;
+            prob[(size_t)c * pstride + x] = v;
+            if (v > best) {
+                best = v;
+                arg = c;
+            }
+        }
+        cls[x] = s->k == 1 ? (uint8_t)(best >= s->thr) : (uint8_t)arg;
+    }
+}
+
+/* Write the first n rows of the accumulator (window rows acc_y0 ...) into
+ * the writers, or the partition's memory, and shift the rest up. */
 static eo_status flush(seg *s, int64_t n) {
     size_t ww = (size_t)s->win.width, aplane = (size_t)s->acc_h * ww;
     if (s->cov) {
         eo_window w = {s->win.x, s->win.y + s->acc_y0, s->win.width, n};
         eoi_coverage_compute(s->cov, &w, EO_COVERAGE_CENTER, s->cov_buf, s->cov_row);
     }
-    for (int64_t done = 0; done < n;) {
+    if (s->mem) {
+        int64_t xpos = s->win.x - s->area.x, ypos = s->win.y - s->area.y + s->acc_y0;
+        for (int64_t r = 0; r < n; r++) {
+            final_row(s, (size_t)r * ww, s->mem_prob, ww, s->mem_cls);
+            mem_rows(s, s->mem_prob, ww, s->mem_cls, xpos, ypos + r, 1, (size_t)r * ww);
+        }
+    }
+    for (int64_t done = 0; !s->mem && done < n;) {
         eoi_cog_out outs[2];
         int64_t room = eoi_cog_push_room(s->push, outs);
         int64_t m = n - done < room ? n - done : room;
-        for (int64_t r = 0; r < m; r++) {
-            float *prob = (float *)(outs[0].buf + (size_t)r * outs[0].line_bytes);
-            uint8_t *cls = outs[1].buf + (size_t)r * outs[1].line_bytes;
-            size_t pstride = outs[0].band_bytes / sizeof(float);
-            for (size_t x = 0; x < ww; x++) {
-                size_t i = (size_t)(done + r) * ww + x;
-                float ws = s->wsum[i];
-                bool ok = ws > 0 && !s->bad[i] && (!s->cov || s->cov_buf[i] != 0.0f);
-                if (!ok) {
-                    for (int32_t c = 0; c < s->k; c++)
-                        prob[(size_t)c * pstride + x] = NAN;
-                    cls[x] = CLASS_NODATA;
-                    continue;
-                }
-                float best = -INFINITY;
-                int32_t arg = 0;
-                for (int32_t c = 0; c < s->k; c++) {
-                    float v = s->acc[(size_t)c * aplane + i] / ws;
-                    prob[(size_t)c * pstride + x] = v;
-                    if (v > best) {
-                        best = v;
-                        arg = c;
-                    }
-                }
-                cls[x] = s->k == 1 ? (uint8_t)(best >= s->thr) : (uint8_t)arg;
-            }
-        }
+        for (int64_t r = 0; r < m; r++)
+            final_row(
+                s, (size_t)(done + r) * ww, (float *)(outs[0].buf + (size_t)r * outs[0].line_bytes),
+                outs[0].band_bytes / sizeof(float), outs[1].buf + (size_t)r * outs[1].line_bytes);
         EOI_TRY_RET(eoi_cog_push_commit(s->push, m));
         done += m;
     }
@@ -848,7 +927,7 @@ static eo_status alloc_buffers(eo_ctx *ctx, seg *s) {
     if (!(s->acc = eoi_calloc(ctx, (size_t)s->k * (size_t)acc_h * ww, sizeof(float))) ||
         !(s->wsum = eoi_calloc(ctx, (size_t)acc_h * ww, sizeof(float))) ||
         !(s->bad = eoi_calloc(ctx, (size_t)acc_h * ww, 1)) ||
-        !(s->read = eoi_malloc(ctx, (size_t)s->c * plane * sizeof(float))) ||
+        !(s->read = eoi_malloc(ctx, (size_t)s->nread * plane * sizeof(float))) ||
         !(s->in = eoi_malloc(ctx, tiles * (size_t)s->c * plane * sizeof(float))) ||
         !(s->out = eoi_malloc(ctx, tiles * (size_t)s->k * plane * sizeof(float))) ||
         !(s->nod = eoi_malloc(ctx, tiles * plane)) ||
@@ -880,9 +959,10 @@ static void seg_clear(seg *s) {
         eo_ctx_free(s->wctx[w]);
     eoi_free(s->wctx);
     eoi_coverage_free(s->cov);
-    void *bufs[] = {s->bands, s->mul, s->add,     s->nd,      s->has_nd, s->acc,
-                    s->wsum,  s->bad, s->read,    s->in,      s->out,    s->nod,
-                    s->wy,    s->wx,  s->cov_row, s->cov_buf, s->slot_n, s->slot_tile};
+    void *bufs[] = {s->bands,   s->mul,    s->add,       s->nd,       s->has_nd,
+                    s->acc,     s->wsum,   s->bad,       s->read,     s->in,
+                    s->out,     s->nod,    s->wy,        s->wx,       s->cov_row,
+                    s->cov_buf, s->slot_n, s->slot_tile, s->mem_prob, s->mem_cls};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         eoi_free(bufs[i]);
 }
@@ -1027,5 +1107,85 @@ done:
     seg_clear(&s);
     eo_model_free(replanned);
     eoi_free(cpath);
+    return st;
+}
+
+void eoi_seg_mem_clear(eoi_seg_mem *m) {
+    if (!m)
+        return;
+    eoi_free(m->cls);
+    eoi_free(m->prob);
+    eoi_free(m->probs);
+    m->cls = NULL;
+    m->prob = m->probs = NULL;
+}
+
+eo_status eoi_segment_mem(eo_ctx *ctx, eoi_seg_mem *m, const eo_model *model, const eo_dataset *ds,
+                          const eo_geom *aoi, const eo_window *req, const eo_segment_opts *o) {
+    EOI_CHECK_ARG(ctx, m && model && ds && req);
+    bool want = m->want_probs;
+    memset(m, 0, sizeof *m);
+    m->want_probs = want;
+    seg s = {.ctx = ctx, .ds = ds, .thr = o ? (float)o->threshold : 0.5f, .mem = m};
+    eo_model *replanned = NULL;
+    eo_status st = EO_OK;
+    int32_t nsel = o && o->nbands ? o->nbands : ds->band_count;
+    EOI_TRY(st, plan_input(ctx, &s, ds, o, nsel));
+    EOI_TRY(st, plan_model(ctx, &s, &replanned, model, o, nsel));
+    m->classes = s.k;
+    if (aoi) {
+        st = plan_window(ctx, &s, ds, aoi);
+        if (st == EO_E_NODATA_IN_AOI) { /* nothing of the AOI here */
+            eo_ctx_clear_error(ctx);
+            st = EO_OK;
+            goto done;
+        }
+        EOI_TRY(st, st);
+    } else {
+        s.area = (eo_window){0, 0, ds->width, ds->height};
+    }
+    int64_t x0 = req->x > s.area.x ? req->x : s.area.x;
+    int64_t y0 = req->y > s.area.y ? req->y : s.area.y;
+    int64_t x1 = req->x + req->width < s.area.x + s.area.width ? req->x + req->width
+                                                               : s.area.x + s.area.width;
+    int64_t y1 = req->y + req->height < s.area.y + s.area.height ? req->y + req->height
+                                                                 : s.area.y + s.area.height;
+    if (x1 <= x0 || y1 <= y0)
+        goto done;
+    s.area = (eo_window){x0, y0, x1 - x0, y1 - y0};
+    size_t n;
+    EOI_TRY(st, eoi_check_raster_size(ctx, &n, s.area.width, s.area.height, want ? s.k + 2 : 2,
+                                      sizeof(float), "partition"));
+    n = (size_t)s.area.width * (size_t)s.area.height;
+    if (!(m->cls = eoi_malloc(ctx, n)) || !(m->prob = eoi_malloc(ctx, n * sizeof *m->prob)) ||
+        (want && !(m->probs = eoi_malloc(ctx, n * (size_t)s.k * sizeof *m->probs)))) {
+        st = EO_E_NOMEM;
+        goto done;
+    }
+    s.sw = s.area.width;
+    s.ty = tiles_over(s.area.y, s.area.height, s.th, s.sy, ds->height);
+    s.tiles_total = s.ty.count * tiles_over(s.area.x, s.area.width, s.tw, s.sx, ds->width).count;
+    EOI_TRY(st, alloc_buffers(ctx, &s));
+    if (!(s.mem_prob = eoi_malloc(ctx, (size_t)s.k * (size_t)s.sw * sizeof *s.mem_prob)) ||
+        !(s.mem_cls = eoi_malloc(ctx, (size_t)s.sw))) {
+        st = EO_E_NOMEM;
+        goto done;
+    }
+    if (s.nworkers > 1)
+        blas_single(true);
+    s.win = s.area;
+    s.tx = tiles_over(s.win.x, s.win.width, s.tw, s.sx, ds->width);
+    st = run_strip(&s);
+    if (s.nworkers > 1)
+        blas_single(false);
+    m->tiles_run = s.tiles_run;
+done:
+    m->area = s.area;
+    if (st != EO_OK || !m->cls) {
+        eoi_seg_mem_clear(m);
+        m->area.width = m->area.height = 0;
+    }
+    seg_clear(&s);
+    eo_model_free(replanned);
     return st;
 }

@@ -150,6 +150,8 @@ eo_status eoi_op_param_schema(eo_ctx *ctx, const eoi_op *op, json_object **out) 
             *out = NULL;
             return eoi_fail(ctx, EO_E_INTERNAL, "schema of %s is not an object", op->name);
         }
+        if (st == EO_OK) /* one schema may serve several operations */
+            json_object_object_add(*out, "title", json_object_new_string(op->name));
         return st;
     }
     json_object *s = json_object_new_object(), *props = json_object_new_object();

@@ -33,7 +33,30 @@ void eo_features_free(eo_features *f) {
         GEOSGeom_destroy_r(f->geos, f->v[i].g);
     eoi_free(f->v);
     eoi_free(f->wkt);
+    for (int32_t i = 0; i < f->nclass_names; i++)
+        eoi_free(f->class_names[i]);
+    eoi_free(f->class_names);
     eoi_free(f);
+}
+
+eo_status eoi_features_set_class_names(eo_ctx *ctx, eo_features *f, const char *const *names,
+                                       int32_t n) {
+    char **v = n > 0 ? eoi_calloc(ctx, (size_t)n, sizeof *v) : NULL;
+    if (n > 0 && !v)
+        return EO_E_NOMEM;
+    for (int32_t i = 0; i < n; i++)
+        if (names[i] && !(v[i] = eoi_strdup(ctx, names[i]))) {
+            for (int32_t k = 0; k < i; k++)
+                eoi_free(v[k]);
+            eoi_free(v);
+            return EO_E_NOMEM;
+        }
+    for (int32_t i = 0; i < f->nclass_names; i++)
+        eoi_free(f->class_names[i]);
+    eoi_free(f->class_names);
+    f->class_names = v;
+    f->nclass_names = n;
+    return EO_OK;
 }
 
 eo_status eoi_features_push(eo_ctx *ctx, eo_features *f, const eoi_feature *take) {

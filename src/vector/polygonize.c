@@ -678,6 +678,10 @@ typedef struct source {
     double nodata;
     const char *path, *prob_path; /* for the workers' own handles */
     int32_t prob_band;
+    /* ... or class and probability planes in memory covering marea of the grid */
+    const uint8_t *mcls;
+    const float *mprob;
+    eo_window marea;
     /* ... or a raster in memory */
     const eo_raster *r;
     int32_t band_no;
@@ -699,6 +703,26 @@ static eo_status read_stripe(const source *src, stripe *s, int32_t worker, whand
     if (!s->val && !(s->val = eoi_malloc(NULL, cap * sizeof *s->val)))
         return EO_E_NOMEM;
     s->valid = NULL;
+    if (src->mcls) {
+        if ((!s->validbuf && !(s->validbuf = eoi_malloc(NULL, cap))) ||
+            (src->mprob && !s->prob && !(s->prob = eoi_malloc(NULL, cap * sizeof *s->prob))))
+            return EO_E_NOMEM;
+        s->valid = s->validbuf;
+        size_t aw = (size_t)src->marea.width;
+        for (int64_t y = 0; y < s->h; y++) {
+            size_t base = (size_t)(s->y0 + y - src->marea.y) * aw + (size_t)(s->x0 - src->marea.x);
+            const uint8_t *c = src->mcls + base;
+            double *v = s->val + y * s->w;
+            uint8_t *ok = s->valid + y * s->w;
+            for (int64_t x = 0; x < s->w; x++) {
+                v[x] = c[x];
+                ok[x] = c[x] != 255;
+            }
+            if (src->mprob)
+                memcpy(s->prob + y * s->w, src->mprob + base, (size_t)s->w * sizeof *s->prob);
+        }
+        return EO_OK;
+    }
     if (src->r) {
         const eo_raster *r = src->r;
         double nd = r->nodata;
@@ -818,7 +842,7 @@ static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, c
     job *jobs = NULL;
     whandles *wh = NULL;
     EOI_TRY(st, eoi_features_new(ctx, &f, gt, wkt, o->connectivity));
-    f->has_score = src->prob != NULL;
+    f->has_score = src->prob != NULL || src->mprob != NULL;
     f->win = win;
     if (!(ss = eoi_calloc(ctx, (size_t)nt, sizeof *ss)) ||
         !(jobs = eoi_calloc(ctx, (size_t)nt, sizeof *jobs)) ||
@@ -954,4 +978,24 @@ eo_status eo_polygonize_raster(eo_ctx *ctx, eo_features **out, const eo_raster *
                 .band_no = band,
                 .use_mask = opts ? opts->use_mask : true};
     return polygonize(ctx, out, &s, src->gt, src->wkt, opts);
+}
+
+eo_status eoi_polygonize_mem(eo_ctx *ctx, eo_features **out, const uint8_t *cls, const float *prob,
+                             const eo_window *area, int64_t width, int64_t height,
+                             const double gt[6], const char *wkt, int32_t connectivity) {
+    *out = NULL;
+    source s = {.name = "classes",
+                .width = width,
+                .height = height,
+                .mcls = cls,
+                .mprob = prob,
+                .marea = *area,
+                .band_no = 1,
+                .use_mask = true};
+    eo_polygonize_opts o = {.band = 1,
+                            .connectivity = connectivity,
+                            .use_mask = true,
+                            .has_window = true,
+                            .window = *area};
+    return polygonize(ctx, out, &s, gt, wkt, &o);
 }

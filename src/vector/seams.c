@@ -140,8 +140,10 @@ eo_status eoi_features_stitch(eo_ctx *ctx, eo_features *f) {
             if (j != k) {
                 root->pixels += o->pixels;
                 root->psum += o->psum;
-                if (o->top < root->top)
+                if (o->top < root->top) {
                     root->top = o->top;
+                    root->part = o->part;
+                }
             }
         }
         GEOSGeometry *coll =

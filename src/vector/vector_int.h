@@ -19,6 +19,7 @@ typedef struct eoi_feature {
     double psum;     /* sum of probabilities inside (score = psum / pixels) */
     int64_t top;     /* first pixel in raster order: row * 2^31 + column (order, ids) */
     bool edge;       /* touches the border of the window it was polygonized from */
+    int32_t part;    /* the partition it came from (written when the collection has_part) */
 } eoi_feature;
 
 struct eo_features {
@@ -29,7 +30,10 @@ struct eo_features {
     char *wkt; /* CRS WKT, "" when unknown */
     int32_t connectivity;
     bool has_score;
-    eo_window win; /* the window polygonized (the union of the parts' windows) */
+    eo_window win;      /* the window polygonized (the union of the parts' windows) */
+    char **class_names; /* NULL, or nclass_names names indexed by class value (detect) */
+    int32_t nclass_names;
+    bool has_part; /* write each feature's partition */
 };
 
 struct eo_regularize_opts {
@@ -93,6 +97,8 @@ typedef struct eoi_props {
  * geodesic measures). */
 eo_status eoi_feature_props(eo_ctx *ctx, const eo_features *f, size_t i, const eoi_grid_tf *ll,
                             eoi_props *p);
+/* The name of class value cls, or NULL. */
+const char *eoi_class_name(const eo_features *f, double cls);
 /* GeoPackage / FlatGeobuf through OGR. */
 eo_status eoi_write_ogr(eo_ctx *ctx, const eo_features *f, const char *path,
                         const eo_vector_write_opts *o);
@@ -111,6 +117,16 @@ typedef eo_status (*eoi_poly_fn)(eo_ctx *ctx, GEOSGeometry **out, const GEOSGeom
                                  void *user);
 eo_status eoi_map_polygons(eo_ctx *ctx, GEOSGeometry **out, const GEOSGeometry *g, eoi_poly_fn fn,
                            void *user);
+
+/* Polygonize class values in memory (255 = nodata) with the probability of
+ * each pixel's class (may be NULL): cls and prob cover window area of a
+ * width x height grid, whose geotransform and CRS the features get. */
+eo_status eoi_polygonize_mem(eo_ctx *ctx, eo_features **out, const uint8_t *cls, const float *prob,
+                             const eo_window *area, int64_t width, int64_t height,
+                             const double gt[6], const char *wkt, int32_t connectivity);
+/* Give the collection class names (copied; index = class value). */
+eo_status eoi_features_set_class_names(eo_ctx *ctx, eo_features *f, const char *const *names,
+                                       int32_t n);
 
 /* ---- seams.c ----------------------------------------------------------- */
 /* Merge, in place, features of the same class that were cut apart by

@@ -61,6 +61,26 @@ eo_status eo_vector_write_opts_set_native_crs(eo_ctx *ctx, eo_vector_write_opts 
 
 /* ---- properties shared by the writers ------------------------------------- */
 
+const char *eoi_class_name(const eo_features *f, double cls) {
+    if (!f->class_names || !(cls >= 0) || cls >= f->nclass_names || cls != floor(cls))
+        return NULL;
+    return f->class_names[(int32_t)cls];
+}
+
+/* s as a JSON string */
+static void put_string(FILE *fp, const char *s) {
+    fputc('"', fp);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(fp, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(fp, "\\u%04x", *p);
+        else
+            fputc(*p, fp);
+    }
+    fputc('"', fp);
+}
+
 eo_status eoi_feature_props(eo_ctx *ctx, const eo_features *f, size_t i, const eoi_grid_tf *ll,
                             eoi_props *p) {
     const eoi_feature *ft = &f->v[i];
@@ -260,6 +280,13 @@ static eo_status geojson_stream(eo_ctx *ctx, FILE *fp, const eo_features *f,
             fputs(",\"score\":", fp);
             put_value(fp, p.score);
         }
+        const char *cname = eoi_class_name(f, p.cls);
+        if (cname) {
+            fputs(",\"class_name\":", fp);
+            put_string(fp, cname);
+        }
+        if (f->has_part)
+            fprintf(fp, ",\"partition\":%d", (int)f->v[i].part);
         bool multi = GEOSGeomTypeId_r(h, g) == GEOS_MULTIPOLYGON;
         fprintf(fp, "},\"geometry\":{\"type\":\"%s\",\"coordinates\":",
                 multi ? "MultiPolygon" : "Polygon");

@@ -49,8 +49,19 @@ static eo_status write_layer(eo_ctx *ctx, GDALDatasetH ds, const eo_features *f,
     EOI_TRY(st, add_field(ctx, lyr, "pixels", OFTInteger64));
     EOI_TRY(st, add_field(ctx, lyr, "area_m2", OFTReal));
     EOI_TRY(st, add_field(ctx, lyr, "perimeter_m", OFTReal));
-    if (f->has_score)
+    int fscore = -1, fname = -1, fpart = -1, nf = 5;
+    if (f->has_score) {
         EOI_TRY(st, add_field(ctx, lyr, "score", OFTReal));
+        fscore = nf++;
+    }
+    if (f->class_names) {
+        EOI_TRY(st, add_field(ctx, lyr, "class_name", OFTString));
+        fname = nf++;
+    }
+    if (f->has_part) {
+        EOI_TRY(st, add_field(ctx, lyr, "partition", OFTInteger));
+        fpart = nf++;
+    }
     wkb = GEOSWKBWriter_create_r(h);
     bool tx = GDALDatasetStartTransaction(ds, 0) == OGRERR_NONE;
     for (size_t i = 0; i < f->n; i++) {
@@ -83,8 +94,13 @@ static eo_status write_layer(eo_ctx *ctx, GDALDatasetH ds, const eo_features *f,
             OGR_F_SetFieldDouble(ft, 3, p.area_m2);
             OGR_F_SetFieldDouble(ft, 4, p.perimeter_m);
         }
-        if (f->has_score && isfinite(p.score))
-            OGR_F_SetFieldDouble(ft, 5, p.score);
+        if (fscore >= 0 && isfinite(p.score))
+            OGR_F_SetFieldDouble(ft, fscore, p.score);
+        const char *cname = fname >= 0 ? eoi_class_name(f, p.cls) : NULL;
+        if (cname)
+            OGR_F_SetFieldString(ft, fname, cname);
+        if (fpart >= 0)
+            OGR_F_SetFieldInteger(ft, fpart, f->v[i].part);
         OGR_F_SetGeometryDirectly(ft, og);
         OGRErr e = OGR_L_CreateFeature(lyr, ft);
         OGR_F_Destroy(ft);

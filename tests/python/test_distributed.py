@@ -281,3 +281,88 @@ def test_zonal_stats_do_not_depend_on_the_thread_count(cli, l7, tmp_path):
         assert p.returncode == 0, p.stderr
         outs.add(p.stdout)
     assert len(outs) == 1
+
+
+# ---- detect: partitions as tasks (issue 14's main point) ----------------------
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "models"))
+from synth_pyramid import write_pyramid  # noqa: E402
+
+
+def _norm_ring(ring):
+    """A closed ring from its least vertex, counter-clockwise."""
+    pts = [tuple(p) for p in ring[:-1]]
+    a2 = sum(pts[i][0] * pts[(i + 1) % len(pts)][1] - pts[(i + 1) % len(pts)][0] * pts[i][1]
+             for i in range(len(pts)))
+    if a2 < 0:
+        pts = pts[::-1]
+    k = pts.index(min(pts))
+    return pts[k:] + pts[:k]
+
+
+def _footprints(path):
+    """Each feature as (class, pixels, rings normalised): order-free."""
+    with open(path) as f:
+        fc = json.load(f)
+    out = []
+    for ft in fc["features"]:
+        g = ft["geometry"]
+        polys = g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]
+        rings = sorted([_norm_ring(p[0])] + sorted(_norm_ring(h) for h in p[1:]) for p in polys)
+        out.append((ft["properties"]["class"], ft["properties"]["pixels"], rings))
+    return sorted(out)
+
+
+@pytest.fixture(scope="module")
+def z18(tmp_path_factory):
+    return write_pyramid(tmp_path_factory.mktemp("z18"), grid=2, size=512)
+
+
+def test_detect_partitions_as_tasks_equal_serial(local_client, z18, tmp_path):
+    """Nine partitions run as Dask tasks on two worker processes, merged by
+    a last task: the same footprints as the serial single-pass run."""
+    src, aoi = z18["dir"] / "xyz", z18["dir"] / "aoi.geojson"
+    serial = eoproc.detect(src, aoi, tmp_path / "serial.geojson", zoom=18, partition_tiles=0,
+                           precision=15)
+    r = ed.detect(local_client, src, aoi, tmp_path / "dist.geojson", job=tmp_path / "job",
+                  zoom=18, partition_tiles=1, precision=15)
+    assert r["partitions"] == 9 and r["features"] == serial["features"] > 20
+    assert r["tiles"]["missing"] == 0
+    assert _footprints(tmp_path / "dist.geojson") == _footprints(tmp_path / "serial.geojson")
+    with eoproc.Job(tmp_path / "job") as j:
+        st = j.status()
+        parts = j.partitions()
+    assert st["status"] == "OK" and st["percentCompleted"] == 100
+    assert all(p["status"] == "OK" and p["attempts"] == 1 for p in parts)
+
+
+def test_detect_failed_partitions_then_resume(local_client, z18, tmp_path):
+    """A corrupt corner tile: its partitions fail on the workers, the merge
+    is refused with the tile named; after the fix the same call resumes the
+    failed partitions only and writes the serial output."""
+    src = tmp_path / "xyz"
+    shutil.copytree(z18["dir"] / "xyz", src)
+    tile = src / "18" / str(z18["tx"]) / ("%d.png" % z18["ty"])
+    good = tile.read_bytes()
+    tile.write_bytes(good[:200])
+    aoi, job, out = z18["dir"] / "aoi.geojson", tmp_path / "job", tmp_path / "o.geojson"
+    with pytest.raises(eoproc.Error) as e:
+        ed.detect(local_client, src, aoi, out, job=job, zoom=18, partition_tiles=1,
+                  precision=15)
+    assert e.value.id == "io.Read" and "18/%d/%d" % (z18["tx"], z18["ty"]) in str(e.value)
+    assert not out.exists()
+    with eoproc.Job(job) as j:
+        before = {p["id"]: (p["status"], p["attempts"]) for p in j.partitions()}
+    failed = {i for i, (s, _) in before.items() if s == "FAILED"}
+    assert 0 < len(failed) < len(before)
+    tile.write_bytes(good)
+    r = ed.detect(local_client, src, aoi, out, job=job)  # the job folder: resume it
+    assert r["partitions"] == 9
+    with eoproc.Job(job) as j:
+        after = {p["id"]: (p["status"], p["attempts"]) for p in j.partitions()}
+    for i, (s, a) in before.items():
+        assert after[i] == ("OK", a + 1 if i in failed else a)
+    serial = tmp_path / "serial.geojson"
+    eoproc.detect(src, aoi, serial, zoom=18, partition_tiles=0, precision=15)
+    assert _footprints(out) == _footprints(serial)

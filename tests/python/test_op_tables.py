@@ -127,6 +127,20 @@ def results(l7, tmp_path_factory):
     go("polygonize", src=seg["classes"], out=str(t / "p.geojson"))
     go("polygonize", src=seg["classes"])
     go("model_info", model=str(REPO / "models" / "buildings.onnx"), shape=[1, 3, 256, 256])
+    # detect and its job, on the clipped scene (any raster works as a source)
+    job = t / "job"
+    go("detect_estimate", src=str(t / "clip.tif"), aoi=AOI, bands=[3, 2, 1], min_coverage=0)
+    go("detect", src=str(t / "clip.tif"), aoi=AOI, bands=[3, 2, 1], job=str(job),
+       out=str(t / "d.geojson"), max_pixel_size=100, min_coverage=0)
+    go("detect", src=str(t / "clip.tif"), aoi=AOI, bands=[3, 2, 1], max_pixel_size=100,
+       min_coverage=0)
+    go("job_status", job=str(job))
+    go("job_partitions", job=str(job))
+    go("job_run_partition", job=str(job), partition=0)
+    go("job_resume", job=str(job))
+    go("job_restart", job=str(job))
+    go("job_finalize", job=str(job))
+    go("job_cancel", job=str(job))
     return r
 
 
@@ -138,6 +152,10 @@ def test_every_result_matches_its_declared_schema(results):
         schema = eoproc.result_schema(op)
         closed = _closed(schema)
         for res in rs:
+            if op == "job_partitions":
+                for p in res:
+                    assert {"id", "window", "status", "attempts"} <= set(p)
+                continue
             if op == "zonal_stats" and "features" not in res:
                 # one AOI: the statistics fields themselves
                 jsonschema.validate(res, closed)

@@ -48,6 +48,7 @@ __all__ = [
     "Dataset",
     "DatasetWriter",
     "Error",
+    "Job",
     "Model",
     "__version__",
     "aoi_area",
@@ -58,6 +59,8 @@ __all__ = [
     "index",
     "indices",
     "cog",
+    "detect",
+    "estimate",
     "info",
     "open",
     "open_tiles",
@@ -672,6 +675,7 @@ from ._vector import polygonize  # noqa: E402
 from ._dataset import Dataset, open, open_tiles  # noqa: E402,A004
 from ._rio import CRS, BoundingBox, ColorInterp, MaskFlags, Resampling, Window  # noqa: E402
 from ._io import DatasetWriter  # noqa: E402
+from ._detect import Job, detect, estimate  # noqa: E402
 
 # Every registered operation not written above becomes a function here, from
 # its schema (see _ops): eoproc.preview, eoproc.tiles, eoproc.segment, ...

@@ -30,7 +30,7 @@ import os
 
 import eoproc
 
-__all__ = ["zonal_stats", "time_series", "index", "calc", "cog", "clip", "map_op"]
+__all__ = ["zonal_stats", "time_series", "index", "calc", "cog", "clip", "map_op", "detect"]
 
 # Retries of a task whose worker died (Dask reschedules it); an eoproc.Error
 # is not transient and is raised at once.
@@ -230,3 +230,58 @@ def clip(client, src, aois, outs, compute=True, retries=DEFAULT_RETRIES, **kwarg
     items = [(a, o) for a, o in zip(aois, outs)]
     return _many(client, "clip", (src,), items, (), kwargs, compute, retries)
 
+
+
+# ---- detect: a job's partitions as tasks ------------------------------------
+
+def _run_partition(job, partition, threads):
+    """Run on a worker: one partition of the job in folder ``job``. Its
+    failure is kept in the job (status, error, attempts) and reported by the
+    merge; it is not raised here, where Dask would retry it as if the worker
+    had died (retries are for lost workers, not for a corrupt tile)."""
+    import eoproc as pkg
+    with pkg.Job(job) as j:
+        try:
+            j.run_partition(partition, threads=threads)
+        except pkg.Error:
+            return None
+    return partition
+
+
+def _finalize(job, done):
+    """Run on a worker once every partition task finished: the merge (the
+    library refuses it, naming the failures, unless every partition is OK)."""
+    import eoproc as pkg
+    with pkg.Job(job) as j:
+        return j.finalize()
+
+
+def detect(client, src, aoi, out, job, compute=True, retries=DEFAULT_RETRIES,
+           threads_per_task=None, **kwargs):
+    """:func:`eoproc.detect` with its partitions as Dask tasks.
+
+    The job is made here in folder ``job`` (``eoproc.Job.create``: the
+    parameters are checked and the partitions planned before any task
+    starts); every partition not yet OK becomes a task that opens the
+    folder and runs it (so ``job`` must be on a file system all workers
+    share; SQLite in WAL mode serialises their writes); a last task merges
+    the partitions across their seams and writes ``out``. The result is
+    :func:`eoproc.detect`'s, and the output is the same set of features the
+    serial run writes. A folder that already holds the job resumes it: only
+    the partitions not OK run (after a worker died, or after ``eoproc job
+    restart`` marked failed ones). A failed partition fails the merge with
+    the first error; the others stay done.
+    """
+    _check_client(client)
+    if job is None:
+        raise eoproc.Error("detect needs a job folder shared by the workers", "arg.Invalid", -1)
+    job = os.fspath(job)
+    if os.path.exists(os.path.join(job, "job.sqlite")) or os.path.exists(job) and os.listdir(job):
+        j = eoproc.Job(job)
+    else:
+        j = eoproc.Job.create(job, src, aoi, out, **kwargs)
+    with j:
+        parts = [p["id"] for p in j.partitions() if p["status"] != "OK"]
+    futs = [client.submit(_run_partition, job, p, threads_per_task, pure=False, retries=retries)
+            for p in parts]
+    return _finish(client.submit(_finalize, job, futs, pure=False), compute)

@@ -1,0 +1,90 @@
+/*
+ * jobs_int.h - internals of the detect job: the plan (parameters resolved
+ * into a source, an AOI, a model and partitions; detect.c) and the job
+ * store (SQLite; job.c). Never installed.
+ */
+#ifndef EOI_JOBS_INT_H
+#define EOI_JOBS_INT_H
+
+#include "eoi.h"
+
+#include <sqlite3.h>
+
+/* The schema validator of the registry (src/ops/schema.c), used here to
+ * check and complete the parameters a job keeps. */
+eo_status eoi_schema_validate(eo_ctx *ctx, json_object *schema, json_object *value,
+                              const char *path);
+
+/* The "detect" operation's parameter schema (detect.c). */
+extern const char eoi_detect_schema[];
+
+struct eo_detect_opts {
+    json_object *params; /* set parameters, not yet defaults */
+};
+
+#define EOI_MAX_CLASSES 255
+
+/* Post-processing blocks. */
+enum { BLK_MIN_AREA, BLK_FILL_HOLES, BLK_SIMPLIFY, BLK_REGULARIZE, BLK_CLASSIFY, BLK_N };
+
+/* A detect run resolved from its parameters. */
+typedef struct eoi_plan {
+    json_object *params; /* validated, defaults filled (owned) */
+    eo_dataset *ds;      /* the source */
+    bool own_ds;
+    eo_geom *aoi; /* as given (owned copy) */
+    struct eoi_coverage *cov;
+    eo_model *model;
+    struct eo_segment_opts *so;
+    double gt[6];
+    char *wkt;
+    int64_t width, height; /* the source's size */
+    eo_window area;        /* the AOI's window of the source */
+    int64_t tile, overlap, step;
+    eo_window *parts;
+    int64_t nparts;
+    char *class_names[EOI_MAX_CLASSES + 1];
+    int32_t nclass_names;
+    int32_t background;
+    bool blocks[BLK_N];
+    double aoi_km2;
+    /* a tile source */
+    bool is_tiles;
+    int32_t zoom, scheme;
+    char *src_label;
+    /* tile counts already attributed to partitions in this process: every
+     * fetch (the plan's own reads too) is counted once, by the partition
+     * that runs next */
+    int64_t counted_decoded, counted_missing, counted_corrupt;
+} eoi_plan;
+
+/* Resolve params (validated here) with an optional host dataset and AOI.
+ * Checks the limits before any work. */
+eo_status eoi_plan_make(eo_ctx *ctx, eoi_plan *p, json_object *params, eo_dataset *src,
+                        const eo_geom *aoi);
+void eoi_plan_clear(eoi_plan *p);
+
+/* What a partition gave. */
+typedef struct eoi_part_result {
+    eo_features *f;
+    int64_t aoi_px, valid_px, tiles_run;
+    int64_t hist[256];
+    int64_t fetched, missing, corrupt;
+} eoi_part_result;
+
+/* Run partition i of the plan. */
+eo_status eoi_plan_run_part(eo_ctx *ctx, eoi_plan *p, int64_t i, eoi_part_result *r);
+/* Post-process merged features, add warnings/coverage checks; writes the
+ * output. totals: the partitions' counts summed. */
+eo_status eoi_plan_finish(eo_ctx *ctx, eoi_plan *p, eo_features *f, const eoi_part_result *tot,
+                          json_object *result);
+/* The estimate of a plan into result. */
+eo_status eoi_plan_estimate(eo_ctx *ctx, eoi_plan *p, json_object *result);
+
+/* Schema-validate params (filling defaults). */
+eo_status eoi_detect_validate(eo_ctx *ctx, json_object *params);
+
+/* The job functions the op layer calls with JSON parameters. */
+eo_status eoi_detect_params(eo_ctx *ctx, json_object **result, json_object *params);
+
+#endif
