@@ -732,3 +732,35 @@ def test_reentrant_call_from_progress_callback(l7):
     assert inner, "the progress callable was never called"
     assert inner[0] == pytest.approx(CELL_KM2, rel=1e-6)
     assert "io.NotFound" in inner
+
+
+def test_set_threads(l7, tmp_path):
+    """eoproc.set_threads reaches the library's context in every Python
+    thread (eo_ctx_get_threads reports it), and outputs are the same bytes
+    whatever the count (the COG writer's promise)."""
+    import threading
+
+    aoi = {"type": "Polygon", "coordinates": [[[-34.9, -8.03], [-34.85, -8.03], [-34.85, -7.96],
+                                              [-34.9, -7.96], [-34.9, -8.03]]]}
+    try:
+        outs = []
+        for n in (1, 2):
+            eoproc.set_threads(n)
+            assert eoproc.get_threads() == n
+            seen = []
+            t = threading.Thread(target=lambda: seen.append(eoproc.get_threads()))
+            t.start()
+            t.join()
+            assert seen == [n]
+            out = tmp_path / ("c%d.tif" % n)
+            eoproc.clip(l7, aoi, out)
+            outs.append(out.read_bytes())
+        assert outs[0] == outs[1]
+        eoproc.set_threads(0)
+        assert eoproc.get_threads() >= 1
+        for bad in (-1, 1025, 1.5, "2", True):
+            with pytest.raises(eoproc.Error) as e:
+                eoproc.set_threads(bad)
+            assert e.value.id == "arg.Invalid"
+    finally:
+        eoproc.set_threads(0)

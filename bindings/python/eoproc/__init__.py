@@ -70,6 +70,8 @@ __all__ = [
     "run",
     "schema",
     "result_schema",
+    "set_threads",
+    "get_threads",
     "tile",
     "tile_bounds",
     "tiles_cover",
@@ -204,11 +206,36 @@ class _Ctx:
 
 
 _tls = threading.local()
+_threads = 0  # worker threads of every call (set_threads); 0: all CPUs
+
+
+def set_threads(n):
+    """Set the number of worker threads eoproc uses for the calls made from
+    every thread of this process (the CLI's ``--threads``); 0 or None: one
+    per CPU (the default). Results do not depend on it: the same bytes with
+    any count.
+
+    Raises:
+        Error: ``arg.Invalid`` for a negative count or one above 1024.
+    """
+    global _threads
+    if n is None:
+        n = 0
+    if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 1024:
+        raise _arg_error("threads must be an integer from 0 (all CPUs) to 1024, got %r" % (n,))
+    _threads = n
+
+
+def get_threads():
+    """The worker threads a call uses now: set_threads' count, or the CPUs."""
+    with _context() as ctx:
+        return int(_lib.eo_ctx_get_threads(ctx))
 
 
 @contextlib.contextmanager
 def _context():
-    """The calling thread's eo_ctx (a fresh one for a re-entrant call)."""
+    """The calling thread's eo_ctx (a fresh one for a re-entrant call), with
+    the thread count of set_threads."""
     h = getattr(_tls, "ctx", None)
     if h is None:
         h = _Ctx(threading.current_thread() is threading.main_thread())
@@ -216,12 +243,14 @@ def _context():
     if h.busy:
         # called again from inside a callback of this thread's running call
         tmp = _Ctx(False)
+        _lib.eo_ctx_set_threads(tmp.ptr, _threads)
         try:
             yield tmp.ptr
         finally:
             tmp.close()
         return
     h.busy = True
+    _lib.eo_ctx_set_threads(h.ptr, _threads)
     try:
         yield h.ptr
     finally:
