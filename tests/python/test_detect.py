@@ -235,12 +235,11 @@ def _attempts(job):
 
 
 def test_kill_and_resume(scene, single, cli, tmp_path):
-    """SIGKILL at random moments, resume each time: the clean run's output,
-    and no partition that had finished ran again (EOPROC_KILLS=10 for the
-    longer loop)."""
+    """SIGKILL at ten random moments (EOPROC_KILLS), resume each time: the
+    clean run's output, and no partition that had finished ran again."""
     src, aoi = scene["dir"] / "xyz", scene["dir"] / "aoi.geojson"
     rng = random.Random(int(os.environ.get("EOPROC_KILL_SEED", "12")))
-    kills = int(os.environ.get("EOPROC_KILLS", "3"))
+    kills = int(os.environ.get("EOPROC_KILLS", "10"))
     for k in range(kills):
         job, out = tmp_path / ("job%d" % k), tmp_path / ("o%d.geojson" % k)
         proc = subprocess.Popen([cli, "detect", str(src), str(aoi), str(out), "--zoom", "18",
