@@ -23,7 +23,8 @@ extern "C" {
 #endif
 
 /* Row order / naming of the tiles of a folder. */
-#define EO_TILE_SCHEME_AUTO (-1) /* TMS when the folder has tilemapresource.xml, QuadKey when
+#define EO_TILE_SCHEME_AUTO                                                                        \
+    (-1)                         /* TMS when the folder has tilemapresource.xml, QuadKey when      \
                                     it has no {z}/ folder but {quadkey}.ext files, else XYZ */
 #define EO_TILE_SCHEME_XYZ 0     /* {z}/{x}/{y}.ext, row 0 at the north */
 #define EO_TILE_SCHEME_TMS 1     /* {z}/{x}/{y}.ext, row 0 at the south */

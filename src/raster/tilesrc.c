@@ -132,7 +132,7 @@ struct eoi_tilesrc {
         uint64_t key;
         bool corrupt;
         char *where, *msg;
-    } *fails; /* the tiles that failed, with the message a read needing them gets */
+    } * fails; /* the tiles that failed, with the message a read needing them gets */
     size_t nfails, capfails;
 };
 
@@ -755,7 +755,7 @@ static bool finish_locked(struct eoi_tilesrc *s, tentry *e, int rc, uint8_t *px,
             fail_put(s, e->key, rc == LOAD_CORRUPT, where, err);
         }
         if (si >= 0)
-            s->state[si] = rc == LOAD_MISSING ? TS_MISSING
+            s->state[si] = rc == LOAD_MISSING   ? TS_MISSING
                            : rc == LOAD_CORRUPT ? TS_CORRUPT
                                                 : TS_FAILED;
         free(e);
@@ -1282,8 +1282,7 @@ static void ranges_text(const int64_t *v, size_t n, char *buf, size_t cap) {
             len += (size_t)snprintf(buf + len, cap - len, "%s%lld..%lld", i ? ", " : "",
                                     (long long)v[i], (long long)v[j]);
         else
-            len += (size_t)snprintf(buf + len, cap - len, "%s%lld", i ? ", " : "",
-                                    (long long)v[i]);
+            len += (size_t)snprintf(buf + len, cap - len, "%s%lld", i ? ", " : "", (long long)v[i]);
         i = j + 1;
     }
 }
@@ -1832,9 +1831,9 @@ static eo_status wread_job(void *user, int64_t i, int32_t worker) {
         int32_t sb = w->bands ? w->bands[b] - 1 : b;
         uint8_t *d = w->dst + (size_t)b * plane + (size_t)(y0 - w->gy0) * (size_t)w->w +
                      (size_t)(x0 - w->gx0);
-        const uint8_t *src = e ? e->px + (size_t)sb * (size_t)(T * T) +
-                                     (size_t)((y0 - ty * T) * T + (x0 - tx * T))
-                               : NULL;
+        const uint8_t *src =
+            e ? e->px + (size_t)sb * (size_t)(T * T) + (size_t)((y0 - ty * T) * T + (x0 - tx * T))
+              : NULL;
         for (int64_t y = y0; y < y1; y++, d += w->w) {
             if (src) {
                 memcpy(d, src, len);
@@ -2031,8 +2030,7 @@ eo_status eo_tilesrc_diagnose(eo_ctx *ctx, char **out_msg, const eo_dataset *ds,
         add_part(msg, sizeof msg, "%lld of %lld tiles at z%d missing in %s order in %s",
                  (long long)missing, (long long)tried_n, (int)s->z, order_name(s), s->label);
     if (s->kind == KIND_FOLDER && s->has_tmr && s->scheme != EO_TILE_SCHEME_TMS)
-        add_part(msg, sizeof msg,
-                 "the folder has tilemapresource.xml: is it TMS (scheme tms)?");
+        add_part(msg, sizeof msg, "the folder has tilemapresource.xml: is it TMS (scheme tms)?");
     /* the same tiles with the rows flipped */
     int64_t x1 = s->tx0 + s->ntx - 1, y1 = s->ty0 + s->nty - 1;
     int tried = 0;
@@ -2101,8 +2099,7 @@ eo_status eo_tilesrc_diagnose(eo_ctx *ctx, char **out_msg, const eo_dataset *ds,
             double my0 = lat_to_y(b.xmax), my1 = lat_to_y(b.xmin);
             double fy0 = (HALF_WORLD - my0) / (2 * HALF_WORLD) * (double)n;
             double fy1 = (HALF_WORLD - my1) / (2 * HALF_WORLD) * (double)n;
-            int64_t sx0 = (int64_t)fx0, sx1 = (int64_t)fx1, sy0 = (int64_t)fy0,
-                    sy1 = (int64_t)fy1;
+            int64_t sx0 = (int64_t)fx0, sx1 = (int64_t)fx1, sy0 = (int64_t)fy0, sy1 = (int64_t)fy1;
             int hit = 0;
             tried = 0;
             if (has_extent)
