@@ -14,6 +14,7 @@ PACKAGES=(
     # tools used by the tests, scripts and demo
     gdal-bin python3 python3-gdal python3-numpy python3-pytest python3-shapely
     python3-affine python3-rasterio python3-venv python3-pip python3-setuptools python3-wheel
+    python3-scipy python3-jsonschema
     abigail-tools clang-format ca-certificates
     # the HTTP server (bindings/python/eoproc/server) and its tests
     python3-fastapi python3-uvicorn
