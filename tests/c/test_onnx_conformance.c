@@ -1,15 +1,15 @@
 /* test_onnx_conformance.c - the ONNX project's own tests (ONNX 1.12's
  * backend test data, Debian's libonnx-testdata: the 932 node tests of one
  * operator each, and the 140 small models of pytorch-converted,
- * pytorch-operator and simple) on every SIMD path this CPU has. Each test is a model.onnx and data sets of
- * input_N.pb / output_N.pb tensors, the outputs computed by ONNX's
- * reference implementation. Every test must either be refused at load (or
- * at planning, for models whose input values decide shapes) with
- * model.UnsupportedOp / model.Unsupported, or run and give every expected
- * output at ONNX's tolerances (rtol 1e-3, atol 1e-5, NaN where NaN is
- * expected). The refused ones must be those listed, with a reason, in
- * tests/infer/onnx_refused.txt, so that a test newly refused (a lost
- * operator) or newly passing (a list to update) fails here.
+ * pytorch-operator and simple) on every SIMD path this CPU has. Each test
+ * is a model.onnx and data sets of input_N.pb / output_N.pb tensors, the
+ * outputs computed by ONNX's reference implementation. Every test must
+ * either be refused at load (or at planning, for models whose input values
+ * decide shapes) with model.UnsupportedOp / model.Unsupported, or run and
+ * give every expected output at ONNX's tolerances (rtol 1e-3, atol 1e-5,
+ * NaN where NaN is expected). The refused ones must be those listed, with
+ * a reason, in tests/infer/onnx_refused.txt, so that a test newly refused
+ * (a lost operator) or newly passing (a list to update) fails here.
  *
  * Tests are named folder/test_name. EOPROC_ONNX_TESTDATA overrides the
  * data folder (the one holding node/ and the others);
@@ -384,8 +384,8 @@ int main(void) {
     }
     printf("onnx conformance: %d tests (%d node, %d model), per SIMD path (%s): %d run, "
            "%d passed, %d failed, %d refused, %d skipped (bad ONNX 1.12 data)\n",
-           ntests, nnode, ntests - nnode, pathnames, npaths ? run / npaths : 0, npaths ? pass / npaths : 0,
-           npaths ? failed / npaths : 0, nref, nskip);
+           ntests, nnode, ntests - nnode, pathnames, npaths ? run / npaths : 0,
+           npaths ? pass / npaths : 0, npaths ? failed / npaths : 0, nref, nskip);
     for (int t = 0; t < ntests; t++)
         free(reason[t]);
     free(reason);
