@@ -562,9 +562,41 @@ static eo_status broadcast(build *b, const eoi_value *x, const eoi_value *y, int
     return EO_OK;
 }
 
+/* Readers of the value called name among the model's nodes. */
+static int32_t readers(const eoi_onnx *m, const char *name) {
+    int32_t k = 0;
+    for (int32_t i = 0; i < m->nnodes; i++)
+        for (int32_t j = 0; j < m->nodes[i].nin; j++)
+            k += m->nodes[i].in[j] && strcmp(m->nodes[i].in[j], name) == 0;
+    return k;
+}
+
+/* PRelu before opset 7 takes a slope of one value per channel (axis 1),
+ * not a numpy-broadcast one: a 1-D slope of C values for an input of rank
+ * 3 or more is given the shape [C, 1, ...] that broadcasts so (in place:
+ * refused if another node reads the same slope). */
+static eo_status legacy_prelu_slope(build *b, eoi_node *n) {
+    const eoi_value *x = in_val(b, n, 0);
+    eoi_value *y = &b->g->values[n->in[1]];
+    if (b->m->opset >= 7 || y->ndim != 1 || x->ndim < 3 || y->dims[0] == 1 ||
+        y->dims[0] != x->dims[1])
+        return EO_OK;
+    if (readers(b->m, y->name) != 1 || y->in_index > 0)
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP,
+                     "an opset-6 per-channel slope that is a graph input or shared");
+    int64_t dims[EOI_MAXDIM];
+    dims[0] = y->dims[0];
+    for (int32_t i = 1; i < x->ndim - 1; i++)
+        dims[i] = 1;
+    set_shape(y, y->dtype, x->ndim - 1, dims);
+    return EO_OK;
+}
+
 static eo_status prep_binary(build *b, eoi_node *n) {
     eo_status st;
     if ((st = need_inputs(b, n, 2, 2)) != EO_OK)
+        return st;
+    if (n->binop == EOI_BIN_PRELU && (st = legacy_prelu_slope(b, n)) != EO_OK)
         return st;
     const eoi_value *x = in_val(b, n, 0), *y = in_val(b, n, 1);
     int32_t nd;

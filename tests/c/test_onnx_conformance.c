@@ -1,16 +1,18 @@
-/* test_onnx_conformance.c - the ONNX project's own operator tests (the node
- * tests of ONNX 1.12's backend test data, Debian's libonnx-testdata) on
- * every SIMD path this CPU has. Each test is a model.onnx and data sets of
- * input_N.pb / output_N.pb tensors, the outputs computed by ONNX's
- * reference implementation. Every test must either be refused at load (or
- * at planning, for models whose input values decide shapes) with
- * model.UnsupportedOp / model.Unsupported, or run and give every expected
- * output at ONNX's tolerances (rtol 1e-3, atol 1e-5, NaN where NaN is
- * expected). The refused ones must be those listed, with a reason, in
- * tests/infer/onnx_refused.txt, so that a test newly refused (a lost
- * operator) or newly passing (a list to update) fails here.
+/* test_onnx_conformance.c - the ONNX project's own tests (ONNX 1.12's
+ * backend test data, Debian's libonnx-testdata: the 932 node tests of one
+ * operator each, and the 140 small models of pytorch-converted,
+ * pytorch-operator and simple) on every SIMD path this CPU has. Each test
+ * is a model.onnx and data sets of input_N.pb / output_N.pb tensors, the
+ * outputs computed by ONNX's reference implementation. Every test must
+ * either be refused at load (or at planning, for models whose input values
+ * decide shapes) with model.UnsupportedOp / model.Unsupported, or run and
+ * give every expected output at ONNX's tolerances (rtol 1e-3, atol 1e-5,
+ * NaN where NaN is expected). The refused ones must be those listed, with
+ * a reason, in tests/infer/onnx_refused.txt, so that a test newly refused
+ * (a lost operator) or newly passing (a list to update) fails here.
  *
- * EOPROC_ONNX_TESTDATA overrides the folder of node tests;
+ * Tests are named folder/test_name. EOPROC_ONNX_TESTDATA overrides the
+ * data folder (the one holding node/ and the others);
  * EOPROC_ONNX_REFUSED_OUT=path writes the refused list found (to update the
  * committed one after adding operators). The last line printed is the
  * summary scripts/test.sh shows. */
@@ -133,12 +135,12 @@ enum { R_PASS, R_FAIL, R_REFUSED };
 /* Tests whose expected data is wrong in ONNX 1.12 (not run; the summary
  * counts them). */
 static const char *const SKIP[][2] = {
-    {"test_cast_FLOAT_to_BFLOAT16",
+    {"node/test_cast_FLOAT_to_BFLOAT16",
      "the expected output truncates to bfloat16; ONNX 1.13 and PyTorch round to nearest even, "
      "as eoproc does"},
-    {"test_castlike_FLOAT_to_BFLOAT16_expanded",
+    {"node/test_castlike_FLOAT_to_BFLOAT16_expanded",
      "input 'like' is declared 3x4 but the data is of shape [1]; truncates as above"},
-    {"test_castlike_BFLOAT16_to_FLOAT_expanded",
+    {"node/test_castlike_BFLOAT16_to_FLOAT_expanded",
      "input 'like' is declared 3x4 but the data is of shape [1]"},
 };
 
@@ -279,13 +281,32 @@ static char **read_refused(const char *path, int *n) {
 int main(void) {
     const char *root = getenv("EOPROC_ONNX_TESTDATA");
     if (!root || !*root)
-        root = "/usr/share/libonnx-testdata/data/node";
-    int ntests = 0;
-    char **tests = list_dir(root, "test_", &ntests);
-    CHECKF(ntests > 0, "no ONNX node tests in %s: install libonnx-testdata (scripts/deps.sh)",
-           root);
-    if (!ntests)
+        root = "/usr/share/libonnx-testdata/data";
+    /* every test of the four folders, as folder/test_name */
+    static const char *const folders[] = {"node", "pytorch-converted", "pytorch-operator",
+                                          "simple"};
+    int ntests = 0, nnode = 0;
+    char **tests = NULL;
+    for (size_t f = 0; f < sizeof folders / sizeof folders[0]; f++) {
+        char sub[1024];
+        int k = 0;
+        snprintf(sub, sizeof sub, "%s/%s", root, folders[f]);
+        char **l = list_dir(sub, "test_", &k);
+        CHECKF(k > 0, "no ONNX tests in %s: install libonnx-testdata (scripts/deps.sh)", sub);
+        tests = realloc(tests, (size_t)(ntests + k + 1) * sizeof *tests);
+        for (int i = 0; i < k; i++) {
+            size_t len = strlen(folders[f]) + strlen(l[i]) + 2;
+            tests[ntests + i] = malloc(len);
+            snprintf(tests[ntests + i], len, "%s/%s", folders[f], l[i]);
+        }
+        ntests += k;
+        nnode += f == 0 ? k : 0;
+        free_list(l, k);
+    }
+    if (!ntests) {
+        free(tests);
         return tap_done();
+    }
     char listpath[1024];
     snprintf(listpath, sizeof listpath, "%s/onnx_refused.txt", EOPROC_FIXTURE_DIR "/..");
     int nlisted = 0;
@@ -352,7 +373,7 @@ int main(void) {
     if (outp && *outp) {
         FILE *f = fopen(outp, "w");
         if (f) {
-            fprintf(f, "# ONNX 1.12 node tests (libonnx-testdata) that eoproc refuses at load,\n"
+            fprintf(f, "# ONNX 1.12 tests (libonnx-testdata) that eoproc refuses at load,\n"
                        "# with the reason it gives. tests/c/test_onnx_conformance.c checks\n"
                        "# this list; regenerate it with EOPROC_ONNX_REFUSED_OUT=path.\n");
             for (int t = 0; t < ntests; t++)
@@ -361,10 +382,10 @@ int main(void) {
             fclose(f);
         }
     }
-    printf("onnx conformance: %d node tests, per SIMD path (%s): %d run, %d passed, %d failed, "
-           "%d refused, %d skipped (bad ONNX 1.12 data)\n",
-           ntests, pathnames, npaths ? run / npaths : 0, npaths ? pass / npaths : 0,
-           npaths ? failed / npaths : 0, nref, nskip);
+    printf("onnx conformance: %d tests (%d node, %d model), per SIMD path (%s): %d run, "
+           "%d passed, %d failed, %d refused, %d skipped (bad ONNX 1.12 data)\n",
+           ntests, nnode, ntests - nnode, pathnames, npaths ? run / npaths : 0,
+           npaths ? pass / npaths : 0, npaths ? failed / npaths : 0, nref, nskip);
     for (int t = 0; t < ntests; t++)
         free(reason[t]);
     free(reason);
