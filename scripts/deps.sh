@@ -12,14 +12,14 @@ PACKAGES=(
     libdeflate-dev libjson-c-dev libprotobuf-c-dev protobuf-c-compiler
     libpng-dev libjpeg62-turbo-dev libwebp-dev libsqlite3-dev
     # tools used by the tests, scripts and demo
-    gdal-bin python3 python3-gdal python3-numpy python3-pytest python3-shapely
+    gdal-bin python3 python3-gdal python3-numpy python3-pytest python3-shapely python3-onnx
     abigail-tools clang-format ca-certificates
 )
 # Optional, never needed by the tests or CI: regenerating the inference
 # fixtures (tests/infer/make_fixtures.py) needs PyTorch and onnx.
 #   scripts/deps.sh --optional
 if [ "${1:-}" = "--optional" ]; then
-    PACKAGES+=(python3-torch python3-onnx)
+    PACKAGES+=(python3-torch)
 fi
 
 missing=()
