@@ -714,9 +714,14 @@ eo_status eoi_onnx_parse(eo_ctx *ctx, eoi_onnx *m, const uint8_t *data, size_t s
         eoi_fail(ctx, EO_E_MODEL, "not an ONNX model: no graph with nodes (%zu bytes)", size);
         goto fail;
     }
-    if (m->opset < 0) {
-        eoi_fail(ctx, EO_E_MODEL, "ONNX model has no opset import for the default domain");
-        goto fail;
+    if (m->opset < 0) { /* fine if every node is of another domain (refused later) */
+        for (int32_t i = 0; i < m->nnodes; i++)
+            if (!m->nodes[i].domain || !m->nodes[i].domain[0] ||
+                strcmp(m->nodes[i].domain, "ai.onnx") == 0) {
+                eoi_fail(ctx, EO_E_MODEL, "ONNX model has no opset import for the default domain");
+                goto fail;
+            }
+        m->opset = 0;
     }
     return EO_OK;
 fail:
@@ -827,4 +832,11 @@ eo_status eoi_onnx_set_metadata(eo_ctx *ctx, uint8_t **out, size_t *out_len, con
     *out = buf;
     *out_len = n;
     return EO_OK;
+}
+
+eo_status eoi_onnx_parse_tensor(eo_ctx *ctx, eoi_arena *arena, const uint8_t *data, size_t size,
+                                eoi_tensor *t) {
+    memset(t, 0, sizeof *t);
+    parser p = {ctx, arena, data, EO_OK};
+    return parse_tensor(&p, (pb){data, data + size}, t);
 }
