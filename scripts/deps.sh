@@ -13,7 +13,7 @@ PACKAGES=(
     libpng-dev libjpeg62-turbo-dev libwebp-dev libsqlite3-dev
     # tools used by the tests, scripts and demo
     gdal-bin python3 python3-gdal python3-numpy python3-pytest python3-shapely
-    python3-affine python3-rasterio python3-venv python3-pip python3-setuptools python3-wheel
+    python3-onnx python3-affine python3-rasterio python3-venv python3-pip python3-setuptools python3-wheel
     python3-scipy python3-jsonschema
     abigail-tools clang-format ca-certificates
     # the HTTP server (bindings/python/eoproc/server) and its tests
@@ -35,7 +35,7 @@ fi
 # fixtures (tests/infer/make_fixtures.py) needs PyTorch and onnx.
 #   scripts/deps.sh --optional
 if [ "${1:-}" = "--optional" ]; then
-    PACKAGES+=(python3-torch python3-onnx)
+    PACKAGES+=(python3-torch)
 fi
 
 missing=()

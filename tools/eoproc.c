@@ -11,6 +11,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include <eoproc.h>
 
+#include "cli_card.h"
+
 #include <errno.h>
 #include <json-c/json.h>
 #include <math.h>
@@ -681,6 +683,7 @@ static void main_help(json_object *list) {
     printf("  %-12s %s\n", "ops", "List the registered operations (JSON); ops OP shows one");
     printf("  %-12s %s\n", "schema", "The JSON Schemas of an operation's parameters and result");
     printf("  %-12s %s\n", "run", "Run any operation: eoproc run OP PARAMS.json");
+    printf("  %-12s %s\n", "model-card", "Show or set a model's card: eoproc model-card --help");
     printf("\nGeneral options:\n"
            "  --help, -h      Show this help (eoproc COMMAND --help for a command's options)\n"
            "  --version       Show the version and the build information\n"
@@ -779,6 +782,8 @@ int main(int argc, char **argv) {
         rc = schema_command(list, nrest - 1, rest + 1);
     } else if (strcmp(cmd, "run") == 0) {
         rc = run_command(list, nrest - 1, rest + 1);
+    } else if (strcmp(cmd, "model-card") == 0) {
+        rc = cli_model_card(g_ctx, nrest - 1, rest + 1);
     } else if (strcmp(cmd, "help") == 0) {
         json_object *entry = nrest > 1 ? find_op(list, rest[1]) : NULL;
         if (entry) {

@@ -33,8 +33,9 @@ EO_API eo_status eo_model_opts_new(eo_ctx *ctx, eo_model_opts **out);
 /** Accepts NULL. @since 1.0 */
 EO_API void eo_model_opts_free(eo_model_opts *opts);
 /** The input shape to plan for (e.g. {1, 3, 512, 512}); needed when the
- *  model's input has dynamic sizes, and must agree with its fixed ones.
- *  @since 1.0 */
+ *  model's input has dynamic sizes and no model card fixes them (a card
+ *  gives batch 1 or its input.batch, its band count and its tile), and
+ *  must agree with its fixed ones. @since 1.0 */
 EO_API eo_status eo_model_opts_set_input_shape(eo_ctx *ctx, eo_model_opts *opts,
                                                const int64_t *dims, int32_t ndim);
 
@@ -80,6 +81,71 @@ EO_API eo_status eo_model_info(eo_ctx *ctx, char **out_json, const eo_model *mod
 EO_API eo_status eo_model_run(eo_ctx *ctx, const eo_model *model, const float *in,
                               const int64_t *shape, int32_t ndim, float *out, size_t capacity);
 
+/* ---- model cards ----------------------------------------------------------
+ *
+ * A model card says how to run a model right: the source bands it takes and
+ * their order, scale / mean / std, the pixel size (m/px) and web-map zoom it
+ * was trained for, tile size and overlap, its classes (which one is the
+ * background), activation and threshold, and default post-processing
+ * (minimum area, simplification, regularization). It is a JSON document
+ * (schemas/model_card.schema.json; README "Model cards") stored in the ONNX
+ * file's metadata_props under the key "eoproc.card", or beside the model as
+ * MODEL.onnx.json for a file the user cannot rewrite. When both exist the
+ * sidecar wins.
+ */
+typedef struct eo_model_card eo_model_card;
+
+/** Parse a card from JSON text and check it on its own (known keys, types,
+ *  ranges): EO_E_MODEL (model.Invalid) naming the field otherwise.
+ *  @since 1.0 */
+EO_API eo_status eo_model_card_parse(eo_ctx *ctx, eo_model_card **out, const char *json);
+/** The card of the model at path (sidecar, else embedded), checked against
+ *  the model: a card whose bands, classes or tile contradict the model
+ *  fails with EO_E_MODEL naming the field. *out is NULL (and EO_OK) when
+ *  the model has no card. @since 1.0 */
+EO_API eo_status eo_model_card_load(eo_ctx *ctx, eo_model_card **out, const char *model_path);
+/** Accepts NULL. @since 1.0 */
+EO_API void eo_model_card_free(eo_model_card *card);
+/** The card as JSON (compact; release with eo_free). @since 1.0 */
+EO_API eo_status eo_model_card_to_json(eo_ctx *ctx, char **out_json, const eo_model_card *card);
+/** Where the card came from: "embedded", "sidecar" or "json" (parsed from
+ *  text). Borrowed. @since 1.0 */
+EO_API const char *eo_model_card_source(const eo_model_card *card);
+/** A number field by its path: "input.scale", "input.zoom", "input.tile",
+ *  "input.overlap", "input.batch", "input.band_count",
+ *  "input.pixel_size_m.min" / ".max" / ".nominal", "output.threshold",
+ *  "output.class_count", "output.background" (index of the background
+ *  class), "postprocess.min_area_m2", "postprocess.simplify_m",
+ *  "postprocess.fill_holes_m2", "postprocess.regularize" (0 or 1). *out
+ *  is NaN when the card leaves the field unset; an unknown path is
+ *  EO_E_ARG. @since 1.0 */
+EO_API eo_status eo_model_card_get_number(eo_ctx *ctx, const eo_model_card *card, const char *field,
+                                          double *out);
+/** An array field ("input.bands", "input.mean", "input.std"): *n values
+ *  into vals[capacity] (0 when unset; EO_E_ARG if capacity is too small).
+ *  @since 1.0 */
+EO_API eo_status eo_model_card_get_numbers(eo_ctx *ctx, const eo_model_card *card,
+                                           const char *field, double *vals, int32_t capacity,
+                                           int32_t *n);
+/** A string field: "name", "output.activation", "output.classes.name" and
+ *  "input.band_names" (item index). Borrowed from the card; NULL when
+ *  unset. @since 1.0 */
+EO_API eo_status eo_model_card_get_string(eo_ctx *ctx, const eo_model_card *card, const char *field,
+                                          int32_t index, const char **out);
+/** Check a card against a loaded model (bands = input channels, classes =
+ *  output channels, tile = a fixed input size): EO_E_MODEL naming the
+ *  field. @since 1.0 */
+EO_API eo_status eo_model_card_check(eo_ctx *ctx, const eo_model_card *card, const eo_model *model);
+/** Store card in the ONNX file at model_path (NULL removes it): only the
+ *  top-level metadata_props entry "eoproc.card" changes, every other byte
+ *  of the model is kept; written through a temporary name. The card is
+ *  checked against the model first. @since 1.0 */
+EO_API eo_status eo_model_card_write(eo_ctx *ctx, const char *model_path,
+                                     const eo_model_card *card);
+/** The card a model was loaded with (eo_model_load reads it, sidecar
+ *  first; eo_model_load_memory the embedded one), or NULL. Borrowed: lives
+ *  as long as the model. @since 1.0 */
+EO_API const eo_model_card *eo_model_get_card(const eo_model *model);
 /* ---- named tensors: models with several inputs and outputs ---------------
  * Tensors are EO_DT_F32 (ONNX float; float16, bfloat16 and double inputs and
  * outputs are given and returned as float32) or EO_DT_I64 (ONNX int64, and

@@ -78,7 +78,11 @@ typedef struct eoi_onnx {
     eoi_onode *nodes;
     eoi_tensor *inits;
     eoi_vinfo *inputs, *outputs;
+    const char *card; /* metadata_props value of EOI_CARD_KEY, or NULL */
 } eoi_onnx;
+
+/* The metadata_props key of the model card (card.c). */
+#define EOI_CARD_KEY "eoproc.card"
 
 /* Parse an ONNX ModelProto; EO_E_MODEL on any malformation. */
 eo_status eoi_onnx_parse(eo_ctx *ctx, eoi_onnx *out, const uint8_t *data, size_t size);
@@ -88,6 +92,11 @@ void eoi_onnx_free(eoi_onnx *m);
 eo_status eoi_onnx_parse_tensor(eo_ctx *ctx, eoi_arena *arena, const uint8_t *data, size_t size,
                                 eoi_tensor *t);
 const eoi_attr *eoi_attr_find(const eoi_onode *n, const char *name);
+/* The bytes of an ONNX file with its top-level metadata_props entry key
+ * set to value (NULL: removed): every other top-level field is copied byte
+ * for byte, the entry goes last. *out is released with eoi_free. */
+eo_status eoi_onnx_set_metadata(eo_ctx *ctx, uint8_t **out, size_t *out_len, const uint8_t *data,
+                                size_t size, const char *key, const char *value);
 
 /* ---- the executable graph (graph.c) ------------------------------------ */
 enum {
@@ -431,10 +440,31 @@ static inline float eoi_act1(float v, const eoi_act *a) {
 const eoi_graph *eoi_model_graph(const eo_model *m);
 /* The model input as the ONNX file declares it (dims -1: dynamic). */
 const eoi_vinfo *eoi_model_declared_input(const eo_model *m);
+/* eo_model_load with an input shape (NULL: the file's, completed by its
+ * card); failures name the file. */
+eo_status eoi_model_load_path(eo_ctx *ctx, eo_model **out, const char *path, const int64_t *dims,
+                              int32_t ndim);
 /* The same model planned for another input shape. It borrows parent's
  * parsed ONNX: free it (eo_model_free) before parent. */
 eo_status eoi_model_replan(eo_ctx *ctx, eo_model **out, const eo_model *parent, const int64_t *dims,
                            int32_t ndim);
+
+/* ---- the model card (card.c) ------------------------------------------ */
+#define EOI_CARD_MAX_BANDS 64
+#define EOI_CARD_MAX_CLASSES 255
+/* The card's bands, tile and batch against the model's declared input
+ * (N x C x H x W; dims -1 are dynamic): model.Invalid naming the field. */
+eo_status eoi_card_check_input(eo_ctx *ctx, const eo_model_card *c, const eoi_vinfo *decl);
+/* The card's classes and activation against the output channels. */
+eo_status eoi_card_check_output(eo_ctx *ctx, const eo_model_card *c, int64_t channels);
+/* MODEL.onnx -> MODEL.onnx.json */
+eo_status eoi_card_sidecar_path(eo_ctx *ctx, char *buf, size_t cap, const char *model_path);
+/* The card of a model: its sidecar (model_path may be NULL) if there is
+ * one, else the embedded JSON (may be NULL); *out NULL when neither. */
+eo_status eoi_card_find(eo_ctx *ctx, eo_model_card **out, const char *model_path,
+                        const char *embedded);
+/* The declared image input of a parsed model (not an initializer), or NULL. */
+const eoi_vinfo *eoi_onnx_image_input(const eoi_onnx *m);
 
 /* ---- segment.c ----------------------------------------------------------- */
 /* Load a model for segmentation: planned for want (batch, channels, tile

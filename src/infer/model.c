@@ -4,8 +4,10 @@
  * mutex-guarded pool, so many threads can run one model at once. */
 #include "infer_int.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 struct eo_model_opts {
@@ -33,7 +35,9 @@ struct eo_model {
     pthread_mutex_t mu;
     runstate *pool;
     const eoi_onnx *src; /* the parsed ONNX: &onnx, or a parent's (eoi_model_replan) */
-    int32_t ngin;        /* graph inputs (indices into src->inputs) */
+    eo_model_card *card; /* or NULL; a re-planned model borrows its parent's */
+    bool own_card;
+    int32_t ngin; /* graph inputs (indices into src->inputs) */
     int32_t *gin;
     /* plans for other input shapes or bound input values (eo_model_run_named):
      * children borrowing src, each with the bindings it was made for */
@@ -115,6 +119,8 @@ void eo_model_free(eo_model *m) {
     eoi_graph_free(&m->g);
     if (m->src == &m->onnx)
         eoi_onnx_free(&m->onnx);
+    if (m->own_card)
+        eo_model_card_free(m->card);
     eoi_free(m);
 }
 
@@ -164,11 +170,58 @@ static eo_status plan_model(eo_ctx *ctx, eo_model *m, const eoi_bind *binds, int
     return st;
 }
 
-eo_status eo_model_load_memory(eo_ctx *ctx, eo_model **out, const void *data, size_t size,
-                               const eo_model_opts *opts) {
-    EOI_CHECK_ARG(ctx, out);
-    *out = NULL;
-    EOI_CHECK_ARG(ctx, data || size == 0);
+const eoi_vinfo *eoi_onnx_image_input(const eoi_onnx *o) {
+    for (int32_t i = 0; i < o->ninputs; i++) {
+        const eoi_vinfo *v = &o->inputs[i];
+        bool init = false;
+        for (int32_t j = 0; j < o->ninit && !init; j++)
+            init = strcmp(o->inits[j].name, v->name) == 0;
+        if (!init)
+            return v;
+    }
+    return NULL;
+}
+
+/* The input shape a card fixes for a model whose declared input has
+ * dynamic axes: batch (card's or 1), channels (the card's band count),
+ * height and width (the card's tile). With fill, axes the card leaves open
+ * get 1 channel / 256 pixels (for checking a card, never for running).
+ * false when nothing is to be done or the card cannot fix every axis. */
+static bool card_dims(eo_ctx *ctx, const eoi_onnx *o, const eo_model_card *c, bool fill,
+                      int64_t dims[4]) {
+    const eoi_vinfo *v = eoi_onnx_image_input(o);
+    if (!c || !v || v->ndim != 4)
+        return false;
+    bool dynamic = false;
+    for (int32_t d = 0; d < 4; d++)
+        dynamic = dynamic || v->dims[d] <= 0;
+    if (!dynamic)
+        return false;
+    double batch, bands, tile;
+    eo_model_card_get_number(ctx, c, "input.batch", &batch);
+    eo_model_card_get_number(ctx, c, "input.band_count", &bands);
+    eo_model_card_get_number(ctx, c, "input.tile", &tile);
+    double want[4] = {isnan(batch) ? 1.0 : batch, bands, tile, tile};
+    double dflt[4] = {1.0, 1.0, 256.0, 256.0};
+    for (int32_t d = 0; d < 4; d++) {
+        if (v->dims[d] > 0)
+            dims[d] = v->dims[d];
+        else if (!isnan(want[d]))
+            dims[d] = (int64_t)want[d];
+        else if (fill)
+            dims[d] = (int64_t)dflt[d];
+        else
+            return false;
+    }
+    return true;
+}
+
+/* Parse, find the card (sidecar of path, else embedded), plan the graph
+ * for dims (NULL: the caller gave none: the file's, completed by the card)
+ * and check the card against the model. check_only: complete open axes
+ * with placeholders (the model is never run). */
+static eo_status load_model(eo_ctx *ctx, eo_model **out, const void *data, size_t size,
+                            const char *path, const int64_t *dims, int32_t ndim, bool check_only) {
     eo_status st;
     eoi_bind *binds = NULL;
     eo_model *m = model_alloc(ctx);
@@ -177,6 +230,15 @@ eo_status eo_model_load_memory(eo_ctx *ctx, eo_model **out, const void *data, si
     if ((st = eoi_onnx_parse(ctx, &m->onnx, data, size)) != EO_OK)
         goto fail;
     m->src = &m->onnx;
+    if ((st = eoi_card_find(ctx, &m->card, path, m->onnx.card)) != EO_OK)
+        goto fail;
+    m->own_card = true;
+    if (check_only && !m->card) { /* nothing to check: no graph */
+        *out = m;
+        return EO_OK;
+    }
+    if ((st = eoi_card_check_input(ctx, m->card, eoi_onnx_image_input(&m->onnx))) != EO_OK)
+        goto fail;
     if (m->onnx.ir_version < 3 || m->onnx.ir_version > 8 || m->onnx.opset < 6 ||
         m->onnx.opset > 18) {
         st = eoi_fail(ctx, EO_E_MODEL_UNSUPPORTED,
@@ -186,7 +248,12 @@ eo_status eo_model_load_memory(eo_ctx *ctx, eo_model **out, const void *data, si
     }
     if ((st = eoi_graph_check_ops(ctx, &m->onnx)) != EO_OK || (st = find_inputs(ctx, m)) != EO_OK)
         goto fail;
-    if (opts && opts->ndim) { /* the shape is for the first float input */
+    int64_t cdims[4];
+    if (!dims && card_dims(ctx, &m->onnx, m->card, check_only, cdims)) {
+        dims = cdims;
+        ndim = 4;
+    }
+    if (dims && ndim) { /* the shape is for the first float input */
         if (!(binds = eoi_calloc(ctx, (size_t)m->ngin + 1, sizeof *binds))) {
             st = EO_E_NOMEM;
             goto fail;
@@ -195,8 +262,8 @@ eo_status eo_model_load_memory(eo_ctx *ctx, eo_model **out, const void *data, si
         for (int32_t i = 0; i < m->ngin; i++) {
             binds[i].ndim = -1;
             if (!done && eoi_elem_internal(m->onnx.inputs[m->gin[i]].elem) == EOI_F32) {
-                binds[i].ndim = opts->ndim;
-                memcpy(binds[i].dims, opts->dims, (size_t)opts->ndim * sizeof *opts->dims);
+                binds[i].ndim = ndim;
+                memcpy(binds[i].dims, dims, (size_t)ndim * sizeof *dims);
                 done = 1;
             }
         }
@@ -204,6 +271,14 @@ eo_status eo_model_load_memory(eo_ctx *ctx, eo_model **out, const void *data, si
     if ((st = plan_model(ctx, m, binds, 1)) != EO_OK)
         goto fail;
     eoi_free(binds);
+    binds = NULL;
+    if (m->planned) {
+        const eoi_value *ov = &m->g.values[m->g.output];
+        if (ov->ndim == 4 && (st = eoi_card_check_output(ctx, m->card, ov->dims[1])) != EO_OK) {
+            eoi_graph_free(&m->g);
+            goto fail;
+        }
+    }
     *out = m;
     return EO_OK;
 fail:
@@ -211,27 +286,108 @@ fail:
     eoi_free(m->gin);
     pthread_mutex_destroy(&m->mu);
     eoi_onnx_free(&m->onnx);
+    eo_model_card_free(m->card);
     eoi_free(m);
     return st;
+}
+
+eo_status eo_model_load_memory(eo_ctx *ctx, eo_model **out, const void *data, size_t size,
+                               const eo_model_opts *opts) {
+    EOI_CHECK_ARG(ctx, out);
+    *out = NULL;
+    EOI_CHECK_ARG(ctx, data || size == 0);
+    return load_model(ctx, out, data, size, NULL, opts && opts->ndim ? opts->dims : NULL,
+                      opts ? opts->ndim : 0, false);
+}
+
+/* Load the model file at path (the message names it on failure). */
+static eo_status load_path(eo_ctx *ctx, eo_model **out, const char *path, const int64_t *dims,
+                           int32_t ndim, bool check_only) {
+    uint8_t *data = NULL;
+    size_t len = 0;
+    eo_status st = eoi_read_file_bytes(ctx, &data, &len, path, SIZE_MAX - 1);
+    if (st != EO_OK)
+        return st;
+    st = load_model(ctx, out, data, len, path, dims, ndim, check_only);
+    eoi_free(data);
+    if (st != EO_OK && strncmp(eo_ctx_errmsg(ctx), path, strlen(path)) != 0) {
+        /* name the file in the message */
+        char msg[EOI_MSG_MAX];
+        snprintf(msg, sizeof msg, "%s", eo_ctx_errmsg(ctx));
+        eoi_fail(ctx, st, "%s: %s", path, msg);
+    }
+    return st;
+}
+
+eo_status eoi_model_load_path(eo_ctx *ctx, eo_model **out, const char *path, const int64_t *dims,
+                              int32_t ndim) {
+    *out = NULL;
+    return load_path(ctx, out, path, dims, ndim, false);
 }
 
 eo_status eo_model_load(eo_ctx *ctx, eo_model **out, const char *path, const eo_model_opts *opts) {
     EOI_CHECK_ARG(ctx, out);
     *out = NULL;
     EOI_CHECK_ARG(ctx, path);
-    uint8_t *data = NULL;
-    size_t len = 0;
-    eo_status st = eoi_read_file_bytes(ctx, &data, &len, path, SIZE_MAX - 1);
-    if (st != EO_OK)
-        return st;
-    st = eo_model_load_memory(ctx, out, data, len, opts);
-    eoi_free(data);
-    if (st != EO_OK) {
-        /* name the file in the message */
+    return load_path(ctx, out, path, opts && opts->ndim ? opts->dims : NULL, opts ? opts->ndim : 0,
+                     false);
+}
+
+const eo_model_card *eo_model_get_card(const eo_model *m) { return m ? m->card : NULL; }
+
+eo_status eo_model_card_load(eo_ctx *ctx, eo_model_card **out, const char *path) {
+    EOI_CHECK_ARG(ctx, out);
+    *out = NULL;
+    EOI_CHECK_ARG(ctx, path);
+    eo_model *m = NULL;
+    EOI_TRY_RET(load_path(ctx, &m, path, NULL, 0, true));
+    *out = m->card;
+    m->own_card = false;
+    eo_model_free(m);
+    return EO_OK;
+}
+
+eo_status eo_model_card_check(eo_ctx *ctx, const eo_model_card *card, const eo_model *m) {
+    EOI_CHECK_ARG(ctx, card && m);
+    EOI_TRY_RET(eoi_card_check_input(ctx, card, eoi_onnx_image_input(m->src)));
+    const eoi_value *ov = &m->g.values[m->g.output];
+    return ov->ndim == 4 ? eoi_card_check_output(ctx, card, ov->dims[1]) : EO_OK;
+}
+
+eo_status eo_model_card_write(eo_ctx *ctx, const char *path, const eo_model_card *card) {
+    EOI_CHECK_ARG(ctx, path);
+    uint8_t *data = NULL, *outb = NULL;
+    size_t len = 0, outlen = 0;
+    char *json = NULL;
+    eo_model *m = NULL;
+    eo_status st = EO_OK;
+    EOI_TRY(st, eoi_read_file_bytes(ctx, &data, &len, path, SIZE_MAX - 1));
+    if (card) {
+        /* the model with this card embedded, checked as a load would */
+        EOI_TRY(st, eo_model_card_to_json(ctx, &json, card));
+        EOI_TRY(st, eoi_onnx_set_metadata(ctx, &outb, &outlen, data, len, EOI_CARD_KEY, json));
+    } else {
+        EOI_TRY(st, eoi_onnx_set_metadata(ctx, &outb, &outlen, data, len, EOI_CARD_KEY, NULL));
+    }
+    if (card)
+        EOI_TRY(st, load_model(ctx, &m, outb, outlen, NULL, NULL, 0, true));
+    EOI_TRY(st, eoi_write_file(ctx, path, outb, outlen));
+    char side[4200];
+    struct stat sb;
+    if (eoi_card_sidecar_path(ctx, side, sizeof side, path) == EO_OK && stat(side, &sb) == 0)
+        eoi_log(ctx, EO_LOG_WARN,
+                "%s: the sidecar %s exists and wins over the card written into the model", path,
+                side);
+done:
+    if (st != EO_OK && strncmp(eo_ctx_errmsg(ctx), path, strlen(path)) != 0) {
         char msg[EOI_MSG_MAX];
         snprintf(msg, sizeof msg, "%s", eo_ctx_errmsg(ctx));
         eoi_fail(ctx, st, "%s: %s", path, msg);
     }
+    eo_model_free(m);
+    eo_free(json);
+    eoi_free(outb);
+    eoi_free(data);
     return st;
 }
 
@@ -825,6 +981,7 @@ eo_status eoi_model_replan(eo_ctx *ctx, eo_model **out, const eo_model *parent, 
     if (!m)
         return eo_ctx_status(ctx);
     m->src = parent->src;
+    m->card = parent->card;
     eo_status st = find_inputs(ctx, m);
     eoi_bind *binds = st == EO_OK ? eoi_calloc(ctx, (size_t)m->ngin + 1, sizeof *binds) : NULL;
     if (st == EO_OK && !binds)

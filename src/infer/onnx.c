@@ -586,6 +586,26 @@ static eo_status parse_vinfo(parser *ps, pb r, eoi_vinfo *vi) {
     return EO_OK;
 }
 
+/* ---- StringStringEntryProto (metadata_props) --------------------------- */
+static eo_status parse_entry(parser *ps, pb r, const char **key, const char **value) {
+    while (r.p < r.end) {
+        uint32_t f, w;
+        const uint8_t *at = r.p;
+        pb s;
+        TRY_PB(rd_tag(&r, &f, &w), at, "bad field tag in a metadata entry");
+        if ((f == 1 || f == 2) && w == WT_LEN) {
+            TRY_PB(rd_len(&r, &s), at, "bad metadata string");
+            const char *str = dup_str(ps, &s);
+            if (!str)
+                return ps->st;
+            *(f == 1 ? key : value) = str;
+        } else {
+            TRY_PB(skip(&r, w), at, "bad metadata entry field");
+        }
+    }
+    return EO_OK;
+}
+
 /* ---- GraphProto and ModelProto ----------------------------------------- */
 static eo_status parse_graph(parser *ps, pb r, eoi_onnx *m) {
     vec nodes = {0}, inits = {0}, inputs = {0}, outputs = {0};
@@ -679,6 +699,13 @@ eo_status eoi_onnx_parse(eo_ctx *ctx, eoi_onnx *m, const uint8_t *data, size_t s
             }
             if (domain[0] == '\0' || strcmp(domain, "ai.onnx") == 0)
                 m->opset = version;
+        } else if (f == 14 && w == WT_LEN) { /* StringStringEntryProto */
+            rd_len(&r, &s);
+            const char *key = NULL, *value = NULL;
+            if (parse_entry(ps, s, &key, &value) != EO_OK)
+                goto fail;
+            if (key && value && strcmp(key, EOI_CARD_KEY) == 0)
+                m->card = value;
         } else {
             skip(&r, w);
         }
@@ -712,6 +739,99 @@ const eoi_attr *eoi_attr_find(const eoi_onode *n, const char *name) {
         if (strcmp(n->attr[i].name, name) == 0)
             return &n->attr[i];
     return NULL;
+}
+
+/* ---- rewriting metadata_props ------------------------------------------- */
+
+static size_t put_varint(uint8_t *p, uint64_t v) {
+    size_t n = 0;
+    do {
+        uint8_t b = (uint8_t)(v & 0x7f);
+        v >>= 7;
+        if (p)
+            p[n] = b | (v ? 0x80 : 0);
+        n++;
+    } while (v);
+    return n;
+}
+
+/* Is the StringStringEntryProto in e's bytes the one of key? -1: malformed. */
+static int entry_has_key(pb e, const char *key) {
+    size_t klen = strlen(key);
+    int match = 0;
+    while (e.p < e.end) {
+        uint32_t f, w;
+        pb s;
+        if (rd_tag(&e, &f, &w))
+            return -1;
+        if (f == 1 && w == WT_LEN) {
+            if (rd_len(&e, &s))
+                return -1;
+            match = (size_t)(s.end - s.p) == klen && memcmp(s.p, key, klen) == 0;
+        } else if (skip(&e, w)) {
+            return -1;
+        }
+    }
+    return match;
+}
+
+eo_status eoi_onnx_set_metadata(eo_ctx *ctx, uint8_t **out, size_t *out_len, const uint8_t *data,
+                                size_t size, const char *key, const char *value) {
+    *out = NULL;
+    *out_len = 0;
+    size_t klen = strlen(key), vlen = value ? strlen(value) : 0;
+    /* the new entry: key (field 1) and value (field 2), as field 14 */
+    size_t elen =
+        1 + put_varint(NULL, klen) + klen + (value ? 1 + put_varint(NULL, vlen) + vlen : 0);
+    size_t cap;
+    if (eoi_add_size(&cap, size, elen + 32))
+        return eoi_fail(ctx, EO_E_LIMIT, "ONNX file of %zu bytes is too large", size);
+    uint8_t *buf = eoi_malloc(ctx, cap);
+    if (!buf)
+        return EO_E_NOMEM;
+    size_t n = 0;
+    pb r = {data, data + size};
+    while (r.p < r.end) {
+        const uint8_t *start = r.p;
+        uint32_t f, w;
+        pb body = r;
+        if (rd_tag(&r, &f, &w) || (body = r, skip(&r, w))) {
+            eoi_free(buf);
+            return eoi_fail(ctx, EO_E_MODEL,
+                            "ONNX file is corrupt or truncated: bad field at byte %td",
+                            start - data);
+        }
+        if (f == 14 && w == WT_LEN) {
+            pb e;
+            rd_len(&body, &e);
+            int has = entry_has_key(e, key);
+            if (has < 0) {
+                eoi_free(buf);
+                return eoi_fail(ctx, EO_E_MODEL,
+                                "ONNX file is corrupt: bad metadata entry at byte %td",
+                                start - data);
+            }
+            if (has)
+                continue; /* replaced below */
+        }
+        memcpy(buf + n, start, (size_t)(r.p - start));
+        n += (size_t)(r.p - start);
+    }
+    if (value) {
+        n += put_varint(buf + n, (14u << 3) | WT_LEN);
+        n += put_varint(buf + n, elen);
+        buf[n++] = (1u << 3) | WT_LEN;
+        n += put_varint(buf + n, klen);
+        memcpy(buf + n, key, klen);
+        n += klen;
+        buf[n++] = (2u << 3) | WT_LEN;
+        n += put_varint(buf + n, vlen);
+        memcpy(buf + n, value, vlen);
+        n += vlen;
+    }
+    *out = buf;
+    *out_len = n;
+    return EO_OK;
 }
 
 eo_status eoi_onnx_parse_tensor(eo_ctx *ctx, eoi_arena *arena, const uint8_t *data, size_t size,

@@ -1015,7 +1015,6 @@ eo_status eoi_segment_model_load(eo_ctx *ctx, eo_model **out, const char *path,
     uint8_t *data = NULL;
     size_t len = 0;
     eoi_onnx onnx = {0};
-    eo_model_opts *mo = NULL;
     eo_status st = eoi_read_file_bytes(ctx, &data, &len, path, SIZE_MAX - 1);
     if (st != EO_OK)
         return st;
@@ -1024,33 +1023,14 @@ eo_status eoi_segment_model_load(eo_ctx *ctx, eo_model **out, const char *path,
     /* the dimensions the file fixes stay as they are (eo_segment names a
      * mismatch with the bands or the tile) */
     if (eoi_onnx_parse(ctx, &onnx, data, len) == EO_OK) {
-        for (int32_t i = 0; i < onnx.ninputs; i++) {
-            const eoi_vinfo *v = &onnx.inputs[i];
-            bool init = false;
-            for (int32_t j = 0; j < onnx.ninit && !init; j++)
-                init = strcmp(onnx.inits[j].name, v->name) == 0;
-            if (init || v->ndim != 4)
-                continue;
-            for (int32_t d = 0; d < 4; d++)
-                if (v->dims[d] > 0)
-                    dims[d] = v->dims[d];
-            break;
-        }
+        const eoi_vinfo *v = eoi_onnx_image_input(&onnx);
+        for (int32_t d = 0; v && v->ndim == 4 && d < 4; d++)
+            if (v->dims[d] > 0)
+                dims[d] = v->dims[d];
         eoi_onnx_free(&onnx);
     }
-    st = eo_model_opts_new(ctx, &mo);
-    if (st == EO_OK)
-        st = eo_model_opts_set_input_shape(ctx, mo, dims, 4);
-    if (st == EO_OK)
-        st = eo_model_load_memory(ctx, out, data, len, mo);
-    if (st != EO_OK) {
-        char msg[EOI_MSG_MAX];
-        snprintf(msg, sizeof msg, "%s", eo_ctx_errmsg(ctx));
-        eoi_fail(ctx, st, "%s: %s", path, msg);
-    }
-    eo_model_opts_free(mo);
     eoi_free(data);
-    return st;
+    return eoi_model_load_path(ctx, out, path, dims, 4);
 }
 
 eo_status eo_segment(eo_ctx *ctx, char **out_json, const char *path, const eo_model *model,
