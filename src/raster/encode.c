@@ -70,6 +70,11 @@ static eo_status encode(eo_ctx *ctx, void **out, size_t *size, const eo_raster *
 
 eo_status eo_raster_encode(eo_ctx *ctx, void **out, size_t *size, const eo_raster *r,
                            const char *format, int32_t quality) {
+    return eoi_raster_encode(ctx, out, size, r, format, quality, 0);
+}
+
+eo_status eoi_raster_encode(eo_ctx *ctx, void **out, size_t *size, const eo_raster *r,
+                            const char *format, int32_t quality, int32_t png_level) {
     EOI_CHECK_ARG(ctx, out && size);
     *out = NULL;
     *size = 0;
@@ -111,7 +116,8 @@ eo_status eo_raster_encode(eo_ctx *ctx, void **out, size_t *size, const eo_raste
     if (r->width > INT32_MAX || r->height > INT32_MAX)
         return eoi_fail(ctx, EO_E_LIMIT, "raster too large to encode");
     if (strcmp(driver, "PNG") == 0)
-        return eoi_png_encode(ctx, out, size, r, bands, 3);
+        return eoi_png_encode(ctx, out, size, r, bands,
+                              png_level > 0 ? png_level : EOI_PNG_LEVEL_DEFAULT);
     eoi_gdal_begin(ctx);
     eo_status st = encode(ctx, out, size, r, driver, bands, quality);
     eoi_gdal_end(ctx);

@@ -11,6 +11,7 @@
 struct eo_pyramid_opts {
     char format[8]; /* png, jpeg, webp, tif */
     int32_t quality;
+    int32_t png_level; /* 0: EOI_PNG_LEVEL_DEFAULT */
     bool tms, keep_empty;
 };
 
@@ -24,6 +25,15 @@ eo_status eo_pyramid_opts_new(eo_ctx *ctx, eo_pyramid_opts **out) {
 }
 
 void eo_pyramid_opts_free(eo_pyramid_opts *o) { eoi_free(o); }
+
+eo_status eo_pyramid_opts_set_png_level(eo_ctx *ctx, eo_pyramid_opts *o, int32_t level) {
+    EOI_CHECK_ARG(ctx, o);
+    if (level < 0 || level > 12)
+        return eoi_fail(ctx, EO_E_ARG, "png_level %d: 1..12 (0: default %d)", (int)level,
+                        EOI_PNG_LEVEL_DEFAULT);
+    o->png_level = level;
+    return EO_OK;
+}
 
 eo_status eo_pyramid_opts_set_format(eo_ctx *ctx, eo_pyramid_opts *o, const char *format,
                                      int32_t quality) {
@@ -85,7 +95,8 @@ static eo_status write_tile(struct pyramid *p, int64_t i, int32_t w) {
     if (strcmp(p->o.format, "tif") == 0) {
         EOI_TRY(st, eo_raster_write(ctx, r, path, NULL));
     } else {
-        EOI_TRY(st, eo_raster_encode(ctx, &bytes, &size, r, p->o.format, p->o.quality));
+        EOI_TRY(st, eoi_raster_encode(ctx, &bytes, &size, r, p->o.format, p->o.quality,
+                                      p->o.png_level));
         EOI_TRY(st, eoi_write_file(ctx, path, bytes, size));
     }
     atomic_fetch_add(&p->written, 1);

@@ -1,11 +1,14 @@
 /* test_tiles.c - web-mercator tile math against closed forms and known
  * values: the grid's extent, Bing's QuadKey example, resolution per zoom,
  * point to tile, XYZ/TMS, and the tiles that cover an AOI; the pyramid
- * writer (eo_tiles_write) against the one-tile path and the TMS formula. */
+ * writer (eo_tiles_write) against the one-tile path and the TMS formula;
+ * its PNG level: lossless at 1 and 12 (GDAL's PNG decoder gives back the
+ * pixels of eo_tile_read), the higher level writes fewer bytes. */
 #include "eoi.h"
 #include "tap.h"
 
 #include <dirent.h>
+#include <gdal.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +28,55 @@ static eo_geom *polygon(eo_ctx *ctx, double x0, double y0, double x1, double y1)
     return g;
 }
 
+/* Calls fn for every file z/x/row.png of dir, zooms z0..z1; returns their
+ * count. */
+typedef void (*png_fn)(void *user, const char *path, int32_t z, int32_t x, int32_t row);
+static long walk_pngs(const char *dir, int32_t z0, int32_t z1, png_fn fn, void *user) {
+    long found = 0;
+    for (int32_t z = z0; z <= z1; z++)
+        for (int32_t x = 0; x < (1 << z); x++) {
+            char col[1200];
+            snprintf(col, sizeof col, "%s/%d/%d", dir, (int)z, (int)x);
+            DIR *d = opendir(col);
+            struct dirent *e;
+            while (d && (e = readdir(d))) {
+                int row, n = 0;
+                if (sscanf(e->d_name, "%d.png%n", &row, &n) != 1 || e->d_name[n])
+                    continue;
+                char path[1500];
+                snprintf(path, sizeof path, "%s/%s", col, e->d_name);
+                found++;
+                fn(user, path, z, x, row);
+            }
+            if (d)
+                closedir(d);
+        }
+    return found;
+}
+
+struct same_bytes {
+    eo_ctx *ctx;
+    eo_dataset *ds;
+    long same;
+};
+
+/* The file holds the bytes of eo_tile_read + eo_raster_encode (TMS rows). */
+static void same_bytes(void *user, const char *path, int32_t z, int32_t x, int32_t row) {
+    struct same_bytes *s = user;
+    size_t len = 0;
+    unsigned char *bytes = tap_read(path, &len);
+    eo_raster *r = NULL;
+    void *ref = NULL;
+    size_t rlen = 0;
+    int32_t y = (1 << z) - 1 - row; /* TMS row to XYZ */
+    CHECK_OK(s->ctx, eo_tile_read(s->ctx, &r, s->ds, z, x, y, NULL));
+    CHECK_OK(s->ctx, eo_raster_encode(s->ctx, &ref, &rlen, r, "png", 0));
+    s->same += bytes && ref && rlen == len && memcmp(ref, bytes, len) == 0;
+    eo_free(ref);
+    eo_raster_free(r);
+    free(bytes);
+}
+
 /* The pyramid writer: every tile it reports is a file, named by the TMS row
  * formula 2^z - 1 - y, holding the bytes eo_tile_read + eo_raster_encode
  * give for that tile; bad arguments are refused without writing. */
@@ -40,43 +92,15 @@ static void test_tiles_write(eo_ctx *ctx) {
     CHECK_OK(ctx, eo_pyramid_opts_set_tms(ctx, po, 1));
     char *json = NULL;
     CHECK_OK(ctx, eo_tiles_write(ctx, &json, ds, dir, 11, 12, NULL, po));
-    long written = -1, found = 0, same = 0;
+    long written = -1;
     if (json) {
         const char *w = strstr(json, "\"tiles_written\":");
         written = w ? strtol(w + 16, NULL, 10) : -1;
         CHECK(strstr(json, "\"scheme\":\"tms\"") != NULL);
     }
     eo_free(json);
-    /* every file of the folder: z/x/row.png */
-    for (int32_t z = 11; z <= 12; z++)
-        for (int32_t x = 0; x < (1 << z); x++) {
-            char col[1200];
-            snprintf(col, sizeof col, "%s/%d/%d", dir, (int)z, (int)x);
-            DIR *d = opendir(col);
-            struct dirent *e;
-            while (d && (e = readdir(d))) {
-                int row, n = 0;
-                if (sscanf(e->d_name, "%d.png%n", &row, &n) != 1 || e->d_name[n])
-                    continue;
-                char path[1500];
-                snprintf(path, sizeof path, "%s/%s", col, e->d_name);
-                size_t len = 0;
-                unsigned char *bytes = tap_read(path, &len);
-                found++;
-                eo_raster *r = NULL;
-                void *ref = NULL;
-                size_t rlen = 0;
-                int32_t y = (1 << z) - 1 - row; /* TMS row to XYZ */
-                CHECK_OK(ctx, eo_tile_read(ctx, &r, ds, z, x, y, NULL));
-                CHECK_OK(ctx, eo_raster_encode(ctx, &ref, &rlen, r, "png", 0));
-                same += bytes && ref && rlen == len && memcmp(ref, bytes, len) == 0;
-                eo_free(ref);
-                eo_raster_free(r);
-                free(bytes);
-            }
-            if (d)
-                closedir(d);
-        }
+    struct same_bytes sb = {ctx, ds, 0};
+    long found = walk_pngs(dir, 11, 12, same_bytes, &sb), same = sb.same;
     CHECKF(written > 0 && found == written && same == found, "written %ld, found %ld, same %ld",
            written, found, same);
 
@@ -90,6 +114,70 @@ static void test_tiles_write(eo_ctx *ctx) {
     unsigned char *nothing = tap_read(dir, &len);
     CHECK(nothing == NULL); /* nothing was written */
     free(nothing);
+    eo_pyramid_opts_free(po);
+    eo_dataset_close(ds);
+}
+
+struct same_pixels {
+    eo_ctx *ctx;
+    eo_dataset *ds;
+    long same, bytes;
+};
+
+/* Pixels of a PNG tile (XYZ rows) through GDAL equal to those of
+ * eo_tile_read (RGBA uint8, band-sequential); counts the file's bytes. */
+static void same_pixels(void *user, const char *path, int32_t z, int32_t x, int32_t y) {
+    struct same_pixels *s = user;
+    GDALDatasetH g = GDALOpen(path, GA_ReadOnly);
+    eo_raster *r = NULL;
+    if (g && eo_tile_read(s->ctx, &r, s->ds, z, x, y, NULL) == EO_OK) {
+        int w = GDALGetRasterXSize(g), h = GDALGetRasterYSize(g), nb = GDALGetRasterCount(g);
+        size_t n = (size_t)w * (size_t)h * (size_t)nb;
+        unsigned char *px = malloc(n);
+        s->same += px && w == eo_raster_width(r) && h == eo_raster_height(r) && nb == 4 &&
+                   GDALDatasetRasterIO(g, GF_Read, 0, 0, w, h, px, w, h, GDT_Byte, nb, NULL, 0, 0,
+                                       0) == CE_None &&
+                   memcmp(px, eo_raster_data(r), n) == 0;
+        free(px);
+    }
+    if (g)
+        GDALClose(g);
+    eo_raster_free(r);
+    size_t len = 0;
+    free(tap_read(path, &len));
+    s->bytes += (long)len;
+}
+
+/* png_level 1 and 12: every tile decodes (GDAL) to eo_tile_read's pixels,
+ * and level 12 writes fewer bytes than level 1 (the level reaches deflate). */
+static void test_png_level(eo_ctx *ctx) {
+    eo_dataset *ds = NULL;
+    CHECK_OK(ctx, eo_dataset_open(ctx, &ds, tap_data("L7_ETMs.tif")));
+    if (!ds)
+        return;
+    eo_pyramid_opts *po = NULL;
+    CHECK_OK(ctx, eo_pyramid_opts_new(ctx, &po));
+    CHECK_ST(ctx, eo_pyramid_opts_set_png_level(ctx, po, 13), EO_E_ARG);
+    CHECK_ST(ctx, eo_pyramid_opts_set_png_level(ctx, po, -1), EO_E_ARG);
+    long total[2] = {0, 0}, found[2] = {0, 0}, same[2] = {0, 0};
+    const int32_t levels[2] = {1, 12}, z = 12;
+    for (int i = 0; i < 2; i++) {
+        char dir[1024], name[64];
+        snprintf(name, sizeof name, "pyramid_level%d", (int)levels[i]);
+        snprintf(dir, sizeof dir, "%s", tap_tmp(name));
+        CHECK_OK(ctx, eo_pyramid_opts_set_png_level(ctx, po, levels[i]));
+        char *json = NULL;
+        CHECK_OK(ctx, eo_tiles_write(ctx, &json, ds, dir, z, z, NULL, po));
+        eo_free(json);
+        struct same_pixels sp = {ctx, ds, 0, 0};
+        found[i] = walk_pngs(dir, z, z, same_pixels, &sp);
+        same[i] = sp.same;
+        total[i] = sp.bytes;
+        CHECKF(found[i] > 0 && same[i] == found[i], "level %d: %ld tiles, %ld equal",
+               (int)levels[i], found[i], same[i]);
+    }
+    CHECKF(found[0] == found[1] && total[1] < total[0], "level 1: %ld B, level 12: %ld B", total[0],
+           total[1]);
     eo_pyramid_opts_free(po);
     eo_dataset_close(ds);
 }
@@ -249,6 +337,7 @@ int main(void) {
     eo_geom_opts_free(o);
 
     test_tiles_write(ctx);
+    test_png_level(ctx);
     eo_ctx_free(ctx);
     return tap_done();
 }

@@ -53,6 +53,8 @@ __all__ = [
     "__version__",
     "aoi_area",
     "build_info",
+    "get_threads",
+    "set_threads",
     "calc",
     "change_detection",
     "clip",
@@ -70,8 +72,6 @@ __all__ = [
     "run",
     "schema",
     "result_schema",
-    "set_threads",
-    "get_threads",
     "tile",
     "tile_bounds",
     "tiles_cover",
@@ -186,7 +186,7 @@ def _free_ctx(ptr):
 class _Ctx:
     """Owns one eo_ctx; freed when this object dies or at interpreter exit."""
 
-    __slots__ = ("ptr", "busy", "_finalizer", "__weakref__")
+    __slots__ = ("ptr", "busy", "threads_gen", "_finalizer", "__weakref__")
 
     def __init__(self, free_at_exit):
         ptr = c_void_p()
@@ -206,30 +206,11 @@ class _Ctx:
 
 
 _tls = threading.local()
-_threads = 0  # worker threads of every call (set_threads); 0: all CPUs
-
-
-def set_threads(n):
-    """Set the number of worker threads eoproc uses for the calls made from
-    every thread of this process (the CLI's ``--threads``); 0 or None: one
-    per CPU (the default). Results do not depend on it: the same bytes with
-    any count.
-
-    Raises:
-        Error: ``arg.Invalid`` for a negative count or one above 1024.
-    """
-    global _threads
-    if n is None:
-        n = 0
-    if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 1024:
-        raise _arg_error("threads must be an integer from 0 (all CPUs) to 1024, got %r" % (n,))
-    _threads = n
-
-
-def get_threads():
-    """The worker threads a call uses now: set_threads' count, or the CPUs."""
-    with _context() as ctx:
-        return int(_lib.eo_ctx_get_threads(ctx))
+# Thread count set by set_threads() (0 = one per CPU), applied to every
+# thread's context before its next call; _threads_gen tells a context that
+# the setting changed since it last applied it.
+_threads = 0
+_threads_gen = 0
 
 
 @contextlib.contextmanager
@@ -239,7 +220,12 @@ def _context():
     h = getattr(_tls, "ctx", None)
     if h is None:
         h = _Ctx(threading.current_thread() is threading.main_thread())
+        h.threads_gen = -1
         _tls.ctx = h
+    if h.threads_gen != _threads_gen:
+        gen, n = _threads_gen, _threads
+        if _lib.eo_ctx_set_threads(h.ptr, n) == _lib.EO_OK:
+            h.threads_gen = gen
     if h.busy:
         # called again from inside a callback of this thread's running call
         tmp = _Ctx(False)
@@ -250,7 +236,6 @@ def _context():
             tmp.close()
         return
     h.busy = True
-    _lib.eo_ctx_set_threads(h.ptr, _threads)
     try:
         yield h.ptr
     finally:
@@ -376,6 +361,31 @@ def _int(v, what):
 def version():
     """Version of the loaded C library, e.g. ``"1.0.0"``."""
     return _lib.eo_version_string().decode("ascii")
+
+
+def set_threads(n):
+    """Number of worker threads the library uses for parallel work (tiling,
+    compression, window loops, inference), for every Python thread from its
+    next call on; 0 (the default) means one per online CPU. Functions with
+    their own ``threads=`` argument (e.g. :func:`cog`) override it for that
+    call.
+
+    Raises:
+        Error: ``arg.Invalid`` if n is not an integer in 0..1024.
+    """
+    global _threads, _threads_gen
+    n = _int(n, "threads")
+    if n < 0 or n > 1024:
+        raise _arg_error("threads %d out of range (0..1024)" % n)
+    _threads = n
+    _threads_gen += 1
+
+
+def get_threads():
+    """The number of worker threads the library will use (0 resolved to the
+    CPU count), as the calling thread's context reports it."""
+    with _context() as ctx:
+        return int(_lib.eo_ctx_get_threads(ctx))
 
 
 def build_info():
