@@ -374,9 +374,10 @@ def set_threads(n):
         Error: ``arg.Invalid`` if n is not an integer in 0..1024.
     """
     global _threads, _threads_gen
-    n = _int(n, "threads")
-    if n < 0 or n > 1024:
-        raise _arg_error("threads %d out of range (0..1024)" % n)
+    if n is None:
+        n = 0
+    if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 1024:
+        raise _arg_error("threads must be an integer from 0 (one per CPU) to 1024, got %r" % (n,))
     _threads = n
     _threads_gen += 1
 
