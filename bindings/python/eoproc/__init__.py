@@ -47,6 +47,7 @@ __all__ = [
     "Window",
     "Dataset",
     "DatasetWriter",
+    "GeoArray",
     "Error",
     "Job",
     "Model",
@@ -422,16 +423,17 @@ def info(path):
             _lib.eo_dataset_close(ds)
 
 
-def _raster_to_numpy(ctx, r):
+def _raster_to_numpy(ctx, r, cls=np.ndarray):
     """Copy an eo_raster into a new (bands, height, width) array owned by
-    numpy, with its georeferencing as a dict."""
+    numpy (of class cls: an ndarray subclass), with its georeferencing as a
+    dict."""
     width = _lib.eo_raster_width(r)
     height = _lib.eo_raster_height(r)
     nb = _lib.eo_raster_band_count(r)
     rdt = _lib.eo_raster_dtype(r)
     if rdt not in _NUMPY:
         raise Error("raster has an unknown data type %d" % rdt, "internal", 14)
-    arr = np.empty((nb, height, width), dtype=_NUMPY[rdt])
+    arr = np.ndarray.__new__(cls, (nb, height, width), dtype=_NUMPY[rdt])
     nbytes = _lib.eo_raster_nbytes(r)
     if nbytes != arr.nbytes:
         raise Error(
@@ -560,7 +562,8 @@ def read(
             )
             _check(ctx, st, prog)
 
-            return _raster_to_numpy(ctx, r)
+            arr, georef = _raster_to_numpy(ctx, r, _arrays.GeoArray)
+            return _arrays.from_georef(arr, georef), georef
         finally:
             _lib.eo_raster_free(r)
             _lib.eo_read_opts_free(opts)
@@ -716,6 +719,8 @@ from ._dataset import Dataset, open, open_tiles  # noqa: E402,A004
 from ._rio import CRS, BoundingBox, ColorInterp, MaskFlags, Resampling, Window  # noqa: E402
 from ._io import DatasetWriter  # noqa: E402
 from ._detect import Job, detect, estimate  # noqa: E402
+from . import _arrays  # noqa: E402
+from ._arrays import GeoArray  # noqa: E402
 
 # Every registered operation not written above becomes a function here, from
 # its schema (see _ops): eoproc.preview, eoproc.tiles, eoproc.segment, ...

@@ -13,7 +13,7 @@ from ctypes import byref, c_char_p, c_double, c_void_p
 
 import numpy as np
 
-from . import _lib
+from . import _arrays, _lib
 
 _fn = _lib._fn
 _eo_expr_parse = _fn("eo_expr_parse", _lib.status, [c_void_p, c_void_p, c_char_p])
@@ -100,11 +100,8 @@ def _evaluate(src, text, is_index, window, bands, sensor, constants, scale, offs
             eo._check(
                 ctx, _eo_expr_eval(ctx, byref(r), ds, e, byref(win) if win is not None else None, o)
             )
-            h, w = _lib.eo_raster_height(r), _lib.eo_raster_width(r)
-            arr = np.empty((h, w), dtype=np.float32)
-            if arr.nbytes:
-                eo._check(ctx, _lib.eo_raster_copy_to(ctx, r, arr.ctypes.data, arr.nbytes))
-            return arr
+            arr, georef = eo._raster_to_numpy(ctx, r, _arrays.GeoArray)
+            return _arrays.from_georef(arr.reshape(arr.shape[1:]), georef)
         finally:
             _lib.eo_raster_free(r)
             _eo_opts_free(o)
@@ -129,17 +126,21 @@ def _cog_params(params, cog, out):
 
 
 def index(src, name, out=None, bands=None, sensor=None, constants=None, scale=1, offset=0,
-          nodata=-9999.0, window=None, **cog):
+          nodata=-9999.0, window=None, transform=None, crs=None, **cog):
     """A catalog index (``"NDVI"``, ``"NBR"``, ...) of the raster ``src``.
 
-    Without ``out``: a float32 numpy array (height, width) of the window
-    (``(col, row, width, height)``, default the whole raster), with
-    ``nodata`` where an input is nodata or the formula is undefined (e.g.
-    a zero denominator). With ``out``: writes a float32 Cloud-Optimized
-    GeoTIFF, streamed window by window, and returns the registry's result
-    dict; the COG options are keyword arguments (``compress``, ``level``,
-    ``predictor``, ``blocksize``, ``overviews``, ``resampling``,
-    ``bigtiff``, ``stats``, as in :func:`cog`).
+    ``src`` is a raster path, a dataset, or an array ((bands, h, w); an
+    :class:`eoproc.GeoArray` carries its georeferencing, a plain array takes
+    ``transform=`` and ``crs=``; its nodata is ``GeoArray.nodata``).
+
+    Without ``out``: a float32 :class:`eoproc.GeoArray` (height, width) of the
+    window (``(col, row, width, height)``, default the whole raster) with its
+    transform and CRS, and ``nodata`` where an input is nodata or the formula
+    is undefined (e.g. a zero denominator). With ``out``: writes a float32
+    Cloud-Optimized GeoTIFF, streamed window by window, and returns the
+    registry's result dict; the COG options are keyword arguments
+    (``compress``, ``level``, ``predictor``, ``blocksize``, ``overviews``,
+    ``resampling``, ``bigtiff``, ``stats``, as in :func:`cog`).
 
     ``bands`` maps symbols to band numbers (``"R=3,N=4"`` or
     ``{"R": 3, "N": 4}``); ``sensor`` names a known layout (``"landsat7"``,
@@ -150,28 +151,35 @@ def index(src, name, out=None, bands=None, sensor=None, constants=None, scale=1,
         Error: ``index.Invalid`` (unknown index), ``index.BandMissing``
             (a band the index needs is not mapped), I/O errors.
     """
-    if out is not None:
-        params = _common({"src": _path(src), "index": name, "out": _path(out), "nodata": nodata},
-                         bands, sensor, constants, scale, offset)
-        return _pkg().run("index", **_cog_params(params, cog, out))
-    _cog_params({}, cog, out)
-    return _evaluate(src, name, True, window, bands, sensor, constants, scale, offset, nodata)
+    return _index_or_calc(src, "index", name, out, bands, sensor, constants, scale, offset,
+                          nodata, window, transform, crs, cog)
 
 
 def calc(src, expr, out=None, bands=None, sensor=None, constants=None, scale=1, offset=0,
-         nodata=-9999.0, window=None, **cog):
+         nodata=-9999.0, window=None, transform=None, crs=None, **cog):
     """Band math over ``src``: ``expr`` uses ``b1``, ``b2``, ... (1-based band
     numbers), band symbols (``R``, ``N``, ``S1``, ...), numbers, ``+ - * /
     ^``, comparisons, ``and or not``, ``where(c, a, b)``, ``min``, ``max``,
     ``abs``, ``sqrt``, ``log``, ``exp``, ``clamp(x, lo, hi)``. Same
     arguments and results as :func:`index`; a syntax error raises Error
     ``expr.Syntax`` naming the position."""
-    if out is not None:
-        params = _common({"src": _path(src), "expr": expr, "out": _path(out), "nodata": nodata},
-                         bands, sensor, constants, scale, offset)
-        return _pkg().run("band_math", **_cog_params(params, cog, out))
+    return _index_or_calc(src, "expr", expr, out, bands, sensor, constants, scale, offset,
+                          nodata, window, transform, crs, cog)
+
+
+def _index_or_calc(src, key, text, out, bands, sensor, constants, scale, offset, nodata, window,
+                   transform, crs, cog):
+    """index (key "index") or calc (key "expr") of a path, dataset or array:
+    to the COG out through the registry, or evaluated into a GeoArray."""
     _cog_params({}, cog, out)
-    return _evaluate(src, expr, False, window, bands, sensor, constants, scale, offset, nodata)
+    with _arrays.raster_path(src, transform, crs, need_georef=False) as p:
+        if out is not None:
+            params = _common({"src": p, key: text, "out": _path(out), "nodata": nodata},
+                             bands, sensor, constants, scale, offset)
+            op = "index" if key == "index" else "band_math"
+            return _pkg().run(op, **_cog_params(params, cog, out))
+        return _evaluate(p, text, key == "index", window, bands, sensor, constants, scale, offset,
+                         nodata)
 
 
 def _stats_params(params, coverage, all_touched, percentiles, histogram, stats):
@@ -190,14 +198,23 @@ def _stats_params(params, coverage, all_touched, percentiles, histogram, stats):
 
 def zonal_stats(src, aoi, index=None, expr=None, band=None, coverage=False, all_touched=False,
                 percentiles=None, histogram=0, stats=None, crs=None, bands=None, sensor=None,
-                constants=None, scale=1, offset=0):
+                constants=None, scale=1, offset=0, transform=None, raster_crs=None):
     """Statistics of a band (default 1), an index or an expression over an
     AOI (GeoJSON dict, text or file path; a FeatureCollection gives one
     result per feature under ``"features"``): count, nodata_count, pixels,
     min, max, mean, std, sum, median, ``percentiles`` and a ``histogram`` of
     that many bins. Pixels count by the centre rule, or ``all_touched``, or
     weighted by the exact share of their area inside (``coverage=True``).
-    ``crs`` is the AOI's CRS when the GeoJSON names none (EPSG:4326)."""
+    ``crs`` is the AOI's CRS when the GeoJSON names none (EPSG:4326).
+    ``src`` may be an :class:`eoproc.GeoArray`, or an array with
+    ``transform=`` and ``raster_crs=``."""
+    with _arrays.raster_path(src, transform, raster_crs, what="src") as p:
+        return _zonal(p, aoi, index, expr, band, coverage, all_touched, percentiles, histogram,
+                      stats, crs, bands, sensor, constants, scale, offset)
+
+
+def _zonal(src, aoi, index, expr, band, coverage, all_touched, percentiles, histogram, stats, crs,
+           bands, sensor, constants, scale, offset):
     params = {"src": _path(src), "aoi": _path(aoi) if not isinstance(aoi, dict) else aoi}
     if index is not None:
         params["index"] = index

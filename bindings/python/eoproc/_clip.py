@@ -5,18 +5,24 @@ A thin layer over the registry operation ``clip`` (see
 """
 
 import os
+import shutil
+import tempfile
 
 
-def clip(src, aoi, out, crop=True, all_touched=False, nodata=None, alpha=False, coverage=False,
-         bands=None, crs=None, repair=False, **cog_options):
+def clip(src, aoi, out=None, crop=True, all_touched=False, nodata=None, alpha=False,
+         coverage=False, bands=None, crs=None, repair=False, transform=None, raster_crs=None,
+         **cog_options):
     """Clip a raster to an area of interest, on its own pixel grid, into a COG.
 
     Args:
-        src: path of the raster, or a list of paths opened as one mosaic.
+        src: path of the raster, or a list of paths opened as one mosaic, a
+            dataset, or an :class:`eoproc.GeoArray` (a plain array takes
+            ``transform=`` and ``raster_crs=``).
         aoi: GeoJSON (a dict, its text, or the path of a file): Polygon,
             MultiPolygon (holes allowed), Feature or FeatureCollection, in
             any CRS (EPSG:4326 unless the GeoJSON or ``crs`` names another).
-        out: output path (a Cloud-Optimized GeoTIFF).
+        out: output path (a Cloud-Optimized GeoTIFF); None returns the
+            clipped raster as a :class:`eoproc.GeoArray` instead.
         crop: crop to the AOI's extent (gdalwarp -crop_to_cutline's rule);
             False keeps the raster's extent.
         all_touched: include every pixel the AOI touches, not only those
@@ -36,17 +42,36 @@ def clip(src, aoi, out, crop=True, all_touched=False, nodata=None, alpha=False, 
     Returns:
         dict: path, width, height, bands, dtype, geotransform, window (x, y,
         width, height in the source), nodata, pixels_inside, pixels_total,
-        coverage_sum (with coverage), aoi_area (raster CRS units²), bytes.
+        coverage_sum (with coverage), aoi_area (raster CRS units²), bytes;
+        without ``out``: the :class:`eoproc.GeoArray` (bands, height, width).
 
     Raises:
         eoproc.Error: ``source.NoDataInAOI`` (the AOI misses the raster),
             ``geometry.Invalid``, ``io.NotFound``, ``arg.Invalid`` (a bad
             band or nodata value), ``param.Invalid``, ``io.Write``.
     """
+    from . import _arrays
+
+    if out is None:
+        folder = tempfile.mkdtemp(prefix="eoproc-clip-")
+        try:
+            path = os.path.join(folder, "clip.tif")
+            clip(src, aoi, path, crop, all_touched, nodata, alpha, coverage, bands, crs, repair,
+                 transform, raster_crs, **dict(cog_options, overviews="none", stats=False))
+            return _arrays.read_result(path)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+    with _arrays.raster_path(src, transform, raster_crs) as p:
+        return _clip(p, aoi, out, crop, all_touched, nodata, alpha, coverage, bands, crs, repair,
+                     cog_options)
+
+
+def _clip(src, aoi, out, crop, all_touched, nodata, alpha, coverage, bands, crs, repair,
+          cog_options):
     from . import run
 
     params = {
-        "src": [os.fspath(p) for p in src] if isinstance(src, (list, tuple)) else os.fspath(src),
+        "src": src,
         "aoi": os.fspath(aoi) if isinstance(aoi, os.PathLike) else aoi,
         "out": os.fspath(out),
         "no_crop": not crop,

@@ -1,6 +1,6 @@
 """eoproc.cog: write a Cloud-Optimized GeoTIFF from a file or a numpy array."""
 
-from ctypes import POINTER, byref, c_char_p, c_double, c_int32, c_int64, c_void_p
+from ctypes import POINTER, byref, c_char_p, c_double, c_int32, c_void_p
 
 import numpy as np
 
@@ -25,15 +25,6 @@ eo_cog_opts_set_threads = _fn("eo_cog_opts_set_threads", _st, [_ctx, _opts, c_in
 eo_cog_opts_set_stats = _fn("eo_cog_opts_set_stats", _st, [_ctx, _opts, c_int32])
 eo_cog_write = _fn("eo_cog_write", _st, [_ctx, c_char_p, _lib.dataset_p, _opts])
 eo_cog_write_raster = _fn("eo_cog_write_raster", _st, [_ctx, c_char_p, _lib.raster_p, _opts])
-eo_raster_new = _fn(
-    "eo_raster_new", _st, [_ctx, POINTER(c_void_p), c_int64, c_int64, c_int32, c_int32]
-)
-eo_raster_data = _fn("eo_raster_data", c_void_p, [_lib.raster_p])
-eo_raster_set_geotransform = _fn(
-    "eo_raster_set_geotransform", _st, [_ctx, _lib.raster_p, POINTER(c_double)]
-)
-eo_raster_set_crs = _fn("eo_raster_set_crs", _st, [_ctx, _lib.raster_p, c_char_p])
-eo_raster_set_nodata = _fn("eo_raster_set_nodata", _st, [_ctx, _lib.raster_p, c_double])
 
 
 def _apply_options(pkg, ctx, o, compress, level, predictor, blocksize, overviews, resampling,
@@ -98,8 +89,9 @@ def cog(
         bigtiff: "auto", "yes" or "no".
         threads: compression threads (0 = all CPUs).
         stats: embed per-band statistics.
-        geotransform, crs: georeferencing of an array source (GDAL order;
-            any CRS definition PROJ accepts, e.g. "EPSG:32633").
+        geotransform, crs: georeferencing of an array source (a GDAL
+            6-tuple or an ``affine.Affine``; any CRS definition, e.g.
+            "EPSG:32633", or a CRS); an :class:`eoproc.GeoArray` brings its own.
         progress: optional callable(fraction, stage); return True to cancel.
 
     Raises:
@@ -108,16 +100,13 @@ def cog(
     """
     import eoproc as pkg
 
+    from . import _arrays
+
     out = pkg._cpath(path)
     arr = None
     if isinstance(src, np.ndarray):
         arr = src
-        if arr.ndim == 2:
-            arr = arr[np.newaxis]
-        if arr.ndim != 3 or 0 in arr.shape:
-            raise pkg._arg_error("array must have shape (bands, height, width), got %r" % (src.shape,))
-        dt = pkg._eo_dtype(arr.dtype)
-        arr = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("="))
+        geotransform, crs, nodata = _arrays.georef_of(src, geotransform, crs, nodata)
     else:
         if geotransform is not None or crs is not None:
             raise pkg._arg_error("geotransform and crs are for an array source only")
@@ -135,22 +124,7 @@ def cog(
                 pkg._check(ctx, _lib.eo_dataset_open(ctx, byref(ds), spath))
                 pkg._check(ctx, eo_cog_write(ctx, out, ds, o), prog)
                 return
-            nb, h, w = arr.shape
-            pkg._check(ctx, eo_raster_new(ctx, byref(r), w, h, nb, dt))
-            dst = eo_raster_data(r)
-            np.copyto(np.ctypeslib.as_array((np.ctypeslib.ctypes.c_uint8 * arr.nbytes).from_address(dst)),
-                      arr.reshape(-1).view(np.uint8))
-            if geotransform is not None:
-                gt = tuple(float(v) for v in geotransform)
-                if len(gt) != 6:
-                    raise pkg._arg_error("geotransform must have 6 numbers, got %r" % (geotransform,))
-                pkg._check(ctx, eo_raster_set_geotransform(ctx, r, (c_double * 6)(*gt)))
-            if crs is not None:
-                if not isinstance(crs, str):
-                    raise pkg._arg_error("crs must be a str, got %r" % (crs,))
-                pkg._check(ctx, eo_raster_set_crs(ctx, r, crs.encode("utf-8")))
-            if nodata is not None:
-                pkg._check(ctx, eo_raster_set_nodata(ctx, r, float(nodata)))
+            r = _arrays.raster_from_array(ctx, arr, geotransform, crs, nodata)
             pkg._check(ctx, eo_cog_write_raster(ctx, out, r, o), prog)
         finally:
             _lib.eo_raster_free(r)

@@ -122,6 +122,11 @@ class Dataset(os.PathLike):
                 _lib.eo_dataset_close(self._h)
             self._h = None
             self._keep = None
+            folder, self._cleanup = getattr(self, "_cleanup", None), None
+            if folder:  # the temporary file of a dataset opened on an array
+                import shutil
+
+                shutil.rmtree(folder, ignore_errors=True)
 
     def __enter__(self):
         return self
@@ -676,8 +681,9 @@ def _numpy_dtype(name):
 def open(path_or_paths, mode="r", **kwargs):
     """Open a raster as rasterio's ``open`` does.
 
-    ``open(path)`` (or a list of files, read as one mosaic) gives a
-    :class:`Dataset` to read; ``open(path, "w", driver="GTiff", width=...,
+    ``open(path)`` (or a list of files, read as one mosaic; or a numpy array
+    with ``transform=``, ``crs=``, ``nodata=``, or an :class:`eoproc.GeoArray`)
+    gives a :class:`Dataset` to read; ``open(path, "w", driver="GTiff", width=...,
     height=..., count=..., dtype=..., crs=..., transform=..., nodata=...,
     **creation_options)`` gives a :class:`DatasetWriter` whose ``close()``
     writes a Cloud-Optimized GeoTIFF (``compress`` zstd/deflate/lzw/none,
@@ -692,6 +698,8 @@ def open(path_or_paths, mode="r", **kwargs):
         return DatasetWriter(path_or_paths, **kwargs)
     if mode != "r":
         raise _arg_error("mode must be 'r' or 'w', got %r" % (mode,))
+    if isinstance(path_or_paths, np.ndarray):
+        return _open_array(path_or_paths, **kwargs)
     if kwargs:
         raise _arg_error("open(..., 'r') takes no %s" % ", ".join(sorted(kwargs)))
 
@@ -709,6 +717,26 @@ def open(path_or_paths, mode="r", **kwargs):
             arr = (c_char_p * len(paths))(*paths)
             _check(ctx, eo_dataset_open_mosaic(ctx, byref(ds), arr, len(paths)))
         return Dataset(ds, label)
+
+
+def _open_array(arr, transform=None, crs=None, nodata=None):
+    """A Dataset over an in-memory array (a temporary GeoTIFF removed when
+    the dataset is closed)."""
+    import shutil
+
+    from . import _arrays, _check, _context
+
+    folder, path = _arrays.write_temp(arr, transform, crs, nodata, need_georef=False)
+    try:
+        with _context() as ctx:
+            ds = c_void_p()
+            _check(ctx, _lib.eo_dataset_open(ctx, byref(ds), path.encode()))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    d = Dataset(ds, "array %s %s" % ("x".join(str(v) for v in arr.shape), arr.dtype.name))
+    d._cleanup = folder
+    return d
 
 
 def open_tiles(

@@ -3,6 +3,8 @@
 import json
 import weakref
 import os
+import shutil
+import tempfile
 from ctypes import memmove as ctypes_memmove
 from ctypes import POINTER, byref, c_char_p, c_double, c_int32, c_int64, c_size_t, c_void_p
 
@@ -301,14 +303,18 @@ class Model:
                 eo_tensors_free(t_in)
                 eo_tensors_free(t_out)
 
-    def segment(self, src, out, aoi=None, crs=None, tile=None, overlap=64, batch=None,
+    def segment(self, src, out=None, aoi=None, crs=None, tile=None, overlap=64, batch=None,
                 bands=None, scale=1.0, mean=None, std=None, threshold=0.5, activation="auto",
-                classes=None, progress=None, **cog):
+                classes=None, progress=None, transform=None, raster_crs=None, **cog):
         """Segment a raster in overlapping tiles; write probability and class COGs.
 
         Args:
-            src: a raster path, or a list of paths opened as a mosaic.
-            out: the probability COG (float32, one band per class; NaN = nodata).
+            src: a raster path, or a list of paths opened as a mosaic, a
+                dataset, or an :class:`eoproc.GeoArray` (a plain array takes
+                ``transform=`` and ``raster_crs=``).
+            out: the probability COG (float32, one band per class; NaN =
+                nodata); None returns the rasters instead: the result dict
+                gets ``"probability"`` and ``"classes"`` as GeoArrays.
             aoi: optional GeoJSON (dict, text or path; ``crs`` names its CRS when
                 the GeoJSON does not, default EPSG:4326): only tiles meeting it
                 run, the outputs cover its window and pixels outside are nodata.
@@ -332,6 +338,27 @@ class Model:
         The model is re-planned for the tile when it was loaded for another
         input shape (a dynamic ONNX input allows it).
         """
+        from . import _arrays
+
+        kw = dict(aoi=aoi, crs=crs, tile=tile, overlap=overlap, batch=batch, bands=bands,
+                  scale=scale, mean=mean, std=std, threshold=threshold, activation=activation,
+                  progress=progress)
+        if out is None:
+            folder = tempfile.mkdtemp(prefix="eoproc-segment-")
+            try:
+                prob, cls = os.path.join(folder, "prob.tif"), os.path.join(folder, "classes.tif")
+                res = self.segment(src, prob, classes=cls, transform=transform,
+                                   raster_crs=raster_crs, **kw, **cog)
+                res["probability"] = _arrays.read_result(prob)
+                res["classes"] = _arrays.read_result(cls)
+                return res
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+        with _arrays.raster_path(src, transform, raster_crs) as p:
+            return self._segment(p, out, classes=classes, cog=cog, **kw)
+
+    def _segment(self, src, out, aoi, crs, tile, overlap, batch, bands, scale, mean, std,
+                 threshold, activation, classes, progress, cog):
         from . import _check, _context, _cpath, _int, _progress, _take_string
 
         ptr = self._live()

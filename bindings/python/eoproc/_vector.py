@@ -5,7 +5,10 @@ A thin layer over the registry operation ``polygonize`` (see
 library.
 """
 
+import contextlib
 import os
+
+import numpy as np
 
 _FORMATS = ("geojson", "gpkg", "fgb")
 
@@ -28,6 +31,8 @@ def polygonize(
     native_crs=False,
     no_mask=False,
     stripe_rows=0,
+    transform=None,
+    crs=None,
 ):
     """Polygons from a band of a mask or class raster.
 
@@ -37,7 +42,8 @@ def polygonize(
     mean of ``prob`` inside, when a probability raster is given).
 
     Args:
-        src: path of the raster.
+        src: path of the raster, a dataset, or an :class:`eoproc.GeoArray`
+            (a plain array takes ``transform=`` and ``crs=``); ``prob`` too.
         out: output path; None returns the GeoJSON FeatureCollection as a dict.
         simplify: topology-preserving simplification tolerance in metres.
         coverage_simplify: coverage-preserving tolerance in metres (shared
@@ -57,6 +63,23 @@ def polygonize(
             ``param.Invalid``, ``crs.Invalid`` (EPSG:4326 output of a raster
             without a CRS), ``io.Write``.
     """
+    from . import _arrays
+
+    with contextlib.ExitStack() as stack:
+        src = stack.enter_context(_arrays.raster_path(src, transform, crs, need_georef=False))
+        if prob is not None:
+            prob = stack.enter_context(
+                _arrays.raster_path(prob, transform if isinstance(prob, np.ndarray) else None,
+                                    crs if isinstance(prob, np.ndarray) else None,
+                                    need_georef=False, what="prob"))
+        return _polygonize(src, out, band, connectivity, simplify, coverage_simplify, staircase,
+                           regularize, min_area, fill_holes, prob, prob_band, format, precision,
+                           native_crs, no_mask, stripe_rows)
+
+
+def _polygonize(src, out, band, connectivity, simplify, coverage_simplify, staircase, regularize,
+                min_area, fill_holes, prob, prob_band, format, precision, native_crs, no_mask,
+                stripe_rows):
     from . import run
 
     params = {"src": os.fspath(src), "band": band, "connectivity": connectivity}
