@@ -9,10 +9,9 @@
  * outside, and the alpha and coverage bands. Nothing is resampled: the
  * output is a window of the source's own grid.
  *
- * The window follows gdalwarp -crop_to_cutline (GDAL 3.6): the AOI's
- * bounding box in pixel coordinates, snapped inwards (centre rule) or
- * outwards (all touched, or with a coverage band) to whole pixels with a tolerance of 1/1000 of a
- * pixel; unlike gdalwarp it is then limited to the raster. */
+ * The pixels inside are those of GDAL's rasterization (centre rule, or all
+ * touched), and the window is exactly their bounding box (choose_window),
+ * limited to the raster. */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("O3") /* the per-pixel loops: vectorized at any -O */
 #endif
@@ -31,7 +30,6 @@
 #include <cpl_error.h>
 
 #define MAX_WORKERS 64
-#define EPS_PIXEL 1e-3 /* GDAL's REL_EPS_PIXEL */
 
 struct eo_clip_opts {
     bool crop, all_touched, alpha, coverage;
@@ -364,6 +362,7 @@ static eo_status fill_job(void *user, int32_t worker, const eo_window *win, uint
     CPLSetThreadLocalConfigOption("GTIFF_DIRECT_IO", "YES");
     eo_status st = fill_window(user, worker, win, buf, line, band, err, errcap);
     CPLSetThreadLocalConfigOption("GTIFF_DIRECT_IO", NULL);
+    CPLErrorReset(); /* kept in w->gdal_msg; none left on the thread */
     CPLPopErrorHandler();
     return st;
 }
@@ -404,71 +403,80 @@ static eo_status pixel_bbox(eo_ctx *ctx, const eo_geom *aoi, const double gt[6],
     return EO_OK;
 }
 
-/* Whether some pixel of the window is included (stops at the first). */
-static eo_status any_inside(eo_ctx *ctx, const clip *c, bool *found) {
+/* The bounding box of the pixels the rule includes (the centre rule, or
+ * every pixel the AOI touches), searched within c->win: one pass of the
+ * mask, a band of rows at a time. *found is false when there is none. */
+static eo_status included_bbox(eo_ctx *ctx, const clip *c, int32_t mode, eo_window *box,
+                               bool *found) {
     *found = false;
     int64_t rows = (1 << 20) / c->win.width;
     rows = rows < 1 ? 1 : rows > c->win.height ? c->win.height : rows;
     float *m = eoi_malloc(ctx, (size_t)rows * (size_t)c->win.width * sizeof *m);
     double *row = eoi_malloc(ctx, ((size_t)c->win.width + 2) * sizeof *row);
     eo_status st = m && row ? EO_OK : EO_E_NOMEM;
-    for (int64_t y = 0; st == EO_OK && !*found && y < c->win.height; y += rows) {
+    int64_t x0 = INT64_MAX, x1 = -1, y0 = INT64_MAX, y1 = -1;
+    for (int64_t y = 0; st == EO_OK && y < c->win.height; y += rows) {
         eo_window w = {c->win.x, c->win.y + y, c->win.width,
                        c->win.height - y < rows ? c->win.height - y : rows};
-        eoi_coverage_compute(c->cov, &w, c->mode, m, row);
-        for (size_t i = 0; i < (size_t)w.width * (size_t)w.height && !*found; i++)
-            *found = m[i] != 0;
-        if (!*found)
-            st = eoi_check_cancel(ctx);
+        eoi_coverage_compute(c->cov, &w, mode, m, row);
+        for (int64_t r = 0; r < w.height; r++) {
+            const float *mr = m + (size_t)r * (size_t)w.width;
+            int64_t a = 0, b = w.width - 1;
+            while (a < w.width && mr[a] == 0)
+                a++;
+            if (a == w.width)
+                continue;
+            while (mr[b] == 0)
+                b--;
+            x0 = a < x0 ? a : x0;
+            x1 = b > x1 ? b : x1;
+            y0 = y0 == INT64_MAX ? w.y + r : y0;
+            y1 = w.y + r;
+        }
+        st = eoi_check_cancel(ctx);
     }
     eoi_free(m);
     eoi_free(row);
+    if (st == EO_OK && x1 >= 0) {
+        *found = true;
+        *box = (eo_window){c->win.x + x0, y0, x1 - x0 + 1, y1 - y0 + 1};
+    }
     return st;
 }
 
+/* The window: as GDAL's rasterization (gdal.RasterizeLayer) decides which
+ * pixels are in, the window is the bounding box of exactly those pixels
+ * (with a coverage band, of every pixel the AOI touches, so that the
+ * fractions add up to the AOI's area). gdalwarp -crop_to_cutline rounds
+ * the AOI's bounding box inwards instead, and loses the boundary pixels
+ * whose centre is inside: see the README. Without crop, the whole raster. */
 static eo_status choose_window(eo_ctx *ctx, clip *c, const eo_geom *aoi_r, bool crop) {
     const eo_dataset *ds = c->ds;
     double b[4];
     eo_status st = pixel_bbox(ctx, aoi_r, ds->gt, b);
     if (st != EO_OK)
         return st;
-    double W = (double)ds->width, H = (double)ds->height;
-    if (!(b[2] > 0 && b[3] > 0 && b[0] < W && b[1] < H))
+    eo_window outer;
+    if (!eoi_coverage_window(c->cov, ds->width, ds->height, &outer))
         return eoi_fail(ctx, EO_E_NODATA_IN_AOI,
                         "the AOI does not overlap %s (its pixel bounds %.6g,%.6g .. %.6g,%.6g; "
                         "the raster is %lld x %lld)",
                         ds->path, b[0], b[1], b[2], b[3], (long long)ds->width,
                         (long long)ds->height);
-    double x0 = 0, y0 = 0, x1 = W, y1 = H;
-    /* with a coverage band every pixel the AOI touches is in the window,
-     * so that the fractions add up to the AOI's area */
-    if (crop && (c->mode == EO_COVERAGE_ALL_TOUCHED || c->coverage)) {
-        x0 = floor(b[0] + EPS_PIXEL);
-        y0 = floor(b[1] + EPS_PIXEL);
-        x1 = ceil(b[2] - EPS_PIXEL);
-        y1 = ceil(b[3] - EPS_PIXEL);
-    } else if (crop) {
-        x0 = ceil(b[0] - EPS_PIXEL);
-        y0 = ceil(b[1] - EPS_PIXEL);
-        x1 = floor(b[2] + EPS_PIXEL);
-        y1 = floor(b[3] + EPS_PIXEL);
-    }
-    x0 = fmax(x0, 0);
-    y0 = fmax(y0, 0);
-    x1 = fmin(x1, W);
-    y1 = fmin(y1, H);
-    if (x1 <= x0 || y1 <= y0)
-        return eoi_fail(ctx, EO_E_NODATA_IN_AOI, "the AOI covers no whole pixel of %s%s", ds->path,
-                        c->mode == EO_COVERAGE_CENTER ? " (all_touched includes partial ones)"
-                                                      : "");
-    c->win = (eo_window){(int64_t)x0, (int64_t)y0, (int64_t)(x1 - x0), (int64_t)(y1 - y0)};
+    c->win = outer;
+    int32_t mode = c->coverage ? EO_COVERAGE_ALL_TOUCHED : c->mode;
     bool found;
-    if ((st = any_inside(ctx, c, &found)) != EO_OK)
+    eo_window box;
+    if ((st = included_bbox(ctx, c, mode, &box, &found)) != EO_OK)
         return st;
+    if (!found && mode == EO_COVERAGE_CENTER)
+        return eoi_fail(ctx, EO_E_NODATA_IN_AOI,
+                        "the AOI contains no pixel centre of %s (all_touched includes the "
+                        "pixels it only touches)",
+                        ds->path);
     if (!found)
-        return eoi_fail(
-            ctx, EO_E_NODATA_IN_AOI, "the AOI contains no pixel centre of %s%s", ds->path,
-            c->mode == EO_COVERAGE_CENTER ? " (all_touched includes partial ones)" : "");
+        return eoi_fail(ctx, EO_E_NODATA_IN_AOI, "the AOI covers no pixel of %s", ds->path);
+    c->win = crop ? box : (eo_window){0, 0, ds->width, ds->height};
     return EO_OK;
 }
 
