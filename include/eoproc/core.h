@@ -81,6 +81,7 @@ typedef int eo_status;
 #define EO_E_INDEX 10                                     /* index.Invalid */
 #define EO_E_INDEX_BAND_MISSING (EO_E_INDEX | (1 << 8))   /* index.BandMissing */
 #define EO_E_EXPR_SYNTAX (EO_E_INDEX | (2 << 8))          /* expr.Syntax */
+#define EO_E_INDEX_BAND_AMBIGUOUS (EO_E_INDEX | (3 << 8)) /* index.BandAmbiguous */
 #define EO_E_CANCELLED 11                                 /* cancelled */
 #define EO_E_STATE 12                                     /* state.Invalid */
 #define EO_E_UNSUPPORTED 13                               /* unsupported */

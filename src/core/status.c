@@ -35,6 +35,8 @@ static const struct status_name names[] = {
     {EO_E_INDEX, "index.Invalid", "invalid spectral index"},
     {EO_E_INDEX_BAND_MISSING, "index.BandMissing", "a band the index needs is missing"},
     {EO_E_EXPR_SYNTAX, "expr.Syntax", "syntax error in expression"},
+    {EO_E_INDEX_BAND_AMBIGUOUS, "index.BandAmbiguous",
+     "several bands are described as the band an index needs"},
     {EO_E_CANCELLED, "cancelled", "cancelled"},
     {EO_E_STATE, "state.Invalid", "object is in a failed state"},
     {EO_E_UNSUPPORTED, "unsupported", "unsupported"},

@@ -148,7 +148,9 @@ def index(src, name, out=None, bands=None, sensor=None, constants=None, scale=1,
 
     Raises:
         Error: ``index.Invalid`` (unknown index), ``index.BandMissing``
-            (a band the index needs is not mapped), I/O errors.
+            (a band the index needs is not mapped), ``index.BandAmbiguous``
+            (several band descriptions name it and ``bands`` does not say
+            which), I/O errors.
     """
     if out is not None:
         params = _common({"src": _path(src), "index": name, "out": _path(out), "nodata": nodata},
