@@ -144,6 +144,7 @@ typedef struct clip {
     double *src_nd; /* per data band */
     bool *src_has;
     bool fix_nd; /* some band's source nodata differs from the output's */
+    char warning[256]; /* for the result's "warnings", or "" */
     double fill; /* the value outside */
     uint8_t fill_bytes[8];
     double alpha_max;
@@ -503,6 +504,21 @@ static eo_status check_bands(eo_ctx *ctx, clip *c, const eo_clip_opts *o) {
         int has = 0;
         c->src_nd[i] = GDALGetRasterNoDataValue(GDALGetRasterBand(ds->h, b), &has);
         c->src_has[i] = has != 0;
+        /* a nodata value outside the band type's range marks no pixel, as
+         * in GDAL (GDALNoDataMaskBand): ignored, and the result says so */
+        uint8_t nb[8];
+        double whole = trunc(c->src_nd[i]);
+        eoi_dtype_store(nb, ds->dtypes[b - 1], 0, whole);
+        double back = eoi_dtype_load(nb, ds->dtypes[b - 1], 0);
+        if (has && !(back == whole || (isnan(back) && isnan(whole) &&
+                                       eoi_dtype_is_float(ds->dtypes[b - 1])))) {
+            c->src_has[i] = false;
+            if (!c->warning[0])
+                snprintf(c->warning, sizeof c->warning,
+                         "%.120s: band %d's nodata %.17g is outside the %s range: it marks no "
+                         "pixel and was ignored",
+                         ds->path, (int)b, c->src_nd[i], eo_dtype_name(ds->dtypes[b - 1]));
+        }
     }
     c->src_dt = ds->dtypes[c->bands[0] - 1];
     if (c->src_dt == EO_DT_UNKNOWN)
@@ -610,6 +626,11 @@ static eo_status result_json(eo_ctx *ctx, char **out, const clip *c, const char 
     json_object_object_add(r, "aoi_area", eoi_json_double(area));
     json_object_object_add(r, "bytes",
                            json_object_new_int64(stat(path, &sb) == 0 ? (int64_t)sb.st_size : -1));
+    if (c->warning[0]) {
+        json_object *w = json_object_new_array();
+        json_object_array_add(w, json_object_new_string(c->warning));
+        json_object_object_add(r, "warnings", w);
+    }
     eo_status st = eoi_json_dump(ctx, out, r, false);
     json_object_put(r);
     return st;

@@ -17,6 +17,7 @@ import pytest
 from osgeo import gdal, ogr, osr
 
 import eoproc
+from helpers import run_cli
 
 gdal.UseExceptions()
 
@@ -213,3 +214,35 @@ def test_dem_boundary_columns_kept(tmp_path, dem, all_touched):
     # more pixels than gdalwarp keeps in the centre rule, never fewer
     if not all_touched:
         assert res["width"] * res["height"] > w.RasterXSize * w.RasterYSize
+
+
+# ---------------------------------------------------------------------------
+# a source nodata its type cannot hold (issue 16, point 9)
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype,nodata", [("uint8", 300), ("uint8", -1), ("int16", -40000),
+                                          ("uint16", 70000)])
+def test_unrepresentable_source_nodata(tmp_path, cli, dtype, nodata):
+    """As in GDAL, a nodata value outside the band type's range marks no pixel
+    (GDAL's mask band says every pixel is valid): clip keeps every sample,
+    including the ones equal to the value wrapped or rounded into the type,
+    and says in the result's warnings that the value was ignored."""
+    rng = np.random.default_rng(9)
+    info = np.iinfo(dtype)
+    arr = rng.integers(max(info.min, -300), min(info.max, 300) + 1, (40, 50)).astype(dtype)
+    arr[5:9, 5:30] = np.array(nodata).astype(dtype)  # the value wrapped into the type
+    src = make_raster(tmp_path / "src.tif", arr, GT10, UTM, nodata=nodata)
+    sds = gdal.Open(src)
+    band = sds.GetRasterBand(1)
+    assert band.GetNoDataValue() == nodata
+    assert (band.GetMaskBand().ReadAsArray() == 255).all()  # GDAL: all valid
+    band = sds = None
+    polys = to_world(GT10, [[[[2.2, 2.3], [47.6, 3.1], [44.4, 37.8], [3.3, 36.6], [2.2, 2.3]]]])
+    res = check_clip(tmp_path, src, polys, False)
+    assert res["nodata"] == 0  # not the source's: the type's default
+    assert len(res["warnings"]) == 1 and "nodata" in res["warnings"][0]
+    assert repr(nodata) in res["warnings"][0] or "%g" % nodata in res["warnings"][0]
+    aoi = tmp_path / "aoi.geojson"
+    aoi.write_text(json.dumps(geojson(polys)))
+    p = run_cli(cli, "clip", src, aoi, tmp_path / "cli.tif", "--crs", "EPSG:32633")
+    assert p.returncode == 0, p.stderr
+    assert "warnings" in p.stdout
