@@ -74,6 +74,7 @@ typedef int eo_status;
 #define EO_E_AOI_TOO_LARGE (EO_E_LIMIT | (1 << 8))        /* aoi.TooLarge */
 #define EO_E_CRS 7                                        /* crs.Invalid */
 #define EO_E_CRS_TRANSFORM (EO_E_CRS | (1 << 8))          /* crs.Transform */
+#define EO_E_CRS_MISSING (EO_E_CRS | (2 << 8))            /* crs.Missing */
 #define EO_E_MODEL 8                                      /* model.Invalid */
 #define EO_E_MODEL_UNSUPPORTED_OP (EO_E_MODEL | (1 << 8)) /* model.UnsupportedOp */
 #define EO_E_OP_UNKNOWN 9                                 /* op.Unknown */

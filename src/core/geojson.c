@@ -578,6 +578,7 @@ static eo_status parse(eo_ctx *ctx, eo_geom **out, const char *text, const eo_ge
         }
         p.geographic = opts->crs_geographic;
     }
+    bool crs_default = !wkt;
     if (!wkt)
         EOI_TRY(st, eoi_crs_to_wkt(ctx, &wkt, EOI_GEOM_DEFAULT_CRS, &p.geographic));
 
@@ -625,6 +626,8 @@ static eo_status parse(eo_ctx *ctx, eo_geom **out, const char *text, const eo_ge
         }
     }
     st = eoi_geom_wrap(ctx, out, g, wkt, p.geographic);
+    if (st == EO_OK)
+        (*out)->crs_default = crs_default;
     g = NULL;
     wkt = NULL;
 done:

@@ -27,6 +27,7 @@ static const struct status_name names[] = {
     {EO_E_AOI_TOO_LARGE, "aoi.TooLarge", "the area of interest is too large"},
     {EO_E_CRS, "crs.Invalid", "invalid or unknown coordinate reference system"},
     {EO_E_CRS_TRANSFORM, "crs.Transform", "coordinate transformation failed"},
+    {EO_E_CRS_MISSING, "crs.Missing", "the raster has no CRS and the AOI's is assumed"},
     {EO_E_MODEL, "model.Invalid", "invalid model"},
     {EO_E_MODEL_UNSUPPORTED_OP, "model.UnsupportedOp", "unsupported model operator"},
     {EO_E_MODEL_UNSUPPORTED, "model.Unsupported", "unsupported model IR version or opset"},

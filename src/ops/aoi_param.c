@@ -16,8 +16,13 @@ const eoi_param eoi_aoi_params[] = {
     {"aoi", "object|string",
      .desc = "GeoJSON Polygon/MultiPolygon, Feature or FeatureCollection: an object, its text, "
              "or the path of a file"},
-    {"crs", "string", "\"EPSG:4326\"",
-     .desc = "CRS of the AOI's coordinates when the GeoJSON names none", .set = set_crs},
+    /* no default value: whether the user named one matters over a raster
+     * without CRS (crs.Missing) */
+    {"crs", "string",
+     .desc = "CRS of the AOI's coordinates when the GeoJSON names none (else EPSG:4326, "
+             "longitude first; over a raster without CRS, naming one says the coordinates "
+             "are the raster's)",
+     .set = set_crs},
     {"repair", "boolean", "false", .desc = "repair an invalid AOI (make-valid) instead of failing",
      .set = set_repair},
     {"allow_z", "boolean", "true",

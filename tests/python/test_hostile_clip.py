@@ -246,3 +246,44 @@ def test_unrepresentable_source_nodata(tmp_path, cli, dtype, nodata):
     p = run_cli(cli, "clip", src, aoi, tmp_path / "cli.tif", "--crs", "EPSG:32633")
     assert p.returncode == 0, p.stderr
     assert "warnings" in p.stdout
+
+
+# ---------------------------------------------------------------------------
+# a raster without CRS (issue 16, point 5)
+# ---------------------------------------------------------------------------
+def test_raster_without_crs(tmp_path, cli):
+    """A geotransform but no CRS, and an AOI that names none (so read as
+    lon/lat): crs.Missing, nothing written, instead of clipping degrees as
+    if they were the grid's units. Naming the AOI's CRS says its
+    coordinates are the raster's: the clip then equals GDAL's rasterization
+    of them on the grid."""
+    arr = (np.arange(60 * 80) % 200).astype(np.uint8).reshape(60, 80)
+    src = make_raster(tmp_path / "nocrs.tif", arr, GT10, "")
+    assert gdal.Open(src).GetProjection() == ""
+    # numbers that are valid lon/lat and also inside the grid's extent in its units
+    lonlat = [[[[10.2, 20.3], [40.7, 20.3], [40.7, 50.6], [10.2, 50.6], [10.2, 20.3]]]]
+    gt0 = (0.0, 1.0, 0.0, 60.0, 0.0, -1.0)  # a grid whose units look like degrees
+    src0 = make_raster(tmp_path / "nocrs0.tif", arr, gt0, "")
+    out = tmp_path / "o.tif"
+    for s in (src, src0):
+        with pytest.raises(eoproc.Error) as e:
+            eoproc.clip(s, json.dumps(geojson(lonlat)), out)
+        assert e.value.id == "crs.Missing" and "no CRS" in str(e.value)
+        assert not out.exists()
+    aoi = tmp_path / "aoi.geojson"
+    aoi.write_text(json.dumps(geojson(lonlat)))
+    p = run_cli(cli, "clip", src0, aoi, out)
+    assert p.returncode != 0 and "crs.Missing" in p.stderr and not out.exists()
+    assert len(p.stderr.strip().splitlines()) == 1
+    # the user names the AOI's CRS: its coordinates are the raster's
+    res = eoproc.clip(src0, json.dumps(geojson(lonlat)), out, crs="EPSG:4326")
+    mask = rasterize(src0, lonlat, False)
+    assert res["window"] == bbox(mask) and res["pixels_inside"] == int(mask.sum())
+    x, y, w, h = bbox(mask)
+    got = gdal.Open(str(out)).ReadAsArray()
+    np.testing.assert_array_equal(got, np.where(mask != 0, arr, 0)[y:y + h, x:x + w])
+    # a raster with a CRS is unaffected: the default lon/lat AOI is reprojected
+    # (this 800 x 600 m UTM 33N grid near 15 E, 45 N lies wholly inside it)
+    utm = make_raster(tmp_path / "utm.tif", arr, GT10, UTM)
+    res = eoproc.clip(utm, json.dumps(geojson(lonlat)), tmp_path / "utm_out.tif")
+    assert res["pixels_inside"] == arr.size and res["window"] == [0, 0, 80, 60]
