@@ -143,9 +143,9 @@ typedef struct clip {
     bool coverage, alpha, convert;
     double *src_nd; /* per data band */
     bool *src_has;
-    bool fix_nd; /* some band's source nodata differs from the output's */
+    bool fix_nd;       /* some band's source nodata differs from the output's */
     char warning[256]; /* for the result's "warnings", or "" */
-    double fill; /* the value outside */
+    double fill;       /* the value outside */
     uint8_t fill_bytes[8];
     double alpha_max;
     wstate ws[MAX_WORKERS];
@@ -510,8 +510,8 @@ static eo_status check_bands(eo_ctx *ctx, clip *c, const eo_clip_opts *o) {
         double whole = trunc(c->src_nd[i]);
         eoi_dtype_store(nb, ds->dtypes[b - 1], 0, whole);
         double back = eoi_dtype_load(nb, ds->dtypes[b - 1], 0);
-        if (has && !(back == whole || (isnan(back) && isnan(whole) &&
-                                       eoi_dtype_is_float(ds->dtypes[b - 1])))) {
+        if (has && !(back == whole ||
+                     (isnan(back) && isnan(whole) && eoi_dtype_is_float(ds->dtypes[b - 1])))) {
             c->src_has[i] = false;
             if (!c->warning[0])
                 snprintf(c->warning, sizeof c->warning,
