@@ -74,6 +74,7 @@ typedef int eo_status;
 #define EO_E_AOI_TOO_LARGE (EO_E_LIMIT | (1 << 8))        /* aoi.TooLarge */
 #define EO_E_CRS 7                                        /* crs.Invalid */
 #define EO_E_CRS_TRANSFORM (EO_E_CRS | (1 << 8))          /* crs.Transform */
+#define EO_E_CRS_MISSING (EO_E_CRS | (2 << 8))            /* crs.Missing */
 #define EO_E_MODEL 8                                      /* model.Invalid */
 #define EO_E_MODEL_UNSUPPORTED_OP (EO_E_MODEL | (1 << 8)) /* model.UnsupportedOp */
 #define EO_E_OP_UNKNOWN 9                                 /* op.Unknown */
@@ -81,6 +82,7 @@ typedef int eo_status;
 #define EO_E_INDEX 10                                     /* index.Invalid */
 #define EO_E_INDEX_BAND_MISSING (EO_E_INDEX | (1 << 8))   /* index.BandMissing */
 #define EO_E_EXPR_SYNTAX (EO_E_INDEX | (2 << 8))          /* expr.Syntax */
+#define EO_E_INDEX_BAND_AMBIGUOUS (EO_E_INDEX | (3 << 8)) /* index.BandAmbiguous */
 #define EO_E_CANCELLED 11                                 /* cancelled */
 #define EO_E_STATE 12                                     /* state.Invalid */
 #define EO_E_UNSUPPORTED 13                               /* unsupported */

@@ -24,8 +24,9 @@ EO_API void eo_geom_opts_free(eo_geom_opts *o);
 EO_API eo_status eo_geom_opts_set_crs(eo_ctx *ctx, eo_geom_opts *o, const char *crs);
 /** Repair an invalid geometry (make-valid) instead of failing; default 0. @since 1.0 */
 EO_API eo_status eo_geom_opts_set_repair(eo_ctx *ctx, eo_geom_opts *o, int32_t repair);
-/** Accept positions with a third (altitude) value and drop it; default 0:
- *  an AOI is two-dimensional and a 3D position is reported. @since 1.0 */
+/** Accept positions with a third (altitude) value, as RFC 7946 allows, and
+ *  drop it; default 1. 0 is strict mode: a 3D position is reported
+ *  (geometry.Invalid naming it). @since 1.0 */
 EO_API eo_status eo_geom_opts_set_allow_z(eo_ctx *ctx, eo_geom_opts *o, int32_t allow);
 
 /** Parse and validate a GeoJSON geometry, Feature or FeatureCollection of

@@ -9,10 +9,9 @@
  * outside, and the alpha and coverage bands. Nothing is resampled: the
  * output is a window of the source's own grid.
  *
- * The window follows gdalwarp -crop_to_cutline (GDAL 3.6): the AOI's
- * bounding box in pixel coordinates, snapped inwards (centre rule) or
- * outwards (all touched, or with a coverage band) to whole pixels with a tolerance of 1/1000 of a
- * pixel; unlike gdalwarp it is then limited to the raster. */
+ * The pixels inside are those of GDAL's rasterization (centre rule, or all
+ * touched), and the window is exactly their bounding box (choose_window),
+ * limited to the raster. */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("O3") /* the per-pixel loops: vectorized at any -O */
 #endif
@@ -31,7 +30,6 @@
 #include <cpl_error.h>
 
 #define MAX_WORKERS 64
-#define EPS_PIXEL 1e-3 /* GDAL's REL_EPS_PIXEL */
 
 struct eo_clip_opts {
     bool crop, all_touched, alpha, coverage;
@@ -145,8 +143,9 @@ typedef struct clip {
     bool coverage, alpha, convert;
     double *src_nd; /* per data band */
     bool *src_has;
-    bool fix_nd; /* some band's source nodata differs from the output's */
-    double fill; /* the value outside */
+    bool fix_nd;       /* some band's source nodata differs from the output's */
+    char warning[256]; /* for the result's "warnings", or "" */
+    double fill;       /* the value outside */
     uint8_t fill_bytes[8];
     double alpha_max;
     wstate ws[MAX_WORKERS];
@@ -364,6 +363,7 @@ static eo_status fill_job(void *user, int32_t worker, const eo_window *win, uint
     CPLSetThreadLocalConfigOption("GTIFF_DIRECT_IO", "YES");
     eo_status st = fill_window(user, worker, win, buf, line, band, err, errcap);
     CPLSetThreadLocalConfigOption("GTIFF_DIRECT_IO", NULL);
+    CPLErrorReset(); /* kept in w->gdal_msg; none left on the thread */
     CPLPopErrorHandler();
     return st;
 }
@@ -404,71 +404,80 @@ static eo_status pixel_bbox(eo_ctx *ctx, const eo_geom *aoi, const double gt[6],
     return EO_OK;
 }
 
-/* Whether some pixel of the window is included (stops at the first). */
-static eo_status any_inside(eo_ctx *ctx, const clip *c, bool *found) {
+/* The bounding box of the pixels the rule includes (the centre rule, or
+ * every pixel the AOI touches), searched within c->win: one pass of the
+ * mask, a band of rows at a time. *found is false when there is none. */
+static eo_status included_bbox(eo_ctx *ctx, const clip *c, int32_t mode, eo_window *box,
+                               bool *found) {
     *found = false;
     int64_t rows = (1 << 20) / c->win.width;
     rows = rows < 1 ? 1 : rows > c->win.height ? c->win.height : rows;
     float *m = eoi_malloc(ctx, (size_t)rows * (size_t)c->win.width * sizeof *m);
     double *row = eoi_malloc(ctx, ((size_t)c->win.width + 2) * sizeof *row);
     eo_status st = m && row ? EO_OK : EO_E_NOMEM;
-    for (int64_t y = 0; st == EO_OK && !*found && y < c->win.height; y += rows) {
+    int64_t x0 = INT64_MAX, x1 = -1, y0 = INT64_MAX, y1 = -1;
+    for (int64_t y = 0; st == EO_OK && y < c->win.height; y += rows) {
         eo_window w = {c->win.x, c->win.y + y, c->win.width,
                        c->win.height - y < rows ? c->win.height - y : rows};
-        eoi_coverage_compute(c->cov, &w, c->mode, m, row);
-        for (size_t i = 0; i < (size_t)w.width * (size_t)w.height && !*found; i++)
-            *found = m[i] != 0;
-        if (!*found)
-            st = eoi_check_cancel(ctx);
+        eoi_coverage_compute(c->cov, &w, mode, m, row);
+        for (int64_t r = 0; r < w.height; r++) {
+            const float *mr = m + (size_t)r * (size_t)w.width;
+            int64_t a = 0, b = w.width - 1;
+            while (a < w.width && mr[a] == 0)
+                a++;
+            if (a == w.width)
+                continue;
+            while (mr[b] == 0)
+                b--;
+            x0 = a < x0 ? a : x0;
+            x1 = b > x1 ? b : x1;
+            y0 = y0 == INT64_MAX ? w.y + r : y0;
+            y1 = w.y + r;
+        }
+        st = eoi_check_cancel(ctx);
     }
     eoi_free(m);
     eoi_free(row);
+    if (st == EO_OK && x1 >= 0) {
+        *found = true;
+        *box = (eo_window){c->win.x + x0, y0, x1 - x0 + 1, y1 - y0 + 1};
+    }
     return st;
 }
 
+/* The window: as GDAL's rasterization (gdal.RasterizeLayer) decides which
+ * pixels are in, the window is the bounding box of exactly those pixels
+ * (with a coverage band, of every pixel the AOI touches, so that the
+ * fractions add up to the AOI's area). gdalwarp -crop_to_cutline rounds
+ * the AOI's bounding box inwards instead, and loses the boundary pixels
+ * whose centre is inside: see the README. Without crop, the whole raster. */
 static eo_status choose_window(eo_ctx *ctx, clip *c, const eo_geom *aoi_r, bool crop) {
     const eo_dataset *ds = c->ds;
     double b[4];
     eo_status st = pixel_bbox(ctx, aoi_r, ds->gt, b);
     if (st != EO_OK)
         return st;
-    double W = (double)ds->width, H = (double)ds->height;
-    if (!(b[2] > 0 && b[3] > 0 && b[0] < W && b[1] < H))
+    eo_window outer;
+    if (!eoi_coverage_window(c->cov, ds->width, ds->height, &outer))
         return eoi_fail(ctx, EO_E_NODATA_IN_AOI,
                         "the AOI does not overlap %s (its pixel bounds %.6g,%.6g .. %.6g,%.6g; "
                         "the raster is %lld x %lld)",
                         ds->path, b[0], b[1], b[2], b[3], (long long)ds->width,
                         (long long)ds->height);
-    double x0 = 0, y0 = 0, x1 = W, y1 = H;
-    /* with a coverage band every pixel the AOI touches is in the window,
-     * so that the fractions add up to the AOI's area */
-    if (crop && (c->mode == EO_COVERAGE_ALL_TOUCHED || c->coverage)) {
-        x0 = floor(b[0] + EPS_PIXEL);
-        y0 = floor(b[1] + EPS_PIXEL);
-        x1 = ceil(b[2] - EPS_PIXEL);
-        y1 = ceil(b[3] - EPS_PIXEL);
-    } else if (crop) {
-        x0 = ceil(b[0] - EPS_PIXEL);
-        y0 = ceil(b[1] - EPS_PIXEL);
-        x1 = floor(b[2] + EPS_PIXEL);
-        y1 = floor(b[3] + EPS_PIXEL);
-    }
-    x0 = fmax(x0, 0);
-    y0 = fmax(y0, 0);
-    x1 = fmin(x1, W);
-    y1 = fmin(y1, H);
-    if (x1 <= x0 || y1 <= y0)
-        return eoi_fail(ctx, EO_E_NODATA_IN_AOI, "the AOI covers no whole pixel of %s%s", ds->path,
-                        c->mode == EO_COVERAGE_CENTER ? " (all_touched includes partial ones)"
-                                                      : "");
-    c->win = (eo_window){(int64_t)x0, (int64_t)y0, (int64_t)(x1 - x0), (int64_t)(y1 - y0)};
+    c->win = outer;
+    int32_t mode = c->coverage ? EO_COVERAGE_ALL_TOUCHED : c->mode;
     bool found;
-    if ((st = any_inside(ctx, c, &found)) != EO_OK)
+    eo_window box;
+    if ((st = included_bbox(ctx, c, mode, &box, &found)) != EO_OK)
         return st;
+    if (!found && mode == EO_COVERAGE_CENTER)
+        return eoi_fail(ctx, EO_E_NODATA_IN_AOI,
+                        "the AOI contains no pixel centre of %s (all_touched includes the "
+                        "pixels it only touches)",
+                        ds->path);
     if (!found)
-        return eoi_fail(
-            ctx, EO_E_NODATA_IN_AOI, "the AOI contains no pixel centre of %s%s", ds->path,
-            c->mode == EO_COVERAGE_CENTER ? " (all_touched includes partial ones)" : "");
+        return eoi_fail(ctx, EO_E_NODATA_IN_AOI, "the AOI covers no pixel of %s", ds->path);
+    c->win = crop ? box : (eo_window){0, 0, ds->width, ds->height};
     return EO_OK;
 }
 
@@ -495,6 +504,21 @@ static eo_status check_bands(eo_ctx *ctx, clip *c, const eo_clip_opts *o) {
         int has = 0;
         c->src_nd[i] = GDALGetRasterNoDataValue(GDALGetRasterBand(ds->h, b), &has);
         c->src_has[i] = has != 0;
+        /* a nodata value outside the band type's range marks no pixel, as
+         * in GDAL (GDALNoDataMaskBand): ignored, and the result says so */
+        uint8_t nb[8];
+        double whole = trunc(c->src_nd[i]);
+        eoi_dtype_store(nb, ds->dtypes[b - 1], 0, whole);
+        double back = eoi_dtype_load(nb, ds->dtypes[b - 1], 0);
+        if (has && !(back == whole ||
+                     (isnan(back) && isnan(whole) && eoi_dtype_is_float(ds->dtypes[b - 1])))) {
+            c->src_has[i] = false;
+            if (!c->warning[0])
+                snprintf(c->warning, sizeof c->warning,
+                         "%.120s: band %d's nodata %.17g is outside the %s range: it marks no "
+                         "pixel and was ignored",
+                         ds->path, (int)b, c->src_nd[i], eo_dtype_name(ds->dtypes[b - 1]));
+        }
     }
     c->src_dt = ds->dtypes[c->bands[0] - 1];
     if (c->src_dt == EO_DT_UNKNOWN)
@@ -602,6 +626,11 @@ static eo_status result_json(eo_ctx *ctx, char **out, const clip *c, const char 
     json_object_object_add(r, "aoi_area", eoi_json_double(area));
     json_object_object_add(r, "bytes",
                            json_object_new_int64(stat(path, &sb) == 0 ? (int64_t)sb.st_size : -1));
+    if (c->warning[0]) {
+        json_object *w = json_object_new_array();
+        json_object_array_add(w, json_object_new_string(c->warning));
+        json_object_object_add(r, "warnings", w);
+    }
     eo_status st = eoi_json_dump(ctx, out, r, false);
     json_object_put(r);
     return st;

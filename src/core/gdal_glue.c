@@ -39,6 +39,9 @@ void eoi_gdal_begin(eo_ctx *ctx) {
 
 void eoi_gdal_end(eo_ctx *ctx) {
     (void)ctx;
+    /* the error went to ctx: leave none on the host's thread, where GDAL's
+     * own bindings (osgeo, rasterio) would raise it from their next call */
+    CPLErrorReset();
     CPLSetThreadLocalConfigOption("GDAL_PAM_ENABLED", NULL);
     CPLPopErrorHandler();
 }

@@ -171,8 +171,8 @@ static eo_status read_position(parser *p, json_object *pos, double *x, double *y
     if (n < 2)
         return perr(p, "a position needs 2 numbers [x, y], got %zu", n);
     if (n == 3 && !p->allow_z)
-        return perr(p, "position has 3 values (x, y, z); an AOI is 2D (allow_z drops the "
-                       "altitude)");
+        return perr(p, "position has 3 values (x, y, z): strict mode refuses altitudes "
+                       "(without strict, the altitude is dropped)");
     if (n > 3)
         return perr(p, "position has %zu values; expected [x, y]%s", n,
                     p->allow_z ? " or [x, y, z]" : "");
@@ -566,7 +566,7 @@ static eo_status parse(eo_ctx *ctx, eo_geom **out, const char *text, const eo_ge
     GEOSGeometry *g = NULL;
     parser p = {.ctx = ctx};
     p.repair = opts && opts->repair;
-    p.allow_z = opts && opts->allow_z;
+    p.allow_z = !opts || opts->allow_z;
     EOI_TRY(st, eoi_json_parse(ctx, &root, text, "AOI", EO_E_GEOMETRY));
 
     /* the CRS: the document's own, the options', or EPSG:4326 (lon/lat) */
@@ -578,6 +578,7 @@ static eo_status parse(eo_ctx *ctx, eo_geom **out, const char *text, const eo_ge
         }
         p.geographic = opts->crs_geographic;
     }
+    bool crs_default = !wkt;
     if (!wkt)
         EOI_TRY(st, eoi_crs_to_wkt(ctx, &wkt, EOI_GEOM_DEFAULT_CRS, &p.geographic));
 
@@ -625,6 +626,8 @@ static eo_status parse(eo_ctx *ctx, eo_geom **out, const char *text, const eo_ge
         }
     }
     st = eoi_geom_wrap(ctx, out, g, wkt, p.geographic);
+    if (st == EO_OK)
+        (*out)->crs_default = crs_default;
     g = NULL;
     wkt = NULL;
 done:

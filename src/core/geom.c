@@ -248,7 +248,10 @@ eo_status eo_geom_opts_new(eo_ctx *ctx, eo_geom_opts **out) {
         return EO_E_ARG;
     EOI_CHECK_ARG(ctx, out);
     *out = eoi_calloc(ctx, 1, sizeof **out);
-    return *out ? EO_OK : EO_E_NOMEM;
+    if (!*out)
+        return EO_E_NOMEM;
+    (*out)->allow_z = true; /* RFC 7946 3.1.1: an altitude is allowed; dropped */
+    return EO_OK;
 }
 
 void eo_geom_opts_free(eo_geom_opts *o) {

@@ -19,6 +19,7 @@ struct eo_geom {
     GEOSGeometry *g;          /* Polygon or MultiPolygon, valid, non-empty; owned */
     char *crs_wkt;            /* WKT2 of the CRS (eoi_malloc'd) */
     bool is_geographic;       /* lon/lat degrees */
+    bool crs_default;         /* neither the GeoJSON nor the options named a CRS */
 };
 
 struct eo_geom_opts {

@@ -7,16 +7,28 @@ EOI_SETTER_STR(set_crs, eo_geom_opts, eo_geom_opts_set_crs)
 EOI_SETTER_BOOL(set_repair, eo_geom_opts, eo_geom_opts_set_repair)
 EOI_SETTER_BOOL(set_allow_z, eo_geom_opts, eo_geom_opts_set_allow_z)
 
+/* strict: refuse 3D positions (only when true, so that it wins over allow_z) */
+static eo_status set_strict(eo_ctx *ctx, void *opts, json_object *v) {
+    return json_object_get_boolean(v) ? eo_geom_opts_set_allow_z(ctx, opts, 0) : EO_OK;
+}
+
 const eoi_param eoi_aoi_params[] = {
     {"aoi", "object|string",
      .desc = "GeoJSON Polygon/MultiPolygon, Feature or FeatureCollection: an object, its text, "
              "or the path of a file"},
-    {"crs", "string", "\"EPSG:4326\"",
-     .desc = "CRS of the AOI's coordinates when the GeoJSON names none", .set = set_crs},
+    /* no default value: whether the user named one matters over a raster
+     * without CRS (crs.Missing) */
+    {"crs", "string",
+     .desc = "CRS of the AOI's coordinates when the GeoJSON names none (else EPSG:4326, "
+             "longitude first; over a raster without CRS, naming one says the coordinates "
+             "are the raster's)",
+     .set = set_crs},
     {"repair", "boolean", "false", .desc = "repair an invalid AOI (make-valid) instead of failing",
      .set = set_repair},
-    {"allow_z", "boolean", "false", .desc = "accept 3D positions and drop the altitude",
-     .set = set_allow_z},
+    {"allow_z", "boolean", "true",
+     .desc = "accept 3D positions and drop the altitude (RFC 7946 allows one)", .set = set_allow_z},
+    {"strict", "boolean", "false", .desc = "refuse 3D positions instead of dropping the altitude",
+     .set = set_strict},
     {0},
 };
 

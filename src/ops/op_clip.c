@@ -56,6 +56,8 @@ static const eoi_param clip_result[] = {
     {"coverage_sum", "number", .desc = "(with coverage) the coverage band's sum, in pixels"},
     {"aoi_area", "number", .desc = "the AOI's area, m² (geodesic)"},
     {"bytes", "integer", .desc = "its size in bytes"},
+    {"warnings", "array", .items = "string",
+     .desc = "what was done about suspicious input (a source nodata its type cannot hold)"},
     {0},
 };
 

@@ -320,21 +320,61 @@ static int sym_of_description(const char *desc) {
     return -1;
 }
 
-static void map_from_descriptions(eo_dataset *ds, int32_t *map) {
+/* The symbol band b's description (else its colour interpretation) names,
+ * or -1. */
+static int sym_of_band(eo_dataset *ds, int32_t b) {
+    GDALRasterBandH h = GDALGetRasterBand(ds->h, b);
+    const char *desc = h ? GDALGetDescription(h) : NULL;
+    int sym = desc && *desc ? sym_of_description(desc) : -1;
+    if (sym < 0 && h) {
+        GDALColorInterp ci = GDALGetRasterColorInterpretation(h);
+        sym = ci == GCI_RedBand     ? eoi_band_sym_find("R", 1)
+              : ci == GCI_GreenBand ? eoi_band_sym_find("G", 1)
+              : ci == GCI_BlueBand  ? eoi_band_sym_find("B", 1)
+                                    : -1;
+    }
+    return sym;
+}
+
+/* map[sym] = the first band whose description names sym; ambiguous[sym]
+ * = true when another band names it too. */
+static void map_from_descriptions(eo_dataset *ds, int32_t *map, bool *ambiguous) {
     for (int32_t b = 1; b <= ds->band_count; b++) {
-        GDALRasterBandH h = GDALGetRasterBand(ds->h, b);
-        const char *desc = h ? GDALGetDescription(h) : NULL;
-        int sym = desc && *desc ? sym_of_description(desc) : -1;
-        if (sym < 0 && h) {
-            GDALColorInterp ci = GDALGetRasterColorInterpretation(h);
-            sym = ci == GCI_RedBand     ? eoi_band_sym_find("R", 1)
-                  : ci == GCI_GreenBand ? eoi_band_sym_find("G", 1)
-                  : ci == GCI_BlueBand  ? eoi_band_sym_find("B", 1)
-                                        : -1;
-        }
-        if (sym >= 0 && !map[sym])
+        int sym = sym_of_band(ds, b);
+        if (sym >= 0 && map[sym])
+            ambiguous[sym] = true;
+        else if (sym >= 0)
             map[sym] = b;
     }
+}
+
+/* index.BandAmbiguous naming every band whose description names sym. */
+static eo_status fail_ambiguous(eo_ctx *ctx, const eo_expr *e, eo_dataset *ds, int sym) {
+    const eoi_band_sym *s = &eoi_band_syms[sym];
+    char cands[512] = "";
+    int32_t first = 0;
+    for (int32_t b = 1; b <= ds->band_count; b++) {
+        if (sym_of_band(ds, b) != sym)
+            continue;
+        first = first ? first : b;
+        GDALRasterBandH h = GDALGetRasterBand(ds->h, b);
+        const char *desc = GDALGetDescription(h);
+        size_t l = strlen(cands);
+        if (l + 80 >= sizeof cands)
+            break;
+        if (desc && *desc)
+            snprintf(cands + l, sizeof cands - l, "%sband %d ('%.60s')", l ? ", " : "", (int)b,
+                     desc);
+        else
+            snprintf(cands + l, sizeof cands - l, "%sband %d (%s colour)", l ? ", " : "", (int)b,
+                     GDALGetColorInterpretationName(GDALGetRasterColorInterpretation(h)));
+    }
+    return eoi_fail(ctx, EO_E_INDEX_BAND_AMBIGUOUS,
+                    "%s: %s%s needs band %s (%s), and several bands are described as it: %s; "
+                    "choose one, e.g. --bands %s=%d",
+                    ds->path, e->index ? "index " : "expression ",
+                    e->index ? e->index->name : e->text, s->sym, s->name, cands, s->sym,
+                    (int)first);
 }
 
 static eo_status map_from_sensor(eo_ctx *ctx, const char *sensor, eo_dataset *ds, int32_t *map) {
@@ -408,13 +448,24 @@ static eo_status prog_common(eo_ctx *ctx, eoi_prog *p, const eo_analytics_opts *
 eo_status eoi_prog_bind(eo_ctx *ctx, eoi_prog *out, const eo_expr *e, eo_dataset *ds,
                         const eo_analytics_opts *opts) {
     memset(out, 0, sizeof *out);
-    int32_t map[EOI_NSYM] = {0};
+    /* the user's mapping (sensor layout, then --bands) wins; the band
+     * descriptions fill the rest, and an ambiguous one is an error */
+    int32_t map[EOI_NSYM] = {0}, dmap[EOI_NSYM] = {0};
+    bool ambiguous[EOI_NSYM] = {false};
     eo_status st = EO_OK;
-    map_from_descriptions(ds, map);
+    map_from_descriptions(ds, dmap, ambiguous);
     if (opts && opts->sensor && (st = map_from_sensor(ctx, opts->sensor, ds, map)) != EO_OK)
         return st;
     if (opts && opts->bands && (st = parse_mapping(ctx, opts->bands, map)) != EO_OK)
         return st;
+    for (int32_t k = 0; k < e->ninputs; k++) {
+        int sym = e->inputs[k].sym;
+        if (sym >= 0 && !map[sym] && ambiguous[sym])
+            return fail_ambiguous(ctx, e, ds, sym);
+    }
+    for (int i = 0; i < EOI_NSYM; i++)
+        if (!map[i])
+            map[i] = dmap[i];
     out->code = e->code;
     out->ncode = e->ncode;
     out->depth = e->depth;

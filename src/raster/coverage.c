@@ -235,6 +235,16 @@ eo_status eoi_aoi_coverage(eo_ctx *ctx, const eo_geom *aoi, const double gt[6], 
 }
 
 eo_status eoi_aoi_to_raster_crs(eo_ctx *ctx, eo_geom **out, const eo_geom *aoi, const char *wkt) {
+    /* a raster without CRS: the AOI's coordinates are taken as the
+     * raster's when the user named the AOI's CRS, never silently as
+     * degrees on a grid of unknown units */
+    if ((!wkt || !*wkt) && aoi->crs_default)
+        return eoi_fail(ctx, EO_E_CRS_MISSING,
+                        "the raster has no CRS and the AOI names none, so its coordinates would "
+                        "be read as longitude/latitude (EPSG:4326) on a grid of unknown units: "
+                        "name the AOI's CRS (the crs parameter, --crs, or a crs member) to use "
+                        "its coordinates as the raster's, or assign the raster a CRS "
+                        "(gdal_edit.py -a_srs)");
     if (!wkt || !*wkt)
         return eoi_geom_clone(ctx, out, aoi);
     return eo_geom_transform(ctx, out, aoi, wkt);

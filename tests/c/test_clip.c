@@ -79,9 +79,11 @@ static void test_pixels(eo_ctx *ctx, eo_dataset *ds, eo_geom *aoi) {
     CHECK_OK(ctx, eo_clip(ctx, &json, path, ds, aoi, NULL));
     if (!json)
         return;
-    /* gdalwarp's crop: the bounding box snapped inwards */
-    int64_t c0 = (int64_t)ceil(X0), r0 = (int64_t)ceil(Y0);
-    int64_t w = (int64_t)floor(X1) - c0, h = (int64_t)floor(Y1) - r0;
+    /* the window: the bounding box of the pixels whose centre is inside
+     * (gdalwarp -crop_to_cutline's ceil(X0) .. floor(X1) loses the first
+     * and last columns and rows here) */
+    int64_t c0 = (int64_t)ceil(X0 - 0.5), r0 = (int64_t)ceil(Y0 - 0.5);
+    int64_t w = (int64_t)floor(X1 - 0.5) - c0 + 1, h = (int64_t)floor(Y1 - 0.5) - r0 + 1;
     json_object *res = json_tokener_parse(json);
     json_object *v = NULL;
     CHECK(res && json_object_object_get_ex(res, "width", &v) && json_object_get_int64(v) == w);

@@ -254,6 +254,9 @@ static void test_invalid(void) {
     eo_geom_opts *z = NULL;
     eo_geom_opts_new(ctx, &z);
     eo_geom_opts_set_allow_z(ctx, z, 1);
+    eo_geom_opts *strict = NULL;
+    eo_geom_opts_new(ctx, &strict);
+    eo_geom_opts_set_allow_z(ctx, strict, 0);
     eo_geom_opts *utm = NULL;
     eo_geom_opts_new(ctx, &utm);
     eo_geom_opts_set_crs(ctx, utm, "EPSG:32631");
@@ -342,8 +345,8 @@ static void test_invalid(void) {
           EO_E_GEOMETRY, "point 0", "longitude 500000", NULL);
 
     /* dimensions and types of positions */
-    fails(POLY("[[0,0,5],[1,0,5],[1,1,5],[0,1,5],[0,0,5]]"), NULL, EO_E_GEOMETRY, "point 0",
-          "3 values", "allow_z");
+    fails(POLY("[[0,0,5],[1,0,5],[1,1,5],[0,1,5],[0,0,5]]"), strict, EO_E_GEOMETRY, "point 0",
+          "3 values", "strict");
     fails(POLY("[[0,0,0,0],[1,0,0,0],[1,1,0,0],[0,1,0,0],[0,0,0,0]]"), NULL, EO_E_GEOMETRY,
           "point 0", "4 values", NULL);
     fails(POLY("[[0,0,0,0],[1,0,0,0],[1,1,0,0],[0,1,0,0],[0,0,0,0]]"), z, EO_E_GEOMETRY, "point 0",
@@ -413,6 +416,7 @@ static void test_invalid(void) {
           EO_E_GEOMETRY, "\"crs\" member must look like", NULL, NULL);
 
     eo_geom_opts_free(z);
+    eo_geom_opts_free(strict);
     eo_geom_opts_free(utm);
 }
 
@@ -433,6 +437,14 @@ static void test_allow_z_and_limits(void) {
         eo_free(js);
     }
     eo_geom_free(g);
+    eo_geom_opts_free(z);
+    /* the default (no options, or new ones) drops the altitude too */
+    CHECK_OK(ctx, eo_geom_opts_new(ctx, &z));
+    eo_geom *g2 = parse(POLY("[[0,0,5],[2,0,5.5],[2,1,-3],[0,1,0],[0,0,5]]"), z);
+    eo_geom *g3 = parse(POLY("[[0,0,5],[2,0,5.5],[2,1,-3],[0,1,0],[0,0,5]]"), NULL);
+    CHECK(g2 && g3 && geos_area(g2) == 2 && geos_area(g3) == 2);
+    eo_geom_free(g2);
+    eo_geom_free(g3);
     eo_geom_opts_free(z);
 
     /* the vertex limit: 100,000 positions */

@@ -60,7 +60,8 @@ ADVERSARIAL = {
     "huge_coordinates": (poly([[0, 0], [1e308, 0], [1e308, 1e308], [0, 1e308], [0, 0]]), INVALID),
     "latitude_95": (poly([[0, 0], [1, 0], [1, 95], [0, 95], [0, 0]]), INVALID),
     "longitude_400": (poly([[0, 0], [400, 0], [400, 1], [0, 1], [0, 0]]), INVALID),
-    "3d_coordinates": (poly([[0, 0, 5], [1, 0, 5], [1, 1, 5], [0, 1, 5], [0, 0, 5]]), INVALID),
+    "4d_coordinates": (poly([[0, 0, 5, 1], [1, 0, 5, 1], [1, 1, 5, 1], [0, 1, 5, 1], [0, 0, 5, 1]]),
+                       INVALID),
     "one_value_position": (poly([[0], [1], [1], [0]]), INVALID),
     "hole_outside_shell": (poly(SQUARE, box(5, 5, 6, 6)), INVALID),
     "too_many_vertices": (poly(circle(100000)), TOO_LARGE),
@@ -172,12 +173,28 @@ def test_python_rejects_nan_and_inf_dicts():
         assert ei.value.id == INVALID
 
 
-def test_3d_accepted_with_allow_z():
-    ring = [[0, 0, 5], [1, 0, 5], [1, 1, 5], [0, 1, 5], [0, 0, 5]]
+def test_3d_altitude_dropped_unless_strict(tmp_path, cli):
+    """RFC 7946 3.1.1 allows an altitude: dropped by default (area of the 2D
+    ring, by the independent reference), refused in strict mode."""
+    ring = [[0, 0, 5], [1, 0, 5.5], [1, 1, -3], [0, 1, 0], [0, 0, 5]]
     geo = {"type": "Polygon", "coordinates": [ring]}
-    with pytest.raises(eoproc.Error):
-        eoproc.aoi_area(geo)
-    assert eoproc.aoi_area(geo, allow_z=True) == pytest.approx(ring_area_km2(SQUARE), rel=1e-6)
+    want = ring_area_km2(SQUARE)
+    assert eoproc.aoi_area(geo) == pytest.approx(want, rel=1e-6)
+    assert eoproc.aoi_area(geo, allow_z=True) == pytest.approx(want, rel=1e-6)
+    for kw in ({"strict": True}, {"allow_z": False}):
+        with pytest.raises(eoproc.Error) as ei:
+            eoproc.aoi_area(geo, **kw)
+        assert ei.value.id == INVALID and "3 values" in str(ei.value)
+    # the registry, hence the CLI and every operation taking an AOI
+    assert eoproc.run("aoi_area", aoi=json.dumps(geo))["area_km2"] == pytest.approx(want, rel=1e-6)
+    with pytest.raises(eoproc.Error) as ei:
+        eoproc.run("aoi_area", aoi=json.dumps(geo), strict=True)
+    assert ei.value.id == INVALID and "strict" in str(ei.value)
+    path = tmp_path / "z.geojson"
+    path.write_text(json.dumps(geo))
+    p = run_cli(cli, "area", path, "--strict")
+    assert p.returncode != 0 and INVALID in p.stderr and "point 0" in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
 
 
 def test_vertex_limit_boundary():

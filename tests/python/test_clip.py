@@ -1,4 +1,5 @@
-"""AOI clipping against GDAL: gdalwarp -cutline -crop_to_cutline (centre rule),
+"""AOI clipping against GDAL: gdalwarp -cutline (centre rule; the window is the
+bounding box of the pixels gdalwarp's mask keeps, see gdalwarp()),
 -wo CUTLINE_ALL_TOUCHED=TRUE, without -crop_to_cutline, -dstalpha; exact
 coverage fractions against shapely (GEOS) areas; COGs checked by GDAL's
 validator; bad input through the CLI.
@@ -55,6 +56,12 @@ def write_geojson(path, polys, epsg=None):
 
 
 def gdalwarp(src, aoi, out, crop=True, all_touched=False, dstnodata=None, alpha=False):
+    """gdalwarp -cutline. With crop and the centre rule, the window is the
+    bounding box of the pixels gdalwarp's own cutline mask keeps (its alpha
+    without -crop_to_cutline), cut out by gdal_translate -srcwin: eoproc's
+    window rule (gdalwarp -crop_to_cutline rounds the AOI's bounding box
+    inwards and loses boundary pixels whose centre is inside; see README).
+    With all_touched, -crop_to_cutline's outward rounding is that box."""
     opts = dict(cutlineDSName=str(aoi), cropToCutline=crop, format="GTiff")
     if all_touched:
         opts["warpOptions"] = ["CUTLINE_ALL_TOUCHED=TRUE"]
@@ -62,7 +69,22 @@ def gdalwarp(src, aoi, out, crop=True, all_touched=False, dstnodata=None, alpha=
         opts["dstNodata"] = dstnodata
     if alpha:
         opts["dstAlpha"] = True
-    gdal.Warp(str(out), str(src), **opts)
+    if not crop or all_touched:
+        gdal.Warp(str(out), str(src), **opts)
+        return str(out)
+    # the mask from a warp with an alpha band (-dstalpha changes how the
+    # others are initialised), the samples from one as asked
+    full, mask = str(out) + ".full.tif", str(out) + ".mask.tif"
+    gdal.Warp(mask, str(src), **dict(opts, cropToCutline=False, dstAlpha=True))
+    ds = gdal.Open(mask)
+    inside = ds.GetRasterBand(ds.RasterCount).ReadAsArray() != 0
+    ds = None
+    rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+    win = [int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)]
+    gdal.Warp(full, str(src), **dict(opts, cropToCutline=False))
+    gdal.Translate(str(out), full, srcWin=win)
+    os.unlink(full)
+    os.unlink(mask)
     return str(out)
 
 
@@ -267,10 +289,7 @@ def test_explicit_nodata_replaces_source_nodata(tmp_path):
                         epsg=32633)
     ours = tmp_path / "ours.tif"
     eoproc.clip(src, aoi, ours, nodata=-32768)
-    ref = gdal.Warp(str(tmp_path / "ref.tif"), src, cutlineDSName=aoi, cropToCutline=True,
-                    dstNodata=-32768)
-    ref = None
-    assert_same(ours, tmp_path / "ref.tif")
+    assert_same(ours, gdalwarp(src, aoi, tmp_path / "ref.tif", dstnodata=-32768))
 
 
 def test_rows_of_tiles_and_threads(tmp_path, cli):

@@ -576,7 +576,7 @@ def _looks_like_json(text):
     return s[:1] in (("{", "[") if isinstance(s, str) else (b"{", b"["))
 
 
-def aoi_area(geojson, crs=None, repair=False, allow_z=False):
+def aoi_area(geojson, crs=None, repair=False, allow_z=True, strict=False):
     """Geodesic area, in km² on the WGS84 ellipsoid, of an area of interest.
 
     Args:
@@ -587,7 +587,9 @@ def aoi_area(geojson, crs=None, repair=False, allow_z=False):
         crs: CRS of the coordinates (e.g. ``"EPSG:32631"``); default
             EPSG:4326, longitude first.
         repair: repair an invalid geometry instead of failing.
-        allow_z: accept 3D positions and drop the third value.
+        allow_z: accept 3D positions and drop the third value (the default,
+            as RFC 7946 allows an altitude).
+        strict: refuse 3D positions (``geometry.Invalid``).
 
     Raises:
         Error: ``geometry.Invalid`` for anything that is not a valid polygonal
@@ -624,7 +626,7 @@ def aoi_area(geojson, crs=None, repair=False, allow_z=False):
                     raise _arg_error("crs must be a str, got %r" % (crs,))
                 _check(ctx, _lib.eo_geom_opts_set_crs(ctx, opts, crs.encode("utf-8")))
             _check(ctx, _lib.eo_geom_opts_set_repair(ctx, opts, 1 if repair else 0))
-            _check(ctx, _lib.eo_geom_opts_set_allow_z(ctx, opts, 1 if allow_z else 0))
+            _check(ctx, _lib.eo_geom_opts_set_allow_z(ctx, opts, 1 if allow_z and not strict else 0))
             if text is not None:
                 _check(ctx, _lib.eo_geom_from_geojson(ctx, byref(g), text, opts))
             else:

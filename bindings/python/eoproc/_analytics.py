@@ -149,7 +149,9 @@ def index(src, name, out=None, bands=None, sensor=None, constants=None, scale=1,
 
     Raises:
         Error: ``index.Invalid`` (unknown index), ``index.BandMissing``
-            (a band the index needs is not mapped), I/O errors.
+            (a band the index needs is not mapped), ``index.BandAmbiguous``
+            (several band descriptions name it and ``bands`` does not say
+            which), I/O errors.
     """
     return _index_or_calc(src, "index", name, out, bands, sensor, constants, scale, offset,
                           nodata, window, transform, crs, cog)

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# fuzz.sh - a libFuzzer campaign over the fuzz targets of tests/fuzz (NOT run
+# by CI: CI replays the committed corpus through tests/fuzz/replay.c).
+#
+# Builds build/fuzz with clang, -DEOPROC_FUZZ=ON and ASan + UBSan (with
+# float-cast-overflow, which gcc's -fsanitize=undefined leaves out), then runs
+# each target for FUZZ_SECONDS (default 3600: an hour per target; the issue's
+# minimum is 30 CPU-minutes) on FUZZ_JOBS processes, starting from the
+# committed corpus, and merges (minimises) what it found back into
+# tests/fuzz/corpus/TARGET. Crashing inputs are written to
+# build/fuzz/crashers/TARGET/: fix the bug, then copy the input into
+# tests/fuzz/corpus/TARGET so that CTest replays it for good.
+#
+#   bash scripts/fuzz.sh                     # every target, an hour each
+#   FUZZ_SECONDS=300 bash scripts/fuzz.sh geojson expr   # five minutes each
+#
+# Prints per target: seconds, executions, corpus size before/after, crashes.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${FUZZ_BUILD:-$ROOT/build/fuzz}
+SECONDS_PER_TARGET=${FUZZ_SECONDS:-3600}
+JOBS=${FUZZ_JOBS:-1}
+TARGETS=("$@")
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(geojson params expr onnx)
+
+SAN="-fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer"
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEOPROC_FUZZ=ON -DEOPROC_TESTS=ON \
+    -DCMAKE_C_FLAGS="$SAN" -DCMAKE_CXX_FLAGS="$SAN" \
+    -DCMAKE_EXE_LINKER_FLAGS="$SAN" -DCMAKE_SHARED_LINKER_FLAGS="$SAN" >"$BUILD.cmake.log" 2>&1 ||
+    { echo "fuzz.sh: cmake failed, see $BUILD.cmake.log" >&2; exit 1; }
+for t in "${TARGETS[@]}"; do
+    cmake --build "$BUILD" -j2 --target "fuzz_$t" >>"$BUILD.cmake.log" 2>&1 ||
+        { echo "fuzz.sh: building fuzz_$t failed, see $BUILD.cmake.log" >&2; exit 1; }
+done
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+status=0
+for t in "${TARGETS[@]}"; do
+    seeds=$ROOT/tests/fuzz/corpus/$t
+    work=$BUILD/corpus/$t
+    crash=$BUILD/crashers/$t
+    mkdir -p "$work" "$crash"
+    before=$(find "$seeds" -type f | wc -l)
+    log=$BUILD/fuzz_$t.log
+    start=$(date +%s)
+    # -fork: keep going past a crash, so one bug does not end the campaign
+    "$BUILD/fuzz_$t" -fork="$JOBS" -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 \
+        -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 -timeout=20 -max_len=65536 \
+        -artifact_prefix="$crash/" "$work" "$seeds" >"$log" 2>&1 || true
+    secs=$(($(date +%s) - start))
+    # into the committed corpus: only the found inputs that add coverage
+    "$BUILD/fuzz_$t" -merge=1 "$seeds" "$work" >>"$log" 2>&1 || true
+    after=$(find "$seeds" -type f | wc -l)
+    execs=$(grep -o 'exec/s: [0-9]*' "$log" | tail -1 || true)
+    crashes=$(find "$crash" -type f | wc -l)
+    echo "fuzz_$t: ${secs}s, $execs, corpus $before -> $after, crashes/ooms/timeouts $crashes (log $log)"
+    [ "$crashes" -eq 0 ] || status=1
+done
+exit $status
