@@ -221,6 +221,8 @@ eo_status eoi_ctx_worker_new(eo_ctx *parent, eo_ctx **out) {
         return eoi_fail(parent, st, "cannot make a worker context");
     memcpy((*out)->limits, parent->limits, sizeof parent->limits);
     (*out)->threads = parent->threads;
+    (*out)->tile_url_fn = parent->tile_url_fn;
+    (*out)->tile_url_user = parent->tile_url_user;
     return EO_OK;
 }
 

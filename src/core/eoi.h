@@ -48,6 +48,9 @@ struct eo_ctx {
         uint64_t used;
     } pj_cache[8];
     uint64_t pj_clock;
+    /* the host's fetcher of tile URLs (eo_ctx_set_tile_url_fetcher) */
+    eo_tile_url_fn tile_url_fn;
+    void *tile_url_user;
 };
 
 #if defined(__GNUC__)

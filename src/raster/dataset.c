@@ -579,6 +579,15 @@ static eo_status read_window(eo_ctx *ctx, eo_raster **out, eo_dataset *ds, const
     }
 
     size_t plane = (size_t)pl.ow * (size_t)pl.oh * esize;
+    if (ds->tilesrc && !resampled && pl.out_dt == EO_DT_U8) {
+        /* a tile dataset: the tiles decoded in parallel straight into the raster */
+        EOI_TRY(st, eoi_progress(ctx, 0.0, "read"));
+        EOI_TRY(st, eoi_tilesrc_read(ctx, ds->tilesrc, ds->path, win, bands, nb, r->data));
+        EOI_TRY(st, eoi_progress(ctx, 1.0, "read"));
+        *out = r;
+        r = NULL;
+        goto done;
+    }
     struct read_progress prog = {.ctx = ctx, .span = 1.0 / nb};
     for (int32_t i = 0; i < nb; i++) {
         prog.base = (double)i / nb;

@@ -100,6 +100,11 @@ eo_status eoi_dataset_check_window(eo_ctx *ctx, const eo_dataset *ds, const eo_w
 /* Drop the dataset's hold on a tile source (after its GDAL handles are
  * closed); the source goes when the last virtual file on it is closed. */
 void eoi_tilesrc_release(struct eoi_tilesrc *s);
+/* Read window win of a tile dataset's source at full resolution, bands
+ * (1-based; NULL = all nb) as uint8 planes into dst, decoding the tiles it
+ * touches on the context's threads. what names the dataset in errors. */
+eo_status eoi_tilesrc_read(eo_ctx *ctx, struct eoi_tilesrc *s, const char *what,
+                           const eo_window *win, const int32_t *bands, int32_t nb, void *dst);
 
 /* ---- png.c --------------------------------------------------------------- */
 /* PNG of the first `bands` bands (1-4) of an 8- or 16-bit unsigned raster;

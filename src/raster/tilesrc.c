@@ -33,6 +33,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include <cpl_conv.h>
 #include <cpl_error.h>
 #include <cpl_vsi.h>
@@ -50,7 +52,13 @@
 #define M_PI 3.14159265358979323846
 #endif
 
-enum { KIND_FOLDER, KIND_MBTILES, KIND_CALLBACK };
+enum { KIND_FOLDER, KIND_MBTILES, KIND_CALLBACK, KIND_URL, KIND_TEMPLATE };
+
+#define MAX_STATE_TILES (1 << 24) /* tile ranges up to this many keep a state per tile */
+#define MAX_FAILURES 100          /* failures listed in the info (all are counted) */
+
+/* What is known of a tile of the range (state array). */
+enum { TS_UNKNOWN, TS_FOUND, TS_MISSING, TS_CORRUPT, TS_FAILED };
 
 struct eo_tilesrc_opts {
     int32_t zoom; /* -1 = not set */
@@ -62,6 +70,7 @@ struct eo_tilesrc_opts {
     int32_t nodata;
     int64_t cache_bytes;
     bool corrupt_ok;
+    eo_geom *aoi; /* the AOI whose cover is fetched (EPSG:3857), or NULL */
 };
 
 struct eo_tile_sink {
@@ -93,6 +102,10 @@ struct eoi_tilesrc {
     pthread_mutex_t db_mu;
     eo_tile_fetch_fn fn;
     void *user;
+    char *tmpl; /* URL or file template */
+    eo_tile_url_fn url_fn;
+    void *url_user;
+    bool has_tmr; /* the folder has tilemapresource.xml */
     int32_t z, scheme, size, bands, nodata;
     bool corrupt_ok;
     int64_t px0, py0, width, height; /* the dataset's window on the zoom's pixel grid */
@@ -109,6 +122,18 @@ struct eoi_tilesrc {
     size_t miss_cap, miss_n;
     int64_t corrupt, decoded, hits;
     char last_err[ERR_MAX];
+    /* per tile of the range [tx0, tx0 + ntx) x [ty0, ty0 + nty), when it
+     * has at most MAX_STATE_TILES tiles: state (TS_*) and cover (1 = to
+     * fetch; NULL = all) */
+    int64_t tx0, ty0, ntx, nty;
+    uint8_t *state, *cover;
+    int64_t ncover, fetched, found, failed, missing;
+    struct tfail {
+        uint64_t key;
+        bool corrupt;
+        char *where, *msg;
+    } *fails; /* the tiles that failed, with the message a read needing them gets */
+    size_t nfails, capfails;
 };
 
 static const char *const exts[] = {"png", "jpg", "jpeg", "webp"};
@@ -135,6 +160,14 @@ static void src_free(struct eoi_tilesrc *s) {
     }
     free(s->hash);
     free(s->miss);
+    for (size_t i = 0; i < s->nfails; i++) {
+        free(s->fails[i].where);
+        free(s->fails[i].msg);
+    }
+    free(s->fails);
+    free(s->state);
+    free(s->cover);
+    eoi_free(s->tmpl);
     if (s->stmt)
         sqlite3_finalize(s->stmt);
     if (s->db)
@@ -360,6 +393,70 @@ static int fetch_callback(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint8_t
     return FETCH_FOUND;
 }
 
+/* The template with tile (tx, ty) put in, into out; false when it does not
+ * fit. Placeholders were checked at open (check_template). */
+static bool expand(const struct eoi_tilesrc *s, int64_t tx, int64_t ty, char *out, size_t cap) {
+    size_t len = 0;
+    for (const char *p = s->tmpl; *p;) {
+        char val[48];
+        const char *v = NULL;
+        size_t skip = 0;
+        if (strncmp(p, "{z}", 3) == 0) {
+            snprintf(val, sizeof val, "%d", (int)s->z);
+            skip = 3;
+        } else if (strncmp(p, "{x}", 3) == 0) {
+            snprintf(val, sizeof val, "%lld", (long long)tx);
+            skip = 3;
+        } else if (strncmp(p, "{y}", 3) == 0) {
+            snprintf(val, sizeof val, "%lld", (long long)ty);
+            skip = 3;
+        } else if (strncmp(p, "{-y}", 4) == 0) {
+            snprintf(val, sizeof val, "%lld", (long long)(((int64_t)1 << s->z) - 1 - ty));
+            skip = 4;
+        } else if (strncmp(p, "{q}", 3) == 0 || strncmp(p, "{quadkey}", 9) == 0) {
+            quadkey(val, s->z, tx, ty);
+            skip = p[2] == '}' ? 3 : 9;
+        }
+        if (skip) {
+            v = val;
+            p += skip;
+        }
+        size_t n = v ? strlen(v) : 1;
+        if (len + n + 1 > cap)
+            return false;
+        memcpy(out + len, v ? v : p, n);
+        len += n;
+        if (!v)
+            p++;
+    }
+    out[len] = '\0';
+    return true;
+}
+
+static int fetch_template(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint8_t **out, size_t *n,
+                          char *where, size_t wcap, char *err, size_t errcap) {
+    if (!expand(s, tx, ty, where, wcap)) {
+        snprintf(where, wcap, "%.200s...", s->tmpl);
+        snprintf(err, errcap, "the expanded template is longer than %zu bytes", wcap);
+        return FETCH_ERROR;
+    }
+    if (s->kind == KIND_TEMPLATE)
+        return read_whole(where, out, n, err, errcap);
+    eo_tile_sink sink;
+    memset(&sink, 0, sizeof sink);
+    int rc = s->url_fn(s->url_user, where, &sink);
+    if (rc != 0 || sink.nomem) {
+        snprintf(err, errcap, "%s", sink.err[0] ? sink.err : "the host's fetch failed");
+        free(sink.data);
+        return FETCH_ERROR;
+    }
+    if (!sink.set)
+        return FETCH_MISSING;
+    *out = sink.data;
+    *n = sink.size;
+    return FETCH_FOUND;
+}
+
 eo_status eo_tile_sink_set(eo_tile_sink *sink, const void *data, size_t size) {
     if (!sink || (!data && size))
         return EO_E_ARG;
@@ -418,26 +515,36 @@ static void to_planes(const struct eoi_tilesrc *s, const uint8_t *rgba, uint8_t 
 
 enum { LOAD_OK, LOAD_MISSING, LOAD_CORRUPT, LOAD_ERROR };
 
+/* Fetch tile (tx, ty) from whatever kind of source s is (FETCH_*). */
+static int fetch_any(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint8_t **bytes, size_t *n,
+                     char *where, size_t wcap, char *why, size_t whycap) {
+    if (s->kind == KIND_FOLDER)
+        return fetch_folder(s, tx, ty, bytes, n, where, wcap, why, whycap);
+    if (s->kind == KIND_MBTILES)
+        return fetch_mbtiles(s, tx, ty, bytes, n, where, wcap, why, whycap);
+    if (s->kind == KIND_CALLBACK)
+        return fetch_callback(s, tx, ty, bytes, n, why, whycap);
+    return fetch_template(s, tx, ty, bytes, n, where, wcap, why, whycap);
+}
+
 /* Fetch and decode tile (tx, ty) into *px (the dataset's planes). */
-static int load_tile(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint8_t **px, char *err,
-                     size_t errcap) {
+static int load_tile(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint8_t **px, char *wout,
+                     size_t wcap, char *err, size_t errcap) {
     uint8_t *bytes = NULL, *rgba = NULL;
     size_t n = 0;
     char where[4200] = "", why[ERR_MAX] = "", name[4400];
     int rc;
-    if (s->kind == KIND_FOLDER)
-        rc = fetch_folder(s, tx, ty, &bytes, &n, where, sizeof where, why, sizeof why);
-    else if (s->kind == KIND_MBTILES)
-        rc = fetch_mbtiles(s, tx, ty, &bytes, &n, where, sizeof where, why, sizeof why);
-    else
-        rc = fetch_callback(s, tx, ty, &bytes, &n, why, sizeof why);
+    rc = fetch_any(s, tx, ty, &bytes, &n, where, sizeof where, why, sizeof why);
     tile_name(s, name, sizeof name, tx, ty, where);
+    if (wout)
+        snprintf(wout, wcap, "%s", where);
     if (rc == FETCH_MISSING)
         return LOAD_MISSING;
     if (rc == FETCH_ERROR) {
         msgf(err, errcap, "%s: %s", name, why);
         return LOAD_ERROR;
     }
+    __atomic_fetch_add(&s->fetched, 1, __ATOMIC_RELAXED);
     size_t npx = (size_t)s->size * (size_t)s->size;
     rgba = malloc(npx * 4);
     *px = malloc(npx * (size_t)s->bands);
@@ -487,6 +594,57 @@ static bool miss_has(const struct eoi_tilesrc *s, uint64_t key) {
         if (s->miss[i] == key + 1)
             return true;
     }
+}
+
+/* Index of tile key in the state array, or -1 outside it / without one. */
+static int64_t state_index(const struct eoi_tilesrc *s, uint64_t key) {
+    int64_t tx = (int64_t)(key >> 32), ty = (int64_t)(key & 0xffffffffu);
+    if (!s->state || tx < s->tx0 || ty < s->ty0 || tx >= s->tx0 + s->ntx || ty >= s->ty0 + s->nty)
+        return -1;
+    return (ty - s->ty0) * s->ntx + (tx - s->tx0);
+}
+
+/* Whether the tile is one to fetch (in the AOI's cover). */
+static bool in_cover(const struct eoi_tilesrc *s, uint64_t key) {
+    if (!s->cover)
+        return true;
+    int64_t i = state_index(s, key);
+    return i >= 0 && s->cover[i];
+}
+
+static struct tfail *fail_find(struct eoi_tilesrc *s, uint64_t key) {
+    int64_t i = state_index(s, key);
+    if (!s->nfails || (i >= 0 && s->state[i] != TS_CORRUPT && s->state[i] != TS_FAILED))
+        return NULL;
+    for (size_t k = 0; k < s->nfails; k++)
+        if (s->fails[k].key == key)
+            return &s->fails[k];
+    return NULL;
+}
+
+/* Keep a failed tile and its message (best effort: without memory, the
+ * tile is fetched again by the next read that needs it). Under s->mu. */
+static void fail_put(struct eoi_tilesrc *s, uint64_t key, bool corrupt, const char *where,
+                     const char *msg) {
+    if (s->nfails == s->capfails) {
+        size_t cap = s->capfails ? 2 * s->capfails : 16;
+        struct tfail *v = cap <= 100000 ? realloc(s->fails, cap * sizeof *v) : NULL;
+        if (!v)
+            return;
+        s->fails = v;
+        s->capfails = cap;
+    }
+    struct tfail *f = &s->fails[s->nfails];
+    f->key = key;
+    f->corrupt = corrupt;
+    f->where = strdup(where ? where : "");
+    f->msg = strdup(msg ? msg : "");
+    if (!f->where || !f->msg) {
+        free(f->where);
+        free(f->msg);
+        return;
+    }
+    s->nfails++;
 }
 
 static void miss_put(struct eoi_tilesrc *s, uint64_t key) {
@@ -562,12 +720,16 @@ static void evict(struct eoi_tilesrc *s) {
 }
 
 /* Store the outcome of loading e (claimed by this thread) and wake the
- * waiters; with pin, the tile stays pinned for the caller. Under s->mu.
- * false for an error (err holds it). */
-static bool finish_locked(struct eoi_tilesrc *s, tentry *e, int rc, uint8_t *px, bool pin) {
+ * waiters; with pin, the tile stays pinned for the caller. where and err:
+ * the tile's file or URL and the message of a failure. Under s->mu. false
+ * for an error (err holds it). */
+static bool finish_locked(struct eoi_tilesrc *s, tentry *e, int rc, uint8_t *px, bool pin,
+                          const char *where, const char *err) {
     *hash_slot(s, e->key) = e->hnext; /* out of the table while its state changes */
     e->hnext = NULL;
     bool ok = true;
+    int64_t si = state_index(s, e->key);
+    uint8_t before = si >= 0 ? s->state[si] : TS_UNKNOWN;
     if (rc == LOAD_OK) {
         e->px = px;
         e->loading = false;
@@ -576,14 +738,31 @@ static bool finish_locked(struct eoi_tilesrc *s, tentry *e, int rc, uint8_t *px,
         lru_push(s, e);
         s->bytes += s->tile_bytes;
         s->decoded++;
+        if (si < 0 || before != TS_FOUND)
+            s->found++;
+        if (si >= 0)
+            s->state[si] = TS_FOUND;
     } else {
         if (rc == LOAD_MISSING || (rc == LOAD_CORRUPT && s->corrupt_ok)) {
             miss_put(s, e->key);
-            if (rc == LOAD_CORRUPT)
+            if (rc == LOAD_MISSING)
+                s->missing++;
+            if (rc == LOAD_CORRUPT) {
                 s->corrupt++;
+                fail_put(s, e->key, true, where, err);
+            }
         } else {
             ok = false;
+            if (rc == LOAD_CORRUPT)
+                s->corrupt++;
+            else
+                s->failed++;
+            fail_put(s, e->key, rc == LOAD_CORRUPT, where, err);
         }
+        if (si >= 0)
+            s->state[si] = rc == LOAD_MISSING ? TS_MISSING
+                           : rc == LOAD_CORRUPT ? TS_CORRUPT
+                                                : TS_FAILED;
         free(e);
     }
     evict(s);
@@ -610,11 +789,19 @@ static bool cache_get(struct eoi_tilesrc *s, int64_t tx, int64_t ty, tentry **ou
                       size_t errcap) {
     uint64_t key = tile_key(tx, ty);
     *out = NULL;
+    if (!in_cover(s, key))
+        return true; /* not fetched: read as missing, not counted */
     pthread_mutex_lock(&s->mu);
     for (;;) {
         if (miss_has(s, key)) {
             pthread_mutex_unlock(&s->mu);
             return true;
+        }
+        struct tfail *f = fail_find(s, key);
+        if (f) {
+            msgf(err, errcap, "%s", f->msg);
+            pthread_mutex_unlock(&s->mu);
+            return false;
         }
         tentry **slot = hash_slot(s, key);
         tentry *e = *slot;
@@ -638,9 +825,10 @@ static bool cache_get(struct eoi_tilesrc *s, int64_t tx, int64_t ty, tentry **ou
         }
         pthread_mutex_unlock(&s->mu);
         uint8_t *px = NULL;
-        int rc = load_tile(s, tx, ty, &px, err, errcap);
+        char where[4200] = "";
+        int rc = load_tile(s, tx, ty, &px, where, sizeof where, err, errcap);
         pthread_mutex_lock(&s->mu);
-        bool ok = finish_locked(s, e, rc, px, true);
+        bool ok = finish_locked(s, e, rc, px, true, where, err);
         if (ok && rc == LOAD_OK)
             *out = e;
         pthread_mutex_unlock(&s->mu);
@@ -664,13 +852,14 @@ struct prefetch {
 
 static void *prefetch_work(void *arg) {
     struct prefetch *p = arg;
-    char err[ERR_MAX];
+    char err[ERR_MAX], where[4200];
     for (int i; (i = atomic_fetch_add(&p->next, 1)) < p->n;) {
         uint8_t *px = NULL;
-        int rc = load_tile(p->s, p->tx[i], p->ty, &px, err, sizeof err);
+        err[0] = where[0] = '\0';
+        int rc = load_tile(p->s, p->tx[i], p->ty, &px, where, sizeof where, err, sizeof err);
         pthread_mutex_lock(&p->s->mu);
-        /* an error is left for the reader to meet again (and report) */
-        finish_locked(p->s, p->e[i], rc, px, false);
+        /* an error is kept for the reader that needs the tile to report */
+        finish_locked(p->s, p->e[i], rc, px, false, where, err);
         pthread_mutex_unlock(&p->s->mu);
     }
     return NULL;
@@ -697,7 +886,7 @@ static void prefetch_run(struct eoi_tilesrc *s, int64_t ty, int64_t tx0, int64_t
     for (int64_t tx = tx0; tx <= tx1 && p->n < PREFETCH_MAX; tx++) {
         uint64_t key = tile_key(tx, ty);
         tentry **slot = hash_slot(s, key);
-        if (*slot || miss_has(s, key))
+        if (*slot || miss_has(s, key) || !in_cover(s, key) || fail_find(s, key))
             continue;
         if (!(p->e[p->n] = claim_locked(s, key, slot)))
             break;
@@ -924,7 +1113,7 @@ eo_status eo_tilesrc_opts_new(eo_ctx *ctx, eo_tilesrc_opts **out) {
     if (!o)
         return EO_E_NOMEM;
     o->zoom = -1;
-    o->scheme = EO_TILE_SCHEME_XYZ;
+    o->scheme = EO_TILE_SCHEME_AUTO;
     o->tile_size = 256;
     o->bands = 4;
     o->cache_bytes = DEFAULT_CACHE;
@@ -932,7 +1121,11 @@ eo_status eo_tilesrc_opts_new(eo_ctx *ctx, eo_tilesrc_opts **out) {
     return EO_OK;
 }
 
-void eo_tilesrc_opts_free(eo_tilesrc_opts *o) { eoi_free(o); }
+void eo_tilesrc_opts_free(eo_tilesrc_opts *o) {
+    if (o)
+        eo_geom_free(o->aoi);
+    eoi_free(o);
+}
 
 /* An integer option within lo..hi, or arg.Invalid naming it. */
 static eo_status set_ranged(eo_ctx *ctx, int32_t *dst, int32_t v, int32_t lo, int32_t hi,
@@ -993,6 +1186,8 @@ eo_status eo_tilesrc_opts_set_bbox(eo_ctx *ctx, eo_tilesrc_opts *o, const eo_bbo
         o->merc = *bbox;
     }
     o->has_extent = true;
+    eo_geom_free(o->aoi);
+    o->aoi = NULL;
     return EO_OK;
 }
 
@@ -1003,17 +1198,22 @@ eo_status eo_tilesrc_opts_set_aoi(eo_ctx *ctx, eo_tilesrc_opts *o, const eo_geom
     eo_status st = eo_geom_transform(ctx, &m, aoi, "EPSG:3857");
     if (st == EO_OK)
         st = eo_geom_bbox(ctx, m, &b);
-    eo_geom_free(m);
-    if (st != EO_OK)
+    if (st == EO_OK)
+        st = eo_tilesrc_opts_set_bbox(ctx, o, &b, "EPSG:3857");
+    if (st != EO_OK) {
+        eo_geom_free(m);
         return st;
-    return eo_tilesrc_opts_set_bbox(ctx, o, &b, "EPSG:3857");
+    }
+    o->aoi = m; /* after set_bbox, which drops an AOI given before */
+    return EO_OK;
 }
 
 eo_status eo_tilesrc_opts_set_scheme(eo_ctx *ctx, eo_tilesrc_opts *o, int32_t scheme) {
     EOI_CHECK_ARG(ctx, o);
     if (scheme != EO_TILE_SCHEME_XYZ && scheme != EO_TILE_SCHEME_TMS &&
-        scheme != EO_TILE_SCHEME_QUADKEY)
-        return eoi_fail(ctx, EO_E_ARG, "tile dataset: unknown scheme %d (xyz 0, tms 1, quadkey 2)",
+        scheme != EO_TILE_SCHEME_QUADKEY && scheme != EO_TILE_SCHEME_AUTO)
+        return eoi_fail(ctx, EO_E_ARG,
+                        "tile dataset: unknown scheme %d (auto -1, xyz 0, tms 1, quadkey 2)",
                         (int)scheme);
     o->scheme = scheme;
     return EO_OK;
@@ -1048,6 +1248,61 @@ eo_status eo_tilesrc_opts_set_corrupt_as_missing(eo_ctx *ctx, eo_tilesrc_opts *o
     EOI_CHECK_ARG(ctx, o);
     o->corrupt_ok = yes != 0;
     return EO_OK;
+}
+
+/* ---- what a source holds (for messages and diagnostics) ------------------- */
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The numeric entries of dir (zooms, columns), sorted, at most cap. */
+static size_t list_numbers(const char *dir, int64_t *v, size_t cap) {
+    DIR *d = opendir(dir);
+    size_t n = 0;
+    if (!d)
+        return 0;
+    for (struct dirent *e; n < cap && (e = readdir(d));) {
+        const char *p = e->d_name;
+        size_t len = strspn(p, "0123456789");
+        if (len == 0 || len > 9 || (p[len] && p[len] != '.'))
+            continue;
+        v[n++] = strtoll(p, NULL, 10);
+    }
+    closedir(d);
+    qsort(v, n, sizeof *v, cmp_i64);
+    return n;
+}
+
+/* "zooms 12..16" or "zooms 3, 7, 9" of sorted v, into buf. */
+static void ranges_text(const int64_t *v, size_t n, char *buf, size_t cap) {
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && len + 24 < cap;) {
+        size_t j = i;
+        while (j + 1 < n && v[j + 1] == v[j] + 1)
+            j++;
+        if (j > i)
+            len += (size_t)snprintf(buf + len, cap - len, "%s%lld..%lld", i ? ", " : "",
+                                    (long long)v[i], (long long)v[j]);
+        else
+            len += (size_t)snprintf(buf + len, cap - len, "%s%lld", i ? ", " : "",
+                                    (long long)v[i]);
+        i = j + 1;
+    }
+}
+
+/* "the folder has zooms 14..16" (or "... no zoom folders") into buf. */
+static void folder_zooms(const char *dir, char *buf, size_t cap) {
+    int64_t v[64];
+    size_t n = list_numbers(dir, v, 64);
+    char r[200];
+    ranges_text(v, n, r, sizeof r);
+    if (n)
+        snprintf(buf, cap, "the folder has zoom%s %s", n > 1 ? "s" : "", r);
+    else
+        snprintf(buf, cap, "the folder has no zoom folders {z}/");
 }
 
 /* ---- opening --------------------------------------------------------------- */
@@ -1105,6 +1360,37 @@ static eo_status plan(eo_ctx *ctx, struct eoi_tilesrc *s, const eo_tilesrc_opts 
         s->hcap *= 2;
     if (!(s->hash = eoi_calloc(ctx, s->hcap, sizeof *s->hash)))
         return EO_E_NOMEM;
+    /* the tile range, a state per tile, and the AOI's cover */
+    s->tx0 = s->px0 / s->size;
+    s->ty0 = s->py0 / s->size;
+    s->ntx = (s->px0 + s->width - 1) / s->size - s->tx0 + 1;
+    s->nty = (s->py0 + s->height - 1) / s->size - s->ty0 + 1;
+    s->ncover = s->ntx * s->nty;
+    if (s->ncover > MAX_STATE_TILES)
+        return EO_OK; /* counted without states; every tile of the range is fetched */
+    if (!(s->state = calloc((size_t)s->ncover, 1)))
+        return eoi_fail(ctx, EO_E_NOMEM, "tile dataset: no memory for %lld tile states",
+                        (long long)s->ncover);
+    if (!o->aoi)
+        return EO_OK;
+    eo_tile *tiles = NULL;
+    int64_t n = 0;
+    eo_status st = eo_tiles_cover(ctx, &tiles, &n, o->aoi, s->z);
+    if (st != EO_OK)
+        return st;
+    if (!(s->cover = calloc((size_t)s->ncover, 1))) {
+        eo_free(tiles);
+        return eoi_fail(ctx, EO_E_NOMEM, "tile dataset: no memory for the AOI's cover");
+    }
+    s->ncover = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t k = state_index(s, tile_key(tiles[i].x, tiles[i].y));
+        if (k >= 0 && !s->cover[k]) {
+            s->cover[k] = 1;
+            s->ncover++;
+        }
+    }
+    eo_free(tiles);
     return EO_OK;
 }
 
@@ -1252,11 +1538,109 @@ static struct eoi_tilesrc *src_new(eo_ctx *ctx) {
     return s;
 }
 
+eo_status eo_ctx_set_tile_url_fetcher(eo_ctx *ctx, eo_tile_url_fn fn, void *user) {
+    if (!ctx)
+        return EO_E_ARG;
+    ctx->tile_url_fn = fn;
+    ctx->tile_url_user = fn ? user : NULL;
+    return EO_OK;
+}
+
+static bool is_url(const char *path) {
+    return strncasecmp(path, "http://", 7) == 0 || strncasecmp(path, "https://", 8) == 0;
+}
+
+/* A path with a placeholder, or a URL: a template. */
+static bool is_template(const char *path) { return is_url(path) || strchr(path, '{'); }
+
+/* The placeholders of a template are known ones and name a tile; *scheme
+ * gets the row order they say. */
+static eo_status check_template(eo_ctx *ctx, const char *t, int32_t *scheme) {
+    bool x = false, y = false, ny = false, q = false;
+    for (const char *p = strchr(t, '{'); p; p = strchr(p + 1, '{')) {
+        const char *e = strchr(p, '}');
+        size_t n = e ? (size_t)(e - p + 1) : 0;
+        if (n == 3 && p[1] == 'x')
+            x = true;
+        else if (n == 3 && p[1] == 'y')
+            y = true;
+        else if (n == 4 && strncmp(p, "{-y}", 4) == 0)
+            ny = true;
+        else if ((n == 3 && p[1] == 'q') || (n == 9 && strncmp(p, "{quadkey}", 9) == 0))
+            q = true;
+        else if (!(n == 3 && p[1] == 'z'))
+            return eoi_fail(ctx, EO_E_ARG,
+                            "%s: unknown placeholder '%.*s' in the tile template (known: {z}, "
+                            "{x}, {y}, {-y}, {q})",
+                            t, e ? (int)n : 12, p);
+    }
+    if (!q && !(x && (y || ny)))
+        return eoi_fail(ctx, EO_E_ARG,
+                        "%s: a tile template needs {x} with {y} or {-y}, or {q} (e.g. "
+                        "https://host/{z}/{x}/{y}.png)",
+                        t);
+    *scheme = q ? EO_TILE_SCHEME_QUADKEY : ny ? EO_TILE_SCHEME_TMS : EO_TILE_SCHEME_XYZ;
+    return EO_OK;
+}
+
+static eo_status open_template(eo_ctx *ctx, eo_dataset **out, const char *path,
+                               const eo_tilesrc_opts *opts) {
+    int32_t scheme = 0;
+    eo_status st = check_template(ctx, path, &scheme);
+    if (st != EO_OK)
+        return st;
+    bool url = is_url(path);
+    if (url && !ctx->tile_url_fn)
+        return eoi_fail(ctx, EO_E_SOURCE,
+                        "%s: a URL template needs a host that fetches tiles "
+                        "(eo_ctx_set_tile_url_fetcher; the eoproc CLI is one): the library does "
+                        "no networking",
+                        path);
+    struct eoi_tilesrc *s = src_new(ctx);
+    if (!s)
+        return EO_E_NOMEM;
+    s->kind = url ? KIND_URL : KIND_TEMPLATE;
+    s->url_fn = ctx->tile_url_fn;
+    s->url_user = ctx->tile_url_user;
+    if (!(s->label = eoi_strdup(ctx, path)) || !(s->tmpl = eoi_strdup(ctx, path))) {
+        src_free(s);
+        return EO_E_NOMEM;
+    }
+    eo_tilesrc_opts o = *opts;
+    o.scheme = scheme;
+    return open_common(ctx, out, s, &o);
+}
+
+/* Whether dir/name exists (as anything). */
+static bool exists_in(const char *dir, const char *name) {
+    char p[4400];
+    struct stat sb;
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return stat(p, &sb) == 0;
+}
+
+/* A file {quadkey of zoom z}.ext in dir, for guessing the layout. */
+static bool has_quadkey_files(const char *dir, int32_t z) {
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    bool found = false;
+    for (struct dirent *e; !found && (e = readdir(d));) {
+        const char *dot = strrchr(e->d_name, '.');
+        size_t n = dot ? (size_t)(dot - e->d_name) : 0;
+        found = n == (size_t)z && n > 0 && strspn(e->d_name, "0123") == n;
+    }
+    closedir(d);
+    return found;
+}
+
 eo_status eo_dataset_open_tiles(eo_ctx *ctx, eo_dataset **out, const char *path,
                                 const eo_tilesrc_opts *opts) {
     EOI_CHECK_ARG(ctx, out);
     *out = NULL;
     EOI_CHECK_ARG(ctx, path && *path && opts);
+    if (is_template(path))
+        return open_template(ctx, out, path, opts);
     struct stat sb;
     if (stat(path, &sb) != 0) {
         int e = errno;
@@ -1268,24 +1652,35 @@ eo_status eo_dataset_open_tiles(eo_ctx *ctx, eo_dataset **out, const char *path,
     if (!s)
         return EO_E_NOMEM;
     eo_status st = EO_OK;
+    int32_t scheme = opts->scheme;
     if (!(s->label = eoi_strdup(ctx, path))) {
         st = EO_E_NOMEM;
     } else if (S_ISDIR(sb.st_mode)) {
         s->kind = KIND_FOLDER;
         if (!(s->dir = eoi_strdup(ctx, path)))
             st = EO_E_NOMEM;
-        char zdir[4200];
+        s->has_tmr = exists_in(path, "tilemapresource.xml");
+        char zdir[4200], zname[16];
+        snprintf(zname, sizeof zname, "%d", (int)opts->zoom);
         snprintf(zdir, sizeof zdir, "%s/%d", path, (int)opts->zoom);
         struct stat zb;
-        if (st == EO_OK && opts->scheme != EO_TILE_SCHEME_QUADKEY && opts->zoom >= 0 &&
-            (stat(zdir, &zb) != 0 || !S_ISDIR(zb.st_mode)))
+        bool has_z = stat(zdir, &zb) == 0 && S_ISDIR(zb.st_mode);
+        scheme = opts->scheme;
+        if (scheme == EO_TILE_SCHEME_AUTO)
+            scheme = s->has_tmr                                      ? EO_TILE_SCHEME_TMS
+                     : !has_z && has_quadkey_files(path, opts->zoom) ? EO_TILE_SCHEME_QUADKEY
+                                                                     : EO_TILE_SCHEME_XYZ;
+        if (st == EO_OK && scheme != EO_TILE_SCHEME_QUADKEY && opts->zoom >= 0 && !has_z) {
+            char zooms[256];
+            folder_zooms(path, zooms, sizeof zooms);
             st = eoi_fail(ctx, EO_E_SOURCE,
                           "%s: no folder %d/ for zoom %d: not a {z}/{x}/{y} tile pyramid at that "
-                          "zoom",
-                          path, (int)opts->zoom, (int)opts->zoom);
+                          "zoom%s%s",
+                          path, (int)opts->zoom, (int)opts->zoom, zooms[0] ? "; " : "", zooms);
+        }
     } else {
         s->kind = KIND_MBTILES;
-        if (opts->scheme != EO_TILE_SCHEME_XYZ && opts->scheme != EO_TILE_SCHEME_TMS)
+        if (opts->scheme == EO_TILE_SCHEME_QUADKEY)
             st = eoi_fail(ctx, EO_E_ARG, "%s: an MBTiles file has no %s scheme", path,
                           scheme_name(opts->scheme));
         else
@@ -1295,7 +1690,9 @@ eo_status eo_dataset_open_tiles(eo_ctx *ctx, eo_dataset **out, const char *path,
         src_free(s);
         return st;
     }
-    return open_common(ctx, out, s, opts);
+    eo_tilesrc_opts o = *opts;
+    o.scheme = scheme == EO_TILE_SCHEME_AUTO ? EO_TILE_SCHEME_TMS : scheme; /* MBTiles: TMS */
+    return open_common(ctx, out, s, &o);
 }
 
 eo_status eo_dataset_open_tiles_callback(eo_ctx *ctx, eo_dataset **out, eo_tile_fetch_fn fn,
@@ -1313,7 +1710,9 @@ eo_status eo_dataset_open_tiles_callback(eo_ctx *ctx, eo_dataset **out, eo_tile_
         src_free(s);
         return EO_E_NOMEM;
     }
-    return open_common(ctx, out, s, opts);
+    eo_tilesrc_opts o = *opts;
+    o.scheme = EO_TILE_SCHEME_XYZ;
+    return open_common(ctx, out, s, &o);
 }
 
 /* ---- counters --------------------------------------------------------------- */
@@ -1323,7 +1722,7 @@ int64_t eo_dataset_tiles_missing(const eo_dataset *ds) {
     if (!s)
         return 0;
     pthread_mutex_lock(&s->mu);
-    int64_t n = (int64_t)s->miss_n - s->corrupt;
+    int64_t n = s->missing;
     pthread_mutex_unlock(&s->mu);
     return n;
 }
@@ -1335,16 +1734,33 @@ eo_status eo_dataset_tiles_info(eo_ctx *ctx, char **out_json, const eo_dataset *
     struct eoi_tilesrc *s = ds->tilesrc;
     if (!s)
         return eoi_fail(ctx, EO_E_SOURCE, "%s: not a tile dataset", ds->path);
-    static const char *const kinds[] = {"folder", "mbtiles", "callback"};
-    json_object *o = json_object_new_object();
-    if (!o)
+    static const char *const kinds[] = {"folder", "mbtiles", "callback", "url", "template"};
+    json_object *o = json_object_new_object(), *fl = json_object_new_array();
+    if (!o || !fl) {
+        json_object_put(o);
+        json_object_put(fl);
         return EO_E_NOMEM;
+    }
     int64_t T = s->size;
     pthread_mutex_lock(&s->mu);
-    int64_t missing = (int64_t)s->miss_n - s->corrupt, corrupt = s->corrupt, decoded = s->decoded,
-            hits = s->hits, bytes = (int64_t)s->bytes;
+    int64_t missing = s->missing, corrupt = s->corrupt, decoded = s->decoded, hits = s->hits,
+            bytes = (int64_t)s->bytes, found = s->found, failed = s->failed;
+    int64_t fetched = __atomic_load_n(&s->fetched, __ATOMIC_RELAXED);
     char last[ERR_MAX];
     snprintf(last, sizeof last, "%s", s->last_err);
+    for (size_t i = 0; i < s->nfails && i < MAX_FAILURES; i++) {
+        const struct tfail *f = &s->fails[i];
+        json_object *e = json_object_new_object();
+        if (!e)
+            break;
+        json_object_object_add(e, "z", json_object_new_int(s->z));
+        json_object_object_add(e, "x", json_object_new_int64((int64_t)(f->key >> 32)));
+        json_object_object_add(e, "y", json_object_new_int64((int64_t)(f->key & 0xffffffffu)));
+        json_object_object_add(e, "where", json_object_new_string(f->where));
+        json_object_object_add(e, "kind", json_object_new_string(f->corrupt ? "corrupt" : "error"));
+        json_object_object_add(e, "error", json_object_new_string(f->msg));
+        json_object_array_add(fl, e);
+    }
     pthread_mutex_unlock(&s->mu);
     json_object_object_add(o, "source", json_object_new_string(s->label));
     json_object_object_add(o, "kind", json_object_new_string(kinds[s->kind]));
@@ -1354,13 +1770,20 @@ eo_status eo_dataset_tiles_info(eo_ctx *ctx, char **out_json, const eo_dataset *
                                                   : s->kind == KIND_CALLBACK
                                                       ? "xyz"
                                                       : scheme_name(s->scheme)));
+    if (s->tmpl)
+        json_object_object_add(o, "template", json_object_new_string(s->tmpl));
     json_object_object_add(o, "tile_size", json_object_new_int(s->size));
     json_object_object_add(o, "x_min", json_object_new_int64(s->px0 / T));
     json_object_object_add(o, "y_min", json_object_new_int64(s->py0 / T));
     json_object_object_add(o, "x_max", json_object_new_int64((s->px0 + s->width - 1) / T));
     json_object_object_add(o, "y_max", json_object_new_int64((s->py0 + s->height - 1) / T));
+    json_object_object_add(o, "cover", json_object_new_int64(s->ncover));
+    json_object_object_add(o, "fetched", json_object_new_int64(fetched));
+    json_object_object_add(o, "found", json_object_new_int64(found));
     json_object_object_add(o, "missing", json_object_new_int64(missing));
     json_object_object_add(o, "corrupt", json_object_new_int64(corrupt));
+    json_object_object_add(o, "failed", json_object_new_int64(failed));
+    json_object_object_add(o, "failures", fl);
     json_object_object_add(o, "decoded", json_object_new_int64(decoded));
     json_object_object_add(o, "cache_hits", json_object_new_int64(hits));
     json_object_object_add(o, "cache_bytes", json_object_new_int64(bytes));
@@ -1374,4 +1797,326 @@ eo_status eo_dataset_tiles_info(eo_ctx *ctx, char **out_json, const eo_dataset *
 
 const char *eo_dataset_gdal_path(const eo_dataset *ds) {
     return ds && ds->source ? ds->source : "";
+}
+
+/* ---- reading a window straight from the tiles ----------------------------- */
+
+struct wread {
+    struct eoi_tilesrc *s;
+    const int32_t *bands;
+    int32_t nb;
+    uint8_t *dst;
+    int64_t gx0, gy0, w, h; /* the window on the zoom's pixel grid */
+    int64_t tx0, ty0, ntx;
+    pthread_mutex_t mu;
+    char err[ERR_MAX];
+};
+
+static eo_status wread_job(void *user, int64_t i, int32_t worker) {
+    (void)worker;
+    struct wread *w = user;
+    struct eoi_tilesrc *s = w->s;
+    int64_t T = s->size, tx = w->tx0 + i % w->ntx, ty = w->ty0 + i / w->ntx;
+    int64_t x0 = tx * T > w->gx0 ? tx * T : w->gx0;
+    int64_t x1 = tx * T + T < w->gx0 + w->w ? tx * T + T : w->gx0 + w->w;
+    int64_t y0 = ty * T > w->gy0 ? ty * T : w->gy0;
+    int64_t y1 = ty * T + T < w->gy0 + w->h ? ty * T + T : w->gy0 + w->h;
+    tentry *e = NULL;
+    char err[ERR_MAX];
+    if (!cache_get(s, tx, ty, &e, err, sizeof err)) {
+        pthread_mutex_lock(&w->mu);
+        if (!w->err[0])
+            snprintf(w->err, sizeof w->err, "%s", err);
+        pthread_mutex_unlock(&w->mu);
+        return EO_E_IO_READ;
+    }
+    bool alpha = s->bands == 2 || s->bands == 4;
+    uint8_t fill = alpha ? 0 : (uint8_t)s->nodata;
+    size_t plane = (size_t)w->w * (size_t)w->h, len = (size_t)(x1 - x0);
+    for (int32_t b = 0; b < w->nb; b++) {
+        int32_t sb = w->bands ? w->bands[b] - 1 : b;
+        uint8_t *d = w->dst + (size_t)b * plane + (size_t)(y0 - w->gy0) * (size_t)w->w +
+                     (size_t)(x0 - w->gx0);
+        const uint8_t *src = e ? e->px + (size_t)sb * (size_t)(T * T) +
+                                     (size_t)((y0 - ty * T) * T + (x0 - tx * T))
+                               : NULL;
+        for (int64_t y = y0; y < y1; y++, d += w->w) {
+            if (src) {
+                memcpy(d, src, len);
+                src += T;
+            } else {
+                memset(d, fill, len);
+            }
+        }
+    }
+    cache_unpin(s, e);
+    return EO_OK;
+}
+
+eo_status eoi_tilesrc_read(eo_ctx *ctx, struct eoi_tilesrc *s, const char *what,
+                           const eo_window *win, const int32_t *bands, int32_t nb, void *dst) {
+    int64_t T = s->size;
+    struct wread w = {.s = s,
+                      .bands = bands,
+                      .nb = nb,
+                      .dst = dst,
+                      .gx0 = s->px0 + win->x,
+                      .gy0 = s->py0 + win->y,
+                      .w = win->width,
+                      .h = win->height};
+    w.tx0 = w.gx0 / T;
+    w.ty0 = w.gy0 / T;
+    w.ntx = (w.gx0 + w.w - 1) / T - w.tx0 + 1;
+    int64_t nty = (w.gy0 + w.h - 1) / T - w.ty0 + 1;
+    pthread_mutex_init(&w.mu, NULL);
+    eo_status st = eoi_parallel_for(ctx, w.ntx * nty, wread_job, &w);
+    pthread_mutex_destroy(&w.mu);
+    if (st != EO_OK && w.err[0]) {
+        pthread_mutex_lock(&s->mu);
+        snprintf(s->last_err, sizeof s->last_err, "%s", w.err);
+        pthread_mutex_unlock(&s->mu);
+        return eoi_fail(ctx, st, "%s: %s", what, w.err);
+    }
+    return st;
+}
+
+/* ---- diagnostics ------------------------------------------------------------ */
+
+/* Whether the source has tile (tx, ty) (XYZ address, in the source's own
+ * naming): 1 yes, 0 no, -1 unknown (an error). Fetches the bytes. */
+static int probe_tile(struct eoi_tilesrc *s, int64_t tx, int64_t ty) {
+    uint8_t *bytes = NULL;
+    size_t n = 0;
+    char where[4200], err[ERR_MAX];
+    int rc;
+    rc = fetch_any(s, tx, ty, &bytes, &n, where, sizeof where, err, sizeof err);
+    free(bytes);
+    return rc == FETCH_FOUND ? 1 : rc == FETCH_MISSING ? 0 : -1;
+}
+
+/* Of up to max tiles of [x0..x1] x [y0..y1] (spread over it), how many the
+ * source has, with the rows flipped when flip; *tried gets the count tried. */
+static int probe_range(struct eoi_tilesrc *s, int64_t x0, int64_t y0, int64_t x1, int64_t y1,
+                       bool flip, int max, int *tried) {
+    int64_t nx = x1 - x0 + 1, ny = y1 - y0 + 1, n = nx * ny, last = ((int64_t)1 << s->z) - 1;
+    int found = 0;
+    *tried = 0;
+    for (int k = 0; k < max && k < n; k++) {
+        int64_t i = n <= max ? k : (int64_t)((double)k * (double)n / max);
+        int64_t tx = x0 + i % nx, ty = y0 + i / nx;
+        if (flip)
+            ty = last - ty;
+        if (tx < 0 || ty < 0 || tx > last || ty > last)
+            continue;
+        int r = probe_tile(s, tx, ty);
+        (*tried)++;
+        found += r == 1;
+    }
+    return found;
+}
+
+/* The tile range a folder or an MBTiles file has at zoom z (XYZ rows); false
+ * when unknown. */
+static bool source_extent(struct eoi_tilesrc *s, int64_t *x0, int64_t *y0, int64_t *x1,
+                          int64_t *y1) {
+    int64_t last = ((int64_t)1 << s->z) - 1;
+    if (s->kind == KIND_MBTILES) {
+        sqlite3_stmt *q = NULL;
+        bool ok = false;
+        pthread_mutex_lock(&s->db_mu);
+        if (sqlite3_prepare_v2(s->db,
+                               "SELECT MIN(tile_column), MAX(tile_column), MIN(tile_row), "
+                               "MAX(tile_row) FROM tiles WHERE zoom_level = ?1",
+                               -1, &q, NULL) == SQLITE_OK) {
+            sqlite3_bind_int(q, 1, s->z);
+            if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL) {
+                *x0 = sqlite3_column_int64(q, 0);
+                *x1 = sqlite3_column_int64(q, 1);
+                *y0 = last - sqlite3_column_int64(q, 3);
+                *y1 = last - sqlite3_column_int64(q, 2);
+                ok = true;
+            }
+        }
+        sqlite3_finalize(q);
+        pthread_mutex_unlock(&s->db_mu);
+        return ok;
+    }
+    if (s->kind != KIND_FOLDER || s->scheme == EO_TILE_SCHEME_QUADKEY)
+        return false;
+    char zdir[4200];
+    snprintf(zdir, sizeof zdir, "%s/%d", s->dir, (int)s->z);
+    static const size_t cap = 1 << 16;
+    int64_t *xs = malloc(cap * sizeof *xs), *ys = malloc(cap * sizeof *ys);
+    size_t nx = xs ? list_numbers(zdir, xs, cap) : 0;
+    bool ok = false;
+    for (size_t i = 0; ys && i < nx; i += (nx + 7) / 8) {
+        char xdir[4300];
+        snprintf(xdir, sizeof xdir, "%s/%lld", zdir, (long long)xs[i]);
+        size_t ny = list_numbers(xdir, ys, cap);
+        if (!ny)
+            continue;
+        int64_t a = ys[0], b = ys[ny - 1];
+        if (s->scheme == EO_TILE_SCHEME_TMS) {
+            int64_t t = last - a;
+            a = last - b;
+            b = t;
+        }
+        if (!ok || a < *y0)
+            *y0 = a;
+        if (!ok || b > *y1)
+            *y1 = b;
+        ok = true;
+    }
+    if (ok) {
+        *x0 = xs[0];
+        *x1 = xs[nx - 1];
+    }
+    free(xs);
+    free(ys);
+    return ok;
+}
+
+static const char *order_name(const struct eoi_tilesrc *s) {
+    if (s->kind == KIND_MBTILES)
+        return "MBTiles (TMS)";
+    return s->scheme == EO_TILE_SCHEME_TMS       ? "TMS"
+           : s->scheme == EO_TILE_SCHEME_QUADKEY ? "QuadKey"
+                                                 : "XYZ";
+}
+
+static double tile_lon(int64_t x, int32_t z) { return (double)x / ldexp(1.0, z) * 360.0 - 180.0; }
+static double tile_lat(int64_t y, int32_t z) {
+    return atan(sinh(M_PI * (1.0 - 2.0 * (double)y / ldexp(1.0, z)))) * 180.0 / M_PI;
+}
+
+/* Append ("; " between parts) to a growing message. */
+static void add_part(char *buf, size_t cap, const char *fmt, ...) EOI_PRINTF(3, 4);
+static void add_part(char *buf, size_t cap, const char *fmt, ...) {
+    size_t len = strlen(buf);
+    if (len && len + 2 < cap) {
+        memcpy(buf + len, "; ", 3);
+        len += 2;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + len, cap - len, fmt, ap);
+    va_end(ap);
+}
+
+eo_status eo_tilesrc_diagnose(eo_ctx *ctx, char **out_msg, const eo_dataset *ds,
+                              const eo_geom *aoi) {
+    EOI_CHECK_ARG(ctx, out_msg);
+    *out_msg = NULL;
+    EOI_CHECK_ARG(ctx, ds);
+    struct eoi_tilesrc *s = ds->tilesrc;
+    if (!s)
+        return eoi_fail(ctx, EO_E_SOURCE, "%s: not a tile dataset", ds->path);
+    char msg[4096] = "";
+    bool remote = s->kind == KIND_URL || s->kind == KIND_CALLBACK;
+    int budget = remote ? 2 : 16; /* tiles probed per question */
+    pthread_mutex_lock(&s->mu);
+    int64_t found = s->found, missing = s->missing, corrupt = s->corrupt, failed = s->failed;
+    pthread_mutex_unlock(&s->mu);
+    int64_t tried_n = found + missing + corrupt + failed;
+    const char *what = s->kind == KIND_FOLDER    ? "folder"
+                       : s->kind == KIND_MBTILES ? "file"
+                                                 : "source";
+    if (found == 0)
+        add_part(msg, sizeof msg, "no tile at z%d in %s order in %s (%lld of %lld tiles missing%s)",
+                 (int)s->z, order_name(s), s->label, (long long)missing, (long long)tried_n,
+                 corrupt || failed ? ", the others corrupt or failing" : "");
+    else
+        add_part(msg, sizeof msg, "%lld of %lld tiles at z%d missing in %s order in %s",
+                 (long long)missing, (long long)tried_n, (int)s->z, order_name(s), s->label);
+    if (s->kind == KIND_FOLDER && s->has_tmr && s->scheme != EO_TILE_SCHEME_TMS)
+        add_part(msg, sizeof msg,
+                 "the folder has tilemapresource.xml: is it TMS (scheme tms)?");
+    /* the same tiles with the rows flipped */
+    int64_t x1 = s->tx0 + s->ntx - 1, y1 = s->ty0 + s->nty - 1;
+    int tried = 0;
+    if (s->scheme != EO_TILE_SCHEME_QUADKEY && (missing > 0 || found == 0)) {
+        int hit = probe_range(s, s->tx0, s->ty0, x1, y1, true, budget, &tried);
+        if (hit > 0) {
+            bool tms = s->kind == KIND_MBTILES || s->scheme == EO_TILE_SCHEME_TMS;
+            add_part(msg, sizeof msg,
+                     "%d of %d tiles probed exist with the rows flipped: the pyramid looks %s "
+                     "(%s)",
+                     hit, tried, tms ? "XYZ" : "TMS",
+                     s->kind == KIND_URL || s->kind == KIND_TEMPLATE
+                         ? (tms ? "use {y} in the template" : "use {-y} in the template")
+                     : s->kind == KIND_MBTILES ? "rows written in XYZ order"
+                                               : (tms ? "scheme xyz" : "scheme tms"));
+        }
+    }
+    /* zooms the source has */
+    if (s->kind == KIND_FOLDER && s->scheme != EO_TILE_SCHEME_QUADKEY) {
+        char z[256];
+        folder_zooms(s->dir, z, sizeof z);
+        add_part(msg, sizeof msg, "%s", z);
+    } else if (s->kind == KIND_MBTILES) {
+        sqlite3_stmt *q = NULL;
+        int64_t v[64] = {0};
+        size_t n = 0;
+        pthread_mutex_lock(&s->db_mu);
+        if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT zoom_level FROM tiles ORDER BY 1", -1, &q,
+                               NULL) == SQLITE_OK)
+            while (n < 64 && sqlite3_step(q) == SQLITE_ROW)
+                v[n++] = sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+        pthread_mutex_unlock(&s->db_mu);
+        char r[200];
+        ranges_text(v, n, r, sizeof r);
+        add_part(msg, sizeof msg, n ? "the file has zoom%s %s" : "the file has no tiles",
+                 n > 1 ? "s" : "", r);
+    }
+    /* where its tiles are at this zoom */
+    int64_t ex0 = 0, ey0 = 0, ex1 = -1, ey1 = -1;
+    bool has_extent = source_extent(s, &ex0, &ey0, &ex1, &ey1);
+    if (has_extent && (ex1 < s->tx0 || ex0 > x1 || ey1 < s->ty0 || ey0 > y1))
+        add_part(msg, sizeof msg,
+                 "its z%d tiles span x %lld..%lld, y %lld..%lld (lon %.5f..%.5f, lat "
+                 "%.5f..%.5f), not the extent read (x %lld..%lld, y %lld..%lld; lon %.5f..%.5f, "
+                 "lat %.5f..%.5f)",
+                 (int)s->z, (long long)ex0, (long long)ex1, (long long)ey0, (long long)ey1,
+                 tile_lon(ex0, s->z), tile_lon(ex1 + 1, s->z), tile_lat(ey1 + 1, s->z),
+                 tile_lat(ey0, s->z), (long long)s->tx0, (long long)x1, (long long)s->ty0,
+                 (long long)y1, tile_lon(s->tx0, s->z), tile_lon(x1 + 1, s->z),
+                 tile_lat(y1 + 1, s->z), tile_lat(s->ty0, s->z));
+    /* an AOI with longitude and latitude swapped */
+    if (aoi && (missing > 0 || found == 0)) {
+        eo_geom *ll = NULL;
+        eo_bbox b;
+        eo_status st = eo_geom_transform(ctx, &ll, aoi, "EPSG:4326");
+        if (st == EO_OK)
+            st = eo_geom_bbox(ctx, ll, &b);
+        eo_geom_free(ll);
+        if (st != EO_OK)
+            return st;
+        /* swapped: x = latitude read as longitude, y = longitude read as latitude */
+        if (fabs(b.xmin) <= MAX_LAT && fabs(b.xmax) <= MAX_LAT) {
+            int64_t n = (int64_t)1 << s->z;
+            double fx0 = (b.ymin + 180) / 360 * (double)n, fx1 = (b.ymax + 180) / 360 * (double)n;
+            double my0 = lat_to_y(b.xmax), my1 = lat_to_y(b.xmin);
+            double fy0 = (HALF_WORLD - my0) / (2 * HALF_WORLD) * (double)n;
+            double fy1 = (HALF_WORLD - my1) / (2 * HALF_WORLD) * (double)n;
+            int64_t sx0 = (int64_t)fx0, sx1 = (int64_t)fx1, sy0 = (int64_t)fy0,
+                    sy1 = (int64_t)fy1;
+            int hit = 0;
+            tried = 0;
+            if (has_extent)
+                hit = !(ex1 < sx0 || ex0 > sx1 || ey1 < sy0 || ey0 > sy1) &&
+                      (ex1 < s->tx0 || ex0 > x1 || ey1 < s->ty0 || ey0 > y1);
+            else if (sx1 >= sx0 && sy1 >= sy0)
+                hit = probe_range(s, sx0, sy0, sx1, sy1, false, budget, &tried);
+            if (hit > 0)
+                add_part(msg, sizeof msg,
+                         "the AOI's first coordinate looks like a latitude: with longitude and "
+                         "latitude swapped (lon %.5f..%.5f, lat %.5f..%.5f) it meets the %s's "
+                         "tiles (GeoJSON is longitude first)",
+                         b.ymin, b.ymax, b.xmin, b.xmax, what);
+        }
+    }
+    if (!(*out_msg = eoi_strdup(ctx, msg)))
+        return EO_E_NOMEM;
+    return EO_OK;
 }
