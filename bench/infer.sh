@@ -44,21 +44,11 @@ torch.onnx.export(net, torch.zeros(1, 3, size, size), path, opset_version=17,
                   input_names=["x"], output_names=["y"])
 PYEOF
 fi
-if [ ! -d "$WORK/node_modules/onnxruntime-node" ]; then
-    (cd "$WORK" && { [ -f package.json ] || echo '{"name": "eoproc-bench", "private": true}' >package.json; } &&
-        npm install --ignore-scripts --no-audit --no-fund onnxruntime-node >/dev/null 2>&1)
-fi
-cp "$ROOT/bench/infer_ort.js" "$WORK/infer_ort.js"
+# shellcheck source=bench/infer_common.sh
+source "$ROOT/bench/infer_common.sh"
+ort_setup
 cc -O2 "$ROOT/bench/sgemm.c" -o "$WORK/sgemm" $(pkg-config --cflags --libs openblas)
 
-# measure LABEL CMD... -> "LABEL median_ms ... rss_mb N" (stdout of CMD + peak RSS)
-measure() {
-    local label=$1 out rss
-    shift
-    out=$(cd "$ROOT" && /usr/bin/time -v "$@" 2>"$WORK/time.log" | tail -n 1)
-    rss=$(sed -nE 's/.*Maximum resident set size \(kbytes\): ([0-9]+)/\1/p' "$WORK/time.log")
-    printf '%s %s rss_mb %d\n' "$label" "$out" $((rss / 1024))
-}
 
 RESULTS=$WORK/results.txt
 : >"$RESULTS"

@@ -6,8 +6,10 @@
 Prints "median_ms <ms> min_ms <ms> cpu_ms <ms> gflop <GFLOP per run>" after
 one warm-up run (cpu_ms: the median of the runs' process CPU time, user +
 system, which other jobs on the machine disturb less than wall time). eoproc runs through its Python package (eoproc.Model);
-torch runs the same network rebuilt from tests/infer/make_fixtures.py with
-the weights stored beside the ONNX file (MODEL.pt), torch.set_num_threads.
+torch runs the same network rebuilt from tests/infer/make_fixtures.py (or
+make_transformer_fixtures.py's SegFormer when BENCH_NET=segformer, with
+SEGFORMER_ARGS) with the weights stored beside the ONNX file (MODEL.pt),
+torch.set_num_threads.
 """
 
 import os
@@ -41,11 +43,16 @@ def main():
         import torch
 
         sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "infer"))
-        from make_fixtures import UNet
-
         torch.set_num_threads(threads)
-        base = int(os.environ.get("UNET_BASE", "32"))
-        net = UNet(base=base)
+        if os.environ.get("BENCH_NET") == "segformer":  # bench/transformer.sh
+            from make_transformer_fixtures import SegFormer
+
+            net = SegFormer(**eval(os.environ["SEGFORMER_ARGS"]))
+        else:
+            from make_fixtures import UNet
+
+            base = int(os.environ.get("UNET_BASE", "32"))
+            net = UNet(base=base)
         net.load_state_dict(torch.load(model[:-5] + ".pt"))
         net.eval()
         size = int(os.environ.get("UNET_SIZE", "512"))

@@ -13,8 +13,23 @@ PACKAGES=(
     libpng-dev libjpeg62-turbo-dev libwebp-dev libsqlite3-dev
     # tools used by the tests, scripts and demo
     gdal-bin python3 python3-gdal python3-numpy python3-pytest python3-shapely
+    python3-affine python3-rasterio python3-venv python3-pip python3-setuptools python3-wheel
     abigail-tools clang-format ca-certificates
+    # the HTTP server (bindings/python/eoproc/server) and its tests
+    python3-fastapi python3-uvicorn
+    # eoproc.distributed and its tests (a Dask LocalCluster, dask-scheduler, dask-worker)
+    python3-distributed
+    # the map page's browser test (tests/browser, driven by playwright-core from npm)
+    chromium
+    # node for the tests that read eoproc's outputs with npm packages (npm ci on first use)
+    nodejs
+    # ONNX's operator tests (tests/c/test_onnx_conformance.c)
+    libonnx-testdata
 )
+# npm: Debian's package unless an npm is already on PATH (e.g. one that came with node)
+if ! command -v npm >/dev/null 2>&1; then
+    PACKAGES+=(npm)
+fi
 # Optional, never needed by the tests or CI: regenerating the inference
 # fixtures (tests/infer/make_fixtures.py) needs PyTorch and onnx.
 #   scripts/deps.sh --optional

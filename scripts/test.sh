@@ -110,6 +110,10 @@ run_ctest() {
     (cd "$dir" && env "$@" ctest --output-on-failure -j"$CTEST_JOBS" --timeout 1800) 2>&1 |
         tee "$log"
     rc=${PIPESTATUS[0]}
+    # the ONNX conformance driver's count (tests/c/test_onnx_conformance.c)
+    line=$(grep -h '^onnx conformance:' "$dir/Testing/Temporary/LastTest.log" 2>/dev/null |
+        tail -n 1)
+    [ -n "$line" ] && SUMMARY+=("$name $line")
     line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
     if [ -n "$line" ]; then
         failed=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")

@@ -6,7 +6,7 @@
  * (properties become --options, "x-positional" lists the positional
  * arguments), and its result is printed as JSON on stdout. Errors are one
  * line on stderr, "eoproc: error: MESSAGE [ID]", with exit status 1 (2 for
- * a usage error).
+ * a usage error, 130 when Ctrl-C cancelled the operation).
  */
 #define _POSIX_C_SOURCE 200809L
 #include <eoproc.h>
@@ -24,11 +24,13 @@
 
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
+#define EXIT_SIGINT 130 /* 128 + SIGINT, as shells report a process a ^C ended */
 
 static eo_ctx *g_ctx;
 static int g_quiet;
 static int g_verbose;
 static int g_bar_drawn;
+static volatile sig_atomic_t g_interrupted;
 
 /* ---- output helpers ------------------------------------------------------ */
 
@@ -52,7 +54,7 @@ static int fail_status(eo_status st) {
     clear_bar();
     const char *msg = eo_ctx_errmsg(g_ctx);
     one_line(stderr, "eoproc: error: ", *msg ? msg : eo_status_str(st), eo_status_id(st));
-    return EXIT_FAIL;
+    return st == EO_E_CANCELLED && g_interrupted ? EXIT_SIGINT : EXIT_FAIL;
 }
 
 static int usage_error(const char *fmt, ...) {
@@ -102,6 +104,7 @@ static void on_log(void *user, int level, const char *msg) {
 
 static void on_sigint(int sig) {
     (void)sig;
+    g_interrupted = 1;
     eo_ctx_cancel(g_ctx);
 }
 
@@ -135,6 +138,9 @@ static int in_positional(json_object *schema, const char *key) {
             return 1;
     return 0;
 }
+
+/* How a raster parameter's list of files is written on the command line. */
+#define MOSAIC_HINT " (A.tif,B.tif or @LIST, a file of paths, one per line)"
 
 /* "string", "integer", "object|string", ... */
 static void type_name(json_object *prop, char *buf, size_t cap) {
@@ -206,7 +212,9 @@ static void op_help(json_object *entry, json_object *schema) {
             json_object *prop = NULL;
             json_object_object_get_ex(props, key, &prop);
             upper_dash(name, sizeof name, key, 1);
-            printf("  %-22s %s\n", name, prop ? jstr(prop, "description") : "");
+            type_name(prop, type, sizeof type);
+            printf("  %-22s %s%s\n", name, prop ? jstr(prop, "description") : "",
+                   strcmp(type, "string|array") == 0 ? MOSAIC_HINT : "");
         }
     }
     printf("\nOptions:\n");
@@ -228,6 +236,8 @@ static void op_help(json_object *entry, json_object *schema) {
         else
             snprintf(flag, sizeof flag, "--%s %s", name, meta);
         printf("  %-22s %s", flag, jstr(prop, "description"));
+        if (strcmp(type, "string|array") == 0)
+            printf("%s", MOSAIC_HINT);
         if (json_object_object_get_ex(prop, "enum", &e)) {
             printf(" (one of:");
             for (size_t i = 0; i < json_object_array_length(e); i++) {
@@ -248,6 +258,44 @@ static void op_help(json_object *entry, json_object *schema) {
                        : json_object_to_json_string_ext(d, JSON_C_TO_STRING_PLAIN));
         printf("\n");
     }
+}
+
+/* A raster parameter (a path, or a list of paths: a mosaic): a path;
+ * A.tif,B.tif when that is not itself a file; or @LIST, a file naming one
+ * path per line (as gdalbuildvrt -input_file_list). */
+static json_object *file_list(const char *key, const char *text, int *ok) {
+    bool at = text[0] == '@' && access(text, F_OK) != 0;
+    if (!at && (!strchr(text, ',') || access(text, F_OK) == 0))
+        return json_object_new_string(text);
+    json_object *arr = json_object_new_array();
+    char line[4096];
+    if (at) {
+        FILE *f = fopen(text + 1, "r");
+        if (!f) {
+            *ok = 0;
+            json_object_put(arr);
+            usage_error("--%s: cannot read the file list '%s': %s", key, text + 1, strerror(errno));
+            return NULL;
+        }
+        while (fgets(line, sizeof line, f)) {
+            line[strcspn(line, "\r\n")] = '\0';
+            if (line[0] && line[0] != '#')
+                json_object_array_add(arr, json_object_new_string(line));
+        }
+        fclose(f);
+    } else {
+        char *copy = strdup(text), *save = NULL;
+        for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+            json_object_array_add(arr, json_object_new_string(tok));
+        free(copy);
+    }
+    if (json_object_array_length(arr) == 0) {
+        *ok = 0;
+        json_object_put(arr);
+        usage_error("--%s: the file list '%s' names no file", key, text);
+        return NULL;
+    }
+    return arr;
 }
 
 /* Convert a command-line string to the JSON value its schema wants. */
@@ -309,6 +357,8 @@ static json_object *convert(json_object *prop, const char *key, const char *text
         }
         return v;
     }
+    if (strcmp(type, "string|array") == 0)
+        return file_list(key, text, ok);
     return json_object_new_string(text); /* string, object|string, ... */
 }
 
@@ -447,6 +497,17 @@ static int op_command(json_object *entry, int argc, char **argv) {
         rc = usage_error("%s: missing %s (see eoproc %s --help)", jstr(entry, "cli"), meta,
                          jstr(entry, "cli"));
     }
+    json_object *req = NULL;
+    json_object_object_get_ex(schema, "required", &req);
+    for (size_t i = 0; rc == 0 && req && i < json_object_array_length(req); i++) {
+        const char *k = json_object_get_string(json_object_array_get_idx(req, i));
+        if (k && !json_object_object_get_ex(params, k, NULL)) {
+            char opt[128];
+            upper_dash(opt, sizeof opt, k, in_positional(schema, k));
+            rc = usage_error("%s: missing %s%s (see eoproc %s --help)", jstr(entry, "cli"),
+                             in_positional(schema, k) ? "" : "--", opt, jstr(entry, "cli"));
+        }
+    }
     if (rc == 0)
         rc = run_and_print(name, json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN));
 out:
@@ -455,13 +516,100 @@ out:
     return rc;
 }
 
+static int unknown_op(const char *cmd) {
+    clear_bar();
+    char msg[512];
+    snprintf(msg, sizeof msg, "unknown operation '%.200s' (see eoproc ops)", cmd);
+    one_line(stderr, "eoproc: error: ", msg, "op.Unknown");
+    return EXIT_USAGE;
+}
+
+/* eoproc ops [OP]: the registry's list, or one entry of it. */
+static int ops_command(json_object *list, const char *list_text, int argc, char **argv) {
+    if (argc == 0) {
+        print_json(list_text);
+        return 0;
+    }
+    if (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0) {
+        printf("Usage: eoproc ops [OP]\n\nList the registered operations as JSON, or show one "
+               "(name, CLI name, summary).\n");
+        return 0;
+    }
+    if (argc != 1)
+        return usage_error("usage: eoproc ops [OP]");
+    json_object *entry = find_op(list, argv[0]);
+    if (!entry)
+        return unknown_op(argv[0]);
+    print_json(json_object_to_json_string_ext(entry, JSON_C_TO_STRING_PRETTY));
+    return 0;
+}
+
+/* eoproc schema OP: the operation's parameter schema (JSON Schema) */
+static int schema_command(json_object *list, int argc, char **argv) {
+    if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
+        printf("Usage: eoproc schema OP [--params | --result]\n\nPrint the JSON Schemas of an "
+               "operation: {\"name\", \"parameters\", \"result\"}.\nparameters is what "
+               "eoproc run OP PARAMS.json, eo_op_run and the bindings accept;\nresult "
+               "describes the JSON object the operation returns.\n\n"
+               "  --params   print the parameters' schema only\n"
+               "  --result   print the result's schema only\n");
+        return 0;
+    }
+    bool params_only = false, result_only = false;
+    const char *name = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--params") == 0)
+            params_only = true;
+        else if (strcmp(argv[i], "--result") == 0)
+            result_only = true;
+        else if (!name && argv[i][0] != '-')
+            name = argv[i];
+        else
+            return usage_error("usage: eoproc schema OP [--params | --result]");
+    }
+    if (!name || (params_only && result_only))
+        return usage_error("usage: eoproc schema OP [--params | --result]");
+    json_object *entry = find_op(list, name);
+    if (!entry)
+        return unknown_op(name);
+    char *ptext = NULL, *rtext = NULL;
+    eo_status st = eo_op_schema(g_ctx, jstr(entry, "name"), &ptext);
+    if (st == EO_OK)
+        st = eo_op_result_schema(g_ctx, jstr(entry, "name"), &rtext);
+    if (st != EO_OK) {
+        eo_free(ptext);
+        return fail_status(st);
+    }
+    if (params_only || result_only) {
+        print_json(params_only ? ptext : rtext);
+    } else {
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "name", json_object_new_string(jstr(entry, "name")));
+        json_object_object_add(o, "parameters", json_tokener_parse(ptext));
+        json_object_object_add(o, "result", json_tokener_parse(rtext));
+        print_json(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+        json_object_put(o);
+    }
+    eo_free(ptext);
+    eo_free(rtext);
+    return 0;
+}
+
 /* eoproc run OP PARAMS.json|- */
-static int run_command(int argc, char **argv) {
+static int run_command(json_object *list, int argc, char **argv) {
     if (argc >= 1 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0)) {
         printf("Usage: eoproc run OP PARAMS.json\n\nRun any registered operation with its "
                "parameters as a JSON object, read from a file or from standard input (-).\n"
-               "eoproc ops lists the operations; eoproc OP --help their parameters.\n");
+               "eoproc ops lists the operations; eoproc run OP --help (or eoproc OP --help)\n"
+               "their parameters; eoproc schema OP the JSON Schema PARAMS.json follows.\n");
         return 0;
+    }
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        json_object *entry = find_op(list, argv[0]);
+        if (!entry)
+            return unknown_op(argv[0]);
+        char *h[] = {"--help"};
+        return op_command(entry, 1, h);
     }
     if (argc != 2)
         return usage_error("usage: eoproc run OP PARAMS.json (or - for standard input)");
@@ -512,7 +660,8 @@ static void main_help(json_object *list) {
         json_object *o = json_object_array_get_idx(list, i);
         printf("  %-12s %s\n", jstr(o, "cli"), jstr(o, "summary"));
     }
-    printf("  %-12s %s\n", "ops", "List the registered operations (JSON)");
+    printf("  %-12s %s\n", "ops", "List the registered operations (JSON); ops OP shows one");
+    printf("  %-12s %s\n", "schema", "The JSON Schemas of an operation's parameters and result");
     printf("  %-12s %s\n", "run", "Run any operation: eoproc run OP PARAMS.json");
     printf("\nGeneral options:\n"
            "  --help, -h      Show this help (eoproc COMMAND --help for a command's options)\n"
@@ -520,8 +669,8 @@ static void main_help(json_object *list) {
            "  --quiet, -q     No progress bar\n"
            "  --threads N     Worker threads (default: all CPUs)\n"
            "  -v, --verbose   Log warnings (-v) and debug messages (-vv) on stderr\n"
-           "\nResults are JSON on stdout; errors are one line on stderr, exit status 1\n"
-           "(2 for a usage error).\n");
+           "\nResults are JSON on stdout; errors are one line on stderr. Exit status: 0 done,\n"
+           "1 the operation failed, 2 usage error, 130 interrupted (Ctrl-C).\n");
 }
 
 int main(int argc, char **argv) {
@@ -589,9 +738,11 @@ int main(int argc, char **argv) {
     }
     const char *cmd = rest[0];
     if (strcmp(cmd, "ops") == 0) {
-        print_json(list_text);
+        rc = ops_command(list, list_text, nrest - 1, rest + 1);
+    } else if (strcmp(cmd, "schema") == 0) {
+        rc = schema_command(list, nrest - 1, rest + 1);
     } else if (strcmp(cmd, "run") == 0) {
-        rc = run_command(nrest - 1, rest + 1);
+        rc = run_command(list, nrest - 1, rest + 1);
     } else if (strcmp(cmd, "help") == 0) {
         json_object *entry = nrest > 1 ? find_op(list, rest[1]) : NULL;
         if (entry) {

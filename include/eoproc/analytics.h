@@ -20,6 +20,7 @@
 #ifndef EOPROC_ANALYTICS_H
 #define EOPROC_ANALYTICS_H
 
+#include "cog.h"
 #include "core.h"
 #include "geom.h"
 #include "raster.h"
@@ -54,6 +55,15 @@ EO_API eo_status eo_expr_from_index(eo_ctx *ctx, eo_expr **out, const char *name
 EO_API void eo_expr_free(eo_expr *e);
 /** The expression's text (borrowed; the formula for a catalog index). @since 1.0 */
 EO_API const char *eo_expr_text(const eo_expr *e);
+/** The catalog index's name (borrowed), or NULL for an expression parsed
+ *  from text. @since 1.1 */
+EO_API const char *eo_expr_index_name(const eo_expr *e);
+/** The band each input of e reads from ds, as opts map them: a JSON object
+ *  {"N": 4, "R": 3} (band symbols) or {"b1": 1} (band numbers); release
+ *  with eo_free. Fails as evaluation would (a symbol the bands or the
+ *  sensor do not map, a band ds lacks). opts may be NULL. @since 1.1 */
+EO_API eo_status eo_expr_bands(eo_ctx *ctx, char **out_json, const eo_expr *e, eo_dataset *ds,
+                               const eo_analytics_opts *opts);
 
 EO_API eo_status eo_analytics_opts_new(eo_ctx *ctx, eo_analytics_opts **out);
 /** Accepts NULL. @since 1.0 */
@@ -98,15 +108,28 @@ EO_API eo_status eo_analytics_opts_set_aoi(eo_ctx *ctx, eo_analytics_opts *o, co
 EO_API eo_status eo_analytics_opts_set_point(eo_ctx *ctx, eo_analytics_opts *o, double lon,
                                              double lat);
 
+/** Options of the rasters an analysis writes (eo_expr_write,
+ *  eo_change_detect): each is a COG with these options (copied; NULL: the
+ *  defaults: ZSTD, 512 px tiles, overviews, statistics). Their nodata
+ *  value, if set, is ignored: an output's nodata is the analysis's. A class
+ *  raster takes nearest or mode overviews whatever the resampling (auto
+ *  and the others: nearest), and no float predictor (none instead).
+ *  @since 1.0 */
+EO_API eo_status eo_analytics_opts_set_cog_opts(eo_ctx *ctx, eo_analytics_opts *o,
+                                                const eo_cog_opts *cog);
+
 /** Evaluate e over a window of ds (NULL: all of it) into a new float32
  *  raster with the window's georeferencing and the output nodata value.
  *  Uses bands, sensor, constants, scale, nodata. Errors: index.BandMissing
  *  names a band the mapping cannot find. @since 1.0 */
 EO_API eo_status eo_expr_eval(eo_ctx *ctx, eo_raster **out, eo_dataset *ds, const eo_expr *e,
                               const eo_window *window, const eo_analytics_opts *opts);
-/** Evaluate e over all of ds and write a tiled float32 GeoTIFF, streamed
- *  block by block on the context's threads (memory does not grow with the
- *  raster), to a temporary name renamed into place at the end. @since 1.0 */
+/** Evaluate e over all of ds and write a float32 Cloud-Optimized GeoTIFF
+ *  (the COG options of opts: ZSTD, overviews and statistics by default;
+ *  the band's description is the index name or the expression), streamed
+ *  window by window on the context's threads (memory does not grow with
+ *  the raster's height), to a temporary name renamed into place at the
+ *  end. @since 1.0 */
 EO_API eo_status eo_expr_write(eo_ctx *ctx, eo_dataset *ds, const eo_expr *e, const char *path,
                                const eo_analytics_opts *opts);
 
@@ -122,7 +145,9 @@ EO_API eo_status eo_zonal_stats(eo_ctx *ctx, char **out_json, eo_dataset *ds, co
 /** Change of e between before and after (resampled bilinearly onto the
  *  before's grid when the grids differ): writes out_dir/change.tif (float32,
  *  after minus before) and out_dir/class.tif (uint8: 0 no change, 1 gain,
- *  2 loss, 255 nodata) and returns statistics as JSON: per class the pixel
+ *  2 loss, 255 nodata; a colour table, and the class names as band
+ *  metadata CLASS_0..CLASS_2), both COGs (the COG options of opts) written
+ *  in one pass, and returns statistics as JSON: per class the pixel
  *  count, area in m², percent of the valid area, mean change. Uses
  *  threshold and aoi besides the evaluation options. @since 1.0 */
 EO_API eo_status eo_change_detect(eo_ctx *ctx, char **out_json, eo_dataset *before,

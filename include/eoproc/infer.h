@@ -16,6 +16,7 @@
 #define EOPROC_INFER_H
 
 #include "core.h"
+#include "raster.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -37,11 +38,20 @@ EO_API void eo_model_opts_free(eo_model_opts *opts);
 EO_API eo_status eo_model_opts_set_input_shape(eo_ctx *ctx, eo_model_opts *opts,
                                                const int64_t *dims, int32_t ndim);
 
-/** Load an ONNX file (opset 7 to 18; the operators of common segmentation
- *  and classification networks). A truncated or corrupt file fails with
- *  EO_E_MODEL (model.Invalid), an operator eoproc does not run with
- *  EO_E_MODEL_UNSUPPORTED_OP (model.UnsupportedOp) naming the operator and
- *  the node. *out is NULL on failure. @since 1.0 */
+/** A model whose IR version (3 to 8) or default-domain opset (6 to 18) is
+ *  outside what eoproc runs (model.Unsupported). @since 1.1 */
+#define EO_E_MODEL_UNSUPPORTED (EO_E_MODEL | (2 << 8))
+
+/** Load an ONNX file (IR 3 to 8, opset 6 to 18; the operators of common
+ *  segmentation, classification and transformer networks). A truncated or
+ *  corrupt file fails with EO_E_MODEL (model.Invalid), an IR version or
+ *  opset outside that range with EO_E_MODEL_UNSUPPORTED, an operator or
+ *  attribute eoproc does not run with EO_E_MODEL_UNSUPPORTED_OP
+ *  (model.UnsupportedOp) naming it and the node. The model is planned at
+ *  load when its input shapes are fixed (or given in opts); one that needs
+ *  input values to plan (shapes or weights given as inputs) is planned by
+ *  eo_model_run_named for the values it gets. *out is NULL on failure.
+ *  @since 1.0 */
 EO_API eo_status eo_model_load(eo_ctx *ctx, eo_model **out, const char *path,
                                const eo_model_opts *opts);
 /** The same from an ONNX file's bytes in memory (not kept). @since 1.0 */
@@ -69,6 +79,57 @@ EO_API eo_status eo_model_info(eo_ctx *ctx, char **out_json, const eo_model *mod
  *  the other kernels use the context's thread count. @since 1.0 */
 EO_API eo_status eo_model_run(eo_ctx *ctx, const eo_model *model, const float *in,
                               const int64_t *shape, int32_t ndim, float *out, size_t capacity);
+
+/* ---- named tensors: models with several inputs and outputs ---------------
+ * Tensors are EO_DT_F32 (ONNX float; float16, bfloat16 and double inputs and
+ * outputs are given and returned as float32) or EO_DT_I64 (ONNX int64, and
+ * int32 and bool, 0 or 1, given and returned as int64). */
+
+typedef struct eo_tensors eo_tensors;
+
+/** An empty set of named tensors. @since 1.1 */
+EO_API eo_status eo_tensors_new(eo_ctx *ctx, eo_tensors **out);
+/** Accepts NULL. @since 1.1 */
+EO_API void eo_tensors_free(eo_tensors *t);
+/** Add a copy of a tensor (dtype EO_DT_F32 or EO_DT_I64, dims[ndim], ndim
+ *  0 to EO_MODEL_MAX_DIMS, sizes >= 0; data may be NULL when it has no
+ *  elements) under name; an existing tensor of that name is replaced.
+ *  @since 1.1 */
+EO_API eo_status eo_tensors_set(eo_ctx *ctx, eo_tensors *t, const char *name, eo_dtype dtype,
+                                const int64_t *dims, int32_t ndim, const void *data);
+/** Number of tensors (0 for NULL). @since 1.1 */
+EO_API int32_t eo_tensors_count(const eo_tensors *t);
+/** Index of the tensor named name, -1 if none. @since 1.1 */
+EO_API int32_t eo_tensors_find(const eo_tensors *t, const char *name);
+/** The i-th tensor: name, type, *ndim dims into dims[capacity], and its data
+ *  (borrowed: valid until the set changes or is freed). Any out pointer may
+ *  be NULL. @since 1.1 */
+EO_API eo_status eo_tensors_get(eo_ctx *ctx, const eo_tensors *t, int32_t i, const char **name,
+                                eo_dtype *dtype, int64_t *dims, int32_t capacity, int32_t *ndim,
+                                const void **data);
+
+/** Number of graph inputs (initializers excluded) / outputs. @since 1.1 */
+EO_API int32_t eo_model_input_count(const eo_model *model);
+/** @since 1.1 */
+EO_API int32_t eo_model_output_count(const eo_model *model);
+/** The i-th input: name (owned by the model), type, and shape as planned at
+ *  load (or as declared, -1 on a dynamic axis, when the model is planned at
+ *  run time). @since 1.1 */
+EO_API eo_status eo_model_input_info(eo_ctx *ctx, const eo_model *model, int32_t i,
+                                     const char **name, eo_dtype *dtype, int64_t *dims,
+                                     int32_t capacity, int32_t *ndim);
+/** @since 1.1 */
+EO_API eo_status eo_model_output_info(eo_ctx *ctx, const eo_model *model, int32_t i,
+                                      const char **name, eo_dtype *dtype, int64_t *dims,
+                                      int32_t capacity, int32_t *ndim);
+
+/** Run the model on the named tensors `in` (one per model input, of its
+ *  type; a shape other than the planned one makes and keeps a plan for it)
+ *  and return every model output in a new set *out (free with
+ *  eo_tensors_free; NULL on failure). A missing, extra or mistyped input
+ *  fails with EO_E_ARG naming it. Thread-safe like eo_model_run. @since 1.1 */
+EO_API eo_status eo_model_run_named(eo_ctx *ctx, const eo_model *model, const eo_tensors *in,
+                                    eo_tensors **out);
 
 #ifdef __cplusplus
 }

@@ -17,6 +17,10 @@ EO_API eo_status eo_ops_list(eo_ctx *ctx, char **out_json);
 /** JSON Schema of an operation's parameters (release with eo_free).
  *  op.Unknown for an unknown name. @since 1.0 */
 EO_API eo_status eo_op_schema(eo_ctx *ctx, const char *name, char **out_json);
+/** JSON Schema of an operation's result object: its fields, their types
+ *  and meaning (release with eo_free). op.Unknown for an unknown name.
+ *  @since 1.1 */
+EO_API eo_status eo_op_result_schema(eo_ctx *ctx, const char *name, char **out_json);
 /** Run an operation: params_json is a JSON object checked against the
  *  schema (a bad parameter fails with param.Invalid naming the field and
  *  what was expected); *out_json receives the JSON result (release with

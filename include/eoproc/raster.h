@@ -153,12 +153,25 @@ EO_API eo_status eo_read_opts_set_out_size(eo_ctx *ctx, eo_read_opts *o, int64_t
 /** Resampling when the output size differs from the window's (default
  *  nearest). @since 1.0 */
 EO_API eo_status eo_read_opts_set_resampling(eo_ctx *ctx, eo_read_opts *o, int32_t method);
+/** Read the bands' validity masks (GDAL mask bands: 0 = invalid, 255 =
+ *  valid, from nodata, an alpha band, a mask file or all valid) instead of
+ *  their pixels, as uint8, with the same window, size and resampling. @since 1.1 */
+EO_API eo_status eo_read_opts_set_masks(eo_ctx *ctx, eo_read_opts *o, int32_t on);
 
 /** Read a window (NULL: the whole raster) into a new raster carrying the
  *  window's georeferencing, the CRS and the nodata value of the first band
  *  read. The window must lie inside the raster. opts may be NULL. @since 1.0 */
 EO_API eo_status eo_dataset_read(eo_ctx *ctx, eo_raster **out, eo_dataset *ds,
                                  const eo_window *window, const eo_read_opts *opts);
+
+/** A CRS (EPSG:n, WKT, PROJ string, PROJJSON: anything GDAL's
+ *  OSRSetFromUserInput takes) described as a JSON object: "name", "wkt"
+ *  (WKT1_GDAL), "wkt2" (WKT2_2019), "proj4", "projjson", "geographic",
+ *  "projected", "units" and "units_factor" (metre or radian per unit), and
+ *  "matches": the authority entries that match it, best first, each
+ *  {"authority", "code", "confidence"} (GDAL's OSRFindMatches). Errors:
+ *  crs.Invalid. Release with eo_free(). @since 1.1 */
+EO_API eo_status eo_crs_describe(eo_ctx *ctx, char **out_json, const char *crs);
 
 #ifdef __cplusplus
 }

@@ -25,6 +25,7 @@
 #ifndef EOPROC_SEGMENT_H
 #define EOPROC_SEGMENT_H
 
+#include "cog.h"
 #include "geom.h"
 #include "infer.h"
 #include "raster.h"
@@ -75,6 +76,13 @@ EO_API eo_status eo_segment_opts_set_activation(eo_ctx *ctx, eo_segment_opts *op
  *  "_classes" before its extension, e.g. out_classes.tif). @since 1.0 */
 EO_API eo_status eo_segment_opts_set_classes_path(eo_ctx *ctx, eo_segment_opts *opts,
                                                   const char *path);
+/** Options of the two COGs (copied; NULL: the defaults: ZSTD, 512 px
+ *  tiles, overviews, statistics). Their nodata value, if set, is ignored
+ *  (NaN for the probabilities, 255 for the classes); the class raster takes
+ *  nearest or mode overviews whatever the resampling (others: nearest) and
+ *  no float predictor. @since 1.0 */
+EO_API eo_status eo_segment_opts_set_cog_opts(eo_ctx *ctx, eo_segment_opts *opts,
+                                              const eo_cog_opts *cog);
 
 /** Run model over src (inside aoi if not NULL: only tiles meeting it run,
  *  and the outputs cover the AOI's window of the raster) and write the

@@ -93,6 +93,42 @@ EO_API eo_status eo_raster_encode(eo_ctx *ctx, void **out, size_t *size, const e
                                   const char *format, int32_t quality);
 
 /* ------------------------------------------------------------------------ */
+/* Tile pyramids                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* Options for writing a pyramid (eo_tiles_write). */
+typedef struct eo_pyramid_opts eo_pyramid_opts;
+/** @since 1.1 */
+EO_API eo_status eo_pyramid_opts_new(eo_ctx *ctx, eo_pyramid_opts **out);
+/** Accepts NULL. @since 1.1 */
+EO_API void eo_pyramid_opts_free(eo_pyramid_opts *o);
+/** Image format of the tiles: "png" (default), "jpeg", "webp" or "tif"
+ *  (a GeoTIFF per tile); quality 1..100 for JPEG and WebP (0: default 75).
+ *  @since 1.1 */
+EO_API eo_status eo_pyramid_opts_set_format(eo_ctx *ctx, eo_pyramid_opts *o, const char *format,
+                                            int32_t quality);
+/** Row numbering of the files: 0 XYZ (row 0 at the north, the default), 1
+ *  TMS (row 0 at the south). @since 1.1 */
+EO_API eo_status eo_pyramid_opts_set_tms(eo_ctx *ctx, eo_pyramid_opts *o, int32_t tms);
+/** Also write tiles without data (transparent); default: skip them.
+ *  @since 1.1 */
+EO_API eo_status eo_pyramid_opts_set_keep_empty(eo_ctx *ctx, eo_pyramid_opts *o,
+                                                int32_t keep_empty);
+
+/** Write the tiles of zooms min_zoom..max_zoom that the dataset's outline
+ *  covers as DIR/{z}/{x}/{y}.EXT (png, jpg, webp or tif), rendered as
+ *  eo_tile_read renders them (tile_opts: size, resampling, bands; may be
+ *  NULL) on the context's threads, each file written to a temporary name
+ *  and moved into place. *out_json (release with eo_free) is
+ *  {"out", "min_zoom", "max_zoom", "scheme", "format", "tiles_written",
+ *  "empty_skipped"}. Progress goes to the context's callback; cancelling
+ *  stops between tiles (the tiles written stay). opts may be NULL.
+ *  @since 1.1 */
+EO_API eo_status eo_tiles_write(eo_ctx *ctx, char **out_json, eo_dataset *ds, const char *dir,
+                                int32_t min_zoom, int32_t max_zoom, const eo_tile_opts *tile_opts,
+                                const eo_pyramid_opts *opts);
+
+/* ------------------------------------------------------------------------ */
 /* Previews                                                                  */
 /* ------------------------------------------------------------------------ */
 

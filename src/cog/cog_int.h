@@ -123,10 +123,11 @@ bool eoi_cog_valid(double v, bool is_float, bool has_nodata, double nodata);
 /* Format a nodata value the way GDAL writes it ("nan", "-9999"). */
 void eoi_cog_fmt_nodata(char *buf, size_t cap, double v);
 
-/* The GDAL metadata XML (tag 42112) for statistics and band descriptions;
- * *out NULL when there is nothing to write. */
+/* The GDAL metadata XML (tag 42112) for statistics, band descriptions and
+ * items of band 1 ("NAME=VALUE", NULL-terminated, or NULL); *out NULL when
+ * there is nothing to write. */
 eo_status eoi_cog_metadata_xml(eo_ctx *ctx, char **out, int32_t bands, const eoi_cog_stat *stats,
-                               char *const *descriptions);
+                               char *const *descriptions, const char *const *items);
 
 /* ---- cog_tiff.c: the TIFF structure ------------------------------------ */
 typedef struct eoi_tiff_tag {
@@ -183,10 +184,12 @@ typedef struct eoi_cog_pull {
     const char *wkt; /* "" or NULL when unknown */
     double nodata;
     int32_t has_nodata;
-    const int32_t *color_interp; /* GDALColorInterp per band, or NULL */
-    char *const *descriptions;   /* per band (entries may be NULL), or NULL */
-    GDALColorTableH color_table; /* of a single-band raster, or NULL */
-    bool categorical;            /* auto overview resampling: nearest */
+    const int32_t *color_interp;   /* GDALColorInterp per band, or NULL */
+    char *const *descriptions;     /* per band (entries may be NULL), or NULL */
+    GDALColorTableH color_table;   /* of a single-band raster, or NULL */
+    bool categorical;              /* auto overview resampling: nearest */
+    const char *const *band_items; /* "NAME=VALUE" metadata items of band 1
+                                      (class names), NULL-terminated, or NULL */
     eoi_cog_fill_fn fill;
     void *user;
 } eoi_cog_pull;
@@ -196,5 +199,57 @@ typedef struct eoi_cog_pull {
  * handling as eo_cog_write (temporary name, renamed at the end). */
 eo_status eoi_cog_write_pull(eo_ctx *ctx, const char *path, const eoi_cog_pull *src,
                              const eo_cog_opts *opts);
+
+/* *slot (owned, may be NULL) becomes a copy of src, or NULL for NULL: the
+ * options setters of the operations that write COGs. */
+eo_status eoi_cog_opts_assign(eo_ctx *ctx, eo_cog_opts **slot, const eo_cog_opts *src);
+
+/* The options of a class raster written beside another output with opts
+ * (NULL: defaults): nearest overviews unless mode is asked, no float
+ * predictor; NULL or buf. */
+const eo_cog_opts *eoi_cog_class_opts(const eo_cog_opts *opts, eo_cog_opts *buf);
+
+/* ---- several outputs of one pass --------------------------------------- */
+#define EOI_COG_MAX_OUTPUTS 4
+
+/* Where a fill puts the samples of one output: sample (b, row, col) of the
+ * window at buf + b * band_bytes + row * line_bytes + col * sample size. */
+typedef struct eoi_cog_out {
+    uint8_t *buf;
+    size_t line_bytes, band_bytes;
+} eoi_cog_out;
+
+/* Fill the window win of every output (outs[k] for output k); the rules of
+ * eoi_cog_fill_fn. */
+typedef eo_status (*eoi_cog_fill_many_fn)(void *user, int32_t worker, const eo_window *win,
+                                          const eoi_cog_out *outs, char *err, size_t errcap);
+
+/* Write n COGs of the same size (and the same block size) in one pass over
+ * a source: descs[k] describes output k (its fill and user are unused),
+ * opts[k] its options (NULL entries or a NULL opts: defaults; the thread
+ * count is opts[0]'s). fill fills a window of all of them at once. The
+ * files appear at paths only when all are complete; on failure none is
+ * left. stage names the progress stage (NULL: "cog"). */
+eo_status eoi_cog_write_many(eo_ctx *ctx, int32_t n, const char *const *paths,
+                             const eoi_cog_pull *const *descs, const eo_cog_opts *const *opts,
+                             eoi_cog_fill_many_fn fill, void *user, const char *stage);
+
+/* ---- a producer that pushes rows --------------------------------------- */
+/* For a producer that makes whole rows in order on its own threads (the
+ * sliding-window segmentation): n outputs of the same size written as
+ * their rows come. _room gives where the next rows of each output go
+ * (outs[k], the eoi_cog_out layout, row 0 = the next row) and how many fit
+ * before the writer must compress them; the producer writes up to that
+ * many rows there and _commits them. _close finishes (st: the producer's
+ * status): the files appear at their paths only when all are complete and
+ * st is EO_OK; otherwise nothing is left. The descriptions and options
+ * are copied (band items too; the colour table is read by _open): the
+ * caller's may go after _open; the paths must last until _close. */
+typedef struct eoi_cog_push eoi_cog_push;
+eo_status eoi_cog_push_open(eo_ctx *ctx, eoi_cog_push **out, int32_t n, const char *const *paths,
+                            const eoi_cog_pull *const *descs, const eo_cog_opts *const *opts);
+int64_t eoi_cog_push_room(eoi_cog_push *p, eoi_cog_out *outs);
+eo_status eoi_cog_push_commit(eoi_cog_push *p, int64_t rows);
+eo_status eoi_cog_push_close(eoi_cog_push *p, eo_status st);
 
 #endif /* EOPROC_COG_INT_H */

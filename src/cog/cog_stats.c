@@ -200,7 +200,7 @@ static void sb_item(struct sbuf *s, const char *name, int band, const char *role
 }
 
 eo_status eoi_cog_metadata_xml(eo_ctx *ctx, char **out, int32_t bands, const eoi_cog_stat *stats,
-                               char *const *descriptions) {
+                               char *const *descriptions, const char *const *items) {
     *out = NULL;
     struct sbuf s = {0};
     bool any = false;
@@ -224,6 +224,15 @@ eo_status eoi_cog_metadata_xml(eo_ctx *ctx, char **out, int32_t bands, const eoi
         }
         if (descriptions && descriptions[b] && descriptions[b][0]) {
             sb_item(&s, "DESCRIPTION", b, "description", descriptions[b]);
+            any = true;
+        }
+        for (size_t i = 0; b == 0 && items && items[i]; i++) {
+            const char *eq = strchr(items[i], '=');
+            char name[128];
+            if (!eq || eq == items[i] || (size_t)(eq - items[i]) >= sizeof name)
+                continue;
+            snprintf(name, sizeof name, "%.*s", (int)(eq - items[i]), items[i]);
+            sb_item(&s, name, b, NULL, eq + 1);
             any = true;
         }
     }

@@ -11,7 +11,12 @@
  * out (their sizes are known, and now all tile sizes too: BigTIFF is chosen
  * on the exact file size), written to the temporary output, followed by the
  * spools from the smallest overview to the full resolution; then the
- * temporary is renamed into place. Tiles carry GDAL's leader (size) and
+ * temporary is renamed into place. The full resolution, most of the bytes,
+ * is not copied where it can be helped: with one level its tiles go in
+ * place after room left for the IFDs; with overviews, on a file system that
+ * can insert a range at the start of a file (ext4, XFS), they go in the
+ * output from its first byte, and the header, IFDs and overviews are
+ * inserted before them at the end. Tiles carry GDAL's leader (size) and
  * trailer (last 4 bytes), announced in the GDAL_STRUCTURAL_METADATA ghost
  * area, as GDAL's COG driver writes them. */
 #include "cog_int.h"
@@ -51,6 +56,21 @@ eo_status eo_cog_opts_new(eo_ctx *ctx, eo_cog_opts **out) {
 }
 
 void eo_cog_opts_free(eo_cog_opts *o) { eoi_free(o); }
+
+eo_status eoi_cog_opts_assign(eo_ctx *ctx, eo_cog_opts **slot, const eo_cog_opts *src) {
+    if (!src) {
+        eo_cog_opts_free(*slot);
+        *slot = NULL;
+        return EO_OK;
+    }
+    if (!*slot) {
+        eo_status st = eo_cog_opts_new(ctx, slot);
+        if (st != EO_OK)
+            return st;
+    }
+    **slot = *src;
+    return EO_OK;
+}
 
 eo_status eo_cog_opts_set_compress(eo_ctx *ctx, eo_cog_opts *o, const char *method) {
     EOI_CHECK_ARG(ctx, o);
@@ -286,6 +306,62 @@ static eo_status spool_copy(eo_ctx *ctx, struct spool *s, int fd, uint8_t *tmp, 
     return EO_OK;
 }
 
+#define INSERT_ALIGN 4096 /* the file system block INSERT_RANGE works in */
+
+/* Whether the file system of fd (a new empty file) inserts ranges at the
+ * start of a file; fd is left empty. */
+static bool can_insert(int fd) {
+#if defined(__linux__) && defined(FALLOC_FL_INSERT_RANGE)
+    bool ok = ftruncate(fd, 2 * INSERT_ALIGN) == 0 &&
+              fallocate(fd, FALLOC_FL_INSERT_RANGE, 0, INSERT_ALIGN) == 0;
+    return ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0 && ok;
+#else
+    (void)fd;
+    return false;
+#endif
+}
+
+/* Make room of n bytes (a multiple of INSERT_ALIGN) at the start of fd,
+ * shifting what it holds; false (errno set) if the file system refused. */
+static bool insert_front(int fd, uint64_t n) {
+#if defined(__linux__) && defined(FALLOC_FL_INSERT_RANGE)
+    return fallocate(fd, FALLOC_FL_INSERT_RANGE, 0, (off_t)n) == 0;
+#else
+    (void)fd;
+    (void)n;
+    errno = EOPNOTSUPP;
+    return false;
+#endif
+}
+
+/* Level 0 went into the output from byte 0 but the range cannot be
+ * inserted after all: move it to a spool of its own (dir: where) and empty
+ * the output, for the copying layout. */
+static eo_status uninsert(eo_ctx *ctx, struct spool *s, int fd, const char *dir, const char *path) {
+    struct spool n = {.fd = -1};
+    eo_status st = spool_open(ctx, &n, dir, path);
+    if (st == EO_OK && lseek(fd, 0, SEEK_SET) != 0)
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot seek: %s", path, strerror(errno));
+    n.total = s->total;
+    uint8_t *tmp = n.buf; /* empty yet: a copy buffer */
+    for (uint64_t left = s->total; st == EO_OK && left > 0;) {
+        size_t k = left < SPOOL_BUF ? (size_t)left : SPOOL_BUF;
+        ssize_t r = read(fd, tmp, k);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            st = eoi_fail(ctx, EO_E_IO_READ, "%s: cannot read back the file: %s", path,
+                          strerror(r < 0 ? errno : EIO));
+        else if ((st = write_all(ctx, n.fd, tmp, (size_t)r, path)) == EO_OK)
+            left -= (uint64_t)r;
+    }
+    if (st == EO_OK && (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0))
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot truncate: %s", path, strerror(errno));
+    spool_close(s);
+    *s = n;
+    return st;
+}
+
 /* ---- the writer -------------------------------------------------------- */
 
 struct level {
@@ -356,6 +432,9 @@ struct writer {
      * hole of this many bytes, room for the header and IFDs whatever they
      * turn out to be; 0 = spool every level and copy at the end. */
     uint64_t direct;
+    /* Overviews, and the output's file system inserts ranges: level 0's tiles
+     * go into the output from byte 0, the rest is inserted before them. */
+    bool insert;
     /* the source's per-dataset mask band (GDAL's .msk or internal mask): kept
      * as one more plane of the level buffers (samples of the data type,
      * nonzero = valid), masking the bands in overviews, and written as
@@ -368,6 +447,12 @@ struct writer {
     struct slot *mslots;
     uint16_t *colormap;
     size_t ncolormap;
+    const char *const *items; /* metadata items of band 1, or NULL */
+    /* the output file while it is written */
+    int fd;
+    char *tmp, *dircopy;
+    const char *dir;   /* the output's folder (in dircopy, or a static ".") */
+    const char *stage; /* progress stage name */
 };
 
 static uint8_t *rowptr(const struct writer *w, const struct level *L, int32_t b, int64_t row) {
@@ -690,16 +775,41 @@ static eo_status read_rows(struct writer *w, int64_t y, int64_t n) {
     return EO_OK;
 }
 
-/* one tile column of the current strip of level 0 from the pull source */
+/* Several outputs of the same size filled together by one source (an
+ * analysis with two rasters, such as change detection's change and class):
+ * one fill per tile column of a strip fills every output's rows. */
+struct many {
+    struct writer **w;
+    int32_t n;
+    eoi_cog_fill_many_fn fill;
+    void *user;
+    char rerr[MAX_WORKERS][256];
+};
+
+/* one tile column of the current strip of level 0 of every output */
 static eo_status pull_job(void *user, int64_t i, int32_t worker) {
-    struct writer *w = user;
-    struct level *L = &w->lv[0];
-    int64_t x0 = i * w->bs, tw = L->w - x0 < w->bs ? L->w - x0 : w->bs;
-    eo_window win = {x0, L->strip_y0, tw, L->rows};
-    size_t cap = (size_t)w->bs + TAIL;
-    return w->pull->fill(w->pull->user, worker, &win,
-                         rowptr(w, L, 0, L->strip_y0) + (size_t)x0 * w->es, L->row_bytes,
-                         cap * L->row_bytes, w->rerr[worker], sizeof w->rerr[worker]);
+    struct many *m = user;
+    eoi_cog_out outs[EOI_COG_MAX_OUTPUTS];
+    struct level *L0 = &m->w[0]->lv[0];
+    int64_t x0 = i * m->w[0]->bs, tw = L0->w - x0 < m->w[0]->bs ? L0->w - x0 : m->w[0]->bs;
+    eo_window win = {x0, L0->strip_y0, tw, L0->rows};
+    for (int32_t k = 0; k < m->n; k++) {
+        struct writer *w = m->w[k];
+        struct level *L = &w->lv[0];
+        size_t cap = (size_t)w->bs + TAIL;
+        outs[k] = (eoi_cog_out){.buf = rowptr(w, L, 0, L->strip_y0) + (size_t)x0 * w->es,
+                                .line_bytes = L->row_bytes,
+                                .band_bytes = cap * L->row_bytes};
+    }
+    return m->fill(m->user, worker, &win, outs, m->rerr[worker], sizeof m->rerr[worker]);
+}
+
+/* a single-output pull source seen as a source of several */
+static eo_status one_fill(void *user, int32_t worker, const eo_window *win, const eoi_cog_out *outs,
+                          char *err, size_t errcap) {
+    const eoi_cog_pull *p = user;
+    return p->fill(p->user, worker, win, outs[0].buf, outs[0].line_bytes, outs[0].band_bytes, err,
+                   errcap);
 }
 
 /* ---- layout ------------------------------------------------------------ */
@@ -872,8 +982,10 @@ static eo_status direct_reserve(struct writer *w, uint64_t *out) {
         if (w->do_stats)
             xml_bound += 5 * 110; /* five items, each value at most 24 characters */
         if (w->desc && w->desc[b])
-            xml_bound += 110 + 6 * strlen(w->desc[b]); /* escaped: at most 6 bytes a byte */
+            xml_bound += 110 + 10 * strlen(w->desc[b]); /* escaped: at most 10 bytes a byte */
     }
+    for (size_t i = 0; w->items && w->items[i]; i++)
+        xml_bound += 110 + 10 * strlen(w->items[i]); /* escaped: at most 10 bytes a byte */
     char *xml = eoi_malloc(w->ctx, xml_bound + 1);
     if (!xml)
         return EO_E_NOMEM;
@@ -899,25 +1011,29 @@ static eo_status assemble(struct writer *w, int fd, const char *bigtiff_mode) {
     char *xml = NULL;
     uint8_t *head = NULL, *tmp = NULL;
     memset(ifds, 0, sizeof ifds);
-    EOI_TRY(st,
-            eoi_cog_metadata_xml(w->ctx, &xml, w->bands, w->do_stats ? w->stats : NULL, w->desc));
+    EOI_TRY(st, eoi_cog_metadata_xml(w->ctx, &xml, w->bands, w->do_stats ? w->stats : NULL, w->desc,
+                                     w->items));
     char ghead[64], gbody[sizeof ghost + sizeof ghost_mask];
     snprintf(gbody, sizeof gbody, "%s%s", ghost, w->has_mask ? ghost_mask : "");
     snprintf(ghead, sizeof ghead, "GDAL_STRUCTURAL_METADATA_SIZE=%06d bytes\n", (int)strlen(gbody));
     uint64_t data_bytes = 0;
     for (int k = 0; k < w->nlevels; k++)
         data_bytes += w->lv[k].sp.total;
+    if (w->insert)
+        EOI_TRY(st, spool_flush(w->ctx, &w->lv[0].sp, w->path));
     bool big = false;
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 1 && big == false)
             break;
+        eoi_free(head);
+        head = NULL;
         for (int k = 0; k < 64; k++)
             eoi_tiff_ifd_clear(&ifds[k]);
         uint64_t pos = (big ? 16 : 8) + strlen(ghead) + strlen(gbody);
         pos += pos & 1;
         uint64_t start = pos;
         EOI_TRY(st, build_ifds(w, ifds, order, nifd, big, xml, &pos));
-        uint64_t end = (w->direct ? w->direct : pos) + data_bytes;
+        uint64_t end = (w->direct ? w->direct : pos) + data_bytes + (w->insert ? INSERT_ALIGN : 0);
         bool need = end > UINT32_MAX;
         if (!big && (need || w->lv[0].w == 0)) {
             if (need && strcmp(bigtiff_mode, "no") == 0) {
@@ -942,8 +1058,13 @@ static eo_status assemble(struct writer *w, int fd, const char *bigtiff_mode) {
         /* offsets: data of the smallest level first (after the hole when
          * the one level went straight into the file) */
         uint64_t base = w->direct ? w->direct : pos;
+        /* inserted before level 0: up to the block after the overviews */
+        uint64_t hole = (pos + data_bytes - w->lv[0].sp.total + INSERT_ALIGN - 1) &
+                        ~(uint64_t)(INSERT_ALIGN - 1);
         for (int k = w->nlevels - 1; k >= 0; k--) {
             struct level *L = &w->lv[k];
+            if (k == 0 && w->insert)
+                base = hole;
             set_offsets(&ifds[k], L->off, (size_t)(L->tx * L->ty * w->planes), base, big);
             if (w->has_mask)
                 set_offsets(&ifds[32 + k], L->moff, (size_t)(L->tx * L->ty), base, big);
@@ -981,13 +1102,28 @@ static eo_status assemble(struct writer *w, int fd, const char *bigtiff_mode) {
             EOI_TRY(st, pwrite_all(w->ctx, fd, head, (size_t)pos, 0, w->path));
             break;
         }
-        EOI_TRY(st, write_all(w->ctx, fd, head, (size_t)pos, w->path));
+        if (w->insert && !insert_front(fd, hole)) { /* copy after all: lay it out again */
+            w->insert = false;
+            EOI_TRY(st, uninsert(w->ctx, &w->lv[0].sp, fd, w->dir, w->path));
+            pass--;
+            continue;
+        }
+        if (w->insert) { /* the head and the overviews before level 0 (the rest: a hole) */
+            EOI_TRY(st, pwrite_all(w->ctx, fd, head, (size_t)pos, 0, w->path));
+            if (lseek(fd, (off_t)pos, SEEK_SET) < 0) {
+                st = eoi_fail(w->ctx, EO_E_IO_WRITE, "%s: cannot seek: %s", w->path,
+                              strerror(errno));
+                goto done;
+            }
+        } else {
+            EOI_TRY(st, write_all(w->ctx, fd, head, (size_t)pos, w->path));
+        }
         size_t cap = 4u << 20;
         if (!(tmp = eoi_malloc(w->ctx, cap))) {
             st = EO_E_NOMEM;
             goto done;
         }
-        for (int k = w->nlevels - 1; k >= 0; k--)
+        for (int k = w->nlevels - 1; k >= (w->insert ? 1 : 0); k--)
             EOI_TRY(st, spool_copy(w->ctx, &w->lv[k].sp, fd, tmp, cap, w->path));
         break;
     }
@@ -1197,6 +1333,9 @@ static void cleanup(struct writer *w) {
     eoi_free(w->desc);
     eoi_free(w->extra);
     eoi_free(w->colormap);
+    eoi_free(w->tmp);
+    eoi_free(w->dircopy);
+    w->tmp = w->dircopy = NULL;
 }
 
 /* Photometric interpretation, extra samples, colour map, descriptions
@@ -1236,6 +1375,7 @@ static eo_status describe(struct writer *w) {
                     return EO_E_NOMEM;
         }
         ctab = p->color_table;
+        w->items = p->band_items;
     }
     if (ctab && n == 1 && (w->dt == EO_DT_U8 || w->dt == EO_DT_U16)) {
         size_t ne = (size_t)1 << (w->es * 8);
@@ -1292,126 +1432,111 @@ static void open_readers(struct writer *w) {
         close_readers(w);
 }
 
-static atomic_long tmp_counter;
-
-static eo_status run(struct writer *w, const eo_cog_opts *o) {
+/* Set up a writer and create its temporary file (and spools). */
+static eo_status begin(struct writer *w, const eo_cog_opts *o) {
     eo_ctx *ctx = w->ctx;
     eo_status st = EO_OK;
-    char *tmp = NULL, *dircopy = NULL;
-    int fd = -1;
-    EOI_TRY(st, setup(w, o));
-    EOI_TRY(st, describe(w));
+    EOI_TRY_RET(setup(w, o));
+    EOI_TRY_RET(describe(w));
     open_readers(w);
-    dircopy = eoi_strdup(ctx, w->path);
-    if (!dircopy) {
-        st = EO_E_NOMEM;
-        goto done;
-    }
-    const char *dir = dirname(dircopy);
-    size_t tn = strlen(w->path) + 64;
-    if (!(tmp = eoi_malloc(ctx, tn))) {
-        st = EO_E_NOMEM;
-        goto done;
-    }
-    snprintf(tmp, tn, "%s.tmp-%ld-%ld", w->path, (long)getpid(), atomic_fetch_add(&tmp_counter, 1));
-    fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
+    if (!(w->dircopy = eoi_strdup(ctx, w->path)))
+        return EO_E_NOMEM;
+    const char *dir = w->dir = dirname(w->dircopy);
+    EOI_TRY_RET(eoi_tmp_beside(ctx, &w->tmp, w->path, ""));
+    w->fd = open(w->tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (w->fd < 0) {
         int e = errno;
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot create the file: %s", w->path, strerror(e));
-        goto done;
+        eoi_free(w->tmp);
+        w->tmp = NULL;
+        return eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot create the file: %s", w->path, strerror(e));
     }
     if (w->nlevels == 1) { /* no copy at the end: the tiles go in place */
         struct spool *sp = &w->lv[0].sp;
-        EOI_TRY(st, direct_reserve(w, &w->direct));
-        if (!(sp->buf = eoi_malloc(ctx, SPOOL_BUF))) {
-            st = EO_E_NOMEM;
-            goto done;
-        }
-        sp->fd = fd;
+        EOI_TRY_RET(direct_reserve(w, &w->direct));
+        if (!(sp->buf = eoi_malloc(ctx, SPOOL_BUF)))
+            return EO_E_NOMEM;
+        sp->fd = w->fd;
         sp->borrowed = true;
-        if (lseek(fd, (off_t)w->direct, SEEK_SET) < 0) {
+        if (lseek(w->fd, (off_t)w->direct, SEEK_SET) < 0) {
             int e = errno;
-            st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot seek: %s", w->path, strerror(e));
-            goto done;
+            return eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot seek: %s", w->path, strerror(e));
         }
     } else {
-        for (int k = 0; k < w->nlevels; k++)
-            EOI_TRY(st, spool_open(ctx, &w->lv[k].sp, dir, w->path));
-    }
-    /* the pass over the source */
-    for (int64_t y = 0; y < w->h; y += w->bs) {
-        EOI_TRY(st, eoi_progress(ctx, 0.95 * (double)y / (double)w->h, "cog"));
-        int64_t n = w->h - y < w->bs ? w->h - y : w->bs;
-        if (w->pull) {
-            w->lv[0].rows = n;
-            st = eoi_parallel_for(ctx, w->lv[0].tx, pull_job, w);
-            if (st != EO_OK) {
-                st = job_status(w, st, "reading the source");
-                goto done;
-            }
-            evict_blocks();
-        } else if (w->par_read) {
-            w->lv[0].rows = n; /* the tile jobs read their own windows */
-        } else {
-            EOI_TRY(st, read_rows(w, y, n));
-            w->lv[0].rows = n;
+        w->insert = can_insert(w->fd);
+        for (int k = w->insert ? 1 : 0; k < w->nlevels; k++)
+            if ((st = spool_open(ctx, &w->lv[k].sp, dir, w->path)) != EO_OK)
+                return st;
+        if (w->insert) {
+            struct spool *sp = &w->lv[0].sp;
+            if (!(sp->buf = eoi_malloc(ctx, SPOOL_BUF)))
+                return EO_E_NOMEM;
+            sp->fd = w->fd;
+            sp->borrowed = true;
         }
-        EOI_TRY(st, process_strip(w, 0));
-        if (w->par_read)
-            evict_blocks();
     }
-    close_readers(w);
-    static const char *modes[] = {"auto", "yes", "no"};
-    EOI_TRY(st, assemble(w, fd, modes[o->bigtiff]));
-    if (close(fd) != 0) {
-        int e = errno;
-        fd = -1;
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot finish the file: %s", w->path, strerror(e));
-        goto done;
-    }
-    fd = -1;
-    if (rename(tmp, w->path) != 0) {
-        int e = errno;
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot move the finished file into place: %s",
-                      w->path, strerror(e));
-        goto done;
-    }
-    st = eoi_progress(ctx, 1.0, "cog");
-    if (st != EO_OK)
-        unlink(w->path);
-done:
-    if (fd >= 0)
-        close(fd);
-    if (st != EO_OK && tmp)
-        unlink(tmp);
-    eoi_free(tmp);
-    eoi_free(dircopy);
-    return st;
+    return EO_OK;
 }
 
-static eo_status write_common(struct writer *w, const eo_cog_opts *opts) {
-    eo_cog_opts defaults;
-    if (!opts) {
-        memset(&defaults, 0, sizeof defaults);
-        defaults = (eo_cog_opts){.compress = EOI_COG_ZSTD,
-                                 .predictor = EOI_PRED_NONE,
-                                 .blocksize = 512,
-                                 .overviews = -1,
-                                 .resampling = -1,
-                                 .stats = 1};
-        opts = &defaults;
+/* Rows [y, y + n) of level 0 of a dataset or raster source, then the strip's
+ * tiles and the overview rows they allow. */
+static eo_status strip_from_source(struct writer *w, int64_t y, int64_t n) {
+    if (w->par_read) {
+        w->lv[0].rows = n; /* the tile jobs read their own windows */
+    } else {
+        EOI_TRY_RET(read_rows(w, y, n));
+        w->lv[0].rows = n;
     }
-    eo_status st = eoi_check_cancel(w->ctx);
-    if (st != EO_OK)
-        return st;
+    EOI_TRY_RET(process_strip(w, 0));
+    if (w->par_read)
+        evict_blocks();
+    return EO_OK;
+}
+
+/* Lay out the file and close it (still under its temporary name). */
+static eo_status finish(struct writer *w, const eo_cog_opts *o) {
+    close_readers(w);
+    static const char *modes[] = {"auto", "yes", "no"};
+    EOI_TRY_RET(assemble(w, w->fd, modes[o->bigtiff]));
+    int fd = w->fd;
+    w->fd = -1;
+    if (close(fd) != 0) {
+        int e = errno;
+        return eoi_fail(w->ctx, EO_E_IO_WRITE, "%s: cannot finish the file: %s", w->path,
+                        strerror(e));
+    }
+    return EO_OK;
+}
+
+/* Remove what a writer left (its temporary file). */
+static void abandon(struct writer *w) {
+    if (w->fd >= 0)
+        close(w->fd);
+    w->fd = -1;
+    if (w->tmp)
+        unlink(w->tmp);
+}
+
+/* The options of a writer, with defaults for NULL. */
+static const eo_cog_opts *opts_or_defaults(const eo_cog_opts *opts, eo_cog_opts *defaults) {
+    if (opts)
+        return opts;
+    *defaults = (eo_cog_opts){.compress = EOI_COG_ZSTD,
+                              .predictor = EOI_PRED_NONE,
+                              .blocksize = 512,
+                              .overviews = -1,
+                              .resampling = -1,
+                              .stats = 1};
+    return defaults;
+}
+
+/* Checks and choices of a writer before it begins (under eoi_gdal_begin). */
+static eo_status prepare(struct writer *w, const eo_cog_opts *opts) {
+    if (!w->stage)
+        w->stage = "cog";
     if (w->dt == EO_DT_UNKNOWN || !eo_dtype_size(w->dt))
         return eoi_fail(w->ctx, EO_E_UNSUPPORTED, "%s: the source's data type cannot be written",
                         w->path);
     w->resampling = opts->resampling;
-    int32_t saved = w->ctx->threads;
-    if (opts->threads > 0)
-        w->ctx->threads = opts->threads;
-    eoi_gdal_begin(w->ctx);
     if (w->resampling < 0) {
         bool categorical = false;
         if (w->ds && !eoi_dtype_is_float(w->dt)) {
@@ -1422,11 +1547,285 @@ static eo_status write_common(struct writer *w, const eo_cog_opts *opts) {
         }
         w->resampling = categorical ? EO_RESAMPLE_NEAREST : EO_RESAMPLE_AVERAGE;
     }
-    st = run(w, opts);
-    eoi_gdal_end(w->ctx);
-    w->ctx->threads = saved;
-    cleanup(w);
+    return EO_OK;
+}
+
+const eo_cog_opts *eoi_cog_class_opts(const eo_cog_opts *opts, eo_cog_opts *buf) {
+    if (!opts)
+        return NULL; /* the defaults: auto resampling (nearest for a class), no predictor */
+    *buf = *opts;
+    if (buf->resampling != EO_RESAMPLE_MODE)
+        buf->resampling = EO_RESAMPLE_NEAREST;
+    if (buf->predictor == EOI_PRED_FLOAT)
+        buf->predictor = EOI_PRED_NONE;
+    return buf;
+}
+
+/* Set up n writers (o: their options, defaults filled in) and create their
+ * temporary files; on failure, call close_many to remove what was made. */
+static eo_status open_many(eo_ctx *ctx, struct writer **ws, int32_t n,
+                           const eo_cog_opts *const *opts, eo_cog_opts *defaults,
+                           const eo_cog_opts **o) {
+    eo_status st = EO_OK;
+    for (int32_t k = 0; k < n; k++) {
+        o[k] = opts_or_defaults(opts ? opts[k] : NULL, &defaults[k]);
+        ws[k]->fd = -1;
+        for (int l = 0; l < 32; l++) /* cleanup closes only the spools opened */
+            ws[k]->lv[l].sp.fd = -1;
+    }
+    for (int32_t k = 0; k < n && st == EO_OK; k++)
+        st = prepare(ws[k], o[k]);
+    for (int32_t k = 0; k < n && st == EO_OK; k++)
+        st = begin(ws[k], o[k]);
+    for (int32_t k = 1; k < n && st == EO_OK; k++)
+        if (ws[k]->bs != ws[0]->bs || ws[k]->w != ws[0]->w || ws[k]->h != ws[0]->h)
+            st = eoi_fail(ctx, EO_E_INTERNAL, "%s and %s: outputs of one pass differ in size",
+                          ws[0]->path, ws[k]->path);
     return st;
+}
+
+/* Finish n writers after their pass (st: its status): lay out the files and
+ * move them into place, every one or none; free the writers' buffers. */
+static eo_status close_many(eo_ctx *ctx, struct writer **ws, int32_t n, const eo_cog_opts **o,
+                            eo_status st) {
+    for (int32_t k = 0; k < n && st == EO_OK; k++)
+        st = finish(ws[k], o[k]);
+    int32_t moved = 0;
+    for (; moved < n && st == EO_OK; moved++)
+        if (rename(ws[moved]->tmp, ws[moved]->path) != 0) {
+            int e = errno;
+            st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot move the finished file into place: %s",
+                          ws[moved]->path, strerror(e));
+            break;
+        }
+    for (int32_t k = 0; k < n; k++) {
+        if (st != EO_OK && k < moved)
+            unlink(ws[k]->path);
+        else if (st != EO_OK)
+            abandon(ws[k]);
+        cleanup(ws[k]);
+    }
+    return st;
+}
+
+/* Write n outputs in one pass: m fills them all (a pull source), or, when
+ * m is NULL, the one writer reads its dataset or raster. The files appear
+ * at their paths only when every one is complete. */
+static eo_status drive(eo_ctx *ctx, struct writer **ws, int32_t n, const eo_cog_opts *const *opts,
+                       struct many *m) {
+    eo_cog_opts defaults[EOI_COG_MAX_OUTPUTS];
+    const eo_cog_opts *o[EOI_COG_MAX_OUTPUTS] = {NULL};
+    eo_status st = eoi_check_cancel(ctx);
+    if (st != EO_OK)
+        return st;
+    int32_t saved = ctx->threads;
+    if (opts && opts[0] && opts[0]->threads > 0) /* before the writers size their workers */
+        ctx->threads = opts[0]->threads;
+    eoi_gdal_begin(ctx);
+    st = open_many(ctx, ws, n, opts, defaults, o);
+    /* the pass over the source */
+    struct writer *w0 = ws[0];
+    for (int64_t y = 0; y < w0->h && st == EO_OK; y += w0->bs) {
+        int64_t rows = w0->h - y < w0->bs ? w0->h - y : w0->bs;
+        if ((st = eoi_progress(ctx, 0.95 * (double)y / (double)w0->h, w0->stage)) != EO_OK)
+            break;
+        if (!m) {
+            st = strip_from_source(w0, y, rows);
+            continue;
+        }
+        for (int32_t k = 0; k < n; k++)
+            ws[k]->lv[0].rows = rows;
+        st = eoi_parallel_for(ctx, w0->lv[0].tx, pull_job, m);
+        if (st != EO_OK && st != EO_E_CANCELLED) {
+            const char *msg = NULL;
+            for (int i = 0; i < MAX_WORKERS && !msg; i++)
+                if (m->rerr[i][0])
+                    msg = m->rerr[i];
+            st = msg ? eoi_fail(ctx, st, "%s", msg) : job_status(w0, st, "reading the source");
+            break;
+        }
+        evict_blocks();
+        for (int32_t k = 0; k < n && st == EO_OK; k++)
+            st = process_strip(ws[k], 0);
+    }
+    st = close_many(ctx, ws, n, o, st);
+    if (st == EO_OK && (st = eoi_progress(ctx, 1.0, w0->stage)) != EO_OK)
+        for (int32_t k = 0; k < n; k++)
+            unlink(ws[k]->path);
+    eoi_gdal_end(ctx);
+    ctx->threads = saved;
+    return st;
+}
+
+/* ---- a producer that pushes rows --------------------------------------- */
+
+/* A writer of path filled from the pull source (or pushed rows) d. */
+static void pull_writer(struct writer *w, eo_ctx *ctx, const char *path, const eoi_cog_pull *d,
+                        const char *stage) {
+    *w = (struct writer){.ctx = ctx,
+                         .path = path,
+                         .pull = d,
+                         .w = d->width,
+                         .h = d->height,
+                         .bands = d->bands,
+                         .dt = d->dtype,
+                         .has_gt = d->has_gt != 0,
+                         .wkt = d->wkt ? d->wkt : "",
+                         .has_nodata = d->has_nodata != 0,
+                         .nodata = d->nodata,
+                         .stage = stage};
+    memcpy(w->gt, d->gt, sizeof w->gt);
+}
+
+struct eoi_cog_push {
+    eo_ctx *ctx;
+    int32_t n;
+    struct writer *w[EOI_COG_MAX_OUTPUTS];
+    eo_cog_opts defaults[EOI_COG_MAX_OUTPUTS]; /* the options (copied) */
+    const eo_cog_opts *o[EOI_COG_MAX_OUTPUTS];
+    eoi_cog_pull d[EOI_COG_MAX_OUTPUTS]; /* copies of the descriptions ... */
+    char **items[EOI_COG_MAX_OUTPUTS];   /* ... and of their band items */
+    eo_status st;                        /* sticky: a failed writer stays failed */
+};
+
+static void free_items(char **items) {
+    for (size_t i = 0; items && items[i]; i++)
+        eoi_free(items[i]);
+    eoi_free(items);
+}
+
+/* A copy of a NULL-terminated list of strings (NULL for NULL). */
+static eo_status copy_items(eo_ctx *ctx, char ***out, const char *const *items) {
+    *out = NULL;
+    if (!items)
+        return EO_OK;
+    size_t n = 0;
+    while (items[n])
+        n++;
+    char **c = eoi_calloc(ctx, n + 1, sizeof *c);
+    for (size_t i = 0; c && i < n; i++)
+        if (!(c[i] = eoi_strdup(ctx, items[i]))) {
+            free_items(c);
+            c = NULL;
+        }
+    if (!c)
+        return EO_E_NOMEM;
+    *out = c;
+    return EO_OK;
+}
+
+static void push_free(eoi_cog_push *p) {
+    for (int32_t k = 0; k < p->n; k++) {
+        eoi_free(p->w[k]);
+        free_items(p->items[k]);
+    }
+    eoi_free(p);
+}
+
+eo_status eoi_cog_push_open(eo_ctx *ctx, eoi_cog_push **out, int32_t n, const char *const *paths,
+                            const eoi_cog_pull *const *descs, const eo_cog_opts *const *opts) {
+    *out = NULL;
+    EOI_CHECK_ARG(ctx, n >= 1 && n <= EOI_COG_MAX_OUTPUTS && paths && descs);
+    eoi_cog_push *p = eoi_calloc(ctx, 1, sizeof *p);
+    if (!p)
+        return EO_E_NOMEM;
+    p->ctx = ctx;
+    p->n = n;
+    eo_status st = EO_OK;
+    for (int32_t k = 0; k < n && st == EO_OK; k++) {
+        const eoi_cog_pull *d = descs[k];
+        if (!paths[k] || !*paths[k] || !d || d->bands < 1 || d->width < 1 || d->height < 1) {
+            st = eoi_fail(ctx, EO_E_INTERNAL, "COG push: bad output %d", (int)k);
+            break;
+        }
+        if ((st = copy_items(ctx, &p->items[k], d->band_items)) != EO_OK)
+            break;
+        p->d[k] = *d; /* the writer reads it until the end; the caller's may go */
+        p->d[k].band_items = (const char *const *)p->items[k];
+        if (!(p->w[k] = eoi_calloc(ctx, 1, sizeof *p->w[k]))) {
+            st = EO_E_NOMEM;
+            break;
+        }
+        pull_writer(p->w[k], ctx, paths[k], &p->d[k], NULL);
+        p->w[k]->fd = -1;
+        for (int l = 0; l < 32; l++)
+            p->w[k]->lv[l].sp.fd = -1;
+    }
+    if (st == EO_OK) {
+        eoi_gdal_begin(ctx);
+        st = open_many(ctx, p->w, n, opts, p->defaults, p->o);
+        eoi_gdal_end(ctx);
+    }
+    for (int32_t k = 0; k < n; k++) {
+        p->d[k].color_table = NULL; /* prepare() copied it; it is the caller's */
+        if (st == EO_OK && p->o[k] != &p->defaults[k]) { /* finish() reads them */
+            p->defaults[k] = *p->o[k];
+            p->o[k] = &p->defaults[k];
+        }
+    }
+    if (st != EO_OK) {
+        for (int32_t k = 0; k < n && p->w[k]; k++) {
+            abandon(p->w[k]);
+            cleanup(p->w[k]);
+        }
+        push_free(p);
+        return st;
+    }
+    *out = p;
+    return EO_OK;
+}
+
+int64_t eoi_cog_push_room(eoi_cog_push *p, eoi_cog_out *outs) {
+    struct level *L0 = &p->w[0]->lv[0];
+    for (int32_t k = 0; k < p->n; k++) {
+        struct writer *w = p->w[k];
+        struct level *L = &w->lv[0];
+        size_t cap = (size_t)w->bs + TAIL;
+        outs[k] = (eoi_cog_out){.buf = rowptr(w, L, 0, L->strip_y0 + L->rows),
+                                .line_bytes = L->row_bytes,
+                                .band_bytes = cap * L->row_bytes};
+    }
+    int64_t left = p->w[0]->h - L0->strip_y0 - L0->rows, room = p->w[0]->bs - L0->rows;
+    return left < room ? left : room;
+}
+
+eo_status eoi_cog_push_commit(eoi_cog_push *p, int64_t rows) {
+    if (p->st != EO_OK)
+        return eoi_fail(p->ctx, EO_E_STATE, "%s: the writer failed before", p->w[0]->path);
+    struct level *L0 = &p->w[0]->lv[0];
+    if (rows < 0 || rows > p->w[0]->bs - L0->rows || rows > p->w[0]->h - L0->strip_y0 - L0->rows)
+        return p->st = eoi_fail(p->ctx, EO_E_INTERNAL, "%s: %lld rows pushed past the room",
+                                p->w[0]->path, (long long)rows);
+    for (int32_t k = 0; k < p->n; k++)
+        p->w[k]->lv[0].rows += rows;
+    if (L0->rows < p->w[0]->bs && L0->strip_y0 + L0->rows < p->w[0]->h)
+        return EO_OK;
+    eoi_gdal_begin(p->ctx);
+    eo_status st = EO_OK;
+    for (int32_t k = 0; k < p->n && st == EO_OK; k++)
+        st = process_strip(p->w[k], 0);
+    eoi_gdal_end(p->ctx);
+    return p->st = st;
+}
+
+eo_status eoi_cog_push_close(eoi_cog_push *p, eo_status st) {
+    if (!p)
+        return st;
+    eo_ctx *ctx = p->ctx;
+    if (st == EO_OK && p->st != EO_OK)
+        st = p->st;
+    if (st == EO_OK && p->w[0]->lv[0].strip_y0 < p->w[0]->h)
+        st = eoi_fail(ctx, EO_E_INTERNAL, "%s: closed after %lld of %lld rows", p->w[0]->path,
+                      (long long)p->w[0]->lv[0].strip_y0, (long long)p->w[0]->h);
+    eoi_gdal_begin(ctx);
+    st = close_many(ctx, p->w, p->n, p->o, st);
+    eoi_gdal_end(ctx);
+    push_free(p);
+    return st;
+}
+
+static eo_status write_common(struct writer *w, const eo_cog_opts *opts) {
+    return drive(w->ctx, &w, 1, &opts, NULL);
 }
 
 eo_status eo_cog_write_raster(eo_ctx *ctx, const char *path, const eo_raster *r,
@@ -1490,26 +1889,40 @@ eo_status eo_cog_write(eo_ctx *ctx, const char *path, const eo_dataset *src,
     return st;
 }
 
+eo_status eoi_cog_write_many(eo_ctx *ctx, int32_t n, const char *const *paths,
+                             const eoi_cog_pull *const *descs, const eo_cog_opts *const *opts,
+                             eoi_cog_fill_many_fn fill, void *user, const char *stage) {
+    EOI_CHECK_ARG(ctx, n >= 1 && n <= EOI_COG_MAX_OUTPUTS && paths && descs && fill);
+    for (int32_t k = 0; k < n; k++) {
+        const eoi_cog_pull *d = descs[k];
+        EOI_CHECK_ARG(ctx, paths[k] && *paths[k]);
+        EOI_CHECK_ARG(ctx, d && d->bands > 0 && d->width > 0 && d->height > 0);
+    }
+    struct many *m = eoi_calloc(ctx, 1, sizeof *m);
+    struct writer **ws = eoi_calloc(ctx, (size_t)n, sizeof *ws);
+    eo_status st = m && ws ? EO_OK : EO_E_NOMEM;
+    for (int32_t k = 0; k < n && st == EO_OK; k++) {
+        const eoi_cog_pull *d = descs[k];
+        if (!(ws[k] = eoi_calloc(ctx, 1, sizeof *ws[k]))) {
+            st = EO_E_NOMEM;
+            break;
+        }
+        pull_writer(ws[k], ctx, paths[k], d, stage);
+    }
+    if (st == EO_OK) {
+        *m = (struct many){.w = ws, .n = n, .fill = fill, .user = user};
+        st = drive(ctx, ws, n, opts, m);
+    }
+    for (int32_t k = 0; ws && k < n; k++)
+        eoi_free(ws[k]);
+    eoi_free(ws);
+    eoi_free(m);
+    return st;
+}
+
 eo_status eoi_cog_write_pull(eo_ctx *ctx, const char *path, const eoi_cog_pull *src,
                              const eo_cog_opts *opts) {
     EOI_CHECK_ARG(ctx, path && *path);
-    EOI_CHECK_ARG(ctx, src && src->fill && src->bands > 0 && src->width > 0 && src->height > 0);
-    struct writer *w = eoi_calloc(ctx, 1, sizeof *w);
-    if (!w)
-        return EO_E_NOMEM;
-    *w = (struct writer){.ctx = ctx,
-                         .path = path,
-                         .pull = src,
-                         .w = src->width,
-                         .h = src->height,
-                         .bands = src->bands,
-                         .dt = src->dtype,
-                         .has_gt = src->has_gt != 0,
-                         .wkt = src->wkt ? src->wkt : "",
-                         .has_nodata = src->has_nodata != 0,
-                         .nodata = src->nodata};
-    memcpy(w->gt, src->gt, sizeof w->gt);
-    eo_status st = write_common(w, opts);
-    eoi_free(w);
-    return st;
+    EOI_CHECK_ARG(ctx, src && src->fill);
+    return eoi_cog_write_many(ctx, 1, &path, &src, &opts, one_fill, (void *)src, NULL);
 }

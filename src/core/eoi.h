@@ -181,8 +181,14 @@ eo_status eoi_read_file_bytes(eo_ctx *ctx, uint8_t **out, size_t *len, const cha
 /* Write data to path through a temporary name beside it, renamed into place;
  * nothing is left at path (or at the temporary name) on failure. */
 eo_status eoi_write_file(eo_ctx *ctx, const char *path, const void *data, size_t len);
-/* A temporary name beside path, unique in this process. */
-eo_status eoi_temp_name(eo_ctx *ctx, char *buf, size_t cap, const char *path);
+/* Every output is written to a temporary name beside its path and moved
+ * into place only when complete. *out = "PATH.tmp-PID-N" + ext (a GDAL
+ * driver may choose its format by the extension), unique in this process,
+ * in path's folder so that the rename is atomic; release with eoi_free. */
+eo_status eoi_tmp_beside(eo_ctx *ctx, char **out, const char *path, const char *ext);
+/* End such an output: when st is EO_OK, move tmp to path (a failure names
+ * path); otherwise, or when that fails, remove tmp. Returns the outcome. */
+eo_status eoi_tmp_commit(eo_ctx *ctx, const char *tmp, const char *path, eo_status st);
 /* mkdir -p */
 eo_status eoi_mkdirs(eo_ctx *ctx, const char *dir);
 

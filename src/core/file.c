@@ -91,34 +91,43 @@ eo_status eoi_mkdirs(eo_ctx *ctx, const char *dir) {
     return EO_OK;
 }
 
-eo_status eoi_temp_name(eo_ctx *ctx, char *buf, size_t cap, const char *path) {
+eo_status eoi_tmp_beside(eo_ctx *ctx, char **out, const char *path, const char *ext) {
     static atomic_long counter;
-    int w =
-        snprintf(buf, cap, "%s.tmp-%ld-%ld", path, (long)getpid(), atomic_fetch_add(&counter, 1));
-    if (w < 0 || (size_t)w >= cap)
-        return eoi_fail(ctx, EO_E_IO_WRITE, "%.200s: path too long", path);
+    *out = NULL;
+    size_t n = strlen(path) + strlen(ext) + 48;
+    char *t = eoi_malloc(ctx, n);
+    if (!t)
+        return EO_E_NOMEM;
+    snprintf(t, n, "%s.tmp-%ld-%ld%s", path, (long)getpid(), atomic_fetch_add(&counter, 1), ext);
+    *out = t;
     return EO_OK;
 }
 
+eo_status eoi_tmp_commit(eo_ctx *ctx, const char *tmp, const char *path, eo_status st) {
+    if (st == EO_OK && rename(tmp, path) != 0)
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot move the finished file into place: %s", path,
+                      strerror(errno));
+    if (st != EO_OK)
+        unlink(tmp); /* nothing is left behind: not the temporary, not path */
+    return st;
+}
+
 eo_status eoi_write_file(eo_ctx *ctx, const char *path, const void *data, size_t len) {
-    char tmp[4200];
-    eo_status st = eoi_temp_name(ctx, tmp, sizeof tmp, path);
+    char *tmp = NULL;
+    eo_status st = eoi_tmp_beside(ctx, &tmp, path, "");
     if (st != EO_OK)
         return st;
     FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return eoi_fail(ctx, EO_E_IO_WRITE, "%s: %s", path, strerror(errno));
+    if (!f) {
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: %s", path, strerror(errno));
+        eoi_free(tmp);
+        return st;
+    }
     size_t put = fwrite(data, 1, len, f);
     int err = ferror(f);
-    if (fclose(f) != 0 || err || put != len) {
-        int e = errno;
-        remove(tmp);
-        return eoi_fail(ctx, EO_E_IO_WRITE, "%s: write failed: %s", path, strerror(e));
-    }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return eoi_fail(ctx, EO_E_IO_WRITE, "%s: %s", path, strerror(e));
-    }
-    return EO_OK;
+    if (fclose(f) != 0 || err || put != len)
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: write failed: %s", path, strerror(errno));
+    st = eoi_tmp_commit(ctx, tmp, path, st);
+    eoi_free(tmp);
+    return st;
 }

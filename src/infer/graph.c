@@ -17,6 +17,7 @@ typedef struct build {
     const eoi_onnx *m;
     const eoi_onode *on; /* node being prepared (for messages) */
     int32_t cap_values;
+    uint8_t *want; /* per graph input: needed as a constant (or NULL) */
 } build;
 
 static eo_status bfail(build *b, eo_status st, const char *fmt, ...) EOI_PRINTF(3, 4);
@@ -132,9 +133,81 @@ static const opdef OPS[] = {
     {"MatMul", EOI_OP_MATMUL, 0, 0},
     {"Constant", EOI_OP_CONSTANT, 0, 0},
     {"Shape", EOI_OP_SHAPE, 0, 0},
+    {"Size", EOI_OP_SHAPE, 0, 1},
+    {"Range", EOI_OP_RANGE, 0, 0},
+    {"Trilu", EOI_OP_TRILU, 0, 0},
+    {"GatherElements", EOI_OP_GATHERELEM, 0, 0},
+    {"CumSum", EOI_OP_CUMSUM, 0, 0},
+    {"GlobalMaxPool", EOI_OP_REDUCE, 0, EOI_R_MAX},
+    {"DepthToSpace", EOI_OP_D2S, 0, 0},
+    {"SpaceToDepth", EOI_OP_D2S, 0, 1},
     {"Gather", EOI_OP_GATHER, 0, 0},
     {"Cast", EOI_OP_CAST, 0, 0},
     {"ConstantOfShape", EOI_OP_CONSTOFSHAPE, 0, 0},
+    {"Exp", EOI_OP_MATH, 0, EOI_M_EXP},
+    {"Log", EOI_OP_MATH, 0, EOI_M_LOG},
+    {"Sqrt", EOI_OP_MATH, 0, EOI_M_SQRT},
+    {"Neg", EOI_OP_MATH, 0, EOI_M_NEG},
+    {"Abs", EOI_OP_MATH, 0, EOI_M_ABS},
+    {"Erf", EOI_OP_MATH, 0, EOI_M_ERF},
+    {"Reciprocal", EOI_OP_MATH, 0, EOI_M_RECIP},
+    {"Sin", EOI_OP_MATH, 0, EOI_M_SIN},
+    {"Cos", EOI_OP_MATH, 0, EOI_M_COS},
+    {"Tan", EOI_OP_MATH, 0, EOI_M_TAN},
+    {"Asin", EOI_OP_MATH, 0, EOI_M_ASIN},
+    {"Acos", EOI_OP_MATH, 0, EOI_M_ACOS},
+    {"Atan", EOI_OP_MATH, 0, EOI_M_ATAN},
+    {"Sinh", EOI_OP_MATH, 0, EOI_M_SINH},
+    {"Cosh", EOI_OP_MATH, 0, EOI_M_COSH},
+    {"Asinh", EOI_OP_MATH, 0, EOI_M_ASINH},
+    {"Acosh", EOI_OP_MATH, 0, EOI_M_ACOSH},
+    {"Atanh", EOI_OP_MATH, 0, EOI_M_ATANH},
+    {"Sign", EOI_OP_MATH, 0, EOI_M_SIGN},
+    {"Round", EOI_OP_MATH, 0, EOI_M_ROUND},
+    {"Elu", EOI_OP_MATH, 0, EOI_M_ELU},
+    {"Selu", EOI_OP_MATH, 0, EOI_M_SELU},
+    {"Celu", EOI_OP_MATH, 0, EOI_M_CELU},
+    {"Softplus", EOI_OP_MATH, 0, EOI_M_SOFTPLUS},
+    {"Softsign", EOI_OP_MATH, 0, EOI_M_SOFTSIGN},
+    {"ThresholdedRelu", EOI_OP_MATH, 0, EOI_M_THRELU},
+    {"IsNaN", EOI_OP_MATH, 0, EOI_M_ISNAN},
+    {"IsInf", EOI_OP_MATH, 0, EOI_M_ISINF},
+    {"Not", EOI_OP_MATH, 0, EOI_M_NOT},
+    {"Shrink", EOI_OP_MATH, 0, EOI_M_SHRINK},
+    {"Mish", EOI_OP_MATH, 0, EOI_M_MISH},
+    {"Pow", EOI_OP_BCAST, 0, EOI_B_POW},
+    {"Equal", EOI_OP_BCAST, 0, EOI_B_EQ},
+    {"Greater", EOI_OP_BCAST, 0, EOI_B_GT},
+    {"GreaterOrEqual", EOI_OP_BCAST, 0, EOI_B_GE},
+    {"Less", EOI_OP_BCAST, 0, EOI_B_LT},
+    {"LessOrEqual", EOI_OP_BCAST, 0, EOI_B_LE},
+    {"And", EOI_OP_BCAST, 0, EOI_B_AND},
+    {"Or", EOI_OP_BCAST, 0, EOI_B_OR},
+    {"Xor", EOI_OP_BCAST, 0, EOI_B_XOR},
+    {"Mod", EOI_OP_BCAST, 0, EOI_B_MOD},
+    {"Max", EOI_OP_VARIADIC, 0, EOI_B_MAX},
+    {"Min", EOI_OP_VARIADIC, 0, EOI_B_MIN},
+    {"Sum", EOI_OP_VARIADIC, 0, EOI_B_SUM},
+    {"Mean", EOI_OP_VARIADIC, 0, EOI_B_MEAN},
+    {"ReduceSum", EOI_OP_REDUCE, 0, EOI_R_SUM},
+    {"ReduceMean", EOI_OP_REDUCE, 0, EOI_R_MEAN},
+    {"ReduceMax", EOI_OP_REDUCE, 0, EOI_R_MAX},
+    {"ReduceMin", EOI_OP_REDUCE, 0, EOI_R_MIN},
+    {"ReduceProd", EOI_OP_REDUCE, 0, EOI_R_PROD},
+    {"ReduceL1", EOI_OP_REDUCE, 0, EOI_R_L1},
+    {"ReduceL2", EOI_OP_REDUCE, 0, EOI_R_L2},
+    {"ReduceLogSum", EOI_OP_REDUCE, 0, EOI_R_LOGSUM},
+    {"ReduceLogSumExp", EOI_OP_REDUCE, 0, EOI_R_LOGSUMEXP},
+    {"ReduceSumSquare", EOI_OP_REDUCE, 0, EOI_R_SUMSQUARE},
+    {"ArgMax", EOI_OP_REDUCE, 0, EOI_R_ARGMAX},
+    {"ArgMin", EOI_OP_REDUCE, 0, EOI_R_ARGMIN},
+    {"Where", EOI_OP_SELECT, 0, 0},
+    {"Expand", EOI_OP_EXPAND, 0, 0},
+    {"Tile", EOI_OP_EXPAND, 0, 1},
+    {"LayerNormalization", EOI_OP_LAYERNORM, 0, 0},
+    {"InstanceNormalization", EOI_OP_INSTNORM, 0, 0},
+    {"LogSoftmax", EOI_OP_SOFTMAX, 0, 1},
+    {"Hardmax", EOI_OP_SOFTMAX, 0, 2},
 };
 
 static const opdef *find_op(const eoi_onode *on) {
@@ -154,18 +227,37 @@ static eoi_value *out_val(build *b, const eoi_node *n, int32_t i) {
     return &b->g->values[n->out[i]];
 }
 
+/* Whether v is a constant; a graph input that is not is asked for (the
+ * caller may then bind it to its value and build again). */
+static int cval(build *b, const eoi_value *v) {
+    if (v->cdata)
+        return 1;
+    if (v->in_index > 0 && b->want)
+        b->want[v->in_index - 1] = 1;
+    return 0;
+}
+
 /* A constant integer input as int64 values (count in *k); -1 if absent,
  * -2 if not constant. */
 static int32_t const_ints(build *b, const eoi_node *n, int32_t i, int64_t *out, int32_t cap) {
     const eoi_value *v = in_val(b, n, i);
     if (!v || v->n == 0)
         return -1;
-    if (!v->cdata)
+    if (!cval(b, v))
         return -2;
     int32_t k = v->n < cap ? (int32_t)v->n : cap;
     for (int32_t j = 0; j < k; j++)
         out[j] = v->dtype == EOI_I64 ? ((int64_t *)v->cdata)[j] : (int64_t)((float *)v->cdata)[j];
     return v->n > cap ? cap + 1 : (int32_t)v->n;
+}
+
+/* A constant scalar input as double (*ok 0 if it is not one). */
+static double const_scalar(build *b, const eoi_node *n, int32_t i, int *ok) {
+    const eoi_value *v = in_val(b, n, i);
+    *ok = v && v->n == 1 && cval(b, v);
+    if (!*ok)
+        return 0.0;
+    return v->dtype == EOI_I64 ? (double)*(int64_t *)v->cdata : (double)*(float *)v->cdata;
 }
 
 static int norm_axis(int64_t *axis, int32_t ndim) {
@@ -317,7 +409,8 @@ static eo_status prep_conv(build *b, eoi_node *n) {
     int32_t nsp = 0;
     if ((st = spatial(b, x, sp, &nsp)) != EO_OK || (st = need_float(b, x, "input")) != EO_OK)
         return st;
-    if (!w->cdata || w->dtype != EOI_F32 || (bias && (!bias->cdata || bias->dtype != EOI_F32)))
+    int wc = cval(b, w), bc = !bias || cval(b, bias);
+    if (!wc || !bc || w->dtype != EOI_F32 || (bias && bias->dtype != EOI_F32))
         return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "weights and bias must be float constants");
     if (w->ndim != x->ndim)
         return bfail(b, EO_E_MODEL, "weights of rank %d for an input of rank %d", (int)w->ndim,
@@ -354,10 +447,14 @@ static eo_status prep_conv(build *b, eoi_node *n) {
             int ax = 2 - nsp + i;
             int64_t total =
                 n->s[ax] * (sp[ax] - 1) + n->opad[ax] + (n->k[ax] - 1) * n->d[ax] + 1 - os[i];
-            if (total < 0)
-                return bfail(b, EO_E_MODEL, "output_shape is too large");
-            n->pads[ax] = total / 2;
-            n->pads[2 + ax] = total - total / 2;
+            /* ONNX's rule, floor division: a negative total (an output larger
+             * than the input reaches) leaves the last rows as bias alone */
+            int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2);
+            int upper = strcmp(attr_s(b->on, "auto_pad", "NOTSET"), "SAME_UPPER") == 0;
+            n->pads[ax] = upper ? half : total - half;
+            n->pads[2 + ax] = upper ? total - half : half;
+            if (os[i] < 1 || os[i] > (int64_t)1 << 30)
+                return bfail(b, EO_E_MODEL, "output_shape %lld", (long long)os[i]);
             o[ax] = os[i];
         }
     }
@@ -394,7 +491,7 @@ static eo_status prep_bn(build *b, eoi_node *n) {
     const float *p[4];
     for (int i = 0; i < 4; i++) {
         const eoi_value *v = in_val(b, n, i + 1);
-        if (!v->cdata || v->dtype != EOI_F32 || v->n != c)
+        if (!cval(b, v) || v->dtype != EOI_F32 || v->n != c)
             return bfail(b, EO_E_MODEL_UNSUPPORTED_OP,
                          "scale, bias, mean and variance must be float constants of %lld values",
                          (long long)c);
@@ -435,7 +532,7 @@ static eo_status prep_act(build *b, eoi_node *n) {
             const eoi_value *v = in_val(b, n, i);
             if (!v)
                 continue;
-            if (!v->cdata || v->n != 1 || v->dtype != EOI_F32)
+            if (!cval(b, v) || v->n != 1 || v->dtype != EOI_F32)
                 return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "min and max must be float constants");
             *(i == 1 ? &n->act.a : &n->act.b) = *(float *)v->cdata;
         }
@@ -667,7 +764,7 @@ static eo_status prep_resize(build *b, eoi_node *n) {
     const eoi_value *vs = in_val(b, n, old ? 1 : 2), *vz = old ? NULL : in_val(b, n, 3);
     const eoi_attr *as = eoi_attr_find(b->on, "scales");
     if (vs && vs->n > 0) {
-        if (!vs->cdata || vs->dtype != EOI_F32 || vs->n != 4)
+        if (!cval(b, vs) || vs->dtype != EOI_F32 || vs->n != 4)
             return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "scales must be 4 float constants");
         memcpy(sc, vs->cdata, 4 * sizeof(float));
         nsc = 4;
@@ -703,14 +800,18 @@ static eo_status prep_resize(build *b, eoi_node *n) {
         n->linear = 0;
     else if (strcmp(mode, "linear") == 0 || strcmp(mode, "bilinear") == 0)
         n->linear = 1;
-    else
+    else if (strcmp(mode, "cubic") == 0 || strcmp(mode, "bicubic") == 0) {
+        n->linear = 2;
+        n->alpha = attr_f(b->on, "cubic_coeff_a", -0.75f);
+        n->starts[0] = attr_i(b->on, "exclude_outside", 0);
+    } else
         return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "mode '%s' is not supported", mode);
     const char *ct =
         attr_s(b->on, "coordinate_transformation_mode", old ? "asymmetric" : "half_pixel");
     static const char *const cts[] = {"half_pixel", "pytorch_half_pixel", "align_corners",
-                                      "asymmetric"};
+                                      "asymmetric", "tf_half_pixel_for_nn"};
     n->coord = -1;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         if (strcmp(ct, cts[i]) == 0)
             n->coord = i;
     const char *nm = attr_s(b->on, "nearest_mode", old ? "floor" : "round_prefer_floor");
@@ -745,7 +846,7 @@ static eo_status prep_pad(build *b, eoi_node *n) {
         np = const_ints(b, n, 1, p, 2 * EOI_MAXDIM);
         const eoi_value *cv = in_val(b, n, 2);
         if (cv && cv->n > 0) {
-            if (!cv->cdata || cv->n != 1)
+            if (!cval(b, cv) || cv->n != 1)
                 return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "constant_value must be a constant");
             n->pad_value =
                 cv->dtype == EOI_F32 ? *(float *)cv->cdata : (float)*(int64_t *)cv->cdata;
@@ -787,8 +888,27 @@ static eo_status prep_copy(build *b, eoi_node *n) {
     if (strcmp(op, "Identity") == 0 || strcmp(op, "Dropout") == 0) {
         if ((st = need_inputs(b, n, 1, 3)) != EO_OK)
             return st;
-        if (n->nout > 1 && b->on->out[1][0])
-            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "the mask output is not supported");
+        int tm = 0;
+        if (strcmp(op, "Dropout") == 0 && n->nin > 2 && n->in[2] >= 0) {
+            double tv = const_scalar(b, n, 2, &tm), ratio = 0.5;
+            int rk = 1;
+            if (n->in[1] >= 0)
+                ratio = const_scalar(b, n, 1, &rk);
+            /* training: random masks, which eoproc does not draw (ratio 0 draws none) */
+            if (!tm || (tv != 0.0 && (!rk || ratio != 0.0)))
+                return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "training_mode is not supported (%s)",
+                             tm ? "true" : "not a constant");
+        }
+        if (n->nout > 1 && b->on->out[1][0]) { /* the mask: all kept */
+            eoi_value *mk = out_val(b, n, 1);
+            set_shape(mk, EOI_I64, x->ndim, x->dims);
+            if (mk->n < 0 || !(mk->cdata = galloc(b, (size_t)mk->n * 8 + 8)))
+                return mk->n < 0 ? bfail(b, EO_E_LIMIT, "mask too large") : EO_E_NOMEM;
+            for (int64_t i = 0; i < mk->n; i++)
+                ((int64_t *)mk->cdata)[i] = 1;
+        }
+        if (strcmp(op, "Dropout") == 0 && attr_i(b->on, "is_test", 1) == 0 && b->m->opset < 7)
+            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "is_test 0 (training) is not supported");
         nd = x->ndim;
         memcpy(dims, x->dims, sizeof dims);
     } else if (strcmp(op, "Flatten") == 0) {
@@ -1035,6 +1155,10 @@ static eo_status prep_shape_ops(build *b, eoi_node *n) {
     if (n->op == EOI_OP_SHAPE) {
         if ((st = need_inputs(b, n, 1, 1)) != EO_OK)
             return st;
+        if (n->binop) { /* Size: a scalar */
+            set_shape(out_val(b, n, 0), EOI_I64, 0, dims);
+            return EO_OK;
+        }
         int64_t s = attr_i(b->on, "start", 0), e = attr_i(b->on, "end", x->ndim);
         if (s < 0)
             s += x->ndim;
@@ -1054,7 +1178,7 @@ static eo_status prep_shape_ops(build *b, eoi_node *n) {
         if (!(to == 1 || to == 10 || to == 11 || to == 16 || (to >= 2 && to <= 7) || to == 9 ||
               to == 12 || to == 13))
             return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "cast to type %lld", (long long)to);
-        n->to_float = to == 1 || to == 10 || to == 11 || to == 16;
+        n->to_float = to == 1 || to == 10 || to == 11 || to == 16 ? (int32_t)to : 0;
         n->binop = to == 9; /* bool: nonzero -> 1 */
         set_shape(out_val(b, n, 0), n->to_float ? EOI_F32 : EOI_I64, x->ndim, x->dims);
         return EO_OK;
@@ -1066,7 +1190,7 @@ static eo_status prep_shape_ops(build *b, eoi_node *n) {
     n->axis = attr_i(b->on, "axis", 0);
     if (norm_axis(&n->axis, x->ndim))
         return bfail(b, EO_E_MODEL, "axis out of range");
-    if (!idx->cdata || idx->dtype != EOI_I64)
+    if (!cval(b, idx) || idx->dtype != EOI_I64)
         return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "indices must be integer constants");
     for (int64_t i = 0; i < idx->n; i++) {
         int64_t v = ((int64_t *)idx->cdata)[i];
@@ -1082,6 +1206,360 @@ static eo_status prep_shape_ops(build *b, eoi_node *n) {
     for (int32_t i = (int32_t)n->axis + 1; i < x->ndim; i++)
         dims[nd++] = x->dims[i];
     set_shape(out_val(b, n, 0), x->dtype, nd, dims);
+    return EO_OK;
+}
+
+/* ---- the scalar nodes (nodes_math.c) ------------------------------------ */
+static int is_bool_out(int32_t k) { return k >= EOI_B_EQ && k <= EOI_B_XOR; }
+
+static eo_status prep_math(build *b, eoi_node *n) {
+    eo_status st;
+    const eoi_value *x = in_val(b, n, 0);
+    int32_t k = n->binop;
+    if ((st = need_inputs(b, n, 1, 1)) != EO_OK)
+        return st;
+    int int_in = k == EOI_M_NEG || k == EOI_M_ABS || k == EOI_M_SIGN || k == EOI_M_NOT;
+    if (x->dtype != EOI_F32 && !int_in)
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "input must be float");
+    if (k == EOI_M_NOT && x->dtype != EOI_I64)
+        return bfail(b, EO_E_MODEL, "input must be bool");
+    switch (k) {
+    case EOI_M_ELU:
+    case EOI_M_CELU:
+        n->alpha = attr_f(b->on, "alpha", 1.0f);
+        break;
+    case EOI_M_SELU:
+        n->alpha = attr_f(b->on, "alpha", 1.67326319217681884765625f);
+        n->beta = attr_f(b->on, "gamma", 1.05070102214813232421875f);
+        break;
+    case EOI_M_THRELU:
+        n->alpha = attr_f(b->on, "alpha", 1.0f);
+        break;
+    case EOI_M_SHRINK:
+        n->alpha = attr_f(b->on, "lambd", 0.5f);
+        n->beta = attr_f(b->on, "bias", 0.0f);
+        break;
+    case EOI_M_ISINF:
+        n->starts[0] = attr_i(b->on, "detect_negative", 1);
+        n->starts[1] = attr_i(b->on, "detect_positive", 1);
+        break;
+    default:
+        break;
+    }
+    int bool_out = k == EOI_M_ISNAN || k == EOI_M_ISINF || k == EOI_M_NOT;
+    set_shape(out_val(b, n, 0), bool_out ? EOI_I64 : x->dtype, x->ndim, x->dims);
+    return EO_OK;
+}
+
+static eo_status prep_bcast(build *b, eoi_node *n) {
+    eo_status st;
+    if ((st = need_inputs(b, n, 2, 2)) != EO_OK)
+        return st;
+    const eoi_value *x = in_val(b, n, 0), *y = in_val(b, n, 1);
+    int32_t nd, k = n->binop;
+    int64_t dims[EOI_MAXDIM];
+    if (k == EOI_B_MOD) {
+        if (attr_i(b->on, "fmod", 0))
+            n->binop = k = EOI_B_FMOD;
+        else if (x->dtype != EOI_I64)
+            return bfail(b, EO_E_MODEL, "Mod of floats needs fmod=1");
+    }
+    if (k == EOI_B_POW) {
+        if (x->dtype != y->dtype && x->dtype != EOI_F32)
+            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "an integer base with a float exponent");
+    } else if (x->dtype != y->dtype) {
+        return bfail(b, EO_E_MODEL, "inputs of different types");
+    }
+    if (k >= EOI_B_AND && k <= EOI_B_XOR && x->dtype != EOI_I64)
+        return bfail(b, EO_E_MODEL, "inputs must be bool");
+    if ((st = broadcast(b, x, y, &nd, dims)) != EO_OK)
+        return st;
+    set_shape(out_val(b, n, 0), is_bool_out(k) ? EOI_I64 : x->dtype, nd, dims);
+    return EO_OK;
+}
+
+static eo_status prep_variadic(build *b, eoi_node *n) {
+    eo_status st;
+    if ((st = need_inputs(b, n, 1, 1 << 16)) != EO_OK)
+        return st;
+    const eoi_value *x = in_val(b, n, 0);
+    int32_t nd = x->ndim;
+    int64_t dims[EOI_MAXDIM];
+    memcpy(dims, x->dims, sizeof dims);
+    for (int32_t i = 0; i < n->nin; i++) {
+        const eoi_value *y = in_val(b, n, i);
+        if (!y || y->dtype != x->dtype)
+            return bfail(b, EO_E_MODEL, "inputs of different types");
+        eoi_value acc;
+        memset(&acc, 0, sizeof acc);
+        acc.ndim = nd;
+        memcpy(acc.dims, dims, sizeof dims);
+        if ((st = broadcast(b, &acc, y, &nd, dims)) != EO_OK)
+            return st;
+    }
+    set_shape(out_val(b, n, 0), x->dtype, nd, dims);
+    return EO_OK;
+}
+
+static eo_status prep_where(build *b, eoi_node *n) {
+    eo_status st;
+    if ((st = need_inputs(b, n, 3, 3)) != EO_OK)
+        return st;
+    const eoi_value *c = in_val(b, n, 0), *x = in_val(b, n, 1), *y = in_val(b, n, 2);
+    if (c->dtype != EOI_I64 || x->dtype != y->dtype)
+        return bfail(b, EO_E_MODEL, "a bool condition and two inputs of one type are needed");
+    eoi_value t;
+    memset(&t, 0, sizeof t);
+    int64_t dims[EOI_MAXDIM];
+    int32_t nd;
+    if ((st = broadcast(b, c, x, &nd, dims)) != EO_OK)
+        return st;
+    t.ndim = nd;
+    memcpy(t.dims, dims, sizeof dims);
+    if ((st = broadcast(b, &t, y, &nd, dims)) != EO_OK)
+        return st;
+    set_shape(out_val(b, n, 0), x->dtype, nd, dims);
+    return EO_OK;
+}
+
+static eo_status prep_expand(build *b, eoi_node *n) {
+    eo_status st;
+    if ((st = need_inputs(b, n, 2, 2)) != EO_OK)
+        return st;
+    const eoi_value *x = in_val(b, n, 0);
+    int64_t v[EOI_MAXDIM], dims[EOI_MAXDIM];
+    int32_t k = const_ints(b, n, 1, v, EOI_MAXDIM), nd;
+    if (k == -2)
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "the %s must be constant",
+                     n->binop ? "repeats" : "shape");
+    if (k < 0 || k > EOI_MAXDIM)
+        return bfail(b, EO_E_MODEL, "bad %s", n->binop ? "repeats" : "shape");
+    if (n->binop) { /* Tile */
+        if (k != x->ndim)
+            return bfail(b, EO_E_MODEL, "%d repeats for rank %d", (int)k, (int)x->ndim);
+        for (int32_t i = 0; i < k; i++) {
+            if (v[i] < 0)
+                return bfail(b, EO_E_MODEL, "negative repeats");
+            dims[i] = x->dims[i] * v[i];
+        }
+        nd = k;
+    } else {
+        eoi_value t;
+        memset(&t, 0, sizeof t);
+        t.ndim = k;
+        memcpy(t.dims, v, sizeof v);
+        for (int32_t i = 0; i < k; i++)
+            if (v[i] < 0)
+                return bfail(b, EO_E_MODEL, "negative size");
+        if ((st = broadcast(b, x, &t, &nd, dims)) != EO_OK)
+            return st;
+    }
+    set_shape(out_val(b, n, 0), x->dtype, nd, dims);
+    return EO_OK;
+}
+
+static eo_status prep_reduce(build *b, eoi_node *n) {
+    eo_status st;
+    const eoi_value *x = in_val(b, n, 0);
+    int32_t k = n->binop, arg = k == EOI_R_ARGMAX || k == EOI_R_ARGMIN;
+    if ((st = need_inputs(b, n, 1, 2)) != EO_OK)
+        return st;
+    if (x->dtype != EOI_F32)
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "input must be float");
+    int64_t axes[EOI_MAXDIM];
+    int32_t na;
+    memset(n->perm, 0, sizeof n->perm);
+    n->starts[0] = attr_i(b->on, "keepdims", 1);
+    if (arg) {
+        n->axis = attr_i(b->on, "axis", 0);
+        n->starts[1] = attr_i(b->on, "select_last_index", 0);
+        if (norm_axis(&n->axis, x->ndim))
+            return bfail(b, EO_E_MODEL, "axis out of range");
+        axes[0] = n->axis;
+        na = 1;
+    } else if (strcmp(b->on->op, "GlobalMaxPool") == 0) { /* max over the spatial axes */
+        if (x->ndim < 3)
+            return bfail(b, EO_E_MODEL, "input of rank %d (N x C x ... needed)", (int)x->ndim);
+        n->starts[0] = 1;
+        for (na = 0; na < x->ndim - 2; na++)
+            axes[na] = na + 2;
+    } else {
+        na = attr_ints(b->on, "axes", axes, EOI_MAXDIM);
+        if (na < 0 && n->nin > 1 && n->in[1] >= 0) {
+            na = const_ints(b, n, 1, axes, EOI_MAXDIM);
+            if (na == -2)
+                return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "the axes must be constant");
+        }
+        if (na > x->ndim)
+            return bfail(b, EO_E_MODEL, "%d axes for rank %d", (int)na, (int)x->ndim);
+        if (na <= 0 && attr_i(b->on, "noop_with_empty_axes", 0)) {
+            n->op = EOI_OP_COPY; /* as Identity */
+            set_shape(out_val(b, n, 0), x->dtype, x->ndim, x->dims);
+            return EO_OK;
+        }
+        if (na <= 0)
+            for (na = 0; na < x->ndim; na++)
+                axes[na] = na;
+    }
+    for (int32_t i = 0; i < na; i++) {
+        if (norm_axis(&axes[i], x->ndim))
+            return bfail(b, EO_E_MODEL, "axis %lld out of range", (long long)axes[i]);
+        n->perm[axes[i]] = 1;
+    }
+    int64_t dims[EOI_MAXDIM];
+    int32_t nd = 0;
+    for (int32_t i = 0; i < x->ndim; i++) {
+        if (n->perm[i] && arg && x->dims[i] == 0)
+            return bfail(b, EO_E_MODEL, "ArgMax / ArgMin over an empty axis");
+        if (!n->perm[i])
+            dims[nd++] = x->dims[i];
+        else if (n->starts[0])
+            dims[nd++] = 1;
+    }
+    set_shape(out_val(b, n, 0), arg ? EOI_I64 : EOI_F32, nd, dims);
+    return EO_OK;
+}
+
+static eo_status prep_norm(build *b, eoi_node *n) {
+    eo_status st;
+    const eoi_value *x = in_val(b, n, 0);
+    int ln = n->op == EOI_OP_LAYERNORM;
+    if ((st = need_inputs(b, n, ln ? 2 : 3, 3)) != EO_OK || (st = need_float(b, x, "input")))
+        return st;
+    n->eps = attr_f(b->on, "epsilon", 1e-5f);
+    int64_t inner = 1;
+    if (ln) {
+        n->axis = attr_i(b->on, "axis", -1);
+        if (norm_axis(&n->axis, x->ndim))
+            return bfail(b, EO_E_MODEL, "axis out of range");
+        for (int32_t i = (int32_t)n->axis; i < x->ndim; i++)
+            inner *= x->dims[i];
+        if (attr_i(b->on, "stash_type", 1) != 1)
+            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "stash_type other than float");
+    } else {
+        if (x->ndim < 3)
+            return bfail(b, EO_E_MODEL, "input of rank %d (N x C x ... needed)", (int)x->ndim);
+        inner = x->dims[1];
+    }
+    for (int32_t i = 1; i < n->nin; i++) {
+        const eoi_value *v = in_val(b, n, i);
+        if (v && (v->dtype != EOI_F32 || (v->n != inner && !(ln && v->n == 1))))
+            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP,
+                         "scale and bias must be float of %lld values", (long long)inner);
+    }
+    set_shape(out_val(b, n, 0), EOI_F32, x->ndim, x->dims);
+    if (ln) { /* Mean and InvStdDev: x's shape with 1 from axis on */
+        int64_t d[EOI_MAXDIM];
+        for (int32_t i = 0; i < x->ndim; i++)
+            d[i] = i < n->axis ? x->dims[i] : 1;
+        for (int32_t j = 1; j < n->nout && j < 3; j++)
+            set_shape(out_val(b, n, j), EOI_F32, x->ndim, d);
+        if (n->nout > 3)
+            return bfail(b, EO_E_MODEL, "%d outputs", (int)n->nout);
+    } else if (n->nout > 1) {
+        return bfail(b, EO_E_MODEL, "%d outputs", (int)n->nout);
+    }
+    return EO_OK;
+}
+
+static eo_status prep_more(build *b, eoi_node *n) {
+    eo_status st;
+    const eoi_value *x = in_val(b, n, 0);
+    int64_t dims[EOI_MAXDIM];
+    if (n->op == EOI_OP_RANGE) {
+        if ((st = need_inputs(b, n, 3, 3)) != EO_OK)
+            return st;
+        int ok[3];
+        double v[3];
+        for (int i = 0; i < 3; i++)
+            v[i] = const_scalar(b, n, i, &ok[i]);
+        if (!ok[0] || !ok[1] || !ok[2])
+            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "start, limit and delta must be constants");
+        if (v[2] == 0.0)
+            return bfail(b, EO_E_MODEL, "delta is 0");
+        double cnt = ceil((v[1] - v[0]) / v[2]);
+        dims[0] = cnt > 0 ? (int64_t)cnt : 0;
+        if (cnt > 1e9)
+            return bfail(b, EO_E_LIMIT, "a range of %g values", cnt);
+        n->alpha = (float)v[0];
+        n->beta = (float)v[2];
+        n->starts[0] = (int64_t)v[0];
+        n->starts[1] = (int64_t)v[2];
+        set_shape(out_val(b, n, 0), x->dtype, 1, dims);
+        return EO_OK;
+    }
+    if (n->op == EOI_OP_TRILU) {
+        if ((st = need_inputs(b, n, 1, 2)) != EO_OK)
+            return st;
+        int ok = 1;
+        n->starts[0] = in_val(b, n, 1) ? (int64_t)const_scalar(b, n, 1, &ok) : 0;
+        if (!ok)
+            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "k must be a constant");
+        if (x->ndim < 2)
+            return bfail(b, EO_E_MODEL, "input of rank %d", (int)x->ndim);
+        n->binop = (int32_t)attr_i(b->on, "upper", 1);
+        set_shape(out_val(b, n, 0), x->dtype, x->ndim, x->dims);
+        return EO_OK;
+    }
+    if (n->op == EOI_OP_GATHERELEM) {
+        if ((st = need_inputs(b, n, 2, 2)) != EO_OK)
+            return st;
+        const eoi_value *idx = in_val(b, n, 1);
+        n->axis = attr_i(b->on, "axis", 0);
+        if (norm_axis(&n->axis, x->ndim) || idx->ndim != x->ndim || idx->dtype != EOI_I64)
+            return bfail(b, EO_E_MODEL, "bad axis or indices");
+        for (int32_t i = 0; i < x->ndim; i++)
+            if (i != n->axis && idx->dims[i] > x->dims[i])
+                return bfail(b, EO_E_MODEL, "indices larger than the data on axis %d", (int)i);
+        if (idx->cdata)
+            for (int64_t i = 0; i < idx->n; i++) {
+                int64_t k = ((int64_t *)idx->cdata)[i], d = x->dims[n->axis];
+                if (k < -d || k >= d)
+                    return bfail(b, EO_E_MODEL, "index %lld out of range", (long long)k);
+            }
+        set_shape(out_val(b, n, 0), x->dtype, idx->ndim, idx->dims);
+        return EO_OK;
+    }
+    if (n->op == EOI_OP_D2S) { /* DepthToSpace (DCR or CRD) and SpaceToDepth */
+        if ((st = need_inputs(b, n, 1, 1)) != EO_OK)
+            return st;
+        int64_t bs = attr_i(b->on, "blocksize", 0);
+        const char *mode = attr_s(b->on, "mode", "DCR");
+        if (x->ndim != 4 || bs < 1 || bs > 1024)
+            return bfail(b, EO_E_MODEL, "needs an N x C x H x W input and a blocksize");
+        n->k[0] = bs;
+        n->starts[0] = strcmp(mode, "CRD") == 0;
+        if (!n->starts[0] && strcmp(mode, "DCR") != 0)
+            return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "mode '%s'", mode);
+        memcpy(dims, x->dims, sizeof dims);
+        if (n->binop) {
+            if (x->dims[2] % bs || x->dims[3] % bs)
+                return bfail(b, EO_E_MODEL, "H and W are not multiples of blocksize");
+            dims[1] = x->dims[1] * bs * bs;
+            dims[2] = x->dims[2] / bs;
+            dims[3] = x->dims[3] / bs;
+        } else {
+            if (x->dims[1] % (bs * bs))
+                return bfail(b, EO_E_MODEL, "C is not a multiple of blocksize^2");
+            dims[1] = x->dims[1] / (bs * bs);
+            dims[2] = x->dims[2] * bs;
+            dims[3] = x->dims[3] * bs;
+        }
+        set_shape(out_val(b, n, 0), x->dtype, 4, dims);
+        return EO_OK;
+    }
+    /* CumSum */
+    if ((st = need_inputs(b, n, 2, 2)) != EO_OK)
+        return st;
+    int ok = 1;
+    n->axis = (int64_t)const_scalar(b, n, 1, &ok);
+    if (!ok)
+        return bfail(b, EO_E_MODEL_UNSUPPORTED_OP, "axis must be a constant");
+    if (norm_axis(&n->axis, x->ndim))
+        return bfail(b, EO_E_MODEL, "axis out of range");
+    n->starts[0] = attr_i(b->on, "exclusive", 0);
+    n->starts[1] = attr_i(b->on, "reverse", 0);
+    set_shape(out_val(b, n, 0), x->dtype, x->ndim, x->dims);
     return EO_OK;
 }
 
@@ -1121,6 +1599,27 @@ static eo_status prepare(build *b, eoi_node *n) {
         return prep_gemm(b, n);
     case EOI_OP_CONSTANT:
         return prep_constant(b, n);
+    case EOI_OP_MATH:
+        return prep_math(b, n);
+    case EOI_OP_BCAST:
+        return prep_bcast(b, n);
+    case EOI_OP_VARIADIC:
+        return prep_variadic(b, n);
+    case EOI_OP_SELECT:
+        return prep_where(b, n);
+    case EOI_OP_EXPAND:
+        return prep_expand(b, n);
+    case EOI_OP_REDUCE:
+        return prep_reduce(b, n);
+    case EOI_OP_LAYERNORM:
+    case EOI_OP_INSTNORM:
+        return prep_norm(b, n);
+    case EOI_OP_RANGE:
+    case EOI_OP_TRILU:
+    case EOI_OP_GATHERELEM:
+    case EOI_OP_CUMSUM:
+    case EOI_OP_D2S:
+        return prep_more(b, n);
     default:
         return prep_shape_ops(b, n);
     }
@@ -1210,7 +1709,7 @@ static eo_status fold_node(build *b, eoi_node *n, void **cbuf) {
         const eoi_value *x = in_val(b, n, 0);
         eoi_value *o = out_val(b, n, 0);
         for (int64_t i = 0; i < o->n; i++)
-            ((int64_t *)o->cdata)[i] = x->dims[n->starts[0] + i];
+            ((int64_t *)o->cdata)[i] = n->binop ? x->n : x->dims[n->starts[0] + i];
         return EO_OK;
     }
     eoi_exec ex = {g, cbuf, NULL, 1, NULL, 0};
@@ -1223,6 +1722,37 @@ static eo_status fold_node(build *b, eoi_node *n, void **cbuf) {
     st = eoi_node_run(b->ctx, &ex, n);
     eoi_free(ex.scratch);
     return st;
+}
+
+/* Operators whose kernels move or compute int64 elements as well as float
+ * ones (data movement, element-wise arithmetic, casts). */
+static int int_ok(int32_t op) {
+    switch (op) {
+    case EOI_OP_BINARY:
+    case EOI_OP_COPY:
+    case EOI_OP_TRANSPOSE:
+    case EOI_OP_CONCAT:
+    case EOI_OP_SPLIT:
+    case EOI_OP_SLICE:
+    case EOI_OP_GATHER:
+    case EOI_OP_CAST:
+    case EOI_OP_CONSTOFSHAPE:
+    case EOI_OP_PAD:
+    case EOI_OP_MATH:
+    case EOI_OP_BCAST:
+    case EOI_OP_SELECT:
+    case EOI_OP_EXPAND:
+    case EOI_OP_REDUCE:
+    case EOI_OP_VARIADIC:
+    case EOI_OP_RANGE:
+    case EOI_OP_TRILU:
+    case EOI_OP_GATHERELEM:
+    case EOI_OP_CUMSUM:
+    case EOI_OP_D2S:
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 static eo_status add_nodes(build *b, void **cbuf, int32_t *nrt) {
@@ -1280,24 +1810,165 @@ static eo_status add_nodes(build *b, void **cbuf, int32_t *nrt) {
             cbuf[n->out[0]] = out_val(b, n, 0)->cdata;
             continue;
         }
-        if (n->op == EOI_OP_SHAPE || (all_const && n->nin > 0)) {
+        if (n->op == EOI_OP_SHAPE || n->op == EOI_OP_RANGE || (all_const && n->nin > 0)) {
             if ((st = fold_node(b, n, cbuf)) != EO_OK)
                 return st;
             continue;
         }
-        for (int32_t j = 0; j < on->nout; j++)
-            if (out_val(b, n, j)->dtype != EOI_F32)
-                return bfail(b, EO_E_MODEL_UNSUPPORTED_OP,
-                             "integer tensors computed at run time are not supported");
+        if (!int_ok(n->op))
+            for (int32_t j = 0; j < n->nin + n->nout; j++) {
+                const eoi_value *v = j < n->nin ? in_val(b, n, j) : out_val(b, n, j - n->nin);
+                if (v && !v->cdata && v->dtype != EOI_F32)
+                    return bfail(b, EO_E_MODEL_UNSUPPORTED_OP,
+                                 "integer tensors computed at run time are not supported here");
+            }
         (*nrt)++;
     }
     b->on = NULL;
     return EO_OK;
 }
 
+eo_status eoi_graph_check_ops(eo_ctx *ctx, const eoi_onnx *m) {
+    for (int32_t i = 0; i < m->nnodes; i++) {
+        const eoi_onode *on = &m->nodes[i];
+        if (!find_op(on))
+            return eoi_fail(ctx, EO_E_MODEL_UNSUPPORTED_OP,
+                            "node '%s' (%s): operator %s%s%s is not supported", on->name, on->op,
+                            on->op, on->domain && on->domain[0] ? " of domain " : "",
+                            on->domain ? on->domain : "");
+    }
+    return EO_OK;
+}
+
 /* Fold BatchNormalization into the convolution before it and activations
  * into the epilogue of the convolution (or batch norm) before them, when
  * that producer's output feeds nothing else. */
+/* ---- transformer patterns: LayerNorm and GELU as exported before opset 17 */
+typedef struct fctx {
+    eoi_graph *g;
+    int32_t nrt, *prod, *uses;
+} fctx;
+
+/* The node producing v if it is of op (and binop / math kind k, -1: any),
+ * runs at run time, and v feeds nothing else than `uses` nodes. */
+static eoi_node *producer(const fctx *f, int32_t v, int32_t op, int32_t k, int32_t uses) {
+    if (v < 0 || f->prod[v] < 0 || f->uses[v] != uses || f->g->values[v].is_output)
+        return NULL;
+    eoi_node *p = &f->g->nodes[f->prod[v]];
+    return p->op == op && (k < 0 || p->binop == k) ? p : NULL;
+}
+
+/* The scalar float constant of value v, or NAN. */
+static float cscalar(const eoi_graph *g, int32_t v) {
+    const eoi_value *x = v >= 0 ? &g->values[v] : NULL;
+    return x && x->cdata && x->n == 1 && x->dtype == EOI_F32 ? *(const float *)x->cdata : NAN;
+}
+
+/* The other input of binary node n than v (-1 if v is not one of them). */
+static int32_t other(const eoi_node *n, int32_t v) {
+    return n->nin != 2 ? -1 : n->in[0] == v ? n->in[1] : n->in[1] == v ? n->in[0] : -1;
+}
+
+/* The only node reading v (NULL if none or several). */
+static eoi_node *consumer(const fctx *f, int32_t v) {
+    if (f->uses[v] != 1 || f->g->values[v].is_output)
+        return NULL;
+    for (int32_t i = f->prod[v] + 1; i < f->nrt; i++)
+        for (int32_t j = 0; j < f->g->nodes[i].nin; j++)
+            if (f->g->nodes[i].in[j] == v)
+                return &f->g->nodes[i];
+    return NULL;
+}
+
+static int last_axis_mean(const eoi_graph *g, const eoi_node *r) {
+    const eoi_value *x = &g->values[r->in[0]];
+    if (r->binop != EOI_R_MEAN || !r->starts[0] || x->ndim < 1 || !r->perm[x->ndim - 1])
+        return 0;
+    for (int32_t i = 0; i < x->ndim - 1; i++)
+        if (r->perm[i])
+            return 0;
+    return 1;
+}
+
+/* y = (x - mean) / sqrt(var + eps) * gamma + beta over the last axis, as
+ * ReduceMean Sub Pow ReduceMean Add Sqrt Div Mul Add: one LayerNormalization. */
+static void fuse_layernorm(fctx *f, eoi_node *dv) {
+    eoi_graph *g = f->g;
+    if (dv->op != EOI_OP_BINARY || dv->binop != EOI_BIN_DIV)
+        return;
+    int32_t d = dv->in[0];
+    eoi_node *sq = producer(f, dv->in[1], EOI_OP_MATH, EOI_M_SQRT, 1);
+    eoi_node *ad = sq ? producer(f, sq->in[0], EOI_OP_BINARY, EOI_BIN_ADD, 1) : NULL;
+    eoi_node *r2 = ad ? producer(f, ad->in[0], EOI_OP_REDUCE, EOI_R_MEAN, 1) : NULL;
+    eoi_node *pw = r2 ? producer(f, r2->in[0], EOI_OP_BCAST, EOI_B_POW, 1) : NULL;
+    eoi_node *sb = pw && pw->in[0] == d ? producer(f, d, EOI_OP_BINARY, EOI_BIN_SUB, 2) : NULL;
+    eoi_node *r1 = sb ? producer(f, sb->in[1], EOI_OP_REDUCE, EOI_R_MEAN, 1) : NULL;
+    if (!r1 || r1->in[0] != sb->in[0] || !last_axis_mean(g, r1) || !last_axis_mean(g, r2) ||
+        cscalar(g, pw->in[1]) != 2.0f || !(cscalar(g, ad->in[1]) >= 0.0f))
+        return;
+    int32_t x = sb->in[0];
+    const eoi_value *xv = &g->values[x];
+    int64_t c = xv->dims[xv->ndim - 1];
+    eoi_node *mu = consumer(f, dv->out[0]);
+    if (!mu || mu->op != EOI_OP_BINARY || mu->binop != EOI_BIN_MUL)
+        return;
+    eoi_node *bi = consumer(f, mu->out[0]);
+    if (!bi || bi->op != EOI_OP_BINARY || bi->binop != EOI_BIN_ADD)
+        return;
+    int32_t gm = other(mu, dv->out[0]), bt = other(bi, mu->out[0]);
+    const eoi_value *gv = gm >= 0 ? &g->values[gm] : NULL, *bv = bt >= 0 ? &g->values[bt] : NULL;
+    const eoi_value *ov = &g->values[bi->out[0]];
+    if (!gv || !bv || !gv->cdata || !bv->cdata || gv->dtype != EOI_F32 || bv->dtype != EOI_F32 ||
+        gv->n != c || bv->n != c || ov->ndim != xv->ndim ||
+        memcmp(ov->dims, xv->dims, (size_t)xv->ndim * sizeof *xv->dims) != 0)
+        return;
+    dv->eps = cscalar(g, ad->in[1]);
+    dv->op = EOI_OP_LAYERNORM;
+    dv->type = "LayerNormalization[fused]";
+    dv->axis = xv->ndim - 1;
+    dv->nin = 3; /* in[] has nin + 1 = 3 slots */
+    dv->in[0] = x;
+    dv->in[1] = gm;
+    dv->in[2] = bt;
+    dv->nout = 1;
+    dv->out[0] = bi->out[0];
+    f->prod[bi->out[0]] = (int32_t)(dv - g->nodes);
+    sq->op = ad->op = r2->op = pw->op = sb->op = r1->op = mu->op = bi->op = EOI_OP_NONE;
+}
+
+/* x * 0.5 * (1 + erf(x / sqrt 2)) as Div Erf Add Mul Mul: one GELU. */
+static void fuse_gelu(fctx *f, eoi_node *e) {
+    eoi_graph *g = f->g;
+    if (e->op != EOI_OP_BINARY || e->binop != EOI_BIN_MUL || e->nin != 2)
+        return;
+    int half = cscalar(g, e->in[1]) == 0.5f ? 1 : cscalar(g, e->in[0]) == 0.5f ? 0 : -1;
+    if (half < 0)
+        return;
+    eoi_node *z = producer(f, e->in[1 - half], EOI_OP_BINARY, EOI_BIN_MUL, 1);
+    for (int32_t side = 0; z && side < 2; side++) {
+        int32_t x = z->in[side];
+        eoi_node *w = producer(f, z->in[1 - side], EOI_OP_BINARY, EOI_BIN_ADD, 1);
+        int32_t u = w ? (cscalar(g, w->in[1]) == 1.0f   ? w->in[0]
+                         : cscalar(g, w->in[0]) == 1.0f ? w->in[1]
+                                                        : -1)
+                      : -1;
+        eoi_node *er = producer(f, u, EOI_OP_MATH, EOI_M_ERF, 1);
+        eoi_node *dv = er ? producer(f, er->in[0], EOI_OP_BINARY, EOI_BIN_DIV, 1) : NULL;
+        if (!dv || dv->in[0] != x || !(fabsf(cscalar(g, dv->in[1]) - 1.41421356f) <= 1e-6f))
+            continue;
+        const eoi_value *xv = &g->values[x], *ov = &g->values[e->out[0]];
+        if (xv->dtype != EOI_F32 || ov->n != xv->n)
+            return;
+        e->op = EOI_OP_MATH;
+        e->binop = EOI_M_GELU;
+        e->type = "Gelu[fused]";
+        e->nin = 1;
+        e->in[0] = x;
+        z->op = w->op = er->op = dv->op = EOI_OP_NONE;
+        return;
+    }
+}
+
 static int32_t fuse(eoi_graph *g, int32_t nrt) {
     int32_t *prod = NULL, *uses = NULL;
     size_t nv = (size_t)g->nvalues;
@@ -1318,10 +1989,15 @@ static int32_t fuse(eoi_graph *g, int32_t nrt) {
         for (int32_t j = 0; j < n->nout; j++)
             prod[n->out[j]] = i;
     }
+    fctx fc = {g, nrt, prod, uses};
+    for (int32_t i = 0; i < nrt; i++)
+        fuse_layernorm(&fc, &g->nodes[i]);
+    for (int32_t i = 0; i < nrt; i++)
+        fuse_gelu(&fc, &g->nodes[i]);
     for (int32_t i = 0; i < nrt; i++) {
         eoi_node *n = &g->nodes[i];
         int32_t v = n->nin > 0 ? n->in[0] : -1;
-        if (v < 0 || prod[v] < 0 || uses[v] != 1 || g->values[v].is_output)
+        if (n->op == EOI_OP_NONE || v < 0 || prod[v] < 0 || uses[v] != 1 || g->values[v].is_output)
             continue;
         eoi_node *p = &g->nodes[prod[v]];
         int fusable = 0;
@@ -1385,19 +2061,20 @@ static eo_status plan(build *b) {
         const eoi_node *n = &g->nodes[i];
         for (int32_t j = 0; j < n->nout; j++) {
             eoi_value *v = &g->values[n->out[j]];
-            if (v->is_output && n->out[j] == g->output)
+            if (n->out[j] == g->output)
                 continue; /* written straight into the caller's buffer */
-            size_t bytes = round64((size_t)v->n * sizeof(float));
+            size_t bytes = round64((size_t)v->n * (v->dtype == EOI_I64 ? 8 : 4));
             v->offset = place(live, &nlive, bytes, n->out[j]);
             if (v->offset + bytes > high)
                 high = v->offset + bytes;
         }
         for (int32_t j = 0; j < n->nout; j++)
-            if (g->values[n->out[j]].last_use < 0)
+            if (g->values[n->out[j]].last_use < 0 && !g->values[n->out[j]].is_output)
                 unplace(live, &nlive, n->out[j]);
         for (int32_t j = 0; j < n->nin; j++) {
             int32_t v = n->in[j];
-            if (v >= 0 && g->values[v].last_use == i && !g->values[v].cdata && v != g->input)
+            const eoi_value *iv = v >= 0 ? &g->values[v] : NULL;
+            if (iv && iv->last_use == i && !iv->cdata && !iv->in_index && !iv->is_output)
                 unplace(live, &nlive, v);
         }
     }
@@ -1412,12 +2089,36 @@ static eo_status plan(build *b) {
     return EO_OK;
 }
 
-eo_status eoi_graph_build(eo_ctx *ctx, eoi_graph *g, const eoi_onnx *m, const int64_t *in_dims,
-                          int32_t in_ndim) {
+int32_t eoi_elem_internal(int32_t e) {
+    /* bool and int32 are held as int64 */
+    return e == 1 || e == 10 || e == 11 || e == 16 ? EOI_F32
+           : e == 7 || e == 9 || e == 6            ? EOI_I64
+                                                   : 0;
+}
+
+/* Indices into m->inputs of the inputs that are not initializers; fills
+ * idx[cap] and returns the count. */
+int32_t eoi_onnx_graph_inputs(const eoi_onnx *m, int32_t *idx, int32_t cap) {
+    int32_t k = 0;
+    for (int32_t i = 0; i < m->ninputs; i++) {
+        int is_init = 0;
+        for (int32_t j = 0; j < m->ninit && !is_init; j++)
+            is_init = strcmp(m->inits[j].name, m->inputs[i].name) == 0;
+        if (is_init)
+            continue;
+        if (idx && k < cap)
+            idx[k] = i;
+        k++;
+    }
+    return k;
+}
+
+eo_status eoi_graph_build(eo_ctx *ctx, eoi_graph *g, const eoi_onnx *m, const eoi_bind *binds,
+                          uint8_t *want) {
     eo_status st = EO_OK;
     void **cbuf = NULL;
     memset(g, 0, sizeof *g);
-    build bd = {ctx, g, m, NULL, 0};
+    build bd = {ctx, g, m, NULL, 0, want};
     build *b = &bd;
     int64_t cap = (int64_t)m->ninit + m->ninputs + 1;
     for (int32_t i = 0; i < m->nnodes; i++)
@@ -1438,73 +2139,105 @@ eo_status eoi_graph_build(eo_ctx *ctx, eoi_graph *g, const eoi_onnx *m, const in
         g->values[v].cdata = t->data;
         cbuf[v] = t->data;
     }
-    /* the one graph input that is not an initializer */
-    const eoi_vinfo *in = NULL;
-    int32_t nin = 0;
-    for (int32_t i = 0; i < m->ninputs; i++) {
-        int is_init = 0;
-        for (int32_t j = 0; j < m->ninit && !is_init; j++)
-            is_init = strcmp(m->inits[j].name, m->inputs[i].name) == 0;
-        if (!is_init) {
-            in = in ? in : &m->inputs[i];
-            nin++;
-        }
-    }
-    if (nin != 1) {
-        st = eoi_fail(ctx, nin ? EO_E_UNSUPPORTED : EO_E_MODEL,
-                      "ONNX model has %d inputs (one is supported)", (int)nin);
+    /* the graph inputs: the declared inputs that are not initializers */
+    int32_t nin = eoi_onnx_graph_inputs(m, NULL, 0);
+    if (!(g->inputs = galloc(b, ((size_t)nin + 1) * sizeof *g->inputs)) ||
+        !(g->outputs = galloc(b, ((size_t)m->noutputs + 1) * sizeof *g->outputs))) {
+        st = EO_E_NOMEM;
         goto done;
     }
-    if (in->elem != 1) {
-        st = eoi_fail(ctx, EO_E_UNSUPPORTED, "input '%s' has element type %d (float is supported)",
-                      in->name, (int)in->elem);
-        goto done;
-    }
-    g->input = add_value(b, in->name);
-    eoi_value *iv = &g->values[g->input];
-    if (in_dims) {
-        if (in->ndim >= 0 && in->ndim != in_ndim) {
-            st = eoi_fail(ctx, EO_E_ARG, "input shape of rank %d for a model input of rank %d",
-                          (int)in_ndim, (int)in->ndim);
+    eoi_onnx_graph_inputs(m, g->inputs, nin); /* indices into m->inputs, made value ids below */
+    g->ninputs = nin;
+    g->input = -1;
+    for (int32_t i = 0; i < nin; i++) {
+        const eoi_vinfo *in = &m->inputs[g->inputs[i]];
+        const eoi_bind *bi = binds && binds[i].ndim >= 0 ? &binds[i] : NULL;
+        int32_t dt = eoi_elem_internal(in->elem);
+        int32_t v = add_value(b, in->name);
+        eoi_value *iv = &g->values[v];
+        g->inputs[i] = v;
+        iv->in_index = i + 1;
+        if (!dt) {
+            st = eoi_fail(
+                ctx, EO_E_MODEL_UNSUPPORTED_OP,
+                "input '%s' has ONNX element type %d (float, int64, int32 and bool are supported)",
+                in->name, (int)in->elem);
             goto done;
         }
-        for (int32_t i = 0; i < in_ndim; i++)
-            if (in->ndim >= 0 && in->dims[i] > 0 && in->dims[i] != in_dims[i]) {
-                st = eoi_fail(ctx, EO_E_ARG, "input size %lld on axis %d; the model fixes %lld",
-                              (long long)in_dims[i], (int)i, (long long)in->dims[i]);
-                goto done;
-            }
-        set_shape(iv, EOI_F32, in_ndim, in_dims);
-    } else {
-        if (in->ndim < 0) {
-            st = eoi_fail(ctx, EO_E_ARG, "input '%s' has no shape: give one", in->name);
-            goto done;
-        }
-        for (int32_t i = 0; i < in->ndim; i++)
-            if (in->dims[i] < 1) {
+        if (bi) {
+            if (in->ndim >= 0 && in->ndim != bi->ndim) {
                 st = eoi_fail(ctx, EO_E_ARG,
-                              "input '%s' has a dynamic size on axis %d: give an input shape",
-                              in->name, (int)i);
+                              "input '%s': shape of rank %d for a model input of rank %d", in->name,
+                              (int)bi->ndim, (int)in->ndim);
                 goto done;
             }
-        set_shape(iv, EOI_F32, in->ndim, in->dims);
-    }
-    if (iv->n < 1) {
-        st = eoi_fail(ctx, EO_E_ARG, "input shape is empty or too large");
-        goto done;
+            for (int32_t d = 0; d < bi->ndim; d++)
+                if (bi->dims[d] < 0 ||
+                    (in->ndim >= 0 && in->dims[d] >= 0 && in->dims[d] != bi->dims[d])) {
+                    st = eoi_fail(ctx, EO_E_ARG,
+                                  "input '%s': size %lld on axis %d; the model fixes %lld",
+                                  in->name, (long long)bi->dims[d], (int)d, (long long)in->dims[d]);
+                    goto done;
+                }
+            set_shape(iv, dt, bi->ndim, bi->dims);
+            if (bi->data) {
+                size_t bytes = (size_t)(iv->n > 0 ? iv->n : 0) * (dt == EOI_I64 ? 8 : 4);
+                if (iv->n < 0 || !(iv->cdata = galloc(b, bytes ? bytes : 8))) {
+                    st = iv->n < 0 ? eoi_fail(ctx, EO_E_LIMIT, "input '%s' is too large", in->name)
+                                   : EO_E_NOMEM;
+                    goto done;
+                }
+                memcpy(iv->cdata, bi->data, bytes);
+                cbuf[v] = iv->cdata;
+            }
+        } else {
+            if (in->ndim < 0) {
+                st = eoi_fail(ctx, EO_E_ARG, "input '%s' has no shape: give one", in->name);
+                goto done;
+            }
+            for (int32_t d = 0; d < in->ndim; d++)
+                if (in->dims[d] < 0) {
+                    st = eoi_fail(ctx, EO_E_ARG,
+                                  "input '%s' has a dynamic size on axis %d: give an input shape",
+                                  in->name, (int)d);
+                    goto done;
+                }
+            set_shape(iv, dt, in->ndim, in->dims);
+        }
+        if (iv->n < 0) {
+            st = eoi_fail(ctx, EO_E_LIMIT, "input '%s' is too large", in->name);
+            goto done;
+        }
+        if (!iv->cdata && dt == EOI_I64 && want)
+            want[i] = 1; /* integer inputs are shapes, indices, axes: planned as constants */
+        if (!iv->cdata && g->input < 0)
+            g->input = v;
     }
     int32_t nrt = 0;
     EOI_TRY(st, add_nodes(b, cbuf, &nrt));
-    if (m->noutputs < 1 || (g->output = find_value(g, m->outputs[0].name)) < 0) {
-        st = eoi_fail(ctx, EO_E_MODEL, "ONNX model output '%s' is not produced by any node",
-                      m->noutputs ? m->outputs[0].name : "(none)");
+    if (m->noutputs < 1) {
+        st = eoi_fail(ctx, EO_E_MODEL, "ONNX model has no outputs");
         goto done;
     }
-    if (g->values[g->output].dtype != EOI_F32) {
-        st = eoi_fail(ctx, EO_E_UNSUPPORTED, "model output '%s' is not float", m->outputs[0].name);
-        goto done;
+    for (int32_t i = 0; i < m->noutputs; i++) {
+        int32_t v = find_value(g, m->outputs[i].name);
+        if (v < 0) {
+            st = eoi_fail(ctx, EO_E_MODEL, "ONNX model output '%s' is not produced by any node",
+                          m->outputs[i].name);
+            goto done;
+        }
+        if (m->outputs[i].elem && eoi_elem_internal(m->outputs[i].elem) != g->values[v].dtype) {
+            st = eoi_fail(
+                ctx, EO_E_MODEL_UNSUPPORTED_OP,
+                "output '%s' has ONNX element type %d (float, int64, int32 and bool are supported)",
+                m->outputs[i].name, (int)m->outputs[i].elem);
+            goto done;
+        }
+        g->outputs[i] = v;
+        g->values[v].is_output = 1;
     }
-    g->values[g->output].is_output = 1;
+    g->noutputs = m->noutputs;
+    g->output = g->outputs[0];
     g->nnodes = fuse(g, nrt);
     EOI_TRY(st, pack_convs(b));
     EOI_TRY(st, plan(b));

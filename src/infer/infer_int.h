@@ -83,6 +83,10 @@ typedef struct eoi_onnx {
 /* Parse an ONNX ModelProto; EO_E_MODEL on any malformation. */
 eo_status eoi_onnx_parse(eo_ctx *ctx, eoi_onnx *out, const uint8_t *data, size_t size);
 void eoi_onnx_free(eoi_onnx *m);
+/* Parse one serialized TensorProto (as ONNX's test data stores them) into
+ * t, its data in arena; float types become EOI_F32, integer ones EOI_I64. */
+eo_status eoi_onnx_parse_tensor(eo_ctx *ctx, eoi_arena *arena, const uint8_t *data, size_t size,
+                                eoi_tensor *t);
 const eoi_attr *eoi_attr_find(const eoi_onode *n, const char *name);
 
 /* ---- the executable graph (graph.c) ------------------------------------ */
@@ -112,6 +116,90 @@ enum {
     EOI_OP_GATHER,
     EOI_OP_CAST,
     EOI_OP_CONSTOFSHAPE,
+    EOI_OP_MATH,     /* unary element-wise, scalar (nodes_math.c): binop says which */
+    EOI_OP_BCAST,    /* binary element-wise with broadcasting, scalar: binop says which */
+    EOI_OP_VARIADIC, /* Sum Mean Max Min of any number of inputs: binop says which */
+    EOI_OP_SELECT,
+    EOI_OP_EXPAND, /* Expand and Tile (binop 1) */
+    EOI_OP_REDUCE, /* Reduce* and ArgMax / ArgMin: binop says which, perm[] marks axes */
+    EOI_OP_LAYERNORM,
+    EOI_OP_INSTNORM,
+    EOI_OP_RANGE,
+    EOI_OP_TRILU,
+    EOI_OP_GATHERELEM,
+    EOI_OP_CUMSUM,
+    EOI_OP_D2S, /* DepthToSpace, SpaceToDepth (binop 1) */
+};
+
+/* EOI_OP_MATH kinds */
+enum {
+    EOI_M_EXP = 1,
+    EOI_M_LOG,
+    EOI_M_SQRT,
+    EOI_M_NEG,
+    EOI_M_ABS,
+    EOI_M_ERF,
+    EOI_M_RECIP,
+    EOI_M_SIN,
+    EOI_M_COS,
+    EOI_M_TAN,
+    EOI_M_ASIN,
+    EOI_M_ACOS,
+    EOI_M_ATAN,
+    EOI_M_SINH,
+    EOI_M_COSH,
+    EOI_M_ASINH,
+    EOI_M_ACOSH,
+    EOI_M_ATANH,
+    EOI_M_SIGN,
+    EOI_M_ROUND,
+    EOI_M_ELU,
+    EOI_M_SELU,
+    EOI_M_CELU,
+    EOI_M_SOFTPLUS,
+    EOI_M_SOFTSIGN,
+    EOI_M_THRELU,
+    EOI_M_ISNAN,
+    EOI_M_ISINF,
+    EOI_M_NOT,
+    EOI_M_SHRINK,
+    EOI_M_MISH,
+    EOI_M_GELU, /* fused from Div Erf Add Mul Mul (graph.c) */
+};
+
+/* EOI_OP_BCAST and EOI_OP_VARIADIC kinds */
+enum {
+    EOI_B_POW = 1,
+    EOI_B_MAX,
+    EOI_B_MIN,
+    EOI_B_SUM,
+    EOI_B_MEAN,
+    EOI_B_EQ,
+    EOI_B_GT,
+    EOI_B_GE,
+    EOI_B_LT,
+    EOI_B_LE,
+    EOI_B_AND,
+    EOI_B_OR,
+    EOI_B_XOR,
+    EOI_B_MOD,
+    EOI_B_FMOD,
+};
+
+/* EOI_OP_REDUCE kinds */
+enum {
+    EOI_R_SUM = 1,
+    EOI_R_MEAN,
+    EOI_R_MAX,
+    EOI_R_MIN,
+    EOI_R_PROD,
+    EOI_R_L1,
+    EOI_R_L2,
+    EOI_R_LOGSUM,
+    EOI_R_LOGSUMEXP,
+    EOI_R_SUMSQUARE,
+    EOI_R_ARGMAX,
+    EOI_R_ARGMIN,
 };
 
 enum {
@@ -135,7 +223,7 @@ typedef struct eoi_act {
 } eoi_act;
 
 /* Resize coordinate modes and nearest rounding. */
-enum { EOI_CT_HALF, EOI_CT_PT_HALF, EOI_CT_ALIGN, EOI_CT_ASYM };
+enum { EOI_CT_HALF, EOI_CT_PT_HALF, EOI_CT_ALIGN, EOI_CT_ASYM, EOI_CT_TF_NN };
 enum { EOI_NR_PREFER_FLOOR, EOI_NR_PREFER_CEIL, EOI_NR_FLOOR, EOI_NR_CEIL };
 enum { EOI_PAD_CONSTANT, EOI_PAD_REFLECT, EOI_PAD_EDGE };
 
@@ -147,6 +235,7 @@ typedef struct eoi_value {
     void *cdata;       /* constant data (owned by the graph's arena) or NULL */
     int32_t last_use;  /* index of the last step reading it */
     int32_t is_output; /* a graph output: never freed by the plan */
+    int32_t in_index;  /* graph input number + 1 (0: not a graph input) */
     size_t offset;     /* byte offset in the run arena */
 } eoi_value;
 
@@ -168,7 +257,8 @@ typedef struct eoi_node {
     float alpha, beta, eps;
     int32_t transa, transb;
     /* resize */
-    int32_t linear, coord, nearest;
+    int32_t linear, coord,
+        nearest; /* linear: 1 linear, 2 cubic (alpha: A, starts[0]: exclude_outside) */
     float scale[2];
     /* pad / slice */
     int32_t pad_mode;
@@ -185,17 +275,42 @@ typedef struct eoi_graph {
     int32_t nvalues, nnodes;
     eoi_value *values;
     eoi_node *nodes;
-    int32_t input, output; /* value ids */
-    size_t arena_bytes;    /* run arena: activations */
-    size_t scratch_bytes;  /* run scratch: im2col etc. */
-    size_t work_floats;    /* per worker thread: the convolutions' panels */
+    int32_t input, output; /* value ids: the first run-time input (-1: none), the first output */
+    int32_t ninputs, noutputs;
+    int32_t *inputs;  /* value ids of the graph inputs (declared order; bound ones are constants) */
+    int32_t *outputs; /* value ids of the graph outputs (declared order) */
+    size_t arena_bytes;   /* run arena: activations */
+    size_t scratch_bytes; /* run scratch: im2col etc. */
+    size_t work_floats;   /* per worker thread: the convolutions' panels */
     double flops;
 } eoi_graph;
 
-/* Build the graph of a parsed model for the input shape in_dims (ndim
- * values; NULL = the model's own, which must then be fixed). */
-eo_status eoi_graph_build(eo_ctx *ctx, eoi_graph *g, const eoi_onnx *m, const int64_t *in_dims,
-                          int32_t in_ndim);
+/* How one graph input is planned: its shape (ndim < 0: the declared one,
+ * which must then be fixed) and, if data is set, its value, which makes it
+ * a constant of the plan (float or int64 as the input's type). */
+typedef struct eoi_bind {
+    int32_t ndim;
+    int64_t dims[EOI_MAXDIM];
+    const void *data;
+} eoi_bind;
+
+/* The graph inputs of a parsed model: its inputs that are not initializers
+ * (at most cap ids into m->inputs; returns the count). */
+int32_t eoi_onnx_graph_inputs(const eoi_onnx *m, int32_t *idx, int32_t cap);
+/* Internal type of an ONNX element type: EOI_F32 (float, float16,
+ * bfloat16, double), EOI_I64 (int64), 0 for the others. */
+int32_t eoi_elem_internal(int32_t onnx_elem);
+
+/* Build the graph of a parsed model for the inputs binds[eoi_onnx_graph_
+ * inputs] (NULL: every input with its declared shape). When a node needs a
+ * graph input as a constant (weights, shapes, scales given as inputs) the
+ * build fails with EO_E_MODEL_UNSUPPORTED_OP and, if want is not NULL,
+ * sets want[i] for each such input i, so that the caller can bind it. */
+eo_status eoi_graph_build(eo_ctx *ctx, eoi_graph *g, const eoi_onnx *m, const eoi_bind *binds,
+                          uint8_t *want);
+/* Every node's operator is one eoproc runs (attributes are checked when
+ * the graph is built); model.UnsupportedOp naming the first that is not. */
+eo_status eoi_graph_check_ops(eo_ctx *ctx, const eoi_onnx *m);
 void eoi_graph_free(eoi_graph *g);
 
 /* ---- running nodes (ops_*.c) ------------------------------------------- */
@@ -225,6 +340,9 @@ eo_status eoi_run_gemm(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
 eo_status eoi_run_matmul(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
 eo_status eoi_run_pool(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
 eo_status eoi_run_resize(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
+/* The scalar element-wise, broadcasting, reduction and normalization nodes
+ * (nodes_math.c). */
+eo_status eoi_run_math(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n);
 
 /* Spatial output size of a convolution / pooling window along one axis. */
 int64_t eoi_conv_out(int64_t in, int64_t k, int64_t s, int64_t d, int64_t p0, int64_t p1,
@@ -265,6 +383,8 @@ typedef struct eoi_kernels {
     void (*wino_out[2])(float *const *out, const float *y, int64_t ys, float bias,
                         const eoi_act *act);
     int32_t vl;
+    /* o[i] = e^(a[i] - m) (relative error < 2e-7); returns the sum of o */
+    float (*vexp)(float *o, const float *a, size_t n, float m);
 } eoi_kernels;
 
 /* Weights are packed in panels of EOI_GEMM_MRP output channels (a multiple
@@ -288,8 +408,8 @@ const char *eoi_simd_path(void);
 /* Scalar activation, shared by every table for what has no vector form. */
 static inline float eoi_act1(float v, const eoi_act *a) {
     switch (a->kind) {
-    case EOI_ACT_RELU:
-        return v > 0.0f ? v : 0.0f;
+    case EOI_ACT_RELU: /* NaN stays NaN */
+        return v < 0.0f ? 0.0f : v;
     case EOI_ACT_LEAKY:
         return v >= 0.0f ? v : v * a->a;
     case EOI_ACT_CLIP:
@@ -321,7 +441,5 @@ eo_status eoi_model_replan(eo_ctx *ctx, eo_model **out, const eo_model *parent, 
  * height, tile width) on its dynamic axes, its fixed ones kept. */
 eo_status eoi_segment_model_load(eo_ctx *ctx, eo_model **out, const char *path,
                                  const int64_t want[4]);
-/* Test hook: output columns segmented at once (0 = 8192). */
-extern int64_t eoi_segment_strip_px;
 
 #endif /* INFER_INT_H */

@@ -18,6 +18,10 @@
 #define VMAX(a, b) _mm256_max_ps((a), (b))
 #define VMIN(a, b) _mm256_min_ps((a), (b))
 #define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define VROUND(a) _mm256_round_ps((a), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define VSCALE2(p, n)                                                                              \
+    _mm256_mul_ps((p), _mm256_castsi256_ps(_mm256_slli_epi32(                                      \
+                           _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23)))
 #define KTARGET __attribute__((target("avx2,fma")))
 #define KFN(name) name##_avx2
 #define VEVEN(a, b)                                                                                \

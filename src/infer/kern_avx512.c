@@ -17,6 +17,8 @@
 #define VMAX(a, b) _mm512_max_ps((a), (b))
 #define VMIN(a, b) _mm512_min_ps((a), (b))
 #define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define VROUND(a) _mm512_roundscale_ps((a), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+#define VSCALE2(p, n) _mm512_scalef_ps((p), (n))
 #define KTARGET __attribute__((target("avx512f")))
 #define KFN(name) name##_avx512
 #define VEVEN(a, b)                                                                                \

@@ -3,6 +3,8 @@
  * table in use at run time. */
 #include "infer_int.h"
 
+#include <math.h>
+
 #include <string.h>
 
 #define VT float
@@ -17,6 +19,8 @@
 #define VMAX(a, b) ((a) > (b) ? (a) : (b))
 #define VMIN(a, b) ((a) < (b) ? (a) : (b))
 #define VFMA(a, b, c) ((a) * (b) + (c))
+#define VROUND(a) nearbyintf(a)
+#define VSCALE2(p, n) ldexpf((p), (int)(n))
 #define KTARGET
 #define KFN(name) name##_portable
 #define VEVEN(a, b) (a)

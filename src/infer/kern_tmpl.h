@@ -8,16 +8,18 @@
 KTARGET static inline VT KFN(vact)(VT v, int32_t kind, VT a, VT b) {
     VT zero = VSET1(0.0f), one = VSET1(1.0f);
     switch (kind) {
+    /* x86 max/min return their second operand when either is NaN: v goes
+     * second so that NaN propagates as in PyTorch and ONNX Runtime */
     case EOI_ACT_RELU:
-        return VMAX(v, zero);
+        return VMAX(zero, v);
     case EOI_ACT_LEAKY: /* exact: max(v, 0) + a * min(v, 0) */
-        return VFMA(a, VMIN(v, zero), VMAX(v, zero));
+        return VFMA(a, VMIN(zero, v), VMAX(zero, v));
     case EOI_ACT_CLIP:
-        return VMIN(VMAX(v, a), b);
+        return VMIN(b, VMAX(a, v));
     case EOI_ACT_HSIGMOID:
-        return VMIN(VMAX(VFMA(a, v, b), zero), one);
+        return VMIN(one, VMAX(zero, VFMA(a, v, b)));
     case EOI_ACT_HSWISH:
-        return VMUL(v, VMIN(VMAX(VADD(VDIV(v, VSET1(6.0f)), VSET1(0.5f)), zero), one));
+        return VMUL(v, VMIN(one, VMAX(zero, VADD(VDIV(v, VSET1(6.0f)), VSET1(0.5f)))));
     default:
         return v;
     }
@@ -88,7 +90,7 @@ KTARGET static void KFN(act)(float *x, size_t n, float bias, const eoi_act *a) {
             KBIN_LOOP(VDIV(va, vb), sa / sb);                                                      \
             break;                                                                                 \
         default: /* PRelu: max(a, 0) + b * min(a, 0) */                                            \
-            KBIN_LOOP(VFMA(vb, VMIN(va, zero), VMAX(va, zero)), sa < 0.0f ? sa * sb : sa);         \
+            KBIN_LOOP(VFMA(vb, VMIN(zero, va), VMAX(zero, va)), sa < 0.0f ? sa * sb : sa);         \
             break;                                                                                 \
         }                                                                                          \
     } while (0)
@@ -383,9 +385,46 @@ KTARGET static void KFN(wino4_out)(float *const *out, const float *y, int64_t ys
     }
 }
 
+/* e^v, |rel err| < 2e-7: v clamped to [-87.3, 88.3] (NaN kept), v = n ln 2 + r
+ * with |r| <= ln2 / 2, e^r by its Taylor series to r^6, times 2^n. */
+static inline KTARGET VT KFN(vexp1)(VT v) {
+    v = VMIN(VSET1(88.3f), VMAX(VSET1(-87.3f), v));
+    VT n = VROUND(VMUL(v, VSET1(1.44269504f)));
+    VT r = VFMA(n, VSET1(-0.693145752f), v);
+    r = VFMA(n, VSET1(-1.42860677e-06f), r);
+    VT p = VSET1(1.0f / 720.0f);
+    p = VFMA(p, r, VSET1(1.0f / 120.0f));
+    p = VFMA(p, r, VSET1(1.0f / 24.0f));
+    p = VFMA(p, r, VSET1(1.0f / 6.0f));
+    p = VFMA(p, r, VSET1(0.5f));
+    p = VFMA(p, r, VSET1(1.0f));
+    p = VFMA(p, r, VSET1(1.0f));
+    return VSCALE2(p, n);
+}
+
+/* o[i] = e^(a[i] - m); returns the sum of o. */
+static KTARGET float KFN(vexp)(float *o, const float *a, size_t n, float m) {
+    VT acc = VSET1(0.0f), vm = VSET1(m);
+    size_t i = 0;
+    for (; i + VL <= n; i += VL) {
+        VT e = KFN(vexp1)(VSUB(VLOAD(a + i), vm));
+        VSTORE(o + i, e);
+        acc = VADD(acc, e);
+    }
+    float lanes[VL], s = 0.0f;
+    VSTORE(lanes, acc);
+    for (int k = 0; k < VL; k++)
+        s += lanes[k];
+    for (; i < n; i++) {
+        o[i] = expf(a[i] - m);
+        s += o[i];
+    }
+    return s;
+}
+
 #define KTABLE(NAME)                                                                               \
     {                                                                                              \
         NAME, KFN(act), KFN(binop), KFN(binop_s), KFN(dwconv), KFN(vmax), KFN(vadd), KFN(lerp),    \
             KFN(gemm), GEMM_MR, GEMM_NV *VL, {KFN(wino_in), KFN(wino4_in)},                        \
-            {KFN(wino_out), KFN(wino4_out)}, VL                                                    \
+            {KFN(wino_out), KFN(wino4_out)}, VL, KFN(vexp)                                         \
     }

@@ -687,9 +687,14 @@ eo_status eoi_onnx_parse(eo_ctx *ctx, eoi_onnx *m, const uint8_t *data, size_t s
         eoi_fail(ctx, EO_E_MODEL, "not an ONNX model: no graph with nodes (%zu bytes)", size);
         goto fail;
     }
-    if (m->opset < 0) {
-        eoi_fail(ctx, EO_E_MODEL, "ONNX model has no opset import for the default domain");
-        goto fail;
+    if (m->opset < 0) { /* fine if every node is of another domain (refused later) */
+        for (int32_t i = 0; i < m->nnodes; i++)
+            if (!m->nodes[i].domain || !m->nodes[i].domain[0] ||
+                strcmp(m->nodes[i].domain, "ai.onnx") == 0) {
+                eoi_fail(ctx, EO_E_MODEL, "ONNX model has no opset import for the default domain");
+                goto fail;
+            }
+        m->opset = 0;
     }
     return EO_OK;
 fail:
@@ -707,4 +712,11 @@ const eoi_attr *eoi_attr_find(const eoi_onode *n, const char *name) {
         if (strcmp(n->attr[i].name, name) == 0)
             return &n->attr[i];
     return NULL;
+}
+
+eo_status eoi_onnx_parse_tensor(eo_ctx *ctx, eoi_arena *arena, const uint8_t *data, size_t size,
+                                eoi_tensor *t) {
+    memset(t, 0, sizeof *t);
+    parser p = {ctx, arena, data, EO_OK};
+    return parse_tensor(&p, (pb){data, data + size}, t);
 }

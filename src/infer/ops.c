@@ -154,12 +154,34 @@ static eo_status run_softmax(const eoi_exec *ex, const eoi_node *n) {
             const float *p = in + o * len * inner + j;
             float *q = out + o * len * inner + j;
             float mx = -INFINITY;
+            int64_t arg = 0;
             for (int64_t i = 0; i < len; i++)
-                mx = p[i * inner] > mx ? p[i * inner] : mx;
+                if (p[i * inner] > mx) {
+                    mx = p[i * inner];
+                    arg = i;
+                }
+            if (n->binop == 2) { /* Hardmax: 1 at the first maximum */
+                for (int64_t i = 0; i < len; i++)
+                    q[i * inner] = i == arg ? 1.0f : 0.0f;
+                continue;
+            }
+            if (n->binop == 1) { /* LogSoftmax: x - max - log(sum(exp(x - max))) */
+                double se = 0.0;
+                for (int64_t i = 0; i < len; i++)
+                    se += exp((double)p[i * inner] - mx);
+                double lse = (double)mx + log(se);
+                for (int64_t i = 0; i < len; i++)
+                    q[i * inner] = (float)((double)p[i * inner] - lse);
+                continue;
+            }
             double sum = 0.0;
-            for (int64_t i = 0; i < len; i++) {
-                q[i * inner] = expf(p[i * inner] - mx);
-                sum += q[i * inner];
+            if (inner == 1 && isfinite(mx)) { /* a contiguous row: vector exp */
+                sum = eoi_kernels_get()->vexp(q, p, (size_t)len, mx);
+            } else {
+                for (int64_t i = 0; i < len; i++) {
+                    q[i * inner] = expf(p[i * inner] - mx);
+                    sum += q[i * inner];
+                }
             }
             float inv = (float)(1.0 / sum);
             for (int64_t i = 0; i < len; i++)
@@ -262,14 +284,75 @@ static eo_status run_slice(const eoi_exec *ex, const eoi_node *n) {
     return EO_OK;
 }
 
+/* One 2-D plane of a transpose: out[i][j] = in[i * si + j * sj], i < ni,
+ * j < nj, in tiles of 32 x 32 so that both sides stay in cache. */
+#define TRANSPOSE_PLANE(T)                                                                         \
+    static void plane_##T(T *out, const T *in, int64_t ni, int64_t nj, int64_t si, int64_t sj) {   \
+        for (int64_t i0 = 0; i0 < ni; i0 += 32)                                                    \
+            for (int64_t j0 = 0; j0 < nj; j0 += 32) {                                              \
+                int64_t i1 = i0 + 32 < ni ? i0 + 32 : ni, j1 = j0 + 32 < nj ? j0 + 32 : nj;        \
+                for (int64_t i = i0; i < i1; i++)                                                  \
+                    for (int64_t j = j0; j < j1; j++)                                              \
+                        out[i * nj + j] = in[i * si + j * sj];                                     \
+            }                                                                                      \
+    }
+TRANSPOSE_PLANE(uint32_t)
+TRANSPOSE_PLANE(uint64_t)
+
 static eo_status run_transpose(const eoi_exec *ex, const eoi_node *n) {
     const eoi_value *x = &V(ex, n->in[0]), *o = &V(ex, n->out[0]);
-    int64_t s[EOI_MAXDIM], st[EOI_MAXDIM];
+    int64_t s[EOI_MAXDIM], st[EOI_MAXDIM], d[EOI_MAXDIM];
     strides_of(x, s);
-    for (int32_t i = 0; i < x->ndim; i++)
-        st[i] = s[n->perm[i]];
-    if (o->n > 0)
-        strided_copy(BUF(ex, n->out[0]), BUF(ex, n->in[0]), o->dims, o->ndim, st, 0, esize(x));
+    /* output axes with their input strides; neighbours that stay
+     * contiguous merged, size-1 axes dropped */
+    int32_t nd = 0;
+    for (int32_t i = 0; i < x->ndim; i++) {
+        int64_t len = o->dims[i], str = s[n->perm[i]];
+        if (len == 1)
+            continue;
+        if (nd > 0 && st[nd - 1] == str * len) {
+            d[nd - 1] *= len;
+            st[nd - 1] = str;
+        } else {
+            d[nd] = len;
+            st[nd] = str;
+            nd++;
+        }
+    }
+    if (o->n == 0)
+        return EO_OK;
+    char *out = BUF(ex, n->out[0]);
+    const char *in = BUF(ex, n->in[0]);
+    size_t es = esize(x);
+    if (nd < 2 || st[nd - 1] == 1) {
+        if (nd == 0) {
+            d[0] = 1;
+            st[0] = 1;
+            nd = 1;
+        }
+        strided_copy(out, in, d, nd, st, 0, es);
+        return EO_OK;
+    }
+    /* planes of the last two axes, the outer axes walked by an odometer */
+    int64_t ni = d[nd - 2], nj = d[nd - 1], planes = o->n / (ni * nj);
+    int64_t idx[EOI_MAXDIM] = {0}, off = 0;
+    for (int64_t p = 0; p < planes; p++) {
+        if (es == 4)
+            plane_uint32_t((uint32_t *)(void *)out + p * ni * nj,
+                           (const uint32_t *)(const void *)in + off, ni, nj, st[nd - 2],
+                           st[nd - 1]);
+        else
+            plane_uint64_t((uint64_t *)(void *)out + p * ni * nj,
+                           (const uint64_t *)(const void *)in + off, ni, nj, st[nd - 2],
+                           st[nd - 1]);
+        for (int32_t i = nd - 3; i >= 0; i--) {
+            off += st[i];
+            if (++idx[i] < d[i])
+                break;
+            off -= st[i] * d[i];
+            idx[i] = 0;
+        }
+    }
     return EO_OK;
 }
 
@@ -290,6 +373,33 @@ static eo_status run_gather(const eoi_exec *ex, const eoi_node *n) {
     return EO_OK;
 }
 
+/* v rounded to the nearest float16 (ties to even; overflow to infinity,
+ * subnormals kept), as a float. */
+static float round_half(float v) {
+    if (!isfinite(v) || v == 0.0f)
+        return v;
+    float a = fabsf(v);
+    if (a >= 65520.0f) /* half of the last step above 65504 rounds up */
+        return copysignf(INFINITY, v);
+    int e;
+    frexpf(a, &e);                       /* a = f * 2^e, f in [0.5, 1) */
+    int q = e - 11 < -24 ? -24 : e - 11; /* 11 significant bits, down to 2^-24 */
+    return copysignf(ldexpf(nearbyintf(ldexpf(a, -q)), q), v);
+}
+
+/* v rounded to the nearest bfloat16 (ties to even), as a float. */
+static float round_bf16(float v) {
+    uint32_t u;
+    memcpy(&u, &v, 4);
+    if (isnan(v))
+        u |= 0x00400000u;
+    else
+        u += 0x7fffu + ((u >> 16) & 1u);
+    u &= 0xffff0000u;
+    memcpy(&v, &u, 4);
+    return v;
+}
+
 static eo_status run_cast(const eoi_exec *ex, const eoi_node *n) {
     const eoi_value *x = &V(ex, n->in[0]);
     const void *in = BUF(ex, n->in[0]);
@@ -298,9 +408,12 @@ static eo_status run_cast(const eoi_exec *ex, const eoi_node *n) {
         double v = x->dtype == EOI_F32 ? ((const float *)in)[i] : (double)((const int64_t *)in)[i];
         if (n->binop) /* to bool */
             v = v != 0.0;
-        if (n->to_float)
-            ((float *)out)[i] = (float)v;
-        else if (x->dtype == EOI_I64)
+        if (n->to_float) {
+            float f = (float)v;
+            ((float *)out)[i] = n->to_float == 10   ? round_half(f)
+                                : n->to_float == 16 ? round_bf16(f)
+                                                    : f;
+        } else if (x->dtype == EOI_I64)
             ((int64_t *)out)[i] = n->binop ? (int64_t)v : ((const int64_t *)in)[i];
         else
             ((int64_t *)out)[i] = isfinite(v) && fabs(v) < 9.2e18 ? (int64_t)v : 0;
@@ -439,6 +552,6 @@ eo_status eoi_node_run(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
         return EO_OK;
     }
     default:
-        return eoi_fail(ctx, EO_E_INTERNAL, "node '%s': no kernel for op %d", n->name, (int)n->op);
+        return eoi_run_math(ctx, ex, n);
     }
 }

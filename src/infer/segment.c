@@ -3,11 +3,12 @@
  * gives the same pixels as a whole run), read and normalized on the calling
  * thread, run through the model in batches on the context's threads, their
  * outputs blended with separable weights into an accumulator of
- * tile + 256 rows, and finished 256-row blocks written to temporary tiled
- * GeoTIFFs, which become COGs (eo_cog_write) beside the targets at the
- * end. */
+ * tile + 256 rows across the output's width, and finished rows written
+ * straight into the two COG writers (probabilities and classes), which
+ * compress each row of tiles as it fills: every output is written once. */
 #include "infer_int.h"
 
+#include "../cog/cog_int.h"
 #include "../raster/analytics_int.h"
 
 #include <cblas.h>
@@ -23,9 +24,6 @@
 #define MIN_WEIGHT 1e-6 /* weight of a tile's pixels in the outer quarter of its overlap */
 #define MAX_CLASSES 255 /* the class raster is uint8, 255 = nodata */
 #define CLASS_NODATA 255
-#define STRIP 8192 /* output columns segmented at once: bounds the accumulator */
-
-int64_t eoi_segment_strip_px;
 
 enum { ACT_AUTO, ACT_NONE, ACT_SIGMOID, ACT_SOFTMAX };
 
@@ -39,6 +37,7 @@ struct eo_segment_opts {
     double threshold;
     int32_t activation;
     char *classes_path;
+    eo_cog_opts *cog; /* options of the two COGs, or NULL: defaults */
 };
 
 eo_status eo_segment_opts_new(eo_ctx *ctx, eo_segment_opts **out) {
@@ -57,6 +56,7 @@ void eo_segment_opts_free(eo_segment_opts *o) {
     if (!o)
         return;
     eoi_free(o->bands);
+    eo_cog_opts_free(o->cog);
     eoi_free(o->mean);
     eoi_free(o->std);
     eoi_free(o->classes_path);
@@ -176,6 +176,14 @@ eo_status eo_segment_opts_set_classes_path(eo_ctx *ctx, eo_segment_opts *o, cons
     return EO_OK;
 }
 
+eo_status eo_segment_opts_set_cog_opts(eo_ctx *ctx, eo_segment_opts *o, const eo_cog_opts *cog) {
+    EOI_CHECK_ARG(ctx, o);
+    eo_status st = eoi_cog_opts_assign(ctx, &o->cog, cog);
+    if (st == EO_OK && o->cog)
+        o->cog->has_nodata = 0; /* the outputs' nodata values are fixed: NaN and 255 */
+    return st;
+}
+
 /* ---- OpenBLAS threads ------------------------------------------------------ */
 
 /* While tiles run on several workers, each GEMM runs on one thread (the
@@ -218,8 +226,8 @@ typedef struct seg {
     double *nd;       /* per band nodata value */
     int32_t *has_nd;
     eo_window area; /* output window of the raster */
-    eo_window win;  /* the column strip of it in work */
-    int64_t sw;     /* widest strip */
+    eo_window win;  /* the part of it in work (all of it) */
+    int64_t sw;     /* its width */
     tiles1d ty, tx;
     eoi_coverage *cov; /* AOI in pixel coordinates, or NULL */
     double *cov_row;   /* max(sw, tw) + 2 doubles */
@@ -239,9 +247,7 @@ typedef struct seg {
     int32_t *slot_n;
     eo_ctx **wctx; /* per worker */
     int32_t nworkers;
-    GDALDatasetH hp, hc; /* temporary tiled GeoTIFFs */
-    float *wbuf;         /* k x BLOCK x win.width */
-    uint8_t *cbuf;       /* BLOCK x win.width */
+    eoi_cog_push *push; /* the writers of the probabilities and the classes */
     int64_t tiles_total, tiles_run, tiles_done;
 } seg;
 
@@ -284,6 +290,11 @@ static void dims_text(char *buf, size_t cap, const int64_t *d, int32_t n) {
 static eo_status plan_model(eo_ctx *ctx, seg *s, eo_model **replanned, const eo_model *model,
                             const eo_segment_opts *o, int32_t nsel) {
     const eoi_graph *g = eoi_model_graph(model);
+    if (!g)
+        return eoi_fail(ctx, EO_E_ARG,
+                        "the model needs input values to be planned (shapes or "
+                        "weights given as inputs): segmentation needs one image "
+                        "input");
     const eoi_value *iv = &g->values[g->input];
     const eoi_vinfo *dv = eoi_model_declared_input(model);
     int64_t decl[4] = {-1, -1, -1, -1};
@@ -573,49 +584,49 @@ static void blend(seg *s, int64_t ky, int64_t kx, const float *p, const uint8_t 
     }
 }
 
-/* Write the first n rows of the accumulator (window rows acc_y0 ...) and
- * shift the rest up. */
+/* Write the first n rows of the accumulator (window rows acc_y0 ...) into
+ * the writers and shift the rest up. */
 static eo_status flush(seg *s, int64_t n) {
-    eo_ctx *ctx = s->ctx;
-    size_t ww = (size_t)s->win.width, aplane = (size_t)s->acc_h * ww, bplane = (size_t)n * ww;
+    size_t ww = (size_t)s->win.width, aplane = (size_t)s->acc_h * ww;
     if (s->cov) {
         eo_window w = {s->win.x, s->win.y + s->acc_y0, s->win.width, n};
         eoi_coverage_compute(s->cov, &w, EO_COVERAGE_CENTER, s->cov_buf, s->cov_row);
     }
-    for (size_t i = 0; i < bplane; i++) {
-        float ws = s->wsum[i];
-        bool ok = ws > 0 && !s->bad[i] && (!s->cov || s->cov_buf[i] != 0.0f);
-        if (!ok) {
-            for (int32_t c = 0; c < s->k; c++)
-                s->wbuf[(size_t)c * bplane + i] = NAN;
-            s->cbuf[i] = CLASS_NODATA;
-            continue;
-        }
-        float best = -INFINITY;
-        int32_t arg = 0;
-        for (int32_t c = 0; c < s->k; c++) {
-            float v = s->acc[(size_t)c * aplane + i] / ws;
-            s->wbuf[(size_t)c * bplane + i] = v;
-            if (v > best) {
-                best = v;
-                arg = c;
+    for (int64_t done = 0; done < n;) {
+        eoi_cog_out outs[2];
+        int64_t room = eoi_cog_push_room(s->push, outs);
+        int64_t m = n - done < room ? n - done : room;
+        for (int64_t r = 0; r < m; r++) {
+            float *prob = (float *)(outs[0].buf + (size_t)r * outs[0].line_bytes);
+            uint8_t *cls = outs[1].buf + (size_t)r * outs[1].line_bytes;
+            size_t pstride = outs[0].band_bytes / sizeof(float);
+            for (size_t x = 0; x < ww; x++) {
+                size_t i = (size_t)(done + r) * ww + x;
+                float ws = s->wsum[i];
+                bool ok = ws > 0 && !s->bad[i] && (!s->cov || s->cov_buf[i] != 0.0f);
+                if (!ok) {
+                    for (int32_t c = 0; c < s->k; c++)
+                        prob[(size_t)c * pstride + x] = NAN;
+                    cls[x] = CLASS_NODATA;
+                    continue;
+                }
+                float best = -INFINITY;
+                int32_t arg = 0;
+                for (int32_t c = 0; c < s->k; c++) {
+                    float v = s->acc[(size_t)c * aplane + i] / ws;
+                    prob[(size_t)c * pstride + x] = v;
+                    if (v > best) {
+                        best = v;
+                        arg = c;
+                    }
+                }
+                cls[x] = s->k == 1 ? (uint8_t)(best >= s->thr) : (uint8_t)arg;
             }
         }
-        s->cbuf[i] = s->k == 1 ? (uint8_t)(best >= s->thr) : (uint8_t)arg;
+        EOI_TRY_RET(eoi_cog_push_commit(s->push, m));
+        done += m;
     }
-    eoi_gdal_begin(ctx);
-    eo_status st = EO_OK;
-    int xpos = (int)(s->win.x - s->area.x), ypos = (int)(s->win.y - s->area.y + s->acc_y0);
-    if (GDALDatasetRasterIO(s->hp, GF_Write, xpos, ypos, (int)ww, (int)n, s->wbuf, (int)ww, (int)n,
-                            GDT_Float32, s->k, NULL, 0, 0, 0) != CE_None ||
-        GDALDatasetRasterIO(s->hc, GF_Write, xpos, ypos, (int)ww, (int)n, s->cbuf, (int)ww, (int)n,
-                            GDT_Byte, 1, NULL, 0, 0, 0) != CE_None)
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "cannot write rows %d-%lld of the outputs: %s", ypos,
-                      (long long)(ypos + n - 1), eoi_gdal_msg(ctx, "write error"));
-    eoi_gdal_end(ctx);
-    if (st != EO_OK)
-        return st;
-    size_t keep = aplane - bplane;
+    size_t bplane = (size_t)n * ww, keep = aplane - bplane;
     for (int32_t c = 0; c < s->k; c++) {
         float *a = s->acc + (size_t)c * aplane;
         memmove(a, a + bplane, keep * sizeof *a);
@@ -698,43 +709,6 @@ static eo_status run_row(seg *s, int64_t ky) {
     return st;
 }
 
-static GDALDatasetH create_tmp(eo_ctx *ctx, const char *tmp, const char *target, const seg *s,
-                               int32_t bands, GDALDataType dt, double nodata) {
-    GDALDriverH drv = GDALGetDriverByName("GTiff");
-    const char *copts[] = {"TILED=YES",    "BLOCKXSIZE=256",   "BLOCKYSIZE=256",  "COMPRESS=ZSTD",
-                           "ZSTD_LEVEL=1", "BIGTIFF=IF_SAFER", "INTERLEAVE=BAND", NULL};
-    GDALDatasetH h = drv ? GDALCreate(drv, tmp, (int)s->area.width, (int)s->area.height, bands, dt,
-                                      (char **)copts)
-                         : NULL;
-    if (!h) {
-        eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot create the file: %s", target,
-                 eoi_gdal_msg(ctx, "GDAL could not create it"));
-        return NULL;
-    }
-    const eo_dataset *ds = s->ds;
-    if (ds->has_gt) {
-        double gt[6];
-        memcpy(gt, ds->gt, sizeof gt);
-        gt[0] += (double)s->area.x * gt[1] + (double)s->area.y * gt[2];
-        gt[3] += (double)s->area.x * gt[4] + (double)s->area.y * gt[5];
-        GDALSetGeoTransform(h, gt);
-    }
-    if (ds->wkt && *ds->wkt)
-        GDALSetProjection(h, ds->wkt);
-    for (int32_t b = 1; b <= bands; b++)
-        GDALSetRasterNoDataValue(GDALGetRasterBand(h, b), nodata);
-    return h;
-}
-
-/* Close a temporary GeoTIFF; false (message on ctx) if the close failed. */
-static bool close_tmp(eo_ctx *ctx, GDALDatasetH h) {
-    if (!h)
-        return true;
-    ctx->gdal_err = 0;
-    GDALClose(h);
-    return ctx->gdal_err == 0;
-}
-
 /* "out.tif" -> "out_classes.tif" */
 static char *classes_name(eo_ctx *ctx, const char *path) {
     const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
@@ -746,36 +720,85 @@ static char *classes_name(eo_ctx *ctx, const char *path) {
     return s;
 }
 
-/* Progress of a COG conversion mapped into [lo, hi] of the caller's bar. */
-typedef struct subprog {
-    eo_progress_fn fn;
-    void *user;
-    double lo, hi;
-} subprog;
-
-static int sub_progress(void *user, double f, const char *stage) {
-    subprog *p = user;
-    return p->fn ? p->fn(p->user, p->lo + (p->hi - p->lo) * f, stage) : 0;
+/* The class raster's colours: a qualitative palette (class 0 grey),
+ * nodata transparent. */
+static GDALColorTableH class_colors(int32_t nclass) {
+    static const GDALColorEntry pal[] = {
+        {160, 160, 160, 255}, {228, 26, 28, 255},  {55, 126, 184, 255}, {77, 175, 74, 255},
+        {152, 78, 163, 255},  {255, 127, 0, 255},  {255, 255, 51, 255}, {166, 86, 40, 255},
+        {247, 129, 191, 255}, {102, 194, 165, 255}};
+    GDALColorTableH t = GDALCreateColorTable(GPI_RGB);
+    for (int32_t i = 0; t && i < nclass; i++)
+        GDALSetColorEntry(t, i, &pal[i % (int32_t)(sizeof pal / sizeof pal[0])]);
+    GDALColorEntry none = {0, 0, 0, 0};
+    if (t)
+        GDALSetColorEntry(t, CLASS_NODATA, &none);
+    return t;
 }
 
-static eo_status to_cog(eo_ctx *ctx, const char *dst, const char *tmp_tif, bool categorical,
-                        double lo, double hi) {
-    eo_dataset *d = NULL;
-    eo_cog_opts *o = NULL;
-    subprog sp = {ctx->progress_fn, ctx->progress_user, lo, hi};
+/* Band metadata items naming the classes ("CLASS_0=background", ...). */
+static char **class_items(eo_ctx *ctx, int32_t k) {
+    int32_t nclass = k == 1 ? 2 : k;
+    char **items = eoi_calloc(ctx, (size_t)nclass + 1, sizeof *items);
+    for (int32_t i = 0; items && i < nclass; i++) {
+        char buf[64];
+        if (k == 1)
+            snprintf(buf, sizeof buf, "CLASS_%d=%s", (int)i, i ? "foreground" : "background");
+        else
+            snprintf(buf, sizeof buf, "CLASS_%d=class_%d", (int)i, (int)i);
+        if (!(items[i] = eoi_strdup(ctx, buf))) {
+            for (int32_t j = 0; j < i; j++)
+                eoi_free(items[j]);
+            eoi_free(items);
+            return NULL;
+        }
+    }
+    return items;
+}
+
+/* Open the two COG writers of the outputs. */
+static eo_status open_outputs(eo_ctx *ctx, seg *s, const char *path, const char *cpath,
+                              const eo_segment_opts *o) {
+    const eo_dataset *ds = s->ds;
+    eoi_cog_pull dp = {.width = s->area.width,
+                       .height = s->area.height,
+                       .bands = s->k,
+                       .dtype = EO_DT_F32,
+                       .has_gt = ds->has_gt,
+                       .wkt = ds->wkt,
+                       .nodata = NAN,
+                       .has_nodata = 1};
+    memcpy(dp.gt, ds->gt, sizeof dp.gt);
+    dp.gt[0] += (double)s->area.x * dp.gt[1] + (double)s->area.y * dp.gt[2];
+    dp.gt[3] += (double)s->area.x * dp.gt[4] + (double)s->area.y * dp.gt[5];
+    eoi_cog_pull dc = dp;
+    dc.bands = 1;
+    dc.dtype = EO_DT_U8;
+    dc.nodata = CLASS_NODATA;
+    dc.categorical = true;
+    char **items = class_items(ctx, s->k);
+    if (!items)
+        return EO_E_NOMEM;
+    dc.band_items = (const char *const *)items;
+    eoi_gdal_begin(ctx);
+    dc.color_table = class_colors(s->k == 1 ? 2 : s->k);
+    eoi_gdal_end(ctx);
     eo_status st = EO_OK;
-    EOI_TRY(st, eo_cog_opts_new(ctx, &o));
-    if (categorical)
-        EOI_TRY(st, eo_cog_opts_set_resampling(ctx, o, EO_RESAMPLE_NEAREST));
-    EOI_TRY(st, eo_dataset_open(ctx, &d, tmp_tif));
-    ctx->progress_fn = sub_progress;
-    ctx->progress_user = &sp;
-    st = eo_cog_write(ctx, dst, d, o);
-    ctx->progress_fn = sp.fn;
-    ctx->progress_user = sp.user;
-done:
-    eo_dataset_close(d);
-    eo_cog_opts_free(o);
+    if (!dc.color_table)
+        st = eoi_fail(ctx, EO_E_NOMEM, "out of memory (a colour table)");
+    eo_cog_opts kbuf;
+    const eo_cog_opts *co = o ? o->cog : NULL;
+    const char *paths[2] = {path, cpath};
+    const eoi_cog_pull *descs[2] = {&dp, &dc};
+    const eo_cog_opts *os[2] = {co, eoi_cog_class_opts(co, &kbuf)};
+    if (st == EO_OK)
+        st = eoi_cog_push_open(ctx, &s->push, 2, paths, descs, os);
+    eoi_gdal_begin(ctx);
+    GDALDestroyColorTable(dc.color_table);
+    eoi_gdal_end(ctx);
+    for (size_t i = 0; items[i]; i++)
+        eoi_free(items[i]);
+    eoi_free(items);
     return st;
 }
 
@@ -831,8 +854,6 @@ static eo_status alloc_buffers(eo_ctx *ctx, seg *s) {
         !(s->nod = eoi_malloc(ctx, tiles * plane)) ||
         !(s->slot_tile = eoi_calloc(ctx, tiles, sizeof *s->slot_tile)) ||
         !(s->slot_n = eoi_calloc(ctx, (size_t)s->nslot, sizeof *s->slot_n)) ||
-        !(s->wbuf = eoi_malloc(ctx, (size_t)s->k * BLOCK * ww * sizeof(float))) ||
-        !(s->cbuf = eoi_malloc(ctx, BLOCK * ww)) ||
         !(s->cov_buf = eoi_malloc(ctx, BLOCK * wide * sizeof(float))) ||
         !(s->cov_row = eoi_malloc(ctx, (wide + 2) * sizeof(double))) ||
         !(s->wy = eoi_malloc(ctx, 3 * (size_t)s->th * sizeof(float))) ||
@@ -859,9 +880,9 @@ static void seg_clear(seg *s) {
         eo_ctx_free(s->wctx[w]);
     eoi_free(s->wctx);
     eoi_coverage_free(s->cov);
-    void *bufs[] = {s->bands, s->mul,  s->add,     s->nd,      s->has_nd, s->acc,      s->wsum,
-                    s->bad,   s->read, s->in,      s->out,     s->nod,    s->wbuf,     s->cbuf,
-                    s->wy,    s->wx,   s->cov_row, s->cov_buf, s->slot_n, s->slot_tile};
+    void *bufs[] = {s->bands, s->mul, s->add,     s->nd,      s->has_nd, s->acc,
+                    s->wsum,  s->bad, s->read,    s->in,      s->out,    s->nod,
+                    s->wy,    s->wx,  s->cov_row, s->cov_buf, s->slot_n, s->slot_tile};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         eoi_free(bufs[i]);
 }
@@ -884,13 +905,10 @@ static eo_status plan_window(eo_ctx *ctx, seg *s, const eo_dataset *ds, const eo
     return st;
 }
 
-/* Width of the strip at x of the output window. */
-static int64_t strip_width(const seg *s, int64_t x, int64_t strip) {
-    return s->area.width - x < strip ? s->area.width - x : strip;
-}
-
-/* Segment the column strip s->win: its tile rows, flushing the rows above
- * the next tile row as they become final. */
+/* Segment s->win: its tile rows, flushing the rows above the next tile row
+ * as they become final. The rows go to the COG writers in order, so the
+ * window spans the output's width (memory: the accumulator of tile + 256
+ * rows and the writers' row of tiles, both across the width). */
 static eo_status run_strip(seg *s) {
     size_t cells = (size_t)s->acc_h * (size_t)s->sw;
     memset(s->acc, 0, (size_t)s->k * cells * sizeof *s->acc);
@@ -963,8 +981,6 @@ eo_status eo_segment(eo_ctx *ctx, char **out_json, const char *path, const eo_mo
     seg s = {.ctx = ctx, .ds = ds, .thr = o ? (float)o->threshold : 0.5f};
     eo_model *replanned = NULL;
     char *cpath = NULL;
-    char tp[4200] = "", tc[4200] = "", cp[4200] = "", cc[4200] = "";
-    bool made_cp = false, made_cc = false;
     eo_status st = EO_OK;
     int32_t nsel = o && o->nbands ? o->nbands : ds->band_count;
     if (!(cpath =
@@ -979,24 +995,11 @@ eo_status eo_segment(eo_ctx *ctx, char **out_json, const char *path, const eo_mo
     EOI_TRY(st, plan_input(ctx, &s, ds, o, nsel));
     EOI_TRY(st, plan_model(ctx, &s, &replanned, model, o, nsel));
     EOI_TRY(st, plan_window(ctx, &s, ds, aoi));
-    int64_t strip = eoi_segment_strip_px > 0 ? eoi_segment_strip_px : STRIP;
-    s.sw = s.area.width < strip ? s.area.width : strip;
+    s.sw = s.area.width;
     s.ty = tiles_over(s.area.y, s.area.height, s.th, s.sy, ds->height);
-    for (int64_t x = 0; x < s.area.width; x += strip)
-        s.tiles_total +=
-            s.ty.count *
-            tiles_over(s.area.x + x, strip_width(&s, x, strip), s.tw, s.sx, ds->width).count;
+    s.tiles_total = s.ty.count * tiles_over(s.area.x, s.area.width, s.tw, s.sx, ds->width).count;
     EOI_TRY(st, alloc_buffers(ctx, &s));
-    EOI_TRY(st, eoi_temp_name(ctx, tp, sizeof tp, path));
-    EOI_TRY(st, eoi_temp_name(ctx, tc, sizeof tc, cpath));
-    eoi_gdal_begin(ctx);
-    s.hp = create_tmp(ctx, tp, path, &s, s.k, GDT_Float32, NAN);
-    s.hc = s.hp ? create_tmp(ctx, tc, cpath, &s, 1, GDT_Byte, CLASS_NODATA) : NULL;
-    eoi_gdal_end(ctx);
-    if (!s.hp || !s.hc) {
-        st = eo_ctx_status(ctx);
-        goto done;
-    }
+    EOI_TRY(st, open_outputs(ctx, &s, path, cpath, o));
     eoi_log(ctx, EO_LOG_INFO,
             "segment: %lld x %lld pixels, %lld tiles of %lld x %lld (overlap %lld), batch %d, %d "
             "classes",
@@ -1004,65 +1007,23 @@ eo_status eo_segment(eo_ctx *ctx, char **out_json, const char *path, const eo_mo
             (long long)s.th, (long long)s.tw, (long long)s.oy, (int)s.b, (int)s.k);
     if (s.nworkers > 1)
         blas_single(true);
-    for (int64_t x = 0; x < s.area.width && st == EO_OK; x += strip) {
-        s.win = (eo_window){s.area.x + x, s.area.y, strip_width(&s, x, strip), s.area.height};
-        s.tx = tiles_over(s.win.x, s.win.width, s.tw, s.sx, ds->width);
-        st = run_strip(&s);
-    }
+    s.win = s.area;
+    s.tx = tiles_over(s.win.x, s.win.width, s.tw, s.sx, ds->width);
+    st = run_strip(&s);
     if (s.nworkers > 1)
         blas_single(false);
+    st = eoi_cog_push_close(s.push, st); /* both files in place, or neither */
+    s.push = NULL;
     if (st != EO_OK)
         goto done;
-    eoi_gdal_begin(ctx);
-    bool closed = close_tmp(ctx, s.hp);
-    closed = close_tmp(ctx, s.hc) && closed;
-    s.hp = s.hc = NULL;
-    if (!closed)
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot finish the temporary files: %s", path,
-                      eoi_gdal_msg(ctx, "write error"));
-    eoi_gdal_end(ctx);
-    if (st != EO_OK)
-        goto done;
-    EOI_TRY(st, eoi_temp_name(ctx, cp, sizeof cp, path));
-    EOI_TRY(st, eoi_temp_name(ctx, cc, sizeof cc, cpath));
-    made_cp = true;
-    EOI_TRY(st, to_cog(ctx, cp, tp, false, 0.9, 0.97));
-    made_cc = true;
-    EOI_TRY(st, to_cog(ctx, cc, tc, true, 0.97, 1.0));
-    if (rename(cp, path) != 0) {
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot move the finished file into place: %s", path,
-                      strerror(errno));
-        goto done;
-    }
-    made_cp = false;
-    if (rename(cc, cpath) != 0) {
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot move the finished file into place: %s", cpath,
-                      strerror(errno));
-        unlink(path);
-        goto done;
-    }
-    made_cc = false;
-    if (out_json)
+    if ((st = eoi_progress(ctx, 1.0, "segment")) == EO_OK && out_json)
         st = summary(ctx, out_json, &s, path, cpath);
     if (st != EO_OK) {
         unlink(path);
         unlink(cpath);
     }
 done:
-    if (s.hp || s.hc) {
-        eoi_gdal_begin(ctx);
-        close_tmp(ctx, s.hp);
-        close_tmp(ctx, s.hc);
-        eoi_gdal_end(ctx);
-    }
-    if (tp[0])
-        unlink(tp);
-    if (tc[0])
-        unlink(tc);
-    if (made_cp)
-        unlink(cp);
-    if (made_cc)
-        unlink(cc);
+    eoi_cog_push_close(s.push, st == EO_OK ? EO_E_INTERNAL : st);
     seg_clear(&s);
     eo_model_free(replanned);
     eoi_free(cpath);

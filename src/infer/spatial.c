@@ -75,10 +75,74 @@ static double src_coord(int32_t mode, int64_t xo, int64_t in, int64_t out, doubl
     case EOI_CT_PT_HALF:
         return out > 1 ? ((double)xo + 0.5) / scale - 0.5 : 0.0;
     case EOI_CT_ALIGN:
-        return out > 1 ? (double)xo * (double)(in - 1) / (double)(out - 1) : 0.0;
+        /* ONNX: the resized length is in * scale, fractional when scales
+         * are given (out - 1 when sizes are) */
+        return (double)in * scale > 1.0 ? (double)xo * (double)(in - 1) / ((double)in * scale - 1.0)
+                                        : 0.0;
+    case EOI_CT_TF_NN:
+        return ((double)xo + 0.5) / scale;
     default:
         return (double)xo / scale;
     }
+}
+
+/* Cubic: the 4 source indices (edge-clamped) and weights of output index
+ * xo, ONNX's Keys kernel with coefficient a; with exclude_outside the
+ * weights of taps outside the input are dropped and the rest rescaled. */
+static void cubic_taps(const eoi_node *n, int64_t xo, int64_t in, int64_t out, double scale,
+                       int64_t *idx, double *w) {
+    double c = src_coord(n->coord, xo, in, out, scale), a = n->alpha;
+    double base = floor(c), t = c - base, sum = 0.0;
+    double d[4] = {t + 1.0, t, 1.0 - t, 2.0 - t};
+    for (int i = 0; i < 4; i++) {
+        double x = d[i];
+        w[i] = x <= 1.0 ? ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0
+                        : ((a * x - 5.0 * a) * x + 8.0 * a) * x - 4.0 * a;
+        int64_t k = (int64_t)base - 1 + i;
+        if (n->starts[0] && (k < 0 || k >= in))
+            w[i] = 0.0;
+        sum += w[i];
+        idx[i] = k < 0 ? 0 : k >= in ? in - 1 : k;
+    }
+    if (n->starts[0] && sum != 0.0)
+        for (int i = 0; i < 4; i++)
+            w[i] /= sum;
+}
+
+static eo_status run_cubic(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
+    const eoi_value *x = &V(ex, n->in[0]), *o = &V(ex, n->out[0]);
+    int64_t h = x->dims[2], w = x->dims[3], oh = o->dims[2], ow = o->dims[3];
+    int64_t planes = x->dims[0] * x->dims[1];
+    int64_t *xi = eoi_malloc(ctx, (size_t)(ow + 1) * 4 * (sizeof(int64_t) + sizeof(double)));
+    if (!xi)
+        return EO_E_NOMEM;
+    double *xw = (double *)(void *)(xi + 4 * (ow + 1));
+    for (int64_t ox = 0; ox < ow; ox++)
+        cubic_taps(n, ox, w, ow, n->scale[1], xi + 4 * ox, xw + 4 * ox);
+    const float *in = ex->buf[n->in[0]];
+    float *out = ex->buf[n->out[0]];
+    for (int64_t oy = 0; oy < oh; oy++) {
+        int64_t yi[4];
+        double yw[4];
+        cubic_taps(n, oy, h, oh, n->scale[0], yi, yw);
+        for (int64_t p = 0; p < planes; p++) {
+            const float *src = in + p * h * w;
+            float *dst = out + (p * oh + oy) * ow;
+            for (int64_t ox = 0; ox < ow; ox++) {
+                double acc = 0.0;
+                for (int i = 0; i < 4; i++) {
+                    const float *row = src + yi[i] * w;
+                    double r = 0.0;
+                    for (int j = 0; j < 4; j++)
+                        r += xw[4 * ox + j] * row[xi[4 * ox + j]];
+                    acc += yw[i] * r;
+                }
+                dst[ox] = (float)acc;
+            }
+        }
+    }
+    eoi_free(xi);
+    return EO_OK;
 }
 
 static int64_t nearest_index(int32_t mode, double c, int64_t in) {
@@ -113,6 +177,8 @@ static void linear_coord(double c, int64_t in, int64_t *i0, int64_t *i1, float *
 }
 
 eo_status eoi_run_resize(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
+    if (n->linear == 2)
+        return run_cubic(ctx, ex, n);
     const eoi_value *x = &V(ex, n->in[0]), *o = &V(ex, n->out[0]);
     const eoi_kernels *k = eoi_kernels_get();
     int64_t h = x->dims[2], w = x->dims[3], oh = o->dims[2], ow = o->dims[3];

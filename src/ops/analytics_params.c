@@ -5,6 +5,68 @@
 #include <stdio.h>
 #include <string.h>
 
+const eoi_param eoi_eval_params[] = {
+    {"bands", "string",
+     .desc = "band mapping, e.g. R=3,N=4 (symbols A B G R RE1 RE2 RE3 N N2 WV S1 S2 T T1 T2 or "
+             "long names)"},
+    {"sensor", "string", .choices = "landsat4|landsat5|landsat7|landsat8|landsat9|sentinel2",
+     .desc = "known sensor band layout"},
+    {"constants", "object|string", .desc = "named constants, e.g. {\"L\": 0.5} (CLI: L=0.5,g=2.5)"},
+    {"scale", "number", "1", .desc = "input value * scale + offset before evaluation"},
+    {"offset", "number", "0", .desc = "see scale"},
+    {0},
+};
+
+const eoi_param eoi_stats_params[] = {
+    {"coverage", "boolean", "false",
+     .desc = "weight each pixel by the exact share of its area inside the AOI"},
+    {"all_touched", "boolean", "false",
+     .desc = "include every pixel the AOI touches (instead of the pixel-centre rule)"},
+    {"percentiles", "array", .items = "number", .min = "0", .max = "100",
+     .desc = "percentiles to report, e.g. 10,90"},
+    {"histogram", "integer", "0", "0", "100000",
+     .desc = "histogram bins over [min, max] (0: none)"},
+    {"stats", "array", .choices = "count|nodata_count|pixels|min|max|mean|std|sum|median",
+     .desc = "statistics to report (default all)"},
+    {0},
+};
+
+const eoi_param eoi_eval_out_params[] = {
+    {"out", "string", .desc = "output COG"},
+    {"nodata", "number", "-9999", .desc = "output nodata value"},
+    {0},
+};
+
+const eoi_param eoi_eval_result[] = {
+    {"path", "string", .desc = "the COG written (float32)"},
+    {"index", "string", .desc = "the index's name (when given by name)"},
+    {"expr", "string", .desc = "the expression evaluated"},
+    {"bands", "object", .desc = "band number each symbol or bN was bound to"},
+    {"width", "integer", .desc = "width in pixels"},
+    {"height", "integer", .desc = "height in pixels"},
+    {"dtype", "string", .desc = "float32"},
+    {"nodata", "number", .desc = "its nodata value"},
+    {0},
+};
+
+const eoi_param eoi_stats_result[] = {
+    {"count", "number", .desc = "valid pixels (weights summed with coverage)"},
+    {"nodata_count", "integer", .desc = "nodata pixels inside"},
+    {"pixels", "integer", .desc = "pixels inside"},
+    {"min", "number|null", .desc = "minimum"},
+    {"max", "number|null", .desc = "maximum"},
+    {"mean", "number|null", .desc = "mean"},
+    {"std", "number|null", .desc = "population standard deviation"},
+    {"sum", "number|null", .desc = "sum"},
+    {"median", "number|null", .desc = "median"},
+    {"percentiles", "object", .desc = "(with percentiles) each percentile's value"},
+    {"histogram", "object", .desc = "(with histogram) bin edges and counts"},
+    {"coverage", "string", .desc = "pixel rule: center, all_touched or exact"},
+    {"band", "integer", .desc = "the band summarized (without index or expr)"},
+    {"expr", "string", .desc = "the expression summarized"},
+    {0},
+};
+
 eo_status eoi_ops_expr(eo_ctx *ctx, eo_expr **out, json_object *params) {
     *out = NULL;
     const char *index = eoi_param_str(params, "index", NULL);
@@ -109,6 +171,15 @@ done:
     return st;
 }
 
+eo_status eoi_ops_cog_opts(eo_ctx *ctx, eo_analytics_opts *o, json_object *params) {
+    eo_cog_opts *co = NULL;
+    eo_status st = eoi_cog_opts_from_params(ctx, &co, params);
+    if (st == EO_OK)
+        st = eo_analytics_opts_set_cog_opts(ctx, o, co);
+    eo_cog_opts_free(co);
+    return st;
+}
+
 void eoi_ops_select_stats(json_object *stats, json_object *params) {
     json_object *want;
     if (!json_object_object_get_ex(params, "stats", &want))
@@ -125,53 +196,38 @@ void eoi_ops_select_stats(json_object *stats, json_object *params) {
     }
 }
 
-/* Band numbers an expression was bound to, by symbol ("N": 4) or number. */
-static json_object *bound_bands(eo_ctx *ctx, const eo_expr *e, eo_dataset *ds,
-                                const eo_analytics_opts *o, eo_status *st) {
-    eoi_prog p;
-    if ((*st = eoi_prog_bind(ctx, &p, e, ds, o)) != EO_OK)
-        return NULL;
-    json_object *m = json_object_new_object();
-    for (int32_t k = 0; k < e->ninputs; k++) {
-        char key[16];
-        if (e->inputs[k].sym >= 0)
-            snprintf(key, sizeof key, "%s", eoi_band_syms[e->inputs[k].sym].sym);
-        else
-            snprintf(key, sizeof key, "b%d", (int)e->inputs[k].band);
-        json_object_object_add(m, key, json_object_new_int(p.bands[k]));
-    }
-    eoi_prog_clear(&p);
-    return m;
-}
-
 eo_status eoi_ops_eval_to_file(eo_ctx *ctx, json_object *params, json_object **result) {
     eo_dataset *ds = NULL;
     eo_expr *e = NULL;
     eo_analytics_opts *o = NULL;
+    char *bands = NULL;
     eo_status st = EO_OK;
     const char *out = eoi_param_str(params, "out", "");
     EOI_TRY(st, eoi_ops_expr(ctx, &e, params));
     EOI_TRY(st, eoi_ops_opts(ctx, &o, params));
-    EOI_TRY(st, eo_dataset_open(ctx, &ds, eoi_param_str(params, "src", "")));
-    json_object *bands = bound_bands(ctx, e, ds, o, &st);
-    if (st != EO_OK)
-        goto done;
-    if ((st = eo_expr_write(ctx, ds, e, out, o)) != EO_OK) {
-        json_object_put(bands);
+    EOI_TRY(st, eoi_ops_cog_opts(ctx, o, params));
+    EOI_TRY(st, eoi_param_dataset(ctx, &ds, params, "src"));
+    EOI_TRY(st, eo_expr_bands(ctx, &bands, e, ds, o));
+    EOI_TRY(st, eo_expr_write(ctx, ds, e, out, o));
+    json_object *r = json_object_new_object(), *b = NULL;
+    json_object_object_add(r, "path", json_object_new_string(out));
+    if (eo_expr_index_name(e))
+        json_object_object_add(r, "index", json_object_new_string(eo_expr_index_name(e)));
+    json_object_object_add(r, "expr", json_object_new_string(eo_expr_text(e)));
+    if ((st = eoi_json_parse(ctx, &b, bands, "bands", EO_E_INTERNAL)) != EO_OK) {
+        json_object_put(r);
         goto done;
     }
-    json_object *r = json_object_new_object();
-    json_object_object_add(r, "path", json_object_new_string(out));
-    if (e->index)
-        json_object_object_add(r, "index", json_object_new_string(e->index->name));
-    json_object_object_add(r, "expr", json_object_new_string(e->text));
-    json_object_object_add(r, "bands", bands);
-    json_object_object_add(r, "width", json_object_new_int64(ds->width));
-    json_object_object_add(r, "height", json_object_new_int64(ds->height));
+    json_object_object_add(r, "bands", b);
+    json_object_object_add(r, "width", json_object_new_int64(eo_dataset_width(ds)));
+    json_object_object_add(r, "height", json_object_new_int64(eo_dataset_height(ds)));
     json_object_object_add(r, "dtype", json_object_new_string("float32"));
-    json_object_object_add(r, "nodata", eoi_json_double((float)o->nodata));
+    /* float32 output: the nodata value as it is stored */
+    json_object_object_add(r, "nodata",
+                           eoi_json_double((float)eoi_param_num(params, "nodata", -9999)));
     *result = r;
 done:
+    eo_free(bands);
     eo_dataset_close(ds);
     eo_analytics_opts_free(o);
     eo_expr_free(e);

@@ -3,14 +3,29 @@
 
 #include <ctype.h>
 
+EOI_SETTER_STR(set_crs, eo_geom_opts, eo_geom_opts_set_crs)
+EOI_SETTER_BOOL(set_repair, eo_geom_opts, eo_geom_opts_set_repair)
+EOI_SETTER_BOOL(set_allow_z, eo_geom_opts, eo_geom_opts_set_allow_z)
+
+const eoi_param eoi_aoi_params[] = {
+    {"aoi", "object|string",
+     .desc = "GeoJSON Polygon/MultiPolygon, Feature or FeatureCollection: an object, its text, "
+             "or the path of a file"},
+    {"crs", "string", "\"EPSG:4326\"",
+     .desc = "CRS of the AOI's coordinates when the GeoJSON names none", .set = set_crs},
+    {"repair", "boolean", "false", .desc = "repair an invalid AOI (make-valid) instead of failing",
+     .set = set_repair},
+    {"allow_z", "boolean", "false", .desc = "accept 3D positions and drop the altitude",
+     .set = set_allow_z},
+    {0},
+};
+
 eo_status eoi_param_aoi_value(eo_ctx *ctx, eo_geom **out, json_object *aoi, json_object *params) {
     *out = NULL;
     eo_geom_opts *opts = NULL;
     eo_status st = EO_OK;
     EOI_TRY(st, eo_geom_opts_new(ctx, &opts));
-    EOI_TRY(st, eo_geom_opts_set_crs(ctx, opts, eoi_param_str(params, "crs", "EPSG:4326")));
-    EOI_TRY(st, eo_geom_opts_set_repair(ctx, opts, eoi_param_bool(params, "repair", false)));
-    EOI_TRY(st, eo_geom_opts_set_allow_z(ctx, opts, eoi_param_bool(params, "allow_z", false)));
+    EOI_TRY(st, eoi_params_apply(ctx, eoi_aoi_params, params, opts));
     if (json_object_is_type(aoi, json_type_string)) {
         const char *s = json_object_get_string(aoi);
         const char *p = s;

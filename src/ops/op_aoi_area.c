@@ -25,18 +25,23 @@ done:
     return st;
 }
 
+static const eoi_param result[] = {
+    {"area_km2", "number", .desc = "geodesic area on the WGS 84 ellipsoid, km²"},
+    {"area_m2", "number", .desc = "the same in m²"},
+    {"polygons", "integer", .desc = "number of polygons"},
+    {"vertices", "integer", .desc = "number of vertices"},
+    {"bbox", "array", .items = "number", .desc = "[minx, miny, maxx, maxy] in the AOI's CRS"},
+    {"crs_epsg", "integer|null", .desc = "EPSG code of the AOI's CRS, null when it has none"},
+    {0},
+};
+
 const eoi_op eoi_op_aoi_area = {
     .name = "aoi_area",
     .cli = "area",
     .summary = "Geodesic area (km²) of an area of interest given as GeoJSON",
-    .schema = "{"
-              "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
-              "\"title\": \"aoi_area\","
-              "\"type\": \"object\","
-              "\"properties\": {" EOI_AOI_SCHEMA_PROPS "},"
-              "\"required\": [\"aoi\"],"
-              "\"additionalProperties\": false,"
-              "\"x-positional\": [\"aoi\"]"
-              "}",
+    .shared = {eoi_aoi_params},
+    .positional = "aoi",
+    .required = "aoi",
+    .result = result,
     .run = run_aoi_area,
 };

@@ -2,28 +2,21 @@
  * bands, written as a float32 GeoTIFF. */
 #include "ops_analytics.h"
 
+static const eoi_param params[] = {
+    {"src", "raster", .desc = "input raster"},
+    {"expr", "string", .desc = "expression, e.g. (b4 - b3) / (b4 + b3) or where(N > 0.3, 1, 0)"},
+    {0},
+};
+
 const eoi_op eoi_op_band_math = {
     .name = "band_math",
     .cli = "calc",
     .summary = "Evaluate a band-math expression (b1..bN, band symbols, where/min/max/abs/sqrt/"
-               "clamp) into a float32 GeoTIFF",
-    .schema =
-        "{"
-        "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
-        "\"title\": \"band_math\","
-        "\"type\": \"object\","
-        "\"properties\": {"
-        "\"src\": {\"type\": \"string\", \"minLength\": 1, \"description\": \"input raster\"},"
-        "\"expr\": {\"type\": \"string\", \"minLength\": 1, \"description\": \"expression, "
-        "e.g. (b4 - b3) / (b4 + b3) or where(N > 0.3, 1, 0)\"},"
-        "\"out\": {\"type\": \"string\", \"minLength\": 1, \"description\": \"output "
-        "GeoTIFF\"}," EOI_SCHEMA_EVAL_PROPS
-        "\"nodata\": {\"type\": \"number\", \"default\": -9999, \"description\": \"output "
-        "nodata value\"}"
-        "},"
-        "\"required\": [\"src\", \"expr\", \"out\"],"
-        "\"additionalProperties\": false,"
-        "\"x-positional\": [\"src\", \"expr\", \"out\"]"
-        "}",
+               "clamp) into a float32 COG",
+    .params = params,
+    .shared = {eoi_eval_out_params, eoi_eval_params, eoi_cog_output_params},
+    .positional = "src,expr,out",
+    .required = "src,expr,out",
+    .result = eoi_eval_result,
     .run = eoi_ops_eval_to_file,
 };

@@ -18,6 +18,7 @@ static eo_status run_change(eo_ctx *ctx, json_object *params, json_object **resu
         goto done;
     }
     EOI_TRY(st, eoi_ops_opts(ctx, &o, params));
+    EOI_TRY(st, eoi_ops_cog_opts(ctx, o, params));
     json_object *a;
     if (json_object_object_get_ex(params, "aoi", &a)) {
         EOI_TRY(st, eoi_param_aoi_value(ctx, &aoi, a, params));
@@ -38,42 +39,45 @@ done:
     return st;
 }
 
+static const eoi_param params[] = {
+    {"before", "string", .desc = "raster of the first date (its grid is the output's)"},
+    {"after", "string",
+     .desc = "raster of the second date (resampled bilinearly onto the first's grid if they "
+             "differ)"},
+    {"index", "string", .desc = "index name, e.g. NDVI"},
+    {"expr", "string", .desc = "or a band-math expression"},
+    {"threshold", "number", "0.2", "0", .exclusive_min = true,
+     .desc = "a change above it is a gain, below minus it a loss"},
+    {"out", "string", .desc = "output folder (change.tif, class.tif: COGs)"},
+    {"aoi", "object|string", .desc = "restrict to this GeoJSON AOI (object, text or file)"},
+    {"all_touched", "boolean", "false", .desc = "with an AOI, include every pixel it touches"},
+    {"nodata", "number", "-9999", .desc = "nodata of change.tif"},
+    {0},
+};
+
+static const eoi_param result[] = {
+    {"expr", "string", .desc = "the index's expression"},
+    {"threshold", "number", .desc = "the threshold used"},
+    {"resampled", "boolean", .desc = "whether after was resampled onto before's grid"},
+    {"valid_pixels", "integer", .desc = "pixels valid on both dates"},
+    {"valid_area_m2", "number", .desc = "their area"},
+    {"mean_change", "number|null", .desc = "mean of after - before"},
+    {"changed", "object",
+     .desc = "pixels, area_m2, percent and mean_change of |change| > threshold"},
+    {"classes", "object", .desc = "no_change, gain, loss: pixels, area_m2, percent of each"},
+    {"outputs", "object", .desc = "paths of change (float32) and class (uint8) COGs"},
+    {0},
+};
+
 const eoi_op eoi_op_change_detection = {
     .name = "change_detection",
     .cli = "change",
     .summary = "Change of an index between two dates: change and class rasters, changed area in "
                "m² per class",
-    .schema = "{"
-              "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
-              "\"title\": \"change_detection\","
-              "\"type\": \"object\","
-              "\"properties\": {"
-              "\"before\": {\"type\": \"string\", \"minLength\": 1, \"description\": \"raster of "
-              "the first date (its grid is the output's)\"},"
-              "\"after\": {\"type\": \"string\", \"minLength\": 1, \"description\": \"raster of "
-              "the second date (resampled bilinearly onto the first's grid if they differ)\"},"
-              "\"index\": {\"type\": \"string\", \"minLength\": 1, \"description\": \"index name, "
-              "e.g. NDVI\"},"
-              "\"expr\": {\"type\": \"string\", \"minLength\": 1, \"description\": \"or a "
-              "band-math expression\"},"
-              "\"threshold\": {\"type\": \"number\", \"exclusiveMinimum\": 0, \"default\": 0.2, "
-              "\"description\": \"a change above it is a gain, below minus it a loss\"},"
-              "\"out\": {\"type\": \"string\", \"minLength\": 1, \"description\": \"output folder "
-              "(change.tif, class.tif)\"},"
-              "\"aoi\": {\"type\": [\"object\", \"string\"], \"description\": \"restrict to this "
-              "GeoJSON AOI (object, text or file)\"},"
-              "\"crs\": {\"type\": \"string\", \"default\": \"EPSG:4326\", \"description\": \"CRS "
-              "of the AOI when the GeoJSON names none\"},"
-              "\"repair\": {\"type\": \"boolean\", \"default\": false, \"description\": \"repair "
-              "an invalid AOI\"}," EOI_SCHEMA_EVAL_PROPS
-              "\"all_touched\": {\"type\": \"boolean\", \"default\": false, \"description\": "
-              "\"with an AOI, include every pixel it touches\"},"
-              "\"nodata\": {\"type\": \"number\", \"default\": -9999, \"description\": \"nodata "
-              "of change.tif\"}"
-              "},"
-              "\"required\": [\"before\", \"after\", \"out\"],"
-              "\"additionalProperties\": false,"
-              "\"x-positional\": [\"before\", \"after\"]"
-              "}",
+    .params = params,
+    .shared = {eoi_aoi_params, eoi_eval_params, eoi_cog_output_params},
+    .positional = "before,after",
+    .required = "before,after,out",
+    .result = result,
     .run = run_change,
 };

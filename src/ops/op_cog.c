@@ -7,10 +7,9 @@ static eo_status run_cog(eo_ctx *ctx, json_object *params, json_object **result)
     eo_dataset *ds = NULL;
     eo_cog_opts *o = NULL;
     eo_status st = EO_OK;
-    const char *src = eoi_param_str(params, "src", "");
     const char *out = eoi_param_str(params, "out", "");
     EOI_TRY(st, eoi_cog_opts_from_params(ctx, &o, params));
-    EOI_TRY(st, eo_dataset_open(ctx, &ds, src));
+    EOI_TRY(st, eoi_param_dataset(ctx, &ds, params, "src"));
     EOI_TRY(st, eo_cog_write(ctx, out, ds, o));
     struct stat sb;
     json_object *r = json_object_new_object();
@@ -24,24 +23,27 @@ done:
     return st;
 }
 
+static const eoi_param params[] = {
+    {"src", "raster", .desc = "source raster (any format GDAL reads)"},
+    {"out", "string", .desc = "output .tif (written to a temporary name, then renamed)"},
+    {0},
+};
+
+static const eoi_param result[] = {
+    {"path", "string", .desc = "the COG written"},
+    {"bytes", "integer", .desc = "its size in bytes"},
+    {0},
+};
+
 const eoi_op eoi_op_cog = {
     .name = "cog",
     .cli = "cog",
     .summary = "Write a raster as a Cloud-Optimized GeoTIFF (tiled, compressed, overviews, "
                "statistics)",
-    .schema = "{"
-              "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
-              "\"title\": \"cog\","
-              "\"type\": \"object\","
-              "\"properties\": {"
-              "  \"src\": {\"type\": \"string\", \"minLength\": 1,"
-              "            \"description\": \"source raster (any format GDAL reads)\"},"
-              "  \"out\": {\"type\": \"string\", \"minLength\": 1,"
-              "            \"description\": \"output .tif (written to a temporary name, then "
-              "renamed)\"}," EOI_COG_SCHEMA_PROPS "},"
-              "\"required\": [\"src\", \"out\"],"
-              "\"additionalProperties\": false,"
-              "\"x-positional\": [\"src\", \"out\"]"
-              "}",
+    .params = params,
+    .shared = {eoi_cog_output_params, eoi_nodata_params},
+    .positional = "src,out",
+    .required = "src,out",
+    .result = result,
     .run = run_cog,
 };

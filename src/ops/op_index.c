@@ -1,28 +1,21 @@
 /* op_index.c - operation "index": a catalog index of a raster, written as a
- * float32 GeoTIFF. */
+ * float32 Cloud-Optimized GeoTIFF. */
 #include "ops_analytics.h"
+
+static const eoi_param params[] = {
+    {"src", "raster", .desc = "input raster"},
+    {"index", "string", .desc = "index name (eoproc indices lists them)"},
+    {0},
+};
 
 const eoi_op eoi_op_index = {
     .name = "index",
     .cli = "index",
-    .summary = "Compute a spectral index (NDVI, NDWI, NBR, ...) of a raster into a float32 GeoTIFF",
-    .schema =
-        "{"
-        "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
-        "\"title\": \"index\","
-        "\"type\": \"object\","
-        "\"properties\": {"
-        "\"src\": {\"type\": \"string\", \"minLength\": 1, \"description\": \"input raster\"},"
-        "\"index\": {\"type\": \"string\", \"minLength\": 1, \"description\": \"index name "
-        "(eoproc indices lists them)\"},"
-        "\"out\": {\"type\": \"string\", \"minLength\": 1, \"description\": \"output "
-        "GeoTIFF\"}," EOI_SCHEMA_EVAL_PROPS
-        "\"nodata\": {\"type\": \"number\", \"default\": -9999, \"description\": \"output "
-        "nodata value\"}"
-        "},"
-        "\"required\": [\"src\", \"index\", \"out\"],"
-        "\"additionalProperties\": false,"
-        "\"x-positional\": [\"src\", \"index\", \"out\"]"
-        "}",
+    .summary = "Compute a spectral index (NDVI, NDWI, NBR, ...) of a raster into a float32 COG",
+    .params = params,
+    .shared = {eoi_eval_out_params, eoi_eval_params, eoi_cog_output_params},
+    .positional = "src,index,out",
+    .required = "src,index,out",
+    .result = eoi_eval_result,
     .run = eoi_ops_eval_to_file,
 };

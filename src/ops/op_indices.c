@@ -31,19 +31,28 @@ static eo_status run_indices(eo_ctx *ctx, json_object *params, json_object **res
     return st;
 }
 
+static const eoi_param params[] = {
+    {"name", "string", .desc = "one index only (e.g. NDVI)"},
+    {0},
+};
+
+static const eoi_param result[] = {
+    {"name", "string",
+     .desc = "(with name) the index's name; otherwise the result is an array "
+             "of such objects"},
+    {"long_name", "string", .desc = "what it measures"},
+    {"formula", "string", .desc = "its expression over band symbols"},
+    {"bands", "array", .desc = "band symbols it needs"},
+    {"constants", "object", .desc = "its constants and their defaults"},
+    {"reference", "string", .desc = "where it was published"},
+    {0},
+};
+
 const eoi_op eoi_op_indices = {
     .name = "indices",
     .cli = "indices",
     .summary = "The spectral index catalog: formulas, required bands, constants, references",
-    .schema = "{"
-              "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
-              "\"title\": \"indices\","
-              "\"type\": \"object\","
-              "\"properties\": {"
-              "  \"name\": {\"type\": \"string\", \"description\": \"one index only (e.g. NDVI)\"}"
-              "},"
-              "\"additionalProperties\": false,"
-              "\"x-positional\": []"
-              "}",
+    .params = params,
+    .result = result,
     .run = run_indices,
 };

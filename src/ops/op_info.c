@@ -14,20 +14,40 @@ done:
     return st;
 }
 
+static const eoi_param params[] = {
+    {"path", "raster", .desc = "raster file (any format GDAL reads)"},
+    {0},
+};
+
+static const eoi_param result[] = {
+    {"path", "string", .desc = "the file"},
+    {"driver", "string", .desc = "GDAL driver short name"},
+    {"width", "integer", .desc = "width in pixels"},
+    {"height", "integer", .desc = "height in pixels"},
+    {"band_count", "integer", .desc = "number of bands"},
+    {"bands", "array", .items = "object",
+     .desc = "per band: data type, nodata, colour interpretation, description, statistics"},
+    {"crs", "object|null", .desc = "the CRS: name, EPSG code, WKT, PROJJSON"},
+    {"geotransform", "array", .items = "number", .desc = "GDAL's six geotransform coefficients"},
+    {"pixel_size", "array", .items = "number", .desc = "[x, y] pixel size in CRS units"},
+    {"rotated", "boolean", .desc = "whether the grid is rotated"},
+    {"rotation_deg", "number", .desc = "its rotation"},
+    {"bbox", "array", .items = "number", .desc = "[minx, miny, maxx, maxy] in the raster's CRS"},
+    {"footprint", "object", .desc = "GeoJSON polygon of the raster's extent (EPSG:4326)"},
+    {"bbox_4326", "array", .items = "number", .desc = "the extent in longitude/latitude"},
+    {"overview_count", "integer", .desc = "number of overviews"},
+    {"metadata", "object", .desc = "the default metadata domain"},
+    {"image_structure", "object", .desc = "the IMAGE_STRUCTURE domain (compression, interleave)"},
+    {0},
+};
+
 const eoi_op eoi_op_info = {
     .name = "info",
     .cli = "info",
     .summary = "Metadata of a raster: size, bands, CRS, geotransform, overviews, footprint",
-    .schema = "{"
-              "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
-              "\"title\": \"info\","
-              "\"type\": \"object\","
-              "\"properties\": {"
-              "\"path\": " EOI_SRC_SCHEMA(
-                  "raster file (any format GDAL reads)") "},"
-                                                         "\"required\": [\"path\"],"
-                                                         "\"additionalProperties\": false,"
-                                                         "\"x-positional\": [\"path\"]"
-                                                         "}",
+    .params = params,
+    .positional = "path",
+    .required = "path",
+    .result = result,
     .run = run_info,
 };

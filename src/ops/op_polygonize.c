@@ -94,54 +94,43 @@ done:
     return st;
 }
 
+static const eoi_param params[] = {
+    {"src", "string", .desc = "mask or class raster"},
+    {"out", "string", .desc = "output file (absent: the result holds the GeoJSON)"},
+    {"band", "integer", "1", "1", .desc = "band to polygonize"},
+    {"connectivity", "integer", "4", .choices = "4|8", .desc = "pixel connectivity of a region"},
+    {"no_mask", "boolean", "false", .desc = "polygonize nodata pixels too"},
+    {"simplify", "number", "0", "0", .desc = "topology-preserving simplification tolerance (m)"},
+    {"coverage_simplify", "number", "0", "0",
+     .desc = "coverage-preserving simplification tolerance (m): shared edges stay shared"},
+    {"staircase", "boolean", "false", .desc = "remove pixel staircases"},
+    {"regularize", "boolean", "false", .desc = "regularize building outlines (right angles)"},
+    {"min_area", "number", "0", "0", .desc = "drop polygons below this area (m2)"},
+    {"fill_holes", "number", "0", "0", .desc = "fill holes below this area (m2)"},
+    {"prob", "string", .desc = "probability raster: the mean inside each polygon is its score"},
+    {"prob_band", "integer", "1", "1", .desc = "band of the probability raster"},
+    {"format", "string", "\"geojson\"", .choices = "geojson|gpkg|fgb", .desc = "output format"},
+    {"precision", "integer", .min = "0", .max = "17",
+     .desc = "GeoJSON coordinate decimals (default 7)"},
+    {"native_crs", "boolean", "false", .desc = "coordinates in the raster's CRS, not EPSG:4326"},
+    {"stripe_rows", "integer", "0", "0", .desc = "rows per stripe (0: automatic)"},
+    {0},
+};
+
+static const eoi_param result[] = {
+    {"features", "integer", .desc = "number of polygons"},
+    {"out", "string", .desc = "(with out) the file written"},
+    {"geojson", "object", .desc = "(without out) the FeatureCollection"},
+    {0},
+};
+
 const eoi_op eoi_op_polygonize = {
     .name = "polygonize",
     .cli = "polygonize",
     .summary = "Polygons from a mask or class raster (GeoJSON, GeoPackage, FlatGeobuf)",
-    .schema =
-        "{"
-        "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
-        "\"title\": \"polygonize\","
-        "\"type\": \"object\","
-        "\"properties\": {"
-        "  \"src\": {\"type\": \"string\", \"description\": \"mask or class raster\"},"
-        "  \"out\": {\"type\": \"string\", \"description\": \"output file (absent: the result "
-        "holds the GeoJSON)\"},"
-        "  \"band\": {\"type\": \"integer\", \"minimum\": 1, \"default\": 1,"
-        "            \"description\": \"band to polygonize\"},"
-        "  \"connectivity\": {\"type\": \"integer\", \"enum\": [4, 8], \"default\": 4,"
-        "                    \"description\": \"pixel connectivity of a region\"},"
-        "  \"no_mask\": {\"type\": \"boolean\", \"default\": false,"
-        "               \"description\": \"polygonize nodata pixels too\"},"
-        "  \"simplify\": {\"type\": \"number\", \"minimum\": 0, \"default\": 0,"
-        "                \"description\": \"topology-preserving simplification tolerance (m)\"},"
-        "  \"coverage_simplify\": {\"type\": \"number\", \"minimum\": 0, \"default\": 0,"
-        "       \"description\": \"coverage-preserving simplification tolerance (m): shared "
-        "edges stay shared\"},"
-        "  \"staircase\": {\"type\": \"boolean\", \"default\": false,"
-        "                 \"description\": \"remove pixel staircases\"},"
-        "  \"regularize\": {\"type\": \"boolean\", \"default\": false,"
-        "                  \"description\": \"regularize building outlines (right angles)\"},"
-        "  \"min_area\": {\"type\": \"number\", \"minimum\": 0, \"default\": 0,"
-        "                \"description\": \"drop polygons below this area (m2)\"},"
-        "  \"fill_holes\": {\"type\": \"number\", \"minimum\": 0, \"default\": 0,"
-        "                  \"description\": \"fill holes below this area (m2)\"},"
-        "  \"prob\": {\"type\": \"string\", \"description\": \"probability raster: the mean "
-        "inside each polygon is its score\"},"
-        "  \"prob_band\": {\"type\": \"integer\", \"minimum\": 1, \"default\": 1,"
-        "                 \"description\": \"band of the probability raster\"},"
-        "  \"format\": {\"type\": \"string\", \"enum\": [\"geojson\", \"gpkg\", \"fgb\"],"
-        "              \"default\": \"geojson\", \"description\": \"output format\"},"
-        "  \"precision\": {\"type\": \"integer\", \"minimum\": 0, \"maximum\": 17,"
-        "                 \"description\": \"GeoJSON coordinate decimals (default 7)\"},"
-        "  \"native_crs\": {\"type\": \"boolean\", \"default\": false,"
-        "                  \"description\": \"coordinates in the raster's CRS, not EPSG:4326\"},"
-        "  \"stripe_rows\": {\"type\": \"integer\", \"minimum\": 0, \"default\": 0,"
-        "                   \"description\": \"rows per stripe (0: automatic)\"}"
-        "},"
-        "\"required\": [\"src\"],"
-        "\"additionalProperties\": false,"
-        "\"x-positional\": [\"src\", \"out\"]"
-        "}",
+    .params = params,
+    .positional = "src,out",
+    .required = "src",
+    .result = result,
     .run = run_polygonize,
 };

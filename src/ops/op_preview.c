@@ -52,61 +52,39 @@ done:
     return st;
 }
 
+static const eoi_param params[] = {
+    {"src", "raster", .desc = "raster file (any format GDAL reads)"},
+    {"out", "string", .desc = "output image: .jpg, .png or .webp"},
+    {"size", "integer", "1024", "1", "16384", .desc = "longest side in pixels"},
+    {"bands", "array", .items = "integer", .min = "1", .min_items = 1, .max_items = 3,
+     .desc = "1 band (gray) or 3 (e.g. 3,2,1 for natural colour)"},
+    {"low", "number", "2", "0", "100", .desc = "low percentile of the stretch"},
+    {"high", "number", "98", "0", "100", .desc = "high percentile of the stretch"},
+    {"use_stats", "boolean", "true",
+     .desc = "stretch between the embedded statistics' min and max when the file has them"},
+    {"stretch_8bit", "boolean", "false", .desc = "stretch 8-bit sources too"},
+    {"format", "string", .choices = "png|jpeg|webp",
+     .desc = "image format (default: from the file name)"},
+    {"quality", "integer", .min = "1", .max = "100", .desc = "JPEG / WebP quality (default 75)"},
+    {0},
+};
+
+static const eoi_param result[] = {
+    {"out", "string", .desc = "the image written"},
+    {"format", "string", .desc = "its format"},
+    {"width", "integer", .desc = "its width in pixels"},
+    {"height", "integer", .desc = "its height in pixels"},
+    {"bytes", "integer", .desc = "its size in bytes"},
+    {0},
+};
+
 const eoi_op eoi_op_preview = {
     .name = "preview",
     .cli = "preview",
     .summary = "A contrast-stretched thumbnail of a whole raster (JPEG, PNG or WebP)",
-    .schema =
-        "{"
-        "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
-        "\"title\": \"preview\","
-        "\"type\": \"object\","
-        "\"properties\": {"
-        "\"src\": " EOI_SRC_SCHEMA(
-            "raster file (any format GDAL reads)") ","
-                                                   "  \"out\": {\"type\": \"string\", "
-                                                   "\"minLength\": 1,"
-                                                   "    \"description\": \"output image: .jpg, "
-                                                   ".png or .webp\"},"
-                                                   "  \"size\": {\"type\": \"integer\", "
-                                                   "\"minimum\": 1, \"maximum\": 16384,"
-                                                   "    \"default\": 1024, \"description\": "
-                                                   "\"longest side in pixels\"},"
-                                                   "  \"bands\": {\"type\": \"array\", \"items\": "
-                                                   "{\"type\": \"integer\","
-                                                   "    \"minimum\": 1}, \"minItems\": 1, "
-                                                   "\"maxItems\": 3,"
-                                                   "    \"description\": \"1 band (gray) or 3 "
-                                                   "(e.g. 3,2,1 for natural colour)\"},"
-                                                   "  \"low\": {\"type\": \"number\", \"minimum\": "
-                                                   "0, \"maximum\": 100, \"default\": 2,"
-                                                   "    \"description\": \"low percentile of the "
-                                                   "stretch\"},"
-                                                   "  \"high\": {\"type\": \"number\", "
-                                                   "\"minimum\": 0, \"maximum\": 100,"
-                                                   "    \"default\": 98, \"description\": \"high "
-                                                   "percentile of the stretch\"},"
-                                                   "  \"use_stats\": {\"type\": \"boolean\", "
-                                                   "\"default\": true,"
-                                                   "    \"description\": \"stretch between the "
-                                                   "embedded statistics' min and max "
-                                                   "when the file has them\"},"
-                                                   "  \"stretch_8bit\": {\"type\": \"boolean\", "
-                                                   "\"default\": false,"
-                                                   "    \"description\": \"stretch 8-bit sources "
-                                                   "too\"},"
-                                                   "  \"format\": {\"type\": \"string\", \"enum\": "
-                                                   "[\"png\", \"jpeg\", \"webp\"],"
-                                                   "    \"description\": \"image format (default: "
-                                                   "from the file name)\"},"
-                                                   "  \"quality\": {\"type\": \"integer\", "
-                                                   "\"minimum\": 1, \"maximum\": 100,"
-                                                   "    \"description\": \"JPEG / WebP quality "
-                                                   "(default 75)\"}"
-                                                   "},"
-                                                   "\"required\": [\"src\", \"out\"],"
-                                                   "\"additionalProperties\": false,"
-                                                   "\"x-positional\": [\"src\", \"out\"]"
-                                                   "}",
+    .params = params,
+    .positional = "src,out",
+    .required = "src,out",
+    .result = result,
     .run = run_preview,
 };

@@ -1,6 +1,7 @@
 /* op_segment.c - operation "segment": run an ONNX segmentation model over a
  * raster in overlapping tiles (eo_segment) and write probability and class
  * COGs. */
+#include "cog_params.h"
 #include "ops_int.h"
 
 #include "../infer/infer_int.h"
@@ -96,6 +97,7 @@ done:
 
 static eo_status run_segment(eo_ctx *ctx, json_object *params, json_object **result) {
     eo_segment_opts *o = NULL;
+    eo_cog_opts *co = NULL;
     eo_dataset *ds = NULL;
     eo_geom *aoi = NULL;
     eo_model *m = NULL;
@@ -104,6 +106,8 @@ static eo_status run_segment(eo_ctx *ctx, json_object *params, json_object **res
     json_object *v = NULL;
     EOI_TRY(st, eo_segment_opts_new(ctx, &o));
     EOI_TRY(st, set_opts(ctx, o, params));
+    EOI_TRY(st, eoi_cog_opts_from_params(ctx, &co, params));
+    EOI_TRY(st, eo_segment_opts_set_cog_opts(ctx, o, co));
     if (json_object_object_get_ex(params, "aoi", &v) && v)
         EOI_TRY(st, eoi_param_aoi_value(ctx, &aoi, v, params));
     EOI_TRY(st, eoi_param_dataset(ctx, &ds, params, "src"));
@@ -125,78 +129,62 @@ done:
     eo_geom_free(aoi);
     eo_dataset_close(ds);
     eo_segment_opts_free(o);
+    eo_cog_opts_free(co);
     return st;
 }
+
+static const eoi_param params[] = {
+    {"model", "string", .desc = "ONNX model: N x C x H x W in, N x classes x H x W out"},
+    {"src", "raster", .desc = "source raster"},
+    {"out", "string", .desc = "probability COG (float32, one band per class)"},
+    {"classes", "string",
+     .desc = "class COG (uint8; default: OUT with _classes before its extension)"},
+    {"tile", "integer", .min = "8", .max = "8192",
+     .desc = "tile size in pixels (default 512, or the model's fixed input size)"},
+    {"overlap", "integer", "64", "0", "4096",
+     .desc = "overlap of neighbouring tiles in pixels (at most half the tile)"},
+    {"batch", "integer", .min = "1", .max = "256",
+     .desc = "tiles per model run (default: the model's fixed batch, else 2)"},
+    {"bands", "array", .items = "integer", .min = "1",
+     .desc = "source bands fed to the model, in order (default: all)"},
+    {"scale", "number|string", "1", .desc = "input scale, a number or a fraction such as 1/255"},
+    {"mean", "array", .items = "number",
+     .desc = "per-band mean subtracted after scaling (one value, or one per band)"},
+    {"std", "array", .items = "number",
+     .desc = "per-band standard deviation divided by (one value, or one per band)"},
+    {"threshold", "number", "0.5", "0", "1",
+     .desc = "probability threshold of a one-channel model's class raster"},
+    {"activation", "string", "\"auto\"", .choices = "auto|none|sigmoid|softmax",
+     .desc = "output to probabilities (auto: none if the model ends in a sigmoid or softmax)"},
+    {0},
+};
+
+static const eoi_param result[] = {
+    {"probabilities", "string", .desc = "the probability COG"},
+    {"classes", "string", .desc = "the class COG"},
+    {"width", "integer", .desc = "width in pixels"},
+    {"height", "integer", .desc = "height in pixels"},
+    {"window", "array", .items = "integer",
+     .desc = "[x, y, width, height] of the source read (the AOI's, with one)"},
+    {"classes_count", "integer", .desc = "number of classes"},
+    {"activation", "string", .desc = "the activation applied"},
+    {"tile", "integer", .desc = "tile size used"},
+    {"overlap", "integer", .desc = "overlap used"},
+    {"batch", "integer", .desc = "batch used"},
+    {"tiles", "integer", .desc = "tiles in the area"},
+    {"tiles_run", "integer", .desc = "tiles run through the model (tiles with data)"},
+    {0},
+};
 
 const eoi_op eoi_op_segment = {
     .name = "segment",
     .cli = "segment",
     .summary = "Run an ONNX segmentation model over a raster in overlapping tiles: probability "
                "and class COGs",
-    .schema =
-        "{"
-        "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
-        "\"title\": \"segment\","
-        "\"type\": \"object\","
-        "\"properties\": {"
-        "  \"model\": {\"type\": \"string\", \"minLength\": 1,"
-        "              \"description\": \"ONNX model: N x C x H x W in, N x classes x H x W "
-        "out\"},"
-        "  \"src\": " EOI_SRC_SCHEMA(
-            "source raster") ","
-                             "  \"out\": {\"type\": \"string\", \"minLength\": 1,"
-                             "            \"description\": \"probability COG (float32, one band "
-                             "per class)\"},"
-                             "  \"classes\": {\"type\": \"string\", \"minLength\": 1,"
-                             "                \"description\": \"class COG (uint8; default: OUT "
-                             "with _classes before "
-                             "its extension)\"},"
-                             "  \"tile\": {\"type\": \"integer\", \"minimum\": 8, \"maximum\": "
-                             "8192,"
-                             "             \"description\": \"tile size in pixels (default 512, or "
-                             "the model's fixed "
-                             "input size)\"},"
-                             "  \"overlap\": {\"type\": \"integer\", \"minimum\": 0, \"maximum\": "
-                             "4096, \"default\": 64,"
-                             "                \"description\": \"overlap of neighbouring tiles in "
-                             "pixels (at most half "
-                             "the tile)\"},"
-                             "  \"batch\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": "
-                             "256,"
-                             "              \"description\": \"tiles per model run (default: the "
-                             "model's fixed batch, "
-                             "else 2)\"},"
-                             "  \"bands\": {\"type\": \"array\", \"items\": {\"type\": "
-                             "\"integer\", \"minimum\": 1},"
-                             "              \"description\": \"source bands fed to the model, in "
-                             "order (default: "
-                             "all)\"},"
-                             "  \"scale\": {\"type\": [\"number\", \"string\"], \"default\": 1,"
-                             "              \"description\": \"input scale, a number or a fraction "
-                             "such as 1/255\"},"
-                             "  \"mean\": {\"type\": \"array\", \"items\": {\"type\": \"number\"},"
-                             "             \"description\": \"per-band mean subtracted after "
-                             "scaling (one value, or "
-                             "one per band)\"},"
-                             "  \"std\": {\"type\": \"array\", \"items\": {\"type\": \"number\"},"
-                             "            \"description\": \"per-band standard deviation divided "
-                             "by (one value, or "
-                             "one per band)\"},"
-                             "  \"threshold\": {\"type\": \"number\", \"minimum\": 0, \"maximum\": "
-                             "1, \"default\": 0.5,"
-                             "                  \"description\": \"probability threshold of a "
-                             "one-channel model's "
-                             "class raster\"},"
-                             "  \"activation\": {\"type\": \"string\","
-                             "                   \"enum\": [\"auto\", \"none\", \"sigmoid\", "
-                             "\"softmax\"],"
-                             "                   \"default\": \"auto\", \"description\": \"output "
-                             "to probabilities "
-                             "(auto: none if the model ends in a sigmoid or "
-                             "softmax)\"}," EOI_AOI_SCHEMA_PROPS "},"
-                             "\"required\": [\"model\", \"src\", \"out\"],"
-                             "\"additionalProperties\": false,"
-                             "\"x-positional\": [\"model\", \"src\", \"out\"]"
-                             "}",
+    .params = params,
+    .shared = {eoi_aoi_params, eoi_cog_output_params},
+    .positional = "model,src,out",
+    .required = "model,src,out",
+    .result = result,
     .run = run_segment,
 };

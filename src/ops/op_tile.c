@@ -4,6 +4,7 @@
 #include "tiles_param.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
 static eo_status run_tile(eo_ctx *ctx, json_object *params, json_object **result) {
     int32_t z = (int32_t)eoi_param_int(params, "z", 0);
@@ -16,6 +17,7 @@ static eo_status run_tile(eo_ctx *ctx, json_object *params, json_object **result
     eo_dataset *ds = NULL;
     eo_tile_opts *opts = NULL;
     eo_raster *r = NULL;
+    eo_cog_opts *co = NULL;
     void *bytes = NULL;
     size_t size = 0;
     eo_status st = EO_OK;
@@ -24,8 +26,12 @@ static eo_status run_tile(eo_ctx *ctx, json_object *params, json_object **result
     EOI_TRY(st, eoi_tile_opts_from_params(ctx, &opts, params));
     EOI_TRY(st, eoi_param_dataset(ctx, &ds, params, "src"));
     EOI_TRY(st, eo_tile_read(ctx, &r, ds, z, x, y, opts));
-    if (strcmp(format, "tif") == 0) {
-        EOI_TRY(st, eo_raster_write(ctx, r, out, NULL));
+    if (strcmp(format, "tif") == 0) { /* a COG, as every raster written */
+        struct stat sb;
+        EOI_TRY(st, eo_cog_opts_new(ctx, &co));
+        EOI_TRY(st, eo_cog_opts_set_blocksize(ctx, co, eo_raster_width(r) <= 256 ? 256 : 512));
+        EOI_TRY(st, eo_cog_write_raster(ctx, out, r, co));
+        size = stat(out, &sb) == 0 ? (size_t)sb.st_size : 0;
     } else {
         EOI_TRY(st, eo_raster_encode(ctx, &bytes, &size, r, format,
                                      (int32_t)eoi_param_int(params, "quality", 0)));
@@ -44,44 +50,41 @@ static eo_status run_tile(eo_ctx *ctx, json_object *params, json_object **result
     *result = res;
 done:
     eo_free(bytes);
+    eo_cog_opts_free(co);
     eo_raster_free(r);
     eo_tile_opts_free(opts);
     eo_dataset_close(ds);
     return st;
 }
 
+static const eoi_param params[] = {
+    {"src", "raster", .desc = "raster file (any format GDAL reads, any CRS)"},
+    {"z", "integer", .min = "0", .max = "30", .desc = "zoom"},
+    {"x", "integer", .min = "0", .desc = "column"},
+    {"y", "integer", .min = "0", .desc = "row (in scheme order)"},
+    {"out", "string", .desc = "output file: .png, .jpg, .webp or .tif"},
+    {0},
+};
+
+static const eoi_param result[] = {
+    {"z", "integer", .desc = "zoom"},
+    {"x", "integer", .desc = "column"},
+    {"y", "integer", .desc = "row (XYZ)"},
+    {"out", "string", .desc = "the file written"},
+    {"format", "string", .desc = "its image format"},
+    {"bytes", "integer", .desc = "its size in bytes"},
+    {"bounds_3857", "array", .items = "number", .desc = "the tile's bounds in EPSG:3857"},
+    {0},
+};
+
 const eoi_op eoi_op_tile = {
     .name = "tile",
     .cli = "tile",
     .summary = "Render web-mercator tile Z/X/Y of any raster to PNG, JPEG, WebP or GeoTIFF",
-    .schema =
-        "{"
-        "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
-        "\"title\": \"tile\","
-        "\"type\": \"object\","
-        "\"properties\": {"
-        "\"src\": " EOI_SRC_SCHEMA(
-            "raster file (any format GDAL reads, any CRS)") ","
-                                                            "  \"z\": {\"type\": \"integer\", "
-                                                            "\"minimum\": 0, \"maximum\": 30,"
-                                                            "    \"description\": \"zoom\"},"
-                                                            "  \"x\": {\"type\": \"integer\", "
-                                                            "\"minimum\": 0, \"description\": "
-                                                            "\"column\"},"
-                                                            "  \"y\": {\"type\": \"integer\", "
-                                                            "\"minimum\": 0,"
-                                                            "    \"description\": \"row (in scheme "
-                                                            "order)\"},"
-                                                            "  \"out\": {\"type\": \"string\", "
-                                                            "\"minLength\": 1,"
-                                                            "    \"description\": \"output file: "
-                                                            ".png, .jpg, .webp or "
-                                                            ".tif\"}," EOI_TILE_SCHEMA_PROPS "},"
-                                                            "\"required\": [\"src\", \"z\", \"x\", "
-                                                            "\"y\", \"out\"],"
-                                                            "\"additionalProperties\": false,"
-                                                            "\"x-positional\": [\"src\", \"z\", "
-                                                            "\"x\", \"y\", \"out\"]"
-                                                            "}",
+    .params = params,
+    .shared = {eoi_tile_params},
+    .positional = "src,z,x,y,out",
+    .required = "src,z,x,y,out",
+    .result = result,
     .run = run_tile,
 };

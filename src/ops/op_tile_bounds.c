@@ -44,24 +44,32 @@ static eo_status run_tile_bounds(eo_ctx *ctx, json_object *params, json_object *
     return EO_OK;
 }
 
+static const eoi_param params[] = {
+    {"tile", "string", .desc = "Z/X/Y (e.g. 12/1525/2110) or a QuadKey (e.g. 0231)"},
+    {"scheme", "string", "\"xyz\"", .choices = "xyz|tms",
+     .desc = "row order of Y: xyz (row 0 at the north) or tms (row 0 at the south)"},
+    {0},
+};
+
+static const eoi_param result[] = {
+    {"z", "integer", .desc = "zoom"},
+    {"x", "integer", .desc = "column"},
+    {"y", "integer", .desc = "row, XYZ (row 0 at the north)"},
+    {"tms_y", "integer", .desc = "row, TMS (row 0 at the south)"},
+    {"quadkey", "string", .desc = "Bing QuadKey"},
+    {"bounds_3857", "array", .items = "number", .desc = "[minx, miny, maxx, maxy], EPSG:3857"},
+    {"bounds_4326", "array", .items = "number", .desc = "[west, south, east, north], EPSG:4326"},
+    {"resolution_m", "number", .desc = "metres per pixel of a 256-pixel tile at the equator"},
+    {0},
+};
+
 const eoi_op eoi_op_tile_bounds = {
     .name = "tile_bounds",
     .cli = "tile-bounds",
     .summary = "Bounds (EPSG:3857 and EPSG:4326), QuadKey and TMS row of a web-mercator tile",
-    .schema = "{"
-              "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
-              "\"title\": \"tile_bounds\","
-              "\"type\": \"object\","
-              "\"properties\": {"
-              "  \"tile\": {\"type\": \"string\", \"minLength\": 1,"
-              "    \"description\": \"Z/X/Y (e.g. 12/1525/2110) or a QuadKey (e.g. 0231)\"},"
-              "  \"scheme\": {\"type\": \"string\", \"enum\": [\"xyz\", \"tms\"],"
-              "    \"default\": \"xyz\", \"description\": \"row order of Y: xyz (row 0 at the "
-              "north) or tms (row 0 at the south)\"}"
-              "},"
-              "\"required\": [\"tile\"],"
-              "\"additionalProperties\": false,"
-              "\"x-positional\": [\"tile\"]"
-              "}",
+    .params = params,
+    .positional = "tile",
+    .required = "tile",
+    .result = result,
     .run = run_tile_bounds,
 };

@@ -62,27 +62,32 @@ done:
     return st;
 }
 
+static const eoi_param params[] = {
+    {"zoom", "integer", .min = "0", .max = "30", .desc = "zoom level"},
+    {"max_zoom", "integer", .min = "0", .max = "30",
+     .desc = "last zoom level of a range starting at zoom"},
+    {"scheme", "string", "\"xyz\"", .choices = "xyz|tms",
+     .desc = "row order of the Y values returned"},
+    {"quadkeys", "boolean", "false", .desc = "also list the tiles' QuadKeys"},
+    {0},
+};
+
+static const eoi_param result[] = {
+    {"count", "integer", .desc = "number of tiles"},
+    {"scheme", "string", .desc = "row order of the Y values"},
+    {"tiles", "array", .items = "array", .desc = "[z, x, y] of each tile"},
+    {"quadkeys", "array", .desc = "(with quadkeys) the QuadKey of each tile"},
+    {0},
+};
+
 const eoi_op eoi_op_tiles_cover = {
     .name = "tiles_cover",
     .cli = "cover",
     .summary = "The web-mercator tiles z/x/y (and QuadKeys) that cover an AOI at a zoom",
-    .schema = "{"
-              "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
-              "\"title\": \"tiles_cover\","
-              "\"type\": \"object\","
-              "\"properties\": {" EOI_AOI_SCHEMA_PROPS ","
-              "  \"zoom\": {\"type\": \"integer\", \"minimum\": 0, \"maximum\": 30,"
-              "    \"description\": \"zoom level\"},"
-              "  \"max_zoom\": {\"type\": \"integer\", \"minimum\": 0, \"maximum\": 30,"
-              "    \"description\": \"last zoom level of a range starting at zoom\"},"
-              "  \"scheme\": {\"type\": \"string\", \"enum\": [\"xyz\", \"tms\"],"
-              "    \"default\": \"xyz\", \"description\": \"row order of the Y values returned\"},"
-              "  \"quadkeys\": {\"type\": \"boolean\", \"default\": false,"
-              "    \"description\": \"also list the tiles' QuadKeys\"}"
-              "},"
-              "\"required\": [\"aoi\", \"zoom\"],"
-              "\"additionalProperties\": false,"
-              "\"x-positional\": [\"aoi\"]"
-              "}",
+    .params = params,
+    .shared = {eoi_aoi_params},
+    .positional = "aoi",
+    .required = "aoi,zoom",
+    .result = result,
     .run = run_tiles_cover,
 };

@@ -1,7 +1,7 @@
 /* op_tiles_read.c - operation "tiles_read": a region of a tile pyramid (a
  * folder or an MBTiles file) at one zoom, read as a raster in EPSG:3857
  * (eo_dataset_open_tiles) and written as a Cloud-Optimized GeoTIFF. */
-#include "ops_int.h"
+#include "cog_params.h"
 
 #include <string.h>
 #include <sys/stat.h>
@@ -58,8 +58,7 @@ static eo_status run_tiles_read(eo_ctx *ctx, json_object *params, json_object **
     EOI_TRY(st, eo_tilesrc_opts_set_corrupt_as_missing(
                     ctx, o, eoi_param_bool(params, "corrupt_as_missing", false)));
     EOI_TRY(st, eo_dataset_open_tiles(ctx, &ds, eoi_param_str(params, "src", ""), o));
-    EOI_TRY(st, eo_cog_opts_new(ctx, &co));
-    EOI_TRY(st, eo_cog_opts_set_compress(ctx, co, eoi_param_str(params, "compress", "zstd")));
+    EOI_TRY(st, eoi_cog_opts_from_params(ctx, &co, params));
     EOI_TRY(st, eo_cog_write(ctx, out, ds, co));
     EOI_TRY(st, eo_dataset_tiles_info(ctx, &info, ds));
     json_object *r = NULL;
@@ -86,42 +85,57 @@ done:
     return st;
 }
 
+static const eoi_param params[] = {
+    {"src", "string",
+     .desc = "folder of {z}/{x}/{y}.png|jpg|webp tiles (or {quadkey}.ext), or an MBTiles file"},
+    {"out", "string", .desc = "output COG (written to a temporary name, then renamed)"},
+    {"zoom", "integer", .min = "0", .max = "30",
+     .desc = "zoom of the tiles read (the raster has its resolution)"},
+    {"bbox", "array", .items = "number", .min_items = 4, .max_items = 4,
+     .desc = "extent xmin,ymin,xmax,ymax in --crs (EPSG:4326 or EPSG:3857)"},
+    {"scheme", "string", "\"xyz\"", .choices = "xyz|tms|quadkey",
+     .desc = "row order / naming of a folder"},
+    {"tile_size", "integer", "256", "1", "4096", .desc = "tile size in pixels"},
+    {"bands", "integer", "4", "1", "4", .desc = "4 RGBA, 3 RGB (nodata 0), 2 gray + alpha, 1 gray"},
+    {"corrupt_as_missing", "boolean", "false",
+     .desc = "read tiles that cannot be decoded as missing"},
+    {0},
+};
+
+static const eoi_param result[] = {
+    {"out", "string", .desc = "the COG written (EPSG:3857)"},
+    {"bytes", "integer", .desc = "its size in bytes"},
+    {"width", "integer", .desc = "width in pixels"},
+    {"height", "integer", .desc = "height in pixels"},
+    {"geotransform", "array", .items = "number", .desc = "its geotransform"},
+    {"source", "string", .desc = "the tile source"},
+    {"kind", "string", .desc = "folder or mbtiles"},
+    {"zoom", "integer", .desc = "zoom read"},
+    {"scheme", "string", .desc = "row order / naming"},
+    {"tile_size", "integer", .desc = "tile size"},
+    {"x_min", "integer", .desc = "first tile column"},
+    {"y_min", "integer", .desc = "first tile row"},
+    {"x_max", "integer", .desc = "last tile column"},
+    {"y_max", "integer", .desc = "last tile row"},
+    {"missing", "integer", .desc = "tiles absent from the source"},
+    {"corrupt", "integer", .desc = "tiles that could not be decoded"},
+    {"decoded", "integer", .desc = "tiles decoded"},
+    {"cache_hits", "integer", .desc = "tile cache hits"},
+    {"cache_bytes", "integer", .desc = "bytes in the tile cache"},
+    {"cache_max_bytes", "integer", .desc = "the cache's limit"},
+    {"last_error", "string|null", .desc = "the last tile error, if any"},
+    {0},
+};
+
 const eoi_op eoi_op_tiles_read = {
     .name = "tiles_read",
     .cli = "tiles-read",
     .summary = "Read a region of a tile pyramid (folder or MBTiles) at a zoom into a COG in "
                "EPSG:3857",
-    .schema = "{"
-              "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
-              "\"title\": \"tiles_read\","
-              "\"type\": \"object\","
-              "\"properties\": {"
-              "  \"src\": {\"type\": \"string\", \"minLength\": 1,"
-              "    \"description\": \"folder of {z}/{x}/{y}.png|jpg|webp tiles (or {quadkey}.ext), "
-              "or an MBTiles file\"},"
-              "  \"out\": {\"type\": \"string\", \"minLength\": 1,"
-              "    \"description\": \"output COG (written to a temporary name, then renamed)\"},"
-              "  \"zoom\": {\"type\": \"integer\", \"minimum\": 0, \"maximum\": 30,"
-              "    \"description\": \"zoom of the tiles read (the raster has its resolution)\"},"
-              "  \"bbox\": {\"type\": \"array\", \"items\": {\"type\": \"number\"}, "
-              "\"minItems\": 4, \"maxItems\": 4,"
-              "    \"description\": \"extent xmin,ymin,xmax,ymax in --crs (EPSG:4326 or "
-              "EPSG:3857)\"},"
-              "  " EOI_AOI_SCHEMA_PROPS ","
-              "  \"scheme\": {\"type\": \"string\", \"enum\": [\"xyz\", \"tms\", \"quadkey\"],"
-              "    \"default\": \"xyz\", \"description\": \"row order / naming of a folder\"},"
-              "  \"tile_size\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 4096, "
-              "\"default\": 256, \"description\": \"tile size in pixels\"},"
-              "  \"bands\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 4, \"default\": 4,"
-              "    \"description\": \"4 RGBA, 3 RGB (nodata 0), 2 gray + alpha, 1 gray\"},"
-              "  \"corrupt_as_missing\": {\"type\": \"boolean\", \"default\": false,"
-              "    \"description\": \"read tiles that cannot be decoded as missing\"},"
-              "  \"compress\": {\"type\": \"string\", \"enum\": [\"zstd\", \"deflate\", \"lzw\", "
-              "\"none\"], \"default\": \"zstd\", \"description\": \"COG compression\"}"
-              "},"
-              "\"required\": [\"src\", \"out\", \"zoom\"],"
-              "\"additionalProperties\": false,"
-              "\"x-positional\": [\"src\", \"out\"]"
-              "}",
+    .params = params,
+    .shared = {eoi_aoi_params, eoi_cog_output_params},
+    .positional = "src,out",
+    .required = "src,out,zoom",
+    .result = result,
     .run = run_tiles_read,
 };

@@ -94,36 +94,34 @@ done:
     return st;
 }
 
+static const eoi_param params[] = {
+    {"items", "array", .items = "string|object", .min_items = 1, .max_items = 100000,
+     .desc = "rasters with their dates: FILE@YYYY-MM-DD, or {path, date}"},
+    {"index", "string", .desc = "index name, e.g. NDVI"},
+    {"expr", "string", .desc = "or a band-math expression"},
+    {"point", "array", .items = "number", .min_items = 2, .max_items = 2,
+     .desc = "LON,LAT in EPSG:4326"},
+    {"aoi", "object|string",
+     .desc = "GeoJSON AOI (object, text or file): zonal statistics per date"},
+    {0},
+};
+
+static const eoi_param result[] = {
+    {"index", "string", .desc = "the index's name (when given by name)"},
+    {"expr", "string", .desc = "the expression evaluated"},
+    {"series", "array", .items = "object",
+     .desc = "per date, sorted: date, path and value (point) or stats (AOI)"},
+    {0},
+};
+
 const eoi_op eoi_op_time_series = {
     .name = "time_series",
     .cli = "series",
     .summary = "An index per date at a point or over an AOI (zonal statistics), sorted by date",
-    .schema =
-        "{"
-        "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
-        "\"title\": \"time_series\","
-        "\"type\": \"object\","
-        "\"properties\": {"
-        "\"items\": {\"type\": \"array\", \"minItems\": 1, \"maxItems\": 100000, "
-        "\"items\": {\"type\": [\"string\", \"object\"]}, \"description\": \"rasters with "
-        "their dates: FILE@YYYY-MM-DD, or {path, date}\"},"
-        "\"index\": {\"type\": \"string\", \"minLength\": 1, \"description\": \"index name, "
-        "e.g. NDVI\"},"
-        "\"expr\": {\"type\": \"string\", \"minLength\": 1, \"description\": \"or a "
-        "band-math expression\"},"
-        "\"point\": {\"type\": \"array\", \"items\": {\"type\": \"number\"}, \"minItems\": 2, "
-        "\"maxItems\": 2, \"description\": \"LON,LAT in EPSG:4326\"},"
-        "\"aoi\": {\"type\": [\"object\", \"string\"], \"description\": \"GeoJSON AOI "
-        "(object, text or file): zonal statistics per date\"}," EOI_SCHEMA_EVAL_PROPS
-            EOI_SCHEMA_STATS_PROPS
-        "\"crs\": {\"type\": \"string\", \"default\": \"EPSG:4326\", \"description\": \"CRS "
-        "of the AOI when the GeoJSON names none\"},"
-        "\"repair\": {\"type\": \"boolean\", \"default\": false, \"description\": \"repair "
-        "an invalid AOI\"}"
-        "},"
-        "\"required\": [\"items\"],"
-        "\"additionalProperties\": false,"
-        "\"x-positional\": [\"items\"]"
-        "}",
+    .params = params,
+    .shared = {eoi_eval_params, eoi_stats_params, eoi_aoi_params},
+    .positional = "items",
+    .required = "items",
+    .result = result,
     .run = run_series,
 };

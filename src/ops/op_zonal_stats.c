@@ -77,9 +77,10 @@ static eo_status run_zonal(eo_ctx *ctx, json_object *params, json_object **resul
         EOI_TRY(st, one_zone(ctx, &r, ds, aoi, e, o, params));
     }
     if (e)
-        json_object_object_add(r, "expr", json_object_new_string(e->text));
+        json_object_object_add(r, "expr", json_object_new_string(eo_expr_text(e)));
     else
-        json_object_object_add(r, "band", json_object_new_int(o->band));
+        json_object_object_add(r, "band",
+                               json_object_new_int((int)eoi_param_int(params, "band", 1)));
     *result = r;
     r = NULL;
 done:
@@ -91,36 +92,34 @@ done:
     return st;
 }
 
+static const eoi_param params[] = {
+    {"src", "string", .desc = "input raster"},
+    {"aoi", "object|string",
+     .desc = "GeoJSON Polygon/MultiPolygon, Feature or FeatureCollection (statistics per "
+             "feature): an object, its text, or a file"},
+    {"index", "string", .desc = "summarize this index"},
+    {"expr", "string", .desc = "summarize this band-math expression"},
+    {"band", "integer", "1", "1", .desc = "summarize this band (without index or expr)"},
+    {0},
+};
+
+static const eoi_param result[] = {
+    {"features", "array", .items = "object",
+     .desc = "(for a FeatureCollection) per feature: id, properties and stats; otherwise the "
+             "result holds the statistics fields themselves"},
+    {0},
+};
+
 const eoi_op eoi_op_zonal_stats = {
     .name = "zonal_stats",
     .cli = "zonal",
     .summary = "Statistics of a band or an index over an AOI or each feature of a "
                "FeatureCollection (centre rule or exact coverage weights)",
-    .schema =
-        "{"
-        "\"$schema\": \"https://json-schema.org/draft/2020-12/schema\","
-        "\"title\": \"zonal_stats\","
-        "\"type\": \"object\","
-        "\"properties\": {"
-        "\"src\": {\"type\": \"string\", \"minLength\": 1, \"description\": \"input raster\"},"
-        "\"aoi\": {\"type\": [\"object\", \"string\"], \"description\": \"GeoJSON Polygon/"
-        "MultiPolygon, Feature or FeatureCollection (statistics per feature): an object, "
-        "its text, or a file\"},"
-        "\"index\": {\"type\": \"string\", \"minLength\": 1, \"description\": \"summarize "
-        "this index\"},"
-        "\"expr\": {\"type\": \"string\", \"minLength\": 1, \"description\": \"summarize "
-        "this band-math expression\"},"
-        "\"band\": {\"type\": \"integer\", \"minimum\": 1, \"default\": 1, \"description\": "
-        "\"summarize this band (without index or expr)\"}," EOI_SCHEMA_EVAL_PROPS
-            EOI_SCHEMA_STATS_PROPS
-        "\"crs\": {\"type\": \"string\", \"default\": \"EPSG:4326\", \"description\": \"CRS "
-        "of the AOI when the GeoJSON names none\"},"
-        "\"repair\": {\"type\": \"boolean\", \"default\": false, \"description\": \"repair "
-        "an invalid AOI instead of failing\"}"
-        "},"
-        "\"required\": [\"src\", \"aoi\"],"
-        "\"additionalProperties\": false,"
-        "\"x-positional\": [\"src\", \"aoi\"]"
-        "}",
+    .params = params,
+    .shared = {eoi_eval_params, eoi_stats_params, eoi_aoi_params},
+    .positional = "src,aoi",
+    .required = "src,aoi",
+    .result = result,
+    .shared_result = eoi_stats_result,
     .run = run_zonal,
 };

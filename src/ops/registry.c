@@ -1,5 +1,7 @@
-/* registry.c - eo_ops_list, eo_op_schema, eo_op_run. */
-#include "op_list.h"
+/* registry.c - eo_ops_list, eo_op_schema, eo_op_result_schema, eo_op_run. */
+#include "ops_int.h"
+
+#include "op_list.h" /* generated: every eoi_op_* */
 
 #include <stdio.h>
 #include <string.h>
@@ -22,17 +24,6 @@ static eo_status unknown_op(eo_ctx *ctx, const char *name) {
     return eoi_fail(ctx, EO_E_OP_UNKNOWN, "unknown operation '%.100s' (known: %s)", name, known);
 }
 
-/* The descriptor's schema, parsed. A malformed built-in schema is a bug. */
-static eo_status op_schema(eo_ctx *ctx, const eoi_op *op, json_object **out) {
-    eo_status st = eoi_json_parse(ctx, out, op->schema, "schema", EO_E_INTERNAL);
-    if (st == EO_OK && !json_object_is_type(*out, json_type_object)) {
-        json_object_put(*out);
-        *out = NULL;
-        return eoi_fail(ctx, EO_E_INTERNAL, "schema of %s is not an object", op->name);
-    }
-    return st;
-}
-
 eo_status eo_ops_list(eo_ctx *ctx, char **out_json) {
     EOI_CHECK_ARG(ctx, out_json);
     *out_json = NULL;
@@ -51,7 +42,9 @@ eo_status eo_ops_list(eo_ctx *ctx, char **out_json) {
     return st;
 }
 
-eo_status eo_op_schema(eo_ctx *ctx, const char *name, char **out_json) {
+/* One of op's schemas, as JSON text. */
+static eo_status dump_schema(eo_ctx *ctx, const char *name, char **out_json,
+                             eo_status (*make)(eo_ctx *, const eoi_op *, json_object **)) {
     EOI_CHECK_ARG(ctx, out_json);
     *out_json = NULL;
     EOI_CHECK_ARG(ctx, name);
@@ -59,11 +52,19 @@ eo_status eo_op_schema(eo_ctx *ctx, const char *name, char **out_json) {
     if (!op)
         return unknown_op(ctx, name);
     json_object *schema = NULL;
-    eo_status st = op_schema(ctx, op, &schema);
+    eo_status st = make(ctx, op, &schema);
     if (st == EO_OK)
         st = eoi_json_dump(ctx, out_json, schema, false);
     json_object_put(schema);
     return st;
+}
+
+eo_status eo_op_schema(eo_ctx *ctx, const char *name, char **out_json) {
+    return dump_schema(ctx, name, out_json, eoi_op_param_schema);
+}
+
+eo_status eo_op_result_schema(eo_ctx *ctx, const char *name, char **out_json) {
+    return dump_schema(ctx, name, out_json, eoi_op_result_schema);
 }
 
 eo_status eo_op_run(eo_ctx *ctx, const char *name, const char *params_json, char **out_json) {
@@ -76,7 +77,7 @@ eo_status eo_op_run(eo_ctx *ctx, const char *name, const char *params_json, char
     json_object *schema = NULL, *params = NULL, *result = NULL;
     eo_status st = EO_OK;
     EOI_TRY(st, eoi_check_cancel(ctx));
-    EOI_TRY(st, op_schema(ctx, op, &schema));
+    EOI_TRY(st, eoi_op_param_schema(ctx, op, &schema));
     if (!params_json || !*params_json)
         params_json = "{}";
     EOI_TRY(st, eoi_json_parse(ctx, &params, params_json, "parameters", EO_E_PARAM));

@@ -4,22 +4,41 @@
 #include <string.h>
 #include <strings.h>
 
+EOI_SETTER_INT(set_size, eo_tile_opts, eo_tile_opts_set_size)
+
+static eo_status set_resampling(eo_ctx *ctx, void *o, json_object *v) {
+    return eo_tile_opts_set_resampling(ctx, o, eo_resampling_from_name(json_object_get_string(v)));
+}
+
+static eo_status set_bands(eo_ctx *ctx, void *o, json_object *v) {
+    int32_t b[4];
+    int32_t n = (int32_t)json_object_array_length(v);
+    for (int32_t i = 0; i < n && i < 4; i++)
+        b[i] = json_object_get_int(json_object_array_get_idx(v, (size_t)i));
+    return eo_tile_opts_set_bands(ctx, o, b, n);
+}
+
+const eoi_param eoi_tile_params[] = {
+    {"size", "integer", "256", .choices = "256|512", .desc = "tile size in pixels",
+     .set = set_size},
+    {"resampling", "string", "\"bilinear\"",
+     .choices = "nearest|bilinear|cubic|average|mode|lanczos",
+     .desc = "resampling from the source (or the overview chosen)", .set = set_resampling},
+    {"bands", "array", .items = "integer", .min = "1", .min_items = 1, .max_items = 4,
+     .desc = "source bands to render, e.g. 3,2,1 (default: 1 or 1,2,3)", .set = set_bands},
+    {"format", "string", .choices = "png|jpeg|webp|tif",
+     .desc = "image format (default: from the file name, else png)"},
+    {"quality", "integer", .min = "1", .max = "100", .desc = "JPEG / WebP quality (default 75)"},
+    {"scheme", "string", "\"xyz\"", .choices = "xyz|tms",
+     .desc = "row order: xyz (row 0 at the north) or tms (row 0 at the south)"},
+    {0},
+};
+
 eo_status eoi_tile_opts_from_params(eo_ctx *ctx, eo_tile_opts **out, json_object *params) {
     eo_tile_opts *o = NULL;
     eo_status st = EO_OK;
     EOI_TRY(st, eo_tile_opts_new(ctx, &o));
-    EOI_TRY(st, eo_tile_opts_set_size(ctx, o, (int32_t)eoi_param_int(params, "size", 256)));
-    EOI_TRY(st,
-            eo_tile_opts_set_resampling(
-                ctx, o, eo_resampling_from_name(eoi_param_str(params, "resampling", "bilinear"))));
-    json_object *bands;
-    if (json_object_object_get_ex(params, "bands", &bands)) {
-        int32_t b[4];
-        int32_t n = (int32_t)json_object_array_length(bands);
-        for (int32_t i = 0; i < n && i < 4; i++)
-            b[i] = json_object_get_int(json_object_array_get_idx(bands, (size_t)i));
-        EOI_TRY(st, eo_tile_opts_set_bands(ctx, o, b, n));
-    }
+    EOI_TRY(st, eoi_params_apply(ctx, eoi_tile_params, params, o));
     *out = o;
     o = NULL;
 done:

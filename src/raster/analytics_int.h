@@ -134,7 +134,11 @@ struct eo_analytics_opts {
     const eo_geom *aoi;
     bool has_point;
     double lon, lat;
+    eo_cog_opts *cog; /* options of the COGs written, or NULL: defaults */
 };
+/* The COG options of an analysis output in buf (the caller's without a
+ * nodata of their own: the output's is the analysis's), or NULL. */
+const eo_cog_opts *eoi_analytics_cog_opts(const eo_analytics_opts *opts, eo_cog_opts *buf);
 /* Bind e to ds: every band reference to a band of ds (index.BandMissing
  * naming a symbol no rule finds), every constant to a value. */
 eo_status eoi_prog_bind(eo_ctx *ctx, eoi_prog *out, const eo_expr *e, eo_dataset *ds,
@@ -143,7 +147,7 @@ eo_status eoi_prog_bind(eo_ctx *ctx, eoi_prog *out, const eo_expr *e, eo_dataset
 eo_status eoi_prog_band(eo_ctx *ctx, eoi_prog *out, eo_dataset *ds, int32_t band,
                         const eo_analytics_opts *opts);
 
-/* ---- the strip runner (strips.c) ----------------------------------------- */
+/* ---- the window reader and the strip runner (strips.c) ------------------- */
 /* A source: a GDAL-openable path and the bands read from it as float32,
  * with nodata turned into NaN and value * scale + offset applied. */
 typedef struct eoi_source {
@@ -153,30 +157,37 @@ typedef struct eoi_source {
     float scale, offset;
 } eoi_source;
 
-/* Called per strip with the strip's window and the float32 planes of all
+/* Windows of one or more sources read as float32 planes by up to 64
+ * workers, each with its own GDAL handles and buffers (made on its first
+ * window, reused for the next ones). srcs must outlive the reader; area is
+ * the part of the sources that will be read (checked against each). */
+typedef struct eoi_reader eoi_reader;
+eo_status eoi_reader_new(eo_ctx *ctx, eoi_reader **out, const eoi_source *srcs, int32_t nsrc,
+                         const eo_window *area);
+void eoi_reader_free(eoi_reader *r);
+/* Planes of all the sources' bands, in order. */
+int32_t eoi_reader_planes(const eoi_reader *r);
+/* Read window win (pixels of the sources) on worker's handles: *planes
+ * receives the planes (the worker's, valid until its next read), each
+ * win->width * win->height samples. Never two calls at once for one
+ * worker; does not touch a context: on failure writes a message into err
+ * and returns the status. */
+eo_status eoi_reader_read(eoi_reader *r, int32_t worker, const eo_window *win,
+                          float *const **planes, char *err, size_t errcap);
+
+/* Called per window with the window and the float32 planes of all
  * sources' bands (in order), each win->width * win->height samples. On
  * failure write a message into err (errcap bytes) and return the status. */
 typedef eo_status (*eoi_strip_fn)(void *user, int32_t worker, const eo_window *win,
                                   float *const *planes, char *err, size_t errcap);
-/* Run fn over area (a window of every source) in strips of strip_rows rows
- * on the context's threads, each worker with its own GDAL handles.
- * *nworkers (may be NULL) receives the worker count the caller sizes its
- * per-worker state by before the run: call eoi_strips_workers first. */
+/* Run fn over area (a window of every source) in windows of strip_rows
+ * rows and a few hundred thousand pixels, on the context's threads, for
+ * results kept in memory (rasters written to files go through the COG
+ * writer, which pulls windows from a reader itself). Workers number
+ * eoi_strips_workers(): callers size their per-worker state by it. */
 eo_status eoi_strips_run(eo_ctx *ctx, const eoi_source *srcs, int32_t nsrc, const eo_window *area,
                          int64_t strip_rows, eoi_strip_fn fn, void *user, const char *stage);
 int32_t eoi_strips_workers(eo_ctx *ctx, const eo_window *area, int64_t strip_rows);
-
-/* A float32 GeoTIFF (or uint8) written strip by strip from workers: opened
- * on a temporary name, written under a lock, renamed by _finish. */
-typedef struct eoi_out_tif eoi_out_tif;
-eo_status eoi_out_tif_open(eo_ctx *ctx, eoi_out_tif **out, const char *path, int64_t width,
-                           int64_t height, eo_dtype dt, const double gt[6], const char *wkt,
-                           double nodata);
-/* Thread-safe; err receives a message on failure. */
-eo_status eoi_out_tif_write(eoi_out_tif *t, const eo_window *win, const void *buf, char *err,
-                            size_t errcap);
-/* Close and rename into place (st == EO_OK), or close and remove. */
-eo_status eoi_out_tif_finish(eo_ctx *ctx, eoi_out_tif *t, eo_status st);
 
 /* ---- AOI coverage (coverage.c) ------------------------------------------- */
 /* An AOI prepared for per-pixel inclusion on a raster grid: its rings in

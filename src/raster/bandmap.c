@@ -38,6 +38,7 @@ void eo_analytics_opts_free(eo_analytics_opts *o) {
     eoi_free(o->percentiles);
     eoi_free(o->bands);
     eoi_free(o->sensor);
+    eo_cog_opts_free(o->cog);
     eoi_free(o);
 }
 

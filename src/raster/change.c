@@ -2,9 +2,12 @@
  * after dataset, the after resampled onto the before's grid when the grids
  * differ (a bilinear warped VRT in /vsimem/), change = after - before,
  * classes by a threshold, and the changed area in m² per class. Both output
- * rasters are streamed window by window and appear only when both are
- * complete. */
+ * rasters are COGs filled together in one pass (the COG writer pulls one
+ * tile column of a row of tiles at a time from the window reader) and
+ * appear only when both are complete. */
 #include "analytics_int.h"
+
+#include "../cog/cog_int.h"
 
 #include "geom_int.h"
 
@@ -25,6 +28,7 @@
 #define CLASS_GAIN 1
 #define CLASS_LOSS 2
 #define CLASS_NODATA 255
+#define MAX_WORKERS 64
 
 typedef struct cacc {
     double w[3];   /* weight per class */
@@ -48,8 +52,8 @@ typedef struct cjob {
     double threshold_d;
     const double *row_area; /* m² of a pixel per row of the area, or NULL */
     eo_window area;
-    eoi_out_tif *tif_change, *tif_class;
-    cworker *w;
+    eoi_reader *rd;
+    cworker *w; /* MAX_WORKERS */
     int32_t nw;
 } cjob;
 
@@ -76,12 +80,19 @@ static float *scratch_for(const eoi_prog *p, float **slot) {
     return *slot;
 }
 
-static eo_status change_cb(void *user, int32_t worker, const eo_window *win, float *const *planes,
-                           char *err, size_t errcap) {
+/* Fill a window (pixels of the area) of both outputs: outs[0] the change
+ * (float32), outs[1] the class (uint8). */
+static eo_status change_fill(void *user, int32_t worker, const eo_window *ow,
+                             const eoi_cog_out *outs, char *err, size_t errcap) {
     cjob *j = user;
     cworker *z = &j->w[worker];
-    size_t n = (size_t)win->width * (size_t)win->height;
-    if (!cgrow(z, n, win->width) || !scratch_for(&j->pb, &z->scratch_b) ||
+    eo_window win = {j->area.x + ow->x, j->area.y + ow->y, ow->width, ow->height};
+    size_t n = (size_t)win.width * (size_t)win.height;
+    float *const *planes = NULL;
+    eo_status st = eoi_reader_read(j->rd, worker, &win, &planes, err, errcap);
+    if (st != EO_OK)
+        return st;
+    if (!cgrow(z, n, win.width) || !scratch_for(&j->pb, &z->scratch_b) ||
         !scratch_for(&j->pa, &z->scratch_a)) {
         snprintf(err, errcap, "out of memory (change detection of %zu pixels)", n);
         return EO_E_NOMEM;
@@ -89,33 +100,31 @@ static eo_status change_cb(void *user, int32_t worker, const eo_window *win, flo
     eoi_prog_eval(&j->pb, (const float *const *)planes, n, z->vb, z->scratch_b);
     eoi_prog_eval(&j->pa, (const float *const *)planes + j->pb.ninputs, n, z->va, z->scratch_a);
     if (j->cov)
-        eoi_coverage_compute(j->cov, win, j->mode, z->wts, z->row);
+        eoi_coverage_compute(j->cov, &win, j->mode, z->wts, z->row);
     float t = j->threshold, nd = j->pb.nodata;
-    for (int64_t y = 0; y < win->height; y++) {
-        double pa = j->row_area ? j->row_area[win->y - j->area.y + y] : 0;
-        for (int64_t x = 0; x < win->width; x++) {
-            size_t i = (size_t)y * (size_t)win->width + (size_t)x;
+    for (int64_t y = 0; y < win.height; y++) {
+        double pa = j->row_area ? j->row_area[win.y - j->area.y + y] : 0;
+        float *ch = (float *)(outs[0].buf + (size_t)y * outs[0].line_bytes);
+        uint8_t *cl = outs[1].buf + (size_t)y * outs[1].line_bytes;
+        for (int64_t x = 0; x < win.width; x++) {
+            size_t i = (size_t)y * (size_t)win.width + (size_t)x;
             float w = j->cov ? z->wts[i] : 1.0f;
             float d = z->va[i] - z->vb[i];
-            if (!(w > 0) || isnan(d)) {
-                z->va[i] = nd;
-                z->cls[i] = CLASS_NODATA;
+            /* the evaluations mark nodata with the output nodata value */
+            if (!(w > 0) || z->va[i] == nd || z->vb[i] == nd || isnan(d)) {
+                ch[x] = nd;
+                cl[x] = CLASS_NODATA;
                 continue;
             }
             int c = d > t ? CLASS_GAIN : d < -t ? CLASS_LOSS : CLASS_NONE;
-            z->va[i] = d;
-            z->cls[i] = (uint8_t)c;
+            ch[x] = d;
+            cl[x] = (uint8_t)c;
             z->acc.w[c] += w;
             z->acc.a[c] += w * pa;
             z->acc.sum[c] += (double)w * d;
         }
     }
-    /* the outputs cover the area only */
-    eo_window ow = {win->x - j->area.x, win->y - j->area.y, win->width, win->height};
-    eo_status st = eoi_out_tif_write(j->tif_change, &ow, z->va, err, errcap);
-    if (st == EO_OK)
-        st = eoi_out_tif_write(j->tif_class, &ow, z->cls, err, errcap);
-    return st;
+    return EO_OK;
 }
 
 /* Whether two datasets share a grid (size, geotransform, CRS). */
@@ -292,6 +301,57 @@ static void free_workers(cjob *j, int32_t nw) {
     j->w = NULL;
 }
 
+/* The class raster's colour table: grey no change, green gain, red loss,
+ * transparent nodata. */
+static GDALColorTableH class_colors(void) {
+    GDALColorTableH t = GDALCreateColorTable(GPI_RGB);
+    static const GDALColorEntry e[] = {
+        {200, 200, 200, 255}, {26, 150, 65, 255}, {215, 25, 28, 255}};
+    for (int i = 0; t && i < 3; i++)
+        GDALSetColorEntry(t, i, &e[i]);
+    GDALColorEntry none = {0, 0, 0, 0};
+    if (t)
+        GDALSetColorEntry(t, CLASS_NODATA, &none);
+    return t;
+}
+
+/* change.tif and class.tif in one pass over the sources. */
+static eo_status write_outputs(eo_ctx *ctx, cjob *j, const eo_dataset *before, const double gt[6],
+                               const char *pc, const char *pk, const eo_analytics_opts *opts) {
+    static const char *const names[] = {"CLASS_0=no_change", "CLASS_1=gain", "CLASS_2=loss", NULL};
+    char *desc_change[1] = {"change"}, *desc_class[1] = {"class"};
+    eoi_cog_pull dc = {.width = j->area.width,
+                       .height = j->area.height,
+                       .bands = 1,
+                       .dtype = EO_DT_F32,
+                       .has_gt = before->has_gt,
+                       .wkt = before->wkt,
+                       .nodata = j->pb.nodata,
+                       .has_nodata = 1,
+                       .descriptions = desc_change};
+    memcpy(dc.gt, gt, sizeof dc.gt);
+    eoi_cog_pull dk = dc;
+    dk.dtype = EO_DT_U8;
+    dk.nodata = CLASS_NODATA;
+    dk.descriptions = desc_class;
+    dk.categorical = true;
+    dk.band_items = names;
+    eoi_gdal_begin(ctx);
+    dk.color_table = class_colors();
+    eoi_gdal_end(ctx);
+    if (!dk.color_table)
+        return eoi_fail(ctx, EO_E_NOMEM, "out of memory (a colour table)");
+    eo_cog_opts cbuf, kbuf;
+    const eo_cog_opts *co = eoi_analytics_cog_opts(opts, &cbuf);
+    const eo_cog_opts *ko = eoi_cog_class_opts(co, &kbuf);
+    const char *paths[2] = {pc, pk};
+    const eoi_cog_pull *descs[2] = {&dc, &dk};
+    const eo_cog_opts *os[2] = {co, ko};
+    eo_status st = eoi_cog_write_many(ctx, 2, paths, descs, os, change_fill, j, "change");
+    GDALDestroyColorTable(dk.color_table);
+    return st;
+}
+
 eo_status eo_change_detect(eo_ctx *ctx, char **out_json, eo_dataset *before, eo_dataset *after,
                            const eo_expr *e, const char *out_dir, const eo_analytics_opts *opts) {
     EOI_CHECK_ARG(ctx, out_json);
@@ -357,50 +417,34 @@ eo_status eo_change_detect(eo_ctx *ctx, char **out_json, eo_dataset *before, eo_
     gt[3] = g[3] + (double)j.area.x * g[4] + (double)j.area.y * g[5];
     gt[4] = g[4];
     gt[5] = g[5];
-    EOI_TRY(st, eoi_out_tif_open(ctx, &j.tif_change, pc, j.area.width, j.area.height, EO_DT_F32,
-                                 before->has_gt ? gt : NULL, before->wkt, j.pb.nodata));
-    st = eoi_out_tif_open(ctx, &j.tif_class, pk, j.area.width, j.area.height, EO_DT_U8,
-                          before->has_gt ? gt : NULL, before->wkt, CLASS_NODATA);
-    if (st == EO_OK) {
-        nw = eoi_strips_workers(ctx, &j.area, 256);
-        if (!(j.w = eoi_calloc(ctx, (size_t)nw, sizeof *j.w)))
-            st = EO_E_NOMEM;
-        j.nw = nw;
+    eoi_source src[2] = {
+        {.path = before->source,
+         .nbands = j.pb.ninputs,
+         .bands = j.pb.bands,
+         .scale = j.pb.scale,
+         .offset = j.pb.offset},
+        {.path = after_path,
+         .nbands = j.pa.ninputs,
+         .bands = j.pa.bands,
+         .scale = j.pa.scale,
+         .offset = j.pa.offset},
+    };
+    EOI_TRY(st, eoi_reader_new(ctx, &j.rd, src, 2, &j.area));
+    nw = MAX_WORKERS;
+    if (!(j.w = eoi_calloc(ctx, (size_t)nw, sizeof *j.w))) {
+        st = EO_E_NOMEM;
+        goto done;
     }
-    if (st == EO_OK) {
-        eoi_source src[2] = {
-            {.path = before->source,
-             .nbands = j.pb.ninputs,
-             .bands = j.pb.bands,
-             .scale = j.pb.scale,
-             .offset = j.pb.offset},
-            {.path = after_path,
-             .nbands = j.pa.ninputs,
-             .bands = j.pa.bands,
-             .scale = j.pa.scale,
-             .offset = j.pa.offset},
-        };
-        st = eoi_strips_run(ctx, src, 2, &j.area, 256, change_cb, &j, "change");
-    }
-    if (st == EO_OK)
-        r = change_json(&j, e->text, pc, pk, resampled);
-    st = eoi_out_tif_finish(ctx, j.tif_class, st);
-    j.tif_class = NULL;
-    eo_status st2 = eoi_out_tif_finish(ctx, j.tif_change, st);
-    j.tif_change = NULL;
-    if (st == EO_OK && st2 != EO_OK) {
-        unlink(pk);
-        st = st2;
-    }
-    if (st == EO_OK)
-        st = eoi_json_dump(ctx, out_json, r, false);
-    if (st != EO_OK && r) {
+    j.nw = nw;
+    EOI_TRY(st, write_outputs(ctx, &j, before, gt, pc, pk, opts));
+    r = change_json(&j, e->text, pc, pk, resampled);
+    st = eoi_json_dump(ctx, out_json, r, false);
+    if (st != EO_OK) {
         unlink(pc);
         unlink(pk);
     }
 done:
-    eoi_out_tif_finish(ctx, j.tif_class, st == EO_OK ? EO_E_INTERNAL : st);
-    eoi_out_tif_finish(ctx, j.tif_change, st == EO_OK ? EO_E_INTERNAL : st);
+    eoi_reader_free(j.rd);
     json_object_put(r);
     free_workers(&j, nw);
     if (vsi[0])

@@ -328,6 +328,12 @@ eo_status eo_read_opts_set_resampling(eo_ctx *ctx, eo_read_opts *o, int32_t meth
     return EO_OK;
 }
 
+eo_status eo_read_opts_set_masks(eo_ctx *ctx, eo_read_opts *o, int32_t on) {
+    EOI_CHECK_ARG(ctx, o);
+    o->masks = on ? 1 : 0;
+    return EO_OK;
+}
+
 /* ---- read -------------------------------------------------------------- */
 
 struct read_progress {
@@ -388,6 +394,7 @@ struct read_plan {
     int level; /* -1 = full resolution */
     GDALRIOResampleAlg alg;
     eo_dtype out_dt;
+    int masks; /* read the mask bands */
 };
 
 /* Read one band into dst (ow x oh samples of out_dt); tmp, when needed for
@@ -399,10 +406,12 @@ static eo_status read_band(eo_ctx *ctx, const eo_dataset *ds, const struct read_
         GDALGetRasterBand(pl->level < 0 && reduced && ds->h_full ? ds->h_full : ds->h, b);
     if (band && pl->level >= 0)
         band = GDALGetOverview(band, pl->level);
+    if (band && pl->masks)
+        band = GDALGetMaskBand(band);
     if (!band)
         return eoi_fail(ctx, EO_E_IO_READ, "%s: band %d (overview %d) cannot be opened: %s",
                         pl->path, (int)b, pl->level, eoi_gdal_msg(ctx, "GDAL error"));
-    eo_dtype src_dt = ds->dtypes[b - 1];
+    eo_dtype src_dt = pl->masks ? EO_DT_U8 : ds->dtypes[b - 1];
     GDALDataType gdt;
     void *buf;
     bool convert = false;
@@ -490,7 +499,8 @@ static eo_status read_window(eo_ctx *ctx, eo_raster **out, eo_dataset *ds, const
     struct read_plan pl = {.path = ds->path, .ww = win->width, .wh = win->height};
     pl.ow = opts && opts->out_width ? opts->out_width : win->width;
     pl.oh = opts && opts->out_height ? opts->out_height : win->height;
-    pl.out_dt = opts && opts->dtype ? opts->dtype : ds->dtypes[first - 1];
+    pl.masks = opts && opts->masks;
+    pl.out_dt = opts && opts->dtype ? opts->dtype : pl.masks ? EO_DT_U8 : ds->dtypes[first - 1];
     if (pl.out_dt == EO_DT_UNKNOWN)
         return eoi_fail(
             ctx, EO_E_UNSUPPORTED,
@@ -507,7 +517,7 @@ static eo_status read_window(eo_ctx *ctx, eo_raster **out, eo_dataset *ds, const
     EOI_TRY(st, eoi_check_raster_size(ctx, &nbytes, pl.ow, pl.oh, nb, esize, ds->path));
 
     bool resampled = pl.ow != pl.ww || pl.oh != pl.wh;
-    for (int32_t i = 0; resampled && method != EO_RESAMPLE_NEAREST && i < nb; i++)
+    for (int32_t i = 0; resampled && !pl.masks && method != EO_RESAMPLE_NEAREST && i < nb; i++)
         if (ds->dtypes[(bands ? bands[i] : i + 1) - 1] == EO_DT_I8) {
             st = eoi_fail(ctx, EO_E_UNSUPPORTED,
                           "%s: band %d holds signed bytes, which GDAL %s resamples only with "
@@ -554,7 +564,7 @@ static eo_status read_window(eo_ctx *ctx, eo_raster **out, eo_dataset *ds, const
     }
     EOI_TRY(st, eo_raster_new(ctx, &r, pl.ow, pl.oh, nb, pl.out_dt));
     bool need_tmp = pl.out_dt == EO_DT_I8;
-    for (int32_t i = 0; i < nb && !need_tmp; i++)
+    for (int32_t i = 0; i < nb && !need_tmp && !pl.masks; i++)
         need_tmp = ds->dtypes[(bands ? bands[i] : i + 1) - 1] == EO_DT_I8;
     if (need_tmp && !(tmp = eoi_malloc(ctx, (size_t)pl.ow * (size_t)pl.oh * sizeof(double)))) {
         st = eo_ctx_status(ctx) == EO_E_LIMIT ? EO_E_LIMIT : EO_E_NOMEM;
@@ -573,7 +583,7 @@ static eo_status read_window(eo_ctx *ctx, eo_raster **out, eo_dataset *ds, const
     EOI_TRY(st, eoi_raster_set_wkt(ctx, r, ds->wkt));
     int has_nd = 0;
     double nd = nodata_of(b1, ds->dtypes[first - 1], &has_nd);
-    if (has_nd) {
+    if (has_nd && !pl.masks) {
         r->nodata = nd;
         r->has_nodata = 1;
     }

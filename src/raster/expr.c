@@ -493,6 +493,30 @@ eo_status eo_expr_from_index(eo_ctx *ctx, eo_expr **out, const char *name) {
 
 const char *eo_expr_text(const eo_expr *e) { return e ? e->text : ""; }
 
+const char *eo_expr_index_name(const eo_expr *e) { return e && e->index ? e->index->name : NULL; }
+
+eo_status eo_expr_bands(eo_ctx *ctx, char **out_json, const eo_expr *e, eo_dataset *ds,
+                        const eo_analytics_opts *opts) {
+    EOI_CHECK_ARG(ctx, out_json);
+    *out_json = NULL;
+    EOI_CHECK_ARG(ctx, e && ds);
+    eoi_prog p;
+    EOI_TRY_RET(eoi_prog_bind(ctx, &p, e, ds, opts));
+    json_object *m = json_object_new_object();
+    for (int32_t k = 0; k < e->ninputs; k++) {
+        char key[16];
+        if (e->inputs[k].sym >= 0)
+            snprintf(key, sizeof key, "%s", eoi_band_syms[e->inputs[k].sym].sym);
+        else
+            snprintf(key, sizeof key, "b%d", (int)e->inputs[k].band);
+        json_object_object_add(m, key, json_object_new_int(p.bands[k]));
+    }
+    eoi_prog_clear(&p);
+    eo_status st = eoi_json_dump(ctx, out_json, m, false);
+    json_object_put(m);
+    return st;
+}
+
 /* ---- evaluation -------------------------------------------------------- */
 
 #define VALID(x) ((x) - (x) == 0.0f) /* false for NaN and inf */

@@ -51,6 +51,20 @@ static json_object *band_nodata(GDALRasterBandH band, eo_dtype dt) {
     return has ? json_num(v) : NULL;
 }
 
+/* The NAME=VALUE items of a metadata domain (NULL: the default one). */
+static json_object *md_object(GDALMajorObjectH h, const char *domain) {
+    json_object *o = json_object_new_object();
+    char **md = GDALGetMetadata(h, domain);
+    for (int i = 0; md && md[i]; i++) {
+        char *key = NULL;
+        const char *val = CPLParseNameValue(md[i], &key);
+        if (key)
+            put(o, key, json_str(val));
+        CPLFree(key);
+    }
+    return o;
+}
+
 static json_object *band_info(const eo_dataset *ds, int b) {
     GDALRasterBandH band = GDALGetRasterBand(ds->h, b);
     json_object *o = json_object_new_object();
@@ -88,6 +102,11 @@ static json_object *band_info(const eo_dataset *ds, int b) {
     double offset = GDALGetRasterOffset(band, &has);
     if (has)
         put(o, "offset", json_num(offset));
+    /* GMF_ALL_VALID 1, GMF_PER_DATASET 2, GMF_ALPHA 4, GMF_NODATA 8 */
+    put(o, "mask_flags", json_object_new_int(GDALGetMaskFlags(band)));
+    put(o, "metadata", md_object(band, NULL));
+    const char *unit = GDALGetRasterUnitType(band);
+    put(o, "units", json_str(unit));
     return o;
 }
 
@@ -108,6 +127,12 @@ static json_object *crs_info(eo_ctx *ctx, const eo_dataset *ds) {
     else
         OSRGetLinearUnits(srs, &units);
     put(o, "units", units ? json_str(units) : NULL);
+    /* WKT1 as GDAL writes it, with every authority id the file's CRS has
+     * (the WKT2 above keeps only the top one): what rasterio's CRS holds */
+    char *wkt1 = NULL;
+    if (OSRExportToWktEx(srs, &wkt1, NULL) == OGRERR_NONE && wkt1)
+        put(o, "wkt1", json_str(wkt1));
+    CPLFree(wkt1);
     return o;
 }
 
@@ -186,18 +211,7 @@ static void footprint(eo_ctx *ctx, const eo_dataset *ds, json_object **poly, jso
     *bbox = number_array(b, 4);
 }
 
-static json_object *metadata(const eo_dataset *ds) {
-    json_object *o = json_object_new_object();
-    char **md = GDALGetMetadata(ds->h, NULL);
-    for (int i = 0; md && md[i]; i++) {
-        char *key = NULL;
-        const char *val = CPLParseNameValue(md[i], &key);
-        if (key)
-            put(o, key, json_str(val));
-        CPLFree(key);
-    }
-    return o;
-}
+static json_object *metadata(const eo_dataset *ds) { return md_object(ds->h, NULL); }
 
 static eo_status build_info(eo_ctx *ctx, char **out_json, const eo_dataset *ds) {
     json_object *o = json_object_new_object();
@@ -248,6 +262,7 @@ static eo_status build_info(eo_ctx *ctx, char **out_json, const eo_dataset *ds) 
     put(o, "bbox_4326", bbox);
     put(o, "overview_count", json_object_new_int(ds->overview_count));
     put(o, "metadata", metadata(ds));
+    put(o, "image_structure", md_object(ds->h, "IMAGE_STRUCTURE"));
     eo_status st = eoi_json_dump(ctx, out_json, o, false);
     json_object_put(o);
     return st;

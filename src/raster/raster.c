@@ -223,8 +223,6 @@ eo_status eo_write_opts_set_tiled(eo_ctx *ctx, eo_write_opts *o, int32_t blocksi
 
 /* ---- eo_raster_write --------------------------------------------------- */
 
-static atomic_long tmp_counter;
-
 /* Set the nodata value of a band of the file being written. */
 static CPLErr set_band_nodata(GDALRasterBandH band, eo_dtype dt, double v) {
     if (dt == EO_DT_I64)
@@ -323,22 +321,13 @@ eo_status eo_raster_write(eo_ctx *ctx, const eo_raster *r, const char *path,
     eo_status st = eoi_check_cancel(ctx);
     if (st != EO_OK)
         return st;
-    size_t n = strlen(path) + 64;
-    char *tmp = eoi_malloc(ctx, n);
-    if (!tmp)
-        return EO_E_NOMEM;
-    snprintf(tmp, n, "%s.tmp-%ld-%ld", path, (long)getpid(), atomic_fetch_add(&tmp_counter, 1));
-
+    char *tmp = NULL;
+    if ((st = eoi_tmp_beside(ctx, &tmp, path, "")) != EO_OK)
+        return st;
     eoi_gdal_begin(ctx);
     st = write_tmp(ctx, r, tmp, path, opts);
     eoi_gdal_end(ctx);
-    if (st == EO_OK && rename(tmp, path) != 0) {
-        int e = errno;
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot move the finished file into place: %s", path,
-                      strerror(e));
-    }
-    if (st != EO_OK)
-        unlink(tmp); /* nothing is left behind: not the temporary, not path */
+    st = eoi_tmp_commit(ctx, tmp, path, st);
     eoi_free(tmp);
     return st;
 }

@@ -66,6 +66,7 @@ struct eo_read_opts {
     int64_t out_width; /* 0 = window size */
     int64_t out_height;
     int32_t resampling;
+    int32_t masks; /* read the GDAL mask bands instead of the pixels */
 };
 
 /* ---- dtype.c ----------------------------------------------------------- */

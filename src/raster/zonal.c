@@ -1,8 +1,10 @@
 /* zonal.c - zonal statistics: the values of a band or an expression over
  * an AOI, each pixel weighted by its inclusion (0/1 by the centre or
  * all-touched rule, its covered share with exact coverage). Windows of the
- * AOI's bounding box stream through the worker threads; every worker keeps
- * its own accumulator, merged at the end. Percentiles and the median follow
+ * AOI's bounding box stream through the worker threads; each window gets
+ * its own accumulator, merged at the end in the windows' order, so that the
+ * result does not depend on the thread count or on which thread took which
+ * window (a sum in another order differs in the last bits). Percentiles and the median follow
  * numpy's default (linear) method, generalized to weights; the histogram
  * follows numpy.histogram. */
 #include "analytics_int.h"
@@ -243,8 +245,15 @@ eo_status eoi_stats_json(eo_ctx *ctx, json_object **out, eoi_stats *s, const eo_
 
 /* ---- the run ------------------------------------------------------------- */
 
-typedef struct zworker {
+/* one window's accumulator, keyed by the window's place */
+typedef struct zpart {
+    int64_t y, x;
     eoi_stats s;
+} zpart;
+
+typedef struct zworker {
+    zpart *parts;
+    size_t nparts, capparts;
     float *scratch, *vals, *wts;
     double *row;
     size_t cap;
@@ -278,13 +287,56 @@ static eo_status zonal_cb(void *user, int32_t worker, const eo_window *win, floa
         if (!z->cap)
             goto oom;
     }
+    if (z->nparts == z->capparts) {
+        size_t cap = z->capparts ? 2 * z->capparts : 16;
+        zpart *np = eoi_realloc(NULL, z->parts, cap * sizeof *np);
+        if (!np)
+            goto oom;
+        z->parts = np;
+        z->capparts = cap;
+    }
+    zpart *part = &z->parts[z->nparts++];
+    part->y = win->y;
+    part->x = win->x;
+    eoi_stats_init(&part->s, true);
     eoi_prog_eval(j->prog, (const float *const *)planes, n, z->vals, z->scratch);
     eoi_coverage_compute(j->cov, win, j->mode, z->wts, z->row);
-    eoi_stats_add(&z->s, z->vals, z->wts, n);
+    eoi_stats_add(&part->s, z->vals, z->wts, n);
     return EO_OK;
 oom:
     snprintf(err, errcap, "out of memory (zonal statistics of %zu pixels)", n);
     return EO_E_NOMEM;
+}
+
+static int cmp_part(const void *a, const void *b) {
+    const zpart *p = *(const zpart *const *)a, *q = *(const zpart *const *)b;
+    if (p->y != q->y)
+        return p->y < q->y ? -1 : 1;
+    return (p->x > q->x) - (p->x < q->x);
+}
+
+/* Merges every window's accumulator into total in the windows' order. */
+static eo_status merge_parts(eo_ctx *ctx, eoi_stats *total, zworker *w, int32_t nw) {
+    size_t n = 0;
+    for (int32_t k = 0; k < nw; k++)
+        n += w[k].nparts;
+    if (!n)
+        return EO_OK;
+    zpart **all = eoi_malloc(ctx, n * sizeof *all);
+    if (!all)
+        return EO_E_NOMEM;
+    n = 0;
+    for (int32_t k = 0; k < nw; k++)
+        for (size_t i = 0; i < w[k].nparts; i++)
+            all[n++] = &w[k].parts[i];
+    qsort(all, n, sizeof *all, cmp_part);
+    eo_status st = EO_OK;
+    for (size_t i = 0; i < n && st == EO_OK; i++) {
+        st = eoi_stats_merge(ctx, total, &all[i]->s);
+        eoi_stats_clear(&all[i]->s); /* its values are in total now */
+    }
+    eoi_free(all);
+    return st;
 }
 
 eo_status eoi_zonal_run(eo_ctx *ctx, json_object **out, eo_dataset *ds, const eoi_prog *prog_in,
@@ -308,21 +360,20 @@ eo_status eoi_zonal_run(eo_ctx *ctx, json_object **out, eo_dataset *ds, const eo
             st = EO_E_NOMEM;
             goto done;
         }
-        for (int32_t k = 0; k < nw; k++)
-            eoi_stats_init(&j.w[k].s, keep);
         eoi_source src = {.path = ds->path,
                           .nbands = prog.ninputs,
                           .bands = prog.bands,
                           .scale = prog.scale,
                           .offset = prog.offset};
         EOI_TRY(st, eoi_strips_run(ctx, &src, 1, &win, 64, zonal_cb, &j, "zonal"));
-        for (int32_t k = 0; k < nw; k++)
-            EOI_TRY(st, eoi_stats_merge(ctx, &total, &j.w[k].s));
+        EOI_TRY(st, merge_parts(ctx, &total, j.w, nw));
     }
     st = eoi_stats_json(ctx, out, &total, opts);
 done:
     for (int32_t k = 0; j.w && k < nw; k++) {
-        eoi_stats_clear(&j.w[k].s);
+        for (size_t i = 0; i < j.w[k].nparts; i++)
+            eoi_stats_clear(&j.w[k].parts[i].s);
+        eoi_free(j.w[k].parts);
         eoi_free(j.w[k].scratch);
         eoi_free(j.w[k].vals);
         eoi_free(j.w[k].wts);

@@ -93,8 +93,6 @@ typedef struct eoi_props {
  * geodesic measures). */
 eo_status eoi_feature_props(eo_ctx *ctx, const eo_features *f, size_t i, const eoi_grid_tf *ll,
                             eoi_props *p);
-/* A temporary name beside path ending in ext (release with eoi_free). */
-eo_status eoi_tmp_beside(eo_ctx *ctx, char **out, const char *path, const char *ext);
 /* GeoPackage / FlatGeobuf through OGR. */
 eo_status eoi_write_ogr(eo_ctx *ctx, const eo_features *f, const char *path,
                         const eo_vector_write_opts *o);

@@ -59,19 +59,6 @@ eo_status eo_vector_write_opts_set_native_crs(eo_ctx *ctx, eo_vector_write_opts 
     return EO_OK;
 }
 
-/* ---- temporary outputs ---------------------------------------------------- */
-
-eo_status eoi_tmp_beside(eo_ctx *ctx, char **out, const char *path, const char *ext) {
-    size_t n = strlen(path) + strlen(ext) + 32;
-    char *t = eoi_malloc(ctx, n);
-    if (!t)
-        return EO_E_NOMEM;
-    static _Atomic unsigned seq;
-    snprintf(t, n, "%s.tmp%ld-%u%s", path, (long)getpid(), seq++, ext);
-    *out = t;
-    return EO_OK;
-}
-
 /* ---- properties shared by the writers ------------------------------------- */
 
 eo_status eoi_feature_props(eo_ctx *ctx, const eo_features *f, size_t i, const eoi_grid_tf *ll,
@@ -318,11 +305,7 @@ static eo_status write_geojson(eo_ctx *ctx, const eo_features *f, const char *pa
         st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: write failed: %s", path, strerror(errno));
     if (fclose(fp) != 0 && st == EO_OK)
         st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: write failed: %s", path, strerror(errno));
-    if (st == EO_OK && rename(tmp, path) != 0)
-        st =
-            eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot rename into place: %s", path, strerror(errno));
-    if (st != EO_OK)
-        unlink(tmp);
+    st = eoi_tmp_commit(ctx, tmp, path, st);
     eoi_free(tmp);
     return st;
 }

@@ -134,11 +134,9 @@ eo_status eoi_write_ogr(eo_ctx *ctx, const eo_features *f, const char *path,
     if (st == EO_OK && ctx->gdal_err)
         st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: %s", path, eoi_gdal_msg(ctx, "close failed"));
     ds = NULL;
-    if (st == EO_OK && rename(tmp, path) != 0)
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot rename into place", path);
 done:
+    st = eoi_tmp_commit(ctx, tmp, path, st);
     if (st != EO_OK) {
-        unlink(tmp);
         char side[4096];
         snprintf(side, sizeof side, "%s-journal", tmp);
         unlink(side);

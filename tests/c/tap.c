@@ -41,3 +41,17 @@ const char *tap_tmp(const char *name) { return join("EOPROC_TMP", "/tmp", name);
 const char *tap_fixture(const char *name) {
     return join("EOPROC_FIXTURES", EOPROC_FIXTURE_DIR, name);
 }
+
+unsigned char *tap_read(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    *n = 0;
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *p = malloc(len > 0 ? (size_t)len : 1);
+    *n = p && len >= 0 && fread(p, 1, (size_t)len, f) == (size_t)len ? (size_t)len : 0;
+    fclose(f);
+    return p;
+}

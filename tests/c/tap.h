@@ -2,6 +2,7 @@
  * tap_done() prints "N passed, N failed" and gives the exit status. */
 #ifndef TAP_H
 #define TAP_H
+#include <stddef.h>
 #include <stdio.h>
 
 extern int tap_pass, tap_fail;
@@ -13,6 +14,8 @@ const char *tap_tmp(const char *name);
 /* Path of an inference fixture: tests/infer/fixtures/name of the source
  * tree (EOPROC_FIXTURES overrides the folder). */
 const char *tap_fixture(const char *name);
+/* The bytes of a file (malloc'd, free it; *n 0 and NULL if unreadable). */
+unsigned char *tap_read(const char *path, size_t *n);
 
 #define CHECK(cond) tap_check(!!(cond), __FILE__, __LINE__, #cond, NULL)
 #define CHECKF(cond, ...) tap_check(!!(cond), __FILE__, __LINE__, #cond, __VA_ARGS__)

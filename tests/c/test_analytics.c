@@ -258,6 +258,36 @@ static void test_coverage(eo_ctx *ctx) {
     eo_geom_free(tri);
 }
 
+/* The bands an expression binds to: Landsat 7's layout puts red in band 3
+ * and near infrared in band 4 (USGS band designations). */
+static void test_bands(eo_ctx *ctx) {
+    eo_dataset *ds = NULL;
+    eo_expr *ndvi = NULL, *calc = NULL, *far = NULL;
+    eo_analytics_opts *o = NULL;
+    char *json = NULL;
+    CHECK_OK(ctx, eo_dataset_open(ctx, &ds, tap_data("L7_ETMs.tif")));
+    CHECK_OK(ctx, eo_analytics_opts_new(ctx, &o));
+    CHECK_OK(ctx, eo_analytics_opts_set_sensor(ctx, o, "landsat7"));
+    CHECK_OK(ctx, eo_expr_from_index(ctx, &ndvi, "ndvi"));
+    CHECK(eo_expr_index_name(ndvi) && strcmp(eo_expr_index_name(ndvi), "NDVI") == 0);
+    CHECK_OK(ctx, eo_expr_bands(ctx, &json, ndvi, ds, o));
+    CHECKF(json && strstr(json, "\"N\":4") && strstr(json, "\"R\":3"), "%s", json);
+    eo_free(json);
+    CHECK_OK(ctx, eo_expr_parse(ctx, &calc, "b1 + b6"));
+    CHECK(eo_expr_index_name(calc) == NULL);
+    CHECK_OK(ctx, eo_expr_bands(ctx, &json, calc, ds, NULL));
+    CHECKF(json && strstr(json, "\"b1\":1") && strstr(json, "\"b6\":6"), "%s", json);
+    eo_free(json);
+    json = NULL;
+    CHECK_OK(ctx, eo_expr_parse(ctx, &far, "b7"));
+    CHECK(eo_expr_bands(ctx, &json, far, ds, NULL) != EO_OK && json == NULL);
+    eo_expr_free(ndvi);
+    eo_expr_free(calc);
+    eo_expr_free(far);
+    eo_analytics_opts_free(o);
+    eo_dataset_close(ds);
+}
+
 int main(void) {
     eo_ctx *ctx = NULL;
     CHECK_OK(ctx, eo_ctx_new(&ctx));
@@ -266,6 +296,7 @@ int main(void) {
     test_catalog(ctx);
     test_eval(ctx);
     test_coverage(ctx);
+    test_bands(ctx);
     eo_ctx_free(ctx);
     return tap_done();
 }

@@ -105,9 +105,15 @@ static void test_tiles_vs_whole(eo_ctx *ctx, const char *in, const float *pix) {
     CHECK_OK(ctx, eo_segment_opts_set_overlap(ctx, o, 16));
     CHECK_OK(ctx, eo_segment_opts_set_batch(ctx, o, 3));
     float *got[3] = {NULL, NULL, NULL};
+    eo_cog_opts *co = NULL; /* run 3: other COG options, the same pixels */
+    CHECK_OK(ctx, eo_cog_opts_new(ctx, &co));
+    CHECK_OK(ctx, eo_cog_opts_set_compress(ctx, co, "deflate"));
+    CHECK_OK(ctx, eo_cog_opts_set_predictor(ctx, co, "float"));
+    CHECK_OK(ctx, eo_cog_opts_set_blocksize(ctx, co, 256));
+    CHECK_OK(ctx, eo_cog_opts_set_overviews(ctx, co, 0));
     for (int t = 0; t < 3; t++) {
         eo_ctx_set_threads(ctx, t ? 2 : 1);
-        eoi_segment_strip_px = t == 2 ? 40 : 0; /* column strips of 40 px: the same pixels */
+        CHECK_OK(ctx, eo_segment_opts_set_cog_opts(ctx, o, t == 2 ? co : NULL));
         char out[1200];
         path_in(out, t == 2 ? "p3.tif" : t ? "p2.tif" : "p1.tif");
         CHECK_OK(ctx, eo_segment(ctx, &json, out, m, ds, NULL, o));
@@ -118,7 +124,6 @@ static void test_tiles_vs_whole(eo_ctx *ctx, const char *in, const float *pix) {
         CHECK(got[t] != NULL);
     }
     eo_ctx_set_threads(ctx, 2);
-    eoi_segment_strip_px = 0;
     if (got[0] && got[1] && got[2]) {
         double err = 0, err_edge = 0;
         for (int c = 0; c < K; c++)
@@ -134,7 +139,7 @@ static void test_tiles_vs_whole(eo_ctx *ctx, const char *in, const float *pix) {
         CHECKF(err < 1e-4, "tiles vs whole run: max error %g away from the edge", err);
         CHECKF(err_edge < 0.25, "near the edge (mirrored vs zero padding): %g", err_edge);
         CHECK(memcmp(got[0], got[1], sizeof(float) * K * n) == 0); /* threads: same bytes */
-        CHECK(memcmp(got[0], got[2], sizeof(float) * K * n) == 0); /* strips: same bytes */
+        CHECK(memcmp(got[0], got[2], sizeof(float) * K * n) == 0); /* COG options: same bytes */
         char cpath[1200];
         unsigned char *cls =
             (unsigned char *)read_all(path_in(cpath, "p1_classes.tif"), 1, GDT_Byte, 1);
@@ -152,6 +157,7 @@ static void test_tiles_vs_whole(eo_ctx *ctx, const char *in, const float *pix) {
     for (int t = 0; t < 3; t++)
         free(got[t]);
     free(ref);
+    eo_cog_opts_free(co);
     eo_segment_opts_free(o);
     eo_dataset_close(ds);
     eo_model_free(m);

@@ -1,11 +1,14 @@
 /* test_tiles.c - web-mercator tile math against closed forms and known
  * values: the grid's extent, Bing's QuadKey example, resolution per zoom,
- * point to tile, XYZ/TMS, and the tiles that cover an AOI. */
+ * point to tile, XYZ/TMS, and the tiles that cover an AOI; the pyramid
+ * writer (eo_tiles_write) against the one-tile path and the TMS formula. */
 #include "eoi.h"
 #include "tap.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ORIGIN 20037508.342789244 /* pi * 6378137 */
@@ -20,6 +23,75 @@ static eo_geom *polygon(eo_ctx *ctx, double x0, double y0, double x1, double y1)
     eo_status st = eo_geom_from_geojson(ctx, &g, json, NULL);
     CHECKF(st == EO_OK, "%s", eo_ctx_errmsg(ctx));
     return g;
+}
+
+/* The pyramid writer: every tile it reports is a file, named by the TMS row
+ * formula 2^z - 1 - y, holding the bytes eo_tile_read + eo_raster_encode
+ * give for that tile; bad arguments are refused without writing. */
+static void test_tiles_write(eo_ctx *ctx) {
+    eo_dataset *ds = NULL;
+    CHECK_OK(ctx, eo_dataset_open(ctx, &ds, tap_data("L7_ETMs.tif")));
+    if (!ds)
+        return;
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", tap_tmp("pyramid_tms"));
+    eo_pyramid_opts *po = NULL;
+    CHECK_OK(ctx, eo_pyramid_opts_new(ctx, &po));
+    CHECK_OK(ctx, eo_pyramid_opts_set_tms(ctx, po, 1));
+    char *json = NULL;
+    CHECK_OK(ctx, eo_tiles_write(ctx, &json, ds, dir, 11, 12, NULL, po));
+    long written = -1, found = 0, same = 0;
+    if (json) {
+        const char *w = strstr(json, "\"tiles_written\":");
+        written = w ? strtol(w + 16, NULL, 10) : -1;
+        CHECK(strstr(json, "\"scheme\":\"tms\"") != NULL);
+    }
+    eo_free(json);
+    /* every file of the folder: z/x/row.png */
+    for (int32_t z = 11; z <= 12; z++)
+        for (int32_t x = 0; x < (1 << z); x++) {
+            char col[1200];
+            snprintf(col, sizeof col, "%s/%d/%d", dir, (int)z, (int)x);
+            DIR *d = opendir(col);
+            struct dirent *e;
+            while (d && (e = readdir(d))) {
+                int row, n = 0;
+                if (sscanf(e->d_name, "%d.png%n", &row, &n) != 1 || e->d_name[n])
+                    continue;
+                char path[1500];
+                snprintf(path, sizeof path, "%s/%s", col, e->d_name);
+                size_t len = 0;
+                unsigned char *bytes = tap_read(path, &len);
+                found++;
+                eo_raster *r = NULL;
+                void *ref = NULL;
+                size_t rlen = 0;
+                int32_t y = (1 << z) - 1 - row; /* TMS row to XYZ */
+                CHECK_OK(ctx, eo_tile_read(ctx, &r, ds, z, x, y, NULL));
+                CHECK_OK(ctx, eo_raster_encode(ctx, &ref, &rlen, r, "png", 0));
+                same += bytes && ref && rlen == len && memcmp(ref, bytes, len) == 0;
+                eo_free(ref);
+                eo_raster_free(r);
+                free(bytes);
+            }
+            if (d)
+                closedir(d);
+        }
+    CHECKF(written > 0 && found == written && same == found, "written %ld, found %ld, same %ld",
+           written, found, same);
+
+    snprintf(dir, sizeof dir, "%s", tap_tmp("pyramid_bad"));
+    CHECK_ST(ctx, eo_tiles_write(ctx, &json, ds, dir, 12, 11, NULL, NULL), EO_E_ARG);
+    CHECK(json == NULL);
+    CHECK_ST(ctx, eo_tiles_write(ctx, &json, ds, dir, 0, 31, NULL, NULL), EO_E_ARG);
+    CHECK_ST(ctx, eo_pyramid_opts_set_format(ctx, po, "gif", 0), EO_E_ARG);
+    CHECK_ST(ctx, eo_pyramid_opts_set_format(ctx, po, "jpeg", 101), EO_E_ARG);
+    size_t len = 0;
+    unsigned char *nothing = tap_read(dir, &len);
+    CHECK(nothing == NULL); /* nothing was written */
+    free(nothing);
+    eo_pyramid_opts_free(po);
+    eo_dataset_close(ds);
 }
 
 static int has_tile(const eo_tile *t, int64_t n, int32_t z, int32_t x, int32_t y) {
@@ -176,6 +248,7 @@ int main(void) {
     eo_geom_free(aoi);
     eo_geom_opts_free(o);
 
+    test_tiles_write(ctx);
     eo_ctx_free(ctx);
     return tap_done();
 }

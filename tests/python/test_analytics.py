@@ -81,7 +81,7 @@ def test_index_bit_exact_vs_numpy(l7z, tmp_path, cli, name, ref):
     got = eoproc.index(l7z, name, sensor="landsat7")
     assert got.dtype == np.float32
     np.testing.assert_array_equal(got, want)
-    # CLI: a tiled float32 GeoTIFF with the nodata value set
+    # CLI: a float32 COG with the nodata value set
     out = tmp_path / ("%s.tif" % name)
     p = run_cli(cli, "index", l7z, name, out, "--bands", "B=1,G=2,R=3,N=4,S1=5,S2=6")
     assert p.returncode == 0, p.stderr
@@ -90,7 +90,8 @@ def test_index_bit_exact_vs_numpy(l7z, tmp_path, cli, name, ref):
     ds = gdal.Open(str(out))
     band = ds.GetRasterBand(1)
     assert band.DataType == gdal.GDT_Float32 and band.GetNoDataValue() == -9999
-    assert band.GetBlockSize() == [256, 256]
+    assert band.GetBlockSize() == [512, 512]
+    assert ds.GetMetadata("IMAGE_STRUCTURE")["LAYOUT"] == "COG"
     assert ds.GetGeoTransform() == gdal.Open(str(l7z)).GetGeoTransform()
     np.testing.assert_array_equal(band.ReadAsArray(), want)
 

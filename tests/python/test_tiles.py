@@ -147,7 +147,8 @@ def test_cli_bad_tiles(cli, tile, ids):
 def test_cover_needs_zoom(cli, tmp_path):
     path = tmp_path / "aoi.geojson"
     path.write_text(json.dumps(AOI))
-    assert_cli_error(run_cli(cli, "cover", path), "param.Invalid")
+    # a missing required option is a usage error (2), as a missing argument is
+    assert_cli_error(run_cli(cli, "cover", path), "arg.Invalid", exit_code=2, names="--zoom")
     assert_cli_error(run_cli(cli, "cover", path, "--zoom", "31"), "param.Invalid")
     assert_cli_error(run_cli(cli, "cover", path, "--zoom", "12", "--max-zoom", "11"),
                      "param.Invalid")

@@ -167,7 +167,7 @@ def test_layouts_equal_tile_read_and_gdal(pyr, l7, tmp_path, layout):
         source = files_callback(str(src))
     with eoproc.open_tiles(source, Z, bbox=block_bbox(x0, y0, 2, 2), bbox_crs="EPSG:3857",
                            scheme=scheme) as ds:
-        assert ds.shape == (4, 512, 512)
+        assert (ds.count,) + ds.shape == (4, 512, 512)
         arr = ds.read()
         assert ds.missing_tiles == 0
         info = ds.info()
@@ -287,7 +287,7 @@ def test_wrong_tile_size(tmp_path, l7, cli):
             ds.read()
     assert e.value.id == "io.Read" and "512 x 512" in e.value.message and "256 x 256" in e.value.message
     with eoproc.open_tiles(d, Z, bbox=b, bbox_crs="EPSG:3857", tile_size=512) as ds:
-        assert ds.shape == (4, 512, 512)
+        assert (ds.count,) + ds.shape == (4, 512, 512)
         np.testing.assert_array_equal(ds.read(), gdal_decode(d / str(Z) / str(x) / ("%d.png" % y)))
 
 
@@ -414,12 +414,12 @@ def test_consumers_cog_index_zonal_tile(pyr, tmp_path):
 
 def test_open_files_and_args(l7, pyr):
     with eoproc.open(l7) as ds:
-        assert ds.shape == (6, 352, 349)
+        assert (ds.count,) + ds.shape == (6, 352, 349)
         np.testing.assert_array_equal(ds.read(window=(5, 6, 7, 8), bands=[3]),
                                       gdal.Open(str(l7)).ReadAsArray(5, 6, 7, 8)[2:3])
         assert ds.missing_tiles == 0 and not ds.is_tiles
     with eoproc.open([l7, l7]) as ds:
-        assert ds.shape == (6, 352, 349) and os.fspath(ds).startswith("/vsimem/")
+        assert (ds.count,) + ds.shape == (6, 352, 349) and os.fspath(ds).startswith("/vsimem/")
         assert ds.info()["width"] == 349
     with pytest.raises(eoproc.Error, match="exactly one of bbox and aoi"):
         eoproc.open_tiles(pyr["png"], Z)

@@ -39,7 +39,14 @@ from . import _lib
 __version__ = "1.0.0"
 
 __all__ = [
+    "BoundingBox",
+    "CRS",
+    "ColorInterp",
+    "MaskFlags",
+    "Resampling",
+    "Window",
     "Dataset",
+    "DatasetWriter",
     "Error",
     "Model",
     "__version__",
@@ -59,6 +66,7 @@ __all__ = [
     "read",
     "run",
     "schema",
+    "result_schema",
     "tile",
     "tile_bounds",
     "tiles_cover",
@@ -607,10 +615,25 @@ def schema(op):
     Raises:
         Error: ``op.Unknown`` for an unknown operation.
     """
+    return _op_json(_lib.eo_op_schema, op)
+
+
+def result_schema(op):
+    """JSON Schema (as a dict) of the result object operation ``op`` returns:
+    its fields, their types and meaning.
+
+    Raises:
+        Error: ``op.Unknown`` for an unknown operation.
+    """
+    return _op_json(_lib.eo_op_result_schema, op)
+
+
+def _op_json(fn, op):
+    """The JSON fn(ctx, name, &out) gives for operation op."""
     name = _op_name(op)
     with _context() as ctx:
         out = c_void_p()
-        _check(ctx, _lib.eo_op_schema(ctx, name, byref(out)))
+        _check(ctx, fn(ctx, name, byref(out)))
         return json.loads(_take_string(out))
 
 
@@ -647,3 +670,11 @@ from ._clip import clip  # noqa: E402
 from ._infer import Model  # noqa: E402  (uses the helpers above)
 from ._vector import polygonize  # noqa: E402
 from ._dataset import Dataset, open, open_tiles  # noqa: E402,A004
+from ._rio import CRS, BoundingBox, ColorInterp, MaskFlags, Resampling, Window  # noqa: E402
+from ._io import DatasetWriter  # noqa: E402
+
+# Every registered operation not written above becomes a function here, from
+# its schema (see _ops): eoproc.preview, eoproc.tiles, eoproc.segment, ...
+from . import _ops  # noqa: E402
+
+__all__ += _ops.install(globals(), ops, schema, result_schema, run)

@@ -112,15 +112,34 @@ def _evaluate(src, text, is_index, window, bands, sensor, constants, scale, offs
             _lib.eo_dataset_close(ds)
 
 
+_COG_KEYS = ("compress", "level", "predictor", "blocksize", "overviews", "resampling", "bigtiff",
+             "stats")
+
+
+def _cog_params(params, cog, out):
+    """The COG options (keyword arguments) of an output into params."""
+    bad = sorted(k for k in cog if k not in _COG_KEYS)
+    if bad:
+        raise TypeError("unexpected keyword argument(s) %s (COG options: %s)"
+                        % (", ".join(bad), ", ".join(_COG_KEYS)))
+    if cog and out is None:
+        raise _pkg()._arg_error("COG options (%s) need out" % ", ".join(sorted(cog)))
+    params.update(cog)
+    return params
+
+
 def index(src, name, out=None, bands=None, sensor=None, constants=None, scale=1, offset=0,
-          nodata=-9999.0, window=None):
+          nodata=-9999.0, window=None, **cog):
     """A catalog index (``"NDVI"``, ``"NBR"``, ...) of the raster ``src``.
 
     Without ``out``: a float32 numpy array (height, width) of the window
     (``(col, row, width, height)``, default the whole raster), with
     ``nodata`` where an input is nodata or the formula is undefined (e.g.
-    a zero denominator). With ``out``: writes a tiled float32 GeoTIFF,
-    streamed block by block, and returns the registry's result dict.
+    a zero denominator). With ``out``: writes a float32 Cloud-Optimized
+    GeoTIFF, streamed window by window, and returns the registry's result
+    dict; the COG options are keyword arguments (``compress``, ``level``,
+    ``predictor``, ``blocksize``, ``overviews``, ``resampling``,
+    ``bigtiff``, ``stats``, as in :func:`cog`).
 
     ``bands`` maps symbols to band numbers (``"R=3,N=4"`` or
     ``{"R": 3, "N": 4}``); ``sensor`` names a known layout (``"landsat7"``,
@@ -134,12 +153,13 @@ def index(src, name, out=None, bands=None, sensor=None, constants=None, scale=1,
     if out is not None:
         params = _common({"src": _path(src), "index": name, "out": _path(out), "nodata": nodata},
                          bands, sensor, constants, scale, offset)
-        return _pkg().run("index", **params)
+        return _pkg().run("index", **_cog_params(params, cog, out))
+    _cog_params({}, cog, out)
     return _evaluate(src, name, True, window, bands, sensor, constants, scale, offset, nodata)
 
 
 def calc(src, expr, out=None, bands=None, sensor=None, constants=None, scale=1, offset=0,
-         nodata=-9999.0, window=None):
+         nodata=-9999.0, window=None, **cog):
     """Band math over ``src``: ``expr`` uses ``b1``, ``b2``, ... (1-based band
     numbers), band symbols (``R``, ``N``, ``S1``, ...), numbers, ``+ - * /
     ^``, comparisons, ``and or not``, ``where(c, a, b)``, ``min``, ``max``,
@@ -149,7 +169,8 @@ def calc(src, expr, out=None, bands=None, sensor=None, constants=None, scale=1, 
     if out is not None:
         params = _common({"src": _path(src), "expr": expr, "out": _path(out), "nodata": nodata},
                          bands, sensor, constants, scale, offset)
-        return _pkg().run("band_math", **params)
+        return _pkg().run("band_math", **_cog_params(params, cog, out))
+    _cog_params({}, cog, out)
     return _evaluate(src, expr, False, window, bands, sensor, constants, scale, offset, nodata)
 
 
@@ -191,12 +212,16 @@ def zonal_stats(src, aoi, index=None, expr=None, band=None, coverage=False, all_
 
 
 def change_detection(before, after, out, index=None, expr=None, threshold=0.2, aoi=None,
-                     crs=None, bands=None, sensor=None, constants=None, scale=1, offset=0):
+                     crs=None, bands=None, sensor=None, constants=None, scale=1, offset=0,
+                     **cog):
     """Change of an index between ``before`` and ``after`` (resampled onto
     the before's grid when they differ). Writes ``out/change.tif`` (after
     minus before) and ``out/class.tif`` (0 no change, 1 gain, 2 loss, 255
-    nodata) and returns the statistics: area in m², percent and mean change
-    per class. ``aoi`` restricts the comparison."""
+    nodata; a colour table and the class names in its metadata), both COGs
+    (COG options as keyword arguments, as for :func:`index`; the class
+    raster's overviews are nearest, or mode), and returns the statistics:
+    area in m², percent and mean change per class. ``aoi`` restricts the
+    comparison."""
     params = {"before": _path(before), "after": _path(after), "out": _path(out),
               "threshold": float(threshold)}
     if index is not None:
@@ -207,8 +232,8 @@ def change_detection(before, after, out, index=None, expr=None, threshold=0.2, a
         params["aoi"] = _path(aoi) if not isinstance(aoi, dict) else aoi
     if crs is not None:
         params["crs"] = crs
-    return _pkg().run("change_detection",
-                      **_common(params, bands, sensor, constants, scale, offset))
+    params = _common(params, bands, sensor, constants, scale, offset)
+    return _pkg().run("change_detection", **_cog_params(params, cog, out))
 
 
 def time_series(items, index=None, expr=None, point=None, aoi=None, crs=None, coverage=False,

@@ -3,6 +3,7 @@
 import json
 import weakref
 import os
+from ctypes import memmove as ctypes_memmove
 from ctypes import POINTER, byref, c_char_p, c_double, c_int32, c_int64, c_size_t, c_void_p
 
 import numpy as np
@@ -34,16 +35,62 @@ eo_model_run = _lib._fn(
     status,
     [ctx_p, model_p, c_void_p, POINTER(c_int64), c_int32, c_void_p, c_size_t],
 )
+_tensor_info_args = [ctx_p, model_p, c_int32, POINTER(c_char_p), POINTER(c_int32), POINTER(c_int64),
+                     c_int32, POINTER(c_int32)]
+eo_model_input_count = _lib._fn("eo_model_input_count", c_int32, [model_p])
+eo_model_output_count = _lib._fn("eo_model_output_count", c_int32, [model_p])
+eo_model_input_info = _lib._fn("eo_model_input_info", status, _tensor_info_args)
+eo_model_output_info = _lib._fn("eo_model_output_info", status, _tensor_info_args)
+eo_tensors_new = _lib._fn("eo_tensors_new", status, [ctx_p, POINTER(c_void_p)])
+eo_tensors_free = _lib._fn("eo_tensors_free", None, [c_void_p])
+eo_tensors_set = _lib._fn(
+    "eo_tensors_set", status, [ctx_p, c_void_p, c_char_p, c_int32, POINTER(c_int64), c_int32, c_void_p]
+)
+eo_tensors_count = _lib._fn("eo_tensors_count", c_int32, [c_void_p])
+eo_tensors_get = _lib._fn(
+    "eo_tensors_get",
+    status,
+    [ctx_p, c_void_p, c_int32, POINTER(c_char_p), POINTER(c_int32), POINTER(c_int64), c_int32,
+     POINTER(c_int32), POINTER(c_void_p)],
+)
+eo_model_run_named = _lib._fn(
+    "eo_model_run_named", status, [ctx_p, model_p, c_void_p, POINTER(c_void_p)]
+)
+_DT_I64, _DT_F32 = 8, 9
+_NP_OF = {_DT_I64: np.int64, _DT_F32: np.float32}
 
 eo_dataset_open_mosaic = _lib._fn(
     "eo_dataset_open_mosaic", status, [ctx_p, POINTER(c_void_p), POINTER(c_char_p), c_int32]
 )
+
+
+def _segment_cog_opts(ctx, o, cog):
+    """The COG options (keyword arguments of Model.segment) onto o."""
+    from . import _analytics, _cog
+
+    eoproc = _analytics._pkg()
+    _analytics._cog_params({}, cog, "out")  # the same check of the names as index and calc
+    kw = dict(compress="zstd", level=0, predictor="none", blocksize=512, overviews=None,
+              resampling=None, nodata=None, bigtiff="auto", threads=0, stats=True)
+    kw.update(cog)
+    co = c_void_p()
+    eoproc._check(ctx, _cog.eo_cog_opts_new(ctx, byref(co)))
+    try:
+        _cog._apply_options(eoproc, ctx, co, **kw)
+        eoproc._check(ctx, eo_segment_opts_set_cog_opts(ctx, o, co))
+    finally:
+        _cog.eo_cog_opts_free(co)
+
+
 eo_segment_opts_new = _lib._fn("eo_segment_opts_new", status, [ctx_p, POINTER(c_void_p)])
 eo_segment_opts_free = _lib._fn("eo_segment_opts_free", None, [c_void_p])
 _seg_int = {
     name: _lib._fn("eo_segment_opts_set_" + name, status, [ctx_p, c_void_p, c_int32])
     for name in ("tile", "overlap", "batch")
 }
+eo_segment_opts_set_cog_opts = _lib._fn(
+    "eo_segment_opts_set_cog_opts", status, [ctx_p, c_void_p, c_void_p]
+)
 eo_segment_opts_set_bands = _lib._fn(
     "eo_segment_opts_set_bands", status, [ctx_p, c_void_p, POINTER(c_int32), c_int32]
 )
@@ -124,8 +171,33 @@ class Model:
                 eo_model_opts_free(opts)
             self._ptr = ptr
             self._finalizer = weakref.finalize(self, eo_model_free, ptr)
-            self.input_shape = self._shape(ctx, eo_model_input_shape)
-            self.output_shape = self._shape(ctx, eo_model_output_shape)
+            self.inputs = self._infos(ctx, eo_model_input_count, eo_model_input_info)
+            self.outputs = self._infos(ctx, eo_model_output_count, eo_model_output_info)
+            # None when the model is planned per run (its input values
+            # decide shapes): run it with a dict then
+            planned = json.loads(self._info_text(ctx)).get("planned_at_load", True)
+            single = len(self.inputs) == 1 and self.inputs[0][1] == np.float32
+            self.input_shape = self._shape(ctx, eo_model_input_shape) if planned and single else None
+            self.output_shape = self._shape(ctx, eo_model_output_shape) if planned else None
+
+    def _infos(self, ctx, count, info):
+        """[(name, numpy dtype, shape)] of the model's inputs or outputs."""
+        from . import _check
+
+        res = []
+        for i in range(count(self._ptr)):
+            name, dt, dims, nd = c_char_p(), c_int32(), (c_int64 * _MAX_DIMS)(), c_int32()
+            _check(ctx, info(ctx, self._ptr, i, byref(name), byref(dt), dims, _MAX_DIMS, byref(nd)))
+            shape = tuple(int(d) for d in dims[: nd.value]) if nd.value >= 0 else None
+            res.append((name.value.decode("utf-8"), _NP_OF.get(dt.value, np.float32), shape))
+        return res
+
+    def _info_text(self, ctx):
+        from . import _check, _take_string
+
+        out = c_void_p()
+        _check(ctx, eo_model_info(ctx, byref(out), self._ptr))
+        return _take_string(out)
 
     def _shape(self, ctx, fn):
         from . import _check
@@ -159,10 +231,22 @@ class Model:
         ``array`` must have the input shape, or the input shape without its
         leading batch axis of 1 (the output then drops it too). It is
         converted to contiguous float32 if needed.
+
+        With a dict ``{input name: array}`` (one entry per model input, see
+        ``inputs``; float inputs as float32, integer ones as int64) the
+        result is a dict ``{output name: array}`` of every output. A shape
+        other than the planned one is planned for (and the plan kept).
         """
         from . import _arg_error, _check, _context, _progress
 
         ptr = self._live()
+        if isinstance(array, dict):
+            return self._run_named(ptr, array, progress)
+        if self.input_shape is None:
+            raise _arg_error(
+                "the model has inputs %s: give a dict {name: array}"
+                % ", ".join(repr(i[0]) for i in self.inputs)
+            )
         x = np.ascontiguousarray(array, dtype=np.float32)
         squeeze = False
         if x.shape != self.input_shape:
@@ -181,9 +265,45 @@ class Model:
             _check(ctx, st, prog)
         return out[0] if squeeze else out
 
+    def _run_named(self, ptr, feeds, progress):
+        from . import _arg_error, _check, _context, _progress
+
+        kinds = {name: dt for name, dt, _ in self.inputs}
+        arrays = []
+        with _context() as ctx, _progress(ctx, progress) as prog:
+            t_in, t_out = c_void_p(), c_void_p()
+            try:
+                _check(ctx, eo_tensors_new(ctx, byref(t_in)))
+                for name, value in feeds.items():
+                    if not isinstance(name, str):
+                        raise _arg_error("input names must be str, got %r" % (name,))
+                    dt = kinds.get(name, np.float32)
+                    x = np.ascontiguousarray(value, dtype=dt)
+                    arrays.append(x)
+                    shape = (c_int64 * max(x.ndim, 1))(*x.shape)
+                    code = _DT_I64 if dt == np.int64 else _DT_F32
+                    _check(ctx, eo_tensors_set(ctx, t_in, name.encode("utf-8"), code, shape,
+                                               x.ndim, x.ctypes.data if x.size else None))
+                _check(ctx, eo_model_run_named(ctx, ptr, t_in, byref(t_out)), prog)
+                res = {}
+                for i in range(eo_tensors_count(t_out)):
+                    name, dt, dims, nd = c_char_p(), c_int32(), (c_int64 * _MAX_DIMS)(), c_int32()
+                    data = c_void_p()
+                    _check(ctx, eo_tensors_get(ctx, t_out, i, byref(name), byref(dt), dims,
+                                               _MAX_DIMS, byref(nd), byref(data)))
+                    npdt = _NP_OF[dt.value]
+                    a = np.empty(tuple(dims[: nd.value]), dtype=npdt)
+                    if a.size:
+                        ctypes_memmove(a.ctypes.data, data.value, a.nbytes)
+                    res[name.value.decode("utf-8")] = a
+                return res
+            finally:
+                eo_tensors_free(t_in)
+                eo_tensors_free(t_out)
+
     def segment(self, src, out, aoi=None, crs=None, tile=None, overlap=64, batch=None,
                 bands=None, scale=1.0, mean=None, std=None, threshold=0.5, activation="auto",
-                classes=None, progress=None):
+                classes=None, progress=None, **cog):
         """Segment a raster in overlapping tiles; write probability and class COGs.
 
         Args:
@@ -201,6 +321,10 @@ class Model:
             activation: "auto", "none", "sigmoid" or "softmax".
             classes: path of the class COG (uint8, 255 = nodata); default
                 ``out`` with ``_classes`` before its extension.
+            **cog: the COG options of both outputs (``compress``, ``level``,
+                ``predictor``, ``blocksize``, ``overviews``, ``resampling``,
+                ``bigtiff``, ``stats``, as for ``eoproc.cog``); the class COG
+                takes nearest or mode overviews and no float predictor.
 
         Returns:
             dict: paths, output size and window, classes, tiles run.
@@ -235,6 +359,8 @@ class Model:
                 _check(ctx, _seg_str["activation"](ctx, o, str(activation).encode("utf-8")))
                 if classes is not None:
                     _check(ctx, _seg_str["classes_path"](ctx, o, _cpath(classes, "classes")))
+                if cog:
+                    _segment_cog_opts(ctx, o, cog)
                 if paths is not None:
                     arr = (c_char_p * len(paths))(*paths)
                     _check(ctx, eo_dataset_open_mosaic(ctx, byref(ds), arr, len(paths)))
@@ -265,6 +391,11 @@ class Model:
         self.close()
 
     def __repr__(self):
+        if self.input_shape is None:
+            return "eoproc.Model(inputs=%s, outputs=%s)" % (
+                [i[0] for i in self.inputs],
+                [o[0] for o in self.outputs],
+            )
         return "eoproc.Model(input_shape=%s, output_shape=%s)" % (
             self.input_shape,
             self.output_shape,

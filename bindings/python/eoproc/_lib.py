@@ -7,8 +7,9 @@ use the functions of the :mod:`eoproc` package instead.
 The library is looked for, in this order:
 
 1. the full path in the environment variable ``EOPROC_LIBRARY``;
-2. ``libeoproc.so.1`` beside this package (an installed copy) or in a build
-   tree of the source checkout (``build/``, ``build-*/``);
+2. ``libeoproc.so.1`` beside this package (bundled by ``pip install .``),
+   the library ``cmake --install`` installed with it (``_install.py``), or
+   one in a build tree of the source checkout (``build/``, ``build-*/``);
 3. ``ctypes.util.find_library("eoproc")`` (the system's library path).
 """
 
@@ -93,7 +94,13 @@ status = c_int
 def _candidates():
     """Paths to try, in order, when EOPROC_LIBRARY is not set."""
     here = os.path.dirname(os.path.abspath(__file__))
-    out = [os.path.join(here, SONAME)]
+    out = [os.path.join(here, SONAME)]  # bundled by `pip install .`
+    try:  # written by `cmake --install`: the installed library
+        from . import _install
+
+        out.append(_install.LIBRARY)
+    except ImportError:
+        pass
     # the source checkout: bindings/python/eoproc -> the repository root
     root = os.path.dirname(os.path.dirname(os.path.dirname(here)))
     for pattern in ("build", "build-*", "_build", "cmake-build-*"):
@@ -247,6 +254,7 @@ eo_geom_area_km2 = _fn("eo_geom_area_km2", status, [ctx_p, geom_p, POINTER(c_dou
 # ops.h
 eo_ops_list = _fn("eo_ops_list", status, [ctx_p, PCHAR_OUT])
 eo_op_schema = _fn("eo_op_schema", status, [ctx_p, c_char_p, PCHAR_OUT])
+eo_op_result_schema = _fn("eo_op_result_schema", status, [ctx_p, c_char_p, PCHAR_OUT])
 eo_op_run = _fn("eo_op_run", status, [ctx_p, c_char_p, c_char_p, PCHAR_OUT])
 
 # tiles.h

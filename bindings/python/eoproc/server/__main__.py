@@ -1,0 +1,54 @@
+"""python3 -m eoproc.server --root DIR [options]: run the server (uvicorn)."""
+
+import argparse
+import logging
+import os
+import sys
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python3 -m eoproc.server",
+                                 description="Tile and processing server embedding eoproc.")
+    ap.add_argument("--root", action="append", required=True, metavar="DIR",
+                    help="a folder whose rasters are served (repeatable)")
+    ap.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    ap.add_argument("--port", type=int, default=8080, help="port (8080; 0 picks a free one)")
+    ap.add_argument("--token-file", metavar="FILE",
+                    help="file holding the bearer token (or set EOPROC_SERVER_TOKEN); "
+                         "without one, no token is asked")
+    ap.add_argument("--max-body", type=int, default=8 << 20, metavar="BYTES",
+                    help="largest request body; larger gets 413 (8 MiB)")
+    ap.add_argument("--allow-host", action="append", default=[], metavar="HOST",
+                    help="a host whose http(s) URLs may be read (repeatable; none by default)")
+    ap.add_argument("--out-dir", metavar="DIR",
+                    help="folder where POST /ops may write outputs (none: no writes)")
+    ap.add_argument("--cache-files", type=int, default=64,
+                    help="rasters kept open between requests (64)")
+    ap.add_argument("--log-level", default="warning")
+    a = ap.parse_args(argv)
+
+    token = os.environ.get("EOPROC_SERVER_TOKEN") or None
+    if a.token_file:
+        with open(a.token_file, encoding="utf-8") as f:
+            token = f.read().strip() or None
+    logging.basicConfig(level=a.log_level.upper())
+    import uvicorn
+
+    from . import Config, create_app
+
+    try:
+        app = create_app(Config(a.root, token=token, max_body=a.max_body,
+                                allow_hosts=a.allow_host, out_dir=a.out_dir,
+                                cache_files=a.cache_files))
+    except ValueError as e:
+        print("eoproc.server: error: %s" % e, file=sys.stderr)
+        return 2
+    config = uvicorn.Config(app, host=a.host, port=a.port, log_level=a.log_level,
+                            access_log=False)
+    server = uvicorn.Server(config)
+    server.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

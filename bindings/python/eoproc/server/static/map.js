@@ -1,0 +1,131 @@
+// The eoproc server's map page: a raster of the served folders as tiles
+// (Leaflet, no WebGL), an AOI drawn by clicking, its geodesic area and
+// zonal statistics from the server. A token, when the server asks for one,
+// is given in the page's address as #token=...
+"use strict";
+(function () {
+  const token = new URLSearchParams(location.hash.slice(1)).get("token");
+  const $ = (id) => document.getElementById(id);
+  const state = { map: null, layer: null, tilejson: null, aoi: null, area: null,
+                  stats: null, tilesLoaded: 0, errors: [] };
+  window.eoMap = state;
+
+  function status(msg) { $("status").textContent = msg || ""; }
+
+  async function api(path, body) {
+    const headers = {};
+    if (token) headers["Authorization"] = "Bearer " + token;
+    const init = { headers };
+    if (body !== undefined) {
+      init.method = "POST";
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    const r = await fetch(path, init);
+    const data = await r.json();
+    if (!r.ok) throw new Error(data.detail + " [" + data.id + "]");
+    return data;
+  }
+
+  function query() {
+    const q = new URLSearchParams();
+    q.set("url", $("file").value);
+    for (const b of $("bidx").value.split(",").map((s) => s.trim()).filter(Boolean))
+      q.append("bidx", b);
+    if ($("rescale").value.trim()) q.set("rescale", $("rescale").value.trim());
+    if ($("expression").value.trim()) q.set("expression", $("expression").value.trim());
+    if (token) q.set("access_token", token);
+    return q;
+  }
+
+  async function show() {
+    status("");
+    let tj;
+    try {
+      tj = await api("/cog/tilejson.json?" + query().toString());
+    } catch (e) { status(e.message); return; }
+    state.tilejson = tj;
+    if (state.layer) state.map.removeLayer(state.layer);
+    const b = tj.bounds;
+    const bounds = L.latLngBounds([b[1], b[0]], [b[3], b[2]]);
+    state.tilesLoaded = 0;
+    state.layer = L.tileLayer(tj.tiles[0], {
+      bounds: bounds, minZoom: 0, maxZoom: 22, minNativeZoom: tj.minzoom,
+      maxNativeZoom: tj.maxzoom, attribution: "eoproc",
+    });
+    state.layer.on("load", () => { state.tilesLoaded += 1; });
+    state.layer.on("tileerror", (e) => { state.errors.push("tile " + e.tile.src); });
+    state.layer.addTo(state.map);
+    state.map.fitBounds(bounds, { maxZoom: tj.maxzoom });  // never upsampled at first
+  }
+
+  // -- AOI drawing: click to add vertices, Finish closes the polygon
+  let drawing = false, vertices = [], line = null, poly = null;
+  function startDraw() {
+    clearAoi();
+    drawing = true;
+    $("finish").disabled = false;
+    state.map.getContainer().style.cursor = "crosshair";
+  }
+  function onClick(e) {
+    if (!drawing) return;
+    vertices.push(e.latlng);
+    if (line) state.map.removeLayer(line);
+    line = L.polyline(vertices, { color: "#ff0", weight: 2 }).addTo(state.map);
+  }
+  async function finish() {
+    if (vertices.length < 3) { status("an AOI needs at least 3 points"); return; }
+    drawing = false;
+    $("finish").disabled = true;
+    $("clear").disabled = false;
+    state.map.getContainer().style.cursor = "";
+    if (line) { state.map.removeLayer(line); line = null; }
+    poly = L.polygon(vertices, { color: "#ff0", weight: 2, fillOpacity: 0.1 }).addTo(state.map);
+    const ring = vertices.map((p) => [p.lng, p.lat]);
+    ring.push(ring[0]);
+    state.aoi = { type: "Polygon", coordinates: [ring] };
+    try {
+      state.area = await api("/ops/aoi_area", { aoi: state.aoi });
+      let text = "Area: " + state.area.area_km2.toFixed(3) + " km²";
+      const q = query();
+      q.delete("rescale");
+      state.stats = await api("/cog/statistics?" + q.toString(), state.aoi);
+      for (const [band, s] of Object.entries(state.stats.properties.statistics))
+        text += "\n" + band + ": mean " + (s.mean === null ? "-" : s.mean.toFixed(2)) +
+                " (" + s.count + " px)";
+      $("aoi-info").textContent = text;
+    } catch (e) { status(e.message); }
+  }
+  function clearAoi() {
+    vertices = [];
+    for (const l of [line, poly]) if (l) state.map.removeLayer(l);
+    line = poly = null;
+    state.aoi = state.area = state.stats = null;
+    $("aoi-info").textContent = "";
+    $("clear").disabled = true;
+  }
+
+  async function init() {
+    state.map = L.map("map", { doubleClickZoom: false }).setView([0, 0], 2);
+    state.map.on("click", onClick);
+    $("show").onclick = show;
+    $("draw").onclick = startDraw;
+    $("finish").onclick = finish;
+    $("clear").onclick = clearAoi;
+    try {
+      const files = (await api("/files")).files;
+      for (const f of files) {
+        const o = document.createElement("option");
+        o.value = o.textContent = f;
+        $("file").appendChild(o);
+      }
+      const p = new URLSearchParams(location.search);
+      if (p.get("url")) $("file").value = p.get("url");
+      for (const k of ["bidx", "rescale", "expression"]) if (p.get(k)) $(k).value = p.get(k);
+      if (files.length) await show();
+      else status("no rasters in the served folders");
+    } catch (e) { status(e.message); }
+    state.ready = true;
+  }
+  init();
+})();
