@@ -63,7 +63,7 @@ eo_dataset_open_mosaic = _f(
 eo_dataset_gdal_path = _f("eo_dataset_gdal_path", c_char_p, [dataset_p])
 eo_read_opts_set_masks = _f("eo_read_opts_set_masks", status, [ctx_p, opts_p, c_int32])
 
-_SCHEMES = {"xyz": 0, "tms": 1, "quadkey": 2}
+_SCHEMES = {"auto": -1, "xyz": 0, "tms": 1, "quadkey": 2}
 
 
 def _fetcher(fn):
@@ -783,7 +783,7 @@ def open_tiles(
     from . import _arg_error, _check, _context, _cpath
 
     if scheme not in _SCHEMES:
-        raise _arg_error("scheme must be 'xyz', 'tms' or 'quadkey', got %r" % (scheme,))
+        raise _arg_error("scheme must be 'auto', 'xyz', 'tms' or 'quadkey', got %r" % (scheme,))
     if (bbox is None) == (aoi is None):
         raise _arg_error("give exactly one of bbox and aoi")
     keep = None
