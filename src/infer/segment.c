@@ -1169,3 +1169,89 @@ done:
     eo_model_free(replanned);
     return st;
 }
+
+/* ---- options from JSON parameters ------------------------------------- */
+
+/* A number, or a string holding a number or a fraction "a/b". */
+static eo_status scale_from_json(eo_ctx *ctx, json_object *v, double *out) {
+    if (!json_object_is_type(v, json_type_string)) {
+        *out = json_object_get_double(v);
+        if (!isfinite(*out) || *out == 0)
+            return eoi_fail(ctx, EO_E_PARAM, "scale: expected a non-zero number, got %g", *out);
+        return EO_OK;
+    }
+    const char *s = json_object_get_string(v);
+    char *end = NULL;
+    double a = strtod(s, &end), b = 1.0;
+    if (end != s && *end == '/') {
+        const char *d = end + 1;
+        b = strtod(d, &end);
+        if (end == d)
+            end = (char *)s; /* "1/" */
+    }
+    if (end == s || *end || !isfinite(a) || !isfinite(b) || b == 0 || a == 0)
+        return eoi_fail(ctx, EO_E_PARAM,
+                        "scale: expected a non-zero number or a fraction such as 1/255, got "
+                        "'%.50s'",
+                        s);
+    *out = a / b;
+    return EO_OK;
+}
+
+/* A JSON array of numbers into a new double array (NULL for none). */
+static eo_status numbers_from_json(eo_ctx *ctx, json_object *v, double **out, int32_t *n) {
+    size_t len = v ? json_object_array_length(v) : 0;
+    *out = NULL;
+    *n = 0;
+    if (!len)
+        return EO_OK;
+    if (len > 64)
+        return eoi_fail(ctx, EO_E_PARAM, "at most 64 per-band values, got %zu", len);
+    if (!(*out = eoi_malloc(ctx, len * sizeof **out)))
+        return EO_E_NOMEM;
+    for (size_t i = 0; i < len; i++)
+        (*out)[i] = json_object_get_double(json_object_array_get_idx(v, i));
+    *n = (int32_t)len;
+    return EO_OK;
+}
+
+eo_status eoi_segment_opts_from_json(eo_ctx *ctx, eo_segment_opts *o, json_object *params,
+                                     int32_t *nbands) {
+    json_object *v = NULL;
+    double *vals = NULL;
+    int32_t n = 0, bands[64];
+    eo_status st = EO_OK;
+    *nbands = 0;
+    if (json_object_object_get_ex(params, "threshold", &v) && v)
+        EOI_TRY(st, eo_segment_opts_set_threshold(ctx, o, json_object_get_double(v)));
+    if (json_object_object_get_ex(params, "activation", &v) && v)
+        EOI_TRY(st, eo_segment_opts_set_activation(ctx, o, json_object_get_string(v)));
+    if (json_object_object_get_ex(params, "scale", &v) && v) {
+        double scale = 1;
+        EOI_TRY(st, scale_from_json(ctx, v, &scale));
+        EOI_TRY(st, eo_segment_opts_set_scale(ctx, o, scale));
+    }
+    static const char *const keys[2] = {"mean", "std"};
+    for (int k = 0; k < 2; k++) {
+        if (!json_object_object_get_ex(params, keys[k], &v) || !v)
+            continue;
+        EOI_TRY(st, numbers_from_json(ctx, v, &vals, &n));
+        EOI_TRY(st, (k ? eo_segment_opts_set_std : eo_segment_opts_set_mean)(ctx, o, vals, n));
+        eoi_free(vals);
+        vals = NULL;
+    }
+    if (json_object_object_get_ex(params, "bands", &v) && v) {
+        n = (int32_t)json_object_array_length(v);
+        if (n < 1 || n > 64) {
+            st = eoi_fail(ctx, EO_E_PARAM, "bands: 1 to 64 bands, got %d", (int)n);
+            goto done;
+        }
+        for (int32_t i = 0; i < n; i++)
+            bands[i] = (int32_t)json_object_get_int64(json_object_array_get_idx(v, (size_t)i));
+        EOI_TRY(st, eo_segment_opts_set_bands(ctx, o, bands, n));
+        *nbands = n;
+    }
+done:
+    eoi_free(vals);
+    return st;
+}

@@ -365,86 +365,21 @@ static eo_status default_model(eo_ctx *ctx, char *buf, size_t cap) {
 }
 
 /* A number, or a fraction "a/b". */
-static eo_status scale_of(eo_ctx *ctx, json_object *p, double *out) {
-    json_object *v = NULL;
-    *out = 1.0;
-    if (!json_object_object_get_ex(p, "scale", &v) || !v)
-        return EO_OK;
-    if (!json_object_is_type(v, json_type_string)) {
-        *out = json_object_get_double(v);
-        return EO_OK;
-    }
-    const char *s = json_object_get_string(v);
-    char *end = NULL;
-    double a = strtod(s, &end), b = 1.0;
-    if (end != s && *end == '/') {
-        const char *d = end + 1;
-        b = strtod(d, &end);
-        if (end == d)
-            end = (char *)s;
-    }
-    if (end == s || *end || !isfinite(a / b) || a == 0 || b == 0)
-        return eoi_fail(ctx, EO_E_PARAM,
-                        "scale: expected a number or a fraction such as 1/255, "
-                        "got '%.40s'",
-                        s);
-    *out = a / b;
-    return EO_OK;
-}
-
-static eo_status num_list(eo_ctx *ctx, json_object *p, const char *key, double **out, int32_t *n) {
-    json_object *v = NULL;
-    *out = NULL;
-    *n = 0;
-    if (!json_object_object_get_ex(p, key, &v) || !v || !json_object_array_length(v))
-        return EO_OK;
-    size_t len = json_object_array_length(v);
-    if (!(*out = eoi_malloc(ctx, len * sizeof **out)))
-        return EO_E_NOMEM;
-    for (size_t i = 0; i < len; i++)
-        (*out)[i] = json_object_get_double(json_object_array_get_idx(v, i));
-    *n = (int32_t)len;
-    return EO_OK;
-}
-
 static eo_status seg_opts(eo_ctx *ctx, eoi_plan *p, int32_t *nbands) {
-    json_object *pa = p->params, *v = NULL;
+    json_object *pa = p->params;
     eo_segment_opts *o = NULL;
-    double *vals = NULL, scale;
-    int32_t n = 0, bands[64];
     eo_status st = EO_OK;
     EOI_TRY(st, eo_segment_opts_new(ctx, &o));
     p->so = o;
     EOI_TRY(st, eo_segment_opts_set_tile(ctx, o, (int32_t)p->tile));
     EOI_TRY(st, eo_segment_opts_set_overlap(ctx, o, (int32_t)p->overlap));
     EOI_TRY(st, eo_segment_opts_set_batch(ctx, o, (int32_t)pint(pa, "batch", 2)));
-    EOI_TRY(st, eo_segment_opts_set_threshold(ctx, o, pnum(pa, "threshold", 0.5)));
-    EOI_TRY(st, eo_segment_opts_set_activation(
-                    ctx, o, pstr(pa, "activation") ? pstr(pa, "activation") : "auto"));
-    EOI_TRY(st, scale_of(ctx, pa, &scale));
-    EOI_TRY(st, eo_segment_opts_set_scale(ctx, o, scale));
-    EOI_TRY(st, num_list(ctx, pa, "mean", &vals, &n));
-    EOI_TRY(st, eo_segment_opts_set_mean(ctx, o, vals, n));
-    eoi_free(vals);
-    vals = NULL;
-    EOI_TRY(st, num_list(ctx, pa, "std", &vals, &n));
-    EOI_TRY(st, eo_segment_opts_set_std(ctx, o, vals, n));
-    if (json_object_object_get_ex(pa, "bands", &v) && v) {
-        n = (int32_t)json_object_array_length(v);
-        if (n < 1 || n > 64) {
-            st = eoi_fail(ctx, EO_E_PARAM, "bands: 1 to 64 bands, got %d", (int)n);
-            goto done;
-        }
-        for (int32_t i = 0; i < n; i++)
-            bands[i] = (int32_t)json_object_get_int64(json_object_array_get_idx(v, (size_t)i));
-        EOI_TRY(st, eo_segment_opts_set_bands(ctx, o, bands, n));
-        *nbands = n;
-    } else
+    EOI_TRY(st, eoi_segment_opts_from_json(ctx, o, pa, nbands));
+    if (!*nbands)
         *nbands = eo_dataset_band_count(p->ds);
     if (p->is_tiles)
         eoi_segment_opts_set_mask_band(o, 4); /* the alpha band: no tile there */
 done:
-    eoi_free(vals);
     return st;
 }
 

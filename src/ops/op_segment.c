@@ -10,88 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A number, or a string holding a number or a fraction "a/b". */
-static eo_status scale_param(eo_ctx *ctx, json_object *params, double *out) {
-    json_object *v = NULL;
-    *out = 1.0;
-    if (!json_object_object_get_ex(params, "scale", &v) || !v)
-        return EO_OK;
-    if (!json_object_is_type(v, json_type_string)) {
-        *out = json_object_get_double(v);
-        return EO_OK;
-    }
-    const char *s = json_object_get_string(v);
-    char *end = NULL;
-    double a = strtod(s, &end), b = 1.0;
-    if (end != s && *end == '/') {
-        const char *d = end + 1;
-        b = strtod(d, &end);
-        if (end == d)
-            end = (char *)s; /* "1/" */
-    }
-    if (end == s || *end || !isfinite(a) || !isfinite(b) || b == 0 || a == 0)
-        return eoi_fail(ctx, EO_E_PARAM,
-                        "scale: expected a non-zero number or a fraction such as 1/255, got "
-                        "'%.50s'",
-                        s);
-    *out = a / b;
-    return EO_OK;
-}
-
-/* A JSON array of numbers into a new double array. */
-static eo_status num_array(eo_ctx *ctx, json_object *params, const char *key, double **out,
-                           int32_t *n) {
-    json_object *v = NULL;
-    *out = NULL;
-    *n = 0;
-    if (!json_object_object_get_ex(params, key, &v) || !v)
-        return EO_OK;
-    size_t len = json_object_array_length(v);
-    if (!len)
-        return EO_OK;
-    if (!(*out = eoi_malloc(ctx, len * sizeof **out)))
-        return EO_E_NOMEM;
-    for (size_t i = 0; i < len; i++)
-        (*out)[i] = json_object_get_double(json_object_array_get_idx(v, i));
-    *n = (int32_t)len;
-    return EO_OK;
-}
-
 static eo_status set_opts(eo_ctx *ctx, eo_segment_opts *o, json_object *params) {
     eo_status st = EO_OK;
-    double *vals = NULL, scale;
-    int32_t *bands = NULL, n = 0;
+    int32_t nbands = 0;
     json_object *v = NULL;
     if (json_object_object_get_ex(params, "tile", &v) && v)
         EOI_TRY(st, eo_segment_opts_set_tile(ctx, o, (int32_t)json_object_get_int64(v)));
     EOI_TRY(st, eo_segment_opts_set_overlap(ctx, o, (int32_t)eoi_param_int(params, "overlap", 64)));
     if (json_object_object_get_ex(params, "batch", &v) && v)
         EOI_TRY(st, eo_segment_opts_set_batch(ctx, o, (int32_t)json_object_get_int64(v)));
-    EOI_TRY(st, eo_segment_opts_set_threshold(ctx, o, eoi_param_num(params, "threshold", 0.5)));
-    EOI_TRY(st,
-            eo_segment_opts_set_activation(ctx, o, eoi_param_str(params, "activation", "auto")));
-    EOI_TRY(st, scale_param(ctx, params, &scale));
-    EOI_TRY(st, eo_segment_opts_set_scale(ctx, o, scale));
-    EOI_TRY(st, num_array(ctx, params, "mean", &vals, &n));
-    EOI_TRY(st, eo_segment_opts_set_mean(ctx, o, vals, n));
-    eoi_free(vals);
-    vals = NULL;
-    EOI_TRY(st, num_array(ctx, params, "std", &vals, &n));
-    EOI_TRY(st, eo_segment_opts_set_std(ctx, o, vals, n));
-    if (json_object_object_get_ex(params, "bands", &v) && v) {
-        n = (int32_t)json_object_array_length(v);
-        if (n && !(bands = eoi_malloc(ctx, (size_t)n * sizeof *bands))) {
-            st = EO_E_NOMEM;
-            goto done;
-        }
-        for (int32_t i = 0; i < n; i++)
-            bands[i] = (int32_t)json_object_get_int64(json_object_array_get_idx(v, (size_t)i));
-        EOI_TRY(st, eo_segment_opts_set_bands(ctx, o, bands, n));
-    }
+    EOI_TRY(st, eoi_segment_opts_from_json(ctx, o, params, &nbands));
     EOI_TRY(st, eo_segment_opts_set_classes_path(ctx, o, eoi_param_str(params, "classes", NULL)));
 done:
-    eoi_free(vals);
-    eoi_free(bands);
     return st;
 }
 
