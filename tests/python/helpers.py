@@ -204,3 +204,33 @@ def assert_cli_error(proc, ids, exit_code=1, names=None):
     if names:
         assert names in lines[0], "error line should name %r: %r" % (names, lines[0])
     return m.group(1)
+
+
+# ---- detect outputs: footprints compared free of vertex order -------------
+
+
+def norm_ring(ring):
+    """A closed ring from its least vertex, counter-clockwise (the last,
+    repeated vertex dropped): two rings of the same shape compare equal
+    whatever vertex they start at and whichever way they turn."""
+    pts = [tuple(p) for p in ring[:-1]]
+    a2 = sum(pts[i][0] * pts[(i + 1) % len(pts)][1] - pts[(i + 1) % len(pts)][0] * pts[i][1]
+             for i in range(len(pts)))
+    if a2 < 0:
+        pts = pts[::-1]
+    k = pts.index(min(pts))
+    return pts[k:] + pts[:k]
+
+
+def norm_geom(g):
+    """A Polygon or MultiPolygon as sorted lists of normalised rings."""
+    polys = g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]
+    return sorted([norm_ring(p[0])] + sorted(norm_ring(h) for h in p[1:]) for p in polys)
+
+
+def footprints(path):
+    """A GeoJSON file's features as sorted (class, pixels, rings): order-free."""
+    with open(path) as f:
+        fc = json.load(f)
+    return sorted((ft["properties"]["class"], ft["properties"]["pixels"], norm_geom(ft["geometry"]))
+                  for ft in fc["features"])

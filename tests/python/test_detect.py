@@ -25,7 +25,7 @@ from osgeo import gdal, ogr, osr
 from scipy import ndimage
 
 import eoproc
-from helpers import assert_cli_error, polygon_area_km2, run_cli
+from helpers import assert_cli_error, norm_geom, polygon_area_km2, run_cli
 
 gdal.UseExceptions()
 
@@ -48,22 +48,6 @@ def _features(path):
         return json.load(f)["features"]
 
 
-def _norm_ring(ring):
-    """A closed ring from its least vertex, counter-clockwise."""
-    pts = [tuple(p) for p in ring[:-1]]
-    a2 = sum(pts[i][0] * pts[(i + 1) % len(pts)][1] - pts[(i + 1) % len(pts)][0] * pts[i][1]
-             for i in range(len(pts)))
-    if a2 < 0:
-        pts = pts[::-1]
-    k = pts.index(min(pts))
-    return pts[k:] + pts[:k]
-
-
-def _norm_geom(g):
-    polys = g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]
-    return sorted([_norm_ring(p[0])] + sorted(_norm_ring(h) for h in p[1:]) for p in polys)
-
-
 def _same_features(a, b):
     assert len(a) == len(b) and len(a) > 20
     for fa, fb in zip(a, b):
@@ -71,7 +55,7 @@ def _same_features(a, b):
         assert pa["class"] == pb["class"] and pa["class_name"] == pb["class_name"] == "building"
         assert pa["area_m2"] == pytest.approx(pb["area_m2"], rel=1e-9)
         assert pa["pixels"] == pb["pixels"]
-        assert _norm_geom(fa["geometry"]) == _norm_geom(fb["geometry"])
+        assert norm_geom(fa["geometry"]) == norm_geom(fb["geometry"])
 
 
 @pytest.fixture(scope="module")
