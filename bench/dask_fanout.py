@@ -1,6 +1,9 @@
 """The fan-outs of eoproc.distributed against the serial eoproc call on the
 same input, in one run: zonal statistics of many features over an 8192 x 8192
-RGB raster, and a time series over many dated files.
+RGB raster, a time series over many dated files, and the detect job over a
+rendered zoom-18 XYZ pyramid (models/synth_pyramid.py, 2048 x 2048 px, one
+model tile per partition: eoproc.distributed.detect runs each partition as a
+task; serial is eoproc.detect's single process).
 
     /usr/bin/python3 bench/dask_fanout.py IN.tif WORKDIR [N_FEATURES] [N_DATES]
 
@@ -21,6 +24,27 @@ from osgeo import gdal
 
 import eoproc
 import eoproc.distributed as ed
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models"))
+from synth_pyramid import write_pyramid  # noqa: E402
+
+_runs = [0]
+
+
+def _fresh(work, name):
+    """A new job folder / output path per run (a job folder resumes)."""
+    _runs[0] += 1
+    return os.path.join(work, "%s%d" % (name, _runs[0]))
+
+
+def footprints(path):
+    """Features as sorted (pixels, area, geometry text): order-free."""
+    import json
+    with open(path) as f:
+        fc = json.load(f)
+    return sorted((ft["properties"]["pixels"], round(ft["properties"]["area_m2"], 6),
+                   json.dumps(ft["geometry"]["coordinates"]))
+                  for ft in fc["features"])
 
 
 def features(src, n):
@@ -77,6 +101,22 @@ def main():
     aoi = {"type": "Polygon", "coordinates": [[[500200, 7499800], [517000, 7499800],
                                                [517000, 7482000], [500200, 7482000],
                                                [500200, 7499800]]]}
+    scene = os.path.join(work, "z18")
+    if not os.path.exists(os.path.join(scene, "aoi.geojson")):
+        write_pyramid(scene, grid=4, size=512)
+    xyz, zaoi = os.path.join(scene, "xyz"), os.path.join(scene, "aoi.geojson")
+
+    def det_serial():
+        out = _fresh(work, "serial") + ".geojson"
+        r = eoproc.detect(xyz, zaoi, out, zoom=18, partition_tiles=0, precision=15)
+        return (r["features"], footprints(out))
+
+    def det_dist(c):
+        out = _fresh(work, "dist") + ".geojson"
+        r = ed.detect(c, xyz, zaoi, out, job=_fresh(work, "job"), zoom=18, partition_tiles=1,
+                      precision=15)
+        return (r["features"], footprints(out))
+
     tasks = {
         "zonal_stats %d features" % nfeat: (
             lambda: eoproc.zonal_stats(src, fc, band=1, crs=crs, percentiles=[50]),
@@ -86,6 +126,7 @@ def main():
                                        crs="EPSG:32723"),
             lambda c: ed.time_series(c, items, expr="(b2 - b1) / (b2 + b1)", aoi=aoi,
                                      crs="EPSG:32723")),
+        "detect z18 2048^2 px": (det_serial, det_dist),
     }
     from distributed import Client, LocalCluster
 

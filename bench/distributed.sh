@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/distributed.sh - eoproc.distributed's fan-outs (zonal statistics of
-# many features, a time series of many dates) on a Dask LocalCluster of 1 and
+# many features, a time series of many dates, the detect job over a
+# rendered zoom-18 pyramid) on a Dask LocalCluster of 1 and
 # of 2 worker processes against the serial eoproc call, in one run: times,
 # speed-up, overhead and peak memory (bench/dask_fanout.py says how).
 #

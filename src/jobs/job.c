@@ -124,7 +124,7 @@ static eo_status db_open(eo_ctx *ctx, eo_job *j, const char *path, bool create) 
                         j->dir ? j->dir : "(in memory)",
                         j->db ? sqlite3_errmsg(j->db) : "cannot open the job store");
     sqlite3_busy_timeout(j->db, 30000);
-    if (j->dir) {
+    if (j->dir && !create) { /* a new store is made in rollback mode, then renamed */
         EOI_TRY_RET(exec(ctx, j, "PRAGMA journal_mode=WAL"));
         EOI_TRY_RET(exec(ctx, j, "PRAGMA synchronous=NORMAL"));
     }
@@ -246,7 +246,7 @@ done:
 static eo_status job_create(eo_ctx *ctx, eo_job **out, const char *dir, eo_dataset *src,
                             const eo_geom *aoi, const char *out_path, const eo_detect_opts *opts) {
     *out = NULL;
-    char path[4200];
+    char path[4200], tmp[4232] = "";
     eo_status st = EO_OK;
     eo_job *j = job_alloc(ctx, dir);
     if (!j)
@@ -282,7 +282,11 @@ static eo_status job_create(eo_ctx *ctx, eo_job **out, const char *dir, eo_datas
             goto done;
         }
         EOI_TRY(st, eoi_mkdirs(ctx, dir));
-        EOI_TRY(st, db_open(ctx, j, path, true));
+        /* built under a temporary name and linked into place when complete:
+         * a process opening the folder meanwhile finds no job or a whole one */
+        snprintf(tmp, sizeof tmp, "%s/" JOB_DB ".new-%ld", dir, (long)getpid());
+        unlink(tmp);
+        EOI_TRY(st, db_open(ctx, j, tmp, true));
     } else
         EOI_TRY(st, db_open(ctx, j, ":memory:", true));
     EOI_TRY(st, exec(ctx, j, "BEGIN IMMEDIATE"));
@@ -311,15 +315,33 @@ static eo_status job_create(eo_ctx *ctx, eo_job **out, const char *dir, eo_datas
         EOI_TRY(st, st);
     }
     EOI_TRY(st, exec(ctx, j, "COMMIT"));
+    if (dir) {
+        sqlite3_close(j->db);
+        j->db = NULL;
+        if (link(tmp, path) != 0) { /* link, unlike rename, never replaces a job */
+            st = errno == EEXIST ? eoi_fail(ctx, EO_E_STATE,
+                                            "%s already holds a job: resume it (eoproc job "
+                                            "resume %s) or use another folder",
+                                            dir, dir)
+                                 : eoi_fail(ctx, EO_E_IO_WRITE, "job %s: %s", dir, strerror(errno));
+            goto done;
+        }
+        unlink(tmp);
+        if ((st = db_open(ctx, j, path, false)) != EO_OK) {
+            unlink(path);
+            goto done;
+        }
+    }
     *out = j;
     j = NULL;
 done:
-    if (j && j->db && dir) { /* leave no half-made job behind */
-        sqlite3_close(j->db);
+    if (j && dir && tmp[0]) { /* leave no half-made job behind */
+        if (j->db)
+            sqlite3_close(j->db);
         j->db = NULL;
-        static const char *const side[] = {"", "-wal", "-shm"};
-        for (int i = 0; i < 3; i++) {
-            snprintf(path, sizeof path, "%s/" JOB_DB "%s", dir, side[i]);
+        static const char *const side[] = {"", "-journal"};
+        for (int i = 0; i < 2; i++) {
+            snprintf(path, sizeof path, "%s%s", tmp, side[i]);
             unlink(path);
         }
         rmdir(dir);

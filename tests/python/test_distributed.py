@@ -6,6 +6,7 @@ compared pixel by pixel through GDAL."""
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import eoproc
 
 distributed = pytest.importorskip("distributed", reason="python3-distributed is not installed")
 import eoproc.distributed as ed  # noqa: E402
+from helpers import footprints  # noqa: E402
 
 gdal.UseExceptions()
 
@@ -290,46 +292,31 @@ sys.path.insert(0, os.path.join(REPO, "models"))
 from synth_pyramid import write_pyramid  # noqa: E402
 
 
-def _norm_ring(ring):
-    """A closed ring from its least vertex, counter-clockwise."""
-    pts = [tuple(p) for p in ring[:-1]]
-    a2 = sum(pts[i][0] * pts[(i + 1) % len(pts)][1] - pts[(i + 1) % len(pts)][0] * pts[i][1]
-             for i in range(len(pts)))
-    if a2 < 0:
-        pts = pts[::-1]
-    k = pts.index(min(pts))
-    return pts[k:] + pts[:k]
-
-
-def _footprints(path):
-    """Each feature as (class, pixels, rings normalised): order-free."""
-    with open(path) as f:
-        fc = json.load(f)
-    out = []
-    for ft in fc["features"]:
-        g = ft["geometry"]
-        polys = g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]
-        rings = sorted([_norm_ring(p[0])] + sorted(_norm_ring(h) for h in p[1:]) for p in polys)
-        out.append((ft["properties"]["class"], ft["properties"]["pixels"], rings))
-    return sorted(out)
-
-
 @pytest.fixture(scope="module")
 def z18(tmp_path_factory):
     return write_pyramid(tmp_path_factory.mktemp("z18"), grid=2, size=512)
 
 
-def test_detect_partitions_as_tasks_equal_serial(local_client, z18, tmp_path):
-    """Nine partitions run as Dask tasks on two worker processes, merged by
-    a last task: the same footprints as the serial single-pass run."""
+@pytest.fixture(scope="module")
+def z18_serial(z18, tmp_path_factory):
+    """The serial single-pass run of z18's AOI: (result, output path)."""
+    out = tmp_path_factory.mktemp("serial") / "serial.geojson"
+    r = eoproc.detect(z18["dir"] / "xyz", z18["dir"] / "aoi.geojson", out, zoom=18,
+                      partition_tiles=0, precision=15)
+    return r, out
+
+
+def test_detect_partitions_as_tasks_equal_serial(client, z18, z18_serial, tmp_path):
+    """Nine partitions run as Dask tasks on two worker processes (a
+    LocalCluster, and a scheduler and workers started as separate processes),
+    merged by a last task: the same footprints as the serial single-pass run."""
     src, aoi = z18["dir"] / "xyz", z18["dir"] / "aoi.geojson"
-    serial = eoproc.detect(src, aoi, tmp_path / "serial.geojson", zoom=18, partition_tiles=0,
-                           precision=15)
-    r = ed.detect(local_client, src, aoi, tmp_path / "dist.geojson", job=tmp_path / "job",
+    serial, serial_out = z18_serial
+    r = ed.detect(client, src, aoi, tmp_path / "dist.geojson", job=tmp_path / "job",
                   zoom=18, partition_tiles=1, precision=15)
     assert r["partitions"] == 9 and r["features"] == serial["features"] > 20
     assert r["tiles"]["missing"] == 0
-    assert _footprints(tmp_path / "dist.geojson") == _footprints(tmp_path / "serial.geojson")
+    assert footprints(tmp_path / "dist.geojson") == footprints(serial_out)
     with eoproc.Job(tmp_path / "job") as j:
         st = j.status()
         parts = j.partitions()
@@ -365,4 +352,85 @@ def test_detect_failed_partitions_then_resume(local_client, z18, tmp_path):
         assert after[i] == ("OK", a + 1 if i in failed else a)
     serial = tmp_path / "serial.geojson"
     eoproc.detect(src, aoi, serial, zoom=18, partition_tiles=0, precision=15)
-    assert _footprints(out) == _footprints(serial)
+    assert footprints(out) == footprints(serial)
+
+
+def _wait_for_ok(job, at_least, timeout=120):
+    """Poll the job store until at least that many partitions are OK; the
+    partitions then, as {id: (status, attempts)}."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if (job / "job.sqlite").exists():
+            with eoproc.Job(job) as j:
+                parts = {p["id"]: (p["status"], p["attempts"]) for p in j.partitions()}
+            if sum(s == "OK" for s, _ in parts.values()) >= at_least:
+                return parts
+        time.sleep(0.02)
+    pytest.fail("no partition of %s finished in %d s" % (job, timeout))
+
+
+def test_detect_survives_a_killed_worker(z18, z18_serial, tmp_path):
+    """SIGKILL one of the two worker processes while partitions run: Dask
+    reschedules its task on the other (or the restarted) worker and the job
+    completes with the serial run's footprints."""
+    from distributed import Client, LocalCluster
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                           dashboard_address=None, host="127.0.0.1")
+    client = Client(cluster)
+    try:
+        src, aoi, job, out = (z18["dir"] / "xyz", z18["dir"] / "aoi.geojson",
+                              tmp_path / "job", tmp_path / "o.geojson")
+        fut = ed.detect(client, src, aoi, out, job=job, zoom=18, partition_tiles=1,
+                        precision=15, compute=False)
+        pids = client.run(os.getpid)
+        at_kill = _wait_for_ok(job, 1)
+        os.kill(pids[sorted(pids)[0]], signal.SIGKILL)
+        r = fut.result(timeout=300)
+        # the kill came in the middle: partitions were left to run
+        assert sum(s == "OK" for s, _ in at_kill.values()) < len(at_kill) == 9
+        assert r["features"] == z18_serial[0]["features"]
+        assert footprints(out) == footprints(z18_serial[1])
+    finally:
+        client.close()
+        cluster.close()
+
+
+_DRIVER = """
+import sys
+from distributed import Client
+import eoproc.distributed as ed
+client = Client(sys.argv[1], timeout=60)
+ed.detect(client, sys.argv[2], sys.argv[3], sys.argv[4], job=sys.argv[5], zoom=18,
+          partition_tiles=1, precision=15)
+"""
+
+
+def test_detect_driver_killed_then_resumed(shell_client, z18, z18_serial, tmp_path):
+    """SIGKILL the driver (the process holding the Dask client) in the middle
+    of a run on the separate-process cluster: a new client resumes the job
+    folder, the partitions finished before the kill do not run again, and
+    the output is the serial run's."""
+    src, aoi, job, out = (z18["dir"] / "xyz", z18["dir"] / "aoi.geojson", tmp_path / "job",
+                          tmp_path / "o.geojson")
+    addr = shell_client.scheduler.address
+    driver = subprocess.Popen([sys.executable, "-c", _DRIVER, addr, str(src), str(aoi), str(out),
+                               str(job)], env=_env())
+    try:
+        at_kill = _wait_for_ok(job, 1)
+    finally:
+        driver.kill()
+        driver.wait()
+    done = {i for i, (s, _) in at_kill.items() if s == "OK"}
+    assert 0 < len(done) < 9 and not out.exists()
+    # tasks the dead client left running finish on their workers; wait for them
+    deadline = time.time() + 120
+    while any(shell_client.processing().values()) and time.time() < deadline:
+        time.sleep(0.1)
+    r = ed.detect(shell_client, src, aoi, out, job=job)
+    assert r["features"] == z18_serial[0]["features"]
+    with eoproc.Job(job) as j:
+        after = {p["id"]: (p["status"], p["attempts"]) for p in j.partitions()}
+    assert all(s == "OK" for s, _ in after.values())
+    for i in done:
+        assert after[i] == at_kill[i]  # not run again
+    assert footprints(out) == footprints(z18_serial[1])
