@@ -89,7 +89,10 @@ EO_API eo_status eo_segment_opts_set_cog_opts(eo_ctx *ctx, eo_segment_opts *opts
  *  probability COG at path and the class COG beside it. The model's input
  *  must be N x C x H x W with C the number of selected bands and its output
  *  N x K x H x W; a model loaded for another shape is re-planned for the
- *  tile (its input must allow it). Tiles run in parallel on the context's
+ *  tile (its input must allow it). Options opts leaves unset (tile,
+ *  overlap, bands, scale, mean, std, threshold, activation; opts may be
+ *  NULL) come from the model's card when it has one (eo_model_get_card),
+ *  else the defaults. Tiles run in parallel on the context's
  *  threads (meanwhile OpenBLAS, a process-wide setting, runs each GEMM on
  *  one thread; restored at the end); progress is reported and cancel
  *  honoured. Both outputs appear

@@ -463,6 +463,13 @@ eo_status eoi_card_sidecar_path(eo_ctx *ctx, char *buf, size_t cap, const char *
  * one, else the embedded JSON (may be NULL); *out NULL when neither. */
 eo_status eoi_card_find(eo_ctx *ctx, eo_model_card **out, const char *model_path,
                         const char *embedded);
+/* Parameters the user left out, taken from the card of the model at
+ * model_path (none: params unchanged): bands, scale, mean, std, tile,
+ * overlap, threshold, activation and, with postprocess, classes, min_area,
+ * simplify, fill_holes and max_pixel_size. A key present in params is the
+ * user's and stays. A card that contradicts the model is model.Invalid. */
+eo_status eoi_card_defaults(eo_ctx *ctx, json_object *params, const char *model_path,
+                            bool postprocess);
 /* The declared image input of a parsed model (not an initializer), or NULL. */
 const eoi_vinfo *eoi_onnx_image_input(const eoi_onnx *m);
 

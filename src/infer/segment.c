@@ -39,6 +39,18 @@ struct eo_segment_opts {
     char *classes_path;
     int32_t mask_band; /* 0, or a band whose 0 marks pixels without data (an alpha band) */
     eo_cog_opts *cog;  /* options of the two COGs, or NULL: defaults */
+    uint32_t given;    /* GIVEN_* of the options set: the others come from the model's card */
+};
+
+enum {
+    GIVEN_TILE = 1u << 0,
+    GIVEN_OVERLAP = 1u << 1,
+    GIVEN_BANDS = 1u << 2,
+    GIVEN_SCALE = 1u << 3,
+    GIVEN_MEAN = 1u << 4,
+    GIVEN_STD = 1u << 5,
+    GIVEN_THRESHOLD = 1u << 6,
+    GIVEN_ACTIVATION = 1u << 7,
 };
 
 void eoi_segment_opts_set_mask_band(eo_segment_opts *o, int32_t band) { o->mask_band = band; }
@@ -76,12 +88,16 @@ static eo_status set_int(eo_ctx *ctx, int32_t *dst, int32_t v, int32_t lo, int32
 
 eo_status eo_segment_opts_set_tile(eo_ctx *ctx, eo_segment_opts *o, int32_t tile) {
     EOI_CHECK_ARG(ctx, o);
-    return set_int(ctx, &o->tile, tile, 8, 8192, "tile (pixels)");
+    EOI_TRY_RET(set_int(ctx, &o->tile, tile, 8, 8192, "tile (pixels)"));
+    o->given |= GIVEN_TILE;
+    return EO_OK;
 }
 
 eo_status eo_segment_opts_set_overlap(eo_ctx *ctx, eo_segment_opts *o, int32_t overlap) {
     EOI_CHECK_ARG(ctx, o);
-    return set_int(ctx, &o->overlap, overlap, 0, 4096, "overlap (pixels)");
+    EOI_TRY_RET(set_int(ctx, &o->overlap, overlap, 0, 4096, "overlap (pixels)"));
+    o->given |= GIVEN_OVERLAP;
+    return EO_OK;
 }
 
 eo_status eo_segment_opts_set_batch(eo_ctx *ctx, eo_segment_opts *o, int32_t batch) {
@@ -112,6 +128,7 @@ eo_status eo_segment_opts_set_bands(eo_ctx *ctx, eo_segment_opts *o, const int32
             return eoi_fail(ctx, EO_E_ARG, "bands: band numbers start at 1, got %d", (int)bands[i]);
     EOI_TRY_RET(set_array(ctx, (void **)&o->bands, bands, count, sizeof *bands));
     o->nbands = count;
+    o->given |= GIVEN_BANDS;
     return EO_OK;
 }
 
@@ -120,6 +137,7 @@ eo_status eo_segment_opts_set_scale(eo_ctx *ctx, eo_segment_opts *o, double scal
     if (!isfinite(scale) || scale == 0)
         return eoi_fail(ctx, EO_E_ARG, "scale: %g (a finite, non-zero number)", scale);
     o->scale = scale;
+    o->given |= GIVEN_SCALE;
     return EO_OK;
 }
 
@@ -140,13 +158,17 @@ static eo_status set_stat(eo_ctx *ctx, double **dst, int32_t *n, const double *v
 eo_status eo_segment_opts_set_mean(eo_ctx *ctx, eo_segment_opts *o, const double *mean,
                                    int32_t count) {
     EOI_CHECK_ARG(ctx, o);
-    return set_stat(ctx, &o->mean, &o->nmean, mean, count, "mean", false);
+    EOI_TRY_RET(set_stat(ctx, &o->mean, &o->nmean, mean, count, "mean", false));
+    o->given |= GIVEN_MEAN;
+    return EO_OK;
 }
 
 eo_status eo_segment_opts_set_std(eo_ctx *ctx, eo_segment_opts *o, const double *std,
                                   int32_t count) {
     EOI_CHECK_ARG(ctx, o);
-    return set_stat(ctx, &o->std, &o->nstd, std, count, "std", true);
+    EOI_TRY_RET(set_stat(ctx, &o->std, &o->nstd, std, count, "std", true));
+    o->given |= GIVEN_STD;
+    return EO_OK;
 }
 
 eo_status eo_segment_opts_set_threshold(eo_ctx *ctx, eo_segment_opts *o, double threshold) {
@@ -154,6 +176,7 @@ eo_status eo_segment_opts_set_threshold(eo_ctx *ctx, eo_segment_opts *o, double 
     if (!(threshold >= 0 && threshold <= 1))
         return eoi_fail(ctx, EO_E_ARG, "threshold: %g (0 to 1)", threshold);
     o->threshold = threshold;
+    o->given |= GIVEN_THRESHOLD;
     return EO_OK;
 }
 
@@ -163,6 +186,7 @@ eo_status eo_segment_opts_set_activation(eo_ctx *ctx, eo_segment_opts *o, const 
     for (int32_t i = 0; i < 4; i++)
         if (strcasecmp(activation, names[i]) == 0) {
             o->activation = i;
+            o->given |= GIVEN_ACTIVATION;
             return EO_OK;
         }
     return eoi_fail(ctx, EO_E_ARG, "activation: '%.40s' (auto, none, sigmoid or softmax)",
@@ -1033,8 +1057,93 @@ eo_status eoi_segment_model_load(eo_ctx *ctx, eo_model **out, const char *path,
     return eoi_model_load_path(ctx, out, path, dims, 4);
 }
 
+/* o (or the defaults) with what the caller left unset taken from the
+ * model's card. eff borrows o's arrays and options; the arrays taken from
+ * the card go to own[] (release with eoi_free). */
+static eo_status card_fill(eo_ctx *ctx, eo_segment_opts *eff, const eo_segment_opts *o,
+                           const eo_model *m, void *own[3]) {
+    if (o)
+        *eff = *o;
+    else {
+        memset(eff, 0, sizeof *eff);
+        eff->overlap = -1;
+        eff->scale = 1.0;
+        eff->threshold = 0.5;
+    }
+    const eo_model_card *c = eo_model_get_card(m);
+    if (!c)
+        return EO_OK;
+    double d = NAN, v[EOI_CARD_MAX_BANDS];
+    int32_t n = 0;
+    const char *str = NULL;
+    static const struct {
+        const char *field;
+        uint32_t bit;
+    } nums[] = {{"input.tile", GIVEN_TILE},
+                {"input.overlap", GIVEN_OVERLAP},
+                {"input.scale", GIVEN_SCALE},
+                {"output.threshold", GIVEN_THRESHOLD}};
+    for (int i = 0; i < 4; i++) {
+        if ((eff->given & nums[i].bit) ||
+            eo_model_card_get_number(ctx, c, nums[i].field, &d) != EO_OK || isnan(d))
+            continue;
+        if (nums[i].bit == GIVEN_TILE)
+            eff->tile = (int32_t)d;
+        else if (nums[i].bit == GIVEN_OVERLAP)
+            eff->overlap = (int32_t)d;
+        else if (nums[i].bit == GIVEN_SCALE)
+            eff->scale = d;
+        else
+            eff->threshold = d;
+    }
+    if (!(eff->given & GIVEN_ACTIVATION) &&
+        eo_model_card_get_string(ctx, c, "output.activation", 0, &str) == EO_OK && str)
+        EOI_TRY_RET(eo_segment_opts_set_activation(ctx, eff, str));
+    static const char *const arrays[3] = {"input.bands", "input.mean", "input.std"};
+    static const uint32_t bits[3] = {GIVEN_BANDS, GIVEN_MEAN, GIVEN_STD};
+    for (int i = 0; i < 3; i++) {
+        if ((eff->given & bits[i]) ||
+            eo_model_card_get_numbers(ctx, c, arrays[i], v, EOI_CARD_MAX_BANDS, &n) != EO_OK ||
+            n == 0)
+            continue;
+        if (i == 0) {
+            int32_t *b = eoi_malloc(ctx, (size_t)n * sizeof *b);
+            if (!(own[0] = b))
+                return EO_E_NOMEM;
+            for (int32_t k = 0; k < n; k++)
+                b[k] = (int32_t)v[k];
+            eff->bands = b;
+            eff->nbands = n;
+        } else {
+            double *a = eoi_malloc(ctx, (size_t)n * sizeof *a);
+            if (!(own[i] = a))
+                return EO_E_NOMEM;
+            memcpy(a, v, (size_t)n * sizeof *a);
+            *(i == 1 ? &eff->mean : &eff->std) = a;
+            *(i == 1 ? &eff->nmean : &eff->nstd) = n;
+        }
+    }
+    return EO_OK;
+}
+
+static eo_status segment_run(eo_ctx *ctx, char **out_json, const char *path, const eo_model *model,
+                             const eo_dataset *ds, const eo_geom *aoi, const eo_segment_opts *o);
+
 eo_status eo_segment(eo_ctx *ctx, char **out_json, const char *path, const eo_model *model,
                      const eo_dataset *ds, const eo_geom *aoi, const eo_segment_opts *o) {
+    EOI_CHECK_ARG(ctx, path && *path && model && ds);
+    eo_segment_opts eff;
+    void *own[3] = {NULL, NULL, NULL};
+    eo_status st = card_fill(ctx, &eff, o, model, own);
+    if (st == EO_OK)
+        st = segment_run(ctx, out_json, path, model, ds, aoi, &eff);
+    for (int i = 0; i < 3; i++)
+        eoi_free(own[i]);
+    return st;
+}
+
+static eo_status segment_run(eo_ctx *ctx, char **out_json, const char *path, const eo_model *model,
+                             const eo_dataset *ds, const eo_geom *aoi, const eo_segment_opts *o) {
     EOI_CHECK_ARG(ctx, path && *path && model && ds);
     if (out_json)
         *out_json = NULL;

@@ -67,37 +67,48 @@ const char eoi_detect_schema[] =
     "    \"description\": \"read undecodable tiles as missing instead of failing their "
     "partition\"},"
     "  \"bands\": {\"type\": \"array\", \"items\": {\"type\": \"integer\", \"minimum\": 1},"
-    "    \"default\": [1, 2, 3], \"description\": \"source bands fed to the model, in order\"},"
-    "  \"scale\": {\"type\": [\"number\", \"string\"], \"default\": \"1/255\","
-    "    \"description\": \"input scale, a number or a fraction\"},"
+    "    \"description\": \"source bands fed to the model, in order (default: the model "
+    "card's, else 1, 2, 3)\"},"
+    "  \"scale\": {\"type\": [\"number\", \"string\"],"
+    "    \"description\": \"input scale, a number or a fraction (default: the model card's, "
+    "else 1/255)\"},"
     "  \"mean\": {\"type\": \"array\", \"items\": {\"type\": \"number\"},"
-    "    \"description\": \"per-band mean subtracted after scaling\"},"
+    "    \"description\": \"per-band mean subtracted after scaling (default: the model "
+    "card's, else 0)\"},"
     "  \"std\": {\"type\": \"array\", \"items\": {\"type\": \"number\"},"
-    "    \"description\": \"per-band standard deviation divided by\"},"
-    "  \"threshold\": {\"type\": \"number\", \"minimum\": 0, \"maximum\": 1, \"default\": 0.5,"
-    "    \"description\": \"probability threshold of a one-channel model\"},"
+    "    \"description\": \"per-band standard deviation divided by (default: the model "
+    "card's, else 1)\"},"
+    "  \"threshold\": {\"type\": \"number\", \"minimum\": 0, \"maximum\": 1,"
+    "    \"description\": \"probability threshold of a one-channel model (default: the model "
+    "card's, else 0.5)\"},"
     "  \"activation\": {\"type\": \"string\", \"enum\": [\"auto\", \"none\", \"sigmoid\", "
-    "\"softmax\"], \"default\": \"auto\", \"description\": \"model output to probabilities\"},"
-    "  \"tile\": {\"type\": \"integer\", \"minimum\": 16, \"maximum\": 4096, \"default\": 512,"
-    "    \"description\": \"model tile size in pixels\"},"
-    "  \"overlap\": {\"type\": \"integer\", \"minimum\": 0, \"maximum\": 2048, \"default\": 64,"
-    "    \"description\": \"overlap of neighbouring model tiles\"},"
+    "\"softmax\"], \"description\": \"model output to probabilities (default: the model "
+    "card's, else auto)\"},"
+    "  \"tile\": {\"type\": \"integer\", \"minimum\": 16, \"maximum\": 4096,"
+    "    \"description\": \"model tile size in pixels (default: the model card's, else "
+    "512)\"},"
+    "  \"overlap\": {\"type\": \"integer\", \"minimum\": 0, \"maximum\": 2048,"
+    "    \"description\": \"overlap of neighbouring model tiles (default: the model card's, "
+    "else 64)\"},"
     "  \"batch\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 64, \"default\": 2,"
     "    \"description\": \"model tiles per run\"},"
     "  \"classes\": {\"type\": \"array\", \"items\": {\"type\": \"string\"},"
-    "    \"default\": [\"background\", \"building\"],"
-    "    \"description\": \"class names, by class value\"},"
+    "    \"description\": \"class names, by class value (default: the model card's, else "
+    "background, building)\"},"
     "  \"background\": {\"type\": \"integer\", \"minimum\": 0, \"maximum\": 254, \"default\": 0,"
     "    \"description\": \"the class never written\"},"
     "  \"blocks\": {\"type\": \"string\", \"default\": \"\","
     "    \"description\": \"post-processing blocks on or off: min_area, fill_holes, simplify, "
     "regularize, classify (e.g. simplify=on,regularize=off)\"},"
-    "  \"min_area\": {\"type\": \"number\", \"minimum\": 0, \"default\": 4,"
-    "    \"description\": \"min_area block: drop features below this area (m2)\"},"
-    "  \"fill_holes\": {\"type\": \"number\", \"minimum\": 0, \"default\": 4,"
-    "    \"description\": \"fill_holes block: fill holes below this area (m2)\"},"
-    "  \"simplify\": {\"type\": \"number\", \"minimum\": 0, \"default\": 0.3,"
-    "    \"description\": \"simplify block: tolerance (m)\"},"
+    "  \"min_area\": {\"type\": \"number\", \"minimum\": 0,"
+    "    \"description\": \"min_area block: drop features below this area (m2; default: the "
+    "model card's, else 4)\"},"
+    "  \"fill_holes\": {\"type\": \"number\", \"minimum\": 0,"
+    "    \"description\": \"fill_holes block: fill holes below this area (m2; default: the "
+    "model card's, else 4)\"},"
+    "  \"simplify\": {\"type\": \"number\", \"minimum\": 0,"
+    "    \"description\": \"simplify block: tolerance (m; default: the model card's, else "
+    "0.3)\"},"
     "  \"connectivity\": {\"type\": \"integer\", \"enum\": [4, 8], \"default\": 4,"
     "    \"description\": \"pixel connectivity of a feature\"},"
     "  \"partition_tiles\": {\"type\": \"integer\", \"minimum\": 0, \"maximum\": 1024,"
@@ -637,6 +648,24 @@ done:
     return st;
 }
 
+/* The defaults of the parameters a model card may give, for a model
+ * without one (the demo model's values). */
+static const char detect_fallbacks[] =
+    "{\"bands\": [1, 2, 3], \"scale\": \"1/255\", \"threshold\": 0.5, \"activation\": "
+    "\"auto\", \"tile\": 512, \"overlap\": 64, \"classes\": [\"background\", \"building\"], "
+    "\"min_area\": 4, \"fill_holes\": 4, \"simplify\": 0.3}";
+
+static eo_status fill_fallbacks(eo_ctx *ctx, json_object *params) {
+    json_object *fb = NULL;
+    EOI_TRY_RET(eoi_json_parse(ctx, &fb, detect_fallbacks, "detect defaults", EO_E_INTERNAL));
+    json_object_object_foreach(fb, key, val) {
+        if (!json_object_object_get_ex(params, key, NULL))
+            json_object_object_add(params, key, json_object_get(val));
+    }
+    json_object_put(fb);
+    return EO_OK;
+}
+
 eo_status eoi_plan_make(eo_ctx *ctx, eoi_plan *p, json_object *params, eo_dataset *src,
                         const eo_geom *aoi) {
     memset(p, 0, sizeof *p);
@@ -645,6 +674,14 @@ eo_status eoi_plan_make(eo_ctx *ctx, eoi_plan *p, json_object *params, eo_datase
     pixaoi pa = {NULL, NULL};
     int32_t nbands = 0;
     char model[4200];
+    const char *mp = pstr(params, "model");
+    if (mp)
+        snprintf(model, sizeof model, "%s", mp);
+    else
+        EOI_TRY(st, default_model(ctx, model, sizeof model));
+    /* what the user left out comes from the model's card, then the defaults */
+    EOI_TRY(st, eoi_card_defaults(ctx, params, model, true));
+    EOI_TRY(st, fill_fallbacks(ctx, params));
     EOI_TRY(st, eoi_detect_validate(ctx, params));
     EOI_TRY(st, parse_blocks(ctx, p));
     EOI_TRY(st, class_names(ctx, p));
@@ -710,11 +747,6 @@ eo_status eoi_plan_make(eo_ctx *ctx, eoi_plan *p, json_object *params, eo_datase
     }
     p->step = p->tile - p->overlap;
     EOI_TRY(st, seg_opts(ctx, p, &nbands));
-    const char *mp = pstr(params, "model");
-    if (mp)
-        snprintf(model, sizeof model, "%s", mp);
-    else
-        EOI_TRY(st, default_model(ctx, model, sizeof model));
     int64_t want[4] = {pint(params, "batch", 2), nbands, p->tile, p->tile};
     EOI_TRY(st, eoi_segment_model_load(ctx, &p->model, model, want));
     /* the AOI's window of the source */

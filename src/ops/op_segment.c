@@ -25,7 +25,8 @@ done:
     return st;
 }
 
-static eo_status run_segment(eo_ctx *ctx, json_object *params, json_object **result) {
+static eo_status run_segment(eo_ctx *ctx, json_object *given, json_object **result) {
+    json_object *params = NULL;
     eo_segment_opts *o = NULL;
     eo_cog_opts *co = NULL;
     eo_dataset *ds = NULL;
@@ -34,6 +35,12 @@ static eo_status run_segment(eo_ctx *ctx, json_object *params, json_object **res
     char *json = NULL;
     eo_status st = EO_OK;
     json_object *v = NULL;
+    /* what the user left out comes from the model's card */
+    if (json_object_deep_copy(given, &params, NULL) != 0) {
+        st = EO_E_NOMEM;
+        goto done;
+    }
+    EOI_TRY(st, eoi_card_defaults(ctx, params, eoi_param_str(params, "model", ""), false));
     EOI_TRY(st, eo_segment_opts_new(ctx, &o));
     EOI_TRY(st, set_opts(ctx, o, params));
     EOI_TRY(st, eoi_cog_opts_from_params(ctx, &co, params));
@@ -60,6 +67,7 @@ done:
     eo_dataset_close(ds);
     eo_segment_opts_free(o);
     eo_cog_opts_free(co);
+    json_object_put(params);
     return st;
 }
 
@@ -70,22 +78,30 @@ static const eoi_param params[] = {
     {"classes", "string",
      .desc = "class COG (uint8; default: OUT with _classes before its extension)"},
     {"tile", "integer", .min = "8", .max = "8192",
-     .desc = "tile size in pixels (default 512, or the model's fixed input size)"},
-    {"overlap", "integer", "64", "0", "4096",
-     .desc = "overlap of neighbouring tiles in pixels (at most half the tile)"},
+     .desc = "tile size in pixels (default: the model's fixed input size, else its card's, else "
+             "512)"},
+    {"overlap", "integer", .min = "0", .max = "4096",
+     .desc = "overlap of neighbouring tiles in pixels, at most half the tile (default: the "
+             "model card's, else 64)"},
     {"batch", "integer", .min = "1", .max = "256",
      .desc = "tiles per model run (default: the model's fixed batch, else 2)"},
     {"bands", "array", .items = "integer", .min = "1",
-     .desc = "source bands fed to the model, in order (default: all)"},
-    {"scale", "number|string", "1", .desc = "input scale, a number or a fraction such as 1/255"},
+     .desc = "source bands fed to the model, in order (default: the model card's, else all)"},
+    {"scale", "number|string",
+     .desc = "input scale, a number or a fraction such as 1/255 (default: the model card's, "
+             "else 1)"},
     {"mean", "array", .items = "number",
-     .desc = "per-band mean subtracted after scaling (one value, or one per band)"},
+     .desc = "per-band mean subtracted after scaling (one value, or one per band; default: "
+             "the model card's, else 0)"},
     {"std", "array", .items = "number",
-     .desc = "per-band standard deviation divided by (one value, or one per band)"},
-    {"threshold", "number", "0.5", "0", "1",
-     .desc = "probability threshold of a one-channel model's class raster"},
-    {"activation", "string", "\"auto\"", .choices = "auto|none|sigmoid|softmax",
-     .desc = "output to probabilities (auto: none if the model ends in a sigmoid or softmax)"},
+     .desc = "per-band standard deviation divided by (one value, or one per band; default: "
+             "the model card's, else 1)"},
+    {"threshold", "number", .min = "0", .max = "1",
+     .desc = "probability threshold of a one-channel model's class raster (default: the "
+             "model card's, else 0.5)"},
+    {"activation", "string", .choices = "auto|none|sigmoid|softmax",
+     .desc = "output to probabilities (auto: none if the model ends in a sigmoid or softmax; "
+             "default: the model card's, else auto)"},
     {0},
 };
 

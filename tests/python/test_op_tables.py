@@ -129,7 +129,8 @@ def results(l7, tmp_path_factory):
     go("model_info", model=str(REPO / "models" / "buildings.onnx"), shape=[1, 3, 256, 256])
     # detect and its job, on the clipped scene (any raster works as a source)
     job = t / "job"
-    go("detect_estimate", src=str(t / "clip.tif"), aoi=AOI, bands=[3, 2, 1], min_coverage=0)
+    go("detect_estimate", src=str(t / "clip.tif"), aoi=AOI, bands=[3, 2, 1], min_coverage=0,
+       max_pixel_size=100)
     go("detect", src=str(t / "clip.tif"), aoi=AOI, bands=[3, 2, 1], job=str(job),
        out=str(t / "d.geojson"), max_pixel_size=100, min_coverage=0)
     go("detect", src=str(t / "clip.tif"), aoi=AOI, bands=[3, 2, 1], max_pixel_size=100,

@@ -32,6 +32,8 @@ eo_model_output_shape = _lib._fn(
     "eo_model_output_shape", status, [ctx_p, model_p, POINTER(c_int64), c_int32, POINTER(c_int32)]
 )
 eo_model_info = _lib._fn("eo_model_info", status, [ctx_p, PCHAR_OUT, model_p])
+eo_model_get_card = _lib._fn("eo_model_get_card", c_void_p, [model_p])
+eo_model_card_to_json = _lib._fn("eo_model_card_to_json", status, [ctx_p, PCHAR_OUT, c_void_p])
 eo_model_run = _lib._fn(
     "eo_model_run",
     status,
@@ -126,6 +128,18 @@ def _aoi_text(aoi):
             return f.read()
     raise _arg_error("aoi must be a dict, JSON text or a path, got %s" % type(aoi).__name__)
 
+
+
+def _scale(v):
+    """A number, or a fraction written as text ("1/255")."""
+    if isinstance(v, str) and "/" in v:
+        a, _, b = v.partition("/")
+        try:
+            return float(a) / float(b)
+        except (ValueError, ZeroDivisionError):
+            from . import _arg_error
+            raise _arg_error("scale: expected a number or a fraction such as 1/255, got %r" % v)
+    return float(v)
 
 class Model:
     """An ONNX model loaded for one input shape, run on the CPU.
@@ -227,6 +241,23 @@ class Model:
             _check(ctx, eo_model_info(ctx, byref(out), ptr))
             return json.loads(_take_string(out))
 
+    @property
+    def card(self):
+        """The model card as a dict (embedded in the ONNX file or beside it as
+        MODEL.onnx.json: bands, scale, tile, classes, post-processing), or
+        None when the model has none. :meth:`segment` and
+        :func:`eoproc.detect` take the options you leave out from it."""
+        from . import _check, _context, _take_string
+
+        ptr = self._live()
+        c = eo_model_get_card(ptr)
+        if not c:
+            return None
+        with _context() as ctx:
+            out = c_void_p()
+            _check(ctx, eo_model_card_to_json(ctx, byref(out), c))
+            return json.loads(_take_string(out))
+
     def run(self, array, progress=None):
         """Run the model on ``array`` and return its output as float32.
 
@@ -303,8 +334,8 @@ class Model:
                 eo_tensors_free(t_in)
                 eo_tensors_free(t_out)
 
-    def segment(self, src, out=None, aoi=None, crs=None, tile=None, overlap=64, batch=None,
-                bands=None, scale=1.0, mean=None, std=None, threshold=0.5, activation="auto",
+    def segment(self, src, out=None, aoi=None, crs=None, tile=None, overlap=None, batch=None,
+                bands=None, scale=None, mean=None, std=None, threshold=None, activation=None,
                 classes=None, progress=None, transform=None, raster_crs=None, **cog):
         """Segment a raster in overlapping tiles; write probability and class COGs.
 
@@ -318,13 +349,21 @@ class Model:
             aoi: optional GeoJSON (dict, text or path; ``crs`` names its CRS when
                 the GeoJSON does not, default EPSG:4326): only tiles meeting it
                 run, the outputs cover its window and pixels outside are nodata.
-            tile, overlap, batch: tile size (default 512 or the model's fixed
-                size), overlap (at most half the tile), tiles per run.
-            bands: 1-based source bands in model order (default: all).
+            tile, overlap, batch: tile size (default: the model's fixed size,
+                else its card's, else 512), overlap (at most half the tile;
+                default: the card's, else 64), tiles per run.
+            bands: 1-based source bands in model order (default: the card's,
+                else all).
             scale, mean, std: input normalization ``(v * scale - mean) / std``
-                (mean / std: one value or one per band).
-            threshold: class raster of a one-channel model: probability >= it.
-            activation: "auto", "none", "sigmoid" or "softmax".
+                (mean / std: one value or one per band; default: the card's,
+                else 1, 0, 1).
+            threshold: class raster of a one-channel model: probability >= it
+                (default: the card's, else 0.5).
+            activation: "auto", "none", "sigmoid" or "softmax" (default: the
+                card's, else "auto").
+
+        Options left out come from the model's card (:attr:`card`) when it
+        has one: a model that carries its card runs right with no options.
             classes: path of the class COG (uint8, 255 = nodata); default
                 ``out`` with ``_classes`` before its extension.
             **cog: the COG options of both outputs (``compress``, ``level``,
@@ -374,8 +413,10 @@ class Model:
                 for name, v in (("tile", tile), ("overlap", overlap), ("batch", batch)):
                     if v is not None:
                         _check(ctx, _seg_int[name](ctx, o, _int(v, name)))
-                _check(ctx, _seg_num["scale"](ctx, o, float(scale)))
-                _check(ctx, _seg_num["threshold"](ctx, o, float(threshold)))
+                for name, v in (("scale", scale), ("threshold", threshold)):
+                    if v is not None:
+                        _check(ctx, _seg_num[name](ctx, o, _scale(v) if name == "scale" else
+                                                   float(v)))
                 for name, v in (("mean", mean), ("std", std)):
                     if v is not None:
                         vals = [float(x) for x in (v if hasattr(v, "__len__") else [v])]
@@ -383,7 +424,8 @@ class Model:
                 if bands is not None:
                     bl = [_int(b, "bands") for b in bands]
                     _check(ctx, eo_segment_opts_set_bands(ctx, o, (c_int32 * len(bl))(*bl), len(bl)))
-                _check(ctx, _seg_str["activation"](ctx, o, str(activation).encode("utf-8")))
+                if activation is not None:
+                    _check(ctx, _seg_str["activation"](ctx, o, str(activation).encode("utf-8")))
                 if classes is not None:
                     _check(ctx, _seg_str["classes_path"](ctx, o, _cpath(classes, "classes")))
                 if cog:
