@@ -91,9 +91,15 @@ def fetch_url(url, retries=None, timeout=None):
             with urllib.request.urlopen(req, timeout=timeout) as r:
                 if r.status == 204:
                     return None
+                cl = r.headers.get("Content-Length", "").strip()
+                cl = int(cl) if cl.isdigit() else None
+                if cl is not None and cl > MAX_BYTES:
+                    raise FetchError("more than 64 MiB from %s" % url)
                 data = r.read(MAX_BYTES + 1)
                 if len(data) > MAX_BYTES:
                     raise FetchError("more than 64 MiB from %s" % url)
+                if cl is not None and len(data) < cl:  # read(n) returns a cut body quietly
+                    raise http.client.IncompleteRead(data, cl - len(data))
                 return data
         except urllib.error.HTTPError as e:
             if e.code in (404, 204):
