@@ -272,7 +272,8 @@ static void op_help(json_object *entry, json_object *schema) {
  * path per line (as gdalbuildvrt -input_file_list). */
 static json_object *file_list(const char *key, const char *text, int *ok) {
     bool at = text[0] == '@' && access(text, F_OK) != 0;
-    if (!at && (!strchr(text, ',') || access(text, F_OK) == 0))
+    bool url = strncmp(text, "http://", 7) == 0 || strncmp(text, "https://", 8) == 0;
+    if (url || (!at && (!strchr(text, ',') || access(text, F_OK) == 0)))
         return json_object_new_string(text);
     json_object *arr = json_object_new_array();
     char line[4096];

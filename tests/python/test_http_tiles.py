@@ -441,9 +441,11 @@ def test_python_retries_and_errors(scene, server, cli, tmp_path, answers, retrie
 
 
 def test_redirects_are_followed(scene, server, cli, tmp_path):
+    """302s are followed; a URL with a comma is one source on the command
+    line (not a list of files)."""
     out = tmp_path / "r.tif"
-    p = cli_run(cli, "tiles-read", server.template("/r"), out, "--zoom", 18, "--aoi",
-                scene["dir"] / "aoi.geojson", "--quiet")
+    p = cli_run(cli, "tiles-read", server.template("/r") + "?layers=a,b", out, "--zoom", 18,
+                "--aoi", scene["dir"] / "aoi.geojson", "--quiet")
     assert p.returncode == 0, p.stderr
     ref = _folder_pixels(scene, tmp_path, cli)
     np.testing.assert_array_equal(gdal.Open(str(out)).ReadAsArray(), ref)

@@ -748,7 +748,11 @@ def open_tiles(
 
     Args:
         source: a folder of tiles (``{z}/{x}/{y}.png|jpg|jpeg|webp``, or
-            ``{quadkey}.ext`` with scheme "quadkey"), an MBTiles file, or a
+            ``{quadkey}.ext`` with scheme "quadkey"), an MBTiles file, a URL
+            template (``"https://host/{z}/{x}/{y}.png"``, ``{-y}`` for TMS
+            rows, ``{q}`` for QuadKeys; fetched with urllib: 404/204 a
+            missing tile, 429/5xx/timeouts retried; see
+            :func:`eoproc.set_url_fetcher`), or a
             callable ``fn(z, x, y) -> bytes | None`` returning the encoded
             tile (XYZ rows), None for a missing tile. The callable may be
             called from several threads at once (never for the same tile).
