@@ -228,6 +228,11 @@ static void op_help(json_object *entry, json_object *schema) {
     printf("  %-22s %s\n", "--help", "Show this help and exit");
     printf("  %-22s %s\n", "--quiet", "No progress bar");
     printf("  %-22s %s\n", "--threads N", "Worker threads (default: all CPUs)");
+    json_object *src = NULL;
+    if (json_object_object_get_ex(props, "src", &src) &&
+        strstr(jstr(src, "description"), "URL template")) /* read through cli_fetch.c */
+        printf("  %-22s %s\n", "--retries N",
+               "Retries of a tile URL after a 429, 5xx or timeout (default 3)");
     json_object_object_foreach(props, key, prop) {
         if (in_positional(schema, key))
             continue;

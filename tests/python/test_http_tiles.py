@@ -490,3 +490,5 @@ def test_bad_settings_are_usage_errors(scene, server, cli, tmp_path):
                 "--aoi", scene["dir"] / "aoi.geojson", "--retries", "-1")
     assert "--retries" in assert_cli_error(p, ["arg.Invalid"], exit_code=2)
     assert server.counts() == {} and not (tmp_path / "x.tif").exists()
+    for op in ("detect", "tiles-read"):
+        assert "--retries N" in cli_run(cli, op, "--help").stdout
