@@ -377,6 +377,35 @@ def test_never_answering_server_times_out(scene, server, cli, tmp_path):
     assert server.counts()[bad] == 1
 
 
+def test_ctrl_c_during_a_fetch_cancels_and_resumes(scene, folder_run, server, cli, tmp_path):
+    """SIGINT while a tile hangs: exit 130 at once, the job CANCELLED (not
+    FAILED), and resume finishes it with the clean run's output."""
+    import signal
+
+    bad = key(scene, 0, 0)
+    server.faults[bad] = ["hang", None]
+    job, out = tmp_path / "job", tmp_path / "c.geojson"
+    proc = subprocess.Popen([cli, "detect", server.template(), str(scene["dir"] / "aoi.geojson"),
+                             str(out), "--zoom", "18", "--partition-tiles", "0", "--precision",
+                             "15", "--job", str(job), "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not server.counts()[bad] and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    assert server.counts()[bad] == 1
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=HANG_S / 2)
+    assert time.monotonic() - t0 < HANG_S / 6
+    assert proc.returncode == 130 and stdout == "", (proc.returncode, stderr)
+    assert stderr.strip().endswith("[cancelled]") and len(stderr.splitlines()) == 1, stderr
+    assert json.loads(cli_run(cli, "job", "status", job).stdout)["status"] == "CANCELLED"
+    assert not out.exists()
+    p = cli_run(cli, "job", "resume", job, "--quiet")
+    assert p.returncode == 0, p.stderr
+    _same_features(_features(out), folder_run[1])
+
+
 # ---- the fetcher's answers, cheaply through tiles-read / open_tiles -----------------
 
 
