@@ -11,6 +11,8 @@ PACKAGES=(
     libgdal-dev libgeos-dev libproj-dev libopenblas-dev libtiff-dev libzstd-dev
     libdeflate-dev libjson-c-dev libprotobuf-c-dev protobuf-c-compiler
     libpng-dev libjpeg62-turbo-dev libwebp-dev libsqlite3-dev
+    # the CLI's fetcher of tile URLs (tools/cli_fetch.c; never linked into libeoproc)
+    libcurl4-openssl-dev
     # tools used by the tests, scripts and demo
     gdal-bin python3 python3-gdal python3-numpy python3-pytest python3-shapely
     python3-onnx python3-affine python3-rasterio python3-venv python3-pip python3-setuptools python3-wheel

@@ -12,6 +12,7 @@
 #include <eoproc.h>
 
 #include "cli_card.h"
+#include "cli_fetch.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -227,6 +228,11 @@ static void op_help(json_object *entry, json_object *schema) {
     printf("  %-22s %s\n", "--help", "Show this help and exit");
     printf("  %-22s %s\n", "--quiet", "No progress bar");
     printf("  %-22s %s\n", "--threads N", "Worker threads (default: all CPUs)");
+    json_object *src = NULL;
+    if (json_object_object_get_ex(props, "src", &src) &&
+        strstr(jstr(src, "description"), "URL template")) /* read through cli_fetch.c */
+        printf("  %-22s %s\n", "--retries N",
+               "Retries of a tile URL after a 429, 5xx or timeout (default 3)");
     json_object_object_foreach(props, key, prop) {
         if (in_positional(schema, key))
             continue;
@@ -271,7 +277,8 @@ static void op_help(json_object *entry, json_object *schema) {
  * path per line (as gdalbuildvrt -input_file_list). */
 static json_object *file_list(const char *key, const char *text, int *ok) {
     bool at = text[0] == '@' && access(text, F_OK) != 0;
-    if (!at && (!strchr(text, ',') || access(text, F_OK) == 0))
+    bool url = strncmp(text, "http://", 7) == 0 || strncmp(text, "https://", 8) == 0;
+    if (url || (!at && (!strchr(text, ',') || access(text, F_OK) == 0)))
         return json_object_new_string(text);
     json_object *arr = json_object_new_array();
     char line[4096];
@@ -690,6 +697,8 @@ static void main_help(json_object *list) {
            "  --quiet, -q     No progress bar\n"
            "  --threads N     Worker threads (default: all CPUs)\n"
            "  --progress json One JSON line per progress update on stderr\n"
+           "  --retries N     Retries of a tile URL after a 429, 5xx or timeout (default 3;\n"
+           "                  EOPROC_HTTP_TIMEOUT: seconds per attempt, default 30)\n"
            "  -v, --verbose   Log warnings (-v) and debug messages (-vv) on stderr\n"
            "\nResults are JSON on stdout; errors are one line on stderr. Exit status: 0 done,\n"
            "1 the operation failed, 2 usage error, 130 interrupted (Ctrl-C).\n");
@@ -700,7 +709,7 @@ int main(int argc, char **argv) {
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int nrest = 0, want_help = 0, want_version = 0;
     int32_t threads = 0;
-    int progress_json = 0;
+    int progress_json = 0, retries = CLI_FETCH_RETRIES_DEFAULT;
     if (!rest)
         return EXIT_FAIL;
     for (int i = 1; i < argc; i++) {
@@ -728,6 +737,16 @@ int main(int argc, char **argv) {
                 return usage_error("--threads: expected a number from 0 to 1024");
             }
             threads = (int32_t)t;
+        } else if (strcmp(a, "--retries") == 0 || strncmp(a, "--retries=", 10) == 0) {
+            const char *v = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : NULL);
+            char *end = NULL;
+            long t = v ? strtol(v, &end, 10) : -1;
+            if (!v || !*v || *end || t < 0 || t > CLI_FETCH_RETRIES_MAX) {
+                free(rest);
+                return usage_error("--retries: expected a number from 0 to %d",
+                                   CLI_FETCH_RETRIES_MAX);
+            }
+            retries = (int)t;
         } else
             rest[nrest++] = argv[i];
     }
@@ -744,6 +763,12 @@ int main(int argc, char **argv) {
         return EXIT_FAIL;
     }
     eo_ctx_set_threads(g_ctx, threads);
+    char ferr[256];
+    if (cli_fetch_init(g_ctx, retries, &g_interrupted, ferr, sizeof ferr) != 0) {
+        eo_ctx_free(g_ctx);
+        free(rest);
+        return usage_error("%s", ferr);
+    }
     if (g_verbose)
         eo_ctx_set_log(g_ctx, on_log, NULL, g_verbose >= 2 ? EO_LOG_DEBUG : EO_LOG_WARN);
     if (progress_json)
@@ -808,6 +833,7 @@ out:
     json_object_put(list);
     eo_free(list_text);
     eo_ctx_free(g_ctx);
+    cli_fetch_done();
     free(rest);
     return rc;
 }

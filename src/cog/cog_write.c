@@ -414,7 +414,7 @@ struct writer {
      * the calling thread, uses the dataset's own) */
     bool par_read;
     GDALDatasetH rh[MAX_WORKERS];
-    char rerr[MAX_WORKERS][256];
+    char rerr[MAX_WORKERS][1024]; /* a tile's error names the tile, its URL and the cause */
     /* the current parallel job */
     struct level *cur;
     int cur_k;
@@ -516,6 +516,23 @@ static eo_status mask_tile(struct writer *w, struct level *L, int64_t t, int32_t
 }
 
 /* one tile of the current strip: gather, statistics, predictor, compress */
+/* A worker's read error: the first failure, or the source's own (a tile
+ * source raises it under EOI_CPLE_STICKY, naming the tile) over GDAL's
+ * follow-up "IReadBlock failed". */
+struct read_err {
+    char *buf;
+    size_t cap;
+    bool sticky;
+};
+
+static void CPL_STDCALL keep_read_error(CPLErr cls, CPLErrorNum num, const char *msg) {
+    struct read_err *r = CPLGetErrorHandlerUserData();
+    if (!r || cls < CE_Failure || r->sticky || (num != EOI_CPLE_STICKY && r->buf[0]))
+        return;
+    snprintf(r->buf, r->cap, "%s", msg ? msg : "");
+    r->sticky = num == EOI_CPLE_STICKY;
+}
+
 /* read the columns [x0, x0 + tw) of the current strip of level 0, bands
  * [b0, b0 + nb), on a worker's own handle of the source */
 static eo_status read_tile_window(struct writer *w, int32_t worker, int64_t x0, int64_t tw,
@@ -527,7 +544,9 @@ static eo_status read_tile_window(struct writer *w, int32_t worker, int64_t x0, 
     size_t cap = (size_t)w->bs + TAIL;
     GDALRasterIOExtraArg extra;
     INIT_RASTERIO_EXTRA_ARG(extra);
-    CPLPushErrorHandler(CPLQuietErrorHandler);
+    char msg[sizeof w->rerr[worker]] = "";
+    struct read_err re = {msg, sizeof msg, false};
+    CPLPushErrorHandlerEx(keep_read_error, &re);
     CPLErrorReset();
     CPLErr e = GDALDatasetRasterIOEx(
         w->rh[worker], GF_Read, (int)x0, (int)L->strip_y0, (int)tw, (int)L->rows,
@@ -540,7 +559,7 @@ static eo_status read_tile_window(struct writer *w, int32_t worker, int64_t x0, 
     if (e != CE_None)
         snprintf(w->rerr[worker], sizeof w->rerr[worker], "cannot read rows %lld..%lld: %s",
                  (long long)L->strip_y0, (long long)(L->strip_y0 + L->rows - 1),
-                 CPLGetLastErrorMsg()[0] ? CPLGetLastErrorMsg() : "read error");
+                 msg[0] ? msg : "read error");
     CPLPopErrorHandler();
     return e == CE_None ? EO_OK : EO_E_IO_READ;
 }

@@ -41,7 +41,8 @@ const char eoi_detect_schema[] =
     "  \"src\": {\"type\": [\"string\", \"array\"], \"minLength\": 1, \"minItems\": 1,"
     "    \"items\": {\"type\": \"string\", \"minLength\": 1},"
     "    \"description\": \"imagery: a GeoTIFF/COG, a list of files (a mosaic), a folder of "
-    "{z}/{x}/{y} (XYZ or TMS) or {quadkey} tiles, or an MBTiles file\"},"
+    "{z}/{x}/{y} (XYZ or TMS) or {quadkey} tiles, an MBTiles file, or a URL template "
+    "(https://host/{z}/{x}/{y}.png; {-y} for TMS rows, {q} for QuadKeys) fetched by the host\"},"
     "  \"aoi\": {\"type\": [\"object\", \"string\"],"
     "    \"description\": \"area of interest: GeoJSON (object, text or file)\"},"
     "  \"out\": {\"type\": \"string\", \"minLength\": 1,"
@@ -307,7 +308,11 @@ static eo_status open_source(eo_ctx *ctx, eoi_plan *p) {
     struct stat sb;
     bool dir = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
     bool mbt = !dir && stat(path, &sb) == 0 && is_sqlite(path);
-    if (!dir && !mbt)
+    /* a URL or file template ("https://host/{z}/{x}/{y}.png"): its row order is
+     * the one its placeholders say; a URL is fetched by the host's fetcher */
+    bool tmpl = !dir && !mbt && stat(path, &sb) != 0 &&
+                (strstr(path, "{x}") || strstr(path, "{q}") || strstr(path, "{quadkey}"));
+    if (!dir && !mbt && !tmpl)
         return eo_dataset_open(ctx, &p->ds, path);
     if (!json_object_object_get_ex(p->params, "zoom", NULL))
         return eoi_fail(ctx, EO_E_PARAM,
@@ -319,6 +324,10 @@ static eo_status open_source(eo_ctx *ctx, eoi_plan *p) {
         return st;
     if (mbt && p->scheme == EO_TILE_SCHEME_XYZ && !pstr(p->params, "scheme"))
         p->scheme = EO_TILE_SCHEME_TMS;
+    if (tmpl)
+        p->scheme = strstr(path, "{-y}")  ? EO_TILE_SCHEME_TMS
+                    : strstr(path, "{x}") ? EO_TILE_SCHEME_XYZ
+                                          : EO_TILE_SCHEME_QUADKEY;
     int64_t ntiles = 0;
     EOI_TRY_RET(check_tiles(ctx, p, &ntiles));
     eo_tilesrc_opts *o = NULL;

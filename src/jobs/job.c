@@ -602,7 +602,9 @@ static eo_status run_one(eo_ctx *ctx, eo_job *j, int64_t id, prog *pg, bool *fai
     st = eoi_plan_run_part(ctx, &j->plan, id, &r);
     ctx->progress_fn = ufn;
     ctx->progress_user = uuser;
-    if (st == EO_E_CANCELLED || pg->cancelled) {
+    /* a failure while the context is being cancelled (a host fetcher stopped
+     * by Ctrl-C fails its tile) is the cancel: the partition stays to resume */
+    if (st == EO_E_CANCELLED || pg->cancelled || (st != EO_OK && atomic_load(&ctx->cancelled))) {
         char msg[EOI_MSG_MAX];
         snprintf(msg, sizeof msg, "%s", eo_ctx_errmsg(ctx));
         part_state(ctx, j, id, "UNPROCESSED", 0, NULL, false);

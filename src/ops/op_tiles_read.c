@@ -87,7 +87,8 @@ done:
 
 static const eoi_param params[] = {
     {"src", "string",
-     .desc = "folder of {z}/{x}/{y}.png|jpg|webp tiles (or {quadkey}.ext), or an MBTiles file"},
+     .desc = "folder of {z}/{x}/{y}.png|jpg|webp tiles (or {quadkey}.ext), an MBTiles file, "
+             "or a URL template (https://host/{z}/{x}/{y}.png) fetched by the host"},
     {"out", "string", .desc = "output COG (written to a temporary name, then renamed)"},
     {"zoom", "integer", .min = "0", .max = "30",
      .desc = "zoom of the tiles read (the raster has its resolution)"},

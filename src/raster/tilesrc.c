@@ -970,9 +970,17 @@ static int parse_name(const char *name, long *id) {
     return FILE_NONE;
 }
 
+/* The pixels file starts with PIXELS_SKIP bytes of zeros (the header's
+ * SKIPBYTES): opening a dataset, GDAL's drivers read the first bytes of the
+ * file (32 KiB seen) to identify its format, which must not fetch the first
+ * row of tiles (an estimate fetches nothing; a paid source bills each fetch). */
+#define PIXELS_SKIP (1 << 20)
+
 static void header_text(const struct eoi_tilesrc *s, char *buf, size_t cap) {
-    snprintf(buf, cap, "BYTEORDER I\nLAYOUT BSQ\nNROWS %lld\nNCOLS %lld\nNBANDS %d\nNBITS 8\n",
-             (long long)s->height, (long long)s->width, (int)s->bands);
+    snprintf(buf, cap,
+             "BYTEORDER I\nLAYOUT BSQ\nNROWS %lld\nNCOLS %lld\nNBANDS %d\nNBITS 8\n"
+             "SKIPBYTES %d\n",
+             (long long)s->height, (long long)s->width, (int)s->bands, PIXELS_SKIP);
 }
 
 static int vfs_stat(void *user, const char *name, VSIStatBufL *sb, int flags) {
@@ -1056,8 +1064,12 @@ static size_t vfs_read(void *f, void *buf, size_t size, size_t count) {
     }
     uint8_t *dst = buf;
     uint64_t done = 0, W = (uint64_t)s->width;
+    if (h->pos < PIXELS_SKIP) {
+        done = PIXELS_SKIP - h->pos < want ? PIXELS_SKIP - h->pos : want;
+        memset(dst, 0, (size_t)done);
+    }
     while (done < want) {
-        uint64_t pos = h->pos + done;
+        uint64_t pos = h->pos + done - PIXELS_SKIP;
         uint64_t b = pos / s->plane, rem = pos % s->plane, y = rem / W, x = rem % W;
         uint64_t n = W - x < want - done ? W - x : want - done;
         if (!fill_run(s, (int64_t)b, (int64_t)y, (int64_t)x, (int64_t)n, dst + done)) {
@@ -1343,7 +1355,7 @@ static eo_status plan(eo_ctx *ctx, struct eoi_tilesrc *s, const eo_tilesrc_opts 
     s->width = (int64_t)(fx1 - fx0);
     s->height = (int64_t)(fy1 - fy0);
     s->plane = (uint64_t)s->width * (uint64_t)s->height;
-    s->fsize = s->plane * (uint64_t)s->bands;
+    s->fsize = PIXELS_SKIP + s->plane * (uint64_t)s->bands;
     s->tile_bytes = (size_t)s->size * (size_t)s->size * (size_t)s->bands + sizeof(tentry);
     /* at least two rows of tiles across the dataset, whatever the bound */
     size_t across = (size_t)((s->px0 + s->width - 1) / s->size - s->px0 / s->size + 1);

@@ -34,7 +34,7 @@ from ctypes import byref, c_double, c_int32, c_void_p
 
 import numpy as np
 
-from . import _lib
+from . import _fetch, _lib
 
 __version__ = "1.0.0"
 
@@ -56,6 +56,7 @@ __all__ = [
     "build_info",
     "get_threads",
     "set_threads",
+    "set_url_fetcher",
     "calc",
     "change_detection",
     "clip",
@@ -197,6 +198,7 @@ class _Ctx:
         self.ptr = ptr
         self.busy = False
         _lib.eo_ctx_set_log(ptr, _LOG_CFUNC, None, 30)
+        _fetch.register(ptr)  # URL templates ("https://host/{z}/{x}/{y}.png") as sources
         self._finalizer = weakref.finalize(self, _free_ctx, ptr)
         # A context of another thread may still be in use by a daemon thread
         # when the interpreter exits: only the main thread's is freed then.
@@ -721,6 +723,7 @@ from ._dataset import Dataset, open, open_tiles  # noqa: E402,A004
 from ._rio import CRS, BoundingBox, ColorInterp, MaskFlags, Resampling, Window  # noqa: E402
 from ._io import DatasetWriter  # noqa: E402
 from ._detect import Job, detect, estimate  # noqa: E402
+from ._fetch import set_url_fetcher  # noqa: E402
 from . import _arrays  # noqa: E402
 from ._arrays import GeoArray  # noqa: E402
 

@@ -21,7 +21,7 @@ from ctypes import CFUNCTYPE, POINTER, byref, c_char_p, c_int, c_int32, c_int64,
 import numpy as np
 from affine import Affine
 
-from . import _lib, _rio
+from . import _fetch, _lib, _rio
 from ._lib import ctx_p, dataset_p, opts_p, status
 
 # int (*eo_tile_fetch_fn)(void *user, int32_t z, int32_t x, int32_t y, eo_tile_sink *sink)
@@ -70,16 +70,7 @@ def _fetcher(fn):
     """Wrap a Python callable(z, x, y) -> bytes | None as an eo_tile_fetch_fn."""
 
     def call(user, z, x, y, sink):
-        try:
-            data = fn(z, x, y)
-            if data is None:
-                return 0
-            data = bytes(data)
-            return 0 if eo_tile_sink_set(sink, data, len(data)) == _lib.EO_OK else 1
-        except BaseException as e:  # never let an exception cross into C
-            msg = ("%s: %s" % (type(e).__name__, e)).encode("utf-8", "replace")[:240]
-            eo_tile_sink_set_error(sink, msg)
-            return 1
+        return _fetch.deliver(sink, lambda: fn(z, x, y))
 
     return FETCH_FN(call)
 
@@ -757,7 +748,11 @@ def open_tiles(
 
     Args:
         source: a folder of tiles (``{z}/{x}/{y}.png|jpg|jpeg|webp``, or
-            ``{quadkey}.ext`` with scheme "quadkey"), an MBTiles file, or a
+            ``{quadkey}.ext`` with scheme "quadkey"), an MBTiles file, a URL
+            template (``"https://host/{z}/{x}/{y}.png"``, ``{-y}`` for TMS
+            rows, ``{q}`` for QuadKeys; fetched with urllib: 404/204 a
+            missing tile, 429/5xx/timeouts retried; see
+            :func:`eoproc.set_url_fetcher`), or a
             callable ``fn(z, x, y) -> bytes | None`` returning the encoded
             tile (XYZ rows), None for a missing tile. The callable may be
             called from several threads at once (never for the same tile).

@@ -105,8 +105,11 @@ def detect(src, aoi, out=None, *, model=None, zoom=None, job=None, blocks=None, 
     Args:
         src: a GeoTIFF/COG, a list of files (one mosaic), a folder of
             {z}/{x}/{y} (XYZ or TMS: a tilemapresource.xml says TMS) or
-            {quadkey} tiles, an MBTiles file, or an open
-            :class:`eoproc.Dataset` (e.g. a host tile callback).
+            {quadkey} tiles, an MBTiles file, a URL template
+            ("https://host/{z}/{x}/{y}.png", {-y} for TMS rows, {q} for
+            QuadKeys; fetched with urllib, or :func:`eoproc.set_url_fetcher`'s
+            function), or an open :class:`eoproc.Dataset` (e.g. a host tile
+            callback).
         aoi: GeoJSON (dict, text or file path), any CRS.
         out: output path (.geojson RFC 7946, .gpkg, .fgb); None returns the
             FeatureCollection in the result (``result["geojson"]``).

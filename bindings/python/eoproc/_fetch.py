@@ -1,0 +1,195 @@
+"""Tile URLs fetched for the library, which does no networking itself.
+
+Every context the package makes registers a fetcher
+(``eo_ctx_set_tile_url_fetcher``), so that URL templates
+("https://host/{z}/{x}/{y}.png", also ``{-y}`` and ``{q}``) work as sources
+of :func:`eoproc.detect`, :func:`eoproc.open_tiles`, :class:`eoproc.Job` and
+the registry's operations. The default uses ``urllib.request`` with the
+semantics of the eoproc CLI (tools/cli_fetch.c):
+
+- 2xx with a body: the tile; 404 and 204: a missing tile;
+- 429, 5xx, a timeout, a dropped or refused connection, a truncated body:
+  retried (``retries``, default 3) after 0.25 s, 0.5 s, 1 s, ... (at most
+  8 s; a Retry-After header in seconds is honoured up to 30 s);
+- anything else: an error naming the HTTP status (or the failure), the URL
+  and the attempts, which reaches the caller's message with z/x/y.
+
+Each attempt times out after ``timeout`` seconds (EOPROC_HTTP_TIMEOUT, else
+30). :func:`set_url_fetcher` replaces the default by the user's own
+``fn(url) -> bytes | None`` (authentication, a cache, another client).
+"""
+
+import http.client
+import os
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from ctypes import CFUNCTYPE, c_char_p, c_int, c_size_t, c_void_p
+
+from . import _lib
+
+# int (*eo_tile_url_fn)(void *user, const char *url, eo_tile_sink *sink)
+URL_FN = CFUNCTYPE(c_int, c_void_p, c_char_p, c_void_p)
+
+_set_fetcher = _lib._fn("eo_ctx_set_tile_url_fetcher", _lib.status, [_lib.ctx_p, URL_FN, c_void_p])
+_sink_set = _lib._fn("eo_tile_sink_set", _lib.status, [c_void_p, c_char_p, c_size_t])
+_sink_error = _lib._fn("eo_tile_sink_set_error", None, [c_void_p, c_char_p])
+
+MAX_BYTES = 64 << 20  # the library refuses larger tiles
+_FIRST_DELAY, _MAX_DELAY, _MAX_RETRY_AFTER = 0.25, 8.0, 30.0
+
+_lock = threading.Lock()
+_user_fn = None
+_retries = 3
+_timeout = None  # None: EOPROC_HTTP_TIMEOUT, else 30 s
+
+
+class FetchError(OSError):
+    """A tile URL that could not be fetched (its message names the URL)."""
+
+
+def _timeout_s():
+    if _timeout is not None:
+        return _timeout
+    env = os.environ.get("EOPROC_HTTP_TIMEOUT")
+    if not env:
+        return 30.0
+    try:
+        t = float(env)
+    except ValueError:
+        t = float("nan")
+    if not 0 < t <= 86400:
+        raise FetchError("EOPROC_HTTP_TIMEOUT: expected seconds (more than 0, at most 86400), "
+                         "got %r" % env[:40])
+    return t
+
+
+def _user_agent():
+    from . import __version__
+
+    return "eoproc/%s" % __version__
+
+
+def fetch_url(url, retries=None, timeout=None):
+    """GET url: its bytes, or None for a missing tile (HTTP 404 or 204).
+
+    Raises:
+        FetchError: naming the HTTP status (or the failure), the URL and the
+            attempts, after the retries.
+    """
+    retries = _retries if retries is None else int(retries)
+    timeout = _timeout_s() if timeout is None else float(timeout)
+    headers = {"User-Agent": _user_agent()}
+    delay = _FIRST_DELAY
+    attempt = 0
+    while True:
+        wait = None
+        try:
+            req = urllib.request.Request(url, headers=headers)
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                if r.status == 204:
+                    return None
+                cl = r.headers.get("Content-Length", "").strip()
+                cl = int(cl) if cl.isdigit() else None
+                if cl is not None and cl > MAX_BYTES:
+                    raise FetchError("more than 64 MiB from %s" % url)
+                data = r.read(MAX_BYTES + 1)
+                if len(data) > MAX_BYTES:
+                    raise FetchError("more than 64 MiB from %s" % url)
+                if cl is not None and len(data) < cl:  # read(n) returns a cut body quietly
+                    raise http.client.IncompleteRead(data, cl - len(data))
+                return data
+        except urllib.error.HTTPError as e:
+            if e.code in (404, 204):
+                return None
+            what = "HTTP %d %s from %s" % (e.code, e.reason, url)
+            again = e.code == 429 or 500 <= e.code <= 599
+            ra = e.headers.get("Retry-After") if e.headers else None
+            if ra and ra.strip().isdigit():
+                wait = min(float(ra), _MAX_RETRY_AFTER)
+        except FetchError:
+            raise
+        except (socket.timeout, TimeoutError):
+            what, again = "timed out after %g s fetching %s" % (timeout, url), True
+        except urllib.error.URLError as e:
+            r = e.reason
+            if isinstance(r, (socket.timeout, TimeoutError)):
+                what, again = "timed out after %g s fetching %s" % (timeout, url), True
+            else:
+                what, again = "%s fetching %s" % (r, url), isinstance(r, ConnectionError)
+        except http.client.IncompleteRead as e:
+            what = "a truncated body (%d bytes, %d more expected) from %s" % (
+                len(e.partial), e.expected or 0, url)
+            again = True
+        except (http.client.HTTPException, ConnectionError) as e:
+            what, again = "%s fetching %s" % (e or type(e).__name__, url), True
+        if not again or attempt >= retries:
+            break
+        time.sleep(delay if wait is None else wait)
+        delay = min(delay * 2, _MAX_DELAY)
+        attempt += 1
+    n = attempt + 1
+    raise FetchError("%s (%d attempt%s)" % (what, n, "" if n == 1 else "s"))
+
+
+def deliver(sink, get):
+    """Hand get()'s bytes (None: missing) to an eo_tile_sink; 0, or 1 with
+    the exception's message on the sink. Never lets an exception into C."""
+    try:
+        data = get()
+        if data is None:
+            return 0
+        data = bytes(data)
+        return 0 if _sink_set(sink, data, len(data)) == _lib.EO_OK else 1
+    except BaseException as e:  # noqa: B036 - nothing may cross into C
+        msg = str(e) if isinstance(e, FetchError) else "%s: %s" % (type(e).__name__, e)
+        _sink_error(sink, msg.encode("utf-8", "replace")[:250])
+        return 1
+
+
+def _call(user, url, sink):
+    u = url.decode("utf-8", "replace")
+    fn = _user_fn
+    return deliver(sink, (lambda: fn(u)) if fn is not None else (lambda: fetch_url(u)))
+
+
+_CFUNC = URL_FN(_call)
+
+
+def register(ctx):
+    """Let datasets opened on ctx (an eo_ctx pointer) read URL templates."""
+    _set_fetcher(ctx, _CFUNC, None)
+
+
+def set_url_fetcher(fn=None, *, retries=None, timeout=None):
+    """How tile URLs of URL-template sources are fetched, process-wide.
+
+    Args:
+        fn: callable(url) -> bytes | None (None: the tile is missing; an
+            exception: a fetch error naming it), called from several threads
+            at once; None restores the default (urllib.request, see the
+            module's documentation).
+        retries: retries of the default fetcher after a 429, a 5xx, a
+            timeout or a dropped connection (default 3).
+        timeout: seconds per attempt of the default fetcher (default:
+            EOPROC_HTTP_TIMEOUT, else 30).
+    """
+    global _user_fn, _retries, _timeout
+    from . import _arg_error
+
+    if fn is not None and not callable(fn):
+        raise _arg_error("fn must be callable(url) -> bytes | None, got %r" % (fn,))
+    if retries is not None and (isinstance(retries, bool) or not isinstance(retries, int)
+                                or not 0 <= retries <= 100):
+        raise _arg_error("retries must be an integer from 0 to 100, got %r" % (retries,))
+    if timeout is not None and (isinstance(timeout, bool) or not 0 < float(timeout) <= 86400):
+        raise _arg_error("timeout must be seconds (more than 0, at most 86400), got %r"
+                         % (timeout,))
+    with _lock:
+        _user_fn = fn
+        if retries is not None:
+            _retries = retries
+        if timeout is not None:
+            _timeout = float(timeout)

@@ -1,0 +1,523 @@
+"""Tile URLs over HTTP (issue 12): the CLI's libcurl fetcher and the Python
+package's urllib one, against a real HTTP server on loopback.
+
+The server (http.server in a thread, port 0) serves the zoom-18 pyramid that
+test_detect.py renders (models/synth_pyramid.py), logs every request with
+its User-Agent, and can answer a tile with a status, a redirect, a truncated
+body, or not at all. References: the same runs on the tile folder (files
+instead of HTTP), the tiles of the AOI's cover computed here with shapely
+in pixel space, and the server's own log.
+"""
+
+import collections
+import json
+import math
+import os
+import pathlib
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+from osgeo import gdal
+from shapely.geometry import Polygon, box
+
+import eoproc
+from helpers import assert_cli_error
+from test_detect import _features, _same_features
+
+gdal.UseExceptions()
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "models"))
+
+from synth_pyramid import RES, R, write_pyramid  # noqa: E402
+
+HANG_S = 60  # how long a "hang" answer waits: far beyond every timeout used here
+
+
+class TileServer:
+    """A static tile server over a folder, with faults per tile.
+
+    faults["18/x/y"] is a list of answers, one per request, the last one
+    repeated: None (the file), an HTTP status (404, 204, 500, ...),
+    "truncate" (half of the announced body) or "hang" (no answer).
+    Paths under /r/ answer 302 to the same path without it. log holds
+    (key, user_agent) per request."""
+
+    def __init__(self, root):
+        self.root = pathlib.Path(root)
+        self.faults = {}
+        self.log = []
+        self.lock = threading.Lock()
+        self.release = threading.Event()
+        srv = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                path = self.path.split("?")[0]
+                if path.startswith("/r/"):
+                    self.send_response(302)
+                    self.send_header("Location", path[2:])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                key = path.strip("/").rsplit(".", 1)[0]
+                with srv.lock:
+                    srv.log.append((key, self.headers.get("User-Agent")))
+                    seq = srv.faults.get(key) or [None]
+                    act = seq.pop(0) if len(seq) > 1 else seq[0]
+                if act == "hang":
+                    srv.release.wait(HANG_S)
+                    self.close_connection = True
+                    return
+                if isinstance(act, int):
+                    self.send_response(act)
+                    if act != 204:
+                        self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                f = srv.root / path.lstrip("/")
+                if not f.is_file():
+                    self.send_error(404)
+                    return
+                data = f.read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if act == "truncate":
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.block_on_close = False
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,),
+                                       daemon=True)
+        self.thread.start()
+
+    def template(self, prefix=""):
+        return "http://127.0.0.1:%d%s/{z}/{x}/{y}.png" % (self.port, prefix)
+
+    def url(self, x, y, z=18):
+        return "http://127.0.0.1:%d/%d/%d/%d.png" % (self.port, z, x, y)
+
+    def counts(self):
+        with self.lock:
+            return collections.Counter(k for k, _ in self.log)
+
+    def agents(self):
+        with self.lock:
+            return {a for _, a in self.log}
+
+    def clear(self):
+        with self.lock:
+            self.log.clear()
+            self.faults.clear()
+
+    def close(self):
+        self.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory):
+    """1024 x 1024 px at z18 (4 x 4 tiles from tx, ty): xyz/, aoi.geojson."""
+    return write_pyramid(tmp_path_factory.mktemp("http"), grid=2, size=512)
+
+
+@pytest.fixture()
+def server(scene):
+    s = TileServer(scene["dir"] / "xyz")
+    yield s
+    s.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch):
+    # loopback requests must not go through a proxy the environment may name
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.delenv("EOPROC_HTTP_TIMEOUT", raising=False)
+    yield
+    eoproc.set_url_fetcher(None, retries=3)
+
+
+def cli_run(cli, *args, env=None, timeout=300):
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run([cli, *[str(a) for a in args]], capture_output=True, text=True,
+                          env=e, timeout=timeout)
+
+
+def key(scene, i, j):
+    """The key of the scene's tile at column i, row j."""
+    return "18/%d/%d" % (scene["tx"] + i, scene["ty"] + j)
+
+
+def all_tiles(scene):
+    return {key(scene, i, j) for i in range(4) for j in range(4)}
+
+
+@pytest.fixture(scope="module")
+def folder_run(scene, cli):
+    """The reference: the single-pass run on the tile folder (files, no HTTP)."""
+    out = scene["dir"] / "folder.geojson"
+    p = cli_run(cli, "detect", scene["dir"] / "xyz", scene["dir"] / "aoi.geojson", out,
+                "--zoom", 18, "--partition-tiles", 0, "--precision", 15, "--quiet")
+    assert p.returncode == 0, p.stderr
+    res = json.loads(p.stdout)
+    assert res["tiles"] == {"fetched": 16, "missing": 0, "corrupt": 0}
+    return res, _features(out)
+
+
+def lonlat(scene, px, py):
+    """Longitude, latitude of a pixel corner of the scene (as write_pyramid)."""
+    x0, y0 = scene["gt"][0], scene["gt"][3]
+    X, Y = x0 + px * RES, y0 - py * RES
+    return [X / R * 180 / math.pi, math.degrees(2 * math.atan(math.exp(Y / R)) - math.pi / 2)]
+
+
+# ---- (a) the CLI: the same features as on the folder, each cover tile once --------
+
+
+def test_cli_url_equals_folder_and_fetches_each_cover_tile_once(scene, folder_run, server, cli,
+                                                               tmp_path):
+    aoi = scene["dir"] / "aoi.geojson"
+    p = cli_run(cli, "detect", server.template(), aoi, tmp_path / "e.geojson", "--zoom", 18,
+                "--estimate")
+    assert p.returncode == 0, p.stderr
+    est = json.loads(p.stdout)
+    assert server.counts() == {}, "the estimate fetched tiles"
+    out = tmp_path / "url.geojson"
+    p = cli_run(cli, "detect", server.template(), aoi, out, "--zoom", 18, "--partition-tiles", 0,
+                "--precision", 15, "--quiet")
+    assert p.returncode == 0, p.stderr
+    res = json.loads(p.stdout)
+    _same_features(_features(out), folder_run[1])
+    assert res["tiles"] == folder_run[0]["tiles"]
+    counts = server.counts()
+    # the AOI (inset 20 px) meets every one of the scene's 16 tiles
+    assert set(counts) == all_tiles(scene) and len(counts) == est["tiles"]
+    assert set(counts.values()) == {1}, counts
+    assert server.agents() == {"eoproc/%s" % eoproc.__version__}
+
+
+def test_cli_fetches_only_the_polygons_cover(scene, server, cli, tmp_path):
+    """A triangle: the tiles whose interior meets it (shapely, in pixel
+    space, where web-mercator edges are straight), not its bounding box."""
+    tri_px = [(20, 20), (1004, 20), (20, 900)]
+    poly = Polygon(tri_px)
+    cover = set()
+    for i in range(4):
+        for j in range(4):
+            b = box(256 * i, 256 * j, 256 * (i + 1), 256 * (j + 1))
+            # no tile corner lies within a pixel of the edge: no borderline tile
+            assert poly.exterior.distance(b.exterior) > 1 or poly.intersection(b).area > 256
+            if poly.intersection(b).area > 0:
+                cover.add(key(scene, i, j))
+    assert 6 < len(cover) < 16
+    ring = [lonlat(scene, x, y) for x, y in tri_px[::-1]]
+    aoi = tmp_path / "tri.geojson"
+    aoi.write_text(json.dumps({"type": "Polygon", "coordinates": [ring + [ring[0]]]}))
+    p = cli_run(cli, "detect", server.template(), aoi, tmp_path / "e.geojson", "--zoom", 18,
+                "--estimate")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["tiles"] == len(cover)
+    p = cli_run(cli, "detect", server.template(), aoi, tmp_path / "t.geojson", "--zoom", 18,
+                "--quiet")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["tiles"]["fetched"] == len(cover)
+    counts = server.counts()
+    assert set(counts) == cover and set(counts.values()) == {1}, counts
+
+
+# ---- (b) the same in one Python call ------------------------------------------------
+
+
+def test_python_detect_url_one_call(scene, folder_run, server):
+    r = eoproc.detect(server.template(), scene["aoi"], zoom=18, partition_tiles=0, precision=15)
+    _same_features(r["geojson"]["features"], folder_run[1])
+    assert r["tiles"] == {"fetched": 16, "missing": 0, "corrupt": 0}
+    counts = server.counts()
+    assert set(counts) == all_tiles(scene) and set(counts.values()) == {1}, counts
+    assert server.agents() == {"eoproc/%s" % eoproc.__version__}
+
+
+# ---- (c) a tile answering 500: only its partitions fail; restart after the fix -----
+
+
+def _attempts(cli, job):
+    p = cli_run(cli, "job", "partitions", job)
+    assert p.returncode == 0, p.stderr
+    return {q["id"]: q for q in json.loads(p.stdout)}
+
+
+def test_http_500_fails_its_partitions_then_restart(scene, folder_run, server, cli, tmp_path):
+    bad = key(scene, 0, 0)
+    server.faults[bad] = [500]
+    url = server.url(scene["tx"], scene["ty"])
+    job, out = tmp_path / "job", tmp_path / "o.geojson"
+    p = cli_run(cli, "detect", server.template(), scene["dir"] / "aoi.geojson", out, "--zoom", 18,
+                "--partition-tiles", 1, "--job", job, "--precision", 15, "--retries", 1,
+                "--quiet")
+    msg = assert_cli_error(p, None)
+    assert bad in msg and url in msg and "HTTP 500" in msg, msg
+    assert not out.exists()
+    # --retries 1: two requests each time the tile was asked for
+    n = server.counts()[bad]
+    assert n >= 2 and n % 2 == 0, n
+    st = json.loads(cli_run(cli, "job", "status", job).stdout)
+    assert st["status"] == "FAILED"
+    failed = {e["partition"] for e in st["errors"]}
+    for e in st["errors"]:
+        assert bad in e["error"] and url in e["error"] and "500" in e["error"], e
+    parts = _attempts(cli, job)
+    assert st["partitions"]["done"] == len(parts) - len(failed)
+    # the tile is the scene's pixels [0, 256)^2; windows are in pixels of the
+    # AOI's box, 20 px inside the scene: a partition whose window meets the
+    # tile must fail, one farther than a model tile (256 px) from it must not
+    for pid, q in parts.items():
+        x, y, w, h = q["window"]
+        x0, y0 = x + 20, y + 20
+        if x0 < 256 and y0 < 256:
+            assert pid in failed, (pid, q)
+        if x0 > 256 + 256 or y0 > 256 + 256:
+            assert pid not in failed and q["status"] == "OK", (pid, q)
+    assert 0 < len(failed) < len(parts)
+    server.faults.clear()
+    server.log.clear()
+    p = cli_run(cli, "job", "restart", job, "--quiet")
+    assert p.returncode == 0, p.stderr
+    after = _attempts(cli, job)
+    for pid, q in parts.items():
+        assert after[pid]["status"] == "OK"
+        assert after[pid]["attempts"] == q["attempts"] + (1 if pid in failed else 0), pid
+    assert server.counts()[bad] == 1  # the rerun fetched it again, once
+    _same_features(_features(out), folder_run[1])
+    assert json.loads(cli_run(cli, "job", "status", job).stdout)["status"] == "OK"
+
+
+def test_python_500_names_status_url_and_tile(scene, server):
+    bad = key(scene, 1, 2)
+    server.faults[bad] = [503]
+    eoproc.set_url_fetcher(retries=2)
+    with pytest.raises(eoproc.Error) as e:
+        eoproc.detect(server.template(), scene["aoi"], zoom=18)
+    msg = str(e.value)
+    assert bad in msg and server.url(scene["tx"] + 1, scene["ty"] + 2) in msg, msg
+    assert "HTTP 503" in msg and "3 attempts" in msg, msg
+    assert server.counts()[bad] % 3 == 0
+
+
+# ---- (d) 404 and 204: missing tiles, counted, with a warning ------------------------
+
+
+def test_404_and_204_read_as_missing(scene, server, cli, tmp_path):
+    server.faults[key(scene, 0, 0)] = [404]
+    server.faults[key(scene, 3, 3)] = [204]
+    p = cli_run(cli, "detect", server.template(), scene["dir"] / "aoi.geojson",
+                tmp_path / "m.geojson", "--zoom", 18, "--quiet")
+    assert p.returncode == 0, p.stderr
+    res = json.loads(p.stdout)
+    assert res["tiles"] == {"fetched": 14, "missing": 2, "corrupt": 0}
+    # each corner tile held 236 x 236 of the AOI's 984 x 984 pixels
+    share = 1 - 2 * 236**2 / 984**2
+    assert res["coverage"] == pytest.approx(share, abs=1e-3)
+    assert any("no imagery" in w for w in res["warnings"]), res.get("warnings")
+    assert set(server.counts().values()) == {1}
+    # Python: the same through open_tiles, pixels of the missing tile transparent
+    with eoproc.open_tiles(server.template(), zoom=18, aoi=scene["aoi"]) as ds:
+        a = ds.read()
+        assert ds.missing_tiles == 2
+    assert (a[3, :200, :200] == 0).all() and (a[3, 300:700, 300:700] == 255).all()
+
+
+# ---- (e) a server that never answers ------------------------------------------------
+
+
+def test_never_answering_server_times_out(scene, server, cli, tmp_path):
+    bad = key(scene, 0, 0)
+    server.faults[bad] = ["hang"]
+    out = tmp_path / "h.geojson"
+    t0 = time.monotonic()
+    p = cli_run(cli, "detect", server.template(), scene["dir"] / "aoi.geojson", out, "--zoom", 18,
+                "--retries", 1, env={"EOPROC_HTTP_TIMEOUT": "1"})
+    took = time.monotonic() - t0
+    msg = assert_cli_error(p, None)
+    assert "timed out" in msg and server.url(scene["tx"], scene["ty"]) in msg and bad in msg, msg
+    assert server.counts()[bad] == 2  # timeouts are retried
+    # two attempts of 1 s and a 0.25 s backoff, far below the 60 s the server would wait
+    assert took < HANG_S / 3, took
+    assert not out.exists()
+    # Python
+    server.log.clear()
+    eoproc.set_url_fetcher(retries=0, timeout=1)
+    t0 = time.monotonic()
+    with pytest.raises(eoproc.Error) as e:
+        eoproc.detect(server.template(), scene["aoi"], zoom=18)
+    assert time.monotonic() - t0 < HANG_S / 3
+    msg = str(e.value)
+    assert "timed out" in msg and server.url(scene["tx"], scene["ty"]) in msg, msg
+    assert server.counts()[bad] == 1
+
+
+def test_ctrl_c_during_a_fetch_cancels_and_resumes(scene, folder_run, server, cli, tmp_path):
+    """SIGINT while a tile hangs: exit 130 at once, the job CANCELLED (not
+    FAILED), and resume finishes it with the clean run's output."""
+    import signal
+
+    bad = key(scene, 0, 0)
+    server.faults[bad] = ["hang", None]
+    job, out = tmp_path / "job", tmp_path / "c.geojson"
+    proc = subprocess.Popen([cli, "detect", server.template(), str(scene["dir"] / "aoi.geojson"),
+                             str(out), "--zoom", "18", "--partition-tiles", "0", "--precision",
+                             "15", "--job", str(job), "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not server.counts()[bad] and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    assert server.counts()[bad] == 1
+    t0 = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=HANG_S / 2)
+    assert time.monotonic() - t0 < HANG_S / 6
+    assert proc.returncode == 130 and stdout == "", (proc.returncode, stderr)
+    assert stderr.strip().endswith("[cancelled]") and len(stderr.splitlines()) == 1, stderr
+    assert json.loads(cli_run(cli, "job", "status", job).stdout)["status"] == "CANCELLED"
+    assert not out.exists()
+    p = cli_run(cli, "job", "resume", job, "--quiet")
+    assert p.returncode == 0, p.stderr
+    _same_features(_features(out), folder_run[1])
+
+
+# ---- the fetcher's answers, cheaply through tiles-read / open_tiles -----------------
+
+
+def _folder_pixels(scene, tmp_path, cli):
+    out = tmp_path / "folder.tif"
+    p = cli_run(cli, "tiles-read", scene["dir"] / "xyz", out, "--zoom", 18, "--aoi",
+                scene["dir"] / "aoi.geojson", "--quiet")
+    assert p.returncode == 0, p.stderr
+    return gdal.Open(str(out)).ReadAsArray()
+
+
+CASES = [
+    # answers of tile (1, 1), retries, success?, requests of it, words of the error
+    ([503, None], 3, True, 2, None),
+    ([429, 429, None], 3, True, 3, None),
+    (["truncate", None], 3, True, 2, None),
+    ([500], 2, False, 3, ["HTTP 500", "3 attempts"]),
+    ([403], 3, False, 1, ["HTTP 403", "1 attempt"]),
+    ([410], 0, False, 1, ["HTTP 410"]),
+]
+
+
+@pytest.mark.parametrize("answers, retries, ok, requests, words", CASES)
+def test_cli_retries_and_errors(scene, server, cli, tmp_path, answers, retries, ok, requests,
+                                words):
+    bad = key(scene, 1, 1)
+    server.faults[bad] = list(answers)
+    out = tmp_path / "u.tif"
+    p = cli_run(cli, "tiles-read", server.template(), out, "--zoom", 18, "--aoi",
+                scene["dir"] / "aoi.geojson", "--retries", retries, "--quiet")
+    assert server.counts()[bad] == requests
+    if ok:
+        assert p.returncode == 0, p.stderr
+        assert json.loads(p.stdout)["fetched"] == 16
+        np.testing.assert_array_equal(gdal.Open(str(out)).ReadAsArray(),
+                                      _folder_pixels(scene, tmp_path, cli))
+    else:
+        msg = assert_cli_error(p, None)
+        url = server.url(scene["tx"] + 1, scene["ty"] + 1)
+        assert bad in msg and url in msg and all(w in msg for w in words), msg
+        assert not out.exists()
+
+
+@pytest.mark.parametrize("answers, retries, ok, requests, words", CASES)
+def test_python_retries_and_errors(scene, server, cli, tmp_path, answers, retries, ok, requests,
+                                   words):
+    bad = key(scene, 1, 1)
+    server.faults[bad] = list(answers)
+    eoproc.set_url_fetcher(retries=retries)
+    with eoproc.open_tiles(server.template(), zoom=18, aoi=scene["aoi"]) as ds:
+        if ok:
+            a = ds.read()
+        else:
+            with pytest.raises(eoproc.Error) as e:
+                ds.read()
+    assert server.counts()[bad] == requests
+    if ok:
+        np.testing.assert_array_equal(a, _folder_pixels(scene, tmp_path, cli))
+    else:
+        msg = str(e.value)
+        url = server.url(scene["tx"] + 1, scene["ty"] + 1)
+        assert bad in msg and url in msg and all(w in msg for w in words), msg
+
+
+def test_redirects_are_followed(scene, server, cli, tmp_path):
+    """302s are followed; a URL with a comma is one source on the command
+    line (not a list of files)."""
+    out = tmp_path / "r.tif"
+    p = cli_run(cli, "tiles-read", server.template("/r") + "?layers=a,b", out, "--zoom", 18,
+                "--aoi", scene["dir"] / "aoi.geojson", "--quiet")
+    assert p.returncode == 0, p.stderr
+    ref = _folder_pixels(scene, tmp_path, cli)
+    np.testing.assert_array_equal(gdal.Open(str(out)).ReadAsArray(), ref)
+    assert set(server.counts()) == all_tiles(scene)
+    with eoproc.open_tiles(server.template("/r"), zoom=18, aoi=scene["aoi"]) as ds:
+        np.testing.assert_array_equal(ds.read(), ref)
+
+
+def test_user_fetcher_takes_precedence(scene, server, tmp_path):
+    """eoproc.set_url_fetcher(fn): fn gets every URL; nothing reaches the network."""
+    server.close()  # nothing listens on its port any more
+    asked = []
+
+    def from_folder(url):
+        asked.append(url)
+        rel = url.split("/", 3)[3]
+        f = scene["dir"] / "xyz" / rel
+        return f.read_bytes() if f.exists() else None
+
+    eoproc.set_url_fetcher(from_folder)
+    with eoproc.open_tiles(server.template(), zoom=18, aoi=scene["aoi"]) as ds:
+        a = ds.read()
+    assert sorted(asked) == sorted(server.url(scene["tx"] + i, scene["ty"] + j)
+                                   for i in range(4) for j in range(4))
+    eoproc.set_url_fetcher(None, retries=0)
+    with eoproc.open_tiles(server.template(), zoom=18, aoi=scene["aoi"]) as ds:
+        with pytest.raises(eoproc.Error) as e:
+            ds.read()
+    assert "refused" in str(e.value) and server.template().split("{")[0] in str(e.value)
+    with pytest.raises(eoproc.Error) as e:
+        eoproc.set_url_fetcher("not callable")
+    assert e.value.id == "arg.Invalid"
+    assert a.shape == (4, 984, 984)
+
+
+def test_bad_settings_are_usage_errors(scene, server, cli, tmp_path):
+    p = cli_run(cli, "tiles-read", server.template(), tmp_path / "x.tif", "--zoom", 18,
+                "--aoi", scene["dir"] / "aoi.geojson", env={"EOPROC_HTTP_TIMEOUT": "soon"})
+    assert "EOPROC_HTTP_TIMEOUT" in assert_cli_error(p, ["arg.Invalid"], exit_code=2)
+    p = cli_run(cli, "tiles-read", server.template(), tmp_path / "x.tif", "--zoom", 18,
+                "--aoi", scene["dir"] / "aoi.geojson", "--retries", "-1")
+    assert "--retries" in assert_cli_error(p, ["arg.Invalid"], exit_code=2)
+    assert server.counts() == {} and not (tmp_path / "x.tif").exists()
+    for op in ("detect", "tiles-read"):
+        assert "--retries N" in cli_run(cli, op, "--help").stdout

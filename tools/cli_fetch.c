@@ -1,0 +1,301 @@
+/* cli_fetch.c - the CLI's fetcher of tile URLs over HTTP(S) with libcurl.
+ *
+ * The library reads URL templates only through a host callback
+ * (eo_ctx_set_tile_url_fetcher); this is the CLI's. Semantics, as GDAL's
+ * WMS/TMS driver and web-map clients treat tile servers:
+ *   - 2xx with a body: the tile's bytes; 404 and 204: a missing tile;
+ *   - 429, 5xx, a timeout, a refused or dropped connection, a truncated
+ *     body: retried (--retries N, default 3) after 0.25 s, 0.5 s, 1 s, ...
+ *     (capped at 8 s; a Retry-After header is honoured up to 30 s);
+ *   - anything else (other 4xx, too many redirects, a bad host name, a body
+ *     over 64 MiB): an error at once.
+ * Errors name the HTTP status (or the transport error), the URL and the
+ * attempts. Redirects are followed (http and https only); each attempt
+ * times out after EOPROC_HTTP_TIMEOUT seconds (default 30).
+ *
+ * The library calls the fetcher from several threads at once: each call
+ * takes an easy handle from a pool (kept between calls for their open
+ * connections) and gives it back. libcurl is initialised once, at the first
+ * fetch, so that commands without a URL never load it. */
+#define _POSIX_C_SOURCE 200809L
+#include "cli_fetch.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_BODY ((size_t)64 << 20) /* the library refuses bigger tiles anyway */
+#define POOL_MAX 32
+#define BACKOFF_FIRST_S 0.25
+#define BACKOFF_MAX_S 8.0
+#define RETRY_AFTER_MAX_S 30L
+#define URL_SHOWN 160 /* characters of a URL in a message (the sink keeps 255) */
+
+static struct {
+    int retries;
+    double timeout_s;
+    const volatile sig_atomic_t *stop;
+    char agent[64];
+    pthread_mutex_t mu;
+    CURL *idle[POOL_MAX];
+    int nidle;
+} F = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static CURLcode g_init_rc = CURLE_FAILED_INIT;
+
+static void global_init(void) { g_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+struct body {
+    unsigned char *p;
+    size_t n, cap;
+    int too_big;
+};
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *user) {
+    struct body *b = user;
+    size_t n = size * nmemb;
+    if (n > MAX_BODY - b->n) {
+        b->too_big = 1;
+        return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
+    }
+    if (b->n + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 65536;
+        while (cap < b->n + n)
+            cap *= 2;
+        unsigned char *q = realloc(b->p, cap);
+        if (!q)
+            return 0;
+        b->p = q;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, ptr, n);
+    b->n += n;
+    return n;
+}
+
+static int on_progress(void *user, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un) {
+    (void)user, (void)dt, (void)dn, (void)ut, (void)un;
+    return F.stop && *F.stop; /* non-zero aborts the transfer */
+}
+
+static CURL *take_handle(void) {
+    CURL *h = NULL;
+    pthread_mutex_lock(&F.mu);
+    if (F.nidle > 0)
+        h = F.idle[--F.nidle];
+    pthread_mutex_unlock(&F.mu);
+    return h ? h : curl_easy_init();
+}
+
+static void give_handle(CURL *h) {
+    pthread_mutex_lock(&F.mu);
+    if (F.nidle < POOL_MAX) {
+        F.idle[F.nidle++] = h;
+        h = NULL;
+    }
+    pthread_mutex_unlock(&F.mu);
+    if (h)
+        curl_easy_cleanup(h);
+}
+
+static const char *reason(long code) {
+    switch (code) {
+    case 400:
+        return " Bad Request";
+    case 401:
+        return " Unauthorized";
+    case 403:
+        return " Forbidden";
+    case 408:
+        return " Request Timeout";
+    case 410:
+        return " Gone";
+    case 429:
+        return " Too Many Requests";
+    case 500:
+        return " Internal Server Error";
+    case 502:
+        return " Bad Gateway";
+    case 503:
+        return " Service Unavailable";
+    case 504:
+        return " Gateway Timeout";
+    default:
+        return "";
+    }
+}
+
+static int transient(CURLcode cc) {
+    switch (cc) {
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_GOT_NOTHING:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static void sleep_s(double s) {
+    /* in slices, so that Ctrl-C does not wait for the backoff */
+    while (s > 0 && !(F.stop && *F.stop)) {
+        double d = s < 0.05 ? s : 0.05;
+        struct timespec ts = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+        s -= d;
+    }
+}
+
+/* The URL for a message, shortened to URL_SHOWN characters. */
+static void short_url(char *buf, size_t cap, const char *url) {
+    size_t n = strlen(url);
+    if (n <= URL_SHOWN)
+        snprintf(buf, cap, "%s", url);
+    else
+        snprintf(buf, cap, "%.*s...", URL_SHOWN - 3, url);
+}
+
+static int fetch(void *user, const char *url, eo_tile_sink *sink) {
+    (void)user;
+    char u[URL_SHOWN + 4], msg[512];
+    short_url(u, sizeof u, url);
+    pthread_once(&g_once, global_init);
+    if (g_init_rc != CURLE_OK) {
+        snprintf(msg, sizeof msg, "libcurl did not initialise (%s) for %s",
+                 curl_easy_strerror(g_init_rc), u);
+        eo_tile_sink_set_error(sink, msg);
+        return 1;
+    }
+    CURL *h = take_handle();
+    if (!h) {
+        snprintf(msg, sizeof msg, "out of memory for an HTTP request to %s", u);
+        eo_tile_sink_set_error(sink, msg);
+        return 1;
+    }
+    struct body b = {0};
+    char cerr[CURL_ERROR_SIZE];
+    long code = 0;
+    CURLcode cc = CURLE_OK;
+    int rc = 1, attempt = 0;
+    long timeout_ms = (long)(F.timeout_s * 1000 + 0.5);
+    double delay = BACKOFF_FIRST_S;
+    for (;; attempt++) {
+        b.n = 0;
+        b.too_big = 0;
+        cerr[0] = '\0';
+        code = 0;
+        curl_easy_reset(h);
+        curl_easy_setopt(h, CURLOPT_URL, url);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* threads: no SIGALRM for DNS timeouts */
+        curl_easy_setopt(h, CURLOPT_USERAGENT, F.agent);
+        curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, ""); /* what libcurl can decode */
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        cc = curl_easy_perform(h);
+        if (cc == CURLE_OK)
+            curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+        int again;
+        if (cc == CURLE_OK)
+            again = code == 429 || (code >= 500 && code <= 599);
+        else
+            again = transient(cc);
+        if (!again || attempt >= F.retries || (F.stop && *F.stop))
+            break;
+        double wait = delay;
+        curl_off_t ra = -1;
+        if (cc == CURLE_OK && curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
+            wait = (double)(ra < RETRY_AFTER_MAX_S ? ra : RETRY_AFTER_MAX_S);
+        sleep_s(wait);
+        delay = delay * 2 < BACKOFF_MAX_S ? delay * 2 : BACKOFF_MAX_S;
+    }
+    int tries = attempt + 1;
+    const char *s = tries == 1 ? "" : "s";
+    if (cc == CURLE_OK && code >= 200 && code <= 299 && code != 204) {
+        rc = eo_tile_sink_set(sink, b.p, b.n) == EO_OK ? 0 : 1;
+        if (rc)
+            snprintf(msg, sizeof msg, "cannot keep the %zu bytes of %s", b.n, u);
+    } else if (cc == CURLE_OK && (code == 404 || code == 204)) {
+        rc = 0; /* a missing tile: no bytes */
+    } else if (cc == CURLE_OK) {
+        snprintf(msg, sizeof msg, "HTTP %ld%s from %s (%d attempt%s)", code, reason(code), u, tries,
+                 s);
+    } else if (cc == CURLE_OPERATION_TIMEDOUT) {
+        snprintf(msg, sizeof msg,
+                 "timed out after %g s (EOPROC_HTTP_TIMEOUT) fetching %s (%d "
+                 "attempt%s)",
+                 F.timeout_s, u, tries, s);
+    } else if (cc == CURLE_WRITE_ERROR && b.too_big) {
+        snprintf(msg, sizeof msg, "more than 64 MiB from %s", u);
+    } else if (cc == CURLE_ABORTED_BY_CALLBACK) {
+        snprintf(msg, sizeof msg, "interrupted while fetching %s", u);
+    } else {
+        snprintf(msg, sizeof msg, "%s fetching %s (%d attempt%s)",
+                 cerr[0] ? cerr : curl_easy_strerror(cc), u, tries, s);
+    }
+    if (rc)
+        eo_tile_sink_set_error(sink, msg);
+    free(b.p);
+    give_handle(h);
+    return rc;
+}
+
+int cli_fetch_init(eo_ctx *ctx, int retries, const volatile sig_atomic_t *stop, char *err,
+                   size_t cap) {
+    const char *t = getenv("EOPROC_HTTP_TIMEOUT");
+    double timeout = 30;
+    if (t && *t) {
+        char *end = NULL;
+        errno = 0;
+        timeout = strtod(t, &end);
+        if (*end || errno || !(timeout > 0 && timeout <= 86400)) {
+            snprintf(err, cap,
+                     "EOPROC_HTTP_TIMEOUT: expected seconds (more than 0, at most "
+                     "86400), got '%.40s'",
+                     t);
+            return -1;
+        }
+    }
+    F.retries = retries;
+    F.timeout_s = timeout;
+    F.stop = stop;
+    snprintf(F.agent, sizeof F.agent, "eoproc/%s", EO_VERSION_STRING);
+    if (eo_ctx_set_tile_url_fetcher(ctx, fetch, NULL) != EO_OK) {
+        snprintf(err, cap, "cannot register the tile fetcher");
+        return -1;
+    }
+    return 0;
+}
+
+void cli_fetch_done(void) {
+    pthread_mutex_lock(&F.mu);
+    for (int i = 0; i < F.nidle; i++)
+        curl_easy_cleanup(F.idle[i]);
+    F.nidle = 0;
+    pthread_mutex_unlock(&F.mu);
+    /* pthread_once ran global_init only if something was fetched */
+    if (g_init_rc == CURLE_OK) {
+        curl_global_cleanup();
+        g_init_rc = CURLE_FAILED_INIT;
+    }
+}
