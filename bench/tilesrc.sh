@@ -28,6 +28,8 @@ CLI=$BUILD/eoproc
 DATA=${EOPROC_DATA:-$ROOT/.cache/data}
 WORK=$ROOT/bench/.data
 PY=/usr/bin/python3
+# shellcheck source=bench/gdal_wms.sh
+. "$ROOT/bench/gdal_wms.sh"
 mkdir -p "$WORK"
 printf 'load at start: %s\n' "$(uptime)"
 [ -x "$CLI" ] || { echo "no $CLI: build first (scripts/test.sh or cmake)" >&2; exit 1; }
@@ -109,10 +111,10 @@ best() { sort -n | head -n 1; }
 # scripts, each in its own process; the best process wall time of each, with
 # the read time and peak RSS of that run; the pixel checksums must agree
 race() {
-    local tag=$1 eo=$2 gd=$3 label=$4 r ew er em gw gr gm
+    local tag=$1 eo=$2 gd=$3 label=$4 ew er em gw gr gm
     : >"$WORK/eo$tag.walls"
     : >"$WORK/gdal$tag.walls"
-    for r in $(seq "$RUNS"); do
+    for _ in $(seq "$RUNS"); do
         /usr/bin/time -v $PY "$eo" >"$WORK/eo$tag.out" 2>"$WORK/eo$tag.time"
         /usr/bin/time -v $PY "$gd" >"$WORK/gdal$tag.out" 2>"$WORK/gdal$tag.time"
         for k in eo gdal; do
@@ -173,21 +175,7 @@ for i in range(n):
 open(os.path.join(out, "done"), "w").close()
 EOF
 fi
-cat >"$WORK/z18_wms.xml" <<EOF
-<GDAL_WMS>
-  <Service name="TMS"><ServerUrl>file://$FOLDER/\${z}/\${x}/\${y}.png</ServerUrl></Service>
-  <DataWindow>
-    <UpperLeftX>-20037508.342789244</UpperLeftX><UpperLeftY>20037508.342789244</UpperLeftY>
-    <LowerRightX>20037508.342789244</LowerRightX><LowerRightY>-20037508.342789244</LowerRightY>
-    <TileLevel>$FZ</TileLevel><TileCountX>1</TileCountX><TileCountY>1</TileCountY>
-    <YOrigin>top</YOrigin>
-  </DataWindow>
-  <Projection>EPSG:3857</Projection>
-  <BlockSizeX>256</BlockSizeX><BlockSizeY>256</BlockSizeY><BandsCount>3</BandsCount>
-  <ZeroBlockHttpCodes>204,404</ZeroBlockHttpCodes>
-  <ZeroBlockOnServerException>true</ZeroBlockOnServerException>
-</GDAL_WMS>
-EOF
+gdal_wms_xml "$FOLDER" $FZ 3 >"$WORK/z18_wms.xml"
 read -r FXMIN FYMIN FXMAX FYMAX <<<"$($PY -c "
 import math
 o = math.pi * 6378137; s = 2 * o / 2 ** $FZ
