@@ -15,7 +15,9 @@
 # match rate between the two outputs (bench/detect_match.py); then where
 # eoproc's time goes, from the same work run as three commands (tiles-read to
 # an uncompressed raster, segment, polygonize: detect itself does it in memory
-# per partition and reports no stage times) beside detect_py.py's own stages.
+# per partition and reports no stage times) beside detect_py.py's own stages,
+# and one more detect run under `perf record` (bench/perf_stages.py files
+# each sample under fetch/decode, inference, vectorization or other).
 #
 # Two networks: "demo" (models/buildings.onnx, the demo U-Net, 0.47 M
 # parameters) and "r34" (bench/make_unet_r34.py: a U-Net with a ResNet-34-style
@@ -42,6 +44,7 @@ PY=/usr/bin/python3
 THREADS=${THREADS:-2}
 MODELS=${MODELS:-demo r34}
 R34_PX=${R34_PX:-3072}
+PROFILE=${PROFILE:-1} # 1: one more detect run under perf record, CPU time by stage
 [ -x "$CLI" ] || { echo "no $CLI: build first (scripts/test.sh or cmake)" >&2; exit 1; }
 mkdir -p "$WORK"
 export OPENBLAS_NUM_THREADS=$THREADS
@@ -135,6 +138,15 @@ print(s["read"], s["infer"], s["vectorize"])' "$WORK/det_${name}_python.out")
     printf 'Python pipeline   %12.1f %10.1f %14.1f   (rasterio read, torch window + blend, shapes + shapely + write)\n' \
         "$pr" "$pi" "$pv"
     rm -f "$img" "$prob" "${prob%.tif}_classes.tif"
+    # and inside detect itself: a profiled run (not timed), CPU time by stage
+    if [ "$PROFILE" = 1 ] && command -v perf >/dev/null; then
+        perf record -q -o "$WORK/det_$name.perf" -F 49 --call-graph dwarf,8192 -- "$CLI" detect \
+            "$D/xyz" "$aoi" "$WORK/det_${name}_perf.geojson" --zoom 18 --model "$model" \
+            --threads "$THREADS" --quiet >/dev/null 2>"$WORK/det_${name}_perf.log" &&
+            $PY "$ROOT/bench/perf_stages.py" "$WORK/det_$name.perf" 49 ||
+            echo "(no profile: perf record failed, see $WORK/det_${name}_perf.log)"
+        rm -f "$WORK/det_$name.perf"
+    fi
 }
 
 for m in $MODELS; do
