@@ -26,12 +26,12 @@
 # Input (made once in bench/.data/detect_z18, a few minutes):
 # models/synth_pyramid.py with 19 x 19 rendered scenes of 512 px: 9728 x 9728
 # px at zoom 18 near Moscow (1444 PNG tiles), the AOI 20 px inside the edge
-# (10.7 km2).
+# (10.6 km2).
 #
 #   bash bench/detect.sh [build dir, default build/release]
 #   MODELS="demo r34" THREADS=2 R34_PX=3072 bash bench/detect.sh
 # R34_PX: side in pixels of the square AOI (in the middle of the scene) the
-# r34 network runs on (0: the whole 10.7 km2 AOI; 3072 px is about 1 km2 and
+# r34 network runs on (0: the whole 10.6 km2 AOI; 3072 px is about 1 km2 and
 # takes a few minutes per tool on 2 cores).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
