@@ -5,12 +5,19 @@
 # MBTiles driver (gdal.Open + ReadAsArray of the same pixel window), in one
 # run, each in its own Python process: wall time, ratio, peak RSS; then the
 # same region written as an uncompressed COG, `eoproc tiles-read` against
-# `gdal_translate -of COG` of the MBTiles file.
+# `gdal_translate -of COG` of the MBTiles file. Then a local {z}/{x}/{y}
+# folder: an 8192 x 8192 region at zoom 18 read by eoproc (open_tiles + read)
+# against GDAL's WMS driver (a <GDAL_WMS> TMS service whose ServerUrl is the
+# folder's file:// template, ReadAsArray of the same window), same way.
 #
 # Input (made once in bench/.data/): an MBTiles file of 18 x 18 RGBA PNG tiles
 # (256 px) at zoom 16, made from the Landsat scene L7_ETMs.tif (bands 3, 2, 1
 # resampled to 4608 x 4608, cubic); the region read is the 16 x 16 tiles in
 # its middle. Both readers decode the same PNG bytes with libpng.
+#
+# Folder input (made once in bench/.data/): z18_xyz/, the 8192 x 8192 RGB bench
+# scene (bench/make_rgb.py: Landsat bands 3, 2, 1, cubic, +-2 noise) cut into
+# 32 x 32 RGB PNG tiles by GDAL's PNG driver; the region read is all of it.
 #
 #   bash bench/tilesrc.sh [build dir, default build/release] [runs, default 3]
 set -euo pipefail
@@ -21,7 +28,10 @@ CLI=$BUILD/eoproc
 DATA=${EOPROC_DATA:-$ROOT/.cache/data}
 WORK=$ROOT/bench/.data
 PY=/usr/bin/python3
+# shellcheck source=bench/gdal_wms.sh
+. "$ROOT/bench/gdal_wms.sh"
 mkdir -p "$WORK"
+printf 'load at start: %s\n' "$(uptime)"
 [ -x "$CLI" ] || { echo "no $CLI: build first (scripts/test.sh or cmake)" >&2; exit 1; }
 export EOPROC_LIBRARY=$BUILD/libeoproc.so.1 PYTHONPATH=$ROOT/bindings/python
 
@@ -97,24 +107,34 @@ peak() { grep 'Maximum resident' "$1" | awk '{printf "%.0f", $6/1024}'; }
 wall() { awk '/Elapsed \(wall/ {n = split($NF, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s}' "$1"; }
 best() { sort -n | head -n 1; }
 
+# race TAG EO_SCRIPT GDAL_SCRIPT GDAL_LABEL: RUNS alternating runs of both
+# scripts, each in its own process; the best process wall time of each, with
+# the read time and peak RSS of that run; the pixel checksums must agree
+race() {
+    local tag=$1 eo=$2 gd=$3 label=$4 ew er em gw gr gm
+    : >"$WORK/eo$tag.walls"
+    : >"$WORK/gdal$tag.walls"
+    for _ in $(seq "$RUNS"); do
+        /usr/bin/time -v $PY "$eo" >"$WORK/eo$tag.out" 2>"$WORK/eo$tag.time"
+        /usr/bin/time -v $PY "$gd" >"$WORK/gdal$tag.out" 2>"$WORK/gdal$tag.time"
+        for k in eo gdal; do
+            echo "$(wall "$WORK/$k$tag.time") $(cut -d' ' -f1 "$WORK/$k$tag.out") $(peak "$WORK/$k$tag.time")" \
+                >>"$WORK/$k$tag.walls"
+        done
+        [ "$(cut -d' ' -f2- "$WORK/eo$tag.out")" = "$(cut -d' ' -f2- "$WORK/gdal$tag.out")" ] ||
+            { echo "the pixels differ: eoproc $(cat "$WORK/eo$tag.out"), GDAL $(cat "$WORK/gdal$tag.out")" >&2; exit 1; }
+    done
+    read -r ew er em <<<"$(best <"$WORK/eo$tag.walls")"
+    read -r gw gr gm <<<"$(best <"$WORK/gdal$tag.walls")"
+    printf '%-40s %8s %10s %10s\n' "" "process" "read only" "peak RSS"
+    printf '%-40s %7.2fs %9.3fs %7s MiB\n' "eoproc (open_tiles + read)" "$ew" "$er" "$em"
+    printf '%-40s %7.2fs %9.3fs %7s MiB\n' "$label" "$gw" "$gr" "$gm"
+    printf 'ratio eoproc / GDAL: %.2fx (process), %.2fx (read only); same pixels (checksum)\n' \
+        "$(echo "$ew / $gw" | bc -l)" "$(echo "$er / $gr" | bc -l)"
+}
+
 printf '\n== read a 4096 x 4096 RGBA region of %s (zoom %s), best of %s\n' "$(basename "$MB")" $Z "$RUNS"
-: >"$WORK/eo.walls"
-: >"$WORK/gdal.walls"
-for r in $(seq "$RUNS"); do
-    /usr/bin/time -v $PY "$WORK/tilesrc_eo.py" >"$WORK/eo.out" 2>"$WORK/eo.time"
-    /usr/bin/time -v $PY "$WORK/tilesrc_gdal.py" >"$WORK/gdal.out" 2>"$WORK/gdal.time"
-    echo "$(wall "$WORK/eo.time") $(cut -d' ' -f1 "$WORK/eo.out") $(peak "$WORK/eo.time")" >>"$WORK/eo.walls"
-    echo "$(wall "$WORK/gdal.time") $(cut -d' ' -f1 "$WORK/gdal.out") $(peak "$WORK/gdal.time")" >>"$WORK/gdal.walls"
-    [ "$(cut -d' ' -f2- "$WORK/eo.out")" = "$(cut -d' ' -f2- "$WORK/gdal.out")" ] ||
-        { echo "the pixels differ: eoproc $(cat "$WORK/eo.out"), GDAL $(cat "$WORK/gdal.out")" >&2; exit 1; }
-done
-read -r ew er em <<<"$(best <"$WORK/eo.walls")"
-read -r gw gr gm <<<"$(best <"$WORK/gdal.walls")"
-printf '%-34s %8s %10s %10s\n' "" "process" "read only" "peak RSS"
-printf '%-34s %7.2fs %9.3fs %7s MiB\n' "eoproc (open_tiles + read)" "$ew" "$er" "$em"
-printf '%-34s %7.2fs %9.3fs %7s MiB\n' "GDAL MBTiles driver (ReadAsArray)" "$gw" "$gr" "$gm"
-printf 'ratio eoproc / GDAL: %.2fx (process), %.2fx (read only); same pixels (checksum)\n' \
-    "$(echo "$ew / $gw" | bc -l)" "$(echo "$er / $gr" | bc -l)"
+race "" "$WORK/tilesrc_eo.py" "$WORK/tilesrc_gdal.py" "GDAL MBTiles driver (ReadAsArray)"
 
 printf '\n== the same region to an uncompressed COG (CLI), one run\n'
 rm -f "$WORK/eo_region.tif" "$WORK/gdal_region.tif"
@@ -127,3 +147,57 @@ gcw=$(wall "$WORK/gdal_cog.time")
 printf '%-44s %7.2fs %7s MiB\n' "eoproc tiles-read --compress none" "$ecw" "$(peak "$WORK/eo_cog.time")"
 printf '%-44s %7.2fs %7s MiB\n' "gdal_translate -of COG -co COMPRESS=NONE" "$gcw" "$(peak "$WORK/gdal_cog.time")"
 printf 'ratio eoproc / GDAL: %.2fx\n' "$(echo "$ecw / $gcw" | bc -l)"
+
+# ---- a local XYZ folder at zoom 18 against GDAL's WMS driver ----------------
+FOLDER=$WORK/z18_xyz
+FZ=18 FX0=158400 FY0=81900 FN=32 # top-left tile and tiles per side
+if [ ! -f "$FOLDER/done" ]; then
+    echo "making $FOLDER"
+    rm -rf "$FOLDER"
+    [ -f "$WORK/rgb_8192.tif" ] ||
+        $PY "$ROOT/bench/make_rgb.py" "$DATA/L7_ETMs.tif" "$WORK/rgb_8192.tif" 8192
+    $PY - "$WORK/rgb_8192.tif" "$FOLDER" $FZ $FX0 $FY0 $FN <<'EOF'
+import os, sys
+from osgeo import gdal
+gdal.UseExceptions()
+src, out, z, x0, y0, n = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:])
+ds = gdal.Open(src)
+mem, png = gdal.GetDriverByName("MEM"), gdal.GetDriverByName("PNG")
+for i in range(n):
+    d = os.path.join(out, str(z), str(x0 + i))
+    os.makedirs(d, exist_ok=True)
+    for j in range(n):
+        a = ds.ReadAsArray(i * 256, j * 256, 256, 256)
+        t = mem.Create("", 256, 256, 3)
+        for b in range(3):
+            t.GetRasterBand(b + 1).WriteArray(a[b])
+        png.CreateCopy(os.path.join(d, "%d.png" % (y0 + j)), t)
+open(os.path.join(out, "done"), "w").close()
+EOF
+fi
+gdal_wms_xml "$FOLDER" $FZ 3 >"$WORK/z18_wms.xml"
+read -r FXMIN FYMIN FXMAX FYMAX <<<"$($PY -c "
+import math
+o = math.pi * 6378137; s = 2 * o / 2 ** $FZ
+print(repr(-o + $FX0 * s), repr(o - ($FY0 + $FN) * s), repr(-o + ($FX0 + $FN) * s), repr(o - $FY0 * s))")"
+FPX=$((FN * 256))
+cat >"$WORK/tilesrc_folder_eo.py" <<EOF
+import time, eoproc
+t = time.perf_counter()
+with eoproc.open_tiles("$FOLDER", $FZ, bbox=($FXMIN, $FYMIN, $FXMAX, $FYMAX), bbox_crs="EPSG:3857") as ds:
+    a = ds.read()
+print("%.3f %d %d %d" % (time.perf_counter() - t, a.shape[1], a.shape[2], int(a[:3, ::7, ::7].sum())))
+EOF
+cat >"$WORK/tilesrc_folder_gdal.py" <<EOF
+import time
+from osgeo import gdal
+gdal.UseExceptions()
+t = time.perf_counter()
+d = gdal.Open("$WORK/z18_wms.xml")
+a = d.ReadAsArray($FX0 * 256, $FY0 * 256, $FPX, $FPX)
+print("%.3f %d %d %d" % (time.perf_counter() - t, a.shape[1], a.shape[2], int(a[:3, ::7, ::7].sum())))
+EOF
+printf '\n== read a %d x %d RGB region of a zoom-%d XYZ folder (%d PNG tiles), best of %s\n' \
+    $FPX $FPX $FZ $((FN * FN)) "$RUNS"
+race _f "$WORK/tilesrc_folder_eo.py" "$WORK/tilesrc_folder_gdal.py" "GDAL WMS driver, file:// (ReadAsArray)"
+printf 'load: %s\n' "$(uptime)"
