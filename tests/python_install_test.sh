@@ -78,7 +78,10 @@ step "pip install --no-build-isolation --no-index $SRC (fresh venv)"
 "$PY" -m venv --system-site-packages "$W/venv" || fail "python3 -m venv failed (python3-venv)"
 # a copy of the tree, so that the test leaves nothing in the checkout
 mkdir -p "$W/src"
+# (the checkout's files, tracked or not, that exist: a file deleted but not
+# yet committed is still in git's index)
 (cd "$SRC" && git ls-files -z --cached --others --exclude-standard 2>/dev/null |
+    xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
     xargs -0 cp --parents -t "$W/src" 2>/dev/null) ||
     cp -a "$SRC/." "$W/src"
 "$W/venv/bin/python" -m pip install --no-build-isolation --no-index "$W/src" \

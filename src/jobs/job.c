@@ -1111,7 +1111,7 @@ void eo_detect_opts_free(eo_detect_opts *o) {
 static eo_status opts_put(eo_ctx *ctx, eo_detect_opts *o, const char *name, json_object *v) {
     /* check the one value against the schema's property */
     json_object *schema = NULL, *props = NULL, *prop = NULL;
-    eo_status st = eoi_json_parse(ctx, &schema, eoi_detect_schema, "detect schema", EO_E_INTERNAL);
+    eo_status st = eoi_detect_schema(ctx, &schema);
     if (st != EO_OK) {
         json_object_put(v);
         return st;

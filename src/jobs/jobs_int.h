@@ -7,6 +7,7 @@
 #define EOI_JOBS_INT_H
 
 #include "eoi.h"
+#include "eoi_param.h"
 
 #include <sqlite3.h>
 
@@ -16,7 +17,11 @@ eo_status eoi_schema_validate(eo_ctx *ctx, json_object *schema, json_object *val
                               const char *path);
 
 /* The "detect" operation's parameter schema (detect.c). */
-extern const char eoi_detect_schema[];
+/* The detect job's parameters (detect_params.c), and their JSON Schema. */
+extern const eoi_param eoi_detect_params[];
+#define EOI_DETECT_REQUIRED "src,aoi"
+#define EOI_DETECT_POSITIONAL "src,aoi,out"
+eo_status eoi_detect_schema(eo_ctx *ctx, json_object **out);
 
 struct eo_detect_opts {
     json_object *params; /* set parameters, not yet defaults */
@@ -83,8 +88,5 @@ eo_status eoi_plan_estimate(eo_ctx *ctx, eoi_plan *p, json_object *result);
 
 /* Schema-validate params (filling defaults). */
 eo_status eoi_detect_validate(eo_ctx *ctx, json_object *params);
-
-/* The job functions the op layer calls with JSON parameters. */
-eo_status eoi_detect_params(eo_ctx *ctx, json_object **result, json_object *params);
 
 #endif

@@ -19,7 +19,9 @@ const eoi_op eoi_op_detect = {
     .cli = "detect",
     .summary = "Objects (building footprints) in an AOI from imagery: model, polygons, "
                "post-processing, GeoJSON / GPKG / FGB; a resumable job over partitions",
-    .schema = eoi_detect_schema,
+    .params = eoi_detect_params,
+    .positional = EOI_DETECT_POSITIONAL,
+    .required = EOI_DETECT_REQUIRED,
     .result = eoi_detect_result,
     .run = run_detect,
 };

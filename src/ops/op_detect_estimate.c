@@ -32,7 +32,9 @@ const eoi_op eoi_op_detect_estimate = {
     .cli = "detect-estimate",
     .summary = "What a detect run would take: km2, tiles, pixels, partitions, GFLOP, "
                "expected time, cost",
-    .schema = eoi_detect_schema,
+    .params = eoi_detect_params,
+    .positional = EOI_DETECT_POSITIONAL,
+    .required = EOI_DETECT_REQUIRED,
     .result = result,
     .run = run_estimate,
 };

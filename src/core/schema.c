@@ -5,7 +5,7 @@
  * maximum, exclusiveMinimum, exclusiveMaximum, minLength, items, minItems,
  * maxItems, default. Unknown keywords (description, title, x-*) are
  * ignored, as JSON Schema says. */
-#include "ops_int.h"
+#include "eoi_param.h"
 
 #include <math.h>
 #include <stdio.h>
