@@ -527,33 +527,8 @@ static eo_status read_tile(seg *s, int64_t ky, int64_t kx, float *in, uint8_t *n
     memset(nod, 0, plane);
     if (rw < 1 || rh < 1)
         return EO_OK;
-    eo_status st = EO_OK;
-    if (ds->tilesrc) {
-        /* a tile dataset: only the tiles under this window are fetched (a
-         * corrupt tile fails the model tiles over it, not its neighbours) */
-        uint8_t *b = eoi_malloc(ctx, rplane * (size_t)s->nread);
-        if (!b)
-            return EO_E_NOMEM;
-        eo_window w = {x0, y0, rw, rh};
-        st = eoi_tilesrc_read(ctx, ds->tilesrc, ds->path, &w, s->bands, s->nread, b);
-        for (size_t i = 0; st == EO_OK && i < rplane * (size_t)s->nread; i++)
-            s->read[i] = b[i];
-        eoi_free(b);
-        if (st != EO_OK)
-            return st;
-    } else {
-        eoi_gdal_begin(ctx);
-        CPLErr e = GDALDatasetRasterIO(ds->h, GF_Read, (int)x0, (int)y0, (int)rw, (int)rh, s->read,
-                                       (int)rw, (int)rh, GDT_Float32, s->nread, s->bands, 4,
-                                       4 * (int)rw, (GSpacing)4 * (GSpacing)rplane);
-        if (e != CE_None)
-            st = eoi_fail(ctx, EO_E_IO_READ, "%s: cannot read window %lld,%lld %lldx%lld: %s",
-                          ds->path, (long long)x0, (long long)y0, (long long)rw, (long long)rh,
-                          eoi_gdal_msg(ctx, "read error"));
-        eoi_gdal_end(ctx);
-        if (st != EO_OK)
-            return st;
-    }
+    eo_window w = {x0, y0, rw, rh};
+    EOI_TRY_RET(eoi_dataset_read_f32(ctx, ds, &w, s->bands, s->nread, s->read));
     /* the mask band, when read: 0 = no data */
     const float *mk = s->nread > s->c ? s->read + (size_t)s->c * rplane : NULL;
     for (int32_t c = 0; c < s->c; c++) {

@@ -644,3 +644,29 @@ eo_status eo_dataset_read(eo_ctx *ctx, eo_raster **out, eo_dataset *ds, const eo
     eoi_gdal_end(ctx);
     return st;
 }
+
+eo_status eoi_dataset_read_f32(eo_ctx *ctx, const eo_dataset *ds, const eo_window *win,
+                               const int32_t *bands, int32_t nb, float *dst) {
+    size_t n = (size_t)win->width * (size_t)win->height * (size_t)nb;
+    if (ds->tilesrc) {
+        /* the tiles' bytes go to the buffer's last quarter and widen in
+         * place: element i is read before any write reaches byte 3n + i */
+        uint8_t *b = (uint8_t *)dst + 3 * n;
+        EOI_TRY_RET(eoi_tilesrc_read(ctx, ds->tilesrc, ds->path, win, bands, nb, b));
+        for (size_t i = 0; i < n; i++)
+            dst[i] = b[i];
+        return EO_OK;
+    }
+    eo_status st = EO_OK;
+    eoi_gdal_begin(ctx);
+    CPLErr e = GDALDatasetRasterIO(ds->h, GF_Read, (int)win->x, (int)win->y, (int)win->width,
+                                   (int)win->height, dst, (int)win->width, (int)win->height,
+                                   GDT_Float32, nb, (int *)bands, 4, 4 * (int)win->width,
+                                   (GSpacing)4 * (GSpacing)win->width * (GSpacing)win->height);
+    if (e != CE_None)
+        st = eoi_fail(ctx, EO_E_IO_READ, "%s: cannot read window %lld,%lld %lldx%lld: %s", ds->path,
+                      (long long)win->x, (long long)win->y, (long long)win->width,
+                      (long long)win->height, eoi_gdal_msg(ctx, "read error"));
+    eoi_gdal_end(ctx);
+    return st;
+}

@@ -107,6 +107,14 @@ void eoi_tilesrc_release(struct eoi_tilesrc *s);
 eo_status eoi_tilesrc_read(eo_ctx *ctx, struct eoi_tilesrc *s, const char *what,
                            const eo_window *win, const int32_t *bands, int32_t nb, void *dst);
 
+/* Read window win of ds at full resolution, bands (1-based, nb of them) as
+ * float32 planes (band-sequential, win->width * win->height each) into
+ * dst. A tile dataset reads only the tiles under the window (a corrupt one
+ * fails this read, naming z/x/y, not its neighbours'); any other through
+ * GDAL. (dataset.c) */
+eo_status eoi_dataset_read_f32(eo_ctx *ctx, const eo_dataset *ds, const eo_window *win,
+                               const int32_t *bands, int32_t nb, float *dst);
+
 /* ---- png.c --------------------------------------------------------------- */
 /* PNG of the first `bands` bands (1-4) of an 8- or 16-bit unsigned raster;
  * level is the deflate level (1-12, 6 as zlib's default). *out: eoi_malloc. */
