@@ -44,7 +44,8 @@ class TileServer:
 
     faults["18/x/y"] is a list of answers, one per request, the last one
     repeated: None (the file), an HTTP status (404, 204, 500, ...),
-    "truncate" (half of the announced body) or "hang" (no answer).
+    "truncate" (half of the announced body), "slow" (the file after 0.4 s)
+    or "hang" (no answer).
     Paths under /r/ answer 302 to the same path without it. log holds
     (key, user_agent) per request."""
 
@@ -79,6 +80,8 @@ class TileServer:
                     srv.release.wait(HANG_S)
                     self.close_connection = True
                     return
+                if act == "slow":
+                    time.sleep(0.4)
                 if isinstance(act, int):
                     self.send_response(act)
                     if act != 204:
@@ -419,6 +422,7 @@ def _folder_pixels(scene, tmp_path, cli):
 
 CASES = [
     # answers of tile (1, 1), retries, success?, requests of it, words of the error
+    (["slow"], 0, True, 1, None),
     ([503, None], 3, True, 2, None),
     ([429, 429, None], 3, True, 3, None),
     (["truncate", None], 3, True, 2, None),
