@@ -316,16 +316,28 @@ def test_http_500_fails_its_partitions_then_restart(scene, folder_run, server, c
     assert json.loads(cli_run(cli, "job", "status", job).stdout)["status"] == "OK"
 
 
-def test_python_500_names_status_url_and_tile(scene, server):
+def test_python_job_over_a_url_fails_then_restarts(scene, folder_run, server, tmp_path):
+    """Job.create plans without fetching; a 503 tile fails the run naming
+    it; after the fix, restart gives the folder run's output."""
     bad = key(scene, 1, 2)
     server.faults[bad] = [503]
     eoproc.set_url_fetcher(retries=2)
-    with pytest.raises(eoproc.Error) as e:
-        eoproc.detect(server.template(), scene["aoi"], zoom=18)
-    msg = str(e.value)
-    assert bad in msg and server.url(scene["tx"] + 1, scene["ty"] + 2) in msg, msg
-    assert "HTTP 503" in msg and "3 attempts" in msg, msg
-    assert server.counts()[bad] % 3 == 0
+    out = tmp_path / "j.geojson"
+    job = eoproc.Job.create(tmp_path / "job", server.template(), scene["aoi"], out, zoom=18,
+                            partition_tiles=0, precision=15)
+    assert server.counts() == {}
+    with job:
+        with pytest.raises(eoproc.Error) as e:
+            job.run()
+        msg = str(e.value)
+        assert bad in msg and server.url(scene["tx"] + 1, scene["ty"] + 2) in msg, msg
+        assert "HTTP 503" in msg and "3 attempts" in msg, msg
+        assert server.counts()[bad] == 3
+        assert job.status()["status"] == "FAILED" and not out.exists()
+        server.clear()
+        r = job.restart()
+        assert r["tiles"] == {"fetched": 16, "missing": 0, "corrupt": 0}
+    _same_features(_features(out), folder_run[1])
 
 
 # ---- (d) 404 and 204: missing tiles, counted, with a warning ------------------------
