@@ -158,7 +158,7 @@ def _no_proxy(monkeypatch):
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     monkeypatch.delenv("EOPROC_HTTP_TIMEOUT", raising=False)
     yield
-    eoproc.set_url_fetcher(None, retries=3)
+    eoproc.set_url_fetcher()
 
 
 def cli_run(cli, *args, env=None, timeout=300):
@@ -516,7 +516,7 @@ def test_user_fetcher_takes_precedence(scene, server, tmp_path):
         a = ds.read()
     assert sorted(asked) == sorted(server.url(scene["tx"] + i, scene["ty"] + j)
                                    for i in range(4) for j in range(4))
-    eoproc.set_url_fetcher(None, retries=0)
+    eoproc.set_url_fetcher(retries=0)
     with eoproc.open_tiles(server.template(), zoom=18, aoi=scene["aoi"]) as ds:
         with pytest.raises(eoproc.Error) as e:
             ds.read()
@@ -527,10 +527,24 @@ def test_user_fetcher_takes_precedence(scene, server, tmp_path):
     assert a.shape == (4, 984, 984)
 
 
-def test_bad_settings_are_usage_errors(scene, server, cli, tmp_path):
+def test_bad_settings(scene, server, cli, tmp_path, l7, monkeypatch):
+    """A bad EOPROC_HTTP_TIMEOUT fails the fetches naming it (and nothing
+    else: a command without a URL runs); a bad --retries is a usage error."""
+    bad = {"EOPROC_HTTP_TIMEOUT": "soon"}
     p = cli_run(cli, "tiles-read", server.template(), tmp_path / "x.tif", "--zoom", 18,
-                "--aoi", scene["dir"] / "aoi.geojson", env={"EOPROC_HTTP_TIMEOUT": "soon"})
-    assert "EOPROC_HTTP_TIMEOUT" in assert_cli_error(p, ["arg.Invalid"], exit_code=2)
+                "--aoi", scene["dir"] / "aoi.geojson", env=bad)
+    msg = assert_cli_error(p, ["io.Read"])
+    assert "EOPROC_HTTP_TIMEOUT" in msg and "soon" in msg, msg
+    assert cli_run(cli, "info", l7, env=bad).returncode == 0
+    eoproc.set_url_fetcher(retries=0)
+    with eoproc.open_tiles(server.template(), zoom=18, aoi=scene["aoi"]) as ds:
+        monkeypatch.setenv("EOPROC_HTTP_TIMEOUT", "soon")
+        with pytest.raises(eoproc.Error) as e:
+            ds.read()
+    assert "EOPROC_HTTP_TIMEOUT" in str(e.value) and "soon" in str(e.value)
+    with pytest.raises(eoproc.Error) as e:
+        eoproc.set_url_fetcher(retries=-1)
+    assert e.value.id == "arg.Invalid"
     p = cli_run(cli, "tiles-read", server.template(), tmp_path / "x.tif", "--zoom", 18,
                 "--aoi", scene["dir"] / "aoi.geojson", "--retries", "-1")
     assert "--retries" in assert_cli_error(p, ["arg.Invalid"], exit_code=2)
