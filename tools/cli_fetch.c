@@ -39,6 +39,7 @@
 static struct {
     int retries;
     double timeout_s;
+    char bad_env[128]; /* why EOPROC_HTTP_TIMEOUT is refused, or "" */
     const volatile sig_atomic_t *stop;
     char agent[64];
     pthread_mutex_t mu;
@@ -171,6 +172,10 @@ static int fetch(void *user, const char *url, eo_tile_sink *sink) {
     (void)user;
     char u[URL_SHOWN + 4], msg[512];
     short_url(u, sizeof u, url);
+    if (F.bad_env[0]) {
+        eo_tile_sink_set_error(sink, F.bad_env);
+        return 1;
+    }
     pthread_once(&g_once, global_init);
     if (g_init_rc != CURLE_OK) {
         snprintf(msg, sizeof msg, "libcurl did not initialise (%s) for %s",
@@ -264,16 +269,18 @@ int cli_fetch_init(eo_ctx *ctx, int retries, const volatile sig_atomic_t *stop, 
                    size_t cap) {
     const char *t = getenv("EOPROC_HTTP_TIMEOUT");
     double timeout = 30;
+    F.bad_env[0] = '\0';
     if (t && *t) {
         char *end = NULL;
         errno = 0;
         timeout = strtod(t, &end);
         if (*end || errno || !(timeout > 0 && timeout <= 86400)) {
-            snprintf(err, cap,
+            /* an error of the fetches only: commands without a URL still run */
+            snprintf(F.bad_env, sizeof F.bad_env,
                      "EOPROC_HTTP_TIMEOUT: expected seconds (more than 0, at most "
                      "86400), got '%.40s'",
                      t);
-            return -1;
+            timeout = 30;
         }
     }
     F.retries = retries;

@@ -16,7 +16,8 @@
  * dropped connection (with backoff); each attempt times out after
  * EOPROC_HTTP_TIMEOUT seconds (default 30); a transfer stops when *stop
  * becomes non-zero (Ctrl-C). libcurl is initialised at the first fetch.
- * 0, or -1 with a one-line message in err (a bad EOPROC_HTTP_TIMEOUT). */
+ * A bad EOPROC_HTTP_TIMEOUT fails each fetch, naming it. 0, or -1 with a
+ * one-line message in err. */
 int cli_fetch_init(eo_ctx *ctx, int retries, const volatile sig_atomic_t *stop, char *err,
                    size_t cap);
 /* Release what the fetcher holds (after the contexts using it are freed). */

@@ -757,6 +757,9 @@ eo_status eo_job_restart(eo_ctx *ctx, eo_job *j) {
                         "'status' AND value = 'FAILED'; COMMIT");
     if (st != EO_OK)
         sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+    /* a source kept open from the failed run fetches its failed tiles again */
+    else if (j->plan.ds && j->plan.ds->tilesrc)
+        eoi_tilesrc_retry_failed(j->plan.ds->tilesrc);
     return st;
 }
 

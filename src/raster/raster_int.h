@@ -101,6 +101,10 @@ eo_status eoi_dataset_check_window(eo_ctx *ctx, const eo_dataset *ds, const eo_w
 /* Drop the dataset's hold on a tile source (after its GDAL handles are
  * closed); the source goes when the last virtual file on it is closed. */
 void eoi_tilesrc_release(struct eoi_tilesrc *s);
+/* Forget the tiles whose fetch or decoding failed (kept so that every read
+ * needing one fails at once without fetching it again), so that the next
+ * read fetches them again: a job's restart after the cause was fixed. */
+void eoi_tilesrc_retry_failed(struct eoi_tilesrc *s);
 /* Read window win of a tile dataset's source at full resolution, bands
  * (1-based; NULL = all nb) as uint8 planes into dst, decoding the tiles it
  * touches on the context's threads. what names the dataset in errors. */

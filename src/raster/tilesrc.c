@@ -642,6 +642,27 @@ static void fail_put(struct eoi_tilesrc *s, uint64_t key, bool corrupt, const ch
     s->nfails++;
 }
 
+void eoi_tilesrc_retry_failed(struct eoi_tilesrc *s) {
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    size_t keep = 0;
+    for (size_t k = 0; k < s->nfails; k++) {
+        struct tfail *f = &s->fails[k];
+        if (miss_has(s, f->key)) { /* a corrupt tile read as missing: an answer, kept */
+            s->fails[keep++] = *f;
+            continue;
+        }
+        int64_t i = state_index(s, f->key);
+        if (i >= 0)
+            s->state[i] = TS_UNKNOWN;
+        free(f->where);
+        free(f->msg);
+    }
+    s->nfails = keep;
+    pthread_mutex_unlock(&s->mu);
+}
+
 static void miss_put(struct eoi_tilesrc *s, uint64_t key) {
     if ((s->miss_n + 1) * 2 > s->miss_cap) {
         size_t cap = s->miss_cap ? s->miss_cap * 2 : 256;

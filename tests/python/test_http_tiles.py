@@ -44,7 +44,8 @@ class TileServer:
 
     faults["18/x/y"] is a list of answers, one per request, the last one
     repeated: None (the file), an HTTP status (404, 204, 500, ...),
-    "truncate" (half of the announced body) or "hang" (no answer).
+    "truncate" (half of the announced body), "slow" (the file after 0.4 s)
+    or "hang" (no answer).
     Paths under /r/ answer 302 to the same path without it. log holds
     (key, user_agent) per request."""
 
@@ -79,6 +80,8 @@ class TileServer:
                     srv.release.wait(HANG_S)
                     self.close_connection = True
                     return
+                if act == "slow":
+                    time.sleep(0.4)
                 if isinstance(act, int):
                     self.send_response(act)
                     if act != 204:
@@ -155,7 +158,7 @@ def _no_proxy(monkeypatch):
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     monkeypatch.delenv("EOPROC_HTTP_TIMEOUT", raising=False)
     yield
-    eoproc.set_url_fetcher(None, retries=3)
+    eoproc.set_url_fetcher()
 
 
 def cli_run(cli, *args, env=None, timeout=300):
@@ -313,16 +316,28 @@ def test_http_500_fails_its_partitions_then_restart(scene, folder_run, server, c
     assert json.loads(cli_run(cli, "job", "status", job).stdout)["status"] == "OK"
 
 
-def test_python_500_names_status_url_and_tile(scene, server):
+def test_python_job_over_a_url_fails_then_restarts(scene, folder_run, server, tmp_path):
+    """Job.create plans without fetching; a 503 tile fails the run naming
+    it; after the fix, restart gives the folder run's output."""
     bad = key(scene, 1, 2)
     server.faults[bad] = [503]
     eoproc.set_url_fetcher(retries=2)
-    with pytest.raises(eoproc.Error) as e:
-        eoproc.detect(server.template(), scene["aoi"], zoom=18)
-    msg = str(e.value)
-    assert bad in msg and server.url(scene["tx"] + 1, scene["ty"] + 2) in msg, msg
-    assert "HTTP 503" in msg and "3 attempts" in msg, msg
-    assert server.counts()[bad] % 3 == 0
+    out = tmp_path / "j.geojson"
+    job = eoproc.Job.create(tmp_path / "job", server.template(), scene["aoi"], out, zoom=18,
+                            partition_tiles=0, precision=15)
+    assert server.counts() == {}
+    with job:
+        with pytest.raises(eoproc.Error) as e:
+            job.run()
+        msg = str(e.value)
+        assert bad in msg and server.url(scene["tx"] + 1, scene["ty"] + 2) in msg, msg
+        assert "HTTP 503" in msg and "3 attempts" in msg, msg
+        assert server.counts()[bad] == 3
+        assert job.status()["status"] == "FAILED" and not out.exists()
+        server.clear()
+        r = job.restart()
+        assert r["tiles"] == {"fetched": 16, "missing": 0, "corrupt": 0}
+    _same_features(_features(out), folder_run[1])
 
 
 # ---- (d) 404 and 204: missing tiles, counted, with a warning ------------------------
@@ -419,6 +434,7 @@ def _folder_pixels(scene, tmp_path, cli):
 
 CASES = [
     # answers of tile (1, 1), retries, success?, requests of it, words of the error
+    (["slow"], 0, True, 1, None),
     ([503, None], 3, True, 2, None),
     ([429, 429, None], 3, True, 3, None),
     (["truncate", None], 3, True, 2, None),
@@ -500,7 +516,7 @@ def test_user_fetcher_takes_precedence(scene, server, tmp_path):
         a = ds.read()
     assert sorted(asked) == sorted(server.url(scene["tx"] + i, scene["ty"] + j)
                                    for i in range(4) for j in range(4))
-    eoproc.set_url_fetcher(None, retries=0)
+    eoproc.set_url_fetcher(retries=0)
     with eoproc.open_tiles(server.template(), zoom=18, aoi=scene["aoi"]) as ds:
         with pytest.raises(eoproc.Error) as e:
             ds.read()
@@ -511,10 +527,24 @@ def test_user_fetcher_takes_precedence(scene, server, tmp_path):
     assert a.shape == (4, 984, 984)
 
 
-def test_bad_settings_are_usage_errors(scene, server, cli, tmp_path):
+def test_bad_settings(scene, server, cli, tmp_path, l7, monkeypatch):
+    """A bad EOPROC_HTTP_TIMEOUT fails the fetches naming it (and nothing
+    else: a command without a URL runs); a bad --retries is a usage error."""
+    bad = {"EOPROC_HTTP_TIMEOUT": "soon"}
     p = cli_run(cli, "tiles-read", server.template(), tmp_path / "x.tif", "--zoom", 18,
-                "--aoi", scene["dir"] / "aoi.geojson", env={"EOPROC_HTTP_TIMEOUT": "soon"})
-    assert "EOPROC_HTTP_TIMEOUT" in assert_cli_error(p, ["arg.Invalid"], exit_code=2)
+                "--aoi", scene["dir"] / "aoi.geojson", env=bad)
+    msg = assert_cli_error(p, ["io.Read"])
+    assert "EOPROC_HTTP_TIMEOUT" in msg and "soon" in msg, msg
+    assert cli_run(cli, "info", l7, env=bad).returncode == 0
+    eoproc.set_url_fetcher(retries=0)
+    with eoproc.open_tiles(server.template(), zoom=18, aoi=scene["aoi"]) as ds:
+        monkeypatch.setenv("EOPROC_HTTP_TIMEOUT", "soon")
+        with pytest.raises(eoproc.Error) as e:
+            ds.read()
+    assert "EOPROC_HTTP_TIMEOUT" in str(e.value) and "soon" in str(e.value)
+    with pytest.raises(eoproc.Error) as e:
+        eoproc.set_url_fetcher(retries=-1)
+    assert e.value.id == "arg.Invalid"
     p = cli_run(cli, "tiles-read", server.template(), tmp_path / "x.tif", "--zoom", 18,
                 "--aoi", scene["dir"] / "aoi.geojson", "--retries", "-1")
     assert "--retries" in assert_cli_error(p, ["arg.Invalid"], exit_code=2)

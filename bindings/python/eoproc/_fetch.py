@@ -163,17 +163,18 @@ def register(ctx):
     _set_fetcher(ctx, _CFUNC, None)
 
 
-def set_url_fetcher(fn=None, *, retries=None, timeout=None):
-    """How tile URLs of URL-template sources are fetched, process-wide.
+def set_url_fetcher(fn=None, *, retries=3, timeout=None):
+    """How tile URLs of URL-template sources are fetched, process-wide
+    (each call sets all three; ``set_url_fetcher()`` restores the defaults).
 
     Args:
         fn: callable(url) -> bytes | None (None: the tile is missing; an
             exception: a fetch error naming it), called from several threads
-            at once; None restores the default (urllib.request, see the
-            module's documentation).
+            at once; None: the default (urllib.request, see the module's
+            documentation).
         retries: retries of the default fetcher after a 429, a 5xx, a
             timeout or a dropped connection (default 3).
-        timeout: seconds per attempt of the default fetcher (default:
+        timeout: seconds per attempt of the default fetcher (None:
             EOPROC_HTTP_TIMEOUT, else 30).
     """
     global _user_fn, _retries, _timeout
@@ -181,15 +182,16 @@ def set_url_fetcher(fn=None, *, retries=None, timeout=None):
 
     if fn is not None and not callable(fn):
         raise _arg_error("fn must be callable(url) -> bytes | None, got %r" % (fn,))
-    if retries is not None and (isinstance(retries, bool) or not isinstance(retries, int)
-                                or not 0 <= retries <= 100):
+    if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 100:
         raise _arg_error("retries must be an integer from 0 to 100, got %r" % (retries,))
-    if timeout is not None and (isinstance(timeout, bool) or not 0 < float(timeout) <= 86400):
+    try:
+        t = None if timeout is None else float(timeout)
+    except (TypeError, ValueError):
+        t = float("nan")
+    if t is not None and (isinstance(timeout, bool) or not 0 < t <= 86400):
         raise _arg_error("timeout must be seconds (more than 0, at most 86400), got %r"
                          % (timeout,))
     with _lock:
         _user_fn = fn
-        if retries is not None:
-            _retries = retries
-        if timeout is not None:
-            _timeout = float(timeout)
+        _retries = retries
+        _timeout = t
