@@ -234,3 +234,21 @@ def footprints(path):
         fc = json.load(f)
     return sorted((ft["properties"]["class"], ft["properties"]["pixels"], norm_geom(ft["geometry"]))
                   for ft in fc["features"])
+
+
+def detect_features(path):
+    """The features of a GeoJSON FeatureCollection file, in file order."""
+    with open(path) as f:
+        return json.load(f)["features"]
+
+
+def same_features(a, b):
+    """Two detect outputs (lists of building features) are the same run's:
+    same order, classes, pixel counts, areas to 1e-9 and normalised rings."""
+    assert len(a) == len(b) and len(a) > 20
+    for fa, fb in zip(a, b):
+        pa, pb = fa["properties"], fb["properties"]
+        assert pa["class"] == pb["class"] and pa["class_name"] == pb["class_name"] == "building"
+        assert pa["area_m2"] == pytest.approx(pb["area_m2"], rel=1e-9)
+        assert pa["pixels"] == pb["pixels"]
+        assert norm_geom(fa["geometry"]) == norm_geom(fb["geometry"])

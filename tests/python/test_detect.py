@@ -25,7 +25,9 @@ from osgeo import gdal, ogr, osr
 from scipy import ndimage
 
 import eoproc
-from helpers import assert_cli_error, norm_geom, polygon_area_km2, run_cli
+from helpers import assert_cli_error, polygon_area_km2, run_cli
+from helpers import detect_features as _features
+from helpers import same_features as _same_features
 
 gdal.UseExceptions()
 
@@ -41,21 +43,6 @@ INSET = 20  # the AOI inset from the scene's edge (pixels), as write_pyramid dra
 def scene(tmp_path_factory):
     """1024 x 1024 px at z18: scene.tif, xyz/, tms/, truth, aoi.geojson."""
     return write_pyramid(tmp_path_factory.mktemp("detect"), grid=2, size=512)
-
-
-def _features(path):
-    with open(path) as f:
-        return json.load(f)["features"]
-
-
-def _same_features(a, b):
-    assert len(a) == len(b) and len(a) > 20
-    for fa, fb in zip(a, b):
-        pa, pb = fa["properties"], fb["properties"]
-        assert pa["class"] == pb["class"] and pa["class_name"] == pb["class_name"] == "building"
-        assert pa["area_m2"] == pytest.approx(pb["area_m2"], rel=1e-9)
-        assert pa["pixels"] == pb["pixels"]
-        assert norm_geom(fa["geometry"]) == norm_geom(fb["geometry"])
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,8 @@ from shapely.geometry import Polygon, box
 
 import eoproc
 from helpers import assert_cli_error
-from test_detect import _features, _same_features
+from helpers import detect_features as _features
+from helpers import same_features as _same_features
 
 gdal.UseExceptions()
 
