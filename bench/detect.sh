@@ -126,6 +126,10 @@ print("AOI:", ", ".join("%s %s" % (k, r[k] if not isinstance(r[k], float) else r
     B=$(measure "st_${name}_segment" "$CLI" segment "$model" "$img" "$prob" --tile 512 \
         --overlap 64 --batch 2 --scale 1/255 --compress none --overviews none \
         --threads "$THREADS" --quiet)
+    # class 0 (background) to nodata, as detect does: polygonize would outline it too
+    $PY -c 'import sys; from osgeo import gdal
+d = gdal.Open(sys.argv[1], gdal.GA_Update); b = d.GetRasterBand(1); a = b.ReadAsArray()
+a[a == 0] = b.GetNoDataValue(); b.WriteArray(a)' "${prob%.tif}_classes.tif"
     C=$(measure "st_${name}_polygonize" "$CLI" polygonize "${prob%.tif}_classes.tif" \
         "$WORK/st_${name}.geojson" --min-area 4 --fill-holes 4 --simplify 0.3 --prob "$prob" \
         --threads "$THREADS" --quiet)

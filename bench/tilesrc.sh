@@ -105,32 +105,33 @@ EOF
 
 peak() { grep 'Maximum resident' "$1" | awk '{printf "%.0f", $6/1024}'; }
 wall() { awk '/Elapsed \(wall/ {n = split($NF, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s}' "$1"; }
+cpu() { awk '/(User|System) time/ {s += $NF} END {printf "%.2f", s}' "$1"; }
 best() { sort -n | head -n 1; }
 
 # race TAG EO_SCRIPT GDAL_SCRIPT GDAL_LABEL: RUNS alternating runs of both
 # scripts, each in its own process; the best process wall time of each, with
 # the read time and peak RSS of that run; the pixel checksums must agree
 race() {
-    local tag=$1 eo=$2 gd=$3 label=$4 ew er em gw gr gm
+    local tag=$1 eo=$2 gd=$3 label=$4 ew er em ec gw gr gm gc
     : >"$WORK/eo$tag.walls"
     : >"$WORK/gdal$tag.walls"
     for _ in $(seq "$RUNS"); do
         /usr/bin/time -v $PY "$eo" >"$WORK/eo$tag.out" 2>"$WORK/eo$tag.time"
         /usr/bin/time -v $PY "$gd" >"$WORK/gdal$tag.out" 2>"$WORK/gdal$tag.time"
         for k in eo gdal; do
-            echo "$(wall "$WORK/$k$tag.time") $(cut -d' ' -f1 "$WORK/$k$tag.out") $(peak "$WORK/$k$tag.time")" \
+            echo "$(wall "$WORK/$k$tag.time") $(cut -d' ' -f1 "$WORK/$k$tag.out") $(peak "$WORK/$k$tag.time") $(cpu "$WORK/$k$tag.time")" \
                 >>"$WORK/$k$tag.walls"
         done
         [ "$(cut -d' ' -f2- "$WORK/eo$tag.out")" = "$(cut -d' ' -f2- "$WORK/gdal$tag.out")" ] ||
             { echo "the pixels differ: eoproc $(cat "$WORK/eo$tag.out"), GDAL $(cat "$WORK/gdal$tag.out")" >&2; exit 1; }
     done
-    read -r ew er em <<<"$(best <"$WORK/eo$tag.walls")"
-    read -r gw gr gm <<<"$(best <"$WORK/gdal$tag.walls")"
-    printf '%-40s %8s %10s %10s\n' "" "process" "read only" "peak RSS"
-    printf '%-40s %7.2fs %9.3fs %7s MiB\n' "eoproc (open_tiles + read)" "$ew" "$er" "$em"
-    printf '%-40s %7.2fs %9.3fs %7s MiB\n' "$label" "$gw" "$gr" "$gm"
-    printf 'ratio eoproc / GDAL: %.2fx (process), %.2fx (read only); same pixels (checksum)\n' \
-        "$(echo "$ew / $gw" | bc -l)" "$(echo "$er / $gr" | bc -l)"
+    read -r ew er em ec <<<"$(best <"$WORK/eo$tag.walls")"
+    read -r gw gr gm gc <<<"$(best <"$WORK/gdal$tag.walls")"
+    printf '%-40s %8s %10s %10s %9s\n' "" "process" "read only" "peak RSS" "CPU"
+    printf '%-40s %7.2fs %9.3fs %7s MiB %8.2fs\n' "eoproc (open_tiles + read)" "$ew" "$er" "$em" "$ec"
+    printf '%-40s %7.2fs %9.3fs %7s MiB %8.2fs\n' "$label" "$gw" "$gr" "$gm" "$gc"
+    printf 'ratio eoproc / GDAL: %.2fx (process), %.2fx (read only), %.2fx (CPU); same pixels (checksum)\n' \
+        "$(echo "$ew / $gw" | bc -l)" "$(echo "$er / $gr" | bc -l)" "$(echo "$ec / $gc" | bc -l)"
 }
 
 printf '\n== read a 4096 x 4096 RGBA region of %s (zoom %s), best of %s\n' "$(basename "$MB")" $Z "$RUNS"
