@@ -643,6 +643,23 @@ eo_status eoi_card_defaults(eo_ctx *ctx, json_object *params, const char *model_
         if (v)
             json_object_object_add(params, card_params[k].param, v);
     }
+    /* postprocess.regularize: the "regularize" block, unless the user's
+     * blocks name it */
+    double reg = NAN;
+    json_object *b = NULL;
+    if (postprocess && eo_model_card_get_number(ctx, c, "postprocess.regularize", &reg) == EO_OK &&
+        !isnan(reg)) {
+        const char *have = json_object_object_get_ex(params, "blocks", &b) &&
+                                   json_object_is_type(b, json_type_string)
+                               ? json_object_get_string(b)
+                               : "";
+        if (!strstr(have, "regularize=")) {
+            char buf[512];
+            snprintf(buf, sizeof buf, "%.400s%sregularize=%s", have, *have ? "," : "",
+                     reg != 0 ? "on" : "off");
+            json_object_object_add(params, "blocks", json_object_new_string(buf));
+        }
+    }
     eo_model_card_free(c);
     return EO_OK;
 }

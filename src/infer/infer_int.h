@@ -466,7 +466,7 @@ eo_status eoi_card_find(eo_ctx *ctx, eo_model_card **out, const char *model_path
 /* Parameters the user left out, taken from the card of the model at
  * model_path (none: params unchanged): bands, scale, mean, std, tile,
  * overlap, threshold, activation and, with postprocess, classes, min_area,
- * simplify, fill_holes and max_pixel_size. A key present in params is the
+ * simplify, fill_holes, max_pixel_size and the regularize block. A key present in params is the
  * user's and stays. A card that contradicts the model is model.Invalid. */
 eo_status eoi_card_defaults(eo_ctx *ctx, json_object *params, const char *model_path,
                             bool postprocess);

@@ -163,3 +163,20 @@ def test_python_model_card_and_segment_defaults(tmp_path):
     pa, pb, pc = (gdal.Open(str(tmp_path / n)).ReadAsArray() for n in ("a.tif", "b.tif", "c.tif"))
     assert a["activation"] == b["activation"]
     assert np.array_equal(pa, pb) and not np.array_equal(pa, pc)
+
+
+def test_card_regularize_sets_the_block(z18, tmp_path):
+    """postprocess.regularize true in the card runs the regularize block, as
+    blocks='regularize=on' does for the card-less model; the user's blocks
+    naming it win."""
+    src, aoi = z18["dir"] / "xyz", z18["dir"] / "aoi.geojson"
+    bare = _without_card(tmp_path / "bare.onnx")
+    carded = _without_card(tmp_path / "carded.onnx")
+    card = json.loads(CARD.read_text())
+    card["postprocess"]["regularize"] = True
+    (tmp_path / "carded.onnx.json").write_text(json.dumps(card))
+    on = _detect(src, aoi, tmp_path / "a.geojson", model=carded)
+    explicit = _detect(src, aoi, tmp_path / "b.geojson", model=bare, blocks="regularize=on",
+                       min_area=10, simplify=0.5)
+    off = _detect(src, aoi, tmp_path / "c.geojson", model=carded, blocks="regularize=off")
+    assert on == explicit and on != off
