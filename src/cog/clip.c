@@ -141,7 +141,8 @@ typedef struct clip {
     size_t src_es, es;
     int32_t mode; /* EO_COVERAGE_CENTER / _ALL_TOUCHED */
     bool coverage, alpha, convert;
-    double *src_nd; /* per data band */
+    double *src_nd;     /* per data band */
+    uint64_t src_bits0; /* exact nodata of the first band of a 64-bit type */
     bool *src_has;
     bool fix_nd;       /* some band's source nodata differs from the output's */
     char warning[256]; /* for the result's "warnings", or "" */
@@ -502,7 +503,10 @@ static eo_status check_bands(eo_ctx *ctx, clip *c, const eo_clip_opts *o) {
                             ds->path, (int)b, eo_dtype_name(ds->dtypes[b - 1]), (int)c->bands[0],
                             eo_dtype_name(ds->dtypes[c->bands[0] - 1]));
         int has = 0;
-        c->src_nd[i] = GDALGetRasterNoDataValue(GDALGetRasterBand(ds->h, b), &has);
+        uint64_t bits = 0;
+        c->src_nd[i] = eoi_band_nodata(GDALGetRasterBand(ds->h, b), ds->dtypes[b - 1], &has, &bits);
+        if (i == 0)
+            c->src_bits0 = bits;
         c->src_has[i] = has != 0;
         /* a nodata value outside the band type's range marks no pixel, as
          * in GDAL (GDALNoDataMaskBand): ignored, and the result says so */
@@ -541,18 +545,23 @@ static eo_status choose_values(eo_ctx *ctx, clip *c, const eo_clip_opts *o, eoi_
     /* GDAL's Byte type is unsigned: int8 samples are converted by hand */
     c->convert = c->dt != s;
     bool has = true;
+    uint64_t bits = 0;
     if (o->has_nodata)
         c->fill = o->nodata;
     else if (o->has_cog && o->cog.has_nodata)
         c->fill = o->cog.nodata;
-    else if (c->src_has[0])
+    else if (c->src_has[0]) {
         c->fill = c->src_nd[0];
-    else {
+        bits = c->dt == s ? c->src_bits0 : 0;
+    } else {
         c->fill = eoi_dtype_is_float(s) ? NAN : 0;
         has = !c->alpha; /* the alpha band says where the data is */
     }
     eoi_dtype_store(c->fill_bytes, c->dt, 0, c->fill);
     double back = eoi_dtype_load(c->fill_bytes, c->dt, 0);
+    bits = eoi_nodata_bits(c->dt, c->fill, bits);
+    if (eoi_dtype_is_64(c->dt))
+        memcpy(c->fill_bytes, &bits, sizeof bits); /* exact, not the double's rounding */
     if (!(back == c->fill || (isnan(back) && isnan(c->fill))))
         return eoi_fail(ctx, EO_E_ARG, "nodata %.17g is not a %s value (the output's type)",
                         c->fill, eo_dtype_name(c->dt));
@@ -562,6 +571,7 @@ static eo_status choose_values(eo_ctx *ctx, clip *c, const eo_clip_opts *o, eoi_
     c->alpha_max = s == EO_DT_I8 && !c->coverage ? 127 : 255;
     p->has_nodata = has;
     p->nodata = c->fill;
+    p->nodata_bits = bits;
     return EO_OK;
 }
 
@@ -613,10 +623,15 @@ static eo_status result_json(eo_ctx *ctx, char **out, const clip *c, const char 
     json_object_object_add(r, "dtype", json_object_new_string(eo_dtype_name(c->dt)));
     json_object_object_add(r, "geotransform", gt);
     json_object_object_add(r, "window", win);
-    json_object_object_add(r, "nodata",
-                           !p->has_nodata     ? NULL
-                           : isnan(p->nodata) ? json_object_new_string("nan")
-                                              : eoi_json_double(p->nodata));
+    json_object *nd = NULL;
+    if (p->has_nodata && eoi_dtype_is_64(c->dt)) {
+        uint64_t b = eoi_nodata_bits(c->dt, p->nodata, p->nodata_bits);
+        int64_t i;
+        memcpy(&i, &b, sizeof i);
+        nd = c->dt == EO_DT_U64 ? json_object_new_uint64(b) : json_object_new_int64(i);
+    } else if (p->has_nodata)
+        nd = isnan(p->nodata) ? json_object_new_string("nan") : eoi_json_double(p->nodata);
+    json_object_object_add(r, "nodata", nd);
     json_object_object_add(r, "all_touched",
                            json_object_new_boolean(c->mode == EO_COVERAGE_ALL_TOUCHED));
     json_object_object_add(r, "pixels_inside", json_object_new_int64(inside));

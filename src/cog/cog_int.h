@@ -120,9 +120,6 @@ void eoi_cog_stat_merge(eoi_cog_stat *a, const eoi_cog_stat *b);
 /* Whether sample value v counts as valid. */
 bool eoi_cog_valid(double v, bool is_float, bool has_nodata, double nodata);
 
-/* Format a nodata value the way GDAL writes it ("nan", "-9999"). */
-void eoi_cog_fmt_nodata(char *buf, size_t cap, double v);
-
 /* The GDAL metadata XML (tag 42112) for statistics, band descriptions and
  * items of band 1 ("NAME=VALUE", NULL-terminated, or NULL); *out NULL when
  * there is nothing to write. */
@@ -184,6 +181,7 @@ typedef struct eoi_cog_pull {
     const char *wkt; /* "" or NULL when unknown */
     double nodata;
     int32_t has_nodata;
+    uint64_t nodata_bits;          /* exact nodata of a 64-bit type (eoi_nodata_bits) */
     const int32_t *color_interp;   /* GDALColorInterp per band, or NULL */
     char *const *descriptions;     /* per band (entries may be NULL), or NULL */
     GDALColorTableH color_table;   /* of a single-band raster, or NULL */

@@ -131,15 +131,6 @@ void eoi_cog_stat_block(eoi_cog_stat *s, const void *data, int64_t stride, int64
     eoi_cog_stat_merge(s, &b);
 }
 
-void eoi_cog_fmt_nodata(char *buf, size_t cap, double v) {
-    if (isnan(v))
-        snprintf(buf, cap, "nan");
-    else if (isinf(v))
-        snprintf(buf, cap, v > 0 ? "inf" : "-inf");
-    else
-        snprintf(buf, cap, "%.17g", v);
-}
-
 /* append to a growing string; false on allocation failure */
 struct sbuf {
     char *p;

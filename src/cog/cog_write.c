@@ -401,6 +401,7 @@ struct writer {
     int32_t compress, level, predictor, resampling;
     bool has_nodata;
     double nodata;
+    uint64_t nodata_bits; /* exact nodata of a 64-bit type */
     bool do_stats;
     int nlevels;
     struct level lv[32];
@@ -944,7 +945,7 @@ static eo_status build_ifd(struct writer *w, eoi_tiff_ifd *ifd, int k, bool big,
     }
     if (w->has_nodata) {
         char nd[64];
-        eoi_cog_fmt_nodata(nd, sizeof nd, w->nodata);
+        eoi_nodata_text(nd, sizeof nd, w->dt, w->nodata, w->nodata_bits);
         if (!eoi_tiff_add(ifd, 42113, EOI_TIFF_ASCII, strlen(nd) + 1, nd))
             return eoi_fail(w->ctx, EO_E_NOMEM, "out of memory building the TIFF directory");
     }
@@ -1692,6 +1693,7 @@ static void pull_writer(struct writer *w, eo_ctx *ctx, const char *path, const e
                          .wkt = d->wkt ? d->wkt : "",
                          .has_nodata = d->has_nodata != 0,
                          .nodata = d->nodata,
+                         .nodata_bits = d->nodata_bits,
                          .stage = stage};
     memcpy(w->gt, d->gt, sizeof w->gt);
 }
@@ -1867,6 +1869,7 @@ eo_status eo_cog_write_raster(eo_ctx *ctx, const char *path, const eo_raster *r,
     if (r->has_nodata) {
         w->has_nodata = true;
         w->nodata = r->nodata;
+        w->nodata_bits = r->nodata_bits;
     }
     eo_status st = write_common(w, opts);
     eoi_free(w);
@@ -1898,10 +1901,12 @@ eo_status eo_cog_write(eo_ctx *ctx, const char *path, const eo_dataset *src,
                          .wkt = src->wkt};
     memcpy(w->gt, src->gt, sizeof w->gt);
     int has = 0;
-    double nd = GDALGetRasterNoDataValue(GDALGetRasterBand(src->h, 1), &has);
+    uint64_t bits = 0;
+    double nd = eoi_band_nodata(GDALGetRasterBand(src->h, 1), dt, &has, &bits);
     if (has) {
         w->has_nodata = true;
         w->nodata = nd;
+        w->nodata_bits = bits;
     }
     eo_status st = write_common(w, opts);
     eoi_free(w);

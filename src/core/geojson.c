@@ -559,6 +559,48 @@ static eo_status legacy_crs(parser *p, json_object *root, char **wkt, bool *geo)
     return EO_OK;
 }
 
+/* The positions in the values of "coordinates" keys of GeoJSON text (an
+ * array whose first item is a number), counted on the raw text before
+ * json-c builds a tree (a tree of a 45 MB FeatureCollection takes over a
+ * gigabyte): stops as soon as the count passes limit (INT64_MAX: all). Strings are skipped
+ * (escapes included); the text need not be valid JSON (the parser says
+ * what is wrong with it afterwards). */
+static int64_t count_positions(const char *s, int64_t limit) {
+    int64_t n = 0, depth = 0, coords = -1; /* depth of the "coordinates" value */
+    bool after_key = false;                /* "coordinates" seen, ':' pending */
+    for (const char *c = s; *c && n <= limit; c++) {
+        if (*c == '"') {
+            const char *b = ++c;
+            while (*c && *c != '"')
+                c += c[0] == '\\' && c[1] ? 2 : 1;
+            after_key = coords < 0 && c - b == 11 && strncmp(b, "coordinates", 11) == 0;
+            if (!*c)
+                break;
+        } else if (*c == ':' && after_key) {
+            coords = depth;
+            after_key = false;
+        } else if (*c == '[' || *c == '{') {
+            depth++;
+            if (*c == '[' && coords >= 0) {
+                const char *d = c + 1;
+                while (*d == ' ' || *d == '\t' || *d == '\n' || *d == '\r')
+                    d++;
+                if ((*d >= '0' && *d <= '9') || *d == '-' || *d == '.')
+                    n++;
+            }
+        } else if (*c == ']' || *c == '}') {
+            depth--;
+            if (coords >= 0 && depth <= coords)
+                coords = -1;
+        } else if (*c == ',' && coords >= 0 && depth <= coords) {
+            coords = -1;
+        } else if (*c != ' ' && *c != '\t' && *c != '\n' && *c != '\r') {
+            after_key = false;
+        }
+    }
+    return n;
+}
+
 static eo_status parse(eo_ctx *ctx, eo_geom **out, const char *text, const eo_geom_opts *opts) {
     eo_status st = EO_OK;
     json_object *root = NULL;
@@ -567,6 +609,18 @@ static eo_status parse(eo_ctx *ctx, eo_geom **out, const char *text, const eo_ge
     parser p = {.ctx = ctx};
     p.repair = opts && opts->repair;
     p.allow_z = !opts || opts->allow_z;
+    int64_t limit =
+        opts && opts->max_vertices > 0 ? opts->max_vertices : eoi_limit(ctx, EO_LIMIT_AOI_VERTICES);
+    int64_t nvert = 0;
+    /* (text over the JSON size limit: the parser says so first) */
+    if (strlen(text) <= (size_t)eoi_limit(ctx, EO_LIMIT_JSON_BYTES) &&
+        (nvert = count_positions(text, INT64_MAX)) > limit) {
+        st = eoi_fail(ctx, EO_E_AOI_TOO_LARGE,
+                      "AOI has %lld vertices; the limit is %lld (raise it with --max-vertices, "
+                      "eo_ctx_set_limit(EO_LIMIT_AOI_VERTICES), or simplify the AOI)",
+                      (long long)nvert, (long long)limit);
+        goto done;
+    }
     EOI_TRY(st, eoi_json_parse(ctx, &root, text, "AOI", EO_E_GEOMETRY));
 
     /* the CRS: the document's own, the options', or EPSG:4326 (lon/lat) */
@@ -584,7 +638,6 @@ static eo_status parse(eo_ctx *ctx, eo_geom **out, const char *text, const eo_ge
 
     /* first pass: check and count */
     EOI_TRY(st, walk_root(&p, root));
-    int64_t limit = eoi_limit(ctx, EO_LIMIT_AOI_VERTICES);
     if (p.nvert > limit) {
         st = eoi_fail(ctx, EO_E_AOI_TOO_LARGE, "AOI has %lld vertices; the limit is %lld",
                       (long long)p.nvert, (long long)limit);

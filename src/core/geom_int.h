@@ -28,6 +28,7 @@ struct eo_geom_opts {
     bool crs_geographic;
     bool repair;
     bool allow_z;
+    int64_t max_vertices; /* > 0: the vertex limit of this parse (else the context's) */
 };
 
 /* The CRS used when neither the options nor the GeoJSON name one. */

@@ -17,6 +17,9 @@
 #define VDIV(a, b) _mm256_div_ps((a), (b))
 #define VMAX(a, b) _mm256_max_ps((a), (b))
 #define VMIN(a, b) _mm256_min_ps((a), (b))
+/* max that is NaN when either is (max_ps gives b when either is NaN) */
+#define VMAXN(a, b)                                                                                \
+    _mm256_blendv_ps(_mm256_max_ps((a), (b)), (a), _mm256_cmp_ps((a), (a), _CMP_UNORD_Q))
 #define VFMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
 #define VROUND(a) _mm256_round_ps((a), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #define VSCALE2(p, n)                                                                              \

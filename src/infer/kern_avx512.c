@@ -16,6 +16,9 @@
 #define VDIV(a, b) _mm512_div_ps((a), (b))
 #define VMAX(a, b) _mm512_max_ps((a), (b))
 #define VMIN(a, b) _mm512_min_ps((a), (b))
+/* max that is NaN when either is (max_ps gives b when either is NaN) */
+#define VMAXN(a, b)                                                                                \
+    _mm512_mask_blend_ps(_mm512_cmp_ps_mask((a), (a), _CMP_UNORD_Q), _mm512_max_ps((a), (b)), (a))
 #define VFMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
 #define VROUND(a) _mm512_roundscale_ps((a), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
 #define VSCALE2(p, n) _mm512_scalef_ps((p), (n))

@@ -18,6 +18,8 @@
 #define VDIV(a, b) ((a) / (b))
 #define VMAX(a, b) ((a) > (b) ? (a) : (b))
 #define VMIN(a, b) ((a) < (b) ? (a) : (b))
+/* max that is NaN when either is */
+#define VMAXN(a, b) ((a) != (a) || (a) >= (b) ? (a) : (b))
 #define VFMA(a, b, c) ((a) * (b) + (c))
 #define VROUND(a) nearbyintf(a)
 #define VSCALE2(p, n) ldexpf((p), (int)(n))

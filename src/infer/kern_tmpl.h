@@ -2,6 +2,7 @@
  * vocabulary and instantiated by kern_portable.c (scalar "vectors"),
  * kern_avx2.c (8 floats) and kern_avx512.c (16 floats). The including file
  * defines VT, VL, VLOAD, VSTORE, VSET1, VADD, VSUB, VMUL, VDIV, VMAX, VMIN,
+ * VMAXN (a max that is NaN when either operand is),
  * VFMA (a * b + c), KTARGET (a target attribute or nothing) and KFN(name). */
 #include <math.h>
 
@@ -177,9 +178,9 @@ KTARGET static void KFN(dwconv)(float *out, const float *in, const float *w, flo
 KTARGET static void KFN(vmax)(float *o, const float *a, size_t n) {
     size_t i = 0;
     for (; i + VL <= n; i += VL)
-        VSTORE(o + i, VMAX(VLOAD(o + i), VLOAD(a + i)));
-    for (; i < n; i++)
-        o[i] = a[i] > o[i] ? a[i] : o[i];
+        VSTORE(o + i, VMAXN(VLOAD(o + i), VLOAD(a + i)));
+    for (; i < n; i++) /* NaN wins, as in PyTorch's max_pool2d */
+        o[i] = o[i] != o[i] || o[i] >= a[i] ? o[i] : a[i];
 }
 
 KTARGET static void KFN(vadd)(float *o, const float *a, size_t n) {

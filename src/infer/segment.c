@@ -437,7 +437,8 @@ static eo_status plan_input(eo_ctx *ctx, seg *s, const eo_dataset *ds, const eo_
         s->mul[i] = (float)(scale / sd);
         s->add[i] = (float)(-mean / sd);
         int has = 0;
-        s->nd[i] = GDALGetRasterNoDataValue(GDALGetRasterBand(ds->h, b), &has);
+        s->nd[i] = eoi_band_nodata(GDALGetRasterBand(ds->h, b),
+                                   eoi_dtype_of_band(GDALGetRasterBand(ds->h, b)), &has, NULL);
         s->has_nd[i] = has;
     }
     if (o && o->mask_band) {

@@ -47,7 +47,9 @@ eo_status eoi_run_pool(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
                     if (ix < 0 || ix >= w)
                         continue;
                     cnt++;
-                    acc = is_max ? (tmp[ix] > acc ? tmp[ix] : acc) : acc + tmp[ix];
+                    acc = !is_max                        ? acc + tmp[ix]
+                          : acc != acc || acc >= tmp[ix] ? acc
+                                                         : tmp[ix]; /* NaN wins */
                 }
                 if (!is_max) {
                     int64_t div = cnt * rows;

@@ -1,6 +1,8 @@
 /* aoi_param.c - the AOI and raster parameters shared by operations. */
 #include "ops_int.h"
 
+#include "../core/geom_int.h"
+
 #include <ctype.h>
 
 EOI_SETTER_STR(set_crs, eo_geom_opts, eo_geom_opts_set_crs)
@@ -10,6 +12,13 @@ EOI_SETTER_BOOL(set_allow_z, eo_geom_opts, eo_geom_opts_set_allow_z)
 /* strict: refuse 3D positions (only when true, so that it wins over allow_z) */
 static eo_status set_strict(eo_ctx *ctx, void *opts, json_object *v) {
     return json_object_get_boolean(v) ? eo_geom_opts_set_allow_z(ctx, opts, 0) : EO_OK;
+}
+
+/* max_vertices: this AOI's vertex limit (the context's limit otherwise) */
+static eo_status set_max_vertices(eo_ctx *ctx, void *opts, json_object *v) {
+    (void)ctx;
+    ((eo_geom_opts *)opts)->max_vertices = json_object_get_int64(v);
+    return EO_OK;
 }
 
 const eoi_param eoi_aoi_params[] = {
@@ -29,6 +38,10 @@ const eoi_param eoi_aoi_params[] = {
      .desc = "accept 3D positions and drop the altitude (RFC 7946 allows one)", .set = set_allow_z},
     {"strict", "boolean", "false", .desc = "refuse 3D positions instead of dropping the altitude",
      .set = set_strict},
+    {"max_vertices", "integer", .min = "4", .max = "1000000000",
+     .desc = "refuse an AOI of more vertices (aoi.TooLarge), counted before it is parsed "
+             "(default: the context's limit, 50,000)",
+     .set = set_max_vertices},
     {0},
 };
 

@@ -445,6 +445,20 @@ static eo_status prog_common(eo_ctx *ctx, eoi_prog *p, const eo_analytics_opts *
     return EO_OK;
 }
 
+/* Band math is on real numbers: a complex band (CInt16 .. CFloat64) would
+ * be read as its real part alone, a silent wrong answer; refuse it. */
+static eo_status check_real(eo_ctx *ctx, const eo_dataset *ds, int32_t b) {
+    GDALRasterBandH band = ds->h ? GDALGetRasterBand(ds->h, b) : NULL;
+    GDALDataType t = band ? GDALGetRasterDataType(band) : GDT_Unknown;
+    if (!GDALDataTypeIsComplex(t))
+        return EO_OK;
+    return eoi_fail(ctx, EO_E_UNSUPPORTED,
+                    "%s: band %d is %s (complex): band math takes real bands only; convert "
+                    "it first (the real part, the imaginary part or the magnitude, e.g. with "
+                    "gdal_translate or a VRT)",
+                    ds->path, (int)b, GDALGetDataTypeName(t));
+}
+
 eo_status eoi_prog_bind(eo_ctx *ctx, eoi_prog *out, const eo_expr *e, eo_dataset *ds,
                         const eo_analytics_opts *opts) {
     memset(out, 0, sizeof *out);
@@ -497,6 +511,8 @@ eo_status eoi_prog_bind(eo_ctx *ctx, eoi_prog *out, const eo_expr *e, eo_dataset
                           (int)ds->band_count);
             break;
         }
+        if ((st = check_real(ctx, ds, b)) != EO_OK)
+            break;
         out->bands[k] = b;
     }
     for (int32_t k = 0; st == EO_OK && k < e->nconsts; k++) {
@@ -520,6 +536,9 @@ eo_status eoi_prog_band(eo_ctx *ctx, eoi_prog *out, eo_dataset *ds, int32_t band
     if (band < 1 || band > ds->band_count)
         return eoi_fail(ctx, EO_E_ARG, "%s: band %d does not exist (the raster has %d bands)",
                         ds->path, (int)band, (int)ds->band_count);
+    eo_status st = check_real(ctx, ds, band);
+    if (st != EO_OK)
+        return st;
     if (!(out->bands = eoi_calloc(ctx, 1, sizeof *out->bands)))
         return EO_E_NOMEM;
     out->bands[0] = band;

@@ -377,14 +377,6 @@ static int pick_overview(GDALRasterBandH band, int64_t dw, int64_t dh, int64_t w
     return best;
 }
 
-static double nodata_of(GDALRasterBandH band, eo_dtype dt, int *has) {
-    if (dt == EO_DT_I64)
-        return (double)GDALGetRasterNoDataValueAsInt64(band, has);
-    if (dt == EO_DT_U64)
-        return (double)GDALGetRasterNoDataValueAsUInt64(band, has);
-    return GDALGetRasterNoDataValue(band, has);
-}
-
 struct read_plan {
     const char *path;
     int64_t ww, wh; /* window size in full-resolution pixels */
@@ -582,10 +574,13 @@ static eo_status read_window(eo_ctx *ctx, eo_raster **out, eo_dataset *ds, const
     }
     EOI_TRY(st, eoi_raster_set_wkt(ctx, r, ds->wkt));
     int has_nd = 0;
-    double nd = nodata_of(b1, ds->dtypes[first - 1], &has_nd);
+    uint64_t nd_bits = 0;
+    double nd = eoi_band_nodata(b1, ds->dtypes[first - 1], &has_nd, &nd_bits);
     if (has_nd && !pl.masks) {
         r->nodata = nd;
         r->has_nodata = 1;
+        if (r->dtype == ds->dtypes[first - 1])
+            r->nodata_bits = nd_bits;
     }
 
     size_t plane = (size_t)pl.ow * (size_t)pl.oh * esize;

@@ -2,7 +2,9 @@
  * mappings to GDAL. */
 #include "raster_int.h"
 
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -116,6 +118,69 @@ void eoi_dtype_store(void *buf, eo_dtype dt, size_t i, double v) {
     default:
         break;
     }
+}
+
+bool eoi_dtype_is_64(eo_dtype dt) { return dt == EO_DT_U64 || dt == EO_DT_I64; }
+
+static double bits_value(eo_dtype dt, uint64_t bits) { return eoi_dtype_load(&bits, dt, 0); }
+
+double eoi_band_nodata(GDALRasterBandH band, eo_dtype dt, int *has, uint64_t *bits) {
+    uint64_t u = 0;
+    double v;
+    int h = 0;
+    if (dt == EO_DT_U64) {
+        u = GDALGetRasterNoDataValueAsUInt64(band, &h);
+        v = bits_value(dt, u);
+    } else if (dt == EO_DT_I64) {
+        int64_t i = GDALGetRasterNoDataValueAsInt64(band, &h);
+        memcpy(&u, &i, sizeof u);
+        v = bits_value(dt, u);
+    } else {
+        v = GDALGetRasterNoDataValue(band, &h);
+    }
+    if (has)
+        *has = h;
+    if (bits)
+        *bits = h ? u : 0;
+    return h ? v : 0;
+}
+
+uint64_t eoi_nodata_bits(eo_dtype dt, double v, uint64_t bits) {
+    if (!eoi_dtype_is_64(dt))
+        return 0;
+    if (bits_value(dt, bits) == v)
+        return bits;
+    uint64_t b = 0;
+    eoi_dtype_store(&b, dt, 0, v);
+    return b;
+}
+
+CPLErr eoi_band_set_nodata(GDALRasterBandH band, eo_dtype dt, double v, uint64_t bits) {
+    uint64_t b = eoi_nodata_bits(dt, v, bits);
+    if (dt == EO_DT_U64)
+        return GDALSetRasterNoDataValueAsUInt64(band, b);
+    if (dt == EO_DT_I64) {
+        int64_t i;
+        memcpy(&i, &b, sizeof i);
+        return GDALSetRasterNoDataValueAsInt64(band, i);
+    }
+    return GDALSetRasterNoDataValue(band, v);
+}
+
+void eoi_nodata_text(char *buf, size_t cap, eo_dtype dt, double v, uint64_t bits) {
+    uint64_t b = eoi_nodata_bits(dt, v, bits);
+    if (dt == EO_DT_U64) {
+        snprintf(buf, cap, "%" PRIu64, b);
+    } else if (dt == EO_DT_I64) {
+        int64_t i;
+        memcpy(&i, &b, sizeof i);
+        snprintf(buf, cap, "%" PRId64, i);
+    } else if (isnan(v))
+        snprintf(buf, cap, "nan");
+    else if (isinf(v))
+        snprintf(buf, cap, v > 0 ? "inf" : "-inf");
+    else
+        snprintf(buf, cap, "%.17g", v);
 }
 
 double eoi_dtype_load(const void *buf, eo_dtype dt, size_t i) {

@@ -224,12 +224,8 @@ eo_status eo_write_opts_set_tiled(eo_ctx *ctx, eo_write_opts *o, int32_t blocksi
 /* ---- eo_raster_write --------------------------------------------------- */
 
 /* Set the nodata value of a band of the file being written. */
-static CPLErr set_band_nodata(GDALRasterBandH band, eo_dtype dt, double v) {
-    if (dt == EO_DT_I64)
-        return GDALSetRasterNoDataValueAsInt64(band, (int64_t)v);
-    if (dt == EO_DT_U64)
-        return GDALSetRasterNoDataValueAsUInt64(band, (uint64_t)v);
-    return GDALSetRasterNoDataValue(band, v);
+static CPLErr set_band_nodata(GDALRasterBandH band, const eo_raster *r) {
+    return eoi_band_set_nodata(band, r->dtype, r->nodata, r->nodata_bits);
 }
 
 /* Write the pixels of r to an open GDAL dataset in chunks of rows, all bands
@@ -296,7 +292,7 @@ static eo_status write_tmp(eo_ctx *ctx, const eo_raster *r, const char *tmp, con
         st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot set the CRS: %s", path,
                       eoi_gdal_msg(ctx, "GDAL error"));
     for (int32_t b = 1; st == EO_OK && r->has_nodata && b <= r->bands; b++)
-        if (set_band_nodata(GDALGetRasterBand(ds, b), r->dtype, r->nodata) != CE_None)
+        if (set_band_nodata(GDALGetRasterBand(ds, b), r) != CE_None)
             st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot set nodata %.17g on band %d: %s", path,
                           r->nodata, (int)b, eoi_gdal_msg(ctx, "GDAL error"));
     if (st == EO_OK)

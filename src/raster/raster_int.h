@@ -28,6 +28,7 @@ struct eo_raster {
     char *wkt; /* never NULL once built: "" when unknown */
     double nodata;
     int32_t has_nodata;
+    uint64_t nodata_bits; /* exact nodata of a 64-bit type (eoi_nodata_bits) */
 };
 
 struct eo_dataset {
@@ -83,6 +84,22 @@ bool eoi_dtype_is_float(eo_dtype dt);
 void eoi_dtype_store(void *buf, eo_dtype dt, size_t i, double v);
 /* Sample i of buf of type dt as a double. */
 double eoi_dtype_load(const void *buf, eo_dtype dt, size_t i);
+/* Nodata of the 64-bit integer types: a double cannot hold every Int64 /
+ * UInt64 value (2^53 + 1 rounds), so the exact value travels beside the
+ * double as bits (the uint64, or the int64's two's complement). The bits
+ * count only while they agree with the double (a path that sets the double
+ * alone gets the double's value, saturated to the type). */
+bool eoi_dtype_is_64(eo_dtype dt);
+/* A band's nodata without GDAL's "approximate value" warning: the double,
+ * and in *bits (may be NULL) the exact value for a 64-bit type. */
+double eoi_band_nodata(GDALRasterBandH band, eo_dtype dt, int *has, uint64_t *bits);
+/* The exact bits of nodata v of type dt given candidate bits (see above). */
+uint64_t eoi_nodata_bits(eo_dtype dt, double v, uint64_t bits);
+/* Set a band's nodata: exactly (GDAL's 64-bit setters) for 64-bit types. */
+CPLErr eoi_band_set_nodata(GDALRasterBandH band, eo_dtype dt, double v, uint64_t bits);
+/* Nodata as the GDAL_NODATA tag's text: "nan", "inf", "-inf", an exact
+ * integer for 64-bit types, else %.17g. */
+void eoi_nodata_text(char *buf, size_t cap, eo_dtype dt, double v, uint64_t bits);
 /* GDAL resampling of an EO_RESAMPLE_* method (nearest for unknown ones). */
 GDALRIOResampleAlg eoi_resample_to_gdal(int32_t method);
 

@@ -190,7 +190,7 @@ static eo_status read_nodata(eo_ctx *ctx, eoi_reader *r, const eo_window *area) 
                 break;
             }
             int has = 0;
-            r->nodata[p][0] = GDALGetRasterNoDataValue(b, &has);
+            r->nodata[p][0] = eoi_band_nodata(b, eoi_dtype_of_band(b), &has, NULL);
             r->nodata[p][1] = has;
             GDALDataType t = GDALGetRasterDataType(b);
             if (t != GDT_Byte && t != GDT_UInt16 && t != GDT_Int16)

@@ -287,7 +287,9 @@ static eo_status render(eo_ctx *ctx, eo_raster **out, bool *empty, eoi_tile_rend
     wo->nDstAlphaBand = tr->nbands + 1;
     wo->nSrcAlphaBand = tr->src_alpha;
     int has_nd = 0;
-    double nd = GDALGetRasterNoDataValue(GDALGetRasterBand(l->h, tr->bands[0]), &has_nd);
+    double nd =
+        eoi_band_nodata(GDALGetRasterBand(l->h, tr->bands[0]),
+                        eoi_dtype_of_band(GDALGetRasterBand(l->h, tr->bands[0])), &has_nd, NULL);
     if (has_nd) {
         wo->padfSrcNoDataReal = CPLMalloc(sizeof(double) * (size_t)tr->nbands);
         for (int32_t i = 0; i < tr->nbands; i++)

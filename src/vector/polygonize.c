@@ -936,7 +936,7 @@ eo_status eo_polygonize(eo_ctx *ctx, eo_features **out, eo_dataset *src,
     if (s.use_mask) {
         GDALRasterBandH b = s.band;
         int flags = GDALGetMaskFlags(b), has = 0;
-        double nd = GDALGetRasterNoDataValue(b, &has);
+        double nd = eoi_band_nodata(b, eoi_dtype_of_band(b), &has, NULL);
         if (flags == GMF_NODATA && has) { /* compared here: no second read */
             s.has_nodata = true;
             s.nodata = nd;

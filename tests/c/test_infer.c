@@ -12,6 +12,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -317,6 +318,107 @@ static void test_nan(void) {
     eoi_kernels_force(NULL);
 }
 
+/* A model newer than the loader knows (IR 9 of ONNX 1.14, opset 19): a copy
+ * of a fixture with the ir_version or the default domain's opset import
+ * patched is refused with model.Unsupported naming the version and the
+ * supported range, never run with semantics it may not have. */
+static void test_newer_versions(eo_ctx *ctx) {
+    FILE *f = fopen(tap_fixture("unet_plain_op17.onnx"), "rb");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    static unsigned char b[1 << 20];
+    size_t n = fread(b, 1, sizeof b, f);
+    fclose(f);
+    /* ModelProto field 1 (ir_version, varint 8) first; the opset import
+     * (field 8: domain absent, version 17) as 42 02 10 11 */
+    size_t op_at = 0;
+    for (size_t i = 0; i + 4 <= n && !op_at; i++)
+        if (b[i] == 0x42 && b[i + 1] == 0x02 && b[i + 2] == 0x10 && b[i + 3] == 0x11)
+            op_at = i + 3;
+    CHECK(n > 2 && n < sizeof b && b[0] == 0x08 && b[1] == 8 && op_at);
+    struct {
+        size_t at;
+        unsigned char v;
+        const char *want;
+    } cases[] = {{1, 9, "IR version 9"}, {op_at, 19, "opset 19"}};
+    for (int c = 0; c < 2; c++) {
+        unsigned char old = b[cases[c].at];
+        b[cases[c].at] = cases[c].v;
+        const char *path = tap_tmp(c ? "opset19.onnx" : "ir9.onnx");
+        FILE *o = fopen(path, "wb");
+        CHECK(o && fwrite(b, 1, n, o) == n);
+        if (o)
+            fclose(o);
+        b[cases[c].at] = old;
+        eo_model *m = NULL;
+        CHECK_ST(ctx, eo_model_load(ctx, &m, path, NULL), EO_E_MODEL_UNSUPPORTED);
+        const char *msg = eo_ctx_errmsg(ctx);
+        CHECKF(strstr(msg, cases[c].want) && strstr(msg, "IR 3 to 8") &&
+                   strstr(msg, "opset 6 to 18"),
+               "message names the version and the range: %s", msg);
+        CHECK(strcmp(eo_status_id(eo_ctx_status(ctx)), "model.Unsupported") == 0);
+        eo_model_free(m);
+    }
+}
+
+/* MaxPool keeps NaN as PyTorch's max_pool2d does (a window holding a NaN
+ * gives NaN, wherever the NaN is: first or later row, first or later
+ * column, vector body or tail) on every SIMD path; the reference is the
+ * window's max computed here, NaN when any sample is. */
+static void test_maxpool_nan(eo_ctx *ctx) {
+    const char *paths[] = {"avx512", "avx2", "portable"};
+    enum { H = 6, W = 37, OH = 6, OW = 37 };
+    float x[H * W], out[OH * OW], scratch[W];
+    for (int i = 0; i < H * W; i++)
+        x[i] = (float)((i * 7919) % 113) - 50.0f;
+    const int nans[] = {0, 20, 36, 1 * W + 8, 2 * W + 35, 4 * W + 17, 5 * W + 31};
+    for (size_t i = 0; i < sizeof nans / sizeof nans[0]; i++)
+        x[nans[i]] = NAN;
+    eoi_value vals[2] = {{.name = "x", .dtype = EOI_F32, .ndim = 4, .dims = {1, 1, H, W}},
+                         {.name = "y", .dtype = EOI_F32, .ndim = 4, .dims = {1, 1, OH, OW}}};
+    vals[0].n = H * W;
+    vals[1].n = OH * OW;
+    int32_t in_id = 0, out_id = 1;
+    eoi_node n = {.op = EOI_OP_MAXPOOL,
+                  .name = "pool",
+                  .type = "MaxPool",
+                  .nin = 1,
+                  .nout = 1,
+                  .in = &in_id,
+                  .out = &out_id,
+                  .k = {3, 3},
+                  .s = {1, 1},
+                  .d = {1, 1},
+                  .pads = {1, 1, 1, 1}};
+    eoi_graph g = {.nvalues = 2, .nnodes = 1, .values = vals, .nodes = &n, .input = 0, .output = 1};
+    void *buf[2] = {x, out};
+    eoi_exec ex = {&g, buf, scratch, 1, NULL, 0};
+    for (int p = 0; p < 3; p++) {
+        if (!eoi_kernels_force(paths[p]))
+            continue;
+        CHECK_OK(ctx, eoi_run_pool(ctx, &ex, &n));
+        int bad = -1;
+        for (int oy = 0; oy < OH && bad < 0; oy++)
+            for (int ox = 0; ox < OW && bad < 0; ox++) {
+                double want = -INFINITY;
+                for (int y = oy - 1; y <= oy + 1; y++)
+                    for (int xx = ox - 1; xx <= ox + 1; xx++) {
+                        if (y < 0 || y >= H || xx < 0 || xx >= W)
+                            continue;
+                        double v = x[y * W + xx];
+                        want = isnan(v) || isnan(want) ? NAN : v > want ? v : want;
+                    }
+                double got = out[oy * OW + ox];
+                if (!(got == want || (isnan(got) && isnan(want))))
+                    bad = oy * OW + ox;
+            }
+        CHECKF(bad < 0, "%s: MaxPool output %d is %g, want the window's max (NaN if any)", paths[p],
+               bad, bad < 0 ? 0.0 : (double)out[bad]);
+    }
+    eoi_kernels_force(NULL);
+}
+
 /* Named tensors: a two-input model of ONNX's test data (x[3][4][5] +
  * y[5]) against the sum computed here; the errors for a mistyped,
  * missing or unknown input and for bad tensors. */
@@ -429,9 +531,11 @@ int main(void) {
     test_against_pytorch(ctx);
     test_bad_files(ctx);
     test_unsupported(ctx);
+    test_newer_versions(ctx);
     test_alloc_failures(ctx);
     test_threads(ctx);
     test_nan();
+    test_maxpool_nan(ctx);
     test_named(ctx);
     eo_ctx_free(ctx);
     return tap_done();
