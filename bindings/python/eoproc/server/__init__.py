@@ -11,6 +11,8 @@ Endpoints (named as TiTiler users know them, WebMercatorQuad):
   ``nodata``, ``expression`` (band math or an index name);
 - ``GET /ops``, ``GET /ops/{name}``, ``POST /ops/{name}``: the library's
   operation registry; ``/docs`` documents every operation;
+- with ``--jobs DIR``: ``/processings`` (detect jobs: status,
+  percentCompleted, result, restart, cancel) and ``/processing/cost``;
 - ``/``: a map page (Leaflet) showing the rasters of the roots.
 
 Every error is one JSON object with ``detail`` and the status ``id``. Files
@@ -41,6 +43,7 @@ from ._errors import ApiError, from_eoproc, one_line
 from ._ops import OpsRoutes, add_ops_to_openapi
 from ._paths import Roots
 from ._pool import DatasetPool
+from ._processings import Processings
 
 __all__ = ["Config", "create_app"]
 
@@ -54,7 +57,8 @@ class Config:
     """Server settings (see ``python3 -m eoproc.server --help``)."""
 
     def __init__(self, roots, token=None, max_body=8 << 20, allow_hosts=(), out_dir=None,
-                 cache_files=64, handles_per_file=4):
+                 cache_files=64, handles_per_file=4, jobs_dir=None, job_workers=1,
+                 price_per_km2=1.0, job_threads=None):
         self.roots = list(roots)
         self.token = token or None
         self.max_body = int(max_body)
@@ -62,6 +66,10 @@ class Config:
         self.out_dir = out_dir
         self.cache_files = cache_files
         self.handles_per_file = handles_per_file
+        self.jobs_dir = jobs_dir
+        self.job_workers = job_workers
+        self.price_per_km2 = price_per_km2
+        self.job_threads = job_threads
 
 
 class _State:
@@ -200,6 +208,17 @@ def create_app(cfg):
 
     app.include_router(CogRoutes(state).router)
     app.include_router(OpsRoutes(state).router)
+    procs = None
+    if cfg.jobs_dir:
+        procs = Processings(state, cfg.jobs_dir, cfg.job_workers, cfg.price_per_km2,
+                            cfg.job_threads)
+        app.include_router(procs.router)
+
+        @app.on_event("startup")
+        def _resume():
+            n = procs.resume()
+            if n:
+                _log.warning("resumed %d unfinished processing(s) in %s", n, procs.dir)
 
     @app.get("/healthz", tags=["server"], summary="Liveness and the library's version")
     def healthz():
@@ -245,6 +264,8 @@ def create_app(cfg):
 
     @app.on_event("shutdown")
     def _close():
+        if procs is not None:
+            procs.shutdown()
         state.pool.clear()
 
     return app

@@ -24,6 +24,15 @@ def main(argv=None):
                     help="folder where POST /ops may write outputs (none: no writes)")
     ap.add_argument("--cache-files", type=int, default=64,
                     help="rasters kept open between requests (64)")
+    ap.add_argument("--jobs", metavar="DIR",
+                    help="folder of the processings (detect jobs); unfinished ones resume at "
+                         "start (none: no /processings)")
+    ap.add_argument("--job-workers", type=int, default=1,
+                    help="processings run at once (1)")
+    ap.add_argument("--job-threads", type=int, default=None,
+                    help="threads of each processing (default: all CPUs)")
+    ap.add_argument("--price-per-km2", type=float, default=1.0,
+                    help="cost of a km2 in the estimate (1.0)")
     ap.add_argument("--log-level", default="warning")
     a = ap.parse_args(argv)
 
@@ -39,7 +48,9 @@ def main(argv=None):
     try:
         app = create_app(Config(a.root, token=token, max_body=a.max_body,
                                 allow_hosts=a.allow_host, out_dir=a.out_dir,
-                                cache_files=a.cache_files))
+                                cache_files=a.cache_files, jobs_dir=a.jobs,
+                                job_workers=a.job_workers, price_per_km2=a.price_per_km2,
+                                job_threads=a.job_threads))
     except ValueError as e:
         print("eoproc.server: error: %s" % e, file=sys.stderr)
         return 2
