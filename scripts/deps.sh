@@ -28,6 +28,10 @@ PACKAGES=(
     nodejs
     # ONNX's operator tests (tests/c/test_onnx_conformance.c)
     libonnx-testdata
+    # the QGIS Processing provider's test (bindings/qgis, tests/python/test_qgis.py)
+    qgis python3-qgis
+    # the PostGIS test (tests/python/test_postgis.py starts its own cluster)
+    postgresql postgresql-15-postgis-3
 )
 # npm: Debian's package unless an npm is already on PATH (e.g. one that came with node)
 if ! command -v npm >/dev/null 2>&1; then

@@ -48,6 +48,8 @@ __all__ = [
     "Dataset",
     "DatasetWriter",
     "GeoArray",
+    "read_aoi",
+    "write_features",
     "Error",
     "Job",
     "Model",
@@ -726,6 +728,7 @@ from ._detect import Job, detect, estimate  # noqa: E402
 from ._fetch import set_url_fetcher  # noqa: E402
 from . import _arrays  # noqa: E402
 from ._arrays import GeoArray  # noqa: E402
+from ._postgis import read_aoi, write_features  # noqa: E402
 
 # Every registered operation not written above becomes a function here, from
 # its schema (see _ops): eoproc.preview, eoproc.tiles, eoproc.segment, ...

@@ -44,7 +44,10 @@ def polygonize(
     Args:
         src: path of the raster, a dataset, or an :class:`eoproc.GeoArray`
             (a plain array takes ``transform=`` and ``crs=``); ``prob`` too.
-        out: output path; None returns the GeoJSON FeatureCollection as a dict.
+        out: output path; None returns the GeoJSON FeatureCollection as a dict;
+            ``"PG:dbname=... tables=NAME"`` writes into that PostGIS table
+            (EPSG:4326, columns eo_partition and eo_key; see
+            :func:`eoproc.write_features`).
         simplify: topology-preserving simplification tolerance in metres.
         coverage_simplify: coverage-preserving tolerance in metres (shared
             edges between neighbours stay shared).
@@ -105,5 +108,16 @@ def _polygonize(src, out, band, connectivity, simplify, coverage_simplify, stair
         no_mask=bool(no_mask),
         stripe_rows=stripe_rows,
     )
+    pg = isinstance(out, str) and out.startswith("PG:")
+    if pg:
+        # a PostGIS table (GDAL's PG driver): polygonize in memory, then one
+        # transaction into the table named by the string's tables=NAME
+        from ._postgis import split_table, write_features
+
+        del params["out"]
+        params["native_crs"] = False
     res = run("polygonize", **params)
+    if pg:
+        n = write_features(res["geojson"], out)
+        return {"features": n, "out": out, "table": split_table(out)[1] or "eoproc_features"}
     return res["geojson"] if out is None else res
