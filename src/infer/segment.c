@@ -1054,7 +1054,7 @@ eo_status eoi_segment_model_load(eo_ctx *ctx, eo_model **out, const char *path,
         eoi_onnx_free(&onnx);
     }
     eoi_free(data);
-    return eoi_model_load_path(ctx, out, path, dims, 4);
+    return eoi_model_load_path(ctx, out, path, dims, 4, 0);
 }
 
 /* o (or the defaults) with what the caller left unset taken from the
