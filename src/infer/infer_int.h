@@ -492,7 +492,7 @@ const eoi_vinfo *eoi_onnx_image_input(const eoi_onnx *m);
 /* Load a model for segmentation: planned for want (batch, channels, tile
  * height, tile width) on its dynamic axes, its fixed ones kept. */
 eo_status eoi_segment_model_load(eo_ctx *ctx, eo_model **out, const char *path,
-                                 const int64_t want[4]);
+                                 const int64_t want[4], const char *precision);
 
 /* Segmentation of one window into memory (detect's partitions): the
  * pixels are those eo_segment gives for the same window of a whole run

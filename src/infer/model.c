@@ -256,10 +256,14 @@ static eo_status load_model(eo_ctx *ctx, eo_model **out, const void *data, size_
     if ((st = eoi_onnx_parse(ctx, &m->onnx, data, size)) != EO_OK)
         goto fail;
     m->src = &m->onnx;
-    m->onnx.bf16 = check_only ? 0 : bf16_on(ctx, precision);
     if ((st = eoi_card_find(ctx, &m->card, path, m->onnx.card)) != EO_OK)
         goto fail;
     m->own_card = true;
+    const char *cprec = NULL; /* unset: the card's (networks validated in BF16) */
+    if (!precision && m->card &&
+        eo_model_card_get_string(ctx, m->card, "input.precision", 0, &cprec) == EO_OK && cprec)
+        precision = strcmp(cprec, "bf16") == 0 ? EOI_PREC_BF16 : EOI_PREC_FP32;
+    m->onnx.bf16 = check_only ? 0 : bf16_on(ctx, precision);
     if (check_only && !m->card) { /* nothing to check: no graph */
         *out = m;
         return EO_OK;

@@ -85,6 +85,10 @@ const char eoi_detect_schema[] =
     "  \"activation\": {\"type\": \"string\", \"enum\": [\"auto\", \"none\", \"sigmoid\", "
     "\"softmax\"], \"description\": \"model output to probabilities (default: the model "
     "card's, else auto)\"},"
+    "  \"model_precision\": {\"type\": \"string\", \"enum\": [\"fp32\", \"bf16\"],"
+    "    \"description\": \"arithmetic of the convolutions: bf16 runs them in bfloat16 "
+    "(FP32 sums) where the CPU has AVX512_BF16, else FP32 with a warning (default: the model "
+    "card's, else fp32)\"},"
     "  \"tile\": {\"type\": \"integer\", \"minimum\": 16, \"maximum\": 4096,"
     "    \"description\": \"model tile size in pixels (default: the model card's, else "
     "512)\"},"
@@ -757,7 +761,8 @@ eo_status eoi_plan_make(eo_ctx *ctx, eoi_plan *p, json_object *params, eo_datase
     p->step = p->tile - p->overlap;
     EOI_TRY(st, seg_opts(ctx, p, &nbands));
     int64_t want[4] = {pint(params, "batch", 2), nbands, p->tile, p->tile};
-    EOI_TRY(st, eoi_segment_model_load(ctx, &p->model, model, want));
+    EOI_TRY(st,
+            eoi_segment_model_load(ctx, &p->model, model, want, pstr(params, "model_precision")));
     /* the AOI's window of the source */
     {
         eo_geom *g = NULL;

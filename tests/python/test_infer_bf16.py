@@ -112,3 +112,40 @@ def test_bad_precision_is_an_argument_error():
     with pytest.raises(eoproc.Error) as e:
         eoproc.Model(FIX / "unet_plain_op13.onnx", precision="fp8")
     assert e.value.id == "arg.Invalid" and "fp8" in e.value.message
+
+
+def _with_card(tmp_path, card):
+    import json
+    import shutil
+
+    path = tmp_path / "unet.onnx"
+    shutil.copy(FIX / "unet_plain_op13.onnx", path)
+    (tmp_path / "unet.onnx.json").write_text(json.dumps(card))
+    return path
+
+
+def test_card_input_precision_is_the_default(tmp_path):
+    """A card's input.precision (a network validated in BF16) is the load's
+    default; the caller's precision wins; another value is a card error."""
+    path = _with_card(tmp_path, {"eoproc_card": 1, "input": {"precision": "bf16"}})
+    want = "bf16" if _has_bf16() else "fp32"
+    assert eoproc.Model(path).info["precision"] == want
+    assert eoproc.Model(path, precision="fp32").info["precision"] == "fp32"
+    bad = _with_card(tmp_path, {"eoproc_card": 1, "input": {"precision": "int8"}})
+    with pytest.raises(eoproc.Error) as e:
+        eoproc.Model(bad)
+    assert "input.precision" in e.value.message and "int8" in e.value.message
+
+
+def test_cli_precision(cli):
+    """eoproc model-info --precision: the precision that runs; a bad one is param.Invalid."""
+    import json
+
+    f = str(FIX / "unet_plain_op13.onnx")
+    p = subprocess.run([cli, "model-info", f, "--precision", "bf16"], capture_output=True,
+                       text=True)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["precision"] == ("bf16" if _has_bf16() else "fp32")
+    p = subprocess.run([cli, "model-info", f, "--precision", "fp8"], capture_output=True,
+                       text=True)
+    assert p.returncode != 0 and "precision" in p.stderr and "param.Invalid" in p.stderr
