@@ -82,7 +82,8 @@ size_t eoi_conv_work_floats(const eoi_graph *g, const eoi_node *n) {
     if (n->op == EOI_OP_CONV && use_wino(g, n)) /* as conv_wino asks, for the widest table */
         return (size_t)(36 * g->values[n->in[0]].dims[1] * EOI_GEMM_NRMAX +
                         36 * EOI_GEMM_MRP * EOI_GEMM_NRMAX + 6 * (4 * 16 + 4) + 32);
-    return (size_t)(EOI_GEMM_MRP * EOI_GEMM_NRMAX + EOI_GEMM_PANEL_FLOATS + 32);
+    /* + the panel in bfloat16 pairs for the BF16 kernel (may be) */
+    return (size_t)(EOI_GEMM_MRP * EOI_GEMM_NRMAX + EOI_GEMM_PANEL_FLOATS * 3 / 2 + 32);
 }
 
 /* U = G w G^T per (m, c) for tile size t, element x = (t + 2) * i + j in
@@ -256,6 +257,7 @@ static eo_status gemm_job(void *user, int64_t i, int32_t worker) {
     const float *bias = j->n->bp + grp * j->mpan * EOI_GEMM_MRP;
     float *panel = j->panels + (size_t)worker * j->per;
     float *tile = panel + j->kc * nr;
+    float *bpk = tile + EOI_GEMM_MRP * EOI_GEMM_NRMAX; /* BF16: the panel in pairs */
     int64_t p_end = (ch + 1) * j->chunk * nr;
     p_end = p_end < j->ohw ? p_end : j->ohw;
     for (int64_t k0 = 0; k0 < j->kdim; k0 += j->kc) {
@@ -277,6 +279,11 @@ static eo_status gemm_job(void *user, int64_t i, int32_t worker) {
                 }
             } else {
                 gather(panel, nr, gin, j->n, q, k0, kc, p0, np);
+            }
+            if (j->n->bf16) { /* once per panel, for every row block */
+                eoi_bf16_pack_b(bpk, bsrc, ldb, kc);
+                bsrc = bpk;
+                ldb = nr;
             }
             for (int64_t r0 = 0; r0 < q->mg; r0 += mr) {
                 const float *a =
@@ -497,7 +504,9 @@ static eo_status conv_gemm(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n, c
     j.chunk = j.chunk < 1 ? 1 : j.chunk > 16 ? 16 : j.chunk;
     j.nchunks = (j.np + j.chunk - 1) / j.chunk;
     /* per worker: the column panel, then an edge tile */
-    j.per = (size_t)(EOI_GEMM_MRP * EOI_GEMM_NRMAX + j.kc * nr + 15) & ~(size_t)15;
+    j.per =
+        (size_t)(EOI_GEMM_MRP * EOI_GEMM_NRMAX + j.kc * nr + (n->bf16 ? j.kc * nr / 2 : 0) + 15) &
+        ~(size_t)15;
     return run_jobs(ctx, ex, batch * q->g * j.nchunks,
                     (double)kdim * q->mg * ohw < (double)(1 << 20), j.per, &j.panels, gemm_job, &j);
 }
@@ -545,7 +554,7 @@ eo_status eoi_run_conv(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     eoi_kernels kb;
     if (n->bf16) { /* packed for the BF16 kernel at load: its tile is the AVX-512 table's */
         kb = eoi_kernels_avx512;
-        kb.gemm = eoi_bf16_gemm();
+        kb.gemm = n->wino ? eoi_bf16_gemm() : eoi_bf16_gemm_packed();
         k = &kb;
     }
     if (n->wino)

@@ -423,6 +423,10 @@ const char *eoi_simd_path(void);
 typedef void (*eoi_gemm_fn)(int64_t kc, const float *a, const float *b, int64_t ldb, float *c,
                             int64_t ldc, const float *bias, int32_t flags, const eoi_act *act);
 eoi_gemm_fn eoi_bf16_gemm(void);
+/* The same kernel for b already in pairs (eoi_bf16_pack_b: kc rows of 48
+ * floats, ldb apart, to ceil(kc / 2) rows of 48 pairs; ldb is then 48). */
+eoi_gemm_fn eoi_bf16_gemm_packed(void);
+void eoi_bf16_pack_b(float *dst, const float *b, int64_t ldb, int64_t kc);
 /* One packed panel (kdim k-major rows of EOI_GEMM_MRP floats), in place, to
  * bfloat16 pairs (kern_bf16.c says the layout). */
 void eoi_bf16_pack_panel(float *a, int64_t kdim);

@@ -37,25 +37,34 @@ void eoi_bf16_pack_panel(float *a, int64_t kdim) {
 #define NV 3 /* 48 columns: the AVX-512 table's gemm_nr */
 #define MR 8
 
-BTARGET static void gemm_bf16(int64_t kc, const float *a, const float *b, int64_t ldb, float *c,
-                              int64_t ldc, const float *bias, int32_t flags, const eoi_act *act) {
+/* The 16 pairs (b0[j], b1[j]) of two rows of 16 floats, as 32 bfloat16. */
+BTARGET static inline __m512bh pairs(__m512 b0, __m512 b1) {
+    const __m512i ilo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const __m512i ihi =
+        _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
+    return _mm512_cvtne2ps_pbh(_mm512_permutex2var_ps(b0, ihi, b1),
+                               _mm512_permutex2var_ps(b0, ilo, b1));
+}
+
+BTARGET static inline void gemm_body(int64_t kc, const float *a, const float *b, int64_t ldb,
+                                     float *c, int64_t ldc, const float *bias, int32_t flags,
+                                     const eoi_act *act, int packed) {
     __m512 acc[MR][NV];
     for (int r = 0; r < MR; r++)
         for (int v = 0; v < NV; v++)
             acc[r][v] = (flags & EOI_GEMM_ACC) ? _mm512_loadu_ps(c + r * ldc + v * 16)
                                                : _mm512_set1_ps(bias[r]);
-    const __m512i ilo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
-    const __m512i ihi =
-        _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
-    for (int64_t k = 0; k < kc; k += 2, a += 2 * EOI_GEMM_MRP, b += 2 * ldb) {
+    for (int64_t k = 0; k < kc; k += 2, a += 2 * EOI_GEMM_MRP) {
         __m512bh bv[NV];
         for (int v = 0; v < NV; v++) {
-            __m512 b0 = _mm512_loadu_ps(b + v * 16);
-            __m512 b1 = k + 1 < kc ? _mm512_loadu_ps(b + ldb + v * 16) : _mm512_setzero_ps();
-            /* pairs (b0[j], b1[j]): j 0..7 from lo, 8..15 from hi */
-            bv[v] = _mm512_cvtne2ps_pbh(_mm512_permutex2var_ps(b0, ihi, b1),
-                                        _mm512_permutex2var_ps(b0, ilo, b1));
+            if (packed) {
+                bv[v] = (__m512bh)_mm512_loadu_ps(b + v * 16);
+            } else {
+                __m512 b1 = k + 1 < kc ? _mm512_loadu_ps(b + ldb + v * 16) : _mm512_setzero_ps();
+                bv[v] = pairs(_mm512_loadu_ps(b + v * 16), b1);
+            }
         }
+        b += packed ? ldb : 2 * ldb;
         for (int r = 0; r < MR; r++) {
             int32_t w;
             memcpy(&w, a + r, 4);
@@ -72,11 +81,37 @@ BTARGET static void gemm_bf16(int64_t kc, const float *a, const float *b, int64_
             eoi_kernels_avx512.act(c + r * ldc, NV * 16, 0.0f, act);
 }
 
-eoi_gemm_fn eoi_bf16_gemm(void) {
-    __builtin_cpu_init();
-    int have = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16");
-    return have ? gemm_bf16 : NULL;
+BTARGET static void gemm_bf16(int64_t kc, const float *a, const float *b, int64_t ldb, float *c,
+                              int64_t ldc, const float *bias, int32_t flags, const eoi_act *act) {
+    gemm_body(kc, a, b, ldb, c, ldc, bias, flags, act, 0);
 }
+
+BTARGET static void gemm_bf16_packed(int64_t kc, const float *a, const float *b, int64_t ldb,
+                                     float *c, int64_t ldc, const float *bias, int32_t flags,
+                                     const eoi_act *act) {
+    gemm_body(kc, a, b, ldb, c, ldc, bias, flags, act, 1);
+}
+
+BTARGET void eoi_bf16_pack_b(float *dst, const float *b, int64_t ldb, int64_t kc) {
+    for (int64_t k = 0; k < kc; k += 2, b += 2 * ldb, dst += NV * 16)
+        for (int v = 0; v < NV; v++) {
+            __m512 b1 = k + 1 < kc ? _mm512_loadu_ps(b + ldb + v * 16) : _mm512_setzero_ps();
+            _mm512_storeu_ps(dst + v * 16, (__m512)pairs(_mm512_loadu_ps(b + v * 16), b1));
+        }
+}
+
+static int have_bf16(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16");
+}
+
+eoi_gemm_fn eoi_bf16_gemm_packed(void) { return have_bf16() ? gemm_bf16_packed : NULL; }
+
+eoi_gemm_fn eoi_bf16_gemm(void) { return have_bf16() ? gemm_bf16 : NULL; }
 #else
 eoi_gemm_fn eoi_bf16_gemm(void) { return NULL; }
+eoi_gemm_fn eoi_bf16_gemm_packed(void) { return NULL; }
+void eoi_bf16_pack_b(float *dst, const float *b, int64_t ldb, int64_t kc) {
+    (void)dst, (void)b, (void)ldb, (void)kc;
+}
 #endif
