@@ -48,6 +48,8 @@ fi
 source "$ROOT/bench/infer_common.sh"
 ort_setup
 cc -O2 "$ROOT/bench/sgemm.c" -o "$WORK/sgemm" $(pkg-config --cflags --libs openblas)
+cc -O2 "$ROOT/bench/peak.c" -o "$WORK/peak" -lpthread
+PEAK=$("$WORK/peak" "$THREADS")
 
 
 RESULTS=$WORK/results.txt
@@ -58,6 +60,8 @@ for core in unset Haswell; do
     measure "eoproc[$core]" "${E[@]}" "$PY" "$ROOT/bench/infer_run.py" eoproc "$MODEL" "$RUNS" \
         "$THREADS" | tee -a "$RESULTS"
 done
+measure "eoproc-bf16" env -u OPENBLAS_CORETYPE BENCH_PRECISION=bf16 "$PY" \
+    "$ROOT/bench/infer_run.py" eoproc "$MODEL" "$RUNS" "$THREADS" | tee -a "$RESULTS"
 measure "pytorch" env -u OPENBLAS_CORETYPE "$PY" "$ROOT/bench/infer_run.py" torch "$MODEL" \
     "$RUNS" "$THREADS" | tee -a "$RESULTS"
 measure "onnxruntime" env -u OPENBLAS_CORETYPE node "$WORK/infer_ort.js" "$MODEL" "$RUNS" \
@@ -73,7 +77,7 @@ measure "pytorch" env -u OPENBLAS_CORETYPE "$PY" "$ROOT/bench/infer_run.py" torc
 measure "onnxruntime" env -u OPENBLAS_CORETYPE node "$WORK/infer_ort.js" "$MODEL" "$RUNS" 1 3 \
     "$SIZE" "$SIZE" | tee -a "$RESULTS1"
 
-"$PY" - "$RESULTS" "$RESULTS1" <<'PYEOF'
+"$PY" - "$RESULTS" "$RESULTS1" "$PEAK" <<'PYEOF'
 import sys
 def load(path):
     rows = {}
@@ -88,7 +92,10 @@ print("\nplain U-Net 1x3x%s, %.1f GFLOP per run, 2 threads (median latency):" % 
 for k, r in rows.items():
     print("  %-18s %9.1f ms  %6.1f GFLOP/s  peak RSS %5d MB  (CPU %.1f ms)" % (
         k, r["median_ms"], gflop / r["median_ms"] * 1e3, r["rss_mb"], r["cpu_ms"]))
-for k in ("eoproc[unset]", "eoproc[Haswell]"):
+peak = sys.argv[3].split()
+print("  this CPU's peaks on 2 threads (bench/peak.c): FP32 FMA %s GFLOP/s, BF16 dot %s GFLOP/s"
+      % (peak[1], peak[3]))
+for k in ("eoproc[unset]", "eoproc[Haswell]", "eoproc-bf16"):
     print("  %s / onnxruntime = %.2fx   %s / pytorch = %.2fx" % (
         k, rows[k]["median_ms"] / rows["onnxruntime"]["median_ms"],
         k, rows[k]["median_ms"] / rows["pytorch"]["median_ms"]))

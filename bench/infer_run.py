@@ -9,7 +9,7 @@ system, which other jobs on the machine disturb less than wall time). eoproc run
 torch runs the same network rebuilt from tests/infer/make_fixtures.py (or
 make_transformer_fixtures.py's SegFormer when BENCH_NET=segformer, with
 SEGFORMER_ARGS) with the weights stored beside the ONNX file (MODEL.pt),
-torch.set_num_threads.
+torch.set_num_threads. BENCH_PRECISION=bf16: eoproc's BF16 path.
 """
 
 import os
@@ -30,7 +30,9 @@ def main():
 
         with eoproc._context() as c:  # this thread's context, kept for the runs
             eoproc._lib.eo_ctx_set_threads(c, threads)
-        m = eoproc.Model(model)
+        m = eoproc.Model(model, precision=os.environ.get("BENCH_PRECISION", "fp32"))
+        if m.info["precision"] != os.environ.get("BENCH_PRECISION", "fp32"):
+            sys.exit("bench: eoproc runs %s here (no AVX512_BF16?)" % m.info["precision"])
         x = rng.standard_normal(m.input_shape).astype(np.float32)
         gflop = m.info["flops"] / 1e9
         m.run(x)

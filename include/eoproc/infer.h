@@ -39,6 +39,15 @@ EO_API void eo_model_opts_free(eo_model_opts *opts);
 EO_API eo_status eo_model_opts_set_input_shape(eo_ctx *ctx, eo_model_opts *opts,
                                                const int64_t *dims, int32_t ndim);
 
+/** Arithmetic of the convolutions: "fp32" (the default) or "bf16"
+ *  (weights rounded to bfloat16 at load, products in bfloat16 summed in
+ *  FP32; about 3 significant digits). BF16 runs where the CPU has
+ *  AVX512_BF16 and EOPROC_SIMD leaves AVX-512 on; elsewhere the model runs
+ *  in FP32 with a warning in the log. Anything else is EO_E_ARG.
+ *  eo_model_info's "precision" says which one runs. @since 1.1 */
+EO_API eo_status eo_model_opts_set_precision(eo_ctx *ctx, eo_model_opts *opts,
+                                             const char *precision);
+
 /** A model whose IR version (3 to 8) or default-domain opset (6 to 18) is
  *  outside what eoproc runs (model.Unsupported). @since 1.1 */
 #define EO_E_MODEL_UNSUPPORTED (EO_E_MODEL | (2 << 8))

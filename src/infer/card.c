@@ -34,6 +34,7 @@ struct eo_model_card {
     const char *class_names[EOI_CARD_MAX_CLASSES];
     double background; /* class index, NaN: none */
     const char *name, *activation;
+    const char *precision; /* input.precision: "fp32", "bf16" or NULL */
     double threshold, min_area, simplify, regularize, fill_holes; /* NaN: unset */
 };
 
@@ -190,9 +191,9 @@ static eo_status obj_field(eo_ctx *ctx, json_object *obj, const char *key, json_
 }
 
 static eo_status parse_input(eo_ctx *ctx, eo_model_card *c, json_object *in) {
-    static const char *const keys[] = {"bands", "band_names",   "scale", "mean",    "std",
-                                       "zoom",  "pixel_size_m", "tile",  "overlap", "batch",
-                                       NULL};
+    static const char *const keys[] = {"bands",   "band_names", "scale",        "mean",
+                                       "std",     "zoom",       "pixel_size_m", "tile",
+                                       "overlap", "batch",      "precision",    NULL};
     EOI_TRY_RET(known_keys(ctx, in, "input", keys));
     EOI_TRY_RET(num_array(ctx, in, "bands", "input.bands", 1, 65535, true, c->bands, &c->nbands));
     json_object *names = member(in, "band_names");
@@ -223,6 +224,9 @@ static eo_status parse_input(eo_ctx *ctx, eo_model_card *c, json_object *in) {
     EOI_TRY_RET(num_field(ctx, in, "tile", "input.tile", 8, 8192, true, &c->tile));
     EOI_TRY_RET(num_field(ctx, in, "overlap", "input.overlap", 0, 4096, true, &c->overlap));
     EOI_TRY_RET(num_field(ctx, in, "batch", "input.batch", 1, 256, true, &c->batch));
+    EOI_TRY_RET(str_field(ctx, in, "precision", "input.precision", &c->precision));
+    if (c->precision && strcmp(c->precision, "fp32") != 0 && strcmp(c->precision, "bf16") != 0)
+        return card_err(ctx, "input.precision", "'%.40s' (fp32 or bf16)", c->precision);
     if (!isnan(c->tile) && !isnan(c->overlap) && c->tile < 2 * c->overlap)
         return card_err(ctx, "input.overlap", "%g is more than half the tile (%g)", c->overlap,
                         c->tile);
@@ -473,6 +477,8 @@ eo_status eo_model_card_get_string(eo_ctx *ctx, const eo_model_card *c, const ch
         *out = c->name;
     else if (strcmp(field, "output.activation") == 0)
         *out = c->activation;
+    else if (strcmp(field, "input.precision") == 0)
+        *out = c->precision;
     else if (strcmp(field, "output.classes.name") == 0)
         *out = index >= 0 && index < c->nclasses ? c->class_names[index] : NULL;
     else if (strcmp(field, "input.band_names") == 0)

@@ -82,7 +82,8 @@ size_t eoi_conv_work_floats(const eoi_graph *g, const eoi_node *n) {
     if (n->op == EOI_OP_CONV && use_wino(g, n)) /* as conv_wino asks, for the widest table */
         return (size_t)(36 * g->values[n->in[0]].dims[1] * EOI_GEMM_NRMAX +
                         36 * EOI_GEMM_MRP * EOI_GEMM_NRMAX + 6 * (4 * 16 + 4) + 32);
-    return (size_t)(EOI_GEMM_MRP * EOI_GEMM_NRMAX + EOI_GEMM_PANEL_FLOATS + 32);
+    /* + the panel in bfloat16 pairs for the BF16 kernel (may be) */
+    return (size_t)(EOI_GEMM_MRP * EOI_GEMM_NRMAX + EOI_GEMM_PANEL_FLOATS * 3 / 2 + 32);
 }
 
 /* U = G w G^T per (m, c) for tile size t, element x = (t + 2) * i + j in
@@ -114,6 +115,14 @@ static void pack_wino(const eoi_node *n, int t, int64_t c, int64_t m, float *wp)
         }
 }
 
+/* Whether a convolution of a BF16 graph runs in BF16: not those with few
+ * input or output channels (the image's bands in, the class scores out),
+ * where rounding costs the most accuracy and saves the least time. */
+static int bf16_ok(const eoi_graph *g, const eoi_node *n) {
+    const eoi_value *x = &g->values[n->in[0]], *o = &g->values[n->out[0]];
+    return g->bf16 && x->dims[1] / n->group >= 16 && o->dims[1] / n->group >= 16 && eoi_bf16_gemm();
+}
+
 void eoi_conv_pack(const eoi_graph *g, eoi_node *n, float *wp, float *bp) {
     const eoi_value *x = &g->values[n->in[0]], *o = &g->values[n->out[0]];
     int64_t mg = o->dims[1] / n->group, kdim = x->dims[1] / n->group * n->k[0] * n->k[1];
@@ -138,6 +147,9 @@ void eoi_conv_pack(const eoi_graph *g, eoi_node *n, float *wp, float *bp) {
             bp[r] = r < mg ? n->bias[r] : 0.0f;
         n->wp = wp;
         n->bp = bp;
+        if ((n->bf16 = bf16_ok(g, n)))
+            for (int64_t p = 0; p < (n->wino + 2) * (n->wino + 2) * np; p++)
+                eoi_bf16_pack_panel(wp + p * x->dims[1] * EOI_GEMM_MRP, x->dims[1]);
         return;
     }
     for (int64_t grp = 0; grp < n->group; grp++)
@@ -152,6 +164,9 @@ void eoi_conv_pack(const eoi_graph *g, eoi_node *n, float *wp, float *bp) {
         }
     n->wp = wp;
     n->bp = bp;
+    if ((n->bf16 = bf16_ok(g, n)))
+        for (int64_t p = 0; p < n->group * np; p++)
+            eoi_bf16_pack_panel(wp + p * EOI_GEMM_MRP * kdim, kdim);
 }
 
 /* Rows [k0, k0 + kc) of the column matrix, columns [p0, p0 + np) (np <= nr),
@@ -242,6 +257,7 @@ static eo_status gemm_job(void *user, int64_t i, int32_t worker) {
     const float *bias = j->n->bp + grp * j->mpan * EOI_GEMM_MRP;
     float *panel = j->panels + (size_t)worker * j->per;
     float *tile = panel + j->kc * nr;
+    float *bpk = tile + EOI_GEMM_MRP * EOI_GEMM_NRMAX; /* BF16: the panel in pairs */
     int64_t p_end = (ch + 1) * j->chunk * nr;
     p_end = p_end < j->ohw ? p_end : j->ohw;
     for (int64_t k0 = 0; k0 < j->kdim; k0 += j->kc) {
@@ -263,6 +279,11 @@ static eo_status gemm_job(void *user, int64_t i, int32_t worker) {
                 }
             } else {
                 gather(panel, nr, gin, j->n, q, k0, kc, p0, np);
+            }
+            if (j->n->bf16) { /* once per panel, for every row block */
+                eoi_bf16_pack_b(bpk, bsrc, ldb, kc);
+                bsrc = bpk;
+                ldb = nr;
             }
             for (int64_t r0 = 0; r0 < q->mg; r0 += mr) {
                 const float *a =
@@ -459,6 +480,9 @@ static eo_status conv_gemm(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n, c
                            const float *in, float *out, const eoi_kernels *k, int64_t batch) {
     int64_t nr = k->gemm_nr, kdim = q->cg * q->kk, ohw = q->oh * q->ow;
     int64_t kcmax = EOI_GEMM_PANEL_FLOATS / nr, nb = (kdim + kcmax - 1) / kcmax;
+    int64_t kc = (kdim + nb - 1) / nb;
+    if (n->bf16) /* whole pairs of k per block (kcmax is even) */
+        kc = (kc + 1) & ~(int64_t)1;
     gemmjob j = {n,
                  q,
                  k,
@@ -467,7 +491,7 @@ static eo_status conv_gemm(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n, c
                  NULL,
                  0,
                  kdim,
-                 (kdim + nb - 1) / nb,
+                 kc,
                  ohw,
                  (ohw + nr - 1) / nr,
                  1,
@@ -480,7 +504,9 @@ static eo_status conv_gemm(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n, c
     j.chunk = j.chunk < 1 ? 1 : j.chunk > 16 ? 16 : j.chunk;
     j.nchunks = (j.np + j.chunk - 1) / j.chunk;
     /* per worker: the column panel, then an edge tile */
-    j.per = (size_t)(EOI_GEMM_MRP * EOI_GEMM_NRMAX + j.kc * nr + 15) & ~(size_t)15;
+    j.per =
+        (size_t)(EOI_GEMM_MRP * EOI_GEMM_NRMAX + j.kc * nr + (n->bf16 ? j.kc * nr / 2 : 0) + 15) &
+        ~(size_t)15;
     return run_jobs(ctx, ex, batch * q->g * j.nchunks,
                     (double)kdim * q->mg * ohw < (double)(1 << 20), j.per, &j.panels, gemm_job, &j);
 }
@@ -524,6 +550,12 @@ eo_status eoi_run_conv(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
         for (int64_t i = 0; i < batch * q.c; i++)
             dw_plane(&j, i, 0);
         return EO_OK;
+    }
+    eoi_kernels kb;
+    if (n->bf16) { /* packed for the BF16 kernel at load: its tile is the AVX-512 table's */
+        kb = eoi_kernels_avx512;
+        kb.gemm = n->wino ? eoi_bf16_gemm() : eoi_bf16_gemm_packed();
+        k = &kb;
     }
     if (n->wino)
         return conv_wino(ctx, ex, n, &q, in, out, k);

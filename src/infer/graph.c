@@ -2150,6 +2150,7 @@ eo_status eoi_graph_build(eo_ctx *ctx, eoi_graph *g, const eoi_onnx *m, const eo
     eo_status st = EO_OK;
     void **cbuf = NULL;
     memset(g, 0, sizeof *g);
+    g->bf16 = m->bf16;
     build bd = {ctx, g, m, NULL, 0, want};
     build *b = &bd;
     int64_t cap = (int64_t)m->ninit + m->ninputs + 1;

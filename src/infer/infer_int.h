@@ -79,6 +79,7 @@ typedef struct eoi_onnx {
     eoi_tensor *inits;
     eoi_vinfo *inputs, *outputs;
     const char *card; /* metadata_props value of EOI_CARD_KEY, or NULL */
+    int32_t bf16;     /* graphs built from it pack convolutions for the BF16 kernel */
 } eoi_onnx;
 
 /* The metadata_props key of the model card (card.c). */
@@ -261,6 +262,7 @@ typedef struct eoi_node {
     float *w, *bias; /* conv: weights [Cout][Cin/g * kh * kw] after BN folding */
     float *wp, *bp;  /* conv: w packed for the GEMM kernel, bias padded (conv.c) */
     int32_t wino;    /* conv: wp holds Winograd F(wino x wino, 3x3) weights (2 or 4) */
+    int32_t bf16;    /* conv: wp holds bfloat16 pairs for eoi_bf16_gemm (kern_bf16.c) */
     int64_t axis;
     int64_t perm[EOI_MAXDIM];
     float alpha, beta, eps;
@@ -292,6 +294,7 @@ typedef struct eoi_graph {
     size_t scratch_bytes; /* run scratch: im2col etc. */
     size_t work_floats;   /* per worker thread: the convolutions' panels */
     double flops;
+    int32_t bf16; /* the convolutions use the BF16 kernel (eoi_onnx.bf16) */
 } eoi_graph;
 
 /* How one graph input is planned: its shape (ndim < 0: the declared one,
@@ -414,6 +417,20 @@ const eoi_kernels *eoi_kernels_get(void);
 int eoi_kernels_force(const char *name);
 const char *eoi_simd_path(void);
 
+/* The BF16 GEMM kernel (kern_bf16.c): the AVX-512 table's gemm contract and
+ * tile, weights packed by eoi_bf16_pack_panel; NULL if the CPU lacks
+ * AVX512_BF16. */
+typedef void (*eoi_gemm_fn)(int64_t kc, const float *a, const float *b, int64_t ldb, float *c,
+                            int64_t ldc, const float *bias, int32_t flags, const eoi_act *act);
+eoi_gemm_fn eoi_bf16_gemm(void);
+/* The same kernel for b already in pairs (eoi_bf16_pack_b: kc rows of 48
+ * floats, ldb apart, to ceil(kc / 2) rows of 48 pairs; ldb is then 48). */
+eoi_gemm_fn eoi_bf16_gemm_packed(void);
+void eoi_bf16_pack_b(float *dst, const float *b, int64_t ldb, int64_t kc);
+/* One packed panel (kdim k-major rows of EOI_GEMM_MRP floats), in place, to
+ * bfloat16 pairs (kern_bf16.c says the layout). */
+void eoi_bf16_pack_panel(float *a, int64_t kdim);
+
 /* Scalar activation, shared by every table for what has no vector form. */
 static inline float eoi_act1(float v, const eoi_act *a) {
     switch (a->kind) {
@@ -443,7 +460,9 @@ const eoi_vinfo *eoi_model_declared_input(const eo_model *m);
 /* eo_model_load with an input shape (NULL: the file's, completed by its
  * card); failures name the file. */
 eo_status eoi_model_load_path(eo_ctx *ctx, eo_model **out, const char *path, const int64_t *dims,
-                              int32_t ndim);
+                              int32_t ndim, int32_t precision);
+/* Load precision (eo_model_opts_set_precision); 0: unset (FP32). */
+enum { EOI_PREC_FP32 = 1, EOI_PREC_BF16 = 2 };
 /* The same model planned for another input shape. It borrows parent's
  * parsed ONNX: free it (eo_model_free) before parent. */
 eo_status eoi_model_replan(eo_ctx *ctx, eo_model **out, const eo_model *parent, const int64_t *dims,
@@ -477,7 +496,7 @@ const eoi_vinfo *eoi_onnx_image_input(const eoi_onnx *m);
 /* Load a model for segmentation: planned for want (batch, channels, tile
  * height, tile width) on its dynamic axes, its fixed ones kept. */
 eo_status eoi_segment_model_load(eo_ctx *ctx, eo_model **out, const char *path,
-                                 const int64_t want[4]);
+                                 const int64_t want[4], const char *precision);
 
 /* Segmentation of one window into memory (detect's partitions): the
  * pixels are those eo_segment gives for the same window of a whole run

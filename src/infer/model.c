@@ -13,6 +13,7 @@
 struct eo_model_opts {
     int32_t ndim;
     int64_t dims[EOI_MAXDIM];
+    int32_t precision; /* EOI_PREC_* */
 };
 
 typedef struct runstate {
@@ -82,6 +83,30 @@ eo_status eo_model_opts_set_input_shape(eo_ctx *ctx, eo_model_opts *opts, const 
     opts->ndim = ndim;
     memcpy(opts->dims, dims, (size_t)ndim * sizeof *dims);
     return EO_OK;
+}
+
+eo_status eo_model_opts_set_precision(eo_ctx *ctx, eo_model_opts *opts, const char *precision) {
+    EOI_CHECK_ARG(ctx, opts && precision);
+    if (strcmp(precision, "fp32") == 0)
+        opts->precision = EOI_PREC_FP32;
+    else if (strcmp(precision, "bf16") == 0)
+        opts->precision = EOI_PREC_BF16;
+    else
+        return eoi_fail(ctx, EO_E_ARG, "precision '%s' (fp32 or bf16)", precision);
+    return EO_OK;
+}
+
+/* Whether a model asked to run in BF16 does: only where the CPU has
+ * AVX512_BF16 and EOPROC_SIMD leaves AVX-512 on; else FP32 with a warning. */
+static int32_t bf16_on(eo_ctx *ctx, int32_t precision) {
+    if (precision != EOI_PREC_BF16)
+        return 0;
+    const char *path = eoi_simd_path();
+    if (eoi_bf16_gemm() && strcmp(path, "avx512") == 0)
+        return 1;
+    eoi_log(ctx, EO_LOG_WARN, "precision bf16: %s; running in FP32",
+            eoi_bf16_gemm() ? "EOPROC_SIMD turns AVX-512 off" : "this CPU has no AVX512_BF16");
+    return 0;
 }
 
 static void free_state(runstate *r) {
@@ -221,7 +246,8 @@ static bool card_dims(eo_ctx *ctx, const eoi_onnx *o, const eo_model_card *c, bo
  * and check the card against the model. check_only: complete open axes
  * with placeholders (the model is never run). */
 static eo_status load_model(eo_ctx *ctx, eo_model **out, const void *data, size_t size,
-                            const char *path, const int64_t *dims, int32_t ndim, bool check_only) {
+                            const char *path, const int64_t *dims, int32_t ndim, bool check_only,
+                            int32_t precision) {
     eo_status st;
     eoi_bind *binds = NULL;
     eo_model *m = model_alloc(ctx);
@@ -233,6 +259,11 @@ static eo_status load_model(eo_ctx *ctx, eo_model **out, const void *data, size_
     if ((st = eoi_card_find(ctx, &m->card, path, m->onnx.card)) != EO_OK)
         goto fail;
     m->own_card = true;
+    const char *cprec = NULL; /* unset: the card's (networks validated in BF16) */
+    if (!precision && m->card &&
+        eo_model_card_get_string(ctx, m->card, "input.precision", 0, &cprec) == EO_OK && cprec)
+        precision = strcmp(cprec, "bf16") == 0 ? EOI_PREC_BF16 : EOI_PREC_FP32;
+    m->onnx.bf16 = check_only ? 0 : bf16_on(ctx, precision);
     if (check_only && !m->card) { /* nothing to check: no graph */
         *out = m;
         return EO_OK;
@@ -297,18 +328,18 @@ eo_status eo_model_load_memory(eo_ctx *ctx, eo_model **out, const void *data, si
     *out = NULL;
     EOI_CHECK_ARG(ctx, data || size == 0);
     return load_model(ctx, out, data, size, NULL, opts && opts->ndim ? opts->dims : NULL,
-                      opts ? opts->ndim : 0, false);
+                      opts ? opts->ndim : 0, false, opts ? opts->precision : 0);
 }
 
 /* Load the model file at path (the message names it on failure). */
 static eo_status load_path(eo_ctx *ctx, eo_model **out, const char *path, const int64_t *dims,
-                           int32_t ndim, bool check_only) {
+                           int32_t ndim, bool check_only, int32_t precision) {
     uint8_t *data = NULL;
     size_t len = 0;
     eo_status st = eoi_read_file_bytes(ctx, &data, &len, path, SIZE_MAX - 1);
     if (st != EO_OK)
         return st;
-    st = load_model(ctx, out, data, len, path, dims, ndim, check_only);
+    st = load_model(ctx, out, data, len, path, dims, ndim, check_only, precision);
     eoi_free(data);
     if (st != EO_OK && strncmp(eo_ctx_errmsg(ctx), path, strlen(path)) != 0) {
         /* name the file in the message */
@@ -320,9 +351,9 @@ static eo_status load_path(eo_ctx *ctx, eo_model **out, const char *path, const 
 }
 
 eo_status eoi_model_load_path(eo_ctx *ctx, eo_model **out, const char *path, const int64_t *dims,
-                              int32_t ndim) {
+                              int32_t ndim, int32_t precision) {
     *out = NULL;
-    return load_path(ctx, out, path, dims, ndim, false);
+    return load_path(ctx, out, path, dims, ndim, false, precision);
 }
 
 eo_status eo_model_load(eo_ctx *ctx, eo_model **out, const char *path, const eo_model_opts *opts) {
@@ -330,7 +361,7 @@ eo_status eo_model_load(eo_ctx *ctx, eo_model **out, const char *path, const eo_
     *out = NULL;
     EOI_CHECK_ARG(ctx, path);
     return load_path(ctx, out, path, opts && opts->ndim ? opts->dims : NULL, opts ? opts->ndim : 0,
-                     false);
+                     false, opts ? opts->precision : 0);
 }
 
 const eo_model_card *eo_model_get_card(const eo_model *m) { return m ? m->card : NULL; }
@@ -340,7 +371,7 @@ eo_status eo_model_card_load(eo_ctx *ctx, eo_model_card **out, const char *path)
     *out = NULL;
     EOI_CHECK_ARG(ctx, path);
     eo_model *m = NULL;
-    EOI_TRY_RET(load_path(ctx, &m, path, NULL, 0, true));
+    EOI_TRY_RET(load_path(ctx, &m, path, NULL, 0, true, 0));
     *out = m->card;
     m->own_card = false;
     eo_model_free(m);
@@ -370,7 +401,7 @@ eo_status eo_model_card_write(eo_ctx *ctx, const char *path, const eo_model_card
         EOI_TRY(st, eoi_onnx_set_metadata(ctx, &outb, &outlen, data, len, EOI_CARD_KEY, NULL));
     }
     if (card)
-        EOI_TRY(st, load_model(ctx, &m, outb, outlen, NULL, NULL, 0, true));
+        EOI_TRY(st, load_model(ctx, &m, outb, outlen, NULL, NULL, 0, true, 0));
     EOI_TRY(st, eoi_write_file(ctx, path, outb, outlen));
     char side[4200];
     struct stat sb;
@@ -478,6 +509,7 @@ eo_status eo_model_info(eo_ctx *ctx, char **out, const eo_model *m) {
     json_object_object_add(o, "work_bytes",
                            json_object_new_int64((int64_t)(m->g.arena_bytes + m->g.scratch_bytes)));
     json_object_object_add(o, "simd", json_object_new_string(eoi_kernels_get()->name));
+    json_object_object_add(o, "precision", json_object_new_string(m->onnx.bf16 ? "bf16" : "fp32"));
     eo_status st = eoi_json_dump(ctx, out, o, false);
     json_object_put(o);
     return st;

@@ -1010,7 +1010,7 @@ static eo_status run_strip(seg *s) {
 }
 
 eo_status eoi_segment_model_load(eo_ctx *ctx, eo_model **out, const char *path,
-                                 const int64_t want[4]) {
+                                 const int64_t want[4], const char *precision) {
     *out = NULL;
     uint8_t *data = NULL;
     size_t len = 0;
@@ -1030,7 +1030,8 @@ eo_status eoi_segment_model_load(eo_ctx *ctx, eo_model **out, const char *path,
         eoi_onnx_free(&onnx);
     }
     eoi_free(data);
-    return eoi_model_load_path(ctx, out, path, dims, 4);
+    int32_t prec = !precision ? 0 : strcmp(precision, "bf16") == 0 ? EOI_PREC_BF16 : EOI_PREC_FP32;
+    return eoi_model_load_path(ctx, out, path, dims, 4, prec);
 }
 
 /* o (or the defaults) with what the caller left unset taken from the

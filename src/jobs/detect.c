@@ -648,7 +648,8 @@ eo_status eoi_plan_make(eo_ctx *ctx, eoi_plan *p, json_object *params, eo_datase
     p->step = p->tile - p->overlap;
     EOI_TRY(st, seg_opts(ctx, p, &nbands));
     int64_t want[4] = {pint(params, "batch", 2), nbands, p->tile, p->tile};
-    EOI_TRY(st, eoi_segment_model_load(ctx, &p->model, model, want));
+    EOI_TRY(st,
+            eoi_segment_model_load(ctx, &p->model, model, want, pstr(params, "model_precision")));
     /* the AOI's window of the source */
     {
         eo_geom *g = NULL;

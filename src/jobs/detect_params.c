@@ -41,6 +41,9 @@ const eoi_param eoi_detect_params[] = {
      .desc = "probability threshold of a one-channel model (" CARD_DEFAULT "0.5)"},
     {"activation", "string", .choices = "auto|none|sigmoid|softmax",
      .desc = "model output to probabilities (" CARD_DEFAULT "auto)"},
+    {"model_precision", "string", .choices = "fp32|bf16",
+     .desc = "arithmetic of the convolutions: bf16 runs them in bfloat16 (FP32 sums) where the "
+             "CPU has AVX512_BF16, else FP32 with a warning (" CARD_DEFAULT "fp32)"},
     {"tile", "integer", .min = "16", .max = "4096",
      .desc = "model tile size in pixels (" CARD_DEFAULT "512)"},
     {"overlap", "integer", .min = "0", .max = "2048",

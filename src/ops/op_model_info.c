@@ -11,12 +11,20 @@ static eo_status set_shape(eo_ctx *ctx, void *o, json_object *v) {
     return eo_model_opts_set_input_shape(ctx, o, dims, n);
 }
 
+static eo_status set_precision(eo_ctx *ctx, void *o, json_object *v) {
+    return eo_model_opts_set_precision(ctx, o, json_object_get_string(v));
+}
+
 static const eoi_param info_params[] = {
     {"model", "string", .desc = "ONNX file"},
     {"shape", "array", .items = "integer", .min = "1", .min_items = 1, .max_items = 8,
      .desc = "input shape to plan for, e.g. 1,3,512,512 (needed when the input has dynamic "
              "sizes)",
      .set = set_shape},
+    {"precision", "string", .choices = "fp32|bf16",
+     .desc = "arithmetic of the convolutions: fp32, or bf16 (bfloat16 products summed in FP32 "
+             "where the CPU has AVX512_BF16, else FP32 with a warning)",
+     .set = set_precision},
     {0},
 };
 
@@ -32,6 +40,7 @@ static const eoi_param info_result[] = {
     {"flops", "integer", .desc = "floating-point operations per run"},
     {"work_bytes", "integer", .desc = "work memory per run, bytes"},
     {"simd", "string", .desc = "the SIMD path the kernels use"},
+    {"precision", "string", .desc = "the arithmetic the convolutions run in: fp32 or bf16"},
     {0},
 };
 

@@ -57,7 +57,8 @@ static eo_status run_segment(eo_ctx *ctx, json_object *given, json_object **resu
                            ? (int64_t)json_object_array_length(b)
                            : eo_dataset_band_count(ds),
                        tile, tile};
-    EOI_TRY(st, eoi_segment_model_load(ctx, &m, eoi_param_str(params, "model", ""), want));
+    EOI_TRY(st, eoi_segment_model_load(ctx, &m, eoi_param_str(params, "model", ""), want,
+                                       eoi_param_str(params, "precision", NULL)));
     EOI_TRY(st, eo_segment(ctx, &json, eoi_param_str(params, "out", ""), m, ds, aoi, o));
     EOI_TRY(st, eoi_json_parse(ctx, result, json, "segment result", EO_E_INTERNAL));
 done:
@@ -102,6 +103,10 @@ static const eoi_param params[] = {
     {"activation", "string", .choices = "auto|none|sigmoid|softmax",
      .desc = "output to probabilities (auto: none if the model ends in a sigmoid or softmax; "
              "default: the model card's, else auto)"},
+    {"precision", "string", .choices = "fp32|bf16",
+     .desc = "arithmetic of the convolutions: fp32, or bf16 (bfloat16 products summed in FP32 "
+             "where the CPU has AVX512_BF16, else FP32 with a warning; default: the model "
+             "card's, else fp32)"},
     {0},
 };
 

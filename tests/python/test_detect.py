@@ -119,6 +119,23 @@ def test_iou_with_only_src_aoi_out_zoom(scene, cli, tmp_path):
     assert all(0.5 <= f["properties"]["score"] <= 1 for f in feats)
 
 
+@pytest.mark.skipif(" avx512_bf16" not in open("/proc/cpuinfo").read()
+                    or os.environ.get("EOPROC_SIMD", "") not in ("", "avx512"),
+                    reason="this CPU has no AVX512_BF16 (bf16 runs as fp32)")
+def test_iou_bf16_as_good_as_fp32(scene, cli, tmp_path):
+    """--model-precision bf16 (--precision is the GeoJSON decimals): footprints match the truth as well as FP32's (issue 18)."""
+    shares = {}
+    for prec in ("fp32", "bf16"):
+        out = tmp_path / (prec + ".geojson")
+        p = run_cli(cli, "-v", "detect", scene["dir"] / "xyz", scene["dir"] / "aoi.geojson", out,
+                    "--zoom", 18, "--model-precision", prec)
+        assert p.returncode == 0, p.stderr
+        assert "precision bf16" not in p.stderr  # no fallback warning: BF16 ran
+        shares[prec], n = _iou_share(scene, out)
+    assert n >= 40 and shares["fp32"] >= 0.95
+    assert shares["bf16"] >= shares["fp32"] - 1.0 / n, shares
+
+
 def test_python_detect_returns_feature_collection(scene, single):
     """One Python call; a host's open tile dataset works as the source."""
     ds = eoproc.open_tiles(scene["dir"] / "xyz", zoom=18, aoi=scene["aoi"])
