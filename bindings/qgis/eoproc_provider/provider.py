@@ -196,7 +196,8 @@ class EoprocAlgorithm(QgsProcessingAlgorithm):
             return {}
         feedback.pushInfo("eoproc.run(%r, %s)" % (self.name(), sorted(params)))
         try:
-            result = eoproc.run(self.name(), **params)
+            result = eoproc.run(self.name(), progress=lambda fraction, stage: (
+                feedback.setProgress(100.0 * fraction), feedback.isCanceled())[1], **params)
         except eoproc.Error as e:
             raise QgsProcessingException(str(e))
         for w in result.get("warnings", []) if isinstance(result, dict) else []:
