@@ -184,3 +184,18 @@ def test_run_progress_and_cancel(l7, tmp_path):
     assert not list(tmp_path.glob("b.tif*"))
     r = eoproc.run("clip", src=str(l7), aoi=str(aoi), out=str(tmp_path / "c.tif"))
     assert r["pixels_inside"] > 0
+
+
+def test_polygonize_vector_output_equals_eoproc(qgis, data_dir):
+    """A vector output (polygonize's out, a file destination) holds what
+    eoproc.polygonize writes; the help lists the destination kinds."""
+    src = data_dir / "lc.tif"
+    q_out = qgis.tmp / "poly_qgis.geojson"
+    _run_json(qgis, "eoproc:polygonize", src=src, out=q_out, min_area=100000)
+    ref = qgis.tmp / "poly_ref.geojson"
+    eoproc.polygonize(str(src), out=str(ref), min_area=100000)
+    a, b = json.loads(q_out.read_text()), json.loads(ref.read_text())
+    assert len(a["features"]) == len(b["features"]) > 0
+    assert a == b
+    assert "fileDestination" in qgis("help", "eoproc:polygonize")
+    assert "folderDestination" in qgis("help", "eoproc:tiles")
