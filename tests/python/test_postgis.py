@@ -11,7 +11,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 
 import numpy as np
 import pytest
@@ -155,3 +154,32 @@ def test_bad_sources_fail_with_id(pg):
     with pytest.raises(eoproc.Error) as e:
         eoproc.read_aoi("PG:host=127.0.0.1 port=1 dbname=nope")
     assert e.value.id == "io.Read"
+
+
+def test_detect_into_postgis_equals_geojson(pg, tmp_path):
+    """detect's footprints into PostGIS equal its GeoJSON file; a rerun of
+    the same partition keeps the row count."""
+    import pathlib
+    import sys
+
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "models"))
+    from synth_pyramid import write_pyramid
+
+    scene = write_pyramid(tmp_path, grid=1, size=512)
+    gj = tmp_path / "det.geojson"
+    ref = eoproc.detect(scene["dir"] / "scene.tif", scene["aoi"], str(gj))
+    assert ref["features"] > 5
+    dest = pg["conn"] + " tables=buildings"
+    for _ in range(2):
+        res = eoproc.detect(scene["dir"] / "scene.tif", scene["aoi"], dest, pg_partition="scene")
+        assert res["features"] == ref["features"]
+    rows = _rows(pg["conn"], "buildings")
+    ref_ds = ogr.Open(str(gj))
+    ref_feats = list(ref_ds.GetLayer(0))
+    assert len(rows) == len(ref_feats)
+    for (key, part, geom, props), f in zip(rows, ref_feats):
+        assert part == "scene"
+        g = f.GetGeometryRef()
+        assert geom.SymDifference(g).GetArea() < 1e-9 * g.GetArea()
+        assert props["pixels"] == f.GetField("pixels")
+        assert props["class_name"] == f.GetField("class_name") == "building"

@@ -12,7 +12,6 @@ import os
 import pathlib
 import shutil
 import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -165,3 +164,37 @@ def test_bad_parameter_fails_with_id(qgis, l7, tmp_path):
     with pytest.raises(AssertionError) as e:
         _run_json(qgis, "eoproc:zonal_stats", src=l7, aoi=bad)
     assert "aoi." in str(e.value)
+
+
+def test_run_progress_and_cancel(l7, tmp_path):
+    """What the provider binds to QGIS's feedback: eoproc.run(progress=)
+    reports fractions, and a true return cancels with nothing written; the
+    next call on the thread works again."""
+    aoi = tmp_path / "aoi.geojson"
+    aoi.write_text(json.dumps(AOI))
+    seen = []
+    eoproc.run("clip", src=str(l7), aoi=str(aoi), out=str(tmp_path / "a.tif"),
+               progress=lambda f, s: seen.append(f))
+    assert seen and seen[-1] == 1.0 and all(0.0 <= f <= 1.0 for f in seen)
+    with pytest.raises(eoproc.Error) as e:
+        eoproc.run("clip", src=str(l7), aoi=str(aoi), out=str(tmp_path / "b.tif"),
+                   progress=lambda f, s: True)
+    assert e.value.id == "cancelled"
+    assert not list(tmp_path.glob("b.tif*"))
+    r = eoproc.run("clip", src=str(l7), aoi=str(aoi), out=str(tmp_path / "c.tif"))
+    assert r["pixels_inside"] > 0
+
+
+def test_polygonize_vector_output_equals_eoproc(qgis, data_dir):
+    """A vector output (polygonize's out, a file destination) holds what
+    eoproc.polygonize writes; the help lists the destination kinds."""
+    src = data_dir / "lc.tif"
+    q_out = qgis.tmp / "poly_qgis.geojson"
+    _run_json(qgis, "eoproc:polygonize", src=src, out=q_out, min_area=100000)
+    ref = qgis.tmp / "poly_ref.geojson"
+    eoproc.polygonize(str(src), out=str(ref), min_area=100000)
+    a, b = json.loads(q_out.read_text()), json.loads(ref.read_text())
+    assert len(a["features"]) == len(b["features"]) > 0
+    assert a == b
+    assert "fileDestination" in qgis("help", "eoproc:polygonize")
+    assert "folderDestination" in qgis("help", "eoproc:tiles")

@@ -689,8 +689,11 @@ def _op_json(fn, op):
         return json.loads(_take_string(out))
 
 
-def run(op, **params):
+def run(op, progress=None, **params):
     """Run a registered operation and return its JSON result as a dict.
+
+    ``progress``, if given, is called as ``progress(fraction, stage)`` while
+    the operation works; a true return value cancels it (``op.Cancelled``).
 
     The keyword arguments are the operation's parameters, checked by the
     library against its schema (see :func:`schema`); os.PathLike values and
@@ -709,9 +712,9 @@ def run(op, **params):
     except (TypeError, ValueError) as e:
         raise Error("parameters of %s: %s" % (op, e), "param.Invalid", _EO_E_PARAM) from None
     data = text.encode("utf-8")
-    with _context() as ctx:
+    with _context() as ctx, _progress(ctx, progress) as prog:
         out = c_void_p()
-        _check(ctx, _lib.eo_op_run(ctx, name, data, byref(out)))
+        _check(ctx, _lib.eo_op_run(ctx, name, data, byref(out)), prog)
         return json.loads(_take_string(out))
 
 

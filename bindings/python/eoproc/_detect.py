@@ -112,7 +112,10 @@ def detect(src, aoi, out=None, *, model=None, zoom=None, job=None, blocks=None, 
             callback).
         aoi: GeoJSON (dict, text or file path), any CRS.
         out: output path (.geojson RFC 7946, .gpkg, .fgb); None returns the
-            FeatureCollection in the result (``result["geojson"]``).
+            FeatureCollection in the result (``result["geojson"]``);
+            ``"PG:dbname=... tables=NAME"`` writes into that PostGIS table,
+            its rows keyed by ``pg_partition=`` (default: ``job`` or "")
+            and the feature's index, so a rerun replaces them.
         model: ONNX model (default: the demo building model).
         zoom: the zoom a tile source is read at.
         job: a job folder: the run is kept there and can be resumed
@@ -134,6 +137,18 @@ def detect(src, aoi, out=None, *, model=None, zoom=None, job=None, blocks=None, 
             likely cause), ``source.PixelSizeTooHigh``, ``model.Invalid``,
             ``param.Invalid``, a failed partition's error, ``cancelled``.
     """
+    if isinstance(out, str) and out.startswith("PG:"):
+        # a PostGIS table: detect in memory, then one transaction into the
+        # table (rows keyed by partition and feature: a rerun replaces them)
+        from ._postgis import split_table, write_features
+
+        part = options.pop("pg_partition", None)
+        res = detect(src, aoi, None, model=model, zoom=zoom, job=job, blocks=blocks,
+                     progress=progress, threads=threads, **options)
+        res["features"] = write_features(res.pop("geojson"), out,
+                                         partition=part if part is not None else (job or ""))
+        res["out"], res["table"] = out, split_table(out)[1] or "eoproc_features"
+        return res
     if isinstance(blocks, dict):
         blocks = ",".join("%s=%s" % (k, "on" if v else "off") for k, v in blocks.items())
     params = _params(None if _is_dataset(src) else src, aoi, out,

@@ -14,6 +14,7 @@ from qgis.core import (
     QgsProcessingParameterEnum,
     QgsProcessingParameterExtent,
     QgsProcessingParameterFileDestination,
+    QgsProcessingParameterFolderDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
@@ -26,6 +27,7 @@ from qgis.core import (
 # eoproc.detect made): not tools a toolbox user runs one by one
 _SKIP_PREFIX = ("job_",)
 _VECTOR_FILTER = "GeoJSON (*.geojson);;GeoPackage (*.gpkg);;FlatGeobuf (*.fgb)"
+_IMAGE_FILTER = "PNG (*.png);;JPEG (*.jpg);;WebP (*.webp);;GeoTIFF (*.tif)"
 
 
 def _types(prop):
@@ -43,9 +45,19 @@ def _is_raster(name, prop):
     return t == {"string"} and name != "out" and "raster" in desc and "output" not in desc
 
 
-def _raster_output(op_summary, prop):
-    text = (op_summary + " " + prop.get("description", "")).lower()
-    return "cog" in text or "raster" in text or "geotiff" in text
+def _output_kind(props):
+    """How the operation's "out" is asked for: a folder, a vector file (the
+    operation has a vector format choice), a raster (a COG / .tif), or
+    another file (an image)."""
+    desc = props["out"].get("description", "").lower()
+    formats = props.get("format", {}).get("enum", [])
+    if "folder" in desc:
+        return "folder_out"
+    if "geojson" in formats:
+        return "file_out"
+    if "cog" in desc or ".tif" in desc:
+        return "raster_out"
+    return "image_out"
 
 
 class EoprocAlgorithm(QgsProcessingAlgorithm):
@@ -86,13 +98,16 @@ class EoprocAlgorithm(QgsProcessingAlgorithm):
                     "aoi_extent", "AOI as an extent (instead of a layer)", optional=True))
                 self._kind[name] = "aoi"
             elif name == "out":
-                if _raster_output(self._entry.get("summary", ""), prop):
+                kind = _output_kind(props)
+                if kind == "raster_out":
                     p = QgsProcessingParameterRasterDestination(name, desc, optional=opt)
-                    self._kind[name] = "raster_out"
+                elif kind == "folder_out":
+                    p = QgsProcessingParameterFolderDestination(name, desc, optional=opt)
                 else:
                     p = QgsProcessingParameterFileDestination(
-                        name, desc, _VECTOR_FILTER, optional=opt)
-                    self._kind[name] = "file_out"
+                        name, desc, _VECTOR_FILTER if kind == "file_out" else _IMAGE_FILTER,
+                        optional=opt)
+                self._kind[name] = kind
                 self.addParameter(p)
             elif _is_raster(name, prop):
                 self.addParameter(QgsProcessingParameterRasterLayer(name, desc, optional=opt))
@@ -171,7 +186,7 @@ class EoprocAlgorithm(QgsProcessingAlgorithm):
                     params[name] = layer.source()
             elif kind == "raster_out":
                 params[name] = self.parameterAsOutputLayer(parameters, name, context)
-            elif kind == "file_out":
+            elif kind in ("file_out", "image_out", "folder_out"):
                 params[name] = self.parameterAsFileOutput(parameters, name, context)
             elif isinstance(kind, tuple):
                 params[name] = kind[1][self.parameterAsEnum(parameters, name, context)]
@@ -196,7 +211,8 @@ class EoprocAlgorithm(QgsProcessingAlgorithm):
             return {}
         feedback.pushInfo("eoproc.run(%r, %s)" % (self.name(), sorted(params)))
         try:
-            result = eoproc.run(self.name(), **params)
+            result = eoproc.run(self.name(), progress=lambda fraction, stage: (
+                feedback.setProgress(100.0 * fraction), feedback.isCanceled())[1], **params)
         except eoproc.Error as e:
             raise QgsProcessingException(str(e))
         for w in result.get("warnings", []) if isinstance(result, dict) else []:
@@ -204,7 +220,7 @@ class EoprocAlgorithm(QgsProcessingAlgorithm):
         feedback.setProgress(100)
         out = {"RESULT": json.dumps(result)}
         for name, kind in self._kind.items():
-            if kind in ("raster_out", "file_out") and name in params:
+            if kind in ("raster_out", "file_out", "image_out", "folder_out") and name in params:
                 out[name] = params[name]
         return out
 
