@@ -8,7 +8,24 @@
 
 static const char *proj_msg(eo_ctx *ctx) {
     int e = proj_context_errno(ctx->pj);
-    return e ? proj_context_errno_string(ctx->pj, e) : "unknown CRS";
+    const char *m = e ? proj_context_errno_string(ctx->pj, e) : NULL;
+    /* PROJ's generic "Unknown error (code 4096)" tells the user nothing */
+    return m && strncmp(m, "Unknown error", 13) != 0 ? m : "not a CRS definition PROJ knows";
+}
+
+/* An AUTHORITY:CODE definition (EPSG:4326), the authority's length in *n. */
+static bool is_auth_code(const char *def, size_t *n) {
+    const char *c = strchr(def, ':');
+    if (!c || c == def || !c[1])
+        return false;
+    for (const char *p = def; p < c; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
+            return false;
+    for (const char *p = c + 1; *p; p++)
+        if (*p < '0' || *p > '9')
+            return false;
+    *n = (size_t)(c - def);
+    return true;
 }
 
 eo_status eoi_crs_to_wkt(eo_ctx *ctx, char **out_wkt, const char *def, bool *is_geographic) {
@@ -16,6 +33,12 @@ eo_status eoi_crs_to_wkt(eo_ctx *ctx, char **out_wkt, const char *def, bool *is_
     if (!def || !*def)
         return eoi_fail(ctx, EO_E_CRS, "empty CRS definition");
     PJ *crs = proj_create(ctx->pj, def);
+    size_t an = 0;
+    if (!crs && is_auth_code(def, &an))
+        return eoi_fail(ctx, EO_E_CRS,
+                        "unknown CRS code '%.200s': PROJ's database has no %.*s code %s "
+                        "(check the number, e.g. EPSG:4326 or EPSG:32633)",
+                        def, (int)an, def, def + an + 1);
     if (!crs)
         return eoi_fail(ctx, EO_E_CRS, "cannot understand CRS '%.200s': %s", def, proj_msg(ctx));
     PJ_TYPE t = proj_get_type(crs);
