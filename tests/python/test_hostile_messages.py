@@ -36,3 +36,26 @@ def test_bad_definition_not_a_generic_code(cli):
     p = run_cli(cli, "area", "--crs", "+proj=foo", AOI)
     msg = assert_cli_error(p, "crs.Invalid", names="+proj=foo")
     assert "code 4096" not in msg
+
+
+def test_onnx_element_type_named(tmp_path):
+    import pathlib
+
+    # the fixture's graph input 'x' declared uint8 (ONNX element type 2)
+    # instead of float: the message says uint8, not "element type 2"
+    src = pathlib.Path(__file__).resolve().parent.parent / "infer" / "fixtures" / "unet_plain_op17.onnx"
+    b = bytearray(src.read_bytes())
+    at = b.find(bytes.fromhex("0a017812"))  # name "x", then its TypeProto
+    assert at > 0
+    # TypeProto (12 len) > tensor_type (0a len) > elem_type (08 01)
+    k = b.find(bytes.fromhex("0801"), at, at + 12)
+    assert k > 0
+    b[k + 1] = 2
+    bad = tmp_path / "uint8_input.onnx"
+    bad.write_bytes(bytes(b))
+    import eoproc
+
+    with pytest.raises(eoproc.Error) as e:
+        eoproc.Model(str(bad))
+    assert e.value.id == "model.UnsupportedOp"
+    assert "uint8" in str(e.value) and "element type 2" not in str(e.value)
