@@ -59,3 +59,27 @@ def test_onnx_element_type_named(tmp_path):
         eoproc.Model(str(bad))
     assert e.value.id == "model.UnsupportedOp"
     assert "uint8" in str(e.value) and "element type 2" not in str(e.value)
+
+
+def test_no_transformation_names_both_crs(cli, tmp_path):
+    # a raster in a local CRS and an AOI in EPSG:4326: no PROJ operation
+    # links them (GDAL's osr.CoordinateTransformation refuses the pair too)
+    src = tmp_path / "local.tif"
+    wkt = ('LOCAL_CS["my plant grid",UNIT["metre",1],AXIS["Easting",EAST],'
+           'AXIS["Northing",NORTH]]')
+    from osgeo import gdal
+
+    ds = gdal.GetDriverByName("GTiff").Create(str(src), 8, 8, 1)
+    ds.SetGeoTransform([0, 1, 0, 8, 0, -1])
+    ds.SetProjection(wkt)
+    ds = None
+    a = osr.SpatialReference()
+    a.ImportFromEPSG(4326)
+    b = osr.SpatialReference()
+    b.SetFromUserInput(wkt)
+    with pytest.raises(Exception):
+        osr.CoordinateTransformation(a, b)
+    p = run_cli(cli, "--quiet", "clip", src, AOI, tmp_path / "o.tif")
+    msg = assert_cli_error(p, "crs.Transform")
+    assert "'WGS 84' (EPSG:4326)" in msg and "'my plant grid'" in msg
+    assert "unknown CRS" not in msg
