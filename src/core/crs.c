@@ -8,7 +8,24 @@
 
 static const char *proj_msg(eo_ctx *ctx) {
     int e = proj_context_errno(ctx->pj);
-    return e ? proj_context_errno_string(ctx->pj, e) : "unknown CRS";
+    const char *m = e ? proj_context_errno_string(ctx->pj, e) : NULL;
+    /* PROJ's generic "Unknown error (code 4096)" tells the user nothing */
+    return m && strncmp(m, "Unknown error", 13) != 0 ? m : "not a CRS definition PROJ knows";
+}
+
+/* An AUTHORITY:CODE definition (EPSG:4326), the authority's length in *n. */
+static bool is_auth_code(const char *def, size_t *n) {
+    const char *c = strchr(def, ':');
+    if (!c || c == def || !c[1])
+        return false;
+    for (const char *p = def; p < c; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
+            return false;
+    for (const char *p = c + 1; *p; p++)
+        if (*p < '0' || *p > '9')
+            return false;
+    *n = (size_t)(c - def);
+    return true;
 }
 
 eo_status eoi_crs_to_wkt(eo_ctx *ctx, char **out_wkt, const char *def, bool *is_geographic) {
@@ -16,6 +33,12 @@ eo_status eoi_crs_to_wkt(eo_ctx *ctx, char **out_wkt, const char *def, bool *is_
     if (!def || !*def)
         return eoi_fail(ctx, EO_E_CRS, "empty CRS definition");
     PJ *crs = proj_create(ctx->pj, def);
+    size_t an = 0;
+    if (!crs && is_auth_code(def, &an))
+        return eoi_fail(ctx, EO_E_CRS,
+                        "unknown CRS code '%.200s': PROJ's database has no %.*s code %s "
+                        "(check the number, e.g. EPSG:4326 or EPSG:32633)",
+                        def, (int)an, def, def + an + 1);
     if (!crs)
         return eoi_fail(ctx, EO_E_CRS, "cannot understand CRS '%.200s': %s", def, proj_msg(ctx));
     PJ_TYPE t = proj_get_type(crs);
@@ -119,6 +142,22 @@ static void cache_put(eo_ctx *ctx, const char *src, const char *dst, const PJ *p
     *e = (struct eoi_pj_cache){.src = s, .dst = d, .pj = c, .used = ++ctx->pj_clock};
 }
 
+/* A CRS for messages: its name and AUTHORITY:CODE when it has them
+ * ("WGS 84 (EPSG:4326)"), else the start of the definition. */
+static void crs_label(eo_ctx *ctx, const char *def, char *buf, size_t cap) {
+    PJ *c = proj_create(ctx->pj, def);
+    const char *name = c ? proj_get_name(c) : NULL;
+    const char *auth = c ? proj_get_id_auth_name(c, 0) : NULL;
+    const char *code = c ? proj_get_id_code(c, 0) : NULL;
+    if (name && auth && code)
+        snprintf(buf, cap, "'%.80s' (%s:%s)", name, auth, code);
+    else if (name)
+        snprintf(buf, cap, "'%.80s'", name);
+    else
+        snprintf(buf, cap, "'%.60s...'", def);
+    proj_destroy(c);
+}
+
 eo_status eoi_crs_transformer(eo_ctx *ctx, PJ **out, const char *src, const char *dst) {
     *out = NULL;
     for (size_t i = 0; i < sizeof ctx->pj_cache / sizeof ctx->pj_cache[0]; i++) {
@@ -134,9 +173,16 @@ eo_status eoi_crs_transformer(eo_ctx *ctx, PJ **out, const char *src, const char
         }
     }
     PJ *p = proj_create_crs_to_crs(ctx->pj, src, dst, NULL);
-    if (!p)
-        return eoi_fail(ctx, EO_E_CRS_TRANSFORM, "no transformation between the CRSs: %s",
-                        proj_msg(ctx));
+    if (!p) {
+        char a[160], b[160];
+        crs_label(ctx, src, a, sizeof a);
+        crs_label(ctx, dst, b, sizeof b);
+        return eoi_fail(ctx, EO_E_CRS_TRANSFORM,
+                        "no transformation from CRS %s to CRS %s (PROJ knows no operation between "
+                        "them; a local or engineering CRS links to no other: give the coordinates "
+                        "in the same CRS)",
+                        a, b);
+    }
     PJ *n = proj_normalize_for_visualization(ctx->pj, p);
     proj_destroy(p);
     if (!n)

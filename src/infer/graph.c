@@ -2128,6 +2128,17 @@ int32_t eoi_elem_internal(int32_t e) {
                                                    : 0;
 }
 
+const char *eoi_elem_name(int32_t e, char *buf, size_t cap) {
+    static const char *const names[] = {"undefined",  "float32", "uint8",  "int8",   "uint16",
+                                        "int16",      "int32",   "int64",  "string", "bool",
+                                        "float16",    "float64", "uint32", "uint64", "complex64",
+                                        "complex128", "bfloat16"};
+    if (e >= 0 && e < (int32_t)(sizeof names / sizeof names[0]))
+        return names[e];
+    snprintf(buf, cap, "type %d", (int)e);
+    return buf;
+}
+
 /* Indices into m->inputs of the inputs that are not initializers; fills
  * idx[cap] and returns the count. */
 int32_t eoi_onnx_graph_inputs(const eoi_onnx *m, int32_t *idx, int32_t cap) {
@@ -2191,10 +2202,11 @@ eo_status eoi_graph_build(eo_ctx *ctx, eoi_graph *g, const eoi_onnx *m, const eo
         g->inputs[i] = v;
         iv->in_index = i + 1;
         if (!dt) {
-            st = eoi_fail(
-                ctx, EO_E_MODEL_UNSUPPORTED_OP,
-                "input '%s' has ONNX element type %d (float, int64, int32 and bool are supported)",
-                in->name, (int)in->elem);
+            char tb[32];
+            st = eoi_fail(ctx, EO_E_MODEL_UNSUPPORTED_OP,
+                          "input '%s' has ONNX element type %s (float32, float16, float64, "
+                          "int64, int32 and bool are supported)",
+                          in->name, eoi_elem_name(in->elem, tb, sizeof tb));
             goto done;
         }
         if (bi) {
@@ -2260,10 +2272,11 @@ eo_status eoi_graph_build(eo_ctx *ctx, eoi_graph *g, const eoi_onnx *m, const eo
             goto done;
         }
         if (m->outputs[i].elem && eoi_elem_internal(m->outputs[i].elem) != g->values[v].dtype) {
-            st = eoi_fail(
-                ctx, EO_E_MODEL_UNSUPPORTED_OP,
-                "output '%s' has ONNX element type %d (float, int64, int32 and bool are supported)",
-                m->outputs[i].name, (int)m->outputs[i].elem);
+            char tb[32];
+            st = eoi_fail(ctx, EO_E_MODEL_UNSUPPORTED_OP,
+                          "output '%s' has ONNX element type %s, not the %s its node computes",
+                          m->outputs[i].name, eoi_elem_name(m->outputs[i].elem, tb, sizeof tb),
+                          g->values[v].dtype == EOI_F32 ? "float32" : "int64");
             goto done;
         }
         g->outputs[i] = v;

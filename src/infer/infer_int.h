@@ -312,6 +312,9 @@ int32_t eoi_onnx_graph_inputs(const eoi_onnx *m, int32_t *idx, int32_t cap);
 /* Internal type of an ONNX element type: EOI_F32 (float, float16,
  * bfloat16, double), EOI_I64 (int64), 0 for the others. */
 int32_t eoi_elem_internal(int32_t onnx_elem);
+/* The name of an ONNX element type ("uint8", "float16", ...; "type N" for
+ * an unknown number, in buf). */
+const char *eoi_elem_name(int32_t onnx_elem, char *buf, size_t cap);
 
 /* Build the graph of a parsed model for the inputs binds[eoi_onnx_graph_
  * inputs] (NULL: every input with its declared shape). When a node needs a

@@ -679,8 +679,8 @@ eo_status eo_tensors_set(eo_ctx *ctx, eo_tensors *t, const char *name, eo_dtype 
                          const int64_t *dims, int32_t ndim, const void *data) {
     EOI_CHECK_ARG(ctx, t && name);
     if (dtype != EO_DT_F32 && dtype != EO_DT_I64)
-        return eoi_fail(ctx, EO_E_ARG, "tensor '%s': type %d (float32 and int64 are supported)",
-                        name, (int)dtype);
+        return eoi_fail(ctx, EO_E_ARG, "tensor '%s': type %s (float32 and int64 are supported)",
+                        name, eo_dtype_name(dtype));
     if (ndim < 0 || ndim > EOI_MAXDIM || (ndim && !dims))
         return eoi_fail(ctx, EO_E_ARG, "tensor '%s': %d dimensions (0 to %d)", name, (int)ndim,
                         EOI_MAXDIM);

@@ -287,9 +287,11 @@ static eo_status parse_tensor(parser *ps, pb r, eoi_tensor *t) {
     if (external)
         return ps->st = eoi_fail(ps->ctx, EO_E_MODEL,
                                  "tensor '%s': external data files are not supported", tn);
-    if (!onnx_is_float(dtype) && !onnx_is_int(dtype))
-        return ps->st = eoi_fail(ps->ctx, EO_E_MODEL, "tensor '%s': data type %d is not supported",
-                                 tn, (int)dtype);
+    if (!onnx_is_float(dtype) && !onnx_is_int(dtype)) {
+        char tb[32];
+        return ps->st = eoi_fail(ps->ctx, EO_E_MODEL, "tensor '%s': data type %s is not supported",
+                                 tn, eoi_elem_name((int32_t)dtype, tb, sizeof tb));
+    }
     if (dims.n > EOI_MAXDIM)
         return ps->st = eoi_fail(ps->ctx, EO_E_MODEL, "tensor '%s': %d dimensions (at most %d)", tn,
                                  (int)dims.n, EOI_MAXDIM);
