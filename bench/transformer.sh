@@ -46,18 +46,22 @@ fi
 # shellcheck source=bench/infer_common.sh
 source "$ROOT/bench/infer_common.sh"
 ort_setup
+cc -O2 "$ROOT/bench/peak.c" -o "$WORK/peak" -lpthread
+PEAK=$("$WORK/peak" "$THREADS")
 
 
 RESULTS=$WORK/results_transformer.txt
 : >"$RESULTS"
 measure "eoproc" env -u OPENBLAS_CORETYPE "$PY" "$ROOT/bench/infer_run.py" eoproc "$MODEL" \
     "$RUNS" "$THREADS" | tee -a "$RESULTS"
+measure "eoproc-bf16" env -u OPENBLAS_CORETYPE BENCH_PRECISION=bf16 "$PY" \
+    "$ROOT/bench/infer_run.py" eoproc "$MODEL" "$RUNS" "$THREADS" | tee -a "$RESULTS"
 measure "onnxruntime" env -u OPENBLAS_CORETYPE node "$WORK/infer_ort.js" "$MODEL" "$RUNS" \
     "$THREADS" 3 "$SIZE" "$SIZE" | tee -a "$RESULTS"
 measure "pytorch" env -u OPENBLAS_CORETYPE "$PY" "$ROOT/bench/infer_run.py" torch "$MODEL" \
     "$RUNS" "$THREADS" | tee -a "$RESULTS"
 
-"$PY" - "$RESULTS" "$SIZE" <<'PYEOF'
+"$PY" - "$RESULTS" "$SIZE" "$PEAK" <<'PYEOF'
 import sys
 rows = {}
 for line in open(sys.argv[1]):
@@ -67,9 +71,13 @@ gflop = rows["eoproc"]["gflop"]
 print("\nSegFormer-style 1x3x%s^2, %.2f GFLOP per run (convolutions and products), "
       "2 threads (median latency):" % (sys.argv[2], gflop))
 for k, r in rows.items():
-    print("  %-12s %9.1f ms  peak RSS %5d MB  (CPU %.1f ms)" % (
-        k, r["median_ms"], r["rss_mb"], r["cpu_ms"]))
-print("  eoproc / onnxruntime = %.2fx   eoproc / pytorch = %.2fx" % (
-    rows["eoproc"]["median_ms"] / rows["onnxruntime"]["median_ms"],
-    rows["eoproc"]["median_ms"] / rows["pytorch"]["median_ms"]))
+    print("  %-12s %9.1f ms  %6.1f GFLOP/s  peak RSS %5d MB  (CPU %.1f ms)" % (
+        k, r["median_ms"], gflop / r["median_ms"] * 1e3, r["rss_mb"], r["cpu_ms"]))
+peak = sys.argv[3].split()
+print("  this CPU's peaks on 2 threads (bench/peak.c): FP32 FMA %s GFLOP/s, BF16 dot %s GFLOP/s"
+      % (peak[1], peak[3]))
+for k in ("eoproc", "eoproc-bf16"):
+    print("  %s / onnxruntime = %.2fx   %s / pytorch = %.2fx" % (
+        k, rows[k]["median_ms"] / rows["onnxruntime"]["median_ms"],
+        k, rows[k]["median_ms"] / rows["pytorch"]["median_ms"]))
 PYEOF

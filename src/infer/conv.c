@@ -437,6 +437,9 @@ static eo_status wino_job(void *user, int64_t i, int32_t worker) {
     float *v = j->work + (size_t)worker * j->per, *y = v + nx * xs, *tmp = y + nx * 8 * nr;
     float *bout = j->out + b * q->m * q->oh * q->ow;
     wino_input(j, v, tmp, j->in + b * q->c * q->h * q->w, t0, nt);
+    if (n->bf16) /* each element's channels to bfloat16 pairs, in place, once for every panel */
+        for (int64_t x = 0; x < nx; x++)
+            eoi_bf16_pack_b(v + x * xs, v + x * xs, nr, q->c);
     int64_t mr = k->gemm_mr, mpan = npanels(q->m), ys = EOI_GEMM_MRP * nr;
     for (int64_t mp = 0; mp < mpan; mp++) {
         for (int64_t x = 0; x < nx; x++)
@@ -554,7 +557,7 @@ eo_status eoi_run_conv(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     eoi_kernels kb;
     if (n->bf16) { /* packed for the BF16 kernel at load: its tile is the AVX-512 table's */
         kb = eoi_kernels_avx512;
-        kb.gemm = n->wino ? eoi_bf16_gemm() : eoi_bf16_gemm_packed();
+        kb.gemm = eoi_bf16_gemm_packed(); /* b paired by the caller */
         k = &kb;
     }
     if (n->wino)

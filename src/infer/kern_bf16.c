@@ -92,6 +92,7 @@ BTARGET static void gemm_bf16_packed(int64_t kc, const float *a, const float *b,
     gemm_body(kc, a, b, ldb, c, ldc, bias, flags, act, 1);
 }
 
+/* dst may be b (row p of pairs is written after rows 2p and 2p + 1 are read). */
 BTARGET void eoi_bf16_pack_b(float *dst, const float *b, int64_t ldb, int64_t kc) {
     for (int64_t k = 0; k < kc; k += 2, b += 2 * ldb, dst += NV * 16)
         for (int v = 0; v < NV; v++) {

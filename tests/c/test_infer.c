@@ -523,6 +523,74 @@ static void test_named(eo_ctx *ctx) {
            "%s", eo_ctx_errmsg(ctx));
 }
 
+/* x rounded to bfloat16 (8 significant bits, to nearest, ties to even),
+ * in double arithmetic: the reference of the BF16 kernel's products. */
+static double round_bf16(float x) {
+    if (x == 0.0f)
+        return 0.0;
+    int e;
+    double m = frexp((double)x, &e); /* 0.5 <= |m| < 1: 8 bits of it kept */
+    return ldexp(nearbyint(ldexp(m, 8)), e - 8);
+}
+
+/* The BF16 GEMM micro-kernel (both the one converting b on the fly and the
+ * one on pre-paired b) against sums in double of bfloat16-rounded
+ * products: an odd k, a split in two accumulated blocks, the activation. */
+static void test_bf16_kernel(void) {
+    eoi_gemm_fn plain = eoi_bf16_gemm(), packed = eoi_bf16_gemm_packed();
+    if (!plain) {
+        printf("# skip bf16 kernel: this CPU has no AVX512_BF16\n");
+        return;
+    }
+    enum { K = 37, NR = 48, LDB = 56, MRP = EOI_GEMM_MRP };
+    static float a[K * MRP], b[K * LDB], c1[MRP * NR], c2[MRP * NR], bp[(K + 1) / 2 * NR];
+    float bias[MRP];
+    double want[MRP * NR], scale[MRP * NR];
+    uint32_t seed = 12345;
+    for (int i = 0; i < K * MRP; i++)
+        a[i] = (float)((seed = seed * 1103515245u + 12345u) >> 8) / (float)(1 << 24) - 0.5f;
+    for (int i = 0; i < K * LDB; i++)
+        b[i] = (float)((seed = seed * 1103515245u + 12345u) >> 8) / (float)(1 << 23) - 1.0f;
+    for (int r = 0; r < MRP; r++)
+        bias[r] = 0.25f * (float)r - 1.0f;
+    for (int r = 0; r < MRP; r++)
+        for (int j = 0; j < NR; j++) {
+            double sum = bias[r], abs = fabs(bias[r]);
+            for (int k = 0; k < K; k++) {
+                double t = round_bf16(a[k * MRP + r]) * round_bf16(b[k * LDB + j]);
+                sum += t;
+                abs += fabs(t);
+            }
+            want[r * NR + j] = sum > 0 ? sum : 0; /* relu */
+            scale[r * NR + j] = abs;
+        }
+    eoi_act relu = {.kind = EOI_ACT_RELU};
+    /* the weights as conv.c packs them: two blocks of k, each packed apart */
+    static float a1[20 * MRP], a2[17 * MRP];
+    memcpy(a1, a, sizeof a1);
+    memcpy(a2, a + 20 * MRP, sizeof a2);
+    eoi_bf16_pack_panel(a1, 20);
+    eoi_bf16_pack_panel(a2, 17);
+    plain(20, a1, b, LDB, c1, NR, bias, 0, &relu);
+    plain(17, a2, b + 20 * LDB, LDB, c1, NR, bias, EOI_GEMM_ACC | EOI_GEMM_ACT, &relu);
+    eoi_bf16_pack_b(bp, b, LDB, 20);
+    packed(20, a1, bp, NR, c2, NR, bias, 0, &relu);
+    eoi_bf16_pack_b(bp, b + 20 * LDB, LDB, 17);
+    packed(17, a2, bp, NR, c2, NR, bias, EOI_GEMM_ACC | EOI_GEMM_ACT, &relu);
+    double worst1 = 0, worst2 = 0, fp32_gap = 0;
+    for (int i = 0; i < MRP * NR; i++) {
+        worst1 = fmax(worst1, fabs(c1[i] - want[i]) / scale[i]);
+        worst2 = fmax(worst2, fabs(c2[i] - want[i]) / scale[i]);
+        double exact = bias[i / NR];
+        for (int k = 0; k < K; k++)
+            exact += (double)a[k * MRP + i / NR] * b[k * LDB + i % NR];
+        fp32_gap = fmax(fp32_gap, fabs((exact > 0 ? exact : 0) - want[i]) / scale[i]);
+    }
+    CHECKF(worst1 < 1e-6 && worst2 < 1e-6, "bf16 kernel vs reference: %g, %g", worst1, worst2);
+    /* and the reference really is bfloat16, not float, arithmetic */
+    CHECKF(fp32_gap > 1e-4, "bf16 rounding visible: %g", fp32_gap);
+}
+
 int main(void) {
     eo_ctx *ctx = NULL;
     if (eo_ctx_new(&ctx) != EO_OK)
@@ -537,6 +605,7 @@ int main(void) {
     test_nan();
     test_maxpool_nan(ctx);
     test_named(ctx);
+    test_bf16_kernel();
     eo_ctx_free(ctx);
     return tap_done();
 }
