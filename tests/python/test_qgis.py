@@ -53,6 +53,10 @@ def qgis(tmp_path_factory):
         "QGIS_PLUGINPATH": str(plugins),
         "PYTHONPATH": str(pathlib.Path(pkg.__file__).resolve().parents[1]),
         "EOPROC_LIBRARY": os.environ["EOPROC_LIBRARY"],
+        # QGIS computes band statistics of the layers it loads and GDAL would
+        # keep them in a .aux.xml beside the shared sample rasters, which
+        # other tests (rasterio parity) then see: nothing beside the inputs
+        "GDAL_PAM_ENABLED": "NO",
     }
     for k in ("LD_PRELOAD", "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"):
         if k in os.environ:
