@@ -224,7 +224,7 @@ def create_app(cfg):
     def healthz():
         files, handles = state.pool.size()
         return {"ok": True, "eoproc": eoproc.version(), "open_files": files,
-                "open_handles": handles}
+                "open_handles": handles, "processings": procs is not None}
 
     @app.get("/files", tags=["server"], summary="Rasters inside the served folders")
     def files():

@@ -1,13 +1,15 @@
 // The eoproc server's map page: a raster of the served folders as tiles
 // (Leaflet, no WebGL), an AOI drawn by clicking, its geodesic area and
-// zonal statistics from the server. A token, when the server asks for one,
+// zonal statistics from the server; with a server started with --jobs, a
+// processing (detect) over the AOI: its estimate, progress and footprints. A token, when the server asks for one,
 // is given in the page's address as #token=...
 "use strict";
 (function () {
   const token = new URLSearchParams(location.hash.slice(1)).get("token");
   const $ = (id) => document.getElementById(id);
   const state = { map: null, layer: null, tilejson: null, aoi: null, area: null,
-                  stats: null, tilesLoaded: 0, errors: [] };
+                  stats: null, tilesLoaded: 0, errors: [], processing: null,
+                  footprints: null, footprintCount: null };
   window.eoMap = state;
 
   function status(msg) { $("status").textContent = msg || ""; }
@@ -80,10 +82,21 @@
     $("clear").disabled = false;
     state.map.getContainer().style.cursor = "";
     if (line) { state.map.removeLayer(line); line = null; }
-    poly = L.polygon(vertices, { color: "#ff0", weight: 2, fillOpacity: 0.1 }).addTo(state.map);
-    const ring = vertices.map((p) => [p.lng, p.lat]);
+    await setAoi(vertices);
+  }
+  function viewAoi() {
+    clearAoi();
+    const b = state.map.getBounds();
+    vertices = [b.getSouthWest(), b.getSouthEast(), b.getNorthEast(), b.getNorthWest()];
+    $("clear").disabled = false;
+    return setAoi(vertices);
+  }
+  async function setAoi(pts) {
+    poly = L.polygon(pts, { color: "#ff0", weight: 2, fillOpacity: 0.1 }).addTo(state.map);
+    const ring = pts.map((p) => [p.lng, p.lat]);
     ring.push(ring[0]);
     state.aoi = { type: "Polygon", coordinates: [ring] };
+    $("detect").disabled = false;
     try {
       state.area = await api("/ops/aoi_area", { aoi: state.aoi });
       let text = "Area: " + state.area.area_km2.toFixed(3) + " km²";
@@ -95,6 +108,51 @@
                 " (" + s.count + " px)";
       $("aoi-info").textContent = text;
     } catch (e) { status(e.message); }
+    if (state.jobs) {
+      try {
+        const c = await api("/processing/cost", procBody());
+        state.cost = c;
+        $("proc-info").textContent = "Estimate: " + c.tiles + " tiles, " + c.partitions +
+          " partitions, cost " + c.cost;
+      } catch (e) { $("proc-info").textContent = e.message; }
+    }
+  }
+
+  // -- processings: detect over the AOI, progress, then the footprints
+  function procBody() {
+    return { name: "map page", source: $("file").value, geometry: state.aoi };
+  }
+  async function detect() {
+    if (!state.aoi) return;
+    $("detect").disabled = true;
+    if (state.footprints) state.map.removeLayer(state.footprints);
+    state.footprints = null;
+    state.footprintCount = null;
+    try {
+      let p = await api("/processings", procBody());
+      state.processing = p;
+      while (!["OK", "FAILED", "CANCELLED"].includes(p.status)) {
+        $("proc-info").textContent = p.status + " " + p.percentCompleted + "%";
+        await new Promise((r) => setTimeout(r, 300));
+        p = await api("/processings/" + p.id);
+        state.processing = p;
+      }
+      if (p.status !== "OK") {
+        const m = p.messages.map((x) => x.message + " [" + x.code + "]").join("\n");
+        $("proc-info").textContent = p.status + (m ? "\n" + m : "");
+        return;
+      }
+      const fc = await api("/processings/" + p.id + "/result");
+      state.footprints = L.geoJSON(fc, { pane: "footprints",
+        style: { color: "#f0f", weight: 1, fillOpacity: 0.3 } }).addTo(state.map);
+      // what the map drew: one path per feature in the footprints' pane
+      state.footprintCount = document.querySelectorAll(
+        ".leaflet-footprints-pane path").length;
+      $("proc-info").textContent = "OK: " + fc.features.length + " footprints" +
+        p.messages.map((x) => "\n" + x.message).join("");
+    } catch (e) {
+      $("proc-info").textContent = e.message;
+    } finally { $("detect").disabled = false; }
   }
   function clearAoi() {
     vertices = [];
@@ -103,6 +161,7 @@
     state.aoi = state.area = state.stats = null;
     $("aoi-info").textContent = "";
     $("clear").disabled = true;
+    $("detect").disabled = true;
   }
 
   async function init() {
@@ -112,6 +171,13 @@
     $("draw").onclick = startDraw;
     $("finish").onclick = finish;
     $("clear").onclick = clearAoi;
+    $("view-aoi").onclick = viewAoi;
+    $("detect").onclick = detect;
+    state.map.createPane("footprints");
+    try {  // a server started with --jobs has processings
+      state.jobs = (await api("/healthz")).processings === true;
+      $("proc").hidden = !state.jobs;
+    } catch (e) { state.jobs = false; }
     try {
       const files = (await api("/files")).files;
       for (const f of files) {
