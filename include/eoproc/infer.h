@@ -51,6 +51,9 @@ EO_API eo_status eo_model_opts_set_precision(eo_ctx *ctx, eo_model_opts *opts,
 /** A model whose IR version (3 to 8) or default-domain opset (6 to 18) is
  *  outside what eoproc runs (model.Unsupported). @since 1.1 */
 #define EO_E_MODEL_UNSUPPORTED (EO_E_MODEL | (2 << 8))
+/** A model whose input does not fit the raster it is run on: its channel
+ *  count against the bands selected (model.InputMismatch). @since 1.1 */
+#define EO_E_MODEL_INPUT_MISMATCH (EO_E_MODEL | (3 << 8))
 
 /** Load an ONNX file (IR 3 to 8, opset 6 to 18; the operators of common
  *  segmentation, classification and transformer networks). A truncated or

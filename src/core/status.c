@@ -31,6 +31,7 @@ static const struct status_name names[] = {
     {EO_E_MODEL, "model.Invalid", "invalid model"},
     {EO_E_MODEL_UNSUPPORTED_OP, "model.UnsupportedOp", "unsupported model operator"},
     {EO_E_MODEL_UNSUPPORTED, "model.Unsupported", "unsupported model IR version or opset"},
+    {EO_E_MODEL_INPUT_MISMATCH, "model.InputMismatch", "model input does not fit the raster"},
     {EO_E_OP_UNKNOWN, "op.Unknown", "unknown operation"},
     {EO_E_PARAM, "param.Invalid", "invalid operation parameter"},
     {EO_E_INDEX, "index.Invalid", "invalid spectral index"},

@@ -458,6 +458,8 @@ static inline float eoi_act1(float v, const eoi_act *a) {
 
 /* ---- model internals for sliding-window segmentation (model.c) -------- */
 const eoi_graph *eoi_model_graph(const eo_model *m);
+/* The model's file name (no folder) for messages, or "the model". */
+const char *eoi_model_name(const eo_model *m);
 /* The model input as the ONNX file declares it (dims -1: dynamic). */
 const eoi_vinfo *eoi_model_declared_input(const eo_model *m);
 /* eo_model_load with an input shape (NULL: the file's, completed by its

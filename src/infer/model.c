@@ -46,6 +46,7 @@ struct eo_model {
     int32_t nplans;
     int32_t temporary; /* a plan made for one run (the list is full): freed after it */
     eoi_bind *key;     /* ngin bindings (children), data copies owned */
+    char name[96];     /* the file's name (no folder) for messages, or "" */
 };
 
 struct eo_tensor1 {
@@ -341,6 +342,10 @@ static eo_status load_path(eo_ctx *ctx, eo_model **out, const char *path, const 
         return st;
     st = load_model(ctx, out, data, len, path, dims, ndim, check_only, precision);
     eoi_free(data);
+    if (st == EO_OK && *out) {
+        const char *slash = strrchr(path, '/');
+        snprintf((*out)->name, sizeof(*out)->name, "%s", slash ? slash + 1 : path);
+    }
     if (st != EO_OK && strncmp(eo_ctx_errmsg(ctx), path, strlen(path)) != 0) {
         /* name the file in the message */
         char msg[EOI_MSG_MAX];
@@ -993,6 +998,8 @@ static eo_status run_via_named(eo_ctx *ctx, const eo_model *m, const float *in,
 
 /* ---- for sliding-window segmentation (segment.c) ------------------------ */
 
+const char *eoi_model_name(const eo_model *m) { return m && m->name[0] ? m->name : "the model"; }
+
 const eoi_graph *eoi_model_graph(const eo_model *m) {
     return m->planned && m->g.input >= 0 ? &m->g : NULL;
 }
@@ -1014,6 +1021,7 @@ eo_status eoi_model_replan(eo_ctx *ctx, eo_model **out, const eo_model *parent, 
         return eo_ctx_status(ctx);
     m->src = parent->src;
     m->card = parent->card;
+    memcpy(m->name, parent->name, sizeof m->name);
     eo_status st = find_inputs(ctx, m);
     eoi_bind *binds = st == EO_OK ? eoi_calloc(ctx, (size_t)m->ngin + 1, sizeof *binds) : NULL;
     if (st == EO_OK && !binds)

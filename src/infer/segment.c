@@ -341,10 +341,10 @@ static eo_status plan_model(eo_ctx *ctx, seg *s, eo_model **replanned, const eo_
     if (dv && decl[1] <= 0) /* dynamic channels: the bands decide */
         c = nsel;
     if (c != nsel)
-        return eoi_fail(ctx, EO_E_ARG,
-                        "the model takes %lld input channels but %d bands are selected (choose "
-                        "%lld with bands)",
-                        (long long)c, (int)nsel, (long long)c);
+        return eoi_fail(ctx, EO_E_MODEL_INPUT_MISMATCH,
+                        "%s takes %lld input channels but %d bands of %s are selected (choose "
+                        "%lld with bands, or give the model a card that names them)",
+                        eoi_model_name(model), (long long)c, (int)nsel, s->ds->path, (long long)c);
     int64_t th = o && o->tile ? o->tile : decl[2] > 0 ? decl[2] : 512;
     int64_t tw = o && o->tile ? o->tile : decl[3] > 0 ? decl[3] : 512;
     if ((decl[2] > 0 && decl[2] != th) || (decl[3] > 0 && decl[3] != tw)) {

@@ -233,10 +233,12 @@ def test_cli_errors_leave_nothing(cli, l7_rgb, tmp_path):
     keep = set(os.listdir(tmp_path))
     out = tmp_path / "o.tif"
     base = ["segment", FCN, src, out, "--tile", 64, "--overlap", 16, "--quiet"]
-    # 4 bands selected for a 3-channel model: both counts named
-    msg = assert_cli_error(run_cli(cli, *base), "arg.Invalid")
+    # 4 bands selected for a 3-channel model: both counts, the model and the
+    # raster named (issue 16 point 11), a model id
+    msg = assert_cli_error(run_cli(cli, *base), "model.InputMismatch")
     assert "3 input channels" in msg and "4 bands" in msg
-    msg = assert_cli_error(run_cli(cli, *base, "--bands", "1,2"), "arg.Invalid")
+    assert os.path.basename(str(FCN)) in msg and str(src) in msg
+    msg = assert_cli_error(run_cli(cli, *base, "--bands", "1,2"), "model.InputMismatch")
     assert "3 input channels" in msg and "2 bands" in msg
     # tile smaller than twice the overlap
     msg = assert_cli_error(
