@@ -677,7 +677,7 @@ eo_status eo_clip(eo_ctx *ctx, char **result, const char *path, const eo_dataset
     c->alpha = o->alpha;
     eoi_gdal_begin(ctx);
     EOI_TRY(st, check_bands(ctx, c, o));
-    EOI_TRY(st, eoi_aoi_to_raster_crs(ctx, &aoi_r, aoi, src->wkt));
+    EOI_TRY(st, eoi_aoi_to_raster_crs(ctx, &aoi_r, aoi, src));
     EOI_TRY(st, eoi_coverage_new(ctx, &c->cov, aoi_r, src->gt));
     EOI_TRY(st, choose_window(ctx, c, aoi_r, o->crop));
 

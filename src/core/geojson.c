@@ -22,6 +22,11 @@ typedef struct parser {
     int64_t feature, member, polygon, ring, point; /* location; -1 = n/a */
     bool show_xy;                                  /* the location names the point's coordinates */
     double px, py;
+    /* first pass, geographic: the ring's first longitude beyond +-180 (and
+     * its point), allowed only where the ring crosses the antimeridian */
+    bool far;
+    double far_x, far_y;
+    int64_t far_point;
     eoi_geos_list units; /* second pass: one valid geometry per GeoJSON geometry */
     eoi_geos_list polys; /* second pass: polygons of the current geometry */
     eoi_geos_list rings; /* second pass: rings of the current polygon */
@@ -188,10 +193,18 @@ static eo_status read_position(parser *p, json_object *pos, double *x, double *y
     p->show_xy = true;
     st = EO_OK;
     if (p->geographic) {
-        if (*x < -180 || *x > 180)
+        if (*x < -360 || *x > 360)
             st = perr(p, "longitude %.15g is outside [-180, 180]", *x);
         else if (*y < -90 || *y > 90)
             st = perr(p, "latitude %.15g is outside [-90, 90]", *y);
+        else if ((*x < -180 || *x > 180) && !p->far) {
+            /* a ring may run past +-180 to cross the antimeridian: walk_ring
+             * checks that once it has seen the whole ring */
+            p->far = true;
+            p->far_x = *x;
+            p->far_y = *y;
+            p->far_point = p->point;
+        }
     } else if (fabs(*x) > MAX_PROJECTED || fabs(*y) > MAX_PROJECTED) {
         st = perr(p, "coordinate magnitude above %g is not plausible in a projected CRS",
                   MAX_PROJECTED);
@@ -216,11 +229,27 @@ static eo_status walk_ring(parser *p, json_object *ring) {
     double x0 = 0, y0 = 0, xn = 0, yn = 0;
     eo_status st;
     if (!p->build) {
+        double xmin = INFINITY, xmax = -INFINITY;
+        p->far = false;
         for (size_t i = 0; i < n; i++) {
             p->point = (int64_t)i;
             double x, y;
             if ((st = read_position(p, json_object_array_get_idx(ring, i), &x, &y)) != EO_OK)
                 return st;
+            xmin = x < xmin ? x : xmin;
+            xmax = x > xmax ? x : xmax;
+        }
+        if (p->far && xmax - xmin >= 180) { /* not a ring crossing the antimeridian */
+            p->point = p->far_point;
+            p->px = p->far_x;
+            p->py = p->far_y;
+            p->show_xy = true;
+            st = perr(p,
+                      "longitude %.15g is outside [-180, 180] (a ring may run past +-180 only "
+                      "to cross the antimeridian, less than 180 degrees wide)",
+                      p->far_x);
+            p->show_xy = false;
+            return st;
         }
         p->point = -1;
         p->nvert += (int64_t)n;

@@ -976,7 +976,7 @@ static eo_status plan_window(eo_ctx *ctx, seg *s, const eo_dataset *ds, const eo
         return eoi_fail(ctx, EO_E_SOURCE, "%s: no geotransform: an AOI cannot be placed on it",
                         ds->path);
     eo_geom *g = NULL;
-    eo_status st = eoi_aoi_to_raster_crs(ctx, &g, aoi, ds->wkt);
+    eo_status st = eoi_aoi_to_raster_crs(ctx, &g, aoi, ds);
     if (st == EO_OK)
         st = eoi_coverage_new(ctx, &s->cov, g, ds->gt);
     eo_geom_free(g);

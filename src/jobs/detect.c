@@ -325,7 +325,7 @@ typedef struct pixaoi {
 
 static eo_status pixel_aoi(eo_ctx *ctx, eoi_plan *p, pixaoi *pa) {
     eo_geom *g = NULL;
-    eo_status st = eoi_aoi_to_raster_crs(ctx, &g, p->aoi, p->wkt);
+    eo_status st = eoi_aoi_to_raster_crs(ctx, &g, p->aoi, p->ds);
     if (st != EO_OK)
         return st;
     double *gt = p->gt, det = gt[1] * gt[5] - gt[2] * gt[4];
@@ -653,7 +653,7 @@ eo_status eoi_plan_make(eo_ctx *ctx, eoi_plan *p, json_object *params, eo_datase
     /* the AOI's window of the source */
     {
         eo_geom *g = NULL;
-        EOI_TRY(st, eoi_aoi_to_raster_crs(ctx, &g, p->aoi, p->wkt));
+        EOI_TRY(st, eoi_aoi_to_raster_crs(ctx, &g, p->aoi, p->ds));
         st = eoi_coverage_new(ctx, (eoi_coverage **)&p->cov, g, p->gt);
         eo_geom_free(g);
         EOI_TRY(st, st);

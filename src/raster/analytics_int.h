@@ -209,8 +209,12 @@ void eoi_coverage_compute(const eoi_coverage *c, const eo_window *win, int32_t m
 /* One-call form: prepare, compute, free. */
 eo_status eoi_aoi_coverage(eo_ctx *ctx, const eo_geom *aoi_in_raster_crs, const double gt[6],
                            eo_window win, int32_t mode, float *out);
-/* The AOI in the CRS of a raster (a copy or a reprojection). */
-eo_status eoi_aoi_to_raster_crs(eo_ctx *ctx, eo_geom **out, const eo_geom *aoi, const char *wkt);
+/* The AOI in the CRS of raster ds (a copy or a reprojection). On a
+ * geographic raster, parts of the AOI a whole turn (360 degrees) away from
+ * the raster's columns are added where they fall on them: an AOI split at
+ * the antimeridian (RFC 7946) or running past 180 covers all it should. */
+eo_status eoi_aoi_to_raster_crs(eo_ctx *ctx, eo_geom **out, const eo_geom *aoi,
+                                const eo_dataset *ds);
 
 /* ---- statistics (zonal.c) ------------------------------------------------- */
 /* Weighted statistics of values under coverage weights; merged across

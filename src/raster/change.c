@@ -378,7 +378,7 @@ eo_status eo_change_detect(eo_ctx *ctx, char **out_json, eo_dataset *before, eo_
                           before->path);
             goto done;
         }
-        EOI_TRY(st, eoi_aoi_to_raster_crs(ctx, &aoi, opts->aoi, before->wkt));
+        EOI_TRY(st, eoi_aoi_to_raster_crs(ctx, &aoi, opts->aoi, before));
         EOI_TRY(st, eoi_coverage_new(ctx, &cov, aoi, before->gt));
         if (!eoi_coverage_window(cov, before->width, before->height, &j.area)) {
             st = eoi_fail(ctx, EO_E_NODATA_IN_AOI, "%s: the AOI does not overlap the raster",

@@ -234,7 +234,74 @@ eo_status eoi_aoi_coverage(eo_ctx *ctx, const eo_geom *aoi, const double gt[6], 
     return st;
 }
 
-eo_status eoi_aoi_to_raster_crs(eo_ctx *ctx, eo_geom **out, const eo_geom *aoi, const char *wkt) {
+static int shift_x(double *x, double *y, void *user) {
+    (void)y;
+    *x += *(const double *)user;
+    return 1;
+}
+
+/* g (in a geographic raster's CRS) with its copies 360 degrees east and west
+ * added where they fall on the raster's columns [x0, x1]. */
+static eo_status wrap_longitudes(eo_ctx *ctx, eo_geom *g, const eo_dataset *ds) {
+    const double *gt = ds->gt;
+    if (!g->is_geographic || !ds->has_gt || gt[2] != 0 || gt[1] == 0 || ds->width < 1)
+        return EO_OK;
+    double x0 = gt[0], x1 = gt[0] + gt[1] * (double)ds->width;
+    if (x0 > x1) {
+        double t = x0;
+        x0 = x1;
+        x1 = t;
+    }
+    GEOSContextHandle_t h = ctx->geos;
+    double bx0 = 0, bx1 = 0, by0 = 0, by1 = 0;
+    if (!GEOSGeom_getXMin_r(h, g->g, &bx0) || !GEOSGeom_getXMax_r(h, g->g, &bx1) ||
+        !GEOSGeom_getYMin_r(h, g->g, &by0) || !GEOSGeom_getYMax_r(h, g->g, &by1))
+        return eoi_geos_fail(ctx, "the AOI's extent");
+    if (bx0 >= x0 && bx1 <= x1)
+        return EO_OK; /* all of it on the raster's columns */
+    GEOSGeometry *strip = GEOSGeom_createRectangle_r(h, x0, by0 - 1, x1, by1 + 1);
+    GEOSGeometry *acc = NULL;
+    eo_status st = strip ? EO_OK : eoi_geos_fail(ctx, "a rectangle");
+    for (int k = -1; st == EO_OK && k <= 1; k += 2) {
+        double s = 360.0 * k;
+        GEOSGeometry *t = GEOSGeom_transformXY_r(h, g->g, shift_x, &s);
+        GEOSGeometry *piece = t ? GEOSIntersection_r(h, t, strip) : NULL;
+        if (t)
+            GEOSGeom_destroy_r(h, t);
+        if (!piece) {
+            st = eoi_geos_fail(ctx, "moving the AOI by 360 degrees");
+            break;
+        }
+        if (GEOSisEmpty_r(h, piece) == 1) {
+            GEOSGeom_destroy_r(h, piece);
+            continue;
+        }
+        GEOSGeometry *u = GEOSUnion_r(h, acc ? acc : g->g, piece);
+        GEOSGeom_destroy_r(h, piece);
+        if (acc)
+            GEOSGeom_destroy_r(h, acc);
+        if (!(acc = u))
+            st = eoi_geos_fail(ctx, "the AOI's union with its wrapped part");
+    }
+    if (strip)
+        GEOSGeom_destroy_r(h, strip);
+    if (st == EO_OK && acc) {
+        GEOSGeometry *poly = NULL;
+        st = eoi_geos_polygonal_take(ctx, &poly, acc);
+        acc = NULL;
+        if (st == EO_OK) {
+            GEOSGeom_destroy_r(h, g->g);
+            g->g = poly;
+        }
+    }
+    if (acc)
+        GEOSGeom_destroy_r(h, acc);
+    return st;
+}
+
+eo_status eoi_aoi_to_raster_crs(eo_ctx *ctx, eo_geom **out, const eo_geom *aoi,
+                                const eo_dataset *ds) {
+    const char *wkt = ds->wkt;
     /* a raster without CRS: the AOI's coordinates are taken as the
      * raster's when the user named the AOI's CRS, never silently as
      * degrees on a grid of unknown units */
@@ -247,5 +314,11 @@ eo_status eoi_aoi_to_raster_crs(eo_ctx *ctx, eo_geom **out, const eo_geom *aoi, 
                         "(gdal_edit.py -a_srs)");
     if (!wkt || !*wkt)
         return eoi_geom_clone(ctx, out, aoi);
-    return eo_geom_transform(ctx, out, aoi, wkt);
+    EOI_TRY_RET(eo_geom_transform(ctx, out, aoi, wkt));
+    eo_status st = wrap_longitudes(ctx, *out, ds);
+    if (st != EO_OK) {
+        eo_geom_free(*out);
+        *out = NULL;
+    }
+    return st;
 }

@@ -113,7 +113,7 @@ static eo_status one_date(eo_ctx *ctx, json_object *item, const titem *it, const
     }
     EOI_TRY(st, eoi_prog_bind(ctx, &prog, e, ds, o));
     if (o->aoi) {
-        EOI_TRY(st, eoi_aoi_to_raster_crs(ctx, &g, o->aoi, ds->wkt));
+        EOI_TRY(st, eoi_aoi_to_raster_crs(ctx, &g, o->aoi, ds));
         EOI_TRY(st, eoi_zonal_run(ctx, &v, ds, &prog, g, o));
         json_object_object_add(item, "stats", v);
     } else {

@@ -401,7 +401,7 @@ eo_status eo_zonal_stats(eo_ctx *ctx, char **out_json, eo_dataset *ds, const eo_
                         "%s: the raster has no geotransform: an AOI cannot be "
                         "placed on it",
                         ds->path);
-    EOI_TRY(st, eoi_aoi_to_raster_crs(ctx, &g, aoi, ds->wkt));
+    EOI_TRY(st, eoi_aoi_to_raster_crs(ctx, &g, aoi, ds));
     if (e)
         EOI_TRY(st, eoi_prog_bind(ctx, &prog, e, ds, opts));
     else
