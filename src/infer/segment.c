@@ -973,8 +973,8 @@ static eo_status plan_window(eo_ctx *ctx, seg *s, const eo_dataset *ds, const eo
     if (!aoi)
         return EO_OK;
     if (!ds->has_gt)
-        return eoi_fail(ctx, EO_E_SOURCE, "%s: no geotransform: an AOI cannot be placed on it",
-                        ds->path);
+        return eoi_fail(ctx, EO_E_SOURCE, "%s%s: no geotransform: an AOI cannot be placed on it",
+                        ds->path, ds->kind_note);
     eo_geom *g = NULL;
     eo_status st = eoi_aoi_to_raster_crs(ctx, &g, aoi, ds);
     if (st == EO_OK)

@@ -374,8 +374,8 @@ eo_status eo_change_detect(eo_ctx *ctx, char **out_json, eo_dataset *before, eo_
     j.area = (eo_window){0, 0, before->width, before->height};
     if (opts && opts->aoi) {
         if (!before->has_gt) {
-            st = eoi_fail(ctx, EO_E_SOURCE, "%s: no geotransform: an AOI cannot be placed on it",
-                          before->path);
+            st = eoi_fail(ctx, EO_E_SOURCE, "%s%s: no geotransform: an AOI cannot be placed on it",
+                          before->path, before->kind_note);
             goto done;
         }
         EOI_TRY(st, eoi_aoi_to_raster_crs(ctx, &aoi, opts->aoi, before));

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -170,6 +171,11 @@ eo_status eoi_dataset_open_source(eo_ctx *ctx, eo_dataset *ds, bool is_dir) {
     }
     GDALDriverH drv = GDALGetDatasetDriver(ds->h);
     ds->driver = drv ? GDALGetDriverShortName(drv) : "";
+    const char *dot = strrchr(path, '.');
+    if (dot && (strcasecmp(dot, ".tif") == 0 || strcasecmp(dot, ".tiff") == 0) &&
+        strcmp(ds->driver, "GTiff") != 0 && strcmp(ds->driver, "COG") != 0 && ds->driver[0])
+        snprintf(ds->kind_note, sizeof ds->kind_note, " (a %.20s file, though named %.6s)",
+                 ds->driver, dot);
     int w = GDALGetRasterXSize(ds->h), h = GDALGetRasterYSize(ds->h);
     int nb = GDALGetRasterCount(ds->h);
     if (nb < 1)

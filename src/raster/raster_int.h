@@ -41,6 +41,10 @@ struct eo_dataset {
     char *source;       /* what GDAL opens: the path, or a mosaic's VRT in /vsimem */
     bool owns_source;   /* source is an in-memory file to remove at close */
     const char *driver; /* GDAL short name, static storage of GDAL */
+    /* " (a PNG file, though named .tif)" when the name says GeoTIFF and the
+     * content is another format, else "": appended to the path in messages
+     * about what such a file lacks */
+    char kind_note[80];
     int64_t width;
     int64_t height;
     int32_t band_count;

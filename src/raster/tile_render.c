@@ -394,7 +394,8 @@ eo_status eo_tile_read(eo_ctx *ctx, eo_raster **out, eo_dataset *ds, int32_t z, 
 eo_status eoi_dataset_outline(eo_ctx *ctx, eo_geom **out, const eo_dataset *ds) {
     *out = NULL;
     if (!ds->has_gt || !ds->wkt || !*ds->wkt)
-        return eoi_fail(ctx, EO_E_SOURCE, "%s: the raster has no CRS or no geotransform", ds->path);
+        return eoi_fail(ctx, EO_E_SOURCE, "%s%s: the raster has no CRS or no geotransform",
+                        ds->path, ds->kind_note);
     const double *g = ds->gt;
     double px[5] = {0, (double)ds->width, (double)ds->width, 0, 0};
     double ln[5] = {0, 0, (double)ds->height, (double)ds->height, 0};

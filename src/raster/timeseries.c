@@ -108,7 +108,8 @@ static eo_status one_date(eo_ctx *ctx, json_object *item, const titem *it, const
     eo_status st = EO_OK;
     EOI_TRY(st, eo_dataset_open(ctx, &ds, it->path));
     if (!ds->has_gt) {
-        st = eoi_fail(ctx, EO_E_SOURCE, "%s: the raster has no geotransform", ds->path);
+        st = eoi_fail(ctx, EO_E_SOURCE, "%s%s: the raster has no geotransform", ds->path,
+                      ds->kind_note);
         goto done;
     }
     EOI_TRY(st, eoi_prog_bind(ctx, &prog, e, ds, o));

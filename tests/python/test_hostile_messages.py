@@ -83,3 +83,23 @@ def test_no_transformation_names_both_crs(cli, tmp_path):
     msg = assert_cli_error(p, "crs.Transform")
     assert "'WGS 84' (EPSG:4326)" in msg and "'my plant grid'" in msg
     assert "unknown CRS" not in msg
+
+
+@pytest.mark.parametrize("cmd", [["clip", "{src}", AOI, "{out}"], ["zonal", "{src}", AOI]])
+def test_png_named_tif_says_what_it_is(cli, tmp_path, cmd):
+    """A PNG saved as .tif has no geotransform: the message says it is a PNG
+    (GDAL's own driver name for the file is the reference), not only what
+    it lacks."""
+    import numpy as np
+    from osgeo import gdal
+
+    src = tmp_path / "scene.tif"
+    mem = gdal.GetDriverByName("MEM").Create("", 8, 8, 3, gdal.GDT_Byte)
+    mem.GetRasterBand(1).WriteArray(np.ones((8, 8), np.uint8))
+    gdal.GetDriverByName("PNG").CreateCopy(str(src), mem)
+    assert gdal.Open(str(src)).GetDriver().ShortName == "PNG"
+    out = tmp_path / "o.tif"
+    args = [a.replace("{src}", str(src)).replace("{out}", str(out)) for a in cmd]
+    msg = assert_cli_error(run_cli(cli, *args), "source.Invalid", names=str(src))
+    assert "a PNG file, though named .tif" in msg and "geotransform" in msg
+    assert not out.exists()
