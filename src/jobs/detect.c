@@ -548,6 +548,12 @@ done:
     return st;
 }
 
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 /* The defaults of the parameters a model card may give, for a model
  * without one (the demo model's values). */
 static const char detect_fallbacks[] =
@@ -569,6 +575,7 @@ static eo_status fill_fallbacks(eo_ctx *ctx, json_object *params) {
 eo_status eoi_plan_make(eo_ctx *ctx, eoi_plan *p, json_object *params, eo_dataset *src,
                         const eo_geom *aoi) {
     memset(p, 0, sizeof *p);
+    p->t0 = now_s();
     p->params = json_object_get(params);
     eo_status st = EO_OK;
     pixaoi pa = {NULL, NULL};
@@ -973,12 +980,6 @@ done:
 
 /* ---- the estimate ------------------------------------------------------------ */
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Seconds one model run (a batch) takes on one thread: measured once per
  * model file, tile, batch and kernel path, cached in
  * $XDG_CACHE_HOME/eoproc (or ~/.cache/eoproc). */
@@ -1088,13 +1089,18 @@ eo_status eoi_plan_estimate(eo_ctx *ctx, eoi_plan *p, json_object *res) {
     double gflop = g->flops / (double)batch * (double)model_tiles / 1e9;
     double secs = 0;
     bool cached = false;
+    /* what a run pays before its first tile: opening the source, loading
+     * the model, planning (as this estimate just did) */
+    double setup = now_s() - p->t0;
     EOI_TRY(st, calibrate(ctx, p, &secs, &cached));
     int32_t nt = eoi_threads(ctx);
     nt = nt < 1 ? 1 : nt;
     double runs = ceil((double)model_tiles / (double)batch);
-    /* inference on nt workers, plus decoding and vectorizing (~30 ns a pixel) */
-    double expect = runs * secs / (double)(nt < runs ? nt : (runs > 0 ? runs : 1)) +
-                    pixels * 30e-9 + (ntiles > 0 ? (double)ntiles * 2e-3 : 0);
+    /* setup, inference on nt workers, decoding and vectorizing (~30 ns a pixel) */
+    /* the batches run in rounds of nt at once: 5 on 2 workers take 3 */
+    double rounds = ceil(runs / (double)nt);
+    double expect =
+        setup + rounds * secs + pixels * 30e-9 + (ntiles > 0 ? (double)ntiles * 2e-3 : 0);
     json_object_object_add(res, "aoi_km2", eoi_json_double(p->aoi_km2));
     if (p->is_tiles) {
         json_object_object_add(res, "zoom", json_object_new_int(p->zoom));

@@ -34,6 +34,7 @@ enum { BLK_MIN_AREA, BLK_FILL_HOLES, BLK_SIMPLIFY, BLK_REGULARIZE, BLK_CLASSIFY,
 
 /* A detect run resolved from its parameters. */
 typedef struct eoi_plan {
+    double t0;           /* monotonic seconds when planning began */
     json_object *params; /* validated, defaults filled (owned) */
     eo_dataset *ds;      /* the source */
     bool own_ds;
