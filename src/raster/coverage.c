@@ -22,6 +22,7 @@
 #include "geom_int.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 typedef struct seg {
@@ -314,8 +315,13 @@ eo_status eoi_aoi_to_raster_crs(eo_ctx *ctx, eo_geom **out, const eo_geom *aoi,
                         "(gdal_edit.py -a_srs)");
     if (!wkt || !*wkt)
         return eoi_geom_clone(ctx, out, aoi);
-    EOI_TRY_RET(eo_geom_transform(ctx, out, aoi, wkt));
-    eo_status st = wrap_longitudes(ctx, *out, ds);
+    eo_status st = eo_geom_transform(ctx, out, aoi, wkt);
+    if (st != EO_OK) { /* name the raster whose CRS the AOI could not reach */
+        char msg[EOI_MSG_MAX];
+        snprintf(msg, sizeof msg, "%s", eo_ctx_errmsg(ctx));
+        return eoi_fail(ctx, st, "%s: the AOI cannot be placed on it: %s", ds->path, msg);
+    }
+    st = wrap_longitudes(ctx, *out, ds);
     if (st != EO_OK) {
         eo_geom_free(*out);
         *out = NULL;

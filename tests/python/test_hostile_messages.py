@@ -80,7 +80,7 @@ def test_no_transformation_names_both_crs(cli, tmp_path):
     with pytest.raises(Exception):
         osr.CoordinateTransformation(a, b)
     p = run_cli(cli, "--quiet", "clip", src, AOI, tmp_path / "o.tif")
-    msg = assert_cli_error(p, "crs.Transform")
+    msg = assert_cli_error(p, "crs.Transform", names=str(src))  # and the raster
     assert "'WGS 84' (EPSG:4326)" in msg and "'my plant grid'" in msg
     assert "unknown CRS" not in msg
 
