@@ -10,6 +10,7 @@ ASan and UBSan: a leak or undefined behaviour on any of these paths fails
 there. New hostile inputs go in AOIS / RASTERS with the id they must get."""
 
 import json
+import pathlib
 
 import numpy as np
 import pytest
@@ -95,3 +96,99 @@ def test_hostile_rasters(cli, tmp_path, l7):
         p = run_cli(cli, "--quiet", *args, outdir / "o.tif")
         assert_cli_error(p, "unsupported", names="CFloat32")
         assert list(outdir.iterdir()) == []
+
+
+def test_duplicated_band_names(cli, tmp_path):
+    """Two bands described as "red": the index names the ambiguity."""
+    src = tmp_path / "dup.tif"
+    ds = gdal.GetDriverByName("GTiff").Create(str(src), 8, 8, 3, gdal.GDT_UInt16)
+    ds.SetGeoTransform([500000, 10, 0, 4000080, 0, -10])
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32633)
+    ds.SetProjection(srs.ExportToWkt())
+    for b, name in zip((1, 2, 3), ("red", "red", "nir")):
+        ds.GetRasterBand(b).SetDescription(name)
+        ds.GetRasterBand(b).WriteArray(np.full((8, 8), 100 * b, np.uint16))
+    ds = None
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    msg = assert_cli_error(run_cli(cli, "--quiet", "index", src, "NDVI", outdir / "o.tif"),
+                           "index.BandAmbiguous")
+    assert "red" in msg
+    assert list(outdir.iterdir()) == []
+
+
+def _onnx_headers(folder):
+    """Hostile ONNX files: empty, text, a truncated real model, a field
+    length far past the end, and nested length prefixes that lie."""
+    real = (pathlib.Path(__file__).resolve().parents[2] / "models" / "buildings.onnx").read_bytes()
+    cases = {
+        "empty.onnx": b"",
+        "text.onnx": b"this is not a model\n",
+        "truncated.onnx": real[: len(real) // 3],
+        # field 7 (graph), wire type 2, a length of 2^62: nothing like that follows
+        "huge_length.onnx": b"\x08\x07\x3a\xff\xff\xff\xff\xff\xff\xff\xff\x3f" + b"\x00" * 16,
+        # graph -> node -> a string whose length runs past its node's end
+        "lying_nested.onnx": b"\x08\x07\x3a\x06\x0a\x04\x0a\x7f\x41\x42",
+        "varint_overflow.onnx": b"\x08" + b"\xff" * 11,
+    }
+    out = {}
+    for name, data in cases.items():
+        p = folder / name
+        p.write_bytes(data)
+        out[name] = p
+    return out
+
+
+def test_hostile_onnx_headers(cli, tmp_path):
+    for name, path in _onnx_headers(tmp_path).items():
+        p = run_cli(cli, "--quiet", "model-info", path)
+        assert_cli_error(p, "model.Invalid", names=str(path))
+
+
+DTYPE_EXTREMES = [
+    ("Byte", gdal.GDT_Byte, np.uint8, 255), ("Byte0", gdal.GDT_Byte, np.uint8, 0),
+    ("UInt16", gdal.GDT_UInt16, np.uint16, 65535),
+    ("Int16", gdal.GDT_Int16, np.int16, -32768), ("UInt32", gdal.GDT_UInt32, np.uint32, 4294967295),
+    ("Int32", gdal.GDT_Int32, np.int32, -2147483648),
+    ("Float32", gdal.GDT_Float32, np.float32, float(np.finfo(np.float32).min)),
+    ("Float32nan", gdal.GDT_Float32, np.float32, float("nan")),
+    ("Float64", gdal.GDT_Float64, np.float64, float(np.finfo(np.float64).max)),
+]
+
+
+@pytest.mark.parametrize("name, gdt, npt, nodata", DTYPE_EXTREMES, ids=[c[0] for c in DTYPE_EXTREMES])
+def test_every_type_with_extreme_nodata(cli, tmp_path, name, gdt, npt, nodata):
+    """Each data type with its most extreme nodata clips to the same type and
+    nodata, and the inside pixels equal GDAL's read of the source (nodata
+    pixels stay nodata)."""
+    src = tmp_path / "src.tif"
+    ds = gdal.GetDriverByName("GTiff").Create(str(src), 16, 16, 1, gdt)
+    ds.SetGeoTransform([500000, 10, 0, 4000160, 0, -10])
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32633)
+    ds.SetProjection(srs.ExportToWkt())
+    a = (np.arange(256).reshape(16, 16) % 100 + 1).astype(npt)
+    a[::3, ::5] = nodata
+    ds.GetRasterBand(1).WriteArray(a)
+    ds.GetRasterBand(1).SetNoDataValue(nodata)
+    ds = None
+    aoi = {"type": "Polygon", "coordinates": [[[500020, 4000020], [500140, 4000020],
+                                               [500140, 4000140], [500020, 4000140],
+                                               [500020, 4000020]]]}
+    out = tmp_path / "o.tif"
+    p = run_cli(cli, "--quiet", "clip", src, json.dumps(aoi), out, "--crs", "EPSG:32633")
+    assert p.returncode == 0, p.stderr
+    assert p.stderr == ""
+    o = gdal.Open(str(out))
+    b = o.GetRasterBand(1)
+    assert b.DataType == gdt
+    got_nd = b.GetNoDataValue()
+    if np.isnan(nodata):
+        assert np.isnan(got_nd)
+    else:
+        assert got_nd == nodata
+    gt = o.GetGeoTransform()
+    x0, y0 = int(round((gt[0] - 500000) / 10)), int(round((4000160 - gt[3]) / 10))
+    ref = gdal.Open(str(src)).ReadAsArray(x0, y0, o.RasterXSize, o.RasterYSize)
+    np.testing.assert_array_equal(b.ReadAsArray(), ref)
