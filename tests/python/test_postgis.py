@@ -27,6 +27,17 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def _run(args, **kw):
+    """PostgreSQL's and GDAL's tools without the ASan run's preload (postgres
+    deadlocks at start with libasan preloaded) and with a time limit."""
+    env = dict(os.environ)
+    for k in ("LD_PRELOAD", "ASAN_OPTIONS", "LSAN_OPTIONS", "UBSAN_OPTIONS"):
+        env.pop(k, None)
+    kw.setdefault("env", env)
+    kw.setdefault("timeout", 300)
+    return subprocess.run(args, **kw)
+
+
 @pytest.fixture(scope="module")
 def pg():
     assert os.path.isfile(PGBIN + "/initdb"), "PostgreSQL 15 missing: scripts/deps.sh installs it"
@@ -39,20 +50,20 @@ def pg():
         os.chown(tmp, pw.pw_uid, pw.pw_gid)
         pre = ["runuser", "-u", "postgres", "--"]
     port = _free_port()
-    subprocess.run(pre + [PGBIN + "/initdb", "-D", data, "-U", "postgres", "--auth=trust",
+    _run(pre + [PGBIN + "/initdb", "-D", data, "-U", "postgres", "--auth=trust",
                           "-E", "UTF8"], check=True, capture_output=True)
     opts = "-c listen_addresses=127.0.0.1 -c port=%d -k %s -c fsync=off" % (port, tmp)
-    subprocess.run(pre + [PGBIN + "/pg_ctl", "-D", data, "-o", opts, "-l",
+    _run(pre + [PGBIN + "/pg_ctl", "-D", data, "-o", opts, "-l",
                           os.path.join(tmp, "log"), "-w", "start"], check=True, capture_output=True)
     try:
         base = "PG:host=127.0.0.1 port=%d user=postgres" % port
         psql = ["psql", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-v",
                 "ON_ERROR_STOP=1", "-q"]
-        subprocess.run(psql + ["-c", "CREATE DATABASE eo"], check=True)
-        subprocess.run(psql + ["-d", "eo", "-c", "CREATE EXTENSION postgis"], check=True)
+        _run(psql + ["-c", "CREATE DATABASE eo"], check=True)
+        _run(psql + ["-d", "eo", "-c", "CREATE EXTENSION postgis"], check=True)
         yield {"conn": base + " dbname=eo", "psql": psql + ["-d", "eo", "-At"]}
     finally:
-        stop = subprocess.run(pre + [PGBIN + "/pg_ctl", "-D", data, "-m", "fast", "-w", "stop"],
+        stop = _run(pre + [PGBIN + "/pg_ctl", "-D", data, "-m", "fast", "-w", "stop"],
                               capture_output=True, text=True)
         shutil.rmtree(tmp, ignore_errors=True)
         assert stop.returncode == 0, "pg_ctl stop: %s%s" % (stop.stdout, stop.stderr)
@@ -105,7 +116,7 @@ def test_polygonize_into_postgis_equals_geojson(pg, mask, tmp_path):
         for k, v in f.items().items():
             assert props[k] == v
     # PostGIS itself sees valid EPSG:4326 multipolygons with the hole
-    out = subprocess.run(pg["psql"] + ["-c", "SELECT count(*), bool_and(ST_IsValid(geom)), "
+    out = _run(pg["psql"] + ["-c", "SELECT count(*), bool_and(ST_IsValid(geom)), "
                                        "min(ST_SRID(geom)), sum(ST_NumInteriorRings(ST_GeometryN(geom,1))) "
                                        "FROM footprints"], check=True, capture_output=True, text=True)
     assert out.stdout.strip() == "3|t|4326|1"
@@ -121,7 +132,7 @@ def test_rerun_partition_does_not_duplicate(pg, mask):
     assert [(r[1], r[0]) for r in rows] == [("p1", 0), ("p1", 1), ("p1", 2),
                                             ("p2", 0), ("p2", 1), ("p2", 2)]
     # the key is unique in the database too
-    dup = subprocess.run(pg["psql"] + ["-c", "INSERT INTO jobrows (eo_partition, eo_key) "
+    dup = _run(pg["psql"] + ["-c", "INSERT INTO jobrows (eo_partition, eo_key) "
                                        "VALUES ('p1', 0)"], capture_output=True, text=True)
     assert dup.returncode != 0 and "unique" in dup.stderr.lower()
 
@@ -133,7 +144,7 @@ def test_aoi_from_table_and_query(pg, l7, tmp_path):
     gj.write_text(json.dumps({"type": "FeatureCollection", "features": [
         {"type": "Feature", "properties": {"id": 1}, "geometry": poly}]}))
     # the AOI table is written by ogr2ogr (GDAL), in UTM 25S: eoproc reprojects it back
-    subprocess.run(["ogr2ogr", "-f", "PostgreSQL", pg["conn"], str(gj), "-nln", "fields",
+    _run(["ogr2ogr", "-f", "PostgreSQL", pg["conn"], str(gj), "-nln", "fields",
                     "-t_srs", "EPSG:31985", "-lco", "GEOMETRY_NAME=geom"], check=True)
     ref = eoproc.zonal_stats(str(l7), str(gj))
     by_table = eoproc.zonal_stats(str(l7), eoproc.read_aoi(pg["conn"] + " tables=fields"))
