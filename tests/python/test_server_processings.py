@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from helpers import polygon_area_km2
+from helpers import polygon_area_km2, run_cli
 from server_fixture import Server
 from helpers import norm_geom as _norm_geom
 from test_detect import single  # noqa: F401 (a fixture)
@@ -120,6 +120,29 @@ def test_processing_runs_to_ok_equals_cli(scene, reference, server):
     while (server.jobs / v["id"]).exists() and time.time() < deadline:
         time.sleep(0.05)
     assert not (server.jobs / v["id"]).exists()
+
+
+def test_processing_on_a_geotiff_equals_cli(scene, server, cli, tmp_path):
+    """A processing whose source is a GeoTIFF (no pyramid, no zoom): its
+    estimate counts pixels, not tiles (it answered 500 KeyError 'tiles'
+    before), and its footprints are those of `eoproc detect` on the file."""
+    out = tmp_path / "cli.geojson"
+    p = run_cli(cli, "detect", scene["dir"] / "scene.tif", scene["dir"] / "aoi.geojson", out,
+                "--partition-tiles", 1, "--precision", 15)
+    assert p.returncode == 0, p.stderr
+    ref = footprints(json.loads(out.read_text()))
+    assert len(ref) > 20
+    body = _body(scene, source="scene.tif", zoom=None)
+    st, c = server.json("POST", "/processing/cost", body)
+    assert st == 200, c
+    assert c["tiles"] is None and c["pixels"] > 0, c
+    assert c["area"] == pytest.approx(polygon_area_km2(scene["aoi"]["coordinates"]), rel=1e-6)
+    st, v = server.json("POST", "/processings", body)
+    assert st == 202, v
+    assert v["pixels"] == c["pixels"] and v["tiles"] is None
+    v = _wait(server, v["id"])
+    assert v["status"] == "OK" and v["percentCompleted"] == 100, v
+    assert footprints(_result(server, v["id"])) == ref
 
 
 @pytest.mark.parametrize("change, status, sid, field", [

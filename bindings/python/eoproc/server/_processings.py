@@ -158,7 +158,10 @@ class Processings:
                                 **self._options(req))
         except eoproc.Error as ex:
             raise _field_error(ex) from None
-        return {"area": e["aoi_km2"], "tiles": e["tiles"], "partitions": e["partitions"],
+        # a web-map pyramid is counted in tiles, a raster in pixels: each
+        # estimate has one of the two
+        return {"area": e["aoi_km2"], "tiles": e.get("tiles"), "pixels": e.get("pixels"),
+                "partitions": e["partitions"],
                 "cost": e.get("cost"), "expected_seconds": e.get("expected_seconds"),
                 "pricePerKm2": self.price}
 
@@ -179,7 +182,8 @@ class Processings:
             job.close()
             meta = {"id": pid, "name": req.name or pid[:8], "source": req.source,
                     "geometry": req.geometry, "zoom": req.zoom, "params": req.params,
-                    "area": est["aoi_km2"], "cost": est.get("cost"), "tiles": est["tiles"],
+                    "area": est["aoi_km2"], "cost": est.get("cost"), "tiles": est.get("tiles"),
+                    "pixels": est.get("pixels"),
                     "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
             self._write_json(os.path.join(tmp, "meta.json"), meta)
             os.rename(tmp, d)  # the processing appears whole or not at all
@@ -334,7 +338,8 @@ class Processings:
             messages.append({"code": "warning", "message": w})
         out = {"id": pid, "name": meta["name"], "status": status,
                "percentCompleted": st.get("percentCompleted", 0), "area": meta["area"],
-               "cost": meta["cost"], "tiles": meta["tiles"], "source": meta["source"],
+               "cost": meta["cost"], "tiles": meta.get("tiles"), "pixels": meta.get("pixels"),
+               "source": meta["source"],
                "zoom": meta["zoom"], "created": meta["created"], "messages": messages,
                "partitions": st.get("partitions")}
         if isinstance(res, dict) and "features" in res:

@@ -112,7 +112,8 @@
       try {
         const c = await api("/processing/cost", procBody());
         state.cost = c;
-        $("proc-info").textContent = "Estimate: " + c.tiles + " tiles, " + c.partitions +
+        const size = c.tiles != null ? c.tiles + " tiles" : c.pixels + " pixels";
+        $("proc-info").textContent = "Estimate: " + size + ", " + c.partitions +
           " partitions, cost " + c.cost;
       } catch (e) { $("proc-info").textContent = e.message; }
     }
