@@ -3,29 +3,18 @@
 // and write OUT_DIR/map.png (the map's screenshot) and OUT_DIR/result.json:
 // console errors, the tile responses (status + bytes), the tiles on screen
 // with their rectangles, the AOI drawn and what the page showed for it.
-import { chromium } from "playwright-core";
 import fs from "node:fs";
 import path from "node:path";
+import { loadMap, openPage } from "./page_common.mjs";
 
 const [url, outDir] = process.argv.slice(2);
 if (!url || !outDir) {
   console.error("usage: node map_page.mjs URL OUT_DIR");
   process.exit(2);
 }
-const result = { console: [], pageErrors: [], failed: [], tiles: [] };
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-});
+const result = { tiles: [] };
+const { browser, page } = await openPage(result);
 try {
-  const page = await browser.newPage({ viewport: { width: 1000, height: 700 },
-                                       deviceScaleFactor: 1 });
-  page.on("console", (m) => {
-    if (m.type() === "error" || m.type() === "warning")
-      result.console.push(m.type() + ": " + m.text());
-  });
-  page.on("pageerror", (e) => result.pageErrors.push(String(e)));
-  page.on("requestfailed", (r) => result.failed.push(r.url() + " " + r.failure()?.errorText));
   page.on("response", async (r) => {
     if (!r.url().includes("/cog/tiles/")) return;
     try {
@@ -35,13 +24,7 @@ try {
       result.tiles.push({ url: r.url(), status: r.status(), error: String(e) });
     }
   });
-  await page.goto(url);
-  await page.waitForFunction(() => window.eoMap && window.eoMap.ready &&
-                             window.eoMap.tilesLoaded > 0, null, { timeout: 30000 });
-  // Leaflet fades tiles in: wait until every tile is fully opaque
-  await page.waitForFunction(() => [...document.querySelectorAll("#map .leaflet-tile")].every(
-    (t) => getComputedStyle(t).opacity === "1" &&
-           getComputedStyle(t.parentElement).opacity === "1"), null, { timeout: 10000 });
+  await loadMap(page, url);
   // the tiles on screen: their address and where they are drawn
   result.onScreen = await page.evaluate(() => {
     const m = document.getElementById("map").getBoundingClientRect();

@@ -9,7 +9,7 @@
   const $ = (id) => document.getElementById(id);
   const state = { map: null, layer: null, tilejson: null, aoi: null, area: null,
                   stats: null, tilesLoaded: 0, errors: [], processing: null,
-                  footprints: null, footprintCount: null };
+                  footprints: null, footprintCount: null, cost: null };
   window.eoMap = state;
 
   function status(msg) { $("status").textContent = msg || ""; }
@@ -50,15 +50,26 @@
     if (state.layer) state.map.removeLayer(state.layer);
     const b = tj.bounds;
     const bounds = L.latLngBounds([b[1], b[0]], [b[3], b[2]]);
+    // A raster whose edge lies on a tile boundary would, after the round
+    // trip through degrees, also get the tile beyond it asked for (a 404
+    // from the server, as from TiTiler): the layer's bounds are 1e-9 degree
+    // (0.1 mm) inside the raster's.
+    const e = 1e-9;
+    const inner = L.latLngBounds([b[1] + e, b[0] + e], [b[3] - e, b[2] - e]);
     state.tilesLoaded = 0;
+    // Move to the raster first: Leaflet walks every native tile of the view
+    // (bounds only filter them), so a layer added to a world view with a
+    // native zoom of 18 loops over billions of tiles and the page freezes.
+    // For the same reason the layer is hidden below minzoom - 2 (16 native
+    // tiles per displayed one at most).
+    state.map.fitBounds(bounds, { maxZoom: tj.maxzoom, animate: false });  // never upsampled
     state.layer = L.tileLayer(tj.tiles[0], {
-      bounds: bounds, minZoom: 0, maxZoom: 22, minNativeZoom: tj.minzoom,
-      maxNativeZoom: tj.maxzoom, attribution: "eoproc",
+      bounds: inner, minZoom: Math.max(0, tj.minzoom - 2), maxZoom: 22,
+      minNativeZoom: tj.minzoom, maxNativeZoom: tj.maxzoom, attribution: "eoproc",
     });
     state.layer.on("load", () => { state.tilesLoaded += 1; });
     state.layer.on("tileerror", (e) => { state.errors.push("tile " + e.tile.src); });
     state.layer.addTo(state.map);
-    state.map.fitBounds(bounds, { maxZoom: tj.maxzoom });  // never upsampled at first
   }
 
   // -- AOI drawing: click to add vertices, Finish closes the polygon
@@ -115,7 +126,10 @@
         const size = c.tiles != null ? c.tiles + " tiles" : c.pixels + " pixels";
         $("proc-info").textContent = "Estimate: " + size + ", " + c.partitions +
           " partitions, cost " + c.cost;
-      } catch (e) { $("proc-info").textContent = e.message; }
+      } catch (e) {
+        state.cost = { error: e.message };
+        $("proc-info").textContent = e.message;
+      }
     }
   }
 
@@ -159,14 +173,16 @@
     vertices = [];
     for (const l of [line, poly]) if (l) state.map.removeLayer(l);
     line = poly = null;
-    state.aoi = state.area = state.stats = null;
+    state.aoi = state.area = state.stats = state.cost = null;
     $("aoi-info").textContent = "";
     $("clear").disabled = true;
     $("detect").disabled = true;
   }
 
   async function init() {
-    state.map = L.map("map", { doubleClickZoom: false }).setView([0, 0], 2);
+    // minZoom given: else Leaflet takes the raster layer's as the map's
+    state.map = L.map("map", { doubleClickZoom: false, minZoom: 0, maxZoom: 22 })
+      .setView([0, 0], 2);
     state.map.on("click", onClick);
     $("show").onclick = show;
     $("draw").onclick = startDraw;
