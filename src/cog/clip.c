@@ -661,10 +661,6 @@ eo_status eo_clip(eo_ctx *ctx, char **result, const char *path, const eo_dataset
     EOI_CHECK_ARG(ctx, src && src->h && aoi);
     eo_clip_opts defaults = {.crop = true};
     const eo_clip_opts *o = opts ? opts : &defaults;
-    if (!src->has_gt)
-        return eoi_fail(ctx, EO_E_SOURCE,
-                        "%s%s has no geotransform: it cannot be clipped to an AOI", src->path,
-                        src->kind_note);
     eo_status st = EO_OK;
     eo_geom *aoi_r = NULL;
     int32_t *ci = NULL;

@@ -132,6 +132,9 @@ int64_t eoi_limit(const eo_ctx *ctx, int which);
 eo_status eoi_check_raster_size(eo_ctx *ctx, size_t *nbytes, int64_t w, int64_t h, int64_t bands,
                                 size_t esize, const char *what);
 
+/* Seconds on the monotonic clock (for durations only). */
+double eoi_now_s(void);
+
 /* ---- threads ----------------------------------------------------------- */
 /* A context for a worker thread: the parent's limits and thread count, its
  * own GEOS / PROJ / GDAL state, no callbacks. */

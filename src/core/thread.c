@@ -1,8 +1,10 @@
 /* thread.c - a parallel for over independent items (horizontal threading:
- * each worker runs the whole pipeline on its own items). */
+ * each worker runs the whole pipeline on its own items), and the monotonic
+ * clock for durations. */
 #include "eoi.h"
 
 #include <pthread.h>
+#include <time.h>
 
 struct pool {
     eoi_job_fn fn;
@@ -70,4 +72,10 @@ eo_status eoi_parallel_for(eo_ctx *ctx, int64_t n, eoi_job_fn fn, void *user) {
     if (st == EO_E_CANCELLED && ctx)
         eoi_fail(ctx, EO_E_CANCELLED, "cancelled");
     return st;
+}
+
+double eoi_now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }

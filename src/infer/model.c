@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 struct eo_model_opts {
     int32_t ndim;
@@ -520,12 +519,6 @@ eo_status eo_model_info(eo_ctx *ctx, char **out, const eo_model *m) {
     return st;
 }
 
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
-}
-
 static runstate *take_state(eo_ctx *ctx, eo_model *m) {
     pthread_mutex_lock(&m->mu);
     runstate *r = m->pool;
@@ -595,13 +588,13 @@ static eo_status exec_plan(eo_ctx *ctx, eo_model *m, const void *const *ins, voi
     int timing = ctx->log_fn && ctx->log_min <= EO_LOG_DEBUG;
     for (int32_t i = 0; i < g->nnodes && st == EO_OK; i++) {
         const eoi_node *n = &g->nodes[i];
-        double t0 = timing ? now_ms() : 0.0;
+        double t0 = timing ? 1e3 * eoi_now_s() : 0.0;
         if ((st = eoi_node_run(ctx, &ex, n)) != EO_OK)
             break;
         if (timing)
             eoi_log(ctx, EO_LOG_DEBUG, "infer: node %d '%s' (%s%s): %.3f ms", (int)i, n->name,
                     n->type, n->act.kind && n->op != EOI_OP_ACT ? " + activation" : "",
-                    now_ms() - t0);
+                    1e3 * eoi_now_s() - t0);
         st = eoi_progress(ctx, (double)(i + 1) / (double)g->nnodes, "infer");
     }
     for (int32_t k = 0; st == EO_OK && k < g->noutputs; k++) {

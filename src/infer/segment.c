@@ -972,9 +972,6 @@ static eo_status plan_window(eo_ctx *ctx, seg *s, const eo_dataset *ds, const eo
     s->area = (eo_window){0, 0, ds->width, ds->height};
     if (!aoi)
         return EO_OK;
-    if (!ds->has_gt)
-        return eoi_fail(ctx, EO_E_SOURCE, "%s%s: no geotransform: an AOI cannot be placed on it",
-                        ds->path, ds->kind_note);
     eo_geom *g = NULL;
     eo_status st = eoi_aoi_to_raster_crs(ctx, &g, aoi, ds);
     if (st == EO_OK)

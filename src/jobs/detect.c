@@ -18,7 +18,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 /* the parameter schema below is one long string literal */
@@ -548,12 +547,6 @@ done:
     return st;
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* The defaults of the parameters a model card may give, for a model
  * without one (the demo model's values). */
 static const char detect_fallbacks[] =
@@ -575,7 +568,7 @@ static eo_status fill_fallbacks(eo_ctx *ctx, json_object *params) {
 eo_status eoi_plan_make(eo_ctx *ctx, eoi_plan *p, json_object *params, eo_dataset *src,
                         const eo_geom *aoi) {
     memset(p, 0, sizeof *p);
-    p->t0 = now_s();
+    p->t0 = eoi_now_s();
     p->params = json_object_get(params);
     eo_status st = EO_OK;
     pixaoi pa = {NULL, NULL};
@@ -1031,9 +1024,9 @@ static eo_status calibrate(eo_ctx *ctx, eoi_plan *p, double *secs, bool *cached)
     EOI_TRY(st, eoi_ctx_worker_new(ctx, &w));
     w->threads = 1;
     EOI_TRY(st, eo_model_run(w, p->model, in, iv->dims, 4, out, nout)); /* warm-up */
-    double t0 = now_s();
+    double t0 = eoi_now_s();
     EOI_TRY(st, eo_model_run(w, p->model, in, iv->dims, 4, out, nout));
-    *secs = now_s() - t0;
+    *secs = eoi_now_s() - t0;
     json_object_object_add(cache, key, eoi_json_double(*secs));
     if (eoi_mkdirs(ctx, dir) == EO_OK) {
         const char *s = json_object_to_json_string_ext(cache, JSON_C_TO_STRING_PLAIN);
@@ -1091,13 +1084,14 @@ eo_status eoi_plan_estimate(eo_ctx *ctx, eoi_plan *p, json_object *res) {
     bool cached = false;
     /* what a run pays before its first tile: opening the source, loading
      * the model, planning (as this estimate just did) */
-    double setup = now_s() - p->t0;
+    double setup = eoi_now_s() - p->t0;
     EOI_TRY(st, calibrate(ctx, p, &secs, &cached));
     int32_t nt = eoi_threads(ctx);
     nt = nt < 1 ? 1 : nt;
     double runs = ceil((double)model_tiles / (double)batch);
-    /* setup, inference on nt workers, decoding and vectorizing (~30 ns a pixel) */
-    /* the batches run in rounds of nt at once: 5 on 2 workers take 3 */
+    /* setup, then inference: the batches run in rounds of nt workers at once
+     * (5 on 2 workers take 3), then decoding and vectorizing (~30 ns a
+     * pixel) and, from a pyramid, ~2 ms a tile to read and decode */
     double rounds = ceil(runs / (double)nt);
     double expect =
         setup + rounds * secs + pixels * 30e-9 + (ntiles > 0 ? (double)ntiles * 2e-3 : 0);

@@ -212,7 +212,8 @@ eo_status eoi_aoi_coverage(eo_ctx *ctx, const eo_geom *aoi_in_raster_crs, const 
 /* The AOI in the CRS of raster ds (a copy or a reprojection). On a
  * geographic raster, parts of the AOI a whole turn (360 degrees) away from
  * the raster's columns are added where they fall on them: an AOI split at
- * the antimeridian (RFC 7946) or running past 180 covers all it should. */
+ * the antimeridian (RFC 7946) or running past 180 covers all it should.
+ * A raster without a geotransform fails here (EO_E_SOURCE, naming it). */
 eo_status eoi_aoi_to_raster_crs(eo_ctx *ctx, eo_geom **out, const eo_geom *aoi,
                                 const eo_dataset *ds);
 

@@ -373,11 +373,6 @@ eo_status eo_change_detect(eo_ctx *ctx, char **out_json, eo_dataset *before, eo_
     EOI_TRY(st, eoi_prog_bind(ctx, &j.pa, e, after, opts));
     j.area = (eo_window){0, 0, before->width, before->height};
     if (opts && opts->aoi) {
-        if (!before->has_gt) {
-            st = eoi_fail(ctx, EO_E_SOURCE, "%s%s: no geotransform: an AOI cannot be placed on it",
-                          before->path, before->kind_note);
-            goto done;
-        }
         EOI_TRY(st, eoi_aoi_to_raster_crs(ctx, &aoi, opts->aoi, before));
         EOI_TRY(st, eoi_coverage_new(ctx, &cov, aoi, before->gt));
         if (!eoi_coverage_window(cov, before->width, before->height, &j.area)) {

@@ -302,6 +302,12 @@ static eo_status wrap_longitudes(eo_ctx *ctx, eo_geom *g, const eo_dataset *ds) 
 
 eo_status eoi_aoi_to_raster_crs(eo_ctx *ctx, eo_geom **out, const eo_geom *aoi,
                                 const eo_dataset *ds) {
+    /* every operation placing an AOI on a raster comes here: one message
+     * (kind_note says when the file is not what its name claims) */
+    if (!ds->has_gt)
+        return eoi_fail(ctx, EO_E_SOURCE,
+                        "%s%s: the raster has no geotransform: an AOI cannot be placed on it",
+                        ds->path, ds->kind_note);
     const char *wkt = ds->wkt;
     /* a raster without CRS: the AOI's coordinates are taken as the
      * raster's when the user named the AOI's CRS, never silently as

@@ -396,11 +396,6 @@ eo_status eo_zonal_stats(eo_ctx *ctx, char **out_json, eo_dataset *ds, const eo_
     eo_geom *g = NULL;
     json_object *r = NULL;
     eoi_prog prog = {0};
-    if (!ds->has_gt)
-        return eoi_fail(ctx, EO_E_SOURCE,
-                        "%s%s: the raster has no geotransform: an AOI cannot be "
-                        "placed on it",
-                        ds->path, ds->kind_note);
     EOI_TRY(st, eoi_aoi_to_raster_crs(ctx, &g, aoi, ds));
     if (e)
         EOI_TRY(st, eoi_prog_bind(ctx, &prog, e, ds, opts));

@@ -85,7 +85,9 @@ def test_no_transformation_names_both_crs(cli, tmp_path):
     assert "unknown CRS" not in msg
 
 
-@pytest.mark.parametrize("cmd", [["clip", "{src}", AOI, "{out}"], ["zonal", "{src}", AOI]])
+@pytest.mark.parametrize("cmd", [["clip", "{src}", AOI, "{out}"], ["zonal", "{src}", AOI],
+                                 ["change", "{src}", "{src}", "--expr", "b1", "--aoi", AOI,
+                                  "--out", "{out}"]])
 def test_png_named_tif_says_what_it_is(cli, tmp_path, cmd):
     """A PNG saved as .tif has no geotransform: the message says it is a PNG
     (GDAL's own driver name for the file is the reference), not only what
