@@ -249,4 +249,64 @@ json.dump(a, open(sys.argv[2], "w"))
 "$EOPROC" detect "$DEMO/z18/xyz" "$DEMO/z18/swapped.geojson" "$DEMO/z18/x.geojson" --zoom 18 \
     --quiet || true
 
+heading "The same job behind a tile and processing server: python3 -m eoproc.server"
+PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+rm -rf "$DEMO/server-jobs"
+printf '$ python3 -m eoproc.server --root %s --jobs %s --port %s &\n' "$DEMO/z18" "$DEMO/server-jobs" "$PORT"
+EOPROC_LIBRARY=$B/libeoproc.so.1 PYTHONPATH=$ROOT/bindings/python /usr/bin/python3 -m eoproc.server \
+    --root "$DEMO/z18" --jobs "$DEMO/server-jobs" --port "$PORT" --log-level warning \
+    >"$DEMO/server.log" 2>&1 &
+SERVER_PID=$!
+trap 'kill "$SERVER_PID" 2>/dev/null || true' EXIT
+/usr/bin/python3 - "http://127.0.0.1:$PORT" "$DEMO/z18/aoi.geojson" "$DEMO/z18/buildings.geojson" <<'PYEOF'
+import json, math, sys, time, urllib.request
+base, aoi, cli = sys.argv[1], json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
+def call(path, body=None, method=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(base + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json"} if data else {})
+    with urllib.request.urlopen(req, timeout=120) as r:
+        return r.status, r.headers.get("Content-Type"), r.read()
+deadline = time.time() + 60
+while True:
+    try:
+        call("/healthz")
+        break
+    except OSError:
+        if time.time() > deadline:
+            sys.exit("the server did not start: see server.log")
+        time.sleep(0.2)
+info = json.loads(call("/cog/info?url=scene.tif")[2])
+print("GET /cog/info?url=scene.tif: %d x %d, %d bands, zooms %d-%d" % (
+    info["width"], info["height"], info["count"], info["minzoom"], info["maxzoom"]))
+tj = json.loads(call("/cog/tilejson.json?url=scene.tif")[2])
+lon, lat, z = tj["center"][0], tj["center"][1], info["maxzoom"]
+x = int((lon + 180) / 360 * 2 ** z)
+y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * 2 ** z)
+st, ct, png = call("/cog/tiles/WebMercatorQuad/%d/%d/%d.png?url=scene.tif" % (z, x, y))
+print("GET /cog/tiles/WebMercatorQuad/%d/%d/%d.png: %d, %s, %d bytes" % (z, x, y, st, ct, len(png)))
+body = {"name": "demo", "source": "xyz", "geometry": aoi, "zoom": 18}
+cost = json.loads(call("/processing/cost", body)[2])
+print("POST /processing/cost: %.4f km2, %d tiles, %d partitions, cost %s" % (
+    cost["area"], cost["tiles"], cost["partitions"], cost["cost"]))
+p = json.loads(call("/processings", body)[2])
+print("POST /processings: id %s, %s" % (p["id"], p["status"]))
+seen = None
+while p["status"] not in ("OK", "FAILED", "CANCELLED"):
+    time.sleep(0.5)
+    p = json.loads(call("/processings/" + p["id"])[2])
+    if (p["status"], p["percentCompleted"]) != seen:  # each change once
+        seen = (p["status"], p["percentCompleted"])
+        print("  GET /processings/%s: %s %d%%" % (p["id"][:8], *seen))
+fc = json.loads(call("/processings/%s/result" % p["id"])[2])
+print("GET /processings/%s/result: %d buildings (eoproc detect found %d)" % (
+    p["id"][:8], len(fc["features"]), len(cli["features"])))
+st, _, b = call("/processings/" + p["id"], method="DELETE")
+print("DELETE /processings/%s: %d" % (p["id"][:8], st))
+print("the map page, while the server runs: %s/" % base)
+PYEOF
+kill "$SERVER_PID" 2>/dev/null || true
+wait "$SERVER_PID" 2>/dev/null || true
+trap - EXIT
+
 printf '\n=== done ===\n'
