@@ -268,3 +268,28 @@ def test_stops_reading_past_the_vertex_limit(cli, tmp_path):
     proc, _ = cli_area(cli, path)
     msg = assert_cli_error(proc, "aoi.TooLarge", names=str(LIMIT))
     assert "at least %d vertices" % (LIMIT + 1) in msg
+
+
+def test_aoi_area_keywords(tmp_path):
+    # eoproc.aoi_area (km2) takes the three limits too, for this call only
+    import eoproc
+
+    doc = triangles(5)
+    path = tmp_path / "five.json"
+    path.write_text(json.dumps(doc))
+    size = path.stat().st_size
+    ref_km2 = reference_area(doc) / 1e6
+    for kw, bad, good in (("max_features", 4, 5), ("max_aoi_bytes", size - 1, size),
+                          ("max_vertices", 19, 20)):
+        for aoi in (str(path), doc):
+            with pytest.raises(eoproc.Error) as e:
+                eoproc.aoi_area(aoi, **{kw: bad})
+            assert e.value.id == "aoi.TooLarge" and str(bad) in str(e.value), kw
+            assert eoproc.aoi_area(aoi, **{kw: good}) == pytest.approx(ref_km2, rel=1e-9)
+    # the thread's context keeps its defaults afterwards: 10,001 features refused
+    with pytest.raises(eoproc.Error) as e:
+        eoproc.aoi_area(triangles(FEATURES + 1), max_vertices=10 ** 6)
+    assert e.value.id == "aoi.TooLarge" and "features" in str(e.value)
+    with pytest.raises(eoproc.Error) as e:
+        eoproc.aoi_area(doc, max_features=0)
+    assert e.value.id == "arg.Invalid"
