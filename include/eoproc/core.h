@@ -162,6 +162,12 @@ EO_API void eo_ctx_clear_error(eo_ctx *ctx);
 #define EO_LIMIT_MAX_BYTES 2    /* bytes of one allocation; default 8 GiB */
 #define EO_LIMIT_AOI_VERTICES 3 /* vertices in one AOI; default 50,000 */
 #define EO_LIMIT_JSON_BYTES 4   /* bytes of JSON input; default 64 MiB */
+/* bytes of one AOI's GeoJSON; default 64 MiB. A file is read in pieces and
+ * refused (aoi.TooLarge) as soon as it passes the limit. @since 1.0 */
+#define EO_LIMIT_AOI_BYTES 5
+/* features in one AOI (a FeatureCollection's); default 10,000, counted on
+ * the text as it is read, before any JSON tree. @since 1.0 */
+#define EO_LIMIT_AOI_FEATURES 6
 
 /** Set a limit (value > 0). @since 1.0 */
 EO_API eo_status eo_ctx_set_limit(eo_ctx *ctx, int32_t which, int64_t value);

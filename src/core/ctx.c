@@ -12,6 +12,8 @@ static const int64_t default_limits[EOI_NLIMITS] = {
     (int64_t)8 << 30,  /* EO_LIMIT_MAX_BYTES */
     50000,             /* EO_LIMIT_AOI_VERTICES */
     (int64_t)64 << 20, /* EO_LIMIT_JSON_BYTES */
+    (int64_t)64 << 20, /* EO_LIMIT_AOI_BYTES */
+    10000,             /* EO_LIMIT_AOI_FEATURES */
 };
 
 static void geos_message(const char *msg, void *user) {

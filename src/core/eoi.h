@@ -22,7 +22,7 @@
 #include <proj.h>
 
 #define EOI_MSG_MAX 2048
-#define EOI_NLIMITS 5
+#define EOI_NLIMITS 7
 
 struct eo_ctx {
     eo_status status;

@@ -2,10 +2,12 @@
  * the first problem, optional repair, and GeoJSON output (RFC 7946). */
 #include "geom_int.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Projected coordinates beyond this magnitude are refused: no CRS on Earth
  * needs them, and they ruin the precision of every computation after. */
@@ -588,49 +590,147 @@ static eo_status legacy_crs(parser *p, json_object *root, char **wkt, bool *geo)
     return EO_OK;
 }
 
-/* The positions in the values of "coordinates" keys of GeoJSON text (an
- * array whose first item is a number), counted on the raw text before
- * json-c builds a tree (a tree of a 45 MB FeatureCollection takes over a
- * gigabyte): stops as soon as the count passes limit (INT64_MAX: all). Strings are skipped
- * (escapes included); the text need not be valid JSON (the parser says
- * what is wrong with it afterwards). */
-static int64_t count_positions(const char *s, int64_t limit) {
-    int64_t n = 0, depth = 0, coords = -1; /* depth of the "coordinates" value */
-    bool after_key = false;                /* "coordinates" seen, ':' pending */
-    for (const char *c = s; *c && n <= limit; c++) {
-        if (*c == '"') {
-            const char *b = ++c;
-            while (*c && *c != '"')
-                c += c[0] == '\\' && c[1] ? 2 : 1;
-            after_key = coords < 0 && c - b == 11 && strncmp(b, "coordinates", 11) == 0;
-            if (!*c)
-                break;
-        } else if (*c == ':' && after_key) {
-            coords = depth;
-            after_key = false;
-        } else if (*c == '[' || *c == '{') {
-            depth++;
-            if (*c == '[' && coords >= 0) {
-                const char *d = c + 1;
-                while (*d == ' ' || *d == '\t' || *d == '\n' || *d == '\r')
-                    d++;
-                if ((*d >= '0' && *d <= '9') || *d == '-' || *d == '.')
-                    n++;
-            }
-        } else if (*c == ']' || *c == '}') {
-            depth--;
-            if (coords >= 0 && depth <= coords)
-                coords = -1;
-        } else if (*c == ',' && coords >= 0 && depth <= coords) {
-            coords = -1;
-        } else if (*c != ' ' && *c != '\t' && *c != '\n' && *c != '\r') {
-            after_key = false;
-        }
-    }
-    return n;
+/* A scan of GeoJSON text before json-c builds a tree (a tree of a 45 MB
+ * FeatureCollection takes over a gigabyte), fed in pieces as a file is read:
+ * counts the positions in the values of "coordinates" keys (an array whose
+ * first item is a number) and the features ("type": "Feature" in the root
+ * object or in an object of the root's array). Strings are skipped (escapes
+ * included, across pieces); the text need not be valid JSON (the parser
+ * says what is wrong with it afterwards). */
+typedef struct aoi_scan {
+    int64_t nvert, nfeat;
+    int64_t depth, coords; /* coords: depth of the "coordinates" value, -1 = none */
+    bool in_str, esc;
+    bool coords_key; /* "coordinates" seen, ':' pending */
+    bool type_key;   /* "type" seen, ':' pending */
+    bool type_value; /* "type": seen, its value pending */
+    bool first_item; /* '[' inside coordinates, its first item pending */
+    char str[12];    /* the first bytes of the current string */
+    size_t slen;     /* its length in bytes (escapes as written) */
+} aoi_scan;
+
+static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+static void scan_string_end(aoi_scan *s) {
+    if (s->type_value && (s->depth == 1 || s->depth == 3) && s->slen == 7 &&
+        memcmp(s->str, "Feature", 7) == 0)
+        s->nfeat++;
+    s->type_value = false;
+    s->coords_key = s->coords < 0 && s->slen == 11 && memcmp(s->str, "coordinates", 11) == 0;
+    s->type_key = s->slen == 4 && memcmp(s->str, "type", 4) == 0;
 }
 
-static eo_status parse(eo_ctx *ctx, eo_geom **out, const char *text, const eo_geom_opts *opts) {
+/* Feed n bytes; stops early (returning false) once the positions pass
+ * max_vert or the features pass max_feat. */
+static bool aoi_scan_feed(aoi_scan *s, const char *t, size_t n, int64_t max_vert,
+                          int64_t max_feat) {
+    for (size_t i = 0; i < n; i++) {
+        char c = t[i];
+        if (s->in_str) {
+            if (s->esc) {
+                s->esc = false;
+            } else if (c == '"') {
+                s->in_str = false;
+                scan_string_end(s);
+                if (s->nfeat > max_feat)
+                    return false;
+                continue;
+            } else if (c == '\\') {
+                s->esc = true;
+            }
+            if (s->slen < sizeof s->str)
+                s->str[s->slen] = c;
+            s->slen++;
+            continue;
+        }
+        if (is_ws(c))
+            continue;
+        if (s->first_item) {
+            s->first_item = false;
+            if ((c >= '0' && c <= '9') || c == '-' || c == '.') {
+                if (++s->nvert > max_vert)
+                    return false;
+            }
+        }
+        if (c == '"') {
+            s->in_str = true;
+            s->slen = 0;
+            continue;
+        }
+        if (c == ':') {
+            if (s->coords_key)
+                s->coords = s->depth;
+            s->type_value = s->type_key;
+            s->coords_key = s->type_key = false;
+            continue;
+        }
+        s->coords_key = s->type_key = s->type_value = false;
+        if (c == '[' || c == '{') {
+            s->depth++;
+            if (c == '[' && s->coords >= 0)
+                s->first_item = true;
+        } else if (c == ']' || c == '}') {
+            s->depth--;
+            if (s->coords >= 0 && s->depth <= s->coords)
+                s->coords = -1;
+        } else if (c == ',' && s->coords >= 0 && s->depth <= s->coords) {
+            s->coords = -1;
+        }
+    }
+    return true;
+}
+
+/* The limits of one AOI: the options' where set, else the context's. */
+typedef struct aoi_limits {
+    int64_t vert, feat, bytes;
+    bool bytes_set; /* the options raised or lowered the byte limit */
+} aoi_limits;
+
+static aoi_limits limits_of(eo_ctx *ctx, const eo_geom_opts *opts) {
+    aoi_limits l;
+    l.vert =
+        opts && opts->max_vertices > 0 ? opts->max_vertices : eoi_limit(ctx, EO_LIMIT_AOI_VERTICES);
+    l.feat =
+        opts && opts->max_features > 0 ? opts->max_features : eoi_limit(ctx, EO_LIMIT_AOI_FEATURES);
+    l.bytes_set = opts && opts->max_bytes > 0;
+    l.bytes = l.bytes_set ? opts->max_bytes : eoi_limit(ctx, EO_LIMIT_AOI_BYTES);
+    return l;
+}
+
+/* aoi.TooLarge for a scan past the vertex or feature limit; partial: the
+ * scan stopped there (the counts are lower bounds). */
+static eo_status scan_too_large(eo_ctx *ctx, const aoi_scan *s, const aoi_limits *l, bool partial) {
+    const char *least = partial ? "at least " : "";
+    if (s->nvert > l->vert)
+        return eoi_fail(ctx, EO_E_AOI_TOO_LARGE,
+                        "AOI has %s%lld vertices; the limit is %lld (raise it with "
+                        "--max-vertices, eo_ctx_set_limit(EO_LIMIT_AOI_VERTICES), or simplify "
+                        "the AOI)",
+                        least, (long long)s->nvert, (long long)l->vert);
+    return eoi_fail(ctx, EO_E_AOI_TOO_LARGE,
+                    "AOI has %s%lld features; the limit is %lld (raise it with --max-features, "
+                    "eo_ctx_set_limit(EO_LIMIT_AOI_FEATURES), or merge the features)",
+                    least, (long long)s->nfeat, (long long)l->feat);
+}
+
+/* aoi.TooLarge for text past the byte limit; read: bytes read before
+ * stopping (-1: none, size is the file's) */
+static eo_status bytes_too_large(eo_ctx *ctx, int64_t size, int64_t read, const aoi_limits *l) {
+    if (read >= 0)
+        return eoi_fail(ctx, EO_E_AOI_TOO_LARGE,
+                        "AOI has more than %lld bytes (reading stopped after %lld); the limit "
+                        "is %lld (raise it with --max-aoi-bytes or "
+                        "eo_ctx_set_limit(EO_LIMIT_AOI_BYTES))",
+                        (long long)l->bytes, (long long)read, (long long)l->bytes);
+    return eoi_fail(ctx, EO_E_AOI_TOO_LARGE,
+                    "AOI has %lld bytes; the limit is %lld (raise it with --max-aoi-bytes or "
+                    "eo_ctx_set_limit(EO_LIMIT_AOI_BYTES))",
+                    (long long)size, (long long)l->bytes);
+}
+
+/* scanned: the text was scanned whole as it was read (within the limits) */
+static eo_status parse(eo_ctx *ctx, eo_geom **out, const char *text, const eo_geom_opts *opts,
+                       bool scanned) {
     eo_status st = EO_OK;
     json_object *root = NULL;
     char *wkt = NULL;
@@ -638,19 +738,32 @@ static eo_status parse(eo_ctx *ctx, eo_geom **out, const char *text, const eo_ge
     parser p = {.ctx = ctx};
     p.repair = opts && opts->repair;
     p.allow_z = !opts || opts->allow_z;
-    int64_t limit =
-        opts && opts->max_vertices > 0 ? opts->max_vertices : eoi_limit(ctx, EO_LIMIT_AOI_VERTICES);
-    int64_t nvert = 0;
-    /* (text over the JSON size limit: the parser says so first) */
-    if (strlen(text) <= (size_t)eoi_limit(ctx, EO_LIMIT_JSON_BYTES) &&
-        (nvert = count_positions(text, INT64_MAX)) > limit) {
-        st = eoi_fail(ctx, EO_E_AOI_TOO_LARGE,
-                      "AOI has %lld vertices; the limit is %lld (raise it with --max-vertices, "
-                      "eo_ctx_set_limit(EO_LIMIT_AOI_VERTICES), or simplify the AOI)",
-                      (long long)nvert, (long long)limit);
-        goto done;
+    aoi_limits lim = limits_of(ctx, opts);
+    int64_t limit = lim.vert;
+    size_t len = strlen(text);
+    if (!scanned) {
+        if (len > (uint64_t)lim.bytes) {
+            st = bytes_too_large(ctx, (int64_t)len, -1, &lim);
+            goto done;
+        }
+        /* (text over the JSON size limit: the parser says so first) */
+        aoi_scan sc = {.coords = -1};
+        if (len <= (size_t)eoi_limit(ctx, EO_LIMIT_JSON_BYTES)) {
+            aoi_scan_feed(&sc, text, len, INT64_MAX, INT64_MAX);
+            if (sc.nvert > lim.vert || sc.nfeat > lim.feat) {
+                st = scan_too_large(ctx, &sc, &lim, false);
+                goto done;
+            }
+        }
     }
-    EOI_TRY(st, eoi_json_parse(ctx, &root, text, "AOI", EO_E_GEOMETRY));
+    /* an AOI byte limit set for this call governs the JSON size too */
+    int64_t json_limit = ctx->limits[EO_LIMIT_JSON_BYTES];
+    if (lim.bytes_set)
+        ctx->limits[EO_LIMIT_JSON_BYTES] = lim.bytes;
+    st = eoi_json_parse(ctx, &root, text, "AOI", EO_E_GEOMETRY);
+    ctx->limits[EO_LIMIT_JSON_BYTES] = json_limit;
+    if (st != EO_OK)
+        goto done;
 
     /* the CRS: the document's own, the options', or EPSG:4326 (lon/lat) */
     EOI_TRY(st, legacy_crs(&p, root, &wkt, &p.geographic));
@@ -730,7 +843,86 @@ eo_status eo_geom_from_geojson(eo_ctx *ctx, eo_geom **out, const char *json,
     EOI_CHECK_ARG(ctx, out);
     *out = NULL;
     EOI_CHECK_ARG(ctx, json);
-    return parse(ctx, out, json, opts);
+    return parse(ctx, out, json, opts, false);
+}
+
+#define AOI_PIECE ((size_t)1 << 20) /* bytes read at a time */
+
+/* Read an AOI file in pieces, scanning each as it comes, and stop as soon
+ * as it passes a limit: bytes, vertices or features (aoi.TooLarge). */
+static eo_status read_aoi_file(eo_ctx *ctx, char **out, const char *path, const aoi_limits *lim) {
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        return eoi_fail(ctx, e == ENOENT ? EO_E_IO_NOT_FOUND : EO_E_IO_READ, "%s: %s", path,
+                        strerror(e));
+    }
+    eo_status st = EO_OK;
+    char *buf = NULL;
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        st = eoi_fail(ctx, EO_E_IO_READ, "%s: not a regular file", path);
+        goto done;
+    }
+    if ((uint64_t)sb.st_size > (uint64_t)lim->bytes) {
+        st = bytes_too_large(ctx, (int64_t)sb.st_size, -1, lim);
+        goto done;
+    }
+    aoi_scan sc = {.coords = -1};
+    size_t len = 0, cap = 0;
+    for (;;) {
+        /* at most one byte past the limit */
+        size_t want = AOI_PIECE;
+        if ((uint64_t)lim->bytes + 1 - len < want)
+            want = (size_t)((uint64_t)lim->bytes + 1 - len);
+        if (len + want + 1 > cap) {
+            size_t ncap = cap ? cap * 2 : AOI_PIECE + 1;
+            while (ncap < len + want + 1)
+                ncap *= 2;
+            char *nb = eoi_realloc(ctx, buf, ncap);
+            if (!nb) {
+                st = EO_E_NOMEM;
+                goto done;
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t got = fread(buf + len, 1, want, f);
+        if (got == 0) {
+            if (ferror(f))
+                st = eoi_fail(ctx, EO_E_IO_READ, "%s: read error", path);
+            break;
+        }
+        if (memchr(buf + len, '\0', got)) {
+            st = eoi_fail(ctx, EO_E_IO_READ, "%s: binary data where text was expected", path);
+            goto done;
+        }
+        bool within = aoi_scan_feed(&sc, buf + len, got, lim->vert, lim->feat);
+        len += got;
+        if (!within) {
+            st = scan_too_large(ctx, &sc, lim, true);
+            goto done;
+        }
+        if (len > (uint64_t)lim->bytes) {
+            st = bytes_too_large(ctx, 0, (int64_t)len, lim);
+            goto done;
+        }
+    }
+    if (st == EO_OK) {
+        buf = buf ? buf : eoi_malloc(ctx, 1);
+        if (!buf) {
+            st = EO_E_NOMEM;
+            goto done;
+        }
+        buf[len] = '\0';
+        *out = buf;
+        buf = NULL;
+    }
+done:
+    fclose(f);
+    eoi_free(buf);
+    return st;
 }
 
 eo_status eo_geom_from_geojson_file(eo_ctx *ctx, eo_geom **out, const char *path,
@@ -741,13 +933,13 @@ eo_status eo_geom_from_geojson_file(eo_ctx *ctx, eo_geom **out, const char *path
     *out = NULL;
     EOI_CHECK_ARG(ctx, path);
     char *text = NULL;
-    eo_status st =
-        eoi_read_file(ctx, &text, NULL, path, (size_t)eoi_limit(ctx, EO_LIMIT_JSON_BYTES));
-    if (st != EO_OK)
-        return st; /* the message names the path */
-    st = parse(ctx, out, text, opts);
-    eoi_free(text);
-    if (st != EO_OK) {
+    aoi_limits lim = limits_of(ctx, opts);
+    eo_status st = read_aoi_file(ctx, &text, path, &lim);
+    if (st == EO_OK) {
+        st = parse(ctx, out, text, opts, true);
+        eoi_free(text);
+    }
+    if (st != EO_OK && st != EO_E_IO_NOT_FOUND && st != EO_E_IO_READ) {
         char prefix[1100];
         snprintf(prefix, sizeof prefix, "%.1000s: ", path);
         prefix_error(ctx, st, prefix);

@@ -29,6 +29,8 @@ struct eo_geom_opts {
     bool repair;
     bool allow_z;
     int64_t max_vertices; /* > 0: the vertex limit of this parse (else the context's) */
+    int64_t max_features; /* > 0: the feature limit of this parse (else the context's) */
+    int64_t max_bytes;    /* > 0: the byte limit of this AOI's text (else the context's) */
 };
 
 /* The CRS used when neither the options nor the GeoJSON name one. */

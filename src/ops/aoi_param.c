@@ -21,6 +21,20 @@ static eo_status set_max_vertices(eo_ctx *ctx, void *opts, json_object *v) {
     return EO_OK;
 }
 
+/* max_features: this AOI's feature limit (the context's limit otherwise) */
+static eo_status set_max_features(eo_ctx *ctx, void *opts, json_object *v) {
+    (void)ctx;
+    ((eo_geom_opts *)opts)->max_features = json_object_get_int64(v);
+    return EO_OK;
+}
+
+/* max_aoi_bytes: this AOI's byte limit (the context's limit otherwise) */
+static eo_status set_max_aoi_bytes(eo_ctx *ctx, void *opts, json_object *v) {
+    (void)ctx;
+    ((eo_geom_opts *)opts)->max_bytes = json_object_get_int64(v);
+    return EO_OK;
+}
+
 const eoi_param eoi_aoi_params[] = {
     {"aoi", "object|string",
      .desc = "GeoJSON Polygon/MultiPolygon, Feature or FeatureCollection: an object, its text, "
@@ -42,6 +56,14 @@ const eoi_param eoi_aoi_params[] = {
      .desc = "refuse an AOI of more vertices (aoi.TooLarge), counted before it is parsed "
              "(default: the context's limit, 50,000)",
      .set = set_max_vertices},
+    {"max_features", "integer", .min = "1", .max = "1000000000",
+     .desc = "refuse an AOI of more features (aoi.TooLarge), counted as the text is read "
+             "(default: the context's limit, 10,000)",
+     .set = set_max_features},
+    {"max_aoi_bytes", "integer", .min = "1", .max = "1000000000000",
+     .desc = "refuse an AOI whose GeoJSON text is longer (aoi.TooLarge); a file is read in "
+             "pieces and reading stops past the limit (default: the context's limit, 64 MiB)",
+     .set = set_max_aoi_bytes},
     {0},
 };
 

@@ -78,6 +78,11 @@ int main(void) {
     CHECK(eo_ctx_get_limit(ctx, EO_LIMIT_AOI_VERTICES) == 50000);
     CHECK_OK(ctx, eo_ctx_set_limit(ctx, EO_LIMIT_AOI_VERTICES, 10));
     CHECK(eo_ctx_get_limit(ctx, EO_LIMIT_AOI_VERTICES) == 10);
+    CHECK(eo_ctx_get_limit(ctx, EO_LIMIT_AOI_BYTES) == (int64_t)64 << 20);
+    CHECK(eo_ctx_get_limit(ctx, EO_LIMIT_AOI_FEATURES) == 10000);
+    CHECK_OK(ctx, eo_ctx_set_limit(ctx, EO_LIMIT_AOI_FEATURES, 3));
+    CHECK(eo_ctx_get_limit(ctx, EO_LIMIT_AOI_FEATURES) == 3);
+    CHECK_ST(ctx, eo_ctx_set_limit(ctx, EO_LIMIT_AOI_BYTES, 0), EO_E_ARG);
     CHECK_ST(ctx, eo_ctx_set_limit(ctx, 99, 10), EO_E_ARG);
     CHECK_ST(ctx, eo_ctx_set_limit(ctx, EO_LIMIT_MAX_BYTES, 0), EO_E_ARG);
     CHECK(eo_ctx_get_limit(ctx, 99) == -1);

@@ -462,6 +462,25 @@ static void test_allow_z_and_limits(void) {
         NULL, EO_E_AOI_TOO_LARGE, "AOI has 14 vertices; the limit is 13", NULL, NULL);
     CHECK_OK(ctx, eo_ctx_set_limit(ctx, EO_LIMIT_AOI_VERTICES, 50000));
 
+    /* the feature limit: features of a collection, not "type": "Feature"
+     * in properties */
+    CHECK_OK(ctx, eo_ctx_set_limit(ctx, EO_LIMIT_AOI_FEATURES, 2));
+    fails(FC(FEAT(POLY(SQUARE)) "," FEAT(POLY(SQUARE_5)) "," FEAT(POLY(SQUARE))), NULL,
+          EO_E_AOI_TOO_LARGE, "AOI has 3 features; the limit is 2", NULL, NULL);
+    g = parse("{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\","
+              "\"properties\":{\"type\":\"Feature\",\"a\":{\"type\":\"Feature\"}},"
+              "\"geometry\":" POLY(SQUARE) "}," FEAT(POLY(SQUARE_5)) "]}",
+              NULL);
+    CHECK(g && eo_geom_polygon_count(g) == 2);
+    eo_geom_free(g);
+    CHECK_OK(ctx, eo_ctx_set_limit(ctx, EO_LIMIT_AOI_FEATURES, 10000));
+
+    /* the AOI byte limit */
+    CHECK_OK(ctx, eo_ctx_set_limit(ctx, EO_LIMIT_AOI_BYTES, 1000));
+    fails(big, NULL, EO_E_AOI_TOO_LARGE, "the limit is 1000 (raise it with --max-aoi-bytes", NULL,
+          NULL);
+    CHECK_OK(ctx, eo_ctx_set_limit(ctx, EO_LIMIT_AOI_BYTES, (int64_t)64 << 20));
+
     /* the JSON size limit */
     CHECK_OK(ctx, eo_ctx_set_limit(ctx, EO_LIMIT_JSON_BYTES, 1000));
     fails(big, NULL, EO_E_LIMIT, "exceed the limit", NULL, NULL);

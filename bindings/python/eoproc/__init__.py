@@ -580,7 +580,14 @@ def _looks_like_json(text):
     return s[:1] in (("{", "[") if isinstance(s, str) else (b"{", b"["))
 
 
-def aoi_area(geojson, crs=None, repair=False, allow_z=True, strict=False):
+# eo_ctx_set_limit's limits of an AOI (include/eoproc/core.h)
+_LIMIT_AOI_VERTICES = 3
+_LIMIT_AOI_BYTES = 5
+_LIMIT_AOI_FEATURES = 6
+
+
+def aoi_area(geojson, crs=None, repair=False, allow_z=True, strict=False, max_vertices=None,
+             max_features=None, max_aoi_bytes=None):
     """Geodesic area, in km² on the WGS84 ellipsoid, of an area of interest.
 
     Args:
@@ -594,11 +601,14 @@ def aoi_area(geojson, crs=None, repair=False, allow_z=True, strict=False):
         allow_z: accept 3D positions and drop the third value (the default,
             as RFC 7946 allows an altitude).
         strict: refuse 3D positions (``geometry.Invalid``).
+        max_vertices, max_features, max_aoi_bytes: this call's limits
+            (default 50,000 vertices, 10,000 features, 64 MiB of text); a file
+            is read in pieces and reading stops past a limit.
 
     Raises:
         Error: ``geometry.Invalid`` for anything that is not a valid polygonal
-            AOI (the message says what and where), ``aoi.TooLarge`` past the
-            vertex limit, ``crs.Invalid`` for a bad crs, ``io.NotFound`` for a
+            AOI (the message says what and where), ``aoi.TooLarge`` past a
+            limit, ``crs.Invalid`` for a bad crs, ``io.NotFound`` for a
             missing file.
     """
     text = None
@@ -623,6 +633,7 @@ def aoi_area(geojson, crs=None, repair=False, allow_z=True, strict=False):
     with _context() as ctx:
         opts = c_void_p()
         g = c_void_p()
+        saved = []
         try:
             _check(ctx, _lib.eo_geom_opts_new(ctx, byref(opts)))
             if crs is not None:
@@ -631,6 +642,16 @@ def aoi_area(geojson, crs=None, repair=False, allow_z=True, strict=False):
                 _check(ctx, _lib.eo_geom_opts_set_crs(ctx, opts, crs.encode("utf-8")))
             _check(ctx, _lib.eo_geom_opts_set_repair(ctx, opts, 1 if repair else 0))
             _check(ctx, _lib.eo_geom_opts_set_allow_z(ctx, opts, 1 if allow_z and not strict else 0))
+            for which, value, name in ((_LIMIT_AOI_VERTICES, max_vertices, "max_vertices"),
+                                       (_LIMIT_AOI_FEATURES, max_features, "max_features"),
+                                       (_LIMIT_AOI_BYTES, max_aoi_bytes, "max_aoi_bytes")):
+                if value is None:
+                    continue
+                if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                    raise _arg_error("%s must be a positive int, got %r" % (name, value))
+                # the thread's context is reused: restored below
+                saved.append((which, _lib.eo_ctx_get_limit(ctx, which)))
+                _check(ctx, _lib.eo_ctx_set_limit(ctx, which, value))
             if text is not None:
                 _check(ctx, _lib.eo_geom_from_geojson(ctx, byref(g), text, opts))
             else:
@@ -639,6 +660,8 @@ def aoi_area(geojson, crs=None, repair=False, allow_z=True, strict=False):
             _check(ctx, _lib.eo_geom_area_km2(ctx, g, byref(km2)))
             return km2.value
         finally:
+            for which, old in saved:
+                _lib.eo_ctx_set_limit(ctx, which, old)
             _lib.eo_geom_free(g)
             _lib.eo_geom_opts_free(opts)
 
