@@ -7,13 +7,13 @@
 #  1. wrk, 30 s with 16 connections (2 threads), on each server in turn,
 #     over the same tiles (the raster's native zoom and the two above it,
 #     nearest resampling, RGBA PNG): tiles/s, p50 and p99 latency, errors;
-#  2. the eoproc server's RSS after about 1,000 requests and after about 100,000
-#     (wrk runs for the time those take at the rate measured in 1).
+#  2. a fresh eoproc server's RSS after about 1,000 requests, then after each
+#     CHUNK seconds of wrk (default 60) until REQUESTS in all (100,000).
 #
 # Input: the 8192 x 8192 RGB uint8 COG of bench/tiles.sh (bench/.data).
 #
 #   bash bench/server.sh [build dir, default build/release]
-# Environment: DURATION (30), CONNECTIONS (16), REQUESTS (100000).
+# Environment: DURATION (30), CONNECTIONS (16), REQUESTS (100000), CHUNK (60).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${1:-$ROOT/build/release}
@@ -133,19 +133,30 @@ $PY -m eoproc.server --root "$WORK" --port "$EO_PORT" >"$WORK/server_eo2.log" 2>
 EO_PID=$!
 PIDS+=("$EO_PID")
 wait_up "http://127.0.0.1:$EO_PORT/healthz" "$EO_PID"
-# wrk runs for a time, not a count: the durations come from the rate measured above
+# wrk runs for a time, not a count: chunks of CHUNK seconds until the
+# server has answered REQUESTS in all, with its RSS after each chunk (a
+# leak grows with every chunk; a cache filling up grows, then stays)
 rate=$(cat "$WORK/rps_eoproc server")
 d1=$(echo "1000 / $rate + 1" | bc)
 wrk -t2 -c"$CONNECTIONS" -d"${d1}s" -s "$ROOT/bench/server_tiles.lua" \
     "http://127.0.0.1:$EO_PORT" -- "$WORK/tiles_eo.txt" >"$WORK/wrk_rss1.log" 2>&1
 r1=$(rss "$EO_PID")
 n1=$(awk '/requests in/ {print $1}' "$WORK/wrk_rss1.log")
-d2=$(echo "($REQUESTS - $n1) / $rate + 1" | bc)
+bad=$(awk '/Non-2xx/ {s += $NF} END {print s + 0}' "$WORK/wrk_rss1.log")
+total=$n1
+series="$n1:$r1"
 t0=$(date +%s)
-wrk -t2 -c"$CONNECTIONS" -d"${d2}s" -s "$ROOT/bench/server_tiles.lua" \
-    "http://127.0.0.1:$EO_PORT" -- "$WORK/tiles_eo.txt" >"$WORK/wrk_rss2.log" 2>&1
+CHUNK=${CHUNK:-60}
+while [ "$total" -lt "$REQUESTS" ]; do
+    wrk -t2 -c"$CONNECTIONS" -d"${CHUNK}s" -s "$ROOT/bench/server_tiles.lua" \
+        "http://127.0.0.1:$EO_PORT" -- "$WORK/tiles_eo.txt" >"$WORK/wrk_rss2.log" 2>&1
+    n=$(awk '/requests in/ {print $1}' "$WORK/wrk_rss2.log")
+    [ -n "$n" ] && [ "$n" -gt 0 ] || { echo "wrk answered nothing: see $WORK/wrk_rss2.log" >&2; exit 1; }
+    total=$((total + n))
+    bad=$((bad + $(awk '/Non-2xx/ {s += $NF} END {print s + 0}' "$WORK/wrk_rss2.log")))
+    series="$series $total:$(rss "$EO_PID")"
+done
 r2=$(rss "$EO_PID")
-n2=$(awk '/requests in/ {print $1}' "$WORK/wrk_rss2.log")
-bad=$(awk '/Non-2xx/ {s += $NF} END {print s + 0}' "$WORK/wrk_rss1.log" "$WORK/wrk_rss2.log")
 echo
-echo "eoproc server RSS: $r1 MiB after $n1 requests, $r2 MiB after $((n1 + n2)) ($(echo "($r2 - $r1) * 100 / $r1" | bc -l | xargs printf '%+.1f') %), peak $(hwm "$EO_PID") MiB; non-2xx responses: $bad; $(($(date +%s) - t0)) s"
+echo "eoproc server RSS (requests:MiB): $series"
+echo "eoproc server RSS: $r1 MiB after $n1 requests, $r2 MiB after $total ($(echo "($r2 - $r1) * 100 / $r1" | bc -l | xargs printf '%+.1f') %), peak $(hwm "$EO_PID") MiB; non-2xx responses: $bad; $(($(date +%s) - t0)) s"
