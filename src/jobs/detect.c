@@ -230,6 +230,8 @@ static eo_status open_source(eo_ctx *ctx, eoi_plan *p) {
     EOI_TRY(st, eo_tilesrc_opts_set_bands(ctx, o, 4));
     EOI_TRY(st,
             eo_tilesrc_opts_set_corrupt_as_missing(ctx, o, pbool(p->params, "corrupt_as_missing")));
+    EOI_TRY(st,
+            eo_tilesrc_opts_set_cache_bytes(ctx, o, pint(p->params, "tile_cache_mb", 128) << 20));
     EOI_TRY(st, eo_dataset_open_tiles(ctx, &p->ds, path, o));
 done:
     eo_tilesrc_opts_free(o);
@@ -755,6 +757,19 @@ done:
     eo_raster_free(rp);
     eo_write_opts_free(wo);
     return st;
+}
+
+void eoi_plan_expect(eoi_plan *p, int64_t id, int32_t delta) {
+    if (!p->ds || !p->ds->tilesrc || id < 0 || id >= p->nparts)
+        return;
+    /* model tiles start inside the partition and reach a tile beyond it */
+    const eo_window *w = &p->parts[id];
+    int64_t x0 = w->x - p->tile > 0 ? w->x - p->tile : 0;
+    int64_t y0 = w->y - p->tile > 0 ? w->y - p->tile : 0;
+    int64_t x1 = w->x + w->width + p->tile < p->width ? w->x + w->width + p->tile : p->width;
+    int64_t y1 = w->y + w->height + p->tile < p->height ? w->y + w->height + p->tile : p->height;
+    eo_window g = {x0, y0, x1 - x0, y1 - y0};
+    eoi_tilesrc_expect(p->ds->tilesrc, &g, delta);
 }
 
 eo_status eoi_plan_run_part(eo_ctx *ctx, eoi_plan *p, int64_t id, eoi_part_result *r) {

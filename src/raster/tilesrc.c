@@ -127,6 +127,7 @@ struct eoi_tilesrc {
      * fetch; NULL = all) */
     int64_t tx0, ty0, ntx, nty;
     uint8_t *state, *cover;
+    int32_t *expect; /* per tile of the range: reads announced and not done (or NULL) */
     int64_t ncover, fetched, found, failed, missing;
     struct tfail {
         uint64_t key;
@@ -167,6 +168,7 @@ static void src_free(struct eoi_tilesrc *s) {
     free(s->fails);
     free(s->state);
     free(s->cover);
+    free(s->expect);
     eoi_free(s->tmpl);
     if (s->stmt)
         sqlite3_finalize(s->stmt);
@@ -573,6 +575,8 @@ static int load_tile(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint8_t **px
 
 /* ---- the cache ------------------------------------------------------------ */
 
+static uint64_t tile_key(int64_t tx, int64_t ty) { return ((uint64_t)tx << 32) | (uint64_t)ty; }
+
 static uint64_t mix(uint64_t k) {
     k ^= k >> 33;
     k *= 0xff51afd7ed558ccdULL;
@@ -720,19 +724,68 @@ static void lru_push(struct eoi_tilesrc *s, tentry *e) {
         s->oldest = e;
 }
 
+/* Whether a read announced with eoi_tilesrc_expect still needs the tile. */
+static bool expected(const struct eoi_tilesrc *s, uint64_t key) {
+    int64_t i = s->expect ? state_index(s, key) : -1;
+    return i >= 0 && s->expect[i] > 0;
+}
+
+/* Back within the bound: the least recently used tiles that no announced
+ * read still needs go first; tiles still expected only beyond EXPECT_SLACK
+ * times the bound (so that a job's overlapping partitions fetch each tile
+ * once, without letting the cache grow without limit). */
+#define EXPECT_SLACK 4
 static void evict(struct eoi_tilesrc *s) {
-    tentry *e = s->oldest;
-    while (e && s->bytes > s->max_bytes) {
-        tentry *next = e->newer;
-        if (e->pins == 0) {
-            lru_unlink(s, e);
-            *hash_slot(s, e->key) = e->hnext;
-            s->bytes -= s->tile_bytes;
-            free(e->px);
-            free(e);
+    for (int pass = 0; pass < 2; pass++) {
+        size_t bound = pass == 0 ? s->max_bytes : EXPECT_SLACK * s->max_bytes;
+        tentry *e = s->oldest;
+        while (e && s->bytes > bound) {
+            tentry *next = e->newer;
+            if (e->pins == 0 && (pass == 1 || !expected(s, e->key))) {
+                lru_unlink(s, e);
+                *hash_slot(s, e->key) = e->hnext;
+                s->bytes -= s->tile_bytes;
+                free(e->px);
+                free(e);
+            }
+            e = next;
         }
-        e = next;
     }
+}
+
+void eoi_tilesrc_expect(struct eoi_tilesrc *s, const eo_window *win, int32_t delta) {
+    if (!s || !s->state)
+        return; /* too many tiles for per-tile counts: plain LRU */
+    pthread_mutex_lock(&s->mu);
+    if (!s->expect && delta > 0)
+        s->expect = calloc((size_t)s->ncover, sizeof *s->expect); /* best effort */
+    if (s->expect) {
+        int64_t T = s->size, gx0 = s->px0 + win->x, gy0 = s->py0 + win->y;
+        int64_t tx0 = gx0 / T, ty0 = gy0 / T;
+        int64_t tx1 = (gx0 + win->width - 1) / T, ty1 = (gy0 + win->height - 1) / T;
+        for (int64_t ty = ty0; ty <= ty1 && win->width > 0 && win->height > 0; ty++)
+            for (int64_t tx = tx0; tx <= tx1; tx++) {
+                int64_t i = state_index(s, tile_key(tx, ty));
+                if (i < 0)
+                    continue;
+                int64_t v = (int64_t)s->expect[i] + delta;
+                s->expect[i] = v < 0 ? 0 : v > INT32_MAX ? INT32_MAX : (int32_t)v;
+            }
+        if (delta < 0)
+            evict(s);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+void eoi_tilesrc_expect_clear(struct eoi_tilesrc *s) {
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    if (s->expect) {
+        memset(s->expect, 0, (size_t)s->ncover * sizeof *s->expect);
+        evict(s);
+    }
+    pthread_mutex_unlock(&s->mu);
 }
 
 /* Store the outcome of loading e (claimed by this thread) and wake the
@@ -796,8 +849,6 @@ static tentry *claim_locked(struct eoi_tilesrc *s, uint64_t key, tentry **slot) 
     }
     return e;
 }
-
-static uint64_t tile_key(int64_t tx, int64_t ty) { return ((uint64_t)tx << 32) | (uint64_t)ty; }
 
 /* The planes of tile (tx, ty), pinned (unpin with cache_unpin), or NULL for
  * a missing tile. false on an error, written to err. */

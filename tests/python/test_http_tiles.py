@@ -810,3 +810,30 @@ def test_bad_fetch_settings_python(tmp_path):
             eoproc.set_url_fetcher(**kw)
         assert e.value.id == "arg.Invalid", kw
 
+
+# ---- a detect job's partitions share tiles: each is fetched once ----------------
+
+
+@pytest.mark.parametrize("mb", [0, 1])
+def test_partitions_fetch_each_tile_once(scene, folder_run, server, cli, tmp_path, mb):
+    """Partitions of one model tile step (3 x 3 here) read overlapping
+    windows (the model tiles' halo); with a tile cache of a few tiles (0:
+    its floor of two rows, 8 tiles; 1 MiB: 4 tiles of 256 KiB, floored to 8)
+    the tiles a later partition needs are kept: the server sees each of the
+    16 tiles once, CLI and Python, and the features are the folder run's."""
+    out = tmp_path / "p.geojson"
+    p = cli_run(cli, "detect", server.template(), scene["dir"] / "aoi.geojson", out, "--zoom",
+                18, "--partition-tiles", 1, "--tile-cache-mb", mb, "--precision", 15, "--quiet")
+    assert p.returncode == 0, p.stderr
+    res = json.loads(p.stdout)
+    assert res["partitions"] >= 4, res["partitions"]
+    counts = server.counts()
+    assert set(counts) == all_tiles(scene) and set(counts.values()) == {1}, counts
+    assert res["tiles"] == {"fetched": 16, "missing": 0, "corrupt": 0}
+    _same_features(_features(out), folder_run[1])
+    server.clear()
+    r = eoproc.detect(server.template(), scene["aoi"], zoom=18, partition_tiles=1,
+                      tile_cache_mb=mb, precision=15)
+    counts = server.counts()
+    assert set(counts) == all_tiles(scene) and set(counts.values()) == {1}, counts
+    _same_features(r["geojson"]["features"], folder_run[1])
