@@ -133,6 +133,11 @@ void eoi_tilesrc_retry_failed(struct eoi_tilesrc *s);
  * tile once. eoi_tilesrc_expect_clear withdraws them all. */
 void eoi_tilesrc_expect(struct eoi_tilesrc *s, const eo_window *win, int32_t delta);
 void eoi_tilesrc_expect_clear(struct eoi_tilesrc *s);
+/* For a remote source (URL template, host callback): fetch and decode the
+ * tiles of window win not cached yet, up to 16 at once, before a reader
+ * asks for them one window after another. Errors are kept for the reads
+ * that need the tiles. Other sources: nothing. */
+void eoi_tilesrc_prefetch(struct eoi_tilesrc *s, const eo_window *win);
 /* Read window win of a tile dataset's source at full resolution, bands
  * (1-based; NULL = all nb) as uint8 planes into dst, decoding the tiles it
  * touches on the context's threads. what names the dataset in errors. */

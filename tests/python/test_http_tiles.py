@@ -837,3 +837,20 @@ def test_partitions_fetch_each_tile_once(scene, folder_run, server, cli, tmp_pat
     counts = server.counts()
     assert set(counts) == all_tiles(scene) and set(counts.values()) == {1}, counts
     _same_features(r["geojson"]["features"], folder_run[1])
+
+
+def test_detect_fetches_a_partitions_tiles_at_once(scene, folder_run, server, cli, tmp_path):
+    """A remote source's tiles of a partition are fetched on up to 16
+    threads before the model reads them (not one model tile's window at a
+    time on the CPUs' threads, 4 at most): with every answer 0.3 s late the
+    server sees more than 4 requests at once, up to the CLI's default 8;
+    --max-connections 3 still caps them; the features are the folder run's."""
+    server.delay = 0.3
+    for opt, least, most in (([], 5, 8), (["--max-connections", 3], 1, 3)):
+        server.max_in_flight = 0
+        out = tmp_path / "f.geojson"
+        p = cli_run(cli, "detect", server.template(), scene["dir"] / "aoi.geojson", out, "--zoom",
+                    18, "--partition-tiles", 0, "--precision", 15, "--quiet", *opt)
+        assert p.returncode == 0, p.stderr
+        assert least <= server.max_in_flight <= most, (opt, server.max_in_flight)
+        _same_features(_features(out), folder_run[1])
