@@ -13,6 +13,17 @@
  * attempts. Redirects are followed (http and https only); each attempt
  * times out after EOPROC_HTTP_TIMEOUT seconds (default 30).
  *
+ * Options: -H/--header "Name: value" (repeatable) on every request;
+ * --user USER:PASS (or EOPROC_HTTP_USER) for basic auth; --max-connections N
+ * (default 8) transfers in flight at once, the others wait on a counting
+ * semaphore; --tile-cache DIR (or EOPROC_TILE_CACHE), a disk cache of fetched
+ * tiles shared with the Python package (eoproc/_fetch.py), one file per URL:
+ *   DIR/KK/REST.tile, KKREST the 64-bit FNV-1a hash of the URL in hex (16
+ *   digits), holding "eoproc-tile 1\n" URL "\n" 200|404 "\n" body;
+ * a file naming another URL (a hash collision) or malformed is a miss. A
+ * file is written under a temporary name in its folder and renamed, so that
+ * readers never see half of one; 404s (and 204s) are kept as 404.
+ *
  * The library calls the fetcher from several threads at once: each call
  * takes an easy handle from a pool (kept between calls for their open
  * connections) and gives it back. libcurl is initialised once, at the first
@@ -22,12 +33,15 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_BODY ((size_t)64 << 20) /* the library refuses bigger tiles anyway */
 #define POOL_MAX 32
@@ -36,16 +50,24 @@
 #define RETRY_AFTER_MAX_S 30L
 #define URL_SHOWN 160 /* characters of a URL in a message (the sink keeps 255) */
 
+#define CACHE_MAGIC "eoproc-tile 1\n"
+
 static struct {
     int retries;
     double timeout_s;
-    char bad_env[128]; /* why EOPROC_HTTP_TIMEOUT is refused, or "" */
+    char bad_env[256]; /* why an EOPROC_HTTP_* variable is refused, or "" */
+    struct curl_slist *headers;
+    char *user;      /* USER:PASS, or NULL */
+    char *cache_dir; /* or NULL */
+    int slots;       /* transfers that may start now */
+    pthread_cond_t slot_freed;
+    unsigned long tmp_seq;
     const volatile sig_atomic_t *stop;
     char agent[64];
     pthread_mutex_t mu;
     CURL *idle[POOL_MAX];
     int nidle;
-} F = {.mu = PTHREAD_MUTEX_INITIALIZER};
+} F = {.mu = PTHREAD_MUTEX_INITIALIZER, .slot_freed = PTHREAD_COND_INITIALIZER};
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static CURLcode g_init_rc = CURLE_FAILED_INIT;
@@ -168,6 +190,112 @@ static void short_url(char *buf, size_t cap, const char *url) {
         snprintf(buf, cap, "%.*s...", URL_SHOWN - 3, url);
 }
 
+/* ---- the tile cache --------------------------------------------------------- */
+
+static uint64_t fnv1a64(const char *s) {
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= UINT64_C(0x100000001b3);
+    }
+    return h;
+}
+
+/* DIR/KK/REST.tile for url; with sub, DIR/KK only. */
+static void cache_path(char *buf, size_t cap, const char *url, int sub) {
+    char hex[17];
+    snprintf(hex, sizeof hex, "%016" PRIx64, fnv1a64(url));
+    if (sub)
+        snprintf(buf, cap, "%s/%.2s", F.cache_dir, hex);
+    else
+        snprintf(buf, cap, "%s/%.2s/%s.tile", F.cache_dir, hex, hex + 2);
+}
+
+/* 1 and *code (200 or 404) with the body in b when the cache holds url; 0 for
+ * a miss (no file, another URL's file, a malformed one). */
+static int cache_read(const char *url, long *code, struct body *b) {
+    char path[4096];
+    cache_path(path, sizeof path, url, 0);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    size_t ul = strlen(url), ml = strlen(CACHE_MAGIC);
+    char *head = malloc(ml + ul + 6);
+    int hit = 0;
+    if (head && fread(head, 1, ml + ul + 5, f) == ml + ul + 5 &&
+        memcmp(head, CACHE_MAGIC, ml) == 0 && memcmp(head + ml, url, ul) == 0 &&
+        head[ml + ul] == '\n' && head[ml + ul + 4] == '\n' &&
+        (memcmp(head + ml + ul + 1, "200", 3) == 0 || memcmp(head + ml + ul + 1, "404", 3) == 0)) {
+        *code = head[ml + ul + 1] == '2' ? 200 : 404;
+        char buf[65536];
+        size_t n;
+        hit = 1;
+        b->n = 0;
+        while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+            if (on_data(buf, 1, n, b) != n) {
+                hit = 0;
+                break;
+            }
+        if (ferror(f))
+            hit = 0;
+    }
+    free(head);
+    fclose(f);
+    return hit;
+}
+
+/* Keep url's answer (code 200 with body, or 404): 0, or -1 with a message. */
+static int cache_write(const char *url, long code, const unsigned char *p, size_t n, char *msg,
+                       size_t cap) {
+    char dir[4096], path[4200], tmp[4300];
+    if (strchr(url, '\n'))
+        return 0; /* cannot be a line of the file: not cached */
+    cache_path(dir, sizeof dir, url, 1);
+    cache_path(path, sizeof path, url, 0);
+    if ((mkdir(F.cache_dir, 0777) != 0 && errno != EEXIST) ||
+        (mkdir(dir, 0777) != 0 && errno != EEXIST)) {
+        snprintf(msg, cap, "cannot create the tile cache folder %.200s: %s", dir, strerror(errno));
+        return -1;
+    }
+    pthread_mutex_lock(&F.mu);
+    unsigned long seq = ++F.tmp_seq;
+    pthread_mutex_unlock(&F.mu);
+    snprintf(tmp, sizeof tmp, "%s.%ld.%lu.tmp", path, (long)getpid(), seq);
+    FILE *f = fopen(tmp, "wb");
+    int ok = f != NULL;
+    if (ok) {
+        ok = fprintf(f, "%s%s\n%ld\n", CACHE_MAGIC, url, code) > 0;
+        if (ok && n)
+            ok = fwrite(p, 1, n, f) == n;
+        ok = (fclose(f) == 0) && ok;
+    }
+    if (ok)
+        ok = rename(tmp, path) == 0;
+    if (!ok) {
+        int e = errno;
+        remove(tmp);
+        snprintf(msg, cap, "cannot write the tile cache file %.200s: %s", path, strerror(e));
+        return -1;
+    }
+    return 0;
+}
+
+/* The counting semaphore of --max-connections. */
+static void slot_take(void) {
+    pthread_mutex_lock(&F.mu);
+    while (F.slots <= 0)
+        pthread_cond_wait(&F.slot_freed, &F.mu);
+    F.slots--;
+    pthread_mutex_unlock(&F.mu);
+}
+
+static void slot_give(void) {
+    pthread_mutex_lock(&F.mu);
+    F.slots++;
+    pthread_cond_signal(&F.slot_freed);
+    pthread_mutex_unlock(&F.mu);
+}
+
 static int fetch(void *user, const char *url, eo_tile_sink *sink) {
     (void)user;
     char u[URL_SHOWN + 4], msg[512];
@@ -175,6 +303,21 @@ static int fetch(void *user, const char *url, eo_tile_sink *sink) {
     if (F.bad_env[0]) {
         eo_tile_sink_set_error(sink, F.bad_env);
         return 1;
+    }
+    if (F.cache_dir) {
+        struct body cb = {0};
+        long ccode = 0;
+        if (cache_read(url, &ccode, &cb)) {
+            int r = 0;
+            if (ccode == 200 && eo_tile_sink_set(sink, cb.p, cb.n) != EO_OK) {
+                snprintf(msg, sizeof msg, "cannot keep the %zu bytes of %s", cb.n, u);
+                eo_tile_sink_set_error(sink, msg);
+                r = 1;
+            }
+            free(cb.p);
+            return r;
+        }
+        free(cb.p);
     }
     pthread_once(&g_once, global_init);
     if (g_init_rc != CURLE_OK) {
@@ -217,7 +360,15 @@ static int fetch(void *user, const char *url, eo_tile_sink *sink) {
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
         curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
         curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        if (F.headers)
+            curl_easy_setopt(h, CURLOPT_HTTPHEADER, F.headers);
+        if (F.user) {
+            curl_easy_setopt(h, CURLOPT_USERPWD, F.user);
+            curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        }
+        slot_take();
         cc = curl_easy_perform(h);
+        slot_give();
         if (cc == CURLE_OK)
             curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
         int again;
@@ -240,8 +391,12 @@ static int fetch(void *user, const char *url, eo_tile_sink *sink) {
         rc = eo_tile_sink_set(sink, b.p, b.n) == EO_OK ? 0 : 1;
         if (rc)
             snprintf(msg, sizeof msg, "cannot keep the %zu bytes of %s", b.n, u);
+        else if (F.cache_dir)
+            rc = cache_write(url, 200, b.p, b.n, msg, sizeof msg) ? 1 : 0;
     } else if (cc == CURLE_OK && (code == 404 || code == 204)) {
         rc = 0; /* a missing tile: no bytes */
+        if (F.cache_dir)
+            rc = cache_write(url, 404, NULL, 0, msg, sizeof msg) ? 1 : 0;
     } else if (cc == CURLE_OK) {
         snprintf(msg, sizeof msg, "HTTP %ld%s from %s (%d attempt%s)", code, reason(code), u, tries,
                  s);
@@ -265,8 +420,44 @@ static int fetch(void *user, const char *url, eo_tile_sink *sink) {
     return rc;
 }
 
-int cli_fetch_init(eo_ctx *ctx, int retries, const volatile sig_atomic_t *stop, char *err,
-                   size_t cap) {
+int cli_fetch_check(const char *what, const char *value, char *err, size_t cap) {
+    if (strcmp(what, "header") == 0) {
+        const char *c = strchr(value, ':');
+        size_t nl = c ? (size_t)(c - value) : 0;
+        int ok = c && nl > 0 && !strpbrk(value, "\r\n") && strcspn(value, " \t") >= nl;
+        if (!ok)
+            snprintf(err, cap, "--header: expected \"Name: value\", got '%.60s'", value);
+        return ok ? 0 : -1;
+    }
+    if (strcmp(what, "user") == 0) {
+        const char *c = strchr(value, ':');
+        if (!c || c == value || strpbrk(value, "\r\n")) {
+            snprintf(err, cap, "--user: expected USER:PASS, got '%.*s'", c ? (int)(c - value) : 20,
+                     value); /* never the password */
+            return -1;
+        }
+        return 0;
+    }
+    /* tile-cache: an existing folder, or one that can be created */
+    struct stat st;
+    if (!*value) {
+        snprintf(err, cap, "--tile-cache: expected a folder, got ''");
+        return -1;
+    }
+    if (stat(value, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        snprintf(err, cap, "--tile-cache: '%.160s' is not a folder", value);
+        return -1;
+    }
+    if (mkdir(value, 0777) != 0 && errno != EEXIST) {
+        snprintf(err, cap, "--tile-cache: cannot create the folder '%.160s': %s", value,
+                 strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int cli_fetch_init(eo_ctx *ctx, const cli_fetch_opts *o, const volatile sig_atomic_t *stop,
+                   char *err, size_t cap) {
     const char *t = getenv("EOPROC_HTTP_TIMEOUT");
     double timeout = 30;
     F.bad_env[0] = '\0';
@@ -283,8 +474,35 @@ int cli_fetch_init(eo_ctx *ctx, int retries, const volatile sig_atomic_t *stop, 
             timeout = 30;
         }
     }
-    F.retries = retries;
+    F.retries = o->retries;
     F.timeout_s = timeout;
+    F.slots = o->max_connections > 0 ? o->max_connections : CLI_FETCH_CONNECTIONS_DEFAULT;
+    for (int i = 0; i < o->nheaders; i++) {
+        struct curl_slist *l = curl_slist_append(F.headers, o->headers[i]);
+        if (!l) {
+            snprintf(err, cap, "out of memory for the HTTP headers");
+            return -1;
+        }
+        F.headers = l;
+    }
+    const char *user = o->user, *cache = o->cache_dir;
+    char eerr[200];
+    if (!user && (user = getenv("EOPROC_HTTP_USER")) && *user &&
+        cli_fetch_check("user", user, eerr, sizeof eerr) != 0) {
+        snprintf(F.bad_env, sizeof F.bad_env, "EOPROC_HTTP_USER%s", eerr + 6);
+        user = NULL;
+    }
+    if (!cache && (cache = getenv("EOPROC_TILE_CACHE")) && *cache &&
+        cli_fetch_check("tile-cache", cache, eerr, sizeof eerr) != 0) {
+        snprintf(F.bad_env, sizeof F.bad_env, "EOPROC_TILE_CACHE%s", eerr + 12);
+        cache = NULL;
+    }
+    F.user = user && *user ? strdup(user) : NULL;
+    F.cache_dir = cache && *cache ? strdup(cache) : NULL;
+    if ((user && *user && !F.user) || (cache && *cache && !F.cache_dir)) {
+        snprintf(err, cap, "out of memory for the fetcher's settings");
+        return -1;
+    }
     F.stop = stop;
     snprintf(F.agent, sizeof F.agent, "eoproc/%s", EO_VERSION_STRING);
     if (eo_ctx_set_tile_url_fetcher(ctx, fetch, NULL) != EO_OK) {
@@ -300,6 +518,11 @@ void cli_fetch_done(void) {
         curl_easy_cleanup(F.idle[i]);
     F.nidle = 0;
     pthread_mutex_unlock(&F.mu);
+    curl_slist_free_all(F.headers);
+    F.headers = NULL;
+    free(F.user);
+    free(F.cache_dir);
+    F.user = F.cache_dir = NULL;
     /* pthread_once ran global_init only if something was fetched */
     if (g_init_rc == CURLE_OK) {
         curl_global_cleanup();

@@ -230,9 +230,18 @@ static void op_help(json_object *entry, json_object *schema) {
     printf("  %-22s %s\n", "--threads N", "Worker threads (default: all CPUs)");
     json_object *src = NULL;
     if (json_object_object_get_ex(props, "src", &src) &&
-        strstr(jstr(src, "description"), "URL template")) /* read through cli_fetch.c */
+        strstr(jstr(src, "description"), "URL template")) { /* read through cli_fetch.c */
         printf("  %-22s %s\n", "--retries N",
                "Retries of a tile URL after a 429, 5xx or timeout (default 3)");
+        printf("  %-22s %s\n", "-H, --header 'N: v'",
+               "An HTTP header on tile requests (repeatable)");
+        printf("  %-22s %s\n", "--user USER:PASS",
+               "Basic auth of tile requests (EOPROC_HTTP_USER)");
+        printf("  %-22s %s\n", "--max-connections N",
+               "Tile requests in flight at once (default 8)");
+        printf("  %-22s %s\n", "--tile-cache DIR",
+               "A disk cache of fetched tiles (EOPROC_TILE_CACHE)");
+    }
     json_object_object_foreach(props, key, prop) {
         if (in_positional(schema, key))
             continue;
@@ -699,6 +708,11 @@ static void main_help(json_object *list) {
            "  --progress json One JSON line per progress update on stderr\n"
            "  --retries N     Retries of a tile URL after a 429, 5xx or timeout (default 3;\n"
            "                  EOPROC_HTTP_TIMEOUT: seconds per attempt, default 30)\n"
+           "  -H, --header 'Name: value'  An HTTP header on every tile request (repeatable)\n"
+           "  --user USER:PASS  Basic auth of tile requests (else EOPROC_HTTP_USER)\n"
+           "  --max-connections N  Tile requests in flight at once (default 8)\n"
+           "  --tile-cache DIR  Keep fetched tiles (and 404s) in DIR and read them from there\n"
+           "                  (else EOPROC_TILE_CACHE)\n"
            "  -v, --verbose   Log warnings (-v) and debug messages (-vv) on stderr\n"
            "\nResults are JSON on stdout; errors are one line on stderr. Exit status: 0 done,\n"
            "1 the operation failed, 2 usage error, 130 interrupted (Ctrl-C).\n");
@@ -709,11 +723,63 @@ int main(int argc, char **argv) {
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int nrest = 0, want_help = 0, want_version = 0;
     int32_t threads = 0;
-    int progress_json = 0, retries = CLI_FETCH_RETRIES_DEFAULT;
+    int progress_json = 0;
+    cli_fetch_opts fo = {.retries = CLI_FETCH_RETRIES_DEFAULT,
+                         .max_connections = CLI_FETCH_CONNECTIONS_DEFAULT};
     if (!rest)
         return EXIT_FAIL;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
+        const char *a = argv[i], *fv = NULL;
+        int fetch_opt = 0; /* 1 header, 2 user, 3 max-connections, 4 tile-cache */
+        static const char *const fetch_names[] = {"--header", "--user", "--max-connections",
+                                                  "--tile-cache"};
+        for (int k = 0; k < 4 && !fetch_opt; k++) {
+            size_t n = strlen(fetch_names[k]);
+            if (strncmp(a, fetch_names[k], n) == 0 && (a[n] == '\0' || a[n] == '='))
+                fetch_opt = k + 1, fv = a[n] == '=' ? a + n + 1 : NULL;
+        }
+        if (strcmp(a, "-H") == 0)
+            fetch_opt = 1;
+        if (fetch_opt) {
+            const char *name = fetch_names[fetch_opt - 1];
+            char ferr[256];
+            if (!fv && i + 1 >= argc) {
+                free(rest);
+                return usage_error("option %s needs a value", name);
+            }
+            if (!fv)
+                fv = argv[++i];
+            if (fetch_opt == 3) {
+                char *end = NULL;
+                long t = strtol(fv, &end, 10);
+                if (!*fv || *end || t < 1 || t > CLI_FETCH_CONNECTIONS_MAX) {
+                    free(rest);
+                    return usage_error(
+                        "--max-connections: expected a number from 1 to %d, got '%.40s'",
+                        CLI_FETCH_CONNECTIONS_MAX, fv);
+                }
+                fo.max_connections = (int)t;
+                continue;
+            }
+            if (cli_fetch_check(fetch_opt == 1   ? "header"
+                                : fetch_opt == 2 ? "user"
+                                                 : "tile-cache",
+                                fv, ferr, sizeof ferr) != 0) {
+                free(rest);
+                return usage_error("%s", ferr);
+            }
+            if (fetch_opt == 1) {
+                if (fo.nheaders == CLI_FETCH_HEADERS_MAX) {
+                    free(rest);
+                    return usage_error("--header: at most %d headers", CLI_FETCH_HEADERS_MAX);
+                }
+                fo.headers[fo.nheaders++] = fv;
+            } else if (fetch_opt == 2)
+                fo.user = fv;
+            else
+                fo.cache_dir = fv;
+            continue;
+        }
         if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0)
             g_quiet = 1;
         else if (strcmp(a, "--progress=json") == 0 ||
@@ -746,7 +812,7 @@ int main(int argc, char **argv) {
                 return usage_error("--retries: expected a number from 0 to %d",
                                    CLI_FETCH_RETRIES_MAX);
             }
-            retries = (int)t;
+            fo.retries = (int)t;
         } else
             rest[nrest++] = argv[i];
     }
@@ -764,7 +830,7 @@ int main(int argc, char **argv) {
     }
     eo_ctx_set_threads(g_ctx, threads);
     char ferr[256];
-    if (cli_fetch_init(g_ctx, retries, &g_interrupted, ferr, sizeof ferr) != 0) {
+    if (cli_fetch_init(g_ctx, &fo, &g_interrupted, ferr, sizeof ferr) != 0) {
         eo_ctx_free(g_ctx);
         free(rest);
         return usage_error("%s", ferr);

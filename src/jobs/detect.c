@@ -229,6 +229,8 @@ static eo_status open_source(eo_ctx *ctx, eoi_plan *p) {
     EOI_TRY(st, eo_tilesrc_opts_set_bands(ctx, o, 4));
     EOI_TRY(st,
             eo_tilesrc_opts_set_corrupt_as_missing(ctx, o, pbool(p->params, "corrupt_as_missing")));
+    EOI_TRY(st,
+            eo_tilesrc_opts_set_cache_bytes(ctx, o, pint(p->params, "tile_cache_mb", 128) << 20));
     EOI_TRY(st, eo_dataset_open_tiles(ctx, &p->ds, path, o));
 done:
     eo_tilesrc_opts_free(o);
@@ -750,11 +752,35 @@ done:
     return st;
 }
 
+/* The source pixels partition id reads: the model tiles on the grid that
+ * meet it, whole (their halo reaches past the partition). */
+static eo_window part_reads(const eoi_plan *p, int64_t id) {
+    const eo_window *w = &p->parts[id];
+    int64_t kx0 = w->x - p->tile < 0 ? 0 : (w->x - p->tile) / p->step + 1;
+    int64_t ky0 = w->y - p->tile < 0 ? 0 : (w->y - p->tile) / p->step + 1;
+    int64_t kx1 = (w->x + w->width + p->step - 1) / p->step - 1;
+    int64_t ky1 = (w->y + w->height + p->step - 1) / p->step - 1;
+    int64_t x1 = kx1 * p->step + p->tile < p->width ? kx1 * p->step + p->tile : p->width;
+    int64_t y1 = ky1 * p->step + p->tile < p->height ? ky1 * p->step + p->tile : p->height;
+    return (eo_window){kx0 * p->step, ky0 * p->step, x1 - kx0 * p->step, y1 - ky0 * p->step};
+}
+
+void eoi_plan_expect(eoi_plan *p, int64_t id, int32_t delta) {
+    if (!p->ds || !p->ds->tilesrc || id < 0 || id >= p->nparts)
+        return;
+    eo_window g = part_reads(p, id);
+    eoi_tilesrc_expect(p->ds->tilesrc, &g, delta);
+}
+
 eo_status eoi_plan_run_part(eo_ctx *ctx, eoi_plan *p, int64_t id, eoi_part_result *r) {
     memset(r, 0, sizeof *r);
     eoi_seg_mem m = {.want_probs = pstr(p->params, "keep_rasters") != NULL};
     tcount t1;
     eo_status st = EO_OK;
+    if (p->ds->tilesrc) { /* a remote source's tiles fetched at once, not as the model reads */
+        eo_window g = part_reads(p, id);
+        eoi_tilesrc_prefetch(p->ds->tilesrc, &g);
+    }
     EOI_TRY(st, eoi_segment_mem(ctx, &m, p->model, p->ds, p->aoi, &p->parts[id], p->so));
     tile_counts(ctx, p->ds, &t1);
     r->fetched = t1.decoded - p->counted_decoded;

@@ -27,6 +27,9 @@ const eoi_param eoi_detect_params[] = {
     {"scheme", "string", "\"auto\"", .choices = "auto|xyz|tms|quadkey",
      .desc = "tile folder layout (auto: tms when the folder has tilemapresource.xml)"},
     {"tile_size", "integer", "256", "1", "4096", .desc = "source tile size in pixels"},
+    {"tile_cache_mb", "integer", "128", "0", "65536",
+     .desc = "memory for decoded source tiles (MiB; at least two rows of tiles); tiles a coming "
+             "partition reads are kept up to 4 times this"},
     {"corrupt_as_missing", "boolean", "false",
      .desc = "read undecodable tiles as missing instead of failing their partition"},
     {"bands", "array", .items = "integer", .min = "1",

@@ -720,11 +720,15 @@ eo_status eo_job_run(eo_ctx *ctx, char **out_json, eo_job *j) {
     int64_t ok0, f0, total;
     EOI_TRY(st, count_parts(ctx, j, &ok0, &f0, &total));
     prog pg = {ctx->progress_fn, ctx->progress_user, j, 0, 1, 0, false};
+    /* the tile cache keeps what the partitions still to run share (halos) */
+    for (size_t i = 0; i < n; i++)
+        eoi_plan_expect(&j->plan, ids[i], 1);
     for (size_t i = 0; i < n; i++) {
         bool failed;
         pg.lo = 0.97 * (double)(ok0 + f0 + (int64_t)i) / (double)(total ? total : 1);
         pg.hi = 0.97 * (double)(ok0 + f0 + (int64_t)i + 1) / (double)(total ? total : 1);
         st = run_one(ctx, j, ids[i], &pg, &failed);
+        eoi_plan_expect(&j->plan, ids[i], -1);
         if (st == EO_E_CANCELLED)
             meta_set(ctx, j, "status", "CANCELLED");
         EOI_TRY(st, st);
@@ -744,6 +748,8 @@ eo_status eo_job_run(eo_ctx *ctx, char **out_json, eo_job *j) {
     }
     st = eo_job_finalize(ctx, out_json, j);
 done:
+    if (j->plan.ds && j->plan.ds->tilesrc)
+        eoi_tilesrc_expect_clear(j->plan.ds->tilesrc);
     drop_lock(j);
     eoi_free(ids);
     return st;

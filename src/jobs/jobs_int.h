@@ -78,6 +78,9 @@ typedef struct eoi_part_result {
     int64_t fetched, missing, corrupt;
 } eoi_part_result;
 
+/* Announce (delta 1) or withdraw (-1) partition i's reads (its window
+ * and the model tiles' halo) to a tile source, which keeps their tiles. */
+void eoi_plan_expect(eoi_plan *p, int64_t i, int32_t delta);
 /* Run partition i of the plan. */
 eo_status eoi_plan_run_part(eo_ctx *ctx, eoi_plan *p, int64_t i, eoi_part_result *r);
 /* Post-process merged features, add warnings/coverage checks; writes the

@@ -126,6 +126,18 @@ void eoi_tilesrc_release(struct eoi_tilesrc *s);
  * needing one fails at once without fetching it again), so that the next
  * read fetches them again: a job's restart after the cause was fixed. */
 void eoi_tilesrc_retry_failed(struct eoi_tilesrc *s);
+/* Announce (delta 1) or withdraw (delta -1, when done) a coming read of
+ * window win (dataset pixels): the cache keeps the tiles it needs while
+ * reads are announced, evicting the others first (up to 4 times its bound),
+ * so that overlapping reads (a job's partitions and their halos) fetch each
+ * tile once. eoi_tilesrc_expect_clear withdraws them all. */
+void eoi_tilesrc_expect(struct eoi_tilesrc *s, const eo_window *win, int32_t delta);
+void eoi_tilesrc_expect_clear(struct eoi_tilesrc *s);
+/* For a remote source (URL template, host callback): fetch and decode the
+ * tiles of window win not cached yet, up to 16 at once, before a reader
+ * asks for them one window after another. Errors are kept for the reads
+ * that need the tiles. Other sources: nothing. */
+void eoi_tilesrc_prefetch(struct eoi_tilesrc *s, const eo_window *win);
 /* Read window win of a tile dataset's source at full resolution, bands
  * (1-based; NULL = all nb) as uint8 planes into dst, decoding the tiles it
  * touches on the context's threads. what names the dataset in errors. */

@@ -127,6 +127,7 @@ struct eoi_tilesrc {
      * fetch; NULL = all) */
     int64_t tx0, ty0, ntx, nty;
     uint8_t *state, *cover;
+    int32_t *expect; /* per tile of the range: reads announced and not done (or NULL) */
     int64_t ncover, fetched, found, failed, missing;
     struct tfail {
         uint64_t key;
@@ -167,6 +168,7 @@ static void src_free(struct eoi_tilesrc *s) {
     free(s->fails);
     free(s->state);
     free(s->cover);
+    free(s->expect);
     eoi_free(s->tmpl);
     if (s->stmt)
         sqlite3_finalize(s->stmt);
@@ -573,6 +575,8 @@ static int load_tile(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint8_t **px
 
 /* ---- the cache ------------------------------------------------------------ */
 
+static uint64_t tile_key(int64_t tx, int64_t ty) { return ((uint64_t)tx << 32) | (uint64_t)ty; }
+
 static uint64_t mix(uint64_t k) {
     k ^= k >> 33;
     k *= 0xff51afd7ed558ccdULL;
@@ -720,19 +724,68 @@ static void lru_push(struct eoi_tilesrc *s, tentry *e) {
         s->oldest = e;
 }
 
+/* Whether a read announced with eoi_tilesrc_expect still needs the tile. */
+static bool expected(const struct eoi_tilesrc *s, uint64_t key) {
+    int64_t i = s->expect ? state_index(s, key) : -1;
+    return i >= 0 && s->expect[i] > 0;
+}
+
+/* Back within the bound: the least recently used tiles that no announced
+ * read still needs go first; tiles still expected only beyond EXPECT_SLACK
+ * times the bound (so that a job's overlapping partitions fetch each tile
+ * once, without letting the cache grow without limit). */
+#define EXPECT_SLACK 4
 static void evict(struct eoi_tilesrc *s) {
-    tentry *e = s->oldest;
-    while (e && s->bytes > s->max_bytes) {
-        tentry *next = e->newer;
-        if (e->pins == 0) {
-            lru_unlink(s, e);
-            *hash_slot(s, e->key) = e->hnext;
-            s->bytes -= s->tile_bytes;
-            free(e->px);
-            free(e);
+    for (int pass = 0; pass < 2; pass++) {
+        size_t bound = pass == 0 ? s->max_bytes : EXPECT_SLACK * s->max_bytes;
+        tentry *e = s->oldest;
+        while (e && s->bytes > bound) {
+            tentry *next = e->newer;
+            if (e->pins == 0 && (pass == 1 || !expected(s, e->key))) {
+                lru_unlink(s, e);
+                *hash_slot(s, e->key) = e->hnext;
+                s->bytes -= s->tile_bytes;
+                free(e->px);
+                free(e);
+            }
+            e = next;
         }
-        e = next;
     }
+}
+
+void eoi_tilesrc_expect(struct eoi_tilesrc *s, const eo_window *win, int32_t delta) {
+    if (!s || !s->state)
+        return; /* too many tiles for per-tile counts: plain LRU */
+    pthread_mutex_lock(&s->mu);
+    if (!s->expect && delta > 0)
+        s->expect = calloc((size_t)s->ncover, sizeof *s->expect); /* best effort */
+    if (s->expect) {
+        int64_t T = s->size, gx0 = s->px0 + win->x, gy0 = s->py0 + win->y;
+        int64_t tx0 = gx0 / T, ty0 = gy0 / T;
+        int64_t tx1 = (gx0 + win->width - 1) / T, ty1 = (gy0 + win->height - 1) / T;
+        for (int64_t ty = ty0; ty <= ty1 && win->width > 0 && win->height > 0; ty++)
+            for (int64_t tx = tx0; tx <= tx1; tx++) {
+                int64_t i = state_index(s, tile_key(tx, ty));
+                if (i < 0)
+                    continue;
+                int64_t v = (int64_t)s->expect[i] + delta;
+                s->expect[i] = v < 0 ? 0 : v > INT32_MAX ? INT32_MAX : (int32_t)v;
+            }
+        if (delta < 0)
+            evict(s);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+void eoi_tilesrc_expect_clear(struct eoi_tilesrc *s) {
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    if (s->expect) {
+        memset(s->expect, 0, (size_t)s->ncover * sizeof *s->expect);
+        evict(s);
+    }
+    pthread_mutex_unlock(&s->mu);
 }
 
 /* Store the outcome of loading e (claimed by this thread) and wake the
@@ -797,8 +850,6 @@ static tentry *claim_locked(struct eoi_tilesrc *s, uint64_t key, tentry **slot) 
     return e;
 }
 
-static uint64_t tile_key(int64_t tx, int64_t ty) { return ((uint64_t)tx << 32) | (uint64_t)ty; }
-
 /* The planes of tile (tx, ty), pinned (unpin with cache_unpin), or NULL for
  * a missing tile. false on an error, written to err. */
 static bool cache_get(struct eoi_tilesrc *s, int64_t tx, int64_t ty, tentry **out, char *err,
@@ -852,16 +903,19 @@ static bool cache_get(struct eoi_tilesrc *s, int64_t tx, int64_t ty, tentry **ou
     }
 }
 
-/* ---- decoding a run's tiles on several threads ----------------------------- */
+/* ---- decoding a window's tiles on several threads -------------------------- */
 
-#define PREFETCH_MAX 64 /* tiles claimed at once */
-#define PREFETCH_THREADS 4
+#define PREFETCH_MAX 64    /* tiles claimed at once */
+#define PREFETCH_THREADS 4 /* local sources: decoding, bound by the CPUs */
+/* remote sources (URL templates, host callbacks): bound by the latency of
+ * each fetch, not the CPUs (the host's own limit, e.g. the CLI's
+ * --max-connections, still caps the requests in flight) */
+#define PREFETCH_REMOTE_THREADS 16
 
 struct prefetch {
     struct eoi_tilesrc *s;
-    int64_t ty;
     tentry *e[PREFETCH_MAX];
-    int64_t tx[PREFETCH_MAX];
+    int64_t tx[PREFETCH_MAX], ty[PREFETCH_MAX];
     int n;
     atomic_int next;
 };
@@ -872,7 +926,7 @@ static void *prefetch_work(void *arg) {
     for (int i; (i = atomic_fetch_add(&p->next, 1)) < p->n;) {
         uint8_t *px = NULL;
         err[0] = where[0] = '\0';
-        int rc = load_tile(p->s, p->tx[i], p->ty, &px, where, sizeof where, err, sizeof err);
+        int rc = load_tile(p->s, p->tx[i], p->ty[i], &px, where, sizeof where, err, sizeof err);
         pthread_mutex_lock(&p->s->mu);
         /* an error is kept for the reader that needs the tile to report */
         finish_locked(p->s, p->e[i], rc, px, false, where, err);
@@ -881,45 +935,62 @@ static void *prefetch_work(void *arg) {
     return NULL;
 }
 
-/* Before a run over tiles tx0..tx1 of row ty: decode the ones not cached
- * yet on up to PREFETCH_THREADS threads (this one included), since a
- * reader would otherwise decode them one after another. Best effort: what
- * cannot be started is left to cache_get. */
-static void prefetch_run(struct eoi_tilesrc *s, int64_t ty, int64_t tx0, int64_t tx1) {
+static bool remote(const struct eoi_tilesrc *s) {
+    return s->kind == KIND_URL || s->kind == KIND_CALLBACK;
+}
+
+/* Before reading tiles tx0..tx1 x ty0..ty1: fetch and decode the ones not
+ * cached yet on up to PREFETCH_THREADS threads (PREFETCH_REMOTE_THREADS for
+ * a remote source; this one included), since a reader would otherwise get
+ * them one after another. Best effort: what cannot be started is left to
+ * cache_get. */
+static void prefetch_window(struct eoi_tilesrc *s, int64_t tx0, int64_t tx1, int64_t ty0,
+                            int64_t ty1) {
     static atomic_long cpus;
     long ncpu = atomic_load(&cpus);
     if (!ncpu) {
         ncpu = sysconf(_SC_NPROCESSORS_ONLN);
         atomic_store(&cpus, ncpu);
     }
-    if (tx1 <= tx0 || ncpu < 2)
+    int most = remote(s) ? PREFETCH_REMOTE_THREADS
+                         : (int)(ncpu < PREFETCH_THREADS ? ncpu : PREFETCH_THREADS);
+    if ((tx1 <= tx0 && ty1 <= ty0) || most < 2)
         return;
     struct prefetch pf, *p = &pf;
-    memset(p, 0, sizeof *p);
-    p->s = s;
-    p->ty = ty;
-    pthread_mutex_lock(&s->mu);
-    for (int64_t tx = tx0; tx <= tx1 && p->n < PREFETCH_MAX; tx++) {
-        uint64_t key = tile_key(tx, ty);
-        tentry **slot = hash_slot(s, key);
-        if (*slot || miss_has(s, key) || !in_cover(s, key) || fail_find(s, key))
-            continue;
-        if (!(p->e[p->n] = claim_locked(s, key, slot)))
-            break;
-        p->tx[p->n++] = tx;
-    }
-    pthread_mutex_unlock(&s->mu);
-    if (p->n > 1) {
-        pthread_t th[PREFETCH_THREADS - 1];
-        int nt = 0, want = (int)(ncpu < PREFETCH_THREADS ? ncpu : PREFETCH_THREADS) - 1;
-        while (nt < want && nt < p->n - 1 && pthread_create(&th[nt], NULL, prefetch_work, p) == 0)
+    int64_t tx = tx0, ty = ty0;
+    while (ty <= ty1) {
+        memset(p, 0, sizeof *p);
+        p->s = s;
+        pthread_mutex_lock(&s->mu);
+        for (; ty <= ty1 && p->n < PREFETCH_MAX; tx = tx < tx1 ? tx + 1 : tx0, ty += tx == tx0) {
+            uint64_t key = tile_key(tx, ty);
+            tentry **slot = hash_slot(s, key);
+            if (*slot || miss_has(s, key) || !in_cover(s, key) || fail_find(s, key))
+                continue;
+            if (!(p->e[p->n] = claim_locked(s, key, slot))) {
+                ty = ty1 + 1;
+                break;
+            }
+            p->tx[p->n] = tx;
+            p->ty[p->n++] = ty;
+        }
+        pthread_mutex_unlock(&s->mu);
+        pthread_t th[PREFETCH_REMOTE_THREADS - 1];
+        int nt = 0;
+        while (nt < most - 1 && nt < p->n - 1 &&
+               pthread_create(&th[nt], NULL, prefetch_work, p) == 0)
             nt++;
         prefetch_work(p);
         for (int i = 0; i < nt; i++)
             pthread_join(th[i], NULL);
-    } else {
-        prefetch_work(p);
     }
+}
+
+void eoi_tilesrc_prefetch(struct eoi_tilesrc *s, const eo_window *win) {
+    if (!s || !remote(s) || win->width <= 0 || win->height <= 0)
+        return;
+    int64_t T = s->size, gx0 = s->px0 + win->x, gy0 = s->py0 + win->y;
+    prefetch_window(s, gx0 / T, (gx0 + win->width - 1) / T, gy0 / T, (gy0 + win->height - 1) / T);
 }
 
 static void cache_unpin(struct eoi_tilesrc *s, tentry *e) {
@@ -938,7 +1009,7 @@ static bool fill_run(struct eoi_tilesrc *s, int64_t b, int64_t y, int64_t x, int
     bool alpha = s->bands == 2 || s->bands == 4;
     uint8_t fill = alpha ? 0 : (uint8_t)s->nodata;
     char err[ERR_MAX];
-    prefetch_run(s, ty, (s->px0 + x) / T, (s->px0 + x + n - 1) / T);
+    prefetch_window(s, (s->px0 + x) / T, (s->px0 + x + n - 1) / T, ty, ty);
     while (n > 0) {
         int64_t gx = s->px0 + x, tx = gx / T, ix = gx % T;
         int64_t len = T - ix < n ? T - ix : n;
@@ -1895,6 +1966,8 @@ eo_status eoi_tilesrc_read(eo_ctx *ctx, struct eoi_tilesrc *s, const char *what,
     w.ty0 = w.gy0 / T;
     w.ntx = (w.gx0 + w.w - 1) / T - w.tx0 + 1;
     int64_t nty = (w.gy0 + w.h - 1) / T - w.ty0 + 1;
+    if (remote(s)) /* the fetches at once, not as the decoding threads get to them */
+        prefetch_window(s, w.tx0, w.tx0 + w.ntx - 1, w.ty0, w.ty0 + nty - 1);
     pthread_mutex_init(&w.mu, NULL);
     eo_status st = eoi_parallel_for(ctx, w.ntx * nty, wread_job, &w);
     pthread_mutex_destroy(&w.mu);

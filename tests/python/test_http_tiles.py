@@ -48,7 +48,10 @@ class TileServer:
     "truncate" (half of the announced body), "slow" (the file after 0.4 s)
     or "hang" (no answer).
     Paths under /r/ answer 302 to the same path without it. log holds
-    (key, user_agent) per request."""
+    (key, user_agent) per request, headers each request's headers. With
+    require ({name: value}), a request lacking one of them gets 401. delay:
+    seconds every tile answer waits; in_flight / max_in_flight count the
+    requests being answered at once."""
 
     def __init__(self, root):
         self.root = pathlib.Path(root)
@@ -56,6 +59,10 @@ class TileServer:
         self.log = []
         self.lock = threading.Lock()
         self.release = threading.Event()
+        self.headers = []
+        self.require = {}
+        self.delay = 0.0
+        self.in_flight = self.max_in_flight = 0
         srv = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -75,8 +82,27 @@ class TileServer:
                 key = path.strip("/").rsplit(".", 1)[0]
                 with srv.lock:
                     srv.log.append((key, self.headers.get("User-Agent")))
+                    srv.headers.append(dict(self.headers))
                     seq = srv.faults.get(key) or [None]
                     act = seq.pop(0) if len(seq) > 1 else seq[0]
+                    denied = any(self.headers.get(k) != v for k, v in srv.require.items())
+                    srv.in_flight += 1
+                    srv.max_in_flight = max(srv.max_in_flight, srv.in_flight)
+                if srv.delay:
+                    time.sleep(srv.delay)
+                # out of flight before answering: the client may send its next
+                # request as soon as it has this answer
+                with srv.lock:
+                    srv.in_flight -= 1
+                if denied:
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Basic realm="tiles"')
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.answer(path, act)
+
+            def answer(self, path, act):
                 if act == "hang":
                     srv.release.wait(HANG_S)
                     self.close_connection = True
@@ -552,3 +578,279 @@ def test_bad_settings(scene, server, cli, tmp_path, l7, monkeypatch):
     assert server.counts() == {} and not (tmp_path / "x.tif").exists()
     for op in ("detect", "tiles-read"):
         assert "--retries N" in cli_run(cli, op, "--help").stdout
+
+
+# ---- headers, basic auth, the limit of requests in flight, the tile cache --------
+
+AUTH = {"Authorization": "Basic " + __import__("base64").b64encode(b"bob:s3cr:et").decode(),
+        "X-Api-Key": "k-42"}
+
+
+def test_headers_and_basic_auth(scene, server, cli, tmp_path, monkeypatch):
+    """A server answering 401 without the key header and the credentials:
+    a clear error naming 401; with -H and --user (or EOPROC_HTTP_USER) the
+    tiles arrive as from the folder, both headers on every request."""
+    server.require = dict(AUTH)
+    out = tmp_path / "a.tif"
+    aoi = scene["dir"] / "aoi.geojson"
+    p = cli_run(cli, "tiles-read", server.template(), out, "--zoom", 18, "--aoi", aoi, "--quiet")
+    msg = assert_cli_error(p, None)
+    assert "HTTP 401" in msg and "Unauthorized" in msg, msg
+    assert not out.exists()
+    ref = _folder_pixels(scene, tmp_path, cli)
+    for creds, env in ((["--user", "bob:s3cr:et"], None), ([], {"EOPROC_HTTP_USER": "bob:s3cr:et"})):
+        server.log.clear()
+        server.headers.clear()
+        p = cli_run(cli, "tiles-read", server.template(), out, "--zoom", 18, "--aoi", aoi,
+                    "-H", "X-Api-Key: k-42", "--header=X-Other: 1", *creds, "--quiet", env=env)
+        assert p.returncode == 0, p.stderr
+        np.testing.assert_array_equal(gdal.Open(str(out)).ReadAsArray(), ref)
+        assert set(server.counts()) == all_tiles(scene)
+        assert all(h.get("X-Api-Key") == "k-42" and h.get("X-Other") == "1"
+                   and h.get("Authorization") == AUTH["Authorization"] for h in server.headers)
+    # Python
+    eoproc.set_url_fetcher(retries=0)
+    with eoproc.open_tiles(server.template(), zoom=18, aoi=scene["aoi"]) as ds:
+        with pytest.raises(eoproc.Error) as e:
+            ds.read()
+    assert "HTTP 401" in str(e.value)
+    for auth in (("bob", "s3cr:et"), "bob:s3cr:et"):
+        eoproc.set_url_fetcher(headers={"X-Api-Key": "k-42"}, auth=auth)
+        with eoproc.open_tiles(server.template(), zoom=18, aoi=scene["aoi"]) as ds:
+            np.testing.assert_array_equal(ds.read(), ref)
+
+
+def test_max_connections(scene, server, cli, tmp_path):
+    """With every answer 0.15 s late, the server never sees more requests at
+    once than max_connections (and sees more without the limit: the library
+    fetches a row of tiles on up to one thread per CPU, 2 at least here)."""
+    server.delay = 0.15
+    aoi = scene["dir"] / "aoi.geojson"
+    seen = {}
+    for n in (None, 2, 1):
+        server.max_in_flight = 0
+        opt = [] if n is None else ["--max-connections", n]
+        p = cli_run(cli, "tiles-read", server.template(), tmp_path / "c.tif", "--zoom", 18,
+                    "--aoi", aoi, "--threads", 8, *opt, "--quiet")
+        assert p.returncode == 0, p.stderr
+        seen[n] = server.max_in_flight
+    assert seen[None] >= 2 and 1 <= seen[2] <= 2 and seen[1] == 1, seen
+    for n in (None, 2, 1):
+        server.max_in_flight = 0
+        if n is None:
+            eoproc.set_url_fetcher()
+        else:
+            eoproc.set_url_fetcher(max_connections=n)
+        with eoproc.open_tiles(server.template(), zoom=18, aoi=scene["aoi"]) as ds:
+            ds.read()
+        seen["py", n] = server.max_in_flight
+    assert seen["py", None] >= 2 and 1 <= seen["py", 2] <= 2 and seen["py", 1] == 1, seen
+
+
+def _fnv1a64(b):
+    h = 14695981039346656037
+    for c in b:
+        h = ((h ^ c) * 1099511628211) % 2**64
+    return h
+
+
+def _cache_file(d, url):
+    h = "%016x" % _fnv1a64(url.encode())
+    return pathlib.Path(d) / h[:2] / (h[2:] + ".tile")
+
+
+def test_tile_cache_cli_then_python_then_cli(scene, server, cli, tmp_path):
+    """--tile-cache: the first run fetches each tile once and writes the
+    documented files (404s too); a second run makes no request and gives the
+    same pixels; the Python fetcher reads the CLI's cache and the CLI reads
+    one written by Python."""
+    missing = key(scene, 3, 0)
+    server.faults[missing] = [404]
+    aoi = scene["dir"] / "aoi.geojson"
+    cache = tmp_path / "cache"
+    outs = []
+    for run in range(2):
+        server.log.clear()
+        out = tmp_path / ("t%d.tif" % run)
+        p = cli_run(cli, "tiles-read", server.template(), out, "--zoom", 18, "--aoi", aoi,
+                    "--tile-cache", cache, "--quiet")
+        assert p.returncode == 0, p.stderr
+        assert json.loads(p.stdout)["missing"] == 1
+        outs.append(gdal.Open(str(out)).ReadAsArray())
+        if run == 0:
+            assert set(server.counts()) == all_tiles(scene)
+            assert set(server.counts().values()) == {1}
+        else:
+            assert server.counts() == {}
+    np.testing.assert_array_equal(outs[0], outs[1])
+    # the files, from the format's definition
+    files = {f for f in cache.rglob("*") if f.is_file()}
+    assert len(files) == 16
+    for i in range(4):
+        for j in range(4):
+            url = server.url(scene["tx"] + i, scene["ty"] + j)
+            f = _cache_file(cache, url)
+            head = b"eoproc-tile 1\n" + url.encode() + b"\n"
+            if key(scene, i, j) == missing:
+                assert f.read_bytes() == head + b"404\n"
+            else:
+                tile = (scene["dir"] / "xyz" / key(scene, i, j)).with_suffix(".png").read_bytes()
+                assert f.read_bytes() == head + b"200\n" + tile
+    # Python reads the CLI's cache: no request
+    server.log.clear()
+    eoproc.set_url_fetcher(cache_dir=cache)
+    with eoproc.open_tiles(server.template(), zoom=18, aoi=scene["aoi"]) as ds:
+        a = ds.read()
+        assert ds.missing_tiles == 1
+    assert server.counts() == {}
+    # and writes one the CLI reads
+    pycache = tmp_path / "pycache"
+    eoproc.set_url_fetcher(cache_dir=pycache)
+    with eoproc.open_tiles(server.template(), zoom=18, aoi=scene["aoi"]) as ds:
+        b = ds.read()
+    np.testing.assert_array_equal(a, b)
+    assert len(server.counts()) == 16
+    assert sorted(f.read_bytes() for f in pycache.rglob("*.tile")) == \
+        sorted(f.read_bytes() for f in cache.rglob("*.tile"))
+    server.log.clear()
+    out = tmp_path / "t2.tif"
+    p = cli_run(cli, "tiles-read", server.template(), out, "--zoom", 18, "--aoi", aoi,
+                "--quiet", env={"EOPROC_TILE_CACHE": str(pycache)})
+    assert p.returncode == 0, p.stderr
+    assert server.counts() == {}
+    np.testing.assert_array_equal(gdal.Open(str(out)).ReadAsArray(), outs[0])
+
+
+def test_tile_cache_collision_is_a_miss(scene, server, cli, tmp_path):
+    """A cache file naming another URL (as after a hash collision) is not used."""
+    cache = tmp_path / "cache"
+    url = server.url(scene["tx"], scene["ty"])
+    f = _cache_file(cache, url)
+    f.parent.mkdir(parents=True)
+    f.write_bytes(b"eoproc-tile 1\nhttp://elsewhere/18/0/0.png\n404\n")
+    p = cli_run(cli, "tiles-read", server.template(), tmp_path / "x.tif", "--zoom", 18, "--aoi",
+                scene["dir"] / "aoi.geojson", "--tile-cache", cache, "--quiet")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["missing"] == 0
+    assert server.counts()[key(scene, 0, 0)] == 1
+    assert f.read_bytes().startswith(b"eoproc-tile 1\n" + url.encode() + b"\n200\n")
+
+
+def test_tile_cache_second_detect_and_job_restart(scene, folder_run, server, cli, tmp_path):
+    """detect with --tile-cache: a job that failed on a 500 tile restarts
+    fetching that tile and those the failed run had not reached, none of the
+    others again (the cache); a second detect makes no request; all give the
+    folder run's features."""
+    aoi = scene["dir"] / "aoi.geojson"
+    cache = tmp_path / "cache"
+    bad = key(scene, 2, 1)
+    server.faults[bad] = [500]
+    job, out = tmp_path / "job", tmp_path / "o.geojson"
+    p = cli_run(cli, "detect", server.template(), aoi, out, "--zoom", 18, "--partition-tiles", 1,
+                "--job", job, "--precision", 15, "--retries", 0, "--tile-cache", cache, "--quiet")
+    assert "HTTP 500" in assert_cli_error(p, None)
+    assert not _cache_file(cache, server.url(scene["tx"] + 2, scene["ty"] + 1)).exists()
+    first = server.counts()
+    assert len(first) > 1 and first[bad] == 1
+    server.clear()
+    p = cli_run(cli, "job", "restart", job, "--tile-cache", cache, "--quiet")
+    assert p.returncode == 0, p.stderr
+    again = server.counts()
+    assert again[bad] == 1 and set(again) & set(first) == {bad}, (first, again)
+    assert set(again) | set(first) == all_tiles(scene)
+    _same_features(_features(out), folder_run[1])
+    server.clear()
+    out2 = tmp_path / "o2.geojson"
+    p = cli_run(cli, "detect", server.template(), aoi, out2, "--zoom", 18, "--partition-tiles", 0,
+                "--precision", 15, "--quiet", env={"EOPROC_TILE_CACHE": str(cache)})
+    assert p.returncode == 0, p.stderr
+    assert server.counts() == {}
+    _same_features(_features(out2), folder_run[1])
+    # Python job API over the same cache
+    eoproc.set_url_fetcher(cache_dir=cache)
+    out3 = tmp_path / "o3.geojson"
+    with eoproc.Job.create(tmp_path / "pyjob", server.template(), scene["aoi"], out3, zoom=18,
+                           partition_tiles=1, precision=15) as j:
+        j.run()
+    assert server.counts() == {}
+    _same_features(_features(out3), folder_run[1])
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--max-connections", "0"], ["--max-connections"]),
+    (["--max-connections", "many"], ["--max-connections", "many"]),
+    (["-H", "NoColon"], ["--header", "NoColon"]),
+    (["--header", ": empty name"], ["--header"]),
+    (["--user", "bob"], ["--user", "USER:PASS"]),
+    (["--tile-cache", "FILE"], ["--tile-cache", "not a folder"]),
+    (["--tile-cache", "MISSING/sub"], ["--tile-cache", "cannot create"]),
+    (["--tile-cache"], ["--tile-cache", "needs a value"]),
+])
+def test_bad_fetch_options(scene, server, cli, tmp_path, args, words):
+    f = tmp_path / "file.txt"
+    f.write_text("x")
+    args = [str(f) if a == "FILE" else str(tmp_path / "no" / "sub") if a == "MISSING/sub" else a
+            for a in args]
+    out = tmp_path / "x.tif"
+    p = cli_run(cli, "tiles-read", server.template(), out, "--zoom", 18, "--aoi",
+                scene["dir"] / "aoi.geojson", *args)
+    msg = assert_cli_error(p, ["arg.Invalid"], exit_code=2)
+    assert len(p.stderr.strip().splitlines()) == 1
+    assert all(w in msg for w in words), msg
+    assert server.counts() == {} and not out.exists()
+
+
+def test_bad_fetch_settings_python(tmp_path):
+    f = tmp_path / "file.txt"
+    f.write_text("x")
+    for kw in ({"max_connections": 0}, {"max_connections": "8"}, {"headers": ["X: y"]},
+               {"headers": {"X": "a\nb"}}, {"headers": {"Bad Name": "v"}}, {"auth": "bob"},
+               {"auth": ("bob",)}, {"cache_dir": f}, {"cache_dir": ""}):
+        with pytest.raises(eoproc.Error) as e:
+            eoproc.set_url_fetcher(**kw)
+        assert e.value.id == "arg.Invalid", kw
+
+
+# ---- a detect job's partitions share tiles: each is fetched once ----------------
+
+
+@pytest.mark.parametrize("mb", [0, 1])
+def test_partitions_fetch_each_tile_once(scene, folder_run, server, cli, tmp_path, mb):
+    """Partitions of one model tile step (3 x 3 here) read overlapping
+    windows (the model tiles' halo); with a tile cache of a few tiles (0:
+    its floor of two rows, 8 tiles; 1 MiB: 4 tiles of 256 KiB, floored to 8)
+    the tiles a later partition needs are kept: the server sees each of the
+    16 tiles once, CLI and Python, and the features are the folder run's."""
+    out = tmp_path / "p.geojson"
+    p = cli_run(cli, "detect", server.template(), scene["dir"] / "aoi.geojson", out, "--zoom",
+                18, "--partition-tiles", 1, "--tile-cache-mb", mb, "--precision", 15, "--quiet")
+    assert p.returncode == 0, p.stderr
+    res = json.loads(p.stdout)
+    assert res["partitions"] >= 4, res["partitions"]
+    counts = server.counts()
+    assert set(counts) == all_tiles(scene) and set(counts.values()) == {1}, counts
+    assert res["tiles"] == {"fetched": 16, "missing": 0, "corrupt": 0}
+    _same_features(_features(out), folder_run[1])
+    server.clear()
+    r = eoproc.detect(server.template(), scene["aoi"], zoom=18, partition_tiles=1,
+                      tile_cache_mb=mb, precision=15)
+    counts = server.counts()
+    assert set(counts) == all_tiles(scene) and set(counts.values()) == {1}, counts
+    _same_features(r["geojson"]["features"], folder_run[1])
+
+
+def test_detect_fetches_a_partitions_tiles_at_once(scene, folder_run, server, cli, tmp_path):
+    """A remote source's tiles of a partition are fetched on up to 16
+    threads before the model reads them (not one model tile's window at a
+    time on the CPUs' threads, 4 at most): with every answer 0.3 s late the
+    server sees more than 4 requests at once, up to the CLI's default 8;
+    --max-connections 3 still caps them; the features are the folder run's."""
+    server.delay = 0.3
+    for opt, least, most in (([], 5, 8), (["--max-connections", 3], 1, 3)):
+        server.max_in_flight = 0
+        out = tmp_path / "f.geojson"
+        p = cli_run(cli, "detect", server.template(), scene["dir"] / "aoi.geojson", out, "--zoom",
+                    18, "--partition-tiles", 0, "--precision", 15, "--quiet", *opt)
+        assert p.returncode == 0, p.stderr
+        assert least <= server.max_in_flight <= most, (opt, server.max_in_flight)
+        _same_features(_features(out), folder_run[1])

@@ -16,10 +16,17 @@ semantics of the eoproc CLI (tools/cli_fetch.c):
 
 Each attempt times out after ``timeout`` seconds (EOPROC_HTTP_TIMEOUT, else
 30). :func:`set_url_fetcher` replaces the default by the user's own
-``fn(url) -> bytes | None`` (authentication, a cache, another client).
+``fn(url) -> bytes | None`` (another client), and sets HTTP headers, basic
+auth, a limit of requests in flight and a disk cache of tiles, in the CLI's
+format (a cache written by one is read by the other): one file per URL,
+``DIR/KK/REST.tile`` where KKREST is the 64-bit FNV-1a hash of the URL in hex,
+holding ``"eoproc-tile 1\n" URL "\n" 200|404 "\n" body``; a file naming
+another URL is a miss; written under a temporary name and renamed.
 """
 
+import base64
 import http.client
+import itertools
 import os
 import socket
 import threading
@@ -44,6 +51,11 @@ _lock = threading.Lock()
 _user_fn = None
 _retries = 3
 _timeout = None  # None: EOPROC_HTTP_TIMEOUT, else 30 s
+_headers = {}
+_slots = threading.BoundedSemaphore(8)
+_cache_dir = None
+_tmp_seq = itertools.count()
+_CACHE_MAGIC = b"eoproc-tile 1\n"
 
 
 class FetchError(OSError):
@@ -82,13 +94,14 @@ def fetch_url(url, retries=None, timeout=None):
     retries = _retries if retries is None else int(retries)
     timeout = _timeout_s() if timeout is None else float(timeout)
     headers = {"User-Agent": _user_agent()}
+    headers.update(_headers)
     delay = _FIRST_DELAY
     attempt = 0
     while True:
         wait = None
         try:
             req = urllib.request.Request(url, headers=headers)
-            with urllib.request.urlopen(req, timeout=timeout) as r:
+            with _slots, urllib.request.urlopen(req, timeout=timeout) as r:
                 if r.status == 204:
                     return None
                 cl = r.headers.get("Content-Length", "").strip()
@@ -134,6 +147,64 @@ def fetch_url(url, retries=None, timeout=None):
     raise FetchError("%s (%d attempt%s)" % (what, n, "" if n == 1 else "s"))
 
 
+def _fnv1a64(data):
+    h = 0xCBF29CE484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def cache_path(cache_dir, url):
+    """The file of url in the tile cache cache_dir (the CLI's layout)."""
+    h = "%016x" % _fnv1a64(url.encode("utf-8"))
+    return os.path.join(os.fspath(cache_dir), h[:2], h[2:] + ".tile")
+
+
+def _cache_read(cache_dir, url):
+    """(True, bytes | None) for a hit, (False, None) for a miss."""
+    try:
+        with open(cache_path(cache_dir, url), "rb") as f:
+            data = f.read()
+    except OSError:
+        return False, None
+    head = _CACHE_MAGIC + url.encode("utf-8") + b"\n"
+    if not data.startswith(head) or data[len(head) + 3:len(head) + 4] != b"\n":
+        return False, None  # another URL's file (a collision) or malformed
+    code = data[len(head):len(head) + 3]
+    if code == b"404":
+        return True, None
+    if code == b"200":
+        return True, data[len(head) + 4:]
+    return False, None
+
+
+def _cache_write(cache_dir, url, data):
+    if "\n" in url:
+        return
+    path = cache_path(cache_dir, url)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = "%s.%d.py%d.tmp" % (path, os.getpid(), next(_tmp_seq))
+        with open(tmp, "wb") as f:
+            f.write(_CACHE_MAGIC + url.encode("utf-8") + b"\n" +
+                    (b"404\n" if data is None else b"200\n" + bytes(data)))
+        os.replace(tmp, path)
+    except OSError as e:
+        raise FetchError("cannot write the tile cache file %s: %s" % (path, e.strerror or e))
+
+
+def _fetch_cached(get, url):
+    cache_dir = _cache_dir
+    if cache_dir is not None:
+        hit, data = _cache_read(cache_dir, url)
+        if hit:
+            return data
+    data = get()
+    if cache_dir is not None:
+        _cache_write(cache_dir, url, data)
+    return data
+
+
 def deliver(sink, get):
     """Hand get()'s bytes (None: missing) to an eo_tile_sink; 0, or 1 with
     the exception's message on the sink. Never lets an exception into C."""
@@ -152,7 +223,14 @@ def deliver(sink, get):
 def _call(user, url, sink):
     u = url.decode("utf-8", "replace")
     fn = _user_fn
-    return deliver(sink, (lambda: fn(u)) if fn is not None else (lambda: fetch_url(u)))
+    if fn is not None:
+        def get():
+            with _slots:
+                return fn(u)
+    else:
+        def get():
+            return fetch_url(u)
+    return deliver(sink, lambda: _fetch_cached(get, u))
 
 
 _CFUNC = URL_FN(_call)
@@ -163,9 +241,10 @@ def register(ctx):
     _set_fetcher(ctx, _CFUNC, None)
 
 
-def set_url_fetcher(fn=None, *, retries=3, timeout=None):
+def set_url_fetcher(fn=None, *, retries=3, timeout=None, headers=None, auth=None,
+                    max_connections=8, cache_dir=None):
     """How tile URLs of URL-template sources are fetched, process-wide
-    (each call sets all three; ``set_url_fetcher()`` restores the defaults).
+    (each call sets all of them; ``set_url_fetcher()`` restores the defaults).
 
     Args:
         fn: callable(url) -> bytes | None (None: the tile is missing; an
@@ -176,8 +255,15 @@ def set_url_fetcher(fn=None, *, retries=3, timeout=None):
             timeout or a dropped connection (default 3).
         timeout: seconds per attempt of the default fetcher (None:
             EOPROC_HTTP_TIMEOUT, else 30).
+        headers: {name: value} sent with every request of the default fetcher.
+        auth: (user, password) or "user:password": basic auth of the
+            default fetcher.
+        max_connections: requests in flight at once (default 8), of the
+            default fetcher or of calls of fn.
+        cache_dir: a folder of fetched tiles (and 404s) read before fetching,
+            in the CLI's format (its --tile-cache); None: no cache.
     """
-    global _user_fn, _retries, _timeout
+    global _user_fn, _retries, _timeout, _headers, _slots, _cache_dir
     from . import _arg_error
 
     if fn is not None and not callable(fn):
@@ -191,7 +277,45 @@ def set_url_fetcher(fn=None, *, retries=3, timeout=None):
     if t is not None and (isinstance(timeout, bool) or not 0 < t <= 86400):
         raise _arg_error("timeout must be seconds (more than 0, at most 86400), got %r"
                          % (timeout,))
+    if headers is not None and not isinstance(headers, dict):
+        raise _arg_error("headers must be a dict {name: value}, got %r" % (headers,))
+    hdrs = {}
+    for k, v in (headers or {}).items():
+        if (not isinstance(k, str) or not isinstance(v, str) or not k
+                or any(c in k for c in ": \t\r\n") or any(c in v for c in "\r\n")):
+            raise _arg_error("headers must be {name: value} strings without line breaks, got %r"
+                             % ((k, v),))
+        hdrs[k] = v
+    if auth is not None:
+        if isinstance(auth, (tuple, list)) and len(auth) == 2:
+            user, pw = auth
+            up = "%s:%s" % (user, pw) if isinstance(user, str) and isinstance(pw, str) else None
+        else:
+            up = auth if isinstance(auth, str) else None
+        if not up or up.startswith(":") or ":" not in up or any(c in up for c in "\r\n"):
+            raise _arg_error("auth must be (user, password) or 'user:password', got %r"
+                             % (auth if not up else up.split(":", 1)[0] + ":...",))
+        hdrs["Authorization"] = "Basic " + base64.b64encode(up.encode("utf-8")).decode("ascii")
+    if (isinstance(max_connections, bool) or not isinstance(max_connections, int)
+            or not 1 <= max_connections <= 256):
+        raise _arg_error("max_connections must be an integer from 1 to 256, got %r"
+                         % (max_connections,))
+    if cache_dir is not None:
+        try:
+            cache_dir = os.fspath(cache_dir)
+        except TypeError:
+            raise _arg_error("cache_dir must be a folder path, got %r" % (cache_dir,)) from None
+        if not cache_dir or (os.path.exists(cache_dir) and not os.path.isdir(cache_dir)):
+            raise _arg_error("cache_dir: %r is not a folder" % (cache_dir,))
+        try:
+            os.makedirs(cache_dir, exist_ok=True)
+        except OSError as e:
+            raise _arg_error("cache_dir: cannot create the folder %r: %s"
+                             % (cache_dir, e.strerror or e)) from None
     with _lock:
         _user_fn = fn
         _retries = retries
         _timeout = t
+        _headers = hdrs
+        _slots = threading.BoundedSemaphore(max_connections)
+        _cache_dir = cache_dir
