@@ -758,7 +758,9 @@ void eoi_tilesrc_expect(struct eoi_tilesrc *s, const eo_window *win, int32_t del
         return; /* too many tiles for per-tile counts: plain LRU */
     pthread_mutex_lock(&s->mu);
     if (!s->expect && delta > 0)
-        s->expect = calloc((size_t)s->ncover, sizeof *s->expect); /* best effort */
+        /* indexed like state (the cover's bounding box of tiles), not by
+         * ncover (the tiles of the polygon's cover, fewer) */
+        s->expect = calloc((size_t)(s->ntx * s->nty), sizeof *s->expect); /* best effort */
     if (s->expect) {
         int64_t T = s->size, gx0 = s->px0 + win->x, gy0 = s->py0 + win->y;
         int64_t tx0 = gx0 / T, ty0 = gy0 / T;
@@ -782,7 +784,7 @@ void eoi_tilesrc_expect_clear(struct eoi_tilesrc *s) {
         return;
     pthread_mutex_lock(&s->mu);
     if (s->expect) {
-        memset(s->expect, 0, (size_t)s->ncover * sizeof *s->expect);
+        memset(s->expect, 0, (size_t)(s->ntx * s->nty) * sizeof *s->expect);
         evict(s);
     }
     pthread_mutex_unlock(&s->mu);
