@@ -68,7 +68,7 @@ def _body(scene, source="xyz", **kw):
     return b
 
 
-def _wait(s, pid, states=("OK", "FAILED", "CANCELLED"), timeout=180):
+def _wait(s, pid, states=("OK", "FAILED", "CANCELLED"), timeout=900):
     deadline = time.time() + timeout
     while True:
         st, v = s.json("GET", "/processings/" + pid)
