@@ -603,6 +603,20 @@ static int64_t state_index(const struct eoi_tilesrc *s, uint64_t key) {
     return (ty - s->ty0) * s->ntx + (tx - s->tx0);
 }
 
+/* Tiles in the range (tx0, ty0, ntx x nty): the length of state, cover and
+ * expect, all indexed by state_index (ncover counts the cover's tiles). */
+static size_t range_tiles(const struct eoi_tilesrc *s) { return (size_t)(s->ntx * s->nty); }
+
+/* The tiles under window win of the dataset's pixels (win not empty). */
+static void window_tiles(const struct eoi_tilesrc *s, const eo_window *win, int64_t *tx0,
+                         int64_t *tx1, int64_t *ty0, int64_t *ty1) {
+    int64_t T = s->size, gx0 = s->px0 + win->x, gy0 = s->py0 + win->y;
+    *tx0 = gx0 / T;
+    *ty0 = gy0 / T;
+    *tx1 = (gx0 + win->width - 1) / T;
+    *ty1 = (gy0 + win->height - 1) / T;
+}
+
 /* Whether the tile is one to fetch (in the AOI's cover). */
 static bool in_cover(const struct eoi_tilesrc *s, uint64_t key) {
     if (!s->cover)
@@ -758,14 +772,11 @@ void eoi_tilesrc_expect(struct eoi_tilesrc *s, const eo_window *win, int32_t del
         return; /* too many tiles for per-tile counts: plain LRU */
     pthread_mutex_lock(&s->mu);
     if (!s->expect && delta > 0)
-        /* indexed like state (the cover's bounding box of tiles), not by
-         * ncover (the tiles of the polygon's cover, fewer) */
-        s->expect = calloc((size_t)(s->ntx * s->nty), sizeof *s->expect); /* best effort */
-    if (s->expect) {
-        int64_t T = s->size, gx0 = s->px0 + win->x, gy0 = s->py0 + win->y;
-        int64_t tx0 = gx0 / T, ty0 = gy0 / T;
-        int64_t tx1 = (gx0 + win->width - 1) / T, ty1 = (gy0 + win->height - 1) / T;
-        for (int64_t ty = ty0; ty <= ty1 && win->width > 0 && win->height > 0; ty++)
+        s->expect = calloc(range_tiles(s), sizeof *s->expect); /* best effort */
+    if (s->expect && win->width > 0 && win->height > 0) {
+        int64_t tx0, tx1, ty0, ty1;
+        window_tiles(s, win, &tx0, &tx1, &ty0, &ty1);
+        for (int64_t ty = ty0; ty <= ty1; ty++)
             for (int64_t tx = tx0; tx <= tx1; tx++) {
                 int64_t i = state_index(s, tile_key(tx, ty));
                 if (i < 0)
@@ -784,7 +795,7 @@ void eoi_tilesrc_expect_clear(struct eoi_tilesrc *s) {
         return;
     pthread_mutex_lock(&s->mu);
     if (s->expect) {
-        memset(s->expect, 0, (size_t)(s->ntx * s->nty) * sizeof *s->expect);
+        memset(s->expect, 0, range_tiles(s) * sizeof *s->expect);
         evict(s);
     }
     pthread_mutex_unlock(&s->mu);
@@ -991,8 +1002,9 @@ static void prefetch_window(struct eoi_tilesrc *s, int64_t tx0, int64_t tx1, int
 void eoi_tilesrc_prefetch(struct eoi_tilesrc *s, const eo_window *win) {
     if (!s || !remote(s) || win->width <= 0 || win->height <= 0)
         return;
-    int64_t T = s->size, gx0 = s->px0 + win->x, gy0 = s->py0 + win->y;
-    prefetch_window(s, gx0 / T, (gx0 + win->width - 1) / T, gy0 / T, (gy0 + win->height - 1) / T);
+    int64_t tx0, tx1, ty0, ty1;
+    window_tiles(s, win, &tx0, &tx1, &ty0, &ty1);
+    prefetch_window(s, tx0, tx1, ty0, ty1);
 }
 
 static void cache_unpin(struct eoi_tilesrc *s, tentry *e) {
@@ -1465,10 +1477,10 @@ static eo_status plan(eo_ctx *ctx, struct eoi_tilesrc *s, const eo_tilesrc_opts 
     s->ty0 = s->py0 / s->size;
     s->ntx = (s->px0 + s->width - 1) / s->size - s->tx0 + 1;
     s->nty = (s->py0 + s->height - 1) / s->size - s->ty0 + 1;
-    s->ncover = s->ntx * s->nty;
+    s->ncover = (int64_t)range_tiles(s); /* without an AOI, the whole range */
     if (s->ncover > MAX_STATE_TILES)
         return EO_OK; /* counted without states; every tile of the range is fetched */
-    if (!(s->state = calloc((size_t)s->ncover, 1)))
+    if (!(s->state = calloc(range_tiles(s), 1)))
         return eoi_fail(ctx, EO_E_NOMEM, "tile dataset: no memory for %lld tile states",
                         (long long)s->ncover);
     if (!o->aoi)
@@ -1478,7 +1490,7 @@ static eo_status plan(eo_ctx *ctx, struct eoi_tilesrc *s, const eo_tilesrc_opts 
     eo_status st = eo_tiles_cover(ctx, &tiles, &n, o->aoi, s->z);
     if (st != EO_OK)
         return st;
-    if (!(s->cover = calloc((size_t)s->ncover, 1))) {
+    if (!(s->cover = calloc(range_tiles(s), 1))) {
         eo_free(tiles);
         return eoi_fail(ctx, EO_E_NOMEM, "tile dataset: no memory for the AOI's cover");
     }
