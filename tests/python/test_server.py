@@ -486,3 +486,83 @@ def test_open_datasets_are_bounded(root, tmp_path):
         assert h["open_files"] <= 2 and h["open_handles"] <= 2 * 4
     finally:
         s.stop()
+
+
+def _tasks(pid):
+    return len(os.listdir("/proc/%d/task" % pid))
+
+
+def _burst(s, n):
+    """n tile requests at once (each on its own connection)."""
+    import concurrent.futures
+    tiles = tiles_of(s.root / "l7.tif")
+    with concurrent.futures.ThreadPoolExecutor(n) as ex:
+        sts = list(ex.map(lambda i: s.get("/cog/tiles/%d/%d/%d.png?url=l7.tif&resampling=cubic"
+                                          % tiles[i % len(tiles)])[0], range(4 * n)))
+    assert sts == [200] * (4 * n)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_request_threads_are_bounded(root, threads):
+    # FastAPI's default pool would start a thread per concurrent request (up
+    # to 40), each with its own malloc arena: --threads bounds them
+    s = Server([root], "--threads", threads)
+    s.root = root
+    try:
+        st, h = s.json("GET", "/healthz")
+        assert st == 200 and h["threads"] == threads
+        before = _tasks(s.proc.pid)
+        _burst(s, 12)
+        grown = _tasks(s.proc.pid) - before
+        # healthz already ran on one of the request threads: the burst may
+        # start the others, and no more
+        assert grown <= threads - 1, grown
+        assert threads == 1 or grown >= 1, grown
+    finally:
+        s.stop()
+
+
+def test_gdal_block_cache_is_bounded(root):
+    s = Server([root], "--gdal-cache-mb", 48)
+    try:
+        st, h = s.json("GET", "/healthz")
+        assert st == 200 and h["gdal_cache_mb"] == 48
+    finally:
+        s.stop()
+    s = Server([root], "--gdal-cache-mb", 0)  # GDAL's own default: 5% of RAM
+    try:
+        st, h = s.json("GET", "/healthz")
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        assert abs(h["gdal_cache_mb"] - ram * 0.05 / 2**20) < 2
+    finally:
+        s.stop()
+
+
+def test_gdal_cache_setter_is_gdal_own(tmp_path):
+    # the setter reaches the GDAL that osgeo (the same libgdal) reads back
+    from eoproc.server._gdal import set_gdal_cache_mb
+    old = gdal.GetCacheMax()
+    try:
+        set_gdal_cache_mb(37)
+        assert gdal.GetCacheMax() == 37 << 20
+    finally:
+        gdal.SetCacheMax(old)
+    with pytest.raises(ValueError, match="gdal_cache_mb 0"):
+        set_gdal_cache_mb(0)
+
+
+def test_bad_threads_is_a_usage_error(root):
+    import subprocess
+    import sys
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(pathlib_repo() / "bindings" / "python")] +
+                                        [p for p in [env.get("PYTHONPATH")] if p])
+    p = subprocess.run([sys.executable, "-m", "eoproc.server", "--root", str(root), "--threads",
+                        "0", "--port", "0"], env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2
+    assert p.stderr.strip().splitlines()[-1] == "eoproc.server: error: threads 0: at least 1"
+
+
+def pathlib_repo():
+    import pathlib
+    return pathlib.Path(__file__).resolve().parents[2]

@@ -40,6 +40,7 @@ import eoproc
 
 from ._cog import CogRoutes
 from ._errors import ApiError, from_eoproc, one_line
+from ._gdal import gdal_cache_mb, set_gdal_cache_mb
 from ._ops import OpsRoutes, add_ops_to_openapi
 from ._paths import Roots
 from ._pool import DatasetPool
@@ -58,7 +59,7 @@ class Config:
 
     def __init__(self, roots, token=None, max_body=8 << 20, allow_hosts=(), out_dir=None,
                  cache_files=64, handles_per_file=4, jobs_dir=None, job_workers=1,
-                 price_per_km2=1.0, job_threads=None):
+                 price_per_km2=1.0, job_threads=None, threads=None, gdal_cache_mb=128):
         self.roots = list(roots)
         self.token = token or None
         self.max_body = int(max_body)
@@ -70,6 +71,12 @@ class Config:
         self.job_workers = job_workers
         self.price_per_km2 = price_per_km2
         self.job_threads = job_threads
+        # requests worked on at once (tiles, statistics, operations); the
+        # others wait their turn. Each worker thread keeps its own malloc
+        # arena and GDAL state, so the bound is also one on memory.
+        self.threads = int(threads) if threads is not None else 2 * (os.cpu_count() or 1)
+        # GDAL's block cache (process-wide; GDAL's own default is 5% of RAM)
+        self.gdal_cache_mb = gdal_cache_mb
 
 
 class _State:
@@ -172,6 +179,10 @@ def _validation_error(request, exc):
 
 def create_app(cfg):
     """The FastAPI application for a Config."""
+    if cfg.threads < 1:
+        raise ValueError("threads %d: at least 1" % cfg.threads)
+    if cfg.gdal_cache_mb is not None:
+        set_gdal_cache_mb(cfg.gdal_cache_mb)
     state = _State(cfg)
     app = FastAPI(title="eoproc server", version=eoproc.__version__,
                   description="Tiles, statistics and operations of eoproc %s" %
@@ -206,6 +217,13 @@ def create_app(cfg):
         return _json(500, {"detail": "internal error: %s" % one_line(type(exc).__name__),
                            "id": "internal"})
 
+    @app.on_event("startup")
+    async def _bound_threads():
+        # FastAPI runs the blocking endpoints on anyio's thread pool, whose
+        # default of 40 threads only grows memory on a CPU-bound server
+        import anyio.to_thread
+        anyio.to_thread.current_default_thread_limiter().total_tokens = cfg.threads
+
     app.include_router(CogRoutes(state).router)
     app.include_router(OpsRoutes(state).router)
     procs = None
@@ -224,7 +242,8 @@ def create_app(cfg):
     def healthz():
         files, handles = state.pool.size()
         return {"ok": True, "eoproc": eoproc.version(), "open_files": files,
-                "open_handles": handles, "processings": procs is not None}
+                "open_handles": handles, "processings": procs is not None,
+                "threads": cfg.threads, "gdal_cache_mb": gdal_cache_mb()}
 
     @app.get("/files", tags=["server"], summary="Rasters inside the served folders")
     def files():

@@ -33,6 +33,12 @@ def main(argv=None):
                     help="threads of each processing (default: all CPUs)")
     ap.add_argument("--price-per-km2", type=float, default=1.0,
                     help="cost of a km2 in the estimate (1.0)")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="requests worked on at once; the others queue (default: twice "
+                         "the CPUs)")
+    ap.add_argument("--gdal-cache-mb", type=int, default=128, metavar="MB",
+                    help="GDAL's block cache, process-wide (128; 0 keeps GDAL's own "
+                         "default, 5%% of RAM)")
     ap.add_argument("--log-level", default="warning")
     a = ap.parse_args(argv)
 
@@ -50,7 +56,8 @@ def main(argv=None):
                                 allow_hosts=a.allow_host, out_dir=a.out_dir,
                                 cache_files=a.cache_files, jobs_dir=a.jobs,
                                 job_workers=a.job_workers, price_per_km2=a.price_per_km2,
-                                job_threads=a.job_threads))
+                                job_threads=a.job_threads, threads=a.threads,
+                                gdal_cache_mb=a.gdal_cache_mb or None))
     except ValueError as e:
         print("eoproc.server: error: %s" % e, file=sys.stderr)
         return 2
