@@ -40,12 +40,14 @@ static void quiet_close(GDALDatasetH h) {
 void eo_dataset_close(eo_dataset *ds) {
     if (!ds)
         return;
-    eoi_tile_renderer_free(ds->tiles);
+    if (ds->tiles)
+        ds->tiles_free(ds->tiles);
     quiet_close(ds->h_full);
     quiet_close(ds->h);
     if (ds->owns_source && ds->source)
         VSIUnlink(ds->source);
-    eoi_tilesrc_release(ds->tilesrc);
+    if (ds->tilesrc)
+        ds->tilesrc_release(ds->tilesrc);
     eoi_free(ds->source);
     eoi_free(ds->dtypes);
     eoi_free(ds->wkt);
@@ -593,7 +595,7 @@ static eo_status read_window(eo_ctx *ctx, eo_raster **out, eo_dataset *ds, const
     if (ds->tilesrc && !resampled && pl.out_dt == EO_DT_U8) {
         /* a tile dataset: the tiles decoded in parallel straight into the raster */
         EOI_TRY(st, eoi_progress(ctx, 0.0, "read"));
-        EOI_TRY(st, eoi_tilesrc_read(ctx, ds->tilesrc, ds->path, win, bands, nb, r->data));
+        EOI_TRY(st, ds->tilesrc_read(ctx, ds->tilesrc, ds->path, win, bands, nb, r->data));
         EOI_TRY(st, eoi_progress(ctx, 1.0, "read"));
         *out = r;
         r = NULL;
@@ -653,7 +655,7 @@ eo_status eoi_dataset_read_f32(eo_ctx *ctx, const eo_dataset *ds, const eo_windo
         /* the tiles' bytes go to the buffer's last quarter and widen in
          * place: element i is read before any write reaches byte 3n + i */
         uint8_t *b = (uint8_t *)dst + 3 * n;
-        EOI_TRY_RET(eoi_tilesrc_read(ctx, ds->tilesrc, ds->path, win, bands, nb, b));
+        EOI_TRY_RET(ds->tilesrc_read(ctx, ds->tilesrc, ds->path, win, bands, nb, b));
         for (size_t i = 0; i < n; i++)
             dst[i] = b[i];
         return EO_OK;

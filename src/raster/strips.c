@@ -13,7 +13,7 @@
 #pragma GCC optimize("O3") /* the conversion loops: vectorized at any -O */
 #endif
 
-#include "analytics_int.h"
+#include "raster_int.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -16,9 +16,9 @@
 #pragma GCC optimize("O3") /* the per-pixel loops: vectorized at any -O */
 #endif
 
-#include "cog_int.h"
+#include "../cog/cog_int.h"
 
-#include "../raster/analytics_int.h"
+#include "../analytics/analytics_int.h"
 #include "geom_int.h"
 
 #include <math.h>

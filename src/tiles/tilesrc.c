@@ -1617,6 +1617,8 @@ static eo_status open_common(eo_ctx *ctx, eo_dataset **out, struct eoi_tilesrc *
         return EO_E_NOMEM;
     }
     ds->tilesrc = s;
+    ds->tilesrc_read = eoi_tilesrc_read;
+    ds->tilesrc_release = eoi_tilesrc_release;
     char label[4200];
     snprintf(label, sizeof label, "%s (zoom %d tiles)", s->label, (int)s->z);
     if (!(ds->path = eoi_strdup(ctx, label))) {

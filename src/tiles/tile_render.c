@@ -3,7 +3,7 @@
  * source-to-EPSG:3857 transformer built once per overview level and only
  * its destination geotransform changed from tile to tile. */
 #include "geom_int.h"
-#include "raster_int.h"
+#include "tiles_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -385,8 +385,10 @@ eo_status eo_tile_read(eo_ctx *ctx, eo_raster **out, eo_dataset *ds, int32_t z, 
         eoi_tile_renderer_free(ds->tiles);
         ds->tiles = NULL;
     }
-    if (!ds->tiles)
+    if (!ds->tiles) {
         EOI_TRY_RET(eoi_tile_renderer_new(ctx, &ds->tiles, ds, opts));
+        ds->tiles_free = eoi_tile_renderer_free;
+    }
     bool empty;
     return eoi_tile_render(ctx, out, &empty, ds->tiles, z, x, y);
 }

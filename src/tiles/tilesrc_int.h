@@ -5,7 +5,7 @@
 #ifndef EOPROC_TILESRC_INT_H
 #define EOPROC_TILESRC_INT_H
 
-#include "raster_int.h"
+#include "tiles_int.h"
 
 #define EOI_TILE_OK 0
 #define EOI_TILE_CORRUPT 1    /* err says why */

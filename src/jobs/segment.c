@@ -6,10 +6,11 @@
  * tile + 256 rows across the output's width, and finished rows written
  * straight into the two COG writers (probabilities and classes), which
  * compress each row of tiles as it fills: every output is written once. */
-#include "infer_int.h"
+#include "../infer/infer_int.h"
+#include "jobs_int.h"
 
+#include "../analytics/analytics_int.h"
 #include "../cog/cog_int.h"
-#include "../raster/analytics_int.h"
 
 #include <cblas.h>
 #include <errno.h>
