@@ -1,8 +1,10 @@
 /*
- * cog_int.h - internals of the COG writer: options, codecs and predictors
- * (cog_tiles.c), overview resampling (cog_overview.c), statistics and the
- * GDAL metadata (cog_stats.c), the TIFF structure (cog_tiff.c) and the
- * streaming pipeline (cog_write.c). Never installed.
+ * cog_int.h - internals of the COG writer: options (cog_opts.c), codecs
+ * and predictors (cog_tiles.c), overview resampling (cog_overview.c),
+ * statistics and the GDAL metadata (cog_stats.c), the TIFF structure
+ * (cog_tiff.c), the streaming pipeline (cog_write.c) and the file's layout
+ * (cog_layout.c; the writer's state both share is cog_write_int.h). Never
+ * installed.
  */
 #ifndef EOPROC_COG_INT_H
 #define EOPROC_COG_INT_H
@@ -198,7 +200,7 @@ typedef struct eoi_cog_pull {
 eo_status eoi_cog_write_pull(eo_ctx *ctx, const char *path, const eoi_cog_pull *src,
                              const eo_cog_opts *opts);
 
-/* *slot (owned, may be NULL) becomes a copy of src, or NULL for NULL: the
+/* (cog_opts.c) *slot (owned, may be NULL) becomes a copy of src, or NULL for NULL: the
  * options setters of the operations that write COGs. */
 eo_status eoi_cog_opts_assign(eo_ctx *ctx, eo_cog_opts **slot, const eo_cog_opts *src);
 
