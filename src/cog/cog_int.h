@@ -168,11 +168,10 @@ eo_status eoi_cog_geo_tags(eo_ctx *ctx, eoi_tiff_ifd *ifd, const double *gt, con
  * sample (b, row, col) goes to buf + b * band_bytes + row * line_bytes +
  * col * the sample size. Called on the writer's worker threads (worker in
  * [0, 64); 0 is the calling thread), never twice at once with the same
- * worker; must not touch the context: on failure write a message into err
- * (errcap bytes) and return the status. */
+ * worker; must not touch the context: on failure record it in err
+ * (eoi_werr_set) and return the status. */
 typedef eo_status (*eoi_cog_fill_fn)(void *user, int32_t worker, const eo_window *win, uint8_t *buf,
-                                     size_t line_bytes, size_t band_bytes, char *err,
-                                     size_t errcap);
+                                     size_t line_bytes, size_t band_bytes, eoi_werr *err);
 
 typedef struct eoi_cog_pull {
     int64_t width, height;
@@ -222,7 +221,7 @@ typedef struct eoi_cog_out {
 /* Fill the window win of every output (outs[k] for output k); the rules of
  * eoi_cog_fill_fn. */
 typedef eo_status (*eoi_cog_fill_many_fn)(void *user, int32_t worker, const eo_window *win,
-                                          const eoi_cog_out *outs, char *err, size_t errcap);
+                                          const eoi_cog_out *outs, eoi_werr *err);
 
 /* Write n COGs of the same size (and the same block size) in one pass over
  * a source: descs[k] describes output k (its fill and user are unused),

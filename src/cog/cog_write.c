@@ -124,7 +124,7 @@ static eo_status read_tile_window(struct writer *w, int32_t worker, int64_t x0, 
     size_t cap = (size_t)w->bs + TAIL;
     GDALRasterIOExtraArg extra;
     INIT_RASTERIO_EXTRA_ARG(extra);
-    char msg[sizeof w->rerr[worker]] = "";
+    char msg[sizeof w->rerr[worker].msg] = "";
     struct read_err re = {msg, sizeof msg, false};
     CPLPushErrorHandlerEx(keep_read_error, &re);
     CPLErrorReset();
@@ -137,9 +137,9 @@ static eo_status read_tile_window(struct writer *w, int32_t worker, int64_t x0, 
         !read_mask(w, w->rh[worker], x0, L->strip_y0, tw, L->rows))
         e = CE_Failure;
     if (e != CE_None)
-        snprintf(w->rerr[worker], sizeof w->rerr[worker], "cannot read rows %lld..%lld: %s",
-                 (long long)L->strip_y0, (long long)(L->strip_y0 + L->rows - 1),
-                 msg[0] ? msg : "read error");
+        eoi_werr_set(&w->rerr[worker], EO_E_IO_READ, "cannot read rows %lld..%lld: %s",
+                     (long long)L->strip_y0, (long long)(L->strip_y0 + L->rows - 1),
+                     msg[0] ? msg : "read error");
     CPLPopErrorHandler();
     return e == CE_None ? EO_OK : EO_E_IO_READ;
 }
@@ -231,14 +231,14 @@ static eo_status job_status(struct writer *w, eo_status st, const char *what) {
     if (st == EO_OK || st == EO_E_CANCELLED)
         return st;
     if (w->pull) { /* the source's own message */
-        for (int i = 0; i < MAX_WORKERS; i++)
-            if (w->rerr[i][0])
-                return eoi_fail(w->ctx, st, "%s", w->rerr[i]);
+        const eoi_werr *e = eoi_werr_first(w->rerr, MAX_WORKERS);
+        if (e)
+            return eoi_fail(w->ctx, st, "%s", e->msg);
     }
     if (st == EO_E_IO_READ && w->ds) {
-        for (int i = 0; i < MAX_WORKERS; i++)
-            if (w->rerr[i][0])
-                return eoi_fail(w->ctx, st, "%s: %s", w->ds->path, w->rerr[i]);
+        const eoi_werr *e = eoi_werr_first(w->rerr, MAX_WORKERS);
+        if (e)
+            return eoi_fail(w->ctx, st, "%s: %s", w->ds->path, e->msg);
         return eoi_fail(w->ctx, st, "%s: read error", w->ds->path);
     }
     if (st == EO_E_NOMEM)
@@ -382,7 +382,7 @@ struct many {
     int32_t n;
     eoi_cog_fill_many_fn fill;
     void *user;
-    char rerr[MAX_WORKERS][256];
+    eoi_werr rerr[MAX_WORKERS];
 };
 
 /* one tile column of the current strip of level 0 of every output */
@@ -400,15 +400,14 @@ static eo_status pull_job(void *user, int64_t i, int32_t worker) {
                                 .line_bytes = L->row_bytes,
                                 .band_bytes = cap * L->row_bytes};
     }
-    return m->fill(m->user, worker, &win, outs, m->rerr[worker], sizeof m->rerr[worker]);
+    return m->fill(m->user, worker, &win, outs, &m->rerr[worker]);
 }
 
 /* a single-output pull source seen as a source of several */
 static eo_status one_fill(void *user, int32_t worker, const eo_window *win, const eoi_cog_out *outs,
-                          char *err, size_t errcap) {
+                          eoi_werr *err) {
     const eoi_cog_pull *p = user;
-    return p->fill(p->user, worker, win, outs[0].buf, outs[0].line_bytes, outs[0].band_bytes, err,
-                   errcap);
+    return p->fill(p->user, worker, win, outs[0].buf, outs[0].line_bytes, outs[0].band_bytes, err);
 }
 
 /* ---- setup ------------------------------------------------------------- */
@@ -912,11 +911,8 @@ static eo_status drive(eo_ctx *ctx, struct writer **ws, int32_t n, const eo_cog_
             ws[k]->lv[0].rows = rows;
         st = eoi_parallel_for(ctx, w0->lv[0].tx, pull_job, m);
         if (st != EO_OK && st != EO_E_CANCELLED) {
-            const char *msg = NULL;
-            for (int i = 0; i < MAX_WORKERS && !msg; i++)
-                if (m->rerr[i][0])
-                    msg = m->rerr[i];
-            st = msg ? eoi_fail(ctx, st, "%s", msg) : job_status(w0, st, "reading the source");
+            const eoi_werr *e = eoi_werr_first(m->rerr, MAX_WORKERS);
+            st = e ? eoi_fail(ctx, st, "%s", e->msg) : job_status(w0, st, "reading the source");
             break;
         }
         evict_blocks();

@@ -71,7 +71,7 @@ struct writer {
      * the calling thread, uses the dataset's own) */
     bool par_read;
     GDALDatasetH rh[MAX_WORKERS];
-    char rerr[MAX_WORKERS][1024]; /* a tile's error names the tile, its URL and the cause */
+    eoi_werr rerr[MAX_WORKERS]; /* a tile's error names the tile, its URL and the cause */
     /* the current parallel job */
     struct level *cur;
     int cur_k;

@@ -158,16 +158,16 @@ int32_t eoi_reader_planes(const eoi_reader *r);
 /* Read window win (pixels of the sources) on worker's handles: *planes
  * receives the planes (the worker's, valid until its next read), each
  * win->width * win->height samples. Never two calls at once for one
- * worker; does not touch a context: on failure writes a message into err
+ * worker; does not touch a context: on failure records it in err
  * and returns the status. */
 eo_status eoi_reader_read(eoi_reader *r, int32_t worker, const eo_window *win,
-                          float *const **planes, char *err, size_t errcap);
+                          float *const **planes, eoi_werr *err);
 
 /* Called per window with the window and the float32 planes of all
  * sources' bands (in order), each win->width * win->height samples. On
- * failure write a message into err (errcap bytes) and return the status. */
+ * failure record it in err (eoi_werr_set) and return the status. */
 typedef eo_status (*eoi_strip_fn)(void *user, int32_t worker, const eo_window *win,
-                                  float *const *planes, char *err, size_t errcap);
+                                  float *const *planes, eoi_werr *err);
 /* Run fn over area (a window of every source) in windows of strip_rows
  * rows and a few hundred thousand pixels, on the context's threads, for
  * results kept in memory (rasters written to files go through the COG
