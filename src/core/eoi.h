@@ -125,6 +125,19 @@ void eoi_free(void *p);
  * the number of allocations made since the last call. */
 long eoi_test_fail_alloc(long nth);
 
+/* ---- option setters (src/core/setters.c) -------------------------------- */
+/* *dst = v when lo <= v <= hi, else EO_E_ARG with the message fmt of the
+ * setter's object, given (what, v, lo, hi): "%s: %d (%d to %d)". */
+eo_status eoi_set_int_in(eo_ctx *ctx, int32_t *dst, int32_t v, int32_t lo, int32_t hi,
+                         const char *fmt, const char *what);
+/* The index of the first band number below 1 (bands are 1-based) among
+ * count, or -1: each setter names the band in its own message. */
+int32_t eoi_bands_bad(const int32_t *bands, int32_t count);
+/* *slot (eoi_malloc'd or NULL; the old one freed) and *n become a copy of
+ * the count bands (NULL and 0 for none). On failure both are unchanged. */
+eo_status eoi_bands_assign(eo_ctx *ctx, int32_t **slot, int32_t *n, const int32_t *bands,
+                           int32_t count);
+
 /* ---- limits ------------------------------------------------------------ */
 int64_t eoi_limit(const eo_ctx *ctx, int which);
 /* Check a raster of w x h x bands samples of esize bytes against the limits;

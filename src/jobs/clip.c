@@ -96,16 +96,7 @@ eo_status eo_clip_opts_set_bands(eo_ctx *ctx, eo_clip_opts *o, const int32_t *ba
                                  int32_t count) {
     EOI_CHECK_ARG(ctx, o);
     EOI_CHECK_ARG(ctx, count >= 0 && count <= EOI_READ_MAX_BANDS && (count == 0 || bands));
-    int32_t *copy = NULL;
-    if (count > 0) {
-        if (!(copy = eoi_malloc(ctx, (size_t)count * sizeof *copy)))
-            return EO_E_NOMEM;
-        memcpy(copy, bands, (size_t)count * sizeof *copy);
-    }
-    eoi_free(o->bands);
-    o->bands = copy;
-    o->band_count = count;
-    return EO_OK;
+    return eoi_bands_assign(ctx, &o->bands, &o->band_count, bands, count);
 }
 
 eo_status eo_clip_opts_set_cog_opts(eo_ctx *ctx, eo_clip_opts *o, const eo_cog_opts *cog) {

@@ -302,18 +302,11 @@ eo_status eo_read_opts_set_bands(eo_ctx *ctx, eo_read_opts *o, const int32_t *ba
     if (count < 0 || count > EOI_READ_MAX_BANDS)
         return eoi_fail(ctx, EO_E_ARG, "read options: band count %d is out of range (1..%d)",
                         (int)count, EOI_READ_MAX_BANDS);
-    for (int32_t i = 0; i < count; i++)
-        if (bands[i] < 1)
-            return eoi_fail(ctx, EO_E_ARG, "read options: band %d is invalid (bands are 1-based)",
-                            (int)bands[i]);
-    int32_t *copy = eoi_malloc(ctx, (size_t)count * sizeof *copy);
-    if (!copy)
-        return EO_E_NOMEM;
-    memcpy(copy, bands, (size_t)count * sizeof *copy);
-    eoi_free(o->bands);
-    o->bands = copy;
-    o->band_count = count;
-    return EO_OK;
+    int32_t bad = eoi_bands_bad(bands, count);
+    if (bad >= 0)
+        return eoi_fail(ctx, EO_E_ARG, "read options: band %d is invalid (bands are 1-based)",
+                        (int)bands[bad]);
+    return eoi_bands_assign(ctx, &o->bands, &o->band_count, bands, count);
 }
 
 eo_status eo_read_opts_set_out_size(eo_ctx *ctx, eo_read_opts *o, int64_t width, int64_t height) {

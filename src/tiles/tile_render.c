@@ -77,20 +77,10 @@ eo_status eo_tile_opts_set_bands(eo_ctx *ctx, eo_tile_opts *o, const int32_t *ba
     EOI_CHECK_ARG(ctx, o);
     if (count < 1 || count > 4 || !bands)
         return eoi_fail(ctx, EO_E_ARG, "a tile renders 1 to 4 bands, got %d", (int)count);
-    int32_t *b = eoi_malloc(ctx, (size_t)count * sizeof *b);
-    if (!b)
-        return EO_E_NOMEM;
-    for (int32_t i = 0; i < count; i++) {
-        if (bands[i] < 1) {
-            eoi_free(b);
-            return eoi_fail(ctx, EO_E_ARG, "band %d: bands are numbered from 1", (int)bands[i]);
-        }
-        b[i] = bands[i];
-    }
-    eoi_free(o->bands);
-    o->bands = b;
-    o->band_count = count;
-    return EO_OK;
+    int32_t bad = eoi_bands_bad(bands, count);
+    if (bad >= 0)
+        return eoi_fail(ctx, EO_E_ARG, "band %d: bands are numbered from 1", (int)bands[bad]);
+    return eoi_bands_assign(ctx, &o->bands, &o->band_count, bands, count);
 }
 
 /* ---- renderer ------------------------------------------------------------ */

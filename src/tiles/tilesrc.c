@@ -189,11 +189,7 @@ void eo_tilesrc_opts_free(eo_tilesrc_opts *o) {
 /* An integer option within lo..hi, or arg.Invalid naming it. */
 static eo_status set_ranged(eo_ctx *ctx, int32_t *dst, int32_t v, int32_t lo, int32_t hi,
                             const char *what) {
-    if (v < lo || v > hi)
-        return eoi_fail(ctx, EO_E_ARG, "tile dataset: %s %d is outside %d..%d", what, (int)v,
-                        (int)lo, (int)hi);
-    *dst = v;
-    return EO_OK;
+    return eoi_set_int_in(ctx, dst, v, lo, hi, "tile dataset: %s %d is outside %d..%d", what);
 }
 
 eo_status eo_tilesrc_opts_set_zoom(eo_ctx *ctx, eo_tilesrc_opts *o, int32_t zoom) {
