@@ -861,17 +861,17 @@ const char *eo_dataset_gdal_path(const eo_dataset *ds) {
 static int probe_tile(struct eoi_tilesrc *s, int64_t tx, int64_t ty) {
     uint8_t *bytes = NULL;
     size_t n = 0;
-    char where[4200], err[ERR_MAX];
+    char where[4200];
+    eoi_werr err;
     int rc;
     if (s->kind == KIND_FOLDER)
-        rc = eoi_tilesrc_fetch_folder(s, tx, ty, &bytes, &n, where, sizeof where, err, sizeof err);
+        rc = eoi_tilesrc_fetch_folder(s, tx, ty, &bytes, &n, where, sizeof where, &err);
     else if (s->kind == KIND_MBTILES)
-        rc = eoi_tilesrc_fetch_mbtiles(s, tx, ty, &bytes, &n, where, sizeof where, err, sizeof err);
+        rc = eoi_tilesrc_fetch_mbtiles(s, tx, ty, &bytes, &n, where, sizeof where, &err);
     else if (s->kind == KIND_CALLBACK)
-        rc = eoi_tilesrc_fetch_callback(s, tx, ty, &bytes, &n, err, sizeof err);
+        rc = eoi_tilesrc_fetch_callback(s, tx, ty, &bytes, &n, &err);
     else
-        rc =
-            eoi_tilesrc_fetch_template(s, tx, ty, &bytes, &n, where, sizeof where, err, sizeof err);
+        rc = eoi_tilesrc_fetch_template(s, tx, ty, &bytes, &n, where, sizeof where, &err);
     free(bytes);
     return rc == FETCH_FOUND ? 1 : rc == FETCH_MISSING ? 0 : -1;
 }

@@ -318,8 +318,7 @@ static tentry *claim_locked(struct eoi_tilesrc *s, uint64_t key, tentry **slot) 
 
 /* The planes of tile (tx, ty), pinned (unpin with cache_unpin), or NULL for
  * a missing tile. false on an error, written to err. */
-static bool cache_get(struct eoi_tilesrc *s, int64_t tx, int64_t ty, tentry **out, char *err,
-                      size_t errcap) {
+static bool cache_get(struct eoi_tilesrc *s, int64_t tx, int64_t ty, tentry **out, eoi_werr *err) {
     uint64_t key = eoi_tilesrc_tile_key(tx, ty);
     *out = NULL;
     if (!in_cover(s, key))
@@ -332,7 +331,7 @@ static bool cache_get(struct eoi_tilesrc *s, int64_t tx, int64_t ty, tentry **ou
         }
         struct tfail *f = fail_find(s, key);
         if (f) {
-            eoi_tilesrc_msgf(err, errcap, "%s", f->msg);
+            eoi_werr_set(err, f->corrupt ? EO_E_SOURCE : EO_E_IO_READ, "%s", f->msg);
             pthread_mutex_unlock(&s->mu);
             return false;
         }
@@ -353,15 +352,15 @@ static bool cache_get(struct eoi_tilesrc *s, int64_t tx, int64_t ty, tentry **ou
         }
         if (!(e = claim_locked(s, key, slot))) {
             pthread_mutex_unlock(&s->mu);
-            eoi_tilesrc_msgf(err, errcap, "%s: out of memory for the tile cache", s->label);
+            eoi_werr_set(err, EO_E_NOMEM, "%s: out of memory for the tile cache", s->label);
             return false;
         }
         pthread_mutex_unlock(&s->mu);
         uint8_t *px = NULL;
         char where[4200] = "";
-        int rc = eoi_tilesrc_load_tile(s, tx, ty, &px, where, sizeof where, err, errcap);
+        int rc = eoi_tilesrc_load_tile(s, tx, ty, &px, where, sizeof where, err);
         pthread_mutex_lock(&s->mu);
-        bool ok = finish_locked(s, e, rc, px, true, where, err);
+        bool ok = finish_locked(s, e, rc, px, true, where, err->msg);
         if (ok && rc == LOAD_OK)
             *out = e;
         pthread_mutex_unlock(&s->mu);
@@ -388,15 +387,15 @@ struct prefetch {
 
 static void *prefetch_work(void *arg) {
     struct prefetch *p = arg;
-    char err[ERR_MAX], where[4200];
+    char where[4200];
+    eoi_werr err;
     for (int i; (i = atomic_fetch_add(&p->next, 1)) < p->n;) {
         uint8_t *px = NULL;
-        err[0] = where[0] = '\0';
-        int rc = eoi_tilesrc_load_tile(p->s, p->tx[i], p->ty[i], &px, where, sizeof where, err,
-                                       sizeof err);
+        err.msg[0] = where[0] = '\0';
+        int rc = eoi_tilesrc_load_tile(p->s, p->tx[i], p->ty[i], &px, where, sizeof where, &err);
         pthread_mutex_lock(&p->s->mu);
         /* an error is kept for the reader that needs the tile to report */
-        finish_locked(p->s, p->e[i], rc, px, false, where, err);
+        finish_locked(p->s, p->e[i], rc, px, false, where, err.msg);
         pthread_mutex_unlock(&p->s->mu);
     }
     return NULL;
@@ -476,14 +475,14 @@ bool eoi_tilesrc_fill_run(struct eoi_tilesrc *s, int64_t b, int64_t y, int64_t x
     int64_t T = s->size, gy = s->py0 + y, ty = gy / T, iy = gy % T;
     bool alpha = s->bands == 2 || s->bands == 4;
     uint8_t fill = alpha ? 0 : (uint8_t)s->nodata;
-    char err[ERR_MAX];
+    eoi_werr err;
     prefetch_window(s, (s->px0 + x) / T, (s->px0 + x + n - 1) / T, ty, ty);
     while (n > 0) {
         int64_t gx = s->px0 + x, tx = gx / T, ix = gx % T;
         int64_t len = T - ix < n ? T - ix : n;
         tentry *e = NULL;
-        if (!cache_get(s, tx, ty, &e, err, sizeof err)) {
-            eoi_tilesrc_error(s, err);
+        if (!cache_get(s, tx, ty, &e, &err)) {
+            eoi_tilesrc_error(s, err.msg);
             return false;
         }
         if (e)
@@ -521,11 +520,11 @@ static eo_status wread_job(void *user, int64_t i, int32_t worker) {
     int64_t y0 = ty * T > w->gy0 ? ty * T : w->gy0;
     int64_t y1 = ty * T + T < w->gy0 + w->h ? ty * T + T : w->gy0 + w->h;
     tentry *e = NULL;
-    char err[ERR_MAX];
-    if (!cache_get(s, tx, ty, &e, err, sizeof err)) {
+    eoi_werr err;
+    if (!cache_get(s, tx, ty, &e, &err)) {
         pthread_mutex_lock(&w->mu);
         if (!w->err[0])
-            snprintf(w->err, sizeof w->err, "%s", err);
+            snprintf(w->err, sizeof w->err, "%s", err.msg);
         pthread_mutex_unlock(&w->mu);
         return EO_E_IO_READ;
     }

@@ -35,18 +35,18 @@ static void quadkey(char *buf, int32_t z, int64_t x, int64_t y) {
 }
 
 /* Read a whole file; FETCH_MISSING when it does not exist. */
-static int read_whole(const char *path, uint8_t **out, size_t *n, char *err, size_t errcap) {
+static int read_whole(const char *path, uint8_t **out, size_t *n, eoi_werr *err) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT || errno == ENOTDIR)
             return FETCH_MISSING;
-        snprintf(err, errcap, "%s", strerror(errno));
+        eoi_werr_set(err, EO_E_IO_READ, "%s", strerror(errno));
         return FETCH_ERROR;
     }
     struct stat sb;
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > MAX_TILE_BYTES) {
-        snprintf(err, errcap, "%s",
-                 S_ISREG(sb.st_mode) ? "larger than 64 MiB, not a tile" : "not a regular file");
+        eoi_werr_set(err, EO_E_IO_READ, "%s",
+                     S_ISREG(sb.st_mode) ? "larger than 64 MiB, not a tile" : "not a regular file");
         close(fd);
         return FETCH_ERROR;
     }
@@ -54,7 +54,7 @@ static int read_whole(const char *path, uint8_t **out, size_t *n, char *err, siz
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf) {
         close(fd);
-        snprintf(err, errcap, "out of memory");
+        eoi_werr_set(err, EO_E_NOMEM, "out of memory");
         return FETCH_ERROR;
     }
     while (got < len) {
@@ -62,7 +62,8 @@ static int read_whole(const char *path, uint8_t **out, size_t *n, char *err, siz
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0) {
-            snprintf(err, errcap, "%s", r < 0 ? strerror(errno) : "file shrank while read");
+            eoi_werr_set(err, EO_E_IO_READ, "%s",
+                         r < 0 ? strerror(errno) : "file shrank while read");
             free(buf);
             close(fd);
             return FETCH_ERROR;
@@ -76,7 +77,7 @@ static int read_whole(const char *path, uint8_t **out, size_t *n, char *err, siz
 }
 
 int eoi_tilesrc_fetch_folder(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint8_t **out,
-                             size_t *n, char *where, size_t wcap, char *err, size_t errcap) {
+                             size_t *n, char *where, size_t wcap, eoi_werr *err) {
     char stem[4096];
     if (s->scheme == EO_TILE_SCHEME_QUADKEY) {
         char qk[40];
@@ -91,7 +92,7 @@ int eoi_tilesrc_fetch_folder(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint
     for (int k = 0; k < NEXTS; k++) {
         int i = (first + k) % NEXTS;
         snprintf(where, wcap, "%s.%s", stem, eoi_tilesrc_exts[i]);
-        int rc = read_whole(where, out, n, err, errcap);
+        int rc = read_whole(where, out, n, err);
         if (rc == FETCH_FOUND && i != first)
             __atomic_store_n(&s->ext_pref, i, __ATOMIC_RELAXED);
         if (rc != FETCH_MISSING)
@@ -102,7 +103,7 @@ int eoi_tilesrc_fetch_folder(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint
 }
 
 int eoi_tilesrc_fetch_mbtiles(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint8_t **out,
-                              size_t *n, char *where, size_t wcap, char *err, size_t errcap) {
+                              size_t *n, char *where, size_t wcap, eoi_werr *err) {
     int64_t row = ((int64_t)1 << s->z) - 1 - ty;
     snprintf(where, wcap, "TMS row %lld", (long long)row);
     int ret = FETCH_MISSING;
@@ -115,10 +116,10 @@ int eoi_tilesrc_fetch_mbtiles(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uin
         const void *blob = sqlite3_column_blob(s->stmt, 0);
         int len = sqlite3_column_bytes(s->stmt, 0);
         if (len < 0 || (uint64_t)len > MAX_TILE_BYTES) {
-            snprintf(err, errcap, "tile_data of %d bytes", len);
+            eoi_werr_set(err, EO_E_IO_READ, "tile_data of %d bytes", len);
             ret = FETCH_ERROR;
         } else if (!(*out = malloc(len ? (size_t)len : 1))) {
-            snprintf(err, errcap, "out of memory");
+            eoi_werr_set(err, EO_E_NOMEM, "out of memory");
             ret = FETCH_ERROR;
         } else {
             if (len)
@@ -127,7 +128,7 @@ int eoi_tilesrc_fetch_mbtiles(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uin
             ret = FETCH_FOUND;
         }
     } else if (rc != SQLITE_DONE) {
-        snprintf(err, errcap, "SQLite: %s", sqlite3_errmsg(s->db));
+        eoi_werr_set(err, EO_E_IO_READ, "SQLite: %s", sqlite3_errmsg(s->db));
         ret = FETCH_ERROR;
     }
     sqlite3_reset(s->stmt);
@@ -136,13 +137,14 @@ int eoi_tilesrc_fetch_mbtiles(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uin
 }
 
 int eoi_tilesrc_fetch_callback(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint8_t **out,
-                               size_t *n, char *err, size_t errcap) {
+                               size_t *n, eoi_werr *err) {
     eo_tile_sink sink;
     memset(&sink, 0, sizeof sink);
     int rc = s->fn(s->user, s->z, (int32_t)tx, (int32_t)ty, &sink);
     if (rc != 0 || sink.nomem) {
-        snprintf(err, errcap, "the host callback failed (returned %d)%s%s", rc,
-                 sink.err[0] ? ": " : "", sink.nomem ? "out of memory for its bytes" : sink.err);
+        eoi_werr_set(err, EO_E_IO_READ, "the host callback failed (returned %d)%s%s", rc,
+                     sink.err[0] ? ": " : "",
+                     sink.nomem ? "out of memory for its bytes" : sink.err);
         free(sink.data);
         return FETCH_ERROR;
     }
@@ -194,19 +196,19 @@ static bool expand(const struct eoi_tilesrc *s, int64_t tx, int64_t ty, char *ou
 }
 
 int eoi_tilesrc_fetch_template(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint8_t **out,
-                               size_t *n, char *where, size_t wcap, char *err, size_t errcap) {
+                               size_t *n, char *where, size_t wcap, eoi_werr *err) {
     if (!expand(s, tx, ty, where, wcap)) {
         snprintf(where, wcap, "%.200s...", s->tmpl);
-        snprintf(err, errcap, "the expanded template is longer than %zu bytes", wcap);
+        eoi_werr_set(err, EO_E_IO_READ, "the expanded template is longer than %zu bytes", wcap);
         return FETCH_ERROR;
     }
     if (s->kind == KIND_TEMPLATE)
-        return read_whole(where, out, n, err, errcap);
+        return read_whole(where, out, n, err);
     eo_tile_sink sink;
     memset(&sink, 0, sizeof sink);
     int rc = s->url_fn(s->url_user, where, &sink);
     if (rc != 0 || sink.nomem) {
-        snprintf(err, errcap, "%s", sink.err[0] ? sink.err : "the host's fetch failed");
+        eoi_werr_set(err, EO_E_IO_READ, "%s", sink.err[0] ? sink.err : "the host's fetch failed");
         free(sink.data);
         return FETCH_ERROR;
     }
@@ -275,27 +277,27 @@ static void to_planes(const struct eoi_tilesrc *s, const uint8_t *rgba, uint8_t 
 
 /* Fetch and decode tile (tx, ty) into *px (the dataset's planes). */
 int eoi_tilesrc_load_tile(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint8_t **px, char *wout,
-                          size_t wcap, char *err, size_t errcap) {
+                          size_t wcap, eoi_werr *err) {
     uint8_t *bytes = NULL, *rgba = NULL;
     size_t n = 0;
-    char where[4200] = "", why[ERR_MAX] = "", name[4400];
+    char where[4200] = "", name[4400];
+    eoi_werr why = {.st = EO_OK};
     int rc;
     if (s->kind == KIND_FOLDER)
-        rc = eoi_tilesrc_fetch_folder(s, tx, ty, &bytes, &n, where, sizeof where, why, sizeof why);
+        rc = eoi_tilesrc_fetch_folder(s, tx, ty, &bytes, &n, where, sizeof where, &why);
     else if (s->kind == KIND_MBTILES)
-        rc = eoi_tilesrc_fetch_mbtiles(s, tx, ty, &bytes, &n, where, sizeof where, why, sizeof why);
+        rc = eoi_tilesrc_fetch_mbtiles(s, tx, ty, &bytes, &n, where, sizeof where, &why);
     else if (s->kind == KIND_CALLBACK)
-        rc = eoi_tilesrc_fetch_callback(s, tx, ty, &bytes, &n, why, sizeof why);
+        rc = eoi_tilesrc_fetch_callback(s, tx, ty, &bytes, &n, &why);
     else
-        rc =
-            eoi_tilesrc_fetch_template(s, tx, ty, &bytes, &n, where, sizeof where, why, sizeof why);
+        rc = eoi_tilesrc_fetch_template(s, tx, ty, &bytes, &n, where, sizeof where, &why);
     eoi_tilesrc_tile_name(s, name, sizeof name, tx, ty, where);
     if (wout)
         snprintf(wout, wcap, "%s", where);
     if (rc == FETCH_MISSING)
         return LOAD_MISSING;
     if (rc == FETCH_ERROR) {
-        eoi_tilesrc_msgf(err, errcap, "%s: %s", name, why);
+        eoi_werr_set(err, EO_E_IO_READ, "%s: %s", name, why.msg);
         return LOAD_ERROR;
     }
     __atomic_fetch_add(&s->fetched, 1, __ATOMIC_RELAXED);
@@ -307,11 +309,11 @@ int eoi_tilesrc_load_tile(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint8_t
         free(*px);
         *px = NULL;
         free(bytes);
-        eoi_tilesrc_msgf(err, errcap, "%s: out of memory for the decoded tile", name);
+        eoi_werr_set(err, EO_E_NOMEM, "%s: out of memory for the decoded tile", name);
         return LOAD_ERROR;
     }
     int32_t w = 0, h = 0;
-    int d = eoi_tile_decode(bytes, n, s->size, rgba, &w, &h, why, sizeof why);
+    int d = eoi_tile_decode(bytes, n, s->size, rgba, &w, &h, &why);
     free(bytes);
     if (d == EOI_TILE_OK)
         to_planes(s, rgba, *px);
@@ -321,12 +323,12 @@ int eoi_tilesrc_load_tile(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint8_t
     free(*px);
     *px = NULL;
     if (d == EOI_TILE_WRONG_SIZE) {
-        eoi_tilesrc_msgf(
-            err, errcap,
+        eoi_werr_set(
+            err, EO_E_SOURCE,
             "%s: the tile is %d x %d pixels, the dataset's tiles %d x %d (set the tile size)", name,
             (int)w, (int)h, (int)s->size, (int)s->size);
         return LOAD_ERROR;
     }
-    eoi_tilesrc_msgf(err, errcap, "%s: %s", name, why);
+    eoi_werr_set(err, EO_E_SOURCE, "%s: %s", name, why.msg);
     return LOAD_CORRUPT;
 }

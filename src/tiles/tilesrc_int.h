@@ -20,7 +20,7 @@
  * image has none). *w, *h: the image's size as far as it was read. Safe to
  * call from any thread; never prints. */
 int eoi_tile_decode(const uint8_t *data, size_t n, int32_t size, uint8_t *rgba, int32_t *w,
-                    int32_t *h, char *err, size_t errcap);
+                    int32_t *h, eoi_werr *err);
 
 /* ---- the tile source, shared by tilesrc*.c ------------------------------- */
 
@@ -30,7 +30,7 @@ int eoi_tile_decode(const uint8_t *data, size_t n, int32_t size, uint8_t *rgba, 
 #define PREFIX "/vsieotiles/"
 #define MAX_TILE_BYTES (64u << 20) /* an encoded tile larger than this is refused */
 #define DEFAULT_CACHE (128ll << 20)
-#define ERR_MAX 768
+#define ERR_MAX EOI_WERR_MAX /* a tile error as a worker gets it (eoi_werr) */
 
 #ifndef M_PI
 #define M_PI 3.14159265358979323846
@@ -144,15 +144,15 @@ void eoi_tilesrc_tile_name(const struct eoi_tilesrc *s, char *buf, size_t cap, i
 
 /* tilesrc_fetch.c */
 int eoi_tilesrc_fetch_folder(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint8_t **out,
-                             size_t *n, char *where, size_t wcap, char *err, size_t errcap);
+                             size_t *n, char *where, size_t wcap, eoi_werr *err);
 int eoi_tilesrc_fetch_mbtiles(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint8_t **out,
-                              size_t *n, char *where, size_t wcap, char *err, size_t errcap);
+                              size_t *n, char *where, size_t wcap, eoi_werr *err);
 int eoi_tilesrc_fetch_callback(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint8_t **out,
-                               size_t *n, char *err, size_t errcap);
+                               size_t *n, eoi_werr *err);
 int eoi_tilesrc_fetch_template(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint8_t **out,
-                               size_t *n, char *where, size_t wcap, char *err, size_t errcap);
+                               size_t *n, char *where, size_t wcap, eoi_werr *err);
 int eoi_tilesrc_load_tile(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint8_t **px, char *wout,
-                          size_t wcap, char *err, size_t errcap);
+                          size_t wcap, eoi_werr *err);
 
 /* tilesrc_cache.c */
 uint64_t eoi_tilesrc_tile_key(int64_t tx, int64_t ty);
