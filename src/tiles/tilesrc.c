@@ -40,129 +40,6 @@
 #include <cpl_vsi.h>
 #include <sqlite3.h>
 
-/* ---- the registry of open sources ---------------------------------------- */
-
-static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct eoi_tilesrc **reg;
-static size_t reg_n, reg_cap;
-static long reg_next_id = 1;
-
-static void src_free(struct eoi_tilesrc *s) {
-    if (!s)
-        return;
-    for (size_t i = 0; s->hash && i < s->hcap; i++) {
-        tentry *e = s->hash[i];
-        while (e) {
-            tentry *n = e->hnext;
-            free(e->px);
-            free(e);
-            e = n;
-        }
-    }
-    free(s->hash);
-    free(s->miss);
-    for (size_t i = 0; i < s->nfails; i++) {
-        free(s->fails[i].where);
-        free(s->fails[i].msg);
-    }
-    free(s->fails);
-    free(s->state);
-    free(s->cover);
-    free(s->expect);
-    eoi_free(s->tmpl);
-    if (s->stmt)
-        sqlite3_finalize(s->stmt);
-    if (s->db)
-        sqlite3_close(s->db);
-    pthread_mutex_destroy(&s->db_mu);
-    pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->cv);
-    eoi_free(s->label);
-    eoi_free(s->dir);
-    eoi_free(s);
-}
-
-static bool reg_add(struct eoi_tilesrc *s) {
-    pthread_mutex_lock(&reg_mu);
-    if (reg_n == reg_cap) {
-        size_t cap = reg_cap ? reg_cap * 2 : 16;
-        struct eoi_tilesrc **v = realloc(reg, cap * sizeof *v);
-        if (!v) {
-            pthread_mutex_unlock(&reg_mu);
-            return false;
-        }
-        reg = v;
-        reg_cap = cap;
-    }
-    s->id = reg_next_id++;
-    s->refs = 1;
-    reg[reg_n++] = s;
-    pthread_mutex_unlock(&reg_mu);
-    return true;
-}
-
-struct eoi_tilesrc *eoi_tilesrc_reg_acquire(long id) {
-    struct eoi_tilesrc *s = NULL;
-    pthread_mutex_lock(&reg_mu);
-    for (size_t i = 0; i < reg_n; i++)
-        if (reg[i]->id == id) {
-            s = reg[i];
-            s->refs++;
-            break;
-        }
-    pthread_mutex_unlock(&reg_mu);
-    return s;
-}
-
-void eoi_tilesrc_reg_release(struct eoi_tilesrc *s, bool unregister) {
-    bool last;
-    pthread_mutex_lock(&reg_mu);
-    if (unregister)
-        for (size_t i = 0; i < reg_n; i++)
-            if (reg[i] == s) {
-                reg[i] = reg[--reg_n];
-                break;
-            }
-    last = --s->refs == 0;
-    if (reg_n == 0) { /* no source left: give the table back */
-        free(reg);
-        reg = NULL;
-        reg_cap = 0;
-    }
-    pthread_mutex_unlock(&reg_mu);
-    if (last)
-        src_free(s);
-}
-
-void eoi_tilesrc_release(struct eoi_tilesrc *s) {
-    if (s)
-        eoi_tilesrc_reg_release(s, true);
-}
-
-/* ---- errors inside callbacks --------------------------------------------- */
-
-/* snprintf for messages that may be cut (paths of any length) */
-void eoi_tilesrc_msgf(char *buf, size_t cap, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, cap, fmt, ap);
-    va_end(ap);
-}
-
-void eoi_tilesrc_error(struct eoi_tilesrc *s, const char *msg) {
-    pthread_mutex_lock(&s->mu);
-    snprintf(s->last_err, sizeof s->last_err, "%s", msg);
-    pthread_mutex_unlock(&s->mu);
-    CPLError(CE_Failure, EOI_CPLE_STICKY, "%s", msg);
-}
-
-/* "tile 12/2048/1361 of <label>" (+ where) into buf */
-void eoi_tilesrc_tile_name(const struct eoi_tilesrc *s, char *buf, size_t cap, int64_t tx,
-                           int64_t ty, const char *where) {
-    snprintf(buf, cap, "tile %d/%lld/%lld of %s%s%s%s", (int)s->z, (long long)tx, (long long)ty,
-             s->label, where && *where ? " (" : "", where ? where : "", where && *where ? ")" : "");
-}
-
 /* ---- options -------------------------------------------------------------- */
 
 eo_status eo_tilesrc_opts_new(eo_ctx *ctx, eo_tilesrc_opts **out) {
@@ -541,16 +418,16 @@ static eo_status open_common(eo_ctx *ctx, eo_dataset **out, struct eoi_tilesrc *
     eo_dataset *ds = NULL;
     eo_status st = plan(ctx, s, opts);
     if (st != EO_OK) {
-        src_free(s);
+        eoi_tilesrc_free(s);
         return st;
     }
     if (!eoi_tilesrc_vsi_install()) {
-        src_free(s);
+        eoi_tilesrc_free(s);
         return eoi_fail(ctx, EO_E_INTERNAL, "cannot install the %s virtual file system in GDAL",
                         PREFIX);
     }
-    if (!reg_add(s)) {
-        src_free(s);
+    if (!eoi_tilesrc_reg_add(s)) {
+        eoi_tilesrc_free(s);
         return EO_E_NOMEM;
     }
     if (!(ds = eoi_calloc(ctx, 1, sizeof *ds))) {
@@ -658,7 +535,7 @@ static eo_status open_template(eo_ctx *ctx, eo_dataset **out, const char *path,
     s->url_fn = ctx->tile_url_fn;
     s->url_user = ctx->tile_url_user;
     if (!(s->label = eoi_strdup(ctx, path)) || !(s->tmpl = eoi_strdup(ctx, path))) {
-        src_free(s);
+        eoi_tilesrc_free(s);
         return EO_E_NOMEM;
     }
     eo_tilesrc_opts o = *opts;
@@ -742,7 +619,7 @@ eo_status eo_dataset_open_tiles(eo_ctx *ctx, eo_dataset **out, const char *path,
             st = open_mbtiles(ctx, s, path, (int64_t)sb.st_size);
     }
     if (st != EO_OK) {
-        src_free(s);
+        eoi_tilesrc_free(s);
         return st;
     }
     eo_tilesrc_opts o = *opts;
@@ -762,7 +639,7 @@ eo_status eo_dataset_open_tiles_callback(eo_ctx *ctx, eo_dataset **out, eo_tile_
     s->fn = fn;
     s->user = user;
     if (!(s->label = eoi_strdup(ctx, "the host tile callback"))) {
-        src_free(s);
+        eoi_tilesrc_free(s);
         return EO_E_NOMEM;
     }
     eo_tilesrc_opts o = *opts;

@@ -22,6 +22,22 @@
 #include <cpl_vsi.h>
 #include <sqlite3.h>
 
+/* ---- errors inside callbacks --------------------------------------------- */
+
+void eoi_tilesrc_error(struct eoi_tilesrc *s, const char *msg) {
+    pthread_mutex_lock(&s->mu);
+    snprintf(s->last_err, sizeof s->last_err, "%s", msg);
+    pthread_mutex_unlock(&s->mu);
+    CPLError(CE_Failure, EOI_CPLE_STICKY, "%s", msg);
+}
+
+/* "tile 12/2048/1361 of <label>" (+ where) into buf */
+void eoi_tilesrc_tile_name(const struct eoi_tilesrc *s, char *buf, size_t cap, int64_t tx,
+                           int64_t ty, const char *where) {
+    snprintf(buf, cap, "tile %d/%lld/%lld of %s%s%s%s", (int)s->z, (long long)tx, (long long)ty,
+             s->label, where && *where ? " (" : "", where ? where : "", where && *where ? ")" : "");
+}
+
 /* ---- fetching encoded tiles ---------------------------------------------- */
 
 const char *const eoi_tilesrc_exts[NEXTS] = {"png", "jpg", "jpeg", "webp"};

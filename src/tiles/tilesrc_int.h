@@ -134,15 +134,16 @@ extern const char *const eoi_tilesrc_exts[NEXTS];
 enum { FETCH_FOUND, FETCH_MISSING, FETCH_ERROR };
 enum { LOAD_OK, LOAD_MISSING, LOAD_CORRUPT, LOAD_ERROR };
 
-/* tilesrc.c */
-struct eoi_tilesrc *eoi_tilesrc_reg_acquire(long id);
-void eoi_tilesrc_reg_release(struct eoi_tilesrc *s, bool unregister);
-void eoi_tilesrc_msgf(char *buf, size_t cap, const char *fmt, ...) EOI_PRINTF(3, 4);
-void eoi_tilesrc_error(struct eoi_tilesrc *s, const char *msg);
-void eoi_tilesrc_tile_name(const struct eoi_tilesrc *s, char *buf, size_t cap, int64_t tx,
-                           int64_t ty, const char *where);
+/* The files call each other one way: tilesrc.c (options, opening,
+ * diagnostics) -> tilesrc_vsi.c (the registry, the virtual file) ->
+ * tilesrc_cache.c -> tilesrc_fetch.c. */
 
 /* tilesrc_fetch.c */
+/* Keep msg as the source's last error and raise it as a sticky CPLError. */
+void eoi_tilesrc_error(struct eoi_tilesrc *s, const char *msg);
+/* "tile 12/2048/1361 of <label>" (+ where) into buf */
+void eoi_tilesrc_tile_name(const struct eoi_tilesrc *s, char *buf, size_t cap, int64_t tx,
+                           int64_t ty, const char *where);
 int eoi_tilesrc_fetch_folder(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint8_t **out,
                              size_t *n, char *where, size_t wcap, eoi_werr *err);
 int eoi_tilesrc_fetch_mbtiles(struct eoi_tilesrc *s, int64_t tx, int64_t ty, uint8_t **out,
@@ -163,6 +164,15 @@ bool eoi_tilesrc_fill_run(struct eoi_tilesrc *s, int64_t b, int64_t y, int64_t x
 bool eoi_tilesrc_remote(const struct eoi_tilesrc *s);
 
 /* tilesrc_vsi.c */
+/* The registry of open sources (by id, for the virtual files' names): add
+ * (refs = 1; false when out of memory), take a reference by id (NULL when
+ * gone), drop one (unregister: the dataset's); the last frees the source. */
+bool eoi_tilesrc_reg_add(struct eoi_tilesrc *s);
+struct eoi_tilesrc *eoi_tilesrc_reg_acquire(long id);
+void eoi_tilesrc_reg_release(struct eoi_tilesrc *s, bool unregister);
+/* Free a source that is in no registry (or whose last reference went). */
+void eoi_tilesrc_free(struct eoi_tilesrc *s);
+/* Install /vsieotiles/ once; false when GDAL refused it. */
 bool eoi_tilesrc_vsi_install(void);
 
 #endif /* EOPROC_TILESRC_INT_H */

@@ -1,6 +1,7 @@
-/* tilesrc_vsi.c - the GDAL virtual file system /vsieotiles/: the raw file
- * of a tile dataset's pixels, band after band, assembled from decoded tiles
- * on read (tilesrc.c says how tile datasets work). */
+/* tilesrc_vsi.c - the GDAL virtual file system /vsieotiles/: the registry
+ * of open sources its file names point to (/vsieotiles/<id>/...) and the raw
+ * file of a tile dataset's pixels, band after band, assembled from decoded
+ * tiles on read (tilesrc.c says how tile datasets work). */
 #include "tilesrc_int.h"
 
 #include <errno.h>
@@ -21,6 +22,105 @@
 #include <cpl_error.h>
 #include <cpl_vsi.h>
 #include <sqlite3.h>
+
+/* ---- the registry of open sources ---------------------------------------- */
+
+static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct eoi_tilesrc **reg;
+static size_t reg_n, reg_cap;
+static long reg_next_id = 1;
+
+void eoi_tilesrc_free(struct eoi_tilesrc *s) {
+    if (!s)
+        return;
+    for (size_t i = 0; s->hash && i < s->hcap; i++) {
+        tentry *e = s->hash[i];
+        while (e) {
+            tentry *n = e->hnext;
+            free(e->px);
+            free(e);
+            e = n;
+        }
+    }
+    free(s->hash);
+    free(s->miss);
+    for (size_t i = 0; i < s->nfails; i++) {
+        free(s->fails[i].where);
+        free(s->fails[i].msg);
+    }
+    free(s->fails);
+    free(s->state);
+    free(s->cover);
+    free(s->expect);
+    eoi_free(s->tmpl);
+    if (s->stmt)
+        sqlite3_finalize(s->stmt);
+    if (s->db)
+        sqlite3_close(s->db);
+    pthread_mutex_destroy(&s->db_mu);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    eoi_free(s->label);
+    eoi_free(s->dir);
+    eoi_free(s);
+}
+
+bool eoi_tilesrc_reg_add(struct eoi_tilesrc *s) {
+    pthread_mutex_lock(&reg_mu);
+    if (reg_n == reg_cap) {
+        size_t cap = reg_cap ? reg_cap * 2 : 16;
+        struct eoi_tilesrc **v = realloc(reg, cap * sizeof *v);
+        if (!v) {
+            pthread_mutex_unlock(&reg_mu);
+            return false;
+        }
+        reg = v;
+        reg_cap = cap;
+    }
+    s->id = reg_next_id++;
+    s->refs = 1;
+    reg[reg_n++] = s;
+    pthread_mutex_unlock(&reg_mu);
+    return true;
+}
+
+struct eoi_tilesrc *eoi_tilesrc_reg_acquire(long id) {
+    struct eoi_tilesrc *s = NULL;
+    pthread_mutex_lock(&reg_mu);
+    for (size_t i = 0; i < reg_n; i++)
+        if (reg[i]->id == id) {
+            s = reg[i];
+            s->refs++;
+            break;
+        }
+    pthread_mutex_unlock(&reg_mu);
+    return s;
+}
+
+void eoi_tilesrc_reg_release(struct eoi_tilesrc *s, bool unregister) {
+    bool last;
+    pthread_mutex_lock(&reg_mu);
+    if (unregister)
+        for (size_t i = 0; i < reg_n; i++)
+            if (reg[i] == s) {
+                reg[i] = reg[--reg_n];
+                break;
+            }
+    last = --s->refs == 0;
+    if (reg_n == 0) { /* no source left: give the table back */
+        free(reg);
+        reg = NULL;
+        reg_cap = 0;
+    }
+    pthread_mutex_unlock(&reg_mu);
+    if (last)
+        eoi_tilesrc_free(s);
+}
+
+void eoi_tilesrc_release(struct eoi_tilesrc *s) {
+    if (s)
+        eoi_tilesrc_reg_release(s, true);
+}
 
 /* ---- the virtual file system ---------------------------------------------- */
 
