@@ -1,8 +1,10 @@
 /*
- * cog_int.h - internals of the COG writer: options, codecs and predictors
- * (cog_tiles.c), overview resampling (cog_overview.c), statistics and the
- * GDAL metadata (cog_stats.c), the TIFF structure (cog_tiff.c) and the
- * streaming pipeline (cog_write.c). Never installed.
+ * cog_int.h - internals of the COG writer: options (cog_opts.c), codecs
+ * and predictors (cog_tiles.c), overview resampling (cog_overview.c),
+ * statistics and the GDAL metadata (cog_stats.c), the TIFF structure
+ * (cog_tiff.c), the streaming pipeline (cog_write.c) and the file's layout
+ * (cog_layout.c; the writer's state both share is cog_write_int.h). Never
+ * installed.
  */
 #ifndef EOPROC_COG_INT_H
 #define EOPROC_COG_INT_H
@@ -166,11 +168,10 @@ eo_status eoi_cog_geo_tags(eo_ctx *ctx, eoi_tiff_ifd *ifd, const double *gt, con
  * sample (b, row, col) goes to buf + b * band_bytes + row * line_bytes +
  * col * the sample size. Called on the writer's worker threads (worker in
  * [0, 64); 0 is the calling thread), never twice at once with the same
- * worker; must not touch the context: on failure write a message into err
- * (errcap bytes) and return the status. */
+ * worker; must not touch the context: on failure record it in err
+ * (eoi_werr_set) and return the status. */
 typedef eo_status (*eoi_cog_fill_fn)(void *user, int32_t worker, const eo_window *win, uint8_t *buf,
-                                     size_t line_bytes, size_t band_bytes, char *err,
-                                     size_t errcap);
+                                     size_t line_bytes, size_t band_bytes, eoi_werr *err);
 
 typedef struct eoi_cog_pull {
     int64_t width, height;
@@ -198,7 +199,7 @@ typedef struct eoi_cog_pull {
 eo_status eoi_cog_write_pull(eo_ctx *ctx, const char *path, const eoi_cog_pull *src,
                              const eo_cog_opts *opts);
 
-/* *slot (owned, may be NULL) becomes a copy of src, or NULL for NULL: the
+/* (cog_opts.c) *slot (owned, may be NULL) becomes a copy of src, or NULL for NULL: the
  * options setters of the operations that write COGs. */
 eo_status eoi_cog_opts_assign(eo_ctx *ctx, eo_cog_opts **slot, const eo_cog_opts *src);
 
@@ -220,7 +221,7 @@ typedef struct eoi_cog_out {
 /* Fill the window win of every output (outs[k] for output k); the rules of
  * eoi_cog_fill_fn. */
 typedef eo_status (*eoi_cog_fill_many_fn)(void *user, int32_t worker, const eo_window *win,
-                                          const eoi_cog_out *outs, char *err, size_t errcap);
+                                          const eoi_cog_out *outs, eoi_werr *err);
 
 /* Write n COGs of the same size (and the same block size) in one pass over
  * a source: descs[k] describes output k (its fill and user are unused),

@@ -19,7 +19,7 @@
  * inserted before them at the end. Tiles carry GDAL's leader (size) and
  * trailer (last 4 bytes), announced in the GDAL_STRUCTURAL_METADATA ghost
  * area, as GDAL's COG driver writes them. */
-#include "cog_int.h"
+#include "cog_write_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,428 +33,7 @@
 
 #include <cpl_string.h>
 
-#define TAIL 20 /* rows of the previous strip a level keeps (a cubic or lanczos kernel's reach) */
-#define SPOOL_BUF (1 << 20)
-#define MAX_WORKERS 64
-
-/* ---- options ----------------------------------------------------------- */
-
-eo_status eo_cog_opts_new(eo_ctx *ctx, eo_cog_opts **out) {
-    EOI_CHECK_ARG(ctx, out);
-    *out = NULL;
-    eo_cog_opts *o = eoi_calloc(ctx, 1, sizeof *o);
-    if (!o)
-        return EO_E_NOMEM;
-    o->compress = EOI_COG_ZSTD;
-    o->predictor = EOI_PRED_NONE;
-    o->blocksize = 512;
-    o->overviews = -1;
-    o->resampling = -1;
-    o->stats = 1;
-    *out = o;
-    return EO_OK;
-}
-
-void eo_cog_opts_free(eo_cog_opts *o) { eoi_free(o); }
-
-eo_status eoi_cog_opts_assign(eo_ctx *ctx, eo_cog_opts **slot, const eo_cog_opts *src) {
-    if (!src) {
-        eo_cog_opts_free(*slot);
-        *slot = NULL;
-        return EO_OK;
-    }
-    if (!*slot) {
-        eo_status st = eo_cog_opts_new(ctx, slot);
-        if (st != EO_OK)
-            return st;
-    }
-    **slot = *src;
-    return EO_OK;
-}
-
-eo_status eo_cog_opts_set_compress(eo_ctx *ctx, eo_cog_opts *o, const char *method) {
-    EOI_CHECK_ARG(ctx, o);
-    static const struct {
-        const char *name;
-        int32_t code;
-    } m[] = {{"zstd", EOI_COG_ZSTD},
-             {"deflate", EOI_COG_DEFLATE},
-             {"lzw", EOI_COG_LZW},
-             {"none", EOI_COG_NONE}};
-    for (size_t i = 0; method && i < sizeof m / sizeof m[0]; i++)
-        if (strcasecmp(method, m[i].name) == 0) {
-            o->compress = m[i].code;
-            return EO_OK;
-        }
-    return eoi_fail(ctx, EO_E_ARG,
-                    "unknown compression '%.100s' (expected zstd, deflate, lzw or none)",
-                    method ? method : "(null)");
-}
-
-eo_status eo_cog_opts_set_level(eo_ctx *ctx, eo_cog_opts *o, int32_t level) {
-    EOI_CHECK_ARG(ctx, o);
-    if (level < 0 || level > 22)
-        return eoi_fail(ctx, EO_E_ARG, "compression level %d is out of range (0..22)", (int)level);
-    o->level = level;
-    return EO_OK;
-}
-
-eo_status eo_cog_opts_set_predictor(eo_ctx *ctx, eo_cog_opts *o, const char *predictor) {
-    EOI_CHECK_ARG(ctx, o);
-    if (predictor && (strcasecmp(predictor, "none") == 0 || strcmp(predictor, "1") == 0))
-        o->predictor = EOI_PRED_NONE;
-    else if (predictor && (strcasecmp(predictor, "horizontal") == 0 || strcmp(predictor, "2") == 0))
-        o->predictor = EOI_PRED_HORIZONTAL;
-    else if (predictor && (strcasecmp(predictor, "float") == 0 || strcmp(predictor, "3") == 0))
-        o->predictor = EOI_PRED_FLOAT;
-    else
-        return eoi_fail(ctx, EO_E_ARG,
-                        "unknown predictor '%.100s' (expected none, horizontal or float)",
-                        predictor ? predictor : "(null)");
-    return EO_OK;
-}
-
-eo_status eo_cog_opts_set_blocksize(eo_ctx *ctx, eo_cog_opts *o, int32_t blocksize) {
-    EOI_CHECK_ARG(ctx, o);
-    if (blocksize != 256 && blocksize != 512)
-        return eoi_fail(ctx, EO_E_ARG, "block size %d is not supported (256 or 512)",
-                        (int)blocksize);
-    o->blocksize = blocksize;
-    return EO_OK;
-}
-
-eo_status eo_cog_opts_set_overviews(eo_ctx *ctx, eo_cog_opts *o, int32_t levels) {
-    EOI_CHECK_ARG(ctx, o);
-    if (levels < -1 || levels > 30)
-        return eoi_fail(ctx, EO_E_ARG, "overview levels %d out of range (-1 = auto, 0 = none, N)",
-                        (int)levels);
-    o->overviews = levels;
-    return EO_OK;
-}
-
-eo_status eo_cog_opts_set_resampling(eo_ctx *ctx, eo_cog_opts *o, int32_t method) {
-    EOI_CHECK_ARG(ctx, o);
-    if (method == -1 || eo_resampling_name(method)) {
-        o->resampling = method;
-        return EO_OK;
-    }
-    return eoi_fail(ctx, EO_E_ARG, "unknown resampling method %d", (int)method);
-}
-
-eo_status eo_cog_opts_set_nodata(eo_ctx *ctx, eo_cog_opts *o, double nodata) {
-    EOI_CHECK_ARG(ctx, o);
-    o->nodata = nodata;
-    o->has_nodata = 1;
-    return EO_OK;
-}
-
-eo_status eo_cog_opts_set_bigtiff(eo_ctx *ctx, eo_cog_opts *o, const char *mode) {
-    EOI_CHECK_ARG(ctx, o);
-    if (mode && strcasecmp(mode, "auto") == 0)
-        o->bigtiff = EOI_BIGTIFF_AUTO;
-    else if (mode && (strcasecmp(mode, "yes") == 0 || strcasecmp(mode, "true") == 0))
-        o->bigtiff = EOI_BIGTIFF_YES;
-    else if (mode && (strcasecmp(mode, "no") == 0 || strcasecmp(mode, "false") == 0))
-        o->bigtiff = EOI_BIGTIFF_NO;
-    else
-        return eoi_fail(ctx, EO_E_ARG, "bigtiff must be yes, no or auto, not '%.100s'",
-                        mode ? mode : "(null)");
-    return EO_OK;
-}
-
-eo_status eo_cog_opts_set_threads(eo_ctx *ctx, eo_cog_opts *o, int32_t threads) {
-    EOI_CHECK_ARG(ctx, o);
-    if (threads < 0 || threads > 1024)
-        return eoi_fail(ctx, EO_E_ARG, "threads %d out of range (0..1024)", (int)threads);
-    o->threads = threads;
-    return EO_OK;
-}
-
-eo_status eo_cog_opts_set_stats(eo_ctx *ctx, eo_cog_opts *o, int32_t enable) {
-    EOI_CHECK_ARG(ctx, o);
-    o->stats = enable != 0;
-    return EO_OK;
-}
-
-/* ---- spool files ------------------------------------------------------- */
-
-struct spool {
-    int fd;
-    bool borrowed; /* fd is the output file's (closed by its owner) */
-    uint8_t *buf;
-    size_t len;
-    uint64_t total; /* bytes appended */
-};
-
-/* Write n bytes at offset off (off < 0: at the file position). */
-static eo_status pwrite_all(eo_ctx *ctx, int fd, const void *p, size_t n, off_t off,
-                            const char *path) {
-    const uint8_t *c = p;
-    while (n > 0) {
-        ssize_t k = off < 0 ? write(fd, c, n) : pwrite(fd, c, n, off);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            int e = k < 0 ? errno : ENOSPC;
-            return eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot write: %s", path, strerror(e));
-        }
-        c += k;
-        n -= (size_t)k;
-        if (off >= 0)
-            off += k;
-    }
-    return EO_OK;
-}
-
-static eo_status write_all(eo_ctx *ctx, int fd, const void *p, size_t n, const char *path) {
-    return pwrite_all(ctx, fd, p, n, -1, path);
-}
-
-static eo_status spool_open(eo_ctx *ctx, struct spool *s, const char *dir, const char *path) {
-    s->fd = -1;
-    if (!(s->buf = eoi_malloc(ctx, SPOOL_BUF)))
-        return EO_E_NOMEM;
-#ifdef O_TMPFILE
-    s->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-#endif
-    if (s->fd < 0) {
-        size_t n = strlen(dir) + 32;
-        char *t = eoi_malloc(ctx, n);
-        if (!t)
-            return EO_E_NOMEM;
-        snprintf(t, n, "%s/.eoproc-spool-XXXXXX", dir);
-        s->fd = mkstemp(t);
-        if (s->fd >= 0)
-            unlink(t);
-        eoi_free(t);
-    }
-    if (s->fd < 0) {
-        int e = errno;
-        return eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot create a temporary file in %s: %s", path,
-                        dir, strerror(e));
-    }
-    return EO_OK;
-}
-
-static eo_status spool_flush(eo_ctx *ctx, struct spool *s, const char *path) {
-    eo_status st = write_all(ctx, s->fd, s->buf, s->len, path);
-    s->len = 0;
-    return st;
-}
-
-static eo_status spool_add(eo_ctx *ctx, struct spool *s, const void *p, size_t n,
-                           const char *path) {
-    if (s->len + n > SPOOL_BUF) {
-        eo_status st = spool_flush(ctx, s, path);
-        if (st != EO_OK)
-            return st;
-        if (n > SPOOL_BUF) {
-            s->total += n;
-            return write_all(ctx, s->fd, p, n, path);
-        }
-    }
-    memcpy(s->buf + s->len, p, n);
-    s->len += n;
-    s->total += n;
-    return EO_OK;
-}
-
-static void spool_close(struct spool *s) {
-    if (s->fd >= 0 && !s->borrowed)
-        close(s->fd);
-    s->fd = -1;
-    eoi_free(s->buf);
-    s->buf = NULL;
-}
-
-/* Append the whole spool to fd. */
-static eo_status spool_copy(eo_ctx *ctx, struct spool *s, int fd, uint8_t *tmp, size_t cap,
-                            const char *path) {
-    eo_status st = spool_flush(ctx, s, path);
-    if (st != EO_OK)
-        return st;
-    off_t off = 0;
-    uint64_t left = s->total;
-#ifdef __linux__
-    /* in the kernel, without a round trip through tmp; the loop below
-     * finishes whatever it cannot do */
-    while (left > 0) {
-        ssize_t k =
-            copy_file_range(s->fd, &off, fd, NULL, left < (1u << 30) ? left : (1u << 30), 0);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        left -= (uint64_t)k;
-    }
-#endif
-    while (left > 0) {
-        size_t n = left < cap ? (size_t)left : cap;
-        ssize_t k = pread(s->fd, tmp, n, off);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            int e = k < 0 ? errno : EIO;
-            return eoi_fail(ctx, EO_E_IO_READ, "%s: cannot read back a temporary file: %s", path,
-                            strerror(e));
-        }
-        if ((st = write_all(ctx, fd, tmp, (size_t)k, path)) != EO_OK)
-            return st;
-        off += k;
-        left -= (uint64_t)k;
-    }
-    return EO_OK;
-}
-
-#define INSERT_ALIGN 4096 /* the file system block INSERT_RANGE works in */
-
-/* Whether the file system of fd (a new empty file) inserts ranges at the
- * start of a file; fd is left empty. */
-static bool can_insert(int fd) {
-#if defined(__linux__) && defined(FALLOC_FL_INSERT_RANGE)
-    bool ok = ftruncate(fd, 2 * INSERT_ALIGN) == 0 &&
-              fallocate(fd, FALLOC_FL_INSERT_RANGE, 0, INSERT_ALIGN) == 0;
-    return ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0 && ok;
-#else
-    (void)fd;
-    return false;
-#endif
-}
-
-/* Make room of n bytes (a multiple of INSERT_ALIGN) at the start of fd,
- * shifting what it holds; false (errno set) if the file system refused. */
-static bool insert_front(int fd, uint64_t n) {
-#if defined(__linux__) && defined(FALLOC_FL_INSERT_RANGE)
-    return fallocate(fd, FALLOC_FL_INSERT_RANGE, 0, (off_t)n) == 0;
-#else
-    (void)fd;
-    (void)n;
-    errno = EOPNOTSUPP;
-    return false;
-#endif
-}
-
-/* Level 0 went into the output from byte 0 but the range cannot be
- * inserted after all: move it to a spool of its own (dir: where) and empty
- * the output, for the copying layout. */
-static eo_status uninsert(eo_ctx *ctx, struct spool *s, int fd, const char *dir, const char *path) {
-    struct spool n = {.fd = -1};
-    eo_status st = spool_open(ctx, &n, dir, path);
-    if (st == EO_OK && lseek(fd, 0, SEEK_SET) != 0)
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot seek: %s", path, strerror(errno));
-    n.total = s->total;
-    uint8_t *tmp = n.buf; /* empty yet: a copy buffer */
-    for (uint64_t left = s->total; st == EO_OK && left > 0;) {
-        size_t k = left < SPOOL_BUF ? (size_t)left : SPOOL_BUF;
-        ssize_t r = read(fd, tmp, k);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            st = eoi_fail(ctx, EO_E_IO_READ, "%s: cannot read back the file: %s", path,
-                          strerror(r < 0 ? errno : EIO));
-        else if ((st = write_all(ctx, n.fd, tmp, (size_t)r, path)) == EO_OK)
-            left -= (uint64_t)r;
-    }
-    if (st == EO_OK && (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0))
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot truncate: %s", path, strerror(errno));
-    spool_close(s);
-    *s = n;
-    return st;
-}
-
 /* ---- the writer -------------------------------------------------------- */
-
-struct level {
-    int64_t w, h, tx, ty;
-    int64_t strip_y0; /* first row of the current strip */
-    int64_t rows;     /* rows of the current strip filled */
-    int64_t next_row; /* next row to make (overviews) */
-    size_t row_bytes;
-    uint8_t *buf; /* bands planes of (TAIL + bs) rows */
-    uint64_t *off, *len;
-    uint64_t *moff, *mlen; /* the mask's tiles */
-    struct spool sp;
-    eoi_cog_span *xs, *ys; /* spans over the level above */
-    double *xw, *yw;       /* their weights (convolutions) */
-    eoi_cog_resampler rs;
-};
-
-struct slot {
-    uint8_t *data;
-    size_t len, cap;
-};
-
-struct writer {
-    eo_ctx *ctx;
-    const char *path;
-    const eo_raster *r;
-    const eo_dataset *ds;
-    const eoi_cog_pull *pull;
-    int64_t w, h;
-    int32_t bands;
-    eo_dtype dt;
-    size_t es;
-    int32_t bs;
-    bool interleaved; /* pixel interleaving */
-    int32_t tspp;     /* samples per pixel in a tile buffer */
-    int32_t planes;
-    int32_t compress, level, predictor, resampling;
-    bool has_nodata;
-    double nodata;
-    uint64_t nodata_bits; /* exact nodata of a 64-bit type */
-    bool do_stats;
-    int nlevels;
-    struct level lv[32];
-    int32_t nworkers;
-    eoi_cog_codec *codec[MAX_WORKERS];
-    uint8_t *tile[MAX_WORKERS], *cbuf[MAX_WORKERS], *scratch[MAX_WORKERS];
-    size_t tile_bytes, cbound;
-    struct slot *slots;
-    eoi_cog_stat *tstats, *stats;
-    /* parallel reads: one GDAL handle of the source per worker (worker 0,
-     * the calling thread, uses the dataset's own) */
-    bool par_read;
-    GDALDatasetH rh[MAX_WORKERS];
-    char rerr[MAX_WORKERS][1024]; /* a tile's error names the tile, its URL and the cause */
-    /* the current parallel job */
-    struct level *cur;
-    int cur_k;
-    int64_t job_j0;
-    /* metadata */
-    double gt[6];
-    bool has_gt;
-    const char *wkt;
-    char **desc;
-    int photometric;
-    uint16_t *extra;
-    int nextra;
-    bool alpha_mask; /* the last band is alpha: it masks the others in overviews */
-    /* One level only: its tiles go straight into the output file after a
-     * hole of this many bytes, room for the header and IFDs whatever they
-     * turn out to be; 0 = spool every level and copy at the end. */
-    uint64_t direct;
-    /* Overviews, and the output's file system inserts ranges: level 0's tiles
-     * go into the output from byte 0, the rest is inserted before them. */
-    bool insert;
-    /* the source's per-dataset mask band (GDAL's .msk or internal mask): kept
-     * as one more plane of the level buffers (samples of the data type,
-     * nonzero = valid), masking the bands in overviews, and written as
-     * 1-bit DEFLATE mask IFDs whose tiles follow the imagery's */
-    bool has_mask;
-    int32_t mplane;
-    eoi_cog_codec *mcodec[MAX_WORKERS];
-    uint8_t *mtile[MAX_WORKERS], *mcbuf[MAX_WORKERS];
-    size_t mtile_bytes, mbound;
-    struct slot *mslots;
-    uint16_t *colormap;
-    size_t ncolormap;
-    const char *const *items; /* metadata items of band 1, or NULL */
-    /* the output file while it is written */
-    int fd;
-    char *tmp, *dircopy;
-    const char *dir;   /* the output's folder (in dircopy, or a static ".") */
-    const char *stage; /* progress stage name */
-};
 
 static uint8_t *rowptr(const struct writer *w, const struct level *L, int32_t b, int64_t row) {
     size_t cap = (size_t)w->bs + TAIL;
@@ -545,7 +124,7 @@ static eo_status read_tile_window(struct writer *w, int32_t worker, int64_t x0, 
     size_t cap = (size_t)w->bs + TAIL;
     GDALRasterIOExtraArg extra;
     INIT_RASTERIO_EXTRA_ARG(extra);
-    char msg[sizeof w->rerr[worker]] = "";
+    char msg[sizeof w->rerr[worker].msg] = "";
     struct read_err re = {msg, sizeof msg, false};
     CPLPushErrorHandlerEx(keep_read_error, &re);
     CPLErrorReset();
@@ -558,9 +137,9 @@ static eo_status read_tile_window(struct writer *w, int32_t worker, int64_t x0, 
         !read_mask(w, w->rh[worker], x0, L->strip_y0, tw, L->rows))
         e = CE_Failure;
     if (e != CE_None)
-        snprintf(w->rerr[worker], sizeof w->rerr[worker], "cannot read rows %lld..%lld: %s",
-                 (long long)L->strip_y0, (long long)(L->strip_y0 + L->rows - 1),
-                 msg[0] ? msg : "read error");
+        eoi_werr_set(&w->rerr[worker], EO_E_IO_READ, "cannot read rows %lld..%lld: %s",
+                     (long long)L->strip_y0, (long long)(L->strip_y0 + L->rows - 1),
+                     msg[0] ? msg : "read error");
     CPLPopErrorHandler();
     return e == CE_None ? EO_OK : EO_E_IO_READ;
 }
@@ -652,14 +231,14 @@ static eo_status job_status(struct writer *w, eo_status st, const char *what) {
     if (st == EO_OK || st == EO_E_CANCELLED)
         return st;
     if (w->pull) { /* the source's own message */
-        for (int i = 0; i < MAX_WORKERS; i++)
-            if (w->rerr[i][0])
-                return eoi_fail(w->ctx, st, "%s", w->rerr[i]);
+        const eoi_werr *e = eoi_werr_first(w->rerr, MAX_WORKERS);
+        if (e)
+            return eoi_fail(w->ctx, st, "%s", e->msg);
     }
     if (st == EO_E_IO_READ && w->ds) {
-        for (int i = 0; i < MAX_WORKERS; i++)
-            if (w->rerr[i][0])
-                return eoi_fail(w->ctx, st, "%s: %s", w->ds->path, w->rerr[i]);
+        const eoi_werr *e = eoi_werr_first(w->rerr, MAX_WORKERS);
+        if (e)
+            return eoi_fail(w->ctx, st, "%s: %s", w->ds->path, e->msg);
         return eoi_fail(w->ctx, st, "%s: read error", w->ds->path);
     }
     if (st == EO_E_NOMEM)
@@ -678,10 +257,10 @@ static eo_status spool_block(struct writer *w, struct level *L, const struct slo
     size_t nt = s->len < 4 ? s->len : 4;
     memcpy(trail + 4 - nt, s->data + s->len - nt, nt);
     eo_status st;
-    if ((st = spool_add(w->ctx, &L->sp, lead, 4, w->path)) != EO_OK ||
-        (st = spool_add(w->ctx, &L->sp, s->data, s->len, w->path)) != EO_OK)
+    if ((st = eoi_cog_spool_add(w->ctx, &L->sp, lead, 4, w->path)) != EO_OK ||
+        (st = eoi_cog_spool_add(w->ctx, &L->sp, s->data, s->len, w->path)) != EO_OK)
         return st;
-    return spool_add(w->ctx, &L->sp, trail, 4, w->path);
+    return eoi_cog_spool_add(w->ctx, &L->sp, trail, 4, w->path);
 }
 
 /* make the rows of level k+1 that the rows of level k now allow */
@@ -803,7 +382,7 @@ struct many {
     int32_t n;
     eoi_cog_fill_many_fn fill;
     void *user;
-    char rerr[MAX_WORKERS][256];
+    eoi_werr rerr[MAX_WORKERS];
 };
 
 /* one tile column of the current strip of level 0 of every output */
@@ -821,339 +400,14 @@ static eo_status pull_job(void *user, int64_t i, int32_t worker) {
                                 .line_bytes = L->row_bytes,
                                 .band_bytes = cap * L->row_bytes};
     }
-    return m->fill(m->user, worker, &win, outs, m->rerr[worker], sizeof m->rerr[worker]);
+    return m->fill(m->user, worker, &win, outs, &m->rerr[worker]);
 }
 
 /* a single-output pull source seen as a source of several */
 static eo_status one_fill(void *user, int32_t worker, const eo_window *win, const eoi_cog_out *outs,
-                          char *err, size_t errcap) {
+                          eoi_werr *err) {
     const eoi_cog_pull *p = user;
-    return p->fill(p->user, worker, win, outs[0].buf, outs[0].line_bytes, outs[0].band_bytes, err,
-                   errcap);
-}
-
-/* ---- layout ------------------------------------------------------------ */
-
-static const char ghost[] = "LAYOUT=IFDS_BEFORE_DATA\n"
-                            "BLOCK_ORDER=ROW_MAJOR\n"
-                            "BLOCK_LEADER=SIZE_AS_UINT4\n"
-                            "BLOCK_TRAILER=LAST_4_BYTES_REPEATED\n"
-                            "KNOWN_INCOMPATIBLE_EDITION=NO\n";
-/* with a mask, as GDAL writes it (the leading space included) */
-static const char ghost_mask[] = " MASK_INTERLEAVED_WITH_IMAGERY=YES\n";
-
-/* The IFD of the mask of level k: 1-bit, DEFLATE, a transparency mask. */
-static eo_status build_mask_ifd(struct writer *w, eoi_tiff_ifd *ifd, int k, bool big) {
-    struct level *L = &w->lv[k];
-    size_t nt = (size_t)(L->tx * L->ty);
-    uint32_t u32 = k > 0 ? 5 : 4; /* transparency mask (of a reduced image) */
-    uint16_t one = 1;
-    bool ok = eoi_tiff_add(ifd, 254, EOI_TIFF_LONG, 1, &u32);
-    u32 = (uint32_t)L->w;
-    ok = ok && eoi_tiff_add(ifd, 256, EOI_TIFF_LONG, 1, &u32);
-    u32 = (uint32_t)L->h;
-    ok = ok && eoi_tiff_add(ifd, 257, EOI_TIFF_LONG, 1, &u32);
-    ok = ok && eoi_tiff_add(ifd, 258, EOI_TIFF_SHORT, 1, &one);
-    uint16_t u16 = EOI_COG_DEFLATE;
-    ok = ok && eoi_tiff_add(ifd, 259, EOI_TIFF_SHORT, 1, &u16);
-    u16 = 4;
-    ok = ok && eoi_tiff_add(ifd, 262, EOI_TIFF_SHORT, 1, &u16);
-    ok = ok && eoi_tiff_add(ifd, 277, EOI_TIFF_SHORT, 1, &one);
-    ok = ok && eoi_tiff_add(ifd, 284, EOI_TIFF_SHORT, 1, &one);
-    u16 = (uint16_t)w->bs;
-    ok = ok && eoi_tiff_add(ifd, 322, EOI_TIFF_SHORT, 1, &u16) &&
-         eoi_tiff_add(ifd, 323, EOI_TIFF_SHORT, 1, &u16);
-    uint16_t ot = big ? EOI_TIFF_LONG8 : EOI_TIFF_LONG;
-    ok = ok && eoi_tiff_add(ifd, 324, ot, nt, NULL) && eoi_tiff_add(ifd, 325, ot, nt, NULL);
-    for (int i = 0; ok && i < ifd->ntags; i++)
-        if (ifd->tags[i].tag == 325)
-            for (size_t t = 0; t < nt; t++) {
-                if (big)
-                    ((uint64_t *)ifd->tags[i].data)[t] = L->mlen[t];
-                else
-                    ((uint32_t *)ifd->tags[i].data)[t] = (uint32_t)L->mlen[t];
-            }
-    ok = ok && eoi_tiff_add(ifd, 339, EOI_TIFF_SHORT, 1, &one);
-    return ok ? EO_OK : eoi_fail(w->ctx, EO_E_NOMEM, "out of memory building the TIFF directory");
-}
-
-static eo_status build_ifd(struct writer *w, eoi_tiff_ifd *ifd, int k, bool big, const char *xml) {
-    struct level *L = &w->lv[k];
-    uint32_t u32;
-    uint16_t u16, v16[4096];
-    bool ok = true;
-    size_t nt = (size_t)(L->tx * L->ty * w->planes);
-    int sf = eoi_dtype_is_float(w->dt) ? 3
-             : (w->dt == EO_DT_I8 || w->dt == EO_DT_I16 || w->dt == EO_DT_I32 || w->dt == EO_DT_I64)
-                 ? 2
-                 : 1;
-    int32_t nb = w->bands > 4096 ? 4096 : w->bands;
-    u32 = k > 0 ? 1 : 0;
-    ok = ok && eoi_tiff_add(ifd, 254, EOI_TIFF_LONG, 1, &u32);
-    u32 = (uint32_t)L->w;
-    ok = ok && eoi_tiff_add(ifd, 256, EOI_TIFF_LONG, 1, &u32);
-    u32 = (uint32_t)L->h;
-    ok = ok && eoi_tiff_add(ifd, 257, EOI_TIFF_LONG, 1, &u32);
-    for (int32_t b = 0; b < nb; b++)
-        v16[b] = (uint16_t)(w->es * 8);
-    ok = ok && eoi_tiff_add(ifd, 258, EOI_TIFF_SHORT, (uint64_t)nb, v16);
-    u16 = (uint16_t)w->compress;
-    ok = ok && eoi_tiff_add(ifd, 259, EOI_TIFF_SHORT, 1, &u16);
-    u16 = (uint16_t)w->photometric;
-    ok = ok && eoi_tiff_add(ifd, 262, EOI_TIFF_SHORT, 1, &u16);
-    u16 = (uint16_t)nb;
-    ok = ok && eoi_tiff_add(ifd, 277, EOI_TIFF_SHORT, 1, &u16);
-    u16 = w->interleaved ? 1 : 2;
-    ok = ok && eoi_tiff_add(ifd, 284, EOI_TIFF_SHORT, 1, &u16);
-    if (w->predictor != EOI_PRED_NONE) {
-        u16 = (uint16_t)w->predictor;
-        ok = ok && eoi_tiff_add(ifd, 317, EOI_TIFF_SHORT, 1, &u16);
-    }
-    if (w->colormap)
-        ok = ok && eoi_tiff_add(ifd, 320, EOI_TIFF_SHORT, w->ncolormap, w->colormap);
-    u16 = (uint16_t)w->bs;
-    ok = ok && eoi_tiff_add(ifd, 322, EOI_TIFF_SHORT, 1, &u16) &&
-         eoi_tiff_add(ifd, 323, EOI_TIFF_SHORT, 1, &u16);
-    /* offsets are filled in later; counts now */
-    uint16_t ot = big ? EOI_TIFF_LONG8 : EOI_TIFF_LONG;
-    ok = ok && eoi_tiff_add(ifd, 324, ot, nt, NULL) && eoi_tiff_add(ifd, 325, ot, nt, NULL);
-    if (ok) {
-        eoi_tiff_tag *c = NULL;
-        for (int i = 0; i < ifd->ntags; i++)
-            if (ifd->tags[i].tag == 325)
-                c = &ifd->tags[i];
-        for (size_t i = 0; c && i < nt; i++) {
-            if (big)
-                ((uint64_t *)c->data)[i] = L->len[i];
-            else
-                ((uint32_t *)c->data)[i] = (uint32_t)L->len[i];
-        }
-    }
-    if (w->nextra > 0)
-        ok = ok && eoi_tiff_add(ifd, 338, EOI_TIFF_SHORT, (uint64_t)w->nextra, w->extra);
-    for (int32_t b = 0; b < nb; b++)
-        v16[b] = (uint16_t)sf;
-    ok = ok && eoi_tiff_add(ifd, 339, EOI_TIFF_SHORT, (uint64_t)nb, v16);
-    if (!ok)
-        return eoi_fail(w->ctx, EO_E_NOMEM, "out of memory building the TIFF directory");
-    if (k == 0) {
-        eo_status st = eoi_cog_geo_tags(w->ctx, ifd, w->has_gt ? w->gt : NULL, w->wkt);
-        if (st != EO_OK)
-            return st;
-        if (xml && !eoi_tiff_add(ifd, 42112, EOI_TIFF_ASCII, strlen(xml) + 1, xml))
-            return eoi_fail(w->ctx, EO_E_NOMEM, "out of memory building the TIFF directory");
-    }
-    if (w->has_nodata) {
-        char nd[64];
-        eoi_nodata_text(nd, sizeof nd, w->dt, w->nodata, w->nodata_bits);
-        if (!eoi_tiff_add(ifd, 42113, EOI_TIFF_ASCII, strlen(nd) + 1, nd))
-            return eoi_fail(w->ctx, EO_E_NOMEM, "out of memory building the TIFF directory");
-    }
-    return EO_OK;
-}
-
-static void set_offsets(eoi_tiff_ifd *ifd, const uint64_t *off, size_t nt, uint64_t base,
-                        bool big) {
-    for (int i = 0; i < ifd->ntags; i++)
-        if (ifd->tags[i].tag == 324)
-            for (size_t t = 0; t < nt; t++) {
-                if (big)
-                    ((uint64_t *)ifd->tags[i].data)[t] = base + off[t];
-                else
-                    ((uint32_t *)ifd->tags[i].data)[t] = (uint32_t)(base + off[t]);
-            }
-}
-
-/* The IFD order, GDAL's: the full resolution, its mask, the overviews from
- * the largest, then their masks. order[i] = level k (mask: k + 32). */
-static int ifd_order(const struct writer *w, int *order) {
-    int n = 0;
-    order[n++] = 0;
-    if (w->has_mask)
-        order[n++] = 32;
-    for (int k = 1; k < w->nlevels; k++)
-        order[n++] = k;
-    for (int k = 1; w->has_mask && k < w->nlevels; k++)
-        order[n++] = 32 + k;
-    return n;
-}
-
-/* Build every IFD (in file order; masks at 32 + k) and add their sizes
- * to *pos. */
-static eo_status build_ifds(struct writer *w, eoi_tiff_ifd *ifds, const int *order, int nifd,
-                            bool big, const char *xml, uint64_t *pos) {
-    for (int i = 0; i < nifd; i++) {
-        int k = order[i];
-        eo_status st = k >= 32 ? build_mask_ifd(w, &ifds[k], k - 32, big)
-                               : build_ifd(w, &ifds[k], k, big, xml);
-        if (st != EO_OK)
-            return st;
-        *pos += eoi_tiff_ifd_size(&ifds[k], big);
-    }
-    return EO_OK;
-}
-
-/* The most bytes the header, ghost area and IFDs can take (as BigTIFF,
- * with the longest statistics the bands can have), for a single-level file
- * whose tiles are written in place after them. */
-static eo_status direct_reserve(struct writer *w, uint64_t *out) {
-    size_t xml_bound = 64;
-    for (int32_t b = 0; b < w->bands; b++) {
-        if (w->do_stats)
-            xml_bound += 5 * 110; /* five items, each value at most 24 characters */
-        if (w->desc && w->desc[b])
-            xml_bound += 110 + 10 * strlen(w->desc[b]); /* escaped: at most 10 bytes a byte */
-    }
-    for (size_t i = 0; w->items && w->items[i]; i++)
-        xml_bound += 110 + 10 * strlen(w->items[i]); /* escaped: at most 10 bytes a byte */
-    char *xml = eoi_malloc(w->ctx, xml_bound + 1);
-    if (!xml)
-        return EO_E_NOMEM;
-    memset(xml, 'x', xml_bound);
-    xml[xml_bound] = '\0';
-    eoi_tiff_ifd ifds[64];
-    int order[64], nifd = ifd_order(w, order);
-    memset(ifds, 0, sizeof ifds);
-    uint64_t pos = 16 + 64 + sizeof ghost + sizeof ghost_mask;
-    eo_status st = build_ifds(w, ifds, order, nifd, true, xml, &pos);
-    for (int k = 0; k < 64; k++)
-        eoi_tiff_ifd_clear(&ifds[k]);
-    eoi_free(xml);
-    *out = (pos + 4095) & ~(uint64_t)4095;
-    return st;
-}
-
-/* lay out and write the file: header, ghost area, IFDs, then the spools */
-static eo_status assemble(struct writer *w, int fd, const char *bigtiff_mode) {
-    eo_status st = EO_OK;
-    eoi_tiff_ifd ifds[64]; /* levels, then masks at 32 + k */
-    int order[64], nifd = ifd_order(w, order);
-    char *xml = NULL;
-    uint8_t *head = NULL, *tmp = NULL;
-    memset(ifds, 0, sizeof ifds);
-    EOI_TRY(st, eoi_cog_metadata_xml(w->ctx, &xml, w->bands, w->do_stats ? w->stats : NULL, w->desc,
-                                     w->items));
-    char ghead[64], gbody[sizeof ghost + sizeof ghost_mask];
-    snprintf(gbody, sizeof gbody, "%s%s", ghost, w->has_mask ? ghost_mask : "");
-    snprintf(ghead, sizeof ghead, "GDAL_STRUCTURAL_METADATA_SIZE=%06d bytes\n", (int)strlen(gbody));
-    uint64_t data_bytes = 0;
-    for (int k = 0; k < w->nlevels; k++)
-        data_bytes += w->lv[k].sp.total;
-    if (w->insert)
-        EOI_TRY(st, spool_flush(w->ctx, &w->lv[0].sp, w->path));
-    bool big = false;
-    for (int pass = 0; pass < 2; pass++) {
-        if (pass == 1 && big == false)
-            break;
-        eoi_free(head);
-        head = NULL;
-        for (int k = 0; k < 64; k++)
-            eoi_tiff_ifd_clear(&ifds[k]);
-        uint64_t pos = (big ? 16 : 8) + strlen(ghead) + strlen(gbody);
-        pos += pos & 1;
-        uint64_t start = pos;
-        EOI_TRY(st, build_ifds(w, ifds, order, nifd, big, xml, &pos));
-        uint64_t end = (w->direct ? w->direct : pos) + data_bytes + (w->insert ? INSERT_ALIGN : 0);
-        bool need = end > UINT32_MAX;
-        if (!big && (need || w->lv[0].w == 0)) {
-            if (need && strcmp(bigtiff_mode, "no") == 0) {
-                st = eoi_fail(w->ctx, EO_E_LIMIT,
-                              "%s: the file would be %llu bytes, past the 4 GiB of a classic "
-                              "TIFF, and BigTIFF was refused (bigtiff=no)",
-                              w->path, (unsigned long long)end);
-                goto done;
-            }
-        }
-        if (pass == 0 && (need || strcmp(bigtiff_mode, "yes") == 0) && !big) {
-            big = true;
-            continue;
-        }
-        if (w->direct && pos > w->direct) {
-            st = eoi_fail(w->ctx, EO_E_INTERNAL,
-                          "%s: %llu bytes of TIFF directories overflow "
-                          "the %llu reserved",
-                          w->path, (unsigned long long)pos, (unsigned long long)w->direct);
-            goto done;
-        }
-        /* offsets: data of the smallest level first (after the hole when
-         * the one level went straight into the file) */
-        uint64_t base = w->direct ? w->direct : pos;
-        /* inserted before level 0: up to the block after the overviews */
-        uint64_t hole = (pos + data_bytes - w->lv[0].sp.total + INSERT_ALIGN - 1) &
-                        ~(uint64_t)(INSERT_ALIGN - 1);
-        for (int k = w->nlevels - 1; k >= 0; k--) {
-            struct level *L = &w->lv[k];
-            if (k == 0 && w->insert)
-                base = hole;
-            set_offsets(&ifds[k], L->off, (size_t)(L->tx * L->ty * w->planes), base, big);
-            if (w->has_mask)
-                set_offsets(&ifds[32 + k], L->moff, (size_t)(L->tx * L->ty), base, big);
-            base += L->sp.total;
-        }
-        /* header + ghost + IFDs in one buffer */
-        if (!(head = eoi_calloc(w->ctx, 1, (size_t)pos))) {
-            st = EO_E_NOMEM;
-            goto done;
-        }
-        head[0] = 'I';
-        head[1] = 'I';
-        if (big) {
-            head[2] = 43;
-            head[4] = 8;
-            for (int i = 0; i < 8; i++)
-                head[8 + i] = (uint8_t)(start >> (8 * i));
-        } else {
-            head[2] = 42;
-            for (int i = 0; i < 4; i++)
-                head[4 + i] = (uint8_t)(start >> (8 * i));
-        }
-        size_t gp = big ? 16 : 8;
-        memcpy(head + gp, ghead, strlen(ghead));
-        memcpy(head + gp + strlen(ghead), gbody, strlen(gbody));
-        uint64_t p = start;
-        for (int i = 0; i < nifd; i++) {
-            eoi_tiff_ifd *ifd = &ifds[order[i]];
-            uint64_t sz = eoi_tiff_ifd_size(ifd, big);
-            eoi_tiff_ifd_write(ifd, big, p, i + 1 < nifd ? p + sz : 0, head + p);
-            p += sz;
-        }
-        if (w->direct) { /* the tiles are in place: finish them, then the head */
-            EOI_TRY(st, spool_flush(w->ctx, &w->lv[0].sp, w->path));
-            EOI_TRY(st, pwrite_all(w->ctx, fd, head, (size_t)pos, 0, w->path));
-            break;
-        }
-        if (w->insert && !insert_front(fd, hole)) { /* copy after all: lay it out again */
-            w->insert = false;
-            EOI_TRY(st, uninsert(w->ctx, &w->lv[0].sp, fd, w->dir, w->path));
-            pass--;
-            continue;
-        }
-        if (w->insert) { /* the head and the overviews before level 0 (the rest: a hole) */
-            EOI_TRY(st, pwrite_all(w->ctx, fd, head, (size_t)pos, 0, w->path));
-            if (lseek(fd, (off_t)pos, SEEK_SET) < 0) {
-                st = eoi_fail(w->ctx, EO_E_IO_WRITE, "%s: cannot seek: %s", w->path,
-                              strerror(errno));
-                goto done;
-            }
-        } else {
-            EOI_TRY(st, write_all(w->ctx, fd, head, (size_t)pos, w->path));
-        }
-        size_t cap = 4u << 20;
-        if (!(tmp = eoi_malloc(w->ctx, cap))) {
-            st = EO_E_NOMEM;
-            goto done;
-        }
-        for (int k = w->nlevels - 1; k >= (w->insert ? 1 : 0); k--)
-            EOI_TRY(st, spool_copy(w->ctx, &w->lv[k].sp, fd, tmp, cap, w->path));
-        break;
-    }
-done:
-    for (int k = 0; k < 64; k++)
-        eoi_tiff_ifd_clear(&ifds[k]);
-    eoi_free(xml);
-    eoi_free(head);
-    eoi_free(tmp);
-    return st;
+    return p->fill(p->user, worker, win, outs[0].buf, outs[0].line_bytes, outs[0].band_bytes, err);
 }
 
 /* ---- setup ------------------------------------------------------------- */
@@ -1326,7 +580,7 @@ static void cleanup(struct writer *w) {
         eoi_free(L->yw);
         eoi_free(L->moff);
         eoi_free(L->mlen);
-        spool_close(&L->sp);
+        eoi_cog_spool_close(&L->sp);
     }
     for (int i = 0; i < MAX_WORKERS; i++) {
         eoi_cog_codec_free(w->codec[i]);
@@ -1472,7 +726,7 @@ static eo_status begin(struct writer *w, const eo_cog_opts *o) {
     }
     if (w->nlevels == 1) { /* no copy at the end: the tiles go in place */
         struct spool *sp = &w->lv[0].sp;
-        EOI_TRY_RET(direct_reserve(w, &w->direct));
+        EOI_TRY_RET(eoi_cog_direct_reserve(w, &w->direct));
         if (!(sp->buf = eoi_malloc(ctx, SPOOL_BUF)))
             return EO_E_NOMEM;
         sp->fd = w->fd;
@@ -1482,9 +736,9 @@ static eo_status begin(struct writer *w, const eo_cog_opts *o) {
             return eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot seek: %s", w->path, strerror(e));
         }
     } else {
-        w->insert = can_insert(w->fd);
+        w->insert = eoi_cog_can_insert(w->fd);
         for (int k = w->insert ? 1 : 0; k < w->nlevels; k++)
-            if ((st = spool_open(ctx, &w->lv[k].sp, dir, w->path)) != EO_OK)
+            if ((st = eoi_cog_spool_open(ctx, &w->lv[k].sp, dir, w->path)) != EO_OK)
                 return st;
         if (w->insert) {
             struct spool *sp = &w->lv[0].sp;
@@ -1516,7 +770,7 @@ static eo_status strip_from_source(struct writer *w, int64_t y, int64_t n) {
 static eo_status finish(struct writer *w, const eo_cog_opts *o) {
     close_readers(w);
     static const char *modes[] = {"auto", "yes", "no"};
-    EOI_TRY_RET(assemble(w, w->fd, modes[o->bigtiff]));
+    EOI_TRY_RET(eoi_cog_assemble(w, w->fd, modes[o->bigtiff]));
     int fd = w->fd;
     w->fd = -1;
     if (close(fd) != 0) {
@@ -1657,11 +911,8 @@ static eo_status drive(eo_ctx *ctx, struct writer **ws, int32_t n, const eo_cog_
             ws[k]->lv[0].rows = rows;
         st = eoi_parallel_for(ctx, w0->lv[0].tx, pull_job, m);
         if (st != EO_OK && st != EO_E_CANCELLED) {
-            const char *msg = NULL;
-            for (int i = 0; i < MAX_WORKERS && !msg; i++)
-                if (m->rerr[i][0])
-                    msg = m->rerr[i];
-            st = msg ? eoi_fail(ctx, st, "%s", msg) : job_status(w0, st, "reading the source");
+            const eoi_werr *e = eoi_werr_first(m->rerr, MAX_WORKERS);
+            st = e ? eoi_fail(ctx, st, "%s", e->msg) : job_status(w0, st, "reading the source");
             break;
         }
         evict_blocks();

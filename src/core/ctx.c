@@ -233,3 +233,27 @@ eo_status eoi_ctx_take_error(eo_ctx *parent, const eo_ctx *worker) {
         return parent->status;
     return eoi_fail(parent, worker->status, "%s", worker->msg);
 }
+
+eo_status eoi_werr_set(eoi_werr *w, eo_status st, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->msg, sizeof w->msg, fmt, ap);
+    va_end(ap);
+    w->st = st;
+    return st;
+}
+
+const eoi_werr *eoi_werr_first(const eoi_werr *w, int32_t n) {
+    for (int32_t k = 0; w && k < n; k++)
+        if (w[k].msg[0])
+            return &w[k];
+    return NULL;
+}
+
+eo_status eoi_werr_take(eo_ctx *ctx, eo_status st, const eoi_werr *w, int32_t n,
+                        const char *fallback) {
+    if (st == EO_OK || st == EO_E_CANCELLED)
+        return st;
+    const eoi_werr *e = eoi_werr_first(w, n);
+    return eoi_fail(ctx, st, "%s", e ? e->msg : fallback);
+}

@@ -125,6 +125,19 @@ void eoi_free(void *p);
  * the number of allocations made since the last call. */
 long eoi_test_fail_alloc(long nth);
 
+/* ---- option setters (src/core/setters.c) -------------------------------- */
+/* *dst = v when lo <= v <= hi, else EO_E_ARG with the message fmt of the
+ * setter's object, given (what, v, lo, hi): "%s: %d (%d to %d)". */
+eo_status eoi_set_int_in(eo_ctx *ctx, int32_t *dst, int32_t v, int32_t lo, int32_t hi,
+                         const char *fmt, const char *what);
+/* The index of the first band number below 1 (bands are 1-based) among
+ * count, or -1: each setter names the band in its own message. */
+int32_t eoi_bands_bad(const int32_t *bands, int32_t count);
+/* *slot (eoi_malloc'd or NULL; the old one freed) and *n become a copy of
+ * the count bands (NULL and 0 for none). On failure both are unchanged. */
+eo_status eoi_bands_assign(eo_ctx *ctx, int32_t **slot, int32_t *n, const int32_t *bands,
+                           int32_t count);
+
 /* ---- limits ------------------------------------------------------------ */
 int64_t eoi_limit(const eo_ctx *ctx, int which);
 /* Check a raster of w x h x bands samples of esize bytes against the limits;
@@ -141,11 +154,31 @@ double eoi_now_s(void);
 eo_status eoi_ctx_worker_new(eo_ctx *parent, eo_ctx **out);
 /* Copy a worker's failure (status and message) onto the parent. */
 eo_status eoi_ctx_take_error(eo_ctx *parent, const eo_ctx *worker);
+/* A worker's error without a context of its own: a callback run on a
+ * worker thread (a window of the strip runner, a tile column of the COG
+ * writer) must not touch the caller's context, so it records its failure
+ * here, in its worker's slot, and the caller hands the first one to the
+ * context after the join (eoi_werr_take). */
+#define EOI_WERR_MAX 1024
+typedef struct eoi_werr {
+    eo_status st;
+    char msg[EOI_WERR_MAX];
+} eoi_werr;
+/* Record st and the message (printf-like, cut to fit); returns st. */
+eo_status eoi_werr_set(eoi_werr *w, eo_status st, const char *fmt, ...) EOI_PRINTF(3, 4);
+/* The first of n workers' errors that holds a message, or NULL. */
+const eoi_werr *eoi_werr_first(const eoi_werr *w, int32_t n);
+/* After the join of a job that returned st (EO_OK and EO_E_CANCELLED are
+ * returned as they are: a cancel's message is already on ctx): the ctx's
+ * error becomes the first of the n workers' messages, or fallback when none
+ * has one. Returns st. */
+eo_status eoi_werr_take(eo_ctx *ctx, eo_status st, const eoi_werr *w, int32_t n,
+                        const char *fallback);
 int32_t eoi_threads(const eo_ctx *ctx);
 /* Run fn(user, i, worker) for i in [0, n) on up to eoi_threads(ctx) threads
  * (worker in [0, nworkers)). fn returns a status; the first failure stops
  * the handing out of new items and is returned. fn must not touch ctx: each
- * worker writes its error into its own slot (eoi_job_fail). */
+ * worker writes its error into its own slot (eoi_werr). */
 typedef eo_status (*eoi_job_fn)(void *user, int64_t i, int32_t worker);
 eo_status eoi_parallel_for(eo_ctx *ctx, int64_t n, eoi_job_fn fn, void *user);
 

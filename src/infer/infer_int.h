@@ -497,42 +497,4 @@ eo_status eoi_card_defaults(eo_ctx *ctx, json_object *params, const char *model_
 /* The declared image input of a parsed model (not an initializer), or NULL. */
 const eoi_vinfo *eoi_onnx_image_input(const eoi_onnx *m);
 
-/* ---- segment.c ----------------------------------------------------------- */
-/* Load a model for segmentation: planned for want (batch, channels, tile
- * height, tile width) on its dynamic axes, its fixed ones kept. */
-eo_status eoi_segment_model_load(eo_ctx *ctx, eo_model **out, const char *path,
-                                 const int64_t want[4], const char *precision);
-
-/* Segmentation of one window into memory (detect's partitions): the
- * pixels are those eo_segment gives for the same window of a whole run
- * (the tile grid is the raster's), nothing is written to disk. */
-typedef struct eoi_seg_mem {
-    eo_window area;    /* the window segmented: the request within the AOI's window */
-    int32_t classes;   /* model output channels (1: one probability, class 1 = p >= threshold) */
-    uint8_t *cls;      /* area.width x area.height classes, 255 = nodata / outside the AOI */
-    float *prob;       /* the same: probability of the pixel's class, NaN = nodata */
-    float *probs;      /* with want_probs: a plane per channel (NaN = nodata) */
-    bool want_probs;   /* in */
-    int64_t aoi_px;    /* pixels of the area inside the AOI (all without one) */
-    int64_t valid_px;  /* of those, pixels with imagery */
-    int64_t hist[256]; /* classes of the valid pixels */
-    int64_t tiles_run; /* model tiles run */
-} eoi_seg_mem;
-/* Segment window win of ds (within aoi when not NULL) into out (its
- * buffers are allocated here; release with eoi_seg_mem_clear). An area
- * that misses the AOI gives area.width == 0 and no buffers. */
-eo_status eoi_segment_mem(eo_ctx *ctx, eoi_seg_mem *out, const eo_model *model,
-                          const eo_dataset *ds, const eo_geom *aoi, const eo_window *win,
-                          const eo_segment_opts *opts);
-void eoi_seg_mem_clear(eoi_seg_mem *m);
-/* Read band `band` too and treat pixels where it is 0 as nodata (a tile
- * dataset's alpha band); 0 = none. */
-void eoi_segment_opts_set_mask_band(eo_segment_opts *o, int32_t band);
-/* The model-input options of a validated parameter object, shared by the
- * segment operation and the detect job: "scale" (a number, or a fraction
- * such as "1/255"), "mean", "std", "bands", "threshold", "activation".
- * Missing keys keep o's values. *nbands: the bands given, 0 without. */
-eo_status eoi_segment_opts_from_json(eo_ctx *ctx, eo_segment_opts *o, json_object *params,
-                                     int32_t *nbands);
-
 #endif /* INFER_INT_H */

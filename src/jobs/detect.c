@@ -5,8 +5,9 @@
  * estimate. job.c keeps the state of a run; detect_api.c is the C API. */
 #include "jobs_int.h"
 
+#include "../analytics/analytics_int.h"
 #include "../infer/infer_int.h"
-#include "../raster/analytics_int.h"
+#include "../tiles/tiles_int.h"
 #include "../vector/vector_int.h"
 #include "geom_int.h"
 

@@ -12,7 +12,7 @@
  * needs, so finalize gives the features of one pass. */
 #include "jobs_int.h"
 
-#include "../raster/raster_int.h"
+#include "../tiles/tiles_int.h"
 #include "../vector/vector_int.h"
 #include "geom_int.h"
 

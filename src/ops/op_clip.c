@@ -6,13 +6,9 @@ static eo_status set_no_crop(eo_ctx *ctx, void *o, json_object *v) {
 }
 
 static eo_status set_bands(eo_ctx *ctx, void *o, json_object *v) {
-    size_t n = json_object_array_length(v);
-    int32_t *bands = eoi_calloc(ctx, n ? n : 1, sizeof *bands);
-    if (!bands)
-        return EO_E_NOMEM;
-    for (size_t i = 0; i < n; i++)
-        bands[i] = (int32_t)json_object_get_int64(json_object_array_get_idx(v, i));
-    eo_status st = eo_clip_opts_set_bands(ctx, o, bands, (int32_t)n);
+    int32_t *bands, n;
+    EOI_TRY_RET(eoi_param_bands(ctx, &bands, &n, v));
+    eo_status st = eo_clip_opts_set_bands(ctx, o, bands, n);
     eoi_free(bands);
     return st;
 }

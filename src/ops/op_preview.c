@@ -26,11 +26,12 @@ static eo_status run_preview(eo_ctx *ctx, json_object *params, json_object **res
                                             eoi_param_bool(params, "stretch_8bit", false)));
     json_object *bands;
     if (json_object_object_get_ex(params, "bands", &bands)) {
-        int32_t b[3] = {0, 0, 0};
-        int32_t n = (int32_t)json_object_array_length(bands);
-        for (int32_t i = 0; i < n && i < 3; i++)
-            b[i] = json_object_get_int(json_object_array_get_idx(bands, (size_t)i));
-        EOI_TRY(st, eo_preview_opts_set_bands(ctx, o, b, n));
+        int32_t *b, n;
+        EOI_TRY(st, eoi_param_bands(ctx, &b, &n, bands));
+        st = eo_preview_opts_set_bands(ctx, o, b, n);
+        eoi_free(b);
+        if (st != EO_OK)
+            goto done;
     }
     EOI_TRY(st, eoi_param_dataset(ctx, &ds, params, "src"));
     EOI_TRY(st, eo_preview(ctx, &r, ds, o));

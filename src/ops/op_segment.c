@@ -5,6 +5,7 @@
 #include "ops_int.h"
 
 #include "../infer/infer_int.h"
+#include "../jobs/jobs_int.h"
 
 #include <math.h>
 #include <stdlib.h>

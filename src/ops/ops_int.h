@@ -34,6 +34,10 @@ eo_status eoi_op_param_schema(eo_ctx *ctx, const eoi_op *op, json_object **out);
 /* The JSON Schema of op's result. */
 eo_status eoi_op_result_schema(eo_ctx *ctx, const eoi_op *op, json_object **out);
 
+/* A band-list parameter (a JSON array of band numbers, e.g. [3, 2, 1]) as
+ * an eoi_malloc'd list of its *n numbers (room for one when empty), for
+ * the option setters that take bands (they check them). */
+eo_status eoi_param_bands(eo_ctx *ctx, int32_t **out, int32_t *n, json_object *v);
 /* A raster parameter: the path of a file, or a list of paths opened as a
  * mosaic (eo_dataset_open_mosaic). */
 eo_status eoi_param_dataset(eo_ctx *ctx, eo_dataset **out, json_object *params, const char *key);

@@ -32,3 +32,16 @@ eo_status eoi_op_result_schema(eo_ctx *ctx, const eoi_op *op, json_object **out)
     *out = s;
     return EO_OK;
 }
+
+eo_status eoi_param_bands(eo_ctx *ctx, int32_t **out, int32_t *n, json_object *v) {
+    size_t len = json_object_array_length(v);
+    *n = 0;
+    if (len > INT32_MAX)
+        return eoi_fail(ctx, EO_E_PARAM, "%zu bands: too many", len);
+    if (!(*out = eoi_calloc(ctx, len ? len : 1, sizeof **out)))
+        return EO_E_NOMEM;
+    for (size_t i = 0; i < len; i++)
+        (*out)[i] = json_object_get_int(json_object_array_get_idx(v, i));
+    *n = (int32_t)len;
+    return EO_OK;
+}

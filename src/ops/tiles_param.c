@@ -11,11 +11,11 @@ static eo_status set_resampling(eo_ctx *ctx, void *o, json_object *v) {
 }
 
 static eo_status set_bands(eo_ctx *ctx, void *o, json_object *v) {
-    int32_t b[4];
-    int32_t n = (int32_t)json_object_array_length(v);
-    for (int32_t i = 0; i < n && i < 4; i++)
-        b[i] = json_object_get_int(json_object_array_get_idx(v, (size_t)i));
-    return eo_tile_opts_set_bands(ctx, o, b, n);
+    int32_t *bands, n;
+    EOI_TRY_RET(eoi_param_bands(ctx, &bands, &n, v));
+    eo_status st = eo_tile_opts_set_bands(ctx, o, bands, n);
+    eoi_free(bands);
+    return st;
 }
 
 const eoi_param eoi_tile_params[] = {

@@ -17,7 +17,7 @@
  *   accumulated and prefix-summed along the row, so that each edge only
  *   touches the cells it crosses;
  * - all touched: the pixels whose exact coverage is above zero. */
-#include "analytics_int.h"
+#include "raster_int.h"
 
 #include "geom_int.h"
 

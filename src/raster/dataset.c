@@ -40,12 +40,14 @@ static void quiet_close(GDALDatasetH h) {
 void eo_dataset_close(eo_dataset *ds) {
     if (!ds)
         return;
-    eoi_tile_renderer_free(ds->tiles);
+    if (ds->tiles)
+        ds->tiles_free(ds->tiles);
     quiet_close(ds->h_full);
     quiet_close(ds->h);
     if (ds->owns_source && ds->source)
         VSIUnlink(ds->source);
-    eoi_tilesrc_release(ds->tilesrc);
+    if (ds->tilesrc)
+        ds->tilesrc_release(ds->tilesrc);
     eoi_free(ds->source);
     eoi_free(ds->dtypes);
     eoi_free(ds->wkt);
@@ -300,18 +302,11 @@ eo_status eo_read_opts_set_bands(eo_ctx *ctx, eo_read_opts *o, const int32_t *ba
     if (count < 0 || count > EOI_READ_MAX_BANDS)
         return eoi_fail(ctx, EO_E_ARG, "read options: band count %d is out of range (1..%d)",
                         (int)count, EOI_READ_MAX_BANDS);
-    for (int32_t i = 0; i < count; i++)
-        if (bands[i] < 1)
-            return eoi_fail(ctx, EO_E_ARG, "read options: band %d is invalid (bands are 1-based)",
-                            (int)bands[i]);
-    int32_t *copy = eoi_malloc(ctx, (size_t)count * sizeof *copy);
-    if (!copy)
-        return EO_E_NOMEM;
-    memcpy(copy, bands, (size_t)count * sizeof *copy);
-    eoi_free(o->bands);
-    o->bands = copy;
-    o->band_count = count;
-    return EO_OK;
+    int32_t bad = eoi_bands_bad(bands, count);
+    if (bad >= 0)
+        return eoi_fail(ctx, EO_E_ARG, "read options: band %d is invalid (bands are 1-based)",
+                        (int)bands[bad]);
+    return eoi_bands_assign(ctx, &o->bands, &o->band_count, bands, count);
 }
 
 eo_status eo_read_opts_set_out_size(eo_ctx *ctx, eo_read_opts *o, int64_t width, int64_t height) {
@@ -593,7 +588,7 @@ static eo_status read_window(eo_ctx *ctx, eo_raster **out, eo_dataset *ds, const
     if (ds->tilesrc && !resampled && pl.out_dt == EO_DT_U8) {
         /* a tile dataset: the tiles decoded in parallel straight into the raster */
         EOI_TRY(st, eoi_progress(ctx, 0.0, "read"));
-        EOI_TRY(st, eoi_tilesrc_read(ctx, ds->tilesrc, ds->path, win, bands, nb, r->data));
+        EOI_TRY(st, ds->tilesrc_read(ctx, ds->tilesrc, ds->path, win, bands, nb, r->data));
         EOI_TRY(st, eoi_progress(ctx, 1.0, "read"));
         *out = r;
         r = NULL;
@@ -653,7 +648,7 @@ eo_status eoi_dataset_read_f32(eo_ctx *ctx, const eo_dataset *ds, const eo_windo
         /* the tiles' bytes go to the buffer's last quarter and widen in
          * place: element i is read before any write reaches byte 3n + i */
         uint8_t *b = (uint8_t *)dst + 3 * n;
-        EOI_TRY_RET(eoi_tilesrc_read(ctx, ds->tilesrc, ds->path, win, bands, nb, b));
+        EOI_TRY_RET(ds->tilesrc_read(ctx, ds->tilesrc, ds->path, win, bands, nb, b));
         for (size_t i = 0; i < n; i++)
             dst[i] = b[i];
         return EO_OK;

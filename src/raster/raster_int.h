@@ -1,8 +1,9 @@
 /*
  * raster_int.h - internals of the raster layer: the layouts of eo_raster,
- * eo_dataset and the option objects, and the dtype / resampling mappings
- * to GDAL. Later layers (cog, ops, ...) include this to reach the GDAL
- * handle of a dataset or the pixels of a raster. Never installed.
+ * eo_dataset and the option objects, the dtype / resampling mappings to
+ * GDAL, the window reader and strip runner, and AOI coverage. Higher layers
+ * (cog, tiles, analytics, ...) include this to reach the GDAL handle of a
+ * dataset or the pixels of a raster. Never installed.
  */
 #ifndef EOPROC_RASTER_INT_H
 #define EOPROC_RASTER_INT_H
@@ -53,8 +54,16 @@ struct eo_dataset {
     int32_t has_gt;
     char *wkt; /* WKT2:2019 on one line; "" when unknown */
     int32_t overview_count;
+    /* What the tiles layer attaches to a dataset. The raster layer sits
+     * below it and calls it only through these pointers, set with the
+     * objects they take (tiles/tile_render.c, tiles/tilesrc.c). */
     struct eoi_tile_renderer *tiles; /* eo_tile_read's renderer, kept between tiles */
-    struct eoi_tilesrc *tilesrc;     /* a tile dataset's source (tilesrc.c), else NULL */
+    void (*tiles_free)(struct eoi_tile_renderer *tr);
+    struct eoi_tilesrc *tilesrc; /* a tile dataset's source, else NULL */
+    /* eoi_tilesrc_read and eoi_tilesrc_release (tiles_int.h) */
+    eo_status (*tilesrc_read)(eo_ctx *ctx, struct eoi_tilesrc *s, const char *what,
+                              const eo_window *win, const int32_t *bands, int32_t nb, void *dst);
+    void (*tilesrc_release)(struct eoi_tilesrc *s);
 };
 
 struct eo_write_opts {
@@ -118,32 +127,6 @@ eo_status eoi_dataset_open_source(eo_ctx *ctx, eo_dataset *ds, bool is_dir);
 /* EO_E_ARG naming the dataset unless w lies inside it. */
 eo_status eoi_dataset_check_window(eo_ctx *ctx, const eo_dataset *ds, const eo_window *w);
 
-/* ---- tilesrc.c ---------------------------------------------------------- */
-/* Drop the dataset's hold on a tile source (after its GDAL handles are
- * closed); the source goes when the last virtual file on it is closed. */
-void eoi_tilesrc_release(struct eoi_tilesrc *s);
-/* Forget the tiles whose fetch or decoding failed (kept so that every read
- * needing one fails at once without fetching it again), so that the next
- * read fetches them again: a job's restart after the cause was fixed. */
-void eoi_tilesrc_retry_failed(struct eoi_tilesrc *s);
-/* Announce (delta 1) or withdraw (delta -1, when done) a coming read of
- * window win (dataset pixels): the cache keeps the tiles it needs while
- * reads are announced, evicting the others first (up to 4 times its bound),
- * so that overlapping reads (a job's partitions and their halos) fetch each
- * tile once. eoi_tilesrc_expect_clear withdraws them all. */
-void eoi_tilesrc_expect(struct eoi_tilesrc *s, const eo_window *win, int32_t delta);
-void eoi_tilesrc_expect_clear(struct eoi_tilesrc *s);
-/* For a remote source (URL template, host callback): fetch and decode the
- * tiles of window win not cached yet, up to 16 at once, before a reader
- * asks for them one window after another. Errors are kept for the reads
- * that need the tiles. Other sources: nothing. */
-void eoi_tilesrc_prefetch(struct eoi_tilesrc *s, const eo_window *win);
-/* Read window win of a tile dataset's source at full resolution, bands
- * (1-based; NULL = all nb) as uint8 planes into dst, decoding the tiles it
- * touches on the context's threads. what names the dataset in errors. */
-eo_status eoi_tilesrc_read(eo_ctx *ctx, struct eoi_tilesrc *s, const char *what,
-                           const eo_window *win, const int32_t *bands, int32_t nb, void *dst);
-
 /* Read window win of ds at full resolution, bands (1-based, nb of them) as
  * float32 planes (band-sequential, win->width * win->height each) into
  * dst. A tile dataset reads only the tiles under the window (a corrupt one
@@ -152,41 +135,74 @@ eo_status eoi_tilesrc_read(eo_ctx *ctx, struct eoi_tilesrc *s, const char *what,
 eo_status eoi_dataset_read_f32(eo_ctx *ctx, const eo_dataset *ds, const eo_window *win,
                                const int32_t *bands, int32_t nb, float *dst);
 
-/* ---- png.c --------------------------------------------------------------- */
-/* PNG of the first `bands` bands (1-4) of an 8- or 16-bit unsigned raster;
- * level is the deflate level (1-12, 6 as zlib's default). *out: eoi_malloc. */
-eo_status eoi_png_encode(eo_ctx *ctx, void **out, size_t *size, const eo_raster *r, int32_t bands,
-                         int level);
-/* The deflate level of PNG tiles when the caller gives none: on an 8192^2
- * RGB scene's 1190 zoom-17 tiles (nearest) level 7 gives 0.97x gdal2tiles'
- * bytes at 0.44x its CPU time; level 3 gave 1.11x, level 6 1.02x
- * (bench/tiles.sh). */
-#define EOI_PNG_LEVEL_DEFAULT 7
-/* eo_raster_encode with a PNG deflate level (1-12; 0: the default). */
-eo_status eoi_raster_encode(eo_ctx *ctx, void **out, size_t *size, const eo_raster *r,
-                            const char *format, int32_t quality, int32_t png_level);
+/* ---- the window reader and the strip runner (strips.c) ------------------- */
+/* A source: a GDAL-openable path and the bands read from it as float32,
+ * with nodata turned into NaN and value * scale + offset applied. */
+typedef struct eoi_source {
+    const char *path; /* what GDAL opens: eo_dataset's source (a mosaic's VRT) */
+    int32_t nbands;
+    const int32_t *bands;
+    float scale, offset;
+} eoi_source;
 
-/* ---- tile_render.c ------------------------------------------------------ */
-/* Renders web-mercator tiles of one source. Holds its own GDAL handles (one
- * per overview level, opened on first need) and transformers, so each
- * worker thread uses a renderer of its own. */
-typedef struct eoi_tile_renderer eoi_tile_renderer;
+/* Windows of one or more sources read as float32 planes by up to 64
+ * workers, each with its own GDAL handles and buffers (made on its first
+ * window, reused for the next ones). srcs must outlive the reader; area is
+ * the part of the sources that will be read (checked against each). */
+typedef struct eoi_reader eoi_reader;
+eo_status eoi_reader_new(eo_ctx *ctx, eoi_reader **out, const eoi_source *srcs, int32_t nsrc,
+                         const eo_window *area);
+void eoi_reader_free(eoi_reader *r);
+/* Planes of all the sources' bands, in order. */
+int32_t eoi_reader_planes(const eoi_reader *r);
+/* Read window win (pixels of the sources) on worker's handles: *planes
+ * receives the planes (the worker's, valid until its next read), each
+ * win->width * win->height samples. Never two calls at once for one
+ * worker; does not touch a context: on failure records it in err
+ * and returns the status. */
+eo_status eoi_reader_read(eoi_reader *r, int32_t worker, const eo_window *win,
+                          float *const **planes, eoi_werr *err);
 
-struct eo_tile_opts {
-    int32_t size;
-    int32_t resampling;
-    int32_t *bands; /* NULL = the default choice */
-    int32_t band_count;
-};
+/* Called per window with the window and the float32 planes of all
+ * sources' bands (in order), each win->width * win->height samples. On
+ * failure record it in err (eoi_werr_set) and return the status. */
+typedef eo_status (*eoi_strip_fn)(void *user, int32_t worker, const eo_window *win,
+                                  float *const *planes, eoi_werr *err);
+/* Run fn over area (a window of every source) in windows of strip_rows
+ * rows and a few hundred thousand pixels, on the context's threads, for
+ * results kept in memory (rasters written to files go through the COG
+ * writer, which pulls windows from a reader itself). Workers number
+ * eoi_strips_workers(): callers size their per-worker state by it. */
+eo_status eoi_strips_run(eo_ctx *ctx, const eoi_source *srcs, int32_t nsrc, const eo_window *area,
+                         int64_t strip_rows, eoi_strip_fn fn, void *user, const char *stage);
+int32_t eoi_strips_workers(eo_ctx *ctx, const eo_window *area, int64_t strip_rows);
 
-eo_status eoi_tile_renderer_new(eo_ctx *ctx, eoi_tile_renderer **out, const eo_dataset *ds,
-                                const eo_tile_opts *opts);
-void eoi_tile_renderer_free(eoi_tile_renderer *tr);
-/* Render tile z/x/y; *empty is set when no pixel of it has data (the
- * raster is still returned). */
-eo_status eoi_tile_render(eo_ctx *ctx, eo_raster **out, bool *empty, eoi_tile_renderer *tr,
-                          int32_t z, int32_t x, int32_t y);
-/* The raster's outline as an AOI in its own CRS (for the tiles it covers). */
-eo_status eoi_dataset_outline(eo_ctx *ctx, eo_geom **out, const eo_dataset *ds);
+/* ---- AOI coverage (coverage.c) ------------------------------------------- */
+/* An AOI prepared for per-pixel inclusion on a raster grid: its rings in
+ * pixel coordinates (column, row) of the geotransform. Read-only once made:
+ * several threads may compute coverage from one. */
+typedef struct eoi_coverage eoi_coverage;
+/* aoi must be in the raster's CRS. */
+eo_status eoi_coverage_new(eo_ctx *ctx, eoi_coverage **out, const eo_geom *aoi_in_raster_crs,
+                           const double gt[6]);
+void eoi_coverage_free(eoi_coverage *c);
+/* The window of a width x height raster the AOI touches; false when the AOI
+ * misses the raster. */
+bool eoi_coverage_window(const eoi_coverage *c, int64_t width, int64_t height, eo_window *out);
+/* out[row * win.width + col] = inclusion of the pixel (win.x + col, win.y +
+ * row): 0 or 1 for EO_COVERAGE_CENTER / _ALL_TOUCHED, the share of its area
+ * inside the AOI for _EXACT. row_buf holds win.width + 2 doubles. */
+void eoi_coverage_compute(const eoi_coverage *c, const eo_window *win, int32_t mode, float *out,
+                          double *row_buf);
+/* One-call form: prepare, compute, free. */
+eo_status eoi_aoi_coverage(eo_ctx *ctx, const eo_geom *aoi_in_raster_crs, const double gt[6],
+                           eo_window win, int32_t mode, float *out);
+/* The AOI in the CRS of raster ds (a copy or a reprojection). On a
+ * geographic raster, parts of the AOI a whole turn (360 degrees) away from
+ * the raster's columns are added where they fall on them: an AOI split at
+ * the antimeridian (RFC 7946) or running past 180 covers all it should.
+ * A raster without a geotransform fails here (EO_E_SOURCE, naming it). */
+eo_status eoi_aoi_to_raster_crs(eo_ctx *ctx, eo_geom **out, const eo_geom *aoi,
+                                const eo_dataset *ds);
 
 #endif /* EOPROC_RASTER_INT_H */

@@ -13,7 +13,7 @@
 #pragma GCC optimize("O3") /* the conversion loops: vectorized at any -O */
 #endif
 
-#include "analytics_int.h"
+#include "raster_int.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -56,14 +56,6 @@ static void CPL_STDCALL worker_handler(CPLErr cls, CPLErrorNum num, const char *
         snprintf(w->gdal_msg, sizeof w->gdal_msg, "%s", msg ? msg : "GDAL error");
 }
 
-static void werr(char *err, size_t cap, const char *fmt, ...) EOI_PRINTF(3, 4);
-static void werr(char *err, size_t cap, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, cap, fmt, ap);
-    va_end(ap);
-}
-
 /* Samples to float32: the nodata value (NaN when there is none, which no
  * sample equals) becomes NaN, then value * sc + of. Plain loops the
  * compiler vectorizes. */
@@ -94,8 +86,7 @@ static void convert_f32(float *restrict x, size_t n, float nd, float sc, float o
             x[i] = x[i] * sc + of;
 }
 
-static eo_status read_sources(const eoi_reader *r, wstate *w, const eo_window *win, char *err,
-                              size_t errcap) {
+static eo_status read_sources(const eoi_reader *r, wstate *w, const eo_window *win, eoi_werr *err) {
     size_t n = (size_t)win->width * (size_t)win->height;
     int32_t p = 0;
     for (int32_t s = 0; s < r->nsrc; s++) {
@@ -105,9 +96,8 @@ static eo_status read_sources(const eoi_reader *r, wstate *w, const eo_window *w
                 GDALOpenEx(src->path, GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR,
                            NULL, NULL, NULL);
             if (!w->h[s]) {
-                werr(err, errcap, "%s: cannot open: %s", src->path,
-                     w->gdal_msg[0] ? w->gdal_msg : "GDAL error");
-                return EO_E_IO_READ;
+                return eoi_werr_set(err, EO_E_IO_READ, "%s: cannot open: %s", src->path,
+                                    w->gdal_msg[0] ? w->gdal_msg : "GDAL error");
             }
         }
         for (int32_t k = 0; k < src->nbands; k++)
@@ -123,8 +113,7 @@ static eo_status read_sources(const eoi_reader *r, wstate *w, const eo_window *w
                 eoi_free(w->native);
                 if (!(w->native = eoi_malloc(NULL, need))) {
                     w->native_cap = 0;
-                    werr(err, errcap, "out of memory (read buffer)");
-                    return EO_E_NOMEM;
+                    return eoi_werr_set(err, EO_E_NOMEM, "out of memory (read buffer)");
                 }
                 w->native_cap = need;
             }
@@ -137,10 +126,10 @@ static eo_status read_sources(const eoi_reader *r, wstate *w, const eo_window *w
             (int)win->width, (int)win->height, gt == GDT_Unknown ? GDT_Float32 : gt, src->nbands,
             (int *)src->bands, esz, esz * (GSpacing)win->width, esz * (GSpacing)n, &extra);
         if (e != CE_None) {
-            werr(err, errcap, "%s: cannot read window %lld,%lld %lldx%lld: %s", src->path,
-                 (long long)win->x, (long long)win->y, (long long)win->width,
-                 (long long)win->height, w->gdal_msg[0] ? w->gdal_msg : "read error");
-            return EO_E_IO_READ;
+            return eoi_werr_set(err, EO_E_IO_READ, "%s: cannot read window %lld,%lld %lldx%lld: %s",
+                                src->path, (long long)win->x, (long long)win->y,
+                                (long long)win->width, (long long)win->height,
+                                w->gdal_msg[0] ? w->gdal_msg : "read error");
         }
         float sc = src->scale, of = src->offset;
         for (int32_t k = 0; k < src->nbands; k++, p++) {
@@ -256,28 +245,25 @@ void eoi_reader_free(eoi_reader *r) {
 int32_t eoi_reader_planes(const eoi_reader *r) { return r->nplanes; }
 
 eo_status eoi_reader_read(eoi_reader *r, int32_t worker, const eo_window *win,
-                          float *const **planes, char *err, size_t errcap) {
+                          float *const **planes, eoi_werr *err) {
     if (worker < 0 || worker >= MAX_WORKERS) {
-        werr(err, errcap, "window reader: worker %d out of range", (int)worker);
-        return EO_E_INTERNAL;
+        return eoi_werr_set(err, EO_E_INTERNAL, "window reader: worker %d out of range",
+                            (int)worker);
     }
     wstate *w = &r->ws[worker];
     size_t n = (size_t)win->width * (size_t)win->height, need;
     if (eoi_mul_size3(&need, n, (size_t)r->nplanes, sizeof(float))) {
-        werr(err, errcap, "window %lld x %lld is too large", (long long)win->width,
-             (long long)win->height);
-        return EO_E_LIMIT;
+        return eoi_werr_set(err, EO_E_LIMIT, "window %lld x %lld is too large",
+                            (long long)win->width, (long long)win->height);
     }
     if (!w->planes && !(w->planes = eoi_calloc(NULL, (size_t)r->nplanes, sizeof(float *)))) {
-        werr(err, errcap, "out of memory (window planes)");
-        return EO_E_NOMEM;
+        return eoi_werr_set(err, EO_E_NOMEM, "out of memory (window planes)");
     }
     if (need > w->buf_cap) { /* once per worker: windows have one size but the last ones */
         eoi_free(w->buf);
         if (!(w->buf = eoi_malloc(NULL, need))) {
             w->buf_cap = 0;
-            werr(err, errcap, "out of memory (a window of %zu pixels)", n);
-            return EO_E_NOMEM;
+            return eoi_werr_set(err, EO_E_NOMEM, "out of memory (a window of %zu pixels)", n);
         }
         w->buf_cap = need;
     }
@@ -287,7 +273,7 @@ eo_status eoi_reader_read(eoi_reader *r, int32_t worker, const eo_window *win,
     /* uncompressed GeoTIFFs: read straight into our buffers, not through
      * GDAL's block cache (memory stays bounded by the windows) */
     CPLSetThreadLocalConfigOption("GTIFF_DIRECT_IO", "YES");
-    eo_status st = read_sources(r, w, win, err, errcap);
+    eo_status st = read_sources(r, w, win, err);
     CPLSetThreadLocalConfigOption("GTIFF_DIRECT_IO", NULL);
     CPLSetThreadLocalConfigOption("GDAL_PAM_ENABLED", NULL);
     CPLPopErrorHandler();
@@ -304,7 +290,7 @@ typedef struct run {
     int64_t bw, bh, ncols, nwin;
     eoi_strip_fn fn;
     void *user;
-    char (*err)[768];
+    eoi_werr *err; /* one per worker */
     atomic_llong done;
     const char *stage;
 } run;
@@ -323,15 +309,15 @@ static eo_status run_one(void *user, int64_t i, int32_t worker) {
     eo_window win;
     window_of(r, i, &win);
     float *const *planes = NULL;
-    char *err = r->err[worker];
-    eo_status st = eoi_reader_read(r->rd, worker, &win, &planes, err, sizeof r->err[worker]);
+    eoi_werr *err = &r->err[worker];
+    eo_status st = eoi_reader_read(r->rd, worker, &win, &planes, err);
     if (st == EO_OK)
-        st = r->fn(r->user, worker, &win, planes, err, sizeof r->err[worker]);
+        st = r->fn(r->user, worker, &win, planes, err);
     long long done = atomic_fetch_add(&r->done, 1) + 1;
     if (st == EO_OK && worker == 0) { /* worker 0 is the calling thread */
         st = eoi_progress(r->ctx, (double)done / (double)r->nwin, r->stage);
         if (st != EO_OK)
-            werr(err, sizeof r->err[worker], "%s", eo_ctx_errmsg(r->ctx));
+            eoi_werr_set(err, st, "%s", eo_ctx_errmsg(r->ctx));
     }
     return st;
 }
@@ -377,15 +363,7 @@ eo_status eoi_strips_run(eo_ctx *ctx, const eoi_source *srcs, int32_t nsrc, cons
         return EO_E_NOMEM;
     }
     st = eoi_parallel_for(ctx, r.nwin, run_one, &r);
-    if (st != EO_OK && st != EO_E_CANCELLED) {
-        const char *msg = "worker failed";
-        for (int32_t k = 0; k < nworkers; k++)
-            if (r.err[k][0]) {
-                msg = r.err[k];
-                break;
-            }
-        eoi_fail(ctx, st, "%s", msg);
-    }
+    eoi_werr_take(ctx, st, r.err, nworkers, "worker failed");
     eoi_free(r.err);
     eoi_reader_free(r.rd);
     return st;

@@ -2,7 +2,7 @@
  * positions, evaluation semantics against hand-computed float32 values,
  * nodata and division by zero), band mapping, AOI coverage against exact
  * areas, and allocation failures. */
-#include "../../src/raster/analytics_int.h"
+#include "../../src/analytics/analytics_int.h"
 #include "tap.h"
 
 #include <gdal.h>

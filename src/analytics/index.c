@@ -27,12 +27,11 @@ typedef struct eval_job {
 
 /* Evaluate the program on a window's planes into the worker's out buffer. */
 static eo_status eval_window(const eoi_prog *prog, eval_buf *b, const eo_window *win,
-                             float *const *planes, char *err, size_t errcap) {
+                             float *const *planes, eoi_werr *err) {
     size_t n = (size_t)win->width * (size_t)win->height;
     if (!b->scratch) {
         if (!(b->scratch = eoi_malloc(NULL, eoi_prog_scratch_floats(prog) * sizeof(float)))) {
-            snprintf(err, errcap, "out of memory (evaluation scratch)");
-            return EO_E_NOMEM;
+            return eoi_werr_set(err, EO_E_NOMEM, "out of memory (evaluation scratch)");
         }
         eoi_prog_scratch_init(prog, b->scratch);
     }
@@ -40,8 +39,7 @@ static eo_status eval_window(const eoi_prog *prog, eval_buf *b, const eo_window 
         eoi_free(b->out);
         if (!(b->out = eoi_malloc(NULL, n * sizeof(float)))) {
             b->cap = 0;
-            snprintf(err, errcap, "out of memory (%zu output samples)", n);
-            return EO_E_NOMEM;
+            return eoi_werr_set(err, EO_E_NOMEM, "out of memory (%zu output samples)", n);
         }
         b->cap = n;
     }
@@ -50,10 +48,10 @@ static eo_status eval_window(const eoi_prog *prog, eval_buf *b, const eo_window 
 }
 
 static eo_status eval_cb(void *user, int32_t worker, const eo_window *win, float *const *planes,
-                         char *err, size_t errcap) {
+                         eoi_werr *err) {
     eval_job *j = user;
     eval_buf *b = &j->bufs[worker];
-    eo_status st = eval_window(j->prog, b, win, planes, err, errcap);
+    eo_status st = eval_window(j->prog, b, win, planes, err);
     if (st != EO_OK)
         return st;
     float *dst = j->r->data;
@@ -147,13 +145,11 @@ typedef struct fill_job {
 /* Evaluate prog row by row over a window's planes into out (row stride
  * line_bytes). */
 static eo_status eval_rows(const eoi_prog *prog, fill_worker *fw, const eo_window *win,
-                           float *const *planes, uint8_t *out, size_t line_bytes, char *err,
-                           size_t errcap) {
+                           float *const *planes, uint8_t *out, size_t line_bytes, eoi_werr *err) {
     if (!fw->scratch) {
         if (!(fw->scratch = eoi_malloc(NULL, eoi_prog_scratch_floats(prog) * sizeof(float))) ||
             !(fw->rows = eoi_calloc(NULL, (size_t)prog->ninputs + 1, sizeof *fw->rows))) {
-            snprintf(err, errcap, "out of memory (evaluation scratch)");
-            return EO_E_NOMEM;
+            return eoi_werr_set(err, EO_E_NOMEM, "out of memory (evaluation scratch)");
         }
         eoi_prog_scratch_init(prog, fw->scratch);
     }
@@ -167,15 +163,15 @@ static eo_status eval_rows(const eoi_prog *prog, fill_worker *fw, const eo_windo
 }
 
 static eo_status fill_cb(void *user, int32_t worker, const eo_window *win, uint8_t *buf,
-                         size_t line_bytes, size_t band_bytes, char *err, size_t errcap) {
+                         size_t line_bytes, size_t band_bytes, eoi_werr *err) {
     (void)band_bytes;
     fill_job *j = user;
     eo_window src = {j->area.x + win->x, j->area.y + win->y, win->width, win->height};
     float *const *planes = NULL;
-    eo_status st = eoi_reader_read(j->rd, worker, &src, &planes, err, errcap);
+    eo_status st = eoi_reader_read(j->rd, worker, &src, &planes, err);
     if (st != EO_OK)
         return st;
-    return eval_rows(j->prog, &j->w[worker], win, planes, buf, line_bytes, err, errcap);
+    return eval_rows(j->prog, &j->w[worker], win, planes, buf, line_bytes, err);
 }
 
 /* The COG options of an analysis output: the caller's, without a nodata

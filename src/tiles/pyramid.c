@@ -2,7 +2,7 @@
  * range of zooms, rendered on all the context's threads (each with its own
  * context and GDAL handles) and written tile by tile through temporary
  * names. */
-#include "raster_int.h"
+#include "tiles_int.h"
 
 #include <stdatomic.h>
 #include <stdio.h>

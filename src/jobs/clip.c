@@ -16,9 +16,9 @@
 #pragma GCC optimize("O3") /* the per-pixel loops: vectorized at any -O */
 #endif
 
-#include "cog_int.h"
+#include "../cog/cog_int.h"
 
-#include "../raster/analytics_int.h"
+#include "../analytics/analytics_int.h"
 #include "geom_int.h"
 
 #include <math.h>
@@ -96,16 +96,7 @@ eo_status eo_clip_opts_set_bands(eo_ctx *ctx, eo_clip_opts *o, const int32_t *ba
                                  int32_t count) {
     EOI_CHECK_ARG(ctx, o);
     EOI_CHECK_ARG(ctx, count >= 0 && count <= EOI_READ_MAX_BANDS && (count == 0 || bands));
-    int32_t *copy = NULL;
-    if (count > 0) {
-        if (!(copy = eoi_malloc(ctx, (size_t)count * sizeof *copy)))
-            return EO_E_NOMEM;
-        memcpy(copy, bands, (size_t)count * sizeof *copy);
-    }
-    eoi_free(o->bands);
-    o->bands = copy;
-    o->band_count = count;
-    return EO_OK;
+    return eoi_bands_assign(ctx, &o->bands, &o->band_count, bands, count);
 }
 
 eo_status eo_clip_opts_set_cog_opts(eo_ctx *ctx, eo_clip_opts *o, const eo_cog_opts *cog) {
@@ -159,7 +150,7 @@ static void CPL_STDCALL worker_handler(CPLErr cls, CPLErrorNum num, const char *
         snprintf(w->gdal_msg, sizeof w->gdal_msg, "%s", msg ? msg : "GDAL error");
 }
 
-static eo_status grow(wstate *w, size_t n, bool coverage, char *err, size_t errcap) {
+static eo_status grow(wstate *w, size_t n, bool coverage, eoi_werr *err) {
     if (n <= w->cap)
         return EO_OK;
     eoi_free(w->mask);
@@ -170,8 +161,7 @@ static eo_status grow(wstate *w, size_t n, bool coverage, char *err, size_t errc
     w->cap = 0;
     if (!(w->mask = eoi_malloc(NULL, n * sizeof *w->mask)) || !(w->keep = eoi_malloc(NULL, n)) ||
         (coverage && !(w->cov = eoi_malloc(NULL, n * sizeof *w->cov)))) {
-        snprintf(err, errcap, "out of memory (clip mask of %zu pixels)", n);
-        return EO_E_NOMEM;
+        return eoi_werr_set(err, EO_E_NOMEM, "out of memory (clip mask of %zu pixels)", n);
     }
     w->cap = n;
     return EO_OK;
@@ -206,7 +196,7 @@ static bool is_src_nodata(double v, double nd) { return isnan(nd) ? isnan(v) : v
 
 /* read the source window into the output buffer (as the output's type) */
 static eo_status read_window(clip *c, wstate *w, const eo_window *sw, uint8_t *buf, size_t line,
-                             size_t band, char *err, size_t errcap) {
+                             size_t band, eoi_werr *err) {
     GDALRasterIOExtraArg extra;
     INIT_RASTERIO_EXTRA_ARG(extra);
     size_t n = (size_t)sw->width * (size_t)sw->height;
@@ -218,8 +208,7 @@ static eo_status read_window(clip *c, wstate *w, const eo_window *sw, uint8_t *b
             eoi_free(w->native);
             if (!(w->native = eoi_malloc(NULL, need))) {
                 w->native_cap = 0;
-                snprintf(err, errcap, "out of memory (clip read buffer)");
-                return EO_E_NOMEM;
+                return eoi_werr_set(err, EO_E_NOMEM, "out of memory (clip read buffer)");
             }
             w->native_cap = need;
         }
@@ -233,10 +222,9 @@ static eo_status read_window(clip *c, wstate *w, const eo_window *sw, uint8_t *b
                                      eoi_dtype_to_gdal(c->convert ? c->src_dt : c->dt), c->nb,
                                      c->bands, ps, ls, bsp, &extra);
     if (e != CE_None) {
-        snprintf(err, errcap, "%s: cannot read window %lld,%lld %lldx%lld: %s", c->ds->path,
-                 (long long)sw->x, (long long)sw->y, (long long)sw->width, (long long)sw->height,
-                 w->gdal_msg[0] ? w->gdal_msg : "read error");
-        return EO_E_IO_READ;
+        return eoi_werr_set(err, EO_E_IO_READ, "%s: cannot read window %lld,%lld %lldx%lld: %s",
+                            c->ds->path, (long long)sw->x, (long long)sw->y, (long long)sw->width,
+                            (long long)sw->height, w->gdal_msg[0] ? w->gdal_msg : "read error");
     }
     if (c->convert)
         for (int32_t b = 0; b < c->nb; b++)
@@ -251,19 +239,18 @@ static eo_status read_window(clip *c, wstate *w, const eo_window *sw, uint8_t *b
 }
 
 static eo_status fill_window(void *user, int32_t worker, const eo_window *win, uint8_t *buf,
-                             size_t line, size_t band, char *err, size_t errcap) {
+                             size_t line, size_t band, eoi_werr *err) {
     clip *c = user;
     wstate *w = &c->ws[worker];
     eo_window sw = {c->win.x + win->x, c->win.y + win->y, win->width, win->height};
     size_t n = (size_t)win->width * (size_t)win->height;
-    eo_status st = grow(w, n, c->coverage, err, errcap);
+    eo_status st = grow(w, n, c->coverage, err);
     if (st != EO_OK)
         return st;
     /* the inclusion mask (and the exact coverage) */
     double *row = eoi_malloc(NULL, ((size_t)win->width + 2) * sizeof *row);
     if (!row) {
-        snprintf(err, errcap, "out of memory (clip row)");
-        return EO_E_NOMEM;
+        return eoi_werr_set(err, EO_E_NOMEM, "out of memory (clip row)");
     }
     if (c->coverage)
         eoi_coverage_compute(c->cov, &sw, EO_COVERAGE_EXACT, w->cov, row);
@@ -299,12 +286,11 @@ static eo_status fill_window(void *user, int32_t worker, const eo_window *win, u
         if (!w->h) {
             w->h = GDALOpenEx(c->ds->source, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
             if (!w->h) {
-                snprintf(err, errcap, "%s: cannot open: %s", c->ds->path,
-                         w->gdal_msg[0] ? w->gdal_msg : "GDAL error");
-                return EO_E_IO_READ;
+                return eoi_werr_set(err, EO_E_IO_READ, "%s: cannot open: %s", c->ds->path,
+                                    w->gdal_msg[0] ? w->gdal_msg : "GDAL error");
             }
         }
-        if ((st = read_window(c, w, &sw, buf, line, band, err, errcap)) != EO_OK)
+        if ((st = read_window(c, w, &sw, buf, line, band, err)) != EO_OK)
             return st;
     }
     for (int64_t y = 0; y < win->height; y++) {
@@ -353,7 +339,7 @@ static eo_status fill_window(void *user, int32_t worker, const eo_window *win, u
 }
 
 static eo_status fill_job(void *user, int32_t worker, const eo_window *win, uint8_t *buf,
-                          size_t line, size_t band, char *err, size_t errcap) {
+                          size_t line, size_t band, eoi_werr *err) {
     clip *c = user;
     wstate *w = &c->ws[worker];
     w->gdal_msg[0] = '\0';
@@ -362,7 +348,7 @@ static eo_status fill_job(void *user, int32_t worker, const eo_window *win, uint
      * GDAL's block cache (GDAL reads the option when it opens the file:
      * every worker, the calling thread included, opens its own handle) */
     CPLSetThreadLocalConfigOption("GTIFF_DIRECT_IO", "YES");
-    eo_status st = fill_window(user, worker, win, buf, line, band, err, errcap);
+    eo_status st = fill_window(user, worker, win, buf, line, band, err);
     CPLSetThreadLocalConfigOption("GTIFF_DIRECT_IO", NULL);
     CPLErrorReset(); /* kept in w->gdal_msg; none left on the thread */
     CPLPopErrorHandler();

@@ -3,7 +3,7 @@
  * source-to-EPSG:3857 transformer built once per overview level and only
  * its destination geotransform changed from tile to tile. */
 #include "geom_int.h"
-#include "raster_int.h"
+#include "tiles_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -77,20 +77,10 @@ eo_status eo_tile_opts_set_bands(eo_ctx *ctx, eo_tile_opts *o, const int32_t *ba
     EOI_CHECK_ARG(ctx, o);
     if (count < 1 || count > 4 || !bands)
         return eoi_fail(ctx, EO_E_ARG, "a tile renders 1 to 4 bands, got %d", (int)count);
-    int32_t *b = eoi_malloc(ctx, (size_t)count * sizeof *b);
-    if (!b)
-        return EO_E_NOMEM;
-    for (int32_t i = 0; i < count; i++) {
-        if (bands[i] < 1) {
-            eoi_free(b);
-            return eoi_fail(ctx, EO_E_ARG, "band %d: bands are numbered from 1", (int)bands[i]);
-        }
-        b[i] = bands[i];
-    }
-    eoi_free(o->bands);
-    o->bands = b;
-    o->band_count = count;
-    return EO_OK;
+    int32_t bad = eoi_bands_bad(bands, count);
+    if (bad >= 0)
+        return eoi_fail(ctx, EO_E_ARG, "band %d: bands are numbered from 1", (int)bands[bad]);
+    return eoi_bands_assign(ctx, &o->bands, &o->band_count, bands, count);
 }
 
 /* ---- renderer ------------------------------------------------------------ */
@@ -385,8 +375,10 @@ eo_status eo_tile_read(eo_ctx *ctx, eo_raster **out, eo_dataset *ds, int32_t z, 
         eoi_tile_renderer_free(ds->tiles);
         ds->tiles = NULL;
     }
-    if (!ds->tiles)
+    if (!ds->tiles) {
         EOI_TRY_RET(eoi_tile_renderer_new(ctx, &ds->tiles, ds, opts));
+        ds->tiles_free = eoi_tile_renderer_free;
+    }
     bool empty;
     return eoi_tile_render(ctx, out, &empty, ds->tiles, z, x, y);
 }

@@ -1,6 +1,6 @@
 /* encode.c - rasters to PNG, JPEG or WebP bytes (for tile servers): PNG by
  * png.c, JPEG and WebP through GDAL's drivers writing an in-memory file. */
-#include "raster_int.h"
+#include "tiles_int.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -83,19 +83,18 @@ static float *scratch_for(const eoi_prog *p, float **slot) {
 /* Fill a window (pixels of the area) of both outputs: outs[0] the change
  * (float32), outs[1] the class (uint8). */
 static eo_status change_fill(void *user, int32_t worker, const eo_window *ow,
-                             const eoi_cog_out *outs, char *err, size_t errcap) {
+                             const eoi_cog_out *outs, eoi_werr *err) {
     cjob *j = user;
     cworker *z = &j->w[worker];
     eo_window win = {j->area.x + ow->x, j->area.y + ow->y, ow->width, ow->height};
     size_t n = (size_t)win.width * (size_t)win.height;
     float *const *planes = NULL;
-    eo_status st = eoi_reader_read(j->rd, worker, &win, &planes, err, errcap);
+    eo_status st = eoi_reader_read(j->rd, worker, &win, &planes, err);
     if (st != EO_OK)
         return st;
     if (!cgrow(z, n, win.width) || !scratch_for(&j->pb, &z->scratch_b) ||
         !scratch_for(&j->pa, &z->scratch_a)) {
-        snprintf(err, errcap, "out of memory (change detection of %zu pixels)", n);
-        return EO_E_NOMEM;
+        return eoi_werr_set(err, EO_E_NOMEM, "out of memory (change detection of %zu pixels)", n);
     }
     eoi_prog_eval(&j->pb, (const float *const *)planes, n, z->vb, z->scratch_b);
     eoi_prog_eval(&j->pa, (const float *const *)planes + j->pb.ninputs, n, z->va, z->scratch_a);

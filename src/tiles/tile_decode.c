@@ -21,8 +21,7 @@
 struct png_mem {
     const uint8_t *p;
     size_t n, pos;
-    char *err;
-    size_t errcap;
+    eoi_werr *err;
 };
 
 static void png_mem_read(png_structp png, png_bytep out, size_t len) {
@@ -35,7 +34,7 @@ static void png_mem_read(png_structp png, png_bytep out, size_t len) {
 
 static void png_on_error(png_structp png, png_const_charp msg) {
     struct png_mem *m = png_get_error_ptr(png);
-    snprintf(m->err, m->errcap, "corrupt PNG: %s", msg ? msg : "error");
+    eoi_werr_set(m->err, EO_E_SOURCE, "corrupt PNG: %s", msg ? msg : "error");
     png_longjmp(png, 1);
 }
 
@@ -45,15 +44,15 @@ static void png_on_warning(png_structp png, png_const_charp msg) {
 }
 
 static int decode_png(const uint8_t *data, size_t n, int32_t size, uint8_t *rgba, int32_t *w,
-                      int32_t *h, char *err, size_t errcap) {
-    struct png_mem m = {data, n, 0, err, errcap};
+                      int32_t *h, eoi_werr *err) {
+    struct png_mem m = {data, n, 0, err};
     png_structp png =
         png_create_read_struct(PNG_LIBPNG_VER_STRING, &m, png_on_error, png_on_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     png_bytep *volatile rows = NULL;
     volatile int rc = EOI_TILE_CORRUPT;
     if (!info) {
-        snprintf(err, errcap, "out of memory for the PNG decoder");
+        eoi_werr_set(err, EO_E_NOMEM, "out of memory for the PNG decoder");
         png_destroy_read_struct(&png, NULL, NULL);
         return EOI_TILE_CORRUPT;
     }
@@ -74,7 +73,7 @@ static int decode_png(const uint8_t *data, size_t n, int32_t size, uint8_t *rgba
         png_error(png, "wrong size");
     }
     if (depth > 8) {
-        snprintf(err, errcap, "16-bit PNG: tile datasets read 8-bit tiles only");
+        eoi_werr_set(err, EO_E_SOURCE, "16-bit PNG: tile datasets read 8-bit tiles only");
         rc = EOI_TILE_CORRUPT;
         png_longjmp(png, 1);
     }
@@ -122,7 +121,7 @@ static void jpeg_on_message(j_common_ptr c, int level) {
 static void jpeg_quiet(j_common_ptr c) { (void)c; }
 
 static int decode_jpeg(const uint8_t *data, size_t n, int32_t size, uint8_t *rgba, int32_t *w,
-                       int32_t *h, char *err, size_t errcap) {
+                       int32_t *h, eoi_werr *err) {
     struct jpeg_decompress_struct c;
     struct jpeg_err e;
     volatile int rc = EOI_TILE_CORRUPT;
@@ -133,7 +132,7 @@ static int decode_jpeg(const uint8_t *data, size_t n, int32_t size, uint8_t *rgb
     e.pub.output_message = jpeg_quiet;
     if (setjmp(e.jb)) {
         if (rc == EOI_TILE_CORRUPT)
-            snprintf(err, errcap, "corrupt JPEG: %s", e.msg);
+            eoi_werr_set(err, EO_E_SOURCE, "corrupt JPEG: %s", e.msg);
         jpeg_destroy_decompress(&c);
         return rc;
     }
@@ -155,7 +154,7 @@ static int decode_jpeg(const uint8_t *data, size_t n, int32_t size, uint8_t *rgb
     jpeg_finish_decompress(&c);
     jpeg_destroy_decompress(&c);
     if (e.warned) {
-        snprintf(err, errcap, "corrupt JPEG: %s", e.msg);
+        eoi_werr_set(err, EO_E_SOURCE, "corrupt JPEG: %s", e.msg);
         return EOI_TILE_CORRUPT;
     }
     return EOI_TILE_OK;
@@ -164,10 +163,10 @@ static int decode_jpeg(const uint8_t *data, size_t n, int32_t size, uint8_t *rgb
 /* ---- WebP ---------------------------------------------------------------- */
 
 static int decode_webp(const uint8_t *data, size_t n, int32_t size, uint8_t *rgba, int32_t *w,
-                       int32_t *h, char *err, size_t errcap) {
+                       int32_t *h, eoi_werr *err) {
     int ww = 0, hh = 0;
     if (!WebPGetInfo(data, n, &ww, &hh)) {
-        snprintf(err, errcap, "corrupt WebP: bad header");
+        eoi_werr_set(err, EO_E_SOURCE, "corrupt WebP: bad header");
         return EOI_TILE_CORRUPT;
     }
     *w = ww;
@@ -176,7 +175,7 @@ static int decode_webp(const uint8_t *data, size_t n, int32_t size, uint8_t *rgb
         return EOI_TILE_WRONG_SIZE;
     size_t stride = (size_t)size * 4;
     if (!WebPDecodeRGBAInto(data, n, rgba, stride * (size_t)size, (int)stride)) {
-        snprintf(err, errcap, "corrupt WebP: the image data cannot be decoded");
+        eoi_werr_set(err, EO_E_SOURCE, "corrupt WebP: the image data cannot be decoded");
         return EOI_TILE_CORRUPT;
     }
     return EOI_TILE_OK;
@@ -185,18 +184,18 @@ static int decode_webp(const uint8_t *data, size_t n, int32_t size, uint8_t *rgb
 /* ---- dispatch ------------------------------------------------------------ */
 
 int eoi_tile_decode(const uint8_t *data, size_t n, int32_t size, uint8_t *rgba, int32_t *w,
-                    int32_t *h, char *err, size_t errcap) {
+                    int32_t *h, eoi_werr *err) {
     static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     *w = *h = 0;
-    err[0] = '\0';
+    err->msg[0] = '\0';
     if (n >= 8 && memcmp(data, png_sig, 8) == 0)
-        return decode_png(data, n, size, rgba, w, h, err, errcap);
+        return decode_png(data, n, size, rgba, w, h, err);
     if (n >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff)
-        return decode_jpeg(data, n, size, rgba, w, h, err, errcap);
+        return decode_jpeg(data, n, size, rgba, w, h, err);
     if (n >= 12 && memcmp(data, "RIFF", 4) == 0 && memcmp(data + 8, "WEBP", 4) == 0)
-        return decode_webp(data, n, size, rgba, w, h, err, errcap);
+        return decode_webp(data, n, size, rgba, w, h, err);
     if (n == 0) {
-        snprintf(err, errcap, "empty tile (0 bytes)");
+        eoi_werr_set(err, EO_E_SOURCE, "empty tile (0 bytes)");
         return EOI_TILE_CORRUPT;
     }
     char head[3 * 8 + 1] = "";
@@ -204,6 +203,7 @@ int eoi_tile_decode(const uint8_t *data, size_t n, int32_t size, uint8_t *rgba, 
         snprintf(head + 3 * i, sizeof head - 3 * i, "%02x ", data[i]);
     if (head[0])
         head[strlen(head) - 1] = '\0';
-    snprintf(err, errcap, "not a PNG, JPEG or WebP image (%zu bytes starting %s)", n, head);
+    eoi_werr_set(err, EO_E_SOURCE, "not a PNG, JPEG or WebP image (%zu bytes starting %s)", n,
+                 head);
     return EOI_TILE_CORRUPT;
 }

@@ -1,13 +1,13 @@
 /*
  * analytics_int.h - internals of spectral indices and analytics: band
- * symbols, the index catalog, compiled expressions, band mapping, the
- * strip runner that streams windows of a dataset through worker threads,
- * AOI coverage and the statistics accumulators. Never installed.
+ * symbols, the index catalog, compiled expressions, band mapping and the
+ * statistics accumulators (the window reader, the strip runner and AOI
+ * coverage they use are the raster layer's: raster_int.h). Never installed.
  */
 #ifndef EOI_ANALYTICS_INT_H
 #define EOI_ANALYTICS_INT_H
 
-#include "raster_int.h"
+#include "../raster/raster_int.h"
 
 /* ---- band symbols (index_catalog.c) ------------------------------------ */
 /* Standard band symbols: A (coastal aerosol), B, G, R, RE1, RE2, RE3, N,
@@ -146,76 +146,6 @@ eo_status eoi_prog_bind(eo_ctx *ctx, eoi_prog *out, const eo_expr *e, eo_dataset
 /* A single-input identity program reading band (for zonal stats of a band). */
 eo_status eoi_prog_band(eo_ctx *ctx, eoi_prog *out, eo_dataset *ds, int32_t band,
                         const eo_analytics_opts *opts);
-
-/* ---- the window reader and the strip runner (strips.c) ------------------- */
-/* A source: a GDAL-openable path and the bands read from it as float32,
- * with nodata turned into NaN and value * scale + offset applied. */
-typedef struct eoi_source {
-    const char *path; /* what GDAL opens: eo_dataset's source (a mosaic's VRT) */
-    int32_t nbands;
-    const int32_t *bands;
-    float scale, offset;
-} eoi_source;
-
-/* Windows of one or more sources read as float32 planes by up to 64
- * workers, each with its own GDAL handles and buffers (made on its first
- * window, reused for the next ones). srcs must outlive the reader; area is
- * the part of the sources that will be read (checked against each). */
-typedef struct eoi_reader eoi_reader;
-eo_status eoi_reader_new(eo_ctx *ctx, eoi_reader **out, const eoi_source *srcs, int32_t nsrc,
-                         const eo_window *area);
-void eoi_reader_free(eoi_reader *r);
-/* Planes of all the sources' bands, in order. */
-int32_t eoi_reader_planes(const eoi_reader *r);
-/* Read window win (pixels of the sources) on worker's handles: *planes
- * receives the planes (the worker's, valid until its next read), each
- * win->width * win->height samples. Never two calls at once for one
- * worker; does not touch a context: on failure writes a message into err
- * and returns the status. */
-eo_status eoi_reader_read(eoi_reader *r, int32_t worker, const eo_window *win,
-                          float *const **planes, char *err, size_t errcap);
-
-/* Called per window with the window and the float32 planes of all
- * sources' bands (in order), each win->width * win->height samples. On
- * failure write a message into err (errcap bytes) and return the status. */
-typedef eo_status (*eoi_strip_fn)(void *user, int32_t worker, const eo_window *win,
-                                  float *const *planes, char *err, size_t errcap);
-/* Run fn over area (a window of every source) in windows of strip_rows
- * rows and a few hundred thousand pixels, on the context's threads, for
- * results kept in memory (rasters written to files go through the COG
- * writer, which pulls windows from a reader itself). Workers number
- * eoi_strips_workers(): callers size their per-worker state by it. */
-eo_status eoi_strips_run(eo_ctx *ctx, const eoi_source *srcs, int32_t nsrc, const eo_window *area,
-                         int64_t strip_rows, eoi_strip_fn fn, void *user, const char *stage);
-int32_t eoi_strips_workers(eo_ctx *ctx, const eo_window *area, int64_t strip_rows);
-
-/* ---- AOI coverage (coverage.c) ------------------------------------------- */
-/* An AOI prepared for per-pixel inclusion on a raster grid: its rings in
- * pixel coordinates (column, row) of the geotransform. Read-only once made:
- * several threads may compute coverage from one. */
-typedef struct eoi_coverage eoi_coverage;
-/* aoi must be in the raster's CRS. */
-eo_status eoi_coverage_new(eo_ctx *ctx, eoi_coverage **out, const eo_geom *aoi_in_raster_crs,
-                           const double gt[6]);
-void eoi_coverage_free(eoi_coverage *c);
-/* The window of a width x height raster the AOI touches; false when the AOI
- * misses the raster. */
-bool eoi_coverage_window(const eoi_coverage *c, int64_t width, int64_t height, eo_window *out);
-/* out[row * win.width + col] = inclusion of the pixel (win.x + col, win.y +
- * row): 0 or 1 for EO_COVERAGE_CENTER / _ALL_TOUCHED, the share of its area
- * inside the AOI for _EXACT. row_buf holds win.width + 2 doubles. */
-void eoi_coverage_compute(const eoi_coverage *c, const eo_window *win, int32_t mode, float *out,
-                          double *row_buf);
-/* One-call form: prepare, compute, free. */
-eo_status eoi_aoi_coverage(eo_ctx *ctx, const eo_geom *aoi_in_raster_crs, const double gt[6],
-                           eo_window win, int32_t mode, float *out);
-/* The AOI in the CRS of raster ds (a copy or a reprojection). On a
- * geographic raster, parts of the AOI a whole turn (360 degrees) away from
- * the raster's columns are added where they fall on them: an AOI split at
- * the antimeridian (RFC 7946) or running past 180 covers all it should.
- * A raster without a geotransform fails here (EO_E_SOURCE, naming it). */
-eo_status eoi_aoi_to_raster_crs(eo_ctx *ctx, eo_geom **out, const eo_geom *aoi,
-                                const eo_dataset *ds);
 
 /* ---- statistics (zonal.c) ------------------------------------------------- */
 /* Weighted statistics of values under coverage weights; merged across

@@ -6,10 +6,11 @@
  * tile + 256 rows across the output's width, and finished rows written
  * straight into the two COG writers (probabilities and classes), which
  * compress each row of tiles as it fills: every output is written once. */
-#include "infer_int.h"
+#include "../infer/infer_int.h"
+#include "jobs_int.h"
 
+#include "../analytics/analytics_int.h"
 #include "../cog/cog_int.h"
-#include "../raster/analytics_int.h"
 
 #include <cblas.h>
 #include <errno.h>
@@ -80,10 +81,7 @@ void eo_segment_opts_free(eo_segment_opts *o) {
 
 static eo_status set_int(eo_ctx *ctx, int32_t *dst, int32_t v, int32_t lo, int32_t hi,
                          const char *what) {
-    if (v < lo || v > hi)
-        return eoi_fail(ctx, EO_E_ARG, "%s: %d (%d to %d)", what, (int)v, (int)lo, (int)hi);
-    *dst = v;
-    return EO_OK;
+    return eoi_set_int_in(ctx, dst, v, lo, hi, "%s: %d (%d to %d)", what);
 }
 
 eo_status eo_segment_opts_set_tile(eo_ctx *ctx, eo_segment_opts *o, int32_t tile) {
@@ -123,11 +121,10 @@ eo_status eo_segment_opts_set_bands(eo_ctx *ctx, eo_segment_opts *o, const int32
     EOI_CHECK_ARG(ctx, o && (bands || count == 0));
     if (count < 0 || count > 4096)
         return eoi_fail(ctx, EO_E_ARG, "bands: %d bands (0 to 4096)", (int)count);
-    for (int32_t i = 0; i < count; i++)
-        if (bands[i] < 1)
-            return eoi_fail(ctx, EO_E_ARG, "bands: band numbers start at 1, got %d", (int)bands[i]);
-    EOI_TRY_RET(set_array(ctx, (void **)&o->bands, bands, count, sizeof *bands));
-    o->nbands = count;
+    int32_t bad = eoi_bands_bad(bands, count);
+    if (bad >= 0)
+        return eoi_fail(ctx, EO_E_ARG, "bands: band numbers start at 1, got %d", (int)bands[bad]);
+    EOI_TRY_RET(eoi_bands_assign(ctx, &o->bands, &o->nbands, bands, count));
     o->given |= GIVEN_BANDS;
     return EO_OK;
 }

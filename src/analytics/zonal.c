@@ -267,7 +267,7 @@ typedef struct zjob {
 } zjob;
 
 static eo_status zonal_cb(void *user, int32_t worker, const eo_window *win, float *const *planes,
-                          char *err, size_t errcap) {
+                          eoi_werr *err) {
     zjob *j = user;
     zworker *z = &j->w[worker];
     size_t n = (size_t)win->width * (size_t)win->height;
@@ -304,8 +304,7 @@ static eo_status zonal_cb(void *user, int32_t worker, const eo_window *win, floa
     eoi_stats_add(&part->s, z->vals, z->wts, n);
     return EO_OK;
 oom:
-    snprintf(err, errcap, "out of memory (zonal statistics of %zu pixels)", n);
-    return EO_E_NOMEM;
+    return eoi_werr_set(err, EO_E_NOMEM, "out of memory (zonal statistics of %zu pixels)", n);
 }
 
 static int cmp_part(const void *a, const void *b) {

@@ -5,7 +5,7 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("O3") /* the filter loops vectorize at -O3 */
 #endif
-#include "raster_int.h"
+#include "tiles_int.h"
 
 #include <libdeflate.h>
 #include <stdlib.h>

@@ -42,14 +42,13 @@ typedef struct pjob {
 } pjob;
 
 static eo_status point_cb(void *user, int32_t worker, const eo_window *win, float *const *planes,
-                          char *err, size_t errcap) {
+                          eoi_werr *err) {
     pjob *j = user;
     (void)worker;
     (void)win;
     float *scratch = eoi_malloc(NULL, eoi_prog_scratch_floats(j->prog) * sizeof(float));
     if (!scratch) {
-        snprintf(err, errcap, "out of memory");
-        return EO_E_NOMEM;
+        return eoi_werr_set(err, EO_E_NOMEM, "out of memory");
     }
     eoi_prog_scratch_init(j->prog, scratch);
     eoi_prog_eval(j->prog, (const float *const *)planes, 1, &j->value, scratch);

@@ -1,0 +1,180 @@
+#!/usr/bin/python3
+"""layers.py - the include rules of src/ (DESIGN.md, "Layers"), checked on every
+#include "..." of every file under src/:
+
+1. a file includes no header of a higher layer. The layers, lowest first:
+   core < raster < cog < {tiles, analytics, vector} < infer < jobs < ops.
+   tiles, analytics and vector are peers: none includes another.
+2. no cycle: neither among files (a header including, through others, itself)
+   nor among folders (folder A including B's headers while B includes A's).
+3. a file in src/ops includes only public headers (include/) and src/ops' own
+   (and the generated op_list.h), besides the exceptions below.
+
+Each failure names the file, its line and the include. Usage:
+    layers.py [SOURCE_DIR]     (default: the tree this script is in)
+"""
+import os
+import re
+import sys
+
+RANK = {"core": 0, "raster": 1, "cog": 2, "tiles": 3, "analytics": 3, "vector": 3,
+        "infer": 4, "jobs": 5, "ops": 6}
+
+# Includes of src/ops beyond public headers and its own, each with its reason.
+OPS_EXCEPTIONS = {
+    # every layer's base: status and messages (eoi_fail), checked allocation,
+    # JSON helpers; the parameter tables every op declares are core's type
+    ("*", "core/eoi.h"): "the library's base (status, messages, allocation)",
+    ("*", "core/eoi_param.h"): "the parameter-table type of every op (core's schema.c, param.c)",
+    # no public setter for the per-AOI limits, and the brief allows no new symbol
+    ("ops/aoi_param.c", "core/geom_int.h"):
+        "max_vertices / max_features / max_aoi_bytes have no public eo_geom_opts setter",
+    # detect's parameter table is defined and validated by the job itself
+    ("ops/op_detect.c", "jobs/jobs_int.h"): "detect's parameter table (jobs/detect_params.c)",
+    ("ops/op_detect_estimate.c", "jobs/jobs_int.h"):
+        "detect's parameter table (jobs/detect_params.c)",
+    ("ops/job_params.c", "jobs/jobs_int.h"): "detect's parameter table (jobs/detect_params.c)",
+    # segment's model defaults from the card and the model load planned for the
+    # request have no public C API yet (issue 13, point 2)
+    ("ops/op_segment.c", "infer/infer_int.h"): "eoi_card_defaults: no public C API",
+    ("ops/op_segment.c", "jobs/jobs_int.h"):
+        "eoi_segment_model_load / eoi_segment_opts_from_json: no public C API",
+}
+GENERATED = {"op_list.h"}  # made by CMake in the build tree (src/ops/op_list.h.in)
+
+INCLUDE_RE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+
+
+def main():
+    root = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else
+                           os.path.join(os.path.dirname(__file__), ".."))
+    src = os.path.join(root, "src")
+    inc = os.path.join(root, "include")
+    errors = []
+    edges = {}  # file (relative to src) -> set of files (relative to src)
+    folder_edges = {}  # folder -> {folder: (file, line, text)}
+
+    files = []
+    for d, _, names in os.walk(src):
+        for n in names:
+            if n.endswith((".c", ".h")):
+                files.append(os.path.relpath(os.path.join(d, n), src))
+    files.sort()
+
+    for f in files:
+        folder = f.split(os.sep)[0]
+        if folder not in RANK:
+            errors.append("%s: folder %s is in no layer (add it to layers.py's RANK)" % (f, folder))
+            continue
+        with open(os.path.join(src, f), encoding="utf-8", errors="replace") as fh:
+            for lineno, line in enumerate(fh, 1):
+                m = INCLUDE_RE.match(line)
+                if not m:
+                    continue
+                name = m.group(1)
+                where = "%s:%d: #include \"%s\"" % (f, lineno, name)
+                # the compiler's search: the file's folder, then -I src/core, include/
+                cands = [os.path.join(src, os.path.dirname(f), name),
+                         os.path.join(src, "core", name), os.path.join(inc, name)]
+                target = next((os.path.normpath(c) for c in cands if os.path.isfile(c)), None)
+                if target is None:
+                    if folder == "ops" and name in GENERATED:
+                        continue
+                    errors.append("%s: found nowhere under src/ or include/" % where)
+                    continue
+                if not target.startswith(src + os.sep):
+                    continue  # a public header: any layer may include it
+                t = os.path.relpath(target, src)
+                tfolder = t.split(os.sep)[0]
+                edges.setdefault(f, set()).add(t)
+                if tfolder != folder:
+                    folder_edges.setdefault(folder, {}).setdefault(tfolder, where)
+                if folder == "ops" and tfolder != "ops":
+                    if ("*", t) in OPS_EXCEPTIONS or (f, t) in OPS_EXCEPTIONS:
+                        continue
+                    errors.append("%s: src/ops includes only public headers and its own "
+                                  "(this is %s)" % (where, t))
+                    continue
+                if tfolder not in RANK:
+                    continue
+                if RANK[tfolder] > RANK[folder]:
+                    errors.append("%s: %s (layer %d) includes %s of a higher layer (%d)"
+                                  % (where, folder, RANK[folder], t, RANK[tfolder]))
+                elif RANK[tfolder] == RANK[folder] and tfolder != folder:
+                    errors.append("%s: %s and %s are peer layers: neither includes the other"
+                                  % (where, folder, tfolder))
+
+    for kind, graph in (("files", {k: {t: None for t in v} for k, v in edges.items()}),
+                        ("folders", folder_edges)):
+        for cycle in cycles(graph):
+            detail = ""
+            if kind == "folders":
+                detail = " (" + "; ".join(folder_edges[a][b] for a, b in
+                                          zip(cycle, cycle[1:] + cycle[:1])) + ")"
+            errors.append("include cycle among %s: %s%s"
+                          % (kind, " -> ".join(cycle + cycle[:1]), detail))
+
+    for e in errors:
+        print("layers: " + e)
+    if errors:
+        print("layers: %d violation(s); the rules are in %s" % (len(errors), __file__))
+        return 1
+    print("layers: %d files, includes follow core < raster < cog < {tiles, analytics, vector}"
+          " < infer < jobs < ops, no cycles" % len(files))
+    return 0
+
+
+def cycles(graph):
+    """One cycle per strongly connected component of more than one node (or a
+    node including itself), as a list of nodes (Tarjan's algorithm)."""
+    index, low, stack, on, out = {}, {}, [], set(), []
+    counter = [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in sorted(graph.get(v, {})):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1 or v in graph.get(v, {}):
+                out.append(path_in(graph, sorted(comp)))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def path_in(graph, comp):
+    """A cycle through comp[0] inside the component (breadth-first)."""
+    members, start = set(comp), comp[0]
+    prev, queue = {start: None}, [start]
+    while queue:
+        v = queue.pop(0)
+        for w in sorted(graph.get(v, {})):
+            if w == start:
+                path = [v]
+                while prev[path[-1]] is not None:
+                    path.append(prev[path[-1]])
+                return path[::-1]
+            if w in members and w not in prev:
+                prev[w] = v
+                queue.append(w)
+    return comp
+
+
+if __name__ == "__main__":
+    sys.exit(main())
