@@ -48,6 +48,12 @@ static double wall(void) {
 
 /* ---- SQLite helpers ------------------------------------------------------- */
 
+/* A text column, "" for NULL (a store from elsewhere may hold NULL anywhere). */
+static const char *col_text(sqlite3_stmt *s, int i) {
+    const char *v = (const char *)sqlite3_column_text(s, i);
+    return v ? v : "";
+}
+
 static eo_status db_fail(eo_ctx *ctx, eo_job *j, const char *what) {
     return eoi_fail(ctx, EO_E_IO, "job %s: %s: %s", j->dir ? j->dir : "(in memory)", what,
                     sqlite3_errmsg(j->db));
@@ -654,7 +660,7 @@ eo_status eo_job_run_partition(eo_ctx *ctx, eo_job *j, int64_t id) {
             sqlite3_bind_int64(s, 1, id);
             if (sqlite3_step(s) == SQLITE_ROW)
                 st = eoi_fail(ctx, sqlite3_column_int(s, 0), "partition %lld: %s", (long long)id,
-                              (const char *)sqlite3_column_text(s, 1));
+                              col_text(s, 1));
             sqlite3_finalize(s);
         }
         if (st == EO_OK)
@@ -676,7 +682,7 @@ static eo_status failed_error(eo_ctx *ctx, eo_job *j, int64_t nfailed, int64_t t
         if (sqlite3_step(s) == SQLITE_ROW) {
             id = sqlite3_column_int64(s, 0);
             st = sqlite3_column_int(s, 1) ? sqlite3_column_int(s, 1) : EO_E_INTERNAL;
-            snprintf(msg, sizeof msg, "%s", (const char *)sqlite3_column_text(s, 2));
+            snprintf(msg, sizeof msg, "%s", col_text(s, 2));
         }
         sqlite3_finalize(s);
     }
@@ -939,11 +945,7 @@ eo_status eo_job_status(eo_ctx *ctx, char **out_json, eo_job *j) {
             json_object *e = json_object_new_object();
             json_object_object_add(e, "partition",
                                    json_object_new_int64(sqlite3_column_int64(s, 0)));
-            json_object_object_add(
-                e, "error",
-                json_object_new_string((const char *)sqlite3_column_text(s, 6)
-                                           ? (const char *)sqlite3_column_text(s, 6)
-                                           : ""));
+            json_object_object_add(e, "error", json_object_new_string(col_text(s, 6)));
             json_object_array_add(fails, e);
         }
     }
@@ -1025,19 +1027,24 @@ eo_status eo_job_partitions(eo_ctx *ctx, char **out_json, eo_job *j) {
                         "SELECT id, x, y, w, h, status, attempts, seconds, error, features "
                         "FROM partitions ORDER BY id");
     while (st == EO_OK && sqlite3_step(s) == SQLITE_ROW) {
+        const char *status = (const char *)sqlite3_column_text(s, 5);
+        if (!status) { /* the column is NOT NULL: a damaged or foreign store */
+            st = eoi_fail(ctx, EO_E_STATE,
+                          "job %s: partition %lld has no status (a damaged job store)",
+                          j->dir ? j->dir : "(in memory)", (long long)sqlite3_column_int64(s, 0));
+            break;
+        }
         json_object *o = json_object_new_object(), *w = json_object_new_array();
         json_object_object_add(o, "id", json_object_new_int64(sqlite3_column_int64(s, 0)));
         for (int i = 1; i <= 4; i++)
             json_object_array_add(w, json_object_new_int64(sqlite3_column_int64(s, i)));
         json_object_object_add(o, "window", w);
-        json_object_object_add(o, "status",
-                               json_object_new_string((const char *)sqlite3_column_text(s, 5)));
+        json_object_object_add(o, "status", json_object_new_string(status));
         json_object_object_add(o, "attempts", json_object_new_int64(sqlite3_column_int64(s, 6)));
         if (sqlite3_column_type(s, 7) != SQLITE_NULL)
             json_object_object_add(o, "seconds", eoi_json_double(sqlite3_column_double(s, 7)));
         if (sqlite3_column_type(s, 8) != SQLITE_NULL)
-            json_object_object_add(o, "error",
-                                   json_object_new_string((const char *)sqlite3_column_text(s, 8)));
+            json_object_object_add(o, "error", json_object_new_string(col_text(s, 8)));
         if (sqlite3_column_type(s, 9) != SQLITE_NULL)
             json_object_object_add(o, "features",
                                    json_object_new_int64(sqlite3_column_int64(s, 9)));
