@@ -9,7 +9,12 @@
 # committed corpus, and merges (minimises) what it found back into
 # tests/fuzz/corpus/TARGET. Crashing inputs are written to
 # build/fuzz/crashers/TARGET/: fix the bug, then copy the input into
-# tests/fuzz/corpus/TARGET so that CTest replays it for good.
+# tests/fuzz/crashers/TARGET so that CTest replays it for good.
+#
+# Targets: geojson, params, expr, onnx (text and model parsers), tiff
+# (eo_dataset_open + window read + COG write over /vsimem/), tiledec (PNG,
+# JPEG, WebP tiles through a callback tile source), mbtiles, jobstore (the
+# detect job's SQLite store). Their seeds: tests/fuzz/make_seeds.py.
 #
 #   bash scripts/fuzz.sh                     # every target, an hour each
 #   FUZZ_SECONDS=300 bash scripts/fuzz.sh geojson expr   # five minutes each
@@ -19,10 +24,11 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${FUZZ_BUILD:-$ROOT/build/fuzz}
+BIN=$BUILD/tests/fuzz # where CMake puts the fuzz_TARGET binaries
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-3600}
 JOBS=${FUZZ_JOBS:-1}
 TARGETS=("$@")
-[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(geojson params expr onnx)
+[ ${#TARGETS[@]} -eq 0 ] && TARGETS=(geojson params expr onnx tiff tiledec mbtiles jobstore)
 
 SAN="-fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer"
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
@@ -31,8 +37,9 @@ cmake -S "$ROOT" -B "$BUILD" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang
     -DCMAKE_EXE_LINKER_FLAGS="$SAN" -DCMAKE_SHARED_LINKER_FLAGS="$SAN" >"$BUILD.cmake.log" 2>&1 ||
     { echo "fuzz.sh: cmake failed, see $BUILD.cmake.log" >&2; exit 1; }
 for t in "${TARGETS[@]}"; do
-    cmake --build "$BUILD" -j2 --target "fuzz_$t" >>"$BUILD.cmake.log" 2>&1 ||
+    cmake --build "$BUILD" -j"${FUZZ_BUILD_JOBS:-2}" --target "fuzz_$t" >>"$BUILD.cmake.log" 2>&1 ||
         { echo "fuzz.sh: building fuzz_$t failed, see $BUILD.cmake.log" >&2; exit 1; }
+    [ -x "$BIN/fuzz_$t" ] || { echo "fuzz.sh: no $BIN/fuzz_$t after the build" >&2; exit 1; }
 done
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=1}
@@ -47,14 +54,15 @@ for t in "${TARGETS[@]}"; do
     log=$BUILD/fuzz_$t.log
     start=$(date +%s)
     # -fork: keep going past a crash, so one bug does not end the campaign
-    "$BUILD/fuzz_$t" -fork="$JOBS" -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 \
+    "$BIN/fuzz_$t" -fork="$JOBS" -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 \
         -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 -timeout=20 -max_len=65536 \
         -artifact_prefix="$crash/" "$work" "$seeds" >"$log" 2>&1 || true
     secs=$(($(date +%s) - start))
     # into the committed corpus: only the found inputs that add coverage
-    "$BUILD/fuzz_$t" -merge=1 "$seeds" "$work" >>"$log" 2>&1 || true
+    "$BIN/fuzz_$t" -merge=1 "$seeds" "$work" >>"$log" 2>&1 || true
     after=$(find "$seeds" -type f | wc -l)
-    execs=$(grep -o 'exec/s: [0-9]*' "$log" | tail -1 || true)
+    # the fork mode's last status line: "#EXECS: cov: ... exec/s N ..."
+    execs=$(grep -E '^#[0-9]+:' "$log" | tail -1 | sed -E 's/^#([0-9]+):.* exec\/s ([0-9]+).*/\1 execs, \2 exec\/s/' || true)
     crashes=$(find "$crash" -type f | wc -l)
     echo "fuzz_$t: ${secs}s, $execs, corpus $before -> $after, crashes/ooms/timeouts $crashes (log $log)"
     [ "$crashes" -eq 0 ] || status=1
