@@ -917,6 +917,12 @@ done:
 
 /* ---- status ------------------------------------------------------------------------ */
 
+/* *sum += n for a count read from the store; true when n is negative or the
+ * sum overflows (a damaged store) */
+static bool add_count(int64_t *sum, int64_t n) {
+    return n < 0 || __builtin_add_overflow(*sum, n, sum);
+}
+
 eo_status eo_job_status(eo_ctx *ctx, char **out_json, eo_job *j) {
     EOI_CHECK_ARG(ctx, out_json);
     *out_json = NULL;
@@ -938,9 +944,15 @@ eo_status eo_job_status(eo_ctx *ctx, char **out_json, eo_job *j) {
                 counts[i]++;
         if (v && strcmp(v, "OK") == 0)
             secs_done += sqlite3_column_double(s, 2);
-        fetched += sqlite3_column_int64(s, 3);
-        missing += sqlite3_column_int64(s, 4);
-        corrupt += sqlite3_column_int64(s, 5);
+        if (add_count(&fetched, sqlite3_column_int64(s, 3)) ||
+            add_count(&missing, sqlite3_column_int64(s, 4)) ||
+            add_count(&corrupt, sqlite3_column_int64(s, 5))) {
+            st = eoi_fail(ctx, EO_E_STATE,
+                          "job %s: partition %lld: its tile counts are not counts (a damaged "
+                          "job store)",
+                          j->dir ? j->dir : "(in memory)", (long long)sqlite3_column_int64(s, 0));
+            goto done;
+        }
         if (v && strcmp(v, "FAILED") == 0) {
             json_object *e = json_object_new_object();
             json_object_object_add(e, "partition",
