@@ -237,6 +237,16 @@ static int cval(build *b, const eoi_value *v) {
     return 0;
 }
 
+/* f as int64, saturated: a float out of int64's range (or NaN, read as the
+ * lowest) becomes a value every caller refuses, never undefined behaviour */
+static int64_t sat_i64(float f) {
+    if (!(f > -9.2233720368547758e18f))
+        return INT64_MIN;
+    if (f >= 9.2233720368547758e18f)
+        return INT64_MAX;
+    return (int64_t)f;
+}
+
 /* A constant integer input as int64 values (count in *k); -1 if absent,
  * -2 if not constant. */
 static int32_t const_ints(build *b, const eoi_node *n, int32_t i, int64_t *out, int32_t cap) {
@@ -247,7 +257,7 @@ static int32_t const_ints(build *b, const eoi_node *n, int32_t i, int64_t *out, 
         return -2;
     int32_t k = v->n < cap ? (int32_t)v->n : cap;
     for (int32_t j = 0; j < k; j++)
-        out[j] = v->dtype == EOI_I64 ? ((int64_t *)v->cdata)[j] : (int64_t)((float *)v->cdata)[j];
+        out[j] = v->dtype == EOI_I64 ? ((int64_t *)v->cdata)[j] : sat_i64(((float *)v->cdata)[j]);
     return v->n > cap ? cap + 1 : (int32_t)v->n;
 }
 
@@ -677,6 +687,9 @@ static eo_status prep_split(build *b, eoi_node *n) {
     for (int32_t i = 0; i < k; i++) {
         if (sizes[i] < 0)
             return bfail(b, EO_E_MODEL, "negative split size");
+        if (sizes[i] > len - sum) /* more than is left: no sum can fit */
+            return bfail(b, EO_E_MODEL, "split sizes do not add up to %lld in %d outputs",
+                         (long long)len, (int)n->nout);
         sum += sizes[i];
     }
     if (k != n->nout || sum != len)
@@ -900,8 +913,13 @@ static eo_status prep_pad(build *b, eoi_node *n) {
     for (int32_t i = 0; i < x->ndim; i++) {
         n->pads_nd[i] = p[i];
         n->pads_nd[EOI_MAXDIM + i] = p[x->ndim + i];
+        /* pads are bounded before they are added (no overflow): a positive
+         * one adds at most 2^24, and no axis is 2^60 long */
+        if (p[i] > 1 << 24 || p[x->ndim + i] > 1 << 24 || p[i] < -(INT64_C(1) << 60) ||
+            p[x->ndim + i] < -(INT64_C(1) << 60))
+            return bfail(b, EO_E_MODEL, "bad pads on axis %d", (int)i);
         dims[i] = x->dims[i] + p[i] + p[x->ndim + i];
-        if (p[i] > 1 << 24 || p[x->ndim + i] > 1 << 24 || dims[i] < 0 ||
+        if (dims[i] < 0 ||
             (n->pad_mode == EOI_PAD_REFLECT &&
              (p[i] >= x->dims[i] || p[x->ndim + i] >= x->dims[i])) ||
             (n->pad_mode != EOI_PAD_CONSTANT && x->dims[i] == 0 && dims[i] > 0))
