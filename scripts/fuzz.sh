@@ -39,6 +39,7 @@ TARGETS=("$@")
 [ ${#TARGETS[@]} -eq 0 ] && TARGETS=(geojson params expr onnx tiff tiledec mbtiles jobstore)
 
 mkdir -p "$(dirname "$BUILD")"
+# (coverage for the whole library: CMake adds -fsanitize=fuzzer-no-link with EOPROC_FUZZ)
 SAN="-fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=all -fno-omit-frame-pointer"
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEOPROC_FUZZ=ON -DEOPROC_TESTS=ON \
