@@ -1,6 +1,6 @@
 /*
  * cog_int.h - internals of the COG writer: options (cog_opts.c), codecs
- * and predictors (cog_tiles.c), overview resampling (cog_overview.c),
+ * and predictors (cog_codec.c), overview resampling (cog_overview.c),
  * statistics and the GDAL metadata (cog_stats.c), the TIFF structure
  * (cog_tiff.c), the streaming pipeline (cog_write.c) and the file's layout
  * (cog_layout.c; the writer's state both share is cog_write_int.h). Never
@@ -40,7 +40,7 @@ struct eo_cog_opts {
     int32_t stats;
 };
 
-/* ---- cog_tiles.c: compression and predictors --------------------------- */
+/* ---- cog_codec.c: compression and predictors --------------------------- */
 typedef struct eoi_cog_codec eoi_cog_codec;
 /* A compressor for one thread; NULL on allocation failure. */
 eoi_cog_codec *eoi_cog_codec_new(int32_t compress, int32_t level);

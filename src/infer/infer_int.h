@@ -1,8 +1,8 @@
 /*
  * infer_int.h - internals of the inference core: the parsed ONNX model
  * (onnx.c), the graph (graph.c: shape inference, constant folding, fusion,
- * buffer plan), the node kernels (ops_*.c) and the SIMD kernel table
- * (kern_*.c). Never installed.
+ * buffer plan), the nodes (nodes.c, nodes_math.c, conv.c, spatial.c) and
+ * the SIMD kernel table (kern_*.c). Never installed.
  */
 #ifndef INFER_INT_H
 #define INFER_INT_H
@@ -328,7 +328,7 @@ eo_status eoi_graph_build(eo_ctx *ctx, eoi_graph *g, const eoi_onnx *m, const eo
 eo_status eoi_graph_check_ops(eo_ctx *ctx, const eoi_onnx *m);
 void eoi_graph_free(eoi_graph *g);
 
-/* ---- running nodes (ops_*.c) ------------------------------------------- */
+/* ---- running nodes (nodes.c, nodes_math.c, conv.c, spatial.c) ---------- */
 typedef struct eoi_exec {
     const eoi_graph *g;
     void **buf; /* per value: where its data is for this run */

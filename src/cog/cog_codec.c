@@ -1,4 +1,4 @@
-/* cog_tiles.c - tile compression (ZSTD, DEFLATE through libdeflate, TIFF
+/* cog_codec.c - tile compression (ZSTD, DEFLATE through libdeflate, TIFF
  * LZW written here, none) and the TIFF predictors (horizontal differencing,
  * floating point), one codec object per worker thread. */
 #include "cog_int.h"

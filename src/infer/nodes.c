@@ -1,4 +1,4 @@
-/* ops.c - running one node: element-wise ops with broadcasting, softmax,
+/* nodes.c - running one node: element-wise ops with broadcasting, softmax,
  * batch norm, global pooling and the data-movement ops (concat, split,
  * slice, pad, transpose, gather, cast, reshapes). Data movement works on
  * 4-byte (float) and 8-byte (int64) elements, so constant folding of shape
