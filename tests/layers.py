@@ -26,9 +26,6 @@ OPS_EXCEPTIONS = {
     # JSON helpers; the parameter tables every op declares are core's type
     ("*", "core/eoi.h"): "the library's base (status, messages, allocation)",
     ("*", "core/eoi_param.h"): "the parameter-table type of every op (core's schema.c, param.c)",
-    # no public setter for the per-AOI limits, and the brief allows no new symbol
-    ("ops/aoi_param.c", "core/geom_int.h"):
-        "max_vertices / max_features / max_aoi_bytes have no public eo_geom_opts setter",
     # detect's parameter table is defined and validated by the job itself
     ("ops/op_detect.c", "jobs/jobs_int.h"): "detect's parameter table (jobs/detect_params.c)",
     ("ops/op_detect_estimate.c", "jobs/jobs_int.h"):

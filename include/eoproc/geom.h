@@ -28,11 +28,25 @@ EO_API eo_status eo_geom_opts_set_repair(eo_ctx *ctx, eo_geom_opts *o, int32_t r
  *  drop it; default 1. 0 is strict mode: a 3D position is reported
  *  (geometry.Invalid naming it). @since 1.0 */
 EO_API eo_status eo_geom_opts_set_allow_z(eo_ctx *ctx, eo_geom_opts *o, int32_t allow);
+/** Refuse an AOI of more than max vertices (aoi.TooLarge), counted before
+ *  it is parsed; default: the context's EO_LIMIT_AOI_VERTICES. max must be
+ *  positive (else arg.Invalid). @since 1.1 */
+EO_API eo_status eo_geom_opts_set_max_vertices(eo_ctx *ctx, eo_geom_opts *o, int64_t max);
+/** Refuse an AOI of more than max features (aoi.TooLarge), counted on the
+ *  text as it is read; default: the context's EO_LIMIT_AOI_FEATURES. max
+ *  must be positive (else arg.Invalid). @since 1.1 */
+EO_API eo_status eo_geom_opts_set_max_features(eo_ctx *ctx, eo_geom_opts *o, int64_t max);
+/** Refuse an AOI whose GeoJSON text is longer than max bytes (aoi.TooLarge);
+ *  a file is read in pieces and reading stops past the limit; default: the
+ *  context's EO_LIMIT_AOI_BYTES. max must be positive (else arg.Invalid).
+ *  @since 1.1 */
+EO_API eo_status eo_geom_opts_set_max_bytes(eo_ctx *ctx, eo_geom_opts *o, int64_t max);
 
 /** Parse and validate a GeoJSON geometry, Feature or FeatureCollection of
  *  Polygons / MultiPolygons (features are unioned into one MultiPolygon).
  *  The first problem is reported with its location as geometry.Invalid
- *  (aoi.TooLarge past EO_LIMIT_AOI_VERTICES). opts may be NULL. @since 1.0 */
+ *  (aoi.TooLarge past EO_LIMIT_AOI_VERTICES, EO_LIMIT_AOI_FEATURES or
+ *  EO_LIMIT_AOI_BYTES, or the options' limits). opts may be NULL. @since 1.0 */
 EO_API eo_status eo_geom_from_geojson(eo_ctx *ctx, eo_geom **out, const char *json,
                                       const eo_geom_opts *opts);
 /** The same, reading the file at path. @since 1.0 */

@@ -300,6 +300,30 @@ eo_status eo_geom_opts_set_allow_z(eo_ctx *ctx, eo_geom_opts *o, int32_t allow) 
     return EO_OK;
 }
 
+/* One of the per-AOI limits: *slot = max (> 0). */
+static eo_status set_limit(eo_ctx *ctx, eo_geom_opts *o, int64_t *slot, const char *what,
+                           int64_t max) {
+    if (!ctx)
+        return EO_E_ARG;
+    EOI_CHECK_ARG(ctx, o);
+    if (max <= 0)
+        return eoi_fail(ctx, EO_E_ARG, "%s must be positive, got %lld", what, (long long)max);
+    *slot = max;
+    return EO_OK;
+}
+
+eo_status eo_geom_opts_set_max_vertices(eo_ctx *ctx, eo_geom_opts *o, int64_t max) {
+    return set_limit(ctx, o, o ? &o->max_vertices : NULL, "max_vertices", max);
+}
+
+eo_status eo_geom_opts_set_max_features(eo_ctx *ctx, eo_geom_opts *o, int64_t max) {
+    return set_limit(ctx, o, o ? &o->max_features : NULL, "max_features", max);
+}
+
+eo_status eo_geom_opts_set_max_bytes(eo_ctx *ctx, eo_geom_opts *o, int64_t max) {
+    return set_limit(ctx, o, o ? &o->max_bytes : NULL, "max_aoi_bytes", max);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Reprojection                                                              */
 /* ------------------------------------------------------------------------ */

@@ -1,8 +1,6 @@
 /* aoi_param.c - the AOI and raster parameters shared by operations. */
 #include "ops_int.h"
 
-#include "../core/geom_int.h"
-
 #include <ctype.h>
 
 EOI_SETTER_STR(set_crs, eo_geom_opts, eo_geom_opts_set_crs)
@@ -14,25 +12,18 @@ static eo_status set_strict(eo_ctx *ctx, void *opts, json_object *v) {
     return json_object_get_boolean(v) ? eo_geom_opts_set_allow_z(ctx, opts, 0) : EO_OK;
 }
 
-/* max_vertices: this AOI's vertex limit (the context's limit otherwise) */
+/* max_vertices, max_features, max_aoi_bytes: this AOI's limits (the
+ * context's otherwise) */
 static eo_status set_max_vertices(eo_ctx *ctx, void *opts, json_object *v) {
-    (void)ctx;
-    ((eo_geom_opts *)opts)->max_vertices = json_object_get_int64(v);
-    return EO_OK;
+    return eo_geom_opts_set_max_vertices(ctx, opts, json_object_get_int64(v));
 }
 
-/* max_features: this AOI's feature limit (the context's limit otherwise) */
 static eo_status set_max_features(eo_ctx *ctx, void *opts, json_object *v) {
-    (void)ctx;
-    ((eo_geom_opts *)opts)->max_features = json_object_get_int64(v);
-    return EO_OK;
+    return eo_geom_opts_set_max_features(ctx, opts, json_object_get_int64(v));
 }
 
-/* max_aoi_bytes: this AOI's byte limit (the context's limit otherwise) */
 static eo_status set_max_aoi_bytes(eo_ctx *ctx, void *opts, json_object *v) {
-    (void)ctx;
-    ((eo_geom_opts *)opts)->max_bytes = json_object_get_int64(v);
-    return EO_OK;
+    return eo_geom_opts_set_max_bytes(ctx, opts, json_object_get_int64(v));
 }
 
 const eoi_param eoi_aoi_params[] = {

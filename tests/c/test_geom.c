@@ -488,6 +488,61 @@ static void test_allow_z_and_limits(void) {
     free(big);
 }
 
+/* The per-AOI limits of eo_geom_opts: they win over the context's, lower
+ * or higher, and leave the context's alone. */
+static void test_opts_limits(void) {
+    eo_geom_opts *o = NULL;
+    CHECK_OK(ctx, eo_geom_opts_new(ctx, &o));
+    const char *three =
+        FC(FEAT(POLY(SQUARE)) "," FEAT(POLY(SQUARE_5)) "," FEAT(POLY("[[8,8],[9,8],[9,9],[8,8]]")));
+    /* 5 + 5 + 4 = 14 vertices, 3 features: within the context's limits */
+    eo_geom *g = parse(three, o);
+    CHECK(g && eo_geom_vertex_count(g) == 14);
+    eo_geom_free(g);
+    CHECK_OK(ctx, eo_geom_opts_set_max_vertices(ctx, o, 13));
+    fails(three, o, EO_E_AOI_TOO_LARGE, "AOI has 14 vertices; the limit is 13", NULL, NULL);
+    CHECK(eo_ctx_get_limit(ctx, EO_LIMIT_AOI_VERTICES) == 50000);
+    g = parse(three, NULL);
+    eo_geom_free(g);
+    CHECK_OK(ctx, eo_geom_opts_set_max_vertices(ctx, o, 14));
+    g = parse(three, o);
+    eo_geom_free(g);
+    CHECK_OK(ctx, eo_geom_opts_set_max_features(ctx, o, 2));
+    fails(three, o, EO_E_AOI_TOO_LARGE, "AOI has 3 features; the limit is 2", NULL, NULL);
+    CHECK(eo_ctx_get_limit(ctx, EO_LIMIT_AOI_FEATURES) == 10000);
+    CHECK_OK(ctx, eo_geom_opts_set_max_features(ctx, o, 3));
+    CHECK_OK(ctx, eo_geom_opts_set_max_bytes(ctx, o, (int64_t)strlen(three) - 1));
+    fails(three, o, EO_E_AOI_TOO_LARGE, "raise it with --max-aoi-bytes", NULL, NULL);
+    CHECK_OK(ctx, eo_geom_opts_set_max_bytes(ctx, o, (int64_t)strlen(three)));
+    g = parse(three, o);
+    eo_geom_free(g);
+    /* higher than the context's: 100,000 vertices pass with these options only */
+    char *big = ring_json(100000, 10, 10, 1);
+    fails(big, NULL, EO_E_AOI_TOO_LARGE, "the limit is 50000", NULL, NULL);
+    eo_geom_opts *hi = NULL;
+    CHECK_OK(ctx, eo_geom_opts_new(ctx, &hi));
+    CHECK_OK(ctx, eo_geom_opts_set_max_vertices(ctx, hi, 100000));
+    g = parse(big, hi);
+    CHECK(g && eo_geom_vertex_count(g) == 100000);
+    eo_geom_free(g);
+    free(big);
+    /* a limit must be positive; a NULL options object is refused */
+    eo_status (*const set[3])(eo_ctx *, eo_geom_opts *, int64_t) = {
+        eo_geom_opts_set_max_vertices, eo_geom_opts_set_max_features, eo_geom_opts_set_max_bytes};
+    const char *names[3] = {"max_vertices", "max_features", "max_aoi_bytes"};
+    for (int i = 0; i < 3; i++) {
+        CHECK_ST(ctx, set[i](ctx, hi, 0), EO_E_ARG);
+        CHECKF(strstr(eo_ctx_errmsg(ctx), names[i]) && strstr(eo_ctx_errmsg(ctx), "got 0"), "%s",
+               eo_ctx_errmsg(ctx));
+        CHECK_ST(ctx, set[i](ctx, hi, -5), EO_E_ARG);
+        CHECK_ST(ctx, set[i](ctx, NULL, 10), EO_E_ARG);
+        CHECK(set[i](NULL, hi, 10) == EO_E_ARG);
+        eo_ctx_clear_error(ctx);
+    }
+    eo_geom_opts_free(hi);
+    eo_geom_opts_free(o);
+}
+
 static void test_repair(void) {
     eo_geom_opts *o = NULL;
     CHECK_OK(ctx, eo_geom_opts_new(ctx, &o));
@@ -980,6 +1035,7 @@ int main(void) {
     test_parse_ok();
     test_invalid();
     test_allow_z_and_limits();
+    test_opts_limits();
     test_repair();
     test_to_geojson();
     test_crs_and_transform();

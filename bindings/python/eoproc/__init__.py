@@ -580,12 +580,6 @@ def _looks_like_json(text):
     return s[:1] in (("{", "[") if isinstance(s, str) else (b"{", b"["))
 
 
-# eo_ctx_set_limit's limits of an AOI (include/eoproc/core.h)
-_LIMIT_AOI_VERTICES = 3
-_LIMIT_AOI_BYTES = 5
-_LIMIT_AOI_FEATURES = 6
-
-
 def aoi_area(geojson, crs=None, repair=False, allow_z=True, strict=False, max_vertices=None,
              max_features=None, max_aoi_bytes=None):
     """Geodesic area, in km² on the WGS84 ellipsoid, of an area of interest.
@@ -633,7 +627,6 @@ def aoi_area(geojson, crs=None, repair=False, allow_z=True, strict=False, max_ve
     with _context() as ctx:
         opts = c_void_p()
         g = c_void_p()
-        saved = []
         try:
             _check(ctx, _lib.eo_geom_opts_new(ctx, byref(opts)))
             if crs is not None:
@@ -642,16 +635,17 @@ def aoi_area(geojson, crs=None, repair=False, allow_z=True, strict=False, max_ve
                 _check(ctx, _lib.eo_geom_opts_set_crs(ctx, opts, crs.encode("utf-8")))
             _check(ctx, _lib.eo_geom_opts_set_repair(ctx, opts, 1 if repair else 0))
             _check(ctx, _lib.eo_geom_opts_set_allow_z(ctx, opts, 1 if allow_z and not strict else 0))
-            for which, value, name in ((_LIMIT_AOI_VERTICES, max_vertices, "max_vertices"),
-                                       (_LIMIT_AOI_FEATURES, max_features, "max_features"),
-                                       (_LIMIT_AOI_BYTES, max_aoi_bytes, "max_aoi_bytes")):
+            for setter, value, name in ((_lib.eo_geom_opts_set_max_vertices, max_vertices,
+                                         "max_vertices"),
+                                        (_lib.eo_geom_opts_set_max_features, max_features,
+                                         "max_features"),
+                                        (_lib.eo_geom_opts_set_max_bytes, max_aoi_bytes,
+                                         "max_aoi_bytes")):
                 if value is None:
                     continue
                 if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                     raise _arg_error("%s must be a positive int, got %r" % (name, value))
-                # the thread's context is reused: restored below
-                saved.append((which, _lib.eo_ctx_get_limit(ctx, which)))
-                _check(ctx, _lib.eo_ctx_set_limit(ctx, which, value))
+                _check(ctx, setter(ctx, opts, value))
             if text is not None:
                 _check(ctx, _lib.eo_geom_from_geojson(ctx, byref(g), text, opts))
             else:
@@ -660,8 +654,6 @@ def aoi_area(geojson, crs=None, repair=False, allow_z=True, strict=False, max_ve
             _check(ctx, _lib.eo_geom_area_km2(ctx, g, byref(km2)))
             return km2.value
         finally:
-            for which, old in saved:
-                _lib.eo_ctx_set_limit(ctx, which, old)
             _lib.eo_geom_free(g)
             _lib.eo_geom_opts_free(opts)
 

@@ -242,6 +242,13 @@ eo_geom_opts_free = _fn("eo_geom_opts_free", None, [opts_p])
 eo_geom_opts_set_crs = _fn("eo_geom_opts_set_crs", status, [ctx_p, opts_p, c_char_p])
 eo_geom_opts_set_repair = _fn("eo_geom_opts_set_repair", status, [ctx_p, opts_p, c_int32])
 eo_geom_opts_set_allow_z = _fn("eo_geom_opts_set_allow_z", status, [ctx_p, opts_p, c_int32])
+eo_geom_opts_set_max_vertices = _fn(
+    "eo_geom_opts_set_max_vertices", status, [ctx_p, opts_p, c_int64]
+)
+eo_geom_opts_set_max_features = _fn(
+    "eo_geom_opts_set_max_features", status, [ctx_p, opts_p, c_int64]
+)
+eo_geom_opts_set_max_bytes = _fn("eo_geom_opts_set_max_bytes", status, [ctx_p, opts_p, c_int64])
 eo_geom_from_geojson = _fn(
     "eo_geom_from_geojson", status, [ctx_p, POINTER(geom_p), c_char_p, opts_p]
 )
