@@ -10,11 +10,22 @@
 3. a file in src/ops includes only public headers (include/) and src/ops' own
    (and the generated op_list.h), besides the exceptions below.
 
-Each failure names the file, its line and the include. Usage:
-    layers.py [SOURCE_DIR]     (default: the tree this script is in)
+4. given the library's object files, the same for calls (nm --defined-only /
+   --undefined-only): a file calls no function (nor reads data) of a higher
+   layer or a peer, and no files call each other in a circle, even inside
+   one folder, where one shared *_int.h lets any file include any other.
+   A cycle is broken by moving the shared function to the file lower in
+   the chain, or by splitting a file.
+
+Each failure names the file, its line and the include (for calls: the files
+and the symbols). Usage:
+    layers.py [SOURCE_DIR [OBJECT ...]]   (default: the tree this script is
+    in; objects may also come as one ';'-separated list, as CMake's
+    $<TARGET_OBJECTS:...> gives them)
 """
 import os
 import re
+import subprocess
 import sys
 
 RANK = {"core": 0, "raster": 1, "cog": 2, "tiles": 3, "analytics": 3, "vector": 3,
@@ -111,19 +122,76 @@ def main():
             errors.append("include cycle among %s: %s%s"
                           % (kind, " -> ".join(cycle + cycle[:1]), detail))
 
+    objects = [o for a in sys.argv[2:] for o in a.split(";") if o]
+    if objects:
+        errors.extend(call_errors(objects))
+
     for e in errors:
         print("layers: " + e)
     if errors:
         print("layers: %d violation(s); the rules are in %s" % (len(errors), __file__))
         return 1
-    print("layers: %d files, includes follow core < raster < cog < {tiles, analytics, vector}"
-          " < infer < jobs < ops, no cycles" % len(files))
+    print("layers: %d files, includes%s follow core < raster < cog < {tiles, analytics, vector}"
+          " < infer < jobs < ops, no cycles" % (len(files), " and calls (%d objects)"
+                                                % len(objects) if objects else ""))
     return 0
 
 
-def cycles(graph):
+def src_of(obj):
+    """The source file (relative to src/) an object was compiled from:
+    .../src/core/ctx.c.o -> core/ctx.c."""
+    parts = os.path.normpath(obj).split(os.sep)
+    i = len(parts) - 1 - parts[::-1].index("src")
+    name = "/".join(parts[i + 1:])
+    return name[:-2] if name.endswith(".o") else name
+
+
+def nm(obj, flag):
+    out = subprocess.run(["nm", "-P", flag, obj], check=True, capture_output=True,
+                         text=True).stdout
+    return [line.split() for line in out.splitlines() if line.strip()]
+
+
+def call_errors(objects):
+    """Rule 4: the graph of files by the symbols one uses and another
+    defines; an edge up or across the layers, or a cycle, is an error."""
+    errors = []
+    defined, used = {}, {}
+    for obj in objects:
+        f = src_of(obj)
+        for fields in nm(obj, "--defined-only"):
+            if len(fields) >= 2 and fields[1].isupper():  # global (static ones are lowercase)
+                defined[fields[0]] = f
+        used[f] = [fields[0] for fields in nm(obj, "--undefined-only")]
+    graph = {}  # file -> {file: [symbols]}
+    for f, syms in used.items():
+        for sym in syms:
+            t = defined.get(sym)
+            if t and t != f:
+                graph.setdefault(f, {}).setdefault(t, []).append(sym)
+    for f in sorted(graph):
+        folder = f.split("/")[0]
+        for t in sorted(graph[f]):
+            tfolder = t.split("/")[0]
+            if folder not in RANK or tfolder not in RANK or folder == tfolder:
+                continue
+            if RANK[tfolder] >= RANK[folder]:
+                errors.append("%s calls %s of %s %s (%s)" % (
+                    f, ", ".join(sorted(set(graph[f][t]))[:4]), "a peer layer," if
+                    RANK[tfolder] == RANK[folder] else "a higher layer,", tfolder, t))
+    for cycle, comp in cycles(graph, members=True):
+        steps = ["%s -> %s (%s)" % (a, b, ", ".join(sorted(set(graph[a][b]))[:3]))
+                 for a, b in zip(cycle, cycle[1:] + cycle[:1])]
+        more = [f for f in comp if f not in cycle]
+        errors.append("call cycle among files: " + "; ".join(steps) +
+                      (" (tied in the same knot: %s)" % ", ".join(more) if more else ""))
+    return errors
+
+
+def cycles(graph, members=False):
     """One cycle per strongly connected component of more than one node (or a
-    node including itself), as a list of nodes (Tarjan's algorithm)."""
+    node including itself), as a list of nodes (Tarjan's algorithm); with
+    members, (cycle, every node of the component) pairs."""
     index, low, stack, on, out = {}, {}, [], set(), []
     counter = [0]
 
@@ -147,7 +215,8 @@ def cycles(graph):
                 if w == v:
                     break
             if len(comp) > 1 or v in graph.get(v, {}):
-                out.append(path_in(graph, sorted(comp)))
+                path = path_in(graph, sorted(comp))
+                out.append((path, sorted(comp)) if members else path)
 
     for v in sorted(graph):
         if v not in index:

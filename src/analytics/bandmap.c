@@ -2,7 +2,7 @@
  * dataset: band symbols to band numbers (explicit mapping, then a known
  * sensor layout, then band descriptions and colour interpretation),
  * constants to values (the options, then the index's defaults, then the
- * global defaults). */
+ * global defaults); which band each symbol binds to (eo_expr_bands). */
 #include "analytics_int.h"
 
 #include <ctype.h>
@@ -547,4 +547,26 @@ eo_status eoi_prog_band(eo_ctx *ctx, eoi_prog *out, eo_dataset *ds, int32_t band
     out->depth = 1;
     out->ninputs = 1;
     return prog_common(ctx, out, opts);
+}
+
+eo_status eo_expr_bands(eo_ctx *ctx, char **out_json, const eo_expr *e, eo_dataset *ds,
+                        const eo_analytics_opts *opts) {
+    EOI_CHECK_ARG(ctx, out_json);
+    *out_json = NULL;
+    EOI_CHECK_ARG(ctx, e && ds);
+    eoi_prog p;
+    EOI_TRY_RET(eoi_prog_bind(ctx, &p, e, ds, opts));
+    json_object *m = json_object_new_object();
+    for (int32_t k = 0; k < e->ninputs; k++) {
+        char key[16];
+        if (e->inputs[k].sym >= 0)
+            snprintf(key, sizeof key, "%s", eoi_band_syms[e->inputs[k].sym].sym);
+        else
+            snprintf(key, sizeof key, "b%d", (int)e->inputs[k].band);
+        json_object_object_add(m, key, json_object_new_int(p.bands[k]));
+    }
+    eoi_prog_clear(&p);
+    eo_status st = eoi_json_dump(ctx, out_json, m, false);
+    json_object_put(m);
+    return st;
 }

@@ -20,7 +20,8 @@
  * logic included, and a division by zero, the root or logarithm of a
  * negative number give NaN. The final store turns NaN and inf into the
  * output nodata value. Each operation is a plain loop over restrict
- * buffers that the compiler vectorizes. */
+ * buffers that the compiler vectorizes. The catalog's list
+ * (eo_indices_list) parses each index's formula here too. */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("O3", "no-math-errno", "no-trapping-math")
 #endif
@@ -495,25 +496,56 @@ const char *eo_expr_text(const eo_expr *e) { return e ? e->text : ""; }
 
 const char *eo_expr_index_name(const eo_expr *e) { return e && e->index ? e->index->name : NULL; }
 
-eo_status eo_expr_bands(eo_ctx *ctx, char **out_json, const eo_expr *e, eo_dataset *ds,
-                        const eo_analytics_opts *opts) {
+/* ---- the catalog listed: each index's formula parsed for its bands and
+ * constants ----------------------------------------------------------- */
+
+static json_object *constants_json(const char *spec) {
+    json_object *o = json_object_new_object();
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", spec);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        if (!eq)
+            continue;
+        *eq = '\0';
+        json_object_object_add(o, tok, eoi_json_double(strtod(eq + 1, NULL)));
+    }
+    return o;
+}
+
+eo_status eo_indices_list(eo_ctx *ctx, char **out_json) {
     EOI_CHECK_ARG(ctx, out_json);
     *out_json = NULL;
-    EOI_CHECK_ARG(ctx, e && ds);
-    eoi_prog p;
-    EOI_TRY_RET(eoi_prog_bind(ctx, &p, e, ds, opts));
-    json_object *m = json_object_new_object();
-    for (int32_t k = 0; k < e->ninputs; k++) {
-        char key[16];
-        if (e->inputs[k].sym >= 0)
-            snprintf(key, sizeof key, "%s", eoi_band_syms[e->inputs[k].sym].sym);
-        else
-            snprintf(key, sizeof key, "b%d", (int)e->inputs[k].band);
-        json_object_object_add(m, key, json_object_new_int(p.bands[k]));
+    json_object *arr = json_object_new_array();
+    eo_status st = EO_OK;
+    for (size_t i = 0; i < eoi_index_count(); i++) {
+        const eoi_index_def *d = eoi_index_at(i);
+        eo_expr *e = NULL;
+        if ((st = eo_expr_from_index(ctx, &e, d->name)) != EO_OK)
+            break;
+        json_object *o = json_object_new_object(), *bands = json_object_new_array();
+        for (int32_t k = 0; k < e->ninputs; k++)
+            if (e->inputs[k].sym >= 0)
+                json_object_array_add(bands,
+                                      json_object_new_string(eoi_band_syms[e->inputs[k].sym].sym));
+        json_object *consts = constants_json(d->constants);
+        for (int32_t k = 0; k < e->nconsts; k++)
+            if (e->cnames[k] && !json_object_object_get_ex(consts, e->cnames[k], NULL))
+                json_object_object_add(consts, e->cnames[k],
+                                       eoi_json_double(eoi_constant_default(e->cnames[k])));
+        eo_expr_free(e);
+        json_object_object_add(o, "name", json_object_new_string(d->name));
+        json_object_object_add(o, "long_name", json_object_new_string(d->long_name));
+        json_object_object_add(o, "formula", json_object_new_string(d->formula));
+        json_object_object_add(o, "bands", bands);
+        json_object_object_add(o, "constants", consts);
+        json_object_object_add(o, "reference", json_object_new_string(d->reference));
+        json_object_array_add(arr, o);
     }
-    eoi_prog_clear(&p);
-    eo_status st = eoi_json_dump(ctx, out_json, m, false);
-    json_object_put(m);
+    if (st == EO_OK)
+        st = eoi_json_dump(ctx, out_json, arr, false);
+    json_object_put(arr);
     return st;
 }
 

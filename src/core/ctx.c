@@ -1,4 +1,5 @@
-/* ctx.c - the context: errors, log, progress, cancel, threads, limits. */
+/* ctx.c - the context: errors, log, progress, cancel, threads, limits
+ * (making and freeing one: ctx_new.c). */
 #include "eoi.h"
 
 #include <stdio.h>
@@ -15,54 +16,6 @@ static const int64_t default_limits[EOI_NLIMITS] = {
     (int64_t)64 << 20, /* EO_LIMIT_AOI_BYTES */
     10000,             /* EO_LIMIT_AOI_FEATURES */
 };
-
-static void geos_message(const char *msg, void *user) {
-    eo_ctx *ctx = user;
-    snprintf(ctx->geos_msg, sizeof ctx->geos_msg, "%s", msg);
-}
-
-static void proj_message(void *user, int level, const char *msg) {
-    (void)level;
-    eoi_log(user, EO_LOG_DEBUG, "PROJ: %s", msg ? msg : "");
-}
-
-eo_status eo_ctx_new(eo_ctx **out) {
-    if (!out)
-        return EO_E_ARG;
-    *out = NULL;
-    eo_ctx *ctx = calloc(1, sizeof *ctx);
-    if (!ctx)
-        return EO_E_NOMEM;
-    memcpy(ctx->limits, default_limits, sizeof ctx->limits);
-    ctx->log_min = EO_LOG_INFO;
-    atomic_init(&ctx->cancelled, 0);
-    ctx->geos = GEOS_init_r();
-    ctx->pj = proj_context_create();
-    if (!ctx->geos || !ctx->pj) {
-        eo_ctx_free(ctx);
-        return EO_E_NOMEM;
-    }
-    GEOSContext_setErrorMessageHandler_r(ctx->geos, geos_message, ctx);
-    GEOSContext_setNoticeMessageHandler_r(ctx->geos, geos_message, ctx);
-    /* PROJ prints nothing once a log function is set; its messages go to the
-     * context's log at debug level. */
-    proj_log_func(ctx->pj, ctx, proj_message);
-    proj_log_level(ctx->pj, PJ_LOG_ERROR);
-    eoi_gdal_init();
-    *out = ctx;
-    return EO_OK;
-}
-
-void eo_ctx_free(eo_ctx *ctx) {
-    if (!ctx)
-        return;
-    if (ctx->geos)
-        GEOS_finish_r(ctx->geos);
-    eoi_crs_cache_clear(ctx);
-    if (ctx->pj)
-        proj_context_destroy(ctx->pj);
-    free(ctx);
-}
 
 eo_status eo_ctx_set_threads(eo_ctx *ctx, int32_t threads) {
     if (!ctx)
@@ -214,17 +167,6 @@ eo_status eoi_check_raster_size(eo_ctx *ctx, size_t *nbytes, int64_t w, int64_t 
             (long long)w, (long long)h, (long long)bands, esize,
             (long long)eoi_limit(ctx, EO_LIMIT_MAX_BYTES));
     *nbytes = n;
-    return EO_OK;
-}
-
-eo_status eoi_ctx_worker_new(eo_ctx *parent, eo_ctx **out) {
-    eo_status st = eo_ctx_new(out);
-    if (st != EO_OK)
-        return eoi_fail(parent, st, "cannot make a worker context");
-    memcpy((*out)->limits, parent->limits, sizeof parent->limits);
-    (*out)->threads = parent->threads;
-    (*out)->tile_url_fn = parent->tile_url_fn;
-    (*out)->tile_url_user = parent->tile_url_user;
     return EO_OK;
 }
 

@@ -2146,17 +2146,6 @@ int32_t eoi_elem_internal(int32_t e) {
                                                    : 0;
 }
 
-const char *eoi_elem_name(int32_t e, char *buf, size_t cap) {
-    static const char *const names[] = {"undefined",  "float32", "uint8",  "int8",   "uint16",
-                                        "int16",      "int32",   "int64",  "string", "bool",
-                                        "float16",    "float64", "uint32", "uint64", "complex64",
-                                        "complex128", "bfloat16"};
-    if (e >= 0 && e < (int32_t)(sizeof names / sizeof names[0]))
-        return names[e];
-    snprintf(buf, cap, "type %d", (int)e);
-    return buf;
-}
-
 /* Indices into m->inputs of the inputs that are not initializers; fills
  * idx[cap] and returns the count. */
 int32_t eoi_onnx_graph_inputs(const eoi_onnx *m, int32_t *idx, int32_t cap) {

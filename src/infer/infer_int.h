@@ -313,7 +313,7 @@ int32_t eoi_onnx_graph_inputs(const eoi_onnx *m, int32_t *idx, int32_t cap);
  * bfloat16, double), EOI_I64 (int64), 0 for the others. */
 int32_t eoi_elem_internal(int32_t onnx_elem);
 /* The name of an ONNX element type ("uint8", "float16", ...; "type N" for
- * an unknown number, in buf). */
+ * an unknown number, in buf; onnx.c). */
 const char *eoi_elem_name(int32_t onnx_elem, char *buf, size_t cap);
 
 /* Build the graph of a parsed model for the inputs binds[eoi_onnx_graph_
@@ -488,7 +488,7 @@ eo_status eoi_card_sidecar_path(eo_ctx *ctx, char *buf, size_t cap, const char *
 eo_status eoi_card_find(eo_ctx *ctx, eo_model_card **out, const char *model_path,
                         const char *embedded);
 /* Parameters the user left out, taken from the card of the model at
- * model_path (none: params unchanged): bands, scale, mean, std, tile,
+ * model_path (card_defaults.c) (none: params unchanged): bands, scale, mean, std, tile,
  * overlap, threshold, activation and, with postprocess, classes, min_area,
  * simplify, fill_holes, max_pixel_size and the regularize block. A key present in params is the
  * user's and stays. A card that contradicts the model is model.Invalid. */

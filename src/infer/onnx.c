@@ -10,6 +10,7 @@
 #include "infer_int.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- arena ------------------------------------------------------------- */
@@ -209,6 +210,18 @@ static int rd_repeated(parser *ps, pb *r, uint32_t wire, vec *v, char kind) {
     } while (0)
 
 /* ---- TensorProto ------------------------------------------------------- */
+
+const char *eoi_elem_name(int32_t e, char *buf, size_t cap) {
+    static const char *const names[] = {"undefined",  "float32", "uint8",  "int8",   "uint16",
+                                        "int16",      "int32",   "int64",  "string", "bool",
+                                        "float16",    "float64", "uint32", "uint64", "complex64",
+                                        "complex128", "bfloat16"};
+    if (e >= 0 && e < (int32_t)(sizeof names / sizeof names[0]))
+        return names[e];
+    snprintf(buf, cap, "type %d", (int)e);
+    return buf;
+}
+
 static float half_to_float(uint16_t h) {
     int e = (h >> 10) & 0x1f, m = h & 0x3ff;
     float v;

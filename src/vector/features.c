@@ -1,6 +1,7 @@
 /* features.c - feature collections (eo_features): storage, order, access,
  * the transformation from the pixel grid to the output CRS, and geodesic
- * area and perimeter on WGS84 (PROJ's geod_* API, as src/core/geom.c). */
+ * area and perimeter on WGS84 (PROJ's geod_* API, as src/core/geom.c), and
+ * each feature's output properties (the writers share them). */
 #include "geom_int.h"
 #include "vector_int.h"
 
@@ -485,4 +486,25 @@ eo_status eoi_geos_drop_collinear(eo_ctx *ctx, GEOSGeometry **out, const GEOSGeo
             GEOSGeom_destroy_r(h, parts[i]);
     eoi_free(parts);
     return *out ? EO_OK : oom ? EO_E_NOMEM : eoi_geos_fail(ctx, "rebuilding a multipolygon");
+}
+
+/* ---- properties, shared by the writers (write_geojson.c, write_ogr.c) ----- */
+
+const char *eoi_class_name(const eo_features *f, double cls) {
+    if (!f->class_names || !(cls >= 0) || cls >= f->nclass_names || cls != floor(cls))
+        return NULL;
+    return f->class_names[(int32_t)cls];
+}
+
+eo_status eoi_feature_props(eo_ctx *ctx, const eo_features *f, size_t i, const eoi_grid_tf *ll,
+                            eoi_props *p) {
+    const eoi_feature *ft = &f->v[i];
+    p->id = (int64_t)i + 1;
+    p->cls = ft->cls;
+    p->pixels = ft->pixels;
+    p->score = f->has_score && ft->pixels > 0 ? ft->psum / (double)ft->pixels : NAN;
+    p->area_m2 = p->perimeter_m = NAN;
+    if (ll->pj)
+        return eoi_geodesic_measure(ctx, ll, ft->g, &p->area_m2, &p->perimeter_m);
+    return EO_OK;
 }

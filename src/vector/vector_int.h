@@ -86,7 +86,7 @@ eo_status eoi_geodesic_measure(eo_ctx *ctx, const eoi_grid_tf *tf, const GEOSGeo
  * removed from every ring (vertices of unit-grid polygons after a union). */
 eo_status eoi_geos_drop_collinear(eo_ctx *ctx, GEOSGeometry **out, const GEOSGeometry *g);
 
-/* ---- write_geojson.c / write_ogr.c ---------------------------------------- */
+/* ---- the writers' properties (features.c), OGR output (write_ogr.c) -------- */
 typedef struct eoi_props {
     int64_t id;
     double cls;

@@ -59,13 +59,7 @@ eo_status eo_vector_write_opts_set_native_crs(eo_ctx *ctx, eo_vector_write_opts 
     return EO_OK;
 }
 
-/* ---- properties shared by the writers ------------------------------------- */
-
-const char *eoi_class_name(const eo_features *f, double cls) {
-    if (!f->class_names || !(cls >= 0) || cls >= f->nclass_names || cls != floor(cls))
-        return NULL;
-    return f->class_names[(int32_t)cls];
-}
+/* ---- GeoJSON ---------------------------------------------------------- */
 
 /* s as a JSON string */
 static void put_string(FILE *fp, const char *s) {
@@ -80,21 +74,6 @@ static void put_string(FILE *fp, const char *s) {
     }
     fputc('"', fp);
 }
-
-eo_status eoi_feature_props(eo_ctx *ctx, const eo_features *f, size_t i, const eoi_grid_tf *ll,
-                            eoi_props *p) {
-    const eoi_feature *ft = &f->v[i];
-    p->id = (int64_t)i + 1;
-    p->cls = ft->cls;
-    p->pixels = ft->pixels;
-    p->score = f->has_score && ft->pixels > 0 ? ft->psum / (double)ft->pixels : NAN;
-    p->area_m2 = p->perimeter_m = NAN;
-    if (ll->pj)
-        return eoi_geodesic_measure(ctx, ll, ft->g, &p->area_m2, &p->perimeter_m);
-    return EO_OK;
-}
-
-/* ---- GeoJSON ---------------------------------------------------------- */
 
 static const double POW10[10] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
 
