@@ -37,11 +37,6 @@ OPS_EXCEPTIONS = {
     # JSON helpers; the parameter tables every op declares are core's type
     ("*", "core/eoi.h"): "the library's base (status, messages, allocation)",
     ("*", "core/eoi_param.h"): "the parameter-table type of every op (core's schema.c, param.c)",
-    # detect's parameter table is defined and validated by the job itself
-    ("ops/op_detect.c", "jobs/jobs_int.h"): "detect's parameter table (jobs/detect_params.c)",
-    ("ops/op_detect_estimate.c", "jobs/jobs_int.h"):
-        "detect's parameter table (jobs/detect_params.c)",
-    ("ops/job_params.c", "jobs/jobs_int.h"): "detect's parameter table (jobs/detect_params.c)",
     # segment's model defaults from the card and the model load planned for the
     # request have no public C API yet (issue 13, point 2)
     ("ops/op_segment.c", "infer/infer_int.h"): "eoi_card_defaults: no public C API",

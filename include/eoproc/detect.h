@@ -49,6 +49,15 @@ EO_API eo_status eo_detect_opts_set_model(eo_ctx *ctx, eo_detect_opts *o, const 
 EO_API eo_status eo_detect_opts_set_zoom(eo_ctx *ctx, eo_detect_opts *o, int32_t zoom);
 /** Keep the job in this folder (resumable; see eo_job_open). @since 1.0 */
 EO_API eo_status eo_detect_opts_set_job_dir(eo_ctx *ctx, eo_detect_opts *o, const char *dir);
+/** Set every member of a JSON object (`{"zoom": 18, "tile": 256}`) as
+ *  eo_detect_opts_set sets one; the first refused stops (param.Invalid
+ *  naming it; those before it stay set). @since 1.1 */
+EO_API eo_status eo_detect_opts_set_json(eo_ctx *ctx, eo_detect_opts *o, const char *json);
+/** The JSON Schema (draft 2020-12) of the options: every parameter with its
+ *  type, default, range or choices and description, "required" and
+ *  "x-positional" (the command line's order). *out_json: release with
+ *  eo_free. @since 1.1 */
+EO_API eo_status eo_detect_schema(eo_ctx *ctx, char **out_json);
 
 /** Detect objects in aoi from src and write them to out (NULL: the
  *  FeatureCollection goes into the result's "geojson" member). src may be

@@ -1136,17 +1136,12 @@ void eo_detect_opts_free(eo_detect_opts *o) {
     eoi_free(o);
 }
 
-static eo_status opts_put(eo_ctx *ctx, eo_detect_opts *o, const char *name, json_object *v) {
-    /* check the one value against the schema's property */
-    json_object *schema = NULL, *props = NULL, *prop = NULL;
-    eo_status st = eoi_detect_schema(ctx, &schema);
-    if (st != EO_OK) {
-        json_object_put(v);
-        return st;
-    }
-    json_object_object_get_ex(schema, "properties", &props);
+/* Check v (taken) against property name of props (detect's schema's) and
+ * set it. */
+static eo_status opts_put_in(eo_ctx *ctx, eo_detect_opts *o, json_object *props, const char *name,
+                             json_object *v) {
+    json_object *prop = NULL;
     if (!json_object_object_get_ex(props, name, &prop)) {
-        json_object_put(schema);
         json_object_put(v);
         return eoi_fail(ctx, EO_E_PARAM, "detect has no option '%.60s'", name);
     }
@@ -1157,14 +1152,27 @@ static eo_status opts_put(eo_ctx *ctx, eo_detect_opts *o, const char *name, json
     json_object *pp = json_object_new_object();
     json_object_object_add(pp, name, json_object_get(prop));
     json_object_object_add(wrap, "properties", pp);
-    st = eoi_schema_validate(ctx, wrap, one, "");
+    eo_status st = eoi_schema_validate(ctx, wrap, one, "");
     json_object_put(wrap);
     json_object_put(one);
-    json_object_put(schema);
     if (st == EO_OK)
         json_object_object_add(o->params, name, v);
     else
         json_object_put(v);
+    return st;
+}
+
+static eo_status opts_put(eo_ctx *ctx, eo_detect_opts *o, const char *name, json_object *v) {
+    /* check the one value against the schema's property */
+    json_object *schema = NULL, *props = NULL;
+    eo_status st = eoi_detect_schema(ctx, &schema);
+    if (st != EO_OK) {
+        json_object_put(v);
+        return st;
+    }
+    json_object_object_get_ex(schema, "properties", &props);
+    st = opts_put_in(ctx, o, props, name, v);
+    json_object_put(schema);
     return st;
 }
 
@@ -1189,4 +1197,34 @@ eo_status eo_detect_opts_set_zoom(eo_ctx *ctx, eo_detect_opts *o, int32_t zoom) 
 eo_status eo_detect_opts_set_job_dir(eo_ctx *ctx, eo_detect_opts *o, const char *dir) {
     EOI_CHECK_ARG(ctx, o && dir);
     return opts_put(ctx, o, "job", json_object_new_string(dir));
+}
+
+eo_status eo_detect_opts_set_json(eo_ctx *ctx, eo_detect_opts *o, const char *json) {
+    EOI_CHECK_ARG(ctx, o && json);
+    json_object *all = NULL, *schema = NULL, *props = NULL;
+    eo_status st = EO_OK;
+    EOI_TRY(st, eoi_json_parse(ctx, &all, json, "detect options", EO_E_PARAM));
+    if (!json_object_is_type(all, json_type_object)) {
+        st = eoi_fail(ctx, EO_E_PARAM, "detect options must be a JSON object");
+        goto done;
+    }
+    EOI_TRY(st, eoi_detect_schema(ctx, &schema));
+    json_object_object_get_ex(schema, "properties", &props);
+    json_object_object_foreach(all, name, v) {
+        EOI_TRY(st, opts_put_in(ctx, o, props, name, json_object_get(v)));
+    }
+done:
+    json_object_put(schema);
+    json_object_put(all);
+    return st;
+}
+
+eo_status eo_detect_schema(eo_ctx *ctx, char **out_json) {
+    EOI_CHECK_ARG(ctx, out_json);
+    *out_json = NULL;
+    json_object *schema = NULL;
+    EOI_TRY_RET(eoi_detect_schema(ctx, &schema));
+    eo_status st = eoi_json_dump(ctx, out_json, schema, false);
+    json_object_put(schema);
+    return st;
 }

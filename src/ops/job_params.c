@@ -1,8 +1,6 @@
 /* job_params.c - shared by the detect and job operations (job_params.h). */
 #include "job_params.h"
 
-#include "../jobs/jobs_int.h"
-
 /* The C call's JSON result as the operation's result. */
 eo_status eoi_take_json(eo_ctx *ctx, json_object **result, char *json, eo_status st) {
     if (st == EO_OK)
@@ -10,6 +8,23 @@ eo_status eoi_take_json(eo_ctx *ctx, json_object **result, char *json, eo_status
                   : ((*result = json_object_new_object()) ? EO_OK : EO_E_NOMEM);
     eo_free(json);
     return st;
+}
+
+eo_status eoi_detect_opts_of(eo_ctx *ctx, eo_detect_opts **out, json_object *params) {
+    *out = NULL;
+    const char *text = json_object_to_json_string_ext(params, JSON_C_TO_STRING_PLAIN);
+    if (!text)
+        return eoi_fail(ctx, EO_E_NOMEM, "out of memory");
+    eo_detect_opts *o = NULL;
+    eo_status st = eo_detect_opts_new(ctx, &o);
+    if (st == EO_OK)
+        st = eo_detect_opts_set_json(ctx, o, text);
+    if (st != EO_OK) {
+        eo_detect_opts_free(o);
+        return st;
+    }
+    *out = o;
+    return EO_OK;
 }
 
 eo_status eoi_job_op(eo_ctx *ctx, json_object *params, json_object **result, int what) {

@@ -6,6 +6,8 @@
 
 #include "ops_int.h"
 
+/* The detect options of a validated parameter object (eo_detect_opts_set_json). */
+eo_status eoi_detect_opts_of(eo_ctx *ctx, eo_detect_opts **out, json_object *params);
 /* json (taken) as *result when st is EO_OK. */
 eo_status eoi_take_json(eo_ctx *ctx, json_object **result, char *json, eo_status st);
 

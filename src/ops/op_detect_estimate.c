@@ -2,12 +2,14 @@
  * would take, before any work (eo_detect_estimate). */
 #include "job_params.h"
 
-#include "../jobs/jobs_int.h"
-
 static eo_status run_estimate(eo_ctx *ctx, json_object *params, json_object **result) {
-    eo_detect_opts o = {params};
+    eo_detect_opts *o = NULL;
     char *json = NULL;
-    return eoi_take_json(ctx, result, json, eo_detect_estimate(ctx, &json, NULL, NULL, &o));
+    eo_status st = eoi_detect_opts_of(ctx, &o, params);
+    if (st == EO_OK)
+        st = eo_detect_estimate(ctx, &json, NULL, NULL, o);
+    eo_detect_opts_free(o);
+    return eoi_take_json(ctx, result, json, st);
 }
 
 static const eoi_param result[] = {
@@ -32,9 +34,7 @@ const eoi_op eoi_op_detect_estimate = {
     .cli = "detect-estimate",
     .summary = "What a detect run would take: km2, tiles, pixels, partitions, GFLOP, "
                "expected time, cost",
-    .params = eoi_detect_params,
-    .positional = EOI_DETECT_POSITIONAL,
-    .required = EOI_DETECT_REQUIRED,
+    .schema = eo_detect_schema,
     .result = result,
     .run = run_estimate,
 };

@@ -26,6 +26,10 @@ typedef struct eoi_op {
     const char *required;                    /* required parameters: "src,aoi,out" */
     const eoi_param *result;                 /* the fields of its result object */
     const eoi_param *shared_result;          /* more of them, from a table shared with others */
+    /* instead of params, shared, positional and required: a public call
+     * giving the parameters' JSON Schema (eo_detect_schema), for an
+     * operation whose parameters its C API declares and checks itself */
+    eo_status (*schema)(eo_ctx *ctx, char **out_json);
     eoi_op_fn run;
 } eoi_op;
 

@@ -3,8 +3,38 @@
 #include "ops_int.h"
 
 #include <stdio.h>
+#include <string.h>
+
+/* The schema a public call gives, as op's: its title and description
+ * (the summary) in the places the tables' schema has them. */
+static eo_status public_schema(eo_ctx *ctx, const eoi_op *op, json_object **out) {
+    *out = NULL;
+    char *text = NULL;
+    json_object *given = NULL;
+    EOI_TRY_RET(op->schema(ctx, &text));
+    eo_status st = eoi_json_parse(ctx, &given, text, "schema", EO_E_INTERNAL);
+    eo_free(text);
+    if (st != EO_OK)
+        return st;
+    json_object *s = json_object_new_object();
+    json_object_object_foreach(given, key, v) {
+        if (strcmp(key, "description") == 0)
+            continue;
+        if (strcmp(key, "title") == 0) {
+            json_object_object_add(s, "title", json_object_new_string(op->name));
+            json_object_object_add(s, "description", json_object_new_string(op->summary));
+            continue;
+        }
+        json_object_object_add(s, key, json_object_get(v));
+    }
+    json_object_put(given);
+    *out = s;
+    return EO_OK;
+}
 
 eo_status eoi_op_param_schema(eo_ctx *ctx, const eoi_op *op, json_object **out) {
+    if (op->schema)
+        return public_schema(ctx, op, out);
     const eoi_param *tables[1 + EOI_MAX_SHARED] = {op->params};
     for (int i = 0; i < EOI_MAX_SHARED; i++)
         tables[1 + i] = op->shared[i];
