@@ -37,11 +37,6 @@ OPS_EXCEPTIONS = {
     # JSON helpers; the parameter tables every op declares are core's type
     ("*", "core/eoi.h"): "the library's base (status, messages, allocation)",
     ("*", "core/eoi_param.h"): "the parameter-table type of every op (core's schema.c, param.c)",
-    # segment's model defaults from the card and the model load planned for the
-    # request have no public C API yet (issue 13, point 2)
-    ("ops/op_segment.c", "infer/infer_int.h"): "eoi_card_defaults: no public C API",
-    ("ops/op_segment.c", "jobs/jobs_int.h"):
-        "eoi_segment_model_load / eoi_segment_opts_from_json: no public C API",
 }
 GENERATED = {"op_list.h"}  # made by CMake in the build tree (src/ops/op_list.h.in)
 

@@ -84,6 +84,26 @@ EO_API eo_status eo_segment_opts_set_classes_path(eo_ctx *ctx, eo_segment_opts *
 EO_API eo_status eo_segment_opts_set_cog_opts(eo_ctx *ctx, eo_segment_opts *opts,
                                               const eo_cog_opts *cog);
 
+/** Set options from a JSON object whose members are the registry
+ *  operation "segment"'s parameters of those names: "tile", "overlap",
+ *  "batch", "bands", "scale" (a number, or a fraction such as "1/255"),
+ *  "mean", "std", "threshold", "activation" and "classes" (the class
+ *  raster's path), each as its setter above takes it. Another member, or a
+ *  value of the wrong JSON type, is param.Invalid naming it; a value out of
+ *  range, the setter's error. @since 1.1 */
+EO_API eo_status eo_segment_opts_set_json(eo_ctx *ctx, eo_segment_opts *opts, const char *json);
+
+/** Load the ONNX model at path planned for the tiles eo_segment will run
+ *  over src with opts (may be NULL), so that it need not plan it again:
+ *  batch (opts', else 2), channels (the bands opts selects, else the
+ *  model card's, else src's band count) and tile (opts', else the card's,
+ *  else 512), on the axes the file leaves dynamic (the sizes it fixes are
+ *  kept; eo_segment names a mismatch). precision: "fp32", "bf16" (as
+ *  eo_model_opts_set_precision) or NULL for fp32. @since 1.1 */
+EO_API eo_status eo_segment_model_load(eo_ctx *ctx, eo_model **out, const char *path,
+                                       const eo_dataset *src, const eo_segment_opts *opts,
+                                       const char *precision);
+
 /** Run model over src (inside aoi if not NULL: only tiles meeting it run,
  *  and the outputs cover the AOI's window of the raster) and write the
  *  probability COG at path and the class COG beside it. The model's input

@@ -1,7 +1,7 @@
 /* card_defaults.c - the model card as defaults of an operation's
- * parameters (segment, detect): what the user left out, read from the card
- * of the model at a path. Above card.c (the card's fields) and model.c
- * (eo_model_card_load). */
+ * parameters (the detect job's; eo_segment reads the card itself): what
+ * the user left out, read from the card of the model at a path. Above
+ * card.c (the card's fields) and model.c (eo_model_card_load). */
 #include "infer_int.h"
 
 #include <math.h>

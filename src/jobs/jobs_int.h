@@ -125,10 +125,11 @@ void eoi_seg_mem_clear(eoi_seg_mem *m);
 /* Read band `band` too and treat pixels where it is 0 as nodata (a tile
  * dataset's alpha band); 0 = none. */
 void eoi_segment_opts_set_mask_band(eo_segment_opts *o, int32_t band);
-/* The model-input options of a validated parameter object, shared by the
- * segment operation and the detect job: "scale" (a number, or a fraction
- * such as "1/255"), "mean", "std", "bands", "threshold", "activation".
- * Missing keys keep o's values. *nbands: the bands given, 0 without. */
+/* The model-input options of a validated parameter object, shared by
+ * eo_segment_opts_set_json (the segment operation's) and the detect job:
+ * "scale" (a number, or a fraction such as "1/255"), "mean", "std",
+ * "bands", "threshold", "activation". Missing keys keep o's values.
+ * *nbands: the bands given, 0 without. */
 eo_status eoi_segment_opts_from_json(eo_ctx *ctx, eo_segment_opts *o, json_object *params,
                                      int32_t *nbands);
 

@@ -1335,3 +1335,112 @@ done:
     eoi_free(vals);
     return st;
 }
+
+/* ---- the public JSON and model-load forms (the segment operation's) ------ */
+
+/* The JSON type a member of eo_segment_opts_set_json must have:
+ * 'i' integer, 'n' number, 's' string, 'x' number or string, 'I' array of
+ * integers, 'N' array of numbers. */
+static const struct {
+    const char *name;
+    char type;
+} json_opts[] = {{"tile", 'i'},       {"overlap", 'i'}, {"batch", 'i'}, {"bands", 'I'},
+                 {"scale", 'x'},      {"mean", 'N'},    {"std", 'N'},   {"threshold", 'n'},
+                 {"activation", 's'}, {"classes", 's'}};
+
+static bool is_num(json_object *v) {
+    return json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
+}
+
+static bool json_opt_ok(json_object *v, char type) {
+    switch (type) {
+    case 'i':
+        return json_object_is_type(v, json_type_int);
+    case 'n':
+        return is_num(v);
+    case 's':
+        return json_object_is_type(v, json_type_string);
+    case 'x':
+        return is_num(v) || json_object_is_type(v, json_type_string);
+    default: /* 'I', 'N' */
+        if (!json_object_is_type(v, json_type_array))
+            return false;
+        for (size_t i = 0; i < json_object_array_length(v); i++) {
+            json_object *e = json_object_array_get_idx(v, i);
+            if (type == 'I' ? !json_object_is_type(e, json_type_int) : !is_num(e))
+                return false;
+        }
+        return true;
+    }
+}
+
+eo_status eo_segment_opts_set_json(eo_ctx *ctx, eo_segment_opts *o, const char *json) {
+    EOI_CHECK_ARG(ctx, o && json);
+    static const char *const what[] = {
+        "an integer",           "a number",           "a string", "a number or a string",
+        "an array of integers", "an array of numbers"};
+    static const char types[] = "insxIN";
+    json_object *all = NULL, *v = NULL;
+    int32_t nbands = 0;
+    eo_status st = EO_OK;
+    EOI_TRY(st, eoi_json_parse(ctx, &all, json, "segment options", EO_E_PARAM));
+    if (!json_object_is_type(all, json_type_object)) {
+        st = eoi_fail(ctx, EO_E_PARAM, "segment options must be a JSON object");
+        goto done;
+    }
+    json_object_object_foreach(all, name, val) {
+        size_t k = 0;
+        while (k < sizeof json_opts / sizeof json_opts[0] && strcmp(json_opts[k].name, name))
+            k++;
+        if (k == sizeof json_opts / sizeof json_opts[0]) {
+            st = eoi_fail(ctx, EO_E_PARAM, "segment has no option '%.60s'", name);
+            goto done;
+        }
+        if (!json_opt_ok(val, json_opts[k].type)) {
+            st = eoi_fail(ctx, EO_E_PARAM, "segment option '%s': expected %s", name,
+                          what[strchr(types, json_opts[k].type) - types]);
+            goto done;
+        }
+    }
+    if (json_object_object_get_ex(all, "tile", &v))
+        EOI_TRY(st, eo_segment_opts_set_tile(ctx, o, (int32_t)json_object_get_int64(v)));
+    if (json_object_object_get_ex(all, "overlap", &v))
+        EOI_TRY(st, eo_segment_opts_set_overlap(ctx, o, (int32_t)json_object_get_int64(v)));
+    if (json_object_object_get_ex(all, "batch", &v))
+        EOI_TRY(st, eo_segment_opts_set_batch(ctx, o, (int32_t)json_object_get_int64(v)));
+    EOI_TRY(st, eoi_segment_opts_from_json(ctx, o, all, &nbands));
+    if (json_object_object_get_ex(all, "classes", &v))
+        EOI_TRY(st, eo_segment_opts_set_classes_path(ctx, o, json_object_get_string(v)));
+done:
+    json_object_put(all);
+    return st;
+}
+
+eo_status eo_segment_model_load(eo_ctx *ctx, eo_model **out, const char *path,
+                                const eo_dataset *src, const eo_segment_opts *o,
+                                const char *precision) {
+    EOI_CHECK_ARG(ctx, out);
+    *out = NULL;
+    EOI_CHECK_ARG(ctx, path && src);
+    if (precision && strcmp(precision, "fp32") != 0 && strcmp(precision, "bf16") != 0)
+        return eoi_fail(ctx, EO_E_ARG, "precision '%.20s': expected fp32 or bf16", precision);
+    eo_model_card *card = NULL;
+    EOI_TRY_RET(eo_model_card_load(ctx, &card, path));
+    double d = NAN, v[EOI_CARD_MAX_BANDS];
+    int32_t n = 0;
+    int64_t batch = o && o->batch ? o->batch : 2, channels = eo_dataset_band_count(src), tile = 512;
+    if (o && (o->given & GIVEN_TILE))
+        tile = o->tile;
+    else if (card && eo_model_card_get_number(ctx, card, "input.tile", &d) == EO_OK && !isnan(d))
+        tile = (int64_t)d;
+    if (o && (o->given & GIVEN_BANDS))
+        channels = o->nbands;
+    else if (card &&
+             eo_model_card_get_numbers(ctx, card, "input.bands", v, EOI_CARD_MAX_BANDS, &n) ==
+                 EO_OK &&
+             n > 0)
+        channels = n;
+    eo_model_card_free(card);
+    const int64_t want[4] = {batch, channels, tile, tile};
+    return eoi_segment_model_load(ctx, out, path, want, precision);
+}

@@ -4,44 +4,42 @@
 #include "cog_params.h"
 #include "ops_int.h"
 
-#include "../infer/infer_int.h"
-#include "../jobs/jobs_int.h"
-
-#include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
+/* The parameters eo_segment_opts_set_json takes. */
+static const char *const seg_keys[] = {"tile", "overlap", "batch",     "bands",      "scale",
+                                       "mean", "std",     "threshold", "activation", "classes"};
+
+/* The segment options of the parameters given (the others come from the
+ * model's card in eo_segment, else the defaults). */
 static eo_status set_opts(eo_ctx *ctx, eo_segment_opts *o, json_object *params) {
-    eo_status st = EO_OK;
-    int32_t nbands = 0;
-    json_object *v = NULL;
-    if (json_object_object_get_ex(params, "tile", &v) && v)
-        EOI_TRY(st, eo_segment_opts_set_tile(ctx, o, (int32_t)json_object_get_int64(v)));
-    EOI_TRY(st, eo_segment_opts_set_overlap(ctx, o, (int32_t)eoi_param_int(params, "overlap", 64)));
-    if (json_object_object_get_ex(params, "batch", &v) && v)
-        EOI_TRY(st, eo_segment_opts_set_batch(ctx, o, (int32_t)json_object_get_int64(v)));
-    EOI_TRY(st, eoi_segment_opts_from_json(ctx, o, params, &nbands));
-    EOI_TRY(st, eo_segment_opts_set_classes_path(ctx, o, eoi_param_str(params, "classes", NULL)));
-done:
+    json_object *sub = json_object_new_object(), *v = NULL;
+    if (!sub)
+        return eoi_fail(ctx, EO_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < sizeof seg_keys / sizeof seg_keys[0]; i++)
+        if (json_object_object_get_ex(params, seg_keys[i], &v) && v)
+            json_object_object_add(sub, seg_keys[i], json_object_get(v));
+    const char *text = json_object_to_json_string_ext(sub, JSON_C_TO_STRING_PLAIN);
+    eo_status st =
+        text ? eo_segment_opts_set_json(ctx, o, text) : eoi_fail(ctx, EO_E_NOMEM, "out of memory");
+    json_object_put(sub);
     return st;
 }
 
-static eo_status run_segment(eo_ctx *ctx, json_object *given, json_object **result) {
-    json_object *params = NULL;
+static eo_status run_segment(eo_ctx *ctx, json_object *params, json_object **result) {
     eo_segment_opts *o = NULL;
     eo_cog_opts *co = NULL;
     eo_dataset *ds = NULL;
     eo_geom *aoi = NULL;
     eo_model *m = NULL;
+    eo_model_card *card = NULL;
     char *json = NULL;
     eo_status st = EO_OK;
     json_object *v = NULL;
-    /* what the user left out comes from the model's card */
-    if (json_object_deep_copy(given, &params, NULL) != 0) {
-        st = EO_E_NOMEM;
-        goto done;
-    }
-    EOI_TRY(st, eoi_card_defaults(ctx, params, eoi_param_str(params, "model", ""), false));
+    const char *model = eoi_param_str(params, "model", "");
+    /* the model's card first: a bad model or card is reported before the
+     * options it would have completed */
+    EOI_TRY(st, eo_model_card_load(ctx, &card, model));
     EOI_TRY(st, eo_segment_opts_new(ctx, &o));
     EOI_TRY(st, set_opts(ctx, o, params));
     EOI_TRY(st, eoi_cog_opts_from_params(ctx, &co, params));
@@ -49,27 +47,20 @@ static eo_status run_segment(eo_ctx *ctx, json_object *given, json_object **resu
     if (json_object_object_get_ex(params, "aoi", &v) && v)
         EOI_TRY(st, eoi_param_aoi_value(ctx, &aoi, v, params));
     EOI_TRY(st, eoi_param_dataset(ctx, &ds, params, "src"));
-    /* planned for the tiles eo_segment will run, on the axes the file leaves
-     * dynamic (so that it need not re-plan) */
-    json_object *b = NULL;
-    int64_t tile = eoi_param_int(params, "tile", 512);
-    int64_t want[4] = {eoi_param_int(params, "batch", 2),
-                       json_object_object_get_ex(params, "bands", &b) && b
-                           ? (int64_t)json_object_array_length(b)
-                           : eo_dataset_band_count(ds),
-                       tile, tile};
-    EOI_TRY(st, eoi_segment_model_load(ctx, &m, eoi_param_str(params, "model", ""), want,
-                                       eoi_param_str(params, "precision", NULL)));
+    /* planned for the tiles eo_segment will run (so that it need not
+     * re-plan) */
+    EOI_TRY(st,
+            eo_segment_model_load(ctx, &m, model, ds, o, eoi_param_str(params, "precision", NULL)));
     EOI_TRY(st, eo_segment(ctx, &json, eoi_param_str(params, "out", ""), m, ds, aoi, o));
     EOI_TRY(st, eoi_json_parse(ctx, result, json, "segment result", EO_E_INTERNAL));
 done:
     eo_free(json);
+    eo_model_card_free(card);
     eo_model_free(m);
     eo_geom_free(aoi);
     eo_dataset_close(ds);
     eo_segment_opts_free(o);
     eo_cog_opts_free(co);
-    json_object_put(params);
     return st;
 }
 
