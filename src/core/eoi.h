@@ -133,6 +133,9 @@ eo_status eoi_set_int_in(eo_ctx *ctx, int32_t *dst, int32_t v, int32_t lo, int32
 /* The index of the first band number below 1 (bands are 1-based) among
  * count, or -1: each setter names the band in its own message. */
 int32_t eoi_bands_bad(const int32_t *bands, int32_t count);
+/* EO_OK, or EO_E_ARG "band N: bands are numbered from 1" for the first band
+ * number below 1: the message of the clip, preview and tile setters. */
+eo_status eoi_bands_check(eo_ctx *ctx, const int32_t *bands, int32_t count);
 /* *slot (eoi_malloc'd or NULL; the old one freed) and *n become a copy of
  * the count bands (NULL and 0 for none). On failure both are unchanged. */
 eo_status eoi_bands_assign(eo_ctx *ctx, int32_t **slot, int32_t *n, const int32_t *bands,

@@ -96,6 +96,7 @@ eo_status eo_clip_opts_set_bands(eo_ctx *ctx, eo_clip_opts *o, const int32_t *ba
                                  int32_t count) {
     EOI_CHECK_ARG(ctx, o);
     EOI_CHECK_ARG(ctx, count >= 0 && count <= EOI_READ_MAX_BANDS && (count == 0 || bands));
+    EOI_TRY_RET(eoi_bands_check(ctx, bands, count));
     return eoi_bands_assign(ctx, &o->bands, &o->band_count, bands, count);
 }
 
