@@ -391,7 +391,7 @@ eo_status eo_change_detect(eo_ctx *ctx, char **out_json, eo_dataset *before, eo_
     snprintf(pk, n, "%s/class.tif", out_dir);
     const char *after_path = after->path;
     if (!same_grid(ctx, before, after)) {
-        snprintf(vsi, sizeof vsi, "/vsimem/eoproc-change-%p.vrt", (void *)&j);
+        eoi_vsimem_name(vsi, sizeof vsi, "change", ".vrt");
         eoi_gdal_begin(ctx);
         st = warp_after(ctx, before, after, vsi);
         eoi_gdal_end(ctx);
@@ -433,8 +433,8 @@ eo_status eo_change_detect(eo_ctx *ctx, char **out_json, eo_dataset *before, eo_
     r = change_json(&j, e->text, pc, pk, resampled);
     st = eoi_json_dump(ctx, out_json, r, false);
     if (st != EO_OK) {
-        unlink(pc);
-        unlink(pk);
+        const char *made[2] = {pc, pk};
+        eoi_out_discard(made, 2);
     }
 done:
     eoi_reader_free(j.rd);

@@ -225,9 +225,29 @@ eo_status eoi_write_file(eo_ctx *ctx, const char *path, const void *data, size_t
  * driver may choose its format by the extension), unique in this process,
  * in path's folder so that the rename is atomic; release with eoi_free. */
 eo_status eoi_tmp_beside(eo_ctx *ctx, char **out, const char *path, const char *ext);
+/* A scratch name in GDAL's memory file system, unique in this process:
+ * "/vsimem/eoproc/WHAT-N" + ext (cap >= 64 is enough for short words). Its
+ * user removes it with VSIUnlink when done (it is never an output). */
+void eoi_vsimem_name(char *buf, size_t cap, const char *what, const char *ext);
 /* End such an output: when st is EO_OK, move tmp to path (a failure names
  * path); otherwise, or when that fails, remove tmp. Returns the outcome. */
 eo_status eoi_tmp_commit(eo_ctx *ctx, const char *tmp, const char *path, eo_status st);
+/* The same for n outputs of one call, every one or none: when st is EO_OK
+ * move each tmp[k] to path[k] (a failure names that path, and those already
+ * moved are removed again); otherwise remove every tmp[k] (NULL: none was
+ * made). With the temporaries goes any "-journal" SQLite left beside them.
+ * errno is that of the failed rename. Every output written under a
+ * temporary name ends through this or eoi_tmp_commit(_new). */
+eo_status eoi_tmp_commit_all(eo_ctx *ctx, const char *const *tmp, const char *const *path,
+                             int32_t n, eo_status st);
+/* eoi_tmp_commit that never replaces a file at path (link, then the
+ * temporary name is removed): path existing gives EO_E_STATE "PATH already
+ * exists", another failure EO_E_IO_WRITE; errno is that of link(2). */
+eo_status eoi_tmp_commit_new(eo_ctx *ctx, const char *tmp, const char *path, eo_status st);
+/* Remove n outputs already moved into place (NULL entries skipped) when a
+ * later step of their call fails: the call leaves nothing behind. errno is
+ * kept. */
+void eoi_out_discard(const char *const *path, int32_t n);
 /* The WGS 84 ellipsoid for PROJ's geodesic routines (geodesic.h), made
  * once: geodesic areas, lengths and pixel areas all measure on it. */
 struct geod_geodesic;

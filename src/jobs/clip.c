@@ -711,7 +711,7 @@ eo_status eo_clip(eo_ctx *ctx, char **result, const char *path, const eo_dataset
     }
     EOI_TRY(st, eoi_cog_write_pull(ctx, path, &p, co));
     if (result && (st = result_json(ctx, result, c, path, &p, aoi_r)) != EO_OK)
-        remove(path);
+        eoi_out_discard(&path, 1);
 done:
     eoi_gdal_end(ctx);
     release(c);
