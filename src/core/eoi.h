@@ -248,10 +248,31 @@ eo_status eoi_tmp_commit_new(eo_ctx *ctx, const char *tmp, const char *path, eo_
  * later step of their call fails: the call leaves nothing behind. errno is
  * kept. */
 void eoi_out_discard(const char *const *path, int32_t n);
+/* ---- the Earth (src/core/earth.c) --------------------------------------- */
+#define EOI_WGS84_A 6378137.0                  /* semi-major axis, metres */
+#define EOI_WGS84_F (1 / 298.257223563)        /* flattening */
+#define EOI_MERC_MAX_LAT 85.051128779806592378 /* atan(sinh(pi)), degrees: the grid's edge */
+/* Half the width of the web-mercator grid, metres (pi * a). */
+#define EOI_MERC_HALF (3.14159265358979323846 * EOI_WGS84_A)
+/* Web mercator (EPSG:3857, the sphere of radius a) metres of a longitude
+ * (clamped to +-180) and of a latitude (clamped to +-EOI_MERC_MAX_LAT). */
+double eoi_merc_x(double lon);
+double eoi_merc_y(double lat);
+/* Longitude of tile column x and latitude of tile row y (their west and
+ * north edges) at zoom z; x or y = 2^z gives the east or south edge. */
+double eoi_merc_col_lon(int64_t x, int32_t z);
+double eoi_merc_row_lat(int64_t y, int32_t z);
+/* Fractional tile column and row of a point in web-mercator metres at
+ * zoom z (row 0 at the north edge), not clamped to the grid. */
+void eoi_merc_tile_f(double mx, double my, int32_t z, double *fx, double *fy);
 /* The WGS 84 ellipsoid for PROJ's geodesic routines (geodesic.h), made
  * once: geodesic areas, lengths and pixel areas all measure on it. */
 struct geod_geodesic;
 const struct geod_geodesic *eoi_wgs84(void);
+/* Geodesic area (m^2, signed: positive when counter-clockwise) of the ring
+ * of n vertices lon[i], lat[i] (degrees; the closing vertex not repeated)
+ * on WGS 84; *perimeter (m) when not NULL. */
+double eoi_geod_ring(const double *lon, const double *lat, size_t n, double *perimeter);
 /* mkdir -p */
 eo_status eoi_mkdirs(eo_ctx *ctx, const char *dir);
 
