@@ -10,6 +10,7 @@
 #define EOI_H
 
 #include "eoproc.h"
+#include "eoproc/experimental.h" /* the library defines these calls too */
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -121,9 +122,7 @@ void *eoi_realloc(eo_ctx *ctx, void *p, size_t n);
 bool eoi_grow(eo_ctx *ctx, void **p, size_t *cap, size_t need, size_t esize, size_t first);
 char *eoi_strdup(eo_ctx *ctx, const char *s);
 void eoi_free(void *p);
-/* Test hook: make the nth allocation from now fail (0 disables). Returns
- * the number of allocations made since the last call. */
-long eoi_test_fail_alloc(long nth);
+/* (The fault injector for tests is eo_exp_fail_alloc, eoproc/experimental.h.) */
 
 /* ---- option setters (src/core/setters.c) -------------------------------- */
 /* *dst = v when lo <= v <= hi, else EO_E_ARG with the message fmt of the

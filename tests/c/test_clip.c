@@ -188,9 +188,9 @@ static void test_alloc_faults(eo_ctx *ctx, eo_dataset *ds, eo_geom *aoi) {
     int failures = 0, ok_at = 0;
     for (long n = 1; n < 600 && !ok_at; n++) {
         char *json = NULL;
-        eoi_test_fail_alloc(n);
+        eo_exp_fail_alloc(n);
         eo_status st = eo_clip(ctx, &json, path, ds, aoi, o);
-        eoi_test_fail_alloc(0);
+        eo_exp_fail_alloc(0);
         eo_free(json);
         if (st == EO_OK) {
             ok_at = (int)n;
