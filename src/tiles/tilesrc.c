@@ -382,7 +382,7 @@ static eo_status write_vrt(eo_ctx *ctx, struct eoi_tilesrc *s, eo_dataset *ds) {
     }
     len += (size_t)snprintf(xml + len, cap - len, "</VRTDataset>\n");
     char name[64];
-    snprintf(name, sizeof name, "/vsimem/eoproc/tiles-%ld.vrt", s->id);
+    eoi_vsimem_name(name, sizeof name, "tiles", ".vrt");
     if (!(ds->source = eoi_strdup(ctx, name))) {
         CPLFree(xml);
         return EO_E_NOMEM;
