@@ -15,6 +15,15 @@
  * the file is the same byte for byte whatever the thread count. The file is
  * written to a temporary name beside the target and renamed at the end; on
  * any error nothing is left at the target and the temporary is removed.
+ *
+ * Process-wide: GDAL's block cache is one per process. While it reads its
+ * source the writer keeps that cache under 96 MiB by evicting the least
+ * recently used blocks (GDALFlushCacheBlock), whoever they belong to, so
+ * that memory stays bounded on rasters of any size; a host using GDAL
+ * itself in the same process may see its own cached blocks dropped (they
+ * are read again, nothing is lost). Every operation that writes a raster
+ * (index, band math, change, clip, segment, tiles_read, ...) writes it
+ * through this writer.
  */
 #ifndef EOPROC_COG_H
 #define EOPROC_COG_H

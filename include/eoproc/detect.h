@@ -19,6 +19,11 @@
  * stopped, and a partition that failed (a corrupt tile, a fetch error)
  * fails alone and can be rerun after the cause is fixed.
  *
+ * Process-wide: while a partition's tiles run on several threads, OpenBLAS
+ * (whose thread count is one setting for the whole process) runs each GEMM
+ * on one thread, as eo_segment does; the count in force before is
+ * restored when the last such run in the process ends.
+ *
  * Options are the parameters of the registry operation "detect" (eoproc
  * detect --help lists them): set them by name as JSON values.
  */

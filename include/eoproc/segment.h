@@ -114,7 +114,8 @@ EO_API eo_status eo_segment_model_load(eo_ctx *ctx, eo_model **out, const char *
  *  NULL) come from the model's card when it has one (eo_model_get_card),
  *  else the defaults. Tiles run in parallel on the context's
  *  threads (meanwhile OpenBLAS, a process-wide setting, runs each GEMM on
- *  one thread; restored at the end); progress is reported and cancel
+ *  one thread; the count in force before is restored when the last such
+ *  run in the process ends); progress is reported and cancel
  *  honoured. Both outputs appear
  *  only when complete; on failure neither is left. *out_json (may be NULL;
  *  release with eo_free) receives a summary: paths, size, classes, tiles

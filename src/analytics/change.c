@@ -12,7 +12,6 @@
 #include "geom_int.h"
 
 #include <errno.h>
-#include <geodesic.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -199,17 +198,15 @@ static eo_status pixel_areas(eo_ctx *ctx, double **out, const eo_dataset *ds,
     }
     const double *g = ds->gt;
     if (OSRIsGeographic(srs)) {
-        const struct geod_geodesic *geod = eoi_wgs84();
         for (int64_t r = 0; r < area->height; r++) {
             double col = (double)area->x, row = (double)(area->y + r);
-            double lon[4], lat[4], A = 0, P = 0;
+            double lon[4], lat[4];
             for (int k = 0; k < 4; k++) {
                 double c = col + (k == 1 || k == 2), rr = row + (k >= 2);
                 lon[k] = g[0] + c * g[1] + rr * g[2];
                 lat[k] = g[3] + c * g[4] + rr * g[5];
             }
-            geod_polygonarea(geod, lat, lon, 4, &A, &P);
-            a[r] = fabs(A);
+            a[r] = fabs(eoi_geod_ring(lon, lat, 4, NULL));
         }
     } else {
         double unit = OSRGetLinearUnits(srs, NULL);
@@ -391,7 +388,7 @@ eo_status eo_change_detect(eo_ctx *ctx, char **out_json, eo_dataset *before, eo_
     snprintf(pk, n, "%s/class.tif", out_dir);
     const char *after_path = after->path;
     if (!same_grid(ctx, before, after)) {
-        snprintf(vsi, sizeof vsi, "/vsimem/eoproc-change-%p.vrt", (void *)&j);
+        eoi_vsimem_name(vsi, sizeof vsi, "change", ".vrt");
         eoi_gdal_begin(ctx);
         st = warp_after(ctx, before, after, vsi);
         eoi_gdal_end(ctx);
@@ -433,8 +430,8 @@ eo_status eo_change_detect(eo_ctx *ctx, char **out_json, eo_dataset *before, eo_
     r = change_json(&j, e->text, pc, pk, resampled);
     st = eoi_json_dump(ctx, out_json, r, false);
     if (st != EO_OK) {
-        unlink(pc);
-        unlink(pk);
+        const char *made[2] = {pc, pk};
+        eoi_out_discard(made, 2);
     }
 done:
     eoi_reader_free(j.rd);

@@ -159,8 +159,6 @@ static bool copy_geokeys(eoi_tiff_ifd *ifd, const uint8_t *buf, size_t n) {
     return true;
 }
 
-static atomic_long vsimem_counter;
-
 eo_status eoi_cog_geo_tags(eo_ctx *ctx, eoi_tiff_ifd *ifd, const double *gt, const char *wkt) {
     bool ok = true;
     if (gt) {
@@ -185,8 +183,7 @@ eo_status eoi_cog_geo_tags(eo_ctx *ctx, eoi_tiff_ifd *ifd, const double *gt, con
     if (!drv)
         return eoi_fail(ctx, EO_E_UNSUPPORTED, "the GDAL GTiff driver is not available");
     char name[96];
-    snprintf(name, sizeof name, "/vsimem/eoproc-geokeys-%ld-%p.tif",
-             atomic_fetch_add(&vsimem_counter, 1), (void *)ifd);
+    eoi_vsimem_name(name, sizeof name, "geokeys", ".tif");
     GDALDatasetH ds = GDALCreate(drv, name, 1, 1, 1, GDT_Byte, NULL);
     if (!ds)
         return eoi_fail(ctx, EO_E_INTERNAL, "cannot encode the GeoKeys: %s",

@@ -781,13 +781,12 @@ static eo_status finish(struct writer *w, const eo_cog_opts *o) {
     return EO_OK;
 }
 
-/* Remove what a writer left (its temporary file). */
-static void abandon(struct writer *w) {
+/* Close a writer's file if a failure left it open (eoi_tmp_commit_all then
+ * removes it). */
+static void close_fd(struct writer *w) {
     if (w->fd >= 0)
         close(w->fd);
     w->fd = -1;
-    if (w->tmp)
-        unlink(w->tmp);
 }
 
 /* The options of a writer, with defaults for NULL. */
@@ -864,21 +863,15 @@ static eo_status close_many(eo_ctx *ctx, struct writer **ws, int32_t n, const eo
                             eo_status st) {
     for (int32_t k = 0; k < n && st == EO_OK; k++)
         st = finish(ws[k], o[k]);
-    int32_t moved = 0;
-    for (; moved < n && st == EO_OK; moved++)
-        if (rename(ws[moved]->tmp, ws[moved]->path) != 0) {
-            int e = errno;
-            st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot move the finished file into place: %s",
-                          ws[moved]->path, strerror(e));
-            break;
-        }
+    const char *tmp[EOI_COG_MAX_OUTPUTS] = {NULL}, *path[EOI_COG_MAX_OUTPUTS] = {NULL};
     for (int32_t k = 0; k < n; k++) {
-        if (st != EO_OK && k < moved)
-            unlink(ws[k]->path);
-        else if (st != EO_OK)
-            abandon(ws[k]);
-        cleanup(ws[k]);
+        close_fd(ws[k]);
+        tmp[k] = ws[k]->tmp;
+        path[k] = ws[k]->path;
     }
+    st = eoi_tmp_commit_all(ctx, tmp, path, n, st);
+    for (int32_t k = 0; k < n; k++)
+        cleanup(ws[k]);
     return st;
 }
 
@@ -920,9 +913,12 @@ static eo_status drive(eo_ctx *ctx, struct writer **ws, int32_t n, const eo_cog_
             st = process_strip(ws[k], 0);
     }
     st = close_many(ctx, ws, n, o, st);
-    if (st == EO_OK && (st = eoi_progress(ctx, 1.0, w0->stage)) != EO_OK)
+    if (st == EO_OK && (st = eoi_progress(ctx, 1.0, w0->stage)) != EO_OK) {
+        const char *path[EOI_COG_MAX_OUTPUTS] = {NULL};
         for (int32_t k = 0; k < n; k++)
-            unlink(ws[k]->path);
+            path[k] = ws[k]->path;
+        eoi_out_discard(path, n);
+    }
     eoi_gdal_end(ctx);
     ctx->threads = saved;
     return st;
@@ -1036,10 +1032,16 @@ eo_status eoi_cog_push_open(eo_ctx *ctx, eoi_cog_push **out, int32_t n, const ch
         }
     }
     if (st != EO_OK) {
-        for (int32_t k = 0; k < n && p->w[k]; k++) {
-            abandon(p->w[k]);
-            cleanup(p->w[k]);
+        const char *tmp[EOI_COG_MAX_OUTPUTS] = {NULL}, *path[EOI_COG_MAX_OUTPUTS] = {NULL};
+        int32_t made = 0;
+        for (; made < n && p->w[made]; made++) {
+            close_fd(p->w[made]);
+            tmp[made] = p->w[made]->tmp;
+            path[made] = p->w[made]->path;
         }
+        eoi_tmp_commit_all(ctx, tmp, path, made, st); /* removes the temporaries */
+        for (int32_t k = 0; k < made; k++)
+            cleanup(p->w[k]);
         push_free(p);
         return st;
     }

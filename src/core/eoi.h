@@ -10,6 +10,7 @@
 #define EOI_H
 
 #include "eoproc.h"
+#include "eoproc/experimental.h" /* the library defines these calls too */
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -121,9 +122,7 @@ void *eoi_realloc(eo_ctx *ctx, void *p, size_t n);
 bool eoi_grow(eo_ctx *ctx, void **p, size_t *cap, size_t need, size_t esize, size_t first);
 char *eoi_strdup(eo_ctx *ctx, const char *s);
 void eoi_free(void *p);
-/* Test hook: make the nth allocation from now fail (0 disables). Returns
- * the number of allocations made since the last call. */
-long eoi_test_fail_alloc(long nth);
+/* (The fault injector for tests is eo_exp_fail_alloc, eoproc/experimental.h.) */
 
 /* ---- option setters (src/core/setters.c) -------------------------------- */
 /* *dst = v when lo <= v <= hi, else EO_E_ARG with the message fmt of the
@@ -133,6 +132,9 @@ eo_status eoi_set_int_in(eo_ctx *ctx, int32_t *dst, int32_t v, int32_t lo, int32
 /* The index of the first band number below 1 (bands are 1-based) among
  * count, or -1: each setter names the band in its own message. */
 int32_t eoi_bands_bad(const int32_t *bands, int32_t count);
+/* EO_OK, or EO_E_ARG "band N: bands are numbered from 1" for the first band
+ * number below 1: the message of the clip, preview and tile setters. */
+eo_status eoi_bands_check(eo_ctx *ctx, const int32_t *bands, int32_t count);
 /* *slot (eoi_malloc'd or NULL; the old one freed) and *n become a copy of
  * the count bands (NULL and 0 for none). On failure both are unchanged. */
 eo_status eoi_bands_assign(eo_ctx *ctx, int32_t **slot, int32_t *n, const int32_t *bands,
@@ -222,13 +224,54 @@ eo_status eoi_write_file(eo_ctx *ctx, const char *path, const void *data, size_t
  * driver may choose its format by the extension), unique in this process,
  * in path's folder so that the rename is atomic; release with eoi_free. */
 eo_status eoi_tmp_beside(eo_ctx *ctx, char **out, const char *path, const char *ext);
+/* A scratch name in GDAL's memory file system, unique in this process:
+ * "/vsimem/eoproc/WHAT-N" + ext (cap >= 64 is enough for short words). Its
+ * user removes it with VSIUnlink when done (it is never an output). */
+void eoi_vsimem_name(char *buf, size_t cap, const char *what, const char *ext);
 /* End such an output: when st is EO_OK, move tmp to path (a failure names
  * path); otherwise, or when that fails, remove tmp. Returns the outcome. */
 eo_status eoi_tmp_commit(eo_ctx *ctx, const char *tmp, const char *path, eo_status st);
+/* The same for n outputs of one call, every one or none: when st is EO_OK
+ * move each tmp[k] to path[k] (a failure names that path, and those already
+ * moved are removed again); otherwise remove every tmp[k] (NULL: none was
+ * made). With the temporaries goes any "-journal" SQLite left beside them.
+ * errno is that of the failed rename. Every output written under a
+ * temporary name ends through this or eoi_tmp_commit(_new). */
+eo_status eoi_tmp_commit_all(eo_ctx *ctx, const char *const *tmp, const char *const *path,
+                             int32_t n, eo_status st);
+/* eoi_tmp_commit that never replaces a file at path (link, then the
+ * temporary name is removed): path existing gives EO_E_STATE "PATH already
+ * exists", another failure EO_E_IO_WRITE; errno is that of link(2). */
+eo_status eoi_tmp_commit_new(eo_ctx *ctx, const char *tmp, const char *path, eo_status st);
+/* Remove n outputs already moved into place (NULL entries skipped) when a
+ * later step of their call fails: the call leaves nothing behind. errno is
+ * kept. */
+void eoi_out_discard(const char *const *path, int32_t n);
+/* ---- the Earth (src/core/earth.c) --------------------------------------- */
+#define EOI_WGS84_A 6378137.0                  /* semi-major axis, metres */
+#define EOI_WGS84_F (1 / 298.257223563)        /* flattening */
+#define EOI_MERC_MAX_LAT 85.051128779806592378 /* atan(sinh(pi)), degrees: the grid's edge */
+/* Half the width of the web-mercator grid, metres (pi * a). */
+#define EOI_MERC_HALF (3.14159265358979323846 * EOI_WGS84_A)
+/* Web mercator (EPSG:3857, the sphere of radius a) metres of a longitude
+ * (clamped to +-180) and of a latitude (clamped to +-EOI_MERC_MAX_LAT). */
+double eoi_merc_x(double lon);
+double eoi_merc_y(double lat);
+/* Longitude of tile column x and latitude of tile row y (their west and
+ * north edges) at zoom z; x or y = 2^z gives the east or south edge. */
+double eoi_merc_col_lon(int64_t x, int32_t z);
+double eoi_merc_row_lat(int64_t y, int32_t z);
+/* Fractional tile column and row of a point in web-mercator metres at
+ * zoom z (row 0 at the north edge), not clamped to the grid. */
+void eoi_merc_tile_f(double mx, double my, int32_t z, double *fx, double *fy);
 /* The WGS 84 ellipsoid for PROJ's geodesic routines (geodesic.h), made
  * once: geodesic areas, lengths and pixel areas all measure on it. */
 struct geod_geodesic;
 const struct geod_geodesic *eoi_wgs84(void);
+/* Geodesic area (m^2, signed: positive when counter-clockwise) of the ring
+ * of n vertices lon[i], lat[i] (degrees; the closing vertex not repeated)
+ * on WGS 84; *perimeter (m) when not NULL. */
+double eoi_geod_ring(const double *lon, const double *lat, size_t n, double *perimeter);
 /* mkdir -p */
 eo_status eoi_mkdirs(eo_ctx *ctx, const char *dir);
 

@@ -91,25 +91,84 @@ eo_status eoi_mkdirs(eo_ctx *ctx, const char *dir) {
     return EO_OK;
 }
 
+/* Numbers the temporary names of this process (files and /vsimem/). */
+static atomic_long tmp_counter;
+
 eo_status eoi_tmp_beside(eo_ctx *ctx, char **out, const char *path, const char *ext) {
-    static atomic_long counter;
     *out = NULL;
     size_t n = strlen(path) + strlen(ext) + 48;
     char *t = eoi_malloc(ctx, n);
     if (!t)
         return EO_E_NOMEM;
-    snprintf(t, n, "%s.tmp-%ld-%ld%s", path, (long)getpid(), atomic_fetch_add(&counter, 1), ext);
+    snprintf(t, n, "%s.tmp-%ld-%ld%s", path, (long)getpid(), atomic_fetch_add(&tmp_counter, 1),
+             ext);
     *out = t;
     return EO_OK;
 }
 
-eo_status eoi_tmp_commit(eo_ctx *ctx, const char *tmp, const char *path, eo_status st) {
-    if (st == EO_OK && rename(tmp, path) != 0)
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot move the finished file into place: %s", path,
-                      strerror(errno));
-    if (st != EO_OK)
-        unlink(tmp); /* nothing is left behind: not the temporary, not path */
+void eoi_vsimem_name(char *buf, size_t cap, const char *what, const char *ext) {
+    snprintf(buf, cap, "/vsimem/eoproc/%s-%ld%s", what, atomic_fetch_add(&tmp_counter, 1), ext);
+}
+
+/* Remove a temporary and the rollback journal SQLite may leave beside it
+ * (a GeoPackage or a job store): errno is kept for the caller. */
+static void tmp_remove(const char *tmp) {
+    if (!tmp)
+        return;
+    int e = errno;
+    unlink(tmp);
+    size_t n = strlen(tmp);
+    char side[4096];
+    if (n + sizeof "-journal" <= sizeof side) {
+        memcpy(side, tmp, n);
+        memcpy(side + n, "-journal", sizeof "-journal");
+        unlink(side);
+    }
+    errno = e;
+}
+
+eo_status eoi_tmp_commit_all(eo_ctx *ctx, const char *const *tmp, const char *const *path,
+                             int32_t n, eo_status st) {
+    int32_t moved = 0;
+    for (; moved < n && st == EO_OK; moved++)
+        if (rename(tmp[moved], path[moved]) != 0) {
+            int e = errno;
+            st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot move the finished file into place: %s",
+                          path[moved], strerror(e));
+            errno = e;
+            break;
+        }
+    if (st == EO_OK)
+        return st;
+    eoi_out_discard(path, moved); /* every one or none: those moved go again */
+    for (int32_t k = moved; k < n; k++)
+        tmp_remove(tmp[k]); /* nothing is left behind: not a temporary, not a path */
     return st;
+}
+
+eo_status eoi_tmp_commit(eo_ctx *ctx, const char *tmp, const char *path, eo_status st) {
+    return eoi_tmp_commit_all(ctx, &tmp, &path, 1, st);
+}
+
+eo_status eoi_tmp_commit_new(eo_ctx *ctx, const char *tmp, const char *path, eo_status st) {
+    if (st == EO_OK && link(tmp, path) != 0) { /* link, unlike rename, never replaces */
+        int e = errno;
+        st = e == EEXIST
+                 ? eoi_fail(ctx, EO_E_STATE, "%s already exists", path)
+                 : eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot move the finished file into place: %s",
+                            path, strerror(e));
+        errno = e;
+    }
+    tmp_remove(tmp); /* linked: the temporary name goes; failed: the file goes */
+    return st;
+}
+
+void eoi_out_discard(const char *const *path, int32_t n) {
+    int e = errno;
+    for (int32_t k = 0; k < n; k++)
+        if (path[k])
+            unlink(path[k]);
+    errno = e;
 }
 
 eo_status eoi_write_file(eo_ctx *ctx, const char *path, const void *data, size_t len) {

@@ -2,10 +2,8 @@
  * bounding box, counts, reprojection with densification, geodesic area. */
 #include "geom_int.h"
 
-#include <geodesic.h>
 #include <math.h>
 #include <string.h>
-#include <threads.h>
 
 /* Densification: edges are split into pieces no longer than 1/DENSIFY_DIV
  * of the bbox diagonal, adding at most max(DENSIFY_MIN_BUDGET, vertices)
@@ -564,16 +562,6 @@ done:
 /* Geodesic area                                                             */
 /* ------------------------------------------------------------------------ */
 
-static struct geod_geodesic wgs84;
-static once_flag wgs84_once = ONCE_FLAG_INIT;
-
-static void wgs84_init(void) { geod_init(&wgs84, 6378137.0, 1 / 298.257223563); }
-
-const struct geod_geodesic *eoi_wgs84(void) {
-    call_once(&wgs84_once, wgs84_init);
-    return &wgs84;
-}
-
 typedef struct area_state {
     double m2; /* running total */
 } area_state;
@@ -581,18 +569,20 @@ typedef struct area_state {
 static eo_status area_ring(eo_ctx *ctx, void *user, const GEOSCoordSequence *cs, unsigned n,
                            int ring) {
     area_state *s = user;
-    const struct geod_geodesic *geod = eoi_wgs84();
-    struct geod_polygon p;
-    geod_polygon_init(&p, 0);
-    double lon, lat;
-    /* the closing vertex repeats the first one */
-    for (unsigned i = 0; i + 1 < n; i++) {
-        if (!GEOSCoordSeq_getXY_r(ctx->geos, cs, i, &lon, &lat))
+    if (n < 1)
+        return EO_OK;
+    n--; /* the closing vertex repeats the first one */
+    double *lon = eoi_malloc(ctx, 2 * sizeof(double) * (n ? n : 1));
+    if (!lon)
+        return EO_E_NOMEM;
+    double *lat = lon + n;
+    for (unsigned i = 0; i < n; i++)
+        if (!GEOSCoordSeq_getXY_r(ctx->geos, cs, i, &lon[i], &lat[i])) {
+            eoi_free(lon);
             return eoi_geos_fail(ctx, "reading a coordinate");
-        geod_polygon_addpoint(geod, &p, lat, lon);
-    }
-    double a = 0;
-    geod_polygon_compute(geod, &p, 0, 1, &a, NULL);
+        }
+    double a = eoi_geod_ring(lon, lat, n, NULL);
+    eoi_free(lon);
     s->m2 += ring > 0 ? -fabs(a) : fabs(a);
     return EO_OK;
 }

@@ -1,15 +1,16 @@
 /* mem.c - allocation with limits and a fault injector for tests. */
 #include "eoi.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 static atomic_long alloc_count;
 static atomic_long alloc_fail_at; /* fail when alloc_count reaches this; 0 = never */
 
-long eoi_test_fail_alloc(long nth) {
+int64_t eo_exp_fail_alloc(int64_t nth) {
     long made = atomic_exchange(&alloc_count, 0);
-    atomic_store(&alloc_fail_at, nth);
+    atomic_store(&alloc_fail_at, nth > 0 && nth <= LONG_MAX ? (long)nth : 0);
     return made;
 }
 

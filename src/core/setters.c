@@ -19,6 +19,13 @@ int32_t eoi_bands_bad(const int32_t *bands, int32_t count) {
     return -1;
 }
 
+eo_status eoi_bands_check(eo_ctx *ctx, const int32_t *bands, int32_t count) {
+    int32_t bad = eoi_bands_bad(bands, count);
+    if (bad >= 0)
+        return eoi_fail(ctx, EO_E_ARG, "band %d: bands are numbered from 1", (int)bands[bad]);
+    return EO_OK;
+}
+
 eo_status eoi_bands_assign(eo_ctx *ctx, int32_t **slot, int32_t *n, const int32_t *bands,
                            int32_t count) {
     int32_t *copy = NULL;

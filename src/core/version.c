@@ -17,10 +17,10 @@ const char *eo_version_string(void) { return EO_VERSION_STRING; }
 /* The widest SIMD instruction set this CPU offers that eoproc has code for;
  * EOPROC_SIMD=portable|avx2|avx512 in the environment can lower it. */
 const char *eoi_simd_path(void);
-const char *eoi_simd_path(void) {
-    static const char *path;
-    if (path)
-        return path;
+static once_flag simd_once = ONCE_FLAG_INIT;
+static const char *simd_path; /* set once, under simd_once */
+
+static void pick_simd(void) {
     const char *p = "portable";
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
@@ -34,8 +34,12 @@ const char *eoi_simd_path(void) {
     if (force && (strcmp(force, "portable") == 0 ||
                   (strcmp(force, "avx2") == 0 && strcmp(p, "portable") != 0)))
         p = strcmp(force, "portable") == 0 ? "portable" : "avx2";
-    path = p;
-    return path;
+    simd_path = p;
+}
+
+const char *eoi_simd_path(void) {
+    call_once(&simd_once, pick_simd);
+    return simd_path;
 }
 
 static once_flag info_once = ONCE_FLAG_INIT;

@@ -415,9 +415,7 @@ extern const eoi_kernels eoi_kernels_avx512;
 /* The table in use: the widest the CPU has (src/core/version.c
  * eoi_simd_path, EOPROC_SIMD=portable|avx2 lowers it). */
 const eoi_kernels *eoi_kernels_get(void);
-/* Test hook: force a table by name ("portable", "avx2", "avx512"); NULL
- * goes back to the automatic choice. Returns 0 if the CPU lacks it. */
-int eoi_kernels_force(const char *name);
+/* (Tests force a table with eo_exp_force_kernels, eoproc/experimental.h.) */
 const char *eoi_simd_path(void);
 
 /* The BF16 GEMM kernel (kern_bf16.c): the AVX-512 table's gemm contract and

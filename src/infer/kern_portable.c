@@ -57,7 +57,7 @@ const eoi_kernels *eoi_kernels_get(void) {
     return k;
 }
 
-int eoi_kernels_force(const char *name) {
+int32_t eo_exp_force_kernels(const char *name) {
     if (!name) {
         atomic_store(&forced, NULL);
         return 1;

@@ -96,6 +96,7 @@ eo_status eo_clip_opts_set_bands(eo_ctx *ctx, eo_clip_opts *o, const int32_t *ba
                                  int32_t count) {
     EOI_CHECK_ARG(ctx, o);
     EOI_CHECK_ARG(ctx, count >= 0 && count <= EOI_READ_MAX_BANDS && (count == 0 || bands));
+    EOI_TRY_RET(eoi_bands_check(ctx, bands, count));
     return eoi_bands_assign(ctx, &o->bands, &o->band_count, bands, count);
 }
 
@@ -710,7 +711,7 @@ eo_status eo_clip(eo_ctx *ctx, char **result, const char *path, const eo_dataset
     }
     EOI_TRY(st, eoi_cog_write_pull(ctx, path, &p, co));
     if (result && (st = result_json(ctx, result, c, path, &p, aoi_r)) != EO_OK)
-        remove(path);
+        eoi_out_discard(&path, 1);
 done:
     eoi_gdal_end(ctx);
     release(c);

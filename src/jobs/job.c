@@ -252,7 +252,8 @@ done:
 static eo_status job_create(eo_ctx *ctx, eo_job **out, const char *dir, eo_dataset *src,
                             const eo_geom *aoi, const char *out_path, const eo_detect_opts *opts) {
     *out = NULL;
-    char path[4200], tmp[4232] = "";
+    char path[4200], *tmp = NULL;
+    bool made = false; /* the temporary store, so the folder may be ours */
     eo_status st = EO_OK;
     eo_job *j = job_alloc(ctx, dir);
     if (!j)
@@ -290,8 +291,8 @@ static eo_status job_create(eo_ctx *ctx, eo_job **out, const char *dir, eo_datas
         EOI_TRY(st, eoi_mkdirs(ctx, dir));
         /* built under a temporary name and linked into place when complete:
          * a process opening the folder meanwhile finds no job or a whole one */
-        snprintf(tmp, sizeof tmp, "%s/" JOB_DB ".new-%ld", dir, (long)getpid());
-        unlink(tmp);
+        EOI_TRY(st, eoi_tmp_beside(ctx, &tmp, path, ""));
+        made = true;
         EOI_TRY(st, db_open(ctx, j, tmp, true));
     } else
         EOI_TRY(st, db_open(ctx, j, ":memory:", true));
@@ -324,34 +325,38 @@ static eo_status job_create(eo_ctx *ctx, eo_job **out, const char *dir, eo_datas
     if (dir) {
         sqlite3_close(j->db);
         j->db = NULL;
-        if (link(tmp, path) != 0) { /* link, unlike rename, never replaces a job */
-            st = errno == EEXIST ? eoi_fail(ctx, EO_E_STATE,
-                                            "%s already holds a job: resume it (eoproc job "
-                                            "resume %s) or use another folder",
-                                            dir, dir)
-                                 : eoi_fail(ctx, EO_E_IO_WRITE, "job %s: %s", dir, strerror(errno));
+        /* never replaces a job another process made meanwhile */
+        if ((st = eoi_tmp_commit_new(ctx, tmp, path, EO_OK)) != EO_OK) {
+            st = st == EO_E_STATE
+                     ? eoi_fail(ctx, EO_E_STATE,
+                                "%s already holds a job: resume it (eoproc job "
+                                "resume %s) or use another folder",
+                                dir, dir)
+                     : eoi_fail(ctx, EO_E_IO_WRITE, "job %s: %s", dir, strerror(errno));
+            eoi_free(tmp);
+            tmp = NULL; /* removed */
             goto done;
         }
-        unlink(tmp);
+        eoi_free(tmp);
+        tmp = NULL;
         if ((st = db_open(ctx, j, path, false)) != EO_OK) {
-            unlink(path);
+            const char *placed = path;
+            eoi_out_discard(&placed, 1);
             goto done;
         }
     }
     *out = j;
     j = NULL;
 done:
-    if (j && dir && tmp[0]) { /* leave no half-made job behind */
+    if (j && dir && made) { /* leave no half-made job behind */
         if (j->db)
             sqlite3_close(j->db);
         j->db = NULL;
-        static const char *const side[] = {"", "-journal"};
-        for (int i = 0; i < 2; i++) {
-            snprintf(path, sizeof path, "%s%s", tmp, side[i]);
-            unlink(path);
-        }
+        if (tmp) /* the temporary and its journal */
+            eoi_tmp_commit(ctx, tmp, path, st);
         rmdir(dir);
     }
+    eoi_free(tmp);
     eo_job_close(j);
     return st;
 }

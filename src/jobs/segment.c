@@ -1159,8 +1159,8 @@ static eo_status segment_run(eo_ctx *ctx, char **out_json, const char *path, con
     if ((st = eoi_progress(ctx, 1.0, "segment")) == EO_OK && out_json)
         st = summary(ctx, out_json, &s, path, cpath);
     if (st != EO_OK) {
-        unlink(path);
-        unlink(cpath);
+        const char *made[2] = {path, cpath};
+        eoi_out_discard(made, 2);
     }
 done:
     eoi_cog_push_close(s.push, st == EO_OK ? EO_E_INTERNAL : st);

@@ -13,8 +13,6 @@
 #include <cpl_vsi.h>
 #include <gdal_utils.h>
 
-static atomic_long mosaic_counter;
-
 static bool same_crs(eo_ctx *ctx, const char *a, const char *b) {
     if (strcmp(a, b) == 0)
         return true;
@@ -84,8 +82,7 @@ static eo_status build(eo_ctx *ctx, eo_dataset *ds, eo_dataset *const *parts,
         }
     }
     char name[64];
-    snprintf(name, sizeof name, "/vsimem/eoproc/mosaic-%ld.vrt",
-             atomic_fetch_add(&mosaic_counter, 1));
+    eoi_vsimem_name(name, sizeof name, "mosaic", ".vrt");
     if (!(ds->source = eoi_strdup(ctx, name))) {
         st = EO_E_NOMEM;
         goto done;

@@ -42,9 +42,7 @@ eo_status eo_preview_opts_set_bands(eo_ctx *ctx, eo_preview_opts *o, const int32
     EOI_CHECK_ARG(ctx, o && bands);
     if (count != 1 && count != 3)
         return eoi_fail(ctx, EO_E_ARG, "a preview shows 1 or 3 bands, got %d", (int)count);
-    int32_t bad = eoi_bands_bad(bands, count);
-    if (bad >= 0)
-        return eoi_fail(ctx, EO_E_ARG, "band %d: bands are numbered from 1", (int)bands[bad]);
+    EOI_TRY_RET(eoi_bands_check(ctx, bands, count));
     memcpy(o->bands, bands, (size_t)count * sizeof *bands);
     o->band_count = count;
     return EO_OK;

@@ -10,8 +10,6 @@
 #include <cpl_string.h>
 #include <cpl_vsi.h>
 
-static atomic_long encode_counter;
-
 static eo_status encode(eo_ctx *ctx, void **out, size_t *size, const eo_raster *r,
                         const char *driver, int32_t bands, int32_t quality) {
     GDALDriverH mem = GDALGetDriverByName("MEM"), drv = GDALGetDriverByName(driver);
@@ -32,8 +30,9 @@ static eo_status encode(eo_ctx *ctx, void **out, size_t *size, const eo_raster *
     if (st == EO_OK && (bands == 2 || bands == 4))
         GDALSetRasterColorInterpretation(GDALGetRasterBand(src, bands), GCI_AlphaBand);
     char name[96];
-    snprintf(name, sizeof name, "/vsimem/eoproc-encode-%p-%ld.%s", (void *)r,
-             atomic_fetch_add(&encode_counter, 1), driver);
+    char ext[16];
+    snprintf(ext, sizeof ext, ".%s", driver);
+    eoi_vsimem_name(name, sizeof name, "encode", ext);
     char **co = NULL, q[16];
     snprintf(q, sizeof q, "%d", quality > 0 ? (int)quality : 75);
     if (strcmp(driver, "JPEG") == 0 || strcmp(driver, "WEBP") == 0)

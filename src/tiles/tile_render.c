@@ -77,9 +77,7 @@ eo_status eo_tile_opts_set_bands(eo_ctx *ctx, eo_tile_opts *o, const int32_t *ba
     EOI_CHECK_ARG(ctx, o);
     if (count < 1 || count > 4 || !bands)
         return eoi_fail(ctx, EO_E_ARG, "a tile renders 1 to 4 bands, got %d", (int)count);
-    int32_t bad = eoi_bands_bad(bands, count);
-    if (bad >= 0)
-        return eoi_fail(ctx, EO_E_ARG, "band %d: bands are numbered from 1", (int)bands[bad]);
+    EOI_TRY_RET(eoi_bands_check(ctx, bands, count));
     return eoi_bands_assign(ctx, &o->bands, &o->band_count, bands, count);
 }
 

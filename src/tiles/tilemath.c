@@ -6,14 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EARTH_R 6378137.0             /* WGS84 semi-major axis: the sphere of EPSG:3857 */
-#define ORIGIN (M_PI * EARTH_R)       /* half the width of the grid, metres */
-#define MAX_LAT 85.051128779806592378 /* atan(sinh(pi)) in degrees: the grid's edge */
-#define MAX_COVER_TILES (1 << 24)     /* tiles in an AOI's bounding box */
-
-#ifndef M_PI
-#define M_PI 3.14159265358979323846
-#endif
+#define ORIGIN EOI_MERC_HALF      /* half the width of the grid, metres */
+#define MAX_COVER_TILES (1 << 24) /* tiles in an AOI's bounding box */
 
 static eo_status check_zoom(eo_ctx *ctx, int32_t z) {
     if (z < 0 || z > EO_TILE_MAX_ZOOM)
@@ -34,13 +28,6 @@ static eo_status check_tile(eo_ctx *ctx, int32_t z, int32_t x, int32_t y) {
     return EO_OK;
 }
 
-/* Longitude of tile column x and latitude of tile row y (edges) at n tiles
- * per side, straight from the indices so that exact values stay exact. */
-static double col_lon(int64_t x, int64_t n) { return (double)x / (double)n * 360.0 - 180.0; }
-static double row_lat(int64_t y, int64_t n) {
-    return atan(sinh(M_PI * (1.0 - 2.0 * (double)y / (double)n))) * 180.0 / M_PI;
-}
-
 eo_status eo_tile_bounds(eo_ctx *ctx, int32_t z, int32_t x, int32_t y, eo_bbox *mercator,
                          eo_bbox *lonlat) {
     if (!ctx)
@@ -53,17 +40,17 @@ eo_status eo_tile_bounds(eo_ctx *ctx, int32_t z, int32_t x, int32_t y, eo_bbox *
                  ORIGIN - y * span};
     if (mercator)
         *mercator = m;
-    int64_t n = (int64_t)1 << z;
     if (lonlat)
-        *lonlat = (eo_bbox){col_lon(x, n), row_lat(y + 1, n), col_lon(x + 1, n), row_lat(y, n)};
+        *lonlat = (eo_bbox){eoi_merc_col_lon(x, z), eoi_merc_row_lat((int64_t)y + 1, z),
+                            eoi_merc_col_lon((int64_t)x + 1, z), eoi_merc_row_lat(y, z)};
     return EO_OK;
 }
 
 /* Tile column / row of a point in mercator metres, clamped to the grid. */
 static void merc_to_tile(double mx, double my, int32_t z, int64_t *x, int64_t *y) {
     int64_t n = (int64_t)1 << z;
-    double fx = (mx + ORIGIN) / (2 * ORIGIN) * (double)n;
-    double fy = (ORIGIN - my) / (2 * ORIGIN) * (double)n;
+    double fx, fy;
+    eoi_merc_tile_f(mx, my, z, &fx, &fy);
     *x = fx < 0 ? 0 : fx >= (double)n ? n - 1 : (int64_t)fx;
     *y = fy < 0 ? 0 : fy >= (double)n ? n - 1 : (int64_t)fy;
 }
@@ -79,11 +66,8 @@ eo_status eo_tile_at(eo_ctx *ctx, double lon, double lat, int32_t z, int32_t *x,
     if (!(lon >= -180 && lon <= 180) || !(lat >= -90 && lat <= 90))
         return eoi_fail(ctx, EO_E_ARG, "point (%.17g, %.17g) is not a longitude/latitude", lon,
                         lat);
-    double la = lat > MAX_LAT ? MAX_LAT : lat < -MAX_LAT ? -MAX_LAT : lat;
-    double mx = lon * M_PI / 180.0 * EARTH_R;
-    double my = asinh(tan(la * M_PI / 180.0)) * EARTH_R;
     int64_t tx, ty;
-    merc_to_tile(mx, my, z, &tx, &ty);
+    merc_to_tile(eoi_merc_x(lon), eoi_merc_y(lat), z, &tx, &ty);
     *x = (int32_t)tx;
     *y = (int32_t)ty;
     return EO_OK;
@@ -178,7 +162,7 @@ static eo_status aoi_in_mercator(eo_ctx *ctx, eo_geom **out, const eo_geom *aoi)
     eo_geom *ll = NULL;
     eo_status st = EO_OK;
     EOI_TRY(st, eo_geom_transform(ctx, &ll, aoi, "EPSG:4326"));
-    GEOSGeometry *grid = box(ctx->geos, -180, -MAX_LAT, 180, MAX_LAT);
+    GEOSGeometry *grid = box(ctx->geos, -180, -EOI_MERC_MAX_LAT, 180, EOI_MERC_MAX_LAT);
     GEOSGeometry *cut = grid ? GEOSIntersection_r(ctx->geos, eoi_geom_geos(ll), grid) : NULL;
     if (grid)
         GEOSGeom_destroy_r(ctx->geos, grid);

@@ -74,22 +74,6 @@ eo_status eo_tilesrc_opts_set_zoom(eo_ctx *ctx, eo_tilesrc_opts *o, int32_t zoom
     return set_ranged(ctx, &o->zoom, zoom, 0, EO_TILE_MAX_ZOOM, "zoom");
 }
 
-static double lat_to_y(double lat) {
-    if (lat > MAX_LAT)
-        lat = MAX_LAT;
-    if (lat < -MAX_LAT)
-        lat = -MAX_LAT;
-    return EARTH_R * log(tan(M_PI / 4 + lat * M_PI / 360));
-}
-
-static double lon_to_x(double lon) {
-    if (lon > 180)
-        lon = 180;
-    if (lon < -180)
-        lon = -180;
-    return lon * HALF_WORLD / 180;
-}
-
 eo_status eo_tilesrc_opts_set_bbox(eo_ctx *ctx, eo_tilesrc_opts *o, const eo_bbox *bbox,
                                    const char *crs) {
     EOI_CHECK_ARG(ctx, o && bbox);
@@ -110,10 +94,10 @@ eo_status eo_tilesrc_opts_set_bbox(eo_ctx *ctx, eo_tilesrc_opts *o, const eo_bbo
                         "and ymin < ymax",
                         bbox->xmin, bbox->ymin, bbox->xmax, bbox->ymax);
     if (geo) {
-        o->merc.xmin = lon_to_x(bbox->xmin);
-        o->merc.xmax = lon_to_x(bbox->xmax);
-        o->merc.ymin = lat_to_y(bbox->ymin);
-        o->merc.ymax = lat_to_y(bbox->ymax);
+        o->merc.xmin = eoi_merc_x(bbox->xmin);
+        o->merc.xmax = eoi_merc_x(bbox->xmax);
+        o->merc.ymin = eoi_merc_y(bbox->ymin);
+        o->merc.ymax = eoi_merc_y(bbox->ymax);
     } else {
         o->merc = *bbox;
     }
@@ -398,7 +382,7 @@ static eo_status write_vrt(eo_ctx *ctx, struct eoi_tilesrc *s, eo_dataset *ds) {
     }
     len += (size_t)snprintf(xml + len, cap - len, "</VRTDataset>\n");
     char name[64];
-    snprintf(name, sizeof name, "/vsimem/eoproc/tiles-%ld.vrt", s->id);
+    eoi_vsimem_name(name, sizeof name, "tiles", ".vrt");
     if (!(ds->source = eoi_strdup(ctx, name))) {
         CPLFree(xml);
         return EO_E_NOMEM;
@@ -843,11 +827,6 @@ static const char *order_name(const struct eoi_tilesrc *s) {
                                                  : "XYZ";
 }
 
-static double tile_lon(int64_t x, int32_t z) { return (double)x / ldexp(1.0, z) * 360.0 - 180.0; }
-static double tile_lat(int64_t y, int32_t z) {
-    return atan(sinh(M_PI * (1.0 - 2.0 * (double)y / ldexp(1.0, z)))) * 180.0 / M_PI;
-}
-
 /* Append ("; " between parts) to a growing message. */
 static void add_part(char *buf, size_t cap, const char *fmt, ...) EOI_PRINTF(3, 4);
 static void add_part(char *buf, size_t cap, const char *fmt, ...) {
@@ -936,10 +915,11 @@ eo_status eo_tilesrc_diagnose(eo_ctx *ctx, char **out_msg, const eo_dataset *ds,
                  "%.5f..%.5f), not the extent read (x %lld..%lld, y %lld..%lld; lon %.5f..%.5f, "
                  "lat %.5f..%.5f)",
                  (int)s->z, (long long)ex0, (long long)ex1, (long long)ey0, (long long)ey1,
-                 tile_lon(ex0, s->z), tile_lon(ex1 + 1, s->z), tile_lat(ey1 + 1, s->z),
-                 tile_lat(ey0, s->z), (long long)s->tx0, (long long)x1, (long long)s->ty0,
-                 (long long)y1, tile_lon(s->tx0, s->z), tile_lon(x1 + 1, s->z),
-                 tile_lat(y1 + 1, s->z), tile_lat(s->ty0, s->z));
+                 eoi_merc_col_lon(ex0, s->z), eoi_merc_col_lon(ex1 + 1, s->z),
+                 eoi_merc_row_lat(ey1 + 1, s->z), eoi_merc_row_lat(ey0, s->z), (long long)s->tx0,
+                 (long long)x1, (long long)s->ty0, (long long)y1, eoi_merc_col_lon(s->tx0, s->z),
+                 eoi_merc_col_lon(x1 + 1, s->z), eoi_merc_row_lat(y1 + 1, s->z),
+                 eoi_merc_row_lat(s->ty0, s->z));
     /* an AOI with longitude and latitude swapped */
     if (aoi && (missing > 0 || found == 0)) {
         eo_geom *ll = NULL;
@@ -951,12 +931,10 @@ eo_status eo_tilesrc_diagnose(eo_ctx *ctx, char **out_msg, const eo_dataset *ds,
         if (st != EO_OK)
             return st;
         /* swapped: x = latitude read as longitude, y = longitude read as latitude */
-        if (fabs(b.xmin) <= MAX_LAT && fabs(b.xmax) <= MAX_LAT) {
-            int64_t n = (int64_t)1 << s->z;
-            double fx0 = (b.ymin + 180) / 360 * (double)n, fx1 = (b.ymax + 180) / 360 * (double)n;
-            double my0 = lat_to_y(b.xmax), my1 = lat_to_y(b.xmin);
-            double fy0 = (HALF_WORLD - my0) / (2 * HALF_WORLD) * (double)n;
-            double fy1 = (HALF_WORLD - my1) / (2 * HALF_WORLD) * (double)n;
+        if (fabs(b.xmin) <= EOI_MERC_MAX_LAT && fabs(b.xmax) <= EOI_MERC_MAX_LAT) {
+            double fx0, fx1, fy0, fy1;
+            eoi_merc_tile_f(eoi_merc_x(b.ymin), eoi_merc_y(b.xmax), s->z, &fx0, &fy0);
+            eoi_merc_tile_f(eoi_merc_x(b.ymax), eoi_merc_y(b.xmin), s->z, &fx1, &fy1);
             int64_t sx0 = (int64_t)fx0, sx1 = (int64_t)fx1, sy0 = (int64_t)fy0, sy1 = (int64_t)fy1;
             int hit = 0;
             tried = 0;

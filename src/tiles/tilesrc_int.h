@@ -24,9 +24,7 @@ int eoi_tile_decode(const uint8_t *data, size_t n, int32_t size, uint8_t *rgba, 
 
 /* ---- the tile source, shared by tilesrc*.c ------------------------------- */
 
-#define EARTH_R 6378137.0
-#define HALF_WORLD (M_PI * EARTH_R)
-#define MAX_LAT 85.051128779806592378
+#define HALF_WORLD EOI_MERC_HALF
 #define PREFIX "/vsieotiles/"
 #define MAX_TILE_BYTES (64u << 20) /* an encoded tile larger than this is refused */
 #define DEFAULT_CACHE (128ll << 20)

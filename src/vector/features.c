@@ -269,8 +269,8 @@ eo_status eoi_features_pixel_metres(eo_ctx *ctx, const eo_features *f, double *m
 
 /* ---- geodesic measures ------------------------------------------------- */
 
-static eo_status ring_measure(eo_ctx *ctx, const eoi_grid_tf *tf, const struct geod_geodesic *g,
-                              const GEOSGeometry *ring, double *area, double *perim) {
+static eo_status ring_measure(eo_ctx *ctx, const eoi_grid_tf *tf, const GEOSGeometry *ring,
+                              double *area, double *perim) {
     const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(ctx->geos, ring);
     unsigned n = 0;
     if (!cs || !GEOSCoordSeq_getSize_r(ctx->geos, cs, &n))
@@ -285,14 +285,8 @@ static eo_status ring_measure(eo_ctx *ctx, const eoi_grid_tf *tf, const struct g
     for (unsigned i = 0; i < n; i++)
         GEOSCoordSeq_getXY_r(ctx->geos, cs, i, &x[i], &y[i]);
     eo_status st = eoi_grid_tf_apply(ctx, tf, x, y, n);
-    if (st == EO_OK) {
-        struct geod_polygon p;
-        geod_polygon_init(&p, 0);
-        for (unsigned i = 0; i + 1 < n; i++)
-            geod_polygon_addpoint(g, &p, y[i], x[i]);
-        geod_polygon_compute(g, &p, 0, 1, area, perim);
-        *area = fabs(*area);
-    }
+    if (st == EO_OK) /* the closing vertex repeats the first one */
+        *area = fabs(eoi_geod_ring(x, y, n - 1, perim));
     eoi_free(x);
     return st;
 }
@@ -363,8 +357,8 @@ eo_status eoi_geodesic_measure(eo_ctx *ctx, const eoi_grid_tf *tf, const GEOSGeo
         for (int i = -1; i < nh; i++) {
             const GEOSGeometry *r = i < 0 ? GEOSGetExteriorRing_r(ctx->geos, p)
                                           : GEOSGetInteriorRingN_r(ctx->geos, p, i);
-            double a, per;
-            eo_status st = ring_measure(ctx, tf, geod, r, &a, &per);
+            double a = 0, per = 0;
+            eo_status st = ring_measure(ctx, tf, r, &a, &per);
             if (st != EO_OK)
                 return st;
             A += i < 0 ? a : -a;

@@ -151,12 +151,7 @@ eo_status eoi_write_ogr(eo_ctx *ctx, const eo_features *f, const char *path,
         st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: %s", path, eoi_gdal_msg(ctx, "close failed"));
     ds = NULL;
 done:
-    st = eoi_tmp_commit(ctx, tmp, path, st);
-    if (st != EO_OK) {
-        char side[4096];
-        snprintf(side, sizeof side, "%s-journal", tmp);
-        unlink(side);
-    }
+    st = eoi_tmp_commit(ctx, tmp, path, st); /* a GeoPackage's journal goes too */
     eoi_gdal_end(ctx);
     eoi_free(tmp);
     return st;

@@ -173,13 +173,13 @@ static void test_eval(eo_ctx *ctx) {
     /* allocation failures: a clean status, never a crash or a leak */
     int ok_runs = 0;
     for (long n = 1; n < 400; n++) {
-        eoi_test_fail_alloc(n);
+        eo_exp_fail_alloc(n);
         e = NULL;
         r = NULL;
         eo_status st = eo_expr_parse(ctx, &e, "where(b1 > 1, (b2 - b1) / (b2 + b1), -b1)");
         if (st == EO_OK)
             st = eo_expr_eval(ctx, &r, ds, e, NULL, NULL);
-        eoi_test_fail_alloc(0);
+        eo_exp_fail_alloc(0);
         CHECKF(st == EO_OK || st == EO_E_NOMEM, "fault %ld: %s", n, eo_status_id(st));
         if (st == EO_OK)
             ok_runs++;

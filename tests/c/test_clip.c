@@ -165,6 +165,13 @@ static void test_errors(eo_ctx *ctx, eo_dataset *ds, eo_geom *aoi) {
     CHECK(!exists(path));
     eo_geom_free(far);
     CHECK_ST(ctx, eo_clip_opts_set_bands(ctx, o, NULL, 3), EO_E_ARG);
+    /* band numbers start at 1: refused by the setter, as the other band setters do */
+    int32_t zero[2] = {1, 0}, neg[1] = {-3};
+    CHECK_ST(ctx, eo_clip_opts_set_bands(ctx, o, zero, 2), EO_E_ARG);
+    CHECK(strcmp(eo_ctx_errmsg(ctx), "band 0: bands are numbered from 1") == 0);
+    CHECK(strcmp(eo_status_id(EO_E_ARG), "arg.Invalid") == 0);
+    CHECK_ST(ctx, eo_clip_opts_set_bands(ctx, o, neg, 1), EO_E_ARG);
+    CHECK(strstr(eo_ctx_errmsg(ctx), "band -3") != NULL);
     eo_clip_opts_free(o);
     eo_clip_opts_free(NULL);
     CHECK(leftovers("clip_err") == 0);
@@ -181,9 +188,9 @@ static void test_alloc_faults(eo_ctx *ctx, eo_dataset *ds, eo_geom *aoi) {
     int failures = 0, ok_at = 0;
     for (long n = 1; n < 600 && !ok_at; n++) {
         char *json = NULL;
-        eoi_test_fail_alloc(n);
+        eo_exp_fail_alloc(n);
         eo_status st = eo_clip(ctx, &json, path, ds, aoi, o);
-        eoi_test_fail_alloc(0);
+        eo_exp_fail_alloc(0);
         eo_free(json);
         if (st == EO_OK) {
             ok_at = (int)n;

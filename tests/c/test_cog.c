@@ -169,9 +169,9 @@ static void test_alloc_faults(eo_ctx *ctx) {
     unlink(path);
     int failures = 0, ok_at = 0;
     for (long n = 1; n < 400 && !ok_at; n++) {
-        eoi_test_fail_alloc(n);
+        eo_exp_fail_alloc(n);
         eo_status st = eo_cog_write_raster(ctx, path, r, NULL);
-        eoi_test_fail_alloc(0);
+        eo_exp_fail_alloc(0);
         if (st == EO_OK) {
             ok_at = (int)n;
             break;

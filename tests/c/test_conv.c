@@ -236,7 +236,7 @@ int main(void) {
         return 1;
     const char *paths[] = {"avx512", "avx2", "portable"};
     for (int p = 0; p < 3; p++) {
-        if (!eoi_kernels_force(paths[p])) {
+        if (!eo_exp_force_kernels(paths[p])) {
             printf("# %s: not on this CPU\n", paths[p]);
             continue;
         }
@@ -249,7 +249,7 @@ int main(void) {
             }
         }
     }
-    eoi_kernels_force(NULL);
+    eo_exp_force_kernels(NULL);
     test_folded_conv(ctx);
     eo_ctx_free(ctx);
     return tap_done();

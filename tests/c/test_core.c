@@ -99,9 +99,9 @@ int main(void) {
 
     /* allocation: limit and fault injection */
     CHECK(eoi_malloc(ctx, (size_t)1 << 62) == NULL && eo_ctx_status(ctx) == EO_E_LIMIT);
-    eoi_test_fail_alloc(1);
+    eo_exp_fail_alloc(1);
     CHECK(eoi_malloc(ctx, 16) == NULL && eo_ctx_status(ctx) == EO_E_NOMEM);
-    eoi_test_fail_alloc(0);
+    eo_exp_fail_alloc(0);
     void *p = eoi_malloc(ctx, 16);
     CHECK(p != NULL);
     eoi_free(p);

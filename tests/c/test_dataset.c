@@ -778,7 +778,7 @@ static void test_alloc_faults(eo_ctx *ctx) {
         eo_raster *r = NULL;
         const int32_t bands[] = {3, 2};
         eo_window w = {7, 9, 200, 180};
-        eoi_test_fail_alloc(n);
+        eo_exp_fail_alloc(n);
         eo_status st = eo_dataset_open(ctx, &ds, l7);
         if (st == EO_OK)
             st = eo_read_opts_new(ctx, &o);
@@ -792,7 +792,7 @@ static void test_alloc_faults(eo_ctx *ctx) {
             st = eo_dataset_read(ctx, &r, ds, &w, o);
         if (st == EO_OK)
             st = eo_raster_write(ctx, r, out, NULL);
-        eoi_test_fail_alloc(0);
+        eo_exp_fail_alloc(0);
         if (st == EO_OK) {
             done = true;
         } else {

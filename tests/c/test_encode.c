@@ -127,10 +127,10 @@ int main(void) {
     CHECK_OK(ctx, eo_raster_new(ctx, &r, 32, 32, 3, EO_DT_U8));
     eo_status st = EO_E_NOMEM;
     for (long nth = 1; st == EO_E_NOMEM && nth < 50; nth++) {
-        eoi_test_fail_alloc(nth);
+        eo_exp_fail_alloc(nth);
         bytes = NULL;
         st = eo_raster_encode(ctx, &bytes, &size, r, "png", 0);
-        eoi_test_fail_alloc(0);
+        eo_exp_fail_alloc(0);
         CHECK(st == EO_OK || (st == EO_E_NOMEM && bytes == NULL));
         eo_free(bytes);
     }

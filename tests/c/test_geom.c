@@ -953,7 +953,7 @@ static void test_alloc_faults(void) {
     int ok_at = 0, nomem = 0, other = 0;
     for (long n = 1; n < 2000; n++) {
         eo_ctx_clear_error(ctx);
-        eoi_test_fail_alloc(n);
+        eo_exp_fail_alloc(n);
         eo_status st = EO_OK;
         eo_geom *g = NULL;
         char *js = NULL;
@@ -968,7 +968,7 @@ static void test_alloc_faults(void) {
             st = eo_geom_area_km2(ctx, g, &km2);
         if (st == EO_OK)
             st = eo_geom_to_geojson(ctx, &js, g, 3);
-        long made = eoi_test_fail_alloc(0);
+        long made = eo_exp_fail_alloc(0);
         eo_free(js);
         eo_geom_free(g);
         if (st == EO_OK) {

@@ -85,7 +85,7 @@ static void test_against_pytorch(eo_ctx *ctx) {
     for (int th = 1; th <= 2; th++) {
         eo_ctx_set_threads(ctx, th);
         for (int p = 0; p < 3; p++) {
-            if (!eoi_kernels_force(paths[p]))
+            if (!eo_exp_force_kernels(paths[p]))
                 continue;
             for (int i = 0; i < n; i++) {
                 double err = run_case(ctx, &cs[i]);
@@ -95,7 +95,7 @@ static void test_against_pytorch(eo_ctx *ctx) {
             }
         }
     }
-    eoi_kernels_force(NULL);
+    eo_exp_force_kernels(NULL);
 }
 
 static void test_bad_files(eo_ctx *ctx) {
@@ -192,9 +192,9 @@ static void test_alloc_failures(eo_ctx *ctx) {
     int fails = 0, unclean = 0;
     for (long k = 1; k < 100000; k += 1 + k / 16) {
         eo_model *m = NULL;
-        eoi_test_fail_alloc(k);
+        eo_exp_fail_alloc(k);
         eo_status st = eo_model_load_memory(ctx, &m, data, n, NULL);
-        eoi_test_fail_alloc(0);
+        eo_exp_fail_alloc(0);
         eo_model_free(m);
         if (st == EO_OK)
             break;
@@ -267,7 +267,7 @@ static void test_nan(void) {
                             {EOI_ACT_HSWISH, 0, 0},      {EOI_ACT_SIGMOID, 0, 0},
                             {EOI_ACT_TANH, 0, 0}};
     for (int p = 0; p < 3; p++) {
-        if (!eoi_kernels_force(paths[p]))
+        if (!eo_exp_force_kernels(paths[p]))
             continue;
         const eoi_kernels *k = eoi_kernels_get();
         for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++) {
@@ -315,7 +315,7 @@ static void test_nan(void) {
         k->vexp(es, xs, 37, 0.0f);
         CHECKF(isnan(es[5]), "%s: vexp loses NaN", paths[p]);
     }
-    eoi_kernels_force(NULL);
+    eo_exp_force_kernels(NULL);
 }
 
 /* A model newer than the loader knows (IR 9 of ONNX 1.14, opset 19): a copy
@@ -395,7 +395,7 @@ static void test_maxpool_nan(eo_ctx *ctx) {
     void *buf[2] = {x, out};
     eoi_exec ex = {&g, buf, scratch, 1, NULL, 0};
     for (int p = 0; p < 3; p++) {
-        if (!eoi_kernels_force(paths[p]))
+        if (!eo_exp_force_kernels(paths[p]))
             continue;
         CHECK_OK(ctx, eoi_run_pool(ctx, &ex, &n));
         int bad = -1;
@@ -416,7 +416,7 @@ static void test_maxpool_nan(eo_ctx *ctx) {
         CHECKF(bad < 0, "%s: MaxPool output %d is %g, want the window's max (NaN if any)", paths[p],
                bad, bad < 0 ? 0.0 : (double)out[bad]);
     }
-    eoi_kernels_force(NULL);
+    eo_exp_force_kernels(NULL);
 }
 
 /* Named tensors: a two-input model of ONNX's test data (x[3][4][5] +

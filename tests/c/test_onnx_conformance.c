@@ -321,7 +321,7 @@ int main(void) {
     int npaths = 0, run = 0, pass = 0, failed = 0, nskip = 0;
     char pathnames[64] = "";
     for (int p = 0; p < 3; p++) {
-        if (!eoi_kernels_force(paths[p]))
+        if (!eo_exp_force_kernels(paths[p]))
             continue;
         npaths++;
         snprintf(pathnames + strlen(pathnames), sizeof pathnames - strlen(pathnames), "%s%s",
@@ -352,7 +352,7 @@ int main(void) {
             CHECKF(r == R_PASS, "%s [%s]: %s", tests[t], paths[p], why);
         }
     }
-    eoi_kernels_force(NULL);
+    eo_exp_force_kernels(NULL);
     int nref = 0;
     for (int t = 0; t < ntests; t++) {
         if (!refused[t])

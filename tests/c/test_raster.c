@@ -452,13 +452,13 @@ static void test_alloc_faults(eo_ctx *ctx) {
     bool done = false;
     for (long n = 1; n < 200 && !done; n++) {
         eo_raster *r = NULL;
-        eoi_test_fail_alloc(n);
+        eo_exp_fail_alloc(n);
         eo_status st = eo_raster_new(ctx, &r, 40, 30, 2, EO_DT_F32);
         if (st == EO_OK)
             st = eo_raster_set_crs(ctx, r, "EPSG:4326");
         if (st == EO_OK)
             st = eo_raster_write(ctx, r, path, NULL);
-        eoi_test_fail_alloc(0);
+        eo_exp_fail_alloc(0);
         if (st == EO_OK) {
             done = true;
         } else {

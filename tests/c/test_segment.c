@@ -212,9 +212,9 @@ static void test_alloc_failures(eo_ctx *ctx, const char *in) {
     for (long n = 1; n < 2000 && !ok_runs; n++) {
         unlink(out);
         unlink(cout);
-        eoi_test_fail_alloc(n);
+        eo_exp_fail_alloc(n);
         eo_status st = eo_segment(ctx, NULL, out, m, ds, NULL, o);
-        eoi_test_fail_alloc(0);
+        eo_exp_fail_alloc(0);
         if (st == EO_OK) {
             ok_runs++;
             continue;

@@ -370,9 +370,9 @@ int main(void) {
     CHECK_OK(ctx, eo_tilesrc_opts_set_zoom(ctx, o, Z));
     int failures = 0;
     for (long n = 1; n < 400; n++) {
-        eoi_test_fail_alloc(n);
+        eo_exp_fail_alloc(n);
         eo_status st = eo_dataset_open_tiles(ctx, &ds, pyr, o);
-        eoi_test_fail_alloc(0);
+        eo_exp_fail_alloc(0);
         if (st == EO_OK) {
             eo_dataset_close(ds);
             ds = NULL;

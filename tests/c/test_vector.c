@@ -318,9 +318,9 @@ static void test_faults(eo_ctx *ctx) {
     int ok_at = 0;
     for (long n = 1; n < 2000 && !ok_at; n++) {
         eo_features *f = NULL;
-        eoi_test_fail_alloc(n);
+        eo_exp_fail_alloc(n);
         eo_status st = eo_polygonize_raster(ctx, &f, r, o);
-        eoi_test_fail_alloc(0);
+        eo_exp_fail_alloc(0);
         if (st == EO_OK) {
             ok_at = (int)n;
             eo_features_free(f);

@@ -308,3 +308,45 @@ def test_job_api_partition_by_partition(scene, single, tmp_path):
         r = j.finalize()
         assert r["features"] > 20 and j.status()["status"] == "OK"
     _same_features(_features(tmp_path / "o.geojson"), single[1])
+
+
+def test_job_create_never_replaces_and_leaves_nothing(scene, tmp_path):
+    """A second create in a folder holding a job is refused naming the job
+    and changes nothing there; a create failing at any of the library's
+    allocations (eo_exp_fail_alloc, all of them before the store's
+    temporary is made) leaves no folder behind, and the first n that gets
+    through gives the whole job: the store and its lock, nothing beside."""
+    import ctypes
+    from eoproc import _lib
+
+    args = (scene["dir"] / "xyz", scene["aoi"])
+    opts = dict(zoom=18, partition_tiles=1)
+    job = tmp_path / "job"
+    eoproc.Job.create(job, *args, tmp_path / "o.geojson", **opts).close()
+    before = sorted(os.listdir(job))
+    store = (job / "job.sqlite").read_bytes()
+    with pytest.raises(eoproc.Error) as e:
+        eoproc.Job.create(job, *args, tmp_path / "o2.geojson", **opts)
+    assert e.value.id == "state.Invalid" and "already holds a job" in str(e.value)
+    assert sorted(os.listdir(job)) == before and (job / "job.sqlite").read_bytes() == store
+    fail = _lib.lib.eo_exp_fail_alloc
+    fail.restype, fail.argtypes = ctypes.c_int64, [ctypes.c_int64]
+    failures = 0
+    try:
+        for n in range(1, 3000):
+            where = tmp_path / ("f%d" % n)
+            fail(n)
+            try:
+                eoproc.Job.create(where, *args, tmp_path / "o3.geojson", **opts).close()
+            except eoproc.Error as err:
+                fail(0)
+                assert err.id == "memory.Exhausted", (n, err.id, str(err))
+                assert not where.exists(), (n, os.listdir(where))
+                failures += 1
+                continue
+            fail(0)
+            assert sorted(os.listdir(where)) == before, n  # whole, nothing beside it
+            break
+    finally:
+        fail(0)
+    assert failures > 10

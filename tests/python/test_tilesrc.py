@@ -503,3 +503,31 @@ def test_clip_of_tile_dataset_equals_gdalwarp(pyr, tmp_path):
     assert (got.RasterXSize, got.RasterYSize) == (want.shape[2], want.shape[1])
     assert got.GetGeoTransform() == pytest.approx(want_gt, rel=1e-12, abs=1e-6)
     np.testing.assert_array_equal(got.ReadAsArray(), want)
+
+
+def test_tile_bounds_near_the_pole_give_the_tile(tmp_path):
+    """A tile's own lon/lat bounds as the bbox give exactly that tile: 256 x
+    256 pixels at its place in the grid (exact arithmetic), its pixels those
+    GDAL decodes from the file. At zoom 22 near the grid's north edge the
+    latitude -> metres formula once used here, R log(tan(pi/4 + lat/2)),
+    lost the last bits and made such windows 257 rows tall (rows 60, 64,
+    100, 209, 212 among the first 213); the one web-mercator helper,
+    asinh(tan(lat)) R, keeps them whole."""
+    z, x = 22, 1000
+    arr = np.stack([np.arange(256 * 256, dtype=np.uint32).reshape(256, 256) % 251,
+                    np.full((256, 256), 7), np.full((256, 256), 200)]).astype(np.uint8)
+    mem = gdal.GetDriverByName("MEM").Create("", 256, 256, 3, gdal.GDT_Byte)
+    for b in range(3):
+        mem.GetRasterBand(b + 1).WriteArray(arr[b])
+    span = 2 * ORIGIN / 2**z
+    for y in (60, 64, 100, 209, 212):
+        os.makedirs(tmp_path / str(z) / str(x), exist_ok=True)
+        gdal.GetDriverByName("PNG").CreateCopy(str(tmp_path / str(z) / str(x) / ("%d.png" % y)), mem)
+        bbox = eoproc.tile_bounds(z, x, y)["bounds_4326"]
+        with eoproc.open_tiles(tmp_path, z, bbox=bbox) as ds:
+            assert (ds.width, ds.height) == (256, 256), y
+            t = ds.transform
+            assert t.c == pytest.approx(-ORIGIN + x * span, abs=1e-6)
+            assert t.f == pytest.approx(ORIGIN - y * span, abs=1e-6)
+            got = ds.read()
+            np.testing.assert_array_equal(got[:3], arr)

@@ -17,7 +17,7 @@ import eoproc
 from . import _render
 from ._errors import ApiError, from_eoproc
 
-MERC_HALF = 20037508.342789244
+MERC_HALF = eoproc.tile_bounds(0, 0, 0)["bounds_3857"][2]  # half the web-mercator grid, metres
 RESAMPLING = ("nearest", "bilinear", "cubic", "average", "mode", "lanczos")
 MAX_BIDX = 16
 MAX_EXPR = 1000
@@ -33,13 +33,6 @@ NodataQ = Query(None, description="nodata value overriding the file's")
 ResQ = Query("nearest", description="resampling: " + ", ".join(RESAMPLING))
 BandsQ = Query(None, description="band symbols of an index, e.g. R=3,N=4")
 SensorQ = Query(None, description="known sensor band layout of an index (landsat7, ...)")
-
-
-def _lonlat_of_tile(z, x, y):
-    n = 1 << z
-    lon0, lon1 = x / n * 360 - 180, (x + 1) / n * 360 - 180
-    lat = lambda r: math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * r / n))))  # noqa: E731
-    return lon0, lat(y + 1), lon1, lat(y)
 
 
 class CogRoutes:
@@ -163,7 +156,7 @@ class CogRoutes:
         fmt, mime = self._format(ext)
         path, info = self._open_checked(url, resampling, expression)
         lon0, lat0, lon1, lat1 = info["bbox_4326"]
-        t0, t1, t2, t3 = _lonlat_of_tile(z, x, y)
+        t0, t1, t2, t3 = eoproc.tile_bounds(z, x, y)["bounds_4326"]  # the library's tile math
         if t2 <= lon0 or t0 >= lon1 or t3 <= lat0 or t1 >= lat1:
             raise ApiError(404, "source.NoDataInAOI", "tile %d/%d/%d is outside the raster's "
                            "bounds" % (z, x, y))
