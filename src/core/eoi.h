@@ -63,6 +63,10 @@ struct eo_ctx {
 /* ---- errors and logging ------------------------------------------------ */
 
 /* Record a failure on ctx (status + formatted message) and return st. */
+/* Whether st is one of the statuses eoproc defines (exactly, not by category):
+ * for codes read back from storage, which a damaged file can make anything. */
+bool eoi_status_known(eo_status st);
+
 eo_status eoi_fail(eo_ctx *ctx, eo_status st, const char *fmt, ...) EOI_PRINTF(3, 4);
 eo_status eoi_vfail(eo_ctx *ctx, eo_status st, const char *fmt, va_list ap);
 /* Log a message at level through the context's sink. */

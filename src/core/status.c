@@ -65,4 +65,11 @@ const char *eo_status_str(eo_status st) {
     return n ? n->text : "unknown status";
 }
 
+bool eoi_status_known(eo_status st) {
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i].code == st)
+            return true;
+    return false;
+}
+
 void eo_free(void *p) { free(p); }

@@ -54,16 +54,36 @@ static const char *col_text(sqlite3_stmt *s, int i) {
     return v ? v : "";
 }
 
+/* The store's error as eoproc's category: a full disk or a failed write or
+ * sync is io.Write, a failed read io.Read, anything else io.Error. */
+static eo_status db_status(sqlite3 *db) {
+    switch (sqlite3_extended_errcode(db)) {
+    case SQLITE_FULL:
+    case SQLITE_IOERR_WRITE:
+    case SQLITE_IOERR_FSYNC:
+    case SQLITE_IOERR_DIR_FSYNC:
+    case SQLITE_IOERR_TRUNCATE:
+    case SQLITE_IOERR_SHMSIZE:
+    case SQLITE_IOERR_DELETE:
+        return EO_E_IO_WRITE;
+    case SQLITE_IOERR_READ:
+    case SQLITE_IOERR_SHORT_READ:
+        return EO_E_IO_READ;
+    default:
+        return EO_E_IO;
+    }
+}
+
 static eo_status db_fail(eo_ctx *ctx, eo_job *j, const char *what) {
-    return eoi_fail(ctx, EO_E_IO, "job %s: %s: %s", j->dir ? j->dir : "(in memory)", what,
+    return eoi_fail(ctx, db_status(j->db), "job %s: %s: %s", j->dir ? j->dir : "(in memory)", what,
                     sqlite3_errmsg(j->db));
 }
 
 static eo_status exec(eo_ctx *ctx, eo_job *j, const char *sql) {
     char *err = NULL;
     if (sqlite3_exec(j->db, sql, NULL, NULL, &err) != SQLITE_OK) {
-        eo_status st = eoi_fail(ctx, EO_E_IO, "job %s: %s", j->dir ? j->dir : "(in memory)",
-                                err ? err : sqlite3_errmsg(j->db));
+        eo_status st = eoi_fail(ctx, db_status(j->db), "job %s: %s",
+                                j->dir ? j->dir : "(in memory)", err ? err : sqlite3_errmsg(j->db));
         sqlite3_free(err);
         return st;
     }
@@ -89,17 +109,10 @@ static eo_status meta_set(eo_ctx *ctx, eo_job *j, const char *key, const char *v
     return rc == SQLITE_DONE ? EO_OK : db_fail(ctx, j, "writing the job's state");
 }
 
-static void meta_setf(eo_job *j, const char *key, double v) {
+static eo_status meta_setf(eo_ctx *ctx, eo_job *j, const char *key, double v) {
     char b[64];
     snprintf(b, sizeof b, "%.17g", v);
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(j->db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)", -1, &s,
-                           NULL) == SQLITE_OK) {
-        sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, b, -1, SQLITE_TRANSIENT);
-        sqlite3_step(s);
-    }
-    sqlite3_finalize(s);
+    return meta_set(ctx, j, key, b);
 }
 
 /* meta value (a copy; NULL when absent) */
@@ -123,17 +136,26 @@ static double meta_num(eo_job *j, const char *key, double dflt) {
     return d;
 }
 
-static eo_status db_open(eo_ctx *ctx, eo_job *j, const char *path, bool create) {
+/* How db_open finds the store: DB_NEW makes it (in rollback mode, as the
+ * temporary file is renamed into place when complete), DB_PLACED opens the
+ * store just renamed into place and switches it to WAL (a setting kept in the
+ * file, so that runs in several processes do not block status queries),
+ * DB_EXISTING opens a store without changing the file: a status query or a
+ * cancel leaves it as it was. */
+enum db_mode { DB_NEW, DB_PLACED, DB_EXISTING };
+
+static eo_status db_open(eo_ctx *ctx, eo_job *j, const char *path, enum db_mode mode) {
+    bool create = mode == DB_NEW;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
     if (sqlite3_open_v2(path, &j->db, flags, NULL) != SQLITE_OK)
         return eoi_fail(ctx, create ? EO_E_IO_WRITE : EO_E_IO_NOT_FOUND, "job %s: %s",
                         j->dir ? j->dir : "(in memory)",
                         j->db ? sqlite3_errmsg(j->db) : "cannot open the job store");
     sqlite3_busy_timeout(j->db, 30000);
-    if (j->dir && !create) { /* a new store is made in rollback mode, then renamed */
+    if (mode == DB_PLACED)
         EOI_TRY_RET(exec(ctx, j, "PRAGMA journal_mode=WAL"));
+    if (j->dir && !create) /* this connection's setting: nothing in the file */
         EOI_TRY_RET(exec(ctx, j, "PRAGMA synchronous=NORMAL"));
-    }
     return EO_OK;
 }
 
@@ -293,9 +315,9 @@ static eo_status job_create(eo_ctx *ctx, eo_job **out, const char *dir, eo_datas
          * a process opening the folder meanwhile finds no job or a whole one */
         EOI_TRY(st, eoi_tmp_beside(ctx, &tmp, path, ""));
         made = true;
-        EOI_TRY(st, db_open(ctx, j, tmp, true));
+        EOI_TRY(st, db_open(ctx, j, tmp, DB_NEW));
     } else
-        EOI_TRY(st, db_open(ctx, j, ":memory:", true));
+        EOI_TRY(st, db_open(ctx, j, ":memory:", DB_NEW));
     EOI_TRY(st, exec(ctx, j, "BEGIN IMMEDIATE"));
     EOI_TRY(st, exec(ctx, j, SCHEMA_SQL));
     EOI_TRY(st, meta_set(ctx, j, "version", JOB_VERSION));
@@ -303,7 +325,7 @@ static eo_status job_create(eo_ctx *ctx, eo_job **out, const char *dir, eo_datas
                          json_object_to_json_string_ext(j->params, JSON_C_TO_STRING_PLAIN)));
     EOI_TRY(st, meta_set(ctx, j, "status", "UNPROCESSED"));
     EOI_TRY(st, meta_set(ctx, j, "host_source", j->host_source ? "1" : "0"));
-    meta_setf(j, "created", wall());
+    EOI_TRY(st, meta_setf(ctx, j, "created", wall()));
     {
         sqlite3_stmt *s = NULL;
         EOI_TRY(st, prep(ctx, j, &s, "INSERT INTO partitions(id, x, y, w, h) VALUES (?,?,?,?,?)"));
@@ -339,7 +361,7 @@ static eo_status job_create(eo_ctx *ctx, eo_job **out, const char *dir, eo_datas
         }
         eoi_free(tmp);
         tmp = NULL;
-        if ((st = db_open(ctx, j, path, false)) != EO_OK) {
+        if ((st = db_open(ctx, j, path, DB_PLACED)) != EO_OK) {
             const char *placed = path;
             eoi_out_discard(&placed, 1);
             goto done;
@@ -381,7 +403,7 @@ eo_status eo_job_open(eo_ctx *ctx, eo_job **out, const char *dir) {
     eo_job *j = job_alloc(ctx, dir);
     if (!j)
         return EO_E_NOMEM;
-    eo_status st = db_open(ctx, j, path, false);
+    eo_status st = db_open(ctx, j, path, DB_EXISTING);
     char *params = NULL;
     if (st == EO_OK && !(params = meta_get(j, "params")))
         st = eoi_fail(ctx, EO_E_STATE, "%s: the job store has no parameters", dir);
@@ -652,6 +674,14 @@ static eo_status count_parts(eo_ctx *ctx, eo_job *j, int64_t *ok, int64_t *faile
     return EO_OK;
 }
 
+/* A failed partition's status as the store recorded it. A store edited or
+ * damaged by hand can hold any integer there (0 would read as success): what
+ * is not an error status eoproc defines becomes state.Invalid. */
+static eo_status stored_code(sqlite3_stmt *s, int col) {
+    eo_status c = sqlite3_column_int(s, col);
+    return c != EO_OK && eoi_status_known(c) ? c : EO_E_STATE;
+}
+
 eo_status eo_job_run_partition(eo_ctx *ctx, eo_job *j, int64_t id) {
     EOI_CHECK_ARG(ctx, j);
     EOI_TRY_RET(ensure_plan(ctx, j));
@@ -664,7 +694,7 @@ eo_status eo_job_run_partition(eo_ctx *ctx, eo_job *j, int64_t id) {
                                NULL) == SQLITE_OK) {
             sqlite3_bind_int64(s, 1, id);
             if (sqlite3_step(s) == SQLITE_ROW)
-                st = eoi_fail(ctx, sqlite3_column_int(s, 0), "partition %lld: %s", (long long)id,
+                st = eoi_fail(ctx, stored_code(s, 0), "partition %lld: %s", (long long)id,
                               col_text(s, 1));
             sqlite3_finalize(s);
         }
@@ -686,14 +716,21 @@ static eo_status failed_error(eo_ctx *ctx, eo_job *j, int64_t nfailed, int64_t t
                            -1, &s, NULL) == SQLITE_OK) {
         if (sqlite3_step(s) == SQLITE_ROW) {
             id = sqlite3_column_int64(s, 0);
-            st = sqlite3_column_int(s, 1) ? sqlite3_column_int(s, 1) : EO_E_INTERNAL;
+            st = stored_code(s, 1);
             snprintf(msg, sizeof msg, "%s", col_text(s, 2));
+            char *bracket = strrchr(msg, '[');
+            if (bracket && bracket > msg)
+                bracket[-1] = '\0'; /* the id comes back with the status */
+            if (st == EO_E_STATE && sqlite3_column_int(s, 1) != EO_E_STATE) {
+                size_t n = strlen(msg);
+                snprintf(msg + n, sizeof msg - n,
+                         " (the job store's status code %d for it is no "
+                         "status eoproc defines)",
+                         sqlite3_column_int(s, 1));
+            }
         }
         sqlite3_finalize(s);
     }
-    char *bracket = strrchr(msg, '[');
-    if (bracket && bracket > msg)
-        bracket[-1] = '\0'; /* the id comes back with the status */
     return eoi_fail(ctx, st, "%lld of %lld partitions failed (%s); partition %lld: %s",
                     (long long)nfailed, (long long)total,
                     j->dir ? "fix the cause, then: eoproc job restart" : "the others are done",
@@ -712,7 +749,7 @@ eo_status eo_job_run(eo_ctx *ctx, char **out_json, eo_job *j) {
     EOI_TRY(st, meta_set(ctx, j, "cancel", "0"));
     EOI_TRY(st, meta_set(ctx, j, "status", "IN_PROGRESS"));
     if (meta_num(j, "started", 0) == 0)
-        meta_setf(j, "started", wall());
+        EOI_TRY(st, meta_setf(ctx, j, "started", wall()));
     {
         sqlite3_stmt *s = NULL;
         EOI_TRY(st, prep(ctx, j, &s,
@@ -753,7 +790,7 @@ eo_status eo_job_run(eo_ctx *ctx, char **out_json, eo_job *j) {
     EOI_TRY(st, count_parts(ctx, j, &ok, &nf, &total));
     if (nf) {
         meta_set(ctx, j, "status", "FAILED");
-        meta_setf(j, "finished", wall());
+        meta_setf(ctx, j, "finished", wall());
         st = failed_error(ctx, j, nf, total);
         goto done;
     }
@@ -904,14 +941,33 @@ eo_status eo_job_finalize(eo_ctx *ctx, char **out_json, eo_job *j) {
     if (j->dir)
         json_object_object_add(res, "job", json_object_new_string(j->dir));
     {
+        /* the result and the status OK in one transaction. When the store
+         * cannot take them the output just written goes too: the job stays
+         * resumable, and no output stands beside a store that says "not done" */
         json_object *copy = NULL;
         json_object_deep_copy(res, &copy, NULL);
         json_object_object_del(copy, "geojson");
-        meta_set(ctx, j, "result", json_object_to_json_string_ext(copy, JSON_C_TO_STRING_PLAIN));
+        st = exec(ctx, j, "BEGIN IMMEDIATE");
+        if (st == EO_OK)
+            st = meta_set(ctx, j, "result",
+                          json_object_to_json_string_ext(copy, JSON_C_TO_STRING_PLAIN));
         json_object_put(copy);
+        if (st == EO_OK)
+            st = meta_set(ctx, j, "status", "OK");
+        if (st == EO_OK)
+            st = meta_setf(ctx, j, "finished", t);
+        if (st == EO_OK)
+            st = exec(ctx, j, "COMMIT");
+        if (st != EO_OK) {
+            sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+            json_object *o = json_object_object_get(res, "out");
+            if (o) {
+                const char *placed = json_object_get_string(o);
+                eoi_out_discard(&placed, 1);
+            }
+            goto done;
+        }
     }
-    meta_set(ctx, j, "status", "OK");
-    meta_setf(j, "finished", t);
     if (out_json)
         st = eoi_json_dump(ctx, out_json, res, false);
 done:

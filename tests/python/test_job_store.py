@@ -64,3 +64,66 @@ def test_sound_store_lists_its_partitions(tmp_path):
     assert st["tiles"]["fetched"] == 7
     assert [p["status"] for p in job.partitions()] == ["OK", "FAILED"]
     job.close()
+
+
+@pytest.fixture(scope="module")
+def failed_job(tmp_path_factory, cli):
+    """A real job whose partitions reading one truncated tile failed."""
+    import pathlib
+    import subprocess
+    import sys
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "models"))
+    from synth_pyramid import write_pyramid
+    d = tmp_path_factory.mktemp("failed_job")
+    s = write_pyramid(d, grid=1, size=512)
+    tile = d / "xyz" / "18" / str(s["tx"]) / ("%d.png" % s["ty"])
+    tile.write_bytes(tile.read_bytes()[:200])
+    job = d / "job"
+    p = subprocess.run([cli, "--quiet", "detect", str(d / "xyz"), str(d / "aoi.geojson"),
+                        str(d / "o.geojson"), "--zoom", "18", "--partition-tiles", "1", "--job",
+                        str(job)], capture_output=True, text=True)
+    assert p.returncode == 1 and p.stderr.strip().endswith("[io.Read]"), p.stderr
+    with sqlite3.connect(job / "job.sqlite") as db:
+        codes = [c for (c,) in db.execute("SELECT code FROM partitions WHERE status = 'FAILED'")]
+    assert codes and all(c == 3 | 1 << 8 for c in codes), codes  # EO_E_IO_READ (core.h)
+    return job
+
+
+@pytest.mark.parametrize("code", [0, 12345, -3])
+def test_stored_failure_code_that_is_no_status_is_state_invalid(failed_job, tmp_path, cli, code):
+    """The store's code column becomes the call's status only when it is one
+    eoproc defines: 0 read as success (the failure would pass as OK), 12345
+    as an unknown id."""
+    import shutil
+    import subprocess
+    job = tmp_path / "job"
+    shutil.copytree(failed_job, job)
+    with sqlite3.connect(job / "job.sqlite") as db:
+        db.execute("UPDATE partitions SET code = ? WHERE status = 'FAILED'", (code,))
+    p = subprocess.run([cli, "--quiet", "job", "resume", str(job)], capture_output=True, text=True)
+    assert p.returncode == 1 and p.stderr.strip().endswith("[state.Invalid]"), p.stderr
+    with eoproc.Job(job) as j, pytest.raises(eoproc.Error) as e:
+        j.run()
+    assert e.value.id == "state.Invalid" and "partitions failed" in str(e.value)
+    assert "status code %d for it is no status eoproc defines" % code in str(e.value)
+
+
+def test_status_query_leaves_the_store_as_it_was(failed_job, tmp_path, cli):
+    """`eoproc job status` and Job.status() read the store without changing
+    it: a store in rollback-journal mode (as another tool may leave it) keeps
+    its bytes, where opening it used to switch it to WAL."""
+    import hashlib
+    import shutil
+    import subprocess
+    job = tmp_path / "job"
+    shutil.copytree(failed_job, job)
+    with sqlite3.connect(job / "job.sqlite") as db:
+        assert db.execute("PRAGMA journal_mode=DELETE").fetchone() == ("delete",)
+    before = hashlib.sha256((job / "job.sqlite").read_bytes()).hexdigest()
+    p = subprocess.run([cli, "job", "status", str(job)], capture_output=True, text=True)
+    assert p.returncode == 0 and json.loads(p.stdout)["status"] == "FAILED", p.stderr
+    with eoproc.Job(job) as j:
+        assert j.status()["status"] == "FAILED"
+    assert hashlib.sha256((job / "job.sqlite").read_bytes()).hexdigest() == before
+    with sqlite3.connect(job / "job.sqlite") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("delete",)

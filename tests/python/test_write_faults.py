@@ -19,6 +19,12 @@ from osgeo import gdal, ogr, osr
 
 gdal.UseExceptions()
 MAX_N = 400
+# The detect job's loop runs a job (and resumes it) per N: about 230 N, 10
+# minutes on a loaded machine. CI fails every N up to FIRST_EVERY (the making
+# of the store) and then every STRIDE-th; EOPROC_FAULT_STRIDE=1 fails every N
+# (the exhaustive run: see the README, "Write faults").
+FIRST_EVERY = 24
+STRIDE = max(1, int(os.environ.get("EOPROC_FAULT_STRIDE", "10")))
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +126,77 @@ def test_vector_writers(cli, shim, small, tmp_path, ext):
     ds = ogr.Open(str(out))
     got = sorted((f.GetField("class"), f.GetField("pixels")) for f in ds.GetLayer(0))
     assert got == _gdal_polygons(small["cls"])
+
+
+@pytest.fixture(scope="module")
+def detect_scene(tmp_path_factory, cli):
+    """A 512 x 512 zoom-18 XYZ pyramid of a rendered scene (models/synth_pyramid.py),
+    its AOI, and the GeoJSON of a detect run without the shim (whose buildings
+    test_detect.py checks against the rendered truth)."""
+    import sys
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "models"))
+    from synth_pyramid import write_pyramid
+    d = tmp_path_factory.mktemp("faults_detect")
+    s = write_pyramid(d, grid=1, size=512)
+    ref = d / "ref.geojson"
+    p = subprocess.run([cli, "--quiet", "detect", str(d / "xyz"), str(d / "aoi.geojson"), str(ref),
+                        "--zoom", "18", "--partition-tiles", "1"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["partitions"] > 1  # partition-level writes are exercised
+    return {"xyz": s["dir"] / "xyz", "aoi": d / "aoi.geojson", "ref": ref.read_bytes()}
+
+
+def test_detect_job_store(cli, shim, detect_scene, tmp_path):
+    """The detect job's SQLite store (and the GeoJSON it ends in) under the
+    same loop. A failing run exits with one io.Write line naming the job or
+    the output and leaves no output; the job folder holds either nothing or a
+    store that `eoproc job resume` completes into the output of a run without
+    faults (the job is resumable, not half-written). A run may succeed despite
+    its fault only where SQLite itself recovers (a checkpoint at close, whose
+    data stays in the write-ahead log): then the output and the store's status
+    must still be right."""
+    env = dict(os.environ)
+    env["LD_PRELOAD"] = (env.get("LD_PRELOAD", "") + " " + shim).strip()
+    log = tmp_path / "injected.log"
+    env["EOPROC_FAILIO_LOG"] = str(log)
+    tolerated = 0
+    for n in range(1, MAX_N + 1):
+        if n > FIRST_EVERY and (n - FIRST_EVERY) % STRIDE:
+            continue
+        d = tmp_path / ("n%d" % n)
+        d.mkdir()
+        job, out = d / "job", d / "o.geojson"
+        env["EOPROC_FAILIO_NTH"] = str(n)
+        if log.exists():
+            log.unlink()
+        p = subprocess.run([cli, "--quiet", "detect", str(detect_scene["xyz"]),
+                            str(detect_scene["aoi"]), str(out), "--zoom", "18",
+                            "--partition-tiles", "1", "--job", str(job)],
+                           env=env, capture_output=True, text=True, timeout=300)
+        injected = log.read_text().split() if log.exists() else []
+        what = "%s failing at call %d" % (injected[0] if injected else "nothing", n)
+        if p.returncode == 0:
+            assert out.read_bytes() == detect_scene["ref"], what
+            st = subprocess.run([cli, "job", "status", str(job)], capture_output=True, text=True)
+            assert json.loads(st.stdout)["status"] == "OK", (what, st.stdout)
+            if not injected:
+                break
+            tolerated += 1
+            continue
+        assert injected, (n, p.stderr)
+        err = p.stderr.strip()
+        assert "\n" not in err and "Sanitizer" not in err, (what, err)
+        assert re.search(r"\[io\.Write\]$", err), (what, err)
+        assert ("job %s:" % job) in err or "o.geojson" in err, (what, err)
+        assert not out.exists(), what
+        left = sorted(os.listdir(job)) if job.exists() else []
+        if "job.sqlite" not in left:
+            assert left == [], (what, left)  # no half-made store
+            continue
+        r = subprocess.run([cli, "--quiet", "job", "resume", str(job)], capture_output=True,
+                           text=True, timeout=300)
+        assert r.returncode == 0, (what, r.stderr)
+        assert out.read_bytes() == detect_scene["ref"], what
+    else:
+        pytest.fail("still failing calls after %d: raise MAX_N" % MAX_N)
+    assert n > 100 and tolerated < n // (4 * STRIDE) + 2, (n, tolerated)
