@@ -22,7 +22,7 @@ MAX_N = 400
 # The detect job's loop runs a job (and resumes it) per N: about 230 N, 10
 # minutes on a loaded machine. CI fails every N up to FIRST_EVERY (the making
 # of the store) and then every STRIDE-th; EOPROC_FAULT_STRIDE=1 fails every N
-# (the exhaustive run: see the README, "Write faults").
+# (the exhaustive run: README, Development, "Write faults").
 FIRST_EVERY = 24
 STRIDE = max(1, int(os.environ.get("EOPROC_FAULT_STRIDE", "10")))
 
