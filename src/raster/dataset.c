@@ -20,6 +20,13 @@ static const double identity_gt[6] = {0, 1, 0, 0, 0, 1};
 /* Largest raster side accepted from a file: GDAL sizes are int. */
 #define MAX_SIDE INT32_MAX
 
+/* Largest block accepted from a file. GDAL reads and caches whole blocks, so
+ * any window read of a file stored as one huge block (a single compressed
+ * strip, or a hostile header) allocates the whole block first: a 65288 x
+ * 65288 UInt64 strip is 34 GB for a 1-pixel window. 2 GiB still admits a
+ * single-strip 20000 x 20000 RGB image. */
+#define MAX_BLOCK_BYTES ((int64_t)2 << 30)
+
 /* ---- open / close ------------------------------------------------------ */
 
 /* Close a GDAL dataset without printing and without writing side files:
@@ -160,6 +167,31 @@ static eo_status check_tiff_extent(eo_ctx *ctx, eo_dataset *ds, const char *path
     return EO_OK;
 }
 
+/* Refuse blocks over MAX_BLOCK_BYTES before any read allocates one. With
+ * pixel interleaving one block holds every band. */
+static eo_status check_block_size(eo_ctx *ctx, const eo_dataset *ds, const char *path) {
+    const char *il = GDALGetMetadataItem(ds->h, "INTERLEAVE", "IMAGE_STRUCTURE");
+    int64_t shared = il && strcmp(il, "PIXEL") == 0 ? ds->band_count : 1;
+    for (int b = 1; b <= ds->band_count; b++) {
+        int bw = 0, bh = 0;
+        GDALGetBlockSize(GDALGetRasterBand(ds->h, b), &bw, &bh);
+        int64_t dsize = (int64_t)eo_dtype_size(ds->dtypes[b - 1]);
+        if (bw < 1 || bh < 1 || dsize < 1)
+            continue;
+        double bytes = (double)bw * bh * (double)dsize * (double)shared; /* exact below 2^53 */
+        if (bytes > (double)MAX_BLOCK_BYTES)
+            return eoi_fail(ctx, EO_E_SOURCE,
+                            "%s: band %d is stored in blocks of %d x %d %s pixels%s (%.1f GiB "
+                            "each); blocks over %d GiB are refused, since any read holds a whole "
+                            "block in memory (rewrite the file tiled, e.g. gdal_translate -co "
+                            "TILED=YES)",
+                            path, b, bw, bh, eo_dtype_name(ds->dtypes[b - 1]),
+                            shared > 1 ? " of every band" : "", bytes / (1 << 30),
+                            (int)(MAX_BLOCK_BYTES >> 30));
+    }
+    return EO_OK;
+}
+
 eo_status eoi_dataset_open_source(eo_ctx *ctx, eo_dataset *ds, bool is_dir) {
     const char *path = ds->path;
     ds->h = GDALOpenEx(ds->source, GDAL_OF_RASTER | GDAL_OF_READONLY | GDAL_OF_VERBOSE_ERROR, NULL,
@@ -200,6 +232,9 @@ eo_status eoi_dataset_open_source(eo_ctx *ctx, eo_dataset *ds, bool is_dir) {
                             bw, bh, w, h);
         ds->dtypes[b - 1] = eoi_dtype_of_band(band);
     }
+    eo_status st = check_block_size(ctx, ds, path);
+    if (st != EO_OK)
+        return st;
     ds->overview_count = GDALGetOverviewCount(GDALGetRasterBand(ds->h, 1));
     if (GDALGetGeoTransform(ds->h, ds->gt) == CE_None) {
         ds->has_gt = 1;
@@ -209,7 +244,7 @@ eo_status eoi_dataset_open_source(eo_ctx *ctx, eo_dataset *ds, bool is_dir) {
     }
     if (!ds->has_gt)
         memcpy(ds->gt, identity_gt, sizeof ds->gt);
-    eo_status st = check_tiff_extent(ctx, ds, ds->source);
+    st = check_tiff_extent(ctx, ds, ds->source);
     return st != EO_OK ? st : read_crs(ctx, ds);
 }
 

@@ -192,3 +192,52 @@ def test_every_type_with_extreme_nodata(cli, tmp_path, name, gdt, npt, nodata):
     x0, y0 = int(round((gt[0] - 500000) / 10)), int(round((4000160 - gt[3]) / 10))
     ref = gdal.Open(str(src)).ReadAsArray(x0, y0, o.RasterXSize, o.RasterYSize)
     np.testing.assert_array_equal(b.ReadAsArray(), ref)
+
+
+def _sparse_tiff(path, size, bands, gdt, **co):
+    """A large TIFF with no pixel written (SPARSE_OK): small on disk, its
+    block layout as the creation options say."""
+    opts = ["COMPRESS=DEFLATE", "SPARSE_OK=TRUE"] + ["%s=%s" % kv for kv in co.items()]
+    ds = gdal.GetDriverByName("GTiff").Create(str(path), size, size, bands, gdt, opts)
+    ds.SetGeoTransform([500000, 1, 0, 4000000, 0, -1])
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32633)
+    ds.SetProjection(srs.ExportToWkt())
+    ds = None
+    ds = gdal.Open(str(path))
+    block = ds.GetRasterBand(1).GetBlockSize()
+    ds = None
+    return block
+
+
+def test_huge_blocks_refused_before_any_read(cli, tmp_path):
+    """A file stored as one huge block (a single compressed strip) makes GDAL
+    allocate the whole block for any window read (a fuzzed 65288 x 65288
+    UInt64 strip asked for 34 GB). Blocks over 2 GiB are refused at open,
+    naming the block size GDAL reports; the same raster tiled is read."""
+    one_strip = tmp_path / "strip.tif"  # 40000 x 40000 Float64 in one block: 11.9 GiB
+    bw, bh = _sparse_tiff(one_strip, 40000, 1, gdal.GDT_Float64, TILED="NO", BLOCKYSIZE=40000)
+    assert (bw, bh) == (40000, 40000)
+    # pixel interleaved: each band's share is 0.7 GiB, the block holds 2.2 GiB
+    shared = tmp_path / "shared.tif"
+    sw, sh = _sparse_tiff(shared, 20000, 3, gdal.GDT_UInt16, TILED="NO", BLOCKYSIZE=20000,
+                          INTERLEAVE="PIXEL")
+    assert 20000 * 20000 * 2 < 2 << 30 < 3 * 20000 * 20000 * 2
+    aoi = json.dumps({"type": "Polygon", "coordinates": [[[500100, 3999900], [500200, 3999900],
+                                                         [500200, 3999800], [500100, 3999800],
+                                                         [500100, 3999900]]]})
+    for src, (w, h), extra in ((one_strip, (bw, bh), "float64"),
+                               (shared, (sw, sh), "of every band")):
+        outdir = tmp_path / ("out_" + src.stem)
+        outdir.mkdir()
+        p = run_cli(cli, "--quiet", "clip", "--crs", "EPSG:32633", src, aoi, outdir / "o.tif")
+        msg = assert_cli_error(p, "source.Invalid", names=str(src))
+        assert "%d x %d" % (w, h) in msg and extra in msg, msg
+        assert list(outdir.iterdir()) == []
+        assert_cli_error(run_cli(cli, "--quiet", "info", src), "source.Invalid")
+    tiled = tmp_path / "tiled.tif"  # the same raster in 256 x 256 tiles: read and clipped
+    assert _sparse_tiff(tiled, 40000, 1, gdal.GDT_Float64, TILED="YES") == [256, 256]
+    p = run_cli(cli, "--quiet", "clip", "--crs", "EPSG:32633", tiled, aoi, tmp_path / "t.tif")
+    assert p.returncode == 0, p.stderr
+    out = gdal.Open(str(tmp_path / "t.tif"))
+    assert (out.RasterXSize, out.RasterYSize) == (100, 100)
