@@ -18,7 +18,15 @@ typedef struct build {
     const eoi_onode *on; /* node being prepared (for messages) */
     int32_t cap_values;
     uint8_t *want; /* per graph input: needed as a constant (or NULL) */
+    size_t folded; /* bytes of constants made by folding so far */
 } build;
+
+/* What constant folding may make, in all: 8 times the model file (fp16
+ * weights cast to float32 fold to twice their size), at least 256 MiB. A
+ * 41 KB file whose ConstantOfShape and Expand nodes fold to gigabytes is
+ * refused instead of exhausting memory at load. */
+#define FOLD_MIN_BUDGET ((size_t)256 << 20)
+#define FOLD_FILE_FACTOR 8
 
 static eo_status bfail(build *b, eo_status st, const char *fmt, ...) EOI_PRINTF(3, 4);
 static eo_status bfail(build *b, eo_status st, const char *fmt, ...) {
@@ -737,6 +745,11 @@ static eo_status prep_slice(build *b, eoi_node *n) {
         if (norm_axis(&a, x->ndim) || step == 0)
             return bfail(b, EO_E_MODEL, "bad axis or zero step");
         int64_t d = x->dims[a], s0 = st_[i], e0 = en[i];
+        /* a step longer than the axis takes at most one element, as d + 1 does (no overflow) */
+        if (step > d + 1)
+            step = d + 1;
+        else if (step < -d - 1)
+            step = -d - 1;
         if (s0 < 0)
             s0 += d;
         if (e0 < 0)
@@ -1081,8 +1094,12 @@ static eo_status prep_gemm(build *b, eoi_node *n) {
             return st;
         n->alpha = attr_f(b->on, "alpha", 1.0f);
         n->beta = attr_f(b->on, "beta", 1.0f);
-        n->transa = (int32_t)attr_i(b->on, "transA", 0);
-        n->transb = (int32_t)attr_i(b->on, "transB", 0);
+        int64_t ta = attr_i(b->on, "transA", 0), tb = attr_i(b->on, "transB", 0);
+        if ((ta != 0 && ta != 1) || (tb != 0 && tb != 1))
+            return bfail(b, EO_E_MODEL, "transA and transB must be 0 or 1 (got %lld and %lld)",
+                         (long long)ta, (long long)tb);
+        n->transa = (int32_t)ta;
+        n->transb = (int32_t)tb;
         if (a->ndim != 2 || w->ndim != 2)
             return bfail(b, EO_E_MODEL, "inputs must be matrices");
         int64_t m = a->dims[n->transa], k = a->dims[!n->transa];
@@ -1748,9 +1765,19 @@ static eo_status pack_conv(build *b, eoi_node *n) {
 
 static eo_status fold_node(build *b, eoi_node *n, void **cbuf) {
     eoi_graph *g = b->g;
+    size_t budget = b->m->file_bytes > FOLD_MIN_BUDGET / FOLD_FILE_FACTOR
+                        ? b->m->file_bytes * FOLD_FILE_FACTOR
+                        : FOLD_MIN_BUDGET;
     for (int32_t i = 0; i < n->nout; i++) {
         eoi_value *o = out_val(b, n, i);
         size_t bytes = (size_t)o->n * (o->dtype == EOI_I64 ? 8 : 4);
+        if (bytes > budget - b->folded)
+            return bfail(b, EO_E_LIMIT,
+                         "folding constants would make %zu MiB (limit %zu MiB: %d times the "
+                         "model file, at least %zu MiB)",
+                         (b->folded + bytes) >> 20, budget >> 20, FOLD_FILE_FACTOR,
+                         FOLD_MIN_BUDGET >> 20);
+        b->folded += bytes;
         if (!(o->cdata = galloc(b, bytes)))
             return EO_E_NOMEM;
         cbuf[n->out[i]] = o->cdata;
@@ -2169,7 +2196,7 @@ eo_status eoi_graph_build(eo_ctx *ctx, eoi_graph *g, const eoi_onnx *m, const eo
     void **cbuf = NULL;
     memset(g, 0, sizeof *g);
     g->bf16 = m->bf16;
-    build bd = {ctx, g, m, NULL, 0, want};
+    build bd = {ctx, g, m, NULL, 0, want, 0};
     build *b = &bd;
     int64_t cap = (int64_t)m->ninit + m->ninputs + 1;
     for (int32_t i = 0; i < m->nnodes; i++)

@@ -78,8 +78,9 @@ typedef struct eoi_onnx {
     eoi_onode *nodes;
     eoi_tensor *inits;
     eoi_vinfo *inputs, *outputs;
-    const char *card; /* metadata_props value of EOI_CARD_KEY, or NULL */
-    int32_t bf16;     /* graphs built from it pack convolutions for the BF16 kernel */
+    const char *card;  /* metadata_props value of EOI_CARD_KEY, or NULL */
+    int32_t bf16;      /* graphs built from it pack convolutions for the BF16 kernel */
+    size_t file_bytes; /* size of the ONNX file (bounds what constant folding may make) */
 } eoi_onnx;
 
 /* The metadata_props key of the model card (card.c). */

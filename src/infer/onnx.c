@@ -663,6 +663,7 @@ static eo_status parse_graph(parser *ps, pb r, eoi_onnx *m) {
 
 eo_status eoi_onnx_parse(eo_ctx *ctx, eoi_onnx *m, const uint8_t *data, size_t size) {
     memset(m, 0, sizeof *m);
+    m->file_bytes = size;
     parser ctx_ps = {ctx, &m->arena, data, EO_OK};
     parser *ps = &ctx_ps;
     pb r = {data, data + size};
