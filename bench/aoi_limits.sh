@@ -25,6 +25,8 @@ EOPROC=$BUILD/eoproc
 W=${BENCH_DIR:-/tmp/eoproc-bench-aoi}
 N=${FEATURES:-100000}
 mkdir -p "$W"
+# shellcheck source=bench/bench_row.sh
+. "$ROOT/bench/bench_row.sh"
 [ -x "$EOPROC" ] || { echo "no eoproc at $EOPROC: build first" >&2; exit 1; }
 BIG=$W/big_$N.json
 [ -s "$BIG" ] || /usr/bin/python3 "$ROOT/bench/make_big_aoi.py" "$BIG" "$N"
@@ -42,7 +44,7 @@ run() {
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0;
         for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s}' "$W/$name.time")
     rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$W/$name.time")
-    eval "WALL_$name=$wall RSS_$name=$rss"
+    eval "WALL_$name=$wall RSS_$name=$rss RC_$name=$rc"
     printf '%-16s exit %d  %8.2f s  %8.1f MiB   %s\n' "$name" "$rc" "$wall" \
         "$(echo "$rss / 1024" | bc -l)" "$*"
     if [ "$rc" != 0 ]; then sed 's/^/    /' "$W/$name.err" | head -2; fi
@@ -64,3 +66,20 @@ echo "ogrinfo / eoproc refusing:  time x$(ratio "$WALL_ogrinfo" "$WALL_refuse"),
 echo "ogr2ogr / eoproc refusing:  time x$(ratio "$WALL_ogr2ogr" "$WALL_refuse"), peak memory x$(ratio "$RSS_ogr2ogr" "$RSS_refuse")"
 echo "eoproc peak refusing: $(ratio "$RSS_refuse" 1024) MiB; on a 1-feature AOI: $(ratio "$RSS_small" 1024) MiB (the libraries' own)"
 echo "ogrinfo / eoproc accepting: time x$(ratio "$WALL_ogrinfo" "$WALL_accept"), peak memory x$(ratio "$RSS_ogrinfo" "$RSS_accept")"
+
+# the README's table row
+positions=$(/usr/bin/python3 -c 'import json, sys
+def n(c): return 1 if isinstance(c[0], (int, float)) else sum(n(x) for x in c)
+print(sum(n(f["geometry"]["coordinates"]) for f in json.load(open(sys.argv[1]))["features"]))' "$BIG")
+refused="refused with aoi.TooLarge"
+if [ "$RC_refuse" = 0 ] || ! grep -q 'aoi.TooLarge' "$W/refuse.err"; then
+    refused="NOT refused with aoi.TooLarge (exit $RC_refuse)"
+fi
+echo
+bench_row "$(bench_calc "refuse a %.0f MB FeatureCollection (%d features, %.2f M positions; make_big_aoi.py 16-gons) by the default limits: \`eoproc area\` $refused" \
+    "$(stat -c %s "$BIG") / 1e6" "$N" "$positions / 1e6")" \
+    "$(bench_cmd aoi_limits.sh FEATURES)" "$(bench_calc '%.2f s' "$WALL_refuse")" \
+    "$(bench_calc 'ogrinfo -ro -al -so reading it %.2f s; ogr2ogr to GPKG %.2f s' "$WALL_ogrinfo" "$WALL_ogr2ogr")" \
+    "$(bench_calc '%.3fx / %.3fx' "$WALL_refuse / $WALL_ogrinfo" "$WALL_refuse / $WALL_ogr2ogr")" \
+    "$(bench_calc "%.0f / %.0f, %.0f MiB (eoproc / ogrinfo, ogr2ogr; eoproc on a 1-feature AOI: %.0f MiB, the libraries' baseline)" \
+        "$RSS_refuse / 1024" "$RSS_ogrinfo / 1024" "$RSS_ogr2ogr / 1024" "$RSS_small / 1024")"

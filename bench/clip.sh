@@ -25,6 +25,8 @@ N=${BENCH_SIZE:-8192}
 DATA=${EOPROC_DATA:-$ROOT/.cache/data}
 VALIDATE=/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_cloud_optimized_geotiff.py
 mkdir -p "$W"
+# shellcheck source=bench/bench_row.sh
+. "$ROOT/bench/bench_row.sh"
 [ -x "$EOPROC" ] || { echo "no eoproc at $EOPROC: build first (scripts/test.sh)" >&2; exit 1; }
 
 # the input, made as bench/cog.sh makes its own, but with square pixels: for
@@ -135,6 +137,7 @@ CMD_E=("$EOPROC" clip "$IN" "$AOI" "$OUT_E" --compress none --overviews none --s
 CMD_G=(gdalwarp -q -overwrite -cutline "$AOI" -crop_to_cutline -multi -wo NUM_THREADS=ALL_CPUS
     -co TILED=YES -co BLOCKXSIZE=512 -co BLOCKYSIZE=512 "$IN" "$OUT_G")
 pair "uncompressed tiled GeoTIFF (512 px tiles, no overviews)"
+ROW_CLIP=("$te" "$re" "$ce" "$tg" "$rg" "$cg")
 
 if [ "${BENCH_COG:-1}" != 0 ]; then
     rm -f "$OUT_E" "$OUT_G"
@@ -147,3 +150,10 @@ if [ "${BENCH_COG:-1}" != 0 ]; then
     /usr/bin/python3 "$VALIDATE" -q "$OUT_E" && echo "  eoproc output: valid COG"
 fi
 rm -f "$W"/eoproc_clip*.tif "$W"/gdalwarp_clip*.tif
+
+# the README's table row: the uncompressed pair (the clip's own work)
+read -r te re ce tg rg cg <<<"${ROW_CLIP[*]}"
+bench_row "AOI clip of an ${N}² RGB uint8 raster (UTM, uncompressed, 512 px tiles) by a polygon with a hole in EPSG:4326 (256 + 64 vertices, about half the raster) into an uncompressed tiled GeoTIFF, best of ${REPEAT:-3}" \
+    "$(bench_cmd clip.sh BENCH_SIZE REPEAT)" "$(bench_calc '%.2f s (%.2f CPU-s)' "$te" "$ce")" \
+    "$(bench_calc 'gdalwarp -cutline -crop_to_cutline -multi %.2f s (%.2f CPU-s)' "$tg" "$cg")" \
+    "$(bench_calc '%.2fx' "$te / $tg")" "$(bench_calc '%.0f / %.0f MiB' "$re / 1024" "$rg / 1024")"

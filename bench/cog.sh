@@ -18,6 +18,8 @@ N=${BENCH_SIZE:-8192}
 DATA=${EOPROC_DATA:-$ROOT/.cache/data}
 VALIDATE=/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_cloud_optimized_geotiff.py
 mkdir -p "$W"
+# shellcheck source=bench/bench_row.sh
+. "$ROOT/bench/bench_row.sh"
 [ -x "$EOPROC" ] || { echo "no eoproc at $EOPROC: build first (scripts/test.sh)" >&2; exit 1; }
 
 # Input: the Landsat 7 scene's bands 3,2,1 as RGB, resampled (cubic) to N x N,
@@ -55,6 +57,7 @@ row() { # row LABEL WALL RSS SIZE
         "$(echo "$3 / 1024" | bc -l)" "$4"
 }
 
+declare -A FIG # "input,codec" -> "eoproc_wall eoproc_rss gdal_wall gdal_rss"
 for SRC in "$IN" "$IN_Z"; do
 echo
 echo "input: $SRC (${N} x ${N} x 3 uint8), $(nproc) CPUs"
@@ -78,6 +81,7 @@ for C in ZSTD DEFLATE; do
     printf '  time ratio eoproc/gdal %.2f   size ratio %.4f\n' "$(echo "$te / $tg" | bc -l)" \
         "$(echo "$se / $sg" | bc -l)"
     /usr/bin/python3 "$VALIDATE" -q "$OUT_E" && echo "  eoproc output: valid COG"
+    FIG["$SRC,$C"]="$te $re $tg $rg"
 done
 done
 
@@ -103,6 +107,7 @@ if command -v zstd >/dev/null && [ "${BENCH_FLOOR:-1}" != 0 ]; then
     echo "codec floor (ZSTD 9): zstd -b9 -B786432 -T1 gives $mbs MB/s on one core;"
     printf '  all levels (%d bytes) on %d CPUs: %.2f s\n' $((N * N * 4)) "$(nproc)" "$floor"
     printf '  eoproc cog --compress none (everything but the codec): %.2f s\n' "$tn"
+    FLOOR=$floor
 fi
 
 if [ "${BENCH_BIG:-1}" != 0 ]; then
@@ -135,3 +140,19 @@ if [ "${BENCH_BIG:-1}" != 0 ]; then
     /usr/bin/python3 "$VALIDATE" -q "$OUT_B" && echo "  eoproc output: valid COG"
     rm -f "$OUT_B"
 fi
+
+# the README's table rows: per input, ZSTD 9 / DEFLATE 6 side by side; peak
+# memory the larger of the two codecs' runs; the codec floor beside ZSTD
+for SRC in "$IN" "$IN_Z"; do
+    read -r zte zre ztg zrg <<<"${FIG["$SRC,ZSTD"]}"
+    read -r dte dre dtg drg <<<"${FIG["$SRC,DEFLATE"]}"
+    if [ "$SRC" = "$IN" ]; then kind="uncompressed"; else kind="DEFLATE-compressed"; fi
+    floor=""
+    [ -n "${FLOOR:-}" ] && floor=$(bench_calc '; ZSTD 9 at %.2fx the codec floor (%.2f s, measured in this run)' \
+        "$zte / $FLOOR" "$FLOOR")
+    bench_row "COG writing of an ${N}² RGB uint8 input ($kind, 512 px tiles; Landsat bands 3,2,1 resampled + noise), ZSTD 9 / DEFLATE 6, 512 px tiles, average overviews, all CPUs, one run" \
+        "$(bench_cmd cog.sh BENCH_SIZE BENCH_BIG BENCH_FLOOR)" "$(bench_calc '%.2f s / %.2f s' "$zte" "$dte")" \
+        "$(bench_calc 'gdal_translate -of COG %.2f s / %.2f s' "$ztg" "$dtg")" \
+        "$(bench_calc '%.2fx / %.2fx' "$zte / $ztg" "$dte / $dtg")$floor" \
+        "$(bench_calc '%.0f / %.0f MiB' "($zre > $dre ? $zre : $dre) / 1024" "($zrg > $drg ? $zrg : $drg) / 1024")"
+done

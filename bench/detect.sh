@@ -47,6 +47,9 @@ R34_PX=${R34_PX:-3072}
 PROFILE=${PROFILE:-1} # 1: one more detect run under perf record, CPU time by stage
 [ -x "$CLI" ] || { echo "no $CLI: build first (scripts/test.sh or cmake)" >&2; exit 1; }
 mkdir -p "$WORK"
+# shellcheck source=bench/bench_row.sh
+. "$ROOT/bench/bench_row.sh"
+ROWS=() # the README's table rows, printed at the end
 export OPENBLAS_NUM_THREADS=$THREADS
 printf 'load at start: %s\n' "$(uptime)"
 
@@ -95,14 +98,16 @@ run() { # NAME MODEL AOI
     local name=$1 model=$2 aoi=$3 E P S
     local eo=$WORK/det_${name}_eoproc.geojson py=$WORK/det_${name}_python.geojson
     printf '\n== %s: %s\n' "$name" "$(basename "$model")"
-    "$CLI" detect "$D/xyz" "$aoi" "$WORK/est.geojson" --zoom 18 --model "$model" --estimate \
+    local est match
+    est=$("$CLI" detect "$D/xyz" "$aoi" "$WORK/est.geojson" --zoom 18 --model "$model" --estimate \
         --threads "$THREADS" --quiet | $PY -c '
 import json, sys
 r = json.load(sys.stdin)
 r = r.get("estimate", r)
 keys = ("aoi_km2", "tiles", "pixels", "partitions", "model_tiles", "gflop", "expected_seconds")
 print("AOI:", ", ".join("%s %s" % (k, r[k] if not isinstance(r[k], float) else round(r[k], 2))
-                        for k in keys if k in r))'
+                        for k in keys if k in r))')
+    echo "$est"
     echo "\$ eoproc detect $D/xyz $aoi $eo --zoom 18 --model $model --threads $THREADS --quiet"
     E=$(measure "det_${name}_eoproc" "$CLI" detect "$D/xyz" "$aoi" "$eo" --zoom 18 --model "$model" \
         --threads "$THREADS" --quiet)
@@ -115,7 +120,9 @@ print("AOI:", ", ".join("%s %s" % (k, r[k] if not isinstance(r[k], float) else r
     printf '%-44s %8.1f s %7d MiB\n' "rasterio + PyTorch + shapely (detect_py.py)" "$pw" "$pm"
     printf 'eoproc / Python: wall time %.2fx (target 0.2x), peak memory %.2fx (target 0.5x)\n' \
         "$(ratio "$ew" "$pw")" "$(ratio "$em" "$pm")"
-    $PY "$ROOT/bench/detect_match.py" "$eo" "$py" eoproc Python
+    match=$($PY "$ROOT/bench/detect_match.py" "$eo" "$py" eoproc Python)
+    echo "$match"
+    detect_row "$name" "$est" "$match" "$ew" "$em" "$pw" "$pm"
     grep -o '"warnings": *\[[^]]*\]' "$WORK/det_${name}_eoproc.out" || true
 
     # where the time goes: the same work as three eoproc commands
@@ -153,6 +160,21 @@ print(s["read"], s["infer"], s["vectorize"])' "$WORK/det_${name}_python.out")
     fi
 }
 
+# detect_row NAME ESTIMATE MATCH EO_WALL EO_MIB PY_WALL PY_MIB: the table row of one network
+detect_row() {
+    local km2 tiles net counts rate
+    km2=$(sed -n 's/.*aoi_km2 \([0-9.]*\).*/\1/p' <<<"$2")
+    tiles=$(sed -n 's/.*, tiles \([0-9]*\).*/\1/p' <<<"$2")
+    counts=$(sed -n 's/^features: eoproc \([0-9]*\), Python \([0-9]*\)/\1 \/ \2 features/p' <<<"$3")
+    rate=$(sed -n 's/^IoU >= 0.5 match: \([0-9.]*%\) of .*, \([0-9.]*%\) of .*/\1 \/ \2 matched at IoU >= 0.5/p' <<<"$3")
+    net="the demo U-Net (models/buildings.onnx)"
+    [ "$1" = r34 ] && net="a U-Net with a ResNet-34-style encoder (24.4 M parameters, random weights)"
+    ROWS+=("$(bench_row "buildings in a $km2 km² AOI from $tiles zoom-18 PNG tiles (synthetic scenes), $net, tile 512, overlap 64, batch 2, $THREADS threads; $counts (eoproc / Python), $rate; one run" \
+        "MODELS=$1 $(bench_cmd detect.sh THREADS R34_PX PROFILE)" "$(bench_calc '`eoproc detect` %.1f s' "$4")" \
+        "$(bench_calc 'rasterio (GDAL WMS) + PyTorch window + rasterio.features.shapes + shapely %.1f s' "$6")" \
+        "$(bench_calc '%.2fx' "$4 / $6")" "$(bench_calc '%d / %d MiB (%.2fx)' "$5" "$7" "$5 / $7")")")
+}
+
 for m in $MODELS; do
     case $m in
     demo) run demo "$ROOT/models/buildings.onnx" "$D/aoi.geojson" ;;
@@ -167,3 +189,5 @@ for m in $MODELS; do
     esac
 done
 printf '\nload at end: %s\n' "$(uptime)"
+echo
+printf '%s\n' "${ROWS[@]}"

@@ -33,6 +33,8 @@ WORK=${BENCH_DIR:-$(mktemp -d /tmp/eoproc-bench-indices.XXXXXX)}
 mkdir -p "$WORK"
 trap 'rm -rf "$WORK"' EXIT
 EOPROC=$BUILD/eoproc
+# shellcheck source=bench/bench_row.sh
+. "$ROOT/bench/bench_row.sh"
 [ -x "$EOPROC" ] || { echo "bench: build eoproc first ($EOPROC not found)" >&2; exit 1; }
 command -v gdal_calc.py >/dev/null || { echo "bench: gdal_calc.py not found (gdal-bin)" >&2; exit 1; }
 
@@ -64,6 +66,7 @@ run() {
 EXPR="(b4 - b3) / (b4 + b3 + b1)"
 NP_EXPR="(B4 - B3) / (B4 + B3 + B1)"
 REPORT=()
+ROWS=()
 declare -A FIRST_NS FIRST_CNS # per task: wall and CPU time per pixel at the first size
 echo "runs: best of $REPEAT (once past 8192); threads: eoproc uses all CPUs ($(nproc))"
 for SIZE in "${SIZES[@]}"; do
@@ -153,6 +156,25 @@ PYEOF
         }')
         echo "$line"
         REPORT+=("$line")
+        # the README's table rows: NDVI and the band-math expression (ndvi_raw
+        # is a diagnosis of the pipeline's own cost)
+        if [ $task != ndvi_raw ]; then
+            runs="best of $REPEAT"
+            [ "$SIZE" -gt 8192 ] && runs="one run"
+            what="NDVI (bands 3, 4)"
+            [ $task = calc ] && what="band math \`$EXPR\`"
+            tool="not run (GDAL=0)" ratio="" mem=$(bench_calc '%.0f MiB' "$M_EO / 1024")
+            if [ "$GDAL" = 1 ]; then
+                tool=$(bench_calc 'gdal_calc.py + gdal_translate -of COG %.2f s (%.2f CPU-s)' "$T_GC" "$C_GC")
+                ratio=$(bench_calc '%.2fx' "$T_EO / $T_GC")
+                mem=$(bench_calc '%.0f / %.0f MiB' "$M_EO / 1024" "$M_GC / 1024")
+            fi
+            args=""
+            [ "$SIZE" = 8192 ] || args=" BUILD_DIR $SIZE"
+            ROWS+=("$(bench_row "$what of a ${SIZE}² 4-band uint16 GeoTIFF (tiled 256, uncompressed, random values) into a float32 COG (ZSTD 9, 512 px tiles, overviews, statistics), $runs" \
+                "$(bench_cmd indices.sh REPEAT GDAL)$args" "$(bench_calc '%.2f s (%.2f CPU-s)' "$T_EO" "$C_EO")" \
+                "$tool" "$ratio" "$mem")")
+        fi
         rm -f "$WORK"/out_*.tif
     done
     rm -f "$SRC"
@@ -160,3 +182,5 @@ done
 echo
 echo "float32 COG (512 px tiles, overviews, statistics; ZSTD level 9 but ndvi_raw: none) of a 4-band uint16 input:"
 printf '%s\n' "${REPORT[@]}"
+echo
+printf '%s\n' "${ROWS[@]}"

@@ -25,6 +25,8 @@ SIZE=${SIZE:-512}
 BASE=${BASE:-32}
 PY=/usr/bin/python3
 mkdir -p "$WORK"
+# shellcheck source=bench/bench_row.sh
+. "$ROOT/bench/bench_row.sh"
 MODEL=$WORK/unet${BASE}_${SIZE}.onnx
 export UNET_BASE=$BASE UNET_SIZE=$SIZE OPENBLAS_NUM_THREADS=$THREADS
 export EOPROC_LIBRARY=$BUILD/libeoproc.so.1 PYTHONPATH=$ROOT/bindings/python
@@ -60,8 +62,13 @@ for core in unset Haswell; do
     measure "eoproc[$core]" "${E[@]}" "$PY" "$ROOT/bench/infer_run.py" eoproc "$MODEL" "$RUNS" \
         "$THREADS" | tee -a "$RESULTS"
 done
-measure "eoproc-bf16" env -u OPENBLAS_CORETYPE BENCH_PRECISION=bf16 "$PY" \
-    "$ROOT/bench/infer_run.py" eoproc "$MODEL" "$RUNS" "$THREADS" | tee -a "$RESULTS"
+# eoproc's BF16 path needs AVX512_BF16 (infer_run.py refuses to time FP32 under its name)
+if grep -qw avx512_bf16 /proc/cpuinfo; then
+    measure "eoproc-bf16" env -u OPENBLAS_CORETYPE BENCH_PRECISION=bf16 "$PY" \
+        "$ROOT/bench/infer_run.py" eoproc "$MODEL" "$RUNS" "$THREADS" | tee -a "$RESULTS"
+else
+    echo "eoproc-bf16: not run (this CPU has no AVX512_BF16)"
+fi
 measure "pytorch" env -u OPENBLAS_CORETYPE "$PY" "$ROOT/bench/infer_run.py" torch "$MODEL" \
     "$RUNS" "$THREADS" | tee -a "$RESULTS"
 measure "onnxruntime" env -u OPENBLAS_CORETYPE node "$WORK/infer_ort.js" "$MODEL" "$RUNS" \
@@ -77,7 +84,7 @@ measure "pytorch" env -u OPENBLAS_CORETYPE "$PY" "$ROOT/bench/infer_run.py" torc
 measure "onnxruntime" env -u OPENBLAS_CORETYPE node "$WORK/infer_ort.js" "$MODEL" "$RUNS" 1 3 \
     "$SIZE" "$SIZE" | tee -a "$RESULTS1"
 
-"$PY" - "$RESULTS" "$RESULTS1" "$PEAK" <<'PYEOF'
+"$PY" - "$RESULTS" "$RESULTS1" "$PEAK" "$(bench_cmd infer.sh RUNS SIZE BASE)" "$RUNS" <<'PYEOF'
 import sys
 def load(path):
     rows = {}
@@ -96,6 +103,8 @@ peak = sys.argv[3].split()
 print("  this CPU's peaks on 2 threads (bench/peak.c): FP32 FMA %s GFLOP/s, BF16 dot %s GFLOP/s"
       % (peak[1], peak[3]))
 for k in ("eoproc[unset]", "eoproc[Haswell]", "eoproc-bf16"):
+    if k not in rows:
+        continue
     print("  %s / onnxruntime = %.2fx   %s / pytorch = %.2fx" % (
         k, rows[k]["median_ms"] / rows["onnxruntime"]["median_ms"],
         k, rows[k]["median_ms"] / rows["pytorch"]["median_ms"]))
@@ -106,4 +115,14 @@ for k, r in rows1.items():
 print("  eoproc / onnxruntime = %.2fx   eoproc / pytorch = %.2fx" % (
     rows1["eoproc[unset]"]["cpu_ms"] / rows1["onnxruntime"]["cpu_ms"],
     rows1["eoproc[unset]"]["cpu_ms"] / rows1["pytorch"]["cpu_ms"]))
+# the README's table row (bench/all.sh): 2 threads, OPENBLAS_CORETYPE unset
+e, o, t = rows["eoproc[unset]"], rows["onnxruntime"], rows["pytorch"]
+env = __import__("os").environ
+size = env.get("UNET_SIZE", "512")
+print("\nROW|plain U-Net (%s base channels, 4 levels) inference, 1x3x%sx%s, batch 1, 2 threads, median of %d "
+      "runs after a warm-up|%s|%.0f ms|ONNX Runtime (onnxruntime-node) %.0f ms, PyTorch %.0f ms|%.2fx / %.2fx"
+      "|%d / %d / %d MiB (eoproc / ONNX Runtime / PyTorch processes)" % (
+          env.get("UNET_BASE", "32"), size, size, int(sys.argv[5]), sys.argv[4],
+          e["median_ms"], o["median_ms"], t["median_ms"], e["median_ms"] / o["median_ms"],
+          e["median_ms"] / t["median_ms"], e["rss_mb"], o["rss_mb"], t["rss_mb"]))
 PYEOF

@@ -13,6 +13,8 @@ B=$(cd "${1:-$ROOT/build/release}" && pwd)
 W=${BENCH_DIR:-/tmp/eoproc-bench-polygonize}
 PY=/usr/bin/python3
 mkdir -p "$W"
+# shellcheck source=bench/bench_row.sh
+. "$ROOT/bench/bench_row.sh"
 MASK=$W/buildings.tif
 [ -f "$MASK" ] || "$PY" "$ROOT/bench/make_buildings.py" "$MASK"
 
@@ -44,3 +46,9 @@ echo
 echo "simplification (topology-preserving, 1 m), on the same polygons:"
 EOPROC_LIBRARY=$B/libeoproc.so.1 PYTHONPATH=$ROOT/bindings/python \
     "$PY" "$ROOT/bench/simplify_vs_shapely.py" "$MASK" "$W/gdal.geojson"
+
+echo
+bench_row "polygonize an 8192² uint8 building mask (make_buildings.py: $n_g ragged buildings, 0.5 m, tiled + DEFLATE), 4-connected, GeoJSON in the mask's CRS; one run" \
+    "$(bench_cmd polygonize.sh)" "$(bench_calc '%.2f s (%d polygons)' "$T_eoproc" "$n_e")" \
+    "$(bench_calc 'gdal_polygonize.py %.2f s (%d polygons)' "$T_gdal" "$n_g")" \
+    "$(bench_calc '%.2fx' "$T_eoproc / $T_gdal")" "$(bench_calc '%.0f / %.0f MiB' "$M_eoproc" "$M_gdal")"

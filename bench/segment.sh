@@ -20,6 +20,8 @@ SIZE=${SIZE:-2048}
 THREADS=${THREADS:-2}
 PY=/usr/bin/python3
 mkdir -p "$WORK"
+# shellcheck source=bench/bench_row.sh
+. "$ROOT/bench/bench_row.sh"
 [ -x "$BUILD/eoproc" ] || { echo "bench: build first (no $BUILD/eoproc)" >&2; exit 1; }
 export OPENBLAS_NUM_THREADS=$THREADS
 
@@ -86,3 +88,9 @@ a = gdal.Open(sys.argv[1]).ReadAsArray()
 b = gdal.Open(sys.argv[2]).ReadAsArray()
 print("max |eoproc - PyTorch| probability difference: %.2e" % np.abs(a - b).max())
 ' "$WORK/seg_eoproc.tif" "$WORK/seg_torch.tif"
+
+echo
+bench_row "segment a ${SIZE}² RGB uint8 scene (tiled, DEFLATE; synthetic scenes) with the demo U-Net's architecture (fixed random weights), tile 512, overlap 64, batch 2, $THREADS threads, probability + class rasters out; one run" \
+    "$(bench_cmd segment.sh SIZE THREADS)" "$(bench_calc 'eoproc segment %.1f s' "$ew")" \
+    "$(bench_calc 'PyTorch sliding window (GDAL read/write) %.1f s' "$tw")" \
+    "$(bench_calc '%.2fx' "$ew / $tw")" "$er / $tr MiB"

@@ -24,6 +24,8 @@ DATA=${EOPROC_DATA:-$ROOT/.cache/data}
 WORK=$ROOT/bench/.data
 PY=/usr/bin/python3
 mkdir -p "$WORK"
+# shellcheck source=bench/bench_row.sh
+. "$ROOT/bench/bench_row.sh"
 [ -f "$BUILD/libeoproc.so.1" ] || { echo "no $BUILD/libeoproc.so.1: build first" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)" >&2; exit 1; }
 $PY -c "import rasterio" 2>/dev/null || {
@@ -115,6 +117,7 @@ run_wrk() { # NAME URL LIST -> prints a summary line, returns the log
     printf '%-28s %8.1f tiles/s  p50 %8s  p99 %8s  non-2xx %s  %s\n' "$1" "$rps" "$p50" "$p99" \
         "${non2xx:-0}" "${errs:-socket errors 0}"
     echo "$rps" >"$WORK/rps_$1"
+    echo "$rps $p50 $p99" >"$WORK/wrkfig_$1" # for the table row at the end
 }
 
 echo
@@ -160,3 +163,15 @@ r2=$(rss "$EO_PID")
 echo
 echo "eoproc server RSS (requests:MiB): $series"
 echo "eoproc server RSS: $r1 MiB after $n1 requests, $r2 MiB after $total ($(echo "($r2 - $r1) * 100 / $r1" | bc -l | xargs printf '%+.1f') %), peak $(hwm "$EO_PID") MiB; non-2xx responses: $bad; $(($(date +%s) - t0)) s"
+
+# the README's table row
+read -r erps ep50 ep99 <"$WORK/wrkfig_eoproc server"
+read -r rrps rp50 rp99 <"$WORK/wrkfig_rasterio WarpedVRT (ref)"
+echo
+bench_row "tile server under load: \`wrk -t2 -c$CONNECTIONS -d${DURATION}s\` over $(wc -l <"$WORK/tiles_eo.txt") tiles (zooms native-2..native) of the 8192² RGB COG (DEFLATE, 512 px blocks), nearest, RGBA PNG, the server's default threads and GDAL cache; memory: a fresh server soaked with $REQUESTS requests" \
+    "$(bench_cmd server.sh DURATION CONNECTIONS REQUESTS CHUNK)" \
+    "$(printf '%.1f tiles/s, p50 %s, p99 %s' "$erps" "$ep50" "$ep99")" \
+    "$(printf 'FastAPI + rasterio WarpedVRT per tile %.1f tiles/s, p50 %s, p99 %s' "$rrps" "$rp50" "$rp99")" \
+    "$(bench_calc '%.2fx the rate' "$erps / $rrps")" \
+    "$(printf '%s MiB after %s requests, %s MiB after %s (%s %%), peak %s MiB; %s non-2xx' "$r1" "$n1" "$r2" "$total" \
+        "$(bench_calc '%+.1f' "($r2 - $r1) * 100 / $r1")" "$(hwm "$EO_PID")" "$bad")"

@@ -23,6 +23,8 @@ CLI=$BUILD/eoproc
 DATA=${EOPROC_DATA:-$ROOT/.cache/data}
 WORK=$ROOT/bench/.data
 mkdir -p "$WORK"
+# shellcheck source=bench/bench_row.sh
+. "$ROOT/bench/bench_row.sh"
 [ -x "$CLI" ] || { echo "no $CLI: build first (scripts/test.sh or cmake)" >&2; exit 1; }
 
 SRC=$WORK/rgb8192_cog.tif
@@ -51,6 +53,9 @@ bytes() { find "$1" -name '*.png' -printf '%s\n' | awk '{s += $1} END {print s +
 
 # Best of REPEAT alternating runs (wall time; CPU time and bytes of that run).
 REPEAT=${REPEAT:-3}
+ROWS=()
+runs="best of $REPEAT"
+[ "$REPEAT" = 1 ] && runs="one run"
 for rs in nearest bilinear; do
     gr=$rs
     [ "$rs" = nearest ] && gr=near
@@ -84,10 +89,17 @@ for rs in nearest bilinear; do
     printf 'ratio          bytes %.3fx gdal2tiles'"'"', rate %.2fx, CPU %.2fx\n' \
         "$(echo "$be / $bg" | bc -l)" "$(echo "($ne / $best_e) / ($ng / $best_g)" | bc -l)" \
         "$(echo "$ce / $cg" | bc -l)"
+    ROWS+=("$(bench_row "tile pyramid at native zoom $ZOOM ($ne PNG tiles of the 8192² RGB bench scene, $rs, eoproc's default PNG level), 2 threads / 2 processes, $runs" \
+        "$(bench_cmd tiles.sh REPEAT)" \
+        "$(bench_calc '%.1f tiles/s, %.2f MB, %.1f CPU-s' "$ne / $best_e" "$be / 1e6" "$ce")" \
+        "$(bench_calc "gdal2tiles.py --processes=2 -r $gr %.1f tiles/s, %.2f MB, %.1f CPU-s" "$ng / $best_g" "$bg / 1e6" "$cg")" \
+        "$(bench_calc '%.2fx the rate, %.2fx the bytes, %.2fx the CPU' "($ne / $best_e) / ($ng / $best_g)" "$be / $bg" "$ce / $cg")" \
+        "${pe% MiB} / $pg (gdal2tiles: its largest process)")")
 done
 
 printf '\n== single-tile latency from the COG, %s random tiles of zoom %s\n' "$N" "$ZOOM"
-EOPROC_LIBRARY=$BUILD/libeoproc.so.1 PYTHONPATH=$ROOT/bindings/python /usr/bin/python3 - "$SRC" "$ZOOM" "$N" <<'PY'
+EOPROC_LIBRARY=$BUILD/libeoproc.so.1 PYTHONPATH=$ROOT/bindings/python /usr/bin/python3 - "$SRC" "$ZOOM" "$N" \
+    "$WORK/tiles_rows.txt" <<'PY'
 import random, statistics, sys, time
 from osgeo import gdal
 import eoproc
@@ -136,4 +148,18 @@ with eoproc.open(src) as ds:
 me2, mg2 = statistics.median(eo2) * 1e3, statistics.median(gd2) * 1e3
 print("kept open: eoproc.tile(Dataset) median %.2f ms, gdal.Warp(gdal.Dataset) median %.2f ms, "
       "ratio %.2fx" % (me2, mg2, me2 / mg2))
+# the README's table rows (bench/all.sh), printed by the shell at the end
+with open(sys.argv[4], "w") as f:
+    f.write("one tile of zoom %d from the 8192² RGB COG (DEFLATE, 512 px blocks, overviews), dataset kept "
+            "open, bilinear, median of %d random tiles\t%.2f ms\tgdal.Warp of an open dataset to MEM %.2f ms"
+            "\t%.2fx\n" % (z, n, me2, mg2, me2 / mg2))
+    f.write("one tile of zoom %d from the same COG, opening the file per tile, median of %d\t%.2f ms"
+            "\tgdal.Warp by path to MEM %.2f ms\t%.2fx\n" % (z, n, me, mg, me / mg))
 PY
+printf '\n'
+printf '%s\n' "${ROWS[@]}"
+cmd=$(bench_cmd tiles.sh REPEAT)
+[ "$N" = 1000 ] || cmd="$cmd BUILD_DIR $N"
+while IFS=$'\t' read -r what eo tool ratio; do
+    bench_row "$what" "$cmd" "$eo" "$tool" "$ratio" ""
+done <"$WORK/tiles_rows.txt"

@@ -31,6 +31,8 @@ PY=/usr/bin/python3
 # shellcheck source=bench/gdal_wms.sh
 . "$ROOT/bench/gdal_wms.sh"
 mkdir -p "$WORK"
+# shellcheck source=bench/bench_row.sh
+. "$ROOT/bench/bench_row.sh"
 printf 'load at start: %s\n' "$(uptime)"
 [ -x "$CLI" ] || { echo "no $CLI: build first (scripts/test.sh or cmake)" >&2; exit 1; }
 export EOPROC_LIBRARY=$BUILD/libeoproc.so.1 PYTHONPATH=$ROOT/bindings/python
@@ -132,6 +134,7 @@ race() {
     printf '%-40s %7.2fs %9.3fs %7s MiB %8.2fs\n' "$label" "$gw" "$gr" "$gm" "$gc"
     printf 'ratio eoproc / GDAL: %.2fx (process), %.2fx (read only), %.2fx (CPU); same pixels (checksum)\n' \
         "$(echo "$ew / $gw" | bc -l)" "$(echo "$er / $gr" | bc -l)" "$(echo "$ec / $gc" | bc -l)"
+    printf -v "RACE$tag" '%s' "$ew $er $em $ec $gw $gr $gm $gc" # for the table rows at the end
 }
 
 printf '\n== read a 4096 x 4096 RGBA region of %s (zoom %s), best of %s\n' "$(basename "$MB")" $Z "$RUNS"
@@ -202,3 +205,20 @@ printf '\n== read a %d x %d RGB region of a zoom-%d XYZ folder (%d PNG tiles), b
     $FPX $FPX $FZ $((FN * FN)) "$RUNS"
 race _f "$WORK/tilesrc_folder_eo.py" "$WORK/tilesrc_folder_gdal.py" "GDAL WMS driver, file:// (ReadAsArray)"
 printf 'load: %s\n' "$(uptime)"
+
+# the README's table rows: the read time (open included) in a fresh process,
+# the process's wall time beside it
+# tilesrc_row WHAT RACE_FIGURES TOOL
+tilesrc_row() {
+    local ew er em ec gw gr gm gc
+    read -r ew er em ec gw gr gm gc <<<"$2"
+    bench_row "$1, best of $RUNS" "$(bench_cmd tilesrc.sh)$([ "$RUNS" = 3 ] || echo " BUILD_DIR $RUNS")" \
+        "$(bench_calc '%.2f s read (process %.2f s), %.2f CPU-s' "$er" "$ew" "$ec")" \
+        "$(bench_calc "$3 %.2f s read (process %.2f s), %.2f CPU-s" "$gr" "$gw" "$gc")" \
+        "$(bench_calc '%.2fx (process %.2fx, CPU %.2fx)' "$er / $gr" "$ew / $gw" "$ec / $gc")" "$em / $gm MiB"
+}
+echo
+tilesrc_row "read a 4096² RGBA region of an MBTiles pyramid (16 x 16 PNG tiles of zoom 16 from the Landsat scene) into a numpy array" \
+    "$RACE" "GDAL's MBTiles driver (ReadAsArray)"
+tilesrc_row "read an ${FPX}² RGB region of a zoom-$FZ XYZ folder ($((FN * FN)) PNG tiles of the 8192² RGB bench scene) into a numpy array" \
+    "$RACE_f" "GDAL's WMS driver over \`file://\` (ReadAsArray)"

@@ -24,6 +24,8 @@ PY=/usr/bin/python3
 # SegFormer-B0-like widths for the two stages kept here
 export SEGFORMER_ARGS=${SEGFORMER_ARGS:-"dict(dims=(32, 64), heads=(1, 2), srs=(8, 4), classes=4)"}
 mkdir -p "$WORK"
+# shellcheck source=bench/bench_row.sh
+. "$ROOT/bench/bench_row.sh"
 MODEL=$WORK/segformer_${SIZE}.onnx
 export BENCH_NET=segformer OPENBLAS_NUM_THREADS=$THREADS
 export EOPROC_LIBRARY=$BUILD/libeoproc.so.1 PYTHONPATH=$ROOT/bindings/python
@@ -54,14 +56,19 @@ RESULTS=$WORK/results_transformer.txt
 : >"$RESULTS"
 measure "eoproc" env -u OPENBLAS_CORETYPE "$PY" "$ROOT/bench/infer_run.py" eoproc "$MODEL" \
     "$RUNS" "$THREADS" | tee -a "$RESULTS"
-measure "eoproc-bf16" env -u OPENBLAS_CORETYPE BENCH_PRECISION=bf16 "$PY" \
-    "$ROOT/bench/infer_run.py" eoproc "$MODEL" "$RUNS" "$THREADS" | tee -a "$RESULTS"
+# eoproc's BF16 path needs AVX512_BF16 (infer_run.py refuses to time FP32 under its name)
+if grep -qw avx512_bf16 /proc/cpuinfo; then
+    measure "eoproc-bf16" env -u OPENBLAS_CORETYPE BENCH_PRECISION=bf16 "$PY" \
+        "$ROOT/bench/infer_run.py" eoproc "$MODEL" "$RUNS" "$THREADS" | tee -a "$RESULTS"
+else
+    echo "eoproc-bf16: not run (this CPU has no AVX512_BF16)"
+fi
 measure "onnxruntime" env -u OPENBLAS_CORETYPE node "$WORK/infer_ort.js" "$MODEL" "$RUNS" \
     "$THREADS" 3 "$SIZE" "$SIZE" | tee -a "$RESULTS"
 measure "pytorch" env -u OPENBLAS_CORETYPE "$PY" "$ROOT/bench/infer_run.py" torch "$MODEL" \
     "$RUNS" "$THREADS" | tee -a "$RESULTS"
 
-"$PY" - "$RESULTS" "$SIZE" "$PEAK" <<'PYEOF'
+"$PY" - "$RESULTS" "$SIZE" "$PEAK" "$(bench_cmd transformer.sh RUNS SIZE)" "$RUNS" <<'PYEOF'
 import sys
 rows = {}
 for line in open(sys.argv[1]):
@@ -77,7 +84,17 @@ peak = sys.argv[3].split()
 print("  this CPU's peaks on 2 threads (bench/peak.c): FP32 FMA %s GFLOP/s, BF16 dot %s GFLOP/s"
       % (peak[1], peak[3]))
 for k in ("eoproc", "eoproc-bf16"):
+    if k not in rows:
+        continue
     print("  %s / onnxruntime = %.2fx   %s / pytorch = %.2fx" % (
         k, rows[k]["median_ms"] / rows["onnxruntime"]["median_ms"],
         k, rows[k]["median_ms"] / rows["pytorch"]["median_ms"]))
+# the README's table row (bench/all.sh): fp32, 2 threads
+e, o, t = rows["eoproc"], rows["onnxruntime"], rows["pytorch"]
+print("\nROW|SegFormer-style network (%s) inference, 1x3x%sx%s, batch 1, 2 threads, median of %d runs after "
+      "a warm-up|%s|%.0f ms|ONNX Runtime (onnxruntime-node) %.0f ms, PyTorch %.0f ms|%.2fx / %.2fx"
+      "|%d / %d / %d MiB (eoproc / ONNX Runtime / PyTorch processes)" % (
+          __import__("os").environ["SEGFORMER_ARGS"], sys.argv[2], sys.argv[2], int(sys.argv[5]),
+          sys.argv[4], e["median_ms"], o["median_ms"], t["median_ms"], e["median_ms"] / o["median_ms"],
+          e["median_ms"] / t["median_ms"], e["rss_mb"], o["rss_mb"], t["rss_mb"]))
 PYEOF
