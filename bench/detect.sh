@@ -111,9 +111,20 @@ print("AOI:", ", ".join("%s %s" % (k, r[k] if not isinstance(r[k], float) else r
     echo "\$ eoproc detect $D/xyz $aoi $eo --zoom 18 --model $model --threads $THREADS --quiet"
     E=$(measure "det_${name}_eoproc" "$CLI" detect "$D/xyz" "$aoi" "$eo" --zoom 18 --model "$model" \
         --threads "$THREADS" --quiet)
-    echo "\$ $PY bench/detect_py.py $D/wms.xml $aoi $model $py --threads $THREADS"
+    # the same post-processing as eoproc detect: the model card's values, else detect's defaults
+    local pp
+    pp=$("$CLI" model-card show "$model" 2>/dev/null | $PY -c '
+import json, sys
+try:
+    c = (json.load(sys.stdin) or {}).get("postprocess", {})
+except ValueError:
+    c = {}
+print("--min-area %s --fill-holes %s --simplify %s" % (c.get("min_area_m2", 4),
+      c.get("fill_holes_m2", 4), c.get("simplify_m", 0.3)))')
+    echo "\$ $PY bench/detect_py.py $D/wms.xml $aoi $model $py --threads $THREADS $pp"
+    # shellcheck disable=SC2086 # pp is three options
     P=$(measure "det_${name}_python" $PY "$ROOT/bench/detect_py.py" "$D/wms.xml" "$aoi" "$model" "$py" \
-        --threads "$THREADS")
+        --threads "$THREADS" $pp)
     read -r ew em <<<"$E"
     read -r pw pm <<<"$P"
     printf '%-44s %8.1f s %7d MiB\n' "eoproc detect" "$ew" "$em"
