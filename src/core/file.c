@@ -96,6 +96,19 @@ static atomic_long tmp_counter;
 
 eo_status eoi_tmp_beside(eo_ctx *ctx, char **out, const char *path, const char *ext) {
     *out = NULL;
+    /* The rename at the end would replace a device or a FIFO (as root, /dev/null
+     * itself) with a regular file: refuse anything but a regular file. */
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+        return eoi_fail(ctx, EO_E_IO_WRITE,
+                        "%s: not a regular file (%s): outputs are written to a temporary name "
+                        "and renamed into place, which would replace it",
+                        path,
+                        S_ISDIR(sb.st_mode)    ? "a directory"
+                        : S_ISCHR(sb.st_mode)  ? "a character device"
+                        : S_ISFIFO(sb.st_mode) ? "a FIFO"
+                        : S_ISSOCK(sb.st_mode) ? "a socket"
+                                               : "a special file");
     size_t n = strlen(path) + strlen(ext) + 48;
     char *t = eoi_malloc(ctx, n);
     if (!t)

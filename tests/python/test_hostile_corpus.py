@@ -10,6 +10,8 @@ ASan and UBSan: a leak or undefined behaviour on any of these paths fails
 there. New hostile inputs go in AOIS / RASTERS with the id they must get."""
 
 import json
+import os
+import stat
 import pathlib
 
 import numpy as np
@@ -241,3 +243,19 @@ def test_huge_blocks_refused_before_any_read(cli, tmp_path):
     assert p.returncode == 0, p.stderr
     out = gdal.Open(str(tmp_path / "t.tif"))
     assert (out.RasterXSize, out.RasterYSize) == (100, 100)
+
+
+def test_outputs_never_replace_special_files(cli, tmp_path, l7):
+    """Outputs go to a temporary name renamed into place; renamed over a FIFO
+    or a device (as root, /dev/null: bench/simplify_vs_shapely.py wrote there
+    and left a regular file in its place) it would replace it. Each writer
+    refuses a path that exists and is not a regular file, and leaves it be."""
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    for args in (("polygonize", l7, fifo), ("cog", l7, fifo),
+                 ("clip", l7, json.dumps(GOOD_AOI), fifo),
+                 ("calc", l7, "b1 + b2", fifo)):
+        msg = assert_cli_error(run_cli(cli, "--quiet", *args), "io.Write", names=str(fifo))
+        assert "not a regular file (a FIFO)" in msg, msg
+        assert stat.S_ISFIFO(os.stat(fifo).st_mode), args
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["out.fifo"], args
