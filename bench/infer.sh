@@ -100,8 +100,8 @@ for k, r in rows.items():
     print("  %-18s %9.1f ms  %6.1f GFLOP/s  peak RSS %5d MB  (CPU %.1f ms)" % (
         k, r["median_ms"], gflop / r["median_ms"] * 1e3, r["rss_mb"], r["cpu_ms"]))
 peak = sys.argv[3].split()
-print("  this CPU's peaks on 2 threads (bench/peak.c): FP32 FMA %s GFLOP/s, BF16 dot %s GFLOP/s"
-      % (peak[1], peak[3]))
+print("  this CPU's peaks on 2 threads (bench/peak.c): FP32 FMA %s GFLOP/s, BF16 dot %s GFLOP/s, "
+      "AMX-BF16 tiles %s GFLOP/s" % (peak[1], peak[3], peak[5] if len(peak) > 5 else "0"))
 for k in ("eoproc[unset]", "eoproc[Haswell]", "eoproc-bf16"):
     if k not in rows:
         continue

@@ -45,6 +45,16 @@ static int is_pointwise(const eoi_node *n) {
 
 static int64_t npanels(int64_t rows) { return (rows + EOI_GEMM_MRP - 1) / EOI_GEMM_MRP; }
 
+/* Whether a convolution of a BF16 graph runs in BF16: not those with few
+ * input or output channels (the image's bands in, the class scores out),
+ * where rounding costs the most accuracy and saves the least time. */
+static int bf16_ok(const eoi_graph *g, const eoi_node *n) {
+    const eoi_value *x = &g->values[n->in[0]], *o = &g->values[n->out[0]];
+    if (!g->bf16 || x->dims[1] / n->group < 16 || o->dims[1] / n->group < 16 || !eoi_bf16_gemm())
+        return 0;
+    return g->bf16 == EOI_BF16_AMX && eoi_amx_gemm_packed() ? EOI_BF16_AMX : EOI_BF16_DOT;
+}
+
 /* Winograd for 3x3 convolutions of stride 1 over at least EOI_WINO_MIN_C
  * channels (fewer: the transforms cost more than they save): F(4x4, 3x3)
  * when the output is at least EOI_WINO4_MIN on both sides, else F(2x2, 3x3).
@@ -59,12 +69,78 @@ static int use_wino(const eoi_graph *g, const eoi_node *n) {
     return o->dims[2] >= EOI_WINO4_MIN && o->dims[3] >= EOI_WINO4_MIN ? 4 : 2;
 }
 
+#define AMX_KH_MAX 32 /* kernel rows of the direct convolution (taller: im2col) */
+
+/* Whether a convolution runs as eoi_amx_conv_row's direct convolution: a
+ * BF16 one on AMX, stride 1, one group, 2-D. */
+static int amx_direct(const eoi_graph *g, const eoi_node *n) {
+    return n->op == EOI_OP_CONV && n->group == 1 && n->s[0] == 1 && n->s[1] == 1 &&
+           n->k[0] <= AMX_KH_MAX && g->values[n->in[0]].ndim == 4 && bf16_ok(g, n) == EOI_BF16_AMX;
+}
+
+/* Whether a transposed convolution's product (a 1x1 convolution to m kh kw
+ * channels before col2im) runs as that direct convolution. */
+static int amx_convt(const eoi_graph *g, const eoi_node *n) {
+    return n->op == EOI_OP_CONVT && n->group == 1 && g->values[n->in[0]].ndim == 4 &&
+           bf16_ok(g, n) == EOI_BF16_AMX;
+}
+
+static int64_t up32(int64_t v) { return (v + 31) / 32 * 32; }
+
+/* The direct convolution's geometry from the graph's shapes. */
+static void amx_geom(const eoi_graph *g, const eoi_node *n, eoi_amx_conv *p) {
+    const eoi_value *x = &g->values[n->in[0]], *o = &g->values[n->out[0]];
+    memset(p, 0, sizeof *p);
+    p->m = o->dims[1];
+    p->oh = o->dims[2];
+    p->ow = o->dims[3];
+    p->cp = up32(x->dims[1]);
+    p->kh = n->k[0];
+    p->kw = n->k[1];
+    p->dh = n->d[0];
+    p->dw = n->d[1];
+    p->hp = p->oh + p->dh * (p->kh - 1);
+    p->wp = up32(p->ow) + p->dw * (p->kw - 1);
+}
+
+/* Output rows per step of the direct convolution: at least 16 tiles of 32
+ * pixels for each block of weights. */
+static int64_t amx_step_rows(int64_t ow) {
+    int64_t seg = up32(ow) / 32;
+    return (16 + seg - 1) / seg;
+}
+
+/* Words of a worker's ring of padded input rows in pairs. */
+static size_t amx_ring_words(const eoi_amx_conv *p) {
+    return (size_t)((amx_step_rows(p->ow) + (p->kh - 1) * p->dh) * (p->cp / 2) * p->wp);
+}
+
+/* The direct convolution's geometry for a transposed one's product. */
+static void amx_geom_t(const eoi_graph *g, const eoi_node *n, eoi_amx_conv *p) {
+    const eoi_value *x = &g->values[n->in[0]];
+    memset(p, 0, sizeof *p);
+    p->m = g->values[n->out[0]].dims[1] * n->k[0] * n->k[1];
+    p->hp = p->oh = x->dims[2];
+    p->ow = x->dims[3];
+    p->cp = up32(x->dims[1]);
+    p->kh = p->kw = p->dh = p->dw = 1;
+    p->wp = up32(p->ow);
+}
+
 size_t eoi_conv_packed_floats(const eoi_graph *g, const eoi_node *n, size_t *nbias) {
     const eoi_value *x = &g->values[n->in[0]], *o = &g->values[n->out[0]];
     int64_t cg = x->dims[1] / n->group, mg = o->dims[1] / n->group, kk = n->k[0] * n->k[1];
+    if (amx_convt(g, n)) {
+        *nbias = (size_t)up32(mg * kk);
+        return (size_t)(up32(mg * kk) * up32(cg)) / 2;
+    }
     if (n->op == EOI_OP_CONVT) { /* A = W^T: mg * kk rows of cg */
         *nbias = (size_t)(npanels(mg * kk) * EOI_GEMM_MRP);
         return (size_t)n->group * *nbias * (size_t)cg;
+    }
+    if (amx_direct(g, n)) { /* bfloat16 tiles, two to a float's space */
+        *nbias = (size_t)up32(mg);
+        return (size_t)(up32(mg) * n->k[0] * n->k[1] * up32(cg)) / 2;
     }
     *nbias = (size_t)(n->group * npanels(mg) * EOI_GEMM_MRP);
     if (cg == 1 && mg == 1)
@@ -79,6 +155,14 @@ size_t eoi_conv_work_floats(const eoi_graph *g, const eoi_node *n) {
     size_t nb = 0;
     if ((n->op != EOI_OP_CONV && n->op != EOI_OP_CONVT) || !eoi_conv_packed_floats(g, n, &nb))
         return 0;
+    if (amx_direct(g, n) || amx_convt(g, n)) {
+        eoi_amx_conv p;
+        if (n->op == EOI_OP_CONV)
+            amx_geom(g, n, &p);
+        else
+            amx_geom_t(g, n, &p);
+        return amx_ring_words(&p) + 16;
+    }
     if (n->op == EOI_OP_CONV && use_wino(g, n)) /* as conv_wino asks, for the widest table */
         return (size_t)(36 * g->values[n->in[0]].dims[1] * EOI_GEMM_NRMAX +
                         36 * EOI_GEMM_MRP * EOI_GEMM_NRMAX + 6 * (4 * 16 + 4) + 32);
@@ -115,18 +199,26 @@ static void pack_wino(const eoi_node *n, int t, int64_t c, int64_t m, float *wp)
         }
 }
 
-/* Whether a convolution of a BF16 graph runs in BF16: not those with few
- * input or output channels (the image's bands in, the class scores out),
- * where rounding costs the most accuracy and saves the least time. */
-static int bf16_ok(const eoi_graph *g, const eoi_node *n) {
-    const eoi_value *x = &g->values[n->in[0]], *o = &g->values[n->out[0]];
-    return g->bf16 && x->dims[1] / n->group >= 16 && o->dims[1] / n->group >= 16 && eoi_bf16_gemm();
+static void bf16_pack(const eoi_node *n, float *panel, int64_t kdim) {
+    if (n->bf16 == EOI_BF16_AMX)
+        eoi_amx_pack_panel(panel, kdim);
+    else
+        eoi_bf16_pack_panel(panel, kdim);
 }
 
 void eoi_conv_pack(const eoi_graph *g, eoi_node *n, float *wp, float *bp) {
     const eoi_value *x = &g->values[n->in[0]], *o = &g->values[n->out[0]];
     int64_t mg = o->dims[1] / n->group, kdim = x->dims[1] / n->group * n->k[0] * n->k[1];
     int64_t np = npanels(mg);
+    if (amx_convt(g, n)) { /* W^T as tiles of a 1x1 convolution; a zero bias */
+        int64_t rows = mg * n->k[0] * n->k[1];
+        eoi_amx_pack_conv((uint16_t *)(void *)wp, n->w, rows, x->dims[1], 1, 1, rows);
+        memset(bp, 0, (size_t)up32(rows) * sizeof(float));
+        n->bf16 = EOI_BF16_AMXD;
+        n->wp = wp;
+        n->bp = bp;
+        return;
+    }
     if (n->op == EOI_OP_CONVT) { /* W^T in panels; a zero bias (col2im adds it) */
         int64_t cg = x->dims[1] / n->group, rows = mg * n->k[0] * n->k[1];
         np = npanels(rows);
@@ -140,6 +232,18 @@ void eoi_conv_pack(const eoi_graph *g, eoi_node *n, float *wp, float *bp) {
         n->bp = bp;
         return;
     }
+    if (amx_direct(g, n)) {
+        int64_t c = x->dims[1];
+        eoi_amx_pack_conv((uint16_t *)(void *)wp, n->w, mg, c, n->k[0] * n->k[1],
+                          c * n->k[0] * n->k[1], n->k[0] * n->k[1]);
+        for (int64_t r = 0; r < up32(mg); r++)
+            bp[r] = r < mg ? n->bias[r] : 0.0f;
+        n->wino = 0;
+        n->bf16 = EOI_BF16_AMXD;
+        n->wp = wp;
+        n->bp = bp;
+        return;
+    }
     n->wino = use_wino(g, n);
     if (n->wino) {
         pack_wino(n, n->wino, x->dims[1], mg, wp); /* the arena gave zeros for padding rows */
@@ -149,7 +253,7 @@ void eoi_conv_pack(const eoi_graph *g, eoi_node *n, float *wp, float *bp) {
         n->bp = bp;
         if ((n->bf16 = bf16_ok(g, n)))
             for (int64_t p = 0; p < (n->wino + 2) * (n->wino + 2) * np; p++)
-                eoi_bf16_pack_panel(wp + p * x->dims[1] * EOI_GEMM_MRP, x->dims[1]);
+                bf16_pack(n, wp + p * x->dims[1] * EOI_GEMM_MRP, x->dims[1]);
         return;
     }
     for (int64_t grp = 0; grp < n->group; grp++)
@@ -166,7 +270,7 @@ void eoi_conv_pack(const eoi_graph *g, eoi_node *n, float *wp, float *bp) {
     n->bp = bp;
     if ((n->bf16 = bf16_ok(g, n)))
         for (int64_t p = 0; p < n->group * np; p++)
-            eoi_bf16_pack_panel(wp + p * EOI_GEMM_MRP * kdim, kdim);
+            bf16_pack(n, wp + p * EOI_GEMM_MRP * kdim, kdim);
 }
 
 /* Rows [k0, k0 + kc) of the column matrix, columns [p0, p0 + np) (np <= nr),
@@ -484,7 +588,9 @@ static eo_status conv_gemm(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n, c
     int64_t nr = k->gemm_nr, kdim = q->cg * q->kk, ohw = q->oh * q->ow;
     int64_t kcmax = EOI_GEMM_PANEL_FLOATS / nr, nb = (kdim + kcmax - 1) / kcmax;
     int64_t kc = (kdim + nb - 1) / nb;
-    if (n->bf16) /* whole pairs of k per block (kcmax is even) */
+    if (n->bf16 == EOI_BF16_AMX) /* whole groups of 32 k per block (kcmax is a multiple of 32) */
+        kc = (kc + 31) & ~(int64_t)31;
+    else if (n->bf16) /* whole pairs of k per block (kcmax is even) */
         kc = (kc + 1) & ~(int64_t)1;
     gemmjob j = {n,
                  q,
@@ -532,6 +638,94 @@ static eo_status dw_plane(void *user, int64_t i, int32_t worker) {
     return EO_OK;
 }
 
+/* ---- the direct convolution on AMX (kern_bf16.c) ---------------------------
+ * The output rows are split in a few chunks per thread; each worker converts
+ * the input rows its chunk needs to bfloat16 pairs, each once, into a ring of
+ * rows small enough to stay in its L2 cache, and runs the kernel over them
+ * step by step (amx_step_rows rows, every block of 32 channels). */
+typedef struct amxjob {
+    eoi_amx_conv p;
+    const float *in; /* this batch item's [c][h][w] */
+    float *work;
+    size_t per;
+    int64_t c, h, w, pt, pl, rows, chunk;
+} amxjob;
+
+/* Padded input row y as pairs of channels into dst ([cp / 2][wp]). */
+static void amx_pair_row(const amxjob *j, int64_t y, uint32_t *dst) {
+    const eoi_amx_conv *p = &j->p;
+    int64_t iy = y - j->pt, hw = j->h * j->w;
+    for (int64_t i = 0; i < p->cp / 2; i++, dst += p->wp) {
+        if (2 * i >= j->c || iy < 0 || iy >= j->h) {
+            memset(dst, 0, (size_t)p->wp * sizeof *dst);
+            continue;
+        }
+        const float *r0 = j->in + 2 * i * hw + iy * j->w;
+        memset(dst, 0, (size_t)j->pl * sizeof *dst);
+        eoi_bf16_pair_rows(dst + j->pl, r0, 2 * i + 1 < j->c ? r0 + hw : NULL, j->w);
+        memset(dst + j->pl + j->w, 0, (size_t)(p->wp - j->pl - j->w) * sizeof *dst);
+    }
+}
+
+static eo_status amx_chunk(void *user, int64_t c, int32_t worker) {
+    const amxjob *j = user;
+    const eoi_amx_conv *p = &j->p;
+    int64_t halo = (p->kh - 1) * p->dh, slots = j->rows + halo, ys = p->cp / 2 * p->wp;
+    uint32_t *ring = (uint32_t *)(void *)(j->work + (size_t)worker * j->per);
+    int64_t y0 = c * j->chunk, y1 = y0 + j->chunk < p->oh ? y0 + j->chunk : p->oh, have = y0;
+    const uint32_t *rows[AMX_KH_MAX];
+    for (int64_t y = y0; y < y1; y += j->rows) {
+        int64_t ye = y + j->rows < y1 ? y + j->rows : y1;
+        for (; have < ye + halo; have++) /* rows [y, ye + halo) are in the ring */
+            amx_pair_row(j, have, ring + have % slots * ys);
+        for (int64_t ob2 = 0; ob2 < up32(p->m) / 32; ob2++)
+            for (int64_t oy = y; oy < ye; oy++) {
+                for (int64_t ky = 0; ky < p->kh; ky++)
+                    rows[ky] = ring + (oy + ky * p->dh) % slots * ys;
+                eoi_amx_conv_row(p, rows, oy, ob2);
+            }
+    }
+    (void)worker;
+    return EO_OK;
+}
+
+/* One batch item (j->in, j->p.out set). */
+static eo_status amx_run(eo_ctx *ctx, const eoi_exec *ex, amxjob *j) {
+    int32_t nt = ex->threads < 1 ? 1 : ex->threads > 64 ? 64 : ex->threads;
+    int64_t steps = (j->p.oh + j->rows - 1) / j->rows;
+    int64_t nchunks = steps < 4 * nt ? steps : 4 * nt;
+    j->chunk = (steps + nchunks - 1) / nchunks * j->rows;
+    return run_jobs(ctx, ex, (j->p.oh + j->chunk - 1) / j->chunk, 0, j->per, &j->work, amx_chunk,
+                    j);
+}
+
+static void amx_job_init(amxjob *j, const eoi_node *n, const convgeom *q) {
+    j->p.w = (const uint16_t *)(const void *)n->wp;
+    j->p.bias = n->bp;
+    j->c = q->c;
+    j->h = q->h;
+    j->w = q->w;
+    j->rows = amx_step_rows(j->p.ow);
+    j->per = amx_ring_words(&j->p) + 16;
+}
+
+static eo_status conv_amx(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n, const convgeom *q,
+                          const float *in, float *out, int64_t batch) {
+    amxjob j;
+    amx_geom(ex->g, n, &j.p);
+    amx_job_init(&j, n, q);
+    j.p.act = &n->act;
+    j.pt = n->pads[0];
+    j.pl = n->pads[1];
+    eo_status st = EO_OK;
+    for (int64_t b = 0; b < batch && st == EO_OK; b++) {
+        j.in = in + b * q->c * q->h * q->w;
+        j.p.out = out + b * q->m * q->oh * q->ow;
+        st = amx_run(ctx, ex, &j);
+    }
+    return st;
+}
+
 eo_status eoi_run_conv(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     convgeom q;
     geom_of(ex, n, &q);
@@ -554,10 +748,13 @@ eo_status eoi_run_conv(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
             dw_plane(&j, i, 0);
         return EO_OK;
     }
+    if (n->bf16 == EOI_BF16_AMXD)
+        return conv_amx(ctx, ex, n, &q, in, out, batch);
     eoi_kernels kb;
     if (n->bf16) { /* packed for the BF16 kernel at load: its tile is the AVX-512 table's */
         kb = eoi_kernels_avx512;
-        kb.gemm = eoi_bf16_gemm_packed(); /* b paired by the caller */
+        /* b paired by the caller */
+        kb.gemm = n->bf16 == EOI_BF16_AMX ? eoi_amx_gemm_packed() : eoi_bf16_gemm_packed();
         k = &kb;
     }
     if (n->wino)
@@ -586,12 +783,14 @@ static eo_status col2im_channel(void *user, int64_t m, int32_t worker) {
         for (int64_t ky = 0; ky < n->k[0]; ky++)
             for (int64_t iy = 0; iy < q->h; iy++) {
                 float *orow = o + (iy * n->k[0] + ky) * q->ow;
-                for (int64_t kx = 0; kx < n->k[1]; kx++) {
-                    const float *crow =
-                        j->col + ((m * n->k[0] + ky) * n->k[1] + kx) * hw + iy * q->w;
-                    for (int64_t ix = 0; ix < q->w; ix++)
-                        orow[ix * n->k[1] + kx] = crow[ix];
+                const float *c0 = j->col + ((m * n->k[0] + ky) * n->k[1]) * hw + iy * q->w;
+                if (n->k[1] == 2 && n->bf16 == EOI_BF16_AMXD) { /* AVX-512 is there */
+                    eoi_interleave2(orow, c0, c0 + hw, q->w);
+                    continue;
                 }
+                for (int64_t kx = 0; kx < n->k[1]; kx++)
+                    for (int64_t ix = 0; ix < q->w; ix++)
+                        orow[ix * n->k[1] + kx] = c0[kx * hw + ix];
             }
     } else {
         memset(o, 0, (size_t)ohw * sizeof(float));
@@ -630,6 +829,28 @@ eo_status eoi_run_convt(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     for (int64_t b = 0; b < x->dims[0]; b++)
         for (int64_t grp = 0; grp < q.g; grp++) {
             const float *gin = in + (b * q.c + grp * q.cg) * hw;
+            if (n->bf16 == EOI_BF16_AMXD) { /* col on AMX tiles (one group) */
+                eoi_act none = {EOI_ACT_NONE, 0.0f, 0.0f};
+                amxjob j;
+                amx_geom_t(ex->g, n, &j.p);
+                amx_job_init(&j, n, &q);
+                j.p.act = &none;
+                j.p.out = col;
+                j.in = gin;
+                j.pt = j.pl = 0;
+                eo_status st = amx_run(ctx, ex, &j);
+                if (st != EO_OK)
+                    return st;
+                col2im jc = {n, &q, k, col, n->bias, out + b * q.m * ohw, tiled};
+                if (ex->threads > 1 && q.mg > 1 && q.mg * ohw > 1 << 16)
+                    st = eoi_parallel_for(ctx, q.mg, col2im_channel, &jc);
+                else
+                    for (int64_t m = 0; m < q.mg; m++)
+                        col2im_channel(&jc, m, 0);
+                if (st != EO_OK)
+                    return st;
+                continue;
+            }
             /* col[rows][hw] = W^T in: a 1x1 convolution of cg to rows channels */
             eoi_node pw = *n;
             pw.k[0] = pw.k[1] = pw.s[0] = pw.s[1] = pw.d[0] = pw.d[1] = 1;

@@ -432,6 +432,37 @@ void eoi_bf16_pack_b(float *dst, const float *b, int64_t ldb, int64_t kc);
 /* One packed panel (kdim k-major rows of EOI_GEMM_MRP floats), in place, to
  * bfloat16 pairs (kern_bf16.c says the layout). */
 void eoi_bf16_pack_panel(float *a, int64_t kdim);
+/* The BF16 kernel on AMX tiles (kern_bf16.c): the packed kernel's contract
+ * with weights packed by eoi_amx_pack_panel (kc a multiple of 32 except in
+ * the last block of a panel); NULL if the CPU or the OS does not offer
+ * AMX-BF16. */
+eoi_gemm_fn eoi_amx_gemm_packed(void);
+void eoi_amx_pack_panel(float *a, int64_t kdim);
+/* conv nodes' bf16: which kernel their packed weights are for (AMXD: the
+ * direct convolution below) */
+enum { EOI_BF16_DOT = 1, EOI_BF16_AMX = 2, EOI_BF16_AMXD = 3 };
+/* A stride-1, one-group convolution on AMX tiles (kern_bf16.c says how):
+ * the input's padded rows as [cp / 2][wp] pairs of channels, zero-padded,
+ * the input at the left pad's offset; w: eoi_amx_pack_conv's tiles; bias: mp
+ * floats; out: [m][oh][ow]. cp and mp are c and m rounded up to 32, wp >= ow
+ * rounded up to 32 + (kw - 1) dw; hp = oh + (kh - 1) dh. */
+typedef struct eoi_amx_conv {
+    const uint16_t *w;
+    const float *bias;
+    float *out;
+    int64_t m, oh, ow, cp, hp, wp, kh, kw, dh, dw;
+    const eoi_act *act;
+} eoi_amx_conv;
+/* Output row oy, channels [32 ob2, 32 ob2 + 32) (only those < m written),
+ * from the padded input rows oy + ky dh at rows[ky]. */
+void eoi_amx_conv_row(const eoi_amx_conv *p, const uint32_t *const *rows, int64_t oy, int64_t ob2);
+void eoi_bf16_pair_rows(uint32_t *dst, const float *r0, const float *r1, int64_t n);
+/* o[2i] = a[i], o[2i + 1] = b[i] with AVX-512 (only where the CPU has it). */
+void eoi_interleave2(float *o, const float *a, const float *b, int64_t n);
+/* w[o so + c sc + t] (o < m, c, t < kk) to tiles [mp / 16][kk][cp / 32][16][32]
+ * bfloat16, zeros beyond. */
+void eoi_amx_pack_conv(uint16_t *dst, const float *w, int64_t m, int64_t c, int64_t kk, int64_t so,
+                       int64_t sc);
 
 /* Scalar activation, shared by every table for what has no vector form. */
 static inline float eoi_act1(float v, const eoi_act *a) {

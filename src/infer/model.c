@@ -97,13 +97,20 @@ eo_status eo_model_opts_set_precision(eo_ctx *ctx, eo_model_opts *opts, const ch
 }
 
 /* Whether a model asked to run in BF16 does: only where the CPU has
- * AVX512_BF16 and EOPROC_SIMD leaves AVX-512 on; else FP32 with a warning. */
+ * AVX512_BF16 and EOPROC_SIMD leaves AVX-512 on; else FP32 with a warning.
+ * EOI_BF16_AMX where the CPU (and the OS) also offer AMX-BF16 tiles, unless
+ * EOPROC_AMX=off asks for the AVX512_BF16 kernels alone. */
 static int32_t bf16_on(eo_ctx *ctx, int32_t precision) {
     if (precision != EOI_PREC_BF16)
         return 0;
-    const char *path = eoi_simd_path();
-    if (eoi_bf16_gemm() && strcmp(path, "avx512") == 0)
-        return 1;
+    const char *path = eoi_simd_path(), *amx = getenv("EOPROC_AMX");
+    if (eoi_bf16_gemm() && strcmp(path, "avx512") == 0) {
+        if (amx && strcmp(amx, "off") == 0)
+            return EOI_BF16_DOT;
+        if (eoi_amx_gemm_packed())
+            return EOI_BF16_AMX;
+        return EOI_BF16_DOT;
+    }
     eoi_log(ctx, EO_LOG_WARN, "precision bf16: %s; running in FP32",
             eoi_bf16_gemm() ? "EOPROC_SIMD turns AVX-512 off" : "this CPU has no AVX512_BF16");
     return 0;
@@ -514,6 +521,10 @@ eo_status eo_model_info(eo_ctx *ctx, char **out, const eo_model *m) {
                            json_object_new_int64((int64_t)(m->g.arena_bytes + m->g.scratch_bytes)));
     json_object_object_add(o, "simd", json_object_new_string(eoi_kernels_get()->name));
     json_object_object_add(o, "precision", json_object_new_string(m->onnx.bf16 ? "bf16" : "fp32"));
+    if (m->onnx.bf16)
+        json_object_object_add(
+            o, "bf16_kernel",
+            json_object_new_string(m->onnx.bf16 == EOI_BF16_AMX ? "amx" : "avx512_bf16"));
     eo_status st = eoi_json_dump(ctx, out, o, false);
     json_object_put(o);
     return st;

@@ -40,6 +40,8 @@ static const eoi_param info_result[] = {
     {"flops", "integer", .desc = "floating-point operations per run"},
     {"work_bytes", "integer", .desc = "work memory per run, bytes"},
     {"simd", "string", .desc = "the SIMD path the kernels use"},
+    {"bf16_kernel", "string",
+     .desc = "with precision bf16: amx (AMX-BF16 tiles) or avx512_bf16 (vdpbf16ps)"},
     {"precision", "string", .desc = "the arithmetic the convolutions run in: fp32 or bf16"},
     {0},
 };
