@@ -401,6 +401,8 @@ typedef struct eoi_kernels {
     int32_t vl;
     /* o[i] = e^(a[i] - m) (relative error < 2e-7); returns the sum of o */
     float (*vexp)(float *o, const float *a, size_t n, float m);
+    /* o[i] = max(a[2i], a[2i + 1]), NaN winning (2 x 2 stride-2 max pooling) */
+    void (*pmax2)(float *o, const float *a, size_t n);
 } eoi_kernels;
 
 /* Weights are packed in panels of EOI_GEMM_MRP output channels (a multiple

@@ -183,6 +183,18 @@ KTARGET static void KFN(vmax)(float *o, const float *a, size_t n) {
         o[i] = o[i] != o[i] || o[i] >= a[i] ? o[i] : a[i];
 }
 
+/* o[i] = max(a[2i], a[2i + 1]), NaN winning: a 2-wide, stride-2 max pool's
+ * horizontal pass. */
+KTARGET static void KFN(pmax2)(float *o, const float *a, size_t n) {
+    size_t i = 0;
+    for (; i + VL <= n; i += VL) {
+        VT lo = VLOAD(a + 2 * i), hi = VLOAD(a + 2 * i + VL);
+        VSTORE(o + i, VMAXN(VEVEN(lo, hi), VODD(lo, hi)));
+    }
+    for (; i < n; i++)
+        o[i] = a[2 * i] != a[2 * i] || a[2 * i] >= a[2 * i + 1] ? a[2 * i] : a[2 * i + 1];
+}
+
 KTARGET static void KFN(vadd)(float *o, const float *a, size_t n) {
     size_t i = 0;
     for (; i + VL <= n; i += VL)
@@ -427,5 +439,5 @@ static KTARGET float KFN(vexp)(float *o, const float *a, size_t n, float m) {
     {                                                                                              \
         NAME, KFN(act), KFN(binop), KFN(binop_s), KFN(dwconv), KFN(vmax), KFN(vadd), KFN(lerp),    \
             KFN(gemm), GEMM_MR, GEMM_NV *VL, {KFN(wino_in), KFN(wino4_in)},                        \
-            {KFN(wino_out), KFN(wino4_out)}, VL, KFN(vexp)                                         \
+            {KFN(wino_out), KFN(wino4_out)}, VL, KFN(vexp), KFN(pmax2)                             \
     }

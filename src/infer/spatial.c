@@ -9,63 +9,102 @@
 
 #define V(ex, id) ((ex)->g->values[(id)])
 
-eo_status eoi_run_pool(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
-    const eoi_value *x = &V(ex, n->in[0]), *o = &V(ex, n->out[0]);
-    const eoi_kernels *k = eoi_kernels_get();
-    int four = x->ndim == 4, is_max = n->op == EOI_OP_MAXPOOL;
-    int64_t h = four ? x->dims[2] : 1, w = x->dims[x->ndim - 1];
-    int64_t oh = four ? o->dims[2] : 1, ow = o->dims[o->ndim - 1];
-    int64_t planes = x->dims[0] * x->dims[1];
-    const float *in = ex->buf[n->in[0]];
-    float *out = ex->buf[n->out[0]];
-    float *tmp = ex->scratch;
-    for (int64_t p = 0; p < planes; p++) {
-        const float *src = in + p * h * w;
-        float *dst = out + p * oh * ow;
-        for (int64_t oy = 0; oy < oh; oy++) {
-            int64_t y0 = oy * n->s[0] - n->pads[0], rows = 0;
-            for (int64_t ky = 0; ky < n->k[0]; ky++) {
-                int64_t iy = y0 + ky * n->d[0];
-                if (iy < 0 || iy >= h)
+typedef struct pooljob {
+    const eoi_node *n;
+    const eoi_kernels *k;
+    const float *in;
+    float *out, *tmp; /* tmp: w + 16 floats per worker */
+    int64_t h, w, oh, ow;
+    int is_max, pool2; /* pool2: a 2 x 2 max pool of stride 2, no pads */
+} pooljob;
+
+static eo_status pool_plane(void *user, int64_t p, int32_t worker) {
+    const pooljob *j = user;
+    const eoi_node *n = j->n;
+    int64_t h = j->h, w = j->w, oh = j->oh, ow = j->ow;
+    int is_max = j->is_max;
+    const float *src = j->in + p * h * w;
+    float *dst = j->out + p * oh * ow, *tmp = j->tmp + (size_t)worker * (size_t)(w + 16);
+    for (int64_t oy = 0; oy < oh; oy++) {
+        int64_t y0 = oy * n->s[0] - n->pads[0], rows = 0;
+        for (int64_t ky = 0; ky < n->k[0]; ky++) {
+            int64_t iy = y0 + ky * n->d[0];
+            if (iy < 0 || iy >= h)
+                continue;
+            if (rows++ == 0)
+                memcpy(tmp, src + iy * w, (size_t)w * sizeof(float));
+            else if (is_max)
+                j->k->vmax(tmp, src + iy * w, (size_t)w);
+            else
+                j->k->vadd(tmp, src + iy * w, (size_t)w);
+        }
+        if (j->pool2 && rows) {
+            j->k->pmax2(dst + oy * ow, tmp, (size_t)ow);
+            continue;
+        }
+        /* rows of the window inside the padded input (count_include_pad) */
+        int64_t ylo = y0 < -n->pads[0] ? -n->pads[0] : y0;
+        int64_t yhi = y0 + (n->k[0] - 1) * n->d[0] + 1;
+        yhi = yhi > h + n->pads[2] ? h + n->pads[2] : yhi;
+        for (int64_t ox = 0; ox < ow; ox++) {
+            int64_t x0 = ox * n->s[1] - n->pads[1], cnt = 0;
+            float acc = is_max ? -INFINITY : 0.0f;
+            for (int64_t kx = 0; kx < n->k[1] && rows; kx++) {
+                int64_t ix = x0 + kx * n->d[1];
+                if (ix < 0 || ix >= w)
                     continue;
-                if (rows++ == 0)
-                    memcpy(tmp, src + iy * w, (size_t)w * sizeof(float));
-                else if (is_max)
-                    k->vmax(tmp, src + iy * w, (size_t)w);
-                else
-                    k->vadd(tmp, src + iy * w, (size_t)w);
+                cnt++;
+                acc = !is_max                        ? acc + tmp[ix]
+                      : acc != acc || acc >= tmp[ix] ? acc
+                                                     : tmp[ix]; /* NaN wins */
             }
-            /* rows of the window inside the padded input (count_include_pad) */
-            int64_t ylo = y0 < -n->pads[0] ? -n->pads[0] : y0;
-            int64_t yhi = y0 + (n->k[0] - 1) * n->d[0] + 1;
-            yhi = yhi > h + n->pads[2] ? h + n->pads[2] : yhi;
-            for (int64_t ox = 0; ox < ow; ox++) {
-                int64_t x0 = ox * n->s[1] - n->pads[1], cnt = 0;
-                float acc = is_max ? -INFINITY : 0.0f;
-                for (int64_t kx = 0; kx < n->k[1] && rows; kx++) {
-                    int64_t ix = x0 + kx * n->d[1];
-                    if (ix < 0 || ix >= w)
-                        continue;
-                    cnt++;
-                    acc = !is_max                        ? acc + tmp[ix]
-                          : acc != acc || acc >= tmp[ix] ? acc
-                                                         : tmp[ix]; /* NaN wins */
+            if (!is_max) {
+                int64_t div = cnt * rows;
+                if (n->count_pad) {
+                    int64_t xlo = x0 < -n->pads[1] ? -n->pads[1] : x0;
+                    int64_t xhi = x0 + n->k[1];
+                    xhi = xhi > w + n->pads[3] ? w + n->pads[3] : xhi;
+                    div = (yhi - ylo) * (xhi - xlo);
                 }
-                if (!is_max) {
-                    int64_t div = cnt * rows;
-                    if (n->count_pad) {
-                        int64_t xlo = x0 < -n->pads[1] ? -n->pads[1] : x0;
-                        int64_t xhi = x0 + n->k[1];
-                        xhi = xhi > w + n->pads[3] ? w + n->pads[3] : xhi;
-                        div = (yhi - ylo) * (xhi - xlo);
-                    }
-                    acc = div > 0 ? acc / (float)div : 0.0f;
-                }
-                dst[oy * ow + ox] = acc;
+                acc = div > 0 ? acc / (float)div : 0.0f;
             }
+            dst[oy * ow + ox] = acc;
         }
     }
-    (void)ctx;
+    return EO_OK;
+}
+
+/* Planes apart on the context's threads when the tensor is large (each
+ * worker with its own row). */
+eo_status eoi_run_pool(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
+    const eoi_value *x = &V(ex, n->in[0]), *o = &V(ex, n->out[0]);
+    int four = x->ndim == 4;
+    pooljob j = {n,
+                 eoi_kernels_get(),
+                 ex->buf[n->in[0]],
+                 ex->buf[n->out[0]],
+                 ex->scratch,
+                 four ? x->dims[2] : 1,
+                 x->dims[x->ndim - 1],
+                 four ? o->dims[2] : 1,
+                 o->dims[o->ndim - 1],
+                 n->op == EOI_OP_MAXPOOL,
+                 0};
+    j.pool2 = j.is_max && n->k[0] == 2 && n->k[1] == 2 && n->s[1] == 2 && n->d[1] == 1 &&
+              !n->pads[1] && !n->pads[3] && 2 * j.ow <= j.w;
+    int64_t planes = x->dims[0] * x->dims[1];
+    int32_t nt = ex->threads;
+    if (nt > 1 && planes > 1 && x->n > (1 << 18)) {
+        float *mem = eoi_malloc(ctx, (size_t)nt * (size_t)(j.w + 16) * sizeof(float));
+        if (!mem)
+            return EO_E_NOMEM;
+        j.tmp = mem;
+        eo_status st = eoi_parallel_for(ctx, planes, pool_plane, &j);
+        eoi_free(mem);
+        return st;
+    }
+    for (int64_t p = 0; p < planes; p++)
+        pool_plane(&j, p, 0);
     return EO_OK;
 }
 

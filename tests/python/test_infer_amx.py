@@ -116,9 +116,13 @@ def test_conv_equals_bf16_rounded_float64(tmp_path, cin, cout, k, h, w, stride, 
     path, x, wt, b = make(tmp_path, "Conv", cin, cout, k, h, w, stride, pads, dil, relu=True)
     with eoproc._context() as c:
         eoproc._lib.eo_ctx_set_threads(c, threads)
-    m = eoproc.Model(path, precision="bf16")
-    assert m.info["precision"] == "bf16" and m.info["bf16_kernel"] == "amx"
-    got = m.run(x)[0].astype(np.float64)
+    try:
+        m = eoproc.Model(path, precision="bf16")
+        assert m.info["precision"] == "bf16" and m.info["bf16_kernel"] == "amx"
+        got = m.run(x)[0].astype(np.float64)
+    finally:
+        with eoproc._context() as c:
+            eoproc._lib.eo_ctx_set_threads(c, 0)
     ref, mag = conv_ref(bf16(x[0]), bf16(wt), b.astype(np.float64), pads, dil, stride)
     ref = np.maximum(ref, 0.0)
     assert got.shape == ref.shape
