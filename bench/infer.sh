@@ -79,6 +79,10 @@ RESULTS1=$WORK/results1.txt
 : >"$RESULTS1"
 measure "eoproc[unset]" env -u OPENBLAS_CORETYPE OPENBLAS_NUM_THREADS=1 "$PY" \
     "$ROOT/bench/infer_run.py" eoproc "$MODEL" "$RUNS" 1 | tee -a "$RESULTS1"
+if grep -qw avx512_bf16 /proc/cpuinfo; then
+    measure "eoproc-bf16" env -u OPENBLAS_CORETYPE OPENBLAS_NUM_THREADS=1 BENCH_PRECISION=bf16 \
+        "$PY" "$ROOT/bench/infer_run.py" eoproc "$MODEL" "$RUNS" 1 | tee -a "$RESULTS1"
+fi
 measure "pytorch" env -u OPENBLAS_CORETYPE "$PY" "$ROOT/bench/infer_run.py" torch "$MODEL" \
     "$RUNS" 1 | tee -a "$RESULTS1"
 measure "onnxruntime" env -u OPENBLAS_CORETYPE node "$WORK/infer_ort.js" "$MODEL" "$RUNS" 1 3 \
@@ -112,9 +116,11 @@ print("\n1 thread, median CPU time per run (user + system):")
 for k, r in rows1.items():
     print("  %-18s %9.1f ms  %6.1f GFLOP/s   (wall %.1f ms)" % (
         k, r["cpu_ms"], gflop / r["cpu_ms"] * 1e3, r["median_ms"]))
-print("  eoproc / onnxruntime = %.2fx   eoproc / pytorch = %.2fx" % (
-    rows1["eoproc[unset]"]["cpu_ms"] / rows1["onnxruntime"]["cpu_ms"],
-    rows1["eoproc[unset]"]["cpu_ms"] / rows1["pytorch"]["cpu_ms"]))
+for k in ("eoproc[unset]", "eoproc-bf16"):
+    if k in rows1:
+        print("  %s / onnxruntime = %.2fx   %s / pytorch = %.2fx" % (
+            k, rows1[k]["cpu_ms"] / rows1["onnxruntime"]["cpu_ms"],
+            k, rows1[k]["cpu_ms"] / rows1["pytorch"]["cpu_ms"]))
 # the README's table row (bench/all.sh): 2 threads, OPENBLAS_CORETYPE unset
 e, o, t = rows["eoproc[unset]"], rows["onnxruntime"], rows["pytorch"]
 env = __import__("os").environ
