@@ -42,25 +42,11 @@ command -v gdal_calc.py >/dev/null || { echo "bench: gdal_calc.py not found (gda
 # of that run in $CPU), peak RSS (KiB) in $RSS; a command given as one
 # string to sh -c counts its children's peak
 run() {
-    local name=$1 best="" rss=0 i t m c cpu="" n=$REPEAT
+    local name=$1 n=$REPEAT
     shift
     [ "$SIZE" -gt 8192 ] && n=1
-    for ((i = 0; i < n; i++)); do
-        rm -f "$WORK"/out_"$name"*.tif
-        /usr/bin/time -v -o "$WORK/time.txt" "$@" >/dev/null 2>"$WORK/err.txt" ||
-            { cat "$WORK/err.txt" >&2; exit 1; }
-        t=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(k=1;k<=n;k++) s=s*60+a[k]; print s}' "$WORK/time.txt")
-        m=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/time.txt")
-        c=$(awk -F': ' '/User time|System time/ {s += $2} END {print s}' "$WORK/time.txt")
-        if [ -z "$best" ] || awk "BEGIN{exit !($t < $best)}"; then
-            best=$t
-            cpu=$c
-        fi
-        [ "$m" -gt "$rss" ] && rss=$m
-    done
-    BEST=$best
-    CPU=$cpu
-    RSS=$rss
+    bench_clean() { rm -f "$WORK"/out_"$name"*.tif; }
+    bench_best "$n" "$WORK" "$@"
 }
 
 EXPR="(b4 - b3) / (b4 + b3 + b1)"
