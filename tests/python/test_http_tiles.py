@@ -403,12 +403,15 @@ def test_never_answering_server_times_out(scene, server, cli, tmp_path):
     took = time.monotonic() - t0
     msg = assert_cli_error(p, None)
     assert "timed out" in msg and server.url(scene["tx"], scene["ty"]) in msg and bad in msg, msg
-    # timeouts are retried. On a loaded machine the server's thread may take
-    # the second connection from its backlog after the client gave up on it
+    # timeouts are retried: the client says so, and the server saw the first
+    # request (on a loaded machine the second attempt's own 1 s may run out
+    # while it is still connecting or waiting in the server's backlog, so
+    # the server may never read it: counted 1 or 2 times, never more)
+    assert "(2 attempts)" in msg, msg
     settle = time.monotonic() + 5
     while server.counts()[bad] < 2 and time.monotonic() < settle:
         time.sleep(0.05)
-    assert server.counts()[bad] == 2
+    assert server.counts()[bad] in (1, 2)
     # two attempts of 1 s and a 0.25 s backoff, far below the 60 s the server would wait
     assert took < HANG_S / 3, took
     assert not out.exists()
