@@ -22,7 +22,14 @@
  *   digits), holding "eoproc-tile 1\n" URL "\n" 200|404 "\n" body;
  * a file naming another URL (a hash collision) or malformed is a miss. A
  * file is written under a temporary name in its folder and renamed, so that
- * readers never see half of one; 404s (and 204s) are kept as 404.
+ * readers never see half of one; 404s (and 204s) are kept as 404. The cache
+ * is bounded (--tile-cache-max-mb, EOPROC_TILE_CACHE_MAX_MB, default 2048
+ * MiB, 0 for none), least recently used out first: a hit touches its file's
+ * modification time; the process sums the folder once, at its first write,
+ * keeps the sum up to date, and when it passes the bound removes the files
+ * used longest ago down to 90% of it. Those scans also remove temporary
+ * files more than an hour old (writers killed mid-write). The Python
+ * fetcher does the same on the same folder.
  *
  * The library calls the fetcher from several threads at once: each call
  * takes an easy handle from a pool (kept between calls for their open
@@ -31,8 +38,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli_fetch.h"
 
+#include <ctype.h>
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -51,15 +61,19 @@
 #define URL_SHOWN 160 /* characters of a URL in a message (the sink keeps 255) */
 
 #define CACHE_MAGIC "eoproc-tile 1\n"
+#define CACHE_KEEP 0.9         /* an eviction leaves this share of the bound */
+#define CACHE_STALE_TMP_S 3600 /* older temporary files are a killed writer's */
 
 static struct {
     int retries;
     double timeout_s;
     char bad_env[256]; /* why an EOPROC_HTTP_* variable is refused, or "" */
     struct curl_slist *headers;
-    char *user;      /* USER:PASS, or NULL */
-    char *cache_dir; /* or NULL */
-    int slots;       /* transfers that may start now */
+    char *user;          /* USER:PASS, or NULL */
+    char *cache_dir;     /* or NULL */
+    int64_t cache_max;   /* bytes, 0: no bound */
+    int64_t cache_total; /* bytes of the folder's tiles, -1: not summed yet */
+    int slots;           /* transfers that may start now */
     pthread_cond_t slot_freed;
     unsigned long tmp_seq;
     const volatile sig_atomic_t *stop;
@@ -241,7 +255,108 @@ static int cache_read(const char *url, long *code, struct body *b) {
     }
     free(head);
     fclose(f);
+    if (hit) /* recently used: the last to go (a failure only ages it) */
+        (void)utimensat(AT_FDCWD, path, NULL, 0);
     return hit;
+}
+
+struct centry {
+    char *path;
+    int64_t size;
+    struct timespec used;
+};
+
+static int centry_older(const void *a, const void *b) {
+    const struct centry *x = a, *y = b;
+    if (x->used.tv_sec != y->used.tv_sec)
+        return x->used.tv_sec < y->used.tv_sec ? -1 : 1;
+    return x->used.tv_nsec < y->used.tv_nsec ? -1 : x->used.tv_nsec > y->used.tv_nsec;
+}
+
+/* Sums the folder's tile files into F.cache_total and removes stale
+ * temporary files; with evict, also removes the least recently used tiles
+ * down to CACHE_KEEP of the bound. Under F.mu. Files that vanish meanwhile
+ * (another process evicting) are not errors; without memory for the list
+ * nothing is evicted this time. */
+static void cache_scan(int evict) {
+    DIR *d = opendir(F.cache_dir);
+    struct centry *v = NULL;
+    size_t n = 0, cap = 0;
+    int64_t total = 0;
+    time_t now = time(NULL);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (strlen(e->d_name) != 2 || !isxdigit((unsigned char)e->d_name[0]) ||
+            !isxdigit((unsigned char)e->d_name[1]))
+            continue;
+        char sub[4096];
+        snprintf(sub, sizeof sub, "%s/%s", F.cache_dir, e->d_name);
+        DIR *s = opendir(sub);
+        struct dirent *f;
+        while (s && (f = readdir(s))) {
+            size_t len = strlen(f->d_name);
+            int tile = len > 5 && strcmp(f->d_name + len - 5, ".tile") == 0;
+            int tmp = len > 4 && strcmp(f->d_name + len - 4, ".tmp") == 0;
+            char p[4400];
+            struct stat st;
+            snprintf(p, sizeof p, "%s/%s", sub, f->d_name);
+            if ((!tile && !tmp) || stat(p, &st) != 0 || !S_ISREG(st.st_mode))
+                continue;
+            if (tmp) {
+                if (now - st.st_mtime > CACHE_STALE_TMP_S)
+                    (void)remove(p);
+                continue;
+            }
+            total += (int64_t)st.st_size;
+            if (!evict)
+                continue;
+            if (n == cap) {
+                size_t nc = cap ? 2 * cap : 256;
+                struct centry *nv = realloc(v, nc * sizeof *v);
+                if (!nv) {
+                    evict = 0;
+                    continue;
+                }
+                v = nv;
+                cap = nc;
+            }
+            if (!(v[n].path = strdup(p))) {
+                evict = 0;
+                continue;
+            }
+            v[n].size = (int64_t)st.st_size;
+            v[n++].used = st.st_mtim;
+        }
+        if (s)
+            closedir(s);
+    }
+    if (d)
+        closedir(d);
+    if (evict && total > F.cache_max) {
+        int64_t keep = (int64_t)(CACHE_KEEP * (double)F.cache_max);
+        qsort(v, n, sizeof *v, centry_older);
+        for (size_t i = 0; i < n && total > keep; i++)
+            if (remove(v[i].path) == 0 || errno == ENOENT)
+                total -= v[i].size;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(v[i].path);
+    free(v);
+    F.cache_total = total;
+}
+
+/* A file of bytes was added to the cache: keep it within its bound. */
+static void cache_account(int64_t bytes) {
+    if (!F.cache_max)
+        return;
+    pthread_mutex_lock(&F.mu);
+    if (F.cache_total < 0)
+        cache_scan(0); /* the first write: what the folder holds, this file included */
+    else
+        F.cache_total += bytes;
+    if (F.cache_total > F.cache_max)
+        cache_scan(1);
+    pthread_mutex_unlock(&F.mu);
 }
 
 /* Keep url's answer (code 200 with body, or 404): 0, or -1 with a message. */
@@ -277,6 +392,7 @@ static int cache_write(const char *url, long code, const unsigned char *p, size_
         snprintf(msg, cap, "cannot write the tile cache file %.200s: %s", path, strerror(e));
         return -1;
     }
+    cache_account((int64_t)(strlen(CACHE_MAGIC) + strlen(url) + 5 + n));
     return 0;
 }
 
@@ -438,6 +554,19 @@ int cli_fetch_check(const char *what, const char *value, char *err, size_t cap) 
         }
         return 0;
     }
+    if (strcmp(what, "tile-cache-max-mb") == 0) {
+        char *end = NULL;
+        errno = 0;
+        double v = strtod(value, &end);
+        if (!*value || *end || errno || !(v >= 0 && v <= CLI_FETCH_CACHE_MAX_MB_MAX)) {
+            snprintf(err, cap,
+                     "--tile-cache-max-mb: expected MiB (0 for no bound, at most %g), got "
+                     "'%.40s'",
+                     CLI_FETCH_CACHE_MAX_MB_MAX, value);
+            return -1;
+        }
+        return 0;
+    }
     /* tile-cache: an existing folder, or one that can be created */
     struct stat st;
     if (!*value) {
@@ -497,6 +626,18 @@ int cli_fetch_init(eo_ctx *ctx, const cli_fetch_opts *o, const volatile sig_atom
         snprintf(F.bad_env, sizeof F.bad_env, "EOPROC_TILE_CACHE%s", eerr + 12);
         cache = NULL;
     }
+    double max_mb = o->cache_max_mb;
+    const char *menv = getenv("EOPROC_TILE_CACHE_MAX_MB");
+    if (max_mb < 0 && menv && *menv) {
+        if (cli_fetch_check("tile-cache-max-mb", menv, eerr, sizeof eerr) != 0)
+            snprintf(F.bad_env, sizeof F.bad_env, "EOPROC_TILE_CACHE_MAX_MB%s", eerr + 19);
+        else
+            max_mb = strtod(menv, NULL);
+    }
+    if (max_mb < 0)
+        max_mb = CLI_FETCH_CACHE_MAX_MB_DEFAULT;
+    F.cache_max = (int64_t)(max_mb * 1048576.0);
+    F.cache_total = -1;
     F.user = user && *user ? strdup(user) : NULL;
     F.cache_dir = cache && *cache ? strdup(cache) : NULL;
     if ((user && *user && !F.user) || (cache && *cache && !F.cache_dir)) {

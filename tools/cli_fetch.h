@@ -23,7 +23,12 @@ typedef struct cli_fetch_opts {
     int nheaders;
     const char *user;      /* "USER:PASS" for basic auth, or NULL (--user, EOPROC_HTTP_USER) */
     const char *cache_dir; /* the tile cache, or NULL (--tile-cache, EOPROC_TILE_CACHE) */
+    double cache_max_mb;   /* its bound in MiB, 0 none; < 0: EOPROC_TILE_CACHE_MAX_MB or
+                              CLI_FETCH_CACHE_MAX_MB_DEFAULT (--tile-cache-max-mb) */
 } cli_fetch_opts;
+
+#define CLI_FETCH_CACHE_MAX_MB_DEFAULT 2048.0
+#define CLI_FETCH_CACHE_MAX_MB_MAX 1e9
 
 /* Check one option's value: 0, or -1 with a one-line message in err.
  * what: "header", "user" or "tile-cache". */

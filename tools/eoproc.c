@@ -241,6 +241,8 @@ static void op_help(json_object *entry, json_object *schema) {
                "Tile requests in flight at once (default 8)");
         printf("  %-22s %s\n", "--tile-cache DIR",
                "A disk cache of fetched tiles (EOPROC_TILE_CACHE)");
+        printf("  %-22s %s\n", "--tile-cache-max-mb N",
+               "Its bound, least recently used out (default 2048 MiB, 0: none)");
     }
     json_object_object_foreach(props, key, prop) {
         if (in_positional(schema, key))
@@ -713,6 +715,8 @@ static void main_help(json_object *list) {
            "  --max-connections N  Tile requests in flight at once (default 8)\n"
            "  --tile-cache DIR  Keep fetched tiles (and 404s) in DIR and read them from there\n"
            "                  (else EOPROC_TILE_CACHE)\n"
+           "  --tile-cache-max-mb N  Bound of the tile cache in MiB, least recently used out\n"
+           "                  first (default 2048, 0: none; else EOPROC_TILE_CACHE_MAX_MB)\n"
            "  -v, --verbose   Log warnings (-v) and debug messages (-vv) on stderr\n"
            "\nResults are JSON on stdout; errors are one line on stderr. Exit status: 0 done,\n"
            "1 the operation failed, 2 usage error, 130 interrupted (Ctrl-C).\n");
@@ -725,15 +729,16 @@ int main(int argc, char **argv) {
     int32_t threads = 0;
     int progress_json = 0;
     cli_fetch_opts fo = {.retries = CLI_FETCH_RETRIES_DEFAULT,
-                         .max_connections = CLI_FETCH_CONNECTIONS_DEFAULT};
+                         .max_connections = CLI_FETCH_CONNECTIONS_DEFAULT,
+                         .cache_max_mb = -1};
     if (!rest)
         return EXIT_FAIL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *fv = NULL;
-        int fetch_opt = 0; /* 1 header, 2 user, 3 max-connections, 4 tile-cache */
+        int fetch_opt = 0; /* 1 header, 2 user, 3 max-connections, 4 tile-cache, 5 its bound */
         static const char *const fetch_names[] = {"--header", "--user", "--max-connections",
-                                                  "--tile-cache"};
-        for (int k = 0; k < 4 && !fetch_opt; k++) {
+                                                  "--tile-cache", "--tile-cache-max-mb"};
+        for (int k = 4; k >= 0 && !fetch_opt; k--) { /* the longest name first */
             size_t n = strlen(fetch_names[k]);
             if (strncmp(a, fetch_names[k], n) == 0 && (a[n] == '\0' || a[n] == '='))
                 fetch_opt = k + 1, fv = a[n] == '=' ? a + n + 1 : NULL;
@@ -763,7 +768,8 @@ int main(int argc, char **argv) {
             }
             if (cli_fetch_check(fetch_opt == 1   ? "header"
                                 : fetch_opt == 2 ? "user"
-                                                 : "tile-cache",
+                                : fetch_opt == 4 ? "tile-cache"
+                                                 : "tile-cache-max-mb",
                                 fv, ferr, sizeof ferr) != 0) {
                 free(rest);
                 return usage_error("%s", ferr);
@@ -776,8 +782,10 @@ int main(int argc, char **argv) {
                 fo.headers[fo.nheaders++] = fv;
             } else if (fetch_opt == 2)
                 fo.user = fv;
-            else
+            else if (fetch_opt == 4)
                 fo.cache_dir = fv;
+            else
+                fo.cache_max_mb = strtod(fv, NULL);
             continue;
         }
         if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0)

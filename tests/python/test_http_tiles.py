@@ -729,6 +729,91 @@ def test_tile_cache_cli_then_python_then_cli(scene, server, cli, tmp_path):
     np.testing.assert_array_equal(gdal.Open(str(out)).ReadAsArray(), outs[0])
 
 
+def _fill_old_cache(cache, n=20, size=20000):
+    """n valid cache files of other URLs, size bytes each, used long ago (the
+    first the oldest); a stale and a fresh temporary file."""
+    now = time.time()
+    old = []
+    for i in range(n):
+        url = "http://elsewhere.invalid/18/%d/0.png" % i
+        f = _cache_file(cache, url)
+        f.parent.mkdir(parents=True, exist_ok=True)
+        head = b"eoproc-tile 1\n" + url.encode() + b"\n200\n"
+        f.write_bytes(head + b"x" * (size - len(head)))
+        os.utime(f, (now - 10000 + i, now - 10000 + i))
+        old.append(f)
+    stale = old[0].parent / "0123.99.1.tmp"
+    stale.write_bytes(b"half")
+    os.utime(stale, (now - 7200, now - 7200))
+    fresh = old[1].parent / "4567.99.2.tmp"
+    fresh.write_bytes(b"half")
+    return old, stale, fresh
+
+
+@pytest.mark.parametrize("via", ["cli", "python"])
+def test_tile_cache_bound_removes_least_recently_used(scene, server, cli, tmp_path, via):
+    """--tile-cache-max-mb / cache_max_mb: past the bound the tiles used
+    longest ago go first, down to 90% of it; a cache hit counts as a use (an
+    old entry that is read survives); temporary files over an hour old are
+    removed, fresh ones kept. Expected from the files' sizes and times."""
+    cache = tmp_path / "cache"
+    old, stale, fresh = _fill_old_cache(cache)
+    # one of the scene's tiles is already cached, and older than every other file
+    hit_url = server.url(scene["tx"], scene["ty"])
+    hit = _cache_file(cache, hit_url)
+    png = (scene["dir"] / "xyz" / key(scene, 0, 0)).with_suffix(".png").read_bytes()
+    hit.parent.mkdir(parents=True, exist_ok=True)
+    hit.write_bytes(b"eoproc-tile 1\n" + hit_url.encode() + b"\n200\n" + png)
+    os.utime(hit, (time.time() - 20000, time.time() - 20000))
+    new_bytes = 0
+    for i in range(4):
+        for j in range(4):
+            url = server.url(scene["tx"] + i, scene["ty"] + j)
+            tile = (scene["dir"] / "xyz" / key(scene, i, j)).with_suffix(".png").read_bytes()
+            new_bytes += len(b"eoproc-tile 1\n" + url.encode() + b"\n200\n") + len(tile)
+    # room for the scene's tiles and 5 of the 20 old files, at 90% of the bound
+    mb = "%.6f" % ((new_bytes + 5.5 * 20000) / 0.9 / 1048576)
+    bound = int(float(mb) * 1048576)
+    if via == "cli":
+        p = cli_run(cli, "tiles-read", server.template(), tmp_path / "t.tif", "--zoom", 18,
+                    "--aoi", scene["dir"] / "aoi.geojson", "--tile-cache", cache,
+                    "--tile-cache-max-mb", mb, "--quiet")
+        assert p.returncode == 0, p.stderr
+    else:
+        eoproc.set_url_fetcher(cache_dir=cache, cache_max_mb=float(mb))
+        with eoproc.open_tiles(server.template(), zoom=18, aoi=scene["aoi"]) as ds:
+            ds.read()
+    assert key(scene, 0, 0) not in server.counts() and len(server.counts()) == 15
+    tiles = list(cache.rglob("*.tile"))
+    assert sum(f.stat().st_size for f in tiles) <= bound
+    for i in range(4):  # every tile of the run is there, the old one it read too
+        for j in range(4):
+            assert _cache_file(cache, server.url(scene["tx"] + i, scene["ty"] + j)).is_file()
+    kept = [f.exists() for f in old]
+    assert not kept[0] and kept[-1]
+    n = sum(kept)  # the survivors are the most recently used: a suffix
+    assert 1 <= n < 20 and kept == [False] * (20 - n) + [True] * n, kept
+    assert not stale.exists() and fresh.exists()
+
+
+def test_tile_cache_bound_bad_values(scene, server, cli, tmp_path):
+    for bad in ("-1", "lots", "", "1e12"):
+        p = cli_run(cli, "tiles-read", server.template(), tmp_path / "x.tif", "--zoom", 18,
+                    "--aoi", scene["dir"] / "aoi.geojson", "--tile-cache", tmp_path / "c",
+                    "--tile-cache-max-mb", bad)
+        assert "--tile-cache-max-mb" in assert_cli_error(p, ["arg.Invalid"], exit_code=2)
+    for bad in (-1, "lots", None, True):
+        with pytest.raises(eoproc.Error) as e:
+            eoproc.set_url_fetcher(cache_dir=tmp_path / "c", cache_max_mb=bad)
+        assert e.value.id == "arg.Invalid" and "cache_max_mb" in str(e.value)
+    p = cli_run(cli, "tiles-read", server.template(), tmp_path / "x.tif", "--zoom", 18,
+                "--aoi", scene["dir"] / "aoi.geojson", "--tile-cache", tmp_path / "c",
+                env={"EOPROC_TILE_CACHE_MAX_MB": "-5"})
+    msg = assert_cli_error(p, ["io.Read"])
+    assert "EOPROC_TILE_CACHE_MAX_MB" in msg and "-5" in msg, msg
+    assert server.counts() == {}
+
+
 def test_tile_cache_collision_is_a_miss(scene, server, cli, tmp_path):
     """A cache file naming another URL (as after a hash collision) is not used."""
     cache = tmp_path / "cache"

@@ -182,15 +182,83 @@ def _cache_write(cache_dir, url, data):
     if "\n" in url:
         return
     path = cache_path(cache_dir, url)
+    blob = (_CACHE_MAGIC + url.encode("utf-8") + b"\n" +
+            (b"404\n" if data is None else b"200\n" + bytes(data)))
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         tmp = "%s.%d.py%d.tmp" % (path, os.getpid(), next(_tmp_seq))
         with open(tmp, "wb") as f:
-            f.write(_CACHE_MAGIC + url.encode("utf-8") + b"\n" +
-                    (b"404\n" if data is None else b"200\n" + bytes(data)))
+            f.write(blob)
         os.replace(tmp, path)
     except OSError as e:
         raise FetchError("cannot write the tile cache file %s: %s" % (path, e.strerror or e))
+    _cache_account(cache_dir, len(blob))
+
+
+# The cache's bound, as the CLI keeps it (tools/cli_fetch.c): the folder is
+# summed at this process's first write, the sum kept up to date, and past the
+# bound the tiles used longest ago (a hit touches its file) are removed down
+# to 90% of it; those scans also remove temporary files over an hour old.
+_CACHE_KEEP = 0.9
+_CACHE_STALE_TMP_S = 3600
+_cache_max = 2048 << 20  # bytes, 0: no bound
+_cache_total = {}  # cache folder -> bytes of its tiles, once summed
+_cache_lock = threading.Lock()
+
+
+def _cache_scan(cache_dir, evict):
+    total, files, now = 0, [], time.time()
+    try:
+        subs = [e for e in os.scandir(cache_dir)
+                if len(e.name) == 2 and all(c in "0123456789abcdefABCDEF" for c in e.name)]
+    except OSError:
+        subs = []
+    for sub in subs:
+        try:
+            entries = list(os.scandir(sub.path))
+        except OSError:
+            continue
+        for e in entries:
+            tile, tmp = e.name.endswith(".tile"), e.name.endswith(".tmp")
+            if not tile and not tmp:
+                continue
+            try:
+                st = e.stat()
+            except OSError:
+                continue  # removed meanwhile
+            if tmp:
+                if now - st.st_mtime > _CACHE_STALE_TMP_S:
+                    try:
+                        os.remove(e.path)
+                    except OSError:
+                        pass
+                continue
+            total += st.st_size
+            files.append((st.st_mtime_ns, e.path, st.st_size))
+    if evict and total > _cache_max:
+        keep = int(_CACHE_KEEP * _cache_max)
+        for _, path, size in sorted(files):
+            if total <= keep:
+                break
+            try:
+                os.remove(path)
+            except FileNotFoundError:
+                pass
+            except OSError:
+                continue
+            total -= size
+    return total
+
+
+def _cache_account(cache_dir, nbytes):
+    if not _cache_max:
+        return
+    with _cache_lock:
+        total = _cache_total.get(cache_dir)
+        total = _cache_scan(cache_dir, False) if total is None else total + nbytes
+        if total > _cache_max:
+            total = _cache_scan(cache_dir, True)
+        _cache_total[cache_dir] = total
 
 
 def _fetch_cached(get, url):
@@ -198,6 +266,10 @@ def _fetch_cached(get, url):
     if cache_dir is not None:
         hit, data = _cache_read(cache_dir, url)
         if hit:
+            try:  # recently used: the last to go
+                os.utime(cache_path(cache_dir, url))
+            except OSError:
+                pass
             return data
     data = get()
     if cache_dir is not None:
@@ -242,7 +314,7 @@ def register(ctx):
 
 
 def set_url_fetcher(fn=None, *, retries=3, timeout=None, headers=None, auth=None,
-                    max_connections=8, cache_dir=None):
+                    max_connections=8, cache_dir=None, cache_max_mb=2048):
     """How tile URLs of URL-template sources are fetched, process-wide
     (each call sets all of them; ``set_url_fetcher()`` restores the defaults).
 
@@ -262,8 +334,10 @@ def set_url_fetcher(fn=None, *, retries=3, timeout=None, headers=None, auth=None
             default fetcher or of calls of fn.
         cache_dir: a folder of fetched tiles (and 404s) read before fetching,
             in the CLI's format (its --tile-cache); None: no cache.
+        cache_max_mb: the cache's bound in MiB (default 2048; 0: none):
+            past it the tiles used longest ago are removed, down to 90%.
     """
-    global _user_fn, _retries, _timeout, _headers, _slots, _cache_dir
+    global _user_fn, _retries, _timeout, _headers, _slots, _cache_dir, _cache_max
     from . import _arg_error
 
     if fn is not None and not callable(fn):
@@ -312,7 +386,15 @@ def set_url_fetcher(fn=None, *, retries=3, timeout=None, headers=None, auth=None
         except OSError as e:
             raise _arg_error("cache_dir: cannot create the folder %r: %s"
                              % (cache_dir, e.strerror or e)) from None
+    try:
+        mb = float(cache_max_mb)
+    except (TypeError, ValueError):
+        mb = float("nan")
+    if isinstance(cache_max_mb, bool) or not 0 <= mb <= 1e9:
+        raise _arg_error("cache_max_mb must be MiB (0 for no bound, at most 1e9), got %r"
+                         % (cache_max_mb,))
     with _lock:
+        _cache_max = int(mb * 1048576)
         _user_fn = fn
         _retries = retries
         _timeout = t
