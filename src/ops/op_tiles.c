@@ -36,6 +36,7 @@ static eo_status set_scheme(eo_ctx *ctx, void *o, json_object *v) {
 }
 
 EOI_SETTER_BOOL(set_keep_empty, eo_pyramid_opts, eo_pyramid_opts_set_keep_empty)
+EOI_SETTER_INT(set_png_level, eo_pyramid_opts, eo_pyramid_opts_set_png_level)
 
 static const eoi_param tiles_params[] = {
     {"src", "raster", .desc = "raster file (any format GDAL reads, any CRS)"},
@@ -45,6 +46,9 @@ static const eoi_param tiles_params[] = {
      .set = set_keep_empty},
     {"scheme", "string", "\"xyz\"", .choices = "xyz|tms",
      .desc = "row order: xyz (row 0 at the north) or tms (row 0 at the south)", .set = set_scheme},
+    {"png_level", "integer", "7", .min = "1", .max = "12",
+     .desc = "PNG deflate level: 1 fastest, 12 smallest (7: gdal2tiles' size or smaller)",
+     .set = set_png_level},
     {0},
 };
 

@@ -186,3 +186,27 @@ def test_tiles_from_an_open_dataset_match_gdalwarp(l7):
         # Dataset.tile is the same call
         z, x, y = tiles[0]
         np.testing.assert_array_equal(ds.tile(z, x, y)[0], eoproc.tile(l7, z, x, y)[0])
+
+
+def test_pyramid_png_level_trades_size_for_nothing_else(cli, l7, tmp_path):
+    """--png-level (Python png_level=): level 1 and 12 give the same pixels
+    (read back by GDAL's PNG driver), 12 the smaller files; out of 1..12 is
+    a usage error."""
+    sizes, pixels = {}, {}
+    for level in (1, 12):
+        out = tmp_path / ("l%d" % level)
+        proc = run_cli(cli, "tiles", l7, "--zoom", "12", "--out", out, "--png-level", str(level),
+                       "--quiet")
+        assert proc.returncode == 0, proc.stderr
+        files = sorted(out.rglob("*.png"))
+        assert files
+        sizes[level] = sum(f.stat().st_size for f in files)
+        pixels[level] = [gdal.Open(str(f)).ReadAsArray() for f in files]
+    assert sizes[12] < sizes[1]
+    for a, b in zip(pixels[1], pixels[12]):
+        np.testing.assert_array_equal(a, b)
+    res = eoproc.tiles(l7, zoom=12, out=tmp_path / "py", png_level=12)
+    assert res["tiles_written"] == len(pixels[12])
+    assert sum(f.stat().st_size for f in (tmp_path / "py").rglob("*.png")) == sizes[12]
+    proc = run_cli(cli, "tiles", l7, "--zoom", "12", "--out", tmp_path / "x", "--png-level", "13")
+    assert "png_level" in assert_cli_error(proc, ["param.Invalid"])
