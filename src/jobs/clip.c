@@ -393,39 +393,93 @@ static eo_status pixel_bbox(eo_ctx *ctx, const eo_geom *aoi, const double gt[6],
 }
 
 /* The bounding box of the pixels the rule includes (the centre rule, or
- * every pixel the AOI touches), searched within c->win: one pass of the
- * mask, a band of rows at a time. *found is false when there is none. */
+ * every pixel the AOI touches), searched within c->win in bands of rows on
+ * the context's threads, each band's box kept, then joined: for the centre
+ * rule from each row's boundary crossings alone, for all-touched from the
+ * mask (each worker with its own rows). *found is false when there is none. */
+typedef struct bboxjob {
+    const clip *c;
+    int32_t mode;
+    int64_t rows;
+    float *m;            /* rows x width floats per worker (all-touched) */
+    double *row;         /* width + 2 doubles per worker (all-touched) */
+    eoi_crossing *cross; /* the AOI's segment count per worker (centre rule) */
+    int64_t *bbox;       /* per band: x0, x1, y0, y1 (x1 < 0: none) */
+} bboxjob;
+
+static eo_status bbox_band(void *user, int64_t i, int32_t worker) {
+    const bboxjob *j = user;
+    const clip *c = j->c;
+    int64_t y = i * j->rows, *b = j->bbox + 4 * i;
+    eo_window w = {c->win.x, c->win.y + y, c->win.width,
+                   c->win.height - y < j->rows ? c->win.height - y : j->rows};
+    b[0] = INT64_MAX, b[1] = -1, b[2] = INT64_MAX, b[3] = -1;
+    if (j->mode == EO_COVERAGE_CENTER) { /* from each row's crossings alone */
+        eoi_crossing *cr = j->cross + (size_t)worker * eoi_coverage_segments(c->cov);
+        for (int64_t r = 0; r < w.height; r++) {
+            int64_t a, e;
+            if (!eoi_coverage_centre_span(c->cov, w.x, w.width, w.y + r, cr, &a, &e))
+                continue;
+            b[0] = a < b[0] ? a : b[0];
+            b[1] = e > b[1] ? e : b[1];
+            b[2] = b[2] == INT64_MAX ? w.y + r : b[2];
+            b[3] = w.y + r;
+        }
+        return EO_OK;
+    }
+    float *m = j->m + (size_t)worker * (size_t)j->rows * (size_t)c->win.width;
+    double *row = j->row + (size_t)worker * ((size_t)c->win.width + 2);
+    eoi_coverage_compute(c->cov, &w, j->mode, m, row);
+    for (int64_t r = 0; r < w.height; r++) {
+        const float *mr = m + (size_t)r * (size_t)w.width;
+        int64_t a = 0, e = w.width - 1;
+        while (a < w.width && mr[a] == 0)
+            a++;
+        if (a == w.width)
+            continue;
+        while (mr[e] == 0)
+            e--;
+        b[0] = a < b[0] ? a : b[0];
+        b[1] = e > b[1] ? e : b[1];
+        b[2] = b[2] == INT64_MAX ? w.y + r : b[2];
+        b[3] = w.y + r;
+    }
+    return EO_OK;
+}
+
 static eo_status included_bbox(eo_ctx *ctx, const clip *c, int32_t mode, eo_window *box,
                                bool *found) {
     *found = false;
-    int64_t rows = (1 << 20) / c->win.width;
+    int64_t rows = (1 << 18) / c->win.width;
     rows = rows < 1 ? 1 : rows > c->win.height ? c->win.height : rows;
-    float *m = eoi_malloc(ctx, (size_t)rows * (size_t)c->win.width * sizeof *m);
-    double *row = eoi_malloc(ctx, ((size_t)c->win.width + 2) * sizeof *row);
-    eo_status st = m && row ? EO_OK : EO_E_NOMEM;
-    int64_t x0 = INT64_MAX, x1 = -1, y0 = INT64_MAX, y1 = -1;
-    for (int64_t y = 0; st == EO_OK && y < c->win.height; y += rows) {
-        eo_window w = {c->win.x, c->win.y + y, c->win.width,
-                       c->win.height - y < rows ? c->win.height - y : rows};
-        eoi_coverage_compute(c->cov, &w, mode, m, row);
-        for (int64_t r = 0; r < w.height; r++) {
-            const float *mr = m + (size_t)r * (size_t)w.width;
-            int64_t a = 0, b = w.width - 1;
-            while (a < w.width && mr[a] == 0)
-                a++;
-            if (a == w.width)
-                continue;
-            while (mr[b] == 0)
-                b--;
-            x0 = a < x0 ? a : x0;
-            x1 = b > x1 ? b : x1;
-            y0 = y0 == INT64_MAX ? w.y + r : y0;
-            y1 = w.y + r;
-        }
-        st = eoi_check_cancel(ctx);
+    int64_t bands = (c->win.height + rows - 1) / rows;
+    size_t nw = (size_t)eoi_threads(ctx) + 1; /* workers' indices are below this */
+    bboxjob j = {c, mode, rows, NULL, NULL, NULL, NULL};
+    bool centre = mode == EO_COVERAGE_CENTER;
+    if (centre)
+        j.cross = eoi_malloc(ctx, nw * (eoi_coverage_segments(c->cov) + 1) * sizeof *j.cross);
+    else {
+        j.m = eoi_malloc(ctx, nw * (size_t)rows * (size_t)c->win.width * sizeof *j.m);
+        j.row = eoi_malloc(ctx, nw * ((size_t)c->win.width + 2) * sizeof *j.row);
     }
-    eoi_free(m);
-    eoi_free(row);
+    j.bbox = eoi_malloc(ctx, (size_t)bands * 4 * sizeof *j.bbox);
+    eo_status st = (centre ? j.cross != NULL : j.m && j.row) && j.bbox ? EO_OK : EO_E_NOMEM;
+    if (st == EO_OK)
+        st = eoi_parallel_for(ctx, bands, bbox_band, &j);
+    int64_t x0 = INT64_MAX, x1 = -1, y0 = INT64_MAX, y1 = -1;
+    for (int64_t i = 0; st == EO_OK && i < bands; i++) {
+        const int64_t *b = j.bbox + 4 * i;
+        if (b[1] < 0)
+            continue;
+        x0 = b[0] < x0 ? b[0] : x0;
+        x1 = b[1] > x1 ? b[1] : x1;
+        y0 = b[2] < y0 ? b[2] : y0;
+        y1 = b[3] > y1 ? b[3] : y1;
+    }
+    eoi_free(j.m);
+    eoi_free(j.row);
+    eoi_free(j.cross);
+    eoi_free(j.bbox);
     if (st == EO_OK && x1 >= 0) {
         *found = true;
         *box = (eo_window){c->win.x + x0, y0, x1 - x0 + 1, y1 - y0 + 1};

@@ -193,6 +193,46 @@ static void centre_row(const eoi_coverage *c, double x0, double yc, int64_t w, d
     }
 }
 
+size_t eoi_coverage_segments(const eoi_coverage *c) { return c->n; }
+
+static int crossing_cmp(const void *a, const void *b) {
+    const eoi_crossing *x = a, *y = b;
+    return x->j < y->j ? -1 : x->j > y->j;
+}
+
+bool eoi_coverage_centre_span(const eoi_coverage *c, int64_t x, int64_t width, int64_t y,
+                              eoi_crossing *tmp, int64_t *first, int64_t *last) {
+    double yc = (double)y + 0.5;
+    size_t k = 0;
+    for (size_t i = 0; i < c->n; i++) { /* the crossings centre_row adds up */
+        const seg *s = &c->s[i];
+        if ((s->ya <= yc) == (s->yb <= yc))
+            continue;
+        double xc = s->xa + (yc - s->ya) * (s->xb - s->xa) / (s->yb - s->ya) - (double)x;
+        double j = floor(xc - 0.5) + 1;
+        if (j >= (double)width)
+            continue;
+        tmp[k].j = j < 0 ? 0 : (int64_t)j;
+        tmp[k++].d = s->yb > s->ya ? 1 : -1;
+    }
+    qsort(tmp, k, sizeof *tmp, crossing_cmp);
+    int64_t acc = 0, lo = -1, hi = -1;
+    for (size_t i = 0; i < k;) { /* pixels [j, next j) are in when the sum is not 0 */
+        int64_t j = tmp[i].j;
+        for (; i < k && tmp[i].j == j; i++)
+            acc += tmp[i].d;
+        if (acc != 0 && lo < 0)
+            lo = j;
+        if (acc != 0)
+            hi = i < k ? tmp[i].j - 1 : width - 1;
+    }
+    if (lo < 0)
+        return false;
+    *first = lo;
+    *last = hi;
+    return true;
+}
+
 void eoi_coverage_compute(const eoi_coverage *c, const eo_window *win, int32_t mode, float *out,
                           double *a) {
     int64_t w = win->width;

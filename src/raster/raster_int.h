@@ -194,6 +194,18 @@ bool eoi_coverage_window(const eoi_coverage *c, int64_t width, int64_t height, e
  * inside the AOI for _EXACT. row_buf holds win.width + 2 doubles. */
 void eoi_coverage_compute(const eoi_coverage *c, const eo_window *win, int32_t mode, float *out,
                           double *row_buf);
+/* The centre rule's included columns of raster row y within columns [x, x +
+ * width): the first and last (relative to x), from the row's boundary
+ * crossings alone (no per-pixel work), exactly the pixels
+ * eoi_coverage_compute marks 1 in EO_COVERAGE_CENTER; false when none.
+ * tmp holds eoi_coverage_segments(c) entries. */
+typedef struct eoi_crossing {
+    int64_t j;
+    int32_t d;
+} eoi_crossing;
+size_t eoi_coverage_segments(const eoi_coverage *c);
+bool eoi_coverage_centre_span(const eoi_coverage *c, int64_t x, int64_t width, int64_t y,
+                              eoi_crossing *tmp, int64_t *first, int64_t *last);
 /* One-call form: prepare, compute, free. */
 eo_status eoi_aoi_coverage(eo_ctx *ctx, const eo_geom *aoi_in_raster_crs, const double gt[6],
                            eo_window win, int32_t mode, float *out);
