@@ -141,9 +141,18 @@ struct tilecfg {
 
 /* Configuration 1: the GEMM kernel's (c and a 8 rows); 2: the direct
  * convolution's (every tile 16 rows). Each thread loads the one it needs. */
+/* Which configuration this thread loaded last, in a pthread key: the
+ * library keeps no ELF thread-local storage (it is loaded with dlopen by
+ * Python and servers). */
+static pthread_key_t cfg_key;
+static pthread_once_t cfg_once = PTHREAD_ONCE_INIT;
+static int cfg_key_ok;
+
+static void cfg_key_make(void) { cfg_key_ok = pthread_key_create(&cfg_key, NULL) == 0; }
+
 ATARGET static void amx_config(int id) {
-    static _Thread_local int loaded;
-    if (loaded == id)
+    pthread_once(&cfg_once, cfg_key_make);
+    if (cfg_key_ok && (intptr_t)pthread_getspecific(cfg_key) == id)
         return;
     struct tilecfg cfg;
     memset(&cfg, 0, sizeof cfg);
@@ -154,7 +163,8 @@ ATARGET static void amx_config(int id) {
     }
     MEMORY_BARRIER();
     _tile_loadconfig(&cfg);
-    loaded = id;
+    if (cfg_key_ok)
+        (void)pthread_setspecific(cfg_key, (void *)(intptr_t)id);
 }
 
 ATARGET static void gemm_amx(int64_t kc, const float *a, const float *b, int64_t ldb, float *c,
