@@ -11,8 +11,17 @@
  * GDAL's PNG, JPEG and WebP drivers: 256x256 tiles in gray, gray+alpha,
  * RGB, RGBA, palette and 16-bit PNG, JPEG (gray, RGB, progressive), WebP
  * (lossy, lossless), and broken ones (truncated, a bad CRC, a 16x16 tile,
- * a header claiming 100000x100000 pixels, empty). */
+ * a header claiming 100000x100000 pixels, empty).
+ *
+ * A PNG goes through eoproc's own decoder (src/tiles/png_decode.c, the
+ * default) and, differentially, through libpng alone
+ * (eo_exp_png_decoder("libpng")) into RGBA: whatever libpng reads, the own
+ * decoder reads too, to the same pixels (it hands libpng what it does not
+ * handle; it may read a few damaged streams libpng refuses). */
 #include "fuzz_common.h"
+
+#include <eoproc/experimental.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -34,6 +43,10 @@ static int fetch(void *user, int32_t z, int32_t x, int32_t y, eo_tile_sink *sink
         return 0; /* missing */
     return eo_tile_sink_set(sink, b->p, b->n) == EO_OK ? 0 : 1;
 }
+
+/* The RGBA read of the one tile, or NULL (the dataset is opened again, so
+ * that no decoded tile is cached from the other decoder). */
+static eo_raster *read_rgba(eo_ctx *ctx, const struct bytes *b);
 
 static void one(eo_ctx *ctx, const struct bytes *b, int32_t bands, int32_t corrupt_as_missing) {
     eo_tilesrc_opts *o = NULL;
@@ -63,6 +76,37 @@ static void one(eo_ctx *ctx, const struct bytes *b, int32_t bands, int32_t corru
     eo_tilesrc_opts_free(o);
 }
 
+static eo_raster *read_rgba(eo_ctx *ctx, const struct bytes *b) {
+    eo_tilesrc_opts *o = NULL;
+    eo_bbox world = {-20037508.342789244, -20037508.342789244, 20037508.342789244,
+                     20037508.342789244};
+    FUZZ_CHECK(ctx, eo_tilesrc_opts_new(ctx, &o) == EO_OK &&
+                        eo_tilesrc_opts_set_zoom(ctx, o, 0) == EO_OK &&
+                        eo_tilesrc_opts_set_bbox(ctx, o, &world, "EPSG:3857") == EO_OK);
+    eo_dataset *ds = NULL;
+    FUZZ_CHECK(ctx, eo_dataset_open_tiles_callback(ctx, &ds, fetch, (void *)b, o) == EO_OK && ds);
+    eo_window win = {0, 0, 256, 256};
+    eo_raster *r = NULL;
+    eo_status st = eo_dataset_read(ctx, &r, ds, &win, NULL);
+    FUZZ_CHECK(ctx, st == EO_OK ? r != NULL : !r && fuzz_expected(st, CATS));
+    eo_dataset_close(ds);
+    eo_tilesrc_opts_free(o);
+    return r;
+}
+
+static void differential(eo_ctx *ctx, const struct bytes *b) {
+    FUZZ_CHECK(ctx, eo_exp_png_decoder("libpng") == 1);
+    eo_raster *ref = read_rgba(ctx, b);
+    FUZZ_CHECK(ctx, eo_exp_png_decoder("eoproc") == 1);
+    eo_raster *own = read_rgba(ctx, b);
+    if (ref) /* what libpng reads, the own decoder reads the same */
+        FUZZ_CHECK(
+            ctx, own && eo_raster_nbytes(own) == eo_raster_nbytes(ref) &&
+                     memcmp(eo_raster_data(own), eo_raster_data(ref), eo_raster_nbytes(ref)) == 0);
+    eo_raster_free(ref);
+    eo_raster_free(own);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     eo_ctx *ctx = fuzz_ctx();
     if (!ctx)
@@ -71,5 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int32_t bands = (int32_t)(size % 4) + 1;
     one(ctx, &b, bands, 0);
     one(ctx, &b, bands, 1);
+    if (size >= 8 && memcmp(data, "\x89PNG\r\n\x1a\n", 8) == 0)
+        differential(ctx, &b);
     return 0;
 }
