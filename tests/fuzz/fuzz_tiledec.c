@@ -44,11 +44,11 @@ static int fetch(void *user, int32_t z, int32_t x, int32_t y, eo_tile_sink *sink
     return eo_tile_sink_set(sink, b->p, b->n) == EO_OK ? 0 : 1;
 }
 
-/* The RGBA read of the one tile, or NULL (the dataset is opened again, so
- * that no decoded tile is cached from the other decoder). */
-static eo_raster *read_rgba(eo_ctx *ctx, const struct bytes *b);
-
-static void one(eo_ctx *ctx, const struct bytes *b, int32_t bands, int32_t corrupt_as_missing) {
+/* Read the one tile through a dataset opened for this read (so that no
+ * decoded tile is cached from an earlier read); *keep (when not NULL) gets
+ * the raster, or NULL when the read failed. */
+static void one(eo_ctx *ctx, const struct bytes *b, int32_t bands, int32_t corrupt_as_missing,
+                eo_raster **keep) {
     eo_tilesrc_opts *o = NULL;
     eo_bbox world = {-20037508.342789244, -20037508.342789244, 20037508.342789244,
                      20037508.342789244};
@@ -68,7 +68,10 @@ static void one(eo_ctx *ctx, const struct bytes *b, int32_t bands, int32_t corru
     FUZZ_CHECK(ctx, st == EO_OK ? r && eo_raster_width(r) == 256 && eo_raster_height(r) == 256 &&
                                       eo_raster_band_count(r) == bands
                                 : !r && fuzz_expected(st, CATS));
-    eo_raster_free(r);
+    if (keep)
+        *keep = r;
+    else
+        eo_raster_free(r);
     char *info = NULL;
     FUZZ_CHECK(ctx, eo_dataset_tiles_info(ctx, &info, ds) == EO_OK && info);
     eo_free(info);
@@ -76,29 +79,12 @@ static void one(eo_ctx *ctx, const struct bytes *b, int32_t bands, int32_t corru
     eo_tilesrc_opts_free(o);
 }
 
-static eo_raster *read_rgba(eo_ctx *ctx, const struct bytes *b) {
-    eo_tilesrc_opts *o = NULL;
-    eo_bbox world = {-20037508.342789244, -20037508.342789244, 20037508.342789244,
-                     20037508.342789244};
-    FUZZ_CHECK(ctx, eo_tilesrc_opts_new(ctx, &o) == EO_OK &&
-                        eo_tilesrc_opts_set_zoom(ctx, o, 0) == EO_OK &&
-                        eo_tilesrc_opts_set_bbox(ctx, o, &world, "EPSG:3857") == EO_OK);
-    eo_dataset *ds = NULL;
-    FUZZ_CHECK(ctx, eo_dataset_open_tiles_callback(ctx, &ds, fetch, (void *)b, o) == EO_OK && ds);
-    eo_window win = {0, 0, 256, 256};
-    eo_raster *r = NULL;
-    eo_status st = eo_dataset_read(ctx, &r, ds, &win, NULL);
-    FUZZ_CHECK(ctx, st == EO_OK ? r != NULL : !r && fuzz_expected(st, CATS));
-    eo_dataset_close(ds);
-    eo_tilesrc_opts_free(o);
-    return r;
-}
-
 static void differential(eo_ctx *ctx, const struct bytes *b) {
     FUZZ_CHECK(ctx, eo_exp_png_decoder("libpng") == 1);
-    eo_raster *ref = read_rgba(ctx, b);
+    eo_raster *ref = NULL, *own = NULL;
+    one(ctx, b, 4, 0, &ref);
     FUZZ_CHECK(ctx, eo_exp_png_decoder("eoproc") == 1);
-    eo_raster *own = read_rgba(ctx, b);
+    one(ctx, b, 4, 0, &own);
     if (ref) /* what libpng reads, the own decoder reads the same */
         FUZZ_CHECK(
             ctx, own && eo_raster_nbytes(own) == eo_raster_nbytes(ref) &&
@@ -113,8 +99,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         return 0;
     struct bytes b = {data, size};
     int32_t bands = (int32_t)(size % 4) + 1;
-    one(ctx, &b, bands, 0);
-    one(ctx, &b, bands, 1);
+    one(ctx, &b, bands, 0, NULL);
+    one(ctx, &b, bands, 1, NULL);
     if (size >= 8 && memcmp(data, "\x89PNG\r\n\x1a\n", 8) == 0)
         differential(ctx, &b);
     return 0;
