@@ -13,13 +13,15 @@
 # Input (made once in bench/.data/): an MBTiles file of 18 x 18 RGBA PNG tiles
 # (256 px) at zoom 16, made from the Landsat scene L7_ETMs.tif (bands 3, 2, 1
 # resampled to 4608 x 4608, cubic); the region read is the 16 x 16 tiles in
-# its middle. Both readers decode the same PNG bytes with libpng.
+# its middle. Both readers decode the same PNG bytes: GDAL with libpng, eoproc
+# with its own decoder (src/tiles/png_decode.c, libdeflate); PNG_DECODER=libpng
+# makes eoproc use libpng too (eo_exp_png_decoder), to measure the decoder.
 #
 # Folder input (made once in bench/.data/): z18_xyz/, the 8192 x 8192 RGB bench
 # scene (bench/make_rgb.py: Landsat bands 3, 2, 1, cubic, +-2 noise) cut into
 # 32 x 32 RGB PNG tiles by GDAL's PNG driver; the region read is all of it.
 #
-#   bash bench/tilesrc.sh [build dir, default build/release] [runs, default 3]
+#   [PNG_DECODER=libpng|eoproc] bash bench/tilesrc.sh [build dir, default build/release] [runs, default 3]
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${1:-$ROOT/build/release}
@@ -86,8 +88,12 @@ import math
 o = math.pi * 6378137; s = 2 * o / 2 ** $Z
 print(-o + ($X0 + 1) * s, o - ($Y0 + 17) * s, -o + ($X0 + 17) * s, o - ($Y0 + 1) * s)")"
 
+# the PNG decoder of the eoproc runs (the default: eoproc's own)
+PICK_DECODER="import ctypes; from eoproc import _lib; _f = _lib.lib.eo_exp_png_decoder; _f.argtypes = [ctypes.c_char_p]; assert _f(b'${PNG_DECODER:-eoproc}') == 1"
+printf 'eoproc PNG decoder: %s\n' "${PNG_DECODER:-eoproc}"
 cat >"$WORK/tilesrc_eo.py" <<EOF
 import time, eoproc
+$PICK_DECODER
 t = time.perf_counter()
 with eoproc.open_tiles("$MB", $Z, bbox=($XMIN, $YMIN, $XMAX, $YMAX), bbox_crs="EPSG:3857") as ds:
     a = ds.read()
@@ -187,6 +193,7 @@ print(repr(-o + $FX0 * s), repr(o - ($FY0 + $FN) * s), repr(-o + ($FX0 + $FN) * 
 FPX=$((FN * 256))
 cat >"$WORK/tilesrc_folder_eo.py" <<EOF
 import time, eoproc
+$PICK_DECODER
 t = time.perf_counter()
 with eoproc.open_tiles("$FOLDER", $FZ, bbox=($FXMIN, $FYMIN, $FXMAX, $FYMAX), bbox_crs="EPSG:3857") as ds:
     a = ds.read()

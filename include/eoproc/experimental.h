@@ -33,6 +33,15 @@ EO_API int64_t eo_exp_fail_alloc(int64_t nth);
  *  benchmarks comparing the paths. */
 EO_API int32_t eo_exp_force_kernels(const char *name);
 
+/** Decode PNG tiles of tile datasets (eo_dataset_open_tiles*) with
+ *  "eoproc", the library's own decoder for 8-bit, non-interlaced tiles
+ *  (libdeflate; libpng still reads every other PNG), the default, or with
+ *  "libpng" alone; NULL goes back to the default. Returns 1 when set, 0
+ *  for an unknown name (nothing changes). Process-wide, for every tile
+ *  decoded after it (decoded tiles stay in their dataset's cache); for
+ *  tests and benchmarks comparing the two. */
+EO_API int32_t eo_exp_png_decoder(const char *name);
+
 #ifdef __cplusplus
 }
 #endif

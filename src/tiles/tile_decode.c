@@ -1,4 +1,5 @@
 /* tile_decode.c - encoded tiles (PNG, JPEG, WebP) to RGBA pixels, with
+ * eoproc's PNG decoder (png_decode.c; libpng for the PNGs it leaves),
  * libpng, libjpeg(-turbo) and libwebp called directly: these run inside the
  * virtual file system callbacks of tile datasets (tilesrc.c), where calling
  * back into GDAL is best avoided. Nothing here prints: the libraries'
@@ -8,6 +9,7 @@
 #include "tilesrc_int.h"
 
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,13 +185,36 @@ static int decode_webp(const uint8_t *data, size_t n, int32_t size, uint8_t *rgb
 
 /* ---- dispatch ------------------------------------------------------------ */
 
+static atomic_int png_use_libpng; /* eo_exp_png_decoder */
+
+int32_t eo_exp_png_decoder(const char *name) {
+    if (!name || strcmp(name, "eoproc") == 0)
+        atomic_store(&png_use_libpng, 0);
+    else if (strcmp(name, "libpng") == 0)
+        atomic_store(&png_use_libpng, 1);
+    else
+        return 0;
+    return 1;
+}
+
+static int decode_any_png(const uint8_t *data, size_t n, int32_t size, uint8_t *rgba, int32_t *w,
+                          int32_t *h, eoi_werr *err) {
+    if (!atomic_load_explicit(&png_use_libpng, memory_order_relaxed)) {
+        int rc = eoi_png_decode(data, n, size, rgba, w, h, err);
+        if (rc != EOI_TILE_FALLBACK)
+            return rc;
+        *w = *h = 0;
+    }
+    return decode_png(data, n, size, rgba, w, h, err);
+}
+
 int eoi_tile_decode(const uint8_t *data, size_t n, int32_t size, uint8_t *rgba, int32_t *w,
                     int32_t *h, eoi_werr *err) {
     static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     *w = *h = 0;
     err->msg[0] = '\0';
     if (n >= 8 && memcmp(data, png_sig, 8) == 0)
-        return decode_png(data, n, size, rgba, w, h, err);
+        return decode_any_png(data, n, size, rgba, w, h, err);
     if (n >= 3 && data[0] == 0xff && data[1] == 0xd8 && data[2] == 0xff)
         return decode_jpeg(data, n, size, rgba, w, h, err);
     if (n >= 12 && memcmp(data, "RIFF", 4) == 0 && memcmp(data + 8, "WEBP", 4) == 0)

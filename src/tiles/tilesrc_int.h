@@ -14,6 +14,7 @@
 #define EOI_TILE_OK 0
 #define EOI_TILE_CORRUPT 1    /* err says why */
 #define EOI_TILE_WRONG_SIZE 2 /* *w x *h is not size x size */
+#define EOI_TILE_FALLBACK 3   /* (eoi_png_decode) for libpng to decode */
 
 /* Decode a PNG, JPEG or WebP tile (by its signature) of size x size pixels
  * into rgba (size * size * 4 bytes, 8 bits per sample, alpha 255 where the
@@ -21,6 +22,15 @@
  * call from any thread; never prints. */
 int eoi_tile_decode(const uint8_t *data, size_t n, int32_t size, uint8_t *rgba, int32_t *w,
                     int32_t *h, eoi_werr *err);
+
+/* eoproc's own PNG decoder (png_decode.c), as eoi_tile_decode for a PNG
+ * (after its signature): 8-bit gray, RGB, palette, gray + alpha and RGBA,
+ * not interlaced, inflated by libdeflate. EOI_TILE_FALLBACK for anything it
+ * leaves to libpng (other depths, interlacing, unknown critical chunks,
+ * damage libpng forgives), with err untouched. eoi_tile_decode uses it
+ * unless eo_exp_png_decoder("libpng") said otherwise. */
+int eoi_png_decode(const uint8_t *data, size_t n, int32_t size, uint8_t *rgba, int32_t *w,
+                   int32_t *h, eoi_werr *err);
 
 /* ---- the tile source, shared by tilesrc*.c ------------------------------- */
 

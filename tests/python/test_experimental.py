@@ -30,7 +30,7 @@ def fn(name, restype, argtypes):
 def test_exported_and_outside_the_abi_baseline():
     syms = subprocess.run(["nm", "-D", "--defined-only", _lib.path], capture_output=True,
                           text=True, check=True).stdout
-    for name in ("eo_exp_fail_alloc", "eo_exp_force_kernels"):
+    for name in ("eo_exp_fail_alloc", "eo_exp_force_kernels", "eo_exp_png_decoder"):
         assert (" T %s@" % name) in syms or (" T %s\n" % name) in syms, name
     abi = os.path.join(os.path.dirname(__file__), "..", "..", "abi", "libeoproc.abi")
     with open(abi) as f:
