@@ -71,7 +71,8 @@ eo_status eoi_features_stitch(eo_ctx *ctx, eo_features *f) {
     eo_status st = EO_OK;
     size_t nc = 0;
     size_t *cand = NULL;
-    int32_t *parent = NULL;
+    int32_t *parent = NULL, *members = NULL;
+    size_t *gstart = NULL;
     GEOSSTRtree *tree = NULL;
     GEOSGeometry **env = NULL;
     bool *drop = NULL;
@@ -83,6 +84,8 @@ eo_status eoi_features_stitch(eo_ctx *ctx, eo_features *f) {
         return eoi_fail(ctx, EO_E_LIMIT, "merge seams: too many features on seams");
     if (!(cand = eoi_malloc(ctx, nc * sizeof *cand)) ||
         !(parent = eoi_malloc(ctx, nc * sizeof *parent)) ||
+        !(members = eoi_malloc(ctx, nc * sizeof *members)) ||
+        !(gstart = eoi_calloc(ctx, nc + 1, sizeof *gstart)) ||
         !(env = eoi_calloc(ctx, nc, sizeof *env)) || !(drop = eoi_calloc(ctx, f->n, 1))) {
         st = EO_E_NOMEM;
         goto done;
@@ -109,19 +112,22 @@ eo_status eoi_features_stitch(eo_ctx *ctx, eo_features *f) {
         GEOSSTRtree_query_r(h, tree, env[k], query_cb, &s);
     }
     EOI_TRY(st, s.st);
-    /* union each group into its root */
+    /* members of each group in increasing order, bucketed by root (a root is
+     * its group's smallest index): one pass, not one scan per group */
     for (size_t k = 0; k < nc; k++) {
-        int32_t r = find(parent, (int32_t)k);
-        if ((size_t)r == k)
-            continue;
-        drop[cand[k]] = true;
+        int32_t r = parent[k] = find(parent, (int32_t)k); /* flat: parent[k] is the root */
+        gstart[r + 1]++;
+        if ((size_t)r != k)
+            drop[cand[k]] = true;
     }
+    for (size_t k = 0; k < nc; k++)
+        gstart[k + 1] += gstart[k];
+    for (size_t k = 0; k < nc; k++)
+        members[gstart[parent[k]]++] = (int32_t)k;
+    /* gstart[r] is now the end of group r, and the previous end its start */
     for (size_t k = 0; k < nc; k++) {
-        if (find(parent, (int32_t)k) != (int32_t)k)
-            continue;
-        size_t m = 0;
-        for (size_t j = k; j < nc; j++)
-            m += find(parent, (int32_t)j) == (int32_t)k;
+        size_t end = gstart[k], begin = k > 0 ? gstart[k - 1] : 0;
+        size_t m = end - begin;
         if (m < 2)
             continue;
         eoi_feature *root = &f->v[cand[k]];
@@ -131,9 +137,8 @@ eo_status eoi_features_stitch(eo_ctx *ctx, eo_features *f) {
             goto done;
         }
         size_t q = 0;
-        for (size_t j = k; j < nc; j++) {
-            if (find(parent, (int32_t)j) != (int32_t)k)
-                continue;
+        for (size_t jm = begin; jm < end; jm++) {
+            size_t j = (size_t)members[jm];
             eoi_feature *o = &f->v[cand[j]];
             parts[q++] = o->g;
             o->g = NULL;
@@ -197,6 +202,8 @@ done:
     eoi_free(env);
     eoi_free(cand);
     eoi_free(parent);
+    eoi_free(members);
+    eoi_free(gstart);
     eoi_free(drop);
     return st;
 }
