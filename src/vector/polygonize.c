@@ -139,16 +139,33 @@ typedef struct ring {
     int64_t area2; /* twice the signed area */
 } ring;
 
+/* Pinch vertices of the ring being traced: vertex index -> 1 + its index in
+ * the ring (0: no longer pinned). Open addressing; a handful per ring, so
+ * memory follows the pinches, not the stripe's area. */
+typedef struct pinmap {
+    int64_t *key; /* -1: empty */
+    int32_t *val;
+    int32_t cap, n; /* slots (a power of two), keys held */
+    int32_t *used;  /* slots taken, to empty the map after a ring */
+} pinmap;
+
 typedef struct stripe {
     int64_t x0, y0, w, h;                          /* in the source's pixel grid */
     bool last_row, first_row, first_col, last_col; /* at the window's border */
-    double *val;
-    uint8_t *valid; /* NULL = all valid, else validbuf */
-    float *prob;    /* NULL = no score */
+    /* rows read from the source, a chunk at a time: row 0 of val / valid
+     * holds the last row of the chunk before (labelling looks one row up) */
+    int64_t ch;     /* rows per chunk */
+    double *val;    /* (ch + 1) x w */
+    uint8_t *valid; /* NULL = all valid, else (ch + 1) x w */
+    float *prob;    /* NULL = no score, else ch x w */
     /* work buffers, allocated once for the largest stripe and reused */
     int64_t cap_rows; /* rows they hold */
-    uint8_t *validbuf, *visited;
-    int32_t *parent, *pin;
+    uint8_t *visited; /* a bit per pixel */
+    uint8_t *rowany;  /* per row: any valid pixel */
+    pinmap pin;
+    /* provisional labels: union-find parent, class value and first pixel */
+    int32_t *parent, *ptop, plcap;
+    double *pcls;
     /* results */
     int32_t *lab;
     comp *comps;
@@ -178,7 +195,11 @@ typedef struct job {
     whandles *wh; /* one per worker */
 } job;
 
-static eo_status read_stripe(const struct source *src, stripe *s, int32_t worker, whandles *wh);
+static eo_status read_rows(const struct source *src, stripe *s, int64_t y, int64_t n, bool prob,
+                           int32_t worker, whandles *wh);
+static bool source_has_valid(const struct source *src);
+static bool source_has_prob(const struct source *src);
+static void source_uncache(const struct source *src, int32_t worker, whandles *wh);
 
 static int32_t uf_find(int32_t *p, int32_t a) {
     while (p[a] != a) {
@@ -197,70 +218,123 @@ static void uf_union(int32_t *p, int32_t a, int32_t b) {
         p[a] = b;
 }
 
-#define VALID(s, i) (!(s)->valid || (s)->valid[i])
+/* Room for one more provisional label. */
+static bool grow_labels(stripe *s, int32_t next) {
+    if (next < s->plcap)
+        return true;
+    int64_t c = s->plcap ? (int64_t)s->plcap * 2 : 65536;
+    int64_t most = s->w * s->cap_rows; /* a label per pixel at most */
+    if (c > most)
+        c = most;
+    int32_t *p = eoi_realloc(NULL, s->parent, (size_t)c * sizeof *p);
+    if (p)
+        s->parent = p;
+    int32_t *t = p ? eoi_realloc(NULL, s->ptop, (size_t)c * sizeof *t) : NULL;
+    if (t)
+        s->ptop = t;
+    double *v = t ? eoi_realloc(NULL, s->pcls, (size_t)c * sizeof *v) : NULL;
+    if (!v)
+        return false;
+    s->pcls = v;
+    s->plcap = (int32_t)c;
+    return true;
+}
 
-/* 4-connected labels, compacted in raster order of first pixels. */
-static eo_status label(stripe *s, int32_t *parent) {
-    int64_t w = s->w, h = s->h;
-    int32_t next = 0;
+/* 4-connected labels, compacted in raster order of first pixels. The
+ * source's rows come in chunks of s->ch: only lab spans the stripe. */
+static eo_status label(stripe *s, const struct source *src, int32_t worker, whandles *wh) {
+    int64_t w = s->w, h = s->h, ch = s->ch;
+    int32_t next = 0, *parent;
+    eo_status st;
     for (int64_t y = 0; y < h; y++) {
-        if (s->valid && !memchr(s->valid + y * w, 1, (size_t)w)) { /* an empty row */
-            for (int64_t x = 0; x < w; x++)
-                s->lab[y * w + x] = -1;
+        int64_t r = y % ch;
+        if (r == 0) {
+            if (y > 0) { /* the chunk's last row becomes row 0 */
+                memcpy(s->val, s->val + ch * w, (size_t)w * sizeof *s->val);
+                if (s->valid)
+                    memcpy(s->valid, s->valid + ch * w, (size_t)w);
+            }
+            if ((st = read_rows(src, s, y, h - y < ch ? h - y : ch, false, worker, wh)) != EO_OK)
+                return st;
+        }
+        const double *val = s->val + (r + 1) * w;
+        const uint8_t *valid = s->valid ? s->valid + (r + 1) * w : NULL;
+        int32_t *lab = s->lab + y * w;
+        s->rowany[y] = !valid || memchr(valid, 1, (size_t)w);
+        if (!s->rowany[y]) {                            /* an empty row */
+            memset(lab, 0xff, (size_t)w * sizeof *lab); /* -1 */
             continue;
         }
         for (int64_t x = 0; x < w; x++) {
-            int64_t i = y * w + x;
-            if (!VALID(s, i)) { /* skip the whole invalid run at once */
-                const uint8_t *nx = memchr(s->valid + i, 1, (size_t)(w - x));
-                int64_t run = nx ? (int64_t)(nx - (s->valid + i)) : w - x;
-                memset(s->lab + i, 0xff, (size_t)run * sizeof *s->lab); /* -1 */
+            if (valid && !valid[x]) { /* skip the whole invalid run at once */
+                const uint8_t *nx = memchr(valid + x, 1, (size_t)(w - x));
+                int64_t run = nx ? (int64_t)(nx - (valid + x)) : w - x;
+                memset(lab + x, 0xff, (size_t)run * sizeof *lab); /* -1 */
                 x += run - 1;
                 continue;
             }
-            double v = s->val[i];
-            int32_t l = x > 0 && s->lab[i - 1] >= 0 && s->val[i - 1] == v ? s->lab[i - 1] : -1;
-            int32_t u = y > 0 && s->lab[i - w] >= 0 && s->val[i - w] == v ? s->lab[i - w] : -1;
+            double v = val[x];
+            int32_t l = x > 0 && lab[x - 1] >= 0 && val[x - 1] == v ? lab[x - 1] : -1;
+            int32_t u = y > 0 && lab[x - w] >= 0 && val[x - w] == v ? lab[x - w] : -1;
             if (l < 0 && u < 0) {
-                parent[next] = next;
-                s->lab[i] = next++;
+                if (!grow_labels(s, next)) {
+                    snprintf(s->msg, sizeof s->msg,
+                             "out of memory (%lld regions in a stripe of %lld x %lld pixels)",
+                             (long long)next, (long long)w, (long long)h);
+                    return EO_E_NOMEM;
+                }
+                s->parent[next] = next;
+                s->pcls[next] = v;
+                s->ptop[next] = (int32_t)(y * w + x);
+                lab[x] = next++;
             } else if (l >= 0) {
-                s->lab[i] = l;
+                lab[x] = l;
                 if (u >= 0 && u != l)
-                    uf_union(parent, l, u);
+                    uf_union(s->parent, l, u);
             } else
-                s->lab[i] = u;
+                lab[x] = u;
         }
     }
     /* roots get compact ids in increasing order (a root is the smallest
-     * provisional label of its set, so ids follow the first pixels) */
-    for (int32_t l = 0; l < next; l++)
-        parent[l] = uf_find(parent, l);
+     * provisional label of its set, created at the set's first pixel, so ids
+     * follow the first pixels) */
+    parent = s->parent;
     int32_t n = 0;
     for (int32_t l = 0; l < next; l++)
-        parent[l] = parent[l] == l ? -(n++) - 1 : parent[parent[l]];
+        n += (parent[l] = uf_find(parent, l)) == l;
     s->ncomps = n;
     s->comps = eoi_calloc(NULL, n > 0 ? (size_t)n : 1, sizeof *s->comps);
     if (!s->comps)
         return EO_E_NOMEM;
-    for (int32_t c = 0; c < n; c++) {
-        s->comps[c].group = c;
-        s->comps[c].ring0 = -1;
-        s->comps[c].top = -1;
+    n = 0;
+    for (int32_t l = 0; l < next; l++) {
+        if (parent[l] == l) {
+            comp *k = &s->comps[n];
+            k->cls = s->pcls[l];
+            k->top = s->ptop[l];
+            k->group = n;
+            k->ring0 = -1;
+            parent[l] = -(n++) - 1;
+        } else
+            parent[l] = parent[parent[l]];
     }
-    for (int64_t i = 0; i < w * h; i++) {
-        if (s->lab[i] < 0)
+    for (int64_t y = 0; y < h; y++) {
+        if (s->prob && y % ch == 0 &&
+            (st = read_rows(src, s, y, h - y < ch ? h - y : ch, true, worker, wh)) != EO_OK)
+            return st;
+        if (!s->rowany[y])
             continue;
-        int32_t c = -parent[s->lab[i]] - 1;
-        s->lab[i] = c;
-        comp *k = &s->comps[c];
-        if (k->top < 0) {
-            k->top = (int32_t)i;
-            k->cls = s->val[i];
+        int32_t *lab = s->lab + y * w;
+        const float *pr = s->prob ? s->prob + (y % ch) * w : NULL;
+        for (int64_t x = 0; x < w; x++) {
+            if (lab[x] < 0)
+                continue;
+            int32_t c = -parent[lab[x]] - 1;
+            lab[x] = c;
+            s->comps[c].pixels++;
+            if (pr)
+                s->comps[c].psum += pr[x];
         }
-        k->pixels++;
-        if (s->prob)
-            k->psum += s->prob[i];
     }
     return EO_OK;
 }
@@ -336,6 +410,61 @@ static inline bool is_pinch(const stripe *s, int64_t x, int64_t y, int32_t L) {
     return (tl && br && !tr && !bl) || (tr && bl && !tl && !br);
 }
 
+/* The value slot of vertex key, added (as 0) when add; NULL when absent,
+ * or when out of memory (*oom set). */
+static int32_t *pin_slot(pinmap *m, int64_t key, bool add, bool *oom) {
+    if (add && 2 * (m->n + 1) > m->cap) { /* keep it at most half full */
+        int32_t cap = m->cap ? m->cap * 2 : 64;
+        int64_t *k = eoi_malloc(NULL, (size_t)cap * sizeof *k);
+        int32_t *v = eoi_malloc(NULL, (size_t)cap * sizeof *v);
+        int32_t *u = eoi_malloc(NULL, (size_t)cap / 2 * sizeof *u);
+        if (!k || !v || !u) {
+            eoi_free(k);
+            eoi_free(v);
+            eoi_free(u);
+            *oom = true;
+            return NULL;
+        }
+        memset(k, 0xff, (size_t)cap * sizeof *k);
+        pinmap g = {k, v, cap, 0, u};
+        for (int32_t i = 0; i < m->n; i++) { /* move the keys over */
+            int32_t o = m->used[i];
+            *pin_slot(&g, m->key[o], true, oom) = m->val[o];
+        }
+        eoi_free(m->key);
+        eoi_free(m->val);
+        eoi_free(m->used);
+        *m = g;
+    }
+    if (!m->cap)
+        return NULL;
+    uint32_t mask = (uint32_t)m->cap - 1;
+    uint32_t i = (uint32_t)(((uint64_t)key * 0x9E3779B97F4A7C15u) >> 32) & mask;
+    for (; m->key[i] >= 0; i = (i + 1) & mask)
+        if (m->key[i] == key)
+            return &m->val[i];
+    if (!add)
+        return NULL;
+    m->key[i] = key;
+    m->val[i] = 0;
+    m->used[m->n++] = (int32_t)i;
+    return &m->val[i];
+}
+
+/* Empty the map for the next ring (its memory stays). */
+static void pin_clear(pinmap *m) {
+    for (int32_t i = 0; i < m->n; i++)
+        m->key[m->used[i]] = -1;
+    m->n = 0;
+}
+
+static void pin_free(pinmap *m) {
+    eoi_free(m->key);
+    eoi_free(m->val);
+    eoi_free(m->used);
+    memset(m, 0, sizeof *m);
+}
+
 /* Append the vertex (x, y) to a growable array of pairs. */
 static bool push_xy(int32_t **buf, int64_t *n, int64_t *cap, int64_t x, int64_t y) {
     if (*n == *cap) {
@@ -407,20 +536,29 @@ static bool emit_ring(stripe *s, int32_t L, int64_t from) {
     return add_ring(s, L, off, s->npts - off);
 }
 
+#define VISITED(s, i) ((s)->visited[(i) >> 3] & (1u << ((i)&7)))
+
 /* Trace the ring of L starting at the top edge of pixel (x, y). The ring
- * is built in cur; pin maps a pinch vertex to 1 + its index in cur. */
-static bool trace(stripe *s, uint8_t *visited, int32_t *pin, int64_t x, int64_t y, int32_t L) {
+ * is built in cur; s->pin maps a pinch vertex to 1 + its index in cur. */
+static bool trace(stripe *s, int64_t x, int64_t y, int32_t L) {
     int64_t W1 = s->w + 1;
     int64_t vx = x, vy = y;
     int d = 0;
+    bool oom = false;
     s->ncur = 0;
     if (!push_cur(s, vx, vy))
         return false;
-    if (is_pinch(s, vx, vy, L))
-        pin[vy * W1 + vx] = 1;
+    if (is_pinch(s, vx, vy, L)) {
+        int32_t *p0 = pin_slot(&s->pin, vy * W1 + vx, true, &oom);
+        if (!p0)
+            return false;
+        *p0 = 1;
+    }
     for (;;) {
-        if (d == 0)
-            visited[vy * s->w + vx] = 1;
+        if (d == 0) {
+            int64_t i = vy * s->w + vx;
+            s->visited[i >> 3] |= (uint8_t)(1u << (i & 7));
+        }
         vx += DX[d];
         vy += DY[d];
         int nd = -1;
@@ -437,14 +575,17 @@ static bool trace(stripe *s, uint8_t *visited, int32_t *pin, int64_t x, int64_t 
         if (vx == x && vy == y && nd == 0)
             break; /* closed */
         if (nd != d) {
-            int32_t *slot = is_pinch(s, vx, vy, L) ? &pin[vy * W1 + vx] : NULL;
+            int32_t *slot = NULL;
+            if (is_pinch(s, vx, vy, L) && !(slot = pin_slot(&s->pin, vy * W1 + vx, true, &oom)))
+                return false;
             if (slot && *slot > 0) {
                 /* back at a vertex of this ring: the loop since is a ring */
                 int64_t from = *slot - 1;
                 for (int64_t k = from + 1; k < s->ncur; k++) {
                     int64_t px = s->cur[2 * k], py = s->cur[2 * k + 1];
-                    if (pin[py * W1 + px] == (int32_t)(k + 1))
-                        pin[py * W1 + px] = 0;
+                    int32_t *o = pin_slot(&s->pin, py * W1 + px, false, &oom);
+                    if (o && *o == (int32_t)(k + 1))
+                        *o = 0;
                 }
                 if (!emit_ring(s, L, from))
                     return false;
@@ -460,53 +601,42 @@ static bool trace(stripe *s, uint8_t *visited, int32_t *pin, int64_t x, int64_t 
         }
         d = nd;
     }
-    /* clear the pinch marks left by this ring */
-    for (int64_t k = 0; k < s->ncur; k++) {
-        int64_t px = s->cur[2 * k], py = s->cur[2 * k + 1];
-        if (pin[py * W1 + px] == (int32_t)(k + 1))
-            pin[py * W1 + px] = 0;
-    }
+    pin_clear(&s->pin); /* this ring's pinch marks */
     return emit_ring(s, L, 0);
 }
 
 static eo_status run_stripe(void *user, int64_t i, int32_t worker) {
     job *j = &((job *)user)[i];
     stripe *s = j->s;
-    int64_t n = s->w * s->h, cap = s->w * s->cap_rows;
+    int64_t cap = s->w * s->cap_rows, cw = s->w * s->ch;
     s->st = EO_E_NOMEM;
     snprintf(s->msg, sizeof s->msg, "out of memory (stripe of %lld x %lld pixels)", (long long)s->w,
              (long long)s->h);
     if ((!s->lab && !(s->lab = eoi_malloc(NULL, (size_t)cap * sizeof *s->lab))) ||
-        (!s->parent && !(s->parent = eoi_malloc(NULL, (size_t)cap * sizeof *s->parent))) ||
-        (!s->visited && !(s->visited = eoi_malloc(NULL, (size_t)cap))) ||
-        (!s->pin && !(s->pin = eoi_calloc(NULL, (size_t)(s->w + 1) * (size_t)(s->cap_rows + 1),
-                                          sizeof *s->pin))))
+        (!s->visited && !(s->visited = eoi_malloc(NULL, (size_t)(cap + 7) / 8))) ||
+        (!s->rowany && !(s->rowany = eoi_malloc(NULL, (size_t)s->cap_rows))) ||
+        (!s->val && !(s->val = eoi_malloc(NULL, (size_t)(cw + s->w) * sizeof *s->val))) ||
+        (source_has_valid(j->src) && !s->valid &&
+         !(s->valid = eoi_malloc(NULL, (size_t)(cw + s->w)))) ||
+        (source_has_prob(j->src) && !s->prob &&
+         !(s->prob = eoi_malloc(NULL, (size_t)cw * sizeof *s->prob))))
         return s->st;
-    if ((s->st = read_stripe(j->src, s, worker, j->wh)) != EO_OK)
+    if ((s->st = label(s, j->src, worker, j->wh)) != EO_OK)
         return s->st;
+    source_uncache(j->src, worker, j->wh);
     s->st = EO_E_NOMEM;
-    if (label(s, s->parent) != EO_OK)
-        return s->st;
     if (j->connectivity == 8)
         group8(s);
-    memset(s->visited, 0, (size_t)n);
-    /* pin marks are cleared by every trace: the array stays zero between stripes */
+    memset(s->visited, 0, (size_t)(s->w * s->h + 7) / 8);
     for (int64_t y = 0; y < s->h; y++) {
-        if (s->valid && !memchr(s->valid + y * s->w, 1, (size_t)s->w))
+        if (!s->rowany[y])
             continue; /* an empty row starts no ring */
+        const int32_t *lab = s->lab + y * s->w;
         for (int64_t x = 0; x < s->w; x++) {
-            int64_t k = y * s->w + x;
-            if (s->valid && !s->valid[k]) { /* jump to the next valid pixel */
-                const uint8_t *nx = memchr(s->valid + k, 1, (size_t)(s->w - x));
-                if (!nx)
-                    break;
-                x += (int64_t)(nx - (s->valid + k));
-                k = y * s->w + x;
-            }
-            int32_t L = s->lab[k];
-            if (L < 0 || s->visited[k] || (y > 0 && s->lab[k - s->w] == L))
+            int32_t L = lab[x];
+            if (L < 0 || (y > 0 && lab[x - s->w] == L) || VISITED(s, y * s->w + x))
                 continue;
-            if (!trace(s, s->visited, s->pin, x, y, L))
+            if (!trace(s, x, y, L))
                 return s->st;
         }
     }
@@ -531,12 +661,15 @@ static void stripe_reset(stripe *s) {
 static void stripe_clear(stripe *s) {
     stripe_reset(s);
     eoi_free(s->val);
-    eoi_free(s->validbuf);
+    eoi_free(s->valid);
     eoi_free(s->prob);
     eoi_free(s->lab);
-    eoi_free(s->parent);
     eoi_free(s->visited);
-    eoi_free(s->pin);
+    eoi_free(s->rowany);
+    eoi_free(s->parent);
+    eoi_free(s->ptop);
+    eoi_free(s->pcls);
+    pin_free(&s->pin);
     memset(s, 0, sizeof *s);
 }
 
@@ -694,32 +827,75 @@ static eo_status read_fail(stripe *s, eo_status st, const char *what) {
     return st;
 }
 
-/* Fill s->val / valid / prob for the stripe's window, on a worker: no ctx;
- * failures leave their message in s->msg. */
-static eo_status read_stripe(const source *src, stripe *s, int32_t worker, whandles *wh) {
-    size_t n = (size_t)(s->w * s->h), cap = (size_t)(s->w * s->cap_rows);
-    snprintf(s->msg, sizeof s->msg, "out of memory (stripe of %lld x %lld pixels)", (long long)s->w,
-             (long long)s->h);
-    if (!s->val && !(s->val = eoi_malloc(NULL, cap * sizeof *s->val)))
-        return EO_E_NOMEM;
-    s->valid = NULL;
+static bool source_has_valid(const source *src) {
+    if (src->mcls)
+        return true;
+    if (src->r)
+        return src->use_mask && (src->r->has_nodata || eoi_dtype_is_float(src->r->dtype));
+    return src->mask || src->has_nodata;
+}
+
+static bool source_has_prob(const source *src) { return src->prob || src->mprob; }
+
+/* The GDAL bands a worker reads (worker 0: the source's own), its dataset
+ * handles opened on first use; failures leave their message in s->msg. */
+static eo_status worker_bands(const source *src, stripe *s, int32_t worker, whandles *wh,
+                              GDALRasterBandH *band, GDALRasterBandH *mask, GDALRasterBandH *prob) {
+    *band = src->band, *mask = src->mask, *prob = src->prob;
+    if (worker == 0)
+        return EO_OK;
+    whandles *w = &wh[worker];
+    if (!w->h &&
+        !(w->h = GDALOpenEx(src->path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL)))
+        return read_fail(s, EO_E_IO_READ, src->name);
+    if (src->prob && !w->hp &&
+        !(w->hp = GDALOpenEx(src->prob_path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL)))
+        return read_fail(s, EO_E_IO_READ, "probability raster");
+    *band = GDALGetRasterBand(w->h, src->band_no);
+    *mask = src->mask ? GDALGetMaskBand(*band) : NULL;
+    *prob = src->prob ? GDALGetRasterBand(w->hp, src->prob_band) : NULL;
+    return EO_OK;
+}
+
+/* After a stripe: drop its decoded blocks from GDAL's cache, which would
+ * otherwise keep up to the whole raster (stripes follow block rows, so
+ * the next stripe needs none of them). */
+static void source_uncache(const source *src, int32_t worker, whandles *wh) {
+    if (!src->band)
+        return;
+    GDALRasterBandH b[3] = {src->band, src->mask, src->prob};
+    if (worker > 0) {
+        b[0] = wh[worker].h ? GDALGetRasterBand(wh[worker].h, src->band_no) : NULL;
+        b[1] = b[0] && src->mask ? GDALGetMaskBand(b[0]) : NULL;
+        b[2] = wh[worker].hp ? GDALGetRasterBand(wh[worker].hp, src->prob_band) : NULL;
+    }
+    for (int k = 0; k < 3; k++)
+        if (b[k])
+            GDALFlushRasterCache(b[k]);
+}
+
+/* Fill n rows from stripe row y on, on a worker (no ctx; failures leave
+ * their message in s->msg): the classes in rows 1.. of s->val / valid, or
+ * with prob the scores in rows 0.. of s->prob. */
+static eo_status read_rows(const source *src, stripe *s, int64_t y, int64_t n, bool prob,
+                           int32_t worker, whandles *wh) {
+    int64_t w = s->w, gy = s->y0 + y; /* first row in the grid */
+    double *val = s->val + w;
+    uint8_t *valid = s->valid ? s->valid + w : NULL;
+    size_t np = (size_t)(w * n);
     if (src->mcls) {
-        if ((!s->validbuf && !(s->validbuf = eoi_malloc(NULL, cap))) ||
-            (src->mprob && !s->prob && !(s->prob = eoi_malloc(NULL, cap * sizeof *s->prob))))
-            return EO_E_NOMEM;
-        s->valid = s->validbuf;
         size_t aw = (size_t)src->marea.width;
-        for (int64_t y = 0; y < s->h; y++) {
-            size_t base = (size_t)(s->y0 + y - src->marea.y) * aw + (size_t)(s->x0 - src->marea.x);
-            const uint8_t *c = src->mcls + base;
-            double *v = s->val + y * s->w;
-            uint8_t *ok = s->valid + y * s->w;
-            for (int64_t x = 0; x < s->w; x++) {
-                v[x] = c[x];
-                ok[x] = c[x] != 255;
+        for (int64_t r = 0; r < n; r++) {
+            size_t base = (size_t)(gy + r - src->marea.y) * aw + (size_t)(s->x0 - src->marea.x);
+            if (prob) {
+                memcpy(s->prob + r * w, src->mprob + base, (size_t)w * sizeof *s->prob);
+                continue;
             }
-            if (src->mprob)
-                memcpy(s->prob + y * s->w, src->mprob + base, (size_t)s->w * sizeof *s->prob);
+            const uint8_t *c = src->mcls + base;
+            for (int64_t x = 0; x < w; x++) {
+                val[r * w + x] = c[x];
+                valid[r * w + x] = c[x] != 255;
+            }
         }
         return EO_OK;
     }
@@ -727,64 +903,44 @@ static eo_status read_stripe(const source *src, stripe *s, int32_t worker, whand
         const eo_raster *r = src->r;
         double nd = r->nodata;
         bool use_nd = src->use_mask && r->has_nodata;
-        bool fl = eoi_dtype_is_float(r->dtype);
-        if (use_nd || (fl && src->use_mask)) {
-            if (!s->validbuf && !(s->validbuf = eoi_malloc(NULL, cap)))
-                return EO_E_NOMEM;
-            s->valid = s->validbuf;
-        }
-        for (int64_t y = 0; y < s->h; y++) {
-            size_t base = ((size_t)(src->band_no - 1) * (size_t)r->height + (size_t)(s->y0 + y)) *
+        for (int64_t k = 0; k < n; k++) {
+            size_t base = ((size_t)(src->band_no - 1) * (size_t)r->height + (size_t)(gy + k)) *
                               (size_t)r->width +
                           (size_t)s->x0;
-            for (int64_t x = 0; x < s->w; x++) {
+            for (int64_t x = 0; x < w; x++) {
                 double v = eoi_dtype_load(r->data, r->dtype, base + (size_t)x);
-                size_t i = (size_t)(y * s->w + x);
-                s->val[i] = v;
-                if (s->valid)
-                    s->valid[i] = !(isnan(v) || (use_nd && v == nd));
+                size_t i = (size_t)(k * w + x);
+                val[i] = v;
+                if (valid)
+                    valid[i] = !(isnan(v) || (use_nd && v == nd));
             }
         }
         return EO_OK;
     }
-    if (((src->mask || src->has_nodata) && !s->validbuf &&
-         !(s->validbuf = eoi_malloc(NULL, cap))) ||
-        (src->prob && !s->prob && !(s->prob = eoi_malloc(NULL, cap * sizeof *s->prob))))
-        return EO_E_NOMEM;
-    GDALRasterBandH band = src->band, mask = src->mask, prob = src->prob;
-    if (worker > 0) {
-        whandles *w = &wh[worker];
-        if (!w->h &&
-            !(w->h = GDALOpenEx(src->path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL)))
-            return read_fail(s, EO_E_IO_READ, src->name);
-        if (src->prob && !w->hp &&
-            !(w->hp =
-                  GDALOpenEx(src->prob_path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL)))
-            return read_fail(s, EO_E_IO_READ, "probability raster");
-        band = GDALGetRasterBand(w->h, src->band_no);
-        mask = src->mask ? GDALGetMaskBand(band) : NULL;
-        prob = src->prob ? GDALGetRasterBand(w->hp, src->prob_band) : NULL;
-    }
-    if (GDALRasterIO(band, GF_Read, (int)s->x0, (int)s->y0, (int)s->w, (int)s->h, s->val, (int)s->w,
-                     (int)s->h, GDT_Float64, 0, 0) != CE_None)
+    GDALRasterBandH band, mask, pband;
+    eo_status st = worker_bands(src, s, worker, wh, &band, &mask, &pband);
+    if (st != EO_OK)
+        return st;
+    if (prob)
+        return GDALRasterIO(pband, GF_Read, (int)s->x0, (int)gy, (int)w, (int)n, s->prob, (int)w,
+                            (int)n, GDT_Float32, 0, 0) == CE_None
+                   ? EO_OK
+                   : read_fail(s, EO_E_IO_READ, "probability raster");
+    if (GDALRasterIO(band, GF_Read, (int)s->x0, (int)gy, (int)w, (int)n, val, (int)w, (int)n,
+                     GDT_Float64, 0, 0) != CE_None)
         return read_fail(s, EO_E_IO_READ, src->name);
     if (mask) {
-        s->valid = s->validbuf;
-        if (GDALRasterIO(mask, GF_Read, (int)s->x0, (int)s->y0, (int)s->w, (int)s->h, s->valid,
-                         (int)s->w, (int)s->h, GDT_Byte, 0, 0) != CE_None)
+        if (GDALRasterIO(mask, GF_Read, (int)s->x0, (int)gy, (int)w, (int)n, valid, (int)w, (int)n,
+                         GDT_Byte, 0, 0) != CE_None)
             return read_fail(s, EO_E_IO_READ, src->name);
-        for (size_t i = 0; i < n; i++)
-            s->valid[i] = s->valid[i] && !isnan(s->val[i]);
+        for (size_t i = 0; i < np; i++)
+            valid[i] = valid[i] && !isnan(val[i]);
     }
     if (src->has_nodata) {
-        s->valid = s->validbuf;
         double nd = src->nodata;
-        for (size_t i = 0; i < n; i++)
-            s->valid[i] = !(s->val[i] == nd || isnan(s->val[i]));
+        for (size_t i = 0; i < np; i++)
+            valid[i] = !(val[i] == nd || isnan(val[i]));
     }
-    if (prob && GDALRasterIO(prob, GF_Read, (int)s->x0, (int)s->y0, (int)s->w, (int)s->h, s->prob,
-                             (int)s->w, (int)s->h, GDT_Float32, 0, 0) != CE_None)
-        return read_fail(s, EO_E_IO_READ, "probability raster");
     return EO_OK;
 }
 
@@ -821,18 +977,26 @@ static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, c
                         (long long)win.width);
     int64_t rows = o->stripe_rows;
     if (rows <= 0) {
-        rows = (int64_t)4 << 20; /* pixels per stripe: ~90 MiB of buffers */
+        rows = (int64_t)4 << 20; /* pixels per stripe: ~17 MiB of labels */
         rows /= win.width;
         if (rows < 16)
             rows = 16;
+        int bw = 0, bh = 0; /* whole block rows: each block is decoded once */
+        if (src->band)
+            GDALGetBlockSize(src->band, &bw, &bh);
+        if (bh > 1 && win.y % bh == 0 && rows > bh)
+            rows -= rows % bh;
     }
     if (rows > win.height)
         rows = win.height;
-    /* labels and pinch marks are int32 indices into a stripe */
+    /* labels are int32 indices into a stripe */
     while (rows > 1 && (rows + 1) * (win.width + 1) > INT32_MAX)
         rows /= 2;
+    /* rows read at a time: the source's values stay in a small chunk */
+    int64_t chunk = ((int64_t)1 << 18) / win.width;
+    chunk = chunk < 1 ? 1 : chunk > rows ? rows : chunk;
     size_t bytes;
-    eo_status st = eoi_check_raster_size(ctx, &bytes, win.width, rows, 1, 24, "polygonize stripe");
+    eo_status st = eoi_check_raster_size(ctx, &bytes, win.width, rows, 1, 5, "polygonize stripe");
     if (st != EO_OK)
         return st;
     int64_t nstripes = (win.height + rows - 1) / rows;
@@ -857,6 +1021,7 @@ static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, c
             s->x0 = win.x;
             s->w = win.width;
             s->cap_rows = rows;
+            s->ch = chunk;
             s->y0 = win.y + (b + k) * rows;
             s->h = win.y + win.height - s->y0 < rows ? win.y + win.height - s->y0 : rows;
             jobs[k] = (job){.s = s, .connectivity = o->connectivity, .src = src, .wh = wh};
