@@ -70,6 +70,16 @@ eo_status eoi_grid_tf_init(eo_ctx *ctx, eoi_grid_tf *tf, const eo_features *f, b
 void eoi_grid_tf_free(eoi_grid_tf *tf);
 /* Transform n points (x[i], y[i]) in place. */
 eo_status eoi_grid_tf_apply(eo_ctx *ctx, const eoi_grid_tf *tf, double *x, double *y, size_t n);
+/* Coordinates of a ring in output order, grown as needed and reused. */
+typedef struct eoi_ring_buf {
+    double *x, *y; /* n points, the closing one included */
+    size_t cap;
+} eoi_ring_buf;
+/* The ring r (pixel grid) through tf into b->x / b->y (*n points); orient
+ * > 0 makes it counter-clockwise, < 0 clockwise, 0 keeps its order. */
+eo_status eoi_ring_out(eo_ctx *ctx, eoi_ring_buf *b, const eoi_grid_tf *tf, const GEOSGeometry *r,
+                       int orient, unsigned *n);
+void eoi_ring_buf_free(eoi_ring_buf *b);
 /* g (pixel grid) through tf as a new geometry; with orient, shells
  * counter-clockwise and holes clockwise (RFC 7946). */
 eo_status eoi_geom_to_out(eo_ctx *ctx, GEOSGeometry **out, const eoi_grid_tf *tf,
