@@ -166,8 +166,11 @@ typedef struct stripe {
     /* provisional labels: union-find parent, class value and first pixel */
     int32_t *parent, *ptop, plcap;
     double *pcls;
-    /* results */
+    /* results: labels (comp ids, -1 = none) in lab, or in lab16 as id + 1
+     * (0 = none) while a stripe has fewer than 65535 provisional labels */
     int32_t *lab;
+    uint16_t *lab16;
+    bool wide; /* lab is in use */
     comp *comps;
     int32_t ncomps;
     ring *rings;
@@ -190,6 +193,7 @@ typedef struct whandles {
 
 typedef struct job {
     stripe *s;
+    bool last; /* the last stripe of its slot */
     int32_t connectivity;
     const struct source *src;
     whandles *wh; /* one per worker */
@@ -218,6 +222,30 @@ static void uf_union(int32_t *p, int32_t a, int32_t b) {
         p[a] = b;
 }
 
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+#define NARROW_MAX 0xfffe /* provisional labels that lab16 holds */
+
+/* Label of pixel i: wide is a constant where it is inlined, so each width
+ * gets its own loops. */
+ALWAYS_INLINE int32_t lab_get(const stripe *s, int64_t i, bool wide) {
+    return wide ? s->lab[i] : (int32_t)s->lab16[i] - 1;
+}
+
+ALWAYS_INLINE void lab_set(stripe *s, int64_t i, int32_t v, bool wide) {
+    if (wide)
+        s->lab[i] = v;
+    else
+        s->lab16[i] = (uint16_t)(v + 1);
+}
+
+/* Pixels i .. i + n - 1 without a label. */
+ALWAYS_INLINE void lab_clear(stripe *s, int64_t i, int64_t n, bool wide) {
+    if (wide)
+        memset(s->lab + i, 0xff, (size_t)n * sizeof *s->lab); /* -1 */
+    else
+        memset(s->lab16 + i, 0, (size_t)n * sizeof *s->lab16);
+}
+
 /* Room for one more provisional label. */
 static bool grow_labels(stripe *s, int32_t next) {
     if (next < s->plcap)
@@ -241,8 +269,11 @@ static bool grow_labels(stripe *s, int32_t next) {
 }
 
 /* 4-connected labels, compacted in raster order of first pixels. The
- * source's rows come in chunks of s->ch: only lab spans the stripe. */
-static eo_status label(stripe *s, const struct source *src, int32_t worker, whandles *wh) {
+ * source's rows come in chunks of s->ch: only the labels span the stripe.
+ * In lab16 (!wide), a stripe with more provisional labels than it holds
+ * stops with *full set. */
+ALWAYS_INLINE eo_status label_impl(stripe *s, const struct source *src, int32_t worker,
+                                   whandles *wh, bool wide, bool *full) {
     int64_t w = s->w, h = s->h, ch = s->ch;
     int32_t next = 0, *parent;
     eo_status st;
@@ -259,24 +290,28 @@ static eo_status label(stripe *s, const struct source *src, int32_t worker, whan
         }
         const double *val = s->val + (r + 1) * w;
         const uint8_t *valid = s->valid ? s->valid + (r + 1) * w : NULL;
-        int32_t *lab = s->lab + y * w;
+        int64_t rowi = y * w; /* the row's first pixel */
         s->rowany[y] = !valid || memchr(valid, 1, (size_t)w);
-        if (!s->rowany[y]) {                            /* an empty row */
-            memset(lab, 0xff, (size_t)w * sizeof *lab); /* -1 */
+        if (!s->rowany[y]) { /* an empty row */
+            lab_clear(s, rowi, w, wide);
             continue;
         }
         for (int64_t x = 0; x < w; x++) {
             if (valid && !valid[x]) { /* skip the whole invalid run at once */
                 const uint8_t *nx = memchr(valid + x, 1, (size_t)(w - x));
                 int64_t run = nx ? (int64_t)(nx - (valid + x)) : w - x;
-                memset(lab + x, 0xff, (size_t)run * sizeof *lab); /* -1 */
+                lab_clear(s, rowi + x, run, wide);
                 x += run - 1;
                 continue;
             }
             double v = val[x];
-            int32_t l = x > 0 && lab[x - 1] >= 0 && val[x - 1] == v ? lab[x - 1] : -1;
-            int32_t u = y > 0 && lab[x - w] >= 0 && val[x - w] == v ? lab[x - w] : -1;
+            int32_t l = x > 0 && val[x - 1] == v ? lab_get(s, rowi + x - 1, wide) : -1;
+            int32_t u = y > 0 && val[x - w] == v ? lab_get(s, rowi + x - w, wide) : -1;
             if (l < 0 && u < 0) {
+                if (!wide && next == NARROW_MAX) {
+                    *full = true;
+                    return EO_OK;
+                }
                 if (!grow_labels(s, next)) {
                     snprintf(s->msg, sizeof s->msg,
                              "out of memory (%lld regions in a stripe of %lld x %lld pixels)",
@@ -286,13 +321,13 @@ static eo_status label(stripe *s, const struct source *src, int32_t worker, whan
                 s->parent[next] = next;
                 s->pcls[next] = v;
                 s->ptop[next] = (int32_t)(y * w + x);
-                lab[x] = next++;
+                lab_set(s, rowi + x, next++, wide);
             } else if (l >= 0) {
-                lab[x] = l;
+                lab_set(s, rowi + x, l, wide);
                 if (u >= 0 && u != l)
                     uf_union(s->parent, l, u);
             } else
-                lab[x] = u;
+                lab_set(s, rowi + x, u, wide);
         }
     }
     /* roots get compact ids in increasing order (a root is the smallest
@@ -324,13 +359,14 @@ static eo_status label(stripe *s, const struct source *src, int32_t worker, whan
             return st;
         if (!s->rowany[y])
             continue;
-        int32_t *lab = s->lab + y * w;
+        int64_t rowi = y * w;
         const float *pr = s->prob ? s->prob + (y % ch) * w : NULL;
         for (int64_t x = 0; x < w; x++) {
-            if (lab[x] < 0)
+            int32_t l = lab_get(s, rowi + x, wide);
+            if (l < 0)
                 continue;
-            int32_t c = -parent[lab[x]] - 1;
-            lab[x] = c;
+            int32_t c = -parent[l] - 1;
+            lab_set(s, rowi + x, c, wide);
             s->comps[c].pixels++;
             if (pr)
                 s->comps[c].psum += pr[x];
@@ -339,18 +375,28 @@ static eo_status label(stripe *s, const struct source *src, int32_t worker, whan
     return EO_OK;
 }
 
+static eo_status label_narrow(stripe *s, const struct source *src, int32_t worker, whandles *wh,
+                              bool *full) {
+    return label_impl(s, src, worker, wh, false, full);
+}
+
+static eo_status label_wide(stripe *s, const struct source *src, int32_t worker, whandles *wh) {
+    bool full = false;
+    return label_impl(s, src, worker, wh, true, &full);
+}
+
 /* 8-connected regions: union components touching at corners. */
 static void group8(stripe *s) {
     int64_t w = s->w, h = s->h;
     for (int64_t y = 1; y < h; y++) {
         for (int64_t x = 0; x < w; x++) {
-            int32_t a = s->lab[y * w + x];
+            int32_t a = lab_get(s, y * w + x, s->wide);
             if (a < 0)
                 continue;
             for (int dx = -1; dx <= 1; dx += 2) {
                 if (x + dx < 0 || x + dx >= w)
                     continue;
-                int32_t b = s->lab[(y - 1) * w + x + dx];
+                int32_t b = lab_get(s, (y - 1) * w + x + dx, s->wide);
                 if (b >= 0 && b != a && s->comps[b].cls == s->comps[a].cls) {
                     /* union on the group field */
                     int32_t ra = a, rb = b;
@@ -378,35 +424,35 @@ static void group8(stripe *s) {
 static const int DX[4] = {1, 0, -1, 0};
 static const int DY[4] = {0, 1, 0, -1};
 
-static inline int32_t lab_at(const stripe *s, int64_t x, int64_t y) {
+ALWAYS_INLINE int32_t lab_at(const stripe *s, int64_t x, int64_t y, bool wide) {
     if (x < 0 || y < 0 || x >= s->w || y >= s->h)
         return -1;
-    return s->lab[y * s->w + x];
+    return lab_get(s, y * s->w + x, wide);
 }
 
 /* Can the ring of L leave vertex (x, y) heading d (L on the right)? */
-static inline bool edge_ok(const stripe *s, int64_t x, int64_t y, int d, int32_t L) {
+ALWAYS_INLINE bool edge_ok(const stripe *s, int64_t x, int64_t y, int d, int32_t L, bool wide) {
     int32_t r, l;
     switch (d) {
     case 0: /* E: right = pixel (x, y), left = (x, y-1) */
-        r = lab_at(s, x, y), l = lab_at(s, x, y - 1);
+        r = lab_at(s, x, y, wide), l = lab_at(s, x, y - 1, wide);
         break;
     case 1: /* S: right = (x-1, y), left = (x, y) */
-        r = lab_at(s, x - 1, y), l = lab_at(s, x, y);
+        r = lab_at(s, x - 1, y, wide), l = lab_at(s, x, y, wide);
         break;
     case 2: /* W: right = (x-1, y-1), left = (x-1, y) */
-        r = lab_at(s, x - 1, y - 1), l = lab_at(s, x - 1, y);
+        r = lab_at(s, x - 1, y - 1, wide), l = lab_at(s, x - 1, y, wide);
         break;
     default: /* N: right = (x, y-1), left = (x-1, y-1) */
-        r = lab_at(s, x, y - 1), l = lab_at(s, x - 1, y - 1);
+        r = lab_at(s, x, y - 1, wide), l = lab_at(s, x - 1, y - 1, wide);
         break;
     }
     return r == L && l != L;
 }
 
-static inline bool is_pinch(const stripe *s, int64_t x, int64_t y, int32_t L) {
-    bool tl = lab_at(s, x - 1, y - 1) == L, tr = lab_at(s, x, y - 1) == L;
-    bool bl = lab_at(s, x - 1, y) == L, br = lab_at(s, x, y) == L;
+ALWAYS_INLINE bool is_pinch(const stripe *s, int64_t x, int64_t y, int32_t L, bool wide) {
+    bool tl = lab_at(s, x - 1, y - 1, wide) == L, tr = lab_at(s, x, y - 1, wide) == L;
+    bool bl = lab_at(s, x - 1, y, wide) == L, br = lab_at(s, x, y, wide) == L;
     return (tl && br && !tr && !bl) || (tr && bl && !tl && !br);
 }
 
@@ -540,7 +586,7 @@ static bool emit_ring(stripe *s, int32_t L, int64_t from) {
 
 /* Trace the ring of L starting at the top edge of pixel (x, y). The ring
  * is built in cur; s->pin maps a pinch vertex to 1 + its index in cur. */
-static bool trace(stripe *s, int64_t x, int64_t y, int32_t L) {
+ALWAYS_INLINE bool trace(stripe *s, int64_t x, int64_t y, int32_t L, bool wide) {
     int64_t W1 = s->w + 1;
     int64_t vx = x, vy = y;
     int d = 0;
@@ -548,7 +594,7 @@ static bool trace(stripe *s, int64_t x, int64_t y, int32_t L) {
     s->ncur = 0;
     if (!push_cur(s, vx, vy))
         return false;
-    if (is_pinch(s, vx, vy, L)) {
+    if (is_pinch(s, vx, vy, L, wide)) {
         int32_t *p0 = pin_slot(&s->pin, vy * W1 + vx, true, &oom);
         if (!p0)
             return false;
@@ -565,7 +611,7 @@ static bool trace(stripe *s, int64_t x, int64_t y, int32_t L) {
         static const int order[3] = {1, 0, 3}; /* right, straight, left */
         for (int t = 0; t < 3; t++) {
             int c = (d + order[t]) & 3;
-            if (edge_ok(s, vx, vy, c, L)) {
+            if (edge_ok(s, vx, vy, c, L, wide)) {
                 nd = c;
                 break;
             }
@@ -576,7 +622,8 @@ static bool trace(stripe *s, int64_t x, int64_t y, int32_t L) {
             break; /* closed */
         if (nd != d) {
             int32_t *slot = NULL;
-            if (is_pinch(s, vx, vy, L) && !(slot = pin_slot(&s->pin, vy * W1 + vx, true, &oom)))
+            if (is_pinch(s, vx, vy, L, wide) &&
+                !(slot = pin_slot(&s->pin, vy * W1 + vx, true, &oom)))
                 return false;
             if (slot && *slot > 0) {
                 /* back at a vertex of this ring: the loop since is a ring */
@@ -605,6 +652,49 @@ static bool trace(stripe *s, int64_t x, int64_t y, int32_t L) {
     return emit_ring(s, L, 0);
 }
 
+/* Free the work buffers of a stripe (its results stay). */
+static void stripe_free_buffers(stripe *s) {
+    eoi_free(s->val);
+    eoi_free(s->valid);
+    eoi_free(s->prob);
+    eoi_free(s->lab);
+    eoi_free(s->lab16);
+    eoi_free(s->visited);
+    eoi_free(s->rowany);
+    eoi_free(s->parent);
+    eoi_free(s->ptop);
+    eoi_free(s->pcls);
+    pin_free(&s->pin);
+    s->val = NULL;
+    s->valid = s->visited = s->rowany = NULL;
+    s->prob = NULL;
+    s->lab = s->parent = s->ptop = NULL;
+    s->lab16 = NULL;
+    s->pcls = NULL;
+    s->plcap = 0;
+}
+
+/* Trace every ring of the stripe, in raster order of their first edges. */
+ALWAYS_INLINE bool trace_all(stripe *s, bool wide) {
+    for (int64_t y = 0; y < s->h; y++) {
+        if (!s->rowany[y])
+            continue; /* an empty row starts no ring */
+        int64_t rowi = y * s->w;
+        for (int64_t x = 0; x < s->w; x++) {
+            int32_t L = lab_get(s, rowi + x, wide);
+            if (L < 0 || (y > 0 && lab_get(s, rowi + x - s->w, wide) == L) || VISITED(s, rowi + x))
+                continue;
+            if (!trace(s, x, y, L, wide))
+                return false;
+        }
+    }
+    return true;
+}
+
+static bool trace_all_narrow(stripe *s) { return trace_all(s, false); }
+
+static bool trace_all_wide(stripe *s) { return trace_all(s, true); }
+
 static eo_status run_stripe(void *user, int64_t i, int32_t worker) {
     job *j = &((job *)user)[i];
     stripe *s = j->s;
@@ -612,8 +702,7 @@ static eo_status run_stripe(void *user, int64_t i, int32_t worker) {
     s->st = EO_E_NOMEM;
     snprintf(s->msg, sizeof s->msg, "out of memory (stripe of %lld x %lld pixels)", (long long)s->w,
              (long long)s->h);
-    if ((!s->lab && !(s->lab = eoi_malloc(NULL, (size_t)cap * sizeof *s->lab))) ||
-        (!s->visited && !(s->visited = eoi_malloc(NULL, (size_t)(cap + 7) / 8))) ||
+    if ((!s->visited && !(s->visited = eoi_malloc(NULL, (size_t)(cap + 7) / 8))) ||
         (!s->rowany && !(s->rowany = eoi_malloc(NULL, (size_t)s->cap_rows))) ||
         (!s->val && !(s->val = eoi_malloc(NULL, (size_t)(cw + s->w) * sizeof *s->val))) ||
         (source_has_valid(j->src) && !s->valid &&
@@ -621,25 +710,34 @@ static eo_status run_stripe(void *user, int64_t i, int32_t worker) {
         (source_has_prob(j->src) && !s->prob &&
          !(s->prob = eoi_malloc(NULL, (size_t)cw * sizeof *s->prob))))
         return s->st;
-    if ((s->st = label(s, j->src, worker, j->wh)) != EO_OK)
-        return s->st;
+    bool full = false;
+    if (!s->wide) {
+        if (!s->lab16 && !(s->lab16 = eoi_malloc(NULL, (size_t)cap * sizeof *s->lab16)))
+            return s->st;
+        if ((s->st = label_narrow(s, j->src, worker, j->wh, &full)) != EO_OK)
+            return s->st;
+        if (full) { /* too many labels for 16 bits: this slot goes wide */
+            eoi_free(s->lab16);
+            s->lab16 = NULL;
+            s->wide = true;
+            s->st = EO_E_NOMEM;
+        }
+    }
+    if (s->wide) {
+        if (!s->lab && !(s->lab = eoi_malloc(NULL, (size_t)cap * sizeof *s->lab)))
+            return s->st;
+        if ((s->st = label_wide(s, j->src, worker, j->wh)) != EO_OK)
+            return s->st;
+    }
     source_uncache(j->src, worker, j->wh);
     s->st = EO_E_NOMEM;
     if (j->connectivity == 8)
         group8(s);
     memset(s->visited, 0, (size_t)(s->w * s->h + 7) / 8);
-    for (int64_t y = 0; y < s->h; y++) {
-        if (!s->rowany[y])
-            continue; /* an empty row starts no ring */
-        const int32_t *lab = s->lab + y * s->w;
-        for (int64_t x = 0; x < s->w; x++) {
-            int32_t L = lab[x];
-            if (L < 0 || (y > 0 && lab[x - s->w] == L) || VISITED(s, y * s->w + x))
-                continue;
-            if (!trace(s, x, y, L))
-                return s->st;
-        }
-    }
+    if (!(s->wide ? trace_all_wide(s) : trace_all_narrow(s)))
+        return s->st;
+    if (j->last) /* no later stripe in this slot: its buffers go now */
+        stripe_free_buffers(s);
     s->st = EO_OK;
     s->msg[0] = 0;
     return s->st;
@@ -660,16 +758,7 @@ static void stripe_reset(stripe *s) {
 
 static void stripe_clear(stripe *s) {
     stripe_reset(s);
-    eoi_free(s->val);
-    eoi_free(s->valid);
-    eoi_free(s->prob);
-    eoi_free(s->lab);
-    eoi_free(s->visited);
-    eoi_free(s->rowany);
-    eoi_free(s->parent);
-    eoi_free(s->ptop);
-    eoi_free(s->pcls);
-    pin_free(&s->pin);
+    stripe_free_buffers(s);
     memset(s, 0, sizeof *s);
 }
 
@@ -1024,7 +1113,11 @@ static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, c
             s->ch = chunk;
             s->y0 = win.y + (b + k) * rows;
             s->h = win.y + win.height - s->y0 < rows ? win.y + win.height - s->y0 : rows;
-            jobs[k] = (job){.s = s, .connectivity = o->connectivity, .src = src, .wh = wh};
+            jobs[k] = (job){.s = s,
+                            .last = b + k + nt >= nstripes,
+                            .connectivity = o->connectivity,
+                            .src = src,
+                            .wh = wh};
         }
         st = eoi_parallel_for(ctx, m, run_stripe_quiet, jobs);
         if (st != EO_OK) {

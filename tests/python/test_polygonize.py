@@ -86,7 +86,9 @@ def test_lc_against_gdal(data_dir, conn):
         assert g.area == p["pixels"] * px  # exact: pixel count x pixel area
 
 
-@pytest.mark.parametrize("kind", ["noise2", "noise4", "blobs", "checker", "nodata", "rotated"])
+@pytest.mark.parametrize(
+    "kind", ["noise2", "noise4", "blobs", "checker", "nodata", "rotated", "checker_wide"]
+)
 @pytest.mark.parametrize("conn", [4, 8])
 def test_generated_against_gdal(tmp_path, kind, conn):
     rng = np.random.default_rng(7)
@@ -100,7 +102,9 @@ def test_generated_against_gdal(tmp_path, kind, conn):
     elif kind == "blobs":
         y, x = np.mgrid[0:h, 0:w]
         arr = ((np.sin(x / 5.0) + np.cos(y / 7.0 + x / 11.0)) * 2 + 4).astype(np.uint8) % 3
-    elif kind == "checker":
+    elif kind.startswith("checker"):
+        if kind == "checker_wide":  # 67,600 regions in one stripe: past 16-bit labels
+            h, w = 260, 260
         y, x = np.mgrid[0:h, 0:w]
         arr = ((x + y) % 2).astype(np.uint8)
     elif kind == "nodata":
