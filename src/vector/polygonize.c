@@ -155,7 +155,9 @@ typedef struct stripe {
     /* rows read from the source, a chunk at a time: row 0 of val / valid
      * holds the last row of the chunk before (labelling looks one row up) */
     int64_t ch;     /* rows per chunk */
+    bool byte;      /* the classes are bytes, in val8; else doubles in val */
     double *val;    /* (ch + 1) x w */
+    uint8_t *val8;  /* (ch + 1) x w */
     uint8_t *valid; /* NULL = all valid, else (ch + 1) x w */
     float *prob;    /* NULL = no score, else ch x w */
     /* work buffers, allocated once for the largest stripe and reused */
@@ -273,7 +275,7 @@ static bool grow_labels(stripe *s, int32_t next) {
  * In lab16 (!wide), a stripe with more provisional labels than it holds
  * stops with *full set. */
 ALWAYS_INLINE eo_status label_impl(stripe *s, const struct source *src, int32_t worker,
-                                   whandles *wh, bool wide, bool *full) {
+                                   whandles *wh, bool wide, bool byte, bool *full) {
     int64_t w = s->w, h = s->h, ch = s->ch;
     int32_t next = 0, *parent;
     eo_status st;
@@ -281,14 +283,18 @@ ALWAYS_INLINE eo_status label_impl(stripe *s, const struct source *src, int32_t 
         int64_t r = y % ch;
         if (r == 0) {
             if (y > 0) { /* the chunk's last row becomes row 0 */
-                memcpy(s->val, s->val + ch * w, (size_t)w * sizeof *s->val);
+                if (byte)
+                    memcpy(s->val8, s->val8 + ch * w, (size_t)w);
+                else
+                    memcpy(s->val, s->val + ch * w, (size_t)w * sizeof *s->val);
                 if (s->valid)
                     memcpy(s->valid, s->valid + ch * w, (size_t)w);
             }
             if ((st = read_rows(src, s, y, h - y < ch ? h - y : ch, false, worker, wh)) != EO_OK)
                 return st;
         }
-        const double *val = s->val + (r + 1) * w;
+        const double *val = byte ? NULL : s->val + (r + 1) * w;
+        const uint8_t *val8 = byte ? s->val8 + (r + 1) * w : NULL;
         const uint8_t *valid = s->valid ? s->valid + (r + 1) * w : NULL;
         int64_t rowi = y * w; /* the row's first pixel */
         s->rowany[y] = !valid || memchr(valid, 1, (size_t)w);
@@ -304,9 +310,11 @@ ALWAYS_INLINE eo_status label_impl(stripe *s, const struct source *src, int32_t 
                 x += run - 1;
                 continue;
             }
-            double v = val[x];
-            int32_t l = x > 0 && val[x - 1] == v ? lab_get(s, rowi + x - 1, wide) : -1;
-            int32_t u = y > 0 && val[x - w] == v ? lab_get(s, rowi + x - w, wide) : -1;
+            double v = byte ? val8[x] : val[x];
+            bool same_l = x > 0 && (byte ? val8[x - 1] == val8[x] : val[x - 1] == v);
+            bool same_u = y > 0 && (byte ? val8[x - w] == val8[x] : val[x - w] == v);
+            int32_t l = same_l ? lab_get(s, rowi + x - 1, wide) : -1;
+            int32_t u = same_u ? lab_get(s, rowi + x - w, wide) : -1;
             if (l < 0 && u < 0) {
                 if (!wide && next == NARROW_MAX) {
                     *full = true;
@@ -377,12 +385,14 @@ ALWAYS_INLINE eo_status label_impl(stripe *s, const struct source *src, int32_t 
 
 static eo_status label_narrow(stripe *s, const struct source *src, int32_t worker, whandles *wh,
                               bool *full) {
-    return label_impl(s, src, worker, wh, false, full);
+    return s->byte ? label_impl(s, src, worker, wh, false, true, full)
+                   : label_impl(s, src, worker, wh, false, false, full);
 }
 
 static eo_status label_wide(stripe *s, const struct source *src, int32_t worker, whandles *wh) {
     bool full = false;
-    return label_impl(s, src, worker, wh, true, &full);
+    return s->byte ? label_impl(s, src, worker, wh, true, true, &full)
+                   : label_impl(s, src, worker, wh, true, false, &full);
 }
 
 /* 8-connected regions: union components touching at corners. */
@@ -655,6 +665,7 @@ ALWAYS_INLINE bool trace(stripe *s, int64_t x, int64_t y, int32_t L, bool wide) 
 /* Free the work buffers of a stripe (its results stay). */
 static void stripe_free_buffers(stripe *s) {
     eoi_free(s->val);
+    eoi_free(s->val8);
     eoi_free(s->valid);
     eoi_free(s->prob);
     eoi_free(s->lab);
@@ -666,7 +677,7 @@ static void stripe_free_buffers(stripe *s) {
     eoi_free(s->pcls);
     pin_free(&s->pin);
     s->val = NULL;
-    s->valid = s->visited = s->rowany = NULL;
+    s->valid = s->visited = s->rowany = s->val8 = NULL;
     s->prob = NULL;
     s->lab = s->parent = s->ptop = NULL;
     s->lab16 = NULL;
@@ -704,7 +715,9 @@ static eo_status run_stripe(void *user, int64_t i, int32_t worker) {
              (long long)s->h);
     if ((!s->visited && !(s->visited = eoi_malloc(NULL, (size_t)(cap + 7) / 8))) ||
         (!s->rowany && !(s->rowany = eoi_malloc(NULL, (size_t)s->cap_rows))) ||
-        (!s->val && !(s->val = eoi_malloc(NULL, (size_t)(cw + s->w) * sizeof *s->val))) ||
+        (s->byte && !s->val8 && !(s->val8 = eoi_malloc(NULL, (size_t)(cw + s->w)))) ||
+        (!s->byte && !s->val &&
+         !(s->val = eoi_malloc(NULL, (size_t)(cw + s->w) * sizeof *s->val))) ||
         (source_has_valid(j->src) && !s->valid &&
          !(s->valid = eoi_malloc(NULL, (size_t)(cw + s->w)))) ||
         (source_has_prob(j->src) && !s->prob &&
@@ -908,6 +921,7 @@ typedef struct source {
     const eo_raster *r;
     int32_t band_no;
     bool use_mask;
+    bool byte; /* classes read as bytes (a Byte band, the planes in memory) */
 } source;
 
 static eo_status read_fail(stripe *s, eo_status st, const char *what) {
@@ -969,7 +983,8 @@ static void source_uncache(const source *src, int32_t worker, whandles *wh) {
 static eo_status read_rows(const source *src, stripe *s, int64_t y, int64_t n, bool prob,
                            int32_t worker, whandles *wh) {
     int64_t w = s->w, gy = s->y0 + y; /* first row in the grid */
-    double *val = s->val + w;
+    double *val = s->byte ? NULL : s->val + w;
+    uint8_t *val8 = s->byte ? s->val8 + w : NULL;
     uint8_t *valid = s->valid ? s->valid + w : NULL;
     size_t np = (size_t)(w * n);
     if (src->mcls) {
@@ -981,10 +996,9 @@ static eo_status read_rows(const source *src, stripe *s, int64_t y, int64_t n, b
                 continue;
             }
             const uint8_t *c = src->mcls + base;
-            for (int64_t x = 0; x < w; x++) {
-                val[r * w + x] = c[x];
+            memcpy(val8 + r * w, c, (size_t)w);
+            for (int64_t x = 0; x < w; x++)
                 valid[r * w + x] = c[x] != 255;
-            }
         }
         return EO_OK;
     }
@@ -1015,20 +1029,25 @@ static eo_status read_rows(const source *src, stripe *s, int64_t y, int64_t n, b
                             (int)n, GDT_Float32, 0, 0) == CE_None
                    ? EO_OK
                    : read_fail(s, EO_E_IO_READ, "probability raster");
-    if (GDALRasterIO(band, GF_Read, (int)s->x0, (int)gy, (int)w, (int)n, val, (int)w, (int)n,
-                     GDT_Float64, 0, 0) != CE_None)
+    if (GDALRasterIO(band, GF_Read, (int)s->x0, (int)gy, (int)w, (int)n,
+                     s->byte ? (void *)val8 : (void *)val, (int)w, (int)n,
+                     s->byte ? GDT_Byte : GDT_Float64, 0, 0) != CE_None)
         return read_fail(s, EO_E_IO_READ, src->name);
     if (mask) {
         if (GDALRasterIO(mask, GF_Read, (int)s->x0, (int)gy, (int)w, (int)n, valid, (int)w, (int)n,
                          GDT_Byte, 0, 0) != CE_None)
             return read_fail(s, EO_E_IO_READ, src->name);
-        for (size_t i = 0; i < np; i++)
+        for (size_t i = 0; !s->byte && i < np; i++) /* bytes are never NaN */
             valid[i] = valid[i] && !isnan(val[i]);
     }
     if (src->has_nodata) {
         double nd = src->nodata;
-        for (size_t i = 0; i < np; i++)
-            valid[i] = !(val[i] == nd || isnan(val[i]));
+        if (s->byte)
+            for (size_t i = 0; i < np; i++)
+                valid[i] = val8[i] != nd;
+        else
+            for (size_t i = 0; i < np; i++)
+                valid[i] = !(val[i] == nd || isnan(val[i]));
     }
     return EO_OK;
 }
@@ -1111,6 +1130,7 @@ static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, c
             s->w = win.width;
             s->cap_rows = rows;
             s->ch = chunk;
+            s->byte = src->byte;
             s->y0 = win.y + (b + k) * rows;
             s->h = win.y + win.height - s->y0 < rows ? win.y + win.height - s->y0 : rows;
             jobs[k] = (job){.s = s,
@@ -1190,6 +1210,7 @@ eo_status eo_polygonize(eo_ctx *ctx, eo_features **out, eo_dataset *src,
                 .band_no = band,
                 .use_mask = opts ? opts->use_mask : true};
     s.band = GDALGetRasterBand(src->h, band);
+    s.byte = GDALGetRasterDataType(s.band) == GDT_Byte;
     s.path = src->source; /* what GDAL opens (a mosaic's VRT) */
     if (s.use_mask) {
         GDALRasterBandH b = s.band;
@@ -1249,7 +1270,8 @@ eo_status eoi_polygonize_mem(eo_ctx *ctx, eo_features **out, const uint8_t *cls,
                 .mprob = prob,
                 .marea = *area,
                 .band_no = 1,
-                .use_mask = true};
+                .use_mask = true,
+                .byte = true};
     eo_polygonize_opts o = {.band = 1,
                             .connectivity = connectivity,
                             .use_mask = true,
