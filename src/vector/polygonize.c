@@ -179,7 +179,9 @@ typedef struct stripe {
     int32_t nrings, rcap;
     int32_t *pts;
     int64_t npts, pcap;
-    int32_t *cur; /* the ring being traced */
+    int32_t *row_top, *row_bot; /* comp ids of the first and last rows (w each) */
+    size_t *cfeat;              /* comp -> index of its feature */
+    int32_t *cur;               /* the ring being traced */
     int64_t ncur, ccap;
     eo_status st;
     char msg[128];
@@ -206,23 +208,6 @@ static eo_status read_rows(const struct source *src, stripe *s, int64_t y, int64
 static bool source_has_valid(const struct source *src);
 static bool source_has_prob(const struct source *src);
 static void source_uncache(const struct source *src, int32_t worker, whandles *wh);
-
-static int32_t uf_find(int32_t *p, int32_t a) {
-    while (p[a] != a) {
-        p[a] = p[p[a]];
-        a = p[a];
-    }
-    return a;
-}
-
-static void uf_union(int32_t *p, int32_t a, int32_t b) {
-    a = uf_find(p, a);
-    b = uf_find(p, b);
-    if (a < b)
-        p[b] = a;
-    else if (b < a)
-        p[a] = b;
-}
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 #define NARROW_MAX 0xfffe /* provisional labels that lab16 holds */
@@ -333,7 +318,7 @@ ALWAYS_INLINE eo_status label_impl(stripe *s, const struct source *src, int32_t 
             } else if (l >= 0) {
                 lab_set(s, rowi + x, l, wide);
                 if (u >= 0 && u != l)
-                    uf_union(s->parent, l, u);
+                    eoi_uf_union(s->parent, l, u);
             } else
                 lab_set(s, rowi + x, u, wide);
         }
@@ -344,7 +329,7 @@ ALWAYS_INLINE eo_status label_impl(stripe *s, const struct source *src, int32_t 
     parent = s->parent;
     int32_t n = 0;
     for (int32_t l = 0; l < next; l++)
-        n += (parent[l] = uf_find(parent, l)) == l;
+        n += (parent[l] = eoi_uf_find(parent, l)) == l;
     s->ncomps = n;
     s->comps = eoi_calloc(NULL, n > 0 ? (size_t)n : 1, sizeof *s->comps);
     if (!s->comps)
@@ -744,6 +729,13 @@ static eo_status run_stripe(void *user, int64_t i, int32_t worker) {
     }
     source_uncache(j->src, worker, j->wh);
     s->st = EO_E_NOMEM;
+    if ((!s->row_top && !(s->row_top = eoi_malloc(NULL, (size_t)s->w * sizeof *s->row_top))) ||
+        (!s->row_bot && !(s->row_bot = eoi_malloc(NULL, (size_t)s->w * sizeof *s->row_bot))))
+        return s->st;
+    for (int64_t x = 0; x < s->w; x++) {
+        s->row_top[x] = lab_get(s, x, s->wide);
+        s->row_bot[x] = lab_get(s, (s->h - 1) * s->w + x, s->wide);
+    }
     if (j->connectivity == 8)
         group8(s);
     memset(s->visited, 0, (size_t)(s->w * s->h + 7) / 8);
@@ -758,6 +750,8 @@ static eo_status run_stripe(void *user, int64_t i, int32_t worker) {
 
 /* Drop a stripe's results, keeping its buffers for the next one. */
 static void stripe_reset(stripe *s) {
+    eoi_free(s->cfeat);
+    s->cfeat = NULL;
     eoi_free(s->comps);
     eoi_free(s->rings);
     eoi_free(s->pts);
@@ -771,6 +765,8 @@ static void stripe_reset(stripe *s) {
 
 static void stripe_clear(stripe *s) {
     stripe_reset(s);
+    eoi_free(s->row_top);
+    eoi_free(s->row_bot);
     stripe_free_buffers(s);
     memset(s, 0, sizeof *s);
 }
@@ -825,8 +821,9 @@ static eo_status make_polygon(eo_ctx *ctx, GEOSGeometry **out, const stripe *s, 
     return *out ? EO_OK : eoi_fail(ctx, EO_E_NOMEM, "polygonize: cannot build a polygon");
 }
 
-static eo_status stripe_features(eo_ctx *ctx, eo_features *f, const stripe *s,
-                                 const eo_window *win) {
+/* The stripe's regions as features appended to f; s->cfeat maps each comp
+ * to the index of its feature. */
+static eo_status stripe_features(eo_ctx *ctx, eo_features *f, stripe *s, const eo_window *win) {
     GEOSContextHandle_t h = ctx->geos;
     eo_status st = EO_OK;
     int32_t *members = NULL, *count = NULL;
@@ -835,7 +832,8 @@ static eo_status stripe_features(eo_ctx *ctx, eo_features *f, const stripe *s,
         return EO_OK;
     /* members of each group, in comp order */
     if (!(count = eoi_calloc(ctx, (size_t)n + 1, sizeof *count)) ||
-        !(members = eoi_malloc(ctx, (size_t)n * sizeof *members))) {
+        !(members = eoi_malloc(ctx, (size_t)n * sizeof *members)) ||
+        !(s->cfeat = eoi_malloc(ctx, (size_t)n * sizeof *s->cfeat))) {
         st = EO_E_NOMEM;
         goto done;
     }
@@ -890,6 +888,8 @@ static eo_status stripe_features(eo_ctx *ctx, eo_features *f, const stripe *s,
         GEOSGeom_getYMax_r(h, ft.g, &y1);
         ft.edge =
             x0 <= win->x || y0 <= win->y || x1 >= win->x + win->width || y1 >= win->y + win->height;
+        for (int32_t k = start; k < end; k++)
+            s->cfeat[members[k]] = f->n;
         if ((st = eoi_features_push(ctx, f, &ft)) != EO_OK)
             goto done;
         start = end;
@@ -898,6 +898,61 @@ done:
     eoi_free(count);
     eoi_free(members);
     return st;
+}
+
+/* Features touching across the seams between consecutive stripes, found in
+ * the labels on both sides of each seam. */
+typedef struct seams {
+    size_t *v;     /* pairs of feature indices */
+    size_t n, cap; /* pairs */
+    size_t *prev;  /* feature of each pixel in the last row of the stripe above, SIZE_MAX = none */
+} seams;
+
+static eo_status seam_pair(eo_ctx *ctx, seams *sp, size_t a, size_t b) {
+    if (sp->n && sp->v[2 * sp->n - 2] == a && sp->v[2 * sp->n - 1] == b)
+        return EO_OK; /* along a run */
+    if (sp->n == sp->cap) {
+        size_t cap = sp->cap ? sp->cap * 2 : 1024;
+        size_t *v = eoi_realloc(ctx, sp->v, cap * 2 * sizeof *v);
+        if (!v)
+            return EO_E_NOMEM;
+        sp->v = v;
+        sp->cap = cap;
+    }
+    sp->v[2 * sp->n] = a;
+    sp->v[2 * sp->n + 1] = b;
+    sp->n++;
+    return EO_OK;
+}
+
+/* Pair the features of s's first row with those of the stripe above (when
+ * above): same class, side by side (4) or also diagonal (8); then keep s's
+ * last row for the next seam. */
+static eo_status seam_pairs(eo_ctx *ctx, seams *sp, const eo_features *f, const stripe *s,
+                            bool above, int32_t connectivity) {
+    int64_t w = s->w;
+    int d = connectivity == 8 ? 1 : 0;
+    if (!sp->prev && !(sp->prev = eoi_malloc(ctx, (size_t)w * sizeof *sp->prev)))
+        return EO_E_NOMEM;
+    for (int64_t x = 0; above && x < w; x++) {
+        int32_t c = s->row_top[x];
+        if (c < 0)
+            continue;
+        size_t b = s->cfeat[c];
+        for (int64_t x2 = x - d; x2 <= x + d; x2++) {
+            if (x2 < 0 || x2 >= w || sp->prev[x2] == SIZE_MAX)
+                continue;
+            size_t a = sp->prev[x2];
+            if (f->v[a].cls == f->v[b].cls) {
+                eo_status st = seam_pair(ctx, sp, a, b);
+                if (st != EO_OK)
+                    return st;
+            }
+        }
+    }
+    for (int64_t x = 0; x < w; x++)
+        sp->prev[x] = s->row_bot[x] < 0 ? SIZE_MAX : s->cfeat[s->row_bot[x]];
+    return EO_OK;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1113,6 +1168,7 @@ static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, c
     stripe *ss = NULL;
     job *jobs = NULL;
     whandles *wh = NULL;
+    seams sp = {0};
     EOI_TRY(st, eoi_features_new(ctx, &f, gt, wkt, o->connectivity));
     f->has_score = src->prob != NULL || src->mprob != NULL;
     f->win = win;
@@ -1153,12 +1209,12 @@ static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, c
         for (int32_t k = 0; k < m; k++) {
             eo_window sw = {ss[k].x0, ss[k].y0, ss[k].w, ss[k].h};
             EOI_TRY(st, stripe_features(ctx, f, &ss[k], &sw));
+            EOI_TRY(st, seam_pairs(ctx, &sp, f, &ss[k], b + k > 0, o->connectivity));
             stripe_reset(&ss[k]);
         }
         EOI_TRY(st, eoi_progress(ctx, (double)(b + m) / (double)nstripes * 0.9, "polygonize"));
     }
-    if (nstripes > 1)
-        EOI_TRY(st, eoi_features_stitch(ctx, f));
+    EOI_TRY(st, eoi_features_stitch_pairs(ctx, f, sp.v, sp.n));
     eoi_features_sort(f);
     for (size_t i = 0; i < f->n; i++) { /* relative to the whole window now */
         GEOSContextHandle_t h = ctx->geos;
@@ -1174,6 +1230,8 @@ static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, c
     *out = f;
     f = NULL;
 done:
+    eoi_free(sp.v);
+    eoi_free(sp.prev);
     for (int32_t k = 0; ss && k < nt; k++)
         stripe_clear(&ss[k]);
     eoi_free(ss);

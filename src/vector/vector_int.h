@@ -138,9 +138,33 @@ eo_status eoi_polygonize_mem(eo_ctx *ctx, eo_features **out, const uint8_t *cls,
 eo_status eoi_features_set_class_names(eo_ctx *ctx, eo_features *f, const char *const *names,
                                        int32_t n);
 
+/* ---- union-find over int32 ids (labels, seams): a root is the smallest
+ * id of its set ---------------------------------------------------------- */
+static inline int32_t eoi_uf_find(int32_t *p, int32_t a) {
+    while (p[a] != a) {
+        p[a] = p[p[a]];
+        a = p[a];
+    }
+    return a;
+}
+
+static inline void eoi_uf_union(int32_t *p, int32_t a, int32_t b) {
+    a = eoi_uf_find(p, a);
+    b = eoi_uf_find(p, b);
+    if (a < b)
+        p[b] = a;
+    else if (b < a)
+        p[a] = b;
+}
+
 /* ---- seams.c ----------------------------------------------------------- */
 /* Merge, in place, features of the same class that were cut apart by
  * partition borders (only features flagged edge are looked at). */
 eo_status eoi_features_stitch(eo_ctx *ctx, eo_features *f);
+/* The same merge when the caller knows which features touch across the
+ * seams: npairs pairs of feature indices (pairs[2k], pairs[2k + 1]) of the
+ * same class (a polygonizer sees them in the labels on both sides). */
+eo_status eoi_features_stitch_pairs(eo_ctx *ctx, eo_features *f, const size_t *pairs,
+                                    size_t npairs);
 
 #endif
