@@ -1140,15 +1140,18 @@ static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, c
                         (long long)win.width);
     int64_t rows = o->stripe_rows;
     if (rows <= 0) {
-        rows = (int64_t)4 << 20; /* pixels per stripe: ~17 MiB of labels */
+        rows = (int64_t)4 << 20; /* pixels per stripe: 8 MiB of 16-bit labels */
         rows /= win.width;
         if (rows < 16)
             rows = 16;
-        int bw = 0, bh = 0; /* whole block rows: each block is decoded once */
+        /* whole block rows: each block is decoded once (the cache is emptied
+         * after each stripe), also when a row of blocks is taller than the
+         * stripe would be */
+        int bw = 0, bh = 0;
         if (src->band)
             GDALGetBlockSize(src->band, &bw, &bh);
-        if (bh > 1 && win.y % bh == 0 && rows > bh)
-            rows -= rows % bh;
+        if (bh > 1 && bh <= 4096 && win.y % bh == 0)
+            rows = rows > bh ? rows - rows % bh : bh;
     }
     if (rows > win.height)
         rows = win.height;
