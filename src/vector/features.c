@@ -97,37 +97,62 @@ eo_status eo_features_get(eo_ctx *ctx, const eo_features *f, int64_t i, double *
 
 /* ---- geometries in the output CRS ------------------------------------- */
 
+eo_status eoi_ring_out(eo_ctx *ctx, eoi_ring_buf *b, const eoi_grid_tf *tf, const GEOSGeometry *r,
+                       int orient, unsigned *n) {
+    GEOSContextHandle_t h = ctx->geos;
+    const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(h, r);
+    *n = 0;
+    if (!cs || !GEOSCoordSeq_getSize_r(h, cs, n))
+        return eoi_geos_fail(ctx, "reading a ring");
+    if (*n > b->cap) {
+        size_t cap = (size_t)*n * 2;
+        double *x = eoi_malloc(ctx, cap * 2 * sizeof *x);
+        if (!x)
+            return EO_E_NOMEM;
+        eoi_free(b->x);
+        b->x = x;
+        b->y = x + cap;
+        b->cap = cap;
+    }
+    double *x = b->x, *y = b->y;
+    if (*n && !GEOSCoordSeq_copyToArrays_r(h, cs, x, y, NULL, NULL))
+        return eoi_geos_fail(ctx, "reading a ring");
+    eo_status st = eoi_grid_tf_apply(ctx, tf, x, y, *n);
+    if (st != EO_OK || !orient)
+        return st;
+    double a2 = 0;
+    for (unsigned i = 0; i + 1 < *n; i++)
+        a2 += x[i] * y[i + 1] - x[i + 1] * y[i];
+    if ((orient > 0) != (a2 > 0))
+        for (unsigned i = 0, j = *n - 1; i < j; i++, j--) {
+            double t = x[i];
+            x[i] = x[j], x[j] = t;
+            t = y[i];
+            y[i] = y[j], y[j] = t;
+        }
+    return EO_OK;
+}
+
+void eoi_ring_buf_free(eoi_ring_buf *b) {
+    eoi_free(b->x);
+    memset(b, 0, sizeof *b);
+}
+
 /* Ring through tf; with orient, counter-clockwise for shells and clockwise
  * for holes (RFC 7946). */
 static eo_status map_ring(eo_ctx *ctx, GEOSGeometry **out, const eoi_grid_tf *tf,
                           const GEOSGeometry *ring, int orient) {
     GEOSContextHandle_t h = ctx->geos;
-    const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(h, ring);
+    eoi_ring_buf b = {NULL, NULL, 0};
     unsigned n = 0;
-    if (!cs || !GEOSCoordSeq_getSize_r(h, cs, &n))
-        return eoi_geos_fail(ctx, "reading a ring");
-    double *x = eoi_malloc(ctx, 2 * sizeof(double) * (n ? n : 1));
-    if (!x)
-        return EO_E_NOMEM;
-    double *y = x + n;
-    for (unsigned i = 0; i < n; i++)
-        GEOSCoordSeq_getXY_r(h, cs, i, &x[i], &y[i]);
-    eo_status st = eoi_grid_tf_apply(ctx, tf, x, y, n);
+    eo_status st = eoi_ring_out(ctx, &b, tf, ring, orient, &n);
     if (st == EO_OK) {
-        double a2 = 0;
-        for (unsigned i = 0; i + 1 < n; i++)
-            a2 += x[i] * y[i + 1] - x[i + 1] * y[i];
-        bool rev = orient && ((orient > 0) != (a2 > 0));
-        GEOSCoordSequence *o = GEOSCoordSeq_create_r(h, n, 2);
-        for (unsigned i = 0; o && i < n; i++) {
-            unsigned k = rev ? n - 1 - i : i;
-            GEOSCoordSeq_setXY_r(h, o, i, x[k], y[k]);
-        }
+        GEOSCoordSequence *o = GEOSCoordSeq_copyFromArrays_r(h, b.x, b.y, NULL, NULL, n);
         *out = o ? GEOSGeom_createLinearRing_r(h, o) : NULL;
         if (!*out)
             st = eoi_geos_fail(ctx, "building a ring");
     }
-    eoi_free(x);
+    eoi_ring_buf_free(&b);
     return st;
 }
 

@@ -139,25 +139,49 @@ typedef struct ring {
     int64_t area2; /* twice the signed area */
 } ring;
 
+/* Pinch vertices of the ring being traced: vertex index -> 1 + its index in
+ * the ring (0: no longer pinned). Open addressing; a handful per ring, so
+ * memory follows the pinches, not the stripe's area. */
+typedef struct pinmap {
+    int64_t *key; /* -1: empty */
+    int32_t *val;
+    int32_t cap, n; /* slots (a power of two), keys held */
+    int32_t *used;  /* slots taken, to empty the map after a ring */
+} pinmap;
+
 typedef struct stripe {
     int64_t x0, y0, w, h;                          /* in the source's pixel grid */
     bool last_row, first_row, first_col, last_col; /* at the window's border */
-    double *val;
-    uint8_t *valid; /* NULL = all valid, else validbuf */
-    float *prob;    /* NULL = no score */
+    /* rows read from the source, a chunk at a time: row 0 of val / valid
+     * holds the last row of the chunk before (labelling looks one row up) */
+    int64_t ch;     /* rows per chunk */
+    bool byte;      /* the classes are bytes, in val8; else doubles in val */
+    double *val;    /* (ch + 1) x w */
+    uint8_t *val8;  /* (ch + 1) x w */
+    uint8_t *valid; /* NULL = all valid, else (ch + 1) x w */
+    float *prob;    /* NULL = no score, else ch x w */
     /* work buffers, allocated once for the largest stripe and reused */
     int64_t cap_rows; /* rows they hold */
-    uint8_t *validbuf, *visited;
-    int32_t *parent, *pin;
-    /* results */
+    uint8_t *visited; /* a bit per pixel */
+    uint8_t *rowany;  /* per row: any valid pixel */
+    pinmap pin;
+    /* provisional labels: union-find parent, class value and first pixel */
+    int32_t *parent, *ptop, plcap;
+    double *pcls;
+    /* results: labels (comp ids, -1 = none) in lab, or in lab16 as id + 1
+     * (0 = none) while a stripe has fewer than 65535 provisional labels */
     int32_t *lab;
+    uint16_t *lab16;
+    bool wide; /* lab is in use */
     comp *comps;
     int32_t ncomps;
     ring *rings;
     int32_t nrings, rcap;
     int32_t *pts;
     int64_t npts, pcap;
-    int32_t *cur; /* the ring being traced */
+    int32_t *row_top, *row_bot; /* comp ids of the first and last rows (w each) */
+    size_t *cfeat;              /* comp -> index of its feature */
+    int32_t *cur;               /* the ring being traced */
     int64_t ncur, ccap;
     eo_status st;
     char msg[128];
@@ -173,96 +197,187 @@ typedef struct whandles {
 
 typedef struct job {
     stripe *s;
+    bool last; /* the last stripe of its slot */
     int32_t connectivity;
     const struct source *src;
     whandles *wh; /* one per worker */
 } job;
 
-static eo_status read_stripe(const struct source *src, stripe *s, int32_t worker, whandles *wh);
+static eo_status read_rows(const struct source *src, stripe *s, int64_t y, int64_t n, bool prob,
+                           int32_t worker, whandles *wh);
+static bool source_has_valid(const struct source *src);
+static bool source_has_prob(const struct source *src);
+static void source_uncache(const struct source *src, int32_t worker, whandles *wh);
 
-static int32_t uf_find(int32_t *p, int32_t a) {
-    while (p[a] != a) {
-        p[a] = p[p[a]];
-        a = p[a];
-    }
-    return a;
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+#define NARROW_MAX 0xfffe /* provisional labels that lab16 holds */
+
+/* Label of pixel i: wide is a constant where it is inlined, so each width
+ * gets its own loops. */
+ALWAYS_INLINE int32_t lab_get(const stripe *s, int64_t i, bool wide) {
+    return wide ? s->lab[i] : (int32_t)s->lab16[i] - 1;
 }
 
-static void uf_union(int32_t *p, int32_t a, int32_t b) {
-    a = uf_find(p, a);
-    b = uf_find(p, b);
-    if (a < b)
-        p[b] = a;
-    else if (b < a)
-        p[a] = b;
+ALWAYS_INLINE void lab_set(stripe *s, int64_t i, int32_t v, bool wide) {
+    if (wide)
+        s->lab[i] = v;
+    else
+        s->lab16[i] = (uint16_t)(v + 1);
 }
 
-#define VALID(s, i) (!(s)->valid || (s)->valid[i])
+/* Pixels i .. i + n - 1 without a label. */
+ALWAYS_INLINE void lab_clear(stripe *s, int64_t i, int64_t n, bool wide) {
+    if (wide)
+        memset(s->lab + i, 0xff, (size_t)n * sizeof *s->lab); /* -1 */
+    else
+        memset(s->lab16 + i, 0, (size_t)n * sizeof *s->lab16);
+}
 
-/* 4-connected labels, compacted in raster order of first pixels. */
-static eo_status label(stripe *s, int32_t *parent) {
-    int64_t w = s->w, h = s->h;
-    int32_t next = 0;
+/* Room for one more provisional label. */
+static bool grow_labels(stripe *s, int32_t next) {
+    if (next < s->plcap)
+        return true;
+    int64_t c = s->plcap ? (int64_t)s->plcap * 2 : 65536;
+    int64_t most = s->w * s->cap_rows; /* a label per pixel at most */
+    if (c > most)
+        c = most;
+    int32_t *p = eoi_realloc(NULL, s->parent, (size_t)c * sizeof *p);
+    if (p)
+        s->parent = p;
+    int32_t *t = p ? eoi_realloc(NULL, s->ptop, (size_t)c * sizeof *t) : NULL;
+    if (t)
+        s->ptop = t;
+    double *v = t ? eoi_realloc(NULL, s->pcls, (size_t)c * sizeof *v) : NULL;
+    if (!v)
+        return false;
+    s->pcls = v;
+    s->plcap = (int32_t)c;
+    return true;
+}
+
+/* 4-connected labels, compacted in raster order of first pixels. The
+ * source's rows come in chunks of s->ch: only the labels span the stripe.
+ * In lab16 (!wide), a stripe with more provisional labels than it holds
+ * stops with *full set. */
+ALWAYS_INLINE eo_status label_impl(stripe *s, const struct source *src, int32_t worker,
+                                   whandles *wh, bool wide, bool byte, bool *full) {
+    int64_t w = s->w, h = s->h, ch = s->ch;
+    int32_t next = 0, *parent;
+    eo_status st;
     for (int64_t y = 0; y < h; y++) {
-        if (s->valid && !memchr(s->valid + y * w, 1, (size_t)w)) { /* an empty row */
-            for (int64_t x = 0; x < w; x++)
-                s->lab[y * w + x] = -1;
+        int64_t r = y % ch;
+        if (r == 0) {
+            if (y > 0) { /* the chunk's last row becomes row 0 */
+                if (byte)
+                    memcpy(s->val8, s->val8 + ch * w, (size_t)w);
+                else
+                    memcpy(s->val, s->val + ch * w, (size_t)w * sizeof *s->val);
+                if (s->valid)
+                    memcpy(s->valid, s->valid + ch * w, (size_t)w);
+            }
+            if ((st = read_rows(src, s, y, h - y < ch ? h - y : ch, false, worker, wh)) != EO_OK)
+                return st;
+        }
+        const double *val = byte ? NULL : s->val + (r + 1) * w;
+        const uint8_t *val8 = byte ? s->val8 + (r + 1) * w : NULL;
+        const uint8_t *valid = s->valid ? s->valid + (r + 1) * w : NULL;
+        int64_t rowi = y * w; /* the row's first pixel */
+        s->rowany[y] = !valid || memchr(valid, 1, (size_t)w);
+        if (!s->rowany[y]) { /* an empty row */
+            lab_clear(s, rowi, w, wide);
             continue;
         }
         for (int64_t x = 0; x < w; x++) {
-            int64_t i = y * w + x;
-            if (!VALID(s, i)) { /* skip the whole invalid run at once */
-                const uint8_t *nx = memchr(s->valid + i, 1, (size_t)(w - x));
-                int64_t run = nx ? (int64_t)(nx - (s->valid + i)) : w - x;
-                memset(s->lab + i, 0xff, (size_t)run * sizeof *s->lab); /* -1 */
+            if (valid && !valid[x]) { /* skip the whole invalid run at once */
+                const uint8_t *nx = memchr(valid + x, 1, (size_t)(w - x));
+                int64_t run = nx ? (int64_t)(nx - (valid + x)) : w - x;
+                lab_clear(s, rowi + x, run, wide);
                 x += run - 1;
                 continue;
             }
-            double v = s->val[i];
-            int32_t l = x > 0 && s->lab[i - 1] >= 0 && s->val[i - 1] == v ? s->lab[i - 1] : -1;
-            int32_t u = y > 0 && s->lab[i - w] >= 0 && s->val[i - w] == v ? s->lab[i - w] : -1;
+            double v = byte ? val8[x] : val[x];
+            bool same_l = x > 0 && (byte ? val8[x - 1] == val8[x] : val[x - 1] == v);
+            bool same_u = y > 0 && (byte ? val8[x - w] == val8[x] : val[x - w] == v);
+            int32_t l = same_l ? lab_get(s, rowi + x - 1, wide) : -1;
+            int32_t u = same_u ? lab_get(s, rowi + x - w, wide) : -1;
             if (l < 0 && u < 0) {
-                parent[next] = next;
-                s->lab[i] = next++;
+                if (!wide && next == NARROW_MAX) {
+                    *full = true;
+                    return EO_OK;
+                }
+                if (!grow_labels(s, next)) {
+                    snprintf(s->msg, sizeof s->msg,
+                             "out of memory (%lld regions in a stripe of %lld x %lld pixels)",
+                             (long long)next, (long long)w, (long long)h);
+                    return EO_E_NOMEM;
+                }
+                s->parent[next] = next;
+                s->pcls[next] = v;
+                s->ptop[next] = (int32_t)(y * w + x);
+                lab_set(s, rowi + x, next++, wide);
             } else if (l >= 0) {
-                s->lab[i] = l;
+                lab_set(s, rowi + x, l, wide);
                 if (u >= 0 && u != l)
-                    uf_union(parent, l, u);
+                    eoi_uf_union(s->parent, l, u);
             } else
-                s->lab[i] = u;
+                lab_set(s, rowi + x, u, wide);
         }
     }
     /* roots get compact ids in increasing order (a root is the smallest
-     * provisional label of its set, so ids follow the first pixels) */
-    for (int32_t l = 0; l < next; l++)
-        parent[l] = uf_find(parent, l);
+     * provisional label of its set, created at the set's first pixel, so ids
+     * follow the first pixels) */
+    parent = s->parent;
     int32_t n = 0;
     for (int32_t l = 0; l < next; l++)
-        parent[l] = parent[l] == l ? -(n++) - 1 : parent[parent[l]];
+        n += (parent[l] = eoi_uf_find(parent, l)) == l;
     s->ncomps = n;
     s->comps = eoi_calloc(NULL, n > 0 ? (size_t)n : 1, sizeof *s->comps);
     if (!s->comps)
         return EO_E_NOMEM;
-    for (int32_t c = 0; c < n; c++) {
-        s->comps[c].group = c;
-        s->comps[c].ring0 = -1;
-        s->comps[c].top = -1;
+    n = 0;
+    for (int32_t l = 0; l < next; l++) {
+        if (parent[l] == l) {
+            comp *k = &s->comps[n];
+            k->cls = s->pcls[l];
+            k->top = s->ptop[l];
+            k->group = n;
+            k->ring0 = -1;
+            parent[l] = -(n++) - 1;
+        } else
+            parent[l] = parent[parent[l]];
     }
-    for (int64_t i = 0; i < w * h; i++) {
-        if (s->lab[i] < 0)
+    for (int64_t y = 0; y < h; y++) {
+        if (s->prob && y % ch == 0 &&
+            (st = read_rows(src, s, y, h - y < ch ? h - y : ch, true, worker, wh)) != EO_OK)
+            return st;
+        if (!s->rowany[y])
             continue;
-        int32_t c = -parent[s->lab[i]] - 1;
-        s->lab[i] = c;
-        comp *k = &s->comps[c];
-        if (k->top < 0) {
-            k->top = (int32_t)i;
-            k->cls = s->val[i];
+        int64_t rowi = y * w;
+        const float *pr = s->prob ? s->prob + (y % ch) * w : NULL;
+        for (int64_t x = 0; x < w; x++) {
+            int32_t l = lab_get(s, rowi + x, wide);
+            if (l < 0)
+                continue;
+            int32_t c = -parent[l] - 1;
+            lab_set(s, rowi + x, c, wide);
+            s->comps[c].pixels++;
+            if (pr)
+                s->comps[c].psum += pr[x];
         }
-        k->pixels++;
-        if (s->prob)
-            k->psum += s->prob[i];
     }
     return EO_OK;
+}
+
+static eo_status label_narrow(stripe *s, const struct source *src, int32_t worker, whandles *wh,
+                              bool *full) {
+    return s->byte ? label_impl(s, src, worker, wh, false, true, full)
+                   : label_impl(s, src, worker, wh, false, false, full);
+}
+
+static eo_status label_wide(stripe *s, const struct source *src, int32_t worker, whandles *wh) {
+    bool full = false;
+    return s->byte ? label_impl(s, src, worker, wh, true, true, &full)
+                   : label_impl(s, src, worker, wh, true, false, &full);
 }
 
 /* 8-connected regions: union components touching at corners. */
@@ -270,13 +385,13 @@ static void group8(stripe *s) {
     int64_t w = s->w, h = s->h;
     for (int64_t y = 1; y < h; y++) {
         for (int64_t x = 0; x < w; x++) {
-            int32_t a = s->lab[y * w + x];
+            int32_t a = lab_get(s, y * w + x, s->wide);
             if (a < 0)
                 continue;
             for (int dx = -1; dx <= 1; dx += 2) {
                 if (x + dx < 0 || x + dx >= w)
                     continue;
-                int32_t b = s->lab[(y - 1) * w + x + dx];
+                int32_t b = lab_get(s, (y - 1) * w + x + dx, s->wide);
                 if (b >= 0 && b != a && s->comps[b].cls == s->comps[a].cls) {
                     /* union on the group field */
                     int32_t ra = a, rb = b;
@@ -304,36 +419,91 @@ static void group8(stripe *s) {
 static const int DX[4] = {1, 0, -1, 0};
 static const int DY[4] = {0, 1, 0, -1};
 
-static inline int32_t lab_at(const stripe *s, int64_t x, int64_t y) {
+ALWAYS_INLINE int32_t lab_at(const stripe *s, int64_t x, int64_t y, bool wide) {
     if (x < 0 || y < 0 || x >= s->w || y >= s->h)
         return -1;
-    return s->lab[y * s->w + x];
+    return lab_get(s, y * s->w + x, wide);
 }
 
 /* Can the ring of L leave vertex (x, y) heading d (L on the right)? */
-static inline bool edge_ok(const stripe *s, int64_t x, int64_t y, int d, int32_t L) {
+ALWAYS_INLINE bool edge_ok(const stripe *s, int64_t x, int64_t y, int d, int32_t L, bool wide) {
     int32_t r, l;
     switch (d) {
     case 0: /* E: right = pixel (x, y), left = (x, y-1) */
-        r = lab_at(s, x, y), l = lab_at(s, x, y - 1);
+        r = lab_at(s, x, y, wide), l = lab_at(s, x, y - 1, wide);
         break;
     case 1: /* S: right = (x-1, y), left = (x, y) */
-        r = lab_at(s, x - 1, y), l = lab_at(s, x, y);
+        r = lab_at(s, x - 1, y, wide), l = lab_at(s, x, y, wide);
         break;
     case 2: /* W: right = (x-1, y-1), left = (x-1, y) */
-        r = lab_at(s, x - 1, y - 1), l = lab_at(s, x - 1, y);
+        r = lab_at(s, x - 1, y - 1, wide), l = lab_at(s, x - 1, y, wide);
         break;
     default: /* N: right = (x, y-1), left = (x-1, y-1) */
-        r = lab_at(s, x, y - 1), l = lab_at(s, x - 1, y - 1);
+        r = lab_at(s, x, y - 1, wide), l = lab_at(s, x - 1, y - 1, wide);
         break;
     }
     return r == L && l != L;
 }
 
-static inline bool is_pinch(const stripe *s, int64_t x, int64_t y, int32_t L) {
-    bool tl = lab_at(s, x - 1, y - 1) == L, tr = lab_at(s, x, y - 1) == L;
-    bool bl = lab_at(s, x - 1, y) == L, br = lab_at(s, x, y) == L;
+ALWAYS_INLINE bool is_pinch(const stripe *s, int64_t x, int64_t y, int32_t L, bool wide) {
+    bool tl = lab_at(s, x - 1, y - 1, wide) == L, tr = lab_at(s, x, y - 1, wide) == L;
+    bool bl = lab_at(s, x - 1, y, wide) == L, br = lab_at(s, x, y, wide) == L;
     return (tl && br && !tr && !bl) || (tr && bl && !tl && !br);
+}
+
+/* The value slot of vertex key, added (as 0) when add; NULL when absent,
+ * or when out of memory (*oom set). */
+static int32_t *pin_slot(pinmap *m, int64_t key, bool add, bool *oom) {
+    if (add && 2 * (m->n + 1) > m->cap) { /* keep it at most half full */
+        int32_t cap = m->cap ? m->cap * 2 : 64;
+        int64_t *k = eoi_malloc(NULL, (size_t)cap * sizeof *k);
+        int32_t *v = eoi_malloc(NULL, (size_t)cap * sizeof *v);
+        int32_t *u = eoi_malloc(NULL, (size_t)cap / 2 * sizeof *u);
+        if (!k || !v || !u) {
+            eoi_free(k);
+            eoi_free(v);
+            eoi_free(u);
+            *oom = true;
+            return NULL;
+        }
+        memset(k, 0xff, (size_t)cap * sizeof *k);
+        pinmap g = {k, v, cap, 0, u};
+        for (int32_t i = 0; i < m->n; i++) { /* move the keys over */
+            int32_t o = m->used[i];
+            *pin_slot(&g, m->key[o], true, oom) = m->val[o];
+        }
+        eoi_free(m->key);
+        eoi_free(m->val);
+        eoi_free(m->used);
+        *m = g;
+    }
+    if (!m->cap)
+        return NULL;
+    uint32_t mask = (uint32_t)m->cap - 1;
+    uint32_t i = (uint32_t)(((uint64_t)key * 0x9E3779B97F4A7C15u) >> 32) & mask;
+    for (; m->key[i] >= 0; i = (i + 1) & mask)
+        if (m->key[i] == key)
+            return &m->val[i];
+    if (!add)
+        return NULL;
+    m->key[i] = key;
+    m->val[i] = 0;
+    m->used[m->n++] = (int32_t)i;
+    return &m->val[i];
+}
+
+/* Empty the map for the next ring (its memory stays). */
+static void pin_clear(pinmap *m) {
+    for (int32_t i = 0; i < m->n; i++)
+        m->key[m->used[i]] = -1;
+    m->n = 0;
+}
+
+static void pin_free(pinmap *m) {
+    eoi_free(m->key);
+    eoi_free(m->val);
+    eoi_free(m->used);
+    memset(m, 0, sizeof *m);
 }
 
 /* Append the vertex (x, y) to a growable array of pairs. */
@@ -407,27 +577,36 @@ static bool emit_ring(stripe *s, int32_t L, int64_t from) {
     return add_ring(s, L, off, s->npts - off);
 }
 
+#define VISITED(s, i) ((s)->visited[(i) >> 3] & (1u << ((i)&7)))
+
 /* Trace the ring of L starting at the top edge of pixel (x, y). The ring
- * is built in cur; pin maps a pinch vertex to 1 + its index in cur. */
-static bool trace(stripe *s, uint8_t *visited, int32_t *pin, int64_t x, int64_t y, int32_t L) {
+ * is built in cur; s->pin maps a pinch vertex to 1 + its index in cur. */
+ALWAYS_INLINE bool trace(stripe *s, int64_t x, int64_t y, int32_t L, bool wide) {
     int64_t W1 = s->w + 1;
     int64_t vx = x, vy = y;
     int d = 0;
+    bool oom = false;
     s->ncur = 0;
     if (!push_cur(s, vx, vy))
         return false;
-    if (is_pinch(s, vx, vy, L))
-        pin[vy * W1 + vx] = 1;
+    if (is_pinch(s, vx, vy, L, wide)) {
+        int32_t *p0 = pin_slot(&s->pin, vy * W1 + vx, true, &oom);
+        if (!p0)
+            return false;
+        *p0 = 1;
+    }
     for (;;) {
-        if (d == 0)
-            visited[vy * s->w + vx] = 1;
+        if (d == 0) {
+            int64_t i = vy * s->w + vx;
+            s->visited[i >> 3] |= (uint8_t)(1u << (i & 7));
+        }
         vx += DX[d];
         vy += DY[d];
         int nd = -1;
         static const int order[3] = {1, 0, 3}; /* right, straight, left */
         for (int t = 0; t < 3; t++) {
             int c = (d + order[t]) & 3;
-            if (edge_ok(s, vx, vy, c, L)) {
+            if (edge_ok(s, vx, vy, c, L, wide)) {
                 nd = c;
                 break;
             }
@@ -437,14 +616,18 @@ static bool trace(stripe *s, uint8_t *visited, int32_t *pin, int64_t x, int64_t 
         if (vx == x && vy == y && nd == 0)
             break; /* closed */
         if (nd != d) {
-            int32_t *slot = is_pinch(s, vx, vy, L) ? &pin[vy * W1 + vx] : NULL;
+            int32_t *slot = NULL;
+            if (is_pinch(s, vx, vy, L, wide) &&
+                !(slot = pin_slot(&s->pin, vy * W1 + vx, true, &oom)))
+                return false;
             if (slot && *slot > 0) {
                 /* back at a vertex of this ring: the loop since is a ring */
                 int64_t from = *slot - 1;
                 for (int64_t k = from + 1; k < s->ncur; k++) {
                     int64_t px = s->cur[2 * k], py = s->cur[2 * k + 1];
-                    if (pin[py * W1 + px] == (int32_t)(k + 1))
-                        pin[py * W1 + px] = 0;
+                    int32_t *o = pin_slot(&s->pin, py * W1 + px, false, &oom);
+                    if (o && *o == (int32_t)(k + 1))
+                        *o = 0;
                 }
                 if (!emit_ring(s, L, from))
                     return false;
@@ -460,56 +643,106 @@ static bool trace(stripe *s, uint8_t *visited, int32_t *pin, int64_t x, int64_t 
         }
         d = nd;
     }
-    /* clear the pinch marks left by this ring */
-    for (int64_t k = 0; k < s->ncur; k++) {
-        int64_t px = s->cur[2 * k], py = s->cur[2 * k + 1];
-        if (pin[py * W1 + px] == (int32_t)(k + 1))
-            pin[py * W1 + px] = 0;
-    }
+    pin_clear(&s->pin); /* this ring's pinch marks */
     return emit_ring(s, L, 0);
 }
+
+/* Free the work buffers of a stripe (its results stay). */
+static void stripe_free_buffers(stripe *s) {
+    eoi_free(s->val);
+    eoi_free(s->val8);
+    eoi_free(s->valid);
+    eoi_free(s->prob);
+    eoi_free(s->lab);
+    eoi_free(s->lab16);
+    eoi_free(s->visited);
+    eoi_free(s->rowany);
+    eoi_free(s->parent);
+    eoi_free(s->ptop);
+    eoi_free(s->pcls);
+    pin_free(&s->pin);
+    s->val = NULL;
+    s->valid = s->visited = s->rowany = s->val8 = NULL;
+    s->prob = NULL;
+    s->lab = s->parent = s->ptop = NULL;
+    s->lab16 = NULL;
+    s->pcls = NULL;
+    s->plcap = 0;
+}
+
+/* Trace every ring of the stripe, in raster order of their first edges. */
+ALWAYS_INLINE bool trace_all(stripe *s, bool wide) {
+    for (int64_t y = 0; y < s->h; y++) {
+        if (!s->rowany[y])
+            continue; /* an empty row starts no ring */
+        int64_t rowi = y * s->w;
+        for (int64_t x = 0; x < s->w; x++) {
+            int32_t L = lab_get(s, rowi + x, wide);
+            if (L < 0 || (y > 0 && lab_get(s, rowi + x - s->w, wide) == L) || VISITED(s, rowi + x))
+                continue;
+            if (!trace(s, x, y, L, wide))
+                return false;
+        }
+    }
+    return true;
+}
+
+static bool trace_all_narrow(stripe *s) { return trace_all(s, false); }
+
+static bool trace_all_wide(stripe *s) { return trace_all(s, true); }
 
 static eo_status run_stripe(void *user, int64_t i, int32_t worker) {
     job *j = &((job *)user)[i];
     stripe *s = j->s;
-    int64_t n = s->w * s->h, cap = s->w * s->cap_rows;
+    int64_t cap = s->w * s->cap_rows, cw = s->w * s->ch;
     s->st = EO_E_NOMEM;
     snprintf(s->msg, sizeof s->msg, "out of memory (stripe of %lld x %lld pixels)", (long long)s->w,
              (long long)s->h);
-    if ((!s->lab && !(s->lab = eoi_malloc(NULL, (size_t)cap * sizeof *s->lab))) ||
-        (!s->parent && !(s->parent = eoi_malloc(NULL, (size_t)cap * sizeof *s->parent))) ||
-        (!s->visited && !(s->visited = eoi_malloc(NULL, (size_t)cap))) ||
-        (!s->pin && !(s->pin = eoi_calloc(NULL, (size_t)(s->w + 1) * (size_t)(s->cap_rows + 1),
-                                          sizeof *s->pin))))
+    if ((!s->visited && !(s->visited = eoi_malloc(NULL, (size_t)(cap + 7) / 8))) ||
+        (!s->rowany && !(s->rowany = eoi_malloc(NULL, (size_t)s->cap_rows))) ||
+        (s->byte && !s->val8 && !(s->val8 = eoi_malloc(NULL, (size_t)(cw + s->w)))) ||
+        (!s->byte && !s->val &&
+         !(s->val = eoi_malloc(NULL, (size_t)(cw + s->w) * sizeof *s->val))) ||
+        (source_has_valid(j->src) && !s->valid &&
+         !(s->valid = eoi_malloc(NULL, (size_t)(cw + s->w)))) ||
+        (source_has_prob(j->src) && !s->prob &&
+         !(s->prob = eoi_malloc(NULL, (size_t)cw * sizeof *s->prob))))
         return s->st;
-    if ((s->st = read_stripe(j->src, s, worker, j->wh)) != EO_OK)
-        return s->st;
-    s->st = EO_E_NOMEM;
-    if (label(s, s->parent) != EO_OK)
-        return s->st;
-    if (j->connectivity == 8)
-        group8(s);
-    memset(s->visited, 0, (size_t)n);
-    /* pin marks are cleared by every trace: the array stays zero between stripes */
-    for (int64_t y = 0; y < s->h; y++) {
-        if (s->valid && !memchr(s->valid + y * s->w, 1, (size_t)s->w))
-            continue; /* an empty row starts no ring */
-        for (int64_t x = 0; x < s->w; x++) {
-            int64_t k = y * s->w + x;
-            if (s->valid && !s->valid[k]) { /* jump to the next valid pixel */
-                const uint8_t *nx = memchr(s->valid + k, 1, (size_t)(s->w - x));
-                if (!nx)
-                    break;
-                x += (int64_t)(nx - (s->valid + k));
-                k = y * s->w + x;
-            }
-            int32_t L = s->lab[k];
-            if (L < 0 || s->visited[k] || (y > 0 && s->lab[k - s->w] == L))
-                continue;
-            if (!trace(s, s->visited, s->pin, x, y, L))
-                return s->st;
+    bool full = false;
+    if (!s->wide) {
+        if (!s->lab16 && !(s->lab16 = eoi_malloc(NULL, (size_t)cap * sizeof *s->lab16)))
+            return s->st;
+        if ((s->st = label_narrow(s, j->src, worker, j->wh, &full)) != EO_OK)
+            return s->st;
+        if (full) { /* too many labels for 16 bits: this slot goes wide */
+            eoi_free(s->lab16);
+            s->lab16 = NULL;
+            s->wide = true;
+            s->st = EO_E_NOMEM;
         }
     }
+    if (s->wide) {
+        if (!s->lab && !(s->lab = eoi_malloc(NULL, (size_t)cap * sizeof *s->lab)))
+            return s->st;
+        if ((s->st = label_wide(s, j->src, worker, j->wh)) != EO_OK)
+            return s->st;
+    }
+    source_uncache(j->src, worker, j->wh);
+    s->st = EO_E_NOMEM;
+    if ((!s->row_top && !(s->row_top = eoi_malloc(NULL, (size_t)s->w * sizeof *s->row_top))) ||
+        (!s->row_bot && !(s->row_bot = eoi_malloc(NULL, (size_t)s->w * sizeof *s->row_bot))))
+        return s->st;
+    for (int64_t x = 0; x < s->w; x++) {
+        s->row_top[x] = lab_get(s, x, s->wide);
+        s->row_bot[x] = lab_get(s, (s->h - 1) * s->w + x, s->wide);
+    }
+    if (j->connectivity == 8)
+        group8(s);
+    memset(s->visited, 0, (size_t)(s->w * s->h + 7) / 8);
+    if (!(s->wide ? trace_all_wide(s) : trace_all_narrow(s)))
+        return s->st;
+    if (j->last) /* no later stripe in this slot: its buffers go now */
+        stripe_free_buffers(s);
     s->st = EO_OK;
     s->msg[0] = 0;
     return s->st;
@@ -517,6 +750,8 @@ static eo_status run_stripe(void *user, int64_t i, int32_t worker) {
 
 /* Drop a stripe's results, keeping its buffers for the next one. */
 static void stripe_reset(stripe *s) {
+    eoi_free(s->cfeat);
+    s->cfeat = NULL;
     eoi_free(s->comps);
     eoi_free(s->rings);
     eoi_free(s->pts);
@@ -530,13 +765,9 @@ static void stripe_reset(stripe *s) {
 
 static void stripe_clear(stripe *s) {
     stripe_reset(s);
-    eoi_free(s->val);
-    eoi_free(s->validbuf);
-    eoi_free(s->prob);
-    eoi_free(s->lab);
-    eoi_free(s->parent);
-    eoi_free(s->visited);
-    eoi_free(s->pin);
+    eoi_free(s->row_top);
+    eoi_free(s->row_bot);
+    stripe_free_buffers(s);
     memset(s, 0, sizeof *s);
 }
 
@@ -590,8 +821,9 @@ static eo_status make_polygon(eo_ctx *ctx, GEOSGeometry **out, const stripe *s, 
     return *out ? EO_OK : eoi_fail(ctx, EO_E_NOMEM, "polygonize: cannot build a polygon");
 }
 
-static eo_status stripe_features(eo_ctx *ctx, eo_features *f, const stripe *s,
-                                 const eo_window *win) {
+/* The stripe's regions as features appended to f; s->cfeat maps each comp
+ * to the index of its feature. */
+static eo_status stripe_features(eo_ctx *ctx, eo_features *f, stripe *s, const eo_window *win) {
     GEOSContextHandle_t h = ctx->geos;
     eo_status st = EO_OK;
     int32_t *members = NULL, *count = NULL;
@@ -600,7 +832,8 @@ static eo_status stripe_features(eo_ctx *ctx, eo_features *f, const stripe *s,
         return EO_OK;
     /* members of each group, in comp order */
     if (!(count = eoi_calloc(ctx, (size_t)n + 1, sizeof *count)) ||
-        !(members = eoi_malloc(ctx, (size_t)n * sizeof *members))) {
+        !(members = eoi_malloc(ctx, (size_t)n * sizeof *members)) ||
+        !(s->cfeat = eoi_malloc(ctx, (size_t)n * sizeof *s->cfeat))) {
         st = EO_E_NOMEM;
         goto done;
     }
@@ -655,6 +888,8 @@ static eo_status stripe_features(eo_ctx *ctx, eo_features *f, const stripe *s,
         GEOSGeom_getYMax_r(h, ft.g, &y1);
         ft.edge =
             x0 <= win->x || y0 <= win->y || x1 >= win->x + win->width || y1 >= win->y + win->height;
+        for (int32_t k = start; k < end; k++)
+            s->cfeat[members[k]] = f->n;
         if ((st = eoi_features_push(ctx, f, &ft)) != EO_OK)
             goto done;
         start = end;
@@ -663,6 +898,61 @@ done:
     eoi_free(count);
     eoi_free(members);
     return st;
+}
+
+/* Features touching across the seams between consecutive stripes, found in
+ * the labels on both sides of each seam. */
+typedef struct seams {
+    size_t *v;     /* pairs of feature indices */
+    size_t n, cap; /* pairs */
+    size_t *prev;  /* feature of each pixel in the last row of the stripe above, SIZE_MAX = none */
+} seams;
+
+static eo_status seam_pair(eo_ctx *ctx, seams *sp, size_t a, size_t b) {
+    if (sp->n && sp->v[2 * sp->n - 2] == a && sp->v[2 * sp->n - 1] == b)
+        return EO_OK; /* along a run */
+    if (sp->n == sp->cap) {
+        size_t cap = sp->cap ? sp->cap * 2 : 1024;
+        size_t *v = eoi_realloc(ctx, sp->v, cap * 2 * sizeof *v);
+        if (!v)
+            return EO_E_NOMEM;
+        sp->v = v;
+        sp->cap = cap;
+    }
+    sp->v[2 * sp->n] = a;
+    sp->v[2 * sp->n + 1] = b;
+    sp->n++;
+    return EO_OK;
+}
+
+/* Pair the features of s's first row with those of the stripe above (when
+ * above): same class, side by side (4) or also diagonal (8); then keep s's
+ * last row for the next seam. */
+static eo_status seam_pairs(eo_ctx *ctx, seams *sp, const eo_features *f, const stripe *s,
+                            bool above, int32_t connectivity) {
+    int64_t w = s->w;
+    int d = connectivity == 8 ? 1 : 0;
+    if (!sp->prev && !(sp->prev = eoi_malloc(ctx, (size_t)w * sizeof *sp->prev)))
+        return EO_E_NOMEM;
+    for (int64_t x = 0; above && x < w; x++) {
+        int32_t c = s->row_top[x];
+        if (c < 0)
+            continue;
+        size_t b = s->cfeat[c];
+        for (int64_t x2 = x - d; x2 <= x + d; x2++) {
+            if (x2 < 0 || x2 >= w || sp->prev[x2] == SIZE_MAX)
+                continue;
+            size_t a = sp->prev[x2];
+            if (f->v[a].cls == f->v[b].cls) {
+                eo_status st = seam_pair(ctx, sp, a, b);
+                if (st != EO_OK)
+                    return st;
+            }
+        }
+    }
+    for (int64_t x = 0; x < w; x++)
+        sp->prev[x] = s->row_bot[x] < 0 ? SIZE_MAX : s->cfeat[s->row_bot[x]];
+    return EO_OK;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -686,6 +976,7 @@ typedef struct source {
     const eo_raster *r;
     int32_t band_no;
     bool use_mask;
+    bool byte; /* classes read as bytes (a Byte band, the planes in memory) */
 } source;
 
 static eo_status read_fail(stripe *s, eo_status st, const char *what) {
@@ -694,32 +985,75 @@ static eo_status read_fail(stripe *s, eo_status st, const char *what) {
     return st;
 }
 
-/* Fill s->val / valid / prob for the stripe's window, on a worker: no ctx;
- * failures leave their message in s->msg. */
-static eo_status read_stripe(const source *src, stripe *s, int32_t worker, whandles *wh) {
-    size_t n = (size_t)(s->w * s->h), cap = (size_t)(s->w * s->cap_rows);
-    snprintf(s->msg, sizeof s->msg, "out of memory (stripe of %lld x %lld pixels)", (long long)s->w,
-             (long long)s->h);
-    if (!s->val && !(s->val = eoi_malloc(NULL, cap * sizeof *s->val)))
-        return EO_E_NOMEM;
-    s->valid = NULL;
+static bool source_has_valid(const source *src) {
+    if (src->mcls)
+        return true;
+    if (src->r)
+        return src->use_mask && (src->r->has_nodata || eoi_dtype_is_float(src->r->dtype));
+    return src->mask || src->has_nodata;
+}
+
+static bool source_has_prob(const source *src) { return src->prob || src->mprob; }
+
+/* The GDAL bands a worker reads (worker 0: the source's own), its dataset
+ * handles opened on first use; failures leave their message in s->msg. */
+static eo_status worker_bands(const source *src, stripe *s, int32_t worker, whandles *wh,
+                              GDALRasterBandH *band, GDALRasterBandH *mask, GDALRasterBandH *prob) {
+    *band = src->band, *mask = src->mask, *prob = src->prob;
+    if (worker == 0)
+        return EO_OK;
+    whandles *w = &wh[worker];
+    if (!w->h &&
+        !(w->h = GDALOpenEx(src->path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL)))
+        return read_fail(s, EO_E_IO_READ, src->name);
+    if (src->prob && !w->hp &&
+        !(w->hp = GDALOpenEx(src->prob_path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL)))
+        return read_fail(s, EO_E_IO_READ, "probability raster");
+    *band = GDALGetRasterBand(w->h, src->band_no);
+    *mask = src->mask ? GDALGetMaskBand(*band) : NULL;
+    *prob = src->prob ? GDALGetRasterBand(w->hp, src->prob_band) : NULL;
+    return EO_OK;
+}
+
+/* After a stripe: drop its decoded blocks from GDAL's cache, which would
+ * otherwise keep up to the whole raster (stripes follow block rows, so
+ * the next stripe needs none of them). */
+static void source_uncache(const source *src, int32_t worker, whandles *wh) {
+    if (!src->band)
+        return;
+    GDALRasterBandH b[3] = {src->band, src->mask, src->prob};
+    if (worker > 0) {
+        b[0] = wh[worker].h ? GDALGetRasterBand(wh[worker].h, src->band_no) : NULL;
+        b[1] = b[0] && src->mask ? GDALGetMaskBand(b[0]) : NULL;
+        b[2] = wh[worker].hp ? GDALGetRasterBand(wh[worker].hp, src->prob_band) : NULL;
+    }
+    for (int k = 0; k < 3; k++)
+        if (b[k])
+            GDALFlushRasterCache(b[k]);
+}
+
+/* Fill n rows from stripe row y on, on a worker (no ctx; failures leave
+ * their message in s->msg): the classes in rows 1.. of s->val / valid, or
+ * with prob the scores in rows 0.. of s->prob. */
+static eo_status read_rows(const source *src, stripe *s, int64_t y, int64_t n, bool prob,
+                           int32_t worker, whandles *wh) {
+    int64_t w = s->w, gy = s->y0 + y; /* first row in the grid */
+    double *val = s->byte ? NULL : s->val + w;
+    uint8_t *val8 = s->byte ? s->val8 + w : NULL;
+    uint8_t *valid = s->valid ? s->valid + w : NULL;
+    size_t np = (size_t)(w * n);
     if (src->mcls) {
-        if ((!s->validbuf && !(s->validbuf = eoi_malloc(NULL, cap))) ||
-            (src->mprob && !s->prob && !(s->prob = eoi_malloc(NULL, cap * sizeof *s->prob))))
-            return EO_E_NOMEM;
-        s->valid = s->validbuf;
         size_t aw = (size_t)src->marea.width;
-        for (int64_t y = 0; y < s->h; y++) {
-            size_t base = (size_t)(s->y0 + y - src->marea.y) * aw + (size_t)(s->x0 - src->marea.x);
-            const uint8_t *c = src->mcls + base;
-            double *v = s->val + y * s->w;
-            uint8_t *ok = s->valid + y * s->w;
-            for (int64_t x = 0; x < s->w; x++) {
-                v[x] = c[x];
-                ok[x] = c[x] != 255;
+        for (int64_t r = 0; r < n; r++) {
+            size_t base = (size_t)(gy + r - src->marea.y) * aw + (size_t)(s->x0 - src->marea.x);
+            if (prob) {
+                memcpy(s->prob + r * w, src->mprob + base, (size_t)w * sizeof *s->prob);
+                continue;
             }
-            if (src->mprob)
-                memcpy(s->prob + y * s->w, src->mprob + base, (size_t)s->w * sizeof *s->prob);
+            const uint8_t *c = src->mcls + base;
+            memcpy(val8 + r * w, c, (size_t)w);
+            for (int64_t x = 0; x < w; x++)
+                valid[r * w + x] = c[x] != 255;
         }
         return EO_OK;
     }
@@ -727,64 +1061,49 @@ static eo_status read_stripe(const source *src, stripe *s, int32_t worker, whand
         const eo_raster *r = src->r;
         double nd = r->nodata;
         bool use_nd = src->use_mask && r->has_nodata;
-        bool fl = eoi_dtype_is_float(r->dtype);
-        if (use_nd || (fl && src->use_mask)) {
-            if (!s->validbuf && !(s->validbuf = eoi_malloc(NULL, cap)))
-                return EO_E_NOMEM;
-            s->valid = s->validbuf;
-        }
-        for (int64_t y = 0; y < s->h; y++) {
-            size_t base = ((size_t)(src->band_no - 1) * (size_t)r->height + (size_t)(s->y0 + y)) *
+        for (int64_t k = 0; k < n; k++) {
+            size_t base = ((size_t)(src->band_no - 1) * (size_t)r->height + (size_t)(gy + k)) *
                               (size_t)r->width +
                           (size_t)s->x0;
-            for (int64_t x = 0; x < s->w; x++) {
+            for (int64_t x = 0; x < w; x++) {
                 double v = eoi_dtype_load(r->data, r->dtype, base + (size_t)x);
-                size_t i = (size_t)(y * s->w + x);
-                s->val[i] = v;
-                if (s->valid)
-                    s->valid[i] = !(isnan(v) || (use_nd && v == nd));
+                size_t i = (size_t)(k * w + x);
+                val[i] = v;
+                if (valid)
+                    valid[i] = !(isnan(v) || (use_nd && v == nd));
             }
         }
         return EO_OK;
     }
-    if (((src->mask || src->has_nodata) && !s->validbuf &&
-         !(s->validbuf = eoi_malloc(NULL, cap))) ||
-        (src->prob && !s->prob && !(s->prob = eoi_malloc(NULL, cap * sizeof *s->prob))))
-        return EO_E_NOMEM;
-    GDALRasterBandH band = src->band, mask = src->mask, prob = src->prob;
-    if (worker > 0) {
-        whandles *w = &wh[worker];
-        if (!w->h &&
-            !(w->h = GDALOpenEx(src->path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL)))
-            return read_fail(s, EO_E_IO_READ, src->name);
-        if (src->prob && !w->hp &&
-            !(w->hp =
-                  GDALOpenEx(src->prob_path, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL)))
-            return read_fail(s, EO_E_IO_READ, "probability raster");
-        band = GDALGetRasterBand(w->h, src->band_no);
-        mask = src->mask ? GDALGetMaskBand(band) : NULL;
-        prob = src->prob ? GDALGetRasterBand(w->hp, src->prob_band) : NULL;
-    }
-    if (GDALRasterIO(band, GF_Read, (int)s->x0, (int)s->y0, (int)s->w, (int)s->h, s->val, (int)s->w,
-                     (int)s->h, GDT_Float64, 0, 0) != CE_None)
+    GDALRasterBandH band, mask, pband;
+    eo_status st = worker_bands(src, s, worker, wh, &band, &mask, &pband);
+    if (st != EO_OK)
+        return st;
+    if (prob)
+        return GDALRasterIO(pband, GF_Read, (int)s->x0, (int)gy, (int)w, (int)n, s->prob, (int)w,
+                            (int)n, GDT_Float32, 0, 0) == CE_None
+                   ? EO_OK
+                   : read_fail(s, EO_E_IO_READ, "probability raster");
+    if (GDALRasterIO(band, GF_Read, (int)s->x0, (int)gy, (int)w, (int)n,
+                     s->byte ? (void *)val8 : (void *)val, (int)w, (int)n,
+                     s->byte ? GDT_Byte : GDT_Float64, 0, 0) != CE_None)
         return read_fail(s, EO_E_IO_READ, src->name);
     if (mask) {
-        s->valid = s->validbuf;
-        if (GDALRasterIO(mask, GF_Read, (int)s->x0, (int)s->y0, (int)s->w, (int)s->h, s->valid,
-                         (int)s->w, (int)s->h, GDT_Byte, 0, 0) != CE_None)
+        if (GDALRasterIO(mask, GF_Read, (int)s->x0, (int)gy, (int)w, (int)n, valid, (int)w, (int)n,
+                         GDT_Byte, 0, 0) != CE_None)
             return read_fail(s, EO_E_IO_READ, src->name);
-        for (size_t i = 0; i < n; i++)
-            s->valid[i] = s->valid[i] && !isnan(s->val[i]);
+        for (size_t i = 0; !s->byte && i < np; i++) /* bytes are never NaN */
+            valid[i] = valid[i] && !isnan(val[i]);
     }
     if (src->has_nodata) {
-        s->valid = s->validbuf;
         double nd = src->nodata;
-        for (size_t i = 0; i < n; i++)
-            s->valid[i] = !(s->val[i] == nd || isnan(s->val[i]));
+        if (s->byte)
+            for (size_t i = 0; i < np; i++)
+                valid[i] = val8[i] != nd;
+        else
+            for (size_t i = 0; i < np; i++)
+                valid[i] = !(val[i] == nd || isnan(val[i]));
     }
-    if (prob && GDALRasterIO(prob, GF_Read, (int)s->x0, (int)s->y0, (int)s->w, (int)s->h, s->prob,
-                             (int)s->w, (int)s->h, GDT_Float32, 0, 0) != CE_None)
-        return read_fail(s, EO_E_IO_READ, "probability raster");
     return EO_OK;
 }
 
@@ -821,18 +1140,29 @@ static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, c
                         (long long)win.width);
     int64_t rows = o->stripe_rows;
     if (rows <= 0) {
-        rows = (int64_t)4 << 20; /* pixels per stripe: ~90 MiB of buffers */
+        rows = (int64_t)4 << 20; /* pixels per stripe: 8 MiB of 16-bit labels */
         rows /= win.width;
         if (rows < 16)
             rows = 16;
+        /* whole block rows: each block is decoded once (the cache is emptied
+         * after each stripe), also when a row of blocks is taller than the
+         * stripe would be */
+        int bw = 0, bh = 0;
+        if (src->band)
+            GDALGetBlockSize(src->band, &bw, &bh);
+        if (bh > 1 && bh <= 4096 && win.y % bh == 0)
+            rows = rows > bh ? rows - rows % bh : bh;
     }
     if (rows > win.height)
         rows = win.height;
-    /* labels and pinch marks are int32 indices into a stripe */
+    /* labels are int32 indices into a stripe */
     while (rows > 1 && (rows + 1) * (win.width + 1) > INT32_MAX)
         rows /= 2;
+    /* rows read at a time: the source's values stay in a small chunk */
+    int64_t chunk = ((int64_t)1 << 18) / win.width;
+    chunk = chunk < 1 ? 1 : chunk > rows ? rows : chunk;
     size_t bytes;
-    eo_status st = eoi_check_raster_size(ctx, &bytes, win.width, rows, 1, 24, "polygonize stripe");
+    eo_status st = eoi_check_raster_size(ctx, &bytes, win.width, rows, 1, 5, "polygonize stripe");
     if (st != EO_OK)
         return st;
     int64_t nstripes = (win.height + rows - 1) / rows;
@@ -841,6 +1171,7 @@ static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, c
     stripe *ss = NULL;
     job *jobs = NULL;
     whandles *wh = NULL;
+    seams sp = {0};
     EOI_TRY(st, eoi_features_new(ctx, &f, gt, wkt, o->connectivity));
     f->has_score = src->prob != NULL || src->mprob != NULL;
     f->win = win;
@@ -857,9 +1188,15 @@ static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, c
             s->x0 = win.x;
             s->w = win.width;
             s->cap_rows = rows;
+            s->ch = chunk;
+            s->byte = src->byte;
             s->y0 = win.y + (b + k) * rows;
             s->h = win.y + win.height - s->y0 < rows ? win.y + win.height - s->y0 : rows;
-            jobs[k] = (job){.s = s, .connectivity = o->connectivity, .src = src, .wh = wh};
+            jobs[k] = (job){.s = s,
+                            .last = b + k + nt >= nstripes,
+                            .connectivity = o->connectivity,
+                            .src = src,
+                            .wh = wh};
         }
         st = eoi_parallel_for(ctx, m, run_stripe_quiet, jobs);
         if (st != EO_OK) {
@@ -875,12 +1212,12 @@ static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, c
         for (int32_t k = 0; k < m; k++) {
             eo_window sw = {ss[k].x0, ss[k].y0, ss[k].w, ss[k].h};
             EOI_TRY(st, stripe_features(ctx, f, &ss[k], &sw));
+            EOI_TRY(st, seam_pairs(ctx, &sp, f, &ss[k], b + k > 0, o->connectivity));
             stripe_reset(&ss[k]);
         }
         EOI_TRY(st, eoi_progress(ctx, (double)(b + m) / (double)nstripes * 0.9, "polygonize"));
     }
-    if (nstripes > 1)
-        EOI_TRY(st, eoi_features_stitch(ctx, f));
+    EOI_TRY(st, eoi_features_stitch_pairs(ctx, f, sp.v, sp.n));
     eoi_features_sort(f);
     for (size_t i = 0; i < f->n; i++) { /* relative to the whole window now */
         GEOSContextHandle_t h = ctx->geos;
@@ -896,6 +1233,8 @@ static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, c
     *out = f;
     f = NULL;
 done:
+    eoi_free(sp.v);
+    eoi_free(sp.prev);
     for (int32_t k = 0; ss && k < nt; k++)
         stripe_clear(&ss[k]);
     eoi_free(ss);
@@ -932,6 +1271,7 @@ eo_status eo_polygonize(eo_ctx *ctx, eo_features **out, eo_dataset *src,
                 .band_no = band,
                 .use_mask = opts ? opts->use_mask : true};
     s.band = GDALGetRasterBand(src->h, band);
+    s.byte = GDALGetRasterDataType(s.band) == GDT_Byte;
     s.path = src->source; /* what GDAL opens (a mosaic's VRT) */
     if (s.use_mask) {
         GDALRasterBandH b = s.band;
@@ -991,7 +1331,8 @@ eo_status eoi_polygonize_mem(eo_ctx *ctx, eo_features **out, const uint8_t *cls,
                 .mprob = prob,
                 .marea = *area,
                 .band_no = 1,
-                .use_mask = true};
+                .use_mask = true,
+                .byte = true};
     eo_polygonize_opts o = {.band = 1,
                             .connectivity = connectivity,
                             .use_mask = true,

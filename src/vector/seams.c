@@ -12,6 +12,7 @@
 #include "vector_int.h"
 
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct stitch_state {
@@ -22,14 +23,6 @@ typedef struct stitch_state {
     int32_t *parent;
     eo_status st;
 } stitch_state;
-
-static int32_t find(int32_t *p, int32_t a) {
-    while (p[a] != a) {
-        p[a] = p[p[a]];
-        a = p[a];
-    }
-    return a;
-}
 
 static void query_cb(void *item, void *user) {
     stitch_state *s = user;
@@ -57,71 +50,42 @@ static void query_cb(void *item, void *user) {
         join = m[4] == '1'; /* the boundaries share a segment */
         GEOSFree_r(h, m);
     }
-    if (join) {
-        int32_t x = find(s->parent, (int32_t)s->self), y = find(s->parent, (int32_t)j);
-        if (x < y)
-            s->parent[y] = x;
-        else if (y < x)
-            s->parent[x] = y;
-    }
+    if (join)
+        eoi_uf_union(s->parent, (int32_t)s->self, (int32_t)j);
 }
 
-eo_status eoi_features_stitch(eo_ctx *ctx, eo_features *f) {
+/* Union the groups of candidates (cand: nc feature indices, increasing;
+ * parent: their union-find, a root being its group's smallest index) into
+ * their roots' features and drop the others. */
+static eo_status union_groups(eo_ctx *ctx, eo_features *f, const size_t *cand, size_t nc,
+                              int32_t *parent) {
     GEOSContextHandle_t h = ctx->geos;
     eo_status st = EO_OK;
-    size_t nc = 0;
-    size_t *cand = NULL;
-    int32_t *parent = NULL;
-    GEOSSTRtree *tree = NULL;
-    GEOSGeometry **env = NULL;
+    int32_t *members = NULL;
+    size_t *gstart = NULL;
     bool *drop = NULL;
-    for (size_t i = 0; i < f->n; i++)
-        nc += f->v[i].edge;
-    if (nc < 2)
-        return EO_OK;
-    if (nc > INT32_MAX)
-        return eoi_fail(ctx, EO_E_LIMIT, "merge seams: too many features on seams");
-    if (!(cand = eoi_malloc(ctx, nc * sizeof *cand)) ||
-        !(parent = eoi_malloc(ctx, nc * sizeof *parent)) ||
-        !(env = eoi_calloc(ctx, nc, sizeof *env)) || !(drop = eoi_calloc(ctx, f->n, 1))) {
+    if (!(members = eoi_malloc(ctx, (nc ? nc : 1) * sizeof *members)) ||
+        !(gstart = eoi_calloc(ctx, nc + 1, sizeof *gstart)) ||
+        !(drop = eoi_calloc(ctx, f->n ? f->n : 1, 1))) {
         st = EO_E_NOMEM;
         goto done;
     }
-    nc = 0;
-    for (size_t i = 0; i < f->n; i++)
-        if (f->v[i].edge)
-            cand[nc++] = i;
-    if (!(tree = GEOSSTRtree_create_r(h, 10))) {
-        st = eoi_geos_fail(ctx, "creating an index");
-        goto done;
-    }
+    /* members of each group in increasing order, bucketed by root (a root is
+     * its group's smallest index): one pass, not one scan per group */
     for (size_t k = 0; k < nc; k++) {
-        parent[k] = (int32_t)k;
-        if (!(env[k] = GEOSEnvelope_r(h, f->v[cand[k]].g))) {
-            st = eoi_geos_fail(ctx, "computing an envelope");
-            goto done;
-        }
-        GEOSSTRtree_insert_r(h, tree, env[k], (void *)(uintptr_t)k);
+        int32_t r = parent[k] = eoi_uf_find(parent, (int32_t)k); /* flat: parent[k] is the root */
+        gstart[r + 1]++;
+        if ((size_t)r != k)
+            drop[cand[k]] = true;
     }
-    stitch_state s = {.ctx = ctx, .f = f, .cand = cand, .parent = parent, .st = EO_OK};
-    for (size_t k = 0; k < nc && s.st == EO_OK; k++) {
-        s.self = k;
-        GEOSSTRtree_query_r(h, tree, env[k], query_cb, &s);
-    }
-    EOI_TRY(st, s.st);
-    /* union each group into its root */
+    for (size_t k = 0; k < nc; k++)
+        gstart[k + 1] += gstart[k];
+    for (size_t k = 0; k < nc; k++)
+        members[gstart[parent[k]]++] = (int32_t)k;
+    /* gstart[r] is now the end of group r, and the previous end its start */
     for (size_t k = 0; k < nc; k++) {
-        int32_t r = find(parent, (int32_t)k);
-        if ((size_t)r == k)
-            continue;
-        drop[cand[k]] = true;
-    }
-    for (size_t k = 0; k < nc; k++) {
-        if (find(parent, (int32_t)k) != (int32_t)k)
-            continue;
-        size_t m = 0;
-        for (size_t j = k; j < nc; j++)
-            m += find(parent, (int32_t)j) == (int32_t)k;
+        size_t end = gstart[k], begin = k > 0 ? gstart[k - 1] : 0;
+        size_t m = end - begin;
         if (m < 2)
             continue;
         eoi_feature *root = &f->v[cand[k]];
@@ -131,9 +95,8 @@ eo_status eoi_features_stitch(eo_ctx *ctx, eo_features *f) {
             goto done;
         }
         size_t q = 0;
-        for (size_t j = k; j < nc; j++) {
-            if (find(parent, (int32_t)j) != (int32_t)k)
-                continue;
+        for (size_t jm = begin; jm < end; jm++) {
+            size_t j = (size_t)members[jm];
             eoi_feature *o = &f->v[cand[j]];
             parts[q++] = o->g;
             o->g = NULL;
@@ -190,6 +153,56 @@ done:
                 drop[i] = false;
         f->n = w2;
     }
+    eoi_free(members);
+    eoi_free(gstart);
+    eoi_free(drop);
+    return st;
+}
+
+eo_status eoi_features_stitch(eo_ctx *ctx, eo_features *f) {
+    GEOSContextHandle_t h = ctx->geos;
+    eo_status st = EO_OK;
+    size_t nc = 0;
+    size_t *cand = NULL;
+    int32_t *parent = NULL;
+    GEOSSTRtree *tree = NULL;
+    GEOSGeometry **env = NULL;
+    for (size_t i = 0; i < f->n; i++)
+        nc += f->v[i].edge;
+    if (nc < 2)
+        return EO_OK;
+    if (nc > INT32_MAX)
+        return eoi_fail(ctx, EO_E_LIMIT, "merge seams: too many features on seams");
+    if (!(cand = eoi_malloc(ctx, nc * sizeof *cand)) ||
+        !(parent = eoi_malloc(ctx, nc * sizeof *parent)) ||
+        !(env = eoi_calloc(ctx, nc, sizeof *env))) {
+        st = EO_E_NOMEM;
+        goto done;
+    }
+    nc = 0;
+    for (size_t i = 0; i < f->n; i++)
+        if (f->v[i].edge)
+            cand[nc++] = i;
+    if (!(tree = GEOSSTRtree_create_r(h, 10))) {
+        st = eoi_geos_fail(ctx, "creating an index");
+        goto done;
+    }
+    for (size_t k = 0; k < nc; k++) {
+        parent[k] = (int32_t)k;
+        if (!(env[k] = GEOSEnvelope_r(h, f->v[cand[k]].g))) {
+            st = eoi_geos_fail(ctx, "computing an envelope");
+            goto done;
+        }
+        GEOSSTRtree_insert_r(h, tree, env[k], (void *)(uintptr_t)k);
+    }
+    stitch_state s = {.ctx = ctx, .f = f, .cand = cand, .parent = parent, .st = EO_OK};
+    for (size_t k = 0; k < nc && s.st == EO_OK; k++) {
+        s.self = k;
+        GEOSSTRtree_query_r(h, tree, env[k], query_cb, &s);
+    }
+    EOI_TRY(st, s.st);
+    st = union_groups(ctx, f, cand, nc, parent);
+done:
     if (tree)
         GEOSSTRtree_destroy_r(h, tree);
     for (size_t k = 0; env && k < nc; k++)
@@ -197,7 +210,56 @@ done:
     eoi_free(env);
     eoi_free(cand);
     eoi_free(parent);
-    eoi_free(drop);
+    return st;
+}
+
+static int cmp_size(const void *a, const void *b) {
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Index of feature i in the sorted cand[0, nc). */
+static int32_t cand_index(const size_t *cand, size_t nc, size_t i) {
+    size_t lo = 0, hi = nc;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cand[mid] < i)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (int32_t)lo;
+}
+
+eo_status eoi_features_stitch_pairs(eo_ctx *ctx, eo_features *f, const size_t *pairs,
+                                    size_t npairs) {
+    eo_status st = EO_OK;
+    size_t nc = 0;
+    size_t *cand = NULL;
+    int32_t *parent = NULL;
+    if (npairs == 0)
+        return EO_OK;
+    if (2 * npairs > INT32_MAX)
+        return eoi_fail(ctx, EO_E_LIMIT, "merge seams: too many features on seams");
+    if (!(cand = eoi_malloc(ctx, 2 * npairs * sizeof *cand)) ||
+        !(parent = eoi_malloc(ctx, 2 * npairs * sizeof *parent))) {
+        st = EO_E_NOMEM;
+        goto done;
+    }
+    memcpy(cand, pairs, 2 * npairs * sizeof *cand);
+    qsort(cand, 2 * npairs, sizeof *cand, cmp_size);
+    for (size_t k = 0; k < 2 * npairs; k++) /* unique */
+        if (nc == 0 || cand[nc - 1] != cand[k])
+            cand[nc++] = cand[k];
+    for (size_t k = 0; k < nc; k++)
+        parent[k] = (int32_t)k;
+    for (size_t k = 0; k < npairs; k++)
+        eoi_uf_union(parent, cand_index(cand, nc, pairs[2 * k]),
+                     cand_index(cand, nc, pairs[2 * k + 1]));
+    st = union_groups(ctx, f, cand, nc, parent);
+done:
+    eoi_free(cand);
+    eoi_free(parent);
     return st;
 }
 

@@ -70,6 +70,16 @@ eo_status eoi_grid_tf_init(eo_ctx *ctx, eoi_grid_tf *tf, const eo_features *f, b
 void eoi_grid_tf_free(eoi_grid_tf *tf);
 /* Transform n points (x[i], y[i]) in place. */
 eo_status eoi_grid_tf_apply(eo_ctx *ctx, const eoi_grid_tf *tf, double *x, double *y, size_t n);
+/* Coordinates of a ring in output order, grown as needed and reused. */
+typedef struct eoi_ring_buf {
+    double *x, *y; /* n points, the closing one included */
+    size_t cap;
+} eoi_ring_buf;
+/* The ring r (pixel grid) through tf into b->x / b->y (*n points); orient
+ * > 0 makes it counter-clockwise, < 0 clockwise, 0 keeps its order. */
+eo_status eoi_ring_out(eo_ctx *ctx, eoi_ring_buf *b, const eoi_grid_tf *tf, const GEOSGeometry *r,
+                       int orient, unsigned *n);
+void eoi_ring_buf_free(eoi_ring_buf *b);
 /* g (pixel grid) through tf as a new geometry; with orient, shells
  * counter-clockwise and holes clockwise (RFC 7946). */
 eo_status eoi_geom_to_out(eo_ctx *ctx, GEOSGeometry **out, const eoi_grid_tf *tf,
@@ -128,9 +138,33 @@ eo_status eoi_polygonize_mem(eo_ctx *ctx, eo_features **out, const uint8_t *cls,
 eo_status eoi_features_set_class_names(eo_ctx *ctx, eo_features *f, const char *const *names,
                                        int32_t n);
 
+/* ---- union-find over int32 ids (labels, seams): a root is the smallest
+ * id of its set ---------------------------------------------------------- */
+static inline int32_t eoi_uf_find(int32_t *p, int32_t a) {
+    while (p[a] != a) {
+        p[a] = p[p[a]];
+        a = p[a];
+    }
+    return a;
+}
+
+static inline void eoi_uf_union(int32_t *p, int32_t a, int32_t b) {
+    a = eoi_uf_find(p, a);
+    b = eoi_uf_find(p, b);
+    if (a < b)
+        p[b] = a;
+    else if (b < a)
+        p[a] = b;
+}
+
 /* ---- seams.c ----------------------------------------------------------- */
 /* Merge, in place, features of the same class that were cut apart by
  * partition borders (only features flagged edge are looked at). */
 eo_status eoi_features_stitch(eo_ctx *ctx, eo_features *f);
+/* The same merge when the caller knows which features touch across the
+ * seams: npairs pairs of feature indices (pairs[2k], pairs[2k + 1]) of the
+ * same class (a polygonizer sees them in the labels on both sides). */
+eo_status eoi_features_stitch_pairs(eo_ctx *ctx, eo_features *f, const size_t *pairs,
+                                    size_t npairs);
 
 #endif

@@ -141,61 +141,36 @@ static void put_value(FILE *fp, double v) {
 
 /* Scratch buffers of the writer: coordinates and the text of one ring. */
 typedef struct wbuf {
-    double *xy, *x, *y;
+    eoi_ring_buf rb;
     char *txt;
-    size_t cap;
+    size_t cap; /* points txt holds */
 } wbuf;
-
-static eo_status wbuf_fit(eo_ctx *ctx, wbuf *w, size_t n) {
-    if (n <= w->cap)
-        return EO_OK;
-    size_t cap = n * 2;
-    eoi_free(w->xy);
-    eoi_free(w->txt);
-    w->xy = eoi_malloc(ctx, cap * 4 * sizeof(double));
-    w->txt = eoi_malloc(ctx, cap * 64 + 16);
-    w->cap = w->xy && w->txt ? cap : 0;
-    if (!w->cap)
-        return EO_E_NOMEM;
-    w->x = w->xy + 2 * cap;
-    w->y = w->x + cap;
-    return EO_OK;
-}
 
 /* A ring (pixel grid) through tf, oriented (orient > 0 counter-clockwise,
  * < 0 clockwise), written as a GeoJSON coordinate array. */
 static eo_status put_ring(eo_ctx *ctx, FILE *fp, const eoi_grid_tf *tf, const GEOSGeometry *r,
                           int orient, int prec, wbuf *w) {
-    GEOSContextHandle_t h = ctx->geos;
-    const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(h, r);
     unsigned n = 0;
-    if (!cs || !GEOSCoordSeq_getSize_r(h, cs, &n))
-        return eoi_geos_fail(ctx, "reading a ring");
-    eo_status st = wbuf_fit(ctx, w, n ? n : 1);
+    eo_status st = eoi_ring_out(ctx, &w->rb, tf, r, orient, &n);
     if (st != EO_OK)
         return st;
-    if (n && !GEOSCoordSeq_copyToBuffer_r(h, cs, w->xy, 0, 0))
-        return eoi_geos_fail(ctx, "reading a ring");
-    for (unsigned i = 0; i < n; i++) {
-        w->x[i] = w->xy[2 * i];
-        w->y[i] = w->xy[2 * i + 1];
+    if (n > w->cap) {
+        char *t = eoi_malloc(ctx, (size_t)n * 2 * 64 + 16);
+        if (!t)
+            return EO_E_NOMEM;
+        eoi_free(w->txt);
+        w->txt = t;
+        w->cap = (size_t)n * 2;
     }
-    if ((st = eoi_grid_tf_apply(ctx, tf, w->x, w->y, n)) != EO_OK)
-        return st;
-    double a2 = 0;
-    for (unsigned i = 0; i + 1 < n; i++)
-        a2 += w->x[i] * w->y[i + 1] - w->x[i + 1] * w->y[i];
-    bool rev = (orient > 0) != (a2 > 0);
     char *t = w->txt;
     *t++ = '[';
     for (unsigned i = 0; i < n; i++) {
-        unsigned k = rev ? n - 1 - i : i;
         if (i)
             *t++ = ',';
         *t++ = '[';
-        t += fmt_num(t, w->x[k], prec);
+        t += fmt_num(t, w->rb.x[i], prec);
         *t++ = ',';
-        t += fmt_num(t, w->y[k], prec);
+        t += fmt_num(t, w->rb.y[i], prec);
         *t++ = ']';
     }
     *t++ = ']';
@@ -221,7 +196,7 @@ static eo_status geojson_stream(eo_ctx *ctx, FILE *fp, const eo_features *f,
                                 const eo_vector_write_opts *o) {
     GEOSContextHandle_t h = ctx->geos;
     eoi_grid_tf tf = {{0}, NULL, 0}, ll = {{0}, NULL, 0};
-    wbuf w = {NULL, NULL, NULL, NULL, 0};
+    wbuf w = {{NULL, NULL, 0}, NULL, 0};
     eo_status st = EO_OK;
     bool native = o && o->native_crs;
     int prec = o && o->precision >= 0 ? o->precision : native ? 3 : 7;
@@ -286,7 +261,7 @@ static eo_status geojson_stream(eo_ctx *ctx, FILE *fp, const eo_features *f,
     }
     fputs("\n]}\n", fp);
 done:
-    eoi_free(w.xy);
+    eoi_ring_buf_free(&w.rb);
     eoi_free(w.txt);
     eoi_grid_tf_free(&tf);
     eoi_grid_tf_free(&ll);

@@ -1,6 +1,7 @@
 /* write_ogr.c - GeoPackage and FlatGeobuf output through GDAL/OGR: one
  * polygon layer with the same properties as the GeoJSON output, written to
  * a temporary name renamed into place. */
+#include "geom_int.h"
 #include "vector_int.h"
 
 #include <math.h>
@@ -21,11 +22,56 @@ static eo_status add_field(eo_ctx *ctx, OGRLayerH lyr, const char *name, OGRFiel
                                        eoi_gdal_msg(ctx, "OGR failed"));
 }
 
-static eo_status write_layer(eo_ctx *ctx, GDALDatasetH ds, const eo_features *f, bool native) {
+/* g (pixel grid) through tf as an OGR multipolygon, shells counter-clockwise
+ * and holes clockwise: coordinates straight from GEOS into OGR's rings. */
+static eo_status ogr_geometry(eo_ctx *ctx, OGRGeometryH *out, eoi_ring_buf *b,
+                              const eoi_grid_tf *tf, const GEOSGeometry *g) {
     GEOSContextHandle_t h = ctx->geos;
+    OGRGeometryH mp = OGR_G_CreateGeometry(wkbMultiPolygon);
+    eo_status st = mp ? EO_OK : EO_E_NOMEM;
+    bool multi = GEOSGeomTypeId_r(h, g) == GEOS_MULTIPOLYGON;
+    int np = multi ? GEOSGetNumGeometries_r(h, g) : 1;
+    for (int k = 0; st == EO_OK && k < np; k++) {
+        const GEOSGeometry *p = multi ? GEOSGetGeometryN_r(h, g, k) : g;
+        int nh = GEOSGetNumInteriorRings_r(h, p);
+        OGRGeometryH pg = OGR_G_CreateGeometry(wkbPolygon);
+        if (!pg || nh < 0) {
+            OGR_G_DestroyGeometry(pg);
+            st = pg ? eoi_geos_fail(ctx, "reading a polygon") : EO_E_NOMEM;
+            break;
+        }
+        for (int i = -1; st == EO_OK && i < nh; i++) {
+            const GEOSGeometry *r =
+                i < 0 ? GEOSGetExteriorRing_r(h, p) : GEOSGetInteriorRingN_r(h, p, i);
+            unsigned n = 0;
+            OGRGeometryH rg = NULL;
+            if ((st = eoi_ring_out(ctx, b, tf, r, i < 0 ? 1 : -1, &n)) != EO_OK)
+                break;
+            if (!(rg = OGR_G_CreateGeometry(wkbLinearRing))) {
+                st = EO_E_NOMEM;
+                break;
+            }
+            OGR_G_SetPoints(rg, (int)n, b->x, sizeof *b->x, b->y, sizeof *b->y, NULL, 0);
+            if (OGR_G_AddGeometryDirectly(pg, rg) != OGRERR_NONE) /* rg taken either way */
+                st = eoi_fail(ctx, EO_E_INTERNAL, "cannot build an OGR polygon");
+        }
+        if (st != EO_OK)
+            OGR_G_DestroyGeometry(pg);
+        else if (OGR_G_AddGeometryDirectly(mp, pg) != OGRERR_NONE) /* pg taken either way */
+            st = eoi_fail(ctx, EO_E_INTERNAL, "cannot build an OGR multipolygon");
+    }
+    if (st != EO_OK) {
+        OGR_G_DestroyGeometry(mp);
+        mp = NULL;
+    }
+    *out = mp;
+    return st;
+}
+
+static eo_status write_layer(eo_ctx *ctx, GDALDatasetH ds, const eo_features *f, bool native) {
     eoi_grid_tf tf = {{0}, NULL, 0}, ll = {{0}, NULL, 0};
+    eoi_ring_buf rb = {NULL, NULL, 0};
     OGRSpatialReferenceH srs = NULL;
-    GEOSWKBWriter *wkb = NULL;
     eo_status st = EO_OK;
     EOI_TRY(st, eoi_grid_tf_init(ctx, &tf, f, native));
     if (f->wkt[0])
@@ -62,29 +108,12 @@ static eo_status write_layer(eo_ctx *ctx, GDALDatasetH ds, const eo_features *f,
         EOI_TRY(st, add_field(ctx, lyr, "partition", OFTInteger));
         fpart = nf++;
     }
-    wkb = GEOSWKBWriter_create_r(h);
     bool tx = GDALDatasetStartTransaction(ds, 0) == OGRERR_NONE;
     for (size_t i = 0; i < f->n; i++) {
         eoi_props p;
-        GEOSGeometry *g = NULL, *m = NULL;
-        EOI_TRY(st, eoi_feature_props(ctx, f, i, &ll, &p));
-        EOI_TRY(st, eoi_geom_to_out(ctx, &g, &tf, f->v[i].g, true));
-        if (GEOSGeomTypeId_r(h, g) == GEOS_POLYGON) {
-            GEOSGeometry *one[1] = {g};
-            m = GEOSGeom_createCollection_r(h, GEOS_MULTIPOLYGON, one, 1);
-        } else
-            m = g;
-        size_t len = 0;
-        unsigned char *buf = m ? GEOSWKBWriter_write_r(h, wkb, m, &len) : NULL;
-        GEOSGeom_destroy_r(h, m ? m : g);
         OGRGeometryH og = NULL;
-        if (!buf || OGR_G_CreateFromWkb(buf, NULL, &og, (int)len) != OGRERR_NONE) {
-            if (buf)
-                GEOSFree_r(h, buf);
-            st = eoi_fail(ctx, EO_E_INTERNAL, "feature %zu: cannot convert its geometry", i);
-            goto done;
-        }
-        GEOSFree_r(h, buf);
+        EOI_TRY(st, eoi_feature_props(ctx, f, i, &ll, &p));
+        EOI_TRY(st, ogr_geometry(ctx, &og, &rb, &tf, f->v[i].g));
         OGRFeatureH ft = OGR_F_Create(OGR_L_GetLayerDefn(lyr));
         OGR_F_SetFID(ft, p.id);
         OGR_F_SetFieldInteger64(ft, 0, p.id);
@@ -115,8 +144,7 @@ static eo_status write_layer(eo_ctx *ctx, GDALDatasetH ds, const eo_features *f,
     if (tx && GDALDatasetCommitTransaction(ds) != OGRERR_NONE)
         st = eoi_fail(ctx, EO_E_IO_WRITE, "commit failed: %s", eoi_gdal_msg(ctx, "OGR failed"));
 done:
-    if (wkb)
-        GEOSWKBWriter_destroy_r(h, wkb);
+    eoi_ring_buf_free(&rb);
     if (srs)
         OSRRelease(srs);
     eoi_grid_tf_free(&tf);

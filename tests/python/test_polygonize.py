@@ -86,7 +86,9 @@ def test_lc_against_gdal(data_dir, conn):
         assert g.area == p["pixels"] * px  # exact: pixel count x pixel area
 
 
-@pytest.mark.parametrize("kind", ["noise2", "noise4", "blobs", "checker", "nodata", "rotated"])
+@pytest.mark.parametrize(
+    "kind", ["noise2", "noise4", "blobs", "checker", "nodata", "rotated", "checker_wide"]
+)
 @pytest.mark.parametrize("conn", [4, 8])
 def test_generated_against_gdal(tmp_path, kind, conn):
     rng = np.random.default_rng(7)
@@ -100,7 +102,9 @@ def test_generated_against_gdal(tmp_path, kind, conn):
     elif kind == "blobs":
         y, x = np.mgrid[0:h, 0:w]
         arr = ((np.sin(x / 5.0) + np.cos(y / 7.0 + x / 11.0)) * 2 + 4).astype(np.uint8) % 3
-    elif kind == "checker":
+    elif kind.startswith("checker"):
+        if kind == "checker_wide":  # 67,600 regions in one stripe: past 16-bit labels
+            h, w = 260, 260
         y, x = np.mgrid[0:h, 0:w]
         arr = ((x + y) % 2).astype(np.uint8)
     elif kind == "nodata":
@@ -289,6 +293,47 @@ def test_cli_errors(cli, data_dir, tmp_path, args, status):
     assert status in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert not out.exists()
     assert [p for p in os.listdir(tmp_path) if ".tmp" in p] == []
+
+
+def peak_rss_mib(cmd, env, tmp_path):
+    """Peak resident memory (MiB) of a command, as GNU time reports it (a
+    child forked from this process would count this process's pages too)."""
+    rep = tmp_path / "time.txt"
+    r = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", str(rep), *cmd], env=env,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return int(rep.read_text().split()[-1]) / 1024
+
+
+def test_stripes_do_not_keep_the_raster_in_gdal_cache(cli, tmp_path):
+    """An 8192^2 uint8 mask (64 MiB decoded; tiled, DEFLATE) in stripes of
+    128 rows on one thread: GDAL's block cache, allowed 1 GiB here, must not
+    keep the stripes already read, so the peak stays within a third of the
+    raster's size above the same command's peak on a 256^2 crop of it (that
+    would keep all 64 MiB; the stripe's own buffers are ~5 MiB)."""
+    n = 8192
+    a = np.zeros((n, n), np.uint8)
+    for k in range(16):  # a few rectangles crossing stripes
+        a[k * 500 + 10 : k * 500 + 400, k * 400 + 5 : k * 400 + 300] = 1 + k % 3
+    big = tmp_path / "big.tif"
+    drv = gdal.GetDriverByName("GTiff")
+    ds = drv.Create(str(big), n, n, 1, gdal.GDT_Byte, ["TILED=YES", "COMPRESS=DEFLATE"])
+    ds.SetGeoTransform((1000.0, 0.5, 0.0, 2000.0, 0.0, -0.5))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32633)
+    ds.SetProjection(srs.ExportToWkt())
+    ds.GetRasterBand(1).SetNoDataValue(0)
+    ds.GetRasterBand(1).WriteArray(a)
+    ds = None
+    small = tmp_path / "small.tif"
+    gdal.Translate(str(small), str(big), srcWin=[0, 0, 256, 256])
+    env = dict(os.environ, GDAL_CACHEMAX="1024")
+    args = ["--threads", "1", "polygonize", "--quiet", "--stripe-rows", "128", "--native-crs"]
+    base = peak_rss_mib([cli, *args, str(small), str(tmp_path / "s.geojson")], env, tmp_path)
+    peak = peak_rss_mib([cli, *args, str(big), str(tmp_path / "b.geojson")], env, tmp_path)
+    got = json.load(open(tmp_path / "b.geojson"))["features"]
+    assert len(got) == 16
+    assert peak - base < n * n / 3 / 2**20, (peak, base)
 
 
 def test_python_errors(data_dir):
