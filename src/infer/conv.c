@@ -814,6 +814,31 @@ static eo_status col2im_channel(void *user, int64_t m, int32_t worker) {
     return EO_OK;
 }
 
+/* col[rows][hw] = W^T in for one group: a 1x1 convolution of cg to mg kh kw
+ * channels, on AMX tiles (one group) or on the GEMM micro-kernel. */
+static eo_status convt_col(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n, const convgeom *q,
+                           const float *gin, int64_t grp, float *col, const eoi_kernels *k) {
+    if (n->bf16 == EOI_BF16_AMXD) {
+        eoi_act none = {EOI_ACT_NONE, 0.0f, 0.0f};
+        amxjob j;
+        amx_geom_t(ex->g, n, &j.p);
+        amx_job_init(&j, n, q);
+        j.p.act = &none;
+        j.p.out = col;
+        j.in = gin;
+        j.pt = j.pl = 0;
+        return amx_run(ctx, ex, &j);
+    }
+    int64_t rows = q->mg * q->kk;
+    eoi_node pw = *n;
+    pw.k[0] = pw.k[1] = pw.s[0] = pw.s[1] = pw.d[0] = pw.d[1] = 1;
+    memset(pw.pads, 0, sizeof pw.pads);
+    pw.act.kind = EOI_ACT_NONE;
+    pw.wp = n->wp + grp * npanels(rows) * EOI_GEMM_MRP * q->cg;
+    convgeom pq = {q->cg, q->h, q->w, rows, q->h, q->w, 1, q->cg, rows, 1};
+    return conv_gemm(ctx, ex, &pw, &pq, gin, col, k, 1);
+}
+
 eo_status eoi_run_convt(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     convgeom q;
     geom_of(ex, n, &q);
@@ -821,44 +846,14 @@ eo_status eoi_run_convt(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     const float *in = ex->buf[n->in[0]];
     float *out = ex->buf[n->out[0]];
     const eoi_kernels *k = eoi_kernels_get();
-    int64_t hw = q.h * q.w, ohw = q.oh * q.ow, rows = q.mg * q.kk;
+    int64_t hw = q.h * q.w, ohw = q.oh * q.ow;
     float *col = ex->scratch;
     int tiled = n->s[0] == n->k[0] && n->s[1] == n->k[1] && n->d[0] == 1 && n->d[1] == 1 &&
                 !n->pads[0] && !n->pads[1] && !n->pads[2] && !n->pads[3] && q.oh == q.h * n->s[0] &&
                 q.ow == q.w * n->s[1];
     for (int64_t b = 0; b < x->dims[0]; b++)
         for (int64_t grp = 0; grp < q.g; grp++) {
-            const float *gin = in + (b * q.c + grp * q.cg) * hw;
-            if (n->bf16 == EOI_BF16_AMXD) { /* col on AMX tiles (one group) */
-                eoi_act none = {EOI_ACT_NONE, 0.0f, 0.0f};
-                amxjob j;
-                amx_geom_t(ex->g, n, &j.p);
-                amx_job_init(&j, n, &q);
-                j.p.act = &none;
-                j.p.out = col;
-                j.in = gin;
-                j.pt = j.pl = 0;
-                eo_status st = amx_run(ctx, ex, &j);
-                if (st != EO_OK)
-                    return st;
-                col2im jc = {n, &q, k, col, n->bias, out + b * q.m * ohw, tiled};
-                if (ex->threads > 1 && q.mg > 1 && q.mg * ohw > 1 << 16)
-                    st = eoi_parallel_for(ctx, q.mg, col2im_channel, &jc);
-                else
-                    for (int64_t m = 0; m < q.mg; m++)
-                        col2im_channel(&jc, m, 0);
-                if (st != EO_OK)
-                    return st;
-                continue;
-            }
-            /* col[rows][hw] = W^T in: a 1x1 convolution of cg to rows channels */
-            eoi_node pw = *n;
-            pw.k[0] = pw.k[1] = pw.s[0] = pw.s[1] = pw.d[0] = pw.d[1] = 1;
-            memset(pw.pads, 0, sizeof pw.pads);
-            pw.act.kind = EOI_ACT_NONE;
-            pw.wp = n->wp + grp * npanels(rows) * EOI_GEMM_MRP * q.cg;
-            convgeom pq = {q.cg, q.h, q.w, rows, q.h, q.w, 1, q.cg, rows, 1};
-            eo_status st = conv_gemm(ctx, ex, &pw, &pq, gin, col, k, 1);
+            eo_status st = convt_col(ctx, ex, n, &q, in + (b * q.c + grp * q.cg) * hw, grp, col, k);
             if (st != EO_OK)
                 return st;
             col2im j = {n,    &q, k, col, n->bias + grp * q.mg, out + (b * q.m + grp * q.mg) * ohw,

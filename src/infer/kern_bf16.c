@@ -41,13 +41,20 @@ void eoi_bf16_pack_panel(float *a, int64_t kdim) {
 #define NV 3 /* 48 columns: the AVX-512 table's gemm_nr */
 #define MR 8
 
+/* a0 b0 a1 b1 ... of the low (zip_lo) or high (zip_hi) 8 floats of a and b. */
+__attribute__((target("avx512f"))) static inline __m512 zip_lo(__m512 a, __m512 b) {
+    return _mm512_permutex2var_ps(
+        a, _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0), b);
+}
+
+__attribute__((target("avx512f"))) static inline __m512 zip_hi(__m512 a, __m512 b) {
+    return _mm512_permutex2var_ps(
+        a, _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8), b);
+}
+
 /* The 16 pairs (b0[j], b1[j]) of two rows of 16 floats, as 32 bfloat16. */
 BTARGET static inline __m512bh pairs(__m512 b0, __m512 b1) {
-    const __m512i ilo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
-    const __m512i ihi =
-        _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
-    return _mm512_cvtne2ps_pbh(_mm512_permutex2var_ps(b0, ihi, b1),
-                               _mm512_permutex2var_ps(b0, ilo, b1));
+    return _mm512_cvtne2ps_pbh(zip_hi(b0, b1), zip_lo(b0, b1));
 }
 
 BTARGET static inline void gemm_body(int64_t kc, const float *a, const float *b, int64_t ldb,
@@ -303,14 +310,11 @@ BTARGET void eoi_bf16_pair_rows(uint32_t *dst, const float *r0, const float *r1,
 
 __attribute__((target("avx512f"))) void eoi_interleave2(float *o, const float *a, const float *b,
                                                         int64_t n) {
-    const __m512i lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
-    const __m512i hi =
-        _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
         __m512 va = _mm512_loadu_ps(a + i), vb = _mm512_loadu_ps(b + i);
-        _mm512_storeu_ps(o + 2 * i, _mm512_permutex2var_ps(va, lo, vb));
-        _mm512_storeu_ps(o + 2 * i + 16, _mm512_permutex2var_ps(va, hi, vb));
+        _mm512_storeu_ps(o + 2 * i, zip_lo(va, vb));
+        _mm512_storeu_ps(o + 2 * i + 16, zip_hi(va, vb));
     }
     for (; i < n; i++) {
         o[2 * i] = a[i];
