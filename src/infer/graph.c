@@ -2115,6 +2115,50 @@ static eo_status pack_convs(build *b) {
     return EO_OK;
 }
 
+/* Concat in place: an input of a Concat over the outermost non-unit axis
+ * (batch 1, channels: the inputs are consecutive blocks of the output) is
+ * planned inside the Concat's output block, so its producer writes it where
+ * the Concat would copy it and the Concat has nothing left to move
+ * (run_concat_split skips a part already in place). Such an input gets
+ * parent[v] = the Concat's output and at[v] = its byte offset there, and the
+ * output's block lives until the last read of any of its parts. Inputs that
+ * are constants, graph inputs or outputs, already parts of a Concat (an input
+ * given twice is placed once and copied for the other), Concats' blocks
+ * themselves, or would start off a 64-byte boundary are copied as before. */
+static void concat_in_place(const eoi_graph *g, int32_t *end, int32_t *parent, size_t *at) {
+    for (int32_t i = 0; i < g->nnodes; i++) {
+        const eoi_node *n = &g->nodes[i];
+        int32_t o = n->out[0];
+        if (n->op != EOI_OP_CONCAT || o < 0 || o == g->output || g->values[o].is_output ||
+            g->values[o].dtype != EOI_F32 || parent[o] >= 0)
+            continue;
+        const eoi_value *ov = &g->values[o];
+        int64_t outer = 1;
+        for (int32_t a = 0; a < n->axis; a++)
+            outer *= ov->dims[a];
+        if (outer != 1)
+            continue;
+        size_t off = 0;
+        for (int32_t j = 0; j < n->nin; j++) {
+            int32_t v = n->in[j];
+            if (v < 0)
+                break;
+            const eoi_value *iv = &g->values[v];
+            int ok = v != g->output && !iv->cdata && !iv->in_index && !iv->is_output &&
+                     parent[v] < 0 && off % 64 == 0;
+            for (int32_t k = 0; ok && k < g->nvalues; k++) /* not a Concat's block itself */
+                ok = parent[k] != v;
+            if (ok) {
+                parent[v] = o;
+                at[v] = off;
+                if (end[v] > end[o])
+                    end[o] = end[v];
+            }
+            off += (size_t)iv->n * 4;
+        }
+    }
+}
+
 static eo_status plan(build *b) {
     eoi_graph *g = b->g;
     for (int32_t i = 0; i < g->nnodes; i++) {
@@ -2129,32 +2173,60 @@ static eo_status plan(build *b) {
         if (wf > g->work_floats)
             g->work_floats = wf;
     }
-    blk *live = eoi_malloc(b->ctx, ((size_t)g->nvalues + 1) * sizeof *live);
-    if (!live)
+    size_t nv = (size_t)g->nvalues;
+    blk *live = eoi_malloc(b->ctx, (nv + 1) * sizeof *live);
+    int32_t *end = eoi_malloc(b->ctx, (nv + 1) * sizeof *end);
+    int32_t *parent = eoi_malloc(b->ctx, (nv + 1) * sizeof *parent);
+    size_t *at = eoi_malloc(b->ctx, (nv + 1) * sizeof *at);
+    char *placed = eoi_calloc(b->ctx, nv + 1, 1);
+    if (!live || !end || !parent || !at || !placed) {
+        eoi_free(live);
+        eoi_free(end);
+        eoi_free(parent);
+        eoi_free(at);
+        eoi_free(placed);
         return EO_E_NOMEM;
+    }
+    /* A value's block is free after step end[v]; graph outputs keep theirs. */
+    for (int32_t v = 0; v < g->nvalues; v++) {
+        end[v] = g->values[v].is_output ? INT32_MAX : g->values[v].last_use;
+        parent[v] = -1;
+    }
+    for (int32_t i = 0; i < g->nnodes; i++)
+        for (int32_t j = 0; j < g->nodes[i].nout; j++)
+            if (g->nodes[i].out[j] >= 0 && end[g->nodes[i].out[j]] < 0)
+                end[g->nodes[i].out[j]] = i; /* never read: freed at once */
+    concat_in_place(g, end, parent, at);
     int32_t nlive = 0;
     size_t high = 0;
     for (int32_t i = 0; i < g->nnodes; i++) {
         const eoi_node *n = &g->nodes[i];
         for (int32_t j = 0; j < n->nout; j++) {
-            eoi_value *v = &g->values[n->out[j]];
-            if (n->out[j] == g->output)
-                continue; /* written straight into the caller's buffer */
-            size_t bytes = round64((size_t)v->n * (v->dtype == EOI_I64 ? 8 : 4));
-            v->offset = place(live, &nlive, bytes, n->out[j]);
-            if (v->offset + bytes > high)
-                high = v->offset + bytes;
+            int32_t id = n->out[j];
+            if (id < 0 || id == g->output || placed[id])
+                continue; /* the caller's buffer, or a Concat its inputs placed */
+            int32_t blk_id = parent[id] >= 0 ? parent[id] : id;
+            eoi_value *v = &g->values[blk_id];
+            if (!placed[blk_id]) {
+                size_t bytes = round64((size_t)v->n * (v->dtype == EOI_I64 ? 8 : 4));
+                v->offset = place(live, &nlive, bytes, blk_id);
+                placed[blk_id] = 1;
+                if (v->offset + bytes > high)
+                    high = v->offset + bytes;
+            }
+            if (blk_id != id) { /* written straight into its place in the Concat */
+                g->values[id].offset = v->offset + at[id];
+                placed[id] = 1;
+            }
         }
-        for (int32_t j = 0; j < n->nout; j++)
-            if (g->values[n->out[j]].last_use < 0 && !g->values[n->out[j]].is_output)
-                unplace(live, &nlive, n->out[j]);
-        for (int32_t j = 0; j < n->nin; j++) {
-            int32_t v = n->in[j];
-            const eoi_value *iv = v >= 0 ? &g->values[v] : NULL;
-            if (iv && iv->last_use == i && !iv->cdata && !iv->in_index && !iv->is_output)
-                unplace(live, &nlive, v);
-        }
+        for (int32_t k = nlive - 1; k >= 0; k--)
+            if (end[live[k].value] <= i)
+                unplace(live, &nlive, live[k].value);
     }
+    eoi_free(end);
+    eoi_free(parent);
+    eoi_free(at);
+    eoi_free(placed);
     eoi_free(live);
     g->arena_bytes = high;
     int64_t lim = eoi_limit(b->ctx, EO_LIMIT_MAX_BYTES);

@@ -256,7 +256,7 @@ static eo_status run_concat_split(eo_ctx *ctx, const eoi_exec *ex, const eoi_nod
         char *part = BUF(ex, id);
         for (int64_t o = 0; o < outer; o++) {
             char *wp = w + (size_t)o * wrow + at, *pp = part + (size_t)o * row;
-            if (row) {
+            if (row && wp != pp) { /* a part the plan put in place needs no copy */
                 eo_status st = copy_big(ctx, ex, split ? pp : wp, split ? wp : pp, row);
                 if (st != EO_OK)
                     return st;
