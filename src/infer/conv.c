@@ -88,6 +88,12 @@ static int amx_convt(const eoi_graph *g, const eoi_node *n) {
 static int64_t up32(int64_t v) { return (v + 31) / 32 * 32; }
 
 /* The direct convolution's geometry from the graph's shapes. */
+/* The ring's row pitch in words for rows of w pixels: an odd number of 64-byte
+ * lines, so the 16 rows of a B tile (16 pairs of channels, a pitch apart) fall
+ * in 16 different L1 sets; a pitch of a power of two lines (up32(512) = 2048 B)
+ * put them all in two sets and the tile loads missed L1. */
+static int64_t amx_pitch(int64_t w) { return ((w + 15) / 16 | 1) * 16; }
+
 static void amx_geom(const eoi_graph *g, const eoi_node *n, eoi_amx_conv *p) {
     const eoi_value *x = &g->values[n->in[0]], *o = &g->values[n->out[0]];
     memset(p, 0, sizeof *p);
@@ -100,7 +106,7 @@ static void amx_geom(const eoi_graph *g, const eoi_node *n, eoi_amx_conv *p) {
     p->dh = n->d[0];
     p->dw = n->d[1];
     p->hp = p->oh + p->dh * (p->kh - 1);
-    p->wp = up32(p->ow) + p->dw * (p->kw - 1);
+    p->wp = amx_pitch(up32(p->ow) + p->dw * (p->kw - 1));
 }
 
 /* Output rows per step of the direct convolution: at least 16 tiles of 32
@@ -124,7 +130,7 @@ static void amx_geom_t(const eoi_graph *g, const eoi_node *n, eoi_amx_conv *p) {
     p->ow = x->dims[3];
     p->cp = up32(x->dims[1]);
     p->kh = p->kw = p->dh = p->dw = 1;
-    p->wp = up32(p->ow);
+    p->wp = amx_pitch(up32(p->ow));
 }
 
 size_t eoi_conv_packed_floats(const eoi_graph *g, const eoi_node *n, size_t *nbias) {
