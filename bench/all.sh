@@ -49,6 +49,8 @@ command_of() {
     case $1 in
     server) echo "env REQUESTS=${SERVER_REQUESTS:-10000} CHUNK=${SERVER_CHUNK:-30} bash $ROOT/bench/server.sh $BUILD" ;;
     tiles) echo "env REPEAT=${TILES_REPEAT:-1} bash $ROOT/bench/tiles.sh $BUILD" ;;
+    # transformer.sh is a row of its own here
+    infer) echo "env EOPROC_BUILD=$BUILD INFER_SEGFORMER=0 bash $ROOT/bench/infer.sh $BUILD" ;;
     # infer, transformer and segment take their build from EOPROC_BUILD
     *) echo "env EOPROC_BUILD=$BUILD bash $ROOT/bench/$1.sh $BUILD" ;;
     esac

@@ -12,6 +12,8 @@
 # time per run (steadier than wall time on a shared machine).
 #
 #   bash bench/infer.sh            # RUNS=10 SIZE=512 BASE=32 by default
+# then the SegFormer-style network (bench/transformer.sh) in the same run,
+# unless INFER_SEGFORMER=0.
 # Needs: a release build (build/release, or EOPROC_BUILD=dir), python3-torch
 # and python3-onnx (scripts/deps.sh --optional), node + npm (onnxruntime-node
 # is installed into bench/.work with npm install --ignore-scripts).
@@ -132,3 +134,11 @@ print("\nROW|plain U-Net (%s base channels, 4 levels) inference, 1x3x%sx%s, batc
           e["median_ms"], o["median_ms"], t["median_ms"], e["median_ms"] / o["median_ms"],
           e["median_ms"] / t["median_ms"], e["rss_mb"], o["rss_mb"], t["rss_mb"]))
 PYEOF
+
+# The SegFormer-style network in the same run (bench/transformer.sh: the same
+# engines, FP32 and BF16, its own ROW line); INFER_SEGFORMER=0 skips it
+# (bench/all.sh runs transformer.sh as a row of its own).
+if [ "${INFER_SEGFORMER:-1}" != 0 ]; then
+    echo
+    EOPROC_BUILD=$BUILD BENCH_WORK=$WORK bash "$ROOT/bench/transformer.sh"
+fi
