@@ -9,6 +9,7 @@
 
 #include "eoi.h"
 
+#include <math.h>
 #include <pthread.h>
 
 #define EOI_MAXDIM 8
@@ -466,7 +467,7 @@ void eoi_interleave2(float *o, const float *a, const float *b, int64_t n);
 void eoi_amx_pack_conv(uint16_t *dst, const float *w, int64_t m, int64_t c, int64_t kk, int64_t so,
                        int64_t sc);
 
-/* Scalar activation, shared by every table for what has no vector form. */
+/* Scalar activation: the tails of the vector kinds (kern_tmpl.h has_vact). */
 static inline float eoi_act1(float v, const eoi_act *a) {
     switch (a->kind) {
     case EOI_ACT_RELU: /* NaN stays NaN */
@@ -483,6 +484,8 @@ static inline float eoi_act1(float v, const eoi_act *a) {
         float t = v / 6.0f + 0.5f;
         return v * (t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t));
     }
+    case EOI_ACT_SIGMOID:
+        return 1.0f / (1.0f + expf(-v));
     default:
         return v;
     }

@@ -6,6 +6,23 @@
  * VFMA (a * b + c), KTARGET (a target attribute or nothing) and KFN(name). */
 #include <math.h>
 
+/* e^v, |rel err| < 2e-7: v clamped to [-87.3, 88.3] (NaN kept), v = n ln 2 + r
+ * with |r| <= ln2 / 2, e^r by its Taylor series to r^6, times 2^n. */
+static inline KTARGET VT KFN(vexp1)(VT v) {
+    v = VMIN(VSET1(88.3f), VMAX(VSET1(-87.3f), v));
+    VT n = VROUND(VMUL(v, VSET1(1.44269504f)));
+    VT r = VFMA(n, VSET1(-0.693145752f), v);
+    r = VFMA(n, VSET1(-1.42860677e-06f), r);
+    VT p = VSET1(1.0f / 720.0f);
+    p = VFMA(p, r, VSET1(1.0f / 120.0f));
+    p = VFMA(p, r, VSET1(1.0f / 24.0f));
+    p = VFMA(p, r, VSET1(1.0f / 6.0f));
+    p = VFMA(p, r, VSET1(0.5f));
+    p = VFMA(p, r, VSET1(1.0f));
+    p = VFMA(p, r, VSET1(1.0f));
+    return VSCALE2(p, n);
+}
+
 KTARGET static inline VT KFN(vact)(VT v, int32_t kind, VT a, VT b) {
     VT zero = VSET1(0.0f), one = VSET1(1.0f);
     switch (kind) {
@@ -21,6 +38,8 @@ KTARGET static inline VT KFN(vact)(VT v, int32_t kind, VT a, VT b) {
         return VMIN(one, VMAX(zero, VFMA(a, v, b)));
     case EOI_ACT_HSWISH:
         return VMUL(v, VMIN(one, VMAX(zero, VADD(VDIV(v, VSET1(6.0f)), VSET1(0.5f)))));
+    case EOI_ACT_SIGMOID: /* 1 / (1 + e^-v): e^-v within 2e-7, clamped (no inf) */
+        return VDIV(one, VADD(one, KFN(vexp1)(VSUB(zero, v))));
     default:
         return v;
     }
@@ -28,7 +47,8 @@ KTARGET static inline VT KFN(vact)(VT v, int32_t kind, VT a, VT b) {
 
 static int KFN(has_vact)(int32_t kind) {
     return kind == EOI_ACT_NONE || kind == EOI_ACT_RELU || kind == EOI_ACT_LEAKY ||
-           kind == EOI_ACT_CLIP || kind == EOI_ACT_HSIGMOID || kind == EOI_ACT_HSWISH;
+           kind == EOI_ACT_CLIP || kind == EOI_ACT_HSIGMOID || kind == EOI_ACT_HSWISH ||
+           kind == EOI_ACT_SIGMOID;
 }
 
 KTARGET static void KFN(act)(float *x, size_t n, float bias, const eoi_act *a) {
@@ -396,23 +416,6 @@ KTARGET static void KFN(wino4_out)(float *const *out, const float *y, int64_t ys
         if (!vec)
             KFN(act)(out[a], 4 * VL, 0.0f, act);
     }
-}
-
-/* e^v, |rel err| < 2e-7: v clamped to [-87.3, 88.3] (NaN kept), v = n ln 2 + r
- * with |r| <= ln2 / 2, e^r by its Taylor series to r^6, times 2^n. */
-static inline KTARGET VT KFN(vexp1)(VT v) {
-    v = VMIN(VSET1(88.3f), VMAX(VSET1(-87.3f), v));
-    VT n = VROUND(VMUL(v, VSET1(1.44269504f)));
-    VT r = VFMA(n, VSET1(-0.693145752f), v);
-    r = VFMA(n, VSET1(-1.42860677e-06f), r);
-    VT p = VSET1(1.0f / 720.0f);
-    p = VFMA(p, r, VSET1(1.0f / 120.0f));
-    p = VFMA(p, r, VSET1(1.0f / 24.0f));
-    p = VFMA(p, r, VSET1(1.0f / 6.0f));
-    p = VFMA(p, r, VSET1(0.5f));
-    p = VFMA(p, r, VSET1(1.0f));
-    p = VFMA(p, r, VSET1(1.0f));
-    return VSCALE2(p, n);
 }
 
 /* o[i] = e^(a[i] - m); returns the sum of o. */

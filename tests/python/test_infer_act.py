@@ -1,0 +1,88 @@
+"""Sigmoid on the vector kernels (kern_tmpl.h vact: 1 / (1 + e^-v) through
+vexp1) and fused into a convolution whose output rows do not fill the GEMM
+micro-kernel's (a 1-output head: the edge-tile path activates the valid
+cells after the copy), against numpy in float64 on every SIMD table: lengths
+that leave vector tails, magnitudes past exp's range, NaN."""
+
+import ctypes
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+import eoproc
+from eoproc import _lib
+
+
+def force(isa):
+    f = getattr(_lib.lib, "eo_exp_force_kernels")
+    f.restype, f.argtypes = ctypes.c_int32, [ctypes.c_char_p]
+    return f(isa)
+
+
+def sigmoid64(v):
+    v = v.astype(np.float64)
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-v))
+
+
+def save(path, nodes, shape, inits=()):
+    g = helper.make_graph(nodes, "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(shape))],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                          list(inits))
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
+
+
+ISAS = [b"portable", b"avx2", b"avx512"]
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("n", [3, 16, 37, 1000])
+def test_sigmoid_node(tmp_path, isa, n):
+    if not force(isa):
+        pytest.skip("this CPU has no %s" % isa.decode())
+    try:
+        save(tmp_path / "s.onnx", [helper.make_node("Sigmoid", ["x"], ["y"])], [1, n])
+        rng = np.random.default_rng(n)
+        x = (rng.standard_normal((1, n)) * 8).astype(np.float32)
+        special = np.array([0, -1, 1, 30, -30, 88.5, -88.5, 100, -100, 1e30, -1e30, np.nan],
+                           np.float32)
+        x.flat[:min(n, special.size)] = special[:n]
+        got = eoproc.Model(tmp_path / "s.onnx").run(x)
+        want = sigmoid64(x)
+        assert np.isnan(got).sum() == np.isnan(want).sum() and np.isnan(got[np.isnan(want)]).all()
+        ok = ~np.isnan(want)
+        np.testing.assert_allclose(got[ok], want[ok], rtol=1e-6, atol=1e-30)
+    finally:
+        force(None)
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("m,h,w", [(1, 37, 61), (1, 64, 64), (3, 20, 50), (9, 17, 33)])
+def test_conv_with_sigmoid_on_edge_tiles(tmp_path, isa, m, h, w):
+    if not force(isa):
+        pytest.skip("this CPU has no %s" % isa.decode())
+    try:
+        c = 16
+        rng = np.random.default_rng(m * h * w)
+        wt = (rng.standard_normal((m, c, 1, 1)) * 0.5).astype(np.float32)
+        b = rng.standard_normal(m).astype(np.float32)
+        inits = [helper.make_tensor("w", TensorProto.FLOAT, wt.shape, wt.ravel().tolist()),
+                 helper.make_tensor("b", TensorProto.FLOAT, b.shape, b.tolist())]
+        save(tmp_path / "h.onnx", [helper.make_node("Conv", ["x", "w", "b"], ["c"]),
+                                   helper.make_node("Sigmoid", ["c"], ["y"])], [1, c, h, w], inits)
+        x = rng.standard_normal((1, c, h, w)).astype(np.float32)
+        z = np.einsum("oc,chw->ohw", wt[:, :, 0, 0].astype(np.float64), x[0]) + b[:, None, None]
+        want = sigmoid64(z)[None]
+        for threads in (1, 2):
+            with eoproc._context() as ctx:
+                _lib.eo_ctx_set_threads(ctx, threads)
+            got = eoproc.Model(tmp_path / "h.onnx").run(x)
+            assert got.shape == want.shape
+            np.testing.assert_allclose(got, want, rtol=2e-6, atol=2e-7)
+    finally:
+        force(None)
+        with eoproc._context() as ctx:
+            _lib.eo_ctx_set_threads(ctx, 0)
