@@ -790,19 +790,23 @@ static eo_status col2im_channel(void *user, int64_t m, int32_t worker) {
     const convgeom *q = j->q;
     int64_t hw = q->h * q->w, ohw = q->oh * q->ow;
     float *o = j->gout + m * ohw;
-    if (j->tiled) { /* each output pixel has exactly one term: a plain scatter */
+    if (j->tiled) { /* each output pixel has exactly one term: a plain scatter,
+                       each row activated while it is in L1 */
         for (int64_t ky = 0; ky < n->k[0]; ky++)
             for (int64_t iy = 0; iy < q->h; iy++) {
                 float *orow = o + (iy * n->k[0] + ky) * q->ow;
                 const float *c0 = j->col + ((m * n->k[0] + ky) * n->k[1]) * hw + iy * q->w;
-                if (n->k[1] == 2 && n->bf16 == EOI_BF16_AMXD) { /* AVX-512 is there */
-                    eoi_interleave2(orow, c0, c0 + hw, q->w);
-                    continue;
+                if (n->k[1] == 2) {
+                    j->k->zip2(orow, c0, c0 + hw, (size_t)q->w);
+                } else {
+                    for (int64_t kx = 0; kx < n->k[1]; kx++)
+                        for (int64_t ix = 0; ix < q->w; ix++)
+                            orow[ix * n->k[1] + kx] = c0[kx * hw + ix];
                 }
-                for (int64_t kx = 0; kx < n->k[1]; kx++)
-                    for (int64_t ix = 0; ix < q->w; ix++)
-                        orow[ix * n->k[1] + kx] = c0[kx * hw + ix];
+                j->k->act(orow, (size_t)q->ow, j->bias[m], &n->act);
             }
+        (void)worker;
+        return EO_OK;
     } else {
         memset(o, 0, (size_t)ohw * sizeof(float));
         for (int64_t ky = 0; ky < n->k[0]; ky++)

@@ -404,6 +404,8 @@ typedef struct eoi_kernels {
     float (*vexp)(float *o, const float *a, size_t n, float m);
     /* o[i] = max(a[2i], a[2i + 1]), NaN winning (2 x 2 stride-2 max pooling) */
     void (*pmax2)(float *o, const float *a, size_t n);
+    /* o[2i] = a[i], o[2i + 1] = b[i] */
+    void (*zip2)(float *o, const float *a, const float *b, size_t n);
 } eoi_kernels;
 
 /* Weights are packed in panels of EOI_GEMM_MRP output channels (a multiple
@@ -460,8 +462,6 @@ typedef struct eoi_amx_conv {
  * from the padded input rows oy + ky dh at rows[ky]. */
 void eoi_amx_conv_row(const eoi_amx_conv *p, const uint32_t *const *rows, int64_t oy, int64_t ob2);
 void eoi_bf16_pair_rows(uint32_t *dst, const float *r0, const float *r1, int64_t n);
-/* o[2i] = a[i], o[2i + 1] = b[i] with AVX-512 (only where the CPU has it). */
-void eoi_interleave2(float *o, const float *a, const float *b, int64_t n);
 /* w[o so + c sc + t] (o < m, c, t < kk) to tiles [mp / 16][kk][cp / 32][16][32]
  * bfloat16, zeros beyond. */
 void eoi_amx_pack_conv(uint16_t *dst, const float *w, int64_t m, int64_t c, int64_t kk, int64_t so,

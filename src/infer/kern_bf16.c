@@ -308,20 +308,6 @@ BTARGET void eoi_bf16_pair_rows(uint32_t *dst, const float *r0, const float *r1,
         dst[i] = (uint32_t)to_bf16(r0[i]) | (uint32_t)(r1 ? to_bf16(r1[i]) : 0) << 16;
 }
 
-__attribute__((target("avx512f"))) void eoi_interleave2(float *o, const float *a, const float *b,
-                                                        int64_t n) {
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m512 va = _mm512_loadu_ps(a + i), vb = _mm512_loadu_ps(b + i);
-        _mm512_storeu_ps(o + 2 * i, zip_lo(va, vb));
-        _mm512_storeu_ps(o + 2 * i + 16, zip_hi(va, vb));
-    }
-    for (; i < n; i++) {
-        o[2 * i] = a[i];
-        o[2 * i + 1] = b[i];
-    }
-}
-
 void eoi_amx_pack_conv(uint16_t *dst, const float *w, int64_t m, int64_t c, int64_t kk, int64_t so,
                        int64_t sc) {
     int64_t mp = (m + 31) / 32 * 32, cp = (c + 31) / 32 * 32;
@@ -383,9 +369,6 @@ void eoi_amx_conv_row(const eoi_amx_conv *p, const uint32_t *const *rows, int64_
 }
 void eoi_bf16_pair_rows(uint32_t *dst, const float *r0, const float *r1, int64_t n) {
     (void)dst, (void)r0, (void)r1, (void)n;
-}
-void eoi_interleave2(float *o, const float *a, const float *b, int64_t n) {
-    (void)o, (void)a, (void)b, (void)n;
 }
 void eoi_amx_pack_conv(uint16_t *dst, const float *w, int64_t m, int64_t c, int64_t kk, int64_t so,
                        int64_t sc) {

@@ -438,9 +438,23 @@ static KTARGET float KFN(vexp)(float *o, const float *a, size_t n, float m) {
     return s;
 }
 
+/* o[2i] = a[i], o[2i + 1] = b[i]: a 2-wide, stride-2 scatter (ConvTranspose). */
+KTARGET static void KFN(zip2)(float *o, const float *a, const float *b, size_t n) {
+    size_t i = 0;
+    for (; i + VL <= n; i += VL) {
+        VT va = VLOAD(a + i), vb = VLOAD(b + i);
+        VSTORE(o + 2 * i, VZIPLO(va, vb));
+        VSTORE(o + 2 * i + VL, VZIPHI(va, vb));
+    }
+    for (; i < n; i++) {
+        o[2 * i] = a[i];
+        o[2 * i + 1] = b[i];
+    }
+}
+
 #define KTABLE(NAME)                                                                               \
     {                                                                                              \
         NAME, KFN(act), KFN(binop), KFN(binop_s), KFN(dwconv), KFN(vmax), KFN(vadd), KFN(lerp),    \
             KFN(gemm), GEMM_MR, GEMM_NV *VL, {KFN(wino_in), KFN(wino4_in)},                        \
-            {KFN(wino_out), KFN(wino4_out)}, VL, KFN(vexp), KFN(pmax2)                             \
+            {KFN(wino_out), KFN(wino4_out)}, VL, KFN(vexp), KFN(pmax2), KFN(zip2)                  \
     }

@@ -86,3 +86,46 @@ def test_conv_with_sigmoid_on_edge_tiles(tmp_path, isa, m, h, w):
         force(None)
         with eoproc._context() as ctx:
             _lib.eo_ctx_set_threads(ctx, 0)
+
+
+def convt_tiled64(x, wt, b):
+    """ConvTranspose with stride = kernel, no pads: each output pixel one term."""
+    c, h, w = x.shape
+    _, m, kh, kw = wt.shape
+    out = np.einsum("chw,cmyx->mhywx", x.astype(np.float64), wt.astype(np.float64))
+    return out.reshape(m, h * kh, w * kw) + b[:, None, None]
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("k,act,h,w", [(2, "Relu", 9, 37), (2, "Sigmoid", 16, 16),
+                                       (3, "Relu", 5, 21), (2, None, 7, 40)])
+def test_convtranspose_scatter_with_activation(tmp_path, isa, k, act, h, w):
+    # the stride = kernel scatter (zip2 for 2 wide) with bias and activation
+    # applied row by row
+    if not force(isa):
+        pytest.skip("this CPU has no %s" % isa.decode())
+    try:
+        c, m = 6, 5
+        rng = np.random.default_rng(k * h * w)
+        wt = rng.standard_normal((c, m, k, k)).astype(np.float32)
+        b = rng.standard_normal(m).astype(np.float32)
+        inits = [helper.make_tensor("w", TensorProto.FLOAT, wt.shape, wt.ravel().tolist()),
+                 helper.make_tensor("b", TensorProto.FLOAT, b.shape, b.tolist())]
+        nodes = [helper.make_node("ConvTranspose", ["x", "w", "b"], ["t" if act else "y"],
+                                  kernel_shape=[k, k], strides=[k, k])]
+        if act:
+            nodes.append(helper.make_node(act, ["t"], ["y"]))
+        save(tmp_path / "t.onnx", nodes, [1, c, h, w], inits)
+        x = rng.standard_normal((1, c, h, w)).astype(np.float32)
+        z = convt_tiled64(x[0], wt, b)
+        want = (np.maximum(z, 0) if act == "Relu" else sigmoid64(z) if act else z)[None]
+        for threads in (1, 2):
+            with eoproc._context() as ctx:
+                _lib.eo_ctx_set_threads(ctx, threads)
+            got = eoproc.Model(tmp_path / "t.onnx").run(x)
+            assert got.shape == want.shape
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    finally:
+        force(None)
+        with eoproc._context() as ctx:
+            _lib.eo_ctx_set_threads(ctx, 0)
