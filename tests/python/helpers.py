@@ -252,3 +252,21 @@ def same_features(a, b):
         assert pa["area_m2"] == pytest.approx(pb["area_m2"], rel=1e-9)
         assert pa["pixels"] == pb["pixels"]
         assert norm_geom(fa["geometry"]) == norm_geom(fb["geometry"])
+
+
+def run_model_threads(path, x, threads=(1, 2)):
+    """eoproc.Model(path).run(x) on each thread count (the context's count
+    restored after), as a list of outputs."""
+    import eoproc
+    from eoproc import _lib
+
+    outs = []
+    try:
+        for t in threads:
+            with eoproc._context() as ctx:
+                _lib.eo_ctx_set_threads(ctx, t)
+            outs.append(eoproc.Model(path).run(x))
+    finally:
+        with eoproc._context() as ctx:
+            _lib.eo_ctx_set_threads(ctx, 0)
+    return outs

@@ -13,6 +13,7 @@ from onnx import TensorProto, helper
 
 import eoproc
 from eoproc import _lib
+from helpers import run_model_threads
 
 
 def force(isa):
@@ -76,16 +77,11 @@ def test_conv_with_sigmoid_on_edge_tiles(tmp_path, isa, m, h, w):
         x = rng.standard_normal((1, c, h, w)).astype(np.float32)
         z = np.einsum("oc,chw->ohw", wt[:, :, 0, 0].astype(np.float64), x[0]) + b[:, None, None]
         want = sigmoid64(z)[None]
-        for threads in (1, 2):
-            with eoproc._context() as ctx:
-                _lib.eo_ctx_set_threads(ctx, threads)
-            got = eoproc.Model(tmp_path / "h.onnx").run(x)
+        for got in run_model_threads(tmp_path / "h.onnx", x):
             assert got.shape == want.shape
             np.testing.assert_allclose(got, want, rtol=2e-6, atol=2e-7)
     finally:
         force(None)
-        with eoproc._context() as ctx:
-            _lib.eo_ctx_set_threads(ctx, 0)
 
 
 def convt_tiled64(x, wt, b):
@@ -119,13 +115,8 @@ def test_convtranspose_scatter_with_activation(tmp_path, isa, k, act, h, w):
         x = rng.standard_normal((1, c, h, w)).astype(np.float32)
         z = convt_tiled64(x[0], wt, b)
         want = (np.maximum(z, 0) if act == "Relu" else sigmoid64(z) if act else z)[None]
-        for threads in (1, 2):
-            with eoproc._context() as ctx:
-                _lib.eo_ctx_set_threads(ctx, threads)
-            got = eoproc.Model(tmp_path / "t.onnx").run(x)
+        for got in run_model_threads(tmp_path / "t.onnx", x):
             assert got.shape == want.shape
             np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
     finally:
         force(None)
-        with eoproc._context() as ctx:
-            _lib.eo_ctx_set_threads(ctx, 0)

@@ -12,8 +12,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-import eoproc
-from eoproc import _lib
+from helpers import run_model_threads
 
 
 def sigmoid(v):
@@ -26,16 +25,7 @@ def run(tmp_path, nodes, shape, x):
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
     path = tmp_path / "c.onnx"
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
-    outs = []
-    try:
-        for threads in (1, 2):
-            with eoproc._context() as ctx:
-                _lib.eo_ctx_set_threads(ctx, threads)
-            outs.append(eoproc.Model(path).run(x))
-    finally:
-        with eoproc._context() as ctx:
-            _lib.eo_ctx_set_threads(ctx, 0)
-    return outs
+    return run_model_threads(path, x)
 
 
 N = helper.make_node
@@ -125,12 +115,5 @@ def test_unet_skip_through_convolutions(tmp_path):
     q = np.einsum("oc,chw->ohw", w2[:, :, 0, 0], p)
     u = q.repeat(2, 1).repeat(2, 2)
     want = np.einsum("oc,chw->ohw", w3[:, :, 0, 0], np.concatenate([u, er], 0))[None]
-    for threads in (1, 2):
-        try:
-            with eoproc._context() as ctx:
-                _lib.eo_ctx_set_threads(ctx, threads)
-            got = eoproc.Model(path).run(x)
-        finally:
-            with eoproc._context() as ctx:
-                _lib.eo_ctx_set_threads(ctx, 0)
+    for got in run_model_threads(path, x):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
