@@ -908,6 +908,91 @@ eo_status eoi_run_gemm(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     return EO_OK;
 }
 
+/* ---- MatMul on the GEMM micro-kernel ------------------------------------
+ * C[m][n] = A[m][k] B[k][n] for one batch. A job takes a block of MM_ROWS rows
+ * of A and a chunk of column panels: it packs its rows into panels of
+ * EOI_GEMM_MRP, k-major (as convolution weights are packed at load), copies
+ * each k block of a column panel once (zero-padded at the right edge, and no
+ * rows a power of two apart in L1), and runs the kernel over its rows,
+ * accumulating over k blocks. (OpenBLAS's cblas_sgemm, used before, takes its
+ * SSE3 kernel on CPUs newer than it knows, Sapphire Rapids among them.) */
+#define MM_ROWS 64
+
+typedef struct mmjob {
+    const eoi_kernels *k;
+    const float *a, *b;
+    float *c, *work;
+    size_t per;
+    int64_t m, n, kd, kc, ncc, cchunk;
+} mmjob;
+
+static eo_status mm_job(void *user, int64_t i, int32_t worker) {
+    static const float zero_bias[EOI_GEMM_MRP];
+    const mmjob *j = user;
+    const eoi_kernels *k = j->k;
+    const eoi_act none = {EOI_ACT_NONE, 0.0f, 0.0f};
+    int64_t nr = k->gemm_nr, mr = k->gemm_mr, kd = j->kd;
+    int64_t r_lo = i / j->ncc * MM_ROWS, cc = i % j->ncc;
+    int64_t rows = j->m - r_lo < MM_ROWS ? j->m - r_lo : MM_ROWS;
+    float *ap = j->work + (size_t)worker * j->per, *bp = ap + MM_ROWS * kd;
+    float *tile = bp + j->kc * nr;
+    for (int64_t p = 0; p * EOI_GEMM_MRP < rows; p++)
+        for (int64_t r = 0; r < EOI_GEMM_MRP; r++) {
+            int64_t row = p * EOI_GEMM_MRP + r;
+            const float *src = j->a + (r_lo + row) * kd;
+            float *dst = ap + p * kd * EOI_GEMM_MRP + r;
+            for (int64_t kk = 0; kk < kd; kk++)
+                dst[kk * EOI_GEMM_MRP] = row < rows ? src[kk] : 0.0f;
+        }
+    int64_t c_lo = cc * j->cchunk * nr, c_hi = c_lo + j->cchunk * nr;
+    c_hi = c_hi < j->n ? c_hi : j->n;
+    for (int64_t k0 = 0; k0 < kd; k0 += j->kc) {
+        int64_t kc = kd - k0 < j->kc ? kd - k0 : j->kc;
+        int32_t flags = k0 ? EOI_GEMM_ACC : 0;
+        for (int64_t p0 = c_lo; p0 < c_hi; p0 += nr) {
+            int64_t np = c_hi - p0 < nr ? c_hi - p0 : nr;
+            for (int64_t kk = 0; kk < kc; kk++) {
+                memcpy(bp + kk * nr, j->b + (k0 + kk) * j->n + p0, (size_t)np * sizeof(float));
+                memset(bp + kk * nr + np, 0, (size_t)(nr - np) * sizeof(float));
+            }
+            for (int64_t r0 = 0; r0 < rows; r0 += mr) {
+                const float *a = ap + (r0 / EOI_GEMM_MRP * kd + k0) * EOI_GEMM_MRP + r0 % EOI_GEMM_MRP;
+                float *c = j->c + (r_lo + r0) * j->n + p0;
+                int64_t mm = rows - r0 < mr ? rows - r0 : mr;
+                if (mm == mr && np == nr) {
+                    k->gemm(kc, a, bp, nr, c, j->n, zero_bias, flags, &none);
+                    continue;
+                }
+                if (flags & EOI_GEMM_ACC) /* an edge tile: through a full-size copy */
+                    for (int64_t r = 0; r < mm; r++)
+                        memcpy(tile + r * nr, c + r * j->n, (size_t)np * sizeof(float));
+                k->gemm(kc, a, bp, nr, tile, nr, zero_bias, flags, &none);
+                for (int64_t r = 0; r < mm; r++)
+                    memcpy(c + r * j->n, tile + r * nr, (size_t)np * sizeof(float));
+            }
+        }
+    }
+    return EO_OK;
+}
+
+static eo_status matmul1(eo_ctx *ctx, const eoi_exec *ex, const float *a, const float *b,
+                         float *c, int64_t m, int64_t n, int64_t kd) {
+    const eoi_kernels *k = eoi_kernels_get();
+    int64_t nr = k->gemm_nr, kcmax = EOI_GEMM_PANEL_FLOATS / nr;
+    int64_t nb = (kd + kcmax - 1) / kcmax;
+    mmjob j = {k, a, b, c, NULL, 0, m, n, kd, (kd + nb - 1) / nb, 1, 0};
+    int32_t nt = ex->threads < 1 ? 1 : ex->threads > 64 ? 64 : ex->threads;
+    int64_t nrb = (m + MM_ROWS - 1) / MM_ROWS, panels = (n + nr - 1) / nr;
+    /* about 4 jobs per thread: row blocks first, then columns split */
+    int64_t want = (4 * nt + nrb - 1) / nrb;
+    j.ncc = want < panels ? want : panels;
+    j.cchunk = (panels + j.ncc - 1) / j.ncc;
+    j.ncc = (panels + j.cchunk - 1) / j.cchunk;
+    j.per = (size_t)(MM_ROWS * kd + j.kc * nr + EOI_GEMM_MRP * EOI_GEMM_NRMAX + 16);
+    return run_jobs(ctx, ex, nrb * j.ncc, (double)m * n * kd < (double)(1 << 18), j.per, &j.work,
+                    mm_job, &j);
+}
+
 eo_status eoi_run_matmul(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     const eoi_value *a = &V(ex, n->in[0]), *b = &V(ex, n->in[1]), *o = &V(ex, n->out[0]);
     int64_t k = a->dims[a->ndim - 1];
@@ -936,9 +1021,13 @@ eo_status eoi_run_matmul(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
             oa += idx[i] * sa[i];
             ob += idx[i] * sb[i];
         }
-        if (m > 0 && nn > 0)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)nn, (int)k, 1.0f,
-                        pa + oa, (int)k, pb + ob, (int)nn, 0.0f, out + t * m * nn, (int)nn);
+        if (m > 0 && nn > 0 && k == 0) {
+            memset(out + t * m * nn, 0, (size_t)(m * nn) * sizeof(float));
+        } else if (m > 0 && nn > 0) {
+            eo_status st = matmul1(ctx, ex, pa + oa, pb + ob, out + t * m * nn, m, nn, k);
+            if (st != EO_OK)
+                return st;
+        }
         for (int32_t i = r - 1; i >= 0; i--) {
             if (++idx[i] < bd[i])
                 break;
@@ -946,6 +1035,5 @@ eo_status eoi_run_matmul(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
         }
     }
     (void)o;
-    (void)ctx;
     return EO_OK;
 }

@@ -120,3 +120,31 @@ def test_convtranspose_scatter_with_activation(tmp_path, isa, k, act, h, w):
             np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
     finally:
         force(None)
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("sa,sb", [((1, 130, 300), (1, 300, 50)),  # k in 3 blocks, edges
+                                   ((2, 3, 200, 32), (2, 3, 32, 97)),  # batches (heads)
+                                   ((4, 70, 256), (256, 32)),  # B broadcast, n < a panel
+                                   ((1, 7), (7, 1000)), ((5, 1), (3, 1, 9)),  # k = 1
+                                   ((64,), (64, 20)), ((9, 33), (33,))])  # 1-D operands
+def test_matmul(tmp_path, isa, sa, sb):
+    # MatMul on the GEMM micro-kernel: row blocks packed per job, column
+    # panels copied per k block, edge tiles; against numpy in float64
+    if not force(isa):
+        pytest.skip("this CPU has no %s" % isa.decode())
+    try:
+        rng = np.random.default_rng(sum(sa) + sum(sb))
+        bm = rng.standard_normal(sb).astype(np.float32)
+        bm.flat[5] = np.nan  # one NaN reaches only its own column's outputs
+        inits = [helper.make_tensor("b", TensorProto.FLOAT, bm.shape, bm.ravel().tolist())]
+        save(tmp_path / "m.onnx", [helper.make_node("MatMul", ["x", "b"], ["y"])], sa, inits)
+        x = rng.standard_normal(sa).astype(np.float32)
+        want = np.matmul(x.astype(np.float64), bm.astype(np.float64))
+        for got in run_model_threads(tmp_path / "m.onnx", x):
+            assert got.shape == want.shape
+            assert (np.isnan(got) == np.isnan(want)).all()
+            ok = ~np.isnan(want)
+            np.testing.assert_allclose(got[ok], want[ok], rtol=1e-4, atol=1e-4)
+    finally:
+        force(None)
