@@ -1,12 +1,12 @@
 /* conv.c - convolution on our own kernels: Winograd F(4x4, 3x3) or
  * F(2x2, 3x3) for 3x3 stride-1 convolutions, a packed GEMM with implicit
  * im2col for the others, a direct SIMD kernel for depthwise ones;
- * transposed convolution (the same GEMM + col2im); Gemm and MatMul
- * (OpenBLAS sgemm). Bias and activation are applied in the epilogue, tile
- * by tile while the output is still in cache. */
+ * transposed convolution (the same GEMM + col2im); Gemm and MatMul on the
+ * same micro-kernel, their left operand packed per job. Bias and activation
+ * are applied in the epilogue, tile by tile while the output is still in
+ * cache. */
 #include "infer_int.h"
 
-#include <cblas.h>
 #include <string.h>
 
 #define V(ex, id) ((ex)->g->values[(id)])
@@ -884,30 +884,6 @@ eo_status eoi_run_convt(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     return EO_OK;
 }
 
-eo_status eoi_run_gemm(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
-    const eoi_value *a = &V(ex, n->in[0]), *o = &V(ex, n->out[0]);
-    const eoi_value *c = n->nin > 2 && n->in[2] >= 0 ? &V(ex, n->in[2]) : NULL;
-    int64_t m = o->dims[0], nn = o->dims[1], kd = a->dims[n->transa ? 0 : 1];
-    float *out = ex->buf[n->out[0]];
-    float beta = 0.0f;
-    if (c && c->n > 0) {
-        const float *cd = ex->buf[n->in[2]];
-        int64_t c1 = c->ndim >= 1 ? c->dims[c->ndim - 1] : 1;
-        int64_t c0 = c->ndim == 2 ? c->dims[0] : 1;
-        for (int64_t i = 0; i < m; i++)
-            for (int64_t j = 0; j < nn; j++)
-                out[i * nn + j] = n->beta * cd[(c0 > 1 ? i : 0) * c1 + (c1 > 1 ? j : 0)];
-        beta = 1.0f;
-    }
-    if (m > 0 && nn > 0)
-        cblas_sgemm(CblasRowMajor, n->transa ? CblasTrans : CblasNoTrans,
-                    n->transb ? CblasTrans : CblasNoTrans, (int)m, (int)nn, (int)kd, n->alpha,
-                    ex->buf[n->in[0]], (int)(n->transa ? m : kd), ex->buf[n->in[1]],
-                    (int)(n->transb ? kd : nn), beta, out, (int)nn);
-    (void)ctx;
-    return EO_OK;
-}
-
 /* ---- MatMul on the GEMM micro-kernel ------------------------------------
  * C[m][n] = A[m][k] B[k][n] for one batch. A job takes a block of MM_ROWS rows
  * of A and a chunk of column panels: it packs its rows into panels of
@@ -924,6 +900,7 @@ typedef struct mmjob {
     float *c, *work;
     size_t per;
     int64_t m, n, kd, kc, ncc, cchunk;
+    int32_t transa, transb; /* A stored k x m, B stored n x k (Gemm's transA, transB) */
 } mmjob;
 
 static eo_status mm_job(void *user, int64_t i, int32_t worker) {
@@ -939,10 +916,18 @@ static eo_status mm_job(void *user, int64_t i, int32_t worker) {
     for (int64_t p = 0; p * EOI_GEMM_MRP < rows; p++)
         for (int64_t r = 0; r < EOI_GEMM_MRP; r++) {
             int64_t row = p * EOI_GEMM_MRP + r;
-            const float *src = j->a + (r_lo + row) * kd;
             float *dst = ap + p * kd * EOI_GEMM_MRP + r;
-            for (int64_t kk = 0; kk < kd; kk++)
-                dst[kk * EOI_GEMM_MRP] = row < rows ? src[kk] : 0.0f;
+            if (row >= rows) {
+                for (int64_t kk = 0; kk < kd; kk++)
+                    dst[kk * EOI_GEMM_MRP] = 0.0f;
+            } else if (j->transa) {
+                for (int64_t kk = 0; kk < kd; kk++)
+                    dst[kk * EOI_GEMM_MRP] = j->a[kk * j->m + r_lo + row];
+            } else {
+                const float *src = j->a + (r_lo + row) * kd;
+                for (int64_t kk = 0; kk < kd; kk++)
+                    dst[kk * EOI_GEMM_MRP] = src[kk];
+            }
         }
     int64_t c_lo = cc * j->cchunk * nr, c_hi = c_lo + j->cchunk * nr;
     c_hi = c_hi < j->n ? c_hi : j->n;
@@ -952,7 +937,11 @@ static eo_status mm_job(void *user, int64_t i, int32_t worker) {
         for (int64_t p0 = c_lo; p0 < c_hi; p0 += nr) {
             int64_t np = c_hi - p0 < nr ? c_hi - p0 : nr;
             for (int64_t kk = 0; kk < kc; kk++) {
-                memcpy(bp + kk * nr, j->b + (k0 + kk) * j->n + p0, (size_t)np * sizeof(float));
+                if (j->transb)
+                    for (int64_t q = 0; q < np; q++)
+                        bp[kk * nr + q] = j->b[(p0 + q) * kd + k0 + kk];
+                else
+                    memcpy(bp + kk * nr, j->b + (k0 + kk) * j->n + p0, (size_t)np * sizeof(float));
                 memset(bp + kk * nr + np, 0, (size_t)(nr - np) * sizeof(float));
             }
             for (int64_t r0 = 0; r0 < rows; r0 += mr) {
@@ -976,11 +965,12 @@ static eo_status mm_job(void *user, int64_t i, int32_t worker) {
 }
 
 static eo_status matmul1(eo_ctx *ctx, const eoi_exec *ex, const float *a, const float *b,
-                         float *c, int64_t m, int64_t n, int64_t kd) {
+                         float *c, int64_t m, int64_t n, int64_t kd, int32_t transa,
+                         int32_t transb) {
     const eoi_kernels *k = eoi_kernels_get();
     int64_t nr = k->gemm_nr, kcmax = EOI_GEMM_PANEL_FLOATS / nr;
     int64_t nb = (kd + kcmax - 1) / kcmax;
-    mmjob j = {k, a, b, c, NULL, 0, m, n, kd, (kd + nb - 1) / nb, 1, 0};
+    mmjob j = {k, a, b, c, NULL, 0, m, n, kd, (kd + nb - 1) / nb, 1, 0, transa, transb};
     int32_t nt = ex->threads < 1 ? 1 : ex->threads > 64 ? 64 : ex->threads;
     int64_t nrb = (m + MM_ROWS - 1) / MM_ROWS, panels = (n + nr - 1) / nr;
     /* about 4 jobs per thread: row blocks first, then columns split */
@@ -991,6 +981,34 @@ static eo_status matmul1(eo_ctx *ctx, const eoi_exec *ex, const float *a, const 
     j.per = (size_t)(MM_ROWS * kd + j.kc * nr + EOI_GEMM_MRP * EOI_GEMM_NRMAX + 16);
     return run_jobs(ctx, ex, nrb * j.ncc, (double)m * n * kd < (double)(1 << 18), j.per, &j.work,
                     mm_job, &j);
+}
+
+eo_status eoi_run_gemm(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
+    const eoi_value *a = &V(ex, n->in[0]), *o = &V(ex, n->out[0]);
+    const eoi_value *c = n->nin > 2 && n->in[2] >= 0 ? &V(ex, n->in[2]) : NULL;
+    int64_t m = o->dims[0], nn = o->dims[1], kd = a->dims[n->transa ? 0 : 1];
+    float *out = ex->buf[n->out[0]];
+    if (m == 0 || nn == 0)
+        return EO_OK;
+    if (kd == 0) {
+        memset(out, 0, (size_t)(m * nn) * sizeof(float));
+    } else {
+        eo_status st = matmul1(ctx, ex, ex->buf[n->in[0]], ex->buf[n->in[1]], out, m, nn, kd,
+                               n->transa, n->transb);
+        if (st != EO_OK)
+            return st;
+    }
+    /* Y = alpha A B + beta C, C broadcast (unidirectionally) to m x nn */
+    const float *cd = c && c->n > 0 ? ex->buf[n->in[2]] : NULL;
+    int64_t c1 = cd && c->ndim >= 1 ? c->dims[c->ndim - 1] : 1;
+    int64_t c0 = cd && c->ndim == 2 ? c->dims[0] : 1;
+    if (n->alpha != 1.0f || cd)
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t jj = 0; jj < nn; jj++) {
+                float v = n->alpha * out[i * nn + jj];
+                out[i * nn + jj] = cd ? v + n->beta * cd[(c0 > 1 ? i : 0) * c1 + (c1 > 1 ? jj : 0)] : v;
+            }
+    return EO_OK;
 }
 
 eo_status eoi_run_matmul(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
@@ -1024,7 +1042,7 @@ eo_status eoi_run_matmul(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
         if (m > 0 && nn > 0 && k == 0) {
             memset(out + t * m * nn, 0, (size_t)(m * nn) * sizeof(float));
         } else if (m > 0 && nn > 0) {
-            eo_status st = matmul1(ctx, ex, pa + oa, pb + ob, out + t * m * nn, m, nn, k);
+            eo_status st = matmul1(ctx, ex, pa + oa, pb + ob, out + t * m * nn, m, nn, k, 0, 0);
             if (st != EO_OK)
                 return st;
         }

@@ -1,4 +1,4 @@
-"""Sigmoid on the vector kernels (kern_tmpl.h vact: 1 / (1 + e^-v) through
+"""MatMul and Gemm on the GEMM micro-kernel; Sigmoid on the vector kernels (kern_tmpl.h vact: 1 / (1 + e^-v) through
 vexp1) and fused into a convolution whose output rows do not fill the GEMM
 micro-kernel's (a 1-output head: the edge-tile path activates the valid
 cells after the copy), against numpy in float64 on every SIMD table: lengths
@@ -146,5 +146,37 @@ def test_matmul(tmp_path, isa, sa, sb):
             assert (np.isnan(got) == np.isnan(want)).all()
             ok = ~np.isnan(want)
             np.testing.assert_allclose(got[ok], want[ok], rtol=1e-4, atol=1e-4)
+    finally:
+        force(None)
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("ta,tb,m,k,n,cshape,alpha,beta",
+                         [(0, 0, 37, 150, 70, (70,), 1.0, 1.0),
+                          (1, 0, 20, 9, 49, (20, 1), 0.5, 2.0),
+                          (0, 1, 3, 300, 100, (3, 100), 1.0, -1.0),  # a Linear layer
+                          (1, 1, 65, 33, 5, None, 2.0, 1.0), (0, 1, 1, 8, 1, (1,), 1.0, 0.5)])
+def test_gemm(tmp_path, isa, ta, tb, m, k, n, cshape, alpha, beta):
+    if not force(isa):
+        pytest.skip("this CPU has no %s" % isa.decode())
+    try:
+        rng = np.random.default_rng(m * k * n)
+        bm = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
+        inits = [helper.make_tensor("b", TensorProto.FLOAT, bm.shape, bm.ravel().tolist())]
+        ins = ["x", "b"]
+        cm = None
+        if cshape:
+            cm = rng.standard_normal(cshape).astype(np.float32)
+            inits.append(helper.make_tensor("c", TensorProto.FLOAT, cm.shape, cm.ravel().tolist()))
+            ins.append("c")
+        node = helper.make_node("Gemm", ins, ["y"], transA=ta, transB=tb, alpha=alpha, beta=beta)
+        save(tmp_path / "g.onnx", [node], (k, m) if ta else (m, k), inits)
+        x = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
+        a64 = x.astype(np.float64).T if ta else x.astype(np.float64)
+        b64 = bm.astype(np.float64).T if tb else bm.astype(np.float64)
+        want = alpha * a64 @ b64 + (beta * cm.astype(np.float64) if cm is not None else 0)
+        for got in run_model_threads(tmp_path / "g.onnx", x):
+            assert got.shape == want.shape
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
     finally:
         force(None)
