@@ -1,8 +1,10 @@
-"""MatMul and Gemm on the GEMM micro-kernel; Sigmoid on the vector kernels (kern_tmpl.h vact: 1 / (1 + e^-v) through
-vexp1) and fused into a convolution whose output rows do not fill the GEMM
+"""MatMul and Gemm on the GEMM micro-kernel (left operand packed per job);
+Sigmoid on the vector kernels (kern_tmpl.h vact: 1 / (1 + e^-v) through
+vexp1) and fused into a convolution whose output rows do not fill the
 micro-kernel's (a 1-output head: the edge-tile path activates the valid
-cells after the copy), against numpy in float64 on every SIMD table: lengths
-that leave vector tails, magnitudes past exp's range, NaN."""
+cells after the copy); ConvTranspose's stride = kernel scatter with its
+activation. All against numpy in float64 on every SIMD table: lengths that
+leave vector tails, magnitudes past exp's range, NaN, 1 and 2 threads."""
 
 import ctypes
 
