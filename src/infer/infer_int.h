@@ -467,6 +467,13 @@ void eoi_bf16_pair_rows(uint32_t *dst, const float *r0, const float *r1, int64_t
 void eoi_amx_pack_conv(uint16_t *dst, const float *w, int64_t m, int64_t c, int64_t kk, int64_t so,
                        int64_t sc);
 
+/* fn(n, in, out, lo, hi) over [0, total) in pieces of EOI_SPAN elements on
+ * the context's threads (one when there are few or the context has one). */
+#define EOI_SPAN 65536
+typedef void (*eoi_span_fn)(const eoi_node *n, const void *in, void *out, int64_t lo, int64_t hi);
+eo_status eoi_over_spans(eo_ctx *ctx, const eoi_exec *ex, eoi_span_fn fn, const eoi_node *n,
+                         const void *in, void *out, int64_t total);
+
 /* Scalar activation: the tails of the vector kinds (kern_tmpl.h has_vact). */
 static inline float eoi_act1(float v, const eoi_act *a) {
     switch (a->kind) {

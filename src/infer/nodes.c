@@ -138,7 +138,88 @@ static eo_status run_bn(const eoi_exec *ex, const eoi_node *n) {
     return EO_OK;
 }
 
-static eo_status run_softmax(const eoi_exec *ex, const eoi_node *n) {
+typedef struct spanjob {
+    eoi_span_fn fn;
+    const eoi_node *n;
+    const void *in;
+    void *out;
+    int64_t total;
+} spanjob;
+
+static eo_status span_piece(void *user, int64_t i, int32_t worker) {
+    const spanjob *j = user;
+    int64_t lo = i * EOI_SPAN, hi = lo + EOI_SPAN < j->total ? lo + EOI_SPAN : j->total;
+    j->fn(j->n, j->in, j->out, lo, hi);
+    (void)worker;
+    return EO_OK;
+}
+
+eo_status eoi_over_spans(eo_ctx *ctx, const eoi_exec *ex, eoi_span_fn fn, const eoi_node *n,
+                         const void *in, void *out, int64_t total) {
+    if (ex->threads < 2 || total < 4 * EOI_SPAN) {
+        fn(n, in, out, 0, total);
+        return EO_OK;
+    }
+    spanjob j = {fn, n, in, out, total};
+    return eoi_parallel_for(ctx, (total + EOI_SPAN - 1) / EOI_SPAN, span_piece, &j);
+}
+
+/* Softmax, LogSoftmax or Hardmax over rows of len elements inner apart; a job
+ * takes rows [i rows, (i + 1) rows) of the outer x inner rows. */
+typedef struct smjob {
+    const eoi_node *n;
+    const float *in;
+    float *out;
+    int64_t len, inner, nrows, rows;
+} smjob;
+
+static eo_status softmax_rows(void *user, int64_t jb, int32_t worker) {
+    const smjob *s = user;
+    const eoi_node *n = s->n;
+    int64_t len = s->len, inner = s->inner, lo = jb * s->rows;
+    int64_t hi = lo + s->rows < s->nrows ? lo + s->rows : s->nrows;
+    for (int64_t r = lo; r < hi; r++) {
+        const float *p = s->in + r / inner * len * inner + r % inner;
+        float *q = s->out + r / inner * len * inner + r % inner;
+        float mx = -INFINITY;
+        int64_t arg = 0;
+        for (int64_t i = 0; i < len; i++)
+            if (p[i * inner] > mx) {
+                mx = p[i * inner];
+                arg = i;
+            }
+        if (n->binop == 2) { /* Hardmax: 1 at the first maximum */
+            for (int64_t i = 0; i < len; i++)
+                q[i * inner] = i == arg ? 1.0f : 0.0f;
+            continue;
+        }
+        if (n->binop == 1) { /* LogSoftmax: x - max - log(sum(exp(x - max))) */
+            double se = 0.0;
+            for (int64_t i = 0; i < len; i++)
+                se += exp((double)p[i * inner] - mx);
+            double lse = (double)mx + log(se);
+            for (int64_t i = 0; i < len; i++)
+                q[i * inner] = (float)((double)p[i * inner] - lse);
+            continue;
+        }
+        double sum = 0.0;
+        if (inner == 1 && isfinite(mx)) { /* a contiguous row: vector exp */
+            sum = eoi_kernels_get()->vexp(q, p, (size_t)len, mx);
+        } else {
+            for (int64_t i = 0; i < len; i++) {
+                q[i * inner] = expf(p[i * inner] - mx);
+                sum += q[i * inner];
+            }
+        }
+        float inv = (float)(1.0 / sum);
+        for (int64_t i = 0; i < len; i++)
+            q[i * inner] *= inv;
+    }
+    (void)worker;
+    return EO_OK;
+}
+
+static eo_status run_softmax(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     const eoi_value *x = &V(ex, n->in[0]);
     int64_t outer = 1, len = 1, inner = 1;
     for (int32_t i = 0; i < x->ndim; i++) {
@@ -147,47 +228,17 @@ static eo_status run_softmax(const eoi_exec *ex, const eoi_node *n) {
         else
             *(i < n->axis ? &outer : i == n->axis ? &len : &inner) *= x->dims[i];
     }
-    const float *in = BUF(ex, n->in[0]);
-    float *out = BUF(ex, n->out[0]);
-    for (int64_t o = 0; o < outer; o++)
-        for (int64_t j = 0; j < inner; j++) {
-            const float *p = in + o * len * inner + j;
-            float *q = out + o * len * inner + j;
-            float mx = -INFINITY;
-            int64_t arg = 0;
-            for (int64_t i = 0; i < len; i++)
-                if (p[i * inner] > mx) {
-                    mx = p[i * inner];
-                    arg = i;
-                }
-            if (n->binop == 2) { /* Hardmax: 1 at the first maximum */
-                for (int64_t i = 0; i < len; i++)
-                    q[i * inner] = i == arg ? 1.0f : 0.0f;
-                continue;
-            }
-            if (n->binop == 1) { /* LogSoftmax: x - max - log(sum(exp(x - max))) */
-                double se = 0.0;
-                for (int64_t i = 0; i < len; i++)
-                    se += exp((double)p[i * inner] - mx);
-                double lse = (double)mx + log(se);
-                for (int64_t i = 0; i < len; i++)
-                    q[i * inner] = (float)((double)p[i * inner] - lse);
-                continue;
-            }
-            double sum = 0.0;
-            if (inner == 1 && isfinite(mx)) { /* a contiguous row: vector exp */
-                sum = eoi_kernels_get()->vexp(q, p, (size_t)len, mx);
-            } else {
-                for (int64_t i = 0; i < len; i++) {
-                    q[i * inner] = expf(p[i * inner] - mx);
-                    sum += q[i * inner];
-                }
-            }
-            float inv = (float)(1.0 / sum);
-            for (int64_t i = 0; i < len; i++)
-                q[i * inner] *= inv;
-        }
-    return EO_OK;
+    /* jobs of about EOI_SPAN elements on the threads (a SegFormer attention
+     * map: 16384 rows of 256) */
+    smjob s = {n, BUF(ex, n->in[0]), BUF(ex, n->out[0]), len, inner, outer * inner, 1};
+    s.rows = len > 0 && EOI_SPAN / len > 1 ? EOI_SPAN / len : 1;
+    int64_t jobs = s.nrows > 0 ? (s.nrows + s.rows - 1) / s.rows : 0;
+    if (ex->threads < 2 || x->n < 4 * EOI_SPAN) {
+        for (int64_t jb = 0; jb < jobs; jb++)
+            softmax_rows(&s, jb, 0);
+        return EO_OK;
+    }
+    return eoi_parallel_for(ctx, jobs, softmax_rows, &s);
 }
 
 static eo_status run_gap(const eoi_exec *ex, const eoi_node *n) {
@@ -540,7 +591,7 @@ eo_status eoi_node_run(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     case EOI_OP_BINARY:
         return run_binary(ctx, ex, n);
     case EOI_OP_SOFTMAX:
-        return run_softmax(ex, n);
+        return run_softmax(ctx, ex, n);
     case EOI_OP_CONCAT:
         return run_concat_split(ctx, ex, n, 0);
     case EOI_OP_SPLIT:

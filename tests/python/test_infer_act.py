@@ -182,3 +182,45 @@ def test_gemm(tmp_path, isa, ta, tb, m, k, n, cshape, alpha, beta):
             np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
     finally:
         force(None)
+
+
+@pytest.mark.parametrize("op,axis", [("Softmax", -1), ("Softmax", 1), ("LogSoftmax", -1),
+                                     ("Hardmax", -1)])
+def test_softmax_rows_on_threads(tmp_path, op, axis):
+    # 2 x 2048 x 256 elements: rows in jobs of ~64K elements on the threads
+    shape = (1, 2, 2048, 256)
+    rng = np.random.default_rng(7)
+    x = (rng.standard_normal(shape) * 4).astype(np.float32)
+    save(tmp_path / "s.onnx", [helper.make_node(op, ["x"], ["y"], axis=axis)], shape)
+    x64 = x.astype(np.float64)
+    z = x64 - x64.max(axis=axis, keepdims=True)
+    if op == "Softmax":
+        want = np.exp(z) / np.exp(z).sum(axis=axis, keepdims=True)
+    elif op == "LogSoftmax":
+        want = z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
+    else:
+        want = np.zeros_like(x64)
+        np.put_along_axis(want, np.expand_dims(x.argmax(axis=axis), axis), 1.0, axis=axis)
+    for got in run_model_threads(tmp_path / "s.onnx", x):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_gelu_and_erf_on_threads(tmp_path):
+    # GELU as exported before opset 20 (Div Erf Add Mul Mul: fused into one
+    # node) and a plain Erf, 300,000 elements: spans on the threads
+    import math
+
+    n = 300_000
+    inits = [helper.make_tensor(k, TensorProto.FLOAT, [], [v])
+             for k, v in (("r2", math.sqrt(2.0)), ("one", 1.0), ("half", 0.5))]
+    nodes = [helper.make_node("Div", ["x", "r2"], ["d"]), helper.make_node("Erf", ["d"], ["e"]),
+             helper.make_node("Add", ["e", "one"], ["a"]), helper.make_node("Mul", ["x", "a"], ["m"]),
+             helper.make_node("Mul", ["m", "half"], ["g"]), helper.make_node("Erf", ["x"], ["ex"]),
+             helper.make_node("Concat", ["g", "ex"], ["y"], axis=1)]
+    save(tmp_path / "g.onnx", nodes, [1, n], inits)
+    x = (np.random.default_rng(8).standard_normal((1, n)) * 3).astype(np.float32)
+    erf = np.vectorize(math.erf)
+    x64 = x.astype(np.float64)
+    want = np.concatenate([x64 * 0.5 * (1 + erf(x64 / math.sqrt(2.0))), erf(x64)], 1)
+    for got in run_model_threads(tmp_path / "g.onnx", x):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
