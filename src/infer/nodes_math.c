@@ -493,30 +493,59 @@ static double norm_stats(const float *p, int64_t n, float eps, double *mean) {
     return 1.0 / sqrt((n ? ss / (double)n : 0.0) + (double)eps);
 }
 
-static eo_status run_layernorm(const eoi_exec *ex, const eoi_node *n) {
+/* LayerNormalization over rows of inner elements; a job takes rows
+ * [i rows, (i + 1) rows), about EOI_SPAN elements. */
+typedef struct lnjob {
+    const float *in, *sc, *bi;
+    float *out, *mo, *io;
+    int64_t inner, outer, rows, nsc, nbi;
+    float eps;
+} lnjob;
+
+static eo_status layernorm_rows(void *user, int64_t jb, int32_t worker) {
+    const lnjob *l = user;
+    int64_t lo = jb * l->rows, hi = lo + l->rows < l->outer ? lo + l->rows : l->outer;
+    for (int64_t o = lo; o < hi; o++) {
+        const float *p = l->in + o * l->inner;
+        float *q = l->out + o * l->inner;
+        double mean, inv = norm_stats(p, l->inner, l->eps, &mean);
+        for (int64_t j = 0; j < l->inner; j++)
+            q[j] = (float)(((double)p[j] - mean) * inv * l->sc[l->nsc == 1 ? 0 : j] +
+                           (l->bi ? l->bi[l->nbi == 1 ? 0 : j] : 0.0f));
+        if (l->mo)
+            l->mo[o] = (float)mean;
+        if (l->io)
+            l->io[o] = (float)inv;
+    }
+    (void)worker;
+    return EO_OK;
+}
+
+static eo_status run_layernorm(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     const eoi_value *x = &V(ex, n->in[0]), *vs = &V(ex, n->in[1]);
     const eoi_value *vb = n->nin > 2 && n->in[2] >= 0 ? &V(ex, n->in[2]) : NULL;
-    const float *in = BUF(ex, n->in[0]), *sc = BUF(ex, n->in[1]);
-    const float *bi = vb ? BUF(ex, n->in[2]) : NULL;
-    float *out = BUF(ex, n->out[0]);
-    float *mo = n->nout > 1 && V(ex, n->out[1]).name[0] ? BUF(ex, n->out[1]) : NULL;
-    float *io = n->nout > 2 && V(ex, n->out[2]).name[0] ? BUF(ex, n->out[2]) : NULL;
-    int64_t outer = 1, inner = 1;
+    lnjob l = {BUF(ex, n->in[0]),
+               BUF(ex, n->in[1]),
+               vb ? BUF(ex, n->in[2]) : NULL,
+               BUF(ex, n->out[0]),
+               n->nout > 1 && V(ex, n->out[1]).name[0] ? BUF(ex, n->out[1]) : NULL,
+               n->nout > 2 && V(ex, n->out[2]).name[0] ? BUF(ex, n->out[2]) : NULL,
+               1,
+               1,
+               1,
+               vs->n,
+               vb ? vb->n : 0,
+               n->eps};
     for (int32_t i = 0; i < x->ndim; i++)
-        *(i < n->axis ? &outer : &inner) *= x->dims[i];
-    for (int64_t o = 0; o < outer; o++) {
-        const float *p = in + o * inner;
-        float *q = out + o * inner;
-        double mean, inv = norm_stats(p, inner, n->eps, &mean);
-        for (int64_t j = 0; j < inner; j++)
-            q[j] = (float)(((double)p[j] - mean) * inv * sc[vs->n == 1 ? 0 : j] +
-                           (bi ? bi[vb->n == 1 ? 0 : j] : 0.0f));
-        if (mo)
-            mo[o] = (float)mean;
-        if (io)
-            io[o] = (float)inv;
+        *(i < n->axis ? &l.outer : &l.inner) *= x->dims[i];
+    l.rows = l.inner > 0 && EOI_SPAN / l.inner > 1 ? EOI_SPAN / l.inner : 1;
+    int64_t jobs = (l.outer + l.rows - 1) / l.rows;
+    if (ex->threads < 2 || x->n < 4 * EOI_SPAN) {
+        for (int64_t jb = 0; jb < jobs; jb++)
+            layernorm_rows(&l, jb, 0);
+        return EO_OK;
     }
-    return EO_OK;
+    return eoi_parallel_for(ctx, jobs, layernorm_rows, &l);
 }
 
 static eo_status run_instnorm(const eoi_exec *ex, const eoi_node *n) {
@@ -549,7 +578,7 @@ eo_status eoi_run_math(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     case EOI_OP_REDUCE:
         return run_reduce(ctx, ex, n);
     case EOI_OP_LAYERNORM:
-        return run_layernorm(ex, n);
+        return run_layernorm(ctx, ex, n);
     case EOI_OP_INSTNORM:
         return run_instnorm(ex, n);
     case EOI_OP_RANGE:

@@ -224,3 +224,26 @@ def test_gelu_and_erf_on_threads(tmp_path):
     want = np.concatenate([x64 * 0.5 * (1 + erf(x64 / math.sqrt(2.0))), erf(x64)], 1)
     for got in run_model_threads(tmp_path / "g.onnx", x):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape,axis", [((1, 16384, 32), -1), ((2, 64, 4096), 1), ((5, 7), -1)])
+def test_layernorm_rows_on_threads(tmp_path, shape, axis):
+    rng = np.random.default_rng(9)
+    norm = int(np.prod(shape[axis:])) if axis >= 0 else shape[-1]
+    nshape = shape[axis:] if axis >= 0 else shape[-1:]
+    sc = rng.standard_normal(nshape).astype(np.float32)
+    bi = rng.standard_normal(nshape).astype(np.float32)
+    inits = [helper.make_tensor("s", TensorProto.FLOAT, sc.shape, sc.ravel().tolist()),
+             helper.make_tensor("b", TensorProto.FLOAT, bi.shape, bi.ravel().tolist())]
+    g = helper.make_graph([helper.make_node("LayerNormalization", ["x", "s", "b"], ["y"],
+                                            axis=axis, epsilon=1e-5)], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(shape))],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]),
+              tmp_path / "l.onnx")
+    x = (rng.standard_normal(shape) * 3 + 1).astype(np.float32)
+    rows = x.astype(np.float64).reshape(-1, norm)
+    z = (rows - rows.mean(1, keepdims=True)) / np.sqrt(rows.var(1, keepdims=True) + 1e-5)
+    want = z.reshape(shape) * sc + bi
+    for got in run_model_threads(tmp_path / "l.onnx", x):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
