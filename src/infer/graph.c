@@ -2159,6 +2159,27 @@ static void concat_in_place(const eoi_graph *g, int32_t *end, int32_t *parent, s
     }
 }
 
+/* Reshape, Flatten, Squeeze, Unsqueeze, Identity in place: the output is
+ * the input's bytes under another shape, so the plan gives it the input's
+ * place (inside a Concat's block if the input is there) and keeps that block
+ * until the last read of either; the copy then has nothing to move. Not for
+ * constants, graph inputs or outputs, or outputs already placed in a Concat. */
+static void copy_in_place(const eoi_graph *g, int32_t *end, int32_t *parent, size_t *at) {
+    for (int32_t i = 0; i < g->nnodes; i++) {
+        const eoi_node *n = &g->nodes[i];
+        int32_t o = n->out[0], v = n->in[0];
+        if (n->op != EOI_OP_COPY || o < 0 || v < 0 || o == g->output || v == g->output ||
+            g->values[o].is_output || parent[o] >= 0 || g->values[v].cdata ||
+            g->values[v].in_index || g->values[o].dtype != g->values[v].dtype)
+            continue;
+        int32_t root = parent[v] >= 0 ? parent[v] : v;
+        parent[o] = root;
+        at[o] = parent[v] >= 0 ? at[v] : 0;
+        if (end[o] > end[root])
+            end[root] = end[o];
+    }
+}
+
 static eo_status plan(build *b) {
     eoi_graph *g = b->g;
     for (int32_t i = 0; i < g->nnodes; i++) {
@@ -2197,6 +2218,7 @@ static eo_status plan(build *b) {
             if (g->nodes[i].out[j] >= 0 && end[g->nodes[i].out[j]] < 0)
                 end[g->nodes[i].out[j]] = i; /* never read: freed at once */
     concat_in_place(g, end, parent, at);
+    copy_in_place(g, end, parent, at);
     int32_t nlive = 0;
     size_t high = 0;
     for (int32_t i = 0; i < g->nnodes; i++) {

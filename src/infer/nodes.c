@@ -609,7 +609,8 @@ eo_status eoi_node_run(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
         return run_pad(ex, n);
     case EOI_OP_COPY: {
         const eoi_value *x = &V(ex, n->in[0]);
-        memcpy(BUF(ex, n->out[0]), BUF(ex, n->in[0]), (size_t)x->n * esize(x));
+        if (BUF(ex, n->out[0]) != BUF(ex, n->in[0])) /* else planned in place */
+            memcpy(BUF(ex, n->out[0]), BUF(ex, n->in[0]), (size_t)x->n * esize(x));
         return EO_OK;
     }
     case EOI_OP_TRANSPOSE:

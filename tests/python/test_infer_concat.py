@@ -117,3 +117,38 @@ def test_unet_skip_through_convolutions(tmp_path):
     want = np.einsum("oc,chw->ohw", w3[:, :, 0, 0], np.concatenate([u, er], 0))[None]
     for got in run_model_threads(path, x):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+def test_reshapes_in_place(tmp_path):
+    # Reshape / Flatten / Squeeze / Unsqueeze / Identity take their input's
+    # place: r is read after a's last other reader (the block must live on),
+    # a reshape of a Concat part, of a Concat, of the graph input (copied),
+    # a reshape feeding a Concat, and a chain of them
+    shape = (1, 4, 8, 8)
+
+    def const_i64(name, vals):
+        return helper.make_tensor(name, TensorProto.INT64, [len(vals)], vals)
+
+    nodes = [N("Relu", ["x"], ["a"]), N("Reshape", ["a", "s1"], ["r"]),  # [1, 256]
+             N("Neg", ["x"], ["b"]), N("Concat", ["a", "b"], ["c"], axis=1),
+             N("Reshape", ["b", "s1"], ["rb"]),  # b is inside c's block
+             N("Flatten", ["c"], ["fc"], axis=1),  # [1, 512]
+             N("Sigmoid", ["x"], ["f"]), N("Flatten", ["f"], ["ff"], axis=1),
+             N("Reshape", ["x", "s1"], ["rx"]),  # the graph input: copied
+             N("Unsqueeze", ["rb", "ax"], ["u"]), N("Squeeze", ["u", "ax"], ["sq"]),
+             N("Identity", ["sq"], ["idn"]),
+             N("Add", ["r", "ff"], ["e"]),  # r read last here
+             N("Concat", ["e", "idn", "rx", "fc"], ["y"], axis=1)]
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT,
+                                                                     list(shape))],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                          [const_i64("s1", [1, 256]), const_i64("ax", [0])])
+    path = tmp_path / "r.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
+    x = np.random.default_rng(5).standard_normal(shape).astype(np.float32)
+    a, b = np.maximum(x, 0), -x
+    flat = lambda v: v.reshape(1, -1)  # noqa: E731
+    want = np.concatenate([flat(a) + flat(sigmoid(x)), flat(b), flat(x),
+                           flat(np.concatenate([a, b], 1))], 1)
+    for got in run_model_threads(path, x):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
