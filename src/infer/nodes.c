@@ -380,7 +380,39 @@ static eo_status run_slice(const eoi_exec *ex, const eoi_node *n) {
 TRANSPOSE_PLANE(uint32_t)
 TRANSPOSE_PLANE(uint64_t)
 
-static eo_status run_transpose(const eoi_exec *ex, const eoi_node *n) {
+/* A transpose's job: band i % bands of plane i / bands, the plane's input
+ * offset found from its number through the outer axes' sizes and strides. */
+#define TP_ROWS 64
+typedef struct tpjob {
+    char *out;
+    const char *in;
+    const int64_t *d, *st;
+    int32_t nd;
+    size_t es;
+    int64_t ni, nj, bands, planes;
+} tpjob;
+
+static eo_status tp_band(void *user, int64_t i, int32_t worker) {
+    const tpjob *j = user;
+    int64_t p = i / j->bands, i0 = i % j->bands * TP_ROWS, off = 0, rest = p;
+    int64_t rows = j->ni - i0 < TP_ROWS ? j->ni - i0 : TP_ROWS;
+    for (int32_t a = j->nd - 3; a >= 0; a--) {
+        off += rest % j->d[a] * j->st[a];
+        rest /= j->d[a];
+    }
+    off += i0 * j->st[j->nd - 2];
+    size_t at = (size_t)(p * j->ni + i0) * (size_t)j->nj;
+    if (j->es == 4)
+        plane_uint32_t((uint32_t *)(void *)j->out + at, (const uint32_t *)(const void *)j->in + off,
+                       rows, j->nj, j->st[j->nd - 2], j->st[j->nd - 1]);
+    else
+        plane_uint64_t((uint64_t *)(void *)j->out + at, (const uint64_t *)(const void *)j->in + off,
+                       rows, j->nj, j->st[j->nd - 2], j->st[j->nd - 1]);
+    (void)worker;
+    return EO_OK;
+}
+
+static eo_status run_transpose(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     const eoi_value *x = &V(ex, n->in[0]), *o = &V(ex, n->out[0]);
     int64_t s[EOI_MAXDIM], st[EOI_MAXDIM], d[EOI_MAXDIM];
     strides_of(x, s);
@@ -414,27 +446,17 @@ static eo_status run_transpose(const eoi_exec *ex, const eoi_node *n) {
         strided_copy(out, in, d, nd, st, 0, es);
         return EO_OK;
     }
-    /* planes of the last two axes, the outer axes walked by an odometer */
-    int64_t ni = d[nd - 2], nj = d[nd - 1], planes = o->n / (ni * nj);
-    int64_t idx[EOI_MAXDIM] = {0}, off = 0;
-    for (int64_t p = 0; p < planes; p++) {
-        if (es == 4)
-            plane_uint32_t((uint32_t *)(void *)out + p * ni * nj,
-                           (const uint32_t *)(const void *)in + off, ni, nj, st[nd - 2],
-                           st[nd - 1]);
-        else
-            plane_uint64_t((uint64_t *)(void *)out + p * ni * nj,
-                           (const uint64_t *)(const void *)in + off, ni, nj, st[nd - 2],
-                           st[nd - 1]);
-        for (int32_t i = nd - 3; i >= 0; i--) {
-            off += st[i];
-            if (++idx[i] < d[i])
-                break;
-            off -= st[i] * d[i];
-            idx[i] = 0;
-        }
+    /* planes of the last two axes in bands of TP_ROWS rows, on the threads */
+    tpjob j = {out, in, d, st, nd, es, d[nd - 2], d[nd - 1], 0, 0};
+    j.bands = (j.ni + TP_ROWS - 1) / TP_ROWS;
+    j.planes = o->n / (j.ni * j.nj);
+    int64_t jobs = j.planes * j.bands;
+    if (ex->threads < 2 || o->n < 4 * EOI_SPAN) {
+        for (int64_t i = 0; i < jobs; i++)
+            tp_band(&j, i, 0);
+        return EO_OK;
     }
-    return EO_OK;
+    return eoi_parallel_for(ctx, jobs, tp_band, &j);
 }
 
 static eo_status run_gather(const eoi_exec *ex, const eoi_node *n) {
@@ -614,7 +636,7 @@ eo_status eoi_node_run(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
         return EO_OK;
     }
     case EOI_OP_TRANSPOSE:
-        return run_transpose(ex, n);
+        return run_transpose(ctx, ex, n);
     case EOI_OP_GEMM:
         return eoi_run_gemm(ctx, ex, n);
     case EOI_OP_MATMUL:

@@ -247,3 +247,14 @@ def test_layernorm_rows_on_threads(tmp_path, shape, axis):
     want = z.reshape(shape) * sc + bi
     for got in run_model_threads(tmp_path / "l.onnx", x):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape,perm", [((1, 300, 1000), (0, 2, 1)),  # one plane, 5 bands
+                                        ((3, 130, 40, 50), (0, 3, 1, 2)),  # planes x bands
+                                        ((2, 70, 3, 700), (2, 0, 3, 1)), ((4, 5, 6), (2, 1, 0))])
+def test_transpose_bands_on_threads(tmp_path, shape, perm):
+    save(tmp_path / "t.onnx", [helper.make_node("Transpose", ["x"], ["y"], perm=list(perm))],
+         shape)
+    x = np.random.default_rng(10).standard_normal(shape).astype(np.float32)
+    for got in run_model_threads(tmp_path / "t.onnx", x):
+        np.testing.assert_array_equal(got, x.transpose(perm))
