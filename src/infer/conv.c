@@ -945,7 +945,8 @@ static eo_status mm_job(void *user, int64_t i, int32_t worker) {
                 memset(bp + kk * nr + np, 0, (size_t)(nr - np) * sizeof(float));
             }
             for (int64_t r0 = 0; r0 < rows; r0 += mr) {
-                const float *a = ap + (r0 / EOI_GEMM_MRP * kd + k0) * EOI_GEMM_MRP + r0 % EOI_GEMM_MRP;
+                const float *a =
+                    ap + (r0 / EOI_GEMM_MRP * kd + k0) * EOI_GEMM_MRP + r0 % EOI_GEMM_MRP;
                 float *c = j->c + (r_lo + r0) * j->n + p0;
                 int64_t mm = rows - r0 < mr ? rows - r0 : mr;
                 if (mm == mr && np == nr) {
@@ -964,9 +965,8 @@ static eo_status mm_job(void *user, int64_t i, int32_t worker) {
     return EO_OK;
 }
 
-static eo_status matmul1(eo_ctx *ctx, const eoi_exec *ex, const float *a, const float *b,
-                         float *c, int64_t m, int64_t n, int64_t kd, int32_t transa,
-                         int32_t transb) {
+static eo_status matmul1(eo_ctx *ctx, const eoi_exec *ex, const float *a, const float *b, float *c,
+                         int64_t m, int64_t n, int64_t kd, int32_t transa, int32_t transb) {
     const eoi_kernels *k = eoi_kernels_get();
     int64_t nr = k->gemm_nr, kcmax = EOI_GEMM_PANEL_FLOATS / nr;
     int64_t nb = (kd + kcmax - 1) / kcmax;
@@ -1006,7 +1006,8 @@ eo_status eoi_run_gemm(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
         for (int64_t i = 0; i < m; i++)
             for (int64_t jj = 0; jj < nn; jj++) {
                 float v = n->alpha * out[i * nn + jj];
-                out[i * nn + jj] = cd ? v + n->beta * cd[(c0 > 1 ? i : 0) * c1 + (c1 > 1 ? jj : 0)] : v;
+                out[i * nn + jj] =
+                    cd ? v + n->beta * cd[(c0 > 1 ? i : 0) * c1 + (c1 > 1 ? jj : 0)] : v;
             }
     return EO_OK;
 }

@@ -138,32 +138,6 @@ static eo_status run_bn(const eoi_exec *ex, const eoi_node *n) {
     return EO_OK;
 }
 
-typedef struct spanjob {
-    eoi_span_fn fn;
-    const eoi_node *n;
-    const void *in;
-    void *out;
-    int64_t total;
-} spanjob;
-
-static eo_status span_piece(void *user, int64_t i, int32_t worker) {
-    const spanjob *j = user;
-    int64_t lo = i * EOI_SPAN, hi = lo + EOI_SPAN < j->total ? lo + EOI_SPAN : j->total;
-    j->fn(j->n, j->in, j->out, lo, hi);
-    (void)worker;
-    return EO_OK;
-}
-
-eo_status eoi_over_spans(eo_ctx *ctx, const eoi_exec *ex, eoi_span_fn fn, const eoi_node *n,
-                         const void *in, void *out, int64_t total) {
-    if (ex->threads < 2 || total < 4 * EOI_SPAN) {
-        fn(n, in, out, 0, total);
-        return EO_OK;
-    }
-    spanjob j = {fn, n, in, out, total};
-    return eoi_parallel_for(ctx, (total + EOI_SPAN - 1) / EOI_SPAN, span_piece, &j);
-}
-
 /* Softmax, LogSoftmax or Hardmax over rows of len elements inner apart; a job
  * takes rows [i rows, (i + 1) rows) of the outer x inner rows. */
 typedef struct smjob {
