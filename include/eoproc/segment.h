@@ -47,7 +47,8 @@ EO_API eo_status eo_segment_opts_set_tile(eo_ctx *ctx, eo_segment_opts *opts, in
  *  tile). @since 1.0 */
 EO_API eo_status eo_segment_opts_set_overlap(eo_ctx *ctx, eo_segment_opts *opts, int32_t overlap);
 /** Tiles per model run (default: the model's batch size when its file
- *  fixes it, else 2). @since 1.0 */
+ *  fixes it, else 1: the tiles run in parallel all the same, and a run of
+ *  one tile is the fastest per tile). @since 1.0 */
 EO_API eo_status eo_segment_opts_set_batch(eo_ctx *ctx, eo_segment_opts *opts, int32_t batch);
 /** The source bands fed to the model, 1-based, in order (default: all).
  *  @since 1.0 */
@@ -95,7 +96,7 @@ EO_API eo_status eo_segment_opts_set_json(eo_ctx *ctx, eo_segment_opts *opts, co
 
 /** Load the ONNX model at path planned for the tiles eo_segment will run
  *  over src with opts (may be NULL), so that it need not plan it again:
- *  batch (opts', else 2), channels (the bands opts selects, else the
+ *  batch (opts', else 1), channels (the bands opts selects, else the
  *  model card's, else src's band count) and tile (opts', else the card's,
  *  else 512), on the axes the file leaves dynamic (the sizes it fixes are
  *  kept; eo_segment names a mismatch). precision: "fp32", "bf16" (as

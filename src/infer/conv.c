@@ -469,6 +469,8 @@ typedef struct winojob {
 } winojob;
 
 static const float wzero[EOI_GEMM_MRP];
+/* a row of zeros as long as any Winograd input row (T * VL + T floats) */
+static const float wzero_row[4 * 64 + 4];
 
 /* lane by lane: tiles that straddle tile rows or the image's edge */
 static void wino_in_tile(float *v, int64_t xs, const float *src, const winojob *j, int64_t ty,
@@ -518,12 +520,19 @@ static void wino_input(const winojob *j, float *v, float *tmp, const float *bin,
                         r[ii] = src + iy * q->w + x0;
                         continue;
                     }
-                    /* at the image's edge: a zero-padded copy */
+                    if (!inside || hi <= lo) { /* a row of the padding */
+                        r[ii] = wzero_row;
+                        continue;
+                    }
+                    /* at the image's left or right edge: a zero-padded copy
+                     * (only the padding zeroed: the calls cost more than the
+                     * bytes on narrow layers, where every group is an edge) */
                     float *tr = tmp + ii * len;
-                    memset(tr, 0, (size_t)len * sizeof(float));
-                    if (inside && hi > lo)
-                        memcpy(tr + lo, src + iy * q->w + x0 + lo,
-                               (size_t)(hi - lo) * sizeof(float));
+                    for (int64_t x = 0; x < lo; x++)
+                        tr[x] = 0.0f;
+                    memcpy(tr + lo, src + iy * q->w + x0 + lo, (size_t)(hi - lo) * sizeof(float));
+                    for (int64_t x = hi; x < len; x++)
+                        tr[x] = 0.0f;
                     r[ii] = tr;
                 }
                 k->wino_in[t == 4](vd, xs, r);

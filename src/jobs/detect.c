@@ -286,7 +286,7 @@ static eo_status seg_opts(eo_ctx *ctx, eoi_plan *p, int32_t *nbands) {
     p->so = o;
     EOI_TRY(st, eo_segment_opts_set_tile(ctx, o, (int32_t)p->tile));
     EOI_TRY(st, eo_segment_opts_set_overlap(ctx, o, (int32_t)p->overlap));
-    EOI_TRY(st, eo_segment_opts_set_batch(ctx, o, (int32_t)pint(pa, "batch", 2)));
+    EOI_TRY(st, eo_segment_opts_set_batch(ctx, o, (int32_t)pint(pa, "batch", 1)));
     EOI_TRY(st, eoi_segment_opts_from_json(ctx, o, pa, nbands));
     if (!*nbands)
         *nbands = eo_dataset_band_count(p->ds);
@@ -442,6 +442,26 @@ static eo_status make_parts(eo_ctx *ctx, eoi_plan *p, const pixaoi *pa) {
     return EO_OK;
 }
 
+/* The tiles along the partitions' seams run once: the partitions run in
+ * rows, so the cache holds a row of them across the area (the bottom
+ * edges the next row meets) and a partition's side (the right edge the
+ * next partition meets), within a memory budget. */
+#define CACHE_BUDGET ((size_t)512 << 20)
+
+static eo_status make_cache(eo_ctx *ctx, eoi_plan *p) {
+    const eoi_graph *g = eoi_model_graph(p->model);
+    int64_t k = g->values[g->output].ndim == 4 ? g->values[g->output].dims[1] : 1;
+    int64_t pt = pint(p->params, "partition_tiles", 8);
+    if (p->nparts < 2 || pt <= 0)
+        return EO_OK;
+    int64_t across = p->area.width / p->step + 3, side = pt + 3;
+    size_t per = (size_t)p->tile * (size_t)p->tile * ((size_t)(k > 0 ? k : 1) * sizeof(float) + 1);
+    size_t fit = CACHE_BUDGET / per;
+    int64_t cap = 2 * across + 2 * side;
+    cap = (size_t)cap > fit ? (int64_t)fit : cap;
+    return cap > 0 ? eoi_tile_cache_new(ctx, &p->cache, (int32_t)cap) : EO_OK;
+}
+
 /* ---- the plan --------------------------------------------------------------- */
 
 static void nodata_cause(eo_ctx *ctx, eoi_plan *p, char *why, size_t cap);
@@ -521,6 +541,8 @@ static eo_status class_names(eo_ctx *ctx, eoi_plan *p) {
 void eoi_plan_clear(eoi_plan *p) {
     if (!p)
         return;
+    eoi_tile_cache_free(p->cache);
+    p->cache = NULL;
     json_object_put(p->params);
     if (p->own_ds)
         eo_dataset_close(p->ds);
@@ -650,7 +672,7 @@ eo_status eoi_plan_make(eo_ctx *ctx, eoi_plan *p, json_object *params, eo_datase
     }
     p->step = p->tile - p->overlap;
     EOI_TRY(st, seg_opts(ctx, p, &nbands));
-    int64_t want[4] = {pint(params, "batch", 2), nbands, p->tile, p->tile};
+    int64_t want[4] = {pint(params, "batch", 1), nbands, p->tile, p->tile};
     EOI_TRY(st,
             eoi_segment_model_load(ctx, &p->model, model, want, pstr(params, "model_precision")));
     /* the AOI's window of the source */
@@ -683,6 +705,7 @@ eo_status eoi_plan_make(eo_ctx *ctx, eoi_plan *p, json_object *params, eo_datase
     EOI_TRY(st, pixel_aoi(ctx, p, &pa));
     EOI_TRY(st, make_parts(ctx, p, &pa));
     EOI_TRY(st, early_check(ctx, p));
+    EOI_TRY(st, make_cache(ctx, p));
 done:
     pixel_aoi_free(ctx, &pa);
     if (p->cov) {
@@ -775,7 +798,7 @@ void eoi_plan_expect(eoi_plan *p, int64_t id, int32_t delta) {
 
 eo_status eoi_plan_run_part(eo_ctx *ctx, eoi_plan *p, int64_t id, eoi_part_result *r) {
     memset(r, 0, sizeof *r);
-    eoi_seg_mem m = {.want_probs = pstr(p->params, "keep_rasters") != NULL};
+    eoi_seg_mem m = {.want_probs = pstr(p->params, "keep_rasters") != NULL, .cache = p->cache};
     tcount t1;
     eo_status st = EO_OK;
     if (p->ds->tilesrc) { /* a remote source's tiles fetched at once, not as the model reads */
@@ -1079,7 +1102,18 @@ eo_status eoi_plan_estimate(eo_ctx *ctx, eoi_plan *p, json_object *res) {
         EOI_TRY(st, check_tiles(ctx, p, &ntiles));
     EOI_TRY(st, pixel_aoi(ctx, p, &pa));
     GEOSArea_r(ctx->geos, pa.g, &pixels);
-    /* model tiles: those on the grid that meet the AOI (as segmentation runs them) */
+    /* model tiles: those on the grid that meet the AOI (as segmentation runs
+     * them), each once: a tile on a seam runs for the first partition that
+     * meets it and comes from the cache for the next */
+    int64_t gx0 = p->area.x - p->tile < 0 ? 0 : (p->area.x - p->tile) / p->step + 1;
+    int64_t gy0 = p->area.y - p->tile < 0 ? 0 : (p->area.y - p->tile) / p->step + 1;
+    int64_t gw = (p->area.x + p->area.width) / p->step - gx0 + 1;
+    int64_t gh = (p->area.y + p->area.height) / p->step - gy0 + 1;
+    uint8_t *seen = eoi_calloc(ctx, (size_t)gw * (size_t)gh, 1);
+    if (!seen) {
+        st = EO_E_NOMEM;
+        goto done;
+    }
     for (int64_t i = 0; i < p->nparts; i++) {
         const eo_window *w = &p->parts[i];
         int64_t ky0 = w->y - p->tile < 0 ? 0 : (w->y - p->tile) / p->step + 1;
@@ -1096,14 +1130,22 @@ eo_status eoi_plan_estimate(eo_ctx *ctx, eoi_plan *p, json_object *res) {
                 int64_t xa = x0 > w->x ? x0 : w->x, ya = y0 > w->y ? y0 : w->y;
                 int64_t xb = x0 + p->tile < w->x + w->width ? x0 + p->tile : w->x + w->width;
                 int64_t yb = y0 + p->tile < w->y + w->height ? y0 + p->tile : w->y + w->height;
+                size_t at = (size_t)(ky - gy0) * (size_t)gw + (size_t)(kx - gx0);
+                bool grid = ky >= gy0 && ky - gy0 < gh && kx >= gx0 && kx - gx0 < gw;
+                if (grid && seen[at] && p->cache)
+                    continue;
                 char m = rect_meets(ctx, &pa, xa, ya, xb - xa, yb - ya);
                 if (m == 2) {
+                    eoi_free(seen);
                     st = eoi_geos_fail(ctx, "testing a tile against the AOI");
                     goto done;
                 }
+                if (m && grid)
+                    seen[at] = 1;
                 model_tiles += m;
             }
     }
+    eoi_free(seen);
     const eoi_graph *g = eoi_model_graph(p->model);
     int64_t batch = g->values[g->input].dims[0];
     double gflop = g->flops / (double)batch * (double)model_tiles / 1e9;
@@ -1116,10 +1158,10 @@ eo_status eoi_plan_estimate(eo_ctx *ctx, eoi_plan *p, json_object *res) {
     int32_t nt = eoi_threads(ctx);
     nt = nt < 1 ? 1 : nt;
     double runs = ceil((double)model_tiles / (double)batch);
-    /* setup, then inference: the batches run in rounds of nt workers at once
-     * (5 on 2 workers take 3), then decoding and vectorizing (~30 ns a
-     * pixel) and, from a pyramid, ~2 ms a tile to read and decode */
-    double rounds = ceil(runs / (double)nt);
+    /* setup, then inference: the runs share the nt workers (one left over
+     * in a row runs on all of them), then decoding and vectorizing (~30 ns
+     * a pixel) and, from a pyramid, ~2 ms a tile to read and decode */
+    double rounds = runs / (double)nt;
     double expect =
         setup + rounds * secs + pixels * 30e-9 + (ntiles > 0 ? (double)ntiles * 2e-3 : 0);
     json_object_object_add(res, "aoi_km2", eoi_json_double(p->aoi_km2));

@@ -51,7 +51,7 @@ const eoi_param eoi_detect_params[] = {
      .desc = "model tile size in pixels (" CARD_DEFAULT "512)"},
     {"overlap", "integer", .min = "0", .max = "2048",
      .desc = "overlap of neighbouring model tiles (" CARD_DEFAULT "64)"},
-    {"batch", "integer", "2", "1", "64", .desc = "model tiles per run"},
+    {"batch", "integer", "1", "1", "64", .desc = "model tiles per run"},
     {"classes", "array", .items = "string",
      .desc = "class names, by class value (" CARD_DEFAULT "background, building)"},
     {"background", "integer", "0", "0", "254", .desc = "the class never written"},

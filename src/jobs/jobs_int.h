@@ -34,6 +34,8 @@ struct eo_detect_opts {
 enum { BLK_MIN_AREA, BLK_FILL_HOLES, BLK_SIMPLIFY, BLK_REGULARIZE, BLK_CLASSIFY, BLK_N };
 
 /* A detect run resolved from its parameters. */
+typedef struct eoi_tile_cache eoi_tile_cache; /* below */
+
 typedef struct eoi_plan {
     double t0;           /* monotonic seconds when planning began */
     json_object *params; /* validated, defaults filled (owned) */
@@ -63,6 +65,7 @@ typedef struct eoi_plan {
      * fetch (the plan's own reads too) is counted once, by the partition
      * that runs next */
     int64_t counted_decoded, counted_missing, counted_corrupt;
+    eoi_tile_cache *cache; /* model tiles on the partitions' seams, or NULL */
 } eoi_plan;
 
 /* Resolve params (validated here) with an optional host dataset and AOI.
@@ -103,17 +106,37 @@ eo_status eoi_segment_model_load(eo_ctx *ctx, eo_model **out, const char *path,
 /* Segmentation of one window into memory (detect's partitions): the
  * pixels are those eo_segment gives for the same window of a whole run
  * (the tile grid is the raster's), nothing is written to disk. */
+/* Model outputs of segmentation tiles kept between calls of
+ * eoi_segment_mem on one grid (tile_cache.c): the tiles along a partition
+ * seam run once. Not thread-safe: one caller at a time. */
+typedef struct eoi_tile_key {
+    int64_t ky, kx;         /* the tile */
+    int32_t k;              /* its planes */
+    int64_t th, tw, sy, sx; /* the grid: tile size and step */
+} eoi_tile_key;
+/* A cache of at most cap tiles (least recently used ones replaced). */
+eo_status eoi_tile_cache_new(eo_ctx *ctx, eoi_tile_cache **out, int32_t cap);
+void eoi_tile_cache_free(eoi_tile_cache *c);
+/* The tile's probabilities and nodata flags, valid until the next put. */
+bool eoi_tile_cache_get(eoi_tile_cache *c, const eoi_tile_key *key, const float **p,
+                        const uint8_t **nod);
+/* Keep a copy (silently nothing when memory is short: the tile runs again). */
+void eoi_tile_cache_put(eo_ctx *ctx, eoi_tile_cache *c, const eoi_tile_key *key, const float *p,
+                        const uint8_t *nod);
+int64_t eoi_tile_cache_hits(const eoi_tile_cache *c);
+
 typedef struct eoi_seg_mem {
-    eo_window area;    /* the window segmented: the request within the AOI's window */
-    int32_t classes;   /* model output channels (1: one probability, class 1 = p >= threshold) */
-    uint8_t *cls;      /* area.width x area.height classes, 255 = nodata / outside the AOI */
-    float *prob;       /* the same: probability of the pixel's class, NaN = nodata */
-    float *probs;      /* with want_probs: a plane per channel (NaN = nodata) */
-    bool want_probs;   /* in */
-    int64_t aoi_px;    /* pixels of the area inside the AOI (all without one) */
-    int64_t valid_px;  /* of those, pixels with imagery */
-    int64_t hist[256]; /* classes of the valid pixels */
-    int64_t tiles_run; /* model tiles run */
+    eo_window area;  /* the window segmented: the request within the AOI's window */
+    int32_t classes; /* model output channels (1: one probability, class 1 = p >= threshold) */
+    uint8_t *cls;    /* area.width x area.height classes, 255 = nodata / outside the AOI */
+    float *prob;     /* the same: probability of the pixel's class, NaN = nodata */
+    float *probs;    /* with want_probs: a plane per channel (NaN = nodata) */
+    bool want_probs; /* in */
+    eoi_tile_cache *cache; /* in: tiles shared with other calls on the same grid, or NULL */
+    int64_t aoi_px;        /* pixels of the area inside the AOI (all without one) */
+    int64_t valid_px;      /* of those, pixels with imagery */
+    int64_t hist[256];     /* classes of the valid pixels */
+    int64_t tiles_run;     /* model tiles run (not those taken from the cache) */
 } eoi_seg_mem;
 /* Segment window win of ds (within aoi when not NULL) into out (its
  * buffers are allocated here; release with eoi_seg_mem_clear). An area

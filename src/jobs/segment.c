@@ -1,7 +1,8 @@
 /* segment.c - sliding-window segmentation of a dataset: tiles on a fixed
  * grid (multiples of tile - overlap from the raster's origin, so an AOI run
- * gives the same pixels as a whole run), read and normalized on the calling
- * thread, run through the model in batches on the context's threads, their
+ * gives the same pixels as a whole run), read, normalized and run through
+ * the model by the context's worker threads (one tile per run unless a
+ * batch is asked; a row's odd tile runs on all the threads), their
  * outputs blended with separable weights into an accumulator of
  * tile + 256 rows across the output's width, and finished rows written
  * straight into the two COG writers (probabilities and classes), which
@@ -260,17 +261,28 @@ typedef struct seg {
     float *wy, *wx;    /* tile weights along each axis for the three kinds of tile */
     /* accumulator: rows [acc_y0, acc_y0 + acc_h) of the window */
     int64_t acc_y0, acc_h;
-    float *acc;    /* k x acc_h x win.width (allocated for sw) */
-    float *wsum;   /* acc_h x win.width */
-    uint8_t *bad;  /* acc_h x win.width: a band was nodata */
-    float *read;   /* c x th x tw: a tile as read */
-    int32_t nslot; /* batches in flight */
-    float *in;     /* nslot x b x c x th x tw */
-    float *out;    /* nslot x b x k x th x tw */
-    uint8_t *nod;  /* nslot x b x th x tw: input nodata */
-    int64_t *slot_tile;
-    int32_t *slot_n;
-    eo_ctx **wctx; /* per worker */
+    float *acc;                /* k x acc_h x win.width (allocated for sw) */
+    float *wsum;               /* acc_h x win.width */
+    uint8_t *bad;              /* acc_h x win.width: a band was nodata */
+    float *read;               /* nworkers x nread x th x tw: a tile as read, per worker */
+    pthread_mutex_t read_lock; /* one read of the dataset at a time */
+    bool lock_made;
+    int64_t round_ky; /* the tile row of the round in work */
+    int64_t *slot_kx; /* nslot x b: the tile in each place of in */
+    int32_t nslot;    /* model runs in a round (one per worker) */
+    float *in;        /* nslot x b x c x th x tw */
+    float *out;       /* nslot x b x k x th x tw */
+    uint8_t *nod;     /* nslot x b x th x tw: input nodata */
+    int32_t *slot_n;  /* nslot: tiles in each run */
+    /* the round's tiles in order: kx, and the tile's position in in / out
+     * or -1 with the cache's probabilities and flags (ent_cap >= a row of tiles) */
+    int64_t *ent_kx;
+    int32_t *ent_t;
+    const float **ent_p;
+    const uint8_t **ent_nod;
+    int32_t nent, ent_cap;
+    eoi_tile_cache *cache; /* or NULL */
+    eo_ctx **wctx;         /* per worker */
     int32_t nworkers;
     eoi_cog_push *push; /* the writers of the probabilities and the classes */
     int64_t tiles_total, tiles_run, tiles_done;
@@ -355,7 +367,10 @@ static eo_status plan_model(eo_ctx *ctx, seg *s, eo_model **replanned, const eo_
                         "tile %lld x %lld is smaller than twice the overlap (%lld): use a "
                         "larger tile or a smaller overlap",
                         (long long)th, (long long)tw, (long long)ov);
-    int64_t b = decl[0] > 0 ? decl[0] : 2;
+    /* one tile per run unless asked: a run of batch 1 is the fastest per
+     * tile (the plan writes a channel Concat's inputs in place), and the
+     * tiles run in parallel anyway */
+    int64_t b = decl[0] > 0 ? decl[0] : 1;
     if (o && o->batch) {
         if (decl[0] > 0 && decl[0] != o->batch)
             return eoi_fail(ctx, EO_E_ARG, "batch %d: the model's batch size is fixed at %lld",
@@ -514,8 +529,8 @@ static int64_t reflect(int64_t i, int64_t n) {
 /* Read tile (ky, kx) into slot position: normalized input, nodata flags;
  * beyond the raster's end the tile is mirrored (no dark border for the
  * model to see). */
-static eo_status read_tile(seg *s, int64_t ky, int64_t kx, float *in, uint8_t *nod) {
-    eo_ctx *ctx = s->ctx;
+static eo_status read_tile(seg *s, eo_ctx *ctx, float *rbuf, int64_t ky, int64_t kx, float *in,
+                           uint8_t *nod) {
     const eo_dataset *ds = s->ds;
     int64_t x0 = kx * s->sx, y0 = ky * s->sy;
     int64_t rw = ds->width - x0 < s->tw ? ds->width - x0 : s->tw;
@@ -526,11 +541,11 @@ static eo_status read_tile(seg *s, int64_t ky, int64_t kx, float *in, uint8_t *n
     if (rw < 1 || rh < 1)
         return EO_OK;
     eo_window w = {x0, y0, rw, rh};
-    EOI_TRY_RET(eoi_dataset_read_f32(ctx, ds, &w, s->bands, s->nread, s->read));
+    EOI_TRY_RET(eoi_dataset_read_f32(ctx, ds, &w, s->bands, s->nread, rbuf));
     /* the mask band, when read: 0 = no data */
-    const float *mk = s->nread > s->c ? s->read + (size_t)s->c * rplane : NULL;
+    const float *mk = s->nread > s->c ? rbuf + (size_t)s->c * rplane : NULL;
     for (int32_t c = 0; c < s->c; c++) {
-        const float *src = s->read + (size_t)c * rplane;
+        const float *src = rbuf + (size_t)c * rplane;
         float *dst = in + (size_t)c * plane;
         float mul = s->mul[c], add = s->add[c];
         bool has = s->has_nd[c] != 0 && !isnan(s->nd[c]);
@@ -716,37 +731,85 @@ static eo_status flush(seg *s, int64_t n) {
     return EO_OK;
 }
 
-static eo_status run_slot(void *user, int64_t i, int32_t worker) {
-    seg *s = user;
-    size_t per_in = (size_t)s->b * (size_t)s->c * (size_t)s->th * (size_t)s->tw;
-    size_t per_out = (size_t)s->b * (size_t)s->k * (size_t)s->th * (size_t)s->tw;
+/* Run i of a round: the model over its slot_n[i] tiles (one model run of
+ * b tiles), their outputs activated, on worker ctx w. */
+static eo_status run_one_slot(seg *s, eo_ctx *w, int32_t worker, int64_t i) {
+    size_t plane = (size_t)s->th * (size_t)s->tw;
+    size_t per_in = (size_t)s->b * (size_t)s->c * plane,
+           per_out = (size_t)s->b * (size_t)s->k * plane;
     int64_t shape[4] = {s->b, s->c, s->th, s->tw};
-    return eo_model_run(s->wctx[worker], s->model, s->in + (size_t)i * per_in, shape, 4,
-                        s->out + (size_t)i * per_out, per_out);
+    float *out = s->out + (size_t)i * per_out;
+    /* the slot's tiles read here, one reader at a time: a read overlaps
+     * the other workers' model runs */
+    eo_status st = EO_OK;
+    pthread_mutex_lock(&s->read_lock);
+    for (int32_t j = 0; j < s->slot_n[i] && st == EO_OK; j++) {
+        size_t t = (size_t)i * (size_t)s->b + (size_t)j;
+        st = read_tile(s, w, s->read + (size_t)worker * (size_t)s->nread * plane, s->round_ky,
+                       s->slot_kx[t], s->in + t * (size_t)s->c * plane, s->nod + t * plane);
+    }
+    pthread_mutex_unlock(&s->read_lock);
+    EOI_TRY_RET(st);
+    EOI_TRY_RET(eo_model_run(w, s->model, s->in + (size_t)i * per_in, shape, 4, out, per_out));
+    for (int32_t j = 0; j < s->slot_n[i]; j++)
+        activate(out + (size_t)j * (size_t)s->k * plane, s->k, plane, s->act);
+    return EO_OK;
 }
 
-/* Run the filled slots on the workers and blend their tiles in order. */
-static eo_status run_slots(seg *s, int32_t nfilled, int64_t ky) {
+static eo_status run_slot(void *user, int64_t i, int32_t worker) {
+    seg *s = user;
+    return run_one_slot(s, s->wctx[worker], worker, i);
+}
+
+/* Does tile (ky, kx) lie on the last row or column of the tiles this
+ * call runs, which the partitions after this one (in rows, left to right)
+ * meet too? */
+static bool edge_tile(const seg *s, int64_t ky, int64_t kx) {
+    return ky == s->ty.first + s->ty.count - 1 || kx == s->tx.first + s->tx.count - 1;
+}
+
+static eoi_tile_key tile_key(const seg *s, int64_t ky, int64_t kx) {
+    return (eoi_tile_key){ky, kx, s->k, s->th, s->tw, s->sy, s->sx};
+}
+
+/* Run the round's filled slots and blend its tiles (run or cached) in
+ * order. The slots run one per worker thread; when they do not divide
+ * evenly among the workers, the last ones run one at a time on all the
+ * threads (a row of 9 tiles on 2 threads takes 4.5 tile times, not 5). */
+static eo_status run_round(seg *s, int32_t nfilled, int64_t ky) {
     eo_ctx *ctx = s->ctx;
-    eo_status st = eoi_parallel_for(ctx, nfilled, run_slot, s);
+    int32_t nw = s->nworkers;
+    int32_t npar = nw > 1 ? nfilled - nfilled % nw : 0;
+    eo_status st = npar ? eoi_parallel_for(ctx, npar, run_slot, s) : EO_OK;
     if (st != EO_OK) {
-        for (int32_t w = 0; w < s->nworkers; w++)
+        for (int32_t w = 0; w < nw; w++)
             if (eo_ctx_status(s->wctx[w]) != EO_OK)
                 return eoi_ctx_take_error(ctx, s->wctx[w]);
         return st;
     }
+    for (int32_t i = npar; i < nfilled; i++)
+        EOI_TRY_RET(run_one_slot(s, ctx, 0, i));
     size_t plane = (size_t)s->th * (size_t)s->tw;
-    for (int32_t i = 0; i < nfilled; i++)
-        for (int32_t j = 0; j < s->slot_n[i]; j++) {
-            size_t t = (size_t)i * (size_t)s->b + (size_t)j;
-            float *p = s->out + t * (size_t)s->k * plane;
-            activate(p, s->k, plane, s->act);
-            blend(s, ky, s->slot_tile[t], p, s->nod + t * plane);
+    for (int32_t e = 0; e < s->nent; e++) {
+        int64_t kx = s->ent_kx[e];
+        if (s->ent_t[e] < 0) {
+            blend(s, ky, kx, s->ent_p[e], s->ent_nod[e]);
+            continue;
         }
+        size_t t = (size_t)s->ent_t[e];
+        const float *p = s->out + t * (size_t)s->k * plane;
+        blend(s, ky, kx, p, s->nod + t * plane);
+        if (s->cache && edge_tile(s, ky, kx)) {
+            eoi_tile_key key = tile_key(s, ky, kx);
+            eoi_tile_cache_put(ctx, s->cache, &key, p, s->nod + t * plane);
+        }
+    }
+    s->nent = 0;
     return EO_OK;
 }
 
 static eo_status run_row(seg *s, int64_t ky) {
+    s->round_ky = ky;
     int32_t filled = 0; /* slots filled */
     int32_t in_slot = 0;
     size_t plane = (size_t)s->th * (size_t)s->tw;
@@ -756,16 +819,23 @@ static eo_status run_row(seg *s, int64_t ky) {
         s->tiles_done++;
         if (!tile_meets_aoi(s, ky, kx))
             continue;
-        size_t t = (size_t)filled * (size_t)s->b + (size_t)in_slot;
-        EOI_TRY_RET(read_tile(s, ky, kx, s->in + t * (size_t)s->c * plane, s->nod + t * plane));
-        s->slot_tile[t] = kx;
-        s->tiles_run++;
-        if (++in_slot == s->b) {
-            s->slot_n[filled++] = in_slot;
-            in_slot = 0;
+        eoi_tile_key key = tile_key(s, ky, kx);
+        int32_t e = s->nent++;
+        s->ent_kx[e] = kx;
+        if (eoi_tile_cache_get(s->cache, &key, &s->ent_p[e], &s->ent_nod[e])) {
+            s->ent_t[e] = -1; /* blended in its turn, not run */
+        } else {
+            size_t t = (size_t)filled * (size_t)s->b + (size_t)in_slot;
+            s->slot_kx[t] = kx; /* read by the worker that runs it */
+            s->ent_t[e] = (int32_t)t;
+            s->tiles_run++;
+            if (++in_slot == s->b) {
+                s->slot_n[filled++] = in_slot;
+                in_slot = 0;
+            }
         }
         if (filled == s->nslot) {
-            EOI_TRY_RET(run_slots(s, filled, ky));
+            EOI_TRY_RET(run_round(s, filled, ky));
             filled = 0;
             EOI_TRY_RET(eoi_progress(s->ctx, 0.9 * (double)s->tiles_done / (double)s->tiles_total,
                                      "segment"));
@@ -778,8 +848,8 @@ static eo_status run_row(seg *s, int64_t ky) {
         }
         s->slot_n[filled++] = in_slot;
     }
-    if (filled)
-        st = run_slots(s, filled, ky);
+    if (filled || s->nent)
+        st = run_round(s, filled, ky);
     if (st == EO_OK)
         st = eoi_progress(s->ctx, 0.9 * (double)s->tiles_done / (double)s->tiles_total, "segment");
     return st;
@@ -924,11 +994,11 @@ static eo_status alloc_buffers(eo_ctx *ctx, seg *s) {
     if (!(s->acc = eoi_calloc(ctx, (size_t)s->k * (size_t)acc_h * ww, sizeof(float))) ||
         !(s->wsum = eoi_calloc(ctx, (size_t)acc_h * ww, sizeof(float))) ||
         !(s->bad = eoi_calloc(ctx, (size_t)acc_h * ww, 1)) ||
-        !(s->read = eoi_malloc(ctx, (size_t)s->nread * plane * sizeof(float))) ||
+        !(s->read = eoi_malloc(ctx, (size_t)nt * (size_t)s->nread * plane * sizeof(float))) ||
+        !(s->slot_kx = eoi_calloc(ctx, tiles, sizeof *s->slot_kx)) ||
         !(s->in = eoi_malloc(ctx, tiles * (size_t)s->c * plane * sizeof(float))) ||
         !(s->out = eoi_malloc(ctx, tiles * (size_t)s->k * plane * sizeof(float))) ||
         !(s->nod = eoi_malloc(ctx, tiles * plane)) ||
-        !(s->slot_tile = eoi_calloc(ctx, tiles, sizeof *s->slot_tile)) ||
         !(s->slot_n = eoi_calloc(ctx, (size_t)s->nslot, sizeof *s->slot_n)) ||
         !(s->cov_buf = eoi_malloc(ctx, BLOCK * wide * sizeof(float))) ||
         !(s->cov_row = eoi_malloc(ctx, (wide + 2) * sizeof(double))) ||
@@ -936,6 +1006,9 @@ static eo_status alloc_buffers(eo_ctx *ctx, seg *s) {
         !(s->wx = eoi_malloc(ctx, 3 * (size_t)s->tw * sizeof(float))) ||
         !(s->wctx = eoi_calloc(ctx, (size_t)nt, sizeof *s->wctx)))
         return EO_E_NOMEM;
+    if (pthread_mutex_init(&s->read_lock, NULL) != 0)
+        return eoi_fail(ctx, EO_E_INTERNAL, "cannot make a lock");
+    s->lock_made = true;
     for (int32_t w = 0; w < nt; w++) {
         EOI_TRY_RET(eoi_ctx_worker_new(ctx, &s->wctx[w]));
         if (nt > 1)
@@ -955,11 +1028,13 @@ static void seg_clear(seg *s) {
     for (int32_t w = 0; s->wctx && w < s->nworkers; w++)
         eo_ctx_free(s->wctx[w]);
     eoi_free(s->wctx);
+    if (s->lock_made)
+        pthread_mutex_destroy(&s->read_lock);
     eoi_coverage_free(s->cov);
-    void *bufs[] = {s->bands,   s->mul,    s->add,       s->nd,       s->has_nd,
-                    s->acc,     s->wsum,   s->bad,       s->read,     s->in,
-                    s->out,     s->nod,    s->wy,        s->wx,       s->cov_row,
-                    s->cov_buf, s->slot_n, s->slot_tile, s->mem_prob, s->mem_cls};
+    void *bufs[] = {s->bands, s->mul,   s->add,     s->nd,       s->has_nd,  s->acc,
+                    s->wsum,  s->bad,   s->read,    s->in,       s->out,     s->nod,
+                    s->wy,    s->wx,    s->cov_row, s->cov_buf,  s->slot_n,  s->ent_kx,
+                    s->ent_t, s->ent_p, s->ent_nod, s->mem_prob, s->mem_cls, s->slot_kx};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         eoi_free(bufs[i]);
 }
@@ -984,6 +1059,21 @@ static eo_status plan_window(eo_ctx *ctx, seg *s, const eo_dataset *ds, const eo
  * window spans the output's width (memory: the accumulator of tile + 256
  * rows and the writers' row of tiles, both across the width). */
 static eo_status run_strip(seg *s) {
+    int32_t cap = (int32_t)s->tx.count + s->nslot * s->b + 1;
+    eoi_free(s->ent_kx);
+    eoi_free(s->ent_t);
+    eoi_free(s->ent_p);
+    eoi_free(s->ent_nod);
+    s->ent_t = NULL;
+    s->ent_p = NULL;
+    s->ent_nod = NULL;
+    if (!(s->ent_kx = eoi_malloc(s->ctx, (size_t)cap * sizeof *s->ent_kx)) ||
+        !(s->ent_t = eoi_malloc(s->ctx, (size_t)cap * sizeof *s->ent_t)) ||
+        !(s->ent_p = eoi_malloc(s->ctx, (size_t)cap * sizeof *s->ent_p)) ||
+        !(s->ent_nod = eoi_malloc(s->ctx, (size_t)cap * sizeof *s->ent_nod)))
+        return EO_E_NOMEM;
+    s->ent_cap = cap;
+    s->nent = 0;
     size_t cells = (size_t)s->acc_h * (size_t)s->sw;
     memset(s->acc, 0, (size_t)s->k * cells * sizeof *s->acc);
     memset(s->wsum, 0, cells * sizeof *s->wsum);
@@ -1184,9 +1274,11 @@ eo_status eoi_segment_mem(eo_ctx *ctx, eoi_seg_mem *m, const eo_model *model, co
                           const eo_geom *aoi, const eo_window *req, const eo_segment_opts *o) {
     EOI_CHECK_ARG(ctx, m && model && ds && req);
     bool want = m->want_probs;
+    eoi_tile_cache *cache = m->cache;
     memset(m, 0, sizeof *m);
     m->want_probs = want;
-    seg s = {.ctx = ctx, .ds = ds, .thr = o ? (float)o->threshold : 0.5f, .mem = m};
+    m->cache = cache;
+    seg s = {.ctx = ctx, .ds = ds, .thr = o ? (float)o->threshold : 0.5f, .mem = m, .cache = cache};
     eo_model *replanned = NULL;
     eo_status st = EO_OK;
     int32_t nsel = o && o->nbands ? o->nbands : ds->band_count;
@@ -1428,7 +1520,7 @@ eo_status eo_segment_model_load(eo_ctx *ctx, eo_model **out, const char *path,
     EOI_TRY_RET(eo_model_card_load(ctx, &card, path));
     double d = NAN, v[EOI_CARD_MAX_BANDS];
     int32_t n = 0;
-    int64_t batch = o && o->batch ? o->batch : 2, channels = eo_dataset_band_count(src), tile = 512;
+    int64_t batch = o && o->batch ? o->batch : 1, channels = eo_dataset_band_count(src), tile = 512;
     if (o && (o->given & GIVEN_TILE))
         tile = o->tile;
     else if (card && eo_model_card_get_number(ctx, card, "input.tile", &d) == EO_OK && !isnan(d))

@@ -77,7 +77,7 @@ static const eoi_param params[] = {
      .desc = "overlap of neighbouring tiles in pixels, at most half the tile (default: the "
              "model card's, else 64)"},
     {"batch", "integer", .min = "1", .max = "256",
-     .desc = "tiles per model run (default: the model's fixed batch, else 2)"},
+     .desc = "tiles per model run (default: the model's fixed batch, else 1)"},
     {"bands", "array", .items = "integer", .min = "1",
      .desc = "source bands fed to the model, in order (default: the model card's, else all)"},
     {"scale", "number|string",

@@ -71,6 +71,26 @@ def test_partitions_equal_single_pass(scene, single, cli, tmp_path):
     assert runs[1][0]["partitions"] == 9 and runs[2][0]["partitions"] == 4
     # features cut by a seam were merged: they come from several partitions
     assert len({f["properties"]["partition"] for f in runs[1][1]}) > 4
+    # every model tile on the grid that meets the AOI ran once, whatever the
+    # partitions: the tiles on a seam are not run again for the next one
+    assert single[0]["model_tiles"] == _grid_tiles(scene)
+    for parts in runs:
+        assert runs[parts][0]["model_tiles"] == _grid_tiles(scene), parts
+    e = eoproc.estimate(src, scene["aoi"], zoom=18, partition_tiles=1)
+    assert e["model_tiles"] == _grid_tiles(scene)
+
+
+def _grid_tiles(scene, tile=512, overlap=64):
+    """Tiles at multiples of tile - overlap that meet the AOI (INSET px
+    inside the scene), up to the first that reaches the scene's edge."""
+    H, step = scene["H"], tile - overlap
+    ks = []
+    for k in range(H // step + 1):
+        if k * step < H - INSET and k * step + tile > INSET:
+            ks.append(k)
+        if k * step + tile >= H:
+            break
+    return len(ks) ** 2
 
 
 def _iou_share(scene, path):

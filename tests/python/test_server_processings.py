@@ -189,7 +189,7 @@ def test_corrupt_tile_failed_then_restart_reruns_only_it(scene, reference, serve
     assert v["status"] == "FAILED", v
     failed = {m["partition"] for m in v["messages"] if m.get("partition") is not None}
     assert 0 < len(failed) < 9
-    assert any("18/%d/%d" % (scene["tx"], scene["ty"]) in m["message"] for m in v["messages"])
+    assert any("18/%d/%d" % (scene["tx"], scene["ty"]) in m["message"] for m in v["messages"]), v["messages"]
     st, e = server.json("GET", "/processings/%s/result" % pid)
     assert st == 409 and e["id"] == "processing.NotReady"
     before = _attempts(server, pid)
