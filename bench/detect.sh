@@ -8,7 +8,7 @@
 # (bench/detect_py.py: python3-rasterio reading the tiles through GDAL's WMS
 # driver over the folder's file:// template, a PyTorch sliding window of the
 # same network, rasterio.features.shapes, shapely filters and simplification,
-# pyproj, GeoJSON), with the same tile (512), overlap (64), batch (2), threads,
+# pyproj, GeoJSON), with the same tile (512), overlap (64), batch (1), threads,
 # threshold and post-processing (holes < 4 m2 filled, simplify 0.3, features
 # < 4 m2 dropped: eoproc detect's defaults). Prints wall time and peak RSS
 # (/usr/bin/time -v) of each, their ratios, feature counts and the IoU >= 0.5
@@ -142,7 +142,7 @@ print("--min-area %s --fill-holes %s --simplify %s" % (c.get("min_area_m2", 4),
     A=$(measure "st_${name}_read" "$CLI" tiles-read "$D/xyz" "$img" --zoom 18 --aoi "$aoi" \
         --bands 3 --compress none --overviews none --threads "$THREADS" --quiet)
     B=$(measure "st_${name}_segment" "$CLI" segment "$model" "$img" "$prob" --tile 512 \
-        --overlap 64 --batch 2 --scale 1/255 --compress none --overviews none \
+        --overlap 64 --batch 1 --scale 1/255 --compress none --overviews none \
         --threads "$THREADS" --quiet)
     # class 0 (background) to nodata, as detect does: polygonize would outline it too
     $PY -c 'import sys; from osgeo import gdal
@@ -180,7 +180,7 @@ detect_row() {
     rate=$(sed -n 's/^IoU >= 0.5 match: \([0-9.]*%\) of .*, \([0-9.]*%\) of .*/\1 \/ \2 matched at IoU >= 0.5/p' <<<"$3")
     net="the demo U-Net (models/buildings.onnx)"
     [ "$1" = r34 ] && net="a U-Net with a ResNet-34-style encoder (24.4 M parameters, random weights)"
-    ROWS+=("$(bench_row "buildings in a $km2 km² AOI from $tiles zoom-18 PNG tiles (synthetic scenes), $net, tile 512, overlap 64, batch 2, $THREADS threads; $counts (eoproc / Python), $rate; one run" \
+    ROWS+=("$(bench_row "buildings in a $km2 km² AOI from $tiles zoom-18 PNG tiles (synthetic scenes), $net, tile 512, overlap 64, batch 1, $THREADS threads; $counts (eoproc / Python), $rate; one run" \
         "MODELS=$1 $(bench_cmd detect.sh THREADS R34_PX PROFILE)" "$(bench_calc '`eoproc detect` %.1f s' "$4")" \
         "$(bench_calc 'rasterio (GDAL WMS) + PyTorch window + rasterio.features.shapes + shapely %.1f s' "$6")" \
         "$(bench_calc '%.2fx' "$4 / $6")" "$(bench_calc '%d / %d MiB (%.2fx)' "$5" "$7" "$5 / $7")")")

@@ -18,7 +18,7 @@ Debian's packages, the reference pipeline of bench/detect.sh:
   cos(latitude)^2), reprojected to EPSG:4326 with pyproj and written as GeoJSON.
 
     detect_py.py WMS.xml AOI.geojson MODEL.onnx OUT.geojson [--tile 512]
-        [--overlap 64] [--batch 2] [--threads 2] [--min-area 4] [--fill-holes 4]
+        [--overlap 64] [--batch 1] [--threads 2] [--min-area 4] [--fill-holes 4]
         [--simplify 0.3]
 
 Prints one JSON line: seconds per stage (read, infer, vectorize), pixels,
@@ -59,7 +59,7 @@ def main():
     ap = argparse.ArgumentParser()
     for a in ("wms", "aoi", "model", "out"):
         ap.add_argument(a)
-    for opt, kind, default in (("tile", int, 512), ("overlap", int, 64), ("batch", int, 2),
+    for opt, kind, default in (("tile", int, 512), ("overlap", int, 64), ("batch", int, 1),
                                ("threads", int, 2), ("min-area", float, 4),
                                ("fill-holes", float, 4), ("simplify", float, 0.3)):
         ap.add_argument("--" + opt, type=kind, default=default)

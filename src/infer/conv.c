@@ -863,6 +863,64 @@ static eo_status convt_col(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n, c
     return conv_gemm(ctx, ex, &pw, &pq, gin, col, k, 1);
 }
 
+/* ---- a transposed convolution whose kernel equals its stride, in bands of
+ * input rows: each band's GEMM rows (m, ky, kx) go to a small buffer of the
+ * worker's and are scattered into the output while they are in L2 (the
+ * whole GEMM result at once went through memory twice: 16 MB for the demo
+ * U-Net's last upsampling). */
+#define CONVT_BAND 8 /* input rows per band */
+/* floats of GEMM work memory one band's 1 x 1 GEMM takes (conv_gemm's per) */
+#define CONVT_GEMM_WORK                                                                            \
+    (((size_t)EOI_GEMM_MRP * EOI_GEMM_NRMAX + EOI_GEMM_PANEL_FLOATS * 3 / 2 + 31) & ~(size_t)15)
+
+typedef struct convtband {
+    eo_ctx *ctx;
+    const eoi_exec *ex;
+    const eoi_node *n;
+    const convgeom *q;
+    const eoi_kernels *k;
+    const float *in; /* one batch item's input */
+    float *out;      /* its output */
+    int64_t rows, per;
+} convtband;
+
+static eo_status convt_band(void *user, int64_t i, int32_t worker) {
+    const convtband *j = user;
+    const eoi_node *n = j->n;
+    const convgeom *q = j->q;
+    int64_t iy0 = i * CONVT_BAND, r = q->h - iy0 < CONVT_BAND ? q->h - iy0 : CONVT_BAND;
+    int64_t bhw = r * q->w, hw = q->h * q->w, k0 = n->k[0], k1 = n->k[1];
+    float *work = j->ex->scratch + (size_t)worker * (size_t)j->per;
+    float *bin = work + CONVT_GEMM_WORK;
+    float *col = bin + ((q->c * CONVT_BAND * q->w + 15) & ~(int64_t)15);
+    for (int64_t c = 0; c < q->c; c++)
+        memcpy(bin + c * bhw, j->in + c * hw + iy0 * q->w, (size_t)bhw * sizeof(float));
+    eoi_node pw = *n;
+    pw.k[0] = pw.k[1] = pw.s[0] = pw.s[1] = pw.d[0] = pw.d[1] = 1;
+    memset(pw.pads, 0, sizeof pw.pads);
+    pw.act.kind = EOI_ACT_NONE;
+    convgeom pq = {q->c, r, q->w, j->rows, r, q->w, 1, q->c, j->rows, 1};
+    /* one thread, work memory of its own (the bands are the parallel work):
+     * conv_gemm allocates nothing, so it never touches the shared context */
+    eoi_exec one = {j->ex->g, j->ex->buf, NULL, 1, work, CONVT_GEMM_WORK};
+    EOI_TRY_RET(conv_gemm(j->ctx, &one, &pw, &pq, bin, col, j->k, 1));
+    for (int64_t m = 0; m < q->m; m++)
+        for (int64_t ky = 0; ky < k0; ky++)
+            for (int64_t iy = 0; iy < r; iy++) {
+                float *orow = j->out + m * q->oh * q->ow + ((iy0 + iy) * k0 + ky) * q->ow;
+                const float *c0 = col + ((m * k0 + ky) * k1) * bhw + iy * q->w;
+                if (k1 == 2) {
+                    j->k->zip2(orow, c0, c0 + bhw, (size_t)q->w);
+                } else {
+                    for (int64_t kx = 0; kx < k1; kx++)
+                        for (int64_t ix = 0; ix < q->w; ix++)
+                            orow[ix * k1 + kx] = c0[kx * bhw + ix];
+                }
+                j->k->act(orow, (size_t)q->ow, n->bias[m], &n->act);
+            }
+    return EO_OK;
+}
+
 eo_status eoi_run_convt(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     convgeom q;
     geom_of(ex, n, &q);
@@ -875,6 +933,28 @@ eo_status eoi_run_convt(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     int tiled = n->s[0] == n->k[0] && n->s[1] == n->k[1] && n->d[0] == 1 && n->d[1] == 1 &&
                 !n->pads[0] && !n->pads[1] && !n->pads[2] && !n->pads[3] && q.oh == q.h * n->s[0] &&
                 q.ow == q.w * n->s[1];
+    int32_t nt = ex->threads < 1 ? 1 : ex->threads > 64 ? 64 : ex->threads;
+    int64_t rows = q.mg * q.kk, nbands = (q.h + CONVT_BAND - 1) / CONVT_BAND;
+    int64_t per = (int64_t)CONVT_GEMM_WORK + ((q.c * CONVT_BAND * q.w + 15) & ~(int64_t)15) +
+                  rows * CONVT_BAND * q.w + 16;
+    per &= ~(int64_t)15;
+    if (tiled && q.g == 1 && n->bf16 != EOI_BF16_AMXD && nbands > 1 &&
+        (size_t)nt * (size_t)per <= (size_t)(rows * hw)) { /* within the scratch of the whole */
+        convtband j = {ctx, ex, n, &q, k, NULL, NULL, rows, per};
+        for (int64_t b = 0; b < x->dims[0]; b++) {
+            j.in = in + b * q.c * hw;
+            j.out = out + b * q.m * ohw;
+            eo_status st = EO_OK;
+            if (nt > 1)
+                st = eoi_parallel_for(ctx, nbands, convt_band, &j);
+            else
+                for (int64_t i = 0; i < nbands && st == EO_OK; i++)
+                    st = convt_band(&j, i, 0);
+            if (st != EO_OK)
+                return st;
+        }
+        return EO_OK;
+    }
     for (int64_t b = 0; b < x->dims[0]; b++)
         for (int64_t grp = 0; grp < q.g; grp++) {
             eo_status st = convt_col(ctx, ex, n, &q, in + (b * q.c + grp * q.cg) * hw, grp, col, k);

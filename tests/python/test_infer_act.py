@@ -96,10 +96,13 @@ def convt_tiled64(x, wt, b):
 
 @pytest.mark.parametrize("isa", ISAS)
 @pytest.mark.parametrize("k,act,h,w", [(2, "Relu", 9, 37), (2, "Sigmoid", 16, 16),
-                                       (3, "Relu", 5, 21), (2, None, 7, 40)])
+                                       (3, "Relu", 5, 21), (2, None, 7, 40),
+                                       # in bands of 8 input rows, the last one short
+                                       (2, "Relu", 37, 300), (3, None, 30, 150)])
 def test_convtranspose_scatter_with_activation(tmp_path, isa, k, act, h, w):
     # the stride = kernel scatter (zip2 for 2 wide) with bias and activation
-    # applied row by row
+    # applied row by row; large enough images go in bands of input rows
+    # (GEMM and scatter per band, on the threads)
     if not force(isa):
         pytest.skip("this CPU has no %s" % isa.decode())
     try:
