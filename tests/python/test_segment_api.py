@@ -64,11 +64,11 @@ def planned(src, opts_json, precision=None, model=FCN):
 def test_model_planned_for_the_options(tmp_path):
     rgb = raster(tmp_path / "rgb.tif", 3)
     assert planned(rgb, {"tile": 64, "batch": 3}) == [3, 3, 64, 64]
-    assert planned(rgb, {"tile": 32}) == [2, 3, 32, 32]  # batch 2 by default
-    assert planned(rgb, {}) == [2, 3, 512, 512]  # tile 512 by default
+    assert planned(rgb, {"tile": 32}) == [1, 3, 32, 32]  # batch 1 by default
+    assert planned(rgb, {}) == [1, 3, 512, 512]  # tile 512 by default
     # channels: the bands selected, not the raster's count
     five = raster(tmp_path / "five.tif", 5)
-    assert planned(five, {"tile": 64, "bands": [5, 3, 1]}) == [2, 3, 64, 64]
+    assert planned(five, {"tile": 64, "bands": [5, 3, 1]}) == [1, 3, 64, 64]
     assert planned(rgb, {"tile": 64}, precision="bf16")[1:] == [3, 64, 64]
 
 
