@@ -782,6 +782,23 @@ eo_status eoi_run_conv(eo_ctx *ctx, const eoi_exec *ex, const eoi_node *n) {
     return conv_gemm(ctx, ex, n, &q, in, out, k, batch);
 }
 
+/* One output row of a transposed convolution whose kernel equals its
+ * stride: the k[1] GEMM rows (m, ky, kx) of one input row, cstride floats
+ * apart, interleaved (each output pixel one term), then bias and
+ * activation while the row is in L1. */
+static void convt_scatter_row(const eoi_kernels *k, const eoi_node *n, float *orow, const float *c0,
+                              int64_t cstride, int64_t w, float bias) {
+    int64_t k1 = n->k[1];
+    if (k1 == 2) {
+        k->zip2(orow, c0, c0 + cstride, (size_t)w);
+    } else {
+        for (int64_t kx = 0; kx < k1; kx++)
+            for (int64_t ix = 0; ix < w; ix++)
+                orow[ix * k1 + kx] = c0[kx * cstride + ix];
+    }
+    k->act(orow, (size_t)(w * k1), bias, &n->act);
+}
+
 /* col2im of one output channel m of a group: the GEMM's rows (m, ky, kx)
  * added at their output pixels, then bias and activation. */
 typedef struct col2im {
@@ -799,21 +816,12 @@ static eo_status col2im_channel(void *user, int64_t m, int32_t worker) {
     const convgeom *q = j->q;
     int64_t hw = q->h * q->w, ohw = q->oh * q->ow;
     float *o = j->gout + m * ohw;
-    if (j->tiled) { /* each output pixel has exactly one term: a plain scatter,
-                       each row activated while it is in L1 */
+    if (j->tiled) { /* each output pixel has exactly one term: a plain scatter */
         for (int64_t ky = 0; ky < n->k[0]; ky++)
-            for (int64_t iy = 0; iy < q->h; iy++) {
-                float *orow = o + (iy * n->k[0] + ky) * q->ow;
-                const float *c0 = j->col + ((m * n->k[0] + ky) * n->k[1]) * hw + iy * q->w;
-                if (n->k[1] == 2) {
-                    j->k->zip2(orow, c0, c0 + hw, (size_t)q->w);
-                } else {
-                    for (int64_t kx = 0; kx < n->k[1]; kx++)
-                        for (int64_t ix = 0; ix < q->w; ix++)
-                            orow[ix * n->k[1] + kx] = c0[kx * hw + ix];
-                }
-                j->k->act(orow, (size_t)q->ow, j->bias[m], &n->act);
-            }
+            for (int64_t iy = 0; iy < q->h; iy++)
+                convt_scatter_row(j->k, n, o + (iy * n->k[0] + ky) * q->ow,
+                                  j->col + ((m * n->k[0] + ky) * n->k[1]) * hw + iy * q->w, hw,
+                                  q->w, j->bias[m]);
         (void)worker;
         return EO_OK;
     } else {
@@ -906,18 +914,10 @@ static eo_status convt_band(void *user, int64_t i, int32_t worker) {
     EOI_TRY_RET(conv_gemm(j->ctx, &one, &pw, &pq, bin, col, j->k, 1));
     for (int64_t m = 0; m < q->m; m++)
         for (int64_t ky = 0; ky < k0; ky++)
-            for (int64_t iy = 0; iy < r; iy++) {
-                float *orow = j->out + m * q->oh * q->ow + ((iy0 + iy) * k0 + ky) * q->ow;
-                const float *c0 = col + ((m * k0 + ky) * k1) * bhw + iy * q->w;
-                if (k1 == 2) {
-                    j->k->zip2(orow, c0, c0 + bhw, (size_t)q->w);
-                } else {
-                    for (int64_t kx = 0; kx < k1; kx++)
-                        for (int64_t ix = 0; ix < q->w; ix++)
-                            orow[ix * k1 + kx] = c0[kx * bhw + ix];
-                }
-                j->k->act(orow, (size_t)q->ow, n->bias[m], &n->act);
-            }
+            for (int64_t iy = 0; iy < r; iy++)
+                convt_scatter_row(
+                    j->k, n, j->out + m * q->oh * q->ow + ((iy0 + iy) * k0 + ky) * q->ow,
+                    col + ((m * k0 + ky) * k1) * bhw + iy * q->w, bhw, q->w, n->bias[m]);
     return EO_OK;
 }
 
