@@ -449,11 +449,11 @@ static eo_status make_parts(eo_ctx *ctx, eoi_plan *p, const pixaoi *pa) {
 #define CACHE_BUDGET ((size_t)512 << 20)
 
 static eo_status make_cache(eo_ctx *ctx, eoi_plan *p) {
-    const eoi_graph *g = eoi_model_graph(p->model);
-    int64_t k = g->values[g->output].ndim == 4 ? g->values[g->output].dims[1] : 1;
     int64_t pt = pint(p->params, "partition_tiles", 8);
     if (p->nparts < 2 || pt <= 0)
         return EO_OK;
+    const eoi_graph *g = eoi_model_graph(p->model);
+    int64_t k = g->values[g->output].ndim == 4 ? g->values[g->output].dims[1] : 1;
     int64_t across = p->area.width / p->step + 3, side = pt + 3;
     size_t per = (size_t)p->tile * (size_t)p->tile * ((size_t)(k > 0 ? k : 1) * sizeof(float) + 1);
     size_t fit = CACHE_BUDGET / per;

@@ -123,7 +123,6 @@ bool eoi_tile_cache_get(eoi_tile_cache *c, const eoi_tile_key *key, const float 
 /* Keep a copy (silently nothing when memory is short: the tile runs again). */
 void eoi_tile_cache_put(eo_ctx *ctx, eoi_tile_cache *c, const eoi_tile_key *key, const float *p,
                         const uint8_t *nod);
-int64_t eoi_tile_cache_hits(const eoi_tile_cache *c);
 
 typedef struct eoi_seg_mem {
     eo_window area;  /* the window segmented: the request within the AOI's window */

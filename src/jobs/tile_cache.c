@@ -21,7 +21,6 @@ struct eoi_tile_cache {
     int32_t cap, k;
     int64_t th, tw, sy, sx; /* the grid the keys refer to */
     uint64_t clock;
-    int64_t hits;
     entry *e;
 };
 
@@ -48,8 +47,6 @@ void eoi_tile_cache_free(eoi_tile_cache *c) {
     eoi_free(c);
 }
 
-int64_t eoi_tile_cache_hits(const eoi_tile_cache *c) { return c ? c->hits : 0; }
-
 /* A grid other than the one cached empties the cache. */
 static void use_grid(eoi_tile_cache *c, int32_t k, int64_t th, int64_t tw, int64_t sy, int64_t sx) {
     if (c->k == k && c->th == th && c->tw == tw && c->sy == sy && c->sx == sx)
@@ -75,7 +72,6 @@ bool eoi_tile_cache_get(eoi_tile_cache *c, const eoi_tile_key *key, const float 
         entry *e = &c->e[i];
         if (e->used && e->ky == key->ky && e->kx == key->kx) {
             e->used = ++c->clock;
-            c->hits++;
             *p = e->p;
             *nod = e->nod;
             return true;
