@@ -18,6 +18,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 
 import numpy as np
 import pytest
@@ -238,7 +239,7 @@ def test_bad_model_file(scene, cli, tmp_path):
 
 
 def _attempts(job):
-    with sqlite3.connect(str(job / "job.sqlite")) as db:
+    with closing(sqlite3.connect(str(job / "job.sqlite"))) as db, db:
         return {i: (s, a) for i, s, a in db.execute("SELECT id, status, attempts FROM partitions")}
 
 

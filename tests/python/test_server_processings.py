@@ -15,6 +15,7 @@ import signal
 import sqlite3
 import sys
 import time
+from contextlib import closing
 
 import pytest
 
@@ -80,7 +81,7 @@ def _wait(s, pid, states=("OK", "FAILED", "CANCELLED"), timeout=900):
 
 
 def _attempts(s, pid):
-    with sqlite3.connect(str(s.jobs / pid / "job" / "job.sqlite")) as db:
+    with closing(sqlite3.connect(str(s.jobs / pid / "job" / "job.sqlite"))) as db, db:
         return {i: (st, a) for i, st, a in db.execute("SELECT id, status, attempts FROM "
                                                       "partitions")}
 
