@@ -117,10 +117,13 @@ typedef struct eoi_tile_key {
 /* A cache of at most cap tiles (least recently used ones replaced). */
 eo_status eoi_tile_cache_new(eo_ctx *ctx, eoi_tile_cache **out, int32_t cap);
 void eoi_tile_cache_free(eoi_tile_cache *c);
-/* The tile's probabilities and nodata flags, valid until the next put. */
+/* The tile's probabilities and nodata flags. The entry is pinned: no put
+ * replaces it, and the pointers stay valid, until eoi_tile_cache_unpin. */
 bool eoi_tile_cache_get(eoi_tile_cache *c, const eoi_tile_key *key, const float **p,
                         const uint8_t **nod);
-/* Keep a copy (silently nothing when memory is short: the tile runs again). */
+void eoi_tile_cache_unpin(eoi_tile_cache *c);
+/* Keep a copy (silently nothing when memory is short or every entry is
+ * pinned: the tile runs again). */
 void eoi_tile_cache_put(eo_ctx *ctx, eoi_tile_cache *c, const eoi_tile_key *key, const float *p,
                         const uint8_t *nod);
 

@@ -236,6 +236,17 @@ typedef struct tiles1d {
     int64_t first, count; /* tiles k = first .. first + count - 1 at k * step */
 } tiles1d;
 
+/* A tile of the strip in work, in the order the probabilities are blended. */
+typedef struct seg_ent {
+    int64_t ky, kx;
+    int64_t row;       /* its tile row: ky - ty.first */
+    int64_t grid_done; /* tiles of the strip's grid up to and with it (progress) */
+    int64_t run;       /* its model run, or -1: probabilities from the cache */
+    int32_t pos;       /* its place in the run */
+    const float *p;    /* with run -1 */
+    const uint8_t *nod;
+} seg_ent;
+
 typedef struct seg {
     eo_ctx *ctx;
     const eo_model *model; /* the one run: the caller's or a re-planned one */
@@ -267,25 +278,29 @@ typedef struct seg {
     float *read;               /* nworkers x nread x th x tw: a tile as read, per worker */
     pthread_mutex_t read_lock; /* one read of the dataset at a time */
     bool lock_made;
-    int64_t round_ky; /* the tile row of the round in work */
-    int64_t *slot_kx; /* nslot x b: the tile in each place of in */
-    int32_t nslot;    /* model runs in a round (one per worker) */
-    float *in;        /* nslot x b x c x th x tw */
-    float *out;       /* nslot x b x k x th x tw */
-    uint8_t *nod;     /* nslot x b x th x tw: input nodata */
-    int32_t *slot_n;  /* nslot: tiles in each run */
-    /* the round's tiles in order: kx, and the tile's position in in / out
-     * or -1 with the cache's probabilities and flags (ent_cap >= a row of tiles) */
-    int64_t *ent_kx;
-    int32_t *ent_t;
-    const float **ent_p;
-    const uint8_t **ent_nod;
-    int32_t nent, ent_cap;
-    eoi_tile_cache *cache; /* or NULL */
-    eo_ctx **wctx;         /* per worker */
+    int32_t nslot; /* output slots of the model runs, used in turn */
+    float *in;     /* nworkers x b x c x th x tw: the input of a run, per worker */
+    float *out;    /* nslot x b x k x th x tw */
+    uint8_t *nod;  /* nslot x b x th x tw: input nodata */
+    /* the strip in work: its tiles meeting the AOI in order and the model
+     * runs that make their probabilities (see "the pipeline" below) */
+    seg_ent *ents;
+    int64_t nent;
+    int64_t *run_ent; /* nruns x b: the entries of each run, the first run_n[r] */
+    int32_t *run_n;
+    uint8_t *run_done; /* nruns: its outputs are in its slot */
+    int64_t nruns;
+    pthread_mutex_t mu; /* guards the four below and run_done */
+    pthread_cond_t cv;  /* a run done, an entry blended, or a failure */
+    bool pipe_made;
+    int64_t next_run, next_ent; /* the next run to start, the next entry to blend */
+    eo_status pipe_st;          /* the first failure: the runs stop */
+    int32_t pipe_worker;        /* whose (worker, or -1: the calling thread) */
+    eoi_tile_cache *cache;      /* or NULL */
+    eo_ctx **wctx;              /* per worker */
     int32_t nworkers;
     eoi_cog_push *push; /* the writers of the probabilities and the classes */
-    int64_t tiles_total, tiles_run, tiles_done;
+    int64_t tiles_total, tiles_run;
     eoi_seg_mem *mem; /* a partition in memory instead of the writers */
     float *mem_prob;  /* with mem: one row, k planes */
     uint8_t *mem_cls; /* with mem: one row of classes */
@@ -731,34 +746,92 @@ static eo_status flush(seg *s, int64_t n) {
     return EO_OK;
 }
 
-/* Run i of a round: the model over its slot_n[i] tiles (one model run of
- * b tiles), their outputs activated, on worker ctx w. */
-static eo_status run_one_slot(seg *s, eo_ctx *w, int32_t worker, int64_t i) {
+/* ---- the pipeline ------------------------------------------------------- */
+/* A strip's tiles meeting the AOI are listed in rows (the entries) and
+ * grouped into model runs of up to b tiles within one tile row. With more
+ * than one thread, nworkers threads take the runs in order: each reads its
+ * run's tiles (one reader of the dataset at a time, beside the others'
+ * model runs) and runs the model on a context of its own, into the next of
+ * nslot output slots. The calling thread (the lead) blends the entries in
+ * their order as soon as each one's run is done, flushes the rows that
+ * become final, keeps the seam tiles in the cache and reports progress.
+ * Nothing waits for a round's slowest run, and the blending and writing go
+ * on beside the model runs; the order of the sums is the entries' order,
+ * so the output is the same bits with any number of threads. Run r takes
+ * slot r % nslot once the entries of run r - nslot are blended. With one
+ * thread the lead runs the runs too, on the calling context. */
+
+/* Run r: its tiles read, the model over them, the outputs activated. */
+static eo_status run_model(seg *s, eo_ctx *w, int32_t worker, int64_t r) {
     size_t plane = (size_t)s->th * (size_t)s->tw;
     size_t per_in = (size_t)s->b * (size_t)s->c * plane,
            per_out = (size_t)s->b * (size_t)s->k * plane;
+    size_t slot = (size_t)(r % s->nslot);
     int64_t shape[4] = {s->b, s->c, s->th, s->tw};
-    float *out = s->out + (size_t)i * per_out;
-    /* the slot's tiles read here, one reader at a time: a read overlaps
-     * the other workers' model runs */
+    float *in = s->in + (size_t)worker * per_in, *out = s->out + slot * per_out;
+    uint8_t *nod = s->nod + slot * (size_t)s->b * plane;
+    int32_t n = s->run_n[r];
     eo_status st = EO_OK;
     pthread_mutex_lock(&s->read_lock);
-    for (int32_t j = 0; j < s->slot_n[i] && st == EO_OK; j++) {
-        size_t t = (size_t)i * (size_t)s->b + (size_t)j;
-        st = read_tile(s, w, s->read + (size_t)worker * (size_t)s->nread * plane, s->round_ky,
-                       s->slot_kx[t], s->in + t * (size_t)s->c * plane, s->nod + t * plane);
+    for (int32_t j = 0; j < n && st == EO_OK; j++) {
+        const seg_ent *e = &s->ents[s->run_ent[r * s->b + j]];
+        st = read_tile(s, w, s->read + (size_t)worker * (size_t)s->nread * plane, e->ky, e->kx,
+                       in + (size_t)j * (size_t)s->c * plane, nod + (size_t)j * plane);
     }
     pthread_mutex_unlock(&s->read_lock);
     EOI_TRY_RET(st);
-    EOI_TRY_RET(eo_model_run(w, s->model, s->in + (size_t)i * per_in, shape, 4, out, per_out));
-    for (int32_t j = 0; j < s->slot_n[i]; j++)
+    if (n < s->b) /* a short run: the rest of the batch is zeros */
+        memset(in + (size_t)n * (size_t)s->c * plane, 0,
+               (size_t)(s->b - n) * (size_t)s->c * plane * sizeof *in);
+    EOI_TRY_RET(eo_model_run(w, s->model, in, shape, 4, out, per_out));
+    for (int32_t j = 0; j < n; j++)
         activate(out + (size_t)j * (size_t)s->k * plane, s->k, plane, s->act);
     return EO_OK;
 }
 
-static eo_status run_slot(void *user, int64_t i, int32_t worker) {
-    seg *s = user;
-    return run_one_slot(s, s->wctx[worker], worker, i);
+/* May run r start: are the entries of the run before it in its slot
+ * blended? (mu held) */
+static bool slot_free(const seg *s, int64_t r) {
+    if (r < s->nslot)
+        return true;
+    int64_t p = r - s->nslot;
+    return s->next_ent > s->run_ent[p * s->b + s->run_n[p] - 1];
+}
+
+typedef struct seg_worker {
+    seg *s;
+    int32_t id;
+} seg_worker;
+
+static void *worker_main(void *arg) {
+    const seg_worker *wk = arg;
+    seg *s = wk->s;
+    pthread_mutex_lock(&s->mu);
+    while (s->pipe_st == EO_OK && s->next_run < s->nruns) {
+        if (atomic_load(&s->ctx->cancelled)) {
+            s->pipe_st = EO_E_CANCELLED;
+            s->pipe_worker = -1;
+            break;
+        }
+        int64_t r = s->next_run;
+        if (!slot_free(s, r)) {
+            pthread_cond_wait(&s->cv, &s->mu);
+            continue;
+        }
+        s->next_run++;
+        pthread_mutex_unlock(&s->mu);
+        eo_status st = run_model(s, s->wctx[wk->id], wk->id, r);
+        pthread_mutex_lock(&s->mu);
+        if (st != EO_OK && s->pipe_st == EO_OK) {
+            s->pipe_st = st;
+            s->pipe_worker = wk->id;
+        }
+        s->run_done[r] = 1;
+        pthread_cond_broadcast(&s->cv);
+    }
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
 }
 
 /* Does tile (ky, kx) lie on the last row or column of the tiles this
@@ -772,86 +845,167 @@ static eoi_tile_key tile_key(const seg *s, int64_t ky, int64_t kx) {
     return (eoi_tile_key){ky, kx, s->k, s->th, s->tw, s->sy, s->sx};
 }
 
-/* Run the round's filled slots and blend its tiles (run or cached) in
- * order. The slots run one per worker thread; when they do not divide
- * evenly among the workers, the last ones run one at a time on all the
- * threads (a row of 9 tiles on 2 threads takes 4.5 tile times, not 5). */
-static eo_status run_round(seg *s, int32_t nfilled, int64_t ky) {
-    eo_ctx *ctx = s->ctx;
-    int32_t nw = s->nworkers;
-    int32_t npar = nw > 1 ? nfilled - nfilled % nw : 0;
-    eo_status st = npar ? eoi_parallel_for(ctx, npar, run_slot, s) : EO_OK;
-    if (st != EO_OK) {
-        for (int32_t w = 0; w < nw; w++)
-            if (eo_ctx_status(s->wctx[w]) != EO_OK)
-                return eoi_ctx_take_error(ctx, s->wctx[w]);
-        return st;
+/* Flush the rows that are final once tile rows up to i (of ty) are
+ * blended: those above the next tile row; *done is the last row flushed. */
+static eo_status flush_rows(seg *s, int64_t *done, int64_t i) {
+    eo_status st = EO_OK;
+    int64_t h = s->win.height;
+    for (; *done < i && st == EO_OK; ++*done) {
+        int64_t row = *done + 1, ky = s->ty.first + row;
+        int64_t next = row + 1 < s->ty.count ? (ky + 1) * s->sy - s->win.y : h;
+        next = next < 0 ? 0 : next > h ? h : next;
+        while (st == EO_OK && (s->acc_y0 + BLOCK <= next || (s->acc_y0 < next && next == h)))
+            st = flush(s, next - s->acc_y0 < BLOCK ? next - s->acc_y0 : BLOCK);
     }
-    for (int32_t i = npar; i < nfilled; i++)
-        EOI_TRY_RET(run_one_slot(s, ctx, 0, i));
+    return st;
+}
+
+/* Entry e's probabilities into the accumulator, and into the cache when
+ * the next partitions meet its tile. */
+static void blend_entry(seg *s, const seg_ent *e) {
+    if (e->run < 0) {
+        blend(s, e->ky, e->kx, e->p, e->nod);
+        return;
+    }
     size_t plane = (size_t)s->th * (size_t)s->tw;
-    for (int32_t e = 0; e < s->nent; e++) {
-        int64_t kx = s->ent_kx[e];
-        if (s->ent_t[e] < 0) {
-            blend(s, ky, kx, s->ent_p[e], s->ent_nod[e]);
+    size_t t = (size_t)(e->run % s->nslot) * (size_t)s->b + (size_t)e->pos;
+    const float *p = s->out + t * (size_t)s->k * plane;
+    blend(s, e->ky, e->kx, p, s->nod + t * plane);
+    if (s->cache && edge_tile(s, e->ky, e->kx)) {
+        eoi_tile_key key = tile_key(s, e->ky, e->kx);
+        eoi_tile_cache_put(s->ctx, s->cache, &key, p, s->nod + t * plane);
+    }
+}
+
+/* The lead's part: blend the entries in order as their runs finish (and
+ * run the runs itself when no worker thread does). */
+static eo_status lead(seg *s, bool runs_too) {
+    eo_status st = EO_OK;
+    int64_t flushed = -1;
+    pthread_mutex_lock(&s->mu);
+    while (s->pipe_st == EO_OK && s->next_ent < s->nent) {
+        const seg_ent *e = &s->ents[s->next_ent];
+        if (e->run < 0 || s->run_done[e->run]) {
+            pthread_mutex_unlock(&s->mu);
+            st = flush_rows(s, &flushed, e->row - 1);
+            if (st == EO_OK) {
+                blend_entry(s, e);
+                st = eoi_progress(s->ctx, 0.9 * (double)e->grid_done / (double)s->tiles_total,
+                                  "segment");
+            }
+            pthread_mutex_lock(&s->mu);
+        } else if (runs_too) {
+            int64_t r = s->next_run++; /* its slot is free: the runs before it are blended */
+            pthread_mutex_unlock(&s->mu);
+            st = run_model(s, s->ctx, 0, r);
+            pthread_mutex_lock(&s->mu);
+            s->run_done[r] = 1;
+            if (st != EO_OK) {
+                s->pipe_st = st;
+                s->pipe_worker = -1;
+            }
+            continue;
+        } else {
+            pthread_cond_wait(&s->cv, &s->mu);
             continue;
         }
-        size_t t = (size_t)s->ent_t[e];
-        const float *p = s->out + t * (size_t)s->k * plane;
-        blend(s, ky, kx, p, s->nod + t * plane);
-        if (s->cache && edge_tile(s, ky, kx)) {
+        if (st != EO_OK && s->pipe_st == EO_OK) {
+            s->pipe_st = st;
+            s->pipe_worker = -1;
+        }
+        s->next_ent++;
+        pthread_cond_broadcast(&s->cv);
+    }
+    st = s->pipe_st;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    return st == EO_OK ? flush_rows(s, &flushed, s->ty.count - 1) : st;
+}
+
+/* List the strip's entries and runs: the tiles meeting the AOI, in rows,
+ * those the cache holds taken from it (and kept there until the strip is
+ * done). */
+static eo_status plan_strip(seg *s) {
+    size_t grid = (size_t)s->ty.count * (size_t)s->tx.count;
+    void *old[] = {s->ents, s->run_ent, s->run_n, s->run_done};
+    for (size_t i = 0; i < sizeof old / sizeof old[0]; i++)
+        eoi_free(old[i]);
+    s->run_ent = NULL;
+    s->run_n = NULL;
+    s->run_done = NULL;
+    if (!(s->ents = eoi_malloc(s->ctx, grid * sizeof *s->ents)) ||
+        !(s->run_ent = eoi_malloc(s->ctx, grid * (size_t)s->b * sizeof *s->run_ent)) ||
+        !(s->run_n = eoi_calloc(s->ctx, grid, sizeof *s->run_n)) ||
+        !(s->run_done = eoi_calloc(s->ctx, grid, 1)))
+        return EO_E_NOMEM;
+    int64_t n = 0, runs = 0;
+    for (int64_t i = 0; i < s->ty.count; i++) {
+        int64_t ky = s->ty.first + i;
+        bool open = false; /* a run of this row has room */
+        for (int64_t j = 0; j < s->tx.count; j++) {
+            int64_t kx = s->tx.first + j;
+            if (!tile_meets_aoi(s, ky, kx))
+                continue;
+            seg_ent *e = &s->ents[n];
+            *e = (seg_ent){.ky = ky, .kx = kx, .row = i, .grid_done = i * s->tx.count + j + 1};
             eoi_tile_key key = tile_key(s, ky, kx);
-            eoi_tile_cache_put(ctx, s->cache, &key, p, s->nod + t * plane);
+            if (eoi_tile_cache_get(s->cache, &key, &e->p, &e->nod)) {
+                e->run = -1;
+            } else {
+                if (!open)
+                    runs++;
+                int64_t r = runs - 1;
+                e->run = r;
+                e->pos = s->run_n[r]++;
+                s->run_ent[r * s->b + e->pos] = n;
+                open = s->run_n[r] < s->b;
+                s->tiles_run++;
+            }
+            n++;
         }
     }
-    s->nent = 0;
+    s->nent = n;
+    s->nruns = runs;
     return EO_OK;
 }
 
-static eo_status run_row(seg *s, int64_t ky) {
-    s->round_ky = ky;
-    int32_t filled = 0; /* slots filled */
-    int32_t in_slot = 0;
-    size_t plane = (size_t)s->th * (size_t)s->tw;
-    eo_status st = EO_OK;
-    for (int64_t j = 0; j < s->tx.count; j++) {
-        int64_t kx = s->tx.first + j;
-        s->tiles_done++;
-        if (!tile_meets_aoi(s, ky, kx))
-            continue;
-        eoi_tile_key key = tile_key(s, ky, kx);
-        int32_t e = s->nent++;
-        s->ent_kx[e] = kx;
-        if (eoi_tile_cache_get(s->cache, &key, &s->ent_p[e], &s->ent_nod[e])) {
-            s->ent_t[e] = -1; /* blended in its turn, not run */
-        } else {
-            size_t t = (size_t)filled * (size_t)s->b + (size_t)in_slot;
-            s->slot_kx[t] = kx; /* read by the worker that runs it */
-            s->ent_t[e] = (int32_t)t;
-            s->tiles_run++;
-            if (++in_slot == s->b) {
-                s->slot_n[filled++] = in_slot;
-                in_slot = 0;
-            }
-        }
-        if (filled == s->nslot) {
-            EOI_TRY_RET(run_round(s, filled, ky));
-            filled = 0;
-            EOI_TRY_RET(eoi_progress(s->ctx, 0.9 * (double)s->tiles_done / (double)s->tiles_total,
-                                     "segment"));
-        }
+/* Segment s->win: its tile rows, flushing the rows above the next tile row
+ * as they become final. The rows go to the COG writers in order, so the
+ * window spans the output's width (memory: the accumulator of tile + 256
+ * rows and the writers' row of tiles, both across the width). */
+static eo_status run_strip(seg *s) {
+    size_t cells = (size_t)s->acc_h * (size_t)s->sw;
+    memset(s->acc, 0, (size_t)s->k * cells * sizeof *s->acc);
+    memset(s->wsum, 0, cells * sizeof *s->wsum);
+    memset(s->bad, 0, cells);
+    s->acc_y0 = 0;
+    eo_status st = plan_strip(s);
+    if (st != EO_OK) {
+        eoi_tile_cache_unpin(s->cache);
+        return st;
     }
-    if (in_slot) { /* a partial batch: the rest of its tiles are zeros */
-        for (int32_t j = in_slot; j < s->b; j++) {
-            size_t t = (size_t)filled * (size_t)s->b + (size_t)j;
-            memset(s->in + t * (size_t)s->c * plane, 0, (size_t)s->c * plane * sizeof(float));
+    s->next_run = s->next_ent = 0;
+    s->pipe_st = EO_OK;
+    s->pipe_worker = -1;
+    seg_worker wk[64];
+    pthread_t th[64];
+    int32_t started = 0;
+    if (s->nworkers > 1)
+        for (; started < s->nworkers; started++) {
+            wk[started] = (seg_worker){s, started};
+            if (pthread_create(&th[started], NULL, worker_main, &wk[started]) != 0)
+                break;
         }
-        s->slot_n[filled++] = in_slot;
-    }
-    if (filled || s->nent)
-        st = run_round(s, filled, ky);
+    st = lead(s, started == 0);
+    for (int32_t w = 0; w < started; w++)
+        pthread_join(th[w], NULL);
+    eoi_tile_cache_unpin(s->cache);
     if (st == EO_OK)
-        st = eoi_progress(s->ctx, 0.9 * (double)s->tiles_done / (double)s->tiles_total, "segment");
+        return EO_OK;
+    if (s->pipe_worker >= 0 && eo_ctx_status(s->wctx[s->pipe_worker]) != EO_OK)
+        return eoi_ctx_take_error(s->ctx, s->wctx[s->pipe_worker]);
+    if (eo_ctx_status(s->ctx) == EO_OK)
+        return eoi_fail(s->ctx, st, st == EO_E_CANCELLED ? "cancelled" : "a model run failed");
     return st;
 }
 
@@ -984,22 +1138,21 @@ static eo_status alloc_buffers(eo_ctx *ctx, seg *s) {
     int32_t nt = eoi_threads(ctx);
     nt = nt < 1 ? 1 : nt > 64 ? 64 : nt;
     s->nworkers = nt;
-    s->nslot = nt;
-    size_t tiles = (size_t)s->nslot * (size_t)s->b;
+    s->nslot = nt > 1 ? 2 * nt : 1; /* a worker goes on while the lead blends */
+    size_t tiles = (size_t)s->nslot * (size_t)s->b, wtiles = (size_t)nt * (size_t)s->b;
     /* the largest buffers, checked against the context's limits */
     EOI_TRY_RET(eoi_check_raster_size(ctx, &n, (int64_t)ww, acc_h, s->k + 2, sizeof(float),
                                       "segmentation accumulator"));
-    EOI_TRY_RET(eoi_check_raster_size(ctx, &n, s->tw, s->th, (int64_t)tiles * (s->c + s->k + 1),
+    EOI_TRY_RET(eoi_check_raster_size(ctx, &n, s->tw, s->th,
+                                      (int64_t)(tiles * (size_t)(s->k + 1) + wtiles * (size_t)s->c),
                                       sizeof(float), "segmentation tiles"));
     if (!(s->acc = eoi_calloc(ctx, (size_t)s->k * (size_t)acc_h * ww, sizeof(float))) ||
         !(s->wsum = eoi_calloc(ctx, (size_t)acc_h * ww, sizeof(float))) ||
         !(s->bad = eoi_calloc(ctx, (size_t)acc_h * ww, 1)) ||
         !(s->read = eoi_malloc(ctx, (size_t)nt * (size_t)s->nread * plane * sizeof(float))) ||
-        !(s->slot_kx = eoi_calloc(ctx, tiles, sizeof *s->slot_kx)) ||
-        !(s->in = eoi_malloc(ctx, tiles * (size_t)s->c * plane * sizeof(float))) ||
+        !(s->in = eoi_malloc(ctx, wtiles * (size_t)s->c * plane * sizeof(float))) ||
         !(s->out = eoi_malloc(ctx, tiles * (size_t)s->k * plane * sizeof(float))) ||
         !(s->nod = eoi_malloc(ctx, tiles * plane)) ||
-        !(s->slot_n = eoi_calloc(ctx, (size_t)s->nslot, sizeof *s->slot_n)) ||
         !(s->cov_buf = eoi_malloc(ctx, BLOCK * wide * sizeof(float))) ||
         !(s->cov_row = eoi_malloc(ctx, (wide + 2) * sizeof(double))) ||
         !(s->wy = eoi_malloc(ctx, 3 * (size_t)s->th * sizeof(float))) ||
@@ -1009,6 +1162,13 @@ static eo_status alloc_buffers(eo_ctx *ctx, seg *s) {
     if (pthread_mutex_init(&s->read_lock, NULL) != 0)
         return eoi_fail(ctx, EO_E_INTERNAL, "cannot make a lock");
     s->lock_made = true;
+    if (pthread_mutex_init(&s->mu, NULL) != 0)
+        return eoi_fail(ctx, EO_E_INTERNAL, "cannot make a lock");
+    if (pthread_cond_init(&s->cv, NULL) != 0) {
+        pthread_mutex_destroy(&s->mu);
+        return eoi_fail(ctx, EO_E_INTERNAL, "cannot make a condition variable");
+    }
+    s->pipe_made = true;
     for (int32_t w = 0; w < nt; w++) {
         EOI_TRY_RET(eoi_ctx_worker_new(ctx, &s->wctx[w]));
         if (nt > 1)
@@ -1030,11 +1190,15 @@ static void seg_clear(seg *s) {
     eoi_free(s->wctx);
     if (s->lock_made)
         pthread_mutex_destroy(&s->read_lock);
+    if (s->pipe_made) {
+        pthread_mutex_destroy(&s->mu);
+        pthread_cond_destroy(&s->cv);
+    }
     eoi_coverage_free(s->cov);
-    void *bufs[] = {s->bands, s->mul,   s->add,     s->nd,       s->has_nd,  s->acc,
-                    s->wsum,  s->bad,   s->read,    s->in,       s->out,     s->nod,
-                    s->wy,    s->wx,    s->cov_row, s->cov_buf,  s->slot_n,  s->ent_kx,
-                    s->ent_t, s->ent_p, s->ent_nod, s->mem_prob, s->mem_cls, s->slot_kx};
+    void *bufs[] = {s->bands, s->mul,      s->add,      s->nd,      s->has_nd, s->acc,
+                    s->wsum,  s->bad,      s->read,     s->in,      s->out,    s->nod,
+                    s->wy,    s->wx,       s->cov_row,  s->cov_buf, s->ents,   s->run_ent,
+                    s->run_n, s->run_done, s->mem_prob, s->mem_cls};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         eoi_free(bufs[i]);
 }
@@ -1051,45 +1215,6 @@ static eo_status plan_window(eo_ctx *ctx, seg *s, const eo_dataset *ds, const eo
     eo_geom_free(g);
     if (st == EO_OK && !eoi_coverage_window(s->cov, ds->width, ds->height, &s->area))
         st = eoi_fail(ctx, EO_E_NODATA_IN_AOI, "%s: the AOI does not overlap the raster", ds->path);
-    return st;
-}
-
-/* Segment s->win: its tile rows, flushing the rows above the next tile row
- * as they become final. The rows go to the COG writers in order, so the
- * window spans the output's width (memory: the accumulator of tile + 256
- * rows and the writers' row of tiles, both across the width). */
-static eo_status run_strip(seg *s) {
-    int32_t cap = (int32_t)s->tx.count + s->nslot * s->b + 1;
-    eoi_free(s->ent_kx);
-    eoi_free(s->ent_t);
-    eoi_free(s->ent_p);
-    eoi_free(s->ent_nod);
-    s->ent_t = NULL;
-    s->ent_p = NULL;
-    s->ent_nod = NULL;
-    if (!(s->ent_kx = eoi_malloc(s->ctx, (size_t)cap * sizeof *s->ent_kx)) ||
-        !(s->ent_t = eoi_malloc(s->ctx, (size_t)cap * sizeof *s->ent_t)) ||
-        !(s->ent_p = eoi_malloc(s->ctx, (size_t)cap * sizeof *s->ent_p)) ||
-        !(s->ent_nod = eoi_malloc(s->ctx, (size_t)cap * sizeof *s->ent_nod)))
-        return EO_E_NOMEM;
-    s->ent_cap = cap;
-    s->nent = 0;
-    size_t cells = (size_t)s->acc_h * (size_t)s->sw;
-    memset(s->acc, 0, (size_t)s->k * cells * sizeof *s->acc);
-    memset(s->wsum, 0, cells * sizeof *s->wsum);
-    memset(s->bad, 0, cells);
-    s->acc_y0 = 0;
-    eo_status st = EO_OK;
-    for (int64_t i = 0; i < s->ty.count && st == EO_OK; i++) {
-        int64_t ky = s->ty.first + i;
-        st = run_row(s, ky);
-        /* rows above the next tile row are final */
-        int64_t h = s->win.height;
-        int64_t next = i + 1 < s->ty.count ? (ky + 1) * s->sy - s->win.y : h;
-        next = next < 0 ? 0 : next > h ? h : next;
-        while (st == EO_OK && (s->acc_y0 + BLOCK <= next || (s->acc_y0 < next && next == h)))
-            st = flush(s, next - s->acc_y0 < BLOCK ? next - s->acc_y0 : BLOCK);
-    }
     return st;
 }
 

@@ -13,6 +13,7 @@
 typedef struct entry {
     int64_t ky, kx;
     uint64_t used; /* 0 = free */
+    bool pinned;   /* got for the call in work: not to be replaced */
     float *p;      /* k planes of th x tw probabilities */
     uint8_t *nod;  /* th x tw: the input had no data */
 } entry;
@@ -72,6 +73,7 @@ bool eoi_tile_cache_get(eoi_tile_cache *c, const eoi_tile_key *key, const float 
         entry *e = &c->e[i];
         if (e->used && e->ky == key->ky && e->kx == key->kx) {
             e->used = ++c->clock;
+            e->pinned = true;
             *p = e->p;
             *nod = e->nod;
             return true;
@@ -80,19 +82,26 @@ bool eoi_tile_cache_get(eoi_tile_cache *c, const eoi_tile_key *key, const float 
     return false;
 }
 
+void eoi_tile_cache_unpin(eoi_tile_cache *c) {
+    for (int32_t i = 0; c && i < c->cap; i++)
+        c->e[i].pinned = false;
+}
+
 void eoi_tile_cache_put(eo_ctx *ctx, eoi_tile_cache *c, const eoi_tile_key *key, const float *p,
                         const uint8_t *nod) {
     if (!c)
         return;
     use_grid(c, key->k, key->th, key->tw, key->sy, key->sx);
-    entry *v = &c->e[0];
+    entry *v = NULL;
     for (int32_t i = 0; i < c->cap; i++) {
         entry *e = &c->e[i];
         if (e->used && e->ky == key->ky && e->kx == key->kx)
             return; /* there already */
-        if (e->used < v->used)
+        if (!e->pinned && (!v || e->used < v->used))
             v = e;
     }
+    if (!v) /* every entry in use by the call: the tile is run again when needed */
+        return;
     size_t plane = (size_t)key->th * (size_t)key->tw;
     if (!v->p) { /* an entry's buffers, once allocated, hold a tile of the grid */
         v->p = eoi_malloc(ctx, (size_t)key->k * plane * sizeof *v->p);

@@ -4,6 +4,7 @@
  * failures that leave no output behind. */
 #define _GNU_SOURCE /* mkdtemp */
 #include "../../src/infer/infer_int.h"
+#include "../../src/jobs/jobs_int.h"
 #include "tap.h"
 
 #include <dirent.h>
@@ -233,6 +234,41 @@ static void test_alloc_failures(eo_ctx *ctx, const char *in) {
     eo_model_free(m);
 }
 
+/* The seam-tile cache: least recently used entries go first, but never
+ * one got since the last unpin (a strip blends it later). */
+static void test_tile_cache_pins(eo_ctx *ctx) {
+    eoi_tile_cache *c = NULL;
+    CHECK_OK(ctx, eoi_tile_cache_new(ctx, &c, 2));
+    float p[4];
+    uint8_t nod[4] = {0};
+    const float *got = NULL;
+    const uint8_t *gnod = NULL;
+    eoi_tile_key key[3];
+    for (int i = 0; i < 3; i++)
+        key[i] = (eoi_tile_key){0, i, 1, 2, 2, 2, 2};
+    for (int i = 0; i < 2; i++) {
+        for (int j = 0; j < 4; j++)
+            p[j] = (float)(10 * i + j);
+        eoi_tile_cache_put(ctx, c, &key[i], p, nod);
+    }
+    CHECK(eoi_tile_cache_get(c, &key[0], &got, &gnod) && got[3] == 3.0f);
+    CHECK(eoi_tile_cache_get(c, &key[1], &got, &gnod) && got[3] == 13.0f);
+    /* both pinned: a third tile is not kept, the two stay as they were */
+    for (int j = 0; j < 4; j++)
+        p[j] = 20.0f + (float)j;
+    eoi_tile_cache_put(ctx, c, &key[2], p, nod);
+    CHECK(!eoi_tile_cache_get(c, &key[2], &got, &gnod));
+    CHECK(eoi_tile_cache_get(c, &key[0], &got, &gnod) && got[0] == 0.0f && got[3] == 3.0f);
+    CHECK(eoi_tile_cache_get(c, &key[1], &got, &gnod) && got[0] == 10.0f && got[3] == 13.0f);
+    /* unpinned: the least recently used one (key 0) makes room */
+    eoi_tile_cache_unpin(c);
+    eoi_tile_cache_put(ctx, c, &key[2], p, nod);
+    CHECK(eoi_tile_cache_get(c, &key[2], &got, &gnod) && got[3] == 23.0f);
+    CHECK(!eoi_tile_cache_get(c, &key[0], &got, &gnod));
+    CHECK(eoi_tile_cache_get(c, &key[1], &got, &gnod) && got[3] == 13.0f);
+    eoi_tile_cache_free(c);
+}
+
 int main(void) {
     snprintf(fcn, sizeof fcn, "%s", tap_fixture("segment_fcn.onnx"));
     eo_ctx *ctx = NULL;
@@ -249,6 +285,7 @@ int main(void) {
     test_tiles_vs_whole(ctx, in, pix);
     test_options(ctx);
     test_alloc_failures(ctx, in);
+    test_tile_cache_pins(ctx);
     const char *names[] = {"in.tif",         "p1.tif", "p1_classes.tif", "p2.tif",
                            "p2_classes.tif", "p3.tif", "p3_classes.tif"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
