@@ -591,9 +591,9 @@ static eo_status read_tile(seg *s, eo_ctx *ctx, float *rbuf, int64_t ky, int64_t
 
 /* Model output to probabilities, in place: k planes of n pixels. */
 static void activate(float *p, int32_t k, size_t n, int32_t act) {
-    if (act == ACT_SIGMOID) {
-        for (size_t i = 0; i < n * (size_t)k; i++)
-            p[i] = 1.0f / (1.0f + expf(-p[i]));
+    if (act == ACT_SIGMOID) { /* the SIMD sigmoid of the model's kernels */
+        const eoi_act a = {.kind = EOI_ACT_SIGMOID};
+        eoi_kernels_get()->act(p, n * (size_t)k, 0.0f, &a);
     } else if (act == ACT_SOFTMAX) {
         for (size_t i = 0; i < n; i++) {
             float m = p[i];
