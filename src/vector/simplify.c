@@ -581,6 +581,56 @@ done:
     return st;
 }
 
+/* One feature simplified in place (DP or topology-preserving), on ctx's
+ * GEOS handle. */
+static eo_status simplify_one(eo_ctx *ctx, eoi_feature *ft, double tol, int32_t method) {
+    GEOSGeometry *g = method == EO_SIMPLIFY_DP
+                          ? GEOSSimplify_r(ctx->geos, ft->g, tol)
+                          : GEOSTopologyPreserveSimplify_r(ctx->geos, ft->g, tol);
+    return replace_geom(ctx, ft, g, method == EO_SIMPLIFY_DP);
+}
+
+/* Features are simplified one by one, each on its own: chunks of them go
+ * to the threads, each with a context (and GEOS handle) of its own. */
+#define SIMP_CHUNK 256
+
+typedef struct simp_job {
+    eo_features *f;
+    eo_ctx **w;
+    double tol;
+    int32_t method;
+} simp_job;
+
+static eo_status simp_chunk(void *user, int64_t c, int32_t worker) {
+    const simp_job *j = user;
+    size_t i0 = (size_t)c * SIMP_CHUNK, i1 = i0 + SIMP_CHUNK < j->f->n ? i0 + SIMP_CHUNK : j->f->n;
+    for (size_t i = i0; i < i1; i++)
+        EOI_TRY_RET(simplify_one(j->w[worker], &j->f->v[i], j->tol, j->method));
+    return EO_OK;
+}
+
+static eo_status simplify_parallel(eo_ctx *ctx, eo_features *f, double tol, int32_t method,
+                                   int32_t nt) {
+    simp_job j = {f, eoi_calloc(ctx, (size_t)nt, sizeof(eo_ctx *)), tol, method};
+    if (!j.w)
+        return EO_E_NOMEM;
+    eo_status st = EO_OK;
+    for (int32_t w = 0; w < nt && st == EO_OK; w++)
+        st = eoi_ctx_worker_new(ctx, &j.w[w]);
+    if (st == EO_OK)
+        st = eoi_parallel_for(ctx, (int64_t)((f->n + SIMP_CHUNK - 1) / SIMP_CHUNK), simp_chunk, &j);
+    for (int32_t w = 0; w < nt; w++) {
+        if (st != EO_OK && st != EO_E_CANCELLED && j.w[w] && eo_ctx_status(j.w[w]) != EO_OK &&
+            eo_ctx_status(ctx) == EO_OK)
+            eoi_ctx_take_error(ctx, j.w[w]);
+        eo_ctx_free(j.w[w]);
+    }
+    eoi_free(j.w);
+    if (st == EO_OK)
+        st = eoi_progress(ctx, 1.0, "simplify");
+    return st;
+}
+
 eo_status eo_features_simplify(eo_ctx *ctx, eo_features *f, double tolerance_m, int32_t method) {
     if (!ctx)
         return EO_E_ARG;
@@ -599,11 +649,11 @@ eo_status eo_features_simplify(eo_ctx *ctx, eo_features *f, double tolerance_m, 
         return EO_OK;
     if (method == EO_SIMPLIFY_COVERAGE)
         return coverage_simplify(ctx, f, tol);
+    int32_t nt = eoi_threads(ctx);
+    if (nt > 1 && f->n >= 2 * SIMP_CHUNK)
+        return simplify_parallel(ctx, f, tol, method, nt > 64 ? 64 : nt);
     for (size_t i = 0; i < f->n && st == EO_OK; i++) {
-        GEOSGeometry *g = method == EO_SIMPLIFY_DP
-                              ? GEOSSimplify_r(ctx->geos, f->v[i].g, tol)
-                              : GEOSTopologyPreserveSimplify_r(ctx->geos, f->v[i].g, tol);
-        st = replace_geom(ctx, &f->v[i], g, method == EO_SIMPLIFY_DP);
+        st = simplify_one(ctx, &f->v[i], tol, method);
         if (st == EO_OK && (i & 1023) == 1023)
             st = eoi_progress(ctx, (double)i / (double)f->n, "simplify");
     }

@@ -357,19 +357,53 @@ def test_simplify_matches_shapely(data_dir):
     plain = ours(data_dir / "lc.tif", 4)
     simp = ours(data_dir / "lc.tif", 4, simplify=4500)
     assert len(plain) == len(simp)
-    diff = total = n_ours = n_ref = n0 = 0
+    n0, n_ours, n_ref, diff, total = simplify_totals(plain, simp, 4500)
+    assert n_ours < 0.9 * n0
+    assert abs(n_ours - n_ref) <= 0.03 * n_ref
+    assert diff < 0.05 * total
+
+
+def simplify_totals(plain, simp, tol):
+    """Vertex counts (before, ours, shapely's), the area where ours and
+    shapely's topology-preserving simplification differ, and the total area.
+    Ties between equally distant pixel corners may go either way (the rings
+    start and turn differently), so tests compare these totals, not each
+    vertex."""
+    n0 = n_ours = n_ref = diff = total = 0
     for (_, g0, _), (_, g1, _) in zip(plain, simp):
-        ref = g0.simplify(4500, preserve_topology=True)
+        ref = g0.simplify(tol, preserve_topology=True)
         assert g1.is_valid
         n0 += len(g0.exterior.coords)
         n_ours += len(g1.exterior.coords)
         n_ref += len(ref.exterior.coords)
         diff += g1.symmetric_difference(ref).area
         total += g0.area
-    # ties between equally distant pixel corners may go either way (the
-    # rings start and turn differently), so the totals agree, not each vertex
-    assert n_ours < 0.9 * n0
-    assert abs(n_ours - n_ref) <= 0.03 * n_ref
+    return n0, n_ours, n_ref, diff, total
+
+
+def test_simplify_on_threads_matches_shapely(tmp_path):
+    """Thousands of blobs: simplification runs on both threads (chunks of
+    features, a GEOS handle each); every feature is what shapely's GEOS
+    gives for it and what one thread gives."""
+    from scipy import ndimage
+    rng = np.random.default_rng(7)
+    a = (ndimage.gaussian_filter(rng.standard_normal((700, 700)), 2.5) > 0.12).astype(np.uint8)
+    path = write_tif(tmp_path / "blobs.tif", a, nodata=0)
+    plain = ours(path, 4)
+    assert len(plain) > 1000
+    eoproc.set_threads(2)
+    try:
+        simp = ours(path, 4, simplify=1.2)
+        eoproc.set_threads(1)
+        one = ours(path, 4, simplify=1.2)
+    finally:
+        eoproc.set_threads(0)
+    assert len(simp) == len(plain) == len(one)
+    for (_, g1, _), (_, g2, _) in zip(simp, one):
+        assert g1.equals_exact(g2, 0), "threads changed a feature"
+    n0, n1, nref, diff, total = simplify_totals(plain, simp, 1.2)
+    assert n1 < 0.8 * n0
+    assert abs(n1 - nref) <= 0.03 * nref
     assert diff < 0.05 * total
 
 
