@@ -2,8 +2,8 @@
  * grid (multiples of tile - overlap from the raster's origin, so an AOI run
  * gives the same pixels as a whole run), read, normalized and run through
  * the model by the context's worker threads (one tile per run unless a
- * batch is asked; a row's odd tile runs on all the threads), their
- * outputs blended with separable weights into an accumulator of
+ * batch is asked), their outputs blended in order by the calling thread
+ * as they come (see "the pipeline") with separable weights into an accumulator of
  * tile + 256 rows across the output's width, and finished rows written
  * straight into the two COG writers (probabilities and classes), which
  * compress each row of tiles as it fills: every output is written once. */
