@@ -13,7 +13,6 @@
 #include "../analytics/analytics_int.h"
 #include "../cog/cog_int.h"
 
-#include <cblas.h>
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -207,27 +206,6 @@ eo_status eo_segment_opts_set_cog_opts(eo_ctx *ctx, eo_segment_opts *o, const eo
     if (st == EO_OK && o->cog)
         o->cog->has_nodata = 0; /* the outputs' nodata values are fixed: NaN and 255 */
     return st;
-}
-
-/* ---- OpenBLAS threads ------------------------------------------------------ */
-
-/* While tiles run on several workers, each GEMM runs on one thread (the
- * tiles are the parallel work; OpenBLAS's own threads on top of them
- * oversubscribe the cores: 2x slower measured). OpenBLAS has one process-
- * wide setting: the first concurrent segmentation saves it, the last one
- * restores it. */
-static pthread_mutex_t blas_mu = PTHREAD_MUTEX_INITIALIZER;
-static int blas_users, blas_saved;
-
-static void blas_single(bool on) {
-    pthread_mutex_lock(&blas_mu);
-    if (on && blas_users++ == 0) {
-        blas_saved = openblas_get_num_threads();
-        openblas_set_num_threads(1);
-    } else if (!on && --blas_users == 0) {
-        openblas_set_num_threads(blas_saved);
-    }
-    pthread_mutex_unlock(&blas_mu);
 }
 
 /* ---- the plan ------------------------------------------------------------ */
@@ -927,6 +905,7 @@ static eo_status lead(seg *s, bool runs_too) {
  * done). */
 static eo_status plan_strip(seg *s) {
     size_t grid = (size_t)s->ty.count * (size_t)s->tx.count;
+    grid = grid ? grid : 1; /* no tiles: still a valid allocation */
     void *old[] = {s->ents, s->run_ent, s->run_n, s->run_done};
     for (size_t i = 0; i < sizeof old / sizeof old[0]; i++)
         eoi_free(old[i]);
@@ -1360,13 +1339,9 @@ static eo_status segment_run(eo_ctx *ctx, char **out_json, const char *path, con
             "classes",
             (long long)s.area.width, (long long)s.area.height, (long long)s.tiles_total,
             (long long)s.th, (long long)s.tw, (long long)s.oy, (int)s.b, (int)s.k);
-    if (s.nworkers > 1)
-        blas_single(true);
     s.win = s.area;
     s.tx = tiles_over(s.win.x, s.win.width, s.tw, s.sx, ds->width);
     st = run_strip(&s);
-    if (s.nworkers > 1)
-        blas_single(false);
     st = eoi_cog_push_close(s.push, st); /* both files in place, or neither */
     s.push = NULL;
     if (st != EO_OK)
@@ -1448,13 +1423,9 @@ eo_status eoi_segment_mem(eo_ctx *ctx, eoi_seg_mem *m, const eo_model *model, co
         st = EO_E_NOMEM;
         goto done;
     }
-    if (s.nworkers > 1)
-        blas_single(true);
     s.win = s.area;
     s.tx = tiles_over(s.win.x, s.win.width, s.tw, s.sx, ds->width);
     st = run_strip(&s);
-    if (s.nworkers > 1)
-        blas_single(false);
     m->tiles_run = s.tiles_run;
 done:
     m->area = s.area;
