@@ -1031,7 +1031,9 @@ static eo_status calibrate(eo_ctx *ctx, eoi_plan *p, double *secs, bool *cached)
     const eoi_value *iv = &g->values[g->input], *ov = &g->values[g->output];
     char key[256], dir[4096], path[4200];
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    snprintf(key, sizeof key, "%.0f:%lldx%lldx%lldx%lld:%s", g->flops, (long long)iv->dims[0],
+    /* v2: the fastest of three runs (one run alone was at the mercy of a
+     * neighbour on a shared machine, and its figure stayed in the cache) */
+    snprintf(key, sizeof key, "%.0f:%lldx%lldx%lldx%lld:%s:v2", g->flops, (long long)iv->dims[0],
              (long long)iv->dims[1], (long long)iv->dims[2], (long long)iv->dims[3],
              eo_build_info() ? "k" : "");
     if (xdg && *xdg)
@@ -1074,9 +1076,12 @@ static eo_status calibrate(eo_ctx *ctx, eoi_plan *p, double *secs, bool *cached)
     EOI_TRY(st, eoi_ctx_worker_new(ctx, &w));
     w->threads = 1;
     EOI_TRY(st, eo_model_run(w, p->model, in, iv->dims, 4, out, nout)); /* warm-up */
-    double t0 = eoi_now_s();
-    EOI_TRY(st, eo_model_run(w, p->model, in, iv->dims, 4, out, nout));
-    *secs = eoi_now_s() - t0;
+    for (int r = 0; r < 3; r++) {
+        double t0 = eoi_now_s();
+        EOI_TRY(st, eo_model_run(w, p->model, in, iv->dims, 4, out, nout));
+        double s = eoi_now_s() - t0;
+        *secs = r == 0 || s < *secs ? s : *secs;
+    }
     json_object_object_add(cache, key, eoi_json_double(*secs));
     if (eoi_mkdirs(ctx, dir) == EO_OK) {
         const char *s = json_object_to_json_string_ext(cache, JSON_C_TO_STRING_PLAIN);
@@ -1158,12 +1163,14 @@ eo_status eoi_plan_estimate(eo_ctx *ctx, eoi_plan *p, json_object *res) {
     int32_t nt = eoi_threads(ctx);
     nt = nt < 1 ? 1 : nt;
     double runs = ceil((double)model_tiles / (double)batch);
-    /* setup, then inference: the runs share the nt workers (one left over
-     * in a row runs on all of them), then decoding and vectorizing (~30 ns
-     * a pixel) and, from a pyramid, ~2 ms a tile to read and decode */
-    double rounds = runs / (double)nt;
-    double expect =
-        setup + rounds * secs + pixels * 30e-9 + (ntiles > 0 ? (double)ntiles * 2e-3 : 0);
+    /* setup, then the pipeline: the nt workers run the model (one thread
+     * each) and read the tiles (from a pyramid ~2 ms a tile to read and
+     * decode) while blending and vectorizing (~30 ns a pixel) go on beside
+     * them, so the work shares the nt cores; no sooner than the runs in
+     * turns of nt */
+    double work = runs * secs + pixels * 30e-9 + (ntiles > 0 ? (double)ntiles * 2e-3 : 0);
+    double turns = ceil(runs / (double)nt) * secs;
+    double expect = setup + (work / (double)nt > turns ? work / (double)nt : turns);
     json_object_object_add(res, "aoi_km2", eoi_json_double(p->aoi_km2));
     if (p->is_tiles) {
         json_object_object_add(res, "zoom", json_object_new_int(p->zoom));
