@@ -176,6 +176,15 @@ eo_status eoi_ctx_take_error(eo_ctx *parent, const eo_ctx *worker) {
     return eoi_fail(parent, worker->status, "%s", worker->msg);
 }
 
+eo_status eoi_ctx_take_first(eo_ctx *parent, eo_status st, eo_ctx *const *workers, int32_t n) {
+    if (st == EO_OK || st == EO_E_CANCELLED)
+        return st;
+    for (int32_t w = 0; w < n; w++)
+        if (workers[w] && workers[w]->status != EO_OK)
+            return eoi_ctx_take_error(parent, workers[w]);
+    return st;
+}
+
 eo_status eoi_werr_set(eoi_werr *w, eo_status st, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

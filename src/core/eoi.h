@@ -160,6 +160,10 @@ double eoi_now_s(void);
 eo_status eoi_ctx_worker_new(eo_ctx *parent, eo_ctx **out);
 /* Copy a worker's failure (status and message) onto the parent. */
 eo_status eoi_ctx_take_error(eo_ctx *parent, const eo_ctx *worker);
+/* After the join of a parallel job that returned st over n worker contexts:
+ * a failure (not a cancel) becomes the first failed worker's, on parent.
+ * Returns the status to return. */
+eo_status eoi_ctx_take_first(eo_ctx *parent, eo_status st, eo_ctx *const *workers, int32_t n);
 /* A worker's error without a context of its own: a callback run on a
  * worker thread (a window of the strip runner, a tile column of the COG
  * writer) must not touch the caller's context, so it records its failure

@@ -193,13 +193,7 @@ eo_status eo_tiles_write(eo_ctx *ctx, char **out_json, eo_dataset *ds, const cha
         EOI_TRY(st, eoi_ctx_worker_new(ctx, &p.ctx[w]));
         EOI_TRY(st, eoi_tile_renderer_new(ctx, &p.renderer[w], ds, tile_opts));
     }
-    st = eoi_parallel_for(ctx, p.ntiles, tile_job, &p);
-    if (st != EO_OK && st != EO_E_CANCELLED)
-        for (int32_t w = 0; w < nw; w++)
-            if (p.ctx[w]->status != EO_OK) {
-                st = eoi_ctx_take_error(ctx, p.ctx[w]);
-                break;
-            }
+    st = eoi_ctx_take_first(ctx, eoi_parallel_for(ctx, p.ntiles, tile_job, &p), p.ctx, nw);
     if (st == EO_OK)
         st = summary(ctx, out_json, &p, min_zoom, max_zoom);
 done:

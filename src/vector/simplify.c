@@ -618,13 +618,12 @@ static eo_status simplify_parallel(eo_ctx *ctx, eo_features *f, double tol, int3
     for (int32_t w = 0; w < nt && st == EO_OK; w++)
         st = eoi_ctx_worker_new(ctx, &j.w[w]);
     if (st == EO_OK)
-        st = eoi_parallel_for(ctx, (int64_t)((f->n + SIMP_CHUNK - 1) / SIMP_CHUNK), simp_chunk, &j);
-    for (int32_t w = 0; w < nt; w++) {
-        if (st != EO_OK && st != EO_E_CANCELLED && j.w[w] && eo_ctx_status(j.w[w]) != EO_OK &&
-            eo_ctx_status(ctx) == EO_OK)
-            eoi_ctx_take_error(ctx, j.w[w]);
+        st = eoi_ctx_take_first(
+            ctx,
+            eoi_parallel_for(ctx, (int64_t)((f->n + SIMP_CHUNK - 1) / SIMP_CHUNK), simp_chunk, &j),
+            j.w, nt);
+    for (int32_t w = 0; w < nt; w++)
         eo_ctx_free(j.w[w]);
-    }
     eoi_free(j.w);
     if (st == EO_OK)
         st = eoi_progress(ctx, 1.0, "simplify");
