@@ -129,6 +129,7 @@ typedef struct comp {
     int32_t group;   /* 8-connected region (root comp), = own id for 4 */
     int32_t top;     /* first pixel, stripe-local index */
     int32_t ring0;   /* first ring, -1 = none; rings chain through next */
+    int32_t ring1;   /* last ring (where the next is chained) */
     int32_t nshells; /* rings with a positive area */
 } comp;
 
@@ -551,12 +552,9 @@ static bool add_ring(stripe *s, int32_t L, int64_t off, int64_t n) {
     comp *c = &s->comps[L];
     if (c->ring0 < 0)
         c->ring0 = s->nrings;
-    else {
-        int32_t k = c->ring0;
-        while (s->rings[k].next >= 0)
-            k = s->rings[k].next;
-        s->rings[k].next = s->nrings;
-    }
+    else
+        s->rings[c->ring1].next = s->nrings;
+    c->ring1 = s->nrings;
     if (a2 > 0)
         c->nshells++;
     s->nrings++;
@@ -1140,10 +1138,14 @@ static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, c
                         (long long)win.width);
     int64_t rows = o->stripe_rows;
     if (rows <= 0) {
-        rows = (int64_t)4 << 20; /* pixels per stripe: 8 MiB of 16-bit labels */
-        rows /= win.width;
-        if (rows < 16)
-            rows = 16;
+        /* 4 Mpx a stripe (8 MiB of 16-bit labels), and at least 512 rows:
+         * features cut at a seam are stitched with GEOS, whose cost follows
+         * the seams' length, so a wide raster in thinner stripes would cost
+         * more per pixel than a narrow one (a 16384-wide building mask: 5.6 s
+         * in 256-row stripes, 4.5 s in 512-row ones, 4x an 8192-wide one) */
+        rows = ((int64_t)4 << 20) / win.width;
+        if (rows < 512)
+            rows = 512;
         /* whole block rows: each block is decoded once (the cache is emptied
          * after each stripe), also when a row of blocks is taller than the
          * stripe would be */

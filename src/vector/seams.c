@@ -54,6 +54,240 @@ static void query_cb(void *item, void *user) {
         eoi_uf_union(s->parent, (int32_t)s->self, (int32_t)j);
 }
 
+/* A polygon of one of a region's parts, with the envelope of its shell. */
+typedef struct part_poly {
+    const GEOSGeometry *g;
+    double e[4]; /* xmin, ymin, xmax, ymax */
+} part_poly;
+
+static void envelope_of(GEOSContextHandle_t h, const GEOSGeometry *g, double e[4]) {
+    GEOSGeom_getXMin_r(h, g, &e[0]);
+    GEOSGeom_getYMin_r(h, g, &e[1]);
+    GEOSGeom_getXMax_r(h, g, &e[2]);
+    GEOSGeom_getYMax_r(h, g, &e[3]);
+}
+
+static bool env_within(const double a[4], const double b[4]) {
+    return a[0] >= b[0] && a[1] >= b[1] && a[2] <= b[2] && a[3] <= b[3];
+}
+
+/* The n polygons of g (a Polygon or a MultiPolygon). */
+static int polygon_count(GEOSContextHandle_t h, const GEOSGeometry *g) {
+    return GEOSGeomTypeId_r(h, g) == GEOS_POLYGON ? 1 : GEOSGetNumGeometries_r(h, g);
+}
+
+static const GEOSGeometry *polygon_n(GEOSContextHandle_t h, const GEOSGeometry *g, int k) {
+    return GEOSGeomTypeId_r(h, g) == GEOS_POLYGON ? g : GEOSGetGeometryN_r(h, g, k);
+}
+
+/* The polygon of u (nu polygons, envelopes in env, prepared lazily into
+ * prep) that holds the hole ring: the one that contains a point inside
+ * it. */
+static eo_status hole_owner(eo_ctx *ctx, const GEOSGeometry *u, int nu, const double (*env)[4],
+                            const GEOSPreparedGeometry **prep, const GEOSGeometry *ring,
+                            int *owner) {
+    GEOSContextHandle_t h = ctx->geos;
+    double e[4];
+    envelope_of(h, ring, e);
+    int cand = -1, ncand = 0;
+    for (int k = 0; k < nu; k++)
+        if (env_within(e, env[k])) {
+            cand = cand < 0 ? k : cand;
+            ncand++;
+        }
+    *owner = cand < 0 ? 0 : cand;
+    if (ncand <= 1)
+        return EO_OK;
+    GEOSGeometry *r = GEOSGeom_clone_r(h, ring);
+    GEOSGeometry *area = r ? GEOSGeom_createPolygon_r(h, r, NULL, 0) : NULL;
+    GEOSGeometry *pt = area ? GEOSPointOnSurface_r(h, area) : NULL;
+    if (!area)
+        GEOSGeom_destroy_r(h, r);
+    GEOSGeom_destroy_r(h, area);
+    if (!pt)
+        return eoi_geos_fail(ctx, "placing a hole across a seam");
+    eo_status st = EO_OK;
+    for (int k = cand; k < nu; k++) {
+        if (!env_within(e, env[k]))
+            continue;
+        if (!prep[k] && !(prep[k] = GEOSPrepare_r(h, polygon_n(h, u, k)))) {
+            st = eoi_geos_fail(ctx, "placing a hole across a seam");
+            break;
+        }
+        char in = GEOSPreparedContains_r(h, prep[k], pt);
+        if (in == 2) {
+            st = eoi_geos_fail(ctx, "placing a hole across a seam");
+            break;
+        }
+        if (in == 1) {
+            *owner = k;
+            break;
+        }
+    }
+    GEOSGeom_destroy_r(h, pt);
+    return st;
+}
+
+/* The part polygon p for the union, its holes cloned into kept or held:
+ * a hole goes into held unless a polygon of the region (one of in[0, nin))
+ * may lie inside it (with 8-connectivity a region's island can sit in its
+ * own hole, touching it at a corner); the union needs those. */
+static eo_status split_holes(eo_ctx *ctx, const part_poly *polys, size_t i, const size_t *in,
+                             size_t nin, eoi_geos_list *held, GEOSGeometry **out) {
+    GEOSContextHandle_t h = ctx->geos;
+    const GEOSGeometry *p = polys[i].g;
+    int nh = GEOSGetNumInteriorRings_r(h, p);
+    GEOSGeometry **kept = eoi_calloc(ctx, nh > 0 ? (size_t)nh : 1, sizeof *kept);
+    if (!kept)
+        return EO_E_NOMEM;
+    eo_status st = EO_OK;
+    unsigned nk = 0;
+    for (int k = 0; k < nh && st == EO_OK; k++) {
+        const GEOSGeometry *ring = GEOSGetInteriorRingN_r(h, p, k);
+        bool nest = false;
+        if (nin) {
+            double e[4];
+            envelope_of(h, ring, e);
+            for (size_t q = 0; q < nin && !nest; q++)
+                nest = env_within(polys[in[q]].e, e);
+        }
+        GEOSGeometry *c = GEOSGeom_clone_r(h, ring);
+        if (!c)
+            st = eoi_geos_fail(ctx, "merging features across a seam");
+        else if (nest)
+            kept[nk++] = c;
+        else
+            st = eoi_geos_list_push(ctx, held, c);
+    }
+    GEOSGeometry *shell = st == EO_OK ? GEOSGeom_clone_r(h, GEOSGetExteriorRing_r(h, p)) : NULL;
+    *out = shell ? GEOSGeom_createPolygon_r(h, shell, kept, nk) : NULL;
+    if (!*out) {
+        GEOSGeom_destroy_r(h, shell);
+        for (unsigned k = 0; k < nk; k++)
+            GEOSGeom_destroy_r(h, kept[k]);
+        if (st == EO_OK)
+            st = eoi_geos_fail(ctx, "merging features across a seam");
+    }
+    eoi_free(kept);
+    return st;
+}
+
+/* The union of the m parts of one region (taken), without collinear
+ * vertices. A part's hole lies strictly inside its partition (the region's
+ * pixels surround it there), so no other part reaches it: the parts are
+ * unioned without their holes, which are cut out again after, and GEOS
+ * nodes the rings at the seams, not every hole of a region that holds
+ * thousands (the background of a building mask, whose holes grow with the
+ * area). */
+static eo_status union_region(eo_ctx *ctx, GEOSGeometry **parts, size_t m, GEOSGeometry **out) {
+    GEOSContextHandle_t h = ctx->geos;
+    eo_status st = EO_OK;
+    eoi_geos_list in = {0}, held = {0}, res = {0};
+    part_poly *polys = NULL;
+    size_t npoly = 0, *inner = NULL;
+    GEOSGeometry *u = NULL, *clean = NULL;
+    int nu = 0, *owner = NULL;
+    double(*env)[4] = NULL;
+    const GEOSPreparedGeometry **prep = NULL;
+    *out = NULL;
+    for (size_t i = 0; i < m; i++)
+        npoly += (size_t)polygon_count(h, parts[i]);
+    if (!(polys = eoi_calloc(ctx, npoly ? npoly : 1, sizeof *polys)) ||
+        !(inner = eoi_calloc(ctx, npoly ? npoly : 1, sizeof *inner))) {
+        st = EO_E_NOMEM;
+        goto done;
+    }
+    npoly = 0;
+    for (size_t i = 0; i < m; i++)
+        for (int k = 0; k < polygon_count(h, parts[i]); k++) {
+            polys[npoly].g = polygon_n(h, parts[i], k);
+            envelope_of(h, polys[npoly].g, polys[npoly].e);
+            npoly++;
+        }
+    for (size_t i = 0; i < npoly && st == EO_OK; i++) {
+        size_t nin = 0;
+        for (size_t j = 0; j < npoly; j++) /* polygons that may lie in its holes */
+            if (j != i && env_within(polys[j].e, polys[i].e))
+                inner[nin++] = j;
+        GEOSGeometry *p = NULL;
+        st = split_holes(ctx, polys, i, inner, nin, &held, &p);
+        if (st == EO_OK)
+            st = eoi_geos_list_push(ctx, &in, p);
+    }
+    if (st != EO_OK)
+        goto done;
+    GEOSGeometry *coll =
+        GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, in.v, (unsigned)in.n);
+    if (coll)
+        in.n = 0; /* the collection has them */
+    u = coll ? GEOSUnaryUnion_r(h, coll) : NULL;
+    GEOSGeom_destroy_r(h, coll);
+    if (!u) {
+        st = eoi_geos_fail(ctx, "merging features across a seam");
+        goto done;
+    }
+    EOI_TRY(st, eoi_geos_drop_collinear(ctx, &clean, u));
+    /* each polygon of the union, with its own holes and the held ones in it */
+    nu = polygon_count(h, clean);
+    if (!(owner = eoi_calloc(ctx, held.n ? held.n : 1, sizeof *owner)) ||
+        !(env = eoi_calloc(ctx, nu > 0 ? (size_t)nu : 1, sizeof *env)) ||
+        !(prep = eoi_calloc(ctx, nu > 0 ? (size_t)nu : 1, sizeof *prep))) {
+        st = EO_E_NOMEM;
+        goto done;
+    }
+    for (int k = 0; k < nu; k++)
+        envelope_of(h, polygon_n(h, clean, k), env[k]);
+    for (size_t j = 0; j < held.n && st == EO_OK && nu > 1; j++)
+        st = hole_owner(ctx, clean, nu, (const double(*)[4])env, prep, held.v[j], &owner[j]);
+    for (int k = 0; k < nu && st == EO_OK; k++) {
+        const GEOSGeometry *p = polygon_n(h, clean, k);
+        int own = GEOSGetNumInteriorRings_r(h, p);
+        size_t nh = (size_t)own;
+        for (size_t j = 0; j < held.n; j++)
+            nh += owner[j] == k;
+        GEOSGeometry **rings = eoi_calloc(ctx, nh ? nh : 1, sizeof *rings);
+        GEOSGeometry *shell = GEOSGeom_clone_r(h, GEOSGetExteriorRing_r(h, p));
+        size_t q = 0;
+        bool ok = rings && shell;
+        for (int j = 0; ok && j < own; j++)
+            ok = (rings[q++] = GEOSGeom_clone_r(h, GEOSGetInteriorRingN_r(h, p, j))) != NULL;
+        for (size_t j = 0; ok && j < held.n; j++)
+            if (owner[j] == k) {
+                rings[q++] = held.v[j];
+                held.v[j] = NULL;
+            }
+        GEOSGeometry *poly = ok ? GEOSGeom_createPolygon_r(h, shell, rings, (unsigned)q) : NULL;
+        if (!poly) {
+            GEOSGeom_destroy_r(h, shell);
+            for (size_t j = 0; rings && j < q; j++)
+                GEOSGeom_destroy_r(h, rings[j]);
+            st = rings ? eoi_geos_fail(ctx, "merging features across a seam") : EO_E_NOMEM;
+        } else {
+            st = eoi_geos_list_push(ctx, &res, poly);
+        }
+        eoi_free(rings);
+    }
+    if (st == EO_OK)
+        st = eoi_geos_list_to_polygonal(ctx, out, &res);
+done:
+    for (int k = 0; prep && k < nu; k++)
+        if (prep[k])
+            GEOSPreparedGeom_destroy_r(h, prep[k]);
+    eoi_free(prep);
+    eoi_free(env);
+    eoi_free(owner);
+    eoi_free(polys);
+    eoi_free(inner);
+    eoi_geos_list_clear(ctx, &in);
+    eoi_geos_list_clear(ctx, &held);
+    eoi_geos_list_clear(ctx, &res);
+    GEOSGeom_destroy_r(h, u);
+    GEOSGeom_destroy_r(h, clean);
+    for (size_t i = 0; i < m; i++)
+        GEOSGeom_destroy_r(h, parts[i]);
+    return st;
+}
+
 /* Union the groups of candidates (cand: nc feature indices, increasing;
  * parent: their union-find, a root being its group's smallest index) into
  * their roots' features and drop the others. */
@@ -109,30 +343,10 @@ static eo_status union_groups(eo_ctx *ctx, eo_features *f, const size_t *cand, s
                 }
             }
         }
-        GEOSGeometry *coll =
-            GEOSGeom_createCollection_r(h, GEOS_GEOMETRYCOLLECTION, parts, (unsigned)m);
+        st = union_region(ctx, parts, m, &root->g);
         eoi_free(parts);
-        GEOSGeometry *u = coll ? GEOSUnaryUnion_r(h, coll) : NULL;
-        GEOSGeom_destroy_r(h, coll);
-        GEOSGeometry *clean = NULL;
-        if (u)
-            st = eoi_geos_drop_collinear(ctx, &clean, u);
-        else
-            st = eoi_geos_fail(ctx, "merging features across a seam");
-        GEOSGeom_destroy_r(h, u);
         if (st != EO_OK)
             goto done;
-        if (GEOSGeomTypeId_r(h, clean) == GEOS_MULTIPOLYGON &&
-            GEOSGetNumGeometries_r(h, clean) == 1) {
-            GEOSGeometry *one = GEOSGeom_clone_r(h, GEOSGetGeometryN_r(h, clean, 0));
-            GEOSGeom_destroy_r(h, clean);
-            clean = one;
-        }
-        root->g = clean;
-        if (!clean) {
-            st = eoi_geos_fail(ctx, "merging features across a seam");
-            goto done;
-        }
     }
     size_t w = 0;
     for (size_t i = 0; i < f->n; i++) {

@@ -167,6 +167,63 @@ static void test_exact(eo_ctx *ctx) {
             }
 }
 
+/* Seams in a region whose polygons nest (8-connectivity): a frame of
+ * class 1 crossing the seam, an island inside its hole joined to it by a
+ * corner, the island with a hole of its own inside the first stripe, and a
+ * second island mirrored below the seam (the merged region is several
+ * polygons whose envelopes hold that hole). Stripes and tiles merged equal
+ * one pass, and the island's hole stays the island's (not the frame's). */
+static void test_nested_islands(eo_ctx *ctx) {
+    const int64_t n = 13;
+    eo_raster *r = NULL;
+    CHECK_OK(ctx, eo_raster_new(ctx, &r, n, n, 1, EO_DT_U8));
+    if (!r)
+        return;
+    uint8_t *p = eo_raster_data(r);
+    memset(p, 0, (size_t)(n * n));
+    for (int64_t i = 0; i < n; i++)
+        p[i] = p[(n - 1) * n + i] = p[i * n] = p[i * n + n - 1] = 1; /* the frame */
+    p[1 * n + 1] = 1; /* a corner step from the frame to the island */
+    for (int64_t y = 2; y <= 6; y++)
+        for (int64_t x = 2; x <= 6; x++)
+            p[y * n + x] = y == 2 || y == 6 || x == 2 || x == 6; /* the island and its hole */
+    p[11 * n + 11] = p[10 * n + 10] = 1; /* a second island, below the seam */
+    double gt[6] = {1000, 0.5, 0, 2000, 0, -0.5};
+    eo_raster_set_geotransform(ctx, r, gt);
+    eo_raster_set_crs(ctx, r, "EPSG:32633");
+    eo_polygonize_opts *o = NULL;
+    eo_features *one = NULL, *st = NULL, *merged = NULL, *tiles[4] = {0};
+    CHECK_OK(ctx, eo_polygonize_opts_new(ctx, &o));
+    CHECK_OK(ctx, eo_polygonize_opts_set_connectivity(ctx, o, 8));
+    CHECK_OK(ctx, eo_polygonize_raster(ctx, &one, r, o));
+    if (one)
+        check_exact(ctx, one, r, "nested islands");
+    CHECK_OK(ctx, eo_polygonize_opts_set_stripe_rows(ctx, o, 8));
+    CHECK_OK(ctx, eo_polygonize_raster(ctx, &st, r, o));
+    if (st)
+        check_exact(ctx, st, r, "nested islands, stripes of 8");
+    if (one && st)
+        check_same(ctx, one, st, "nested islands, stripes of 8");
+    CHECK_OK(ctx, eo_polygonize_opts_set_stripe_rows(ctx, o, 0));
+    for (int k = 0; k < 4; k++) {
+        eo_window win = {k % 2 ? 8 : 0, k / 2 ? 8 : 0, k % 2 ? 5 : 8, k / 2 ? 5 : 8};
+        CHECK_OK(ctx, eo_polygonize_opts_set_window(ctx, o, &win));
+        CHECK_OK(ctx, eo_polygonize_raster(ctx, &tiles[k], r, o));
+    }
+    CHECK_OK(ctx, eo_features_merge_seams(ctx, &merged, (const eo_features *const *)tiles, 4));
+    if (merged)
+        check_exact(ctx, merged, r, "nested islands, 4 tiles merged");
+    if (one && merged)
+        check_same(ctx, one, merged, "nested islands, 4 tiles merged");
+    for (int k = 0; k < 4; k++)
+        eo_features_free(tiles[k]);
+    eo_features_free(merged);
+    eo_features_free(st);
+    eo_features_free(one);
+    eo_polygonize_opts_free(o);
+    eo_raster_free(r);
+}
+
 /* lc.tif (real land cover): 4 stripes and 16 tiles merged == one pass */
 static void test_lc_partitions(eo_ctx *ctx) {
     eo_dataset *ds = NULL;
@@ -339,6 +396,7 @@ int main(void) {
         return 1;
     eo_ctx_set_threads(ctx, 2);
     test_exact(ctx);
+    test_nested_islands(ctx);
     test_lc_partitions(ctx);
     test_coverage(ctx);
     test_errors(ctx);
