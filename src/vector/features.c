@@ -515,8 +515,10 @@ const char *eoi_class_name(const eo_features *f, double cls) {
     return f->class_names[(int32_t)cls];
 }
 
-eo_status eoi_feature_props(eo_ctx *ctx, const eo_features *f, size_t i, const eoi_grid_tf *ll,
-                            eoi_props *p) {
+/* Properties of feature i; ll targets EPSG:4326 (ll->pj NULL: no CRS, no
+ * geodesic measures). */
+static eo_status feature_props(eo_ctx *ctx, const eo_features *f, size_t i, const eoi_grid_tf *ll,
+                               eoi_props *p) {
     const eoi_feature *ft = &f->v[i];
     p->id = (int64_t)i + 1;
     p->cls = ft->cls;
@@ -526,4 +528,69 @@ eo_status eoi_feature_props(eo_ctx *ctx, const eo_features *f, size_t i, const e
     if (ll->pj)
         return eoi_geodesic_measure(ctx, ll, ft->g, &p->area_m2, &p->perimeter_m);
     return EO_OK;
+}
+
+#define PROPS_CHUNK 256
+
+eo_status eoi_props_pass_init(eo_ctx *ctx, eoi_props_pass *p, const eo_features *f) {
+    *p = (eoi_props_pass){.ctx = ctx, .f = f};
+    eo_status st = EO_OK;
+    if (f->wkt[0])
+        EOI_TRY_RET(eoi_grid_tf_init(ctx, &p->ll, f, false));
+    int32_t nt = eoi_threads(ctx);
+    nt = nt > 64 ? 64 : nt;
+    if (nt < 2 || f->n < 4 * PROPS_CHUNK)
+        return EO_OK; /* one by one */
+    if (!(p->w = eoi_calloc(ctx, (size_t)nt, sizeof *p->w)) ||
+        !(p->wl = eoi_calloc(ctx, (size_t)nt, sizeof *p->wl)) ||
+        !(p->batch = eoi_malloc(ctx, EOI_PROPS_BATCH * sizeof *p->batch)))
+        return EO_E_NOMEM;
+    p->nt = nt;
+    for (int32_t k = 0; k < nt && st == EO_OK; k++) {
+        st = eoi_ctx_worker_new(ctx, &p->w[k]);
+        if (st == EO_OK && f->wkt[0])
+            st = eoi_ctx_take_first(ctx, eoi_grid_tf_init(p->w[k], &p->wl[k], f, false), p->w,
+                                    k + 1);
+    }
+    return st;
+}
+
+static eo_status props_chunk(void *user, int64_t c, int32_t worker) {
+    eoi_props_pass *p = user;
+    size_t i0 = (size_t)c * PROPS_CHUNK, n = p->bn - i0 < PROPS_CHUNK ? p->bn - i0 : PROPS_CHUNK;
+    for (size_t i = i0; i < i0 + n; i++)
+        EOI_TRY_RET(feature_props(p->w[worker], p->f, p->b0 + i, &p->wl[worker], &p->batch[i]));
+    return EO_OK;
+}
+
+eo_status eoi_props_pass_get(eoi_props_pass *p, size_t i, eoi_props *out) {
+    if (!p->nt)
+        return feature_props(p->ctx, p->f, i, &p->ll, out);
+    if (i < p->b0 || i >= p->b0 + p->bn) {
+        p->b0 = i;
+        p->bn = p->f->n - i < EOI_PROPS_BATCH ? p->f->n - i : EOI_PROPS_BATCH;
+        int64_t nc = (int64_t)((p->bn + PROPS_CHUNK - 1) / PROPS_CHUNK);
+        eo_status st =
+            eoi_ctx_take_first(p->ctx, eoi_parallel_for(p->ctx, nc, props_chunk, p), p->w, p->nt);
+        if (st != EO_OK) {
+            p->bn = 0;
+            return st;
+        }
+    }
+    *out = p->batch[i - p->b0];
+    return EO_OK;
+}
+
+void eoi_props_pass_free(eoi_props_pass *p) {
+    for (int32_t k = 0; k < p->nt; k++) {
+        if (p->wl)
+            eoi_grid_tf_free(&p->wl[k]);
+        if (p->w)
+            eo_ctx_free(p->w[k]);
+    }
+    eoi_free(p->w);
+    eoi_free(p->wl);
+    eoi_free(p->batch);
+    eoi_grid_tf_free(&p->ll);
+    *p = (eoi_props_pass){0};
 }

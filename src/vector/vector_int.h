@@ -103,10 +103,25 @@ typedef struct eoi_props {
     int64_t pixels;
     double area_m2, perimeter_m, score; /* NaN = unknown */
 } eoi_props;
-/* Properties of feature i; ll targets EPSG:4326 (ll->pj NULL: no CRS, no
- * geodesic measures). */
-eo_status eoi_feature_props(eo_ctx *ctx, const eo_features *f, size_t i, const eoi_grid_tf *ll,
-                            eoi_props *p);
+/* The properties of a collection's features as a writer asks for them, in
+ * increasing order: made ahead in batches on the context's threads (each
+ * with its own GEOS handle and transform to EPSG:4326; the geodesic
+ * measures are most of a writer's work besides the format's own), or one
+ * by one on the caller's for a small collection or one thread. */
+#define EOI_PROPS_BATCH 8192
+typedef struct eoi_props_pass {
+    eo_ctx *ctx;
+    const eo_features *f;
+    eoi_grid_tf ll;
+    int32_t nt;      /* workers (0: one by one) */
+    eo_ctx **w;      /* their contexts ... */
+    eoi_grid_tf *wl; /* ... and transforms */
+    eoi_props *batch;
+    size_t b0, bn; /* the batch holds features [b0, b0 + bn) */
+} eoi_props_pass;
+eo_status eoi_props_pass_init(eo_ctx *ctx, eoi_props_pass *p, const eo_features *f);
+eo_status eoi_props_pass_get(eoi_props_pass *p, size_t i, eoi_props *out);
+void eoi_props_pass_free(eoi_props_pass *p);
 /* The name of class value cls, or NULL. */
 const char *eoi_class_name(const eo_features *f, double cls);
 /* GeoPackage / FlatGeobuf through OGR. */

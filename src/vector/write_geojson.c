@@ -195,14 +195,14 @@ static eo_status put_polygon(eo_ctx *ctx, FILE *fp, const eoi_grid_tf *tf, const
 static eo_status geojson_stream(eo_ctx *ctx, FILE *fp, const eo_features *f,
                                 const eo_vector_write_opts *o) {
     GEOSContextHandle_t h = ctx->geos;
-    eoi_grid_tf tf = {{0}, NULL, 0}, ll = {{0}, NULL, 0};
+    eoi_grid_tf tf = {{0}, NULL, 0};
+    eoi_props_pass pp = {0};
     wbuf w = {{NULL, NULL, 0}, NULL, 0};
     eo_status st = EO_OK;
     bool native = o && o->native_crs;
     int prec = o && o->precision >= 0 ? o->precision : native ? 3 : 7;
     EOI_TRY(st, eoi_grid_tf_init(ctx, &tf, f, native));
-    if (f->wkt[0])
-        EOI_TRY(st, eoi_grid_tf_init(ctx, &ll, f, false));
+    EOI_TRY(st, eoi_props_pass_init(ctx, &pp, f));
     fputs("{\"type\":\"FeatureCollection\",", fp);
     if (native) {
         int epsg = f->wkt[0] ? eoi_crs_epsg(ctx, f->wkt) : 0;
@@ -215,7 +215,7 @@ static eo_status geojson_stream(eo_ctx *ctx, FILE *fp, const eo_features *f,
     fputs("\"features\":[\n", fp);
     for (size_t i = 0; i < f->n; i++) {
         eoi_props p;
-        EOI_TRY(st, eoi_feature_props(ctx, f, i, &ll, &p));
+        EOI_TRY(st, eoi_props_pass_get(&pp, i, &p));
         const GEOSGeometry *g = f->v[i].g;
         fprintf(fp, "%s{\"type\":\"Feature\",\"id\":%lld,\"properties\":{\"id\":%lld,\"class\":",
                 i ? ",\n" : "", (long long)p.id, (long long)p.id);
@@ -264,7 +264,7 @@ done:
     eoi_ring_buf_free(&w.rb);
     eoi_free(w.txt);
     eoi_grid_tf_free(&tf);
-    eoi_grid_tf_free(&ll);
+    eoi_props_pass_free(&pp);
     return st;
 }
 

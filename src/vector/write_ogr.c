@@ -69,13 +69,13 @@ static eo_status ogr_geometry(eo_ctx *ctx, OGRGeometryH *out, eoi_ring_buf *b,
 }
 
 static eo_status write_layer(eo_ctx *ctx, GDALDatasetH ds, const eo_features *f, bool native) {
-    eoi_grid_tf tf = {{0}, NULL, 0}, ll = {{0}, NULL, 0};
+    eoi_grid_tf tf = {{0}, NULL, 0};
+    eoi_props_pass pp = {0};
     eoi_ring_buf rb = {NULL, NULL, 0};
     OGRSpatialReferenceH srs = NULL;
     eo_status st = EO_OK;
     EOI_TRY(st, eoi_grid_tf_init(ctx, &tf, f, native));
-    if (f->wkt[0])
-        EOI_TRY(st, eoi_grid_tf_init(ctx, &ll, f, false));
+    EOI_TRY(st, eoi_props_pass_init(ctx, &pp, f));
     if (!native || f->wkt[0]) {
         srs = OSRNewSpatialReference(NULL);
         if (native)
@@ -112,7 +112,7 @@ static eo_status write_layer(eo_ctx *ctx, GDALDatasetH ds, const eo_features *f,
     for (size_t i = 0; i < f->n; i++) {
         eoi_props p;
         OGRGeometryH og = NULL;
-        EOI_TRY(st, eoi_feature_props(ctx, f, i, &ll, &p));
+        EOI_TRY(st, eoi_props_pass_get(&pp, i, &p));
         EOI_TRY(st, ogr_geometry(ctx, &og, &rb, &tf, f->v[i].g));
         OGRFeatureH ft = OGR_F_Create(OGR_L_GetLayerDefn(lyr));
         OGR_F_SetFID(ft, p.id);
@@ -148,7 +148,7 @@ done:
     if (srs)
         OSRRelease(srs);
     eoi_grid_tf_free(&tf);
-    eoi_grid_tf_free(&ll);
+    eoi_props_pass_free(&pp);
     return st;
 }
 

@@ -407,6 +407,46 @@ def test_simplify_on_threads_matches_shapely(tmp_path):
     assert diff < 0.05 * total
 
 
+def test_properties_on_threads_match_proj(tmp_path):
+    """Over 10,000 features (more than one batch of properties made on the
+    threads): every feature's area_m2 in the GeoJSON is PROJ's geodesic area
+    of its own rings (helpers, independent of eoproc), on 2 threads as on 1,
+    and the FlatGeobuf's properties are the GeoJSON's, feature by feature."""
+    a = np.zeros((1010, 1010), np.uint8)
+    for y in range(0, 1000, 10):
+        for x in range(0, 1000, 10):
+            a[y + 2:y + 2 + 3 + (x // 10) % 5, x + 2:x + 8] = 1
+    path = write_tif(tmp_path / "grid.tif", a, gt=(500000.0, 5.0, 0.0, 5000000.0, 0.0, -5.0),
+                     nodata=0)
+    eoproc.set_threads(2)
+    try:  # 10 decimals: the reference's rounding stays far below the tolerance
+        eoproc.polygonize(path, tmp_path / "t2.geojson", precision=10)
+        eoproc.polygonize(path, tmp_path / "t2.fgb", format="fgb")
+        eoproc.set_threads(1)
+        eoproc.polygonize(path, tmp_path / "t1.geojson", precision=10)
+    finally:
+        eoproc.set_threads(0)
+    feats = json.load(open(tmp_path / "t2.geojson"))["features"]
+    assert len(feats) == 10000
+    assert feats == json.load(open(tmp_path / "t1.geojson"))["features"]
+    for f in feats:
+        g = f["geometry"]
+        polys = g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]
+        ref = sum(helpers.polygon_area_km2(r) for r in polys) * 1e6
+        assert f["properties"]["area_m2"] == pytest.approx(ref, rel=1e-6, abs=1e-3), f["id"]
+    ds = ogr.Open(str(tmp_path / "t2.fgb"))  # the layer lives as long as its dataset
+    lyr = ds.GetLayer(0)
+    got = {ft.GetField("id"): (ft.GetField("pixels"), ft.GetField("area_m2"),
+                               ft.GetField("perimeter_m")) for ft in lyr}
+    assert len(got) == len(feats)
+    for f in feats:
+        p = f["properties"]
+        pix, area, per = got[p["id"]]
+        assert pix == p["pixels"]
+        assert area == pytest.approx(p["area_m2"], abs=1e-3)
+        assert per == pytest.approx(p["perimeter_m"], abs=1e-3)
+
+
 def test_fill_holes_and_min_area(tmp_path):
     a = np.zeros((60, 60), np.uint8)
     a[5:55, 5:55] = 1
