@@ -80,24 +80,61 @@ static const GEOSGeometry *polygon_n(GEOSContextHandle_t h, const GEOSGeometry *
     return GEOSGeomTypeId_r(h, g) == GEOS_POLYGON ? g : GEOSGetGeometryN_r(h, g, k);
 }
 
-/* The polygon of u (nu polygons, envelopes in env, prepared lazily into
- * prep) that holds the hole ring: the one that contains a point inside
- * it. */
-static eo_status hole_owner(eo_ctx *ctx, const GEOSGeometry *u, int nu, const double (*env)[4],
+/* The polygons of a region that may lie in polygon self's holes: those
+ * whose envelope is within its own (found through an index of the region's
+ * polygons, which an 8-connected region may have by the thousand). */
+typedef struct inner_q {
+    const part_poly *polys;
+    size_t self;
+    size_t *in, nin;
+} inner_q;
+
+static void inner_cb(void *item, void *user) {
+    inner_q *q = user;
+    size_t j = (size_t)(uintptr_t)item;
+    if (j != q->self && env_within(q->polys[j].e, q->polys[q->self].e))
+        q->in[q->nin++] = j;
+}
+
+static GEOSSTRtree *poly_tree(eo_ctx *ctx, const part_poly *polys, size_t n) {
+    GEOSSTRtree *t = GEOSSTRtree_create_r(ctx->geos, 10);
+    for (size_t j = 0; t && j < n; j++)
+        GEOSSTRtree_insert_r(ctx->geos, t, polys[j].g, (void *)(uintptr_t)j);
+    return t;
+}
+
+/* Candidates for the owner of a hole: the polygons of the union whose
+ * envelope holds the hole's, in increasing order. */
+typedef struct owner_q {
+    const double (*env)[4];
+    double e[4];
+    int *cand, ncand;
+} owner_q;
+
+static void owner_cb(void *item, void *user) {
+    owner_q *q = user;
+    int k = (int)(uintptr_t)item;
+    if (env_within(q->e, q->env[k]))
+        q->cand[q->ncand++] = k;
+}
+
+static int cmp_int(const void *a, const void *b) {
+    int x = *(const int *)a, y = *(const int *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The polygon of u that holds the hole ring: of the candidates in q (found
+ * for it), the first that contains a point inside the hole (prepared
+ * lazily into prep). */
+static eo_status hole_owner(eo_ctx *ctx, const GEOSGeometry *u, owner_q *q,
                             const GEOSPreparedGeometry **prep, const GEOSGeometry *ring,
                             int *owner) {
     GEOSContextHandle_t h = ctx->geos;
-    double e[4];
-    envelope_of(h, ring, e);
-    int cand = -1, ncand = 0;
-    for (int k = 0; k < nu; k++)
-        if (env_within(e, env[k])) {
-            cand = cand < 0 ? k : cand;
-            ncand++;
-        }
-    *owner = cand < 0 ? 0 : cand;
-    if (ncand <= 1)
+    *owner = q->ncand ? q->cand[0] : 0;
+    if (q->ncand <= 1)
         return EO_OK;
+    qsort(q->cand, (size_t)q->ncand, sizeof *q->cand, cmp_int);
+    *owner = q->cand[0];
     GEOSGeometry *r = GEOSGeom_clone_r(h, ring);
     GEOSGeometry *area = r ? GEOSGeom_createPolygon_r(h, r, NULL, 0) : NULL;
     GEOSGeometry *pt = area ? GEOSPointOnSurface_r(h, area) : NULL;
@@ -107,9 +144,8 @@ static eo_status hole_owner(eo_ctx *ctx, const GEOSGeometry *u, int nu, const do
     if (!pt)
         return eoi_geos_fail(ctx, "placing a hole across a seam");
     eo_status st = EO_OK;
-    for (int k = cand; k < nu; k++) {
-        if (!env_within(e, env[k]))
-            continue;
+    for (int c = 0; c < q->ncand; c++) {
+        int k = q->cand[c];
         if (!prep[k] && !(prep[k] = GEOSPrepare_r(h, polygon_n(h, u, k)))) {
             st = eoi_geos_fail(ctx, "placing a hole across a seam");
             break;
@@ -125,6 +161,62 @@ static eo_status hole_owner(eo_ctx *ctx, const GEOSGeometry *u, int nu, const do
         }
     }
     GEOSGeom_destroy_r(h, pt);
+    return st;
+}
+
+/* Which polygon of u (nu of them) holds each of the n held holes, into
+ * owner; then the holes in owner order (by, from first[k] to first[k + 1]). */
+static eo_status place_holes(eo_ctx *ctx, const GEOSGeometry *u, int nu, GEOSGeometry *const *holes,
+                             size_t n, int *owner, size_t *by, size_t *first) {
+    GEOSContextHandle_t h = ctx->geos;
+    eo_status st = EO_OK;
+    double(*env)[4] = NULL;
+    const GEOSPreparedGeometry **prep = NULL;
+    int *cand = NULL;
+    GEOSSTRtree *tree = NULL;
+    memset(owner, 0, n * sizeof *owner);
+    if (nu > 1 && n > 0) {
+        if (!(env = eoi_calloc(ctx, (size_t)nu, sizeof *env)) ||
+            !(prep = eoi_calloc(ctx, (size_t)nu, sizeof *prep)) ||
+            !(cand = eoi_calloc(ctx, (size_t)nu, sizeof *cand))) {
+            st = EO_E_NOMEM;
+            goto done;
+        }
+        if (!(tree = GEOSSTRtree_create_r(h, 10))) {
+            st = eoi_geos_fail(ctx, "indexing a merged region");
+            goto done;
+        }
+        for (int k = 0; k < nu; k++) {
+            envelope_of(h, polygon_n(h, u, k), env[k]);
+            GEOSSTRtree_insert_r(h, tree, polygon_n(h, u, k), (void *)(uintptr_t)k);
+        }
+        for (size_t j = 0; j < n && st == EO_OK; j++) {
+            owner_q q = {.env = (const double(*)[4])env, .cand = cand};
+            envelope_of(h, holes[j], q.e);
+            GEOSSTRtree_query_r(h, tree, holes[j], owner_cb, &q);
+            st = hole_owner(ctx, u, &q, prep, holes[j], &owner[j]);
+        }
+    }
+    /* bucket the holes by owner */
+    memset(first, 0, ((size_t)nu + 1) * sizeof *first);
+    for (size_t j = 0; j < n; j++)
+        first[owner[j] + 1]++;
+    for (int k = 0; k < nu; k++)
+        first[k + 1] += first[k];
+    for (size_t j = 0; j < n; j++)
+        by[first[owner[j]]++] = j;
+    for (int k = nu; k > 0; k--) /* first[k] is now the end of bucket k */
+        first[k] = first[k - 1];
+    first[0] = 0;
+done:
+    if (tree)
+        GEOSSTRtree_destroy_r(h, tree);
+    for (int k = 0; prep && k < nu; k++)
+        if (prep[k])
+            GEOSPreparedGeom_destroy_r(h, prep[k]);
+    eoi_free(prep);
+    eoi_free(env);
+    eoi_free(cand);
     return st;
 }
 
@@ -187,8 +279,8 @@ static eo_status union_region(eo_ctx *ctx, GEOSGeometry **parts, size_t m, GEOSG
     size_t npoly = 0, *inner = NULL;
     GEOSGeometry *u = NULL, *clean = NULL;
     int nu = 0, *owner = NULL;
-    double(*env)[4] = NULL;
-    const GEOSPreparedGeometry **prep = NULL;
+    size_t *by = NULL, *first = NULL;
+    GEOSSTRtree *tree = NULL;
     *out = NULL;
     for (size_t i = 0; i < m; i++)
         npoly += (size_t)polygon_count(h, parts[i]);
@@ -205,12 +297,16 @@ static eo_status union_region(eo_ctx *ctx, GEOSGeometry **parts, size_t m, GEOSG
             npoly++;
         }
     for (size_t i = 0; i < npoly && st == EO_OK; i++) {
-        size_t nin = 0;
-        for (size_t j = 0; j < npoly; j++) /* polygons that may lie in its holes */
-            if (j != i && env_within(polys[j].e, polys[i].e))
-                inner[nin++] = j;
+        inner_q q = {polys, i, inner, 0};
+        if (GEOSGetNumInteriorRings_r(h, polys[i].g) > 0 && npoly > 1) {
+            if (!tree && !(tree = poly_tree(ctx, polys, npoly))) {
+                st = eoi_geos_fail(ctx, "indexing the parts of a region");
+                break;
+            }
+            GEOSSTRtree_query_r(h, tree, polys[i].g, inner_cb, &q);
+        }
         GEOSGeometry *p = NULL;
-        st = split_holes(ctx, polys, i, inner, nin, &held, &p);
+        st = split_holes(ctx, polys, i, inner, q.nin, &held, &p);
         if (st == EO_OK)
             st = eoi_geos_list_push(ctx, &in, p);
     }
@@ -230,32 +326,26 @@ static eo_status union_region(eo_ctx *ctx, GEOSGeometry **parts, size_t m, GEOSG
     /* each polygon of the union, with its own holes and the held ones in it */
     nu = polygon_count(h, clean);
     if (!(owner = eoi_calloc(ctx, held.n ? held.n : 1, sizeof *owner)) ||
-        !(env = eoi_calloc(ctx, nu > 0 ? (size_t)nu : 1, sizeof *env)) ||
-        !(prep = eoi_calloc(ctx, nu > 0 ? (size_t)nu : 1, sizeof *prep))) {
+        !(by = eoi_calloc(ctx, held.n ? held.n : 1, sizeof *by)) ||
+        !(first = eoi_calloc(ctx, (size_t)nu + 1, sizeof *first))) {
         st = EO_E_NOMEM;
         goto done;
     }
-    for (int k = 0; k < nu; k++)
-        envelope_of(h, polygon_n(h, clean, k), env[k]);
-    for (size_t j = 0; j < held.n && st == EO_OK && nu > 1; j++)
-        st = hole_owner(ctx, clean, nu, (const double(*)[4])env, prep, held.v[j], &owner[j]);
+    EOI_TRY(st, place_holes(ctx, clean, nu, held.v, held.n, owner, by, first));
     for (int k = 0; k < nu && st == EO_OK; k++) {
         const GEOSGeometry *p = polygon_n(h, clean, k);
         int own = GEOSGetNumInteriorRings_r(h, p);
-        size_t nh = (size_t)own;
-        for (size_t j = 0; j < held.n; j++)
-            nh += owner[j] == k;
+        size_t nh = (size_t)own + (first[k + 1] - first[k]);
         GEOSGeometry **rings = eoi_calloc(ctx, nh ? nh : 1, sizeof *rings);
         GEOSGeometry *shell = GEOSGeom_clone_r(h, GEOSGetExteriorRing_r(h, p));
         size_t q = 0;
         bool ok = rings && shell;
         for (int j = 0; ok && j < own; j++)
             ok = (rings[q++] = GEOSGeom_clone_r(h, GEOSGetInteriorRingN_r(h, p, j))) != NULL;
-        for (size_t j = 0; ok && j < held.n; j++)
-            if (owner[j] == k) {
-                rings[q++] = held.v[j];
-                held.v[j] = NULL;
-            }
+        for (size_t b = first[k]; ok && b < first[k + 1]; b++) {
+            rings[q++] = held.v[by[b]];
+            held.v[by[b]] = NULL;
+        }
         GEOSGeometry *poly = ok ? GEOSGeom_createPolygon_r(h, shell, rings, (unsigned)q) : NULL;
         if (!poly) {
             GEOSGeom_destroy_r(h, shell);
@@ -270,11 +360,10 @@ static eo_status union_region(eo_ctx *ctx, GEOSGeometry **parts, size_t m, GEOSG
     if (st == EO_OK)
         st = eoi_geos_list_to_polygonal(ctx, out, &res);
 done:
-    for (int k = 0; prep && k < nu; k++)
-        if (prep[k])
-            GEOSPreparedGeom_destroy_r(h, prep[k]);
-    eoi_free(prep);
-    eoi_free(env);
+    if (tree)
+        GEOSSTRtree_destroy_r(h, tree);
+    eoi_free(by);
+    eoi_free(first);
     eoi_free(owner);
     eoi_free(polys);
     eoi_free(inner);
