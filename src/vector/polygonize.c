@@ -1148,8 +1148,10 @@ static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, c
          * 8192-wide one in 512-row stripes being 15.7-17.3 s) */
         rows = ((int64_t)4 << 20) / win.width;
         int64_t wide = win.width / 32, cap = ((int64_t)32 << 20) / win.width;
-        if (rows < (wide < cap ? wide : cap))
-            rows = wide < cap ? wide : cap;
+        if (wide > cap)
+            wide = cap;
+        if (rows < wide)
+            rows = wide;
         if (rows < 512)
             rows = 512;
         /* whole block rows: each block is decoded once (the cache is emptied
