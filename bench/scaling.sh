@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/scaling.sh - does eoproc's cost grow with the pixels and no faster?
-# Clip, an index (NDVI), band math and polygonize, each at several sizes of
+# Clip, an index (NDVI), band math and polygonize (of the whole mask, and of
+# its buildings alone: "buildings", the background as nodata), each at several sizes of
 # generated input (bench/make_scaling.py: 4-band uint16 and a uint8 building
 # mask, 0.5 m, EPSG:32637) in two layouts (striped: one row per strip;
 # tiled: 256 x 256), and GDAL's tool for the same job beside it up to
@@ -29,7 +30,7 @@ shift || true
 SIZES=("$@")
 [ ${#SIZES[@]} -eq 0 ] && SIZES=(2048 8192 16384 32768)
 LAYOUTS=${LAYOUTS:-striped tiled}
-TASKS=${TASKS:-clip index calc polygonize}
+TASKS=${TASKS:-clip index calc polygonize buildings}
 GDAL_MAX=${GDAL_MAX:-8192}
 REF=${REF:-8192}
 PY=/usr/bin/python3
@@ -92,6 +93,17 @@ for size in "${SIZES[@]}"; do
                 [ "$size" -le "$GDAL_MAX" ] && run gdal polygonize "$layout" "$size" \
                     gdal_polygonize.py -q "$IN/mask.tif" -f GeoJSON "$WORK/out.geojson"
                 ;;
+            buildings)
+                # the same mask with its background as nodata (a VRT saying
+                # so): the buildings alone, as building extraction asks for
+                # them; with nothing spanning the raster, every polygon is
+                # written once the stripes below cannot change it
+                gdal_translate -q -of VRT -a_nodata 0 "$IN/mask.tif" "$IN/buildings.vrt"
+                run eoproc buildings "$layout" "$size" "$EOPROC" --quiet polygonize \
+                    "$IN/buildings.vrt" "$WORK/out.geojson" --native-crs
+                [ "$size" -le "$GDAL_MAX" ] && run gdal buildings "$layout" "$size" \
+                    gdal_polygonize.py -q "$IN/buildings.vrt" -f GeoJSON "$WORK/out.geojson"
+                ;;
             *) echo "bench: unknown task $task" >&2; exit 2 ;;
             esac
         done
@@ -127,7 +139,8 @@ if worst:
     worst.sort(reverse=True)
     parts = ", ".join("%s %s %.2fx (CPU %.2fx)" % (t, l, x, cx) for x, cx, t, l, _, _ in worst)
     mem = ", ".join("%s %s %.0f / %.0f MiB" % (t, l, r, rb) for _, _, t, l, r, rb in worst)
-    print("\nROW|time per pixel at %d² against %d² (eoproc: clip, NDVI, band math, polygonize; "
+    print("\nROW|time per pixel at %d² against %d² (eoproc: clip, NDVI, band math, polygonize, "
+          "polygonize of the buildings alone; "
           "generated 4-band uint16 and uint8 mask, striped and tiled)|%s|%s|target 1.2x|worst %.2fx|%s "
           "(at %d² / %d²)" % (big, ref, sys.argv[3], parts, worst[0][0], mem, big, ref))
 PYEOF

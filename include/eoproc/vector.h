@@ -72,6 +72,27 @@ EO_API eo_status eo_polygonize(eo_ctx *ctx, eo_features **out, eo_dataset *src,
 EO_API eo_status eo_polygonize_raster(eo_ctx *ctx, eo_features **out, const eo_raster *src,
                                       const eo_polygonize_opts *opts);
 
+/** A consumer of features handed over in batches (eo_polygonize_each): it
+ *  may change or drop the batch's features (eo_features_simplify with a
+ *  per-feature method, eo_features_filter_min_area, ...) and write them
+ *  (eo_features_writer_put); the batch is freed when it returns. A status
+ *  other than EO_OK stops the caller, which returns it. @since 1.1 */
+typedef eo_status (*eo_features_fn)(eo_ctx *ctx, eo_features *batch, void *user);
+/** eo_polygonize, handing the features to fn as soon as the rest of the
+ *  raster cannot change them (after each stripe: those the stripe's last
+ *  row does not reach, nor any feature joined to one that does), so that
+ *  memory follows the features still open at the stripe, not all of them:
+ *  a building mask of any height is written with the memory of a few
+ *  stripes (a region that spans the raster, such as a background, is held
+ *  to the end). The features and their properties equal eo_polygonize's;
+ *  each batch is in raster order of the features' first pixels and the
+ *  batches follow the stripes, so the whole is in the order features end,
+ *  then start (eo_polygonize's is by first pixel alone). fn is called at
+ *  least once, with an empty batch when nothing is found. Errors: those of
+ *  eo_polygonize, and fn's. @since 1.1 */
+EO_API eo_status eo_polygonize_each(eo_ctx *ctx, eo_dataset *src, const eo_polygonize_opts *opts,
+                                    eo_features_fn fn, void *user);
+
 /* ------------------------------------------------------------------------ */
 /* Feature collections                                                       */
 /* ------------------------------------------------------------------------ */
@@ -168,6 +189,26 @@ EO_API eo_status eo_features_write(eo_ctx *ctx, const eo_features *f, const char
  *  eo_free). @since 1.0 */
 EO_API eo_status eo_features_to_geojson(eo_ctx *ctx, char **out, const eo_features *f,
                                         const eo_vector_write_opts *opts);
+
+/** A file written batch by batch, as eo_features_write writes one
+ *  collection (the same formats, properties and ids, which run on across
+ *  batches). @since 1.1 */
+typedef struct eo_features_writer eo_features_writer;
+/** Create the writer of path for collections on like's grid and CRS (and
+ *  with its score and class names); nothing appears at path before
+ *  eo_features_writer_finish. ctx must outlive the writer. Errors:
+ *  arg.Invalid, io.Write. @since 1.1 */
+EO_API eo_status eo_features_writer_open(eo_ctx *ctx, eo_features_writer **out, const char *path,
+                                         const eo_vector_write_opts *opts, const eo_features *like);
+/** Append a batch (same grid and CRS as the writer's, else arg.Invalid).
+ *  @since 1.1 */
+EO_API eo_status eo_features_writer_put(eo_ctx *ctx, eo_features_writer *w,
+                                        const eo_features *batch);
+/** Complete the file and move it to its path, and free the writer (also
+ *  when this fails: then nothing is at path). @since 1.1 */
+EO_API eo_status eo_features_writer_finish(eo_ctx *ctx, eo_features_writer *w);
+/** Drop an unfinished writer and its file (NULL: nothing). @since 1.1 */
+EO_API void eo_features_writer_free(eo_features_writer *w);
 
 #ifdef __cplusplus
 }

@@ -517,10 +517,10 @@ const char *eoi_class_name(const eo_features *f, double cls) {
 
 /* Properties of feature i; ll targets EPSG:4326 (ll->pj NULL: no CRS, no
  * geodesic measures). */
-static eo_status feature_props(eo_ctx *ctx, const eo_features *f, size_t i, const eoi_grid_tf *ll,
-                               eoi_props *p) {
+static eo_status feature_props(eo_ctx *ctx, const eo_features *f, size_t i, int64_t id0,
+                               const eoi_grid_tf *ll, eoi_props *p) {
     const eoi_feature *ft = &f->v[i];
-    p->id = (int64_t)i + 1;
+    p->id = id0 + (int64_t)i + 1;
     p->cls = ft->cls;
     p->pixels = ft->pixels;
     p->score = f->has_score && ft->pixels > 0 ? ft->psum / (double)ft->pixels : NAN;
@@ -532,14 +532,14 @@ static eo_status feature_props(eo_ctx *ctx, const eo_features *f, size_t i, cons
 
 #define PROPS_CHUNK 256
 
-eo_status eoi_props_pass_init(eo_ctx *ctx, eoi_props_pass *p, const eo_features *f) {
+eo_status eoi_props_pass_init(eo_ctx *ctx, eoi_props_pass *p, const eo_features *f, size_t n) {
     *p = (eoi_props_pass){.ctx = ctx, .f = f};
     eo_status st = EO_OK;
     if (f->wkt[0])
         EOI_TRY_RET(eoi_grid_tf_init(ctx, &p->ll, f, false));
     int32_t nt = eoi_threads(ctx);
     nt = nt > 64 ? 64 : nt;
-    if (nt < 2 || f->n < 4 * PROPS_CHUNK)
+    if (nt < 2 || n < 4 * PROPS_CHUNK)
         return EO_OK; /* one by one */
     if (!(p->w = eoi_calloc(ctx, (size_t)nt, sizeof *p->w)) ||
         !(p->wl = eoi_calloc(ctx, (size_t)nt, sizeof *p->wl)) ||
@@ -559,13 +559,14 @@ static eo_status props_chunk(void *user, int64_t c, int32_t worker) {
     eoi_props_pass *p = user;
     size_t i0 = (size_t)c * PROPS_CHUNK, n = p->bn - i0 < PROPS_CHUNK ? p->bn - i0 : PROPS_CHUNK;
     for (size_t i = i0; i < i0 + n; i++)
-        EOI_TRY_RET(feature_props(p->w[worker], p->f, p->b0 + i, &p->wl[worker], &p->batch[i]));
+        EOI_TRY_RET(
+            feature_props(p->w[worker], p->f, p->b0 + i, p->id0, &p->wl[worker], &p->batch[i]));
     return EO_OK;
 }
 
 eo_status eoi_props_pass_get(eoi_props_pass *p, size_t i, eoi_props *out) {
-    if (!p->nt)
-        return feature_props(p->ctx, p->f, i, &p->ll, out);
+    if (!p->nt || p->f->n < 4 * PROPS_CHUNK) /* a small batch: no threads */
+        return feature_props(p->ctx, p->f, i, p->id0, &p->ll, out);
     if (i < p->b0 || i >= p->b0 + p->bn) {
         p->b0 = i;
         p->bn = p->f->n - i < EOI_PROPS_BATCH ? p->f->n - i : EOI_PROPS_BATCH;
@@ -579,6 +580,12 @@ eo_status eoi_props_pass_get(eoi_props_pass *p, size_t i, eoi_props *out) {
     }
     *out = p->batch[i - p->b0];
     return EO_OK;
+}
+
+void eoi_props_pass_rebind(eoi_props_pass *p, const eo_features *f, int64_t id0) {
+    p->f = f;
+    p->id0 = id0;
+    p->b0 = p->bn = 0;
 }
 
 void eoi_props_pass_free(eoi_props_pass *p) {

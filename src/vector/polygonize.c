@@ -953,6 +953,101 @@ static eo_status seam_pairs(eo_ctx *ctx, seams *sp, const eo_features *f, const 
     return EO_OK;
 }
 
+/* Each feature's edge flag against the whole window. */
+static void mark_edges(GEOSContextHandle_t h, eo_features *f, const eo_window *win) {
+    for (size_t i = 0; i < f->n; i++) {
+        double x0, y0, x1, y1;
+        GEOSGeom_getXMin_r(h, f->v[i].g, &x0);
+        GEOSGeom_getYMin_r(h, f->v[i].g, &y0);
+        GEOSGeom_getXMax_r(h, f->v[i].g, &x1);
+        GEOSGeom_getYMax_r(h, f->v[i].g, &y1);
+        f->v[i].edge =
+            x0 <= win->x || y0 <= win->y || x1 >= win->x + win->width || y1 >= win->y + win->height;
+    }
+}
+
+/* The stream's step after a stripe: the features of f that the next stripe
+ * cannot reach (all of them after the last) leave f, stitched along their seams,
+ * sorted, and go to fn; the rest stay, with the pairs and the seam row
+ * renumbered. A feature stays when it, or one joined to it by a pair, lies on
+ * the seam row (sp->prev), unless this was the last stripe. */
+static eo_status emit_closed(eo_ctx *ctx, eo_features *f, seams *sp, int64_t w, bool last,
+                             eo_features_fn fn, void *user) {
+    size_t n = f->n;
+    eo_status st = EO_OK;
+    int32_t *parent = NULL;
+    size_t *to = NULL;
+    bool *open = NULL;
+    eo_features *e = NULL;
+    size_t *ep = NULL, nep = 0, keep = 0, nsp = 0;
+    if (n == 0 && !last)
+        return EO_OK;
+    if (n > INT32_MAX)
+        return eoi_fail(ctx, EO_E_LIMIT, "polygonize: too many features open at a seam");
+    EOI_TRY(st, eoi_features_new(ctx, &e, f->gt, f->wkt, f->connectivity));
+    e->has_score = f->has_score;
+    e->win = f->win;
+    if (n && (!(parent = eoi_malloc(ctx, n * sizeof *parent)) ||
+              !(to = eoi_malloc(ctx, n * sizeof *to)) || !(open = eoi_calloc(ctx, n, 1)) ||
+              (sp->n && !(ep = eoi_malloc(ctx, 2 * sp->n * sizeof *ep))))) {
+        st = EO_E_NOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        parent[i] = (int32_t)i;
+    for (size_t k = 0; k < sp->n; k++)
+        eoi_uf_union(parent, (int32_t)sp->v[2 * k], (int32_t)sp->v[2 * k + 1]);
+    for (int64_t x = 0; !last && x < w; x++)
+        if (sp->prev[x] != SIZE_MAX)
+            open[eoi_uf_find(parent, (int32_t)sp->prev[x])] = true;
+    /* closed features to e, open ones to the front of f, in order */
+    for (size_t i = 0; i < n; i++) {
+        if (open[eoi_uf_find(parent, (int32_t)i)]) {
+            to[i] = keep;
+            f->v[keep++] = f->v[i];
+        } else {
+            to[i] = e->n;
+            eoi_feature ft = f->v[i];
+            f->v[i].g = NULL;
+            if ((st = eoi_features_push(ctx, e, &ft)) != EO_OK) {
+                for (size_t j = i + 1; j < n; j++)
+                    GEOSGeom_destroy_r(ctx->geos, f->v[j].g);
+                f->n = keep;
+                goto done;
+            }
+        }
+    }
+    f->n = keep;
+    for (size_t k = 0; k < sp->n; k++) {
+        size_t a = sp->v[2 * k], b = sp->v[2 * k + 1];
+        if (open[eoi_uf_find(parent, (int32_t)a)]) {
+            sp->v[2 * nsp] = to[a];
+            sp->v[2 * nsp + 1] = to[b];
+            nsp++;
+        } else {
+            ep[2 * nep] = to[a];
+            ep[2 * nep + 1] = to[b];
+            nep++;
+        }
+    }
+    sp->n = nsp;
+    for (int64_t x = 0; !last && x < w; x++)
+        if (sp->prev[x] != SIZE_MAX)
+            sp->prev[x] = to[sp->prev[x]];
+    EOI_TRY(st, eoi_features_stitch_pairs(ctx, e, ep, nep));
+    eoi_features_sort(e);
+    mark_edges(ctx->geos, e, &e->win);
+    if (e->n || last)
+        st = fn(ctx, e, user);
+done:
+    eo_features_free(e);
+    eoi_free(parent);
+    eoi_free(to);
+    eoi_free(open);
+    eoi_free(ep);
+    return st;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Sources and the driver                                                    */
 /* ------------------------------------------------------------------------ */
@@ -1119,8 +1214,11 @@ static eo_status run_stripe_quiet(void *user, int64_t i, int32_t worker) {
     return st;
 }
 
+/* Polygonize src into *out, or (fn set) hand the features to fn as they are
+ * done (eo_polygonize_each). */
 static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, const double gt[6],
-                            const char *wkt, const eo_polygonize_opts *opts) {
+                            const char *wkt, const eo_polygonize_opts *opts, eo_features_fn fn,
+                            void *user) {
     eo_polygonize_opts dflt = {.band = 1, .connectivity = 4, .use_mask = true};
     const eo_polygonize_opts *o = opts ? opts : &dflt;
     eo_window win = {0, 0, src->width, src->height};
@@ -1224,24 +1322,21 @@ static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, c
             EOI_TRY(st, stripe_features(ctx, f, &ss[k], &sw));
             EOI_TRY(st, seam_pairs(ctx, &sp, f, &ss[k], b + k > 0, o->connectivity));
             stripe_reset(&ss[k]);
+            if (fn)
+                EOI_TRY(st, emit_closed(ctx, f, &sp, win.width, b + k + 1 == nstripes, fn, user));
         }
         EOI_TRY(st, eoi_progress(ctx, (double)(b + m) / (double)nstripes * 0.9, "polygonize"));
     }
-    EOI_TRY(st, eoi_features_stitch_pairs(ctx, f, sp.v, sp.n));
-    eoi_features_sort(f);
-    for (size_t i = 0; i < f->n; i++) { /* relative to the whole window now */
-        GEOSContextHandle_t h = ctx->geos;
-        double x0, y0, x1, y1;
-        GEOSGeom_getXMin_r(h, f->v[i].g, &x0);
-        GEOSGeom_getYMin_r(h, f->v[i].g, &y0);
-        GEOSGeom_getXMax_r(h, f->v[i].g, &x1);
-        GEOSGeom_getYMax_r(h, f->v[i].g, &y1);
-        f->v[i].edge =
-            x0 <= win.x || y0 <= win.y || x1 >= win.x + win.width || y1 >= win.y + win.height;
+    if (!fn) {
+        EOI_TRY(st, eoi_features_stitch_pairs(ctx, f, sp.v, sp.n));
+        eoi_features_sort(f);
+        mark_edges(ctx->geos, f, &win); /* relative to the whole window now */
     }
     EOI_TRY(st, eoi_progress(ctx, 1.0, "polygonize"));
-    *out = f;
-    f = NULL;
+    if (out) {
+        *out = f;
+        f = NULL;
+    }
 done:
     eoi_free(sp.v);
     eoi_free(sp.prev);
@@ -1264,13 +1359,9 @@ done:
     return st;
 }
 
-eo_status eo_polygonize(eo_ctx *ctx, eo_features **out, eo_dataset *src,
-                        const eo_polygonize_opts *opts) {
-    if (!ctx)
-        return EO_E_ARG;
-    EOI_CHECK_ARG(ctx, out);
-    *out = NULL;
-    EOI_CHECK_ARG(ctx, src);
+/* The source of a dataset's band, as opts ask. */
+static eo_status dataset_source(eo_ctx *ctx, source *out, eo_dataset *src,
+                                const eo_polygonize_opts *opts) {
     int32_t band = opts ? opts->band : 1;
     if (band < 1 || band > src->band_count)
         return eoi_fail(ctx, EO_E_ARG, "%s: band %d does not exist (the raster has %d)", src->path,
@@ -1304,7 +1395,30 @@ eo_status eo_polygonize(eo_ctx *ctx, eo_features **out, eo_dataset *src,
         s.prob_path = p->source;
         s.prob_band = opts->prob_band;
     }
-    return polygonize(ctx, out, &s, src->gt, src->wkt, opts);
+    *out = s;
+    return EO_OK;
+}
+
+eo_status eo_polygonize(eo_ctx *ctx, eo_features **out, eo_dataset *src,
+                        const eo_polygonize_opts *opts) {
+    if (!ctx)
+        return EO_E_ARG;
+    EOI_CHECK_ARG(ctx, out);
+    *out = NULL;
+    EOI_CHECK_ARG(ctx, src);
+    source s;
+    EOI_TRY_RET(dataset_source(ctx, &s, src, opts));
+    return polygonize(ctx, out, &s, src->gt, src->wkt, opts, NULL, NULL);
+}
+
+eo_status eo_polygonize_each(eo_ctx *ctx, eo_dataset *src, const eo_polygonize_opts *opts,
+                             eo_features_fn fn, void *user) {
+    if (!ctx)
+        return EO_E_ARG;
+    EOI_CHECK_ARG(ctx, src && fn);
+    source s;
+    EOI_TRY_RET(dataset_source(ctx, &s, src, opts));
+    return polygonize(ctx, NULL, &s, src->gt, src->wkt, opts, fn, user);
 }
 
 eo_status eo_polygonize_raster(eo_ctx *ctx, eo_features **out, const eo_raster *src,
@@ -1327,7 +1441,7 @@ eo_status eo_polygonize_raster(eo_ctx *ctx, eo_features **out, const eo_raster *
                 .r = src,
                 .band_no = band,
                 .use_mask = opts ? opts->use_mask : true};
-    return polygonize(ctx, out, &s, src->gt, src->wkt, opts);
+    return polygonize(ctx, out, &s, src->gt, src->wkt, opts, NULL, NULL);
 }
 
 eo_status eoi_polygonize_mem(eo_ctx *ctx, eo_features **out, const uint8_t *cls, const float *prob,
@@ -1348,5 +1462,5 @@ eo_status eoi_polygonize_mem(eo_ctx *ctx, eo_features **out, const uint8_t *cls,
                             .use_mask = true,
                             .has_window = true,
                             .window = *area};
-    return polygonize(ctx, out, &s, gt, wkt, &o);
+    return polygonize(ctx, out, &s, gt, wkt, &o, NULL, NULL);
 }

@@ -118,15 +118,25 @@ typedef struct eoi_props_pass {
     eoi_grid_tf *wl; /* ... and transforms */
     eoi_props *batch;
     size_t b0, bn; /* the batch holds features [b0, b0 + bn) */
+    int64_t id0;   /* ids are id0 + 1 + the index in f */
 } eoi_props_pass;
-eo_status eoi_props_pass_init(eo_ctx *ctx, eoi_props_pass *p, const eo_features *f);
+/* A pass over f (its grid and CRS serve every later collection too), worth
+ * threads when about n features will come (f->n for f alone). */
+eo_status eoi_props_pass_init(eo_ctx *ctx, eoi_props_pass *p, const eo_features *f, size_t n);
+/* Go on with collection f (same grid and CRS), its ids from id0 + 1. */
+void eoi_props_pass_rebind(eoi_props_pass *p, const eo_features *f, int64_t id0);
 eo_status eoi_props_pass_get(eoi_props_pass *p, size_t i, eoi_props *out);
 void eoi_props_pass_free(eoi_props_pass *p);
 /* The name of class value cls, or NULL. */
 const char *eoi_class_name(const eo_features *f, double cls);
-/* GeoPackage / FlatGeobuf through OGR. */
-eo_status eoi_write_ogr(eo_ctx *ctx, const eo_features *f, const char *path,
-                        const eo_vector_write_opts *o);
+/* GeoPackage / FlatGeobuf through OGR (write_ogr.c), the same three steps:
+ * the file at tmp (created), the layer's features, and closing it. */
+typedef struct eoi_ogr_sink eoi_ogr_sink;
+eo_status eoi_ogr_open(eo_ctx *ctx, eoi_ogr_sink **out, const char *tmp, const char *path,
+                       bool gpkg, bool native, const eo_features *proto);
+eo_status eoi_ogr_put(eo_ctx *ctx, eoi_ogr_sink *s, const eo_features *batch, eoi_props_pass *pp,
+                      const eoi_grid_tf *tf, bool progress);
+eo_status eoi_ogr_close(eo_ctx *ctx, eoi_ogr_sink *s, eo_status st);
 
 /* ---- simplify.c / filters.c ------------------------------------------------ */
 /* Douglas-Peucker: set keep[i] for the points of xy[i0..i1] (x, y pairs)

@@ -192,17 +192,25 @@ static eo_status put_polygon(eo_ctx *ctx, FILE *fp, const eoi_grid_tf *tf, const
     return st;
 }
 
-static eo_status geojson_stream(eo_ctx *ctx, FILE *fp, const eo_features *f,
-                                const eo_vector_write_opts *o) {
-    GEOSContextHandle_t h = ctx->geos;
-    eoi_grid_tf tf = {{0}, NULL, 0};
-    eoi_props_pass pp = {0};
-    wbuf w = {{NULL, NULL, 0}, NULL, 0};
-    eo_status st = EO_OK;
-    bool native = o && o->native_crs;
-    int prec = o && o->precision >= 0 ? o->precision : native ? 3 : 7;
-    EOI_TRY(st, eoi_grid_tf_init(ctx, &tf, f, native));
-    EOI_TRY(st, eoi_props_pass_init(ctx, &pp, f));
+/* ---- sinks ------------------------------------------------------------- */
+
+struct eo_features_writer {
+    eo_ctx *ctx;  /* for eo_features_writer_free */
+    double gt[6]; /* the grid and CRS of every batch */
+    char *wkt;
+    char *path; /* for messages; NULL: fp is a memory stream */
+    char *tmp;  /* written here, renamed to path at the end */
+    FILE *fp;   /* GeoJSON */
+    eoi_ogr_sink *ogr;
+    bool progress; /* one collection: progress per feature */
+    int prec;
+    eoi_grid_tf tf; /* pixel grid -> output CRS */
+    eoi_props_pass pp;
+    wbuf w;
+    int64_t count; /* features written */
+};
+
+static eo_status geojson_begin(eo_ctx *ctx, FILE *fp, const eo_features *f, bool native) {
     fputs("{\"type\":\"FeatureCollection\",", fp);
     if (native) {
         int epsg = f->wkt[0] ? eoi_crs_epsg(ctx, f->wkt) : 0;
@@ -213,12 +221,19 @@ static eo_status geojson_stream(eo_ctx *ctx, FILE *fp, const eo_features *f,
                     epsg);
     }
     fputs("\"features\":[\n", fp);
+    return EO_OK;
+}
+
+static eo_status geojson_put(eo_ctx *ctx, eo_features_writer *s, const eo_features *f) {
+    GEOSContextHandle_t h = ctx->geos;
+    FILE *fp = s->fp;
+    eo_status st = EO_OK;
     for (size_t i = 0; i < f->n; i++) {
         eoi_props p;
-        EOI_TRY(st, eoi_props_pass_get(&pp, i, &p));
+        EOI_TRY(st, eoi_props_pass_get(&s->pp, i, &p));
         const GEOSGeometry *g = f->v[i].g;
         fprintf(fp, "%s{\"type\":\"Feature\",\"id\":%lld,\"properties\":{\"id\":%lld,\"class\":",
-                i ? ",\n" : "", (long long)p.id, (long long)p.id);
+                s->count + (int64_t)i ? ",\n" : "", (long long)p.id, (long long)p.id);
         put_value(fp, p.cls);
         fprintf(fp, ",\"pixels\":%lld,\"area_m2\":", (long long)p.pixels);
         if (isfinite(p.area_m2))
@@ -250,44 +265,112 @@ static eo_status geojson_stream(eo_ctx *ctx, FILE *fp, const eo_features *f,
             for (int k = 0; k < n; k++) {
                 if (k)
                     fputc(',', fp);
-                EOI_TRY(st, put_polygon(ctx, fp, &tf, GEOSGetGeometryN_r(h, g, k), prec, &w));
+                EOI_TRY(st,
+                        put_polygon(ctx, fp, &s->tf, GEOSGetGeometryN_r(h, g, k), s->prec, &s->w));
             }
             fputc(']', fp);
         } else
-            EOI_TRY(st, put_polygon(ctx, fp, &tf, g, prec, &w));
+            EOI_TRY(st, put_polygon(ctx, fp, &s->tf, g, s->prec, &s->w));
         fputs("}}", fp);
-        if ((i & 4095) == 4095)
+        if (s->progress && (i & 4095) == 4095)
             EOI_TRY(st, eoi_progress(ctx, (double)i / (double)f->n, "write"));
     }
-    fputs("\n]}\n", fp);
+    if (ferror(fp))
+        st = s->path
+                 ? eoi_fail(ctx, EO_E_IO_WRITE, "%s: write failed: %s", s->path, strerror(errno))
+                 : eoi_fail(ctx, EO_E_NOMEM, "out of memory (GeoJSON text)");
 done:
-    eoi_ring_buf_free(&w.rb);
-    eoi_free(w.txt);
-    eoi_grid_tf_free(&tf);
-    eoi_props_pass_free(&pp);
     return st;
 }
 
-static eo_status write_geojson(eo_ctx *ctx, const eo_features *f, const char *path,
-                               const eo_vector_write_opts *o) {
-    char *tmp = NULL;
-    eo_status st = eoi_tmp_beside(ctx, &tmp, path, "");
-    if (st != EO_OK)
-        return st;
-    FILE *fp = fopen(tmp, "wb");
-    if (!fp) {
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot create: %s", path, strerror(errno));
-        eoi_free(tmp);
+/* The sink's state but the file; path NULL: GeoJSON to fp (memory). */
+static eo_status sink_new(eo_ctx *ctx, eo_features_writer **out, const char *path, FILE *fp,
+                          const eo_vector_write_opts *o, const eo_features *proto, bool stream) {
+    bool native = o && o->native_crs;
+    eo_features_writer *s = eoi_calloc(ctx, 1, sizeof *s);
+    *out = s;
+    if (!s)
+        return EO_E_NOMEM;
+    s->ctx = ctx;
+    memcpy(s->gt, proto->gt, sizeof s->gt);
+    if (!(s->wkt = eoi_strdup(ctx, proto->wkt)))
+        return EO_E_NOMEM;
+    s->fp = fp;
+    if (path && !(s->path = eoi_strdup(ctx, path)))
+        return EO_E_NOMEM;
+    s->progress = !stream;
+    s->prec = o && o->precision >= 0 ? o->precision : native ? 3 : 7;
+    EOI_TRY_RET(eoi_grid_tf_init(ctx, &s->tf, proto, native));
+    EOI_TRY_RET(eoi_props_pass_init(ctx, &s->pp, proto, stream ? SIZE_MAX : proto->n));
+    return EO_OK;
+}
+
+static void sink_free(eo_features_writer *s) {
+    if (!s)
+        return;
+    eoi_ring_buf_free(&s->w.rb);
+    eoi_free(s->w.txt);
+    eoi_grid_tf_free(&s->tf);
+    eoi_props_pass_free(&s->pp);
+    eoi_free(s->tmp);
+    eoi_free(s->path);
+    eoi_free(s->wkt);
+    eoi_free(s);
+}
+
+static eo_status writer_close(eo_ctx *ctx, eo_features_writer *s, eo_status st);
+
+static eo_status writer_open(eo_ctx *ctx, eo_features_writer **out, const char *path,
+                             const eo_vector_write_opts *o, const eo_features *proto, bool stream) {
+    const char *fmt = o ? o->format : "geojson";
+    bool gj = strcmp(fmt, "geojson") == 0, gpkg = strcmp(fmt, "gpkg") == 0;
+    eo_features_writer *s = NULL;
+    *out = NULL;
+    eo_status st = sink_new(ctx, &s, path, NULL, o, proto, stream);
+    if (st == EO_OK)
+        st = eoi_tmp_beside(ctx, &s->tmp, path, gj ? "" : gpkg ? ".gpkg" : ".fgb");
+    if (st != EO_OK) {
+        sink_free(s);
         return st;
     }
-    setvbuf(fp, NULL, _IOFBF, 1 << 16);
-    st = geojson_stream(ctx, fp, f, o);
-    if (st == EO_OK && ferror(fp))
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: write failed: %s", path, strerror(errno));
-    if (fclose(fp) != 0 && st == EO_OK)
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: write failed: %s", path, strerror(errno));
-    st = eoi_tmp_commit(ctx, tmp, path, st);
-    eoi_free(tmp);
+    if (!gj)
+        st = eoi_ogr_open(ctx, &s->ogr, s->tmp, s->path, gpkg, o->native_crs, proto);
+    else if (!(s->fp = fopen(s->tmp, "wb")))
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot create: %s", path, strerror(errno));
+    else {
+        setvbuf(s->fp, NULL, _IOFBF, 1 << 16);
+        st = geojson_begin(ctx, s->fp, proto, o && o->native_crs);
+    }
+    if (st != EO_OK)
+        return writer_close(ctx, s, st);
+    *out = s;
+    return EO_OK;
+}
+
+static eo_status writer_put(eo_ctx *ctx, eo_features_writer *s, const eo_features *f) {
+    eoi_props_pass_rebind(&s->pp, f, s->count);
+    eo_status st =
+        s->ogr ? eoi_ogr_put(ctx, s->ogr, f, &s->pp, &s->tf, s->progress) : geojson_put(ctx, s, f);
+    if (st == EO_OK)
+        s->count += (int64_t)f->n;
+    return st;
+}
+
+static eo_status writer_close(eo_ctx *ctx, eo_features_writer *s, eo_status st) {
+    if (s->ogr) {
+        st = eoi_ogr_close(ctx, s->ogr, st);
+    } else if (s->fp) {
+        if (st == EO_OK) {
+            fputs("\n]}\n", s->fp);
+            if (ferror(s->fp))
+                st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: write failed: %s", s->path, strerror(errno));
+        }
+        if (fclose(s->fp) != 0 && st == EO_OK)
+            st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: write failed: %s", s->path, strerror(errno));
+    }
+    if (s->tmp)
+        st = eoi_tmp_commit(ctx, s->tmp, s->path, st); /* a GeoPackage's journal goes too */
+    sink_free(s);
     return st;
 }
 
@@ -296,10 +379,42 @@ eo_status eo_features_write(eo_ctx *ctx, const eo_features *f, const char *path,
     if (!ctx)
         return EO_E_ARG;
     EOI_CHECK_ARG(ctx, f && path && path[0]);
-    const char *fmt = opts ? opts->format : "geojson";
-    if (strcmp(fmt, "geojson") == 0)
-        return write_geojson(ctx, f, path, opts);
-    return eoi_write_ogr(ctx, f, path, opts);
+    eo_features_writer *s = NULL;
+    EOI_TRY_RET(writer_open(ctx, &s, path, opts, f, false));
+    return writer_close(ctx, s, writer_put(ctx, s, f));
+}
+
+eo_status eo_features_writer_open(eo_ctx *ctx, eo_features_writer **out, const char *path,
+                                  const eo_vector_write_opts *opts, const eo_features *like) {
+    if (!ctx)
+        return EO_E_ARG;
+    EOI_CHECK_ARG(ctx, out);
+    *out = NULL;
+    EOI_CHECK_ARG(ctx, path && path[0] && like);
+    return writer_open(ctx, out, path, opts, like, true);
+}
+
+eo_status eo_features_writer_put(eo_ctx *ctx, eo_features_writer *w, const eo_features *batch) {
+    if (!ctx)
+        return EO_E_ARG;
+    EOI_CHECK_ARG(ctx, w && batch);
+    if (memcmp(batch->gt, w->gt, sizeof w->gt) != 0 || strcmp(batch->wkt, w->wkt) != 0)
+        return eoi_fail(ctx, EO_E_ARG,
+                        "%s: a batch on another grid or CRS than the writer's first collection",
+                        w->path);
+    return writer_put(ctx, w, batch);
+}
+
+eo_status eo_features_writer_finish(eo_ctx *ctx, eo_features_writer *w) {
+    if (!ctx)
+        return EO_E_ARG;
+    EOI_CHECK_ARG(ctx, w);
+    return writer_close(ctx, w, EO_OK);
+}
+
+void eo_features_writer_free(eo_features_writer *w) {
+    if (w)
+        (void)writer_close(w->ctx, w, EO_E_CANCELLED);
 }
 
 eo_status eo_features_to_geojson(eo_ctx *ctx, char **out, const eo_features *f,
@@ -314,9 +429,16 @@ eo_status eo_features_to_geojson(eo_ctx *ctx, char **out, const eo_features *f,
     FILE *fp = open_memstream(&mem, &len);
     if (!fp)
         return eoi_fail(ctx, EO_E_NOMEM, "out of memory (GeoJSON text)");
-    eo_status st = geojson_stream(ctx, fp, f, opts);
+    eo_features_writer *s = NULL;
+    eo_status st = sink_new(ctx, &s, NULL, fp, opts, f, false);
+    if (st == EO_OK)
+        st = geojson_begin(ctx, fp, f, opts && opts->native_crs);
+    if (st == EO_OK)
+        st = geojson_put(ctx, s, f);
+    fputs("\n]}\n", fp);
     bool bad = ferror(fp) != 0;
     fclose(fp);
+    sink_free(s);
     if (st == EO_OK && bad)
         st = eoi_fail(ctx, EO_E_NOMEM, "out of memory (GeoJSON text)");
     if (st == EO_OK) {

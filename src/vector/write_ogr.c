@@ -68,14 +68,38 @@ static eo_status ogr_geometry(eo_ctx *ctx, OGRGeometryH *out, eoi_ring_buf *b,
     return st;
 }
 
-static eo_status write_layer(eo_ctx *ctx, GDALDatasetH ds, const eo_features *f, bool native) {
-    eoi_grid_tf tf = {{0}, NULL, 0};
-    eoi_props_pass pp = {0};
-    eoi_ring_buf rb = {NULL, NULL, 0};
+struct eoi_ogr_sink {
+    const char *path; /* for messages */
+    GDALDatasetH ds;
+    OGRLayerH lyr;
+    bool tx; /* a transaction is open */
+    int fscore, fname, fpart;
+    eoi_ring_buf rb;
+};
+
+eo_status eoi_ogr_open(eo_ctx *ctx, eoi_ogr_sink **out, const char *tmp, const char *path,
+                       bool gpkg, bool native, const eo_features *f) {
+    const char *drv_name = gpkg ? "GPKG" : "FlatGeobuf";
     OGRSpatialReferenceH srs = NULL;
     eo_status st = EO_OK;
-    EOI_TRY(st, eoi_grid_tf_init(ctx, &tf, f, native));
-    EOI_TRY(st, eoi_props_pass_init(ctx, &pp, f));
+    eoi_ogr_sink *s = eoi_calloc(ctx, 1, sizeof *s);
+    *out = NULL;
+    if (!s)
+        return EO_E_NOMEM;
+    s->path = path;
+    s->fscore = s->fname = s->fpart = -1;
+    eoi_gdal_begin(ctx);
+    GDALDriverH drv = GDALGetDriverByName(drv_name);
+    if (!drv) {
+        st = eoi_fail(ctx, EO_E_UNSUPPORTED, "%s: GDAL has no %s driver", path, drv_name);
+        goto done;
+    }
+    s->ds = GDALCreate(drv, tmp, 0, 0, 0, GDT_Unknown, NULL);
+    if (!s->ds) {
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot create: %s", path,
+                      eoi_gdal_msg(ctx, "GDAL failed"));
+        goto done;
+    }
     if (!native || f->wkt[0]) {
         srs = OSRNewSpatialReference(NULL);
         if (native)
@@ -84,9 +108,9 @@ static eo_status write_layer(eo_ctx *ctx, GDALDatasetH ds, const eo_features *f,
             OSRImportFromEPSG(srs, 4326);
         OSRSetAxisMappingStrategy(srs, OAMS_TRADITIONAL_GIS_ORDER);
     }
-    OGRLayerH lyr = GDALDatasetCreateLayer(ds, "polygons", srs, wkbMultiPolygon, NULL);
+    OGRLayerH lyr = s->lyr = GDALDatasetCreateLayer(s->ds, "polygons", srs, wkbMultiPolygon, NULL);
     if (!lyr) {
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "cannot create the layer: %s",
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot create the layer: %s", path,
                       eoi_gdal_msg(ctx, "OGR failed"));
         goto done;
     }
@@ -95,26 +119,40 @@ static eo_status write_layer(eo_ctx *ctx, GDALDatasetH ds, const eo_features *f,
     EOI_TRY(st, add_field(ctx, lyr, "pixels", OFTInteger64));
     EOI_TRY(st, add_field(ctx, lyr, "area_m2", OFTReal));
     EOI_TRY(st, add_field(ctx, lyr, "perimeter_m", OFTReal));
-    int fscore = -1, fname = -1, fpart = -1, nf = 5;
+    int nf = 5;
     if (f->has_score) {
         EOI_TRY(st, add_field(ctx, lyr, "score", OFTReal));
-        fscore = nf++;
+        s->fscore = nf++;
     }
     if (f->class_names) {
         EOI_TRY(st, add_field(ctx, lyr, "class_name", OFTString));
-        fname = nf++;
+        s->fname = nf++;
     }
     if (f->has_part) {
         EOI_TRY(st, add_field(ctx, lyr, "partition", OFTInteger));
-        fpart = nf++;
+        s->fpart = nf++;
     }
-    bool tx = GDALDatasetStartTransaction(ds, 0) == OGRERR_NONE;
+    s->tx = GDALDatasetStartTransaction(s->ds, 0) == OGRERR_NONE;
+done:
+    if (srs)
+        OSRRelease(srs);
+    eoi_gdal_end(ctx);
+    if (st != EO_OK)
+        return eoi_ogr_close(ctx, s, st);
+    *out = s;
+    return EO_OK;
+}
+
+eo_status eoi_ogr_put(eo_ctx *ctx, eoi_ogr_sink *s, const eo_features *f, eoi_props_pass *pp,
+                      const eoi_grid_tf *tf, bool progress) {
+    eo_status st = EO_OK;
+    eoi_gdal_begin(ctx);
     for (size_t i = 0; i < f->n; i++) {
         eoi_props p;
         OGRGeometryH og = NULL;
-        EOI_TRY(st, eoi_props_pass_get(&pp, i, &p));
-        EOI_TRY(st, ogr_geometry(ctx, &og, &rb, &tf, f->v[i].g));
-        OGRFeatureH ft = OGR_F_Create(OGR_L_GetLayerDefn(lyr));
+        EOI_TRY(st, eoi_props_pass_get(pp, i, &p));
+        EOI_TRY(st, ogr_geometry(ctx, &og, &s->rb, tf, f->v[i].g));
+        OGRFeatureH ft = OGR_F_Create(OGR_L_GetLayerDefn(s->lyr));
         OGR_F_SetFID(ft, p.id);
         OGR_F_SetFieldInteger64(ft, 0, p.id);
         OGR_F_SetFieldDouble(ft, 1, p.cls);
@@ -123,64 +161,41 @@ static eo_status write_layer(eo_ctx *ctx, GDALDatasetH ds, const eo_features *f,
             OGR_F_SetFieldDouble(ft, 3, p.area_m2);
             OGR_F_SetFieldDouble(ft, 4, p.perimeter_m);
         }
-        if (fscore >= 0 && isfinite(p.score))
-            OGR_F_SetFieldDouble(ft, fscore, p.score);
-        const char *cname = fname >= 0 ? eoi_class_name(f, p.cls) : NULL;
+        if (s->fscore >= 0 && isfinite(p.score))
+            OGR_F_SetFieldDouble(ft, s->fscore, p.score);
+        const char *cname = s->fname >= 0 ? eoi_class_name(f, p.cls) : NULL;
         if (cname)
-            OGR_F_SetFieldString(ft, fname, cname);
-        if (fpart >= 0)
-            OGR_F_SetFieldInteger(ft, fpart, f->v[i].part);
+            OGR_F_SetFieldString(ft, s->fname, cname);
+        if (s->fpart >= 0)
+            OGR_F_SetFieldInteger(ft, s->fpart, f->v[i].part);
         OGR_F_SetGeometryDirectly(ft, og);
-        OGRErr e = OGR_L_CreateFeature(lyr, ft);
+        OGRErr e = OGR_L_CreateFeature(s->lyr, ft);
         OGR_F_Destroy(ft);
         if (e != OGRERR_NONE) {
-            st = eoi_fail(ctx, EO_E_IO_WRITE, "feature %zu: %s", i,
+            st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: feature %lld: %s", s->path, (long long)p.id,
                           eoi_gdal_msg(ctx, "cannot write"));
             goto done;
         }
-        if ((i & 4095) == 4095)
+        if (progress && (i & 4095) == 4095)
             EOI_TRY(st, eoi_progress(ctx, (double)i / (double)f->n, "write"));
     }
-    if (tx && GDALDatasetCommitTransaction(ds) != OGRERR_NONE)
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "commit failed: %s", eoi_gdal_msg(ctx, "OGR failed"));
 done:
-    eoi_ring_buf_free(&rb);
-    if (srs)
-        OSRRelease(srs);
-    eoi_grid_tf_free(&tf);
-    eoi_props_pass_free(&pp);
+    eoi_gdal_end(ctx);
     return st;
 }
 
-eo_status eoi_write_ogr(eo_ctx *ctx, const eo_features *f, const char *path,
-                        const eo_vector_write_opts *o) {
-    bool gpkg = strcmp(o->format, "gpkg") == 0;
-    const char *drv_name = gpkg ? "GPKG" : "FlatGeobuf";
-    char *tmp = NULL;
-    eo_status st = eoi_tmp_beside(ctx, &tmp, path, gpkg ? ".gpkg" : ".fgb");
-    if (st != EO_OK)
-        return st;
+eo_status eoi_ogr_close(eo_ctx *ctx, eoi_ogr_sink *s, eo_status st) {
     eoi_gdal_begin(ctx);
-    GDALDriverH drv = GDALGetDriverByName(drv_name);
-    GDALDatasetH ds = NULL;
-    if (!drv) {
-        st = eoi_fail(ctx, EO_E_UNSUPPORTED, "%s: GDAL has no %s driver", path, drv_name);
-        goto done;
+    if (st == EO_OK && s->tx && GDALDatasetCommitTransaction(s->ds) != OGRERR_NONE)
+        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: commit failed: %s", s->path,
+                      eoi_gdal_msg(ctx, "OGR failed"));
+    if (s->ds) {
+        GDALClose(s->ds);
+        if (st == EO_OK && ctx->gdal_err)
+            st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: %s", s->path, eoi_gdal_msg(ctx, "close failed"));
     }
-    ds = GDALCreate(drv, tmp, 0, 0, 0, GDT_Unknown, NULL);
-    if (!ds) {
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot create: %s", path,
-                      eoi_gdal_msg(ctx, "GDAL failed"));
-        goto done;
-    }
-    st = write_layer(ctx, ds, f, o->native_crs);
-    GDALClose(ds);
-    if (st == EO_OK && ctx->gdal_err)
-        st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: %s", path, eoi_gdal_msg(ctx, "close failed"));
-    ds = NULL;
-done:
-    st = eoi_tmp_commit(ctx, tmp, path, st); /* a GeoPackage's journal goes too */
     eoi_gdal_end(ctx);
-    eoi_free(tmp);
+    eoi_ring_buf_free(&s->rb);
+    eoi_free(s);
     return st;
 }

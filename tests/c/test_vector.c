@@ -6,7 +6,9 @@
 #include "../../src/vector/vector_int.h"
 #include "tap.h"
 
+#include <gdal.h>
 #include <math.h>
+#include <ogr_api.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -312,6 +314,197 @@ static void test_coverage(eo_ctx *ctx) {
     }
 }
 
+/* eo_polygonize_each's batches, gathered: every feature (cloned), the
+ * number of calls, the first call's deepest row, batches out of order */
+typedef struct gather {
+    eo_features *all;
+    int calls, unsorted;
+    double first_ymax;
+} gather;
+
+static eo_status gather_cb(eo_ctx *ctx, eo_features *b, void *user) {
+    gather *g = user;
+    double ymax = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        double y = 0;
+        GEOSGeom_getYMax_r(ctx->geos, b->v[i].g, &y);
+        ymax = y > ymax ? y : ymax;
+        if (i && b->v[i].top < b->v[i - 1].top)
+            g->unsorted++;
+        eoi_feature ft = b->v[i];
+        ft.g = GEOSGeom_clone_r(ctx->geos, b->v[i].g);
+        EOI_TRY_RET(eoi_features_push(ctx, g->all, &ft));
+    }
+    if (g->calls++ == 0)
+        g->first_ymax = ymax;
+    return EO_OK;
+}
+
+static eo_status stop_cb(eo_ctx *ctx, eo_features *b, void *user) {
+    (void)b;
+    (void)user;
+    return eoi_fail(ctx, EO_E_CANCELLED, "stopped by the consumer");
+}
+
+/* The stream: features handed over stripe by stripe equal one pass
+ * (eo_polygonize; the same features with the same edge flags, stitched
+ * across the seams they cross), each batch in raster order, the first one
+ * before the raster's end; a consumer's failure stops it. */
+static void test_each(eo_ctx *ctx) {
+    for (int kind = 0; kind < 3; kind++)
+        for (int conn = 4; conn <= 8; conn += 4) {
+            eo_raster *r = make(ctx, 80, 50, kind, kind == 0 ? 3 : 2);
+            const char *path = tap_tmp("each.tif");
+            CHECK_OK(ctx, eo_raster_write(ctx, r, path, NULL));
+            eo_dataset *ds = NULL;
+            CHECK_OK(ctx, eo_dataset_open(ctx, &ds, path));
+            eo_polygonize_opts *o = NULL;
+            eo_features *one = NULL;
+            CHECK_OK(ctx, eo_polygonize_opts_new(ctx, &o));
+            CHECK_OK(ctx, eo_polygonize_opts_set_connectivity(ctx, o, conn));
+            CHECK_OK(ctx, eo_polygonize(ctx, &one, ds, o));
+            /* a checkerboard's regions are stitched across every seam (slow
+             * in GEOS): fewer, taller stripes */
+            int64_t rows[] = {1, 5, 16, 0}, rows2[] = {8, 0};
+            size_t nrows = kind == 2 ? 2 : 4;
+            for (size_t k = 0; k < nrows && one; k++) {
+                gather g = {0};
+                CHECK_OK(ctx, eoi_features_new(ctx, &g.all, one->gt, one->wkt, conn));
+                int64_t nr = kind == 2 ? rows2[k] : rows[k];
+                CHECK_OK(ctx, eo_polygonize_opts_set_stripe_rows(ctx, o, nr));
+                CHECK_OK(ctx, eo_polygonize_each(ctx, ds, o, gather_cb, &g));
+                char what[96];
+                snprintf(what, sizeof what, "each: kind %d conn %d stripes of %lld", kind, conn,
+                         (long long)nr);
+                CHECKF(g.unsorted == 0, "%s: %d batches out of raster order", what, g.unsorted);
+                if (nr > 0 && kind != 2) /* a checkerboard's 8-region spans it all */
+                    CHECKF(g.calls > 1 && g.first_ymax < 50, "%s: %d calls, first to row %.0f",
+                           what, g.calls, g.first_ymax);
+                eoi_features_sort(g.all);
+                check_same(ctx, one, g.all, what);
+                int edges = 0;
+                for (size_t i = 0; i < one->n && one->n == g.all->n; i++)
+                    edges += one->v[i].edge != g.all->v[i].edge;
+                CHECKF(edges == 0, "%s: %d edge flags differ", what, edges);
+                eo_features_free(g.all);
+            }
+            CHECK_OK(ctx, eo_polygonize_opts_set_stripe_rows(ctx, o, 5));
+            CHECK_ST(ctx, eo_polygonize_each(ctx, ds, o, stop_cb, NULL), EO_E_CANCELLED);
+            CHECK(strstr(eo_ctx_errmsg(ctx), "stopped by the consumer") != NULL);
+            CHECK_ST(ctx, eo_polygonize_each(ctx, ds, o, NULL, NULL), EO_E_ARG);
+            eo_features_free(one);
+            eo_polygonize_opts_free(o);
+            eo_dataset_close(ds);
+            eo_raster_free(r);
+            unlink(path);
+        }
+}
+
+/* The writer fed in batches writes what eo_features_write writes of the
+ * whole (ids running on), refuses a batch of another grid, and leaves
+ * nothing behind when dropped unfinished. */
+static void test_writer(eo_ctx *ctx) {
+    eo_raster *r = make(ctx, 40, 33, 0, 3);
+    eo_features *f = NULL, *a = NULL, *b = NULL;
+    CHECK_OK(ctx, eo_polygonize_raster(ctx, &f, r, NULL));
+    CHECK_OK(ctx, eoi_features_new(ctx, &a, f->gt, f->wkt, 4));
+    CHECK_OK(ctx, eoi_features_new(ctx, &b, f->gt, f->wkt, 4));
+    for (size_t i = 0; i < f->n; i++) {
+        eoi_feature ft = f->v[i];
+        ft.g = GEOSGeom_clone_r(ctx->geos, f->v[i].g);
+        CHECK_OK(ctx, eoi_features_push(ctx, i < f->n / 3 ? a : b, &ft));
+    }
+    const char *fmts[] = {"geojson", "gpkg", "fgb"};
+    for (int k = 0; k < 3; k++) {
+        eo_vector_write_opts *wo = NULL;
+        CHECK_OK(ctx, eo_vector_write_opts_new(ctx, &wo));
+        CHECK_OK(ctx, eo_vector_write_opts_set_format(ctx, wo, fmts[k]));
+        char whole[256], parts[256];
+        char wn[32], pn[32];
+        snprintf(wn, sizeof wn, "whole.%s", fmts[k]);
+        snprintf(pn, sizeof pn, "parts.%s", fmts[k]);
+        snprintf(whole, sizeof whole, "%s", tap_tmp(wn));
+        snprintf(parts, sizeof parts, "%s", tap_tmp(pn));
+        unlink(whole);
+        unlink(parts);
+        CHECK_OK(ctx, eo_features_write(ctx, f, whole, wo));
+        eo_features_writer *w = NULL;
+        CHECK_OK(ctx, eo_features_writer_open(ctx, &w, parts, wo, a));
+        CHECK_OK(ctx, eo_features_writer_put(ctx, w, a));
+        CHECK(!exists(parts));
+        CHECK_OK(ctx, eo_features_writer_put(ctx, w, b));
+        CHECK_OK(ctx, eo_features_writer_finish(ctx, w));
+        if (k == 0) { /* GeoJSON: the same bytes */
+            FILE *x = fopen(whole, "rb"), *y = fopen(parts, "rb");
+            int cx = 0, cy = 0, same = x && y;
+            while (same && (cx = fgetc(x)) == (cy = fgetc(y)) && cx != EOF) {
+            }
+            same = same && cx == cy;
+            CHECKF(same, "writer in two batches: %s differs from %s", parts, whole);
+            if (x)
+                fclose(x);
+            if (y)
+                fclose(y);
+        } else { /* OGR: the same features by id */
+            GDALDatasetH dx = GDALOpenEx(whole, GDAL_OF_VECTOR, NULL, NULL, NULL);
+            GDALDatasetH dy = GDALOpenEx(parts, GDAL_OF_VECTOR, NULL, NULL, NULL);
+            CHECK(dx && dy);
+            if (dx && dy) {
+                OGRLayerH lx = GDALDatasetGetLayer(dx, 0), ly = GDALDatasetGetLayer(dy, 0);
+                CHECKF(OGR_L_GetFeatureCount(lx, 1) == (GIntBig)f->n &&
+                           OGR_L_GetFeatureCount(ly, 1) == (GIntBig)f->n,
+                       "%s: feature counts", fmts[k]);
+                int diff = 0;
+                OGRFeatureH fx, fy;
+                OGR_L_ResetReading(lx);
+                while ((fx = OGR_L_GetNextFeature(lx)) != NULL) {
+                    GIntBig id = OGR_F_GetFieldAsInteger64(fx, 0);
+                    OGR_L_SetAttributeFilter(ly, NULL);
+                    char q[64];
+                    snprintf(q, sizeof q, "id = %lld", (long long)id);
+                    OGR_L_SetAttributeFilter(ly, q);
+                    OGR_L_ResetReading(ly);
+                    fy = OGR_L_GetNextFeature(ly);
+                    if (!fy || !OGR_G_Equals(OGR_F_GetGeometryRef(fx), OGR_F_GetGeometryRef(fy)) ||
+                        OGR_F_GetFieldAsDouble(fx, 3) != OGR_F_GetFieldAsDouble(fy, 3))
+                        diff++;
+                    if (fy)
+                        OGR_F_Destroy(fy);
+                    OGR_F_Destroy(fx);
+                }
+                CHECKF(diff == 0, "%s: %d features differ between one write and two batches",
+                       fmts[k], diff);
+            }
+            if (dx)
+                GDALClose(dx);
+            if (dy)
+                GDALClose(dy);
+        }
+        /* a batch on another grid; a writer dropped unfinished */
+        eo_raster *r2 = make(ctx, 5, 5, 0, 2);
+        double gt2[6] = {0, 1, 0, 0, 0, -1};
+        eo_raster_set_geotransform(ctx, r2, gt2);
+        eo_features *other = NULL;
+        CHECK_OK(ctx, eo_polygonize_raster(ctx, &other, r2, NULL));
+        unlink(parts);
+        CHECK_OK(ctx, eo_features_writer_open(ctx, &w, parts, wo, a));
+        CHECK_OK(ctx, eo_features_writer_put(ctx, w, a));
+        CHECK_ST(ctx, eo_features_writer_put(ctx, w, other), EO_E_ARG);
+        eo_features_writer_free(w);
+        CHECK(!exists(parts));
+        eo_features_free(other);
+        eo_raster_free(r2);
+        unlink(whole);
+        unlink(parts);
+        eo_vector_write_opts_free(wo);
+    }
+    eo_features_writer_free(NULL);
+    eo_features_free(a);
+    eo_features_free(b);
+    eo_features_free(f);
+    eo_raster_free(r);
+}
+
 static void test_errors(eo_ctx *ctx) {
     eo_polygonize_opts *o = NULL;
     eo_features *f = NULL;
@@ -386,6 +579,30 @@ static void test_faults(eo_ctx *ctx) {
                    eo_ctx_errmsg(ctx));
     }
     CHECK(ok_at > 1);
+    /* the stream, written as it comes */
+    const char *path = tap_tmp("faults.tif");
+    double gt[6] = {1000, 0.5, 0, 2000, 0, -0.5};
+    eo_dataset *ds = NULL;
+    CHECK_OK(ctx, eo_raster_write(ctx, r, path, NULL));
+    CHECK_OK(ctx, eo_dataset_open(ctx, &ds, path));
+    ok_at = 0;
+    for (long n = 1; n < 4000 && !ok_at; n++) {
+        gather g = {0};
+        eo_exp_fail_alloc(n);
+        eo_status st = eoi_features_new(ctx, &g.all, gt, "", 8);
+        if (st == EO_OK)
+            st = eo_polygonize_each(ctx, ds, o, gather_cb, &g);
+        eo_exp_fail_alloc(0);
+        eo_features_free(g.all);
+        if (st == EO_OK)
+            ok_at = (int)n;
+        else
+            CHECKF(st == EO_E_NOMEM, "stream fault %ld: %s (%s)", n, eo_status_id(st),
+                   eo_ctx_errmsg(ctx));
+    }
+    CHECKF(ok_at > 1, "stream faults: succeeded at allocation %d", ok_at);
+    eo_dataset_close(ds);
+    unlink(path);
     eo_polygonize_opts_free(o);
     eo_raster_free(r);
 }
@@ -397,6 +614,8 @@ int main(void) {
     eo_ctx_set_threads(ctx, 2);
     test_exact(ctx);
     test_nested_islands(ctx);
+    test_each(ctx);
+    test_writer(ctx);
     test_lc_partitions(ctx);
     test_coverage(ctx);
     test_errors(ctx);

@@ -474,3 +474,76 @@ def test_staircase_removed(tmp_path):
     assert g1.is_valid
     assert len(g1.exterior.coords) < len(g0.exterior.coords) / 4
     assert g1.hausdorff_distance(g0) <= 1.0 * 0.5 + 1e-9  # within a pixel (0.5 m)
+
+
+def read_polygons(path):
+    """(id, class, pixels, shapely geometry) of every feature of a file, by OGR."""
+    ds = ogr.Open(str(path))
+    out = []
+    for f in ds.GetLayer(0):
+        g = shape(json.loads(f.GetGeometryRef().ExportToJson()))
+        out.append((f.GetField("id"), f.GetField("class"), f.GetField("pixels"), g))
+    ds = None
+    return out
+
+
+def same_polygons(a, b):
+    """a, b: lists of (class, shapely geometry); every geometry of a has a
+    topologically equal one of the same class in b, one to one."""
+    assert len(a) == len(b), "%d polygons against %d" % (len(a), len(b))
+    key = lambda cg: (cg[0], tuple(round(v, 6) for v in cg[1].bounds), round(cg[1].area, 6))
+    a, b = sorted(a, key=key), sorted(b, key=key)
+    bad = [i for i, (x, y) in enumerate(zip(a, b)) if x[0] != y[0] or not x[1].equals(y[1])]
+    assert not bad, "%d polygons differ, first %s" % (len(bad), a[bad[0]][1].wkt[:200])
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "gpkg", "fgb"])
+@pytest.mark.parametrize("conn", [4, 8])
+def test_file_written_as_stripes_finish_against_gdal(cli, tmp_path, fmt, conn):
+    """To a file, polygonize writes each feature when the stripes below cannot
+    change it (eo_polygonize_each): in 8-row stripes most regions here cross
+    a seam and a background joins them all; the file holds GDAL's polygons,
+    each once, whole, with ids 1..n."""
+    rng = np.random.default_rng(11)
+    h, w = 90, 70
+    y, x = np.mgrid[0:h, 0:w]
+    arr = ((np.sin(x / 4.0) + np.cos(y / 6.0 + x / 9.0)) * 2 + 4).astype(np.uint8) % 3
+    arr[rng.random((h, w)) < 0.05] = 3  # specks, many inside other regions
+    arr[:, 30:33] = 4  # a column from top to bottom: open at every seam
+    path = write_tif(tmp_path / "m.tif", arr)
+    out = tmp_path / ("o." + fmt)
+    r = run_cli(cli, "polygonize", path, out, "--connectivity", conn, "--stripe-rows", 8,
+                "--native-crs", "--format", fmt, "--quiet")
+    assert r.returncode == 0, r.stderr
+    got = read_polygons(out)
+    assert json.loads(r.stdout)["features"] == len(got)
+    assert sorted(i for i, _, _, _ in got) == list(range(1, len(got) + 1))
+    same_polygons([(c, g) for _, c, _, g in got], gdal_polygons(path, conn))
+    px = 0.25
+    assert all(g.area == pytest.approx(p * px, rel=1e-12) for _, _, p, g in got)
+
+
+def test_file_filters_equal_collected(tmp_path):
+    """The per-feature filters (fill_holes, staircase, simplify, min_area) run
+    on each streamed batch: the file holds what the collection returned
+    without a file holds."""
+    rng = np.random.default_rng(5)
+    arr = np.zeros((120, 100), np.uint8)
+    for _ in range(60):
+        r0, c0 = rng.integers(0, 110), rng.integers(0, 90)
+        arr[r0:r0 + rng.integers(2, 14), c0:c0 + rng.integers(2, 14)] = 1
+    arr[rng.random(arr.shape) < 0.02] = 0  # holes in the buildings
+    path = write_tif(tmp_path / "b.tif", arr, nodata=None)
+    kw = dict(connectivity=8, fill_holes=1.0, staircase=True, simplify=0.6, min_area=2.0,
+              native_crs=True, precision=6, stripe_rows=7)
+    coll = eoproc.polygonize(path, **kw)
+    out = tmp_path / "b.geojson"
+    res = eoproc.polygonize(path, out=out, **kw)
+    got = json.load(open(out))["features"]
+    assert res["features"] == len(got) == len(coll["features"])
+    assert 10 < len(got)
+    same_polygons([(f["properties"]["class"], shape(f["geometry"])) for f in got],
+                  [(f["properties"]["class"], shape(f["geometry"])) for f in coll["features"]])
+    # properties go with their geometries
+    props = lambda fs: sorted((f["properties"]["pixels"], f["properties"]["area_m2"]) for f in fs)
+    assert props(got) == props(coll["features"])
