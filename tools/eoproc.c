@@ -14,6 +14,7 @@
 #include "cli_card.h"
 #include "cli_fetch.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <json-c/json.h>
 #include <math.h>
@@ -722,7 +723,20 @@ static void main_help(json_object *list) {
            "1 the operation failed, 2 usage error, 130 interrupted (Ctrl-C).\n");
 }
 
+/* GDAL links OpenBLAS (through Armadillo), whose thread pool starts when it
+ * is loaded and spins on sched_yield for about 0.1 s waiting for BLAS work;
+ * this program gives it none, so the spinning only takes CPU from the
+ * work's threads. Stop the pool (OpenBLAS starts it again if a BLAS call
+ * ever comes). */
+static void stop_blas_threads(void) {
+    int (*shutdown_fn)(void) = NULL;
+    *(void **)&shutdown_fn = dlsym(RTLD_DEFAULT, "blas_thread_shutdown_"); /* POSIX's idiom */
+    if (shutdown_fn)
+        shutdown_fn();
+}
+
 int main(int argc, char **argv) {
+    stop_blas_threads();
     /* general options may stand anywhere; collect the rest */
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int nrest = 0, want_help = 0, want_version = 0;

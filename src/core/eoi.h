@@ -191,6 +191,15 @@ int32_t eoi_threads(const eo_ctx *ctx);
  * worker writes its error into its own slot (eoi_werr). */
 typedef eo_status (*eoi_job_fn)(void *user, int64_t i, int32_t worker);
 eo_status eoi_parallel_for(eo_ctx *ctx, int64_t n, eoi_job_fn fn, void *user);
+/* The same items on up to threads new threads (worker ids 0..threads-1)
+ * while the caller goes on with other work (nothing the items touch):
+ * eoi_async_wait, called exactly once, joins them and returns the first
+ * failure. When no thread can be started the items run inside
+ * eoi_async_start. */
+typedef struct eoi_async eoi_async;
+eo_status eoi_async_start(eo_ctx *ctx, eoi_async **out, int64_t n, int32_t threads, eoi_job_fn fn,
+                          void *user);
+eo_status eoi_async_wait(eo_ctx *ctx, eoi_async *a);
 
 /* ---- GDAL glue (src/core/gdal_glue.c) ---------------------------------- */
 /* Register GDAL drivers once per process (thread-safe). */

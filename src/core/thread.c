@@ -74,6 +74,50 @@ eo_status eoi_parallel_for(eo_ctx *ctx, int64_t n, eoi_job_fn fn, void *user) {
     return st;
 }
 
+struct eoi_async {
+    struct pool p;
+    struct worker ws[64];
+    pthread_t th[64];
+    int started;
+};
+
+eo_status eoi_async_start(eo_ctx *ctx, eoi_async **out, int64_t n, int32_t threads, eoi_job_fn fn,
+                          void *user) {
+    eoi_async *a = eoi_calloc(ctx, 1, sizeof *a);
+    *out = NULL;
+    if (!a)
+        return EO_E_NOMEM;
+    a->p = (struct pool){.fn = fn, .user = user, .n = n, .ctx = ctx};
+    atomic_init(&a->p.next, 0);
+    atomic_init(&a->p.failed, 0);
+    int32_t nt = threads < 1 ? 1 : threads;
+    nt = nt > n ? (int32_t)n : nt > 64 ? 64 : nt;
+    for (int32_t i = 0; i < nt; i++) {
+        a->ws[i] = (struct worker){&a->p, i};
+        if (pthread_create(&a->th[i], NULL, run_worker, &a->ws[i]) != 0)
+            break;
+        a->started = i + 1;
+    }
+    if (a->started == 0 && n > 0) { /* no thread to be had: the items now */
+        a->ws[0] = (struct worker){&a->p, 0};
+        run_worker(&a->ws[0]);
+    }
+    *out = a;
+    return EO_OK;
+}
+
+eo_status eoi_async_wait(eo_ctx *ctx, eoi_async *a) {
+    if (!a)
+        return EO_OK;
+    for (int i = 0; i < a->started; i++)
+        pthread_join(a->th[i], NULL);
+    eo_status st = atomic_load(&a->p.failed);
+    eoi_free(a);
+    if (st == EO_E_CANCELLED && ctx)
+        eoi_fail(ctx, EO_E_CANCELLED, "cancelled");
+    return st;
+}
+
 double eoi_now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -198,7 +198,7 @@ typedef struct whandles {
 
 typedef struct job {
     stripe *s;
-    bool last; /* the last stripe of its slot */
+    stripe *scratch; /* per worker: the work buffers, lent to its stripe */
     int32_t connectivity;
     const struct source *src;
     whandles *wh; /* one per worker */
@@ -646,26 +646,50 @@ ALWAYS_INLINE bool trace(stripe *s, int64_t x, int64_t y, int32_t L, bool wide) 
 }
 
 /* Free the work buffers of a stripe (its results stay). */
+/* Move the work buffers (labels and all, and whether the labels are wide) from one stripe to
+ * another: a worker lends its own to the stripe it traces, which keeps only the results. */
+static void move_buffers(stripe *to, stripe *from) {
+    to->val = from->val;
+    to->val8 = from->val8;
+    to->valid = from->valid;
+    to->prob = from->prob;
+    to->lab = from->lab;
+    to->lab16 = from->lab16;
+    to->wide = from->wide;
+    to->visited = from->visited;
+    to->rowany = from->rowany;
+    to->parent = from->parent;
+    to->ptop = from->ptop;
+    to->pcls = from->pcls;
+    to->plcap = from->plcap;
+    to->pin = from->pin;
+    from->val = NULL;
+    from->valid = from->visited = from->rowany = from->val8 = NULL;
+    from->prob = NULL;
+    from->lab = from->parent = from->ptop = NULL;
+    from->lab16 = NULL;
+    from->pcls = NULL;
+    from->plcap = 0;
+    from->wide = false;
+    memset(&from->pin, 0, sizeof from->pin);
+}
+
 static void stripe_free_buffers(stripe *s) {
-    eoi_free(s->val);
-    eoi_free(s->val8);
-    eoi_free(s->valid);
-    eoi_free(s->prob);
-    eoi_free(s->lab);
-    eoi_free(s->lab16);
-    eoi_free(s->visited);
-    eoi_free(s->rowany);
-    eoi_free(s->parent);
-    eoi_free(s->ptop);
-    eoi_free(s->pcls);
-    pin_free(&s->pin);
-    s->val = NULL;
-    s->valid = s->visited = s->rowany = s->val8 = NULL;
-    s->prob = NULL;
-    s->lab = s->parent = s->ptop = NULL;
-    s->lab16 = NULL;
-    s->pcls = NULL;
-    s->plcap = 0;
+    stripe b;
+    memset(&b, 0, sizeof b);
+    move_buffers(&b, s);
+    eoi_free(b.val);
+    eoi_free(b.val8);
+    eoi_free(b.valid);
+    eoi_free(b.prob);
+    eoi_free(b.lab);
+    eoi_free(b.lab16);
+    eoi_free(b.visited);
+    eoi_free(b.rowany);
+    eoi_free(b.parent);
+    eoi_free(b.ptop);
+    eoi_free(b.pcls);
+    pin_free(&b.pin);
 }
 
 /* Trace every ring of the stripe, in raster order of their first edges. */
@@ -689,8 +713,17 @@ static bool trace_all_narrow(stripe *s) { return trace_all(s, false); }
 
 static bool trace_all_wide(stripe *s) { return trace_all(s, true); }
 
+static eo_status trace_stripe(job *j, int32_t worker);
+
 static eo_status run_stripe(void *user, int64_t i, int32_t worker) {
     job *j = &((job *)user)[i];
+    move_buffers(j->s, &j->scratch[worker]);
+    eo_status st = trace_stripe(j, worker);
+    move_buffers(&j->scratch[worker], j->s);
+    return st;
+}
+
+static eo_status trace_stripe(job *j, int32_t worker) {
     stripe *s = j->s;
     int64_t cap = s->w * s->cap_rows, cw = s->w * s->ch;
     s->st = EO_E_NOMEM;
@@ -739,8 +772,6 @@ static eo_status run_stripe(void *user, int64_t i, int32_t worker) {
     memset(s->visited, 0, (size_t)(s->w * s->h + 7) / 8);
     if (!(s->wide ? trace_all_wide(s) : trace_all_narrow(s)))
         return s->st;
-    if (j->last) /* no later stripe in this slot: its buffers go now */
-        stripe_free_buffers(s);
     s->st = EO_OK;
     s->msg[0] = 0;
     return s->st;
@@ -1214,6 +1245,19 @@ static eo_status run_stripe_quiet(void *user, int64_t i, int32_t worker) {
     return st;
 }
 
+/* The status of a round of m stripes traced with status st, its message
+ * (the first failing stripe's) on ctx. */
+static eo_status stripes_status(eo_ctx *ctx, const stripe *set, int32_t m, eo_status st) {
+    if (st == EO_OK)
+        return EO_OK;
+    for (int32_t k = 0; k < m; k++)
+        if (set[k].st != EO_OK && set[k].msg[0])
+            return eoi_fail(ctx, set[k].st, "polygonize: %s", set[k].msg);
+    if (st != EO_E_CANCELLED && !eo_ctx_errmsg(ctx)[0])
+        eoi_fail(ctx, st, "polygonize: a stripe failed");
+    return st;
+}
+
 /* Polygonize src into *out, or (fn set) hand the features to fn as they are
  * done (eo_polygonize_each). */
 static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, const double gt[6],
@@ -1280,52 +1324,73 @@ static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, c
     job *jobs = NULL;
     whandles *wh = NULL;
     seams sp = {0};
+    stripe *scratch = NULL;
+    eoi_async *tracing = NULL;
     EOI_TRY(st, eoi_features_new(ctx, &f, gt, wkt, o->connectivity));
     f->has_score = src->prob != NULL || src->mprob != NULL;
     f->win = win;
-    if (!(ss = eoi_calloc(ctx, (size_t)nt, sizeof *ss)) ||
-        !(jobs = eoi_calloc(ctx, (size_t)nt, sizeof *jobs)) ||
+    /* two sets of nt stripe slots: the threads trace one round of stripes
+     * into one set while this thread turns the other's into features (the
+     * work buffers, labels and all, are the workers': nt of them) */
+    if (!(ss = eoi_calloc(ctx, 2 * (size_t)nt, sizeof *ss)) ||
+        !(scratch = eoi_calloc(ctx, (size_t)nt, sizeof *scratch)) ||
+        !(jobs = eoi_calloc(ctx, 2 * (size_t)nt, sizeof *jobs)) ||
         !(wh = eoi_calloc(ctx, (size_t)nt + 64, sizeof *wh))) {
         st = EO_E_NOMEM;
         goto done;
     }
-    for (int64_t b = 0; b < nstripes; b += nt) {
-        int32_t m = (int32_t)(nstripes - b < nt ? nstripes - b : nt);
-        for (int32_t k = 0; k < m; k++) {
-            stripe *s = &ss[k];
-            s->x0 = win.x;
-            s->w = win.width;
-            s->cap_rows = rows;
-            s->ch = chunk;
-            s->byte = src->byte;
-            s->y0 = win.y + (b + k) * rows;
-            s->h = win.y + win.height - s->y0 < rows ? win.y + win.height - s->y0 : rows;
-            jobs[k] = (job){.s = s,
-                            .last = b + k + nt >= nstripes,
-                            .connectivity = o->connectivity,
-                            .src = src,
-                            .wh = wh};
+    int64_t nrounds = (nstripes + nt - 1) / nt;
+    for (int64_t r = 0; r <= nrounds; r++) {
+        /* round r's tracing starts (round 0: on this thread too), then
+         * round r - 1's stripes become features */
+        if (r < nrounds) {
+            int64_t b = r * nt;
+            int32_t m = (int32_t)(nstripes - b < nt ? nstripes - b : nt);
+            stripe *set = &ss[(r & 1) * nt];
+            job *jset = &jobs[(r & 1) * nt];
+            for (int32_t k = 0; k < m; k++) {
+                stripe *s = &set[k];
+                s->x0 = win.x;
+                s->w = win.width;
+                s->cap_rows = rows;
+                s->ch = chunk;
+                s->byte = src->byte;
+                s->y0 = win.y + (b + k) * rows;
+                s->h = win.y + win.height - s->y0 < rows ? win.y + win.height - s->y0 : rows;
+                jset[k] = (job){.s = s,
+                                .scratch = scratch,
+                                .connectivity = o->connectivity,
+                                .src = src,
+                                .wh = wh};
+            }
+            if (r == 0) {
+                st = eoi_parallel_for(ctx, m, run_stripe_quiet, jset);
+                EOI_TRY(st, stripes_status(ctx, set, m, st));
+            } else
+                EOI_TRY(st, eoi_async_start(ctx, &tracing, m, nt, run_stripe_quiet, jset));
         }
-        st = eoi_parallel_for(ctx, m, run_stripe_quiet, jobs);
-        if (st != EO_OK) {
-            for (int32_t k = 0; k < m; k++)
-                if (ss[k].st != EO_OK && ss[k].msg[0]) {
-                    st = eoi_fail(ctx, ss[k].st, "polygonize: %s", ss[k].msg);
-                    break;
-                }
-            if (st != EO_E_CANCELLED && !eo_ctx_errmsg(ctx)[0])
-                eoi_fail(ctx, st, "polygonize: a stripe failed");
-            goto done;
+        if (r > 0) {
+            int64_t b = (r - 1) * nt;
+            int32_t m = (int32_t)(nstripes - b < nt ? nstripes - b : nt);
+            stripe *set = &ss[((r - 1) & 1) * nt];
+            for (int32_t k = 0; k < m; k++) {
+                eo_window sw = {set[k].x0, set[k].y0, set[k].w, set[k].h};
+                EOI_TRY(st, stripe_features(ctx, f, &set[k], &sw));
+                EOI_TRY(st, seam_pairs(ctx, &sp, f, &set[k], b + k > 0, o->connectivity));
+                stripe_reset(&set[k]);
+                if (fn)
+                    EOI_TRY(st,
+                            emit_closed(ctx, f, &sp, win.width, b + k + 1 == nstripes, fn, user));
+            }
+            EOI_TRY(st, eoi_progress(ctx, (double)(b + m) / (double)nstripes * 0.9, "polygonize"));
         }
-        for (int32_t k = 0; k < m; k++) {
-            eo_window sw = {ss[k].x0, ss[k].y0, ss[k].w, ss[k].h};
-            EOI_TRY(st, stripe_features(ctx, f, &ss[k], &sw));
-            EOI_TRY(st, seam_pairs(ctx, &sp, f, &ss[k], b + k > 0, o->connectivity));
-            stripe_reset(&ss[k]);
-            if (fn)
-                EOI_TRY(st, emit_closed(ctx, f, &sp, win.width, b + k + 1 == nstripes, fn, user));
+        if (tracing) {
+            int64_t b = r * nt;
+            int32_t m = (int32_t)(nstripes - b < nt ? nstripes - b : nt);
+            st = eoi_async_wait(ctx, tracing);
+            tracing = NULL;
+            EOI_TRY(st, stripes_status(ctx, &ss[(r & 1) * nt], m, st));
         }
-        EOI_TRY(st, eoi_progress(ctx, (double)(b + m) / (double)nstripes * 0.9, "polygonize"));
     }
     if (!fn) {
         EOI_TRY(st, eoi_features_stitch_pairs(ctx, f, sp.v, sp.n));
@@ -1338,10 +1403,15 @@ static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, c
         f = NULL;
     }
 done:
+    if (tracing) /* a failure here: the threads stop at their next stripe */
+        (void)eoi_async_wait(NULL, tracing);
     eoi_free(sp.v);
     eoi_free(sp.prev);
-    for (int32_t k = 0; ss && k < nt; k++)
+    for (int32_t k = 0; ss && k < 2 * nt; k++)
         stripe_clear(&ss[k]);
+    for (int32_t k = 0; scratch && k < nt; k++)
+        stripe_clear(&scratch[k]);
+    eoi_free(scratch);
     eoi_free(ss);
     eoi_free(jobs);
     if (wh) {
