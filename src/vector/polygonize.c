@@ -1363,11 +1363,11 @@ static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, c
                                 .src = src,
                                 .wh = wh};
             }
-            if (r == 0) {
+            if (r == 0 || nt == 1) { /* one thread: no overlap */
                 st = eoi_parallel_for(ctx, m, run_stripe_quiet, jset);
                 EOI_TRY(st, stripes_status(ctx, set, m, st));
-            } else
-                EOI_TRY(st, eoi_async_start(ctx, &tracing, m, nt, run_stripe_quiet, jset));
+            } else /* nt - 1 threads beside this one: nt in all */
+                EOI_TRY(st, eoi_async_start(ctx, &tracing, m, nt - 1, run_stripe_quiet, jset));
         }
         if (r > 0) {
             int64_t b = (r - 1) * nt;

@@ -388,7 +388,15 @@ static void test_each(eo_ctx *ctx) {
                 CHECKF(edges == 0, "%s: %d edge flags differ", what, edges);
                 eo_features_free(g.all);
             }
+            /* one thread: stripes traced and turned into features in turn */
+            eo_features *t1 = NULL;
             CHECK_OK(ctx, eo_polygonize_opts_set_stripe_rows(ctx, o, 5));
+            eo_ctx_set_threads(ctx, 1);
+            CHECK_OK(ctx, eo_polygonize(ctx, &t1, ds, o));
+            eo_ctx_set_threads(ctx, 2);
+            if (one && t1)
+                check_same(ctx, one, t1, "one thread");
+            eo_features_free(t1);
             CHECK_ST(ctx, eo_polygonize_each(ctx, ds, o, stop_cb, NULL), EO_E_CANCELLED);
             CHECK(strstr(eo_ctx_errmsg(ctx), "stopped by the consumer") != NULL);
             CHECK_ST(ctx, eo_polygonize_each(ctx, ds, o, NULL, NULL), EO_E_ARG);
