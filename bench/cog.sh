@@ -71,7 +71,7 @@ row() { # row LABEL WALL RSS SIZE
 }
 
 declare -A FIG # "input,codec" -> "eoproc_wall eoproc_rss gdal_wall gdal_rss"
-declare -A FLOOR # input -> its codec floor (s)
+declare -A FLOOR # input -> eoproc ZSTD 9 over its codec floor (median of the trials)
 for SRC in "$IN" "$IN_Z"; do
 echo
 echo "input: $SRC (${N} x ${N} x 3 uint8), $(nproc) CPUs"
@@ -106,8 +106,11 @@ done
 # COG holds, taken from the same COG written uncompressed in this run
 # (cog_floor.py tiles), their bytes over that speed times the CPUs. For the
 # DEFLATE-compressed input add inflating its tiles with libdeflate (GDAL's
-# decoder; cog_floor.py inflate, one core, best of 3) over the CPUs. Beside it,
-# the uncompressed run's time: everything eoproc does but the codec.
+# decoder; cog_floor.py inflate, one core) over the CPUs. The machine's speed
+# drifts by a third over minutes (it is shared), so the floor is measured in
+# REPEAT paired trials, each right beside an eoproc run on each input, and the
+# median of the trials' ratios counts. Beside it, the uncompressed run's time:
+# everything eoproc does but the codec.
 if command -v zstd >/dev/null && [ "${BENCH_FLOOR:-1}" != 0 ]; then
     OUT_N=$W/eoproc_none.tif
     RAW=$W/tiles_${N}.raw
@@ -116,30 +119,38 @@ if command -v zstd >/dev/null && [ "${BENCH_FLOOR:-1}" != 0 ]; then
     tile_bytes=$(/usr/bin/python3 "$ROOT/bench/cog_floor.py" tiles "$OUT_N" "$RAW")
     raw_bytes=$(stat -c %s "$RAW")
     rm -f "$OUT_N"
-    zline=$(zstd -b9 -e9 -B"$tile_bytes" -T1 "$RAW" 2>&1 | tr '\r' '\n' | grep 'MB/s' | tail -1)
-    mbs=$(echo "$zline" | grep -o '[0-9.]* MB/s' | head -1 | cut -d' ' -f1)
-    zbytes=$(echo "$zline" | sed -n 's/.*-> *\([0-9]*\) .*/\1/p')
-    rm -f "$RAW"
-    read -r tinf binf < <(/usr/bin/python3 "$ROOT/bench/cog_floor.py" inflate "$IN_Z" 3)
-    floor=$(echo "$raw_bytes / ($mbs * 1000000) / $(nproc)" | bc -l)
-    floor_z=$(echo "$floor + $tinf / $(nproc)" | bc -l)
     echo
     echo "codec floor (ZSTD 9): zstd -b9 -e9 -B$tile_bytes -T1 over the COG's $raw_bytes bytes of tiles"
-    printf '  (all levels) gives %s MB/s on one core: %.2f s on %d CPUs\n' "$mbs" "$floor" "$(nproc)"
+    echo "  (all levels), on $(nproc) CPUs; + inflating the DEFLATE input's tiles with libdeflate"
+    echo "  for that input; eoproc's ZSTD 9 runs beside each measurement:"
+    ratios=()
+    ratios_z=()
+    for ((i = 0; i < ${REPEAT:-3}; i++)); do
+        zline=$(zstd -b9 -e9 -B"$tile_bytes" -T1 "$RAW" 2>&1 | tr '\r' '\n' | grep 'MB/s' | tail -1)
+        mbs=$(echo "$zline" | grep -o '[0-9.]* MB/s' | head -1 | cut -d' ' -f1)
+        zbytes=$(echo "$zline" | sed -n 's/.*-> *\([0-9]*\) .*/\1/p')
+        read -r tinf binf < <(/usr/bin/python3 "$ROOT/bench/cog_floor.py" inflate "$IN_Z" 1)
+        read -r te _ < <(measure "$EOPROC" cog "$IN" "$W/eoproc_zstd.tif" --compress zstd --level 9 \
+            --blocksize 512 --resampling average --quiet)
+        read -r tz _ < <(measure "$EOPROC" cog "$IN_Z" "$W/eoproc_zstd.tif" --compress zstd \
+            --level 9 --blocksize 512 --resampling average --quiet)
+        floor=$(echo "$raw_bytes / ($mbs * 1000000) / $(nproc)" | bc -l)
+        floor_z=$(echo "$floor + $tinf / $(nproc)" | bc -l)
+        ratios+=("$(echo "$te / $floor" | bc -l)")
+        ratios_z+=("$(echo "$tz / $floor_z" | bc -l)")
+        printf '  trial %d: zstd %s MB/s -> floor %.2f s, eoproc %.2f s (%.2fx); inflate %.2f s -> %.2f s,' \
+            $((i + 1)) "$mbs" "$floor" "$te" "${ratios[-1]}" "$tinf" "$floor_z"
+        printf ' eoproc %.2f s (%.2fx)\n' "$tz" "${ratios_z[-1]}"
+    done
+    rm -f "$RAW"
+    median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+    FLOOR["$IN"]=$(median "${ratios[@]}")
+    FLOOR["$IN_Z"]=$(median "${ratios_z[@]}")
     printf '  (zstd packs them into %d bytes; eoproc'"'"'s ZSTD 9 COG of the input is %d bytes)\n' \
         "$zbytes" "$(stat -c %s "$W/eoproc_zstd.tif")"
-    printf '  + inflating the DEFLATE input (%d bytes out) with libdeflate: %.2f s on one core,\n' \
-        "$binf" "$tinf"
-    printf '  so %.2f s on %d CPUs for that input\n' "$floor_z" "$(nproc)"
+    printf '  median ratio to the floor: %s %.2fx, %s %.2fx\n' "$(basename "$IN")" "${FLOOR[$IN]}" \
+        "$(basename "$IN_Z")" "${FLOOR[$IN_Z]}"
     printf '  eoproc cog --compress none (everything but the codec): %.2f s\n' "$tn"
-    for SRC in "$IN" "$IN_Z"; do
-        read -r zte _ _ _ <<<"${FIG["$SRC,ZSTD"]}"
-        f=$floor
-        [ "$SRC" = "$IN_Z" ] && f=$floor_z
-        printf '  %s: eoproc ZSTD 9 %.2f s = %.2fx its floor (%.2f s)\n' "$(basename "$SRC")" "$zte" \
-            "$(echo "$zte / $f" | bc -l)" "$f"
-        FLOOR["$SRC"]=$f
-    done
 fi
 
 if [ "${BENCH_BIG:-1}" != 0 ]; then
@@ -180,8 +191,8 @@ for SRC in "$IN" "$IN_Z"; do
     read -r dte dre dtg drg <<<"${FIG["$SRC,DEFLATE"]}"
     if [ "$SRC" = "$IN" ]; then kind="uncompressed"; else kind="DEFLATE-compressed"; fi
     floor=""
-    [ -n "${FLOOR[$SRC]:-}" ] && floor=$(bench_calc '; ZSTD 9 at %.2fx the codec floor (%.2f s, measured in this run)' \
-        "$zte / ${FLOOR[$SRC]}" "${FLOOR[$SRC]}")
+    [ -n "${FLOOR[$SRC]:-}" ] && floor=$(bench_calc '; ZSTD 9 at %.2fx the codec floor (median of %d trials, each beside its floor measured in this run)' \
+        "${FLOOR[$SRC]}" "${REPEAT:-3}")
     bench_row "COG writing of an ${N}² RGB uint8 input ($kind, 512 px tiles; Landsat bands 3,2,1 resampled + noise), ZSTD 9 / DEFLATE 6, 512 px tiles, average overviews, all CPUs, best of ${REPEAT:-3} runs" \
         "$(bench_cmd cog.sh BENCH_SIZE BENCH_BIG BENCH_FLOOR REPEAT)" "$(bench_calc '%.2f s / %.2f s' "$zte" "$dte")" \
         "$(bench_calc 'gdal_translate -of COG %.2f s / %.2f s' "$ztg" "$dtg")" \
