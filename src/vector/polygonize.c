@@ -1391,6 +1391,9 @@ static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, c
             tracing = NULL;
             EOI_TRY(st, stripes_status(ctx, &ss[(r & 1) * nt], m, st));
         }
+        if (r == nrounds - 1) /* all traced: the labels go before the last unions */
+            for (int32_t k = 0; k < nt; k++)
+                stripe_free_buffers(&scratch[k]);
     }
     if (!fn) {
         EOI_TRY(st, eoi_features_stitch_pairs(ctx, f, sp.v, sp.n));
