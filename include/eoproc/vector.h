@@ -210,6 +210,20 @@ EO_API eo_status eo_features_writer_finish(eo_ctx *ctx, eo_features_writer *w);
 /** Drop an unfinished writer and its file (NULL: nothing). @since 1.1 */
 EO_API void eo_features_writer_free(eo_features_writer *w);
 
+/** eo_polygonize straight into a file, as eo_polygonize_each and a writer
+ *  would (the same features, properties, ids and order), in memory bounded
+ *  by the raster's width rather than its area: the holes of a region still
+ *  open at a stripe's end (a background holds one per building it
+ *  surrounds) go to an unlinked temporary file in $TMPDIR (else /tmp)
+ *  until the region is written. A region with a MultiPolygon part (8-connected
+ *  parts touching at a corner) keeps its holes in memory. count (may be
+ *  NULL) receives the number of features written. Errors: those of
+ *  eo_polygonize and eo_features_writer_open, io.Write (the temporary file
+ *  or path). @since 1.1 */
+EO_API eo_status eo_polygonize_write(eo_ctx *ctx, eo_dataset *src, const eo_polygonize_opts *opts,
+                                     const char *path, const eo_vector_write_opts *wopts,
+                                     int64_t *count);
+
 #ifdef __cplusplus
 }
 #endif

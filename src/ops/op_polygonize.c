@@ -111,7 +111,16 @@ static eo_status run_polygonize(eo_ctx *ctx, json_object *params, json_object **
     if (eoi_param_bool(params, "regularize", false))
         EOI_TRY(st, eo_regularize_opts_new(ctx, &sj.ro));
     r = json_object_new_object();
-    if (sj.out && !(eoi_param_num(params, "coverage_simplify", 0) > 0)) {
+    bool filters =
+        eoi_param_num(params, "fill_holes", 0) > 0 ||
+        eoi_param_num(params, "coverage_simplify", 0) > 0 ||
+        eoi_param_num(params, "simplify", 0) > 0 || eoi_param_bool(params, "regularize", false) ||
+        eoi_param_bool(params, "staircase", false) || eoi_param_num(params, "min_area", 0) > 0;
+    if (sj.out && !filters) {
+        /* straight to the file, open regions' holes on disk */
+        EOI_TRY(st, write_opts(ctx, params, &sj.wo));
+        EOI_TRY(st, eo_polygonize_write(ctx, ds, po, sj.out, sj.wo, &sj.count));
+    } else if (sj.out && !(eoi_param_num(params, "coverage_simplify", 0) > 0)) {
         /* to a file: each feature is written once polygonize is done with it */
         EOI_TRY(st, write_opts(ctx, params, &sj.wo));
         st = eo_polygonize_each(ctx, ds, po, put_batch, &sj);

@@ -316,29 +316,90 @@ static eo_status ring_measure(eo_ctx *ctx, const eoi_grid_tf *tf, const GEOSGeom
     return st;
 }
 
-/* Small polygons: the linear map J from pixel offsets to local east/north
- * metres at the centre c of the envelope: J = [u v], u and v the images of
- * one-pixel steps along x and y (from geodesics c -> c + s x, c -> c + s y). */
-static eo_status local_measure(eo_ctx *ctx, const eoi_grid_tf *tf, const struct geod_geodesic *geod,
-                               const GEOSGeometry *g, double x0, double y0, double x1, double y1,
-                               double *area_m2, double *perimeter_m) {
+/* A measure in progress: small polygons use the linear map J from pixel
+ * offsets to local east/north metres at the centre c of the envelope,
+ * J = [u v], u and v the images of one-pixel steps along x and y (from
+ * geodesics c -> c + s x, c -> c + s y); area in pixels until the end. */
+typedef struct measure {
+    const eoi_grid_tf *tf;
+    bool local;
+    double ux, uy, vx, vy;
+    double area, perim; /* local: pixel units for the area */
+} measure;
+
+static double local_perim(GEOSContextHandle_t h, const measure *m, const GEOSGeometry *r) {
+    const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(h, r);
+    unsigned n = 0;
+    GEOSCoordSeq_getSize_r(h, cs, &n);
+    double P = 0, px = 0, py = 0;
+    for (unsigned j = 0; j < n; j++) {
+        double x, y;
+        GEOSCoordSeq_getXY_r(h, cs, j, &x, &y);
+        if (j) {
+            double ex = x - px, ey = y - py;
+            P += hypot(ex * m->ux + ey * m->vx, ex * m->uy + ey * m->vy);
+        }
+        px = x;
+        py = y;
+    }
+    return P;
+}
+
+/* Add ring r (hole: its area counts against) to m. */
+static eo_status measure_ring(eo_ctx *ctx, measure *m, const GEOSGeometry *r, bool hole) {
     GEOSContextHandle_t h = ctx->geos;
-    double s = fmax(1.0, fmax(x1 - x0, y1 - y0));
-    double cx = 0.5 * (x0 + x1), cy = 0.5 * (y0 + y1);
-    double X[3] = {cx, cx + s, cx}, Y[3] = {cy, cy, cy + s};
-    eo_status st = eoi_grid_tf_apply(ctx, tf, X, Y, 3);
-    if (st != EO_OK)
-        return st;
-    double d1, az1, d2, az2;
-    geod_inverse(geod, Y[0], X[0], Y[1], X[1], &d1, &az1, NULL);
-    geod_inverse(geod, Y[0], X[0], Y[2], X[2], &d2, &az2, NULL);
-    double ux = d1 / s * sin(az1 * M_PI / 180), uy = d1 / s * cos(az1 * M_PI / 180);
-    double vx = d2 / s * sin(az2 * M_PI / 180), vy = d2 / s * cos(az2 * M_PI / 180);
-    double a_px = 0;
-    if (!GEOSArea_r(h, g, &a_px))
-        return eoi_geos_fail(ctx, "area");
-    *area_m2 = a_px * fabs(ux * vy - uy * vx);
-    double P = 0;
+    if (m->local) {
+        m->perim += local_perim(h, m, r);
+        if (hole) { /* shoelace: the polygon's own area came from GEOS */
+            const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(h, r);
+            unsigned n = 0;
+            GEOSCoordSeq_getSize_r(h, cs, &n);
+            double a2 = 0, x0 = 0, y0 = 0, px = 0, py = 0;
+            for (unsigned j = 0; j < n; j++) {
+                double x, y;
+                GEOSCoordSeq_getXY_r(h, cs, j, &x, &y);
+                if (j == 0) {
+                    x0 = x;
+                    y0 = y;
+                } else
+                    a2 += (px - x0) * (y - y0) - (x - x0) * (py - y0);
+                px = x;
+                py = y;
+            }
+            m->area -= 0.5 * fabs(a2);
+        }
+        return EO_OK;
+    }
+    double a = 0, per = 0;
+    EOI_TRY_RET(ring_measure(ctx, m->tf, r, &a, &per));
+    m->area += hole ? -a : a;
+    m->perim += per;
+    return EO_OK;
+}
+
+/* Start measuring polygonal g: its method, then its own rings. */
+static eo_status measure_start(eo_ctx *ctx, measure *m, const eoi_grid_tf *tf,
+                               const GEOSGeometry *g) {
+    GEOSContextHandle_t h = ctx->geos;
+    *m = (measure){.tf = tf};
+    double x0, y0, x1, y1;
+    if (GEOSGeom_getXMin_r(h, g, &x0) && GEOSGeom_getYMin_r(h, g, &y0) &&
+        GEOSGeom_getXMax_r(h, g, &x1) && GEOSGeom_getYMax_r(h, g, &y1) && tf->px_m > 0 &&
+        hypot(x1 - x0, y1 - y0) * tf->px_m < 2000) {
+        double s = fmax(1.0, fmax(x1 - x0, y1 - y0));
+        double cx = 0.5 * (x0 + x1), cy = 0.5 * (y0 + y1);
+        double X[3] = {cx, cx + s, cx}, Y[3] = {cy, cy, cy + s};
+        EOI_TRY_RET(eoi_grid_tf_apply(ctx, tf, X, Y, 3));
+        const struct geod_geodesic *geod = eoi_wgs84();
+        double d1, az1, d2, az2;
+        geod_inverse(geod, Y[0], X[0], Y[1], X[1], &d1, &az1, NULL);
+        geod_inverse(geod, Y[0], X[0], Y[2], X[2], &d2, &az2, NULL);
+        m->local = true;
+        m->ux = d1 / s * sin(az1 * M_PI / 180), m->uy = d1 / s * cos(az1 * M_PI / 180);
+        m->vx = d2 / s * sin(az2 * M_PI / 180), m->vy = d2 / s * cos(az2 * M_PI / 180);
+        if (!GEOSArea_r(h, g, &m->area))
+            return eoi_geos_fail(ctx, "area");
+    }
     int np = GEOSGetNumGeometries_r(h, g);
     for (int k = 0; k < np; k++) {
         const GEOSGeometry *p = GEOSGetGeometryN_r(h, g, k);
@@ -346,53 +407,30 @@ static eo_status local_measure(eo_ctx *ctx, const eoi_grid_tf *tf, const struct 
         for (int i = -1; i < nh; i++) {
             const GEOSGeometry *r =
                 i < 0 ? GEOSGetExteriorRing_r(h, p) : GEOSGetInteriorRingN_r(h, p, i);
-            const GEOSCoordSequence *cs = GEOSGeom_getCoordSeq_r(h, r);
-            unsigned n = 0;
-            GEOSCoordSeq_getSize_r(h, cs, &n);
-            double px = 0, py = 0;
-            for (unsigned j = 0; j < n; j++) {
-                double x, y;
-                GEOSCoordSeq_getXY_r(h, cs, j, &x, &y);
-                if (j) {
-                    double ex = x - px, ey = y - py;
-                    P += hypot(ex * ux + ey * vx, ex * uy + ey * vy);
-                }
-                px = x;
-                py = y;
-            }
+            if (m->local) /* the area is GEOS's */
+                m->perim += local_perim(h, m, r);
+            else
+                EOI_TRY_RET(measure_ring(ctx, m, r, i >= 0));
         }
     }
-    *perimeter_m = P;
     return EO_OK;
+}
+
+static void measure_end(const measure *m, double *area_m2, double *perimeter_m) {
+    *area_m2 = m->local ? m->area * fabs(m->ux * m->vy - m->uy * m->vx) : m->area;
+    *perimeter_m = m->perim;
 }
 
 eo_status eoi_geodesic_measure(eo_ctx *ctx, const eoi_grid_tf *tf, const GEOSGeometry *g,
                                double *area_m2, double *perimeter_m) {
-    const struct geod_geodesic *geod = eoi_wgs84();
-    double x0, y0, x1, y1;
-    if (GEOSGeom_getXMin_r(ctx->geos, g, &x0) && GEOSGeom_getYMin_r(ctx->geos, g, &y0) &&
-        GEOSGeom_getXMax_r(ctx->geos, g, &x1) && GEOSGeom_getYMax_r(ctx->geos, g, &y1) &&
-        tf->px_m > 0 && hypot(x1 - x0, y1 - y0) * tf->px_m < 2000)
-        return local_measure(ctx, tf, geod, g, x0, y0, x1, y1, area_m2, perimeter_m);
-    double A = 0, P = 0;
-    int np = GEOSGetNumGeometries_r(ctx->geos, g);
-    for (int k = 0; k < np; k++) {
-        const GEOSGeometry *p = GEOSGetGeometryN_r(ctx->geos, g, k);
-        int nh = GEOSGetNumInteriorRings_r(ctx->geos, p);
-        for (int i = -1; i < nh; i++) {
-            const GEOSGeometry *r = i < 0 ? GEOSGetExteriorRing_r(ctx->geos, p)
-                                          : GEOSGetInteriorRingN_r(ctx->geos, p, i);
-            double a = 0, per = 0;
-            eo_status st = ring_measure(ctx, tf, r, &a, &per);
-            if (st != EO_OK)
-                return st;
-            A += i < 0 ? a : -a;
-            P += per;
-        }
-    }
-    *area_m2 = A;
-    *perimeter_m = P;
+    measure m;
+    EOI_TRY_RET(measure_start(ctx, &m, tf, g));
+    measure_end(&m, area_m2, perimeter_m);
     return EO_OK;
+}
+
+static eo_status measure_held(eo_ctx *ctx, GEOSGeometry **ring, void *user) {
+    return measure_ring(ctx, user, *ring, true);
 }
 
 /* ---- collinear vertices ------------------------------------------------ */
@@ -525,8 +563,13 @@ static eo_status feature_props(eo_ctx *ctx, const eo_features *f, size_t i, int6
     p->pixels = ft->pixels;
     p->score = f->has_score && ft->pixels > 0 ? ft->psum / (double)ft->pixels : NAN;
     p->area_m2 = p->perimeter_m = NAN;
-    if (ll->pj)
-        return eoi_geodesic_measure(ctx, ll, ft->g, &p->area_m2, &p->perimeter_m);
+    if (!ll->pj)
+        return EO_OK;
+    measure m; /* with the holes held on disk, if any */
+    EOI_TRY_RET(measure_start(ctx, &m, ll, ft->g));
+    if (ft->held)
+        EOI_TRY_RET(eoi_spool_each(ctx, f->spool, ft, measure_held, &m));
+    measure_end(&m, &p->area_m2, &p->perimeter_m);
     return EO_OK;
 }
 

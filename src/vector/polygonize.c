@@ -815,6 +815,16 @@ static GEOSGeometry *make_ring(GEOSContextHandle_t h, const stripe *s, const rin
     return GEOSGeom_createLinearRing_r(h, cs);
 }
 
+/* Whether g (pixel grid) reaches the border of window win. */
+static bool edge_of(GEOSContextHandle_t h, const GEOSGeometry *g, const eo_window *win) {
+    double x0, y0, x1, y1;
+    GEOSGeom_getXMin_r(h, g, &x0);
+    GEOSGeom_getYMin_r(h, g, &y0);
+    GEOSGeom_getXMax_r(h, g, &x1);
+    GEOSGeom_getYMax_r(h, g, &y1);
+    return x0 <= win->x || y0 <= win->y || x1 >= win->x + win->width || y1 >= win->y + win->height;
+}
+
 static eo_status make_polygon(eo_ctx *ctx, GEOSGeometry **out, const stripe *s, const comp *c) {
     GEOSContextHandle_t h = ctx->geos;
     *out = NULL;
@@ -910,13 +920,7 @@ static eo_status stripe_features(eo_ctx *ctx, eo_features *f, stripe *s, const e
             st = eoi_fail(ctx, EO_E_NOMEM, "polygonize: cannot build a multipolygon");
             goto done;
         }
-        double x0, y0, x1, y1;
-        GEOSGeom_getXMin_r(h, ft.g, &x0);
-        GEOSGeom_getYMin_r(h, ft.g, &y0);
-        GEOSGeom_getXMax_r(h, ft.g, &x1);
-        GEOSGeom_getYMax_r(h, ft.g, &y1);
-        ft.edge =
-            x0 <= win->x || y0 <= win->y || x1 >= win->x + win->width || y1 >= win->y + win->height;
+        ft.edge = edge_of(h, ft.g, win);
         for (int32_t k = start; k < end; k++)
             s->cfeat[members[k]] = f->n;
         if ((st = eoi_features_push(ctx, f, &ft)) != EO_OK)
@@ -986,15 +990,8 @@ static eo_status seam_pairs(eo_ctx *ctx, seams *sp, const eo_features *f, const 
 
 /* Each feature's edge flag against the whole window. */
 static void mark_edges(GEOSContextHandle_t h, eo_features *f, const eo_window *win) {
-    for (size_t i = 0; i < f->n; i++) {
-        double x0, y0, x1, y1;
-        GEOSGeom_getXMin_r(h, f->v[i].g, &x0);
-        GEOSGeom_getYMin_r(h, f->v[i].g, &y0);
-        GEOSGeom_getXMax_r(h, f->v[i].g, &x1);
-        GEOSGeom_getYMax_r(h, f->v[i].g, &y1);
-        f->v[i].edge =
-            x0 <= win->x || y0 <= win->y || x1 >= win->x + win->width || y1 >= win->y + win->height;
-    }
+    for (size_t i = 0; i < f->n; i++)
+        f->v[i].edge = edge_of(h, f->v[i].g, win);
 }
 
 /* The stream's step after a stripe: the features of f that the next stripe
@@ -1018,6 +1015,7 @@ static eo_status emit_closed(eo_ctx *ctx, eo_features *f, seams *sp, int64_t w, 
     EOI_TRY(st, eoi_features_new(ctx, &e, f->gt, f->wkt, f->connectivity));
     e->has_score = f->has_score;
     e->win = f->win;
+    e->spool = f->spool;
     if (n && (!(parent = eoi_malloc(ctx, n * sizeof *parent)) ||
               !(to = eoi_malloc(ctx, n * sizeof *to)) || !(open = eoi_calloc(ctx, n, 1)) ||
               (sp->n && !(ep = eoi_malloc(ctx, 2 * sp->n * sizeof *ep))))) {
@@ -1049,6 +1047,8 @@ static eo_status emit_closed(eo_ctx *ctx, eo_features *f, seams *sp, int64_t w, 
         }
     }
     f->n = keep;
+    for (size_t i = 0; f->spool && i < keep; i++) /* a no-op once a part's holes are away */
+        EOI_TRY(st, eoi_spool_put(ctx, f->spool, &f->v[i]));
     for (size_t k = 0; k < sp->n; k++) {
         size_t a = sp->v[2 * k], b = sp->v[2 * k + 1];
         if (open[eoi_uf_find(parent, (int32_t)a)]) {
@@ -1262,7 +1262,7 @@ static eo_status stripes_status(eo_ctx *ctx, const stripe *set, int32_t m, eo_st
  * done (eo_polygonize_each). */
 static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, const double gt[6],
                             const char *wkt, const eo_polygonize_opts *opts, eo_features_fn fn,
-                            void *user) {
+                            void *user, bool spool) {
     eo_polygonize_opts dflt = {.band = 1, .connectivity = 4, .use_mask = true};
     const eo_polygonize_opts *o = opts ? opts : &dflt;
     eo_window win = {0, 0, src->width, src->height};
@@ -1326,9 +1326,14 @@ static eo_status polygonize(eo_ctx *ctx, eo_features **out, const source *src, c
     seams sp = {0};
     stripe *scratch = NULL;
     eoi_async *tracing = NULL;
+    eoi_spool *held = NULL;
     EOI_TRY(st, eoi_features_new(ctx, &f, gt, wkt, o->connectivity));
     f->has_score = src->prob != NULL || src->mprob != NULL;
     f->win = win;
+    if (spool && fn) {
+        EOI_TRY(st, eoi_spool_open(ctx, &held));
+        f->spool = held;
+    }
     /* two sets of nt stripe slots: the threads trace one round of stripes
      * into one set while this thread turns the other's into features (the
      * work buffers, labels and all, are the workers': nt of them) */
@@ -1429,6 +1434,7 @@ done:
         eoi_free(wh);
     }
     eo_features_free(f);
+    eoi_spool_close(held);
     return st;
 }
 
@@ -1481,7 +1487,7 @@ eo_status eo_polygonize(eo_ctx *ctx, eo_features **out, eo_dataset *src,
     EOI_CHECK_ARG(ctx, src);
     source s;
     EOI_TRY_RET(dataset_source(ctx, &s, src, opts));
-    return polygonize(ctx, out, &s, src->gt, src->wkt, opts, NULL, NULL);
+    return polygonize(ctx, out, &s, src->gt, src->wkt, opts, NULL, NULL, false);
 }
 
 eo_status eo_polygonize_each(eo_ctx *ctx, eo_dataset *src, const eo_polygonize_opts *opts,
@@ -1491,7 +1497,47 @@ eo_status eo_polygonize_each(eo_ctx *ctx, eo_dataset *src, const eo_polygonize_o
     EOI_CHECK_ARG(ctx, src && fn);
     source s;
     EOI_TRY_RET(dataset_source(ctx, &s, src, opts));
-    return polygonize(ctx, NULL, &s, src->gt, src->wkt, opts, fn, user);
+    return polygonize(ctx, NULL, &s, src->gt, src->wkt, opts, fn, user, false);
+}
+
+/* eo_polygonize_write's consumer: the writer opens with the first batch. */
+typedef struct file_out {
+    const char *path;
+    const eo_vector_write_opts *wo;
+    eo_features_writer *w;
+    int64_t count;
+} file_out;
+
+static eo_status put_file(eo_ctx *ctx, eo_features *batch, void *user) {
+    file_out *fo = user;
+    if (!fo->w)
+        EOI_TRY_RET(eo_features_writer_open(ctx, &fo->w, fo->path, fo->wo, batch));
+    EOI_TRY_RET(eo_features_writer_put(ctx, fo->w, batch));
+    fo->count += (int64_t)batch->n;
+    return EO_OK;
+}
+
+eo_status eo_polygonize_write(eo_ctx *ctx, eo_dataset *src, const eo_polygonize_opts *opts,
+                              const char *path, const eo_vector_write_opts *wopts, int64_t *count) {
+    if (!ctx)
+        return EO_E_ARG;
+    if (count)
+        *count = 0;
+    EOI_CHECK_ARG(ctx, src && path);
+    source s;
+    EOI_TRY_RET(dataset_source(ctx, &s, src, opts));
+    file_out fo = {.path = path, .wo = wopts};
+    eo_status st = polygonize(ctx, NULL, &s, src->gt, src->wkt, opts, put_file, &fo, true);
+    if (st == EO_OK && !fo.w)
+        st = eoi_fail(ctx, EO_E_INTERNAL, "polygonize: no features were handed over");
+    if (st != EO_OK) {
+        eo_features_writer_free(fo.w);
+        return st;
+    }
+    EOI_TRY_RET(eo_features_writer_finish(ctx, fo.w));
+    if (count)
+        *count = fo.count;
+    return EO_OK;
 }
 
 eo_status eo_polygonize_raster(eo_ctx *ctx, eo_features **out, const eo_raster *src,
@@ -1514,7 +1560,7 @@ eo_status eo_polygonize_raster(eo_ctx *ctx, eo_features **out, const eo_raster *
                 .r = src,
                 .band_no = band,
                 .use_mask = opts ? opts->use_mask : true};
-    return polygonize(ctx, out, &s, src->gt, src->wkt, opts, NULL, NULL);
+    return polygonize(ctx, out, &s, src->gt, src->wkt, opts, NULL, NULL, false);
 }
 
 eo_status eoi_polygonize_mem(eo_ctx *ctx, eo_features **out, const uint8_t *cls, const float *prob,
@@ -1535,5 +1581,5 @@ eo_status eoi_polygonize_mem(eo_ctx *ctx, eo_features **out, const uint8_t *cls,
                             .use_mask = true,
                             .has_window = true,
                             .window = *area};
-    return polygonize(ctx, out, &s, gt, wkt, &o, NULL, NULL);
+    return polygonize(ctx, out, &s, gt, wkt, &o, NULL, NULL, false);
 }

@@ -264,14 +264,24 @@ static eo_status split_holes(eo_ctx *ctx, const part_poly *polys, size_t i, cons
     return st;
 }
 
+/* A hole read back from the spool, into the list user. */
+static eo_status hold_ring(eo_ctx *ctx, GEOSGeometry **ring, void *user) {
+    GEOSGeometry *r = *ring;
+    *ring = NULL; /* the list has it, or freed it */
+    return eoi_geos_list_push(ctx, user, r);
+}
+
 /* The union of the m parts of one region (taken), without collinear
  * vertices. A part's hole lies strictly inside its partition (the region's
  * pixels surround it there), so no other part reaches it: the parts are
  * unioned without their holes, which are cut out again after, and GEOS
  * nodes the rings at the seams, not every hole of a region that holds
  * thousands (the background of a building mask, whose holes grow with the
- * area). */
-static eo_status union_region(eo_ctx *ctx, GEOSGeometry **parts, size_t m, GEOSGeometry **out) {
+ * area). The holes the region holds on the spool (root's) stay there when
+ * the union is one polygon: they are all its holes; else they are read back
+ * and placed like the rest. */
+static eo_status union_region(eo_ctx *ctx, GEOSGeometry **parts, size_t m, GEOSGeometry **out,
+                              eoi_spool *spool, eoi_feature *root) {
     GEOSContextHandle_t h = ctx->geos;
     eo_status st = EO_OK;
     eoi_geos_list in = {0}, held = {0}, res = {0};
@@ -325,6 +335,10 @@ static eo_status union_region(eo_ctx *ctx, GEOSGeometry **parts, size_t m, GEOSG
     EOI_TRY(st, eoi_geos_drop_collinear(ctx, &clean, u));
     /* each polygon of the union, with its own holes and the held ones in it */
     nu = polygon_count(h, clean);
+    if (nu > 1 && root->held) {
+        EOI_TRY(st, eoi_spool_each(ctx, spool, root, hold_ring, &held));
+        root->held = root->held_end = 0;
+    }
     if (!(owner = eoi_calloc(ctx, held.n ? held.n : 1, sizeof *owner)) ||
         !(by = eoi_calloc(ctx, held.n ? held.n : 1, sizeof *by)) ||
         !(first = eoi_calloc(ctx, (size_t)nu + 1, sizeof *first))) {
@@ -424,6 +438,8 @@ static eo_status union_groups(eo_ctx *ctx, eo_features *f, const size_t *cand, s
             parts[q++] = o->g;
             o->g = NULL;
             if (j != k) {
+                if (f->spool)
+                    eoi_spool_join(f->spool, root, o);
                 root->pixels += o->pixels;
                 root->psum += o->psum;
                 if (o->top < root->top) {
@@ -432,7 +448,7 @@ static eo_status union_groups(eo_ctx *ctx, eo_features *f, const size_t *cand, s
                 }
             }
         }
-        st = union_region(ctx, parts, m, &root->g);
+        st = union_region(ctx, parts, m, &root->g, f->spool, root);
         eoi_free(parts);
         if (st != EO_OK)
             goto done;

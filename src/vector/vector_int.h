@@ -13,13 +13,15 @@
 #include "eoi.h"
 
 typedef struct eoi_feature {
-    GEOSGeometry *g; /* Polygon or MultiPolygon, pixel grid; owned */
-    double cls;      /* class value */
-    int64_t pixels;  /* pixel count of the region as polygonized */
-    double psum;     /* sum of probabilities inside (score = psum / pixels) */
-    int64_t top;     /* first pixel in raster order: row * 2^31 + column (order, ids) */
-    bool edge;       /* touches the border of the window it was polygonized from */
-    int32_t part;    /* the partition it came from (written when the collection has_part) */
+    GEOSGeometry *g;  /* Polygon or MultiPolygon, pixel grid; owned */
+    double cls;       /* class value */
+    int64_t pixels;   /* pixel count of the region as polygonized */
+    double psum;      /* sum of probabilities inside (score = psum / pixels) */
+    int64_t top;      /* first pixel in raster order: row * 2^31 + column (order, ids) */
+    bool edge;        /* touches the border of the window it was polygonized from */
+    int32_t part;     /* the partition it came from (written when the collection has_part) */
+    int32_t held;     /* holes kept on the collection's spool: first span (1-based), 0 = none */
+    int32_t held_end; /* ... and the chain's last span */
 } eoi_feature;
 
 struct eo_features {
@@ -33,7 +35,8 @@ struct eo_features {
     eo_window win;      /* the window polygonized (the union of the parts' windows) */
     char **class_names; /* NULL, or nclass_names names indexed by class value (detect) */
     int32_t nclass_names;
-    bool has_part; /* write each feature's partition */
+    bool has_part;           /* write each feature's partition */
+    struct eoi_spool *spool; /* where features' held holes are (not owned) */
 };
 
 struct eo_regularize_opts {
@@ -181,6 +184,22 @@ static inline void eoi_uf_union(int32_t *p, int32_t a, int32_t b) {
     else if (b < a)
         p[a] = b;
 }
+
+/* ---- spool.c: holes of open regions on disk while polygonize streams --- */
+typedef struct eoi_spool eoi_spool;
+eo_status eoi_spool_open(eo_ctx *ctx, eoi_spool **out);
+void eoi_spool_close(eoi_spool *sp);
+/* Move the holes of ft (a Polygon on the integer grid; anything else is
+ * left as it is) to the spool, chained to ft's held ones. */
+eo_status eoi_spool_put(eo_ctx *ctx, eoi_spool *sp, eoi_feature *ft);
+/* a's chain of held holes followed by b's; b holds none after. */
+void eoi_spool_join(eoi_spool *sp, eoi_feature *a, eoi_feature *b);
+/* fn for each hole ft holds on the spool, in order, as a new ring (pixel
+ * grid) made with ctx's GEOS handle; fn may take it (set *ring to NULL).
+ * Safe from several threads at once. */
+typedef eo_status (*eoi_ring_fn)(eo_ctx *ctx, GEOSGeometry **ring, void *user);
+eo_status eoi_spool_each(eo_ctx *ctx, const eoi_spool *sp, const eoi_feature *ft, eoi_ring_fn fn,
+                         void *user);
 
 /* ---- seams.c ----------------------------------------------------------- */
 /* Merge, in place, features of the same class that were cut apart by

@@ -178,8 +178,24 @@ static eo_status put_ring(eo_ctx *ctx, FILE *fp, const eoi_grid_tf *tf, const GE
     return EO_OK;
 }
 
+/* A hole read back from the spool, after a comma. */
+typedef struct held_put {
+    FILE *fp;
+    const eoi_grid_tf *tf;
+    int prec;
+    wbuf *w;
+} held_put;
+
+static eo_status put_held(eo_ctx *ctx, GEOSGeometry **ring, void *user) {
+    held_put *q = user;
+    fputc(',', q->fp);
+    return put_ring(ctx, q->fp, q->tf, *ring, -1, q->prec, q->w);
+}
+
+/* Polygon p; with held (a Polygon feature of f), the holes it holds on
+ * f's spool after its own. */
 static eo_status put_polygon(eo_ctx *ctx, FILE *fp, const eoi_grid_tf *tf, const GEOSGeometry *p,
-                             int prec, wbuf *w) {
+                             int prec, wbuf *w, const eo_features *f, const eoi_feature *held) {
     GEOSContextHandle_t h = ctx->geos;
     fputc('[', fp);
     eo_status st = put_ring(ctx, fp, tf, GEOSGetExteriorRing_r(h, p), 1, prec, w);
@@ -187,6 +203,10 @@ static eo_status put_polygon(eo_ctx *ctx, FILE *fp, const eoi_grid_tf *tf, const
     for (int i = 0; st == EO_OK && i < nh; i++) {
         fputc(',', fp);
         st = put_ring(ctx, fp, tf, GEOSGetInteriorRingN_r(h, p, i), -1, prec, w);
+    }
+    if (st == EO_OK && held && held->held) {
+        held_put q = {fp, tf, prec, w};
+        st = eoi_spool_each(ctx, f->spool, held, put_held, &q);
     }
     fputc(']', fp);
     return st;
@@ -210,7 +230,7 @@ struct eo_features_writer {
     int64_t count; /* features written */
 };
 
-static eo_status geojson_begin(eo_ctx *ctx, FILE *fp, const eo_features *f, bool native) {
+static void geojson_begin(eo_ctx *ctx, FILE *fp, const eo_features *f, bool native) {
     fputs("{\"type\":\"FeatureCollection\",", fp);
     if (native) {
         int epsg = f->wkt[0] ? eoi_crs_epsg(ctx, f->wkt) : 0;
@@ -221,7 +241,6 @@ static eo_status geojson_begin(eo_ctx *ctx, FILE *fp, const eo_features *f, bool
                     epsg);
     }
     fputs("\"features\":[\n", fp);
-    return EO_OK;
 }
 
 static eo_status geojson_put(eo_ctx *ctx, eo_features_writer *s, const eo_features *f) {
@@ -265,12 +284,12 @@ static eo_status geojson_put(eo_ctx *ctx, eo_features_writer *s, const eo_featur
             for (int k = 0; k < n; k++) {
                 if (k)
                     fputc(',', fp);
-                EOI_TRY(st,
-                        put_polygon(ctx, fp, &s->tf, GEOSGetGeometryN_r(h, g, k), s->prec, &s->w));
+                EOI_TRY(st, put_polygon(ctx, fp, &s->tf, GEOSGetGeometryN_r(h, g, k), s->prec,
+                                        &s->w, f, NULL));
             }
             fputc(']', fp);
         } else
-            EOI_TRY(st, put_polygon(ctx, fp, &s->tf, g, s->prec, &s->w));
+            EOI_TRY(st, put_polygon(ctx, fp, &s->tf, g, s->prec, &s->w, f, &f->v[i]));
         fputs("}}", fp);
         if (s->progress && (i & 4095) == 4095)
             EOI_TRY(st, eoi_progress(ctx, (double)i / (double)f->n, "write"));
@@ -339,7 +358,7 @@ static eo_status writer_open(eo_ctx *ctx, eo_features_writer **out, const char *
         st = eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot create: %s", path, strerror(errno));
     else {
         setvbuf(s->fp, NULL, _IOFBF, 1 << 16);
-        st = geojson_begin(ctx, s->fp, proto, o && o->native_crs);
+        geojson_begin(ctx, s->fp, proto, o && o->native_crs);
     }
     if (st != EO_OK)
         return writer_close(ctx, s, st);
@@ -431,10 +450,10 @@ eo_status eo_features_to_geojson(eo_ctx *ctx, char **out, const eo_features *f,
         return eoi_fail(ctx, EO_E_NOMEM, "out of memory (GeoJSON text)");
     eo_features_writer *s = NULL;
     eo_status st = sink_new(ctx, &s, NULL, fp, opts, f, false);
-    if (st == EO_OK)
-        st = geojson_begin(ctx, fp, f, opts && opts->native_crs);
-    if (st == EO_OK)
+    if (st == EO_OK) {
+        geojson_begin(ctx, fp, f, opts && opts->native_crs);
         st = geojson_put(ctx, s, f);
+    }
     fputs("\n]}\n", fp);
     bool bad = ferror(fp) != 0;
     fclose(fp);

@@ -22,15 +22,44 @@ static eo_status add_field(eo_ctx *ctx, OGRLayerH lyr, const char *name, OGRFiel
                                        eoi_gdal_msg(ctx, "OGR failed"));
 }
 
-/* g (pixel grid) through tf as an OGR multipolygon, shells counter-clockwise
- * and holes clockwise: coordinates straight from GEOS into OGR's rings. */
+/* Ring r (pixel grid) through tf into polygon pg, oriented as eoi_ring_out. */
+static eo_status add_ring(eo_ctx *ctx, OGRGeometryH pg, eoi_ring_buf *b, const eoi_grid_tf *tf,
+                          const GEOSGeometry *r, int orient) {
+    unsigned n = 0;
+    EOI_TRY_RET(eoi_ring_out(ctx, b, tf, r, orient, &n));
+    OGRGeometryH rg = OGR_G_CreateGeometry(wkbLinearRing);
+    if (!rg)
+        return EO_E_NOMEM;
+    OGR_G_SetPoints(rg, (int)n, b->x, sizeof *b->x, b->y, sizeof *b->y, NULL, 0);
+    if (OGR_G_AddGeometryDirectly(pg, rg) != OGRERR_NONE) /* rg taken either way */
+        return eoi_fail(ctx, EO_E_INTERNAL, "cannot build an OGR polygon");
+    return EO_OK;
+}
+
+typedef struct held_add {
+    OGRGeometryH pg;
+    eoi_ring_buf *b;
+    const eoi_grid_tf *tf;
+} held_add;
+
+static eo_status add_held(eo_ctx *ctx, GEOSGeometry **ring, void *user) {
+    held_add *q = user;
+    return add_ring(ctx, q->pg, q->b, q->tf, *ring, -1);
+}
+
+/* Feature ft of f (pixel grid) through tf as an OGR multipolygon, shells
+ * counter-clockwise and holes clockwise: coordinates straight from GEOS
+ * (and the holes ft holds on f's spool) into OGR's rings. */
 static eo_status ogr_geometry(eo_ctx *ctx, OGRGeometryH *out, eoi_ring_buf *b,
-                              const eoi_grid_tf *tf, const GEOSGeometry *g) {
+                              const eoi_grid_tf *tf, const eo_features *f, const eoi_feature *ft) {
     GEOSContextHandle_t h = ctx->geos;
+    const GEOSGeometry *g = ft->g;
     OGRGeometryH mp = OGR_G_CreateGeometry(wkbMultiPolygon);
     eo_status st = mp ? EO_OK : EO_E_NOMEM;
     bool multi = GEOSGeomTypeId_r(h, g) == GEOS_MULTIPOLYGON;
     int np = multi ? GEOSGetNumGeometries_r(h, g) : 1;
+    if (multi && ft->held)
+        st = eoi_fail(ctx, EO_E_INTERNAL, "a multipolygon holds holes on disk");
     for (int k = 0; st == EO_OK && k < np; k++) {
         const GEOSGeometry *p = multi ? GEOSGetGeometryN_r(h, g, k) : g;
         int nh = GEOSGetNumInteriorRings_r(h, p);
@@ -40,20 +69,13 @@ static eo_status ogr_geometry(eo_ctx *ctx, OGRGeometryH *out, eoi_ring_buf *b,
             st = pg ? eoi_geos_fail(ctx, "reading a polygon") : EO_E_NOMEM;
             break;
         }
-        for (int i = -1; st == EO_OK && i < nh; i++) {
-            const GEOSGeometry *r =
-                i < 0 ? GEOSGetExteriorRing_r(h, p) : GEOSGetInteriorRingN_r(h, p, i);
-            unsigned n = 0;
-            OGRGeometryH rg = NULL;
-            if ((st = eoi_ring_out(ctx, b, tf, r, i < 0 ? 1 : -1, &n)) != EO_OK)
-                break;
-            if (!(rg = OGR_G_CreateGeometry(wkbLinearRing))) {
-                st = EO_E_NOMEM;
-                break;
-            }
-            OGR_G_SetPoints(rg, (int)n, b->x, sizeof *b->x, b->y, sizeof *b->y, NULL, 0);
-            if (OGR_G_AddGeometryDirectly(pg, rg) != OGRERR_NONE) /* rg taken either way */
-                st = eoi_fail(ctx, EO_E_INTERNAL, "cannot build an OGR polygon");
+        for (int i = -1; st == EO_OK && i < nh; i++)
+            st = add_ring(ctx, pg, b, tf,
+                          i < 0 ? GEOSGetExteriorRing_r(h, p) : GEOSGetInteriorRingN_r(h, p, i),
+                          i < 0 ? 1 : -1);
+        if (st == EO_OK && ft->held) {
+            held_add q = {pg, b, tf};
+            st = eoi_spool_each(ctx, f->spool, ft, add_held, &q);
         }
         if (st != EO_OK)
             OGR_G_DestroyGeometry(pg);
@@ -151,7 +173,7 @@ eo_status eoi_ogr_put(eo_ctx *ctx, eoi_ogr_sink *s, const eo_features *f, eoi_pr
         eoi_props p;
         OGRGeometryH og = NULL;
         EOI_TRY(st, eoi_props_pass_get(pp, i, &p));
-        EOI_TRY(st, ogr_geometry(ctx, &og, &s->rb, tf, f->v[i].g));
+        EOI_TRY(st, ogr_geometry(ctx, &og, &s->rb, tf, f, &f->v[i]));
         OGRFeatureH ft = OGR_F_Create(OGR_L_GetLayerDefn(s->lyr));
         OGR_F_SetFID(ft, p.id);
         OGR_F_SetFieldInteger64(ft, 0, p.id);

@@ -3,6 +3,7 @@
  * unions), stripes and tiles merged across seams equal to one pass
  * (GEOS topological equality), coverage-preserving simplification, bad
  * input, allocation faults, and outputs that leave nothing behind. */
+#define _GNU_SOURCE /* strdup, setenv */
 #include "../../src/vector/vector_int.h"
 #include "tap.h"
 
@@ -611,8 +612,144 @@ static void test_faults(eo_ctx *ctx) {
     CHECKF(ok_at > 1, "stream faults: succeeded at allocation %d", ok_at);
     eo_dataset_close(ds);
     unlink(path);
+    /* into a file, holes on disk (4-connected blobs with specks, open
+     * across the seams): nothing at the path after a failure */
+    eo_raster *rb = make(ctx, 40, 30, 1, 3);
+    CHECK_OK(ctx, eo_raster_write(ctx, rb, path, NULL));
+    CHECK_OK(ctx, eo_dataset_open(ctx, &ds, path));
+    CHECK_OK(ctx, eo_polygonize_opts_set_connectivity(ctx, o, 4));
+    char out[256];
+    snprintf(out, sizeof out, "%s", tap_tmp("faults.geojson"));
+    unlink(out);
+    ok_at = 0;
+    for (long n = 1; n < 4000 && !ok_at; n++) {
+        eo_exp_fail_alloc(n);
+        eo_status st = eo_polygonize_write(ctx, ds, o, out, NULL, NULL);
+        eo_exp_fail_alloc(0);
+        if (st == EO_OK)
+            ok_at = (int)n;
+        else
+            CHECKF(st == EO_E_NOMEM && !exists(out), "write fault %ld: %s (%s)", n,
+                   eo_status_id(st), eo_ctx_errmsg(ctx));
+    }
+    CHECKF(ok_at > 1, "write faults: succeeded at allocation %d", ok_at);
+    eo_dataset_close(ds);
+    eo_raster_free(rb);
+    unlink(path);
+    unlink(out);
     eo_polygonize_opts_free(o);
     eo_raster_free(r);
+}
+
+/* eo_polygonize_write: the count, the same bytes as a writer fed by
+ * eo_polygonize_each (whose features keep their holes in memory: the
+ * same features, the holes in another order) for
+ * regions open across many seams with holes in them, a one-line error and
+ * nothing at the path when the temporary file or the output fails. */
+typedef struct fed {
+    eo_features_writer *w;
+    const char *path;
+    eo_vector_write_opts *wo;
+} fed;
+
+static eo_status feed_cb(eo_ctx *ctx, eo_features *b, void *user) {
+    fed *q = user;
+    if (!q->w) {
+        eo_status st = eo_features_writer_open(ctx, &q->w, q->path, q->wo, b);
+        if (st != EO_OK)
+            return st;
+    }
+    return eo_features_writer_put(ctx, q->w, b);
+}
+
+/* The features of two files, in order: the same ids, classes, pixel
+ * counts, areas (to their 3 decimals) and geometries (each within the
+ * other, GEOS's test through OGR: OGR_G_Equals wants the rings in order). */
+static bool same_features(const char *a, const char *b) {
+    GDALDatasetH da = GDALOpenEx(a, GDAL_OF_VECTOR, NULL, NULL, NULL);
+    GDALDatasetH db = GDALOpenEx(b, GDAL_OF_VECTOR, NULL, NULL, NULL);
+    bool same = da && db;
+    OGRLayerH la = same ? GDALDatasetGetLayer(da, 0) : NULL;
+    OGRLayerH lb = same ? GDALDatasetGetLayer(db, 0) : NULL;
+    while (same) {
+        OGRFeatureH fa = OGR_L_GetNextFeature(la), fb = OGR_L_GetNextFeature(lb);
+        if (!fa || !fb) {
+            same = !fa && !fb;
+            OGR_F_Destroy(fa);
+            OGR_F_Destroy(fb);
+            break;
+        }
+        double xa = OGR_F_GetFieldAsDouble(fa, 3), xb = OGR_F_GetFieldAsDouble(fb, 3);
+        same = OGR_F_GetFieldAsInteger64(fa, 0) == OGR_F_GetFieldAsInteger64(fb, 0) &&
+               OGR_F_GetFieldAsDouble(fa, 1) == OGR_F_GetFieldAsDouble(fb, 1) &&
+               OGR_F_GetFieldAsInteger64(fa, 2) == OGR_F_GetFieldAsInteger64(fb, 2) &&
+               fabs(xa - xb) <= 2e-3 && /* printed to 3 decimals */
+               OGR_G_Within(OGR_F_GetGeometryRef(fa), OGR_F_GetGeometryRef(fb)) &&
+               OGR_G_Within(OGR_F_GetGeometryRef(fb), OGR_F_GetGeometryRef(fa));
+        OGR_F_Destroy(fa);
+        OGR_F_Destroy(fb);
+    }
+    if (da)
+        GDALClose(da);
+    if (db)
+        GDALClose(db);
+    return same;
+}
+
+static void test_write_file(eo_ctx *ctx) {
+    for (int conn = 4; conn <= 8; conn += 4) {
+        eo_raster *r = make(ctx, 90, 120, 1, 3);
+        const char *src = tap_tmp("wf.tif");
+        CHECK_OK(ctx, eo_raster_write(ctx, r, src, NULL));
+        eo_dataset *ds = NULL;
+        CHECK_OK(ctx, eo_dataset_open(ctx, &ds, src));
+        eo_polygonize_opts *o = NULL;
+        eo_vector_write_opts *wo = NULL;
+        CHECK_OK(ctx, eo_polygonize_opts_new(ctx, &o));
+        CHECK_OK(ctx, eo_polygonize_opts_set_connectivity(ctx, o, conn));
+        CHECK_OK(ctx, eo_polygonize_opts_set_stripe_rows(ctx, o, 6));
+        CHECK_OK(ctx, eo_vector_write_opts_new(ctx, &wo));
+        char a[256], b[256];
+        snprintf(a, sizeof a, "%s", tap_tmp("wf_spooled.geojson"));
+        snprintf(b, sizeof b, "%s", tap_tmp("wf_fed.geojson"));
+        unlink(a);
+        unlink(b);
+        int64_t count = -1;
+        CHECK_OK(ctx, eo_polygonize_write(ctx, ds, o, a, wo, &count));
+        fed q = {.path = b, .wo = wo};
+        CHECK_OK(ctx, eo_polygonize_each(ctx, ds, o, feed_cb, &q));
+        CHECK_OK(ctx, eo_features_writer_finish(ctx, q.w));
+        CHECKF(same_features(a, b), "connectivity %d: %s differs from %s", conn, a, b);
+        GDALDatasetH d = GDALOpenEx(a, GDAL_OF_VECTOR, NULL, NULL, NULL);
+        CHECK(d != NULL);
+        if (d) {
+            GIntBig n = OGR_L_GetFeatureCount(GDALDatasetGetLayer(d, 0), 1);
+            CHECKF(n == count && n > 20, "count %lld, the file holds %lld", (long long)count,
+                   (long long)n);
+            GDALClose(d);
+        }
+        /* failures: nothing at the path */
+        CHECK_ST(ctx, eo_polygonize_write(ctx, ds, o, NULL, wo, NULL), EO_E_ARG);
+        unlink(a);
+        CHECK_ST(ctx, eo_polygonize_write(ctx, ds, o, "/nonexistent/dir/x.geojson", wo, &count),
+                 EO_E_IO_WRITE);
+        CHECK(count == 0);
+        char *old = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+        setenv("TMPDIR", "/nonexistent/tmp", 1);
+        CHECK_ST(ctx, eo_polygonize_write(ctx, ds, o, a, wo, NULL), EO_E_IO_WRITE);
+        CHECKF(strstr(eo_ctx_errmsg(ctx), "/nonexistent/tmp") != NULL, "message: %s",
+               eo_ctx_errmsg(ctx));
+        CHECK(!exists(a));
+        if (old)
+            setenv("TMPDIR", old, 1);
+        else
+            unsetenv("TMPDIR");
+        free(old);
+        eo_vector_write_opts_free(wo);
+        eo_polygonize_opts_free(o);
+        eo_dataset_close(ds);
+        eo_raster_free(r);
+    }
 }
 
 int main(void) {
@@ -624,6 +761,7 @@ int main(void) {
     test_nested_islands(ctx);
     test_each(ctx);
     test_writer(ctx);
+    test_write_file(ctx);
     test_lc_partitions(ctx);
     test_coverage(ctx);
     test_errors(ctx);

@@ -523,6 +523,78 @@ def test_file_written_as_stripes_finish_against_gdal(cli, tmp_path, fmt, conn):
     assert all(g.area == pytest.approx(p * px, rel=1e-12) for _, _, p, g in got)
 
 
+def background_mask(conn, rng):
+    """Buildings (1) on a background (0) that spans every stripe, a hole per
+    building; for 8-connectivity the background's upper left and lower right
+    quarters meet at one corner (class 2 fills the other two), so its union
+    is two polygons."""
+    h, w = 400, 300
+    a = np.zeros((h, w), np.uint8)
+    for y in range(4, h - 8, 9):
+        for x in range(4, w - 8, 9):
+            a[y:y + rng.integers(2, 6), x:x + rng.integers(2, 6)] = 1
+    if conn == 8:
+        a[:200, 150:] = 2
+        a[200:, :150] = 2
+    return a
+
+
+@pytest.mark.parametrize("px", [0.5, 10.0])  # under and over 2 km across
+@pytest.mark.parametrize("conn", [4, 8])
+def test_file_background_holes_kept_on_disk(cli, tmp_path, px, conn):
+    """Into a file, the holes of a region still open at a seam wait on disk
+    (eo_polygonize_write): the background here, open at all 25 seams, holds
+    a hole per building. The file holds GDAL's polygons (GeoJSON and
+    FlatGeobuf), and each feature's area_m2 and perimeter_m are pyproj's
+    geodesic measures of its polygon as written (the local measure under
+    2 km across, the geodesic one over)."""
+    from pyproj import Geod
+    a = background_mask(conn, np.random.default_rng(3))
+    path = write_tif(tmp_path / "m.tif", a, gt=(500000.0, px, 0.0, 5000000.0, 0.0, -px))
+    ref = gdal_polygons(path, conn)
+    holes = max(len(g.interiors) for c, g in ref if c == 0)
+    assert holes > 500 // (2 if conn == 8 else 1)
+    for fmt in ("geojson", "fgb"):
+        out = tmp_path / ("n." + fmt)
+        r = run_cli(cli, "polygonize", path, out, "--connectivity", conn, "--stripe-rows", 16,
+                    "--native-crs", "--format", fmt, "--quiet")
+        assert r.returncode == 0, r.stderr
+        got = read_polygons(out)
+        back = [g for _, c, _, g in got if c == 0]
+        assert len(back) == 1 and len(getattr(back[0], "geoms", [0])) == (2 if conn == 8 else 1)
+        same_polygons([(c, g) for _, c, _, g in got], ref)
+    out = tmp_path / "ll.geojson"
+    r = run_cli(cli, "polygonize", path, out, "--connectivity", conn, "--stripe-rows", 16,
+                "--precision", 10, "--quiet")
+    assert r.returncode == 0, r.stderr
+    geod = Geod(ellps="WGS84")
+    feats = json.load(open(out))["features"]
+    assert len(feats) == len(ref)
+    for f in feats:  # pyproj's perimeter is the shells'; eoproc's counts the holes too
+        g = shape(f["geometry"])
+        rings = [r for q in getattr(g, "geoms", [g]) for r in (q.exterior, *q.interiors)]
+        p = f["properties"]
+        area = abs(geod.geometry_area_perimeter(g)[0])
+        assert p["area_m2"] == pytest.approx(area, rel=1e-5, abs=1e-3), f["id"]
+        perim = sum(geod.geometry_length(r) for r in rings)
+        assert p["perimeter_m"] == pytest.approx(perim, rel=1e-6, abs=1e-3), f["id"]
+
+
+def test_file_temporary_folder_missing(cli, tmp_path):
+    """The held holes' temporary file cannot be made: a one-line io.Write
+    error naming the folder, and nothing at the output path."""
+    a = background_mask(4, np.random.default_rng(4))
+    path = write_tif(tmp_path / "m.tif", a)
+    out = tmp_path / "o.geojson"
+    env = dict(os.environ, TMPDIR=str(tmp_path / "absent"))
+    r = subprocess.run([cli, "polygonize", str(path), str(out), "--quiet"], capture_output=True,
+                       text=True, env=env)
+    assert r.returncode != 0
+    assert "temporary file" in r.stderr and str(tmp_path / "absent") in r.stderr, r.stderr
+    assert "io.Write" in r.stderr or "io" in r.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == [tmp_path / "m.tif"]
+
+
 def test_file_filters_equal_collected(tmp_path):
     """The per-feature filters (fill_holes, staircase, simplify, min_area) run
     on each streamed batch: the file holds what the collection returned
