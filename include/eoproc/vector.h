@@ -84,12 +84,11 @@ typedef eo_status (*eo_features_fn)(eo_ctx *ctx, eo_features *batch, void *user)
  *  memory follows the features still open at the stripe, not all of them:
  *  a building mask of any height is written with the memory of a few
  *  stripes (a region that spans the raster, such as a background, is held
- *  to the end). The features and their properties equal eo_polygonize's;
- *  each batch is in raster order of the features' first pixels and the
- *  batches follow the stripes, so the whole is in the order features end,
- *  then start (eo_polygonize's is by first pixel alone). fn is called at
- *  least once, with an empty batch when nothing is found. Errors: those of
- *  eo_polygonize, and fn's. @since 1.1 */
+ *  to the end, with its holes: eo_polygonize_write keeps those on disk). The features and their
+ * properties equal eo_polygonize's; each batch is in raster order of the features' first pixels and
+ * the batches follow the stripes, so the whole is in the order features end, then start
+ * (eo_polygonize's is by first pixel alone). fn is called at least once, with an empty batch when
+ * nothing is found. Errors: those of eo_polygonize, and fn's. @since 1.1 */
 EO_API eo_status eo_polygonize_each(eo_ctx *ctx, eo_dataset *src, const eo_polygonize_opts *opts,
                                     eo_features_fn fn, void *user);
 
