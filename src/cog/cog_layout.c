@@ -22,21 +22,8 @@
 /* Write n bytes at offset off (off < 0: at the file position). */
 static eo_status pwrite_all(eo_ctx *ctx, int fd, const void *p, size_t n, off_t off,
                             const char *path) {
-    const uint8_t *c = p;
-    while (n > 0) {
-        ssize_t k = off < 0 ? write(fd, c, n) : pwrite(fd, c, n, off);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0) {
-            int e = k < 0 ? errno : ENOSPC;
-            return eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot write: %s", path, strerror(e));
-        }
-        c += k;
-        n -= (size_t)k;
-        if (off >= 0)
-            off += k;
-    }
-    return EO_OK;
+    int e = eoi_write_fd(fd, p, n, off);
+    return e ? eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot write: %s", path, strerror(e)) : EO_OK;
 }
 
 static eo_status write_all(eo_ctx *ctx, int fd, const void *p, size_t n, const char *path) {
@@ -47,20 +34,9 @@ eo_status eoi_cog_spool_open(eo_ctx *ctx, struct spool *s, const char *dir, cons
     s->fd = -1;
     if (!(s->buf = eoi_malloc(ctx, SPOOL_BUF)))
         return EO_E_NOMEM;
-#ifdef O_TMPFILE
-    s->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-#endif
-    if (s->fd < 0) {
-        size_t n = strlen(dir) + 32;
-        char *t = eoi_malloc(ctx, n);
-        if (!t)
-            return EO_E_NOMEM;
-        snprintf(t, n, "%s/.eoproc-spool-XXXXXX", dir);
-        s->fd = mkstemp(t);
-        if (s->fd >= 0)
-            unlink(t);
-        eoi_free(t);
-    }
+    s->fd = eoi_tmp_anon(dir);
+    if (s->fd < 0 && errno == ENOMEM)
+        return eoi_fail(ctx, EO_E_NOMEM, "out of memory (a temporary file's name)");
     if (s->fd < 0) {
         int e = errno;
         return eoi_fail(ctx, EO_E_IO_WRITE, "%s: cannot create a temporary file in %s: %s", path,

@@ -233,6 +233,13 @@ eo_status eoi_read_file(eo_ctx *ctx, char **out, size_t *len, const char *path, 
 /* The same for binary data (still NUL-terminated, for convenience). */
 eo_status eoi_read_file_bytes(eo_ctx *ctx, uint8_t **out, size_t *len, const char *path,
                               size_t limit);
+/* An unlinked temporary file in dir (O_TMPFILE, else mkstemp and unlink):
+ * its descriptor, or -1 with errno set (ENOMEM included). */
+int eoi_tmp_anon(const char *dir);
+/* Write n bytes at offset off (off < 0: at the file position), through
+ * short writes and EINTR: 0, or the errno of the failure (ENOSPC when
+ * nothing could be written). */
+int eoi_write_fd(int fd, const void *p, size_t n, int64_t off);
 /* Write data to path through a temporary name beside it, renamed into place;
  * nothing is left at path (or at the temporary name) on failure. */
 eo_status eoi_write_file(eo_ctx *ctx, const char *path, const void *data, size_t len);

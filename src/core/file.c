@@ -3,6 +3,7 @@
 #include "eoi.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,4 +203,43 @@ eo_status eoi_write_file(eo_ctx *ctx, const char *path, const void *data, size_t
     st = eoi_tmp_commit(ctx, tmp, path, st);
     eoi_free(tmp);
     return st;
+}
+
+int eoi_tmp_anon(const char *dir) {
+    int fd = -1;
+#ifdef O_TMPFILE
+    fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+#endif
+    if (fd >= 0)
+        return fd;
+    size_t n = strlen(dir) + 32;
+    char *t = eoi_malloc(NULL, n);
+    if (!t) {
+        errno = ENOMEM;
+        return -1;
+    }
+    snprintf(t, n, "%s/.eoproc-spool-XXXXXX", dir);
+    fd = mkstemp(t);
+    if (fd >= 0)
+        unlink(t); /* gone with the descriptor, also after a crash */
+    int e = errno;
+    eoi_free(t);
+    errno = e;
+    return fd;
+}
+
+int eoi_write_fd(int fd, const void *p, size_t n, int64_t off) {
+    const uint8_t *c = p;
+    while (n > 0) {
+        ssize_t k = off < 0 ? write(fd, c, n) : pwrite(fd, c, n, (off_t)off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            return k < 0 ? errno : ENOSPC;
+        c += k;
+        n -= (size_t)k;
+        if (off >= 0)
+            off += k;
+    }
+    return 0;
 }

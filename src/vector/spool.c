@@ -8,7 +8,8 @@
  * stripe changes it: it can leave memory as soon as the part is made and
  * come back one at a time when the region is written.
  *
- * The holes go to an unlinked temporary file (in $TMPDIR, else /tmp) as
+ * The holes go to an unlinked temporary file (eoi_tmp_anon in $TMPDIR,
+ * else /tmp) as
  * records of int32 values: the vertex count n, then n (x, y) pairs on the
  * pixel grid (the ring's closing vertex left out). Each part spooled is one
  * span of the file; a feature chains the spans of its parts (1-based
@@ -40,27 +41,19 @@ eo_status eoi_spool_open(eo_ctx *ctx, eoi_spool **out) {
     const char *dir = getenv("TMPDIR");
     if (!dir || !dir[0])
         dir = "/tmp";
-    size_t len = strlen(dir) + sizeof "/eoproc-holes-XXXXXX";
-    char *path = eoi_malloc(ctx, len);
     eoi_spool *sp = eoi_calloc(ctx, 1, sizeof *sp);
-    if (!path || !sp) {
-        eoi_free(path);
-        eoi_free(sp);
+    if (!sp)
         return EO_E_NOMEM;
-    }
-    snprintf(path, len, "%s/eoproc-holes-XXXXXX", dir);
-    sp->fd = mkstemp(path);
-    if (sp->fd < 0) {
-        eo_status st = eoi_fail(ctx, EO_E_IO_WRITE,
-                                "polygonize: cannot create a temporary file in %s for the holes of "
-                                "open regions: %s",
-                                dir, strerror(errno));
-        eoi_free(path);
+    if ((sp->fd = eoi_tmp_anon(dir)) < 0) {
+        int e = errno;
         eoi_free(sp);
-        return st;
+        if (e == ENOMEM)
+            return eoi_fail(ctx, EO_E_NOMEM, "out of memory (a temporary file's name)");
+        return eoi_fail(ctx, EO_E_IO_WRITE,
+                        "polygonize: cannot create a temporary file in %s for the holes of "
+                        "open regions: %s",
+                        dir, strerror(e));
     }
-    unlink(path); /* gone with the descriptor, also after a crash */
-    eoi_free(path);
     *out = sp;
     return EO_OK;
 }
@@ -74,19 +67,11 @@ void eoi_spool_close(eoi_spool *sp) {
 }
 
 static eo_status spool_write(eo_ctx *ctx, eoi_spool *sp, const int32_t *buf, size_t bytes) {
-    const char *p = (const char *)buf;
-    size_t done = 0;
-    while (done < bytes) {
-        ssize_t k = pwrite(sp->fd, p + done, bytes - done, (off_t)(sp->end + (int64_t)done));
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return eoi_fail(ctx, EO_E_IO_WRITE,
-                            "polygonize: writing the holes of open regions to a temporary file: %s",
-                            k < 0 ? strerror(errno) : "no space left");
-        done += (size_t)k;
-    }
-    return EO_OK;
+    int e = eoi_write_fd(sp->fd, buf, bytes, sp->end);
+    return e ? eoi_fail(ctx, EO_E_IO_WRITE,
+                        "polygonize: writing the holes of open regions to a temporary file: %s",
+                        strerror(e))
+             : EO_OK;
 }
 
 /* The vertices of ring r as int32 (x, y) pairs after its count, into
